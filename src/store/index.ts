@@ -1,0 +1,15 @@
+export type {
+  ListTasksQuery,
+  NewTask,
+  NewTaskEvent,
+  NewTaskLog,
+  Page,
+  TaskEventRecord,
+  TaskLogRecord,
+  TaskPatch,
+  TaskProgress,
+  TaskRecord,
+  TelemetryBatch,
+} from "./records.ts";
+export { type SqliteStoreOptions, SqliteTaskStore } from "./sqlite.ts";
+export { DEFAULT_PAGE_SIZE, type HistoryQuery, MAX_PAGE_SIZE, pageSize, type TaskStore } from "./store.ts";

@@ -1,0 +1,110 @@
+import type { LogLevel, RequestedAction, TaskStatus } from "../task/index.ts";
+
+/** Progress as stored: the latest report of a task. */
+export interface TaskProgress {
+  done: number;
+  total: number | null;
+  message: string | null;
+}
+
+/** A task row, as the rest of kiln sees it (times are epoch milliseconds). */
+export interface TaskRecord {
+  id: string;
+  taskName: string;
+  status: TaskStatus;
+  statusReason: string | null;
+  params: unknown;
+  result: unknown;
+  error: unknown;
+  progress: TaskProgress | null;
+  checkpoint: unknown;
+  attempt: number;
+  retries: number;
+  priority: number;
+  runAt: number | null;
+  requestedAction: RequestedAction | null;
+  idempotencyKey: string | null;
+  tags: string[] | null;
+  startTime: number | null;
+  endTime: number | null;
+  lastRunTime: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface NewTask {
+  id: string;
+  taskName: string;
+  status: "PENDING" | "PAUSED";
+  params: unknown;
+  priority: number;
+  runAt: number | null;
+  idempotencyKey: string | null;
+  tags: string[] | null;
+}
+
+/** One history row: a transition (from → to) or a control request (no status change). */
+export interface TaskEventRecord {
+  id: number;
+  taskId: string;
+  at: number;
+  fromStatus: TaskStatus | null;
+  toStatus: TaskStatus | null;
+  action: string;
+  reason: string | null;
+  actor: string | null;
+}
+
+export type NewTaskEvent = Omit<TaskEventRecord, "id" | "taskId" | "at">;
+
+export interface TaskLogRecord {
+  id: number;
+  taskId: string;
+  at: number;
+  level: LogLevel;
+  message: string;
+}
+
+export type NewTaskLog = Omit<TaskLogRecord, "id">;
+
+/** The columns a transition or update may change. */
+export type TaskPatch = Partial<
+  Pick<
+    TaskRecord,
+    | "status"
+    | "statusReason"
+    | "result"
+    | "error"
+    | "progress"
+    | "checkpoint"
+    | "attempt"
+    | "retries"
+    | "runAt"
+    | "requestedAction"
+    | "startTime"
+    | "endTime"
+    | "lastRunTime"
+  >
+>;
+
+export interface ListTasksQuery {
+  status?: TaskStatus | undefined;
+  name?: string | undefined;
+  tag?: string | undefined;
+  /** At most this many items (the store caps it). */
+  limit?: number | undefined;
+  /** The id of the last item of the previous page. */
+  cursor?: string | undefined;
+}
+
+export interface Page<T, C> {
+  items: T[];
+  nextCursor: C | null;
+}
+
+/** What one telemetry tick writes: the latest progress and checkpoint per task, and new log lines. */
+export interface TelemetryBatch {
+  progress: Map<string, TaskProgress>;
+  checkpoints: Map<string, unknown>;
+  logs: NewTaskLog[];
+}

@@ -1,0 +1,82 @@
+import { sql } from "drizzle-orm";
+import { check, index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { LOG_LEVELS, REQUESTED_ACTIONS, TASK_STATUSES } from "../task/index.ts";
+
+const statusList = TASK_STATUSES.map((s) => `'${s}'`).join(", ");
+const actionList = REQUESTED_ACTIONS.map((s) => `'${s}'`).join(", ");
+const levelList = LOG_LEVELS.map((s) => `'${s}'`).join(", ");
+
+/** One row per task: the seed's BackgroundTaskModel plus what pause, resume and retries need. */
+export const tasks = sqliteTable(
+  "tasks",
+  {
+    id: text("id").primaryKey(),
+    taskName: text("task_name").notNull(),
+    status: text("status", { enum: TASK_STATUSES }).notNull(),
+    /** Why the task is in its status (a stop reason, "interrupted", …); null when nothing to say. */
+    statusReason: text("status_reason"),
+    params: text("params", { mode: "json" }).$type<unknown>(),
+    result: text("result", { mode: "json" }).$type<unknown>(),
+    error: text("error", { mode: "json" }).$type<unknown>(),
+    progress: text("progress", { mode: "json" }).$type<unknown>(),
+    checkpoint: text("checkpoint", { mode: "json" }).$type<unknown>(),
+    attempt: integer("attempt").notNull().default(1),
+    /** Automatic retries used since the task was created or last restarted. */
+    retries: integer("retries").notNull().default(0),
+    priority: integer("priority").notNull().default(0),
+    runAt: integer("run_at"),
+    requestedAction: text("requested_action", { enum: REQUESTED_ACTIONS }),
+    idempotencyKey: text("idempotency_key"),
+    tags: text("tags", { mode: "json" }).$type<string[]>(),
+    startTime: integer("start_time"),
+    endTime: integer("end_time"),
+    lastRunTime: integer("last_run_time"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (table) => [
+    index("tasks_status_id").on(table.status, table.id),
+    index("tasks_name_id").on(table.taskName, table.id),
+    uniqueIndex("tasks_idempotency_key").on(table.idempotencyKey),
+    check("tasks_status_check", sql.raw(`status IN (${statusList})`)),
+    check(
+      "tasks_requested_action_check",
+      sql.raw(`requested_action IS NULL OR requested_action IN (${actionList})`),
+    ),
+  ],
+);
+
+/** Append-only history: every transition and every control request. */
+export const taskEvents = sqliteTable(
+  "task_events",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    taskId: text("task_id")
+      .notNull()
+      .references(() => tasks.id, { onDelete: "cascade" }),
+    at: integer("at").notNull(),
+    fromStatus: text("from_status", { enum: TASK_STATUSES }),
+    toStatus: text("to_status", { enum: TASK_STATUSES }),
+    action: text("action").notNull(),
+    reason: text("reason"),
+    actor: text("actor"),
+  },
+  (table) => [index("task_events_task_id").on(table.taskId, table.id)],
+);
+
+export const taskLogs = sqliteTable(
+  "task_logs",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    taskId: text("task_id")
+      .notNull()
+      .references(() => tasks.id, { onDelete: "cascade" }),
+    at: integer("at").notNull(),
+    level: text("level", { enum: LOG_LEVELS }).notNull(),
+    message: text("message").notNull(),
+  },
+  (table) => [
+    index("task_logs_task_id").on(table.taskId, table.id),
+    check("task_logs_level_check", sql.raw(`level IN (${levelList})`)),
+  ],
+);

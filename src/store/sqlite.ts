@@ -1,0 +1,281 @@
+import { Database } from "bun:sqlite";
+import { and, asc, desc, eq, gt, inArray, lt, type SQL, sql } from "drizzle-orm";
+import { type BunSQLiteDatabase, drizzle } from "drizzle-orm/bun-sqlite";
+import { FINAL_STATUSES, TASK_STATUSES, type TaskStatus } from "../task/index.ts";
+import { embeddedMigrations } from "./embedded-migrations.ts" with { type: "macro" };
+import type {
+  ListTasksQuery,
+  NewTask,
+  NewTaskEvent,
+  Page,
+  TaskEventRecord,
+  TaskLogRecord,
+  TaskPatch,
+  TaskProgress,
+  TaskRecord,
+  TelemetryBatch,
+} from "./records.ts";
+import * as schema from "./schema.ts";
+import { type HistoryQuery, pageSize, type TaskStore } from "./store.ts";
+
+const { tasks, taskEvents, taskLogs } = schema;
+const ACTIVE: TaskStatus[] = ["PENDING", "RUNNING", "PAUSED"];
+
+type Db = BunSQLiteDatabase<typeof schema>;
+
+export interface SqliteStoreOptions {
+  /** Path of the database file, or ":memory:". */
+  path: string;
+}
+
+/** The SQLite store: one file in WAL mode, written only by the thread that opened it. */
+export class SqliteTaskStore implements TaskStore {
+  readonly path: string;
+  readonly #sqlite: Database;
+  readonly #db: Db;
+  #statements: ReturnType<SqliteTaskStore["prepareStatements"]> | undefined;
+
+  constructor(options: SqliteStoreOptions) {
+    this.path = options.path;
+    this.#sqlite = new Database(options.path, { create: true, strict: true });
+    this.#sqlite.exec("PRAGMA journal_mode = WAL");
+    this.#sqlite.exec("PRAGMA synchronous = NORMAL");
+    this.#sqlite.exec("PRAGMA foreign_keys = ON");
+    this.#sqlite.exec("PRAGMA busy_timeout = 5000");
+    this.#db = drizzle({ client: this.#sqlite, schema });
+  }
+
+  /** Statements on hot paths, prepared once the tables exist. */
+  private prepareStatements() {
+    return {
+      getTask: this.#db
+        .select()
+        .from(tasks)
+        .where(eq(tasks.id, sql.placeholder("id")))
+        .prepare(),
+      insertEvent: this.#db
+        .insert(taskEvents)
+        .values({
+          taskId: sql.placeholder("taskId"),
+          at: sql.placeholder("at"),
+          fromStatus: sql.placeholder("fromStatus"),
+          toStatus: sql.placeholder("toStatus"),
+          action: sql.placeholder("action"),
+          reason: sql.placeholder("reason"),
+          actor: sql.placeholder("actor"),
+        })
+        .prepare(),
+      saveProgress: this.#db
+        .update(tasks)
+        .set({ progress: sql`${sql.placeholder("progress")}` })
+        .where(eq(tasks.id, sql.placeholder("id")))
+        .prepare(),
+      saveCheckpoint: this.#db
+        .update(tasks)
+        .set({ checkpoint: sql`${sql.placeholder("checkpoint")}` })
+        .where(and(eq(tasks.id, sql.placeholder("id")), inArray(tasks.status, ACTIVE)))
+        .prepare(),
+      insertLog: this.#db
+        .insert(taskLogs)
+        .values({
+          taskId: sql.placeholder("taskId"),
+          at: sql.placeholder("at"),
+          level: sql.placeholder("level"),
+          message: sql.placeholder("message"),
+        })
+        .prepare(),
+    };
+  }
+
+  get #prepared() {
+    this.#statements ??= this.prepareStatements();
+    return this.#statements;
+  }
+
+  migrate(): void {
+    // Drizzle's own migrator reads files at run time; this feeds it the copy embedded at build time.
+    this.#db.dialect.migrate(embeddedMigrations(), this.#db.session, { migrationsFolder: "" });
+  }
+
+  createTask(task: NewTask, event: NewTaskEvent): TaskRecord {
+    const now = Date.now();
+    return this.#sqlite.transaction(() => {
+      const [row] = this.#db
+        .insert(tasks)
+        .values({ ...task, createdAt: now, updatedAt: now })
+        .returning()
+        .all();
+      if (!row) throw new Error("insert returned no row");
+      this.#insertEvent(task.id, now, event);
+      return row as TaskRecord;
+    })();
+  }
+
+  getTask(id: string): TaskRecord | undefined {
+    return this.#prepared.getTask.get({ id }) as TaskRecord | undefined;
+  }
+
+  findByIdempotencyKey(key: string): TaskRecord | undefined {
+    return this.#db.select().from(tasks).where(eq(tasks.idempotencyKey, key)).get() as TaskRecord | undefined;
+  }
+
+  listTasks(query: ListTasksQuery): Page<TaskRecord, string> {
+    const limit = pageSize(query.limit);
+    const conditions: SQL[] = [];
+    if (query.status) conditions.push(eq(tasks.status, query.status));
+    if (query.name) conditions.push(eq(tasks.taskName, query.name));
+    if (query.tag) {
+      conditions.push(
+        sql`EXISTS (SELECT 1 FROM json_each(${tasks.tags}) WHERE json_each.value = ${query.tag})`,
+      );
+    }
+    if (query.cursor) conditions.push(lt(tasks.id, query.cursor));
+    const rows = this.#db
+      .select()
+      .from(tasks)
+      .where(and(...conditions))
+      .orderBy(desc(tasks.id))
+      .limit(limit + 1)
+      .all() as TaskRecord[];
+    const items = rows.slice(0, limit);
+    const last = items.at(-1);
+    return { items, nextCursor: rows.length > limit && last ? last.id : null };
+  }
+
+  listActive(): TaskRecord[] {
+    return this.#db
+      .select()
+      .from(tasks)
+      .where(inArray(tasks.status, ACTIVE))
+      .orderBy(asc(tasks.id))
+      .all() as TaskRecord[];
+  }
+
+  transition(
+    id: string,
+    from: readonly TaskStatus[],
+    patch: TaskPatch,
+    event: NewTaskEvent,
+  ): TaskRecord | undefined {
+    const now = Date.now();
+    return this.#sqlite.transaction(() => {
+      const row = this.#db
+        .update(tasks)
+        .set({ ...patch, updatedAt: now })
+        .where(and(eq(tasks.id, id), inArray(tasks.status, [...from])))
+        .returning()
+        .get();
+      if (!row) return undefined;
+      this.#insertEvent(id, now, event);
+      return row as TaskRecord;
+    })();
+  }
+
+  updateTask(id: string, patch: TaskPatch, event?: NewTaskEvent): TaskRecord | undefined {
+    const now = Date.now();
+    return this.#sqlite.transaction(() => {
+      const row = this.#db
+        .update(tasks)
+        .set({ ...patch, updatedAt: now })
+        .where(eq(tasks.id, id))
+        .returning()
+        .get();
+      if (!row) return undefined;
+      if (event) this.#insertEvent(id, now, event);
+      return row as TaskRecord;
+    })();
+  }
+
+  listEvents(taskId: string, query: HistoryQuery): Page<TaskEventRecord, number> {
+    const limit = pageSize(query.limit);
+    const rows = this.#db
+      .select()
+      .from(taskEvents)
+      .where(
+        and(
+          eq(taskEvents.taskId, taskId),
+          query.after === undefined ? undefined : gt(taskEvents.id, query.after),
+        ),
+      )
+      .orderBy(asc(taskEvents.id))
+      .limit(limit + 1)
+      .all() as TaskEventRecord[];
+    return this.#page(rows, limit);
+  }
+
+  listLogs(taskId: string, query: HistoryQuery): Page<TaskLogRecord, number> {
+    const limit = pageSize(query.limit);
+    const rows = this.#db
+      .select()
+      .from(taskLogs)
+      .where(
+        and(
+          eq(taskLogs.taskId, taskId),
+          query.after === undefined ? undefined : gt(taskLogs.id, query.after),
+        ),
+      )
+      .orderBy(asc(taskLogs.id))
+      .limit(limit + 1)
+      .all() as TaskLogRecord[];
+    return this.#page(rows, limit);
+  }
+
+  writeTelemetry(batch: TelemetryBatch): void {
+    if (batch.progress.size === 0 && batch.checkpoints.size === 0 && batch.logs.length === 0) return;
+    this.#sqlite.transaction(() => {
+      for (const [id, progress] of batch.progress) {
+        this.#prepared.saveProgress.run({ id, progress: JSON.stringify(progress satisfies TaskProgress) });
+      }
+      for (const [id, checkpoint] of batch.checkpoints) {
+        this.#prepared.saveCheckpoint.run({ id, checkpoint: JSON.stringify(checkpoint) ?? null });
+      }
+      for (const log of batch.logs) this.#prepared.insertLog.run(log);
+    })();
+  }
+
+  deleteTask(id: string): boolean {
+    const deleted = this.#db
+      .delete(tasks)
+      .where(and(eq(tasks.id, id), inArray(tasks.status, [...FINAL_STATUSES])))
+      .returning({ id: tasks.id })
+      .all();
+    return deleted.length > 0;
+  }
+
+  countByStatus(): Record<TaskStatus, number> {
+    const counts = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as Record<TaskStatus, number>;
+    const rows = this.#db
+      .select({ status: tasks.status, count: sql<number>`count(*)` })
+      .from(tasks)
+      .groupBy(tasks.status)
+      .all();
+    for (const row of rows) counts[row.status] = row.count;
+    return counts;
+  }
+
+  close(): void {
+    try {
+      this.#sqlite.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    } finally {
+      this.#sqlite.close();
+    }
+  }
+
+  #insertEvent(taskId: string, at: number, event: NewTaskEvent): void {
+    this.#prepared.insertEvent.run({
+      taskId,
+      at,
+      fromStatus: event.fromStatus,
+      toStatus: event.toStatus,
+      action: event.action,
+      reason: event.reason,
+      actor: event.actor,
+    });
+  }
+
+  #page<T extends { id: number }>(rows: T[], limit: number): Page<T, number> {
+    const items = rows.slice(0, limit);
+    const last = items.at(-1);
+    return { items, nextCursor: rows.length > limit && last ? last.id : null };
+  }
+}

@@ -1,0 +1,65 @@
+import type { TaskStatus } from "../task/index.ts";
+import type {
+  ListTasksQuery,
+  NewTask,
+  NewTaskEvent,
+  Page,
+  TaskEventRecord,
+  TaskLogRecord,
+  TaskPatch,
+  TaskRecord,
+  TelemetryBatch,
+} from "./records.ts";
+
+export interface HistoryQuery {
+  /** Items with an id greater than this (the previous page's `nextCursor`). */
+  after?: number | undefined;
+  limit?: number | undefined;
+}
+
+/**
+ * Everything kiln persists goes through this interface; `src/store/` is the only place with
+ * SQL. It is synchronous because SQLite in-process is: every engine decision about a task
+ * happens in one turn of the event loop, with nothing able to interleave.
+ */
+export interface TaskStore {
+  /** Applies every migration the database lacks. */
+  migrate(): void;
+  /** Inserts a task and its "create" event in one transaction. */
+  createTask(task: NewTask, event: NewTaskEvent): TaskRecord;
+  getTask(id: string): TaskRecord | undefined;
+  findByIdempotencyKey(key: string): TaskRecord | undefined;
+  /** Newest first, keyset-paginated on the id (UUIDv7, so creation order). */
+  listTasks(query: ListTasksQuery): Page<TaskRecord, string>;
+  /** Tasks in PENDING, RUNNING or PAUSED, oldest first: what start-up restores. */
+  listActive(): TaskRecord[];
+  /**
+   * Moves a task whose status is one of `from`, applying `patch` and appending `event` in one
+   * transaction. Returns undefined (and writes nothing) when the guard does not hold, so a
+   * late or duplicate message can never move a task backwards.
+   */
+  transition(
+    id: string,
+    from: readonly TaskStatus[],
+    patch: TaskPatch,
+    event: NewTaskEvent,
+  ): TaskRecord | undefined;
+  /** Changes columns without a status change, with an optional event, in one transaction. */
+  updateTask(id: string, patch: TaskPatch, event?: NewTaskEvent): TaskRecord | undefined;
+  listEvents(taskId: string, query: HistoryQuery): Page<TaskEventRecord, number>;
+  listLogs(taskId: string, query: HistoryQuery): Page<TaskLogRecord, number>;
+  /** Writes a tick's progress, checkpoints and log lines in one transaction. */
+  writeTelemetry(batch: TelemetryBatch): void;
+  /** Deletes a task in a final status with its events and logs; false if absent or live. */
+  deleteTask(id: string): boolean;
+  countByStatus(): Record<TaskStatus, number>;
+  close(): void;
+}
+
+export const MAX_PAGE_SIZE = 500;
+export const DEFAULT_PAGE_SIZE = 50;
+
+export function pageSize(limit: number | undefined): number {
+  if (limit === undefined || !Number.isFinite(limit)) return DEFAULT_PAGE_SIZE;
+  return Math.max(1, Math.min(MAX_PAGE_SIZE, Math.trunc(limit)));
+}

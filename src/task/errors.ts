@@ -1,0 +1,82 @@
+/**
+ * Thrown by `checkpoint()` when the task is asked to stop. Let it propagate: `finally`
+ * blocks and `post()` still run, and the task ends STOPPED.
+ */
+export class TaskStopped extends Error {
+  override readonly name = "TaskStopped";
+  constructor(readonly reason = "stop requested") {
+    super(reason);
+  }
+}
+
+/**
+ * Thrown by `checkpoint()` when a paused task must give its worker back (the manager
+ * keeps only a bounded number of paused tasks parked on live workers). The task stays
+ * PAUSED and resumes later from the state of that checkpoint. Let it propagate.
+ */
+export class TaskReleased extends Error {
+  override readonly name = "TaskReleased";
+  constructor() {
+    super("paused task released its worker");
+  }
+}
+
+/** Throw this from a task to fail it at once, without the retries its policy would allow. */
+export class UnrecoverableError extends Error {
+  override readonly name: string = "UnrecoverableError";
+}
+
+/** A task's failure as it is stored and reported: plain data, safe to clone and serialise. */
+export interface TaskError {
+  name: string;
+  message: string;
+  stack?: string;
+  /** False when retrying cannot help (an `UnrecoverableError`, a params or result mismatch). */
+  retryable: boolean;
+}
+
+const MAX_MESSAGE_LENGTH = 4_000;
+const MAX_STACK_LENGTH = 8_000;
+
+function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}… (${text.length - max} more characters)` : text;
+}
+
+function describe(value: unknown): string {
+  if (typeof value === "string") return value;
+  try {
+    const json = JSON.stringify(value);
+    if (json !== undefined) return json;
+  } catch {
+    // Circular or otherwise unserialisable: fall through to String().
+  }
+  return String(value);
+}
+
+/**
+ * Normalises anything a task may throw (an Error, a string, `undefined`, an object with
+ * a throwing `toString`) into a `TaskError`, so a misbehaving task cannot break reporting.
+ */
+export function coerceError(thrown: unknown): TaskError {
+  try {
+    if (thrown instanceof Error) {
+      return {
+        name: clip(String(thrown.name || "Error"), 200),
+        message: clip(String(thrown.message), MAX_MESSAGE_LENGTH),
+        ...(typeof thrown.stack === "string" ? { stack: clip(thrown.stack, MAX_STACK_LENGTH) } : {}),
+        retryable: !(thrown instanceof UnrecoverableError),
+      };
+    }
+    return {
+      name: "NonErrorThrown",
+      message: clip(`task threw a non-Error value: ${describe(thrown)}`, MAX_MESSAGE_LENGTH),
+      retryable: true,
+    };
+  } catch {
+    return {
+      name: "NonErrorThrown",
+      message: "task threw a value that cannot be described",
+      retryable: true,
+    };
+  }
+}

@@ -1,0 +1,16 @@
+export { BaseTask, isTaskClass, type TaskClass } from "./base.ts";
+export { coerceError, type TaskError, TaskReleased, TaskStopped, UnrecoverableError } from "./errors.ts";
+export { DEFAULT_RETRY, type RetryPolicy, type TaskIsolation } from "./options.ts";
+export { bindRuntime, type TaskOutcome, type TaskRuntime } from "./runtime.ts";
+export {
+  ACTIVE_STATUSES,
+  FINAL_STATUSES,
+  isFinalStatus,
+  isTaskStatus,
+  LOG_LEVELS,
+  type LogLevel,
+  REQUESTED_ACTIONS,
+  type RequestedAction,
+  TASK_STATUSES,
+  TaskStatus,
+} from "./status.ts";

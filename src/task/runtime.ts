@@ -1,0 +1,31 @@
+import type { TaskStopped } from "./errors.ts";
+import type { LogLevel } from "./status.ts";
+
+/**
+ * What a running task talks to. The worker entrypoint supplies the real one; a task
+ * author never builds it. Kept as an interface so `task/` depends on nothing else.
+ */
+export interface TaskRuntime {
+  readonly taskId: string;
+  readonly attempt: number;
+  readonly signal: AbortSignal;
+  /** Resolves at once when nothing is asked; pauses or throws `TaskStopped` otherwise. */
+  checkpoint(state: unknown): Promise<void>;
+  progress(done: number, total: number | undefined, message: string | undefined): void;
+  log(level: LogLevel, message: string): void;
+  /** The task asks the manager to control itself, as an operator would. */
+  request(action: "pause" | "stop" | "restart", reason: string | undefined): void;
+}
+
+/** A task's run as `post()` sees it. */
+export type TaskOutcome<R> =
+  | { status: "finished"; result: R }
+  | { status: "failed"; error: unknown }
+  | { status: "stopped"; reason: string; stop: TaskStopped }
+  | { status: "released" };
+
+/** Binds a runtime to a task instance; a symbol so it stays out of the author's way. */
+export const bindRuntime: unique symbol = Symbol("kiln.bindRuntime");
+
+/** Marks BaseTask subclasses so they are recognised even across two copies of the SDK. */
+export const TASK_CLASS_BRAND = Symbol.for("kiln.BaseTask");

@@ -1,0 +1,122 @@
+import { bindRuntime, coerceError, isTaskClass, type TaskClass } from "../task/index.ts";
+import type { FromWorker, ToWorker } from "./protocol.ts";
+import { WorkerTaskRuntime } from "./runtime.ts";
+
+declare const self: Worker;
+
+type RunMessage = Extract<ToWorker, { type: "run" }>;
+
+function post(message: FromWorker): void {
+  self.postMessage(message);
+}
+
+/**
+ * Turns the current thread into a kiln worker. `preloaded` are task classes bundled with
+ * the worker itself (the built-in tasks of a compiled binary); every other class is found
+ * by importing the module the main thread names in the `run` message.
+ */
+export function startWorker(preloaded: readonly TaskClass[] = []): void {
+  const builtIn = new Map(preloaded.map((cls) => [cls.taskName, cls]));
+  const modules = new Map<string, Promise<Record<string, unknown>>>();
+  let control: Int32Array | undefined;
+  let current: WorkerTaskRuntime | undefined;
+
+  async function findClass(name: string, module: string | undefined): Promise<TaskClass> {
+    if (module === undefined) {
+      const cls = builtIn.get(name);
+      if (!cls) throw new Error(`no built-in task named "${name}" in this worker`);
+      return cls;
+    }
+    let loading = modules.get(module);
+    if (!loading) {
+      loading = import(module) as Promise<Record<string, unknown>>;
+      modules.set(module, loading);
+    }
+    const exports = await loading;
+    for (const value of Object.values(exports)) {
+      if (isTaskClass(value) && value.taskName === name) return value;
+    }
+    throw new Error(`module ${module} exports no task class named "${name}"`);
+  }
+
+  async function run(message: RunMessage): Promise<void> {
+    if (!control) throw new Error("worker received a task before init");
+    const runtime = new WorkerTaskRuntime(
+      message.taskId,
+      message.attempt,
+      control,
+      post,
+      message.checkpointIntervalMs,
+      message.state ?? undefined,
+    );
+    current = runtime;
+    let reply: FromWorker;
+    try {
+      const TaskType = await findClass(message.name, message.module);
+      // The registry checked the class is concrete; TypeScript cannot see that through the union type.
+      const task = new (TaskType as unknown as new () => InstanceType<TaskClass>)();
+      task[bindRuntime](runtime, (message.state ?? undefined) as never);
+      const outcome = await task.start(message.params as never);
+      switch (outcome.status) {
+        case "finished":
+          reply = { type: "finished", taskId: message.taskId, result: outcome.result };
+          break;
+        case "failed":
+          reply = { type: "failed", taskId: message.taskId, error: coerceError(outcome.error) };
+          break;
+        case "stopped":
+          reply = { type: "stopped", taskId: message.taskId, reason: outcome.reason };
+          break;
+        case "released":
+          reply = { type: "released", taskId: message.taskId };
+          break;
+      }
+    } catch (thrown) {
+      reply = { type: "failed", taskId: message.taskId, error: coerceError(thrown) };
+    }
+    runtime.flushProgress();
+    runtime.dispose();
+    current = undefined;
+    try {
+      post(reply);
+    } catch (thrown) {
+      // Most likely a result that structured clone refuses (a function, a class instance with private state).
+      const error = coerceError(thrown);
+      post({
+        type: "failed",
+        taskId: message.taskId,
+        error: {
+          name: "ResultNotSerialisable",
+          message: `the task's result cannot be sent: ${error.message}`,
+          retryable: false,
+        },
+      });
+    }
+  }
+
+  self.onmessage = (event: MessageEvent<ToWorker>) => {
+    const message = event.data;
+    switch (message.type) {
+      case "init":
+        control = new Int32Array(message.control);
+        post({ type: "ready" });
+        return;
+      case "run":
+        void run(message);
+        return;
+      case "resume":
+        current?.resume();
+        return;
+      case "stop":
+        current?.stop(message.reason);
+        return;
+      case "release":
+        current?.release();
+        return;
+      default: {
+        const unknown: never = message;
+        throw new Error(`unknown message ${JSON.stringify(unknown)}`);
+      }
+    }
+  };
+}

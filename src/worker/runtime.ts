@@ -1,0 +1,133 @@
+import { type LogLevel, TaskReleased, type TaskRuntime, TaskStopped } from "../task/index.ts";
+import { Control, clipText, type FromWorker } from "./protocol.ts";
+
+const RESOLVED: Promise<void> = Promise.resolve();
+/** Progress reaches the main thread at most this often; the latest value always does. */
+const PROGRESS_INTERVAL_MS = 50;
+
+type Wake = "resume" | "stop" | "release";
+
+/**
+ * The runtime of one task run inside a worker: the cheap checkpoint over the shared control
+ * word, coalesced progress, logs, and the wait of a paused task.
+ */
+export class WorkerTaskRuntime implements TaskRuntime {
+  readonly signal: AbortSignal;
+  readonly #abort = new AbortController();
+  #latestState: unknown;
+  #lastCheckpointPost = Number.NEGATIVE_INFINITY;
+  #pendingProgress: Extract<FromWorker, { type: "progress" }> | undefined;
+  #lastProgressPost = Number.NEGATIVE_INFINITY;
+  #progressTimer: ReturnType<typeof setTimeout> | undefined;
+  #wake: ((how: Wake) => void) | undefined;
+  #stopReason = "stop requested";
+
+  constructor(
+    readonly taskId: string,
+    readonly attempt: number,
+    private readonly control: Int32Array,
+    private readonly post: (message: FromWorker) => void,
+    private readonly checkpointIntervalMs: number,
+    initialState: unknown,
+  ) {
+    this.signal = this.#abort.signal;
+    this.#latestState = initialState;
+  }
+
+  checkpoint(state: unknown): Promise<void> {
+    if (state !== undefined) {
+      this.#latestState = state;
+      const now = performance.now();
+      if (now - this.#lastCheckpointPost >= this.checkpointIntervalMs) {
+        this.#lastCheckpointPost = now;
+        this.post({ type: "checkpoint", taskId: this.taskId, state });
+      }
+    }
+    const control = Atomics.load(this.control, 0);
+    if (control === Control.NONE) return RESOLVED;
+    return this.#onControl(control);
+  }
+
+  async #onControl(control: number): Promise<void> {
+    if (control === Control.STOP) throw new TaskStopped(this.#stopReason);
+    this.flushProgress();
+    const woken = new Promise<Wake>((resolve) => {
+      this.#wake = resolve;
+    });
+    this.post({ type: "paused", taskId: this.taskId, state: this.#latestState });
+    const how = await woken;
+    this.#wake = undefined;
+    if (how === "stop") throw new TaskStopped(this.#stopReason);
+    if (how === "release") throw new TaskReleased();
+  }
+
+  progress(done: number, total: number | undefined, message: string | undefined): void {
+    this.#pendingProgress = {
+      type: "progress",
+      taskId: this.taskId,
+      done: Number(done),
+      total: total === undefined ? undefined : Number(total),
+      message: message === undefined ? undefined : clipText(String(message)),
+    };
+    const now = performance.now();
+    if (now - this.#lastProgressPost >= PROGRESS_INTERVAL_MS) {
+      this.flushProgress();
+    } else if (!this.#progressTimer) {
+      // A task awaiting I/O stops calling progress(); the timer delivers its last value.
+      this.#progressTimer = setTimeout(() => this.flushProgress(), PROGRESS_INTERVAL_MS);
+    }
+  }
+
+  /** Sends the latest progress now; called before any message that ends or pauses the run. */
+  flushProgress(): void {
+    if (this.#progressTimer) {
+      clearTimeout(this.#progressTimer);
+      this.#progressTimer = undefined;
+    }
+    const pending = this.#pendingProgress;
+    if (!pending) return;
+    this.#pendingProgress = undefined;
+    this.#lastProgressPost = performance.now();
+    this.post(pending);
+  }
+
+  log(level: LogLevel, message: string): void {
+    this.post({
+      type: "log",
+      taskId: this.taskId,
+      level,
+      message: clipText(String(message)),
+      at: Date.now(),
+    });
+  }
+
+  request(action: "pause" | "stop" | "restart", reason: string | undefined): void {
+    this.post({
+      type: "request",
+      taskId: this.taskId,
+      action,
+      reason: reason === undefined ? undefined : clipText(reason),
+    });
+  }
+
+  /** The main thread woke a paused task (the control word is NONE again). */
+  resume(): void {
+    this.#wake?.("resume");
+  }
+
+  /** The main thread asked for a stop: abort the signal and wake the task if it is paused. */
+  stop(reason: string): void {
+    this.#stopReason = reason;
+    this.#abort.abort(new TaskStopped(reason));
+    this.#wake?.("stop");
+  }
+
+  /** The main thread takes the worker back from a paused task. */
+  release(): void {
+    this.#wake?.("release");
+  }
+
+  dispose(): void {
+    if (this.#progressTimer) clearTimeout(this.#progressTimer);
+  }
+}
