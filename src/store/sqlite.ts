@@ -75,15 +75,10 @@ export class SqliteTaskStore implements TaskStore {
         .set({ checkpoint: sql`${sql.placeholder("checkpoint")}` })
         .where(and(eq(tasks.id, sql.placeholder("id")), inArray(tasks.status, ACTIVE)))
         .prepare(),
-      insertLog: this.#db
-        .insert(taskLogs)
-        .values({
-          taskId: sql.placeholder("taskId"),
-          at: sql.placeholder("at"),
-          level: sql.placeholder("level"),
-          message: sql.placeholder("message"),
-        })
-        .prepare(),
+      // A line may arrive after its task was deleted; it is dropped rather than failing the whole batch.
+      insertLog: this.#sqlite.prepare<unknown, [Record<string, string | number>]>(
+        "INSERT INTO task_logs (task_id, at, level, message) SELECT $taskId, $at, $level, $message WHERE EXISTS (SELECT 1 FROM tasks WHERE id = $taskId)",
+      ),
     };
   }
 
@@ -93,8 +88,13 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   migrate(): void {
-    // Drizzle's own migrator reads files at run time; this feeds it the copy embedded at build time.
-    this.#db.dialect.migrate(embeddedMigrations(), this.#db.session, { migrationsFolder: "" });
+    // Drizzle's own migrator reads files at run time; this feeds its dialect the copy embedded at
+    // build time. `dialect` and `session` are internal fields, hence the narrow cast.
+    const internals = this.#db as unknown as {
+      dialect: { migrate(migrations: unknown, session: unknown, config: { migrationsFolder: string }): void };
+      session: unknown;
+    };
+    internals.dialect.migrate(embeddedMigrations(), internals.session, { migrationsFolder: "" });
   }
 
   createTask(task: NewTask, event: NewTaskEvent): TaskRecord {
@@ -161,7 +161,7 @@ export class SqliteTaskStore implements TaskStore {
     return this.#sqlite.transaction(() => {
       const row = this.#db
         .update(tasks)
-        .set({ ...patch, updatedAt: now })
+        .set(this.#setClause(patch, now))
         .where(and(eq(tasks.id, id), inArray(tasks.status, [...from])))
         .returning()
         .get();
@@ -176,7 +176,7 @@ export class SqliteTaskStore implements TaskStore {
     return this.#sqlite.transaction(() => {
       const row = this.#db
         .update(tasks)
-        .set({ ...patch, updatedAt: now })
+        .set(this.#setClause(patch, now))
         .where(eq(tasks.id, id))
         .returning()
         .get();
@@ -259,6 +259,15 @@ export class SqliteTaskStore implements TaskStore {
     } finally {
       this.#sqlite.close();
     }
+  }
+
+  #setClause(patch: TaskPatch, now: number) {
+    const { startTime, ...rest } = patch;
+    // start_time records the first start: later runs keep it; only an explicit null clears it.
+    if (typeof startTime === "number") {
+      return { ...rest, startTime: sql`coalesce(${tasks.startTime}, ${startTime})`, updatedAt: now };
+    }
+    return startTime === null ? { ...rest, startTime: null, updatedAt: now } : { ...rest, updatedAt: now };
   }
 
   #insertEvent(taskId: string, at: number, event: NewTaskEvent): void {

@@ -1,0 +1,61 @@
+/**
+ * Errors the engine throws at its callers. Each carries a stable `code` and the HTTP status
+ * the REST layer maps it to, so that mapping lives in one place.
+ */
+export class KilnError extends Error {
+  constructor(
+    readonly code: string,
+    readonly httpStatus: number,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = "KilnError";
+  }
+}
+
+export class TaskNotFoundError extends KilnError {
+  constructor(id: string) {
+    super("task_not_found", 404, `no task with id ${id}`);
+  }
+}
+
+export class UnknownTaskNameError extends KilnError {
+  constructor(name: string, known: readonly string[]) {
+    super(
+      "unknown_task_name",
+      404,
+      `no task is registered under the name "${name}"; known names: ${known.length ? known.join(", ") : "(none)"}`,
+      { known },
+    );
+  }
+}
+
+export interface ParamIssue {
+  path: string;
+  message: string;
+}
+
+export class InvalidParamsError extends KilnError {
+  constructor(name: string, issues: ParamIssue[], what: "params" | "result" = "params") {
+    const first = issues[0];
+    super(
+      "invalid_params",
+      422,
+      `${what} of "${name}" do not match its schema${first ? `: ${first.path || "(root)"} ${first.message}` : ""}`,
+      { issues },
+    );
+  }
+}
+
+export class IllegalTransitionError extends KilnError {
+  constructor(message: string, details?: unknown) {
+    super("illegal_transition", 409, message, details);
+  }
+}
+
+export class NotAcceptingError extends KilnError {
+  constructor(why: string) {
+    super("not_accepting", 503, why);
+  }
+}

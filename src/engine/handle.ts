@@ -1,0 +1,44 @@
+import type { TaskRecord } from "../store/index.ts";
+import type { ControlOptions, ControlResult, TaskManager } from "./manager.ts";
+
+/**
+ * A live task as the seed names it: `start()`, `pause()`, `stop()`, `restart()` on one id.
+ * It holds no state of its own; every call goes through the manager.
+ */
+export class TaskHandle {
+  constructor(
+    private readonly manager: TaskManager,
+    readonly id: string,
+  ) {}
+
+  /** The task's current record. */
+  get(): TaskRecord {
+    return this.manager.require(this.id);
+  }
+
+  /** Lets a PAUSED task (including one created with `paused: true`) run again. */
+  start(options?: ControlOptions): ControlResult {
+    return this.manager.resume(this.id, options);
+  }
+
+  pause(options?: ControlOptions): ControlResult {
+    return this.manager.pause(this.id, options);
+  }
+
+  resume(options?: ControlOptions): ControlResult {
+    return this.manager.resume(this.id, options);
+  }
+
+  stop(options?: ControlOptions): ControlResult {
+    return this.manager.stop(this.id, options);
+  }
+
+  restart(options?: ControlOptions): ControlResult {
+    return this.manager.restart(this.id, options);
+  }
+
+  /** Resolves once the task is in one of `statuses`. */
+  waitFor(statuses: readonly TaskRecord["status"][], timeoutMs?: number): Promise<TaskRecord> {
+    return this.manager.waitFor(this.id, (task) => statuses.includes(task.status), timeoutMs);
+  }
+}

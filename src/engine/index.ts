@@ -1,0 +1,24 @@
+export { retryDelayMs } from "./backoff.ts";
+export {
+  IllegalTransitionError,
+  InvalidParamsError,
+  KilnError,
+  NotAcceptingError,
+  type ParamIssue,
+  TaskNotFoundError,
+  UnknownTaskNameError,
+} from "./errors.ts";
+export type { ManagerEvent, ManagerListener } from "./events.ts";
+export { TaskHandle } from "./handle.ts";
+export { type ControlAction, type ControlDecision, decideControl } from "./lifecycle.ts";
+export { type Logger, silentLogger, stderrLogger } from "./logger.ts";
+export {
+  type ControlOptions,
+  type ControlResult,
+  type CreateOptions,
+  type CreateResult,
+  type ManagerStats,
+  TaskManager,
+  type TaskManagerOptions,
+} from "./manager.ts";
+export type { RegisteredTask } from "./registry.ts";

@@ -1,0 +1,889 @@
+import { availableParallelism } from "node:os";
+import {
+  type HistoryQuery,
+  type ListTasksQuery,
+  type Page,
+  SqliteTaskStore,
+  type TaskEventRecord,
+  type TaskLogRecord,
+  type TaskPatch,
+  type TaskRecord,
+  type TaskStore,
+} from "../store/index.ts";
+import { isTaskClass, type TaskClass, type TaskError } from "../task/index.ts";
+import { Control, type FromWorker } from "../worker/protocol.ts";
+import { retryDelayMs } from "./backoff.ts";
+import { IllegalTransitionError, KilnError, NotAcceptingError, TaskNotFoundError } from "./errors.ts";
+import { EventHub, type ManagerListener } from "./events.ts";
+import { TaskHandle } from "./handle.ts";
+import { type ControlAction, decideControl } from "./lifecycle.ts";
+import { type Logger, stderrLogger } from "./logger.ts";
+import { WorkerPool, type WorkerSlot } from "./pool.ts";
+import { type RegisteredTask, TaskRegistry } from "./registry.ts";
+import { clearRunTimers, type LiveRun } from "./runs.ts";
+import { Scheduler } from "./scheduler.ts";
+import { TelemetryBuffer } from "./telemetry.ts";
+import { Transitions } from "./transitions.ts";
+
+export interface TaskManagerOptions {
+  /** Path of the SQLite file (created if missing), or a store you opened yourself. */
+  db: string | TaskStore;
+  /** Tasks running at once, over all names (default: the number of CPU cores, at least 2). */
+  concurrency?: number;
+  /** How long a stop may wait for a checkpoint before the worker is terminated (default 5 s). */
+  stopGraceMs?: number;
+  /** How long shutdown waits for running tasks to pause at a checkpoint (default 10 s). */
+  shutdownGraceMs?: number;
+  /** Paused tasks that keep their worker (and their stack); older ones give it back (default 16). */
+  maxParkedWorkers?: number;
+  /** How often buffered progress, logs and checkpoints are written (default 100 ms). */
+  telemetryIntervalMs?: number;
+  /** The worker entrypoint (default: kiln's own, which imports each task's module). */
+  workerUrl?: string | URL;
+  /** Task classes the worker entrypoint has built in, so they need no module to import. */
+  preloadedTasks?: readonly TaskClass[];
+  logger?: Logger;
+}
+
+export interface CreateOptions {
+  priority?: number;
+  /** Do not start before this time (epoch ms or a Date). */
+  runAt?: number | Date;
+  /** A second create with the same key returns the first task instead of a new one. */
+  idempotencyKey?: string;
+  tags?: string[];
+  /** Create it PAUSED: it runs only once resumed. */
+  paused?: boolean;
+  actor?: string | null;
+}
+
+export interface CreateResult {
+  task: TaskRecord;
+  /** False when an earlier task with the same idempotency key was returned. */
+  created: boolean;
+}
+
+export interface ControlOptions {
+  actor?: string | null;
+  reason?: string | null;
+}
+
+export interface ControlResult {
+  task: TaskRecord;
+  /** True when the request waits for the task to acknowledge it at a checkpoint (HTTP 202). */
+  pending: boolean;
+}
+
+export interface ManagerStats {
+  running: number;
+  parked: number;
+  queued: number;
+  workers: number;
+  idleWorkers: number;
+  concurrency: number;
+}
+
+type State = "new" | "running" | "stopping" | "stopped";
+type RunEnd = Extract<FromWorker, { type: "finished" | "failed" | "stopped" | "released" }>;
+
+const interruptedError = (why: string): TaskError => ({ name: "Interrupted", message: why, retryable: true });
+
+/**
+ * The one owner of live task state: registry, scheduler, worker pool and store. Create one,
+ * register task classes, `start()` it (migrate, restore, schedule) and `shutdown()` it.
+ */
+export class TaskManager {
+  readonly store: TaskStore;
+  readonly registry = new TaskRegistry();
+  readonly concurrency: number;
+  readonly #options: Required<Omit<TaskManagerOptions, "db" | "preloadedTasks">>;
+  readonly #preloaded: ReadonlySet<TaskClass>;
+  readonly #ownsStore: boolean;
+  readonly #hub: EventHub;
+  readonly #telemetry: TelemetryBuffer;
+  readonly #pool: WorkerPool;
+  readonly #scheduler = new Scheduler();
+  readonly #transitions: Transitions;
+  readonly #runs = new Map<string, LiveRun>();
+  readonly #slotRuns = new Map<WorkerSlot, LiveRun>();
+  readonly #runningByName = new Map<string, number>();
+  readonly #orphans = new Map<string, TaskRecord[]>();
+  #parkedOrder: LiveRun[] = [];
+  #running = 0;
+  #state: State = "new";
+  #dispatchQueued = false;
+  #dueTimer: ReturnType<typeof setTimeout> | undefined;
+  #dueAt = Number.POSITIVE_INFINITY;
+  #idleWaiters: (() => void)[] = [];
+  #shutdown: Promise<void> | undefined;
+
+  constructor(options: TaskManagerOptions) {
+    const concurrency = options.concurrency ?? Math.max(2, availableParallelism());
+    if (!Number.isInteger(concurrency) || concurrency < 1)
+      throw new Error("concurrency must be an integer ≥ 1");
+    this.concurrency = concurrency;
+    this.#options = {
+      concurrency,
+      stopGraceMs: options.stopGraceMs ?? 5_000,
+      shutdownGraceMs: options.shutdownGraceMs ?? 10_000,
+      maxParkedWorkers: options.maxParkedWorkers ?? 16,
+      telemetryIntervalMs: options.telemetryIntervalMs ?? 100,
+      workerUrl: options.workerUrl ?? new URL("../worker/main.ts", import.meta.url),
+      logger: options.logger ?? stderrLogger,
+    };
+    this.#preloaded = new Set(options.preloadedTasks ?? []);
+    this.#ownsStore = typeof options.db === "string";
+    this.store = typeof options.db === "string" ? new SqliteTaskStore({ path: options.db }) : options.db;
+    const logger = this.#options.logger;
+    this.#hub = new EventHub((error) => logger.error("an event listener threw", { error: String(error) }));
+    this.#telemetry = new TelemetryBuffer(this.store, this.#hub, this.#options.telemetryIntervalMs, (error) =>
+      logger.error("writing progress and logs failed", { error: String(error) }),
+    );
+    this.#transitions = new Transitions(this.store, this.#hub);
+    this.#pool = new WorkerPool(
+      this.#options.workerUrl,
+      {
+        onMessage: (slot, message) => this.#onWorkerMessage(slot, message),
+        onCrash: (slot, exitCode) => this.#onWorkerCrash(slot, exitCode),
+      },
+      concurrency,
+    );
+  }
+
+  get started(): boolean {
+    return this.#state === "running";
+  }
+
+  // ── Registration ───────────────────────────────────────────────────────────────────────
+
+  /**
+   * Imports a module and registers every exported `BaseTask` subclass. Workers import the same
+   * module to run them. Returns the names registered.
+   */
+  async load(module: string | URL): Promise<string[]> {
+    const specifier = module instanceof URL ? module.href : module;
+    const exports = (await import(specifier)) as Record<string, unknown>;
+    const names: string[] = [];
+    for (const value of Object.values(exports)) {
+      if (!isTaskClass(value) || !Object.hasOwn(value, "taskName")) continue;
+      names.push(this.#add(value, specifier).name);
+    }
+    return names;
+  }
+
+  /**
+   * Registers task classes. A class must be preloaded by the worker entrypoint or say where
+   * it lives with `static module = import.meta.url`; otherwise use `load()`.
+   */
+  register(...classes: TaskClass[]): void {
+    for (const cls of classes) {
+      if (!isTaskClass(cls)) throw new Error("only subclasses of BaseTask can be registered");
+      if (this.#preloaded.has(cls)) {
+        this.#add(cls, undefined);
+        continue;
+      }
+      const module = (cls as { module?: unknown }).module;
+      if (typeof module !== "string") {
+        throw new Error(
+          `cannot tell which module defines task "${cls.taskName}": register it with manager.load(path) or give the class \`static module = import.meta.url\``,
+        );
+      }
+      this.#add(cls, module);
+    }
+  }
+
+  #add(cls: TaskClass, module: string | undefined): RegisteredTask {
+    const registered = this.registry.add(cls, module);
+    const orphans = this.#orphans.get(registered.name);
+    if (orphans && this.#state === "running") {
+      this.#orphans.delete(registered.name);
+      for (const task of orphans) this.#enqueue(task);
+      this.#requestDispatch();
+    }
+    return registered;
+  }
+
+  // ── Lifecycle of the manager ───────────────────────────────────────────────────────────
+
+  /** Migrates the database, restores every active task and begins scheduling. Idempotent. */
+  start(): Promise<void> {
+    if (this.#state === "running") return Promise.resolve();
+    if (this.#state !== "new")
+      return Promise.reject(new Error("a TaskManager cannot start again after shutdown"));
+    this.store.migrate();
+    this.#restore();
+    this.#state = "running";
+    this.#pool.warm(this.concurrency);
+    this.#requestDispatch();
+    return Promise.resolve();
+  }
+
+  /**
+   * Stops admitting work, asks running tasks to pause at their next checkpoint (they resume
+   * on the next start), ends what does not answer within the grace period and closes the
+   * database. Idempotent.
+   */
+  shutdown(): Promise<void> {
+    this.#shutdown ??= this.#shutdownNow();
+    return this.#shutdown;
+  }
+
+  async #shutdownNow(): Promise<void> {
+    const wasRunning = this.#state === "running";
+    this.#state = "stopping";
+    if (this.#dueTimer) clearTimeout(this.#dueTimer);
+    if (wasRunning) {
+      for (const run of this.#runs.values()) {
+        if (run.parked || run.requested) continue;
+        run.cause = "shutdown";
+        run.slot.setControl(Control.PAUSE);
+      }
+      await this.#untilIdle(this.#options.shutdownGraceMs);
+      for (const run of [...this.#runs.values()]) {
+        if (run.parked) continue;
+        this.#pool.terminate(run.slot);
+        this.#endRun(
+          run,
+          { type: "stopped", taskId: run.taskId, reason: "terminated at shutdown" },
+          "shutdown",
+        );
+      }
+      this.#telemetry.close();
+      await this.#pool.close();
+    }
+    this.#state = "stopped";
+    if (this.#ownsStore) this.store.close();
+  }
+
+  #untilIdle(timeoutMs: number): Promise<void> {
+    if (this.#running === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.#idleWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  #restore(): void {
+    for (const task of this.store.listActive()) {
+      const registered = this.registry.get(task.taskName);
+      const actor = "kiln";
+      if (task.status === "PENDING") {
+        this.#transitions.note(task, "restore", "queued again after a restart", actor);
+        this.#enqueue(task);
+      } else if (task.status === "PAUSED") {
+        this.#transitions.note(task, "restore", "kept PAUSED after a restart", actor);
+      } else if (task.requestedAction === "stop") {
+        this.#transitions.stopped(task.id, "RUNNING", "the stop asked for before the restart", actor);
+      } else if (task.requestedAction === "pause") {
+        this.#transitions.paused(task.id, undefined, "the pause asked for before the restart", actor);
+      } else if (task.requestedAction === "restart") {
+        this.#enqueueIfSet(
+          this.#transitions.restarted(task, "the restart asked for before the restart", actor),
+        );
+      } else if (!registered || registered.resumable) {
+        const reason = "interrupted by a restart of kiln; resumes from its last checkpoint";
+        this.#enqueueIfSet(this.#transitions.requeued(task.id, "RUNNING", reason, actor));
+      } else {
+        this.#failOrRetry(
+          task,
+          registered,
+          interruptedError("interrupted by a restart of kiln; the task is not resumable"),
+        );
+      }
+    }
+  }
+
+  // ── Tasks ──────────────────────────────────────────────────────────────────────────────
+
+  /** Validates the params against the task name's schema and queues a new task. */
+  create(name: string, params: unknown, options: CreateOptions = {}): CreateResult {
+    this.#assertAccepting();
+    const registered = this.registry.require(name);
+    if (options.idempotencyKey !== undefined) {
+      const existing = this.store.findByIdempotencyKey(options.idempotencyKey);
+      if (existing) return { task: existing, created: false };
+    }
+    const parsed = registered.parseParams(params);
+    const runAt = options.runAt instanceof Date ? options.runAt.getTime() : (options.runAt ?? null);
+    const task = this.#transitions.created(
+      {
+        id: Bun.randomUUIDv7(),
+        taskName: name,
+        status: options.paused ? "PAUSED" : "PENDING",
+        params: parsed,
+        priority: options.priority ?? 0,
+        runAt,
+        idempotencyKey: options.idempotencyKey ?? null,
+        tags: options.tags?.length ? options.tags : null,
+      },
+      options.actor ?? null,
+    );
+    if (task.status === "PENDING") {
+      this.#enqueue(task);
+      this.#requestDispatch();
+    }
+    return { task, created: true };
+  }
+
+  get(id: string): TaskRecord | undefined {
+    return this.store.getTask(id);
+  }
+
+  /** The task's record, or `TaskNotFoundError`. */
+  require(id: string): TaskRecord {
+    const task = this.store.getTask(id);
+    if (!task) throw new TaskNotFoundError(id);
+    return task;
+  }
+
+  /** A handle with the seed's lifecycle methods (`start`, `pause`, `stop`, `restart`). */
+  task(id: string): TaskHandle {
+    this.require(id);
+    return new TaskHandle(this, id);
+  }
+
+  list(query: ListTasksQuery = {}): Page<TaskRecord, string> {
+    return this.store.listTasks(query);
+  }
+
+  events(id: string, query: HistoryQuery = {}): Page<TaskEventRecord, number> {
+    this.require(id);
+    return this.store.listEvents(id, query);
+  }
+
+  logs(id: string, query: HistoryQuery = {}): Page<TaskLogRecord, number> {
+    this.require(id);
+    this.#telemetry.flush();
+    return this.store.listLogs(id, query);
+  }
+
+  /** Deletes a task that has ended, with its history and logs. */
+  delete(id: string): void {
+    const task = this.require(id);
+    if (!this.store.deleteTask(id)) {
+      throw new IllegalTransitionError(`cannot delete a ${task.status} task: stop it first`, {
+        status: task.status,
+      });
+    }
+    this.#telemetry.discard(id);
+  }
+
+  stats(): ManagerStats {
+    return {
+      running: this.#running,
+      parked: this.#parkedOrder.filter((run) => run.parked && !run.detached).length,
+      queued: this.#scheduler.size,
+      workers: this.#pool.size,
+      idleWorkers: this.#pool.idleCount,
+      concurrency: this.concurrency,
+    };
+  }
+
+  /** Subscribes to every transition, control request, progress tick and log line. */
+  subscribe(listener: ManagerListener): () => void {
+    return this.#hub.subscribe(listener);
+  }
+
+  /**
+   * Resolves with the task once `until` holds for it (checked now and after each of its
+   * transitions and requests); rejects after `timeoutMs`.
+   */
+  waitFor(id: string, until: (task: TaskRecord) => boolean, timeoutMs = 30_000): Promise<TaskRecord> {
+    return new Promise((resolve, reject) => {
+      const current = this.require(id);
+      if (until(current)) return resolve(current);
+      const timer = setTimeout(() => {
+        unsubscribe();
+        reject(
+          new KilnError(
+            "wait_timeout",
+            408,
+            `task ${id} did not reach the expected state within ${timeoutMs} ms`,
+          ),
+        );
+      }, timeoutMs);
+      const unsubscribe = this.#hub.subscribe((event) => {
+        if (
+          (event.type === "transition" || event.type === "request") &&
+          event.task.id === id &&
+          until(event.task)
+        ) {
+          clearTimeout(timer);
+          unsubscribe();
+          resolve(event.task);
+        }
+      });
+    });
+  }
+
+  // ── Control ────────────────────────────────────────────────────────────────────────────
+
+  pause(id: string, options: ControlOptions = {}): ControlResult {
+    return this.#control("pause", id, options);
+  }
+
+  resume(id: string, options: ControlOptions = {}): ControlResult {
+    return this.#control("resume", id, options);
+  }
+
+  stop(id: string, options: ControlOptions = {}): ControlResult {
+    return this.#control("stop", id, options);
+  }
+
+  restart(id: string, options: ControlOptions = {}): ControlResult {
+    return this.#control("restart", id, options);
+  }
+
+  #control(action: ControlAction, id: string, options: ControlOptions): ControlResult {
+    if (this.#state !== "running")
+      throw new NotAcceptingError("kiln is not running (starting or shutting down)");
+    const task = this.require(id);
+    const actor = options.actor ?? null;
+    const reason = options.reason ?? null;
+    const decision = decideControl(action, task);
+    switch (decision.kind) {
+      case "refuse":
+        throw new IllegalTransitionError(decision.message, {
+          status: task.status,
+          requestedAction: task.requestedAction,
+        });
+      case "pending":
+        return { task, pending: true };
+      case "withdraw-pause": {
+        const run = this.#runs.get(id);
+        const updated = this.#transitions.withdrawPause(task, reason, actor);
+        if (run) {
+          run.requested = undefined;
+          run.slot.setControl(Control.NONE);
+          run.slot.post({ type: "resume" });
+        }
+        return { task: updated, pending: false };
+      }
+      case "request":
+        return {
+          task: this.#requestFromRun(action as "pause" | "stop" | "restart", task, reason, actor),
+          pending: true,
+        };
+      case "now":
+        return { task: this.#controlNow(action, task, reason, actor), pending: false };
+    }
+  }
+
+  #requestFromRun(
+    action: "pause" | "stop" | "restart",
+    task: TaskRecord,
+    reason: string | null,
+    actor: string | null,
+  ) {
+    const run = this.#runs.get(task.id);
+    if (!run || run.parked)
+      throw new KilnError("internal", 500, `task ${task.id} is RUNNING but has no live run`);
+    const updated = this.#transitions.requested(task, action, reason, actor);
+    run.requested = action;
+    run.requestReason = reason;
+    run.requestActor = actor;
+    if (action === "pause") {
+      run.slot.setControl(Control.PAUSE);
+    } else {
+      this.#askToStop(run, reason ?? `${action} requested`);
+    }
+    return updated;
+  }
+
+  #controlNow(
+    action: ControlAction,
+    task: TaskRecord,
+    reason: string | null,
+    actor: string | null,
+  ): TaskRecord {
+    const run = this.#runs.get(task.id);
+    let updated: TaskRecord | undefined;
+    if (action === "pause") {
+      this.#scheduler.remove(task.id);
+      updated = this.#transitions.paused(task.id, undefined, reason, actor, "PENDING");
+    } else if (action === "resume") {
+      updated = this.#transitions.resumed(task.id, reason, actor);
+      if (updated) this.#enqueue(updated);
+    } else {
+      this.#scheduler.remove(task.id);
+      if (run?.parked) this.#detachParked(run, reason ?? `${action} requested`);
+      updated =
+        action === "stop"
+          ? this.#transitions.stopped(task.id, task.status, reason, actor)
+          : this.#transitions.restarted(task, reason, actor);
+      if (updated?.status === "PENDING") this.#enqueue(updated);
+    }
+    if (!updated) throw new IllegalTransitionError(`the task changed while handling ${action}; try again`);
+    this.#requestDispatch();
+    return updated;
+  }
+
+  /** A parked run whose task was stopped or restarted: let its worker unwind, then reuse it. */
+  #detachParked(run: LiveRun, reason: string): void {
+    run.detached = true;
+    this.#runs.delete(run.taskId);
+    this.#askToStop(run, reason);
+  }
+
+  #askToStop(run: LiveRun, reason: string): void {
+    run.slot.setControl(Control.STOP);
+    run.slot.post({ type: "stop", reason });
+    const grace = run.task.stopGraceMs ?? this.#options.stopGraceMs;
+    if (run.graceTimer) clearTimeout(run.graceTimer);
+    run.graceTimer = setTimeout(() => {
+      run.graceTimer = undefined;
+      this.#pool.terminate(run.slot);
+      this.#endRun(run, {
+        type: "stopped",
+        taskId: run.taskId,
+        reason: `did not reach a checkpoint within ${grace} ms; its worker was terminated`,
+      });
+    }, grace);
+  }
+
+  // ── Scheduling ─────────────────────────────────────────────────────────────────────────
+
+  #assertAccepting(): void {
+    if (this.#state === "new") throw new NotAcceptingError("kiln has not started yet");
+    if (this.#state !== "running")
+      throw new NotAcceptingError("kiln is shutting down and accepts no new tasks");
+  }
+
+  #enqueue(task: TaskRecord): void {
+    if (!this.registry.get(task.taskName)) {
+      const list = this.#orphans.get(task.taskName) ?? [];
+      list.push(task);
+      this.#orphans.set(task.taskName, list);
+      this.#options.logger.warn(`task ${task.id} waits: no class is registered under "${task.taskName}"`);
+      return;
+    }
+    this.#scheduler.enqueue({
+      id: task.id,
+      name: task.taskName,
+      priority: task.priority,
+      runAt: task.runAt ?? 0,
+    });
+  }
+
+  #enqueueIfSet(task: TaskRecord | undefined): void {
+    if (task?.status === "PENDING") this.#enqueue(task);
+  }
+
+  #requestDispatch(): void {
+    if (this.#dispatchQueued) return;
+    this.#dispatchQueued = true;
+    queueMicrotask(() => {
+      this.#dispatchQueued = false;
+      this.#dispatch();
+    });
+  }
+
+  #canRun = (name: string): boolean => {
+    if (this.#running >= this.concurrency) return false;
+    const limit = this.registry.get(name)?.concurrency;
+    return limit === undefined || (this.#runningByName.get(name) ?? 0) < limit;
+  };
+
+  #dispatch(): void {
+    if (this.#state !== "running") return;
+    const now = Date.now();
+    while (this.#running < this.concurrency) {
+      const entry = this.#scheduler.next(this.#canRun, now);
+      if (!entry) break;
+      this.#startRun(entry.id, entry.name);
+    }
+    const due = this.#scheduler.nextDueAt();
+    if (due !== undefined && due < this.#dueAt) {
+      if (this.#dueTimer) clearTimeout(this.#dueTimer);
+      this.#dueAt = due;
+      this.#dueTimer = setTimeout(
+        () => {
+          this.#dueAt = Number.POSITIVE_INFINITY;
+          this.#dueTimer = undefined;
+          this.#requestDispatch();
+        },
+        Math.max(0, due - Date.now()),
+      );
+    }
+  }
+
+  #countRunning(name: string, delta: 1 | -1): void {
+    this.#running += delta;
+    this.#runningByName.set(name, (this.#runningByName.get(name) ?? 0) + delta);
+    if (this.#running === 0 && this.#idleWaiters.length > 0) {
+      for (const wake of this.#idleWaiters.splice(0)) wake();
+    }
+  }
+
+  #startRun(id: string, name: string): void {
+    const registered = this.registry.get(name);
+    if (!registered) return;
+    const parked = this.#runs.get(id);
+    if (parked?.parked) {
+      if (!this.#transitions.running(id, "continues on the worker it paused on", "resume")) return;
+      parked.parked = false;
+      parked.segmentStart = performance.now();
+      this.#countRunning(name, 1);
+      parked.slot.setControl(Control.NONE);
+      parked.slot.post({ type: "resume" });
+      this.#armTimeout(parked);
+      return;
+    }
+    const task = this.#transitions.running(id, null, "start");
+    if (!task) return;
+    const slot = this.#pool.acquire();
+    const run: LiveRun = {
+      taskId: id,
+      task: registered,
+      slot,
+      parked: false,
+      detached: false,
+      requested: undefined,
+      requestReason: null,
+      requestActor: null,
+      cause: undefined,
+      segmentStart: performance.now(),
+      usedMs: 0,
+      timeoutTimer: undefined,
+      graceTimer: undefined,
+    };
+    this.#runs.set(id, run);
+    this.#slotRuns.set(slot, run);
+    this.#countRunning(name, 1);
+    slot.setControl(Control.NONE);
+    slot.post({
+      type: "run",
+      taskId: id,
+      name,
+      module: registered.module,
+      params: task.params,
+      state: task.checkpoint ?? undefined,
+      attempt: task.attempt,
+      checkpointIntervalMs: registered.checkpointIntervalMs,
+    });
+    this.#armTimeout(run);
+  }
+
+  #armTimeout(run: LiveRun): void {
+    const limit = run.task.timeoutMs;
+    if (limit === undefined) return;
+    run.timeoutTimer = setTimeout(
+      () => {
+        run.timeoutTimer = undefined;
+        if (run.requested === "stop" || run.requested === "restart" || run.parked) return;
+        run.cause = "timeout";
+        this.#askToStop(run, `timed out after ${limit} ms`);
+      },
+      Math.max(0, limit - run.usedMs),
+    );
+  }
+
+  // ── Messages from workers ──────────────────────────────────────────────────────────────
+
+  #onWorkerMessage(slot: WorkerSlot, message: FromWorker): void {
+    if (message.type === "ready") return;
+    const run = this.#slotRuns.get(slot);
+    if (!run || run.taskId !== message.taskId) return;
+    switch (message.type) {
+      case "progress":
+        if (!run.detached) {
+          const { done, total, message: text } = message;
+          this.#telemetry.progress(run.taskId, { done, total: total ?? null, message: text ?? null });
+        }
+        return;
+      case "log":
+        this.#telemetry.log(run.taskId, message.level, message.message, message.at);
+        return;
+      case "checkpoint":
+        if (!run.detached) this.#telemetry.checkpoint(run.taskId, message.state);
+        return;
+      case "paused":
+        this.#onPaused(run, message.state);
+        return;
+      case "request":
+        if (!run.detached) this.#onSelfRequest(run, message.action, message.reason);
+        return;
+      case "finished":
+      case "failed":
+      case "stopped":
+      case "released":
+        this.#endRun(run, message);
+        return;
+      default: {
+        const unknown: never = message;
+        this.#options.logger.warn("unknown message from a worker", { message: unknown });
+      }
+    }
+  }
+
+  #onSelfRequest(run: LiveRun, action: "pause" | "stop" | "restart", reason: string | undefined): void {
+    try {
+      this.#control(action, run.taskId, { actor: "task", reason: reason ?? null });
+    } catch (error) {
+      if (!(error instanceof KilnError)) throw error;
+      this.#telemetry.log(
+        run.taskId,
+        "warn",
+        `the task's own ${action} request was refused: ${error.message}`,
+        Date.now(),
+      );
+    }
+  }
+
+  #onPaused(run: LiveRun, state: unknown): void {
+    if (run.detached || run.parked) return;
+    if (run.requested !== "pause" && run.cause !== "shutdown") return; // withdrawn, or a stop is on its way
+    this.#telemetry.flush();
+    clearRunTimers(run);
+    run.usedMs += performance.now() - run.segmentStart;
+    if (run.requested === "pause") {
+      this.#transitions.paused(run.taskId, state, run.requestReason, run.requestActor);
+    } else {
+      const reason = "paused at a checkpoint for shutdown; resumes on the next start";
+      this.#transitions.requeued(run.taskId, "RUNNING", reason, "kiln", state);
+    }
+    run.requested = undefined;
+    run.parked = true;
+    this.#parkedOrder.push(run);
+    this.#countRunning(run.task.name, -1);
+    this.#releaseExcessParked();
+    this.#requestDispatch();
+  }
+
+  /** Keeps at most `maxParkedWorkers` paused tasks on live workers; older ones give theirs back. */
+  #releaseExcessParked(): void {
+    this.#parkedOrder = this.#parkedOrder.filter((run) => run.parked && !run.detached);
+    while (this.#parkedOrder.length > this.#options.maxParkedWorkers && this.#state === "running") {
+      const oldest = this.#parkedOrder.shift();
+      if (!oldest) break;
+      oldest.detached = true;
+      this.#runs.delete(oldest.taskId);
+      oldest.slot.post({ type: "release" });
+    }
+  }
+
+  #onWorkerCrash(slot: WorkerSlot, exitCode: number): void {
+    const run = this.#slotRuns.get(slot);
+    if (!run) return;
+    const detail = slot.lastError ? `: ${slot.lastError}` : "";
+    this.#options.logger.warn(
+      `worker running task ${run.taskId} exited unexpectedly (code ${exitCode})${detail}`,
+    );
+    this.#endRun(run, {
+      type: "failed",
+      taskId: run.taskId,
+      error: {
+        name: "WorkerCrashed",
+        message: `its worker exited unexpectedly (code ${exitCode})${detail}`,
+        retryable: true,
+      },
+    });
+  }
+
+  /** The worker reported (or was made to report) the end of a run: decide the task's status. */
+  #endRun(run: LiveRun, end: RunEnd, cause?: "shutdown"): void {
+    if (this.#slotRuns.get(run.slot) !== run) return;
+    clearRunTimers(run);
+    this.#slotRuns.delete(run.slot);
+    if (this.#runs.get(run.taskId) === run) this.#runs.delete(run.taskId);
+    if (!run.parked) this.#countRunning(run.task.name, -1);
+    this.#pool.release(run.slot);
+    if (!run.detached && !run.parked) {
+      this.#telemetry.flush();
+      this.#settle(run, end, cause);
+    }
+    this.#requestDispatch();
+  }
+
+  #settle(run: LiveRun, end: RunEnd, cause: "shutdown" | undefined): void {
+    const id = run.taskId;
+    const task = this.store.getTask(id);
+    if (!task || task.status !== "RUNNING") return;
+    if (run.requested === "restart") {
+      this.#enqueueIfSet(this.#transitions.restarted(task, run.requestReason, run.requestActor));
+      return;
+    }
+    if (end.type === "finished") {
+      const issues = run.task.checkResult(end.result);
+      if (issues.length === 0) {
+        this.#transitions.finished(id, end.result);
+      } else {
+        const detail = issues.map((issue) => `${issue.path || "(root)"} ${issue.message}`).join("; ");
+        this.#failOrRetry(task, run.task, {
+          name: "InvalidResult",
+          message: `result does not match its schema: ${detail}`,
+          retryable: false,
+        });
+      }
+      return;
+    }
+    if (run.requested === "stop") {
+      this.#transitions.stopped(
+        id,
+        "RUNNING",
+        run.requestReason ?? (end.type === "stopped" ? end.reason : null),
+        run.requestActor,
+      );
+      return;
+    }
+    if (run.requested === "pause" || cause === "shutdown") {
+      // The run ended before it could acknowledge a pause: a crash or a terminated worker.
+      if (run.requested === "pause") {
+        this.#transitions.paused(id, undefined, run.requestReason, run.requestActor);
+      } else if (run.task.resumable) {
+        this.#enqueueIfSet(
+          this.#transitions.requeued(
+            id,
+            "RUNNING",
+            "interrupted by shutdown; resumes from its last checkpoint",
+            "kiln",
+          ),
+        );
+      } else {
+        this.#failOrRetry(
+          task,
+          run.task,
+          interruptedError("interrupted by shutdown; the task is not resumable"),
+        );
+      }
+      return;
+    }
+    if (run.cause === "timeout") {
+      const reason = end.type === "stopped" ? end.reason : "timed out";
+      this.#failOrRetry(task, run.task, {
+        name: "TimeoutError",
+        message: `${reason} (timeout ${run.task.timeoutMs} ms)`,
+        retryable: true,
+      });
+      return;
+    }
+    if (end.type === "failed") {
+      this.#failOrRetry(task, run.task, end.error);
+    } else if (end.type === "stopped") {
+      // The task threw TaskStopped on its own.
+      this.#transitions.stopped(id, "RUNNING", end.reason, "task");
+    }
+  }
+
+  #failOrRetry(task: TaskRecord, registered: RegisteredTask | undefined, error: TaskError): void {
+    const policy = registered?.retry;
+    if (policy && error.retryable && task.retries + 1 < policy.attempts) {
+      const retry = task.retries + 1;
+      const delay = retryDelayMs(policy, retry);
+      const patch: TaskPatch = {
+        runAt: Date.now() + delay,
+        attempt: task.attempt + 1,
+        retries: retry,
+        error,
+        ...(registered?.resumable ? {} : { checkpoint: null }),
+      };
+      const reason = `retry ${retry} of ${policy.attempts - 1} in ${delay} ms after ${error.name}: ${error.message}`;
+      this.#enqueueIfSet(this.#transitions.retrying(task.id, task.status, patch, reason));
+    } else {
+      this.#transitions.failed(task.id, task.status, error);
+    }
+  }
+}

@@ -1,0 +1,121 @@
+import type { TSchema } from "@sinclair/typebox";
+import { type TypeCheck, TypeCompiler } from "@sinclair/typebox/compiler";
+import { Value } from "@sinclair/typebox/value";
+import { DEFAULT_RETRY, isTaskClass, type RetryPolicy, type TaskClass } from "../task/index.ts";
+import { InvalidParamsError, type ParamIssue, UnknownTaskNameError } from "./errors.ts";
+
+/** A registered task class with its options resolved and its schemas compiled once. */
+export interface RegisteredTask {
+  name: string;
+  cls: TaskClass;
+  /** Module the worker imports to find the class; undefined when the worker entry preloads it. */
+  module: string | undefined;
+  retry: Required<RetryPolicy>;
+  timeoutMs: number | undefined;
+  concurrency: number | undefined;
+  resumable: boolean;
+  checkpointIntervalMs: number;
+  stopGraceMs: number | undefined;
+  paramsSchema: TSchema | undefined;
+  resultSchema: TSchema | undefined;
+  /** Applies schema defaults and validates; throws `InvalidParamsError`. */
+  parseParams(params: unknown): unknown;
+  /** Returns the issues of a result against the result schema (empty when valid or unchecked). */
+  checkResult(result: unknown): ParamIssue[];
+}
+
+const DEFAULT_CHECKPOINT_INTERVAL_MS = 200;
+const MAX_ISSUES = 20;
+
+function issuesOf(check: TypeCheck<TSchema>, value: unknown): ParamIssue[] {
+  const issues: ParamIssue[] = [];
+  for (const error of check.Errors(value)) {
+    issues.push({ path: error.path, message: error.message });
+    if (issues.length >= MAX_ISSUES) break;
+  }
+  return issues;
+}
+
+function positiveOrUndefined(value: unknown, what: string, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+    throw new Error(`task "${name}": static ${what} must be a positive number, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** Validates a class's static options once, so a bad task file fails at start-up, not at run time. */
+export function describeTask(cls: TaskClass, module: string | undefined): RegisteredTask {
+  const name = cls.taskName;
+  if (typeof name !== "string" || name.trim() === "" || !Object.hasOwn(cls, "taskName")) {
+    throw new Error(`task class ${cls.name || "(anonymous)"} has no static taskName of its own`);
+  }
+  if (!/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(name)) {
+    throw new Error(`task name "${name}" must be 1-128 letters, digits, '.', '_', ':' or '-'`);
+  }
+  const retry = { ...DEFAULT_RETRY, ...cls.retry };
+  if (!Number.isInteger(retry.attempts) || retry.attempts < 1) {
+    throw new Error(`task "${name}": static retry.attempts must be an integer ≥ 1`);
+  }
+  const paramsCheck = cls.params ? TypeCompiler.Compile(cls.params) : undefined;
+  const resultCheck = cls.result ? TypeCompiler.Compile(cls.result) : undefined;
+  return {
+    name,
+    cls,
+    module,
+    retry,
+    timeoutMs: positiveOrUndefined(cls.timeoutMs, "timeoutMs", name),
+    concurrency: positiveOrUndefined(cls.concurrency, "concurrency", name),
+    resumable: cls.resumable ?? true,
+    checkpointIntervalMs: cls.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS,
+    stopGraceMs: positiveOrUndefined(cls.stopGraceMs, "stopGraceMs", name),
+    paramsSchema: cls.params,
+    resultSchema: cls.result,
+    parseParams(params: unknown): unknown {
+      if (!paramsCheck || !cls.params) return params ?? null;
+      const value = Value.Default(cls.params, structuredClone(params ?? {}));
+      if (paramsCheck.Check(value)) return value;
+      throw new InvalidParamsError(name, issuesOf(paramsCheck, value));
+    },
+    checkResult(result: unknown): ParamIssue[] {
+      if (!resultCheck || resultCheck.Check(result)) return [];
+      return issuesOf(resultCheck, result);
+    },
+  };
+}
+
+/** Maps task names to classes. One per TaskManager; nothing global. */
+export class TaskRegistry {
+  readonly #tasks = new Map<string, RegisteredTask>();
+
+  add(cls: unknown, module: string | undefined): RegisteredTask {
+    if (!isTaskClass(cls)) throw new Error("only subclasses of BaseTask can be registered");
+    const described = describeTask(cls, module);
+    const existing = this.#tasks.get(described.name);
+    if (existing && existing.cls !== cls) {
+      throw new Error(
+        `two task classes are named "${described.name}"${module ? ` (the second in ${module})` : ""}`,
+      );
+    }
+    this.#tasks.set(described.name, described);
+    return described;
+  }
+
+  get(name: string): RegisteredTask | undefined {
+    return this.#tasks.get(name);
+  }
+
+  require(name: string): RegisteredTask {
+    const found = this.#tasks.get(name);
+    if (!found) throw new UnknownTaskNameError(name, this.names());
+    return found;
+  }
+
+  names(): string[] {
+    return [...this.#tasks.keys()].sort();
+  }
+
+  all(): RegisteredTask[] {
+    return this.names().map((name) => this.#tasks.get(name) as RegisteredTask);
+  }
+}

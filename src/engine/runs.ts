@@ -1,0 +1,33 @@
+import type { RequestedAction } from "../task/index.ts";
+import type { WorkerSlot } from "./pool.ts";
+import type { RegisteredTask } from "./registry.ts";
+
+/** One run of a task on a worker, from assignment until the worker reports its end. */
+export interface LiveRun {
+  taskId: string;
+  task: RegisteredTask;
+  slot: WorkerSlot;
+  /** Paused at a checkpoint: the worker keeps the task's stack but the run holds no concurrency slot. */
+  parked: boolean;
+  /** No longer the task's current run (it was stopped or restarted while parked); its end changes nothing. */
+  detached: boolean;
+  /** The control request the worker has not acknowledged yet. */
+  requested: RequestedAction | undefined;
+  requestReason: string | null;
+  requestActor: string | null;
+  /** Why the engine itself asked this run to stop or pause. */
+  cause: "timeout" | "shutdown" | undefined;
+  /** performance.now() when the current running stretch began. */
+  segmentStart: number;
+  /** Running time before the current stretch (paused time excluded), for the timeout. */
+  usedMs: number;
+  timeoutTimer: ReturnType<typeof setTimeout> | undefined;
+  graceTimer: ReturnType<typeof setTimeout> | undefined;
+}
+
+export function clearRunTimers(run: LiveRun): void {
+  if (run.timeoutTimer) clearTimeout(run.timeoutTimer);
+  if (run.graceTimer) clearTimeout(run.graceTimer);
+  run.timeoutTimer = undefined;
+  run.graceTimer = undefined;
+}
