@@ -406,14 +406,16 @@ export class TaskManager {
         );
       }, timeoutMs);
       const unsubscribe = this.#hub.subscribe((event) => {
-        if (
-          (event.type === "transition" || event.type === "request") &&
-          event.task.id === id &&
-          until(event.task)
-        ) {
+        let task: TaskRecord | undefined;
+        if (event.type === "transition" || event.type === "request") {
+          task = event.task.id === id ? event.task : undefined;
+        } else if (event.type === "progress" && event.taskId === id) {
+          task = this.store.getTask(id);
+        }
+        if (task && until(task)) {
           clearTimeout(timer);
           unsubscribe();
-          resolve(event.task);
+          resolve(task);
         }
       });
     });

@@ -1,0 +1,62 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  silentLogger,
+  TaskManager,
+  type TaskManagerOptions,
+  type TaskRecord,
+  type TaskStatus,
+} from "../src/index.ts";
+
+export const FIXTURE_TASKS = new URL("./fixtures/tasks.ts", import.meta.url);
+
+/** A fresh directory under the system temp dir, removed by the returned function. */
+export function tempDir(prefix = "kiln-test-"): { path: string; remove: () => void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+export interface TestManager {
+  manager: TaskManager;
+  dbPath: string;
+  dir: string;
+  close: () => Promise<void>;
+}
+
+/** A started manager on a new SQLite file with the fixture tasks loaded. */
+export async function startManager(
+  options: Partial<TaskManagerOptions> = {},
+  dir = tempDir(),
+): Promise<TestManager> {
+  const dbPath = join(dir.path, "kiln.db");
+  const manager = new TaskManager({ db: dbPath, concurrency: 2, logger: silentLogger, ...options });
+  await manager.load(FIXTURE_TASKS);
+  await manager.start();
+  return {
+    manager,
+    dbPath,
+    dir: dir.path,
+    close: async () => {
+      await manager.shutdown();
+      dir.remove();
+    },
+  };
+}
+
+export function untilStatus(
+  manager: TaskManager,
+  id: string,
+  statuses: TaskStatus[],
+  timeoutMs = 20_000,
+): Promise<TaskRecord> {
+  return manager.waitFor(id, (task) => statuses.includes(task.status), timeoutMs);
+}
+
+/** The statuses a task went through, from its history. */
+export function statusPath(manager: TaskManager, id: string): string[] {
+  return manager
+    .events(id, { limit: 500 })
+    .items.filter((event) => event.toStatus !== null && event.fromStatus !== event.toStatus)
+    .map((event) => event.toStatus as string);
+}
