@@ -1,0 +1,134 @@
+import { Database } from "bun:sqlite";
+import { afterEach, expect, test } from "bun:test";
+import { join } from "node:path";
+import { silentLogger, TaskManager, type TaskRecord } from "../../src/index.ts";
+import { FIXTURE_TASKS, statusPath, tempDir, untilStatus } from "../helpers.ts";
+
+const CHILD = new URL("../fixtures/engine-child.ts", import.meta.url).pathname;
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** Starts the child engine and resolves with the JSON line it prints once its tasks are placed. */
+async function startChild(dbPath: string, mode: "crash" | "shutdown") {
+  const child = Bun.spawn(["bun", CHILD, dbPath, mode], { stdout: "pipe", stderr: "inherit" });
+  cleanups.push(() => {
+    if (child.exitCode === null) child.kill(9);
+  });
+  const reader = child.stdout.getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`child exited before it was ready: ${text}`);
+    text += new TextDecoder().decode(value);
+  }
+  reader.releaseLock();
+  return { child, ids: JSON.parse(text.trim()) as Record<string, string | string[]> };
+}
+
+async function reopen(dbPath: string) {
+  const manager = new TaskManager({ db: dbPath, concurrency: 4, logger: silentLogger });
+  await manager.load(FIXTURE_TASKS);
+  await manager.start();
+  cleanups.push(() => manager.shutdown());
+  return manager;
+}
+
+function countFinishEvents(manager: TaskManager, id: string): number {
+  return manager.events(id, { limit: 500 }).items.filter((e) => e.toStatus === "FINISHED").length;
+}
+
+test("after SIGKILL, PAUSED stays PAUSED, RUNNING resumes from its checkpoint, nothing runs twice", async () => {
+  const dir = tempDir();
+  cleanups.push(dir.remove);
+  const dbPath = join(dir.path, "kiln.db");
+  const { child, ids } = await startChild(dbPath, "crash");
+  child.kill(9);
+  await child.exited;
+  expect(child.signalCode).toBe("SIGKILL");
+
+  // What the crashed process left on disk.
+  const before = new Database(dbPath, { readonly: true });
+  const savedRunning = (ids.running as string[]).map((id) => {
+    const row = before.query("SELECT status, checkpoint FROM tasks WHERE id = ?").get(id) as {
+      status: string;
+      checkpoint: string;
+    };
+    expect(row.status).toBe("RUNNING");
+    return JSON.parse(row.checkpoint).next as number;
+  });
+  before.close();
+  for (const next of savedRunning) expect(next).toBeGreaterThanOrEqual(10);
+
+  const manager = await reopen(dbPath);
+  const paused = manager.require(ids.paused as string);
+  expect(paused.status).toBe("PAUSED");
+  const pausedAt = (paused.checkpoint as { next: number }).next;
+  expect(pausedAt).toBeGreaterThan(0);
+
+  const results = await Promise.all(
+    (ids.running as string[]).map((id) => untilStatus(manager, id, ["FINISHED"], 30_000)),
+  );
+  results.forEach((task: TaskRecord, i) => {
+    const result = task.result as { startedAt: number; ran: number[] };
+    // Resumed from the last persisted checkpoint, not from the top.
+    expect(result.startedAt).toBe(savedRunning[i] as number);
+    expect(result.ran[0]).toBe(savedRunning[i] as number);
+    expect(result.ran.at(-1)).toBe(79);
+    const requeue = manager.events(task.id, { limit: 500 }).items.find((e) => e.action === "requeue");
+    expect(requeue?.reason).toContain("interrupted");
+  });
+
+  // The paused one is still paused and resumes from its own checkpoint when asked.
+  await Bun.sleep(100);
+  expect(manager.require(ids.paused as string).status).toBe("PAUSED");
+  manager.resume(ids.paused as string);
+  const resumed = await untilStatus(manager, ids.paused as string, ["FINISHED"], 30_000);
+  expect((resumed.result as { startedAt: number }).startedAt).toBe(pausedAt);
+
+  // The delayed task survived as PENDING with its run_at; the finished one was not run again.
+  const delayed = manager.require(ids.delayed as string);
+  expect(delayed.status).toBe("PENDING");
+  expect(delayed.runAt).toBeGreaterThan(Date.now());
+  expect(manager.require(ids.finished as string).status).toBe("FINISHED");
+  for (const id of [ids.finished as string, ...(ids.running as string[]), ids.paused as string]) {
+    expect(countFinishEvents(manager, id)).toBe(1);
+  }
+  expect(statusPath(manager, ids.finished as string)).toEqual(["PENDING", "RUNNING", "FINISHED"]);
+
+  await manager.shutdown();
+  const after = new Database(dbPath, { readonly: true });
+  expect((after.query("PRAGMA integrity_check").get() as { integrity_check: string }).integrity_check).toBe(
+    "ok",
+  );
+  after.close();
+});
+
+test("SIGTERM pauses running tasks at checkpoints; the next start resumes them", async () => {
+  const dir = tempDir();
+  cleanups.push(dir.remove);
+  const dbPath = join(dir.path, "kiln.db");
+  const { child, ids } = await startChild(dbPath, "shutdown");
+  child.kill("SIGTERM");
+  expect(await child.exited).toBe(0);
+
+  const manager = new TaskManager({ db: dbPath, concurrency: 4, logger: silentLogger });
+  await manager.load(FIXTURE_TASKS);
+  const saved = new Map<string, number>();
+  for (const id of ids.running as string[]) {
+    const task = manager.store.getTask(id);
+    expect(task?.status).toBe("PENDING");
+    expect(task?.statusReason).toContain("shutdown");
+    const next = (task?.checkpoint as { next: number }).next;
+    expect(next).toBeGreaterThan(0);
+    saved.set(id, next);
+  }
+  await manager.start();
+  cleanups.push(() => manager.shutdown());
+  for (const id of ids.running as string[]) {
+    const done = await untilStatus(manager, id, ["FINISHED"], 30_000);
+    expect((done.result as { startedAt: number }).startedAt).toBe(saved.get(id) as number);
+    expect(countFinishEvents(manager, id)).toBe(1);
+  }
+});
