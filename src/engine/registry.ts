@@ -57,6 +57,15 @@ export function describeTask(cls: TaskClass, module: string | undefined): Regist
   if (!Number.isInteger(retry.attempts) || retry.attempts < 1) {
     throw new Error(`task "${name}": static retry.attempts must be an integer ≥ 1`);
   }
+  for (const key of ["backoffMs", "maxBackoffMs"] as const) {
+    if (!Number.isFinite(retry[key]) || retry[key] < 0) {
+      throw new Error(`task "${name}": static retry.${key} must be a number ≥ 0`);
+    }
+  }
+  const checkpointIntervalMs = cls.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS;
+  if (!Number.isFinite(checkpointIntervalMs) || checkpointIntervalMs < 0) {
+    throw new Error(`task "${name}": static checkpointIntervalMs must be a number ≥ 0`);
+  }
   const paramsCheck = cls.params ? TypeCompiler.Compile(cls.params) : undefined;
   const resultCheck = cls.result ? TypeCompiler.Compile(cls.result) : undefined;
   return {
@@ -67,7 +76,7 @@ export function describeTask(cls: TaskClass, module: string | undefined): Regist
     timeoutMs: positiveOrUndefined(cls.timeoutMs, "timeoutMs", name),
     concurrency: positiveOrUndefined(cls.concurrency, "concurrency", name),
     resumable: cls.resumable ?? true,
-    checkpointIntervalMs: cls.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS,
+    checkpointIntervalMs,
     stopGraceMs: positiveOrUndefined(cls.stopGraceMs, "stopGraceMs", name),
     paramsSchema: cls.params,
     resultSchema: cls.result,

@@ -33,6 +33,7 @@ export class SqliteTaskStore implements TaskStore {
   readonly path: string;
   readonly #sqlite: Database;
   readonly #db: Db;
+  #closed = false;
   #statements: ReturnType<SqliteTaskStore["prepareStatements"]> | undefined;
 
   constructor(options: SqliteStoreOptions) {
@@ -253,7 +254,10 @@ export class SqliteTaskStore implements TaskStore {
     return counts;
   }
 
+  /** Checkpoints the WAL into the main file and closes it. Idempotent. */
   close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
     try {
       this.#sqlite.exec("PRAGMA wal_checkpoint(TRUNCATE)");
     } finally {
