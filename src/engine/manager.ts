@@ -803,7 +803,7 @@ export class TaskManager {
   #settle(run: LiveRun, end: RunEnd, cause: "shutdown" | undefined): void {
     const id = run.taskId;
     const task = this.store.getTask(id);
-    if (!task || task.status !== "RUNNING") return;
+    if (task?.status !== "RUNNING") return;
     if (run.requested === "restart") {
       this.#enqueueIfSet(this.#transitions.restarted(task, run.requestReason, run.requestActor));
       return;

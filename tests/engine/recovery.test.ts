@@ -118,9 +118,10 @@ test("SIGTERM pauses running tasks at checkpoints; the next start resumes them",
   const saved = new Map<string, number>();
   for (const id of ids.running as string[]) {
     const task = manager.store.getTask(id);
-    expect(task?.status).toBe("PENDING");
-    expect(task?.statusReason).toContain("shutdown");
-    const next = (task?.checkpoint as { next: number }).next;
+    if (!task) throw new Error(`task ${id} is missing after shutdown`);
+    expect(task.status).toBe("PENDING");
+    expect(task.statusReason).toContain("shutdown");
+    const next = (task.checkpoint as { next: number }).next;
     expect(next).toBeGreaterThan(0);
     saved.set(id, next);
   }

@@ -1,0 +1,92 @@
+// Entry of `bun run bench`: runs the scenarios, prints their tables and writes
+// bench/results/latest.json. Flags: --quick (smaller N, about a minute), --only <name>.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { controlLatency } from "./control-latency.ts";
+import { memory } from "./memory.ts";
+import { throughput } from "./throughput.ts";
+import { formatTable, machineInfo, round, type Scenario, type ScenarioResult } from "./util.ts";
+
+const SCENARIOS: Scenario[] = [throughput, controlLatency, memory];
+
+function parseArgs(argv: string[]): { quick: boolean; only: string | undefined } {
+  let quick = false;
+  let only: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "--quick") quick = true;
+    else if (arg === "--only") only = argv[++i];
+    else if (arg?.startsWith("--only=")) only = arg.slice("--only=".length);
+    else if (arg === "--help" || arg === "-h") {
+      console.log(`usage: bun run bench [--quick] [--only <${SCENARIOS.map((s) => s.name).join("|")}>]`);
+      process.exit(0);
+    } else {
+      console.error(`unknown argument: ${arg}`);
+      process.exit(2);
+    }
+  }
+  if (only !== undefined && !SCENARIOS.some((s) => s.name === only)) {
+    console.error(`unknown scenario "${only}"; choose one of: ${SCENARIOS.map((s) => s.name).join(", ")}`);
+    process.exit(2);
+  }
+  return { quick, only };
+}
+
+function print(result: ScenarioResult, seconds: number): void {
+  for (const table of result.tables) {
+    console.log(`\n## ${table.title}\n`);
+    console.log(formatTable(table.rows));
+  }
+  console.log("");
+  for (const note of result.notes) console.log(`- ${note}`);
+  console.log(`(${result.name} took ${seconds} s)`);
+}
+
+const { quick, only } = parseArgs(Bun.argv.slice(2));
+const machine = machineInfo();
+console.log(
+  `kiln bench${quick ? " --quick" : ""} — ${machine.cpuCount} × ${machine.cpuModel}, ${machine.totalMemoryGiB} GiB, ${machine.platform} ${machine.arch}, Bun ${machine.bunVersion}, ${machine.date}`,
+);
+
+const started = performance.now();
+const results: Record<string, ScenarioResult & { seconds: number }> = {};
+const failures: Record<string, string> = {};
+for (const scenario of SCENARIOS) {
+  if (only !== undefined && scenario.name !== only) continue;
+  const t0 = performance.now();
+  try {
+    const result = await scenario.run({ quick });
+    const seconds = round((performance.now() - t0) / 1000, 1);
+    results[scenario.name] = { ...result, seconds };
+    print(result, seconds);
+  } catch (error) {
+    failures[scenario.name] = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    console.error(`\n${scenario.name} failed: ${failures[scenario.name]}`);
+  }
+}
+const totalSeconds = round((performance.now() - started) / 1000, 1);
+
+const outDir = new URL("./results/", import.meta.url);
+mkdirSync(outDir, { recursive: true });
+const outFile = new URL("latest.json", outDir);
+writeFileSync(
+  outFile,
+  `${JSON.stringify(
+    {
+      machine,
+      mode: quick ? "quick" : "default",
+      only: only ?? null,
+      totalSeconds,
+      scenarios: Object.fromEntries(
+        Object.entries(results).map(([name, r]) => [
+          name,
+          { seconds: r.seconds, figures: r.figures, tables: r.tables, notes: r.notes },
+        ]),
+      ),
+      failures,
+    },
+    null,
+    2,
+  )}\n`,
+);
+console.log(`\nall done in ${totalSeconds} s; figures written to ${Bun.fileURLToPath(outFile)}`);
+process.exit(Object.keys(failures).length > 0 ? 1 : 0);

@@ -1,0 +1,71 @@
+// Task classes the benchmarks run. Loaded with `manager.load(new URL("./tasks.ts", import.meta.url))`.
+import { BaseTask, t } from "../src/index.ts";
+
+/** Does nothing and finishes: the cost of one task's round trip through kiln. */
+export class NoopTask extends BaseTask<unknown, null> {
+  static override taskName = "bench-noop";
+  async run(): Promise<null> {
+    return null;
+  }
+}
+
+/** A checkpoint that waited at least this long was a pause: the task says so with a log line. */
+export const RESUMED_AFTER_MS = 2;
+export const RESUMED_LOG = "bench: resumed";
+export const STARTED_LOG = "bench: started";
+
+/**
+ * Checkpoints about every millisecond, forever. `sleep` mode awaits `Bun.sleep(1)` between
+ * checkpoints (timer resolution makes the gap ~1-1.3 ms); `busy` mode spins on
+ * `performance.now()` for 1 ms, so the worker thread is never idle. After a checkpoint that
+ * waited (a pause), it logs `RESUMED_LOG`, which tells the benchmark when the worker ran again;
+ * `run()` logs `STARTED_LOG` first, which tells when its code (not just its RUNNING row) started.
+ */
+export class TickTask extends BaseTask<{ mode: "sleep" | "busy" }, never> {
+  static override taskName = "bench-tick";
+  static override params = t.Object({
+    mode: t.Union([t.Literal("sleep"), t.Literal("busy")], { default: "sleep" }),
+  });
+  async run(params: { mode: "sleep" | "busy" }): Promise<never> {
+    this.log("info", STARTED_LOG);
+    for (;;) {
+      const before = performance.now();
+      await this.checkpoint();
+      const after = performance.now();
+      if (after - before >= RESUMED_AFTER_MS) this.log("info", RESUMED_LOG);
+      if (params.mode === "busy") {
+        while (performance.now() - after < 1) {
+          // 1 ms of CPU between checkpoints.
+        }
+      } else {
+        await Bun.sleep(1);
+      }
+    }
+  }
+}
+
+/** Waits at a checkpoint every 20 ms until paused or stopped: a task that holds a worker and little else. */
+export class IdleTask extends BaseTask<unknown, never> {
+  static override taskName = "bench-idle";
+  async run(): Promise<never> {
+    for (;;) {
+      await this.checkpoint();
+      await Bun.sleep(20);
+    }
+  }
+}
+
+export const SPIN_LOG = "bench: spinning";
+
+/** Never reaches a checkpoint: a stop ends only when the grace period runs out and the worker is terminated. */
+export class SpinTask extends BaseTask<unknown, never> {
+  static override taskName = "bench-spin";
+  static override stopGraceMs = 200;
+  async run(): Promise<never> {
+    this.log("info", SPIN_LOG);
+    await Bun.sleep(0);
+    for (;;) {
+      // A CPU loop with no checkpoint.
+    }
+  }
+}

@@ -1,0 +1,190 @@
+// Helpers shared by the benchmark scenarios: temp dirs, statistics, tables, event waits.
+import { mkdtempSync, rmSync } from "node:fs";
+import { cpus, platform, release, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import type { ManagerEvent, TaskManager } from "../src/index.ts";
+
+export const TASKS_URL = new URL("./tasks.ts", import.meta.url);
+
+export interface BenchOptions {
+  quick: boolean;
+}
+
+/** A row of a printed table: column name → cell. */
+export type Row = Record<string, string | number>;
+
+export interface ScenarioResult {
+  name: string;
+  /** Tables to print, each with a title. */
+  tables: { title: string; rows: Row[] }[];
+  /** Everything measured, for latest.json. */
+  figures: Record<string, unknown>;
+  notes: string[];
+}
+
+export interface Scenario {
+  name: string;
+  run(options: BenchOptions): Promise<ScenarioResult>;
+}
+
+export function machineInfo() {
+  const list = cpus();
+  return {
+    cpuModel: list[0]?.model ?? "unknown",
+    cpuCount: list.length,
+    totalMemoryBytes: totalmem(),
+    totalMemoryGiB: round(totalmem() / 2 ** 30, 1),
+    platform: `${platform()} ${release()}`,
+    arch: process.arch,
+    bunVersion: Bun.version,
+    bunRevision: Bun.revision,
+    date: new Date().toISOString(),
+  };
+}
+
+/** A fresh temp directory; `cleanup()` removes it. */
+export function tempDir(prefix: string): { dir: string; db: string; cleanup(): void } {
+  const dir = mkdtempSync(join(tmpdir(), `kiln-bench-${prefix}-`));
+  return {
+    dir,
+    db: join(dir, "kiln.db"),
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+export function round(value: number, digits = 2): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
+export interface Summary {
+  n: number;
+  median: number;
+  p90: number;
+  p99: number;
+  max: number;
+  min: number;
+  mean: number;
+}
+
+/** Nearest-rank percentile of sorted values. */
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
+  return sorted[rank - 1] ?? Number.NaN;
+}
+
+export function summarize(values: number[]): Summary {
+  const sorted = [...values].sort((a, b) => a - b);
+  const sum = sorted.reduce((a, b) => a + b, 0);
+  return {
+    n: sorted.length,
+    median: round(percentile(sorted, 50), 3),
+    p90: round(percentile(sorted, 90), 3),
+    p99: round(percentile(sorted, 99), 3),
+    max: round(sorted.at(-1) ?? Number.NaN, 3),
+    min: round(sorted[0] ?? Number.NaN, 3),
+    mean: round(sorted.length ? sum / sorted.length : Number.NaN, 3),
+  };
+}
+
+export function median(values: number[]): number {
+  return percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
+}
+
+export function formatTable(rows: Row[]): string {
+  const first = rows[0];
+  if (!first) return "(no rows)";
+  const columns = Object.keys(first);
+  const cell = (value: string | number | undefined) =>
+    value === undefined ? "" : typeof value === "number" ? value.toLocaleString("en-US") : value;
+  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
+  const numeric = columns.map((c) => rows.every((r) => typeof r[c] === "number" || r[c] === undefined));
+  const line = (cells: string[]) =>
+    cells
+      .map((text, i) => (numeric[i] ? text.padStart(widths[i] ?? 0) : text.padEnd(widths[i] ?? 0)))
+      .join("  ");
+  return [
+    line(columns),
+    line(widths.map((w) => "-".repeat(w))),
+    ...rows.map((r) => line(columns.map((c) => cell(r[c])))),
+  ].join("\n");
+}
+
+export function mib(bytes: number): number {
+  return round(bytes / 2 ** 20, 1);
+}
+
+/** Yields to the event loop (worker messages, timers) rather than only to microtasks. */
+export function yieldToLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+interface Waiter {
+  match: (event: ManagerEvent) => boolean;
+  resolve: (at: number) => void;
+}
+
+/**
+ * One subscription to a manager's events that resolves waits with the `performance.now()` at
+ * which the matching event was emitted. Register the wait before the call that causes it.
+ */
+export class EventWaiter {
+  readonly #waiters = new Set<Waiter>();
+  readonly #unsubscribe: () => void;
+
+  constructor(manager: TaskManager) {
+    this.#unsubscribe = manager.subscribe((event) => {
+      if (this.#waiters.size === 0) return;
+      const at = performance.now();
+      for (const waiter of this.#waiters) {
+        if (waiter.match(event)) {
+          this.#waiters.delete(waiter);
+          waiter.resolve(at);
+        }
+      }
+    });
+  }
+
+  /** Resolves with the time of the first matching event; rejects after `timeoutMs`. */
+  wait(match: (event: ManagerEvent) => boolean, timeoutMs: number, what: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        match,
+        resolve: (at) => {
+          clearTimeout(timer);
+          resolve(at);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.#waiters.delete(waiter);
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+      }, timeoutMs);
+      this.#waiters.add(waiter);
+    });
+  }
+
+  transition(id: string, to: string, timeoutMs: number): Promise<number> {
+    return this.wait(
+      (e) => e.type === "transition" && e.task.id === id && e.to === to,
+      timeoutMs,
+      `task ${id} → ${to}`,
+    );
+  }
+
+  log(id: string, message: string, timeoutMs: number): Promise<number> {
+    return this.wait(
+      (e) => e.type === "log" && e.taskId === id && e.message === message,
+      timeoutMs,
+      `log "${message}" of task ${id}`,
+    );
+  }
+
+  close(): void {
+    this.#unsubscribe();
+    this.#waiters.clear();
+  }
+}

@@ -1,0 +1,4 @@
+export { createKilnApp, type KilnHttpOptions, kilnRoutes } from "./app.ts";
+export type { ErrorBody } from "./errors.ts";
+export type { EventJson, LogJson, TaskJson, TaskTypeJson } from "./presenters.ts";
+export * as schemas from "./schemas.ts";

@@ -1,0 +1,104 @@
+import type { ManagerEvent, ManagerStats } from "../engine/index.ts";
+import type { TaskStatus } from "../task/index.ts";
+
+/** Upper bounds (seconds) of the task duration histogram's buckets. */
+export const DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600] as const;
+
+const ENDED: ReadonlySet<string> = new Set(["FINISHED", "FAILED", "STOPPED"]);
+
+interface Series {
+  labels: Record<string, string>;
+  counts: number[];
+  sum: number;
+  count: number;
+}
+
+/** Durations (endTime − startTime) of tasks that ended, per task name and final status. */
+export class DurationHistogram {
+  readonly #series = new Map<string, Series>();
+
+  /** Feed it every manager event; it keeps the transitions into a final status. */
+  observeEvent = (event: ManagerEvent): void => {
+    if (event.type !== "transition" || !ENDED.has(event.to) || event.from === event.to) return;
+    const { startTime, endTime, taskName } = event.task;
+    if (startTime === null || endTime === null || endTime < startTime) return;
+    this.observe({ name: taskName, status: event.to }, (endTime - startTime) / 1000);
+  };
+
+  observe(labels: Record<string, string>, seconds: number): void {
+    const key = JSON.stringify(labels);
+    let series = this.#series.get(key);
+    if (!series) {
+      series = { labels, counts: DURATION_BUCKETS.map(() => 0), sum: 0, count: 0 };
+      this.#series.set(key, series);
+    }
+    for (const [i, bound] of DURATION_BUCKETS.entries()) {
+      if (seconds <= bound) series.counts[i] = (series.counts[i] ?? 0) + 1;
+    }
+    series.sum += seconds;
+    series.count += 1;
+  }
+
+  render(metric: string): string[] {
+    const lines: string[] = [];
+    for (const series of this.#series.values()) {
+      for (const [i, bound] of DURATION_BUCKETS.entries()) {
+        lines.push(
+          sample(`${metric}_bucket`, { ...series.labels, le: String(bound) }, series.counts[i] ?? 0),
+        );
+      }
+      lines.push(sample(`${metric}_bucket`, { ...series.labels, le: "+Inf" }, series.count));
+      lines.push(sample(`${metric}_sum`, series.labels, series.sum));
+      lines.push(sample(`${metric}_count`, series.labels, series.count));
+    }
+    return lines;
+  }
+}
+
+function escapeLabel(value: string): string {
+  return value.replaceAll("\\", "\\\\").replaceAll('"', '\\"').replaceAll("\n", "\\n");
+}
+
+/** One sample line of Prometheus' text format. */
+export function sample(metric: string, labels: Record<string, string>, value: number): string {
+  const pairs = Object.entries(labels).map(([key, label]) => `${key}="${escapeLabel(label)}"`);
+  return `${metric}${pairs.length ? `{${pairs.join(",")}}` : ""} ${value}`;
+}
+
+function header(metric: string, type: "gauge" | "histogram", help: string): string[] {
+  return [`# HELP ${metric} ${help}`, `# TYPE ${metric} ${type}`];
+}
+
+export interface MetricsSnapshot {
+  tasksByStatus: Record<TaskStatus, number>;
+  stats: ManagerStats;
+  durations: DurationHistogram;
+}
+
+/** The whole exposition, in Prometheus' text format (version 0.0.4). */
+export function renderMetrics({ tasksByStatus, stats, durations }: MetricsSnapshot): string {
+  const lines = [
+    ...header("kiln_tasks", "gauge", "Tasks in the database by status."),
+    ...Object.entries(tasksByStatus).map(([status, count]) => sample("kiln_tasks", { status }, count)),
+    ...header(
+      "kiln_workers",
+      "gauge",
+      "Worker threads by state (busy includes workers held by paused tasks).",
+    ),
+    sample("kiln_workers", { state: "busy" }, stats.workers - stats.idleWorkers),
+    sample("kiln_workers", { state: "idle" }, stats.idleWorkers),
+    ...header("kiln_queue_depth", "gauge", "Tasks queued for a slot or for their run time."),
+    sample("kiln_queue_depth", {}, stats.queued),
+    ...header("kiln_running_tasks", "gauge", "Tasks running now."),
+    sample("kiln_running_tasks", {}, stats.running),
+    ...header("kiln_concurrency", "gauge", "Tasks allowed to run at once."),
+    sample("kiln_concurrency", {}, stats.concurrency),
+    ...header(
+      "kiln_task_duration_seconds",
+      "histogram",
+      "Time from first start to end of tasks that ended since this process started.",
+    ),
+    ...durations.render("kiln_task_duration_seconds"),
+  ];
+  return `${lines.join("\n")}\n`;
+}

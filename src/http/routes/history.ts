@@ -1,0 +1,36 @@
+import { Elysia } from "elysia";
+import type { TaskManager } from "../../engine/index.ts";
+import { presentEvent, presentLog } from "../presenters.ts";
+import { ErrorSchema, EventPage, HistoryQuery, IdParams, LogPage } from "../schemas.ts";
+
+/** A task's history (transitions and control requests) and its log lines, oldest first. */
+export function historyRoutes(manager: TaskManager) {
+  return new Elysia({ tags: ["tasks"] })
+    .decorate("kiln", manager)
+    .get(
+      "/tasks/:id/events",
+      ({ kiln, params, query }) => {
+        const page = kiln.events(params.id, { after: query.after, limit: query.limit });
+        return { items: page.items.map(presentEvent), nextCursor: page.nextCursor };
+      },
+      {
+        params: IdParams,
+        query: HistoryQuery,
+        response: { 200: EventPage, 404: ErrorSchema, 422: ErrorSchema },
+        detail: { summary: "A task's history, oldest first; pass nextCursor as after for the next page" },
+      },
+    )
+    .get(
+      "/tasks/:id/logs",
+      ({ kiln, params, query }) => {
+        const page = kiln.logs(params.id, { after: query.after, limit: query.limit });
+        return { items: page.items.map(presentLog), nextCursor: page.nextCursor };
+      },
+      {
+        params: IdParams,
+        query: HistoryQuery,
+        response: { 200: LogPage, 404: ErrorSchema, 422: ErrorSchema },
+        detail: { summary: "A task's log lines, oldest first; pass nextCursor as after for the next page" },
+      },
+    );
+}

@@ -1,0 +1,33 @@
+import { Elysia, t } from "elysia";
+import type { TaskManager } from "../../engine/index.ts";
+import { DurationHistogram, renderMetrics } from "../metrics.ts";
+
+/** GET /metrics in Prometheus' text format. The histogram counts from when this app was built. */
+export function metricsRoutes(manager: TaskManager) {
+  const durations = new DurationHistogram();
+  let unsubscribe: (() => void) | undefined = manager.subscribe(durations.observeEvent);
+  return new Elysia({ tags: ["probes"] })
+    .decorate("kiln", manager)
+    .onStart(() => {
+      unsubscribe ??= manager.subscribe(durations.observeEvent);
+    })
+    .onStop(() => {
+      unsubscribe?.();
+      unsubscribe = undefined;
+    })
+    .get(
+      "/metrics",
+      ({ kiln, set }) => {
+        set.headers["content-type"] = "text/plain; version=0.0.4; charset=utf-8";
+        return renderMetrics({
+          tasksByStatus: kiln.store.countByStatus(),
+          stats: kiln.stats(),
+          durations,
+        });
+      },
+      {
+        response: { 200: t.String({ description: "Prometheus text exposition format 0.0.4" }) },
+        detail: { summary: "Prometheus metrics" },
+      },
+    );
+}

@@ -1,0 +1,54 @@
+import { Elysia, t } from "elysia";
+import type { ManagerEvent, TaskManager } from "../../engine/index.ts";
+import { createEventStream, type SseFrame } from "../event-stream.ts";
+import { eventTaskId, presentManagerEvent } from "../presenters.ts";
+import { StreamQuery } from "../schemas.ts";
+
+export interface StreamOptions {
+  maxQueuedEvents: number;
+  heartbeatMs: number;
+}
+
+function toFrame(event: ManagerEvent): SseFrame {
+  return { event: event.type, data: presentManagerEvent(event), droppable: event.type === "progress" };
+}
+
+/** GET /events: the manager's events as Server-Sent Events, optionally for one task. */
+export function streamRoutes(manager: TaskManager, options: StreamOptions) {
+  return new Elysia({ tags: ["events"] }).decorate("kiln", manager).get(
+    "/events",
+    ({ kiln, query, request, server }) => {
+      // A stream is idle between events; Bun's idle timeout (10 s) must not cut it.
+      server?.timeout(request, 0);
+      const only = query.task;
+      const body = createEventStream({
+        maxQueued: options.maxQueuedEvents,
+        heartbeatMs: options.heartbeatMs,
+        signal: request.signal,
+        subscribe: (push) =>
+          kiln.subscribe((event) => {
+            if (only === undefined || eventTaskId(event) === only) push(toFrame(event));
+          }),
+      });
+      return new Response(body, {
+        headers: {
+          "content-type": "text/event-stream; charset=utf-8",
+          "cache-control": "no-cache",
+          connection: "keep-alive",
+          "x-accel-buffering": "no",
+        },
+      });
+    },
+    {
+      query: StreamQuery,
+      response: {
+        200: t.String({
+          description:
+            "text/event-stream: each event is named transition, request, progress or log, with JSON data; " +
+            "a slow client gets a final overflow event and is disconnected",
+        }),
+      },
+      detail: { summary: "Live stream of task events (Server-Sent Events)" },
+    },
+  );
+}

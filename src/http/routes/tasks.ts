@@ -1,0 +1,86 @@
+import { Elysia, t } from "elysia";
+import type { TaskManager } from "../../engine/index.ts";
+import { strictObjectBody } from "../body.ts";
+import { httpError } from "../errors.ts";
+import { presentTask } from "../presenters.ts";
+import { CreateTaskBody, ErrorSchema, IdParams, ListTasksQuery, TaskPage, TaskSchema } from "../schemas.ts";
+
+/** What the API records as the actor of the changes it makes. */
+export const API_ACTOR = "api";
+
+function epochMs(runAt: string | number | undefined): number | undefined {
+  if (runAt === undefined || typeof runAt === "number") return runAt;
+  const ms = Date.parse(runAt);
+  if (Number.isNaN(ms)) {
+    throw httpError("validation", 422, `invalid body: "runAt" is not a date-time: ${runAt}`, {
+      in: "body",
+      issues: [{ path: "runAt", message: "not a date-time" }],
+    });
+  }
+  return ms;
+}
+
+/** Create, list, read and delete tasks. */
+export function taskRoutes(manager: TaskManager) {
+  return new Elysia({ tags: ["tasks"] })
+    .decorate("kiln", manager)
+    .post(
+      "/tasks",
+      ({ kiln, body, status }) => {
+        const { task, created } = kiln.create(body.name, body.params, {
+          priority: body.priority,
+          runAt: epochMs(body.runAt),
+          idempotencyKey: body.idempotencyKey,
+          tags: body.tags,
+          actor: API_ACTOR,
+        });
+        return created ? status(201, presentTask(task)) : status(200, presentTask(task));
+      },
+      {
+        body: CreateTaskBody,
+        transform: strictObjectBody(CreateTaskBody),
+        response: { 200: TaskSchema, 201: TaskSchema, 404: ErrorSchema, 422: ErrorSchema },
+        detail: {
+          summary: "Create a task",
+          description:
+            "201 with the new task; 200 with the earlier task when its idempotencyKey was seen before. " +
+            "404 unknown_task_name for a name nobody registered; 422 invalid_params when params fail the task's schema.",
+        },
+      },
+    )
+    .get(
+      "/tasks",
+      ({ kiln, query }) => {
+        const page = kiln.list({
+          status: query.status,
+          name: query.name,
+          tag: query.tag,
+          limit: query.limit,
+          cursor: query.cursor,
+        });
+        return { items: page.items.map(presentTask), nextCursor: page.nextCursor };
+      },
+      {
+        query: ListTasksQuery,
+        response: { 200: TaskPage, 422: ErrorSchema },
+        detail: { summary: "List tasks, newest first; pass nextCursor as cursor for the next page" },
+      },
+    )
+    .get("/tasks/:id", ({ kiln, params }) => presentTask(kiln.require(params.id)), {
+      params: IdParams,
+      response: { 200: TaskSchema, 404: ErrorSchema },
+      detail: { summary: "Read one task" },
+    })
+    .delete(
+      "/tasks/:id",
+      ({ kiln, params, status }) => {
+        kiln.delete(params.id);
+        return status(204, undefined);
+      },
+      {
+        params: IdParams,
+        response: { 204: t.Void(), 404: ErrorSchema, 409: ErrorSchema },
+        detail: { summary: "Delete an ended task with its history and logs; 409 while it is live" },
+      },
+    );
+}

@@ -1,0 +1,202 @@
+import type { TLiteral, TUnion } from "@sinclair/typebox";
+import { t } from "elysia";
+import { LOG_LEVELS, REQUESTED_ACTIONS, TASK_STATUSES } from "../task/index.ts";
+
+// ── Shared pieces ────────────────────────────────────────────────────────────────────────
+
+/** A union of string literals from one constant list, typed as precisely as the list. */
+function literals<const T extends readonly [string, ...string[]]>(
+  values: T,
+  options: { description?: string } = {},
+): TUnion<{ -readonly [K in keyof T]: TLiteral<T[K]> }> {
+  return t.Union(
+    values.map((value) => t.Literal(value)),
+    options,
+  ) as unknown as TUnion<{ -readonly [K in keyof T]: TLiteral<T[K]> }>;
+}
+
+const IsoTime = t.String({ format: "date-time", description: "ISO 8601 time (UTC)" });
+const NullableIso = t.Union([IsoTime, t.Null()]);
+
+export const TaskStatusSchema = literals(TASK_STATUSES, { description: "Status of a task" });
+
+export const RequestedActionSchema = literals(REQUESTED_ACTIONS);
+
+export const ErrorSchema = t.Object(
+  {
+    error: t.Object({
+      code: t.String({ description: "Stable machine-readable code, e.g. task_not_found" }),
+      message: t.String(),
+      details: t.Optional(t.Unknown()),
+    }),
+  },
+  { description: "Every error has this shape" },
+);
+
+export const IdParams = t.Object({ id: t.String({ minLength: 1, maxLength: 200 }) });
+
+// ── Tasks ────────────────────────────────────────────────────────────────────────────────
+
+export const ProgressSchema = t.Object({
+  done: t.Number(),
+  total: t.Union([t.Number(), t.Null()]),
+  percent: t.Union([t.Number(), t.Null()], { description: "done / total × 100, one decimal" }),
+  message: t.Union([t.String(), t.Null()]),
+});
+
+export const TaskSchema = t.Object(
+  {
+    id: t.String(),
+    name: t.String({ description: "The registered task name" }),
+    status: TaskStatusSchema,
+    statusReason: t.Union([t.String(), t.Null()]),
+    params: t.Unknown(),
+    result: t.Unknown(),
+    error: t.Unknown(),
+    progress: t.Union([ProgressSchema, t.Null()]),
+    attempt: t.Integer(),
+    priority: t.Integer(),
+    tags: t.Array(t.String()),
+    requestedAction: t.Union([RequestedActionSchema, t.Null()]),
+    createdAt: IsoTime,
+    startTime: NullableIso,
+    endTime: NullableIso,
+    lastRunTime: NullableIso,
+    runAt: NullableIso,
+  },
+  { description: "A task" },
+);
+
+export const CreateTaskBody = t.Object(
+  {
+    name: t.String({ minLength: 1, maxLength: 128, description: "A registered task name" }),
+    params: t.Optional(t.Unknown({ description: "Checked against the task name's params schema" })),
+    priority: t.Optional(
+      t.Integer({
+        minimum: -2_147_483_648,
+        maximum: 2_147_483_647,
+        description: "Higher runs first (default 0)",
+        error: "priority must be a 32-bit integer",
+      }),
+    ),
+    runAt: t.Optional(
+      t.Union([t.String({ format: "date-time" }), t.Integer({ minimum: 0 })], {
+        description: "Do not start before this time: ISO 8601 date-time or epoch milliseconds",
+        error: "runAt must be an ISO 8601 date-time string or an integer of epoch milliseconds",
+      }),
+    ),
+    idempotencyKey: t.Optional(
+      t.String({
+        minLength: 1,
+        maxLength: 200,
+        description: "A second create with the same key returns the first task (200)",
+      }),
+    ),
+    tags: t.Optional(t.Array(t.String({ minLength: 1, maxLength: 64 }), { maxItems: 20 })),
+  },
+  { additionalProperties: false },
+);
+
+export const ListTasksQuery = t.Object({
+  status: t.Optional(TaskStatusSchema),
+  name: t.Optional(t.String({ maxLength: 128 })),
+  tag: t.Optional(t.String({ maxLength: 64 })),
+  limit: t.Optional(
+    t.Integer({ minimum: 1, maximum: 500, default: 50, error: "limit must be an integer from 1 to 500" }),
+  ),
+  cursor: t.Optional(t.String({ maxLength: 200, description: "nextCursor of the previous page" })),
+});
+
+export const TaskPage = t.Object({
+  items: t.Array(TaskSchema),
+  nextCursor: t.Union([t.String(), t.Null()]),
+});
+
+// ── Control ──────────────────────────────────────────────────────────────────────────────
+
+export const ControlBody = t.Optional(
+  t.Object({ reason: t.Optional(t.String({ maxLength: 1000 })) }, { additionalProperties: false }),
+);
+
+export const ControlQuery = t.Object({
+  wait: t.Optional(
+    t.Integer({
+      minimum: 0,
+      maximum: 30_000,
+      description: "Wait up to this many ms for the task to acknowledge a pending request",
+      error: "wait must be an integer of milliseconds from 0 to 30000",
+    }),
+  ),
+});
+
+export const ControlDone = t.Object({ task: TaskSchema }, { description: "Done at once" });
+
+export const ControlPending = t.Object(
+  { task: TaskSchema, requestedAction: RequestedActionSchema },
+  { description: "Stored; the task acts on it at its next checkpoint" },
+);
+
+// ── History ──────────────────────────────────────────────────────────────────────────────
+
+export const HistoryQuery = t.Object({
+  after: t.Optional(
+    t.Integer({ minimum: 0, error: "after must be a non-negative integer (the previous nextCursor)" }),
+  ),
+  limit: t.Optional(
+    t.Integer({ minimum: 1, maximum: 500, default: 50, error: "limit must be an integer from 1 to 500" }),
+  ),
+});
+
+export const EventSchema = t.Object({
+  id: t.Integer(),
+  at: IsoTime,
+  from: t.Union([TaskStatusSchema, t.Null()]),
+  to: t.Union([TaskStatusSchema, t.Null()]),
+  action: t.String(),
+  reason: t.Union([t.String(), t.Null()]),
+  actor: t.Union([t.String(), t.Null()]),
+});
+
+export const LogSchema = t.Object({
+  id: t.Integer(),
+  at: IsoTime,
+  level: literals(LOG_LEVELS),
+  message: t.String(),
+});
+
+export const EventPage = t.Object({
+  items: t.Array(EventSchema),
+  nextCursor: t.Union([t.Integer(), t.Null()]),
+});
+
+export const LogPage = t.Object({
+  items: t.Array(LogSchema),
+  nextCursor: t.Union([t.Integer(), t.Null()]),
+});
+
+// ── Task types, stream, probes ───────────────────────────────────────────────────────────
+
+export const TaskTypeSchema = t.Object({
+  name: t.String(),
+  description: t.Union([t.String(), t.Null()]),
+  params: t.Record(t.String(), t.Unknown(), { description: "JSON Schema of the params" }),
+  result: t.Union([t.Record(t.String(), t.Unknown()), t.Null()], {
+    description: "JSON Schema of the result, if declared",
+  }),
+  options: t.Object({
+    retry: t.Object({ attempts: t.Integer(), backoffMs: t.Number(), maxBackoffMs: t.Number() }),
+    timeoutMs: t.Union([t.Number(), t.Null()]),
+    concurrency: t.Union([t.Number(), t.Null()]),
+    resumable: t.Boolean(),
+  }),
+});
+
+export const TaskTypeList = t.Object({ items: t.Array(TaskTypeSchema) });
+
+export const StreamQuery = t.Object({
+  task: t.Optional(t.String({ minLength: 1, maxLength: 200, description: "Only this task's events" })),
+});
+
+export const HealthSchema = t.Object({ status: t.Literal("ok") });
+export const ReadySchema = t.Object({ status: t.Literal("ready") });
+export const NotReadySchema = t.Object({ status: t.Literal("not_ready") });
