@@ -627,6 +627,7 @@ export class TaskManager {
     if (parked?.parked) {
       if (!this.#transitions.running(id, "continues on the worker it paused on", "resume")) return;
       parked.parked = false;
+      this.#parkedOrder = this.#parkedOrder.filter((run) => run !== parked);
       parked.segmentStart = performance.now();
       this.#countRunning(name, 1);
       parked.slot.setControl(Control.NONE);

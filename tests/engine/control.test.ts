@@ -245,3 +245,25 @@ describe("illegal transitions are refused", () => {
     expect(() => manager.pause("no-such-id")).toThrow(/no task with id/);
   });
 });
+
+describe("parked workers", () => {
+  test("a task paused and resumed many times keeps its worker and its stack", async () => {
+    await env.close();
+    env = await startManager({ concurrency: 2, maxParkedWorkers: 2 });
+    const { manager } = env;
+    const { task } = manager.create("steps", { steps: 400, delayMs: 2 });
+    await manager.waitFor(task.id, (t) => (t.progress?.done ?? 0) >= 1);
+    for (let i = 0; i < 6; i++) {
+      manager.pause(task.id);
+      await untilStatus(manager, task.id, ["PAUSED"]);
+      expect(manager.stats().parked).toBe(1);
+      manager.resume(task.id);
+      await untilStatus(manager, task.id, ["RUNNING"]);
+    }
+    const done = await untilStatus(manager, task.id, ["FINISHED"]);
+    // Never released: one uninterrupted run of run(), every step once.
+    expect((done.result as { startedAt: number; ran: number[] }).ran).toEqual(
+      Array.from({ length: 400 }, (_, i) => i),
+    );
+  });
+});
