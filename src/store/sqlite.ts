@@ -1,4 +1,4 @@
-import { Database } from "bun:sqlite";
+import { Database, type Statement } from "bun:sqlite";
 import { and, asc, desc, eq, gt, inArray, lt, type SQL, sql } from "drizzle-orm";
 import { type BunSQLiteDatabase, drizzle } from "drizzle-orm/bun-sqlite";
 import { FINAL_STATUSES, TASK_STATUSES, type TaskStatus } from "../task/index.ts";
@@ -17,6 +17,7 @@ import type {
 } from "./records.ts";
 import * as schema from "./schema.ts";
 import { type HistoryQuery, pageSize, type TaskStore } from "./store.ts";
+import { fromRow, type SqlValue, setClause, TASK_COLUMNS, type TaskRow, toSql } from "./task-rows.ts";
 
 const { tasks, taskEvents, taskLogs } = schema;
 const ACTIVE: TaskStatus[] = ["PENDING", "RUNNING", "PAUSED"];
@@ -33,6 +34,7 @@ export class SqliteTaskStore implements TaskStore {
   readonly path: string;
   readonly #sqlite: Database;
   readonly #db: Db;
+  readonly #cache = new Map<string, Statement<TaskRow, SqlValue[]>>();
   #closed = false;
   #statements: ReturnType<SqliteTaskStore["prepareStatements"]> | undefined;
 
@@ -49,11 +51,6 @@ export class SqliteTaskStore implements TaskStore {
   /** Statements on hot paths, prepared once the tables exist. */
   private prepareStatements() {
     return {
-      getTask: this.#db
-        .select()
-        .from(tasks)
-        .where(eq(tasks.id, sql.placeholder("id")))
-        .prepare(),
       insertEvent: this.#db
         .insert(taskEvents)
         .values({
@@ -100,20 +97,23 @@ export class SqliteTaskStore implements TaskStore {
 
   createTask(task: NewTask, event: NewTaskEvent): TaskRecord {
     const now = Date.now();
+    const fields = Object.keys(task) as (keyof NewTask)[];
+    const columns = [...fields.map((field) => TASK_COLUMNS[field]), "created_at", "updated_at"];
+    const values = [...fields.map((field) => toSql(field, task[field])), now, now];
+    const insert = this.#statement(
+      `INSERT INTO tasks (${columns.join(", ")}) VALUES (${columns.map(() => "?").join(", ")}) RETURNING *`,
+    );
     return this.#sqlite.transaction(() => {
-      const [row] = this.#db
-        .insert(tasks)
-        .values({ ...task, createdAt: now, updatedAt: now })
-        .returning()
-        .all();
+      const row = insert.get(...values);
       if (!row) throw new Error("insert returned no row");
       this.#insertEvent(task.id, now, event);
-      return row as TaskRecord;
+      return fromRow(row);
     })();
   }
 
   getTask(id: string): TaskRecord | undefined {
-    return this.#prepared.getTask.get({ id }) as TaskRecord | undefined;
+    const row = this.#statement("SELECT * FROM tasks WHERE id = ?").get(id);
+    return row ? fromRow(row) : undefined;
   }
 
   findByIdempotencyKey(key: string): TaskRecord | undefined {
@@ -159,31 +159,28 @@ export class SqliteTaskStore implements TaskStore {
     event: NewTaskEvent,
   ): TaskRecord | undefined {
     const now = Date.now();
+    const set = setClause(patch, now);
+    const guard = from.map(() => "?").join(", ");
+    const update = this.#statement(
+      `UPDATE tasks SET ${set.sql} WHERE id = ? AND status IN (${guard}) RETURNING *`,
+    );
     return this.#sqlite.transaction(() => {
-      const row = this.#db
-        .update(tasks)
-        .set(this.#setClause(patch, now))
-        .where(and(eq(tasks.id, id), inArray(tasks.status, [...from])))
-        .returning()
-        .get();
+      const row = update.get(...set.values, id, ...from);
       if (!row) return undefined;
       this.#insertEvent(id, now, event);
-      return row as TaskRecord;
+      return fromRow(row);
     })();
   }
 
   updateTask(id: string, patch: TaskPatch, event?: NewTaskEvent): TaskRecord | undefined {
     const now = Date.now();
+    const set = setClause(patch, now);
+    const update = this.#statement(`UPDATE tasks SET ${set.sql} WHERE id = ? RETURNING *`);
     return this.#sqlite.transaction(() => {
-      const row = this.#db
-        .update(tasks)
-        .set(this.#setClause(patch, now))
-        .where(eq(tasks.id, id))
-        .returning()
-        .get();
+      const row = update.get(...set.values, id);
       if (!row) return undefined;
       if (event) this.#insertEvent(id, now, event);
-      return row as TaskRecord;
+      return fromRow(row);
     })();
   }
 
@@ -265,13 +262,14 @@ export class SqliteTaskStore implements TaskStore {
     }
   }
 
-  #setClause(patch: TaskPatch, now: number) {
-    const { startTime, ...rest } = patch;
-    // start_time records the first start: later runs keep it; only an explicit null clears it.
-    if (typeof startTime === "number") {
-      return { ...rest, startTime: sql`coalesce(${tasks.startTime}, ${startTime})`, updatedAt: now };
+  /** Hot-path statements come in a few shapes; each is compiled once and reused. */
+  #statement(sql: string): Statement<TaskRow, SqlValue[]> {
+    let statement = this.#cache.get(sql);
+    if (!statement) {
+      statement = this.#sqlite.prepare<TaskRow, SqlValue[]>(sql);
+      this.#cache.set(sql, statement);
     }
-    return startTime === null ? { ...rest, startTime: null, updatedAt: now } : { ...rest, updatedAt: now };
+    return statement;
   }
 
   #insertEvent(taskId: string, at: number, event: NewTaskEvent): void {
