@@ -70,40 +70,23 @@ function hook(action: Action) {
   };
 }
 
+/** POST /tasks/:id/<action>: one route, the same for every action. */
+function controlRoute(manager: TaskManager, action: Action) {
+  return new Elysia({ tags: ["control"] }).decorate("kiln", manager).post(
+    `/tasks/:id/${action}`,
+    async ({ kiln, params, query, body, status }) => {
+      const answer = await control(kiln, action, params.id, body?.reason, query.wait);
+      return answer.pending ? status(202, answer.body) : status(200, answer.body);
+    },
+    hook(action),
+  );
+}
+
 /** POST /tasks/:id/{pause,resume,stop,restart}. */
 export function controlRoutes(manager: TaskManager) {
-  return new Elysia({ tags: ["control"] })
-    .decorate("kiln", manager)
-    .post(
-      "/tasks/:id/pause",
-      async ({ kiln, params, query, body, status }) => {
-        const answer = await control(kiln, "pause", params.id, body?.reason, query.wait);
-        return answer.pending ? status(202, answer.body) : status(200, answer.body);
-      },
-      hook("pause"),
-    )
-    .post(
-      "/tasks/:id/resume",
-      async ({ kiln, params, query, body, status }) => {
-        const answer = await control(kiln, "resume", params.id, body?.reason, query.wait);
-        return answer.pending ? status(202, answer.body) : status(200, answer.body);
-      },
-      hook("resume"),
-    )
-    .post(
-      "/tasks/:id/stop",
-      async ({ kiln, params, query, body, status }) => {
-        const answer = await control(kiln, "stop", params.id, body?.reason, query.wait);
-        return answer.pending ? status(202, answer.body) : status(200, answer.body);
-      },
-      hook("stop"),
-    )
-    .post(
-      "/tasks/:id/restart",
-      async ({ kiln, params, query, body, status }) => {
-        const answer = await control(kiln, "restart", params.id, body?.reason, query.wait);
-        return answer.pending ? status(202, answer.body) : status(200, answer.body);
-      },
-      hook("restart"),
-    );
+  return new Elysia()
+    .use(controlRoute(manager, "pause"))
+    .use(controlRoute(manager, "resume"))
+    .use(controlRoute(manager, "stop"))
+    .use(controlRoute(manager, "restart"));
 }
