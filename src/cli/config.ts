@@ -1,11 +1,21 @@
 import { parseArgs } from "node:util";
 
+export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export const LOG_FORMATS = ["json", "pretty"] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
 export interface ServeConfig {
   host: string;
   port: number;
   db: string;
   concurrency: number | undefined;
   tasksDir: string | undefined;
+  /** Bearer token every API route but the probes and UI shells requires. */
+  token: string | undefined;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+  maxBodyBytes: number;
 }
 
 /** A configuration mistake: reported as one line, exit code 2. */
@@ -20,27 +30,62 @@ function integer(value: string | undefined, name: string, min: number, max: numb
   return parsed;
 }
 
+function oneOf<T extends string>(value: string, allowed: readonly T[], name: string): T {
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new ConfigError(`${name} must be one of ${allowed.join(", ")}, got "${value}"`);
+}
+
+function token(value: string | undefined): string | undefined {
+  if (value === undefined || value === "") return undefined;
+  // A bearer token travels in a header: printable ASCII without spaces is what survives there.
+  if (!/^[!-~]+$/.test(value)) throw new ConfigError("--token must be printable ASCII without spaces");
+  return value;
+}
+
+const SERVE_OPTIONS = {
+  host: { type: "string" },
+  port: { type: "string" },
+  db: { type: "string" },
+  concurrency: { type: "string" },
+  "tasks-dir": { type: "string" },
+  token: { type: "string" },
+  "log-level": { type: "string" },
+  "log-format": { type: "string" },
+  "max-body-bytes": { type: "string" },
+} as const;
+
 /** Flags win over environment variables, which win over defaults. */
-export function parseServeConfig(args: string[], env: Record<string, string | undefined>): ServeConfig {
-  let parsed: ReturnType<typeof parseArgs<{ options: typeof options }>>;
-  const options = {
-    host: { type: "string" },
-    port: { type: "string" },
-    db: { type: "string" },
-    concurrency: { type: "string" },
-    "tasks-dir": { type: "string" },
-  } as const;
+export function parseServeConfig(
+  args: string[],
+  env: Record<string, string | undefined>,
+  isTty = Boolean(process.stdout.isTTY),
+): ServeConfig {
+  let values: ReturnType<typeof parseArgs<{ options: typeof SERVE_OPTIONS }>>["values"];
   try {
-    parsed = parseArgs({ args, options, allowPositionals: false, strict: true });
+    values = parseArgs({ args, options: SERVE_OPTIONS, allowPositionals: false, strict: true }).values;
   } catch (error) {
     throw new ConfigError((error as Error).message);
   }
-  const values = parsed.values;
   return {
     host: values.host ?? env.KILN_HOST ?? "127.0.0.1",
     port: integer(values.port ?? env.KILN_PORT, "--port", 0, 65_535) ?? 3000,
     db: values.db ?? env.KILN_DB ?? "./kiln.db",
     concurrency: integer(values.concurrency ?? env.KILN_CONCURRENCY, "--concurrency", 1, 1_024),
     tasksDir: values["tasks-dir"] ?? env.KILN_TASKS_DIR,
+    token: token(values.token ?? env.KILN_TOKEN),
+    logLevel: oneOf(values["log-level"] ?? env.KILN_LOG_LEVEL ?? "info", LOG_LEVELS, "--log-level"),
+    logFormat: oneOf(
+      values["log-format"] ?? env.KILN_LOG_FORMAT ?? (isTty ? "pretty" : "json"),
+      LOG_FORMATS,
+      "--log-format",
+    ),
+    maxBodyBytes:
+      integer(values["max-body-bytes"] ?? env.KILN_MAX_BODY_BYTES, "--max-body-bytes", 1_024, 1 << 30) ??
+      1 << 20,
   };
+}
+
+/** True for addresses only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || host === "[::1]" || /^127(\.\d{1,3}){3}$/.test(host);
 }

@@ -1,50 +1,83 @@
 import { readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { TaskManager } from "../engine/index.ts";
+import { type Logger, TaskManager } from "../engine/index.ts";
 import { createKilnApp } from "../http/app.ts";
-import { ConfigError, type ServeConfig } from "./config.ts";
+import { installKilnModule } from "../kiln-module.ts";
+import { builtInTasks } from "../tasks/index.ts";
+import { SERVE_WORKER_URL } from "./compiled.ts";
+import { ConfigError, isLoopback, type ServeConfig } from "./config.ts";
+import { createServiceLogger } from "./log.ts";
 
-const BUILT_IN_TASKS = new URL("../tasks/index.ts", import.meta.url);
+const TASK_FILE = /\.(ts|js|mjs)$/;
 
 /** Loads every *.ts / *.js file of the tasks directory; a file that fails stops start-up. */
-async function loadTasksDir(manager: TaskManager, dir: string): Promise<void> {
+async function loadTasksDir(manager: TaskManager, dir: string, logger: Logger): Promise<void> {
   let files: string[];
   try {
-    files = readdirSync(dir).filter((file) => /\.(ts|js|mjs)$/.test(file) && !file.endsWith(".d.ts"));
+    files = readdirSync(dir).filter((file) => TASK_FILE.test(file) && !file.endsWith(".d.ts"));
   } catch (error) {
     throw new ConfigError(`--tasks-dir ${dir}: ${(error as Error).message}`);
   }
   for (const file of files.sort()) {
     const path = resolve(join(dir, file));
+    let names: string[];
     try {
-      const names = await manager.load(pathToFileURL(path));
-      if (names.length === 0) throw new Error("it exports no BaseTask subclass with a static taskName");
+      names = await manager.load(pathToFileURL(path));
     } catch (error) {
       throw new ConfigError(`task file ${path}: ${(error as Error).message}`);
     }
+    if (names.length === 0) {
+      throw new ConfigError(`task file ${path}: it exports no BaseTask subclass with a static taskName`);
+    }
+    logger.info("task file loaded", { file: path, tasks: names });
   }
 }
 
 /** Starts the engine and the HTTP server; SIGTERM / SIGINT shut both down cleanly. */
 export async function serve(config: ServeConfig): Promise<void> {
+  const logger = createServiceLogger(config.logLevel, config.logFormat);
+  // Task files import "kiln"; it must be this process's SDK, in a compiled binary too.
+  installKilnModule();
   const manager = new TaskManager({
     db: config.db,
+    workerUrl: SERVE_WORKER_URL,
+    preloadedTasks: builtInTasks,
+    logger,
     ...(config.concurrency ? { concurrency: config.concurrency } : {}),
   });
-  await manager.load(BUILT_IN_TASKS);
-  if (config.tasksDir) await loadTasksDir(manager, config.tasksDir);
+  manager.register(...builtInTasks);
+  if (config.tasksDir) await loadTasksDir(manager, config.tasksDir, logger);
   await manager.start();
-  const app = createKilnApp(manager).listen({ hostname: config.host, port: config.port });
-  const address = `http://${config.host}:${app.server?.port ?? config.port}`;
-  console.log(JSON.stringify({ level: "info", msg: "kiln serving", url: address, db: resolve(config.db) }));
+  const app = createKilnApp(manager, {
+    token: config.token,
+    maxBodyBytes: config.maxBodyBytes,
+    logger,
+  }).listen({ hostname: config.host, port: config.port });
+  const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${app.server?.port ?? config.port}`;
+  logger.info("kiln serving", {
+    url,
+    db: resolve(config.db),
+    tasks: manager.registry.all().map((task) => task.name),
+    auth: config.token ? "bearer token" : "none",
+  });
+  if (!config.token && !isLoopback(config.host)) {
+    logger.warn(
+      "listening on a non-loopback address without a token: anyone who can reach it can run tasks",
+      {
+        host: config.host,
+        fix: "set --token or KILN_TOKEN",
+      },
+    );
+  }
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(JSON.stringify({ level: "info", msg: "shutting down", signal }));
+    logger.info("shutting down", { signal });
     await app.stop();
     await manager.shutdown();
+    logger.info("stopped", { signal });
     process.exit(0);
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));

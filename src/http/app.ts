@@ -1,7 +1,10 @@
 import { Elysia } from "elysia";
-import type { TaskManager } from "../engine/index.ts";
+import { type Logger, stderrLogger, type TaskManager } from "../engine/index.ts";
+import { type KilnAuthOptions, requireToken } from "./auth.ts";
 import { DEFAULT_MAX_BODY_BYTES, jsonBodyParser } from "./body.ts";
-import { handleError } from "./errors.ts";
+import { openApiRoutes } from "./docs/openapi.ts";
+import { swaggerShellRoutes } from "./docs/routes.ts";
+import { errorHandler } from "./errors.ts";
 import { controlRoutes } from "./routes/control.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { historyRoutes } from "./routes/history.ts";
@@ -10,16 +13,24 @@ import { streamRoutes } from "./routes/stream.ts";
 import { taskTypeRoutes } from "./routes/task-types.ts";
 import { taskRoutes } from "./routes/tasks.ts";
 
-export interface KilnHttpOptions {
+export interface KilnHttpOptions extends KilnAuthOptions {
   /** Largest accepted request body in bytes; larger is a 413 (default 1 MiB). */
   maxBodyBytes?: number;
   /** Events queued for one slow `/events` client before it is cut off (default 1,000). */
   maxQueuedEvents?: number;
   /** How often `/events` sends a heartbeat comment (default 15 s). */
   heartbeatMs?: number;
+  /** Where server faults (answered as 500) are reported (default: stderr). */
+  logger?: Logger;
 }
 
-type ResolvedOptions = Required<KilnHttpOptions>;
+interface ResolvedOptions {
+  maxBodyBytes: number;
+  maxQueuedEvents: number;
+  heartbeatMs: number;
+  token: string | undefined;
+  logger: Logger;
+}
 
 function positiveInteger(value: number | undefined, fallback: number, what: string): number {
   if (value === undefined) return fallback;
@@ -28,35 +39,40 @@ function positiveInteger(value: number | undefined, fallback: number, what: stri
 }
 
 function resolveOptions(options: KilnHttpOptions): ResolvedOptions {
+  if (options.token !== undefined && options.token.length === 0) throw new Error("token must not be empty");
   return {
     maxBodyBytes: positiveInteger(options.maxBodyBytes, DEFAULT_MAX_BODY_BYTES, "maxBodyBytes"),
     maxQueuedEvents: positiveInteger(options.maxQueuedEvents, 1_000, "maxQueuedEvents"),
     heartbeatMs: positiveInteger(options.heartbeatMs, 15_000, "heartbeatMs"),
+    token: options.token,
+    logger: options.logger ?? stderrLogger,
   };
 }
 
 /**
  * kiln's REST API as an Elysia plugin: `app.use(kilnRoutes(manager))`. Its error mapping and
- * body parsing are scoped to the routes it defines and the app that mounts it, so they
- * leave the rest of a host app's routes alone.
+ * body parsing are scoped to the routes it defines and the app that mounts it; the token
+ * check covers only kiln's own routes, so a host app's routes are left alone.
  */
 export function kilnRoutes(manager: TaskManager, options: KilnHttpOptions = {}) {
   const config = resolveOptions(options);
   const hooks = new Elysia()
-    .onError({ as: "scoped" }, handleError)
+    .onError({ as: "scoped" }, errorHandler(config.logger))
     .onParse({ as: "scoped" }, jsonBodyParser(config.maxBodyBytes));
-  return new Elysia()
-    .use(hooks)
-    .use(healthRoutes(manager))
+  const guarded = new Elysia()
+    .onBeforeHandle(requireToken(config))
+    .use(openApiRoutes(manager, config.token !== undefined))
     .use(taskTypeRoutes(manager))
     .use(taskRoutes(manager))
     .use(controlRoutes(manager))
     .use(historyRoutes(manager))
     .use(streamRoutes(manager, config))
     .use(metricsRoutes(manager));
+  return new Elysia().use(hooks).use(healthRoutes(manager)).use(swaggerShellRoutes()).use(guarded);
 }
 
 /** A standalone app serving kiln's API, with kiln's error shape for unknown routes too. */
 export function createKilnApp(manager: TaskManager, options: KilnHttpOptions = {}) {
-  return new Elysia().onError(handleError).use(kilnRoutes(manager, options));
+  const logger = options.logger ?? stderrLogger;
+  return new Elysia().onError(errorHandler(logger)).use(kilnRoutes(manager, options));
 }

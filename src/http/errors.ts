@@ -1,5 +1,5 @@
 import { type Context, ValidationError } from "elysia";
-import { KilnError } from "../engine/index.ts";
+import { KilnError, type Logger } from "../engine/index.ts";
 import { describeValidation } from "./validation.ts";
 
 /** The one shape of every error the API answers with. */
@@ -24,13 +24,16 @@ function failure(status: number, code: string, message: string, details?: unknow
   return { status, body: { error: details === undefined ? { code, message } : { code, message, details } } };
 }
 
-function internal(error: unknown, where: string): ApiFailure {
-  console.error(`kiln http: unexpected error in ${where}`, error);
+function internal(error: unknown, where: string, logger: Logger): ApiFailure {
+  logger.error("unexpected error while handling a request", {
+    route: where,
+    error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+  });
   return failure(500, "internal", "internal error");
 }
 
-function fromKilnError(error: KilnError, where: string): ApiFailure {
-  if (error.httpStatus >= 500 && error.code === "internal") return internal(error, where);
+function fromKilnError(error: KilnError, where: string, logger: Logger): ApiFailure {
+  if (error.httpStatus >= 500 && error.code === "internal") return internal(error, where, logger);
   return failure(error.httpStatus, error.code, error.message, error.details);
 }
 
@@ -42,19 +45,20 @@ export function toApiFailure(
   code: string | number,
   error: unknown,
   request: { method: string; url: string },
+  logger: Logger,
 ): ApiFailure {
   const where = `${request.method} ${new URL(request.url).pathname}`;
-  if (error instanceof KilnError) return fromKilnError(error, where);
+  if (error instanceof KilnError) return fromKilnError(error, where, logger);
   if (error instanceof ValidationError) {
     // A handler's answer that breaks its own schema is our bug, not the client's.
-    if (error.type === "response") return internal(error, where);
+    if (error.type === "response") return internal(error, where, logger);
     const { message, details } = describeValidation(error);
     return failure(422, "validation", message, details);
   }
   switch (code) {
     case "PARSE": {
       const cause = error instanceof Error ? error.cause : undefined;
-      if (cause instanceof KilnError) return fromKilnError(cause, where);
+      if (cause instanceof KilnError) return fromKilnError(cause, where, logger);
       return failure(400, "bad_request", "the request body is not valid JSON");
     }
     case "NOT_FOUND":
@@ -63,23 +67,22 @@ export function toApiFailure(
     case "INVALID_FILE_TYPE":
       return failure(400, "bad_request", error instanceof Error ? error.message : "bad request");
     default:
-      return internal(error, where);
+      return internal(error, where, logger);
   }
 }
 
-/** An Elysia `onError` handler that answers with `toApiFailure`. */
-export function handleError({
-  code,
-  error,
-  set,
-  request,
-}: {
+interface ErrorContext {
   code: string | number;
   error: unknown;
   set: Context["set"];
   request: Request;
-}): ErrorBody {
-  const { status, body } = toApiFailure(code, error, request);
-  set.status = status;
-  return body;
+}
+
+/** An Elysia `onError` handler that answers with `toApiFailure`; server faults go to `logger`. */
+export function errorHandler(logger: Logger) {
+  return ({ code, error, set, request }: ErrorContext): ErrorBody => {
+    const { status, body } = toApiFailure(code, error, request, logger);
+    set.status = status;
+    return body;
+  };
 }

@@ -258,7 +258,8 @@ describe("error shape and status", () => {
       expect(error.message).toBe("internal error");
       expect(JSON.stringify(error)).not.toContain("secret");
       expect(logged).toHaveBeenCalledTimes(1);
-      expect(String(logged.mock.calls[0]?.[0])).toContain("GET /tasks");
+      expect(JSON.stringify(logged.mock.calls[0])).toContain("GET /tasks");
+      expect(JSON.stringify(logged.mock.calls[0])).toContain("secret detail of the database");
     } finally {
       logged.mockRestore();
     }

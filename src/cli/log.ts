@@ -1,0 +1,47 @@
+import type { Logger } from "../engine/index.ts";
+import { LOG_LEVELS, type LogFormat, type LogLevel } from "./config.ts";
+
+type Write = (line: string) => void;
+
+const COLOURS: Record<LogLevel, string> = {
+  debug: "\x1b[90m",
+  info: "\x1b[36m",
+  warn: "\x1b[33m",
+  error: "\x1b[31m",
+};
+
+function errorFields(fields: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(fields)) {
+    out[key] = value instanceof Error ? { name: value.name, message: value.message } : value;
+  }
+  return out;
+}
+
+function pretty(level: LogLevel, message: string, fields: Record<string, unknown>): string {
+  const time = new Date().toISOString().slice(11, 23);
+  const extras = Object.entries(fields)
+    .map(([key, value]) => `${key}=${typeof value === "string" ? value : JSON.stringify(value)}`)
+    .join(" ");
+  return `${time} ${COLOURS[level]}${level.padEnd(5)}\x1b[0m ${message}${extras ? ` \x1b[2m${extras}\x1b[0m` : ""}`;
+}
+
+/**
+ * The service's log: one JSON object per line on stdout (for collectors), or a coloured line
+ * for people at a terminal. Levels below `level` are dropped before any formatting.
+ */
+export function createServiceLogger(level: LogLevel, format: LogFormat, write: Write = console.log): Logger {
+  const threshold = LOG_LEVELS.indexOf(level);
+  const emit =
+    (at: LogLevel) =>
+    (message: string, fields: Record<string, unknown> = {}) => {
+      if (LOG_LEVELS.indexOf(at) < threshold) return;
+      const clean = errorFields(fields);
+      write(
+        format === "json"
+          ? JSON.stringify({ time: new Date().toISOString(), level: at, msg: message, ...clean })
+          : pretty(at, message, clean),
+      );
+    };
+  return { debug: emit("debug"), info: emit("info"), warn: emit("warn"), error: emit("error") };
+}
