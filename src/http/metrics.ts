@@ -1,5 +1,5 @@
 import type { ManagerEvent, ManagerStats } from "../engine/index.ts";
-import type { TaskStatus } from "../task/index.ts";
+import { TASK_STATUSES, type TaskStatus } from "../task/index.ts";
 
 /** Upper bounds (seconds) of the task duration histogram's buckets. */
 export const DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600] as const;
@@ -70,16 +70,38 @@ function header(metric: string, type: "gauge" | "histogram", help: string): stri
 }
 
 export interface MetricsSnapshot {
-  tasksByStatus: Record<TaskStatus, number>;
+  /** Counts per status and task name, as the store has them (absent pairs are zero). */
+  tasksByStatusAndName: Array<{ status: TaskStatus; name: string; count: number }>;
+  /** Registered task names: each gets a sample for every status, zero included. */
+  taskNames: readonly string[];
   stats: ManagerStats;
   durations: DurationHistogram;
 }
 
 /** The whole exposition, in Prometheus' text format (version 0.0.4). */
-export function renderMetrics({ tasksByStatus, stats, durations }: MetricsSnapshot): string {
+/**
+ * Every (status, name) pair of a registered name is present, zero or not, so rates and alerts
+ * see a series from the start; names only found in the database are added as they are.
+ */
+function taskSamples(counts: MetricsSnapshot["tasksByStatusAndName"], names: readonly string[]): string[] {
+  const byKey = new Map(counts.map(({ status, name, count }) => [`${status}\u0000${name}`, count]));
+  const allNames = [...new Set([...names, ...counts.map((row) => row.name)])].sort();
+  return allNames.flatMap((name) =>
+    TASK_STATUSES.map((status) =>
+      sample("kiln_tasks", { status, name }, byKey.get(`${status}\u0000${name}`) ?? 0),
+    ),
+  );
+}
+
+export function renderMetrics({
+  tasksByStatusAndName,
+  taskNames,
+  stats,
+  durations,
+}: MetricsSnapshot): string {
   const lines = [
-    ...header("kiln_tasks", "gauge", "Tasks in the database by status."),
-    ...Object.entries(tasksByStatus).map(([status, count]) => sample("kiln_tasks", { status }, count)),
+    ...header("kiln_tasks", "gauge", "Tasks in the database by status and task name."),
+    ...taskSamples(tasksByStatusAndName, taskNames),
     ...header(
       "kiln_workers",
       "gauge",

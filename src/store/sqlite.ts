@@ -251,6 +251,14 @@ export class SqliteTaskStore implements TaskStore {
     return counts;
   }
 
+  countByStatusAndName(): Array<{ status: TaskStatus; name: string; count: number }> {
+    return this.#db
+      .select({ status: tasks.status, name: tasks.taskName, count: sql<number>`count(*)` })
+      .from(tasks)
+      .groupBy(tasks.status, tasks.taskName)
+      .all();
+  }
+
   /** Checkpoints the WAL into the main file and closes it. Idempotent. */
   close(): void {
     if (this.#closed) return;

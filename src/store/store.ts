@@ -53,6 +53,8 @@ export interface TaskStore {
   /** Deletes a task in a final status with its events and logs; false if absent or live. */
   deleteTask(id: string): boolean;
   countByStatus(): Record<TaskStatus, number>;
+  /** Task counts per status and task name, for the metrics; pairs with no task are left out. */
+  countByStatusAndName(): Array<{ status: TaskStatus; name: string; count: number }>;
   close(): void;
 }
 

@@ -33,10 +33,12 @@ describe("GET /metrics", () => {
       expect(text).toContain(`# TYPE ${name} `);
     }
     expect(text).toContain("# TYPE kiln_task_duration_seconds histogram");
-    expect(value(text, 'kiln_tasks{status="FINISHED"}')).toBe(1);
-    expect(value(text, 'kiln_tasks{status="PAUSED"}')).toBe(1);
-    expect(value(text, 'kiln_tasks{status="PENDING"}')).toBe(1);
-    expect(value(text, 'kiln_tasks{status="FAILED"}')).toBe(0);
+    expect(value(text, 'kiln_tasks{status="FINISHED",name="echo"}')).toBe(1);
+    expect(value(text, 'kiln_tasks{status="PAUSED",name="echo"}')).toBe(1);
+    expect(value(text, 'kiln_tasks{status="PENDING",name="echo"}')).toBe(1);
+    expect(value(text, 'kiln_tasks{status="FAILED",name="echo"}')).toBe(0);
+    // A registered name with no task yet still has its series, at zero.
+    expect(value(text, 'kiln_tasks{status="RUNNING",name="steps"}')).toBe(0);
     expect(value(text, "kiln_queue_depth")).toBe(1);
     const busy = value(text, 'kiln_workers{state="busy"}');
     const idle = value(text, 'kiln_workers{state="idle"}');

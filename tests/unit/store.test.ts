@@ -724,6 +724,23 @@ describe("countByStatus", () => {
       STOPPED: 1,
     });
   });
+
+  test("by status and name: only the pairs that have tasks", () => {
+    const store = openStore();
+    expect(store.countByStatusAndName()).toEqual([]);
+    createIn(store, "FINISHED", { taskName: "a" });
+    createIn(store, "FINISHED", { taskName: "a" });
+    createIn(store, "FINISHED", { taskName: "b" });
+    createIn(store, "PAUSED", { taskName: "b" });
+    const rows = store
+      .countByStatusAndName()
+      .sort((x, y) => `${x.status}${x.name}`.localeCompare(`${y.status}${y.name}`));
+    expect(rows).toEqual([
+      { status: "FINISHED", name: "a", count: 2 },
+      { status: "FINISHED", name: "b", count: 1 },
+      { status: "PAUSED", name: "b", count: 1 },
+    ]);
+  });
 });
 
 describe("the database file", () => {

@@ -20,7 +20,8 @@ export function metricsRoutes(manager: TaskManager) {
       ({ kiln, set }) => {
         set.headers["content-type"] = "text/plain; version=0.0.4; charset=utf-8";
         return renderMetrics({
-          tasksByStatus: kiln.store.countByStatus(),
+          tasksByStatusAndName: kiln.store.countByStatusAndName(),
+          taskNames: kiln.registry.all().map((task) => task.name),
           stats: kiln.stats(),
           durations,
         });

@@ -1,0 +1,145 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Subprocess } from "bun";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+
+let built: Promise<string> | undefined;
+
+/**
+ * Compiles the current source with the same command as `bun run build`, into a temp dir, once
+ * per test run: the tests exercise the binary of this checkout, not a stale dist/.
+ */
+export function compiledKiln(): Promise<string> {
+  built ??= (async () => {
+    const out = join(mkdtempSync(join(tmpdir(), "kiln-bin-")), "kiln");
+    const pkg = (await Bun.file(join(ROOT, "package.json")).json()) as { scripts: { build: string } };
+    const command = pkg.scripts.build.replace("dist/kiln", out).split(" ");
+    const proc = Bun.spawn(command, { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+    if ((await proc.exited) !== 0) {
+      throw new Error(`build failed: ${await new Response(proc.stderr).text()}`);
+    }
+    return out;
+  })();
+  return built;
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the binary to completion. */
+export async function runKiln(binary: string, args: string[], cwd: string, env: Record<string, string> = {}) {
+  const proc = Bun.spawn([binary, ...args], {
+    cwd,
+    env: { PATH: process.env.PATH ?? "", ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
+  return { code, stdout, stderr } satisfies RunResult;
+}
+
+export interface ServingKiln {
+  proc: Subprocess<"ignore", "pipe", "pipe">;
+  url: string;
+  /** Every stdout line so far (JSON log lines). */
+  lines: string[];
+  /** Resolves when a line matching `pattern` has been logged. */
+  waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  stop(signal?: NodeJS.Signals): Promise<number>;
+}
+
+/** Starts `kiln serve` on a free port (`--port 0`) and waits for its "kiln serving" line. */
+export async function serveKiln(
+  binary: string,
+  args: string[],
+  cwd: string,
+  env: Record<string, string> = {},
+): Promise<ServingKiln> {
+  const proc = Bun.spawn([binary, "serve", "--port", "0", "--log-format", "json", ...args], {
+    cwd,
+    env: { PATH: process.env.PATH ?? "", ...env },
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const lines: string[] = [];
+  const waiters = new Set<{ pattern: RegExp; resolve: (line: string) => void }>();
+  void (async () => {
+    const decoder = new TextDecoder();
+    let buffered = "";
+    for await (const chunk of proc.stdout) {
+      buffered += decoder.decode(chunk, { stream: true });
+      let newline = buffered.indexOf("\n");
+      while (newline >= 0) {
+        const line = buffered.slice(0, newline);
+        buffered = buffered.slice(newline + 1);
+        lines.push(line);
+        for (const waiter of waiters) {
+          if (waiter.pattern.test(line)) {
+            waiters.delete(waiter);
+            waiter.resolve(line);
+          }
+        }
+        newline = buffered.indexOf("\n");
+      }
+    }
+  })();
+  const waitForLine = (pattern: RegExp, timeoutMs = 15_000) => {
+    const seen = lines.find((line) => pattern.test(line));
+    if (seen) return Promise.resolve(seen);
+    return new Promise<string>((resolve, reject) => {
+      const waiter = { pattern, resolve };
+      waiters.add(waiter);
+      const timer = setTimeout(async () => {
+        waiters.delete(waiter);
+        const stderr = proc.exitCode === null ? "" : await new Response(proc.stderr).text();
+        reject(
+          new Error(
+            `no line matching ${pattern} in ${timeoutMs} ms; stdout:\n${lines.join("\n")}\n${stderr}`,
+          ),
+        );
+      }, timeoutMs);
+      waiter.resolve = (line) => {
+        clearTimeout(timer);
+        resolve(line);
+      };
+    });
+  };
+  const serving = JSON.parse(await waitForLine(/"msg":"kiln serving"/)) as { url: string };
+  return {
+    proc,
+    url: serving.url,
+    lines,
+    waitForLine,
+    stop: async (signal = "SIGTERM") => {
+      if (proc.exitCode === null) proc.kill(signal);
+      return proc.exited;
+    },
+  };
+}
+
+/** fetch with a JSON body and optional bearer token; returns status and parsed JSON. */
+export async function api<T = Record<string, unknown>>(
+  url: string,
+  init: { method?: string; json?: unknown; token?: string } = {},
+): Promise<{ status: number; body: T }> {
+  const headers: Record<string, string> = {};
+  if (init.json !== undefined) headers["content-type"] = "application/json";
+  if (init.token) headers.authorization = `Bearer ${init.token}`;
+  const response = await fetch(url, {
+    method: init.method ?? (init.json === undefined ? "GET" : "POST"),
+    headers,
+    body: init.json === undefined ? null : JSON.stringify(init.json),
+  });
+  const text = await response.text();
+  return { status: response.status, body: (text ? JSON.parse(text) : null) as T };
+}
