@@ -2,11 +2,12 @@
 // bench/results/latest.json. Flags: --quick (smaller N, about a minute), --only <name>.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { controlLatency } from "./control-latency.ts";
+import { http } from "./http.ts";
 import { memory } from "./memory.ts";
 import { throughput } from "./throughput.ts";
 import { formatTable, machineInfo, round, type Scenario, type ScenarioResult } from "./util.ts";
 
-const SCENARIOS: Scenario[] = [throughput, controlLatency, memory];
+const SCENARIOS: Scenario[] = [throughput, controlLatency, memory, http];
 
 function parseArgs(argv: string[]): { quick: boolean; only: string | undefined } {
   let quick = false;
