@@ -1,31 +1,83 @@
 #!/usr/bin/env bun
+import { ApiError, CliError, UsageError } from "./client/errors.ts";
+import { versionCommand } from "./client/local.ts";
+import { findCommand, helpText } from "./client/registry.ts";
 import { ConfigError, parseServeConfig } from "./config.ts";
-import { serve } from "./serve.ts";
 
-const USAGE =
-  "usage: kiln serve [--host 127.0.0.1] [--port 3000] [--db ./kiln.db] [--concurrency N] [--tasks-dir DIR]";
+const SERVE = {
+  synopsis:
+    "[--host 127.0.0.1] [--port 3000] [--db ./kiln.db] [--concurrency N] [--tasks-dir DIR] [--token T] " +
+    "[--log-level debug|info|warn|error] [--log-format json|pretty] [--max-body-bytes N]",
+  summary: "Run the task engine and its REST API until SIGINT or SIGTERM.",
+};
+const SERVE_USAGE = `usage: kiln serve ${SERVE.synopsis}`;
 
-async function main(argv: string[]): Promise<void> {
+async function printHelp(topic: string | undefined): Promise<number> {
+  if (topic === "serve") {
+    console.log(`${SERVE_USAGE}\n\n${SERVE.summary}`);
+    return 0;
+  }
+  const command = topic === undefined ? undefined : findCommand(topic);
+  if (command) return command.run(["--help"], process.env);
+  if (topic !== undefined)
+    throw new UsageError(`unknown command "${topic}"`, "run `kiln help` for the list of commands");
+  console.log(helpText(SERVE));
+  return 0;
+}
+
+/** Resolves with the exit code, or undefined for `serve`, which runs until a signal. */
+async function main(argv: string[]): Promise<number | undefined> {
   const [command, ...rest] = argv;
   switch (command) {
-    case "serve":
-      await serve(parseServeConfig(rest, process.env));
-      return;
     case undefined:
     case "help":
     case "--help":
-      console.log(USAGE);
-      return;
-    default:
-      throw new ConfigError(`unknown command "${command}"\n${USAGE}`);
+    case "-h":
+      return printHelp(rest[0]);
+    case "--version":
+      return versionCommand.run([], process.env);
+    case "serve": {
+      if (rest.includes("--help") || rest.includes("-h")) return printHelp("serve");
+      const config = parseServeConfig(rest, process.env, process.stdout.isTTY === true);
+      // Loaded only here: the engine and Elysia are heavy and no other command needs them.
+      const { serve } = await import("./serve.ts");
+      await serve(config);
+      return undefined;
+    }
   }
+  const found = findCommand(command);
+  if (!found)
+    throw new UsageError(`unknown command "${command}"`, "run `kiln help` for the list of commands");
+  return found.run(rest, process.env);
 }
 
-main(process.argv.slice(2)).catch((error: unknown) => {
+/** One line on stderr for every failure the user can act on; a stack only for kiln's own bugs. */
+function report(error: unknown): number {
+  if (error instanceof UsageError) {
+    console.error(`kiln: ${error.message}\n${error.hint}`);
+    return 2;
+  }
   if (error instanceof ConfigError) {
     console.error(`kiln: ${error.message}`);
-    process.exit(2);
+    return 2;
+  }
+  if (error instanceof ApiError) {
+    console.error(`kiln: ${error.message} (${error.code})`);
+    return 1;
+  }
+  if (error instanceof CliError) {
+    console.error(`kiln: ${error.message}`);
+    return 1;
   }
   console.error(error);
-  process.exit(1);
-});
+  return 1;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== undefined) process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.exitCode = report(error);
+  },
+);

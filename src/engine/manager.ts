@@ -855,10 +855,11 @@ export class TaskManager {
       return;
     }
     if (run.cause === "timeout") {
-      const reason = end.type === "stopped" ? end.reason : "timed out";
+      // The worker may see the stop flag before the message carrying the reason, so its own
+      // account of why it stopped is not used here.
       this.#failOrRetry(task, run.task, {
         name: "TimeoutError",
-        message: `${reason} (timeout ${run.task.timeoutMs} ms)`,
+        message: `timed out after ${run.task.timeoutMs} ms`,
         retryable: true,
       });
       return;

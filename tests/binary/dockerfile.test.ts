@@ -30,7 +30,8 @@ function parseDockerfile(text: string): Stage[] {
 const stages = parseDockerfile(readFileSync(join(ROOT, "Dockerfile"), "utf8"));
 const [build, runtime] = stages;
 const all = (stage: Stage | undefined, op: string) =>
-  stage?.instructions.filter((instruction) => instruction.op === op).map((instruction) => instruction.args) ?? [];
+  stage?.instructions.filter((instruction) => instruction.op === op).map((instruction) => instruction.args) ??
+  [];
 const execForm = (args: string) => JSON.parse(args) as string[];
 
 const dirs: Array<{ remove: () => void }> = [];
@@ -67,13 +68,20 @@ describe("Dockerfile", () => {
         const parts = instruction.args.split(/\s+/);
         const destination = parts.pop() ?? ".";
         for (const source of parts) {
-          const target = destination.endsWith("/") ? join(workdir, destination, source) : join(workdir, destination);
+          const target = destination.endsWith("/")
+            ? join(workdir, destination, source)
+            : join(workdir, destination);
           cpSync(join(ROOT, source), target, { recursive: true });
         }
       } else if (instruction.op === "RUN") {
-        const proc = Bun.spawn(["sh", "-c", instruction.args], { cwd: workdir, stdout: "pipe", stderr: "pipe" });
+        const proc = Bun.spawn(["sh", "-c", instruction.args], {
+          cwd: workdir,
+          stdout: "pipe",
+          stderr: "pipe",
+        });
         const code = await proc.exited;
-        if (code !== 0) throw new Error(`RUN ${instruction.args} failed: ${await new Response(proc.stderr).text()}`);
+        if (code !== 0)
+          throw new Error(`RUN ${instruction.args} failed: ${await new Response(proc.stderr).text()}`);
       }
     }
     const binary = join(workdir, "dist", "kiln");

@@ -1,0 +1,241 @@
+import type { TaskJson, TaskTypeJson } from "../../http/presenters.ts";
+import { TASK_STATUSES } from "../../task/status.ts";
+import { integerFlag, positionals } from "./args.ts";
+import { type Command, parseClientArgs, printJson } from "./command.ts";
+import { UsageError } from "./errors.ts";
+import {
+  block,
+  errorText,
+  jsonValue,
+  paramsSummary,
+  percent,
+  progressText,
+  shortTime,
+  table,
+  taskDuration,
+} from "./format.ts";
+
+export const JSON_FLAG = { json: { type: "boolean" } } as const;
+export const JSON_HELP = "  --json        print the server's JSON as it came";
+
+export const taskPath = (id: string, rest = "") => `/tasks/${encodeURIComponent(id)}${rest}`;
+
+export const typesCommand: Command = {
+  name: "types",
+  synopsis: "[--json]",
+  summary: "List the task names the server can run, with their params.",
+  async run(args, env) {
+    const parsed = parseClientArgs(this, args, env, JSON_FLAG, JSON_HELP);
+    if (!parsed) return 0;
+    positionals(parsed.positionals, [], parsed.usage);
+    const { body } = await parsed.client.request<{ items: TaskTypeJson[] }>("GET", "/task-types");
+    if (parsed.values.json) {
+      printJson(body);
+      return 0;
+    }
+    if (body.items.length === 0) {
+      console.log("no task types registered");
+      return 0;
+    }
+    const rows = body.items.map((type) => [
+      type.name,
+      type.options.concurrency === null ? "-" : String(type.options.concurrency),
+      paramsSummary(type.params),
+      type.description ?? "",
+    ]);
+    console.log(table(["NAME", "CONCURRENCY", "PARAMS", "DESCRIPTION"], rows, [1]));
+    return 0;
+  },
+};
+
+function parseParams(text: string | undefined, usage: string): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new UsageError(`--params is not valid JSON: ${(error as Error).message}`, usage);
+  }
+}
+
+/** Epoch milliseconds from digits, or from anything Date.parse understands (ISO 8601 first of all). */
+function parseRunAt(text: string | undefined, usage: string): number | undefined {
+  if (text === undefined) return undefined;
+  const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
+  if (!Number.isSafeInteger(ms) || ms < 0) {
+    throw new UsageError(
+      `--run-at must be an ISO 8601 date-time or epoch milliseconds, got "${text}"`,
+      usage,
+    );
+  }
+  return ms;
+}
+
+export const submitCommand: Command = {
+  name: "submit",
+  synopsis: "<name> [--params JSON] [--priority N] [--run-at ISO|MS] [--key KEY] [--tag T ...] [--json]",
+  summary: "Create a task; prints its id and status.",
+  async run(args, env) {
+    const flags = {
+      ...JSON_FLAG,
+      params: { type: "string" },
+      priority: { type: "string" },
+      "run-at": { type: "string" },
+      key: { type: "string" },
+      tag: { type: "string", multiple: true },
+    } as const;
+    const help = [
+      "  --params JSON   the task's params, checked against its schema by the server",
+      "  --priority N    higher runs first (default 0)",
+      "  --run-at T      do not start before T: ISO 8601 date-time or epoch milliseconds",
+      "  --key KEY       idempotency key: submitting it again returns the first task",
+      "  --tag T         a tag; repeat for more",
+      JSON_HELP,
+    ].join("\n");
+    const parsed = parseClientArgs(this, args, env, flags, help);
+    if (!parsed) return 0;
+    const { values, usage } = parsed;
+    const [name] = positionals(parsed.positionals, ["the task name"], usage);
+    const body = {
+      name,
+      params: parseParams(values.params, usage),
+      priority: integerFlag(values.priority, "--priority", -2_147_483_648, 2_147_483_647, usage),
+      runAt: parseRunAt(values["run-at"], usage),
+      idempotencyKey: values.key,
+      tags: values.tag,
+    };
+    const answer = await parsed.client.request<TaskJson>("POST", "/tasks", { body });
+    if (values.json) {
+      printJson(answer.body);
+      return 0;
+    }
+    const task = answer.body;
+    // 200 instead of 201: the key was seen before and this is the earlier task.
+    const earlier = answer.status === 200 ? ` (already submitted with key "${values.key}")` : "";
+    console.log(`${task.id} ${task.status}${earlier}`);
+    return 0;
+  },
+};
+
+function parseStatus(text: string | undefined, usage: string): string | undefined {
+  if (text === undefined) return undefined;
+  const status = text.toUpperCase();
+  if (!(TASK_STATUSES as readonly string[]).includes(status)) {
+    throw new UsageError(`--status must be one of ${TASK_STATUSES.join(", ")}, got "${text}"`, usage);
+  }
+  return status;
+}
+
+/** The same listing again, one page further on. */
+function nextPageHint(filters: Record<string, string | undefined>, cursor: string): string {
+  const flags = Object.entries(filters)
+    .filter((entry): entry is [string, string] => entry[1] !== undefined)
+    .map(([flag, value]) => `--${flag} ${/^[\w.:@/-]+$/.test(value) ? value : JSON.stringify(value)}`);
+  return `more: kiln ls ${[...flags, `--cursor ${cursor}`].join(" ")}`;
+}
+
+export const lsCommand: Command = {
+  name: "ls",
+  synopsis: "[--status S] [--name N] [--tag T] [--limit N] [--cursor C] [--json]",
+  summary: "List tasks, newest first, one page at a time.",
+  async run(args, env) {
+    const flags = {
+      ...JSON_FLAG,
+      status: { type: "string" },
+      name: { type: "string" },
+      tag: { type: "string" },
+      limit: { type: "string" },
+      cursor: { type: "string" },
+    } as const;
+    const help = [
+      `  --status S    only tasks in status S (${TASK_STATUSES.join(", ")})`,
+      "  --name N      only tasks of the task name N",
+      "  --tag T       only tasks tagged T",
+      "  --limit N     tasks per page, 1 to 500 (default 50)",
+      "  --cursor C    the page after C, as printed under the previous page",
+      JSON_HELP,
+    ].join("\n");
+    const parsed = parseClientArgs(this, args, env, flags, help);
+    if (!parsed) return 0;
+    const { values, usage } = parsed;
+    positionals(parsed.positionals, [], usage);
+    const query = {
+      status: parseStatus(values.status, usage),
+      name: values.name,
+      tag: values.tag,
+      limit: integerFlag(values.limit, "--limit", 1, 500, usage),
+      cursor: values.cursor,
+    };
+    const { body } = await parsed.client.request<{ items: TaskJson[]; nextCursor: string | null }>(
+      "GET",
+      "/tasks",
+      { query },
+    );
+    if (values.json) {
+      printJson(body);
+      return 0;
+    }
+    if (body.items.length === 0) {
+      console.log("no tasks");
+    } else {
+      const now = Date.now();
+      const rows = body.items.map((task) => [
+        task.id,
+        task.name,
+        task.status,
+        percent(task.progress),
+        String(task.attempt),
+        shortTime(task.createdAt),
+        taskDuration(task, now) ?? "-",
+      ]);
+      const headers = ["ID", "NAME", "STATUS", "PROGRESS", "ATTEMPT", "CREATED (UTC)", "DURATION"];
+      console.log(table(headers, rows, [3, 4, 6]));
+    }
+    if (body.nextCursor !== null) {
+      const { status, name, tag } = query;
+      console.error(nextPageHint({ status, name, tag, limit: values.limit }, body.nextCursor));
+    }
+    return 0;
+  },
+};
+
+/** The human view of one task; fields without a value are left out. */
+export function describeTask(task: TaskJson): string {
+  const entries: [string, string][] = [
+    ["id", task.id],
+    ["name", task.name],
+    ["status", task.status],
+  ];
+  if (task.statusReason !== null) entries.push(["reason", task.statusReason]);
+  if (task.requestedAction !== null) entries.push(["requested", task.requestedAction]);
+  entries.push(
+    ["progress", progressText(task.progress)],
+    ["attempt", String(task.attempt)],
+    ["priority", String(task.priority)],
+    ["tags", task.tags.length > 0 ? task.tags.join(", ") : "-"],
+    ["created", task.createdAt],
+  );
+  if (task.runAt !== null) entries.push(["run at", task.runAt]);
+  if (task.startTime !== null) entries.push(["started", task.startTime]);
+  if (task.endTime !== null) entries.push(["ended", task.endTime]);
+  const took = taskDuration(task);
+  if (took !== null) entries.push(["duration", took]);
+  entries.push(["params", jsonValue(task.params)]);
+  if (task.result !== null && task.result !== undefined) entries.push(["result", jsonValue(task.result)]);
+  if (task.error !== null && task.error !== undefined) entries.push(["error", errorText(task.error)]);
+  return block(entries);
+}
+
+export const showCommand: Command = {
+  name: "show",
+  synopsis: "<id> [--json]",
+  summary: "Show one task: status, progress, params, result and error.",
+  async run(args, env) {
+    const parsed = parseClientArgs(this, args, env, JSON_FLAG, JSON_HELP);
+    if (!parsed) return 0;
+    const [id] = positionals(parsed.positionals, ["the task id"], parsed.usage);
+    const { body } = await parsed.client.request<TaskJson>("GET", taskPath(id));
+    if (parsed.values.json) printJson(body);
+    else console.log(describeTask(body));
+    return 0;
+  },
+};
