@@ -193,6 +193,31 @@ describe("the compiled binary, started from an empty directory", () => {
     expect(result.stderr.trim().split("\n")).toHaveLength(1);
   });
 
+  test("a task file that repeats a name, or has no task class, stops start-up naming the file", async () => {
+    const cases: Array<[string, string, string]> = [
+      [
+        "twice.ts",
+        'import { BaseTask } from "kiln";\nexport class Again extends BaseTask { static override taskName = "stepper"; override async run() {} }\n',
+        'two task classes are named "stepper"',
+      ],
+      ["empty.ts", "export const nothing = 1;\n", "exports no BaseTask subclass"],
+    ];
+    for (const [file, source, reason] of cases) {
+      const cwd = workDir();
+      writeFileSync(join(cwd, "tasks", file), source);
+      const result = await runKiln(
+        binary,
+        ["serve", "--port", "0", "--db", "kiln.db", "--tasks-dir", "tasks"],
+        cwd,
+      );
+      expect(result.code).toBe(2);
+      const lines = result.stderr.trim().split("\n");
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain(file);
+      expect(lines[0]).toContain(reason);
+    }
+  });
+
   test("a configuration mistake is one line and exit code 2", async () => {
     const result = await runKiln(binary, ["serve", "--port", "99999"], workDir());
     expect(result.code).toBe(2);
