@@ -12,5 +12,5 @@ export type {
   TaskProgress,
   TaskRecord,
 } from "./store/index.ts";
-export { SqliteTaskStore, type TaskStore } from "./store/index.ts";
+export { DatabaseInUseError, SqliteTaskStore, type TaskStore } from "./store/index.ts";
 export * from "./task/index.ts";

@@ -4,7 +4,9 @@ import { pathToFileURL } from "node:url";
 import { type Logger, TaskManager } from "../engine/index.ts";
 import { createKilnApp } from "../http/app.ts";
 import { installKilnModule } from "../kiln-module.ts";
+import { DatabaseInUseError } from "../store/index.ts";
 import { builtInTasks } from "../tasks/index.ts";
+import { CliError } from "./client/errors.ts";
 import { SERVE_WORKER_URL } from "./compiled.ts";
 import { ConfigError, isLoopback, type ServeConfig } from "./config.ts";
 import { createServiceLogger } from "./log.ts";
@@ -39,13 +41,19 @@ export async function serve(config: ServeConfig): Promise<void> {
   const logger = createServiceLogger(config.logLevel, config.logFormat);
   // Task files import "kiln"; it must be this process's SDK, in a compiled binary too.
   installKilnModule();
-  const manager = new TaskManager({
-    db: config.db,
-    workerUrl: SERVE_WORKER_URL,
-    preloadedTasks: builtInTasks,
-    logger,
-    ...(config.concurrency ? { concurrency: config.concurrency } : {}),
-  });
+  let manager: TaskManager;
+  try {
+    manager = new TaskManager({
+      db: config.db,
+      workerUrl: SERVE_WORKER_URL,
+      preloadedTasks: builtInTasks,
+      logger,
+      ...(config.concurrency ? { concurrency: config.concurrency } : {}),
+    });
+  } catch (error) {
+    if (error instanceof DatabaseInUseError) throw new CliError(error.message);
+    throw error;
+  }
   manager.register(...builtInTasks);
   if (config.tasksDir) await loadTasksDir(manager, config.tasksDir, logger);
   await manager.start();

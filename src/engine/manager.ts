@@ -1,5 +1,6 @@
 import { availableParallelism } from "node:os";
 import {
+  DatabaseOwnerLock,
   type HistoryQuery,
   type ListTasksQuery,
   type Page,
@@ -116,6 +117,7 @@ export class TaskManager {
   #dueAt = Number.POSITIVE_INFINITY;
   #idleWaiters: (() => void)[] = [];
   #shutdown: Promise<void> | undefined;
+  readonly #ownerLock: DatabaseOwnerLock | undefined;
 
   constructor(options: TaskManagerOptions) {
     const concurrency = options.concurrency ?? Math.max(2, availableParallelism());
@@ -133,7 +135,18 @@ export class TaskManager {
     };
     this.#preloaded = new Set(options.preloadedTasks ?? []);
     this.#ownsStore = typeof options.db === "string";
-    this.store = typeof options.db === "string" ? new SqliteTaskStore({ path: options.db }) : options.db;
+    if (typeof options.db === "string") {
+      // Taken before the file is even opened: a second engine must not touch a live one's tasks.
+      this.#ownerLock = options.db === ":memory:" ? undefined : DatabaseOwnerLock.acquire(options.db);
+      try {
+        this.store = new SqliteTaskStore({ path: options.db });
+      } catch (error) {
+        this.#ownerLock?.release();
+        throw error;
+      }
+    } else {
+      this.store = options.db;
+    }
     const logger = this.#options.logger;
     this.#hub = new EventHub((error) => logger.error("an event listener threw", { error: String(error) }));
     this.#telemetry = new TelemetryBuffer(this.store, this.#hub, this.#options.telemetryIntervalMs, (error) =>
@@ -253,6 +266,7 @@ export class TaskManager {
     }
     this.#state = "stopped";
     if (this.#ownsStore) this.store.close();
+    this.#ownerLock?.release();
   }
 
   #untilIdle(timeoutMs: number): Promise<void> {

@@ -1,3 +1,4 @@
+export { DatabaseInUseError, DatabaseOwnerLock } from "./owner-lock.ts";
 export type {
   ListTasksQuery,
   NewTask,

@@ -218,6 +218,16 @@ describe("the compiled binary, started from an empty directory", () => {
     }
   });
 
+  test("a second kiln serve on the same database is refused with one clear line; the first goes on", async () => {
+    const cwd = workDir();
+    const first = await serve(cwd);
+    const second = await runKiln(binary, ["serve", "--port", "0", "--db", "kiln.db"], cwd);
+    expect(second.code).toBe(1);
+    expect(second.stderr.trim()).toMatch(/^kiln: database kiln\.db is in use by another kiln process/);
+    expect(second.stderr.trim().split("\n")).toHaveLength(1);
+    expect((await api(`${first.url}/health`)).status).toBe(200);
+  });
+
   test("a configuration mistake is one line and exit code 2", async () => {
     const result = await runKiln(binary, ["serve", "--port", "99999"], workDir());
     expect(result.code).toBe(2);

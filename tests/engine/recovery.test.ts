@@ -1,7 +1,7 @@
 import { Database } from "bun:sqlite";
-import { afterEach, expect, test } from "bun:test";
+import { afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { silentLogger, TaskManager, type TaskRecord } from "../../src/index.ts";
+import { DatabaseInUseError, silentLogger, TaskManager, type TaskRecord } from "../../src/index.ts";
 import { FIXTURE_TASKS, statusPath, tempDir, untilStatus } from "../helpers.ts";
 
 const CHILD = new URL("../fixtures/engine-child.ts", import.meta.url).pathname;
@@ -132,4 +132,46 @@ test("SIGTERM pauses running tasks at checkpoints; the next start resumes them",
     expect((done.result as { startedAt: number }).startedAt).toBe(saved.get(id) as number);
     expect(countFinishEvents(manager, id)).toBe(1);
   }
+});
+
+describe("one owner per database file", () => {
+  test("a second engine on a file a live process owns is refused; the lock dies with the process", async () => {
+    const dir = tempDir();
+    cleanups.push(dir.remove);
+    const dbPath = join(dir.path, "kiln.db");
+    const { child } = await startChild(dbPath, "crash");
+    expect(() => new TaskManager({ db: dbPath, logger: silentLogger })).toThrow(DatabaseInUseError);
+    // The refused engine changed nothing: the owner's tasks are all still there and live.
+    const snapshot = new Database(dbPath, { readonly: true });
+    const live = snapshot
+      .query("SELECT count(*) AS n FROM tasks WHERE status IN ('RUNNING','PAUSED')")
+      .get() as {
+      n: number;
+    };
+    snapshot.close();
+    expect(live.n).toBeGreaterThan(0);
+    child.kill(9);
+    await child.exited;
+    const manager = await reopen(dbPath);
+    expect(manager.started).toBe(true);
+  });
+
+  test("within one process too, until the first engine shuts down", async () => {
+    const dir = tempDir();
+    cleanups.push(dir.remove);
+    const dbPath = join(dir.path, "kiln.db");
+    const first = new TaskManager({ db: dbPath, logger: silentLogger });
+    await first.start();
+    let refused: unknown;
+    try {
+      new TaskManager({ db: dbPath, logger: silentLogger });
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused).toBeInstanceOf(DatabaseInUseError);
+    expect((refused as Error).message).toContain(dbPath);
+    await first.shutdown();
+    const second = await reopen(dbPath);
+    expect(second.started).toBe(true);
+  });
 });
