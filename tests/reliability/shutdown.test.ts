@@ -1,0 +1,128 @@
+import { Database } from "bun:sqlite";
+import { afterAll, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { tempDir } from "../helpers.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+const TASKS_DIR = new URL("./task-files/", import.meta.url).pathname;
+const TASKS = 50;
+
+const dir = tempDir("kiln-shutdown-");
+afterAll(() => dir.remove());
+
+async function serve(dbPath: string) {
+  const proc = Bun.spawn(
+    ["bun", join(ROOT, "src/cli/main.ts"), "serve", "--port", "0", "--db", dbPath, "--tasks-dir", TASKS_DIR],
+    {
+      env: { ...process.env, KILN_LOG_FORMAT: "json", KILN_CONCURRENCY: String(TASKS) },
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+  );
+  const reader = proc.stdout.getReader();
+  let text = "";
+  for (;;) {
+    const match = /"msg":"kiln serving","url":"([^"]+)"/.exec(text);
+    if (match?.[1]) {
+      const rest = (async () => {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) return text;
+          text += new TextDecoder().decode(value);
+        }
+      })();
+      return { proc, url: match[1], output: () => rest };
+    }
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`kiln serve exited before serving: ${text}`);
+    text += new TextDecoder().decode(value);
+  }
+}
+
+interface Task {
+  id: string;
+  status: string;
+  attempt: number;
+  progress: { done: number | null } | null;
+}
+
+async function tasks(url: string): Promise<Task[]> {
+  return ((await (await fetch(`${url}/tasks?limit=500`)).json()) as { items: Task[] }).items;
+}
+
+test(`SIGTERM with ${TASKS} tasks running: all pause at checkpoints in the grace period and resume on the next start`, async () => {
+  const dbPath = join(dir.path, "kiln.db");
+  const journal = join(dir.path, "journal.log");
+  const first = await serve(dbPath);
+  for (let i = 0; i < TASKS; i++) {
+    const response = await fetch(`${first.url}/tasks`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name: "work", params: { steps: 250, stepMs: 20, journal } }),
+    });
+    expect(response.status).toBe(201);
+  }
+  const deadline = Date.now() + 60_000;
+  while (
+    !(await tasks(first.url)).every((task) => task.status === "RUNNING" && (task.progress?.done ?? 0) >= 2)
+  ) {
+    if (Date.now() > deadline) throw new Error("the tasks did not all start");
+    await Bun.sleep(100);
+  }
+
+  const signalled = performance.now();
+  first.proc.kill("SIGTERM");
+  expect(await first.proc.exited).toBe(0);
+  const shutdownMs = performance.now() - signalled;
+  const log = await first.output();
+  expect(log).toContain('"msg":"stopped"');
+
+  const db = new Database(dbPath, { readonly: true });
+  const saved = db.query("SELECT id, status, checkpoint FROM tasks").all() as Array<{
+    id: string;
+    status: string;
+    checkpoint: string | null;
+  }>;
+  db.close();
+  expect(saved).toHaveLength(TASKS);
+  const checkpoints = new Map<string, number>();
+  for (const row of saved) {
+    expect(row.status).toBe("PENDING");
+    const done = (JSON.parse(row.checkpoint ?? "{}") as { done?: number }).done ?? 0;
+    expect(done).toBeGreaterThan(0);
+    checkpoints.set(row.id, done);
+  }
+
+  const second = await serve(dbPath);
+  try {
+    const resumeDeadline = Date.now() + 120_000;
+    for (;;) {
+      const now = await tasks(second.url);
+      for (const task of now) {
+        // Progress never goes back below the checkpoint it was saved with.
+        if (task.progress?.done != null) {
+          expect(task.progress.done).toBeGreaterThanOrEqual(checkpoints.get(task.id) ?? 0);
+        }
+      }
+      if (now.every((task) => task.status === "FINISHED")) {
+        for (const task of now) expect(task.attempt).toBe(1);
+        break;
+      }
+      if (Date.now() > resumeDeadline) throw new Error("the tasks did not all finish after the restart");
+      await Bun.sleep(200);
+    }
+  } finally {
+    second.proc.kill("SIGTERM");
+    await second.proc.exited;
+  }
+  const completed = readFileSync(journal, "utf8").split("\n").filter(Boolean);
+  expect(new Set(completed).size).toBe(TASKS);
+  expect(completed).toHaveLength(TASKS);
+  console.log(
+    `shutdown: ${TASKS} running tasks paused and saved in ${shutdownMs.toFixed(0)} ms after SIGTERM ` +
+      `(checkpoints at steps ${Math.min(...checkpoints.values())}–${Math.max(...checkpoints.values())} of 250); ` +
+      "all resumed from there and finished once",
+  );
+}, 240_000);
