@@ -15,7 +15,7 @@ describe("tasks that send too much", () => {
     const { manager } = env;
     const broadcast: number[] = [];
     const unsubscribe = manager.subscribe((event) => {
-      if (event.type === "log") broadcast.push(event.log.message.length);
+      if (event.type === "log") broadcast.push(event.message.length);
       if (event.type === "progress") broadcast.push(event.progress.message?.length ?? 0);
     });
     const { task } = manager.create("loud", { mode: "huge" });
