@@ -6,9 +6,11 @@ import { openApiRoutes } from "./docs/openapi.ts";
 import { swaggerShellRoutes } from "./docs/routes.ts";
 import { errorHandler } from "./errors.ts";
 import { controlRoutes } from "./routes/control.ts";
+import { dashboardRoutes } from "./routes/dashboard.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { historyRoutes } from "./routes/history.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
+import { statsRoutes } from "./routes/stats.ts";
 import { streamRoutes } from "./routes/stream.ts";
 import { taskTypeRoutes } from "./routes/task-types.ts";
 import { taskRoutes } from "./routes/tasks.ts";
@@ -67,12 +69,26 @@ export function kilnRoutes(manager: TaskManager, options: KilnHttpOptions = {}) 
     .use(controlRoutes(manager))
     .use(historyRoutes(manager))
     .use(streamRoutes(manager, config))
-    .use(metricsRoutes(manager));
-  return new Elysia().use(hooks).use(healthRoutes(manager)).use(swaggerShellRoutes()).use(guarded);
+    .use(metricsRoutes(manager))
+    .use(statsRoutes(manager));
+  return new Elysia()
+    .use(hooks)
+    .use(healthRoutes(manager))
+    .use(swaggerShellRoutes())
+    .use(dashboardRoutes())
+    .use(guarded);
 }
 
-/** A standalone app serving kiln's API, with kiln's error shape for unknown routes too. */
+/**
+ * A standalone app serving kiln's API, with kiln's error shape for unknown routes too. Its `/`
+ * leads to the dashboard (kilnRoutes leaves `/` to the host app).
+ */
 export function createKilnApp(manager: TaskManager, options: KilnHttpOptions = {}) {
   const logger = options.logger ?? stderrLogger;
-  return new Elysia().onError(errorHandler(logger)).use(kilnRoutes(manager, options));
+  return new Elysia()
+    .onError(errorHandler(logger))
+    .get("/", () => new Response(null, { status: 302, headers: { location: "dashboard" } }), {
+      detail: { hide: true },
+    })
+    .use(kilnRoutes(manager, options));
 }

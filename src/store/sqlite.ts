@@ -16,7 +16,7 @@ import type {
   TelemetryBatch,
 } from "./records.ts";
 import * as schema from "./schema.ts";
-import { type HistoryQuery, pageSize, type TaskStore } from "./store.ts";
+import { type EndedCount, type HistoryQuery, pageSize, type TaskStore } from "./store.ts";
 import { fromRow, type SqlValue, setClause, TASK_COLUMNS, type TaskRow, toSql } from "./task-rows.ts";
 
 const { tasks, taskEvents, taskLogs } = schema;
@@ -257,6 +257,34 @@ export class SqliteTaskStore implements TaskStore {
       .from(tasks)
       .groupBy(tasks.status, tasks.taskName)
       .all();
+  }
+
+  countEndedSince(since: number, bucketMs: number): EndedCount[] {
+    // task_events.at has no index, but events are appended in time order, so `at` grows with
+    // the id: a binary search over the primary key finds the first event at or after `since`,
+    // and only the events since then are read, however long the history is.
+    const firstAt = this.#sqlite.query<{ id: number; at: number }, [number]>(
+      "SELECT id, at FROM task_events WHERE id >= ? ORDER BY id LIMIT 1",
+    );
+    // Two queries: SQLite answers a lone min() or max() from the key, but both at once by a scan.
+    const first = this.#sqlite.query<{ id: number }, []>("SELECT min(id) AS id FROM task_events").get();
+    const last = this.#sqlite.query<{ id: number }, []>("SELECT max(id) AS id FROM task_events").get();
+    if (first?.id == null || last?.id == null) return [];
+    let lo = first.id;
+    let hi = last.id + 1;
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      const row = firstAt.get(mid);
+      if (!row || row.at >= since) hi = mid;
+      else lo = row.id + 1;
+    }
+    return this.#sqlite
+      .query<EndedCount, [number, number, number, number]>(
+        `SELECT (at / ?) * ? AS bucket, to_status AS status, count(*) AS count FROM task_events
+         WHERE id >= ? AND at >= ? AND to_status IN ('FINISHED', 'FAILED', 'STOPPED')
+         GROUP BY bucket, status ORDER BY bucket, status`,
+      )
+      .all(bucketMs, bucketMs, lo, since);
   }
 
   /** Checkpoints the WAL into the main file and closes it. Idempotent. */

@@ -55,7 +55,19 @@ export interface TaskStore {
   countByStatus(): Record<TaskStatus, number>;
   /** Task counts per status and task name, for the metrics; pairs with no task are left out. */
   countByStatusAndName(): Array<{ status: TaskStatus; name: string; count: number }>;
+  /**
+   * Transitions into FINISHED, FAILED or STOPPED at or after `since` (epoch ms), counted per
+   * final status and per `bucketMs`-wide time bucket (`bucket` is the bucket's start).
+   */
+  countEndedSince(since: number, bucketMs: number): EndedCount[];
   close(): void;
+}
+
+/** One bucket of `countEndedSince`. */
+export interface EndedCount {
+  bucket: number;
+  status: "FINISHED" | "FAILED" | "STOPPED";
+  count: number;
 }
 
 export const MAX_PAGE_SIZE = 500;

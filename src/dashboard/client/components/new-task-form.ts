@@ -1,0 +1,158 @@
+import { html } from "htm/preact";
+import { useMemo, useState } from "preact/hooks";
+import { ApiError, api, type NewTaskBody } from "../api.ts";
+import { taskHref } from "../hooks.ts";
+import {
+  collectParams,
+  errorsByField,
+  type FormValues,
+  formFromSchema,
+  initialValues,
+  issuesOf,
+} from "../schema-form.ts";
+import type { TaskJson, TaskTypeJson } from "../types.ts";
+import { SchemaField } from "./schema-field.ts";
+
+/** Keys of the form's own fields; params fields use their schema names, which never start with "@". */
+const TAGS = "@tags";
+const PRIORITY = "@priority";
+
+function parseTags(text: string): string[] {
+  return text
+    .split(",")
+    .map((tag) => tag.trim())
+    .filter((tag) => tag !== "");
+}
+
+function TaskOptions({
+  values,
+  errors,
+  onValue,
+}: {
+  values: FormValues;
+  errors: Record<string, string>;
+  onValue: (key: string, value: string) => void;
+}) {
+  const text = (key: string) => (event: Event) =>
+    onValue(key, (event.currentTarget as HTMLInputElement).value);
+  return html`<div class="form-options">
+    <div class=${`form-field${errors[TAGS] ? " has-error" : ""}`}>
+      <label for="new-task-tags">Tags</label>
+      <input id="new-task-tags" placeholder="comma, separated" value=${values[TAGS] ?? ""} onInput=${text(TAGS)} />
+      ${errors[TAGS] && html`<p class="field-error" role="alert">${errors[TAGS]}</p>`}
+    </div>
+    <div class=${`form-field${errors[PRIORITY] ? " has-error" : ""}`}>
+      <label for="new-task-priority">Priority</label>
+      <input
+        id="new-task-priority"
+        type="number"
+        step="1"
+        placeholder="0"
+        value=${values[PRIORITY] ?? ""}
+        onInput=${text(PRIORITY)}
+      />
+      ${errors[PRIORITY] && html`<p class="field-error" role="alert">${errors[PRIORITY]}</p>`}
+    </div>
+  </div>`;
+}
+
+/**
+ * A form for one task name, generated from its params schema. The server checks the params
+ * against that schema; its issues are shown next to the fields they name.
+ */
+function TaskTypeForm({ type, onCreated }: { type: TaskTypeJson; onCreated: (task: TaskJson) => void }) {
+  const spec = useMemo(() => formFromSchema(type.params), [type]);
+  const [values, setValues] = useState<FormValues>(() => initialValues(spec));
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [sending, setSending] = useState(false);
+
+  const setValue = (key: string, value: string | boolean) =>
+    setValues((current) => ({ ...current, [key]: value }));
+
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    const collected = collectParams(spec, values);
+    if (Object.keys(collected.errors).length > 0) {
+      setErrors(collected.errors);
+      return;
+    }
+    const body: NewTaskBody = { name: type.name };
+    if (collected.params !== undefined) body.params = collected.params;
+    const tags = parseTags(String(values[TAGS] ?? ""));
+    if (tags.length > 0) body.tags = tags;
+    const priority = String(values[PRIORITY] ?? "").trim();
+    if (priority !== "") body.priority = Number(priority);
+    setSending(true);
+    setErrors({});
+    try {
+      onCreated(await api.create(body));
+    } catch (caught) {
+      if (caught instanceof ApiError && caught.status === 422) {
+        const byField = errorsByField(issuesOf(caught.details), caught.code, spec);
+        // The server's sentence on top; each issue it lists also next to its field.
+        setErrors({ ...byField, "": byField[""] ?? caught.message });
+      } else {
+        setErrors({ "": caught instanceof Error ? caught.message : String(caught) });
+      }
+    } finally {
+      setSending(false);
+    }
+  };
+
+  return html`<form class="new-task-form" noValidate onSubmit=${submit} aria-label=${`New ${type.name} task`}>
+    ${type.description && html`<p class="muted">${type.description}</p>`}
+    ${errors[""] && html`<p class="error" role="alert">${errors[""]}</p>`}
+    <fieldset>
+      <legend>Parameters</legend>
+      ${spec.fields.length === 0 && html`<p class="muted">This task takes no parameters.</p>`}
+      ${spec.fields.map(
+        (field) => html`<${SchemaField}
+          key=${field.key}
+          field=${field}
+          value=${values[field.key] ?? ""}
+          error=${errors[field.key]}
+          onValue=${(value: string | boolean) => setValue(field.key, value)}
+        />`,
+      )}
+    </fieldset>
+    <${TaskOptions} values=${values} errors=${errors} onValue=${setValue} />
+    <button type="submit" class="btn btn-primary" disabled=${sending}>
+      ${sending ? "Creating…" : "Create task"}
+    </button>
+  </form>`;
+}
+
+/** Choose a task name, fill in its generated form, create the task. */
+export function NewTaskForm({ types, onClose }: { types: TaskTypeJson[]; onClose: () => void }) {
+  const [name, setName] = useState(types[0]?.name ?? "");
+  const [created, setCreated] = useState<TaskJson | null>(null);
+  const type = types.find((candidate) => candidate.name === name);
+
+  return html`<section class="panel new-task" aria-label="New task">
+    <header class="panel-head">
+      <h2>New task</h2>
+      <button type="button" class="btn" onClick=${onClose}>Close</button>
+    </header>
+    <div class="form-field">
+      <label for="new-task-name">Task</label>
+      <select
+        id="new-task-name"
+        value=${name}
+        onChange=${(event: Event) => {
+          setName((event.currentTarget as HTMLSelectElement).value);
+          setCreated(null);
+        }}
+      >
+        ${types.map((candidate) => html`<option value=${candidate.name}>${candidate.name}</option>`)}
+      </select>
+    </div>
+    ${types.length === 0 && html`<p class="muted">No task names are registered on this server.</p>`}
+    ${type && html`<${TaskTypeForm} key=${type.name} type=${type} onCreated=${setCreated} />`}
+    ${
+      created &&
+      html`<p class="success" role="status">
+        Created <a href=${taskHref(created.id)}>${created.name} ${created.id}</a>.
+      </p>`
+    }
+  </section>`;
+}

@@ -1,0 +1,189 @@
+import { html } from "htm/preact";
+import { useEffect, useRef, useState } from "preact/hooks";
+import { ApiError, api } from "../api.ts";
+import { createFollower, type Follower } from "../follow.ts";
+import { formatTime, taskDuration } from "../format.ts";
+import { useNow } from "../hooks.ts";
+import { live, useLiveEvents, useReconnect } from "../live.ts";
+import { type EventJson, eventTaskId, type LogJson, type TaskJson } from "../types.ts";
+import { HistoryTimeline } from "./history-timeline.ts";
+import { JsonBlock } from "./json-block.ts";
+import { LogView } from "./log-view.ts";
+import { ProgressBar } from "./progress-bar.ts";
+import { StatusBadge } from "./status-badge.ts";
+import { TaskActions } from "./task-actions.ts";
+
+/** The page keeps this many log lines of a task; older ones drop off the top. */
+const MAX_LOG_LINES = 5_000;
+
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+function Facts({ task, now }: { task: TaskJson; now: number }) {
+  const facts: Array<[string, string]> = [
+    ["Attempt", String(task.attempt)],
+    ["Priority", String(task.priority)],
+    ["Tags", task.tags.length ? task.tags.join(", ") : "—"],
+    ["Created", formatTime(task.createdAt)],
+    ["Started", formatTime(task.startTime)],
+    ["Ended", formatTime(task.endTime)],
+    ["Duration", taskDuration(task, now)],
+    ["Run at", formatTime(task.runAt)],
+  ];
+  return html`<dl class="facts">
+    ${facts.map(([term, value]) => html`<div><dt>${term}</dt><dd>${value}</dd></div>`)}
+    ${task.statusReason && html`<div class="fact-wide"><dt>Reason</dt><dd>${task.statusReason}</dd></div>`}
+  </dl>`;
+}
+
+function Outcome({ task }: { task: TaskJson }) {
+  if (task.error !== null && task.error !== undefined) {
+    const message = (task.error as { message?: unknown }).message;
+    return html`<section class="panel outcome-error">
+      <h3>Error</h3>
+      ${typeof message === "string" && html`<p class="error-message">${message}</p>`}
+      <${JsonBlock} value=${task.error} label="Error" />
+    </section>`;
+  }
+  return html`<section class="panel">
+    <h3>Result</h3>
+    <${JsonBlock} value=${task.result} label="Result" />
+  </section>`;
+}
+
+/**
+ * One task: its state, actions, params and outcome, its history and its logs, all following
+ * the event stream. History and logs are fetched by id after each event that says they grew.
+ */
+export function TaskDetail({ id }: { id: string }) {
+  const [task, setTask] = useState<TaskJson | null>(null);
+  const [problem, setProblem] = useState<string | null>(null);
+  const [history, setHistory] = useState<EventJson[]>([]);
+  const [logs, setLogs] = useState<{ lines: LogJson[]; dropped: number }>({ lines: [], dropped: 0 });
+  const followers = useRef<{ history: Follower; logs: Follower } | null>(null);
+
+  const loadTask = async () => {
+    // Retried while events about the task arrive during the request: the answer may predate them.
+    for (let tries = 0; tries < 3; tries++) {
+      const seen = live.seqOf(id);
+      try {
+        const fresh = await api.task(id);
+        if (live.seqOf(id) === seen || tries === 2) {
+          setTask(fresh);
+          setProblem(null);
+          return;
+        }
+      } catch (error) {
+        setProblem(
+          error instanceof ApiError && error.status === 404 ? `There is no task ${id}.` : messageOf(error),
+        );
+        return;
+      }
+    }
+  };
+
+  useEffect(() => {
+    setTask(null);
+    setProblem(null);
+    setHistory([]);
+    setLogs({ lines: [], dropped: 0 });
+    const onError = (error: unknown) => setProblem(messageOf(error));
+    const current = {
+      history: createFollower(
+        (after) => api.history(id, after),
+        (items) => setHistory((shown) => [...shown, ...items]),
+        onError,
+      ),
+      logs: createFollower(
+        (after) => api.logs(id, after),
+        (items) =>
+          setLogs((shown) => {
+            const lines = [...shown.lines, ...items];
+            const extra = Math.max(0, lines.length - MAX_LOG_LINES);
+            return { lines: extra ? lines.slice(extra) : lines, dropped: shown.dropped + extra };
+          }),
+        onError,
+      ),
+    };
+    followers.current = current;
+    void loadTask();
+    current.history.poke();
+    current.logs.poke();
+    return () => {
+      current.history.stop();
+      current.logs.stop();
+    };
+  }, [id]);
+
+  useReconnect(() => {
+    void loadTask();
+    followers.current?.history.poke();
+    followers.current?.logs.poke();
+  });
+
+  useLiveEvents((event) => {
+    if (eventTaskId(event) !== id) return;
+    switch (event.type) {
+      case "transition":
+      case "request":
+        setTask(event.data.task);
+        followers.current?.history.poke();
+        break;
+      case "progress": {
+        const { progress } = event.data;
+        setTask((shown) => shown && { ...shown, progress });
+        break;
+      }
+      case "log":
+        followers.current?.logs.poke();
+        break;
+    }
+  });
+
+  const now = useNow(1_000, task !== null && task.startTime !== null && task.endTime === null);
+
+  if (!task) {
+    return html`<section class="detail" aria-label="Task">
+      <a href="#/" class="back">← All tasks</a>
+      <p class=${problem ? "error" : "muted"} role=${problem ? "alert" : undefined}>${problem ?? "Loading…"}</p>
+    </section>`;
+  }
+
+  return html`<section class="detail" aria-label=${`Task ${task.id}`} data-task-id=${task.id}>
+    <a href="#/" class="back">← All tasks</a>
+    <header class="detail-head">
+      <h2>${task.name}</h2>
+      <${StatusBadge} task=${task} />
+      <code class="task-id">${task.id}</code>
+    </header>
+    ${problem && html`<p class="error" role="alert">${problem}</p>`}
+    <${TaskActions}
+      task=${task}
+      onTask=${setTask}
+      onDeleted=${() => {
+        location.hash = "#/";
+      }}
+    />
+    <div class="detail-progress">
+      <h3>Progress</h3>
+      <${ProgressBar} progress=${task.progress} status=${task.status} />
+    </div>
+    <${Facts} task=${task} now=${now} />
+    <div class="detail-grid">
+      <section class="panel">
+        <h3>Parameters</h3>
+        <${JsonBlock} value=${task.params} label="Parameters" />
+      </section>
+      <${Outcome} task=${task} />
+    </div>
+    <div class="detail-grid">
+      <section class="panel history">
+        <h3>History</h3>
+        <${HistoryTimeline} events=${history} />
+      </section>
+      <section class="panel logs">
+        <h3>Logs</h3>
+        <${LogView} logs=${logs.lines} dropped=${logs.dropped} />
+      </section>
+    </div>
+  </section>`;
+}

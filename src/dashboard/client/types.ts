@@ -1,0 +1,39 @@
+// The API's JSON shapes, shared with the server so the page and the routes cannot drift apart.
+import type { EventJson, LogJson, ProgressJson, TaskJson, TaskTypeJson } from "../../http/presenters.ts";
+import type { StatsJson } from "../../http/routes/stats.ts";
+
+export type { EventJson, LogJson, ProgressJson, StatsJson, TaskJson, TaskTypeJson };
+
+export type TaskStatus = TaskJson["status"];
+export type ControlAction = "pause" | "resume" | "stop" | "restart";
+
+export interface Page<T, C> {
+  items: T[];
+  nextCursor: C | null;
+}
+
+/** One event of GET /events, as presentManagerEvent writes it. */
+export type StreamEvent =
+  | {
+      type: "transition";
+      data: {
+        at: string;
+        from: TaskStatus | null;
+        to: TaskStatus;
+        action: string;
+        reason: string | null;
+        actor: string | null;
+        task: TaskJson;
+      };
+    }
+  | {
+      type: "request";
+      data: { at: string; action: string; reason: string | null; actor: string | null; task: TaskJson };
+    }
+  | { type: "progress"; data: { at: string; taskId: string; progress: ProgressJson | null } }
+  | { type: "log"; data: { at: string; taskId: string; level: LogJson["level"]; message: string } };
+
+/** The task an event is about. */
+export function eventTaskId(event: StreamEvent): string {
+  return event.type === "transition" || event.type === "request" ? event.data.task.id : event.data.taskId;
+}

@@ -1,0 +1,34 @@
+/**
+ * The dashboard's HTML shell. Its URLs are relative, so it works wherever a host app mounts
+ * kiln; the script and styles are separate assets (no inline code), which lets the page run
+ * under a Content-Security-Policy that forbids inline scripts and styles.
+ */
+export function dashboardPage(version: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>kiln dashboard</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="dashboard/assets/app.css?v=${version}">
+<script type="module" src="dashboard/assets/app.js?v=${version}"></script>
+</head>
+<body>
+<div id="app"><noscript>The kiln dashboard needs JavaScript.</noscript></div>
+</body>
+</html>
+`;
+}
+
+/** Scripts and styles only from this server, and nothing inline, whatever a task writes. */
+export const DASHBOARD_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "connect-src 'self'",
+  "img-src 'self' data:",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join("; ");

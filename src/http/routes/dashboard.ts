@@ -1,0 +1,59 @@
+import { Elysia, t } from "elysia";
+import { DASHBOARD_CSS, DASHBOARD_JS, DASHBOARD_VERSION } from "../../dashboard/assets.ts";
+import { DASHBOARD_CSP, dashboardPage } from "../../dashboard/page.ts";
+import { httpError } from "../errors.ts";
+
+const ASSETS: Readonly<Record<string, { body: string; type: string }>> = {
+  "app.js": { body: DASHBOARD_JS, type: "text/javascript; charset=utf-8" },
+  "app.css": { body: DASHBOARD_CSS, type: "text/css; charset=utf-8" },
+};
+
+const PAGE = dashboardPage(DASHBOARD_VERSION);
+
+/**
+ * The dashboard page and its assets: public, like the Swagger shell, so a browser can load
+ * them before it has a token; the page then calls the guarded API with the token it asks for.
+ */
+export function dashboardRoutes() {
+  return new Elysia()
+    .get(
+      "/dashboard",
+      ({ request }) => {
+        // The page's URLs are relative to /dashboard; under /dashboard/ they would miss.
+        if (new URL(request.url).pathname.endsWith("/")) {
+          return new Response(null, { status: 308, headers: { location: "../dashboard" } });
+        }
+        return new Response(PAGE, {
+          headers: {
+            "content-type": "text/html; charset=utf-8",
+            "cache-control": "no-cache",
+            "content-security-policy": DASHBOARD_CSP,
+            "x-content-type-options": "nosniff",
+            "referrer-policy": "no-referrer",
+          },
+        });
+      },
+      { detail: { hide: true } },
+    )
+    .get(
+      "/dashboard/assets/:file",
+      ({ params, query }) => {
+        const asset = ASSETS[params.file];
+        if (!asset) throw httpError("not_found", 404, `no asset named ${params.file}`);
+        // A versioned URL never changes content; an unversioned one may after an upgrade.
+        const cache = query.v === DASHBOARD_VERSION ? "public, max-age=31536000, immutable" : "no-cache";
+        return new Response(asset.body, {
+          headers: {
+            "content-type": asset.type,
+            "cache-control": cache,
+            "x-content-type-options": "nosniff",
+          },
+        });
+      },
+      {
+        params: t.Object({ file: t.String({ maxLength: 64 }) }),
+        query: t.Object({ v: t.Optional(t.String({ maxLength: 64 })) }),
+        detail: { hide: true },
+      },
+    );
+}

@@ -1,0 +1,97 @@
+import type { Static } from "@sinclair/typebox";
+import { Elysia, t } from "elysia";
+import type { TaskManager } from "../../engine/index.ts";
+import { iso } from "../presenters.ts";
+import { TaskStatusSchema } from "../schemas.ts";
+
+const MINUTE_MS = 60_000;
+const HOUR_MINUTES = 60;
+
+const EndedCounts = t.Object({
+  finished: t.Integer(),
+  failed: t.Integer(),
+  stopped: t.Integer(),
+});
+
+const StatsQuery = t.Object({
+  minutes: t.Optional(
+    t.Integer({
+      minimum: 1,
+      maximum: HOUR_MINUTES,
+      default: 30,
+      description: "How many one-minute buckets of throughput to return (the current minute last)",
+      error: "minutes must be an integer from 1 to 60",
+    }),
+  ),
+});
+
+export const StatsSchema = t.Object(
+  {
+    at: t.String({ format: "date-time" }),
+    tasks: t.Record(TaskStatusSchema, t.Integer(), { description: "Tasks in the database by status" }),
+    running: t.Integer(),
+    queueDepth: t.Integer({ description: "Tasks queued for a slot or for their run time" }),
+    concurrency: t.Integer(),
+    workers: t.Object({ busy: t.Integer(), idle: t.Integer() }),
+    lastHour: t.Composite([EndedCounts], { description: "Tasks that ended in the last 60 minutes" }),
+    throughput: t.Array(t.Composite([t.Object({ start: t.String({ format: "date-time" }) }), EndedCounts]), {
+      description: "Tasks that ended per minute, oldest first; the last bucket is the current minute",
+    }),
+  },
+  { description: "What the dashboard's summary shows" },
+);
+
+export type StatsJson = Static<typeof StatsSchema>;
+type Ended = Static<typeof EndedCounts>;
+
+const KEY = { FINISHED: "finished", FAILED: "failed", STOPPED: "stopped" } as const;
+
+/** How many tasks ended in the last hour, and per minute over the last `minutes`. */
+function endedTasks(manager: TaskManager, now: number, minutes: number) {
+  const current = Math.floor(now / MINUTE_MS) * MINUTE_MS;
+  // Exactly one hour back: that also covers all of the oldest bucket a caller may ask for.
+  const since = now - HOUR_MINUTES * MINUTE_MS;
+  const lastHour: Ended = { finished: 0, failed: 0, stopped: 0 };
+  const buckets = new Map<number, Ended>();
+  for (let i = minutes - 1; i >= 0; i--) {
+    buckets.set(current - i * MINUTE_MS, { finished: 0, failed: 0, stopped: 0 });
+  }
+  for (const row of manager.store.countEndedSince(since, MINUTE_MS)) {
+    const key = KEY[row.status];
+    lastHour[key] += row.count;
+    const bucket = buckets.get(row.bucket);
+    if (bucket) bucket[key] += row.count;
+  }
+  const throughput = [...buckets].map(([start, counts]) => ({ start: iso(start), ...counts }));
+  return { lastHour, throughput };
+}
+
+/** GET /stats: counts, workers and recent throughput in one small JSON document. */
+export function statsRoutes(manager: TaskManager) {
+  return new Elysia({ tags: ["probes"] }).decorate("kiln", manager).get(
+    "/stats",
+    ({ kiln, query }): StatsJson => {
+      const now = Date.now();
+      const stats = kiln.stats();
+      return {
+        at: iso(now),
+        tasks: kiln.store.countByStatus(),
+        running: stats.running,
+        queueDepth: stats.queued,
+        concurrency: stats.concurrency,
+        workers: { busy: stats.workers - stats.idleWorkers, idle: stats.idleWorkers },
+        ...endedTasks(kiln, now, query.minutes ?? 30),
+      };
+    },
+    {
+      query: StatsQuery,
+      response: { 200: StatsSchema },
+      detail: {
+        summary: "Task counts by status, workers, queue depth and how many tasks ended per minute",
+        description:
+          "lastHour counts transitions into FINISHED, FAILED and STOPPED in the last 60 minutes (a task " +
+          "restarted and finished again counts twice); throughput splits the last `minutes` of them by minute.",
+      },
+    },
+  );
+}
