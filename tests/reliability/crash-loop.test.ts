@@ -2,11 +2,9 @@ import { Database } from "bun:sqlite";
 import { afterAll, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Subprocess } from "bun";
 import { tempDir } from "../helpers.ts";
+import { type ServeProcess, serveFromSource } from "./serve-process.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
-const TASKS_DIR = new URL("./task-files/", import.meta.url).pathname;
 const CRASHES = Number(process.env.CRASHES ?? 20);
 const FINAL = new Set(["FINISHED", "FAILED", "STOPPED"]);
 
@@ -27,38 +25,7 @@ const LEGAL: Record<string, readonly string[]> = {
 const dir = tempDir("kiln-crash-loop-");
 afterAll(() => dir.remove());
 
-interface Server {
-  proc: Subprocess<"ignore", "pipe", "pipe">;
-  url: string;
-}
-
-async function startServer(dbPath: string): Promise<Server> {
-  const proc = Bun.spawn(
-    ["bun", join(ROOT, "src/cli/main.ts"), "serve", "--port", "0", "--db", dbPath, "--tasks-dir", TASKS_DIR],
-    {
-      env: { ...process.env, KILN_LOG_FORMAT: "json", KILN_CONCURRENCY: "4" },
-      stdin: "ignore",
-      stdout: "pipe",
-      stderr: "pipe",
-    },
-  );
-  const reader = proc.stdout.getReader();
-  let text = "";
-  for (;;) {
-    const match = /"msg":"kiln serving","url":"([^"]+)"/.exec(text);
-    if (match?.[1]) {
-      // Keep draining stdout so the child never blocks on a full pipe.
-      void (async () => {
-        while (!(await reader.read().catch(() => ({ done: true }))).done) {}
-      })();
-      return { proc, url: match[1] };
-    }
-    const { value, done } = await reader.read();
-    if (done)
-      throw new Error(`kiln serve exited before serving: ${text}${await new Response(proc.stderr).text()}`);
-    text += new TextDecoder().decode(value);
-  }
-}
+type Server = ServeProcess;
 
 type Control = "pause" | "resume" | "stop";
 
@@ -145,7 +112,7 @@ test(`${CRASHES} SIGKILLs under load lose nothing, run nothing twice and leave a
     failedInFlight: 0,
   };
   for (let crash = 0; crash < CRASHES; crash++) {
-    const server = await startServer(dbPath);
+    const server = await serveFromSource(dbPath, 4);
     const lifetime = 300 + Math.random() * 900;
     const killer = Bun.sleep(lifetime).then(() => server.proc.kill("SIGKILL"));
     await load(server, ledger, journal, Date.now() + lifetime + 200);
@@ -155,7 +122,7 @@ test(`${CRASHES} SIGKILLs under load lose nothing, run nothing twice and leave a
   }
 
   // A last start on the same file: resume what is paused so that everything can end.
-  const server = await startServer(dbPath);
+  const server = await serveFromSource(dbPath, 4);
   try {
     const deadline = Date.now() + 120_000;
     for (;;) {

@@ -2,43 +2,14 @@ import { Database } from "bun:sqlite";
 import { afterAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { tempDir } from "../helpers.ts";
+import { serveFromSource } from "./serve-process.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
-const TASKS_DIR = new URL("./task-files/", import.meta.url).pathname;
 const TASKS = 50;
 
 const dir = tempDir("kiln-shutdown-");
 afterAll(() => dir.remove());
 
-async function serve(dbPath: string) {
-  const proc = Bun.spawn(
-    ["bun", join(ROOT, "src/cli/main.ts"), "serve", "--port", "0", "--db", dbPath, "--tasks-dir", TASKS_DIR],
-    {
-      env: { ...process.env, KILN_LOG_FORMAT: "json", KILN_CONCURRENCY: String(TASKS) },
-      stdin: "ignore",
-      stdout: "pipe",
-      stderr: "pipe",
-    },
-  );
-  const reader = proc.stdout.getReader();
-  let text = "";
-  for (;;) {
-    const match = /"msg":"kiln serving","url":"([^"]+)"/.exec(text);
-    if (match?.[1]) {
-      const rest = (async () => {
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) return text;
-          text += new TextDecoder().decode(value);
-        }
-      })();
-      return { proc, url: match[1], output: () => rest };
-    }
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`kiln serve exited before serving: ${text}`);
-    text += new TextDecoder().decode(value);
-  }
-}
+const serve = (dbPath: string) => serveFromSource(dbPath, TASKS);
 
 interface Task {
   id: string;
