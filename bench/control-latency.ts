@@ -22,6 +22,9 @@ const WAIT_MS = 5_000;
 
 /** A random pause of 3-6 ms, so requests do not fall in step with the task's 1 ms rhythm. */
 const jitter = () => Bun.sleep(3 + Math.random() * 3);
+/** The tasks' checkpoint interval, and the aim: pause and stop land within 2 ms of it at p99. */
+const CHECKPOINT_INTERVAL_MS = 1;
+const AIM_P99_MS = CHECKPOINT_INTERVAL_MS + 2;
 
 interface ModeFigures {
   mode: Mode;
@@ -199,8 +202,33 @@ export const controlLatency: Scenario = {
         );
       }
       rows.push(latencyRow(`hard stop (for(;;){}, grace ${hard.grace} ms) → STOPPED`, hard.stop));
+      const sleep = modes.find((m) => m.mode === "sleep");
+      const busy = modes.find((m) => m.mode === "busy");
+      const p99s = (pick: (m: ModeFigures) => Summary) =>
+        `${sleep ? pick(sleep).p99 : "-"} / ${busy ? pick(busy).p99 : "-"} ms`;
+      const within = (pick: (m: ModeFigures) => Summary) => modes.every((m) => pick(m).p99 <= AIM_P99_MS);
       return {
         name: "control-latency",
+        headlines: [
+          {
+            what: "pause → PAUSED p99, sleep(1) / busy 1 ms task",
+            aim: `≤ ${AIM_P99_MS} ms (checkpoint every ${CHECKPOINT_INTERVAL_MS} ms + 2 ms)`,
+            measured: p99s((m) => m.pause),
+            met: within((m) => m.pause),
+          },
+          {
+            what: "stop → STOPPED p99, sleep(1) / busy 1 ms task",
+            aim: `≤ ${AIM_P99_MS} ms (checkpoint every ${CHECKPOINT_INTERVAL_MS} ms + 2 ms)`,
+            measured: p99s((m) => m.stop),
+            met: within((m) => m.stop),
+          },
+          {
+            what: "hard stop of a CPU loop: STOPPED after the grace period, p99",
+            aim: "-",
+            measured: `${round(hard.stop.p99 - hard.grace, 1)} ms after the ${hard.grace} ms grace`,
+            met: null,
+          },
+        ],
         tables: [{ title: "control-latency (concurrency 2, one task controlled at a time)", rows }],
         figures: { trials, modes, hardStop: hard },
         notes: [

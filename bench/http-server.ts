@@ -1,11 +1,12 @@
-// Server process of the "http" scenario: kiln's HTTP API over a TaskManager with the bench tasks,
+// Server process of the HTTP scenarios: kiln's HTTP API over a TaskManager with the bench tasks,
 // on 127.0.0.1 and an ephemeral port. It runs apart from the load generator so the two do not
-// share an event loop. Usage: bun bench/http-server.ts [--concurrency N]
+// share an event loop. Usage: bun bench/http-server.ts [--concurrency N] [--count-writes]
 // Prints one JSON line `{"port": N}` once it serves; ends on SIGTERM, SIGINT or when stdin closes
 // (the parent went away), removing its temp database.
 import { createKilnApp } from "../src/http/index.ts";
-import { silentLogger, TaskManager } from "../src/index.ts";
-import { TASKS_URL, tempDir } from "./util.ts";
+import { SqliteTaskStore, silentLogger, TaskManager } from "../src/index.ts";
+import { type StoreTimings, timedStore } from "./timed-store.ts";
+import { TASKS_URL, tempDir, wallClockMs } from "./util.ts";
 
 /** A route outside kiln's API through which the parent reads this process's CPU time and queue. */
 export const USAGE_PATH = "/__bench/usage";
@@ -15,7 +16,16 @@ export interface ServerUsage {
   cpuMicros: number;
   running: number;
   queued: number;
+  workers: number;
+  /** FINISHED rows in the database, with `?count=1` (a count query, kept off polls); else -1. */
   finished: number;
+  /** FINISHED transitions seen since start, and the wall clock (`wallClockMs()`) of the last one. */
+  finishedEvents: number;
+  lastFinishedAt: number;
+  /** Progress values written to the database (the engine emits one event per row it wrote). */
+  progressRows: number;
+  /** Calls to and time in each store method, with --count-writes; null otherwise. */
+  store: StoreTimings | null;
 }
 
 function concurrencyArg(argv: string[]): number {
@@ -27,22 +37,39 @@ function concurrencyArg(argv: string[]): number {
 
 if (import.meta.main) {
   const tmp = tempDir("http");
+  const store = new SqliteTaskStore({ path: tmp.db });
+  const timed = Bun.argv.includes("--count-writes") ? timedStore(store) : undefined;
   const manager = new TaskManager({
-    db: tmp.db,
+    db: timed?.store ?? store,
     concurrency: concurrencyArg(Bun.argv),
     logger: silentLogger,
+  });
+  let finishedEvents = 0;
+  let lastFinishedAt = 0;
+  let progressRows = 0;
+  manager.subscribe((event) => {
+    if (event.type === "progress") progressRows++;
+    else if (event.type === "transition" && event.to === "FINISHED") {
+      finishedEvents++;
+      lastFinishedAt = wallClockMs();
+    }
   });
   await manager.load(TASKS_URL);
   await manager.start();
   const app = createKilnApp(manager)
-    .get(USAGE_PATH, (): ServerUsage => {
+    .get(USAGE_PATH, ({ query }): ServerUsage => {
       const cpu = process.cpuUsage();
       const stats = manager.stats();
       return {
         cpuMicros: cpu.user + cpu.system,
         running: stats.running,
         queued: stats.queued,
-        finished: manager.store.countByStatus().FINISHED,
+        workers: stats.workers,
+        finished: query.count === "1" ? store.countByStatus().FINISHED : -1,
+        finishedEvents,
+        lastFinishedAt,
+        progressRows,
+        store: timed?.timings() ?? null,
       };
     })
     .listen({ hostname: "127.0.0.1", port: 0 });
@@ -53,6 +80,8 @@ if (import.meta.main) {
     stopping = true;
     await app.stop();
     await manager.shutdown();
+    // The manager closes only a store it opened itself.
+    store.close();
     tmp.cleanup();
     process.exit(0);
   };

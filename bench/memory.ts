@@ -193,6 +193,14 @@ export const memory: Scenario = {
     });
     return {
       name: "memory",
+      headlines: [
+        {
+          what: "RSS per idle worker / per paused task (parked, released)",
+          aim: "-",
+          measured: `${derived.rssPerIdleWorkerMiB ?? "-"} / ${derived.rssPerParkedPausedTaskMiB ?? "-"}, ${derived.rssPerReleasedPausedTaskMiB ?? "-"} MiB`,
+          met: null,
+        },
+      ],
       tables: [{ title: `memory (median of ${repetitions} child process(es) per configuration)`, rows }],
       figures: {
         repetitions,

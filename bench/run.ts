@@ -2,12 +2,22 @@
 // bench/results/latest.json. Flags: --quick (smaller N, about a minute), --only <name>.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { controlLatency } from "./control-latency.ts";
+import { firehose } from "./firehose.ts";
+import { history } from "./history.ts";
 import { http } from "./http.ts";
 import { memory } from "./memory.ts";
+import { peers } from "./peers.ts";
 import { throughput } from "./throughput.ts";
-import { formatTable, machineInfo, round, type Scenario, type ScenarioResult } from "./util.ts";
+import {
+  formatTable,
+  type Headline,
+  machineInfo,
+  round,
+  type Scenario,
+  type ScenarioResult,
+} from "./util.ts";
 
-const SCENARIOS: Scenario[] = [throughput, controlLatency, memory, http];
+const SCENARIOS: Scenario[] = [throughput, peers, controlLatency, http, firehose, history, memory];
 
 function parseArgs(argv: string[]): { quick: boolean; only: string | undefined } {
   let quick = false;
@@ -66,6 +76,24 @@ for (const scenario of SCENARIOS) {
 }
 const totalSeconds = round((performance.now() - started) / 1000, 1);
 
+const headlines: (Headline & { scenario: string })[] = Object.values(results).flatMap((r) =>
+  (r.headlines ?? []).map((h) => ({ scenario: r.name, ...h })),
+);
+if (headlines.length > 0) {
+  console.log("\n## against the aims\n");
+  console.log(
+    formatTable(
+      headlines.map((h) => ({
+        scenario: h.scenario,
+        what: h.what,
+        aim: h.aim,
+        measured: h.measured,
+        met: h.met === null ? "-" : h.met ? "yes" : "NO",
+      })),
+    ),
+  );
+}
+
 const outDir = new URL("./results/", import.meta.url);
 mkdirSync(outDir, { recursive: true });
 const outFile = new URL("latest.json", outDir);
@@ -77,6 +105,7 @@ writeFileSync(
       mode: quick ? "quick" : "default",
       only: only ?? null,
       totalSeconds,
+      headlines,
       scenarios: Object.fromEntries(
         Object.entries(results).map(([name, r]) => [
           name,

@@ -69,3 +69,39 @@ export class SpinTask extends BaseTask<unknown, never> {
     }
   }
 }
+
+/** Progress calls between two checkpoints of the firehose task. */
+const FIREHOSE_BURST = 1024;
+
+/** What a firehose task returns: its progress() calls, and when (epoch ms) and for how long it made them. */
+export interface FirehoseResult {
+  calls: number;
+  startedAt: number;
+  ms: number;
+}
+
+/**
+ * Waits until `startAt` (epoch ms, so that many tasks start together), then calls progress() as
+ * fast as it can for `durationMs`, with a checkpoint every FIREHOSE_BURST calls. Its result says
+ * how many calls it made (its last progress value is the same count) and when it began.
+ */
+export class FirehoseTask extends BaseTask<{ startAt: number; durationMs: number }, FirehoseResult> {
+  static override taskName = "bench-firehose";
+  static override params = t.Object({
+    startAt: t.Number(),
+    durationMs: t.Integer({ minimum: 1, maximum: 600_000 }),
+  });
+  async run(params: { startAt: number; durationMs: number }): Promise<FirehoseResult> {
+    const wait = params.startAt - Date.now();
+    if (wait > 0) await Bun.sleep(wait);
+    const startedAt = Date.now();
+    const t0 = performance.now();
+    const end = t0 + params.durationMs;
+    let calls = 0;
+    while (performance.now() < end) {
+      for (let i = 0; i < FIREHOSE_BURST; i++) this.progress(++calls);
+      await this.checkpoint();
+    }
+    return { calls, startedAt, ms: performance.now() - t0 };
+  }
+}

@@ -1,7 +1,9 @@
 // Scenario "throughput": N no-op tasks created through the manager and run to FINISHED, every
-// transition durable, at several concurrencies; against the bare SQLite cost of the same writes.
+// transition durable, at several concurrencies, and the same over HTTP (POST /tasks); against
+// the bare SQLite cost of the same writes.
 import { Database } from "bun:sqlite";
 import { type ManagerEvent, SqliteTaskStore, silentLogger, TaskManager } from "../src/index.ts";
+import { type HttpRun, runOverHttp } from "./http-throughput.ts";
 import { timedStore } from "./timed-store.ts";
 import {
   type BenchOptions,
@@ -15,6 +17,9 @@ import {
 } from "./util.ts";
 
 const CONCURRENCIES = [2, 4, 8];
+/** Server workers and client requests in flight for the run over HTTP. */
+const HTTP_CONCURRENCY = 4;
+const HTTP_CLIENT_CONCURRENCY = 16;
 /** Creates issued between two yields to the event loop, as a stream of requests would. */
 const CREATE_CHUNK = 250;
 /** Untimed tasks written before a baseline's timed loop (JIT, page cache, statement caches). */
@@ -248,12 +253,13 @@ async function runManager(n: number, concurrency: number, timeoutMs: number): Pr
 export const throughput: Scenario = {
   name: "throughput",
   async run(options: BenchOptions): Promise<ScenarioResult> {
-    const n = options.quick ? 3_000 : 20_000;
+    const n = options.quick ? 2_000 : 20_000;
     const timeoutMs = options.quick ? 45_000 : 90_000;
     const raw = rawSqliteBaseline(n);
     const storeOnly = kilnStoreBaseline(Math.min(n, STORE_BASELINE_MAX));
     const runs: ManagerRun[] = [];
     for (const concurrency of CONCURRENCIES) runs.push(await runManager(n, concurrency, timeoutMs));
+    const overHttp: HttpRun = await runOverHttp(n, HTTP_CONCURRENCY, HTTP_CLIENT_CONCURRENCY, timeoutMs);
 
     const rows: Row[] = [
       {
@@ -286,6 +292,16 @@ export const throughput: Scenario = {
         "CPU %": r.cpuPercent,
         "store ms/task": round(r.storeMs / Math.max(1, r.finished), 3),
       })),
+      {
+        what: `kiln over HTTP, concurrency ${overHttp.concurrency}${overHttp.timedOut ? " (TIMED OUT)" : ""}`,
+        tasks: overHttp.finished,
+        "wall ms": overHttp.totalMs,
+        "tasks/s": overHttp.tasksPerSec,
+        "vs bare": round(overHttp.tasksPerSec / raw.tasksPerSec, 3),
+        "FINISHED in db": `${overHttp.finishedInDb} (${overHttp.finishedInDb - overHttp.warmupTasks} + ${overHttp.warmupTasks} warm-up)`,
+        "CPU %": overHttp.serverCpuPercent,
+        "store ms/task": round(overHttp.storeMs / Math.max(1, overHttp.finished), 3),
+      },
     ];
     const breakdown: Row[] = runs.map((r) => {
       const row: Row = { concurrency: r.concurrency, "create phase ms": r.createMs };
@@ -295,22 +311,44 @@ export const throughput: Scenario = {
       }
       return row;
     });
+    const httpBreakdown: Row = {
+      concurrency: `${overHttp.concurrency} (HTTP)`,
+      "create phase ms": overHttp.postMs,
+    };
+    httpBreakdown["store share of wall"] = `${round((overHttp.storeMs / overHttp.totalMs) * 100, 1)}%`;
+    for (const [method, { calls, ms }] of Object.entries(overHttp.storeByMethod)) {
+      httpBreakdown[method] = `${calls} calls, ${ms} ms`;
+    }
+    breakdown.push(httpBreakdown);
     const notes = [
       `N = ${n} no-op tasks per run, created in chunks of ${CREATE_CHUNK} with a yield to the event loop between chunks; wall = first create → last FINISHED event.`,
       "Each manager run starts on a fresh SQLite file after 2×concurrency warm-up tasks; every transition is its own durable transaction (WAL, synchronous=NORMAL).",
       `Machine has ${navigator.hardwareConcurrency} logical CPUs; CPU % is process CPU time (all threads) over wall time.`,
       `Baselines (no workers, no manager): 'bare bun:sqlite' runs the same 3 transactions (row + history event each) on kiln's own schema with plain prepared statements; 'kiln store only' calls SqliteTaskStore.createTask + 2 × transition directly (at most ${STORE_BASELINE_MAX} tasks; it is a rate). Both after ${BASELINE_WARMUP} untimed tasks.`,
       "'store ms/task' for manager runs = time the engine spent inside store calls (main thread) per task.",
+      `Over HTTP: a server in a child process (bench/http-server.ts, concurrency ${overHttp.concurrency}, store calls timed) and a client here keeping ${overHttp.clientConcurrency} POST /tasks in flight until ${n} were answered; wall = first POST → the server's last FINISHED transition. POSTs took ${overHttp.postMs} ms (p50 ${overHttp.post.latencyMs.median} ms, p99 ${overHttp.post.latencyMs.p99} ms, ${overHttp.post.errors} errors); CPU % is the server's; client CPU ${overHttp.clientCpuPercent}%, other processes ${overHttp.otherCpuPercent ?? "-"}%.`,
     ];
-    if (runs.some((r) => r.timedOut))
+    if (runs.some((r) => r.timedOut) || overHttp.timedOut)
       notes.push("A run timed out: its tasks/s counts only the tasks that finished.");
+    const best = runs.reduce((a, b) => (b.tasksPerSec > a.tasksPerSec ? b : a));
     return {
       name: "throughput",
+      headlines: [
+        {
+          what: "N no-op tasks to FINISHED: TaskManager API (best concurrency) / over HTTP",
+          aim: "-",
+          measured: `${best.tasksPerSec} (c=${best.concurrency}) / ${overHttp.tasksPerSec} tasks/s`,
+          met: null,
+        },
+      ],
       tables: [
         { title: "throughput: no-op tasks to FINISHED", rows },
-        { title: "throughput: where the main thread's store time goes (manager runs)", rows: breakdown },
+        {
+          title: "throughput: where the main thread's store time goes (manager and HTTP runs)",
+          rows: breakdown,
+        },
       ],
-      figures: { n, rawSqlite: raw, kilnStoreOnly: storeOnly, manager: runs },
+      figures: { n, rawSqlite: raw, kilnStoreOnly: storeOnly, manager: runs, overHttp },
       notes,
     };
   },

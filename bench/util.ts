@@ -1,5 +1,5 @@
 // Helpers shared by the benchmark scenarios: temp dirs, statistics, tables, event waits.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, platform, release, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import type { ManagerEvent, TaskManager } from "../src/index.ts";
@@ -13,6 +13,15 @@ export interface BenchOptions {
 /** A row of a printed table: column name → cell. */
 export type Row = Record<string, string | number>;
 
+/** One line of the closing "against the aims" table. */
+export interface Headline {
+  what: string;
+  aim: string;
+  measured: string;
+  /** Null where there is no stated aim, only a figure worth seeing next to the others. */
+  met: boolean | null;
+}
+
 export interface ScenarioResult {
   name: string;
   /** Tables to print, each with a title. */
@@ -20,6 +29,7 @@ export interface ScenarioResult {
   /** Everything measured, for latest.json. */
   figures: Record<string, unknown>;
   notes: string[];
+  headlines?: Headline[];
 }
 
 export interface Scenario {
@@ -112,6 +122,62 @@ export function formatTable(rows: Row[]): string {
     line(widths.map((w) => "-".repeat(w))),
     ...rows.map((r) => line(columns.map((c) => cell(r[c])))),
   ].join("\n");
+}
+
+/**
+ * Milliseconds since the epoch with sub-millisecond resolution: comparable across processes
+ * on the same machine, unlike `performance.now()`, whose origin is each process's start.
+ */
+export function wallClockMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/** Busy CPU time of the whole machine in ms, from /proc/stat; null where there is none. */
+export function machineBusyMs(): number | null {
+  try {
+    const fields = readFileSync("/proc/stat", "utf8")
+      .split("\n", 1)[0]
+      ?.trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
+    if (!fields || fields.length < 8) return null;
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
+    // /proc/stat counts in USER_HZ ticks, which is 100 per second on every mainstream Linux build.
+    return (user + nice + system + irq + softirq + steal) * 10;
+  } catch {
+    return null;
+  }
+}
+
+/** Resident set size of another process in bytes, from /proc; null off Linux or once it is gone. */
+export function processRssBytes(pid: number): number | null {
+  try {
+    const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return match?.[1] ? Number(match[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** CPU time (user + system, all threads) of another process in microseconds, from /proc; null off Linux. */
+export function processCpuMicros(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name, which is in parentheses and may contain spaces.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const utime = Number(fields[11]);
+    const stime = Number(fields[12]);
+    // Clock ticks of USER_HZ, 100 per second on mainstream Linux builds.
+    return Number.isFinite(utime) && Number.isFinite(stime) ? (utime + stime) * 10_000 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** CPU time over wall time, in % of one core. */
+export function cpuPercent(cpuMs: number, wallMs: number): number {
+  return round((cpuMs / wallMs) * 100, 0);
 }
 
 export function mib(bytes: number): number {

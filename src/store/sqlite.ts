@@ -41,10 +41,12 @@ export class SqliteTaskStore implements TaskStore {
   constructor(options: SqliteStoreOptions) {
     this.path = options.path;
     this.#sqlite = new Database(options.path, { create: true, strict: true });
+    // First: switching to WAL needs a lock, and another connection still closing the file
+    // must make it wait, not fail with "database is locked".
+    this.#sqlite.exec("PRAGMA busy_timeout = 5000");
     this.#sqlite.exec("PRAGMA journal_mode = WAL");
     this.#sqlite.exec("PRAGMA synchronous = NORMAL");
     this.#sqlite.exec("PRAGMA foreign_keys = ON");
-    this.#sqlite.exec("PRAGMA busy_timeout = 5000");
     this.#db = drizzle({ client: this.#sqlite, schema });
   }
 

@@ -1,0 +1,53 @@
+// kiln itself, through the TaskManager API, under the same driver as its peers.
+import { join } from "node:path";
+import packageJson from "../../package.json";
+import { silentLogger, TaskManager } from "../../src/index.ts";
+import { TASKS_URL } from "../util.ts";
+import type { Peer } from "./types.ts";
+
+export function kilnPeer(): Peer {
+  let manager: TaskManager | undefined;
+  const live = () => {
+    if (!manager) throw new Error("kiln: setup() has not run");
+    return manager;
+  };
+  return {
+    label: "kiln",
+    version: `kiln@${packageJson.version}`,
+    concurrencyNote: "worker threads (TaskManager concurrency)",
+    unavailable: async () => null,
+    async setup(ctx) {
+      manager = new TaskManager({
+        db: join(ctx.dir, "kiln.db"),
+        concurrency: ctx.concurrency,
+        logger: silentLogger,
+      });
+      await manager.load(TASKS_URL);
+      await manager.start();
+      // Emitted after the FINISHED row and its history event are committed.
+      manager.subscribe((event) => {
+        if (event.type === "transition" && event.to === "FINISHED") ctx.completed();
+      });
+    },
+    enqueue() {
+      live().create("bench-noop", null);
+      return undefined;
+    },
+    async durability() {
+      return {
+        store: "SQLite file (WAL)",
+        short: "SQLite WAL, synchronous=NORMAL",
+        setting:
+          "synchronous=NORMAL (SqliteTaskStore); every transition its own transaction, with a history row",
+        acknowledgedBeforeDisk: false,
+        note: "create() returns and FINISHED is announced after the commit: a process crash loses nothing; an OS crash or power loss can roll back the commits since the last WAL sync",
+      };
+    },
+    async completedInStore() {
+      return live().store.countByStatus().FINISHED;
+    },
+    async teardown() {
+      await manager?.shutdown();
+    },
+  };
+}
