@@ -2,6 +2,7 @@
 // ones come: SQLite checkpoints its WAL inside the commit that takes it past 1,000 pages, on the
 // thread that committed, which in kiln is the main thread.
 import { SqliteTaskStore } from "../src/index.ts";
+import { writeNoopLifecycle } from "./store-lifecycle.ts";
 import { median, round, type Summary, summarize, tempDir } from "./util.ts";
 
 /** A store call slower than this counts as a stall. */
@@ -30,66 +31,9 @@ export function commitStalls(tasks: number): CommitStalls {
     if (ms > STALL_MS) stallAt.push(latencies.length);
     latencies.push(ms);
   };
-  const event = (
-    from: "PENDING" | "RUNNING" | null,
-    to: "PENDING" | "RUNNING" | "FINISHED",
-    action: string,
-  ) => ({
-    fromStatus: from,
-    toStatus: to,
-    action,
-    reason: null,
-    actor: "kiln",
-  });
   try {
     for (let i = 0; i < tasks; i++) {
-      const id = Bun.randomUUIDv7();
-      timed(() =>
-        store.createTask(
-          {
-            id,
-            taskName: "bench-noop",
-            status: "PENDING",
-            params: null,
-            priority: 0,
-            runAt: null,
-            idempotencyKey: null,
-            tags: null,
-          },
-          event(null, "PENDING", "create"),
-        ),
-      );
-      const now = Date.now();
-      timed(() =>
-        store.transition(
-          id,
-          ["PENDING"],
-          {
-            status: "RUNNING",
-            lastRunTime: now,
-            startTime: now,
-            statusReason: null,
-            runAt: null,
-            requestedAction: null,
-          },
-          event("PENDING", "RUNNING", "start"),
-        ),
-      );
-      timed(() =>
-        store.transition(
-          id,
-          ["RUNNING"],
-          {
-            status: "FINISHED",
-            result: null,
-            endTime: Date.now(),
-            requestedAction: null,
-            statusReason: null,
-            error: null,
-          },
-          event("RUNNING", "FINISHED", "finish"),
-        ),
-      );
+      writeNoopLifecycle(store, Bun.randomUUIDv7(), { each: timed });
     }
   } finally {
     store.close();

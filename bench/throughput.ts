@@ -4,6 +4,7 @@
 import { Database } from "bun:sqlite";
 import { type ManagerEvent, SqliteTaskStore, silentLogger, TaskManager } from "../src/index.ts";
 import { type HttpRun, runOverHttp } from "./http-throughput.ts";
+import { writeNoopLifecycle } from "./store-lifecycle.ts";
 import { timedStore } from "./timed-store.ts";
 import {
   type BenchOptions,
@@ -94,48 +95,7 @@ function kilnStoreBaseline(n: number): WriteBaseline {
   try {
     const store = new SqliteTaskStore({ path: tmp.db });
     store.migrate();
-    const oneTask = (id: string) => {
-      store.createTask(
-        {
-          id,
-          taskName: "bench-noop",
-          status: "PENDING",
-          params: null,
-          priority: 0,
-          runAt: null,
-          idempotencyKey: null,
-          tags: null,
-        },
-        { fromStatus: null, toStatus: "PENDING", action: "create", reason: null, actor: null },
-      );
-      const now = Date.now();
-      store.transition(
-        id,
-        ["PENDING"],
-        {
-          status: "RUNNING",
-          lastRunTime: now,
-          startTime: now,
-          statusReason: null,
-          runAt: null,
-          requestedAction: null,
-        },
-        { fromStatus: "PENDING", toStatus: "RUNNING", action: "start", reason: null, actor: "kiln" },
-      );
-      store.transition(
-        id,
-        ["RUNNING"],
-        {
-          status: "FINISHED",
-          result: null,
-          endTime: Date.now(),
-          requestedAction: null,
-          statusReason: null,
-          error: null,
-        },
-        { fromStatus: "RUNNING", toStatus: "FINISHED", action: "finish", reason: null, actor: "kiln" },
-      );
-    };
+    const oneTask = (id: string) => writeNoopLifecycle(store, id, { createdBy: null });
     for (let i = 0; i < BASELINE_WARMUP; i++) oneTask(Bun.randomUUIDv7());
     const t0 = performance.now();
     for (let i = 0; i < n; i++) oneTask(Bun.randomUUIDv7());

@@ -6,6 +6,7 @@ import { statSync } from "node:fs";
 import { join } from "node:path";
 import { bun, defineQueue } from "plainjob";
 import { SqliteTaskStore } from "../src/index.ts";
+import { writeNoopLifecycle } from "./store-lifecycle.ts";
 import { round, tempDir } from "./util.ts";
 
 /** A WAL frame is a 24-byte header and one page. */
@@ -57,61 +58,7 @@ function kiln(dir: string, n: number): WalCost {
       store.path,
       n,
       3,
-      () => {
-        const id = Bun.randomUUIDv7();
-        const event = (
-          from: "PENDING" | "RUNNING" | null,
-          to: "PENDING" | "RUNNING" | "FINISHED",
-          action: string,
-        ) => ({
-          fromStatus: from,
-          toStatus: to,
-          action,
-          reason: null,
-          actor: "kiln",
-        });
-        store.createTask(
-          {
-            id,
-            taskName: "bench-noop",
-            status: "PENDING",
-            params: null,
-            priority: 0,
-            runAt: null,
-            idempotencyKey: null,
-            tags: null,
-          },
-          event(null, "PENDING", "create"),
-        );
-        const now = Date.now();
-        // The same patches the engine writes (see Transitions).
-        store.transition(
-          id,
-          ["PENDING"],
-          {
-            status: "RUNNING",
-            lastRunTime: now,
-            startTime: now,
-            statusReason: null,
-            runAt: null,
-            requestedAction: null,
-          },
-          event("PENDING", "RUNNING", "start"),
-        );
-        store.transition(
-          id,
-          ["RUNNING"],
-          {
-            status: "FINISHED",
-            result: null,
-            endTime: Date.now(),
-            requestedAction: null,
-            statusReason: null,
-            error: null,
-          },
-          event("RUNNING", "FINISHED", "finish"),
-        );
-      },
+      () => writeNoopLifecycle(store, Bun.randomUUIDv7()),
     );
   } finally {
     store.close();
