@@ -1,7 +1,9 @@
 // Scenario "history": kiln serving a database that already holds a long history — 1,000,000
 // ended tasks (100,000 with --quick) with three history events each: exec → /ready, the latency
 // of listing and reading tasks, and the size of the file.
+
 import { existsSync, statSync } from "node:fs";
+import { runBunChild } from "./child-run.ts";
 import { type GeneratedHistory, HISTORY_MIX } from "./history-rows.ts";
 import { type LoadFigures, load, loadRow } from "./http-client.ts";
 import { BINARY, CLI_SOURCE, ServeProcess } from "./serve-process.ts";
@@ -23,17 +25,9 @@ const SAMPLE_IDS = 1_000;
 const METRICS_REQUESTS = 5;
 
 async function generate(path: string, rows: number): Promise<GeneratedHistory> {
-  const child = Bun.spawn([process.execPath, GENERATOR, path, String(rows), String(SAMPLE_IDS)], {
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [out, err, code] = await Promise.all([
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-    child.exited,
-  ]);
+  const { code, err, lastLine } = await runBunChild([GENERATOR, path, String(rows), String(SAMPLE_IDS)]);
   if (code !== 0) throw new Error(`generating the history failed (exit ${code}): ${err.trim()}`);
-  return JSON.parse(out.trim().split("\n").at(-1) ?? "") as GeneratedHistory;
+  return JSON.parse(lastLine ?? "") as GeneratedHistory;
 }
 
 function fileBytes(path: string): number {

@@ -1,7 +1,9 @@
 // Scenario "memory": RSS of a process running kiln idle, with more idle workers, and with paused
 // tasks. Each configuration is measured in a child process of its own (`--probe`), so memory one
 // configuration freed but the allocator kept does not blur the next.
+
 import { silentLogger, TaskManager } from "../src/index.ts";
+import { runBunChild } from "./child-run.ts";
 import {
   type BenchOptions,
   median,
@@ -93,21 +95,13 @@ async function probe(config: ProbeConfig): Promise<ProbeResult> {
 }
 
 async function runProbe(config: ProbeConfig): Promise<ProbeResult> {
-  const child = Bun.spawn([process.execPath, import.meta.path, "--probe", JSON.stringify(config)], {
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const timer = setTimeout(() => child.kill(), PROBE_TIMEOUT_MS);
-  const [out, err, code] = await Promise.all([
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-    child.exited,
-  ]);
-  clearTimeout(timer);
-  const line = out.trim().split("\n").at(-1);
-  if (code !== 0 || !line)
+  const { code, err, lastLine } = await runBunChild(
+    [import.meta.path, "--probe", JSON.stringify(config)],
+    PROBE_TIMEOUT_MS,
+  );
+  if (code !== 0 || !lastLine)
     throw new Error(`memory probe "${config.label}" failed (exit ${code}): ${err.trim()}`);
-  return JSON.parse(line) as ProbeResult;
+  return JSON.parse(lastLine) as ProbeResult;
 }
 
 function medianResult(results: ProbeResult[]): ProbeResult {

@@ -1,6 +1,7 @@
 // Scenario "peers": the throughput workload (N no-op jobs enqueued and run to completion) on kiln
 // and on the systems people would pick instead, each installed as a devDependency and run here,
 // in the same invocation, each in a child process of its own (bench/peers/child.ts).
+import { runBunChild } from "./child-run.ts";
 import type { ChildRequest } from "./peers/child.ts";
 import { ENQUEUE_CHUNK } from "./peers/drive.ts";
 import type { PeerId } from "./peers/index.ts";
@@ -35,22 +36,14 @@ const ENTRIES: Entry[] = [
 ];
 
 async function runChild(request: ChildRequest): Promise<ChildOutput> {
-  const child = Bun.spawn([process.execPath, CHILD_SCRIPT, JSON.stringify(request)], {
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const timer = setTimeout(() => child.kill("SIGKILL"), request.timeoutMs + CHILD_GRACE_MS);
-  const [out, err, code] = await Promise.all([
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-    child.exited,
-  ]);
-  clearTimeout(timer);
-  const line = out.trim().split("\n").at(-1);
-  if (code !== 0 || !line?.startsWith("{")) {
+  const { code, out, err, lastLine } = await runBunChild(
+    [CHILD_SCRIPT, JSON.stringify(request)],
+    request.timeoutMs + CHILD_GRACE_MS,
+  );
+  if (code !== 0 || !lastLine?.startsWith("{")) {
     return { kind: "failed", label: request.peer, error: `exit ${code}: ${err.trim() || out.trim()}` };
   }
-  return JSON.parse(line) as ChildOutput;
+  return JSON.parse(lastLine) as ChildOutput;
 }
 
 function firstLine(text: string): string {
