@@ -57,14 +57,21 @@ export interface ServingKiln {
   stop(signal?: NodeJS.Signals): Promise<number>;
 }
 
-/** Starts `kiln serve` on a free port (`--port 0`) and waits for its "kiln serving" line. */
+/** `kiln` as this checkout's source runs it: the same CLI as the binary, without compiling. */
+export const KILN_FROM_SOURCE = ["bun", join(ROOT, "src/cli/main.ts")];
+
+/**
+ * Starts `kiln serve` on a free port (`--port 0`) and waits for its "kiln serving" line.
+ * `kiln` is the executable's path, or a command such as `KILN_FROM_SOURCE`.
+ */
 export async function serveKiln(
-  binary: string,
+  kiln: string | string[],
   args: string[],
   cwd: string,
   env: Record<string, string> = {},
 ): Promise<ServingKiln> {
-  const proc = Bun.spawn([binary, "serve", "--port", "0", "--log-format", "json", ...args], {
+  const command = typeof kiln === "string" ? [kiln] : kiln;
+  const proc = Bun.spawn([...command, "serve", "--port", "0", "--log-format", "json", ...args], {
     cwd,
     env: { PATH: process.env.PATH ?? "", ...env },
     stdin: "ignore",

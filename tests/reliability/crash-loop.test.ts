@@ -2,8 +2,9 @@ import { Database } from "bun:sqlite";
 import { afterAll, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { ServingKiln } from "../binary/kiln-process.ts";
 import { tempDir } from "../helpers.ts";
-import { type ServeProcess, serveFromSource } from "./serve-process.ts";
+import { serveReliability } from "./serve.ts";
 
 const CRASHES = Number(process.env.CRASHES ?? 20);
 const FINAL = new Set(["FINISHED", "FAILED", "STOPPED"]);
@@ -24,8 +25,6 @@ const LEGAL: Record<string, readonly string[]> = {
 
 const dir = tempDir("kiln-crash-loop-");
 afterAll(() => dir.remove());
-
-type Server = ServeProcess;
 
 type Control = "pause" | "resume" | "stop";
 
@@ -51,7 +50,7 @@ async function call(url: string, init: RequestInit = {}): Promise<Response | und
 }
 
 /** Clients creating and steering tasks until `stopAt`. */
-async function load(server: Server, ledger: Ledger, journal: string, stopAt: number): Promise<void> {
+async function load(server: ServingKiln, ledger: Ledger, journal: string, stopAt: number): Promise<void> {
   const ids = [...ledger.acknowledged];
   const client = async () => {
     while (Date.now() < stopAt) {
@@ -112,7 +111,7 @@ test(`${CRASHES} SIGKILLs under load lose nothing, run nothing twice and leave a
     failedInFlight: 0,
   };
   for (let crash = 0; crash < CRASHES; crash++) {
-    const server = await serveFromSource(dbPath, 4);
+    const server = await serveReliability(dbPath, 4);
     const lifetime = 300 + Math.random() * 900;
     const killer = Bun.sleep(lifetime).then(() => server.proc.kill("SIGKILL"));
     await load(server, ledger, journal, Date.now() + lifetime + 200);
@@ -122,7 +121,7 @@ test(`${CRASHES} SIGKILLs under load lose nothing, run nothing twice and leave a
   }
 
   // A last start on the same file: resume what is paused so that everything can end.
-  const server = await serveFromSource(dbPath, 4);
+  const server = await serveReliability(dbPath, 4);
   try {
     const deadline = Date.now() + 120_000;
     for (;;) {

@@ -2,14 +2,14 @@ import { Database } from "bun:sqlite";
 import { afterAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { tempDir } from "../helpers.ts";
-import { serveFromSource } from "./serve-process.ts";
+import { serveReliability } from "./serve.ts";
 
 const TASKS = 50;
 
 const dir = tempDir("kiln-shutdown-");
 afterAll(() => dir.remove());
 
-const serve = (dbPath: string) => serveFromSource(dbPath, TASKS);
+const serve = (dbPath: string) => serveReliability(dbPath, TASKS);
 
 interface Task {
   id: string;
@@ -47,8 +47,7 @@ test(`SIGTERM with ${TASKS} tasks running: all pause at checkpoints in the grace
   first.proc.kill("SIGTERM");
   expect(await first.proc.exited).toBe(0);
   const shutdownMs = performance.now() - signalled;
-  const log = await first.output();
-  expect(log).toContain('"msg":"stopped"');
+  await first.waitForLine(/"msg":"stopped"/);
 
   const db = new Database(dbPath, { readonly: true });
   const saved = db.query("SELECT id, status, checkpoint FROM tasks").all() as Array<{
