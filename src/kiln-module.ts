@@ -1,17 +1,13 @@
 import { plugin } from "bun";
 import * as kiln from "./index.ts";
 
-let installed = false;
-
 /**
  * Makes `import … from "kiln"` in a task file resolve to the kiln this process is running,
  * wherever the file lives: beside a compiled binary there is no node_modules to find it in,
  * and a second copy of the SDK would break `instanceof BaseTask`. Every thread that imports
- * task files (the main thread and each worker) installs it once before the first import.
+ * task files (the main thread and each worker) installs it before the first import.
  */
 export function installKilnModule(): void {
-  if (installed) return;
-  installed = true;
   plugin({
     name: "kiln-module",
     setup(build) {

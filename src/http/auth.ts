@@ -12,11 +12,13 @@ function digest(value: string): Buffer {
 }
 
 /**
- * Compares in time independent of where the strings differ: both sides are hashed first, so
- * even the length of the token leaks nothing.
+ * A check against one token that takes the same time wherever a presented string differs:
+ * both sides are compared as digests, so even the token's length leaks nothing. The
+ * expected digest is computed once, not on every request.
  */
-export function tokenMatches(presented: string, expected: string): boolean {
-  return timingSafeEqual(digest(presented), digest(expected));
+export function tokenMatcher(expected: string): (presented: string) => boolean {
+  const expectedDigest = digest(expected);
+  return (presented) => timingSafeEqual(digest(presented), expectedDigest);
 }
 
 function bearer(header: string | null): string | undefined {
@@ -31,11 +33,11 @@ function bearer(header: string | null): string | undefined {
  * app's own routes stay open. Without a token configured it lets everything through.
  */
 export function requireToken(options: KilnAuthOptions) {
-  const expected = options.token;
+  const matches = options.token === undefined ? undefined : tokenMatcher(options.token);
   return ({ request, set }: { request: Request; set: Context["set"] }): void => {
-    if (expected === undefined) return;
+    if (matches === undefined) return;
     const presented = bearer(request.headers.get("authorization"));
-    if (presented !== undefined && tokenMatches(presented, expected)) return;
+    if (presented !== undefined && matches(presented)) return;
     set.headers["www-authenticate"] = 'Bearer realm="kiln"';
     throw httpError(
       "unauthorized",

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Elysia } from "elysia";
-import { tokenMatches } from "../../src/http/auth.ts";
+import { tokenMatcher } from "../../src/http/auth.ts";
 import { kilnRoutes } from "../../src/http/index.ts";
 import { type ApiError, body, startServer, type TestServer } from "./server.ts";
 
@@ -121,8 +121,9 @@ describe("token in a host app", () => {
   });
 });
 
-describe("tokenMatches", () => {
+describe("tokenMatcher", () => {
   test("is true only for the same string", () => {
+    const tokenMatches = (presented: string, expected: string) => tokenMatcher(expected)(presented);
     expect(tokenMatches(TOKEN, TOKEN)).toBe(true);
     expect(tokenMatches(`${TOKEN}x`, TOKEN)).toBe(false);
     expect(tokenMatches("", TOKEN)).toBe(false);
