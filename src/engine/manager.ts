@@ -591,9 +591,25 @@ export class TaskManager {
   #requestDispatch(): void {
     if (this.#dispatchQueued) return;
     this.#dispatchQueued = true;
-    queueMicrotask(() => {
-      this.#dispatchQueued = false;
-      this.#dispatch();
+    queueMicrotask(() => this.#dispatchIfQueued());
+  }
+
+  /** Runs a dispatch asked for earlier in this turn now, e.g. inside the batch that asked for it. */
+  #dispatchIfQueued(): void {
+    if (!this.#dispatchQueued) return;
+    this.#dispatchQueued = false;
+    this.#dispatch();
+  }
+
+  /**
+   * What one worker message causes (a run's end, the next run's start) is written in one
+   * transaction: one commit instead of two or three. It all happens in this turn of the event
+   * loop, so no client hears of a change before its commit.
+   */
+  #inOneCommit(apply: () => void): void {
+    this.store.batch(() => {
+      apply();
+      this.#dispatchIfQueued();
     });
   }
 
@@ -718,7 +734,7 @@ export class TaskManager {
         if (!run.detached) this.#telemetry.checkpoint(run.taskId, message.state);
         return;
       case "paused":
-        this.#onPaused(run, message.state);
+        this.#inOneCommit(() => this.#onPaused(run, message.state));
         return;
       case "request":
         if (!run.detached) this.#onSelfRequest(run, message.action, message.reason);
@@ -727,7 +743,7 @@ export class TaskManager {
       case "failed":
       case "stopped":
       case "released":
-        this.#endRun(run, message);
+        this.#inOneCommit(() => this.#endRun(run, message));
         return;
       default: {
         const unknown: never = message;

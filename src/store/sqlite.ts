@@ -97,6 +97,10 @@ export class SqliteTaskStore implements TaskStore {
     internals.dialect.migrate(embeddedMigrations(), internals.session, { migrationsFolder: "" });
   }
 
+  batch<T>(fn: () => T): T {
+    return this.#sqlite.transaction(fn)();
+  }
+
   createTask(task: NewTask, event: NewTaskEvent): TaskRecord {
     const now = Date.now();
     const fields = Object.keys(task) as (keyof NewTask)[];

@@ -25,6 +25,12 @@ export interface HistoryQuery {
 export interface TaskStore {
   /** Applies every migration the database lacks. */
   migrate(): void;
+  /**
+   * Runs `fn` with all its writes in one transaction (calls inside it join it), committed when
+   * `fn` returns and rolled back if it throws. The engine wraps what one worker message causes
+   * (a run's end and the next run's start) so they cost one commit, not one each.
+   */
+  batch<T>(fn: () => T): T;
   /** Inserts a task and its "create" event in one transaction. */
   createTask(task: NewTask, event: NewTaskEvent): TaskRecord;
   getTask(id: string): TaskRecord | undefined;
