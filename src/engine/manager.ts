@@ -139,7 +139,12 @@ export class TaskManager {
       // Taken before the file is even opened: a second engine must not touch a live one's tasks.
       this.#ownerLock = options.db === ":memory:" ? undefined : DatabaseOwnerLock.acquire(options.db);
       try {
-        this.store = new SqliteTaskStore({ path: options.db });
+        const logger = options.logger ?? stderrLogger;
+        this.store = new SqliteTaskStore({
+          path: options.db,
+          onCheckpointFallback: (error) =>
+            logger.warn("background WAL checkpoints failed; SQLite checkpoints on commit again", { error }),
+        });
       } catch (error) {
         this.#ownerLock?.release();
         throw error;

@@ -18,8 +18,11 @@ import type {
 import * as schema from "./schema.ts";
 import { type EndedCount, type HistoryQuery, pageSize, type TaskStore } from "./store.ts";
 import { fromRow, type SqlValue, setClause, TASK_COLUMNS, type TaskRow, toSql } from "./task-rows.ts";
+import { WalCheckpointer } from "./wal-checkpointer.ts";
 
 const { tasks, taskEvents, taskLogs } = schema;
+/** Pages of WAL after which a commit checkpoints, when nothing else does (SQLite's default). */
+const SQLITE_DEFAULT_AUTOCHECKPOINT = 1000;
 const ACTIVE: TaskStatus[] = ["PENDING", "RUNNING", "PAUSED"];
 
 type Db = BunSQLiteDatabase<typeof schema>;
@@ -27,6 +30,13 @@ type Db = BunSQLiteDatabase<typeof schema>;
 export interface SqliteStoreOptions {
   /** Path of the database file, or ":memory:". */
   path: string;
+  /**
+   * Checkpoint the WAL from a thread of its own instead of inside the commits of the thread
+   * that writes (default true for a file). See WalCheckpointer.
+   */
+  backgroundCheckpoints?: boolean;
+  /** Background checkpoints failed and SQLite's automatic ones are back on; for a log line. */
+  onCheckpointFallback?: (error: string) => void;
 }
 
 /** The SQLite store: one file in WAL mode, written only by the thread that opened it. */
@@ -36,6 +46,7 @@ export class SqliteTaskStore implements TaskStore {
   readonly #db: Db;
   readonly #cache = new Map<string, Statement<TaskRow, SqlValue[]>>();
   #closed = false;
+  readonly #checkpointer: WalCheckpointer | undefined;
   #statements: ReturnType<SqliteTaskStore["prepareStatements"]> | undefined;
 
   constructor(options: SqliteStoreOptions) {
@@ -48,6 +59,22 @@ export class SqliteTaskStore implements TaskStore {
     this.#sqlite.exec("PRAGMA synchronous = NORMAL");
     this.#sqlite.exec("PRAGMA foreign_keys = ON");
     this.#db = drizzle({ client: this.#sqlite, schema });
+    if (options.path !== ":memory:" && options.backgroundCheckpoints !== false) {
+      this.#sqlite.exec("PRAGMA wal_autocheckpoint = 0");
+      this.#checkpointer = new WalCheckpointer({
+        path: options.path,
+        onRestartWanted: () => {
+          // Between two of this connection's own commits, never inside a batch.
+          if (!this.#closed && !this.#sqlite.inTransaction)
+            this.#sqlite.exec("PRAGMA wal_checkpoint(PASSIVE)");
+        },
+        onFailure: (error) => {
+          if (this.#closed) return;
+          this.#sqlite.exec(`PRAGMA wal_autocheckpoint = ${SQLITE_DEFAULT_AUTOCHECKPOINT}`);
+          options.onCheckpointFallback?.(error);
+        },
+      });
+    }
   }
 
   /** Statements on hot paths, prepared once the tables exist. */
@@ -95,6 +122,12 @@ export class SqliteTaskStore implements TaskStore {
       session: unknown;
     };
     internals.dialect.migrate(embeddedMigrations(), internals.session, { migrationsFolder: "" });
+  }
+
+  /** True while a worker checkpoints the WAL and this connection's own checkpoints are off. */
+  get checkpointsInBackground(): boolean {
+    const row = this.#sqlite.query<{ wal_autocheckpoint: number }, []>("PRAGMA wal_autocheckpoint").get();
+    return this.#checkpointer !== undefined && row?.wal_autocheckpoint === 0;
   }
 
   batch<T>(fn: () => T): T {
@@ -297,8 +330,12 @@ export class SqliteTaskStore implements TaskStore {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#checkpointer?.stop();
     try {
-      this.#sqlite.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+      const truncate = this.#sqlite.query<{ busy: number }, []>("PRAGMA wal_checkpoint(TRUNCATE)");
+      // The checkpointer's connection may take a moment to let go of the file after stop().
+      for (let attempt = 0; attempt < 20 && truncate.get()?.busy === 1; attempt++) Bun.sleepSync(5);
+      truncate.finalize();
     } finally {
       this.#sqlite.close();
     }

@@ -59,7 +59,7 @@ export const migrateCommand: Command = {
     let before: number;
     let after: number;
     try {
-      const store = new SqliteTaskStore({ path });
+      const store = new SqliteTaskStore({ path, backgroundCheckpoints: false });
       try {
         before = appliedMigrations(path);
         store.migrate();
