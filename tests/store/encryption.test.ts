@@ -8,7 +8,6 @@ import {
   rekeyDatabase,
   SqliteTaskStore,
   silentLogger,
-  stderrLogger,
   TaskManager,
   type TaskManagerOptions,
   UndecryptableValueError,
@@ -41,7 +40,7 @@ function markersOnDisk(dbPath: string, m: string): string[] {
 }
 
 async function openManager(dbPath: string, options: Partial<TaskManagerOptions> = {}) {
-  const manager = new TaskManager({ db: dbPath, concurrency: 2, logger: process.env.DEBUG_KILN ? stderrLogger : silentLogger, ...options });
+  const manager = new TaskManager({ db: dbPath, concurrency: 2, logger: silentLogger, ...options });
   await manager.load(MARKER_TASKS);
   return manager;
 }
