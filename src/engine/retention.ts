@@ -57,9 +57,12 @@ export class RetentionPruner {
     await this.#pass;
   }
 
-  /** One pass now: deletes batch after batch until no expired task is left. Resolves with the count. */
-  async prune(): Promise<number> {
-    const cutoff = Date.now() - this.retainMs;
+  /**
+   * One pass: deletes batch after batch until no task that ended before `now - retainMs` is
+   * left. Resolves with the count.
+   */
+  async prune(now = Date.now()): Promise<number> {
+    const cutoff = now - this.retainMs;
     const started = performance.now();
     let deleted = 0;
     let batches = 0;

@@ -50,6 +50,12 @@ export function rowCodec(options: Omit<SqliteStoreOptions, "path">): TaskRowCode
   );
 }
 
+/** The smallest UUIDv7 of the millisecond `at`: every id created from then on sorts after it. */
+function uuidV7Floor(at: number): string {
+  const hex = Math.max(0, Math.floor(at)).toString(16).padStart(12, "0");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-0000-0000-000000000000`;
+}
+
 /** The SQLite store: one file in WAL mode, written only by the thread that opened it. */
 export class SqliteTaskStore implements TaskStore {
   readonly path: string;
@@ -265,14 +271,16 @@ export class SqliteTaskStore implements TaskStore {
 
   deleteEndedBefore(cutoff: number, limit: number): number {
     const final = FINAL_STATUSES.map(() => "?").join(", ");
-    // The inner SELECT bounds one transaction; events and logs go with their task (ON DELETE
-    // CASCADE, foreign keys are on), and the outer status check is the guard that a task
-    // restarted meanwhile is never deleted.
+    // end_time has no index, and scanning every ended task for it costs ~0.7 s per million rows
+    // on each pass. But ids are UUIDv7, so they sort by creation time, and a task cannot end
+    // before it was created: only ids below the cutoff's UUIDv7 prefix can qualify, and the
+    // (status, id) index finds those alone. Events and logs go with their task (ON DELETE
+    // CASCADE; foreign keys are on); the outer status check guards a task restarted meanwhile.
     const deleted = this.#statement(
       `DELETE FROM tasks WHERE status IN (${final}) AND id IN (
-         SELECT id FROM tasks WHERE status IN (${final}) AND end_time < ? LIMIT ?
+         SELECT id FROM tasks WHERE status IN (${final}) AND id < ? AND end_time < ? LIMIT ?
        ) RETURNING id`,
-    ).all(...FINAL_STATUSES, ...FINAL_STATUSES, cutoff, limit);
+    ).all(...FINAL_STATUSES, ...FINAL_STATUSES, uuidV7Floor(cutoff), cutoff, limit);
     return deleted.length;
   }
 

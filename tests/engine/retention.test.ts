@@ -83,7 +83,7 @@ function seedEndedTasks(dbPath: string, count: number): void {
   const log = db.prepare("INSERT INTO task_logs (task_id, at, level, message) VALUES (?, ?, 'info', 'done')");
   db.transaction(() => {
     for (let i = 0; i < count; i++) {
-      const id = Bun.randomUUIDv7();
+      const id = Bun.randomUUIDv7(ended - 1_000); // ids are UUIDv7 of the creation time
       const status = FINAL[i % 3] as TaskStatus;
       task.run(id, status, ended, ended - 1_000, ended);
       event.run(id, ended - 1_000, null, "PENDING", "create");
@@ -108,34 +108,47 @@ describe("retention", () => {
     const env = await startManager({ concurrency: 3 });
     cleanups.push(env.close);
     const { manager } = env;
-    const finishedOld = manager.create("echo", { value: 1 }).task.id;
-    const failedOld = manager.create("fail", { where: "run" }).task.id;
-    const stoppedOld = manager.create("steps", { steps: 10_000, delayMs: 10 }).task.id;
-    const finishedRecent = manager.create("echo", { value: 2 }).task.id;
-    await untilStatus(manager, finishedOld, ["FINISHED"]);
-    await untilStatus(manager, failedOld, ["FAILED"]);
-    await untilStatus(manager, finishedRecent, ["FINISHED"]);
-    await manager.waitFor(stoppedOld, (task) => (task.progress?.done ?? 0) > 1);
-    manager.stop(stoppedOld);
-    await untilStatus(manager, stoppedOld, ["STOPPED"]);
+    // Live ones first, with an end time long past: only their status must keep them.
     const running = manager.create("steps", { steps: 10_000, delayMs: 10 }).task.id;
     await untilStatus(manager, running, ["RUNNING"]);
     const paused = manager.create("echo", { value: 3 }, { paused: true }).task.id;
     const pending = manager.create("echo", { value: 4 }, { runAt: Date.now() + HOUR }).task.id;
+    for (const id of [running, paused, pending]) manager.store.updateTask(id, { endTime: Date.now() - HOUR });
 
-    const longAgo = Date.now() - 2 * HOUR;
+    const finishedOld = manager.create("echo", { value: 1 }).task.id;
+    const failedOld = manager.create("fail", { where: "run" }).task.id;
+    const stoppedOld = manager.create("steps", { steps: 10_000, delayMs: 10 }).task.id;
+    // Created before the cutoff but ended after it: kept.
+    const endedAfter = manager.create("echo", { value: 5 }, { paused: true }).task.id;
+    await untilStatus(manager, finishedOld, ["FINISHED"]);
+    await untilStatus(manager, failedOld, ["FAILED"]);
+    await manager.waitFor(stoppedOld, (task) => (task.progress?.done ?? 0) > 1);
+    manager.stop(stoppedOld);
+    await untilStatus(manager, stoppedOld, ["STOPPED"]);
+    await Bun.sleep(5);
+    const cutoff = Date.now();
+    await Bun.sleep(5);
+    const finishedRecent = manager.create("echo", { value: 2 }).task.id;
+    await untilStatus(manager, finishedRecent, ["FINISHED"]);
+    manager.stop(endedAfter);
+
     const old = [finishedOld, failedOld, stoppedOld];
-    // The live ones get an old end time too: only their status must keep them.
-    for (const id of [...old, running, paused, pending]) manager.store.updateTask(id, { endTime: longAgo });
-    const kept = [finishedRecent, running, paused, pending];
+    const kept = [finishedRecent, endedAfter, running, paused, pending];
     expect(rowsPerTask(env.dbPath, "task_logs", [stoppedOld])[0]).toBeGreaterThan(0);
     expect(rowsPerTask(env.dbPath, "task_events", old).every((n) => n >= 3)).toBe(true);
 
     const { logger, lines } = recordingLogger();
-    const deleted = await new RetentionPruner(manager.store, HOUR, logger).prune();
+    // Pruned as if an hour had passed since `cutoff`, with a retention of one hour.
+    const deleted = await new RetentionPruner(manager.store, HOUR, logger).prune(cutoff + HOUR);
     expect(deleted).toBe(3);
     for (const id of old) expect(manager.get(id)).toBeUndefined();
-    expect(kept.map((id) => manager.get(id)?.status)).toEqual(["FINISHED", "RUNNING", "PAUSED", "PENDING"]);
+    expect(kept.map((id) => manager.get(id)?.status)).toEqual([
+      "FINISHED",
+      "STOPPED",
+      "RUNNING",
+      "PAUSED",
+      "PENDING",
+    ]);
     expect(rowsPerTask(env.dbPath, "task_events", old)).toEqual([0, 0, 0]);
     expect(rowsPerTask(env.dbPath, "task_logs", old)).toEqual([0, 0, 0]);
     expect(rowsPerTask(env.dbPath, "task_events", kept).every((n) => n > 0)).toBe(true);
@@ -147,7 +160,7 @@ describe("retention", () => {
   test("the manager prunes soon after start and then periodically, and stops with it", async () => {
     const { logger, lines, waitFor } = recordingLogger();
     const env = await startManager({
-      retainMs: HOUR,
+      retainMs: 300,
       retention: { firstPassDelayMs: 10, intervalMs: 100 },
       logger,
     });
@@ -156,7 +169,7 @@ describe("retention", () => {
     await waitFor("retention pass");
     const id = manager.create("echo", { value: 1 }).task.id;
     await untilStatus(manager, id, ["FINISHED"]);
-    manager.store.updateTask(id, { endTime: Date.now() - 2 * HOUR });
+    // Deleted by a later pass, once it has been over for 300 ms.
     await waitFor("retention pass", 20_000, (line) => line.fields.deleted === 1);
     expect(manager.get(id)).toBeUndefined();
     await manager.shutdown();
