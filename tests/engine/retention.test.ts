@@ -83,7 +83,7 @@ function seedEndedTasks(dbPath: string, count: number): void {
   const log = db.prepare("INSERT INTO task_logs (task_id, at, level, message) VALUES (?, ?, 'info', 'done')");
   db.transaction(() => {
     for (let i = 0; i < count; i++) {
-      const id = Bun.randomUUIDv7(ended - 1_000); // ids are UUIDv7 of the creation time
+      const id = Bun.randomUUIDv7("hex", ended - 1_000); // ids are UUIDv7 of the creation time
       const status = FINAL[i % 3] as TaskStatus;
       task.run(id, status, ended, ended - 1_000, ended);
       event.run(id, ended - 1_000, null, "PENDING", "create");
