@@ -12,5 +12,14 @@ export type {
   TaskProgress,
   TaskRecord,
 } from "./store/index.ts";
-export { DatabaseInUseError, SqliteTaskStore, type TaskStore } from "./store/index.ts";
+export {
+  DatabaseInUseError,
+  InvalidKeyError,
+  type KeyMaterial,
+  type RekeyReport,
+  rekeyDatabase,
+  type SqliteStoreOptions,
+  SqliteTaskStore,
+  type TaskStore,
+} from "./store/index.ts";
 export * from "./task/index.ts";

@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { InvalidKeyError, parseKey } from "../store/value-cipher.ts";
 
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -16,6 +17,12 @@ export interface ServeConfig {
   logLevel: LogLevel;
   logFormat: LogFormat;
   maxBodyBytes: number;
+  /** Params, results and checkpoints are stored encrypted with this key. */
+  encryptionKey: Uint8Array | undefined;
+  /** Former keys, to read rows written with them. */
+  decryptionKeys: Uint8Array[];
+  /** Ended tasks older than this are deleted. */
+  retainMs: number | undefined;
 }
 
 /** A configuration mistake: reported as one line, exit code 2. */
@@ -42,7 +49,69 @@ function token(value: string | undefined): string | undefined {
   return value;
 }
 
+function key(value: string, name: string): Uint8Array {
+  try {
+    return parseKey(value);
+  } catch (error) {
+    if (error instanceof InvalidKeyError) throw new ConfigError(`${name}: ${error.message}`);
+    throw error;
+  }
+}
+
+/** The flags that carry keys, shared by `serve` and `rekey`. */
+export const KEY_OPTIONS = {
+  "encryption-key": { type: "string" },
+  "decryption-key": { type: "string", multiple: true },
+} as const;
+
+export interface KeyConfig {
+  encryptionKey: Uint8Array | undefined;
+  decryptionKeys: Uint8Array[];
+}
+
+/** --encryption-key / KILN_ENCRYPTION_KEY and --decryption-key (repeatable) / KILN_DECRYPTION_KEYS (comma-separated). */
+export function keyConfig(
+  values: { "encryption-key"?: string | undefined; "decryption-key"?: string[] | undefined },
+  env: Record<string, string | undefined>,
+): KeyConfig {
+  const current = values["encryption-key"] ?? (env.KILN_ENCRYPTION_KEY || undefined);
+  const currentName = values["encryption-key"] !== undefined ? "--encryption-key" : "KILN_ENCRYPTION_KEY";
+  const older = values["decryption-key"]?.length
+    ? values["decryption-key"].map((text) => ({ text, name: "--decryption-key" }))
+    : (env.KILN_DECRYPTION_KEYS ?? "")
+        .split(",")
+        .filter((text) => text.trim() !== "")
+        .map((text) => ({ text, name: "KILN_DECRYPTION_KEYS" }));
+  if (current === undefined && older.length > 0) {
+    throw new ConfigError(
+      "decryption keys need an encryption key too: set --encryption-key or KILN_ENCRYPTION_KEY",
+    );
+  }
+  return {
+    encryptionKey: current === undefined ? undefined : key(current, currentName),
+    decryptionKeys: older.map(({ text, name }) => key(text, name)),
+  };
+}
+
+const DURATION_UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** "90s", "15m", "12h", "30d" in milliseconds. */
+export function duration(value: string | undefined, name: string): number | undefined {
+  if (value === undefined || value === "") return undefined;
+  const match = /^(\d+)([smhd])$/.exec(value.trim());
+  const amount = match ? Number(match[1]) : 0;
+  const unit = match ? (DURATION_UNITS[match[2] ?? ""] ?? 0) : 0;
+  if (amount <= 0 || unit === 0 || !Number.isSafeInteger(amount * unit)) {
+    throw new ConfigError(
+      `${name} must be a positive whole number of s, m, h or d (like 30d or 12h), got "${value}"`,
+    );
+  }
+  return amount * unit;
+}
+
 const SERVE_OPTIONS = {
+  ...KEY_OPTIONS,
+  retain: { type: "string" },
   host: { type: "string" },
   port: { type: "string" },
   db: { type: "string" },
@@ -82,6 +151,8 @@ export function parseServeConfig(
     maxBodyBytes:
       integer(values["max-body-bytes"] ?? env.KILN_MAX_BODY_BYTES, "--max-body-bytes", 1_024, 1 << 30) ??
       1 << 20,
+    ...keyConfig(values, env),
+    retainMs: duration(values.retain ?? env.KILN_RETAIN, "--retain"),
   };
 }
 

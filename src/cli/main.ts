@@ -7,7 +7,8 @@ import { ConfigError, parseServeConfig } from "./config.ts";
 const SERVE = {
   synopsis:
     "[--host 127.0.0.1] [--port 3000] [--db ./kiln.db] [--concurrency N] [--tasks-dir DIR] [--token T] " +
-    "[--log-level debug|info|warn|error] [--log-format json|pretty] [--max-body-bytes N]",
+    "[--log-level debug|info|warn|error] [--log-format json|pretty] [--max-body-bytes N] " +
+    "[--encryption-key K] [--decryption-key OLD]... [--retain 30d]",
   summary: "Run the task engine and its REST API until SIGINT or SIGTERM.",
 };
 const SERVE_USAGE = `usage: kiln serve ${SERVE.synopsis}`;

@@ -4,7 +4,7 @@ import { pathToFileURL } from "node:url";
 import { type Logger, TaskManager } from "../engine/index.ts";
 import { createKilnApp } from "../http/app.ts";
 import { installKilnModule } from "../kiln-module.ts";
-import { DatabaseInUseError } from "../store/index.ts";
+import { DatabaseInUseError, keyId, UndecryptableValueError } from "../store/index.ts";
 import { builtInTasks } from "../tasks/index.ts";
 import { CliError } from "./client/errors.ts";
 import { SERVE_WORKER_URL } from "./compiled.ts";
@@ -49,6 +49,10 @@ export async function serve(config: ServeConfig): Promise<void> {
       preloadedTasks: builtInTasks,
       logger,
       ...(config.concurrency ? { concurrency: config.concurrency } : {}),
+      ...(config.encryptionKey
+        ? { encryptionKey: config.encryptionKey, decryptionKeys: config.decryptionKeys }
+        : {}),
+      ...(config.retainMs ? { retainMs: config.retainMs } : {}),
     });
   } catch (error) {
     if (error instanceof DatabaseInUseError) throw new CliError(error.message);
@@ -56,7 +60,14 @@ export async function serve(config: ServeConfig): Promise<void> {
   }
   manager.register(...builtInTasks);
   if (config.tasksDir) await loadTasksDir(manager, config.tasksDir, logger);
-  await manager.start();
+  try {
+    await manager.start();
+  } catch (error) {
+    // A missing or wrong key: refuse to serve tasks that could not be read.
+    await manager.shutdown();
+    if (error instanceof UndecryptableValueError) throw new CliError(`cannot start: ${error.message}`);
+    throw error;
+  }
   const app = createKilnApp(manager, {
     token: config.token,
     maxBodyBytes: config.maxBodyBytes,
@@ -68,6 +79,8 @@ export async function serve(config: ServeConfig): Promise<void> {
     db: resolve(config.db),
     tasks: manager.registry.all().map((task) => task.name),
     auth: config.token ? "bearer token" : "none",
+    encryption: config.encryptionKey ? `aes-256-gcm, key ${keyId(config.encryptionKey)}` : "off",
+    ...(config.retainMs ? { retainMs: config.retainMs } : {}),
   });
   if (!config.token && !isLoopback(config.host)) {
     logger.warn(

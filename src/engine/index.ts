@@ -1,3 +1,5 @@
+/** Raised by a read of a task whose encrypted values the configured keys cannot open. */
+export { UndecryptableValueError } from "../store/index.ts";
 export { retryDelayMs } from "./backoff.ts";
 export {
   IllegalTransitionError,
@@ -22,3 +24,4 @@ export {
   type TaskManagerOptions,
 } from "./manager.ts";
 export type { RegisteredTask } from "./registry.ts";
+export { RetentionPruner, type RetentionTuning } from "./retention.ts";

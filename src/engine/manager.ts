@@ -2,6 +2,7 @@ import { availableParallelism } from "node:os";
 import {
   DatabaseOwnerLock,
   type HistoryQuery,
+  type KeyMaterial,
   type ListTasksQuery,
   type Page,
   SqliteTaskStore,
@@ -21,6 +22,7 @@ import { type ControlAction, decideControl } from "./lifecycle.ts";
 import { type Logger, stderrLogger } from "./logger.ts";
 import { WorkerPool, type WorkerSlot } from "./pool.ts";
 import { type RegisteredTask, TaskRegistry } from "./registry.ts";
+import { RetentionPruner, type RetentionTuning } from "./retention.ts";
 import { clearRunTimers, type LiveRun } from "./runs.ts";
 import { Scheduler } from "./scheduler.ts";
 import { TelemetryBuffer } from "./telemetry.ts";
@@ -44,6 +46,17 @@ export interface TaskManagerOptions {
   /** Task classes the worker entrypoint has built in, so they need no module to import. */
   preloadedTasks?: readonly TaskClass[];
   logger?: Logger;
+  /**
+   * 32 bytes (or their base64 / 64-hex text): params, results and checkpoints are stored
+   * encrypted with AES-256-GCM. Only with `db` as a path; a store you open takes its own keys.
+   */
+  encryptionKey?: KeyMaterial;
+  /** Former encryption keys, kept to read the rows written with them. */
+  decryptionKeys?: readonly KeyMaterial[];
+  /** Tasks that ended (FINISHED, FAILED, STOPPED) longer ago than this are deleted with their history. */
+  retainMs?: number;
+  /** Pacing of the retention pruner (how often, batch size); defaults suit a service. */
+  retention?: Partial<RetentionTuning>;
 }
 
 export interface CreateOptions {
@@ -97,7 +110,12 @@ export class TaskManager {
   readonly store: TaskStore;
   readonly registry = new TaskRegistry();
   readonly concurrency: number;
-  readonly #options: Required<Omit<TaskManagerOptions, "db" | "preloadedTasks">>;
+  readonly #options: Required<
+    Omit<
+      TaskManagerOptions,
+      "db" | "preloadedTasks" | "encryptionKey" | "decryptionKeys" | "retainMs" | "retention"
+    >
+  >;
   readonly #preloaded: ReadonlySet<TaskClass>;
   readonly #ownsStore: boolean;
   readonly #hub: EventHub;
@@ -118,6 +136,7 @@ export class TaskManager {
   #idleWaiters: (() => void)[] = [];
   #shutdown: Promise<void> | undefined;
   readonly #ownerLock: DatabaseOwnerLock | undefined;
+  readonly #retention: RetentionPruner | undefined;
 
   constructor(options: TaskManagerOptions) {
     const concurrency = options.concurrency ?? Math.max(2, availableParallelism());
@@ -142,6 +161,8 @@ export class TaskManager {
         const logger = options.logger ?? stderrLogger;
         this.store = new SqliteTaskStore({
           path: options.db,
+          encryptionKey: options.encryptionKey,
+          decryptionKeys: options.decryptionKeys,
           onCheckpointFallback: (error) =>
             logger.warn("background WAL checkpoints failed; SQLite checkpoints on commit again", { error }),
         });
@@ -150,6 +171,8 @@ export class TaskManager {
         throw error;
       }
     } else {
+      if (options.encryptionKey !== undefined || options.decryptionKeys?.length)
+        throw new Error("encryption keys go to the store you opened, not to the TaskManager");
       this.store = options.db;
     }
     const logger = this.#options.logger;
@@ -158,6 +181,10 @@ export class TaskManager {
       logger.error("writing progress and logs failed", { error: String(error) }),
     );
     this.#transitions = new Transitions(this.store, this.#hub);
+    this.#retention =
+      options.retainMs === undefined
+        ? undefined
+        : new RetentionPruner(this.store, options.retainMs, logger, options.retention);
     this.#pool = new WorkerPool(
       this.#options.workerUrl,
       {
@@ -229,10 +256,12 @@ export class TaskManager {
     if (this.#state !== "new")
       return Promise.reject(new Error("a TaskManager cannot start again after shutdown"));
     this.store.migrate();
+    this.store.verifyReadable();
     this.#restore();
     this.#state = "running";
     this.#pool.warm(this.concurrency);
     this.#requestDispatch();
+    this.#retention?.start();
     return Promise.resolve();
   }
 
@@ -250,6 +279,7 @@ export class TaskManager {
     const wasRunning = this.#state === "running";
     this.#state = "stopping";
     if (this.#dueTimer) clearTimeout(this.#dueTimer);
+    await this.#retention?.stop();
     if (wasRunning) {
       for (const run of this.#runs.values()) {
         if (run.parked || run.requested) continue;

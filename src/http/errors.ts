@@ -1,5 +1,5 @@
 import { type Context, ValidationError } from "elysia";
-import { KilnError, type Logger } from "../engine/index.ts";
+import { KilnError, type Logger, UndecryptableValueError } from "../engine/index.ts";
 import { describeValidation } from "./validation.ts";
 
 /** The one shape of every error the API answers with. */
@@ -49,6 +49,12 @@ export function toApiFailure(
 ): ApiFailure {
   const where = `${request.method} ${new URL(request.url).pathname}`;
   if (error instanceof KilnError) return fromKilnError(error, where, logger);
+  if (error instanceof UndecryptableValueError) {
+    // The server's keys do not open this task's stored values: its operator must act, so the
+    // message (which names the key id, never a key) is shown rather than hidden as "internal".
+    logger.error("a task's stored values cannot be decrypted", { route: where, error: error.message });
+    return failure(500, error.code, error.message);
+  }
   if (error instanceof ValidationError) {
     // A handler's answer that breaks its own schema is our bug, not the client's.
     if (error.type === "response") return internal(error, where, logger);

@@ -12,5 +12,15 @@ export type {
   TaskRecord,
   TelemetryBatch,
 } from "./records.ts";
+export { type RekeyReport, rekeyDatabase } from "./rekey.ts";
 export { type SqliteStoreOptions, SqliteTaskStore } from "./sqlite.ts";
 export { DEFAULT_PAGE_SIZE, type HistoryQuery, MAX_PAGE_SIZE, pageSize, type TaskStore } from "./store.ts";
+export {
+  InvalidKeyError,
+  type KeyMaterial,
+  keyId,
+  parseKey,
+  UndecryptableValueError,
+  ValueCipher,
+  type ValueCipherOptions,
+} from "./value-cipher.ts";

@@ -17,7 +17,8 @@ import type {
 } from "./records.ts";
 import * as schema from "./schema.ts";
 import { type EndedCount, type HistoryQuery, pageSize, type TaskStore } from "./store.ts";
-import { fromRow, type SqlValue, setClause, TASK_COLUMNS, type TaskRow, toSql } from "./task-rows.ts";
+import { type SqlValue, TASK_COLUMNS, type TaskRow, TaskRowCodec } from "./task-rows.ts";
+import { type KeyMaterial, ValueCipher } from "./value-cipher.ts";
 import { WalCheckpointer } from "./wal-checkpointer.ts";
 
 const { tasks, taskEvents, taskLogs } = schema;
@@ -31,6 +32,13 @@ export interface SqliteStoreOptions {
   /** Path of the database file, or ":memory:". */
   path: string;
   /**
+   * 32 bytes (or their base64 / hex text): params, results and checkpoints are then stored
+   * encrypted with AES-256-GCM. Rows written before, in plaintext, stay readable.
+   */
+  encryptionKey?: KeyMaterial | undefined;
+  /** Former encryption keys, used only to read the rows written with them (see `kiln rekey`). */
+  decryptionKeys?: readonly KeyMaterial[] | undefined;
+  /**
    * Checkpoint the WAL from a thread of its own instead of inside the commits of the thread
    * that writes (default true for a file). See WalCheckpointer.
    */
@@ -39,18 +47,39 @@ export interface SqliteStoreOptions {
   onCheckpointFallback?: (error: string) => void;
 }
 
+/** The row codec for a store's options: encrypting when a key is given. */
+export function rowCodec(options: Omit<SqliteStoreOptions, "path">): TaskRowCodec {
+  if (options.encryptionKey === undefined) {
+    if (options.decryptionKeys?.length) {
+      throw new Error("decryption keys are given without an encryption key: set the current key too");
+    }
+    return new TaskRowCodec(undefined);
+  }
+  return new TaskRowCodec(
+    new ValueCipher({ encryptionKey: options.encryptionKey, decryptionKeys: options.decryptionKeys ?? [] }),
+  );
+}
+
+/** The smallest UUIDv7 of the millisecond `at`: every id created from then on sorts after it. */
+function uuidV7Floor(at: number): string {
+  const hex = Math.max(0, Math.floor(at)).toString(16).padStart(12, "0");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-0000-0000-000000000000`;
+}
+
 /** The SQLite store: one file in WAL mode, written only by the thread that opened it. */
 export class SqliteTaskStore implements TaskStore {
   readonly path: string;
   readonly #sqlite: Database;
   readonly #db: Db;
   readonly #cache = new Map<string, Statement<TaskRow, SqlValue[]>>();
+  readonly #rows: TaskRowCodec;
   #closed = false;
   readonly #checkpointer: WalCheckpointer | undefined;
   #statements: ReturnType<SqliteTaskStore["prepareStatements"]> | undefined;
 
   constructor(options: SqliteStoreOptions) {
     this.path = options.path;
+    this.#rows = rowCodec(options);
     this.#sqlite = new Database(options.path, { create: true, strict: true });
     // First: switching to WAL needs a lock, and another connection still closing the file
     // must make it wait, not fail with "database is locked".
@@ -138,7 +167,7 @@ export class SqliteTaskStore implements TaskStore {
     const now = Date.now();
     const fields = Object.keys(task) as (keyof NewTask)[];
     const columns = [...fields.map((field) => TASK_COLUMNS[field]), "created_at", "updated_at"];
-    const values = [...fields.map((field) => toSql(field, task[field])), now, now];
+    const values = [...fields.map((field) => this.#rows.toSql(field, task[field], task.id)), now, now];
     const insert = this.#statement(
       `INSERT INTO tasks (${columns.join(", ")}) VALUES (${columns.map(() => "?").join(", ")}) RETURNING *`,
     );
@@ -146,17 +175,17 @@ export class SqliteTaskStore implements TaskStore {
       const row = insert.get(...values);
       if (!row) throw new Error("insert returned no row");
       this.#insertEvent(task.id, now, event);
-      return fromRow(row);
+      return this.#rows.fromRow(row);
     })();
   }
 
   getTask(id: string): TaskRecord | undefined {
     const row = this.#statement("SELECT * FROM tasks WHERE id = ?").get(id);
-    return row ? fromRow(row) : undefined;
+    return row ? this.#rows.fromRow(row) : undefined;
   }
 
   findByIdempotencyKey(key: string): TaskRecord | undefined {
-    return this.#db.select().from(tasks).where(eq(tasks.idempotencyKey, key)).get() as TaskRecord | undefined;
+    return this.#selectTasks(this.#db.select().from(tasks).where(eq(tasks.idempotencyKey, key)))[0];
   }
 
   listTasks(query: ListTasksQuery): Page<TaskRecord, string> {
@@ -170,25 +199,23 @@ export class SqliteTaskStore implements TaskStore {
       );
     }
     if (query.cursor) conditions.push(lt(tasks.id, query.cursor));
-    const rows = this.#db
-      .select()
-      .from(tasks)
-      .where(and(...conditions))
-      .orderBy(desc(tasks.id))
-      .limit(limit + 1)
-      .all() as TaskRecord[];
+    const rows = this.#selectTasks(
+      this.#db
+        .select()
+        .from(tasks)
+        .where(and(...conditions))
+        .orderBy(desc(tasks.id))
+        .limit(limit + 1),
+    );
     const items = rows.slice(0, limit);
     const last = items.at(-1);
     return { items, nextCursor: rows.length > limit && last ? last.id : null };
   }
 
   listActive(): TaskRecord[] {
-    return this.#db
-      .select()
-      .from(tasks)
-      .where(inArray(tasks.status, ACTIVE))
-      .orderBy(asc(tasks.id))
-      .all() as TaskRecord[];
+    return this.#selectTasks(
+      this.#db.select().from(tasks).where(inArray(tasks.status, ACTIVE)).orderBy(asc(tasks.id)),
+    );
   }
 
   transition(
@@ -198,7 +225,7 @@ export class SqliteTaskStore implements TaskStore {
     event: NewTaskEvent,
   ): TaskRecord | undefined {
     const now = Date.now();
-    const set = setClause(patch, now);
+    const set = this.#rows.setClause(patch, now, id);
     const guard = from.map(() => "?").join(", ");
     const update = this.#statement(
       `UPDATE tasks SET ${set.sql} WHERE id = ? AND status IN (${guard}) RETURNING *`,
@@ -207,19 +234,19 @@ export class SqliteTaskStore implements TaskStore {
       const row = update.get(...set.values, id, ...from);
       if (!row) return undefined;
       this.#insertEvent(id, now, event);
-      return fromRow(row);
+      return this.#rows.fromRow(row);
     })();
   }
 
   updateTask(id: string, patch: TaskPatch, event?: NewTaskEvent): TaskRecord | undefined {
     const now = Date.now();
-    const set = setClause(patch, now);
+    const set = this.#rows.setClause(patch, now, id);
     const update = this.#statement(`UPDATE tasks SET ${set.sql} WHERE id = ? RETURNING *`);
     return this.#sqlite.transaction(() => {
       const row = update.get(...set.values, id);
       if (!row) return undefined;
       if (event) this.#insertEvent(id, now, event);
-      return fromRow(row);
+      return this.#rows.fromRow(row);
     })();
   }
 
@@ -264,7 +291,7 @@ export class SqliteTaskStore implements TaskStore {
         this.#prepared.saveProgress.run({ id, progress: JSON.stringify(progress satisfies TaskProgress) });
       }
       for (const [id, checkpoint] of batch.checkpoints) {
-        this.#prepared.saveCheckpoint.run({ id, checkpoint: JSON.stringify(checkpoint) ?? null });
+        this.#prepared.saveCheckpoint.run({ id, checkpoint: this.#rows.toSql("checkpoint", checkpoint, id) });
       }
       for (const log of batch.logs) this.#prepared.insertLog.run(log);
     })();
@@ -277,6 +304,29 @@ export class SqliteTaskStore implements TaskStore {
       .returning({ id: tasks.id })
       .all();
     return deleted.length > 0;
+  }
+
+  deleteEndedBefore(cutoff: number, limit: number): number {
+    const final = FINAL_STATUSES.map(() => "?").join(", ");
+    // end_time has no index, and scanning every ended task for it costs ~0.7 s per million rows
+    // on each pass. But ids are UUIDv7, so they sort by creation time, and a task cannot end
+    // before it was created: only ids below the cutoff's UUIDv7 prefix can qualify, and the
+    // (status, id) index finds those alone. Events and logs go with their task (ON DELETE
+    // CASCADE; foreign keys are on); the outer status check guards a task restarted meanwhile.
+    const deleted = this.#statement(
+      `DELETE FROM tasks WHERE status IN (${final}) AND id IN (
+         SELECT id FROM tasks WHERE status IN (${final}) AND id < ? AND end_time < ? LIMIT ?
+       ) RETURNING id`,
+    ).all(...FINAL_STATUSES, ...FINAL_STATUSES, uuidV7Floor(cutoff), cutoff, limit);
+    return deleted.length;
+  }
+
+  verifyReadable(): void {
+    // The newest rows show which key the database is written with now: a missing or wrong key
+    // is refused here, at start-up, rather than on the first read of an API client.
+    for (const row of this.#statement("SELECT * FROM tasks ORDER BY id DESC LIMIT 100").all()) {
+      this.#rows.fromRow(row);
+    }
   }
 
   countByStatus(): Record<TaskStatus, number> {
@@ -339,6 +389,17 @@ export class SqliteTaskStore implements TaskStore {
     } finally {
       this.#sqlite.close();
     }
+  }
+
+  /**
+   * Runs a query drizzle built over `tasks` and decodes its rows with the row codec, so that
+   * every task read goes through the one place that decrypts.
+   */
+  #selectTasks(query: { toSQL(): { sql: string; params: unknown[] } }): TaskRecord[] {
+    const { sql: text, params } = query.toSQL();
+    return this.#statement(text)
+      .all(...(params as SqlValue[]))
+      .map((row) => this.#rows.fromRow(row));
   }
 
   /** Hot-path statements come in a few shapes; each is compiled once and reused. */

@@ -58,6 +58,16 @@ export interface TaskStore {
   writeTelemetry(batch: TelemetryBatch): void;
   /** Deletes a task in a final status with its events and logs; false if absent or live. */
   deleteTask(id: string): boolean;
+  /**
+   * Deletes at most `limit` tasks in FINISHED, FAILED or STOPPED whose end time is before
+   * `cutoff` (epoch ms), with their events and logs, in one transaction. Returns how many.
+   */
+  deleteEndedBefore(cutoff: number, limit: number): number;
+  /**
+   * Throws `UndecryptableValueError` when the newest tasks cannot be read with the keys the
+   * store was given (encrypted rows and no key, or a key that is not configured).
+   */
+  verifyReadable(): void;
   countByStatus(): Record<TaskStatus, number>;
   /** Task counts per status and task name, for the metrics; pairs with no task are left out. */
   countByStatusAndName(): Array<{ status: TaskStatus; name: string; count: number }>;

@@ -1,4 +1,5 @@
 import type { TaskPatch, TaskRecord } from "./records.ts";
+import { isEncrypted, noKeyError, storedKeyId, type ValueCipher } from "./value-cipher.ts";
 
 /** Column of each TaskRecord field, in the order of the `tasks` table. */
 export const TASK_COLUMNS = {
@@ -37,41 +38,89 @@ const JSON_FIELDS = new Set<keyof TaskRecord>([
 export type SqlValue = string | number | null;
 export type TaskRow = Record<string, SqlValue>;
 
-/** A field's value as bound to SQL: JSON columns are stored as text, SQL NULL for null or undefined. */
-export function toSql(field: keyof TaskRecord, value: unknown): SqlValue {
-  if (value === undefined || value === null) return null;
-  if (JSON_FIELDS.has(field)) return JSON.stringify(value) ?? null;
-  return value as SqlValue;
-}
+/** Columns that hold what a task was given, returned and saved: encrypted at rest when a key is set. */
+export const SECRET_FIELDS = [
+  "params",
+  "result",
+  "checkpoint",
+] as const satisfies readonly (keyof TaskRecord)[];
+type SecretField = (typeof SECRET_FIELDS)[number];
+const SECRET = new Set<keyof TaskRecord>(SECRET_FIELDS);
 
-/** A `tasks` row as read by bun:sqlite, turned into the record the rest of kiln uses. */
-export function fromRow(row: TaskRow): TaskRecord {
-  const record: Record<string, unknown> = {};
-  for (const [field, column] of Object.entries(TASK_COLUMNS)) {
-    const value = row[column] ?? null;
-    record[field] =
-      JSON_FIELDS.has(field as keyof TaskRecord) && typeof value === "string" ? JSON.parse(value) : value;
-  }
-  return record as unknown as TaskRecord;
-}
+/** What `ValueCipher.decrypt` authenticates with a value: which column of which task it belongs to. */
+export const secretContext = (column: string, taskId: string) => `tasks.${column} of task ${taskId}`;
 
 /**
- * The SET clause and bound values of a patch. `startTime` records the first start: a number
- * only fills an empty column, an explicit null clears it.
+ * Turns task records into SQL values and rows back into records: the one place where JSON
+ * columns are encoded and where the secret ones are encrypted and decrypted, so nothing
+ * above the store ever sees a ciphertext.
  */
-export function setClause(patch: TaskPatch, now: number): { sql: string; values: SqlValue[] } {
-  const parts: string[] = [];
-  const values: SqlValue[] = [];
-  for (const field of Object.keys(patch).sort() as (keyof TaskPatch)[]) {
-    const value = patch[field];
-    if (value === undefined) continue;
-    const column = TASK_COLUMNS[field];
-    parts.push(
-      field === "startTime" && value !== null ? `${column} = coalesce(${column}, ?)` : `${column} = ?`,
-    );
-    values.push(toSql(field, value));
+export class TaskRowCodec {
+  constructor(readonly cipher: ValueCipher | undefined) {}
+
+  /** A field's value as bound to SQL: JSON columns are stored as text, SQL NULL for null or undefined. */
+  toSql(field: keyof TaskRecord, value: unknown, taskId: string): SqlValue {
+    if (value === undefined || value === null) return null;
+    if (!JSON_FIELDS.has(field)) return value as SqlValue;
+    const json = JSON.stringify(value) ?? null;
+    if (json === null || !this.cipher || !SECRET.has(field)) return json;
+    return this.cipher.encrypt(json, secretContext(TASK_COLUMNS[field], taskId));
   }
-  parts.push("updated_at = ?");
-  values.push(now);
-  return { sql: parts.join(", "), values };
+
+  /** A `tasks` row as read by bun:sqlite, turned into the record the rest of kiln uses. */
+  fromRow(row: TaskRow): TaskRecord {
+    const record: Record<string, unknown> = {};
+    const id = String(row.id);
+    for (const [field, column] of Object.entries(TASK_COLUMNS)) {
+      const value = row[column] ?? null;
+      if (typeof value !== "string" || !JSON_FIELDS.has(field as keyof TaskRecord)) {
+        record[field] = value;
+      } else {
+        record[field] = JSON.parse(
+          SECRET.has(field as keyof TaskRecord) ? this.plaintext(value, column, id) : value,
+        );
+      }
+    }
+    return record as unknown as TaskRecord;
+  }
+
+  /** The JSON text of a stored secret column, whether it was written encrypted or not. */
+  plaintext(stored: string, column: string, taskId: string): string {
+    if (!isEncrypted(stored)) return stored;
+    const context = secretContext(column, taskId);
+    if (!this.cipher) throw noKeyError(stored, context);
+    return this.cipher.decrypt(stored, context);
+  }
+
+  /** True when a stored secret value is already what `toSql` would write now (rekey skips it). */
+  isCurrent(stored: string): boolean {
+    return this.cipher ? storedKeyId(stored) === this.cipher.current.id : !isEncrypted(stored);
+  }
+
+  /** The stored value of a secret column re-written under the current key (or as plaintext without one). */
+  reencode(field: SecretField, stored: string, taskId: string): string {
+    const json = this.plaintext(stored, TASK_COLUMNS[field], taskId);
+    return this.cipher ? this.cipher.encrypt(json, secretContext(TASK_COLUMNS[field], taskId)) : json;
+  }
+
+  /**
+   * The SET clause and bound values of a patch. `startTime` records the first start: a number
+   * only fills an empty column, an explicit null clears it.
+   */
+  setClause(patch: TaskPatch, now: number, taskId: string): { sql: string; values: SqlValue[] } {
+    const parts: string[] = [];
+    const values: SqlValue[] = [];
+    for (const field of Object.keys(patch).sort() as (keyof TaskPatch)[]) {
+      const value = patch[field];
+      if (value === undefined) continue;
+      const column = TASK_COLUMNS[field];
+      parts.push(
+        field === "startTime" && value !== null ? `${column} = coalesce(${column}, ?)` : `${column} = ?`,
+      );
+      values.push(this.toSql(field, value, taskId));
+    }
+    parts.push("updated_at = ?");
+    values.push(now);
+    return { sql: parts.join(", "), values };
+  }
 }

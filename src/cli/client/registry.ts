@@ -3,12 +3,14 @@ import { controlCommands } from "./control.ts";
 import { healthCommand } from "./health.ts";
 import { migrateCommand, versionCommand } from "./local.ts";
 import { logsCommand } from "./logs.ts";
+import { rekeyCommand } from "./rekey.ts";
 import { lsCommand, showCommand, submitCommand, typesCommand } from "./tasks.ts";
 import { watchCommand } from "./watch.ts";
 
 /** Every command but `serve`, which main.ts starts itself. In the order help lists them. */
 export const COMMANDS: readonly Command[] = [
   migrateCommand,
+  rekeyCommand,
   typesCommand,
   submitCommand,
   lsCommand,

@@ -1,0 +1,90 @@
+import { Database } from "bun:sqlite";
+import { DatabaseOwnerLock } from "./owner-lock.ts";
+import { rowCodec, type SqliteStoreOptions } from "./sqlite.ts";
+import { SECRET_FIELDS, TASK_COLUMNS } from "./task-rows.ts";
+
+export interface RekeyReport {
+  /** Tasks read. */
+  scanned: number;
+  /** Tasks with at least one value written again under the current key. */
+  rewritten: number;
+  /** Transactions committed. */
+  batches: number;
+}
+
+export interface RekeyOptions {
+  /** Tasks per transaction (default 200): a crash loses at most one batch's work, never a row. */
+  batchSize?: number;
+  onBatch?: (report: Readonly<RekeyReport>) => void;
+}
+
+type SecretRow = { id: string } & Record<string, string | null>;
+
+/**
+ * Writes every task's params, result and checkpoint again under the current encryption key:
+ * values under an older key (given as a decryption key) and plaintext values alike. Takes the
+ * database's owner lock, so it refuses to run while a kiln server uses the file. Then vacuums,
+ * so that no old ciphertext or plaintext is left in free pages of the file.
+ */
+export function rekeyDatabase(
+  path: string,
+  keys: Omit<SqliteStoreOptions, "path">,
+  options: RekeyOptions = {},
+): RekeyReport {
+  if (keys.encryptionKey === undefined) throw new Error("rekey needs the encryption key to write with");
+  const codec = rowCodec(keys);
+  const batchSize = options.batchSize ?? 200;
+  const lock = DatabaseOwnerLock.acquire(path);
+  try {
+    const db = new Database(path, { readwrite: true, create: false, strict: true });
+    try {
+      db.exec("PRAGMA busy_timeout = 5000");
+      db.exec("PRAGMA journal_mode = WAL");
+      // Freed space is zeroed, so a value's old form does not linger in the file.
+      db.exec("PRAGMA secure_delete = ON");
+      const table = db.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'tasks'").get();
+      if (!table) throw new Error(`${path} is not a kiln database (it has no tasks table)`);
+      const columns = SECRET_FIELDS.map((field) => TASK_COLUMNS[field]);
+      const select = db.query<SecretRow, [string, number]>(
+        `SELECT id, ${columns.join(", ")} FROM tasks WHERE id > ? ORDER BY id LIMIT ?`,
+      );
+      const update = db.query(
+        `UPDATE tasks SET ${columns.map((column) => `${column} = ?`).join(", ")} WHERE id = ?`,
+      );
+      const report: RekeyReport = { scanned: 0, rewritten: 0, batches: 0 };
+      let after = "";
+      const rekeyBatch = db.transaction((rows: SecretRow[]) => {
+        for (const row of rows) {
+          let changed = false;
+          const values = SECRET_FIELDS.map((field) => {
+            const stored = row[TASK_COLUMNS[field]] ?? null;
+            if (stored === null || codec.isCurrent(stored)) return stored;
+            changed = true;
+            return codec.reencode(field, stored, row.id);
+          });
+          if (changed) {
+            update.run(...values, row.id);
+            report.rewritten++;
+          }
+        }
+      });
+      for (;;) {
+        const rows = select.all(after, batchSize);
+        const last = rows.at(-1);
+        if (!last) break;
+        rekeyBatch(rows);
+        report.scanned += rows.length;
+        report.batches++;
+        after = last.id;
+        options.onBatch?.(report);
+      }
+      db.exec("VACUUM");
+      db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+      return report;
+    } finally {
+      db.close();
+    }
+  } finally {
+    lock.release();
+  }
+}

@@ -1,0 +1,318 @@
+import { Database } from "bun:sqlite";
+import { afterEach, describe, expect, test } from "bun:test";
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  DatabaseInUseError,
+  rekeyDatabase,
+  SqliteTaskStore,
+  silentLogger,
+  TaskManager,
+  type TaskManagerOptions,
+  UndecryptableValueError,
+} from "../../src/index.ts";
+import { keyId, parseKey, ValueCipher } from "../../src/store/index.ts";
+import { tempDir, untilStatus } from "../helpers.ts";
+import { body, startServer } from "../http/server.ts";
+
+const MARKER_TASKS = new URL("../fixtures/marker-tasks.ts", import.meta.url);
+const newKey = () => randomBytes(32).toString("base64");
+
+const cleanups: (() => void | Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function workDir(): string {
+  const dir = tempDir("kiln-enc-");
+  cleanups.push(dir.remove);
+  return join(dir.path, "kiln.db");
+}
+
+/** The markers of `m` that occur anywhere in the database file, its WAL or its shared memory. */
+function markersOnDisk(dbPath: string, m: string): string[] {
+  const files = [dbPath, `${dbPath}-wal`, `${dbPath}-shm`].filter((file) => existsSync(file));
+  const bytes = files.map((file) => readFileSync(file));
+  return [`PARAMS-${m}`, `CHECKPOINT-${m}`, `RESULT-${m}`].filter((marker) =>
+    bytes.some((content) => content.includes(marker)),
+  );
+}
+
+async function openManager(dbPath: string, options: Partial<TaskManagerOptions> = {}) {
+  const manager = new TaskManager({ db: dbPath, concurrency: 2, logger: silentLogger, ...options });
+  await manager.load(MARKER_TASKS);
+  return manager;
+}
+
+/** One task FINISHED (params + result) and one PAUSED mid-way (params + checkpoint), markers from `m`. */
+async function runMarkerTasks(manager: TaskManager, m: string) {
+  const finished = manager.create("marker", { marker: `PARAMS-${m}`, steps: 2 }).task.id;
+  const paused = manager.create("marker", { marker: `PARAMS-${m}`, steps: 100_000 }).task.id;
+  await untilStatus(manager, finished, ["FINISHED"]);
+  // Progress is written in the same telemetry tick as the checkpoints before it.
+  await manager.waitFor(paused, (task) => (task.progress?.done ?? 0) > 2, 20_000);
+  manager.pause(paused);
+  await untilStatus(manager, paused, ["PAUSED"]);
+  return { finished, paused };
+}
+
+function expectPlaintextApi(manager: TaskManager, ids: { finished: string; paused: string }, m: string) {
+  const finished = manager.require(ids.finished);
+  expect(finished.params).toEqual({ marker: `PARAMS-${m}`, steps: 2 });
+  expect(finished.result).toEqual({ echo: `RESULT-${m}` });
+  const paused = manager.require(ids.paused);
+  expect(paused.params).toEqual({ marker: `PARAMS-${m}`, steps: 100_000 });
+  expect(paused.checkpoint).toMatchObject({ note: `CHECKPOINT-${m}` });
+}
+
+/** The stored text of each task's params, straight from SQLite. */
+function storedParams(dbPath: string): string[] {
+  const db = new Database(dbPath, { readonly: true });
+  try {
+    return db
+      .query<{ params: string }, []>("SELECT params FROM tasks ORDER BY id")
+      .all()
+      .map((row) => row.params);
+  } finally {
+    db.close();
+  }
+}
+
+describe("encryption at rest", () => {
+  test("with a key, params, results and checkpoints appear nowhere in the files; the API reads them back", async () => {
+    const dbPath = workDir();
+    const key = newKey();
+    const m = crypto.randomUUID().slice(0, 12);
+    const manager = await openManager(dbPath, { encryptionKey: key });
+    await manager.start();
+    const ids = await runMarkerTasks(manager, m);
+    expectPlaintextApi(manager, ids, m);
+    // While it runs, with the WAL live…
+    expect(existsSync(`${dbPath}-wal`)).toBe(true);
+    expect(markersOnDisk(dbPath, m)).toEqual([]);
+    expect(storedParams(dbPath).every((value) => value.startsWith(`kiln:v1:${keyId(parseKey(key))}:`))).toBe(
+      true,
+    );
+    await manager.shutdown();
+    // …and after the WAL was checkpointed into the main file.
+    expect(markersOnDisk(dbPath, m)).toEqual([]);
+
+    const again = await openManager(dbPath, { encryptionKey: key });
+    cleanups.push(() => again.shutdown());
+    await again.start();
+    expectPlaintextApi(again, ids, m);
+    // The decrypted checkpoint reaches the worker: the task resumes from its saved step.
+    const saved = (again.require(ids.paused).checkpoint as { step: number }).step;
+    expect(saved).toBeGreaterThan(0);
+    const logged = again.logs(ids.paused, { limit: 500 }).items.length;
+    again.resume(ids.paused);
+    let resumedAt: string | undefined;
+    for (let i = 0; i < 400 && resumedAt === undefined; i++) {
+      await Bun.sleep(25);
+      resumedAt = again.logs(ids.paused, { limit: 500 }).items[logged]?.message;
+    }
+    expect(resumedAt).toBe(`step ${saved}`);
+    again.stop(ids.paused);
+    await untilStatus(again, ids.paused, ["STOPPED"]);
+  });
+
+  test("without a key the same markers are in the file (the check above can fail)", async () => {
+    const dbPath = workDir();
+    const m = crypto.randomUUID().slice(0, 12);
+    const manager = await openManager(dbPath);
+    await manager.start();
+    const ids = await runMarkerTasks(manager, m);
+    expectPlaintextApi(manager, ids, m);
+    await manager.shutdown();
+    expect(markersOnDisk(dbPath, m)).toEqual([`PARAMS-${m}`, `CHECKPOINT-${m}`, `RESULT-${m}`]);
+  });
+
+  test("rotation: rekey from A to B, then readable with B alone and refused with A alone", async () => {
+    const dbPath = workDir();
+    const [keyA, keyB] = [newKey(), newKey()];
+    const m = crypto.randomUUID().slice(0, 12);
+    const first = await openManager(dbPath, { encryptionKey: keyA });
+    await first.start();
+    const ids = await runMarkerTasks(first, m);
+    await first.shutdown();
+
+    // B writes, A still reads: a server in the middle of a rotation sees every row.
+    const both = await openManager(dbPath, { encryptionKey: keyB, decryptionKeys: [keyA] });
+    await both.start();
+    expectPlaintextApi(both, ids, m);
+    await both.shutdown();
+
+    const batches: number[] = [];
+    const report = rekeyDatabase(
+      dbPath,
+      { encryptionKey: keyB, decryptionKeys: [keyA] },
+      { batchSize: 1, onBatch: (r) => batches.push(r.scanned) },
+    );
+    expect(report).toEqual({ scanned: 2, rewritten: 2, batches: 2 });
+    expect(batches).toEqual([1, 2]);
+    const idB = keyId(parseKey(keyB));
+    expect(storedParams(dbPath).every((value) => value.startsWith(`kiln:v1:${idB}:`))).toBe(true);
+    expect(markersOnDisk(dbPath, m)).toEqual([]);
+    // A second run finds nothing left to do.
+    expect(rekeyDatabase(dbPath, { encryptionKey: keyB })).toMatchObject({ scanned: 2, rewritten: 0 });
+
+    const onlyB = await openManager(dbPath, { encryptionKey: keyB });
+    await onlyB.start();
+    expectPlaintextApi(onlyB, ids, m);
+    await onlyB.shutdown();
+
+    const onlyA = await openManager(dbPath, { encryptionKey: keyA });
+    let refused: unknown;
+    try {
+      await onlyA.start();
+    } catch (error) {
+      refused = error;
+    }
+    await onlyA.shutdown();
+    expect(refused).toBeInstanceOf(UndecryptableValueError);
+    expect((refused as Error).message).toContain(`is encrypted with key ${idB}, which is not configured`);
+
+    const noKey = new SqliteTaskStore({ path: dbPath });
+    try {
+      expect(() => noKey.getTask(ids.finished)).toThrow(
+        `tasks.params of task ${ids.finished} is encrypted with key ${idB}, but no encryption key is configured`,
+      );
+    } finally {
+      noKey.close();
+    }
+  });
+
+  test("a database written in plaintext is encrypted by rekey, leaving no plaintext in the file", async () => {
+    const dbPath = workDir();
+    const key = newKey();
+    const m = crypto.randomUUID().slice(0, 12);
+    const manager = await openManager(dbPath);
+    await manager.start();
+    const ids = await runMarkerTasks(manager, m);
+    await manager.shutdown();
+    expect(markersOnDisk(dbPath, m)).toHaveLength(3);
+
+    // Switching the key on first: old plaintext rows stay readable next to new encrypted ones.
+    const mixed = await openManager(dbPath, { encryptionKey: key });
+    await mixed.start();
+    expectPlaintextApi(mixed, ids, m);
+    const fresh = mixed.create("marker", { marker: `PARAMS-${m}x`, steps: 1 }).task.id;
+    await untilStatus(mixed, fresh, ["FINISHED"]);
+    await mixed.shutdown();
+
+    const report = rekeyDatabase(dbPath, { encryptionKey: key });
+    expect(report).toEqual({ scanned: 3, rewritten: 2, batches: 1 });
+    expect(markersOnDisk(dbPath, m)).toEqual([]);
+    const reopened = await openManager(dbPath, { encryptionKey: key });
+    cleanups.push(() => reopened.shutdown());
+    await reopened.start();
+    expectPlaintextApi(reopened, ids, m);
+    expect(reopened.require(fresh).result).toEqual({ echo: `RESULT-${m}x` });
+  });
+
+  test("rekey refuses to run while a server owns the database", async () => {
+    const dbPath = workDir();
+    const manager = await openManager(dbPath);
+    cleanups.push(() => manager.shutdown());
+    await manager.start();
+    expect(() => rekeyDatabase(dbPath, { encryptionKey: newKey() })).toThrow(DatabaseInUseError);
+  });
+
+  test("over HTTP, a task under a key the server lacks is a 500 that says which key, others still read", async () => {
+    const dbPath = workDir();
+    const [lost, current] = [newKey(), newKey()];
+    const task = (id: string) => ({
+      id,
+      taskName: "marker",
+      status: "PAUSED" as const,
+      params: { marker: "PARAMS-x", steps: 1 },
+      priority: 0,
+      runAt: null,
+      idempotencyKey: null,
+      tags: null,
+    });
+    const event = {
+      fromStatus: null,
+      toStatus: "PAUSED" as const,
+      action: "create",
+      reason: null,
+      actor: null,
+    };
+    const old = Bun.randomUUIDv7();
+    const withLost = new SqliteTaskStore({ path: dbPath, encryptionKey: lost });
+    withLost.migrate();
+    withLost.createTask(task(old), event);
+    withLost.transition(
+      old,
+      ["PAUSED"],
+      { status: "STOPPED", endTime: Date.now() },
+      { ...event, action: "stop" },
+    );
+    withLost.close();
+    // Newer rows under the current key: start-up checks the newest ones and lets this through.
+    const withCurrent = new SqliteTaskStore({ path: dbPath, encryptionKey: current });
+    const recent: string[] = [];
+    for (let i = 0; i < 100; i++) {
+      const id = Bun.randomUUIDv7();
+      recent.push(id);
+      withCurrent.createTask(task(id), event);
+    }
+    withCurrent.close();
+
+    const errors: string[] = [];
+    const logger = { ...silentLogger, error: (message: string) => errors.push(message) };
+    const server = await startServer({ db: dbPath, encryptionKey: current }, { logger });
+    cleanups.push(() => server.stop());
+    const refused = await server.call(`/tasks/${old}`);
+    expect(refused.status).toBe(500);
+    const problem = await body<{ error: { code: string; message: string } }>(refused);
+    expect(problem.error.code).toBe("undecryptable");
+    expect(problem.error.message).toContain(
+      `is encrypted with key ${keyId(parseKey(lost))}, which is not configured`,
+    );
+    expect(errors).toContain("a task's stored values cannot be decrypted");
+    const readable = await server.call(`/tasks/${recent[0]}`);
+    expect(readable.status).toBe(200);
+    expect(await body<{ params: unknown }>(readable)).toMatchObject({ params: { marker: "PARAMS-x" } });
+  });
+});
+
+describe("ValueCipher", () => {
+  const cipher = new ValueCipher({ encryptionKey: newKey() });
+
+  test("a fresh IV per value: the same plaintext encrypts differently each time", () => {
+    const a = cipher.encrypt('{"a":1}', "tasks.params of task 1");
+    const b = cipher.encrypt('{"a":1}', "tasks.params of task 1");
+    expect(a).not.toBe(b);
+    expect(cipher.decrypt(a, "tasks.params of task 1")).toBe('{"a":1}');
+  });
+
+  test("an altered value or one moved to another row does not decrypt", () => {
+    const stored = cipher.encrypt('{"a":1}', "tasks.params of task 1");
+    expect(() => cipher.decrypt(stored, "tasks.params of task 2")).toThrow(UndecryptableValueError);
+    expect(() => cipher.decrypt(stored, "tasks.result of task 1")).toThrow("does not authenticate");
+    const body = Buffer.from(stored.split(":")[3] ?? "", "base64");
+    body[20] = (body[20] ?? 0) ^ 1;
+    const altered = `${stored.split(":").slice(0, 3).join(":")}:${body.toString("base64")}`;
+    expect(() => cipher.decrypt(altered, "tasks.params of task 1")).toThrow("does not authenticate");
+    expect(() => cipher.decrypt(stored.replace("kiln:v1:", "kiln:v9:"), "x")).toThrow("format v9");
+  });
+
+  test("keys: 64 hex characters or base64 of 32 bytes; anything else is refused without echoing it", () => {
+    const bytes = randomBytes(32);
+    expect(parseKey(bytes.toString("hex"))).toEqual(new Uint8Array(bytes));
+    expect(parseKey(bytes.toString("base64"))).toEqual(new Uint8Array(bytes));
+    expect(parseKey(bytes.toString("base64url"))).toEqual(new Uint8Array(bytes));
+    for (const bad of ["secret-password", randomBytes(16).toString("base64"), `${bytes.toString("hex")}0`]) {
+      let message = "";
+      try {
+        parseKey(bad);
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).toContain("32 random bytes");
+      expect(message).not.toContain(bad);
+    }
+  });
+});
