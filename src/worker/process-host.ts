@@ -1,0 +1,34 @@
+import type { TaskClass } from "../task/index.ts";
+import { startTaskHost } from "./entry.ts";
+import type { FromWorker, ToWorker } from "./protocol.ts";
+
+/** A checkpoint in a task process lets control messages in at least this often. */
+const YIELD_EVERY_MS = 10;
+
+/**
+ * Turns this process into a task process: the engine that spawned it (with Bun's IPC, advanced
+ * serialization) speaks the worker protocol to it, one run per process.
+ */
+export function startTaskProcess(preloaded: readonly TaskClass[] = []): void {
+  const send = process.send?.bind(process);
+  if (!send) {
+    console.error("kiln: a task process must be started by kiln over IPC");
+    process.exit(2);
+  }
+  // The parent is gone (crashed or killed): nothing could receive this run's outcome.
+  process.on("disconnect", () => process.exit(1));
+  startTaskHost(
+    {
+      post: (message: FromWorker) => {
+        send(message);
+      },
+      listen: (handler) => {
+        process.on("message", (message) => handler(message as ToWorker));
+      },
+      control: new Int32Array(1),
+      yieldEveryMs: YIELD_EVERY_MS,
+    },
+    preloaded,
+  );
+  send({ type: "ready" } satisfies FromWorker);
+}
