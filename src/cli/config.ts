@@ -16,6 +16,8 @@ export interface ServeConfig {
   logLevel: LogLevel;
   logFormat: LogFormat;
   maxBodyBytes: number;
+  /** Memory cap in MB of each task run whose class sets none. */
+  taskMemoryLimitMb: number | undefined;
 }
 
 /** A configuration mistake: reported as one line, exit code 2. */
@@ -52,6 +54,7 @@ const SERVE_OPTIONS = {
   "log-level": { type: "string" },
   "log-format": { type: "string" },
   "max-body-bytes": { type: "string" },
+  "task-memory-limit": { type: "string" },
 } as const;
 
 /** Flags win over environment variables, which win over defaults. */
@@ -82,6 +85,12 @@ export function parseServeConfig(
     maxBodyBytes:
       integer(values["max-body-bytes"] ?? env.KILN_MAX_BODY_BYTES, "--max-body-bytes", 1_024, 1 << 30) ??
       1 << 20,
+    taskMemoryLimitMb: integer(
+      values["task-memory-limit"] ?? env.KILN_TASK_MEMORY_LIMIT,
+      "--task-memory-limit",
+      16,
+      1 << 20,
+    ),
   };
 }
 
