@@ -50,6 +50,8 @@ export interface PoolHooks {
 export class WorkerPool {
   readonly #idle: WorkerSlot[] = [];
   readonly #all = new Set<TaskSlot>();
+  /** Ended by kiln but not gone yet: `close()` waits for these too. */
+  readonly #ending = new Set<TaskSlot>();
   #nextId = 1;
 
   constructor(
@@ -99,12 +101,14 @@ export class WorkerPool {
       if (index >= 0) this.#idle.splice(index, 1);
     }
     this.#all.delete(slot);
+    this.#ending.add(slot);
+    void slot.closed.then(() => this.#ending.delete(slot));
     slot.end();
   }
 
   /** Ends every worker and task process and waits until they are gone. */
   async close(): Promise<void> {
-    const exits = [...this.#all].map((slot) =>
+    const exits = [...this.#all, ...this.#ending].map((slot) =>
       // A slot that never reports its end must not hang shutdown.
       Promise.race([slot.closed, new Promise<void>((resolve) => setTimeout(resolve, 2_000).unref())]),
     );

@@ -7,6 +7,8 @@ import type { TaskSlot } from "./slot.ts";
 const RSS_SAMPLE_MS = 50;
 /** Bytes of a task process's stderr kept to explain its crash. */
 const STDERR_TAIL = 4_096;
+/** How long after its exit the child's last stderr lines may take to arrive. */
+const STDERR_DRAIN_MS = 250;
 
 export interface ProcessSlotHooks {
   onMessage(slot: ProcessSlot, message: FromWorker): void;
@@ -52,8 +54,11 @@ export class ProcessSlot implements TaskSlot {
       serialization: "advanced",
       ipc: (message: FromWorker) => this.hooks.onMessage(this, message),
     });
-    void this.#readStderr();
-    this.closed = this.#child.exited.then(() => {
+    const stderrRead = this.#readStderr();
+    this.closed = this.#child.exited.then(async () => {
+      // The error line that explains a crash is written just before the exit; a grandchild
+      // holding stderr open must not delay the report for long.
+      await Promise.race([stderrRead, Bun.sleep(STDERR_DRAIN_MS)]);
       this.exited = true;
       this.#stopSampling();
       const signal = this.#child.signalCode;
@@ -70,7 +75,12 @@ export class ProcessSlot implements TaskSlot {
     if (message.type === "run" && message.memoryLimitBytes !== undefined) {
       this.#sampleRss(message.taskId, message.memoryLimitBytes);
     }
-    this.#child.send(message);
+    try {
+      this.#child.send(message);
+    } catch (error) {
+      // The child is gone and its exit has not been seen yet: the exit reports the crash.
+      this.lastError ??= `the message could not be sent: ${String(error)}`;
+    }
   }
 
   setControl(value: ControlValue): void {

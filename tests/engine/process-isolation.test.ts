@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import type { TaskError, TaskManager } from "../../src/index.ts";
-import { startManager, statusPath, type TestManager, untilStatus } from "../helpers.ts";
+import { startManager, statusPath, type TestManager, tempDir, untilStatus } from "../helpers.ts";
 
 const MEMORY_TASKS = new URL("../fixtures/memory-tasks.ts", import.meta.url);
 
@@ -138,6 +138,15 @@ describe('a task with isolation = "process"', () => {
     expect((await untilStatus(manager, other.id, ["FINISHED", "FAILED"])).status).toBe("FINISHED");
   });
 
+  test("an error thrown outside the run ends the child; the task fails with that error", async () => {
+    const { manager } = env;
+    const { task } = manager.create("process-crash", { how: "throw" });
+    const failed = await untilStatus(manager, task.id, ["FAILED"]);
+    expect((failed.error as TaskError).message).toBe(
+      "its task process exited unexpectedly (code 1): TypeError: thrown in a timer",
+    );
+  });
+
   test("a child killed with SIGKILL fails its task clearly; new tasks still run", async () => {
     const { manager } = env;
     const { task } = manager.create("process-crash", { how: "wait" });
@@ -149,6 +158,26 @@ describe('a task with isolation = "process"', () => {
     );
     const next = manager.create("process-noop", {}).task;
     expect((await untilStatus(manager, next.id, ["FINISHED", "FAILED"])).status).toBe("FINISHED");
+  });
+
+  test("shutdown pauses it at its checkpoint; the next start resumes it there", async () => {
+    await env.close();
+    const dir = tempDir();
+    const keepDir = { path: dir.path, remove: () => {} };
+    const first = await startManager({ concurrency: 2 }, keepDir);
+    await first.manager.load(MEMORY_TASKS);
+    const { task } = first.manager.create("process-steps", { steps: 30, delayMs: 10 });
+    await first.manager.waitFor(task.id, (t) => (t.progress?.done ?? 0) >= 3);
+    await first.close();
+    env = await startManager({ concurrency: 2 }, dir);
+    await env.manager.load(MEMORY_TASKS);
+    const saved = env.manager.require(task.id);
+    // Requeued by the shutdown, not failed or restarted from the top.
+    expect(statusPath(env.manager, task.id).slice(0, 3)).toEqual(["PENDING", "RUNNING", "PENDING"]);
+    const savedAt = (saved.checkpoint as { next: number }).next;
+    expect(savedAt).toBeGreaterThanOrEqual(2);
+    const result = (await untilStatus(env.manager, task.id, ["FINISHED", "FAILED"])).result as StepsResult;
+    expect(result.startedAt).toBe(savedAt);
   });
 
   test("shutdown ends every task process", async () => {
