@@ -20,7 +20,7 @@ import { EventHub, type ManagerListener } from "./events.ts";
 import { TaskHandle } from "./handle.ts";
 import { type ControlAction, decideControl } from "./lifecycle.ts";
 import { type Logger, stderrLogger } from "./logger.ts";
-import { memoryLimitError, resolveMemoryLimitBytes } from "./memory-limit.ts";
+import { checkMemoryLimitMb, memoryLimitError, resolveMemoryLimitBytes } from "./memory-limit.ts";
 import { WorkerPool } from "./pool.ts";
 import { type RegisteredTask, TaskRegistry } from "./registry.ts";
 import { clearRunTimers, type LiveRun } from "./runs.ts";
@@ -151,12 +151,7 @@ export class TaskManager {
       ],
       logger: options.logger ?? stderrLogger,
     };
-    this.#memoryLimitMb = options.taskMemoryLimitMb;
-    if (
-      this.#memoryLimitMb !== undefined &&
-      !(Number.isFinite(this.#memoryLimitMb) && this.#memoryLimitMb > 0)
-    )
-      throw new Error("taskMemoryLimitMb must be a positive number");
+    this.#memoryLimitMb = checkMemoryLimitMb(options.taskMemoryLimitMb);
     this.#preloaded = new Set(options.preloadedTasks ?? []);
     this.#ownsStore = typeof options.db === "string";
     if (typeof options.db === "string") {

@@ -4,6 +4,14 @@ import type { RegisteredTask } from "./registry.ts";
 
 const MB = 1024 * 1024;
 
+/** The manager's default cap, validated once at construction. */
+export function checkMemoryLimitMb(mb: number | undefined): number | undefined {
+  if (mb !== undefined && !(Number.isFinite(mb) && mb > 0)) {
+    throw new Error("taskMemoryLimitMb must be a positive number");
+  }
+  return mb;
+}
+
 /** A run's cap in bytes: its class's own, else the manager's default, else none. */
 export function resolveMemoryLimitBytes(
   task: RegisteredTask,

@@ -67,7 +67,7 @@ export class WorkerTaskRuntime implements TaskRuntime {
         this.post({ type: "checkpoint", taskId: this.taskId, state });
       }
     }
-    this.#heapGuard?.atCheckpoint();
+    this.#heapGuard?.poll();
     const control = Atomics.load(this.control, 0);
     if (control !== Control.NONE) return this.#onControl(control);
     if (this.#yieldEveryMs !== undefined && performance.now() - this.#lastYield >= this.#yieldEveryMs) {
@@ -97,6 +97,7 @@ export class WorkerTaskRuntime implements TaskRuntime {
   }
 
   progress(done: number, total: number | undefined, message: string | undefined): void {
+    this.#heapGuard?.poll();
     this.#pendingProgress = {
       type: "progress",
       taskId: this.taskId,
@@ -127,6 +128,7 @@ export class WorkerTaskRuntime implements TaskRuntime {
   }
 
   log(level: LogLevel, message: string): void {
+    this.#heapGuard?.poll();
     this.post({
       type: "log",
       taskId: this.taskId,

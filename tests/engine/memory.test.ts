@@ -56,11 +56,26 @@ describe("a task over its memory limit", () => {
     expect(finished.map((t) => t.status)).toEqual(["FINISHED", "FINISHED", "FINISHED"]);
   });
 
+  test("on a worker thread, a synchronous loop that reports progress is ended on its heap", async () => {
+    await start();
+    const { ended, finished } = await runawayAmongOthers("thread-hog", { style: "progress" });
+    expectMemoryLimit(ended, 128);
+    expect(finished.map((t) => t.status)).toEqual(["FINISHED", "FINISHED", "FINISHED"]);
+  });
+
   test("on a worker thread, a loop that awaits between allocations is ended without any checkpoint", async () => {
     await start();
     const { ended, finished } = await runawayAmongOthers("thread-hog", { style: "yield" });
     expectMemoryLimit(ended, 128);
     expect(finished.map((t) => t.status)).toEqual(["FINISHED", "FINISHED", "FINISHED"]);
+  });
+
+  test("on a worker thread, a synchronous loop that never calls into kiln is out of reach (the documented limit)", async () => {
+    const { manager } = await start();
+    // Bounded at 256 MB: nothing on the thread runs until the loop returns, and nothing outside can measure it.
+    const { task } = manager.create("thread-hog", { style: "sync", maxMb: 256 });
+    const ended = await untilStatus(manager, task.id, ["FINISHED", "FAILED"]);
+    expect(ended.result).toEqual({ reachedMb: 256 });
   });
 
   test("the manager's taskMemoryLimitMb caps a class that sets none, and the worker's memory is given back", async () => {
