@@ -1,6 +1,12 @@
 import { readFileSync } from "node:fs";
 import type { Subprocess } from "bun";
-import { Control, type ControlValue, type FromWorker, type ToWorker } from "../worker/protocol.ts";
+import {
+  Control,
+  type ControlValue,
+  type FromWorker,
+  PARENT_PID_ENV,
+  type ToWorker,
+} from "../worker/protocol.ts";
 import type { TaskSlot } from "./slot.ts";
 
 /** How often the parent reads a task process's resident size. */
@@ -51,6 +57,7 @@ export class ProcessSlot implements TaskSlot {
   ) {
     this.#child = Bun.spawn([...command], {
       stdio: ["ignore", "inherit", "pipe"],
+      env: { ...process.env, [PARENT_PID_ENV]: String(process.pid) },
       serialization: "advanced",
       ipc: (message: FromWorker) => this.hooks.onMessage(this, message),
     });

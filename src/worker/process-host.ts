@@ -1,6 +1,7 @@
 import type { TaskClass } from "../task/index.ts";
 import { startTaskHost } from "./entry.ts";
-import type { FromWorker, ToWorker } from "./protocol.ts";
+import { dieWithParent } from "./parent-death.ts";
+import { type FromWorker, PARENT_PID_ENV, type ToWorker } from "./protocol.ts";
 
 /** A checkpoint in a task process lets control messages in at least this often. */
 const YIELD_EVERY_MS = 10;
@@ -15,7 +16,10 @@ export function startTaskProcess(preloaded: readonly TaskClass[] = []): void {
     console.error("kiln: a task process must be started by kiln over IPC");
     process.exit(2);
   }
-  // The parent is gone (crashed or killed): nothing could receive this run's outcome.
+  // The parent is gone (crashed or killed): nothing could receive this run's outcome, and
+  // nothing would enforce its memory cap.
+  const parentPid = Number(process.env[PARENT_PID_ENV]);
+  if (Number.isInteger(parentPid) && parentPid > 0) dieWithParent(parentPid);
   process.on("disconnect", () => process.exit(1));
   startTaskHost(
     {

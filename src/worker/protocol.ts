@@ -11,6 +11,9 @@ export const Control = {
 } as const;
 export type ControlValue = (typeof Control)[keyof typeof Control];
 
+/** Set by the engine to its own pid in the environment of a task process it spawns. */
+export const PARENT_PID_ENV = "KILN_TASK_PARENT_PID";
+
 /** Main thread → worker. */
 export type ToWorker =
   | { type: "init"; control: SharedArrayBuffer }

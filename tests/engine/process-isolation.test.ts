@@ -1,4 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { TaskError, TaskManager } from "../../src/index.ts";
 import { startManager, statusPath, type TestManager, tempDir, untilStatus } from "../helpers.ts";
 
@@ -28,6 +30,15 @@ function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
+  } catch {
+    return false;
+  }
+}
+
+/** True while the process exists and is not a zombie. */
+function running(pid: number): boolean {
+  try {
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, "utf8"));
   } catch {
     return false;
   }
@@ -178,6 +189,29 @@ describe('a task with isolation = "process"', () => {
     expect(savedAt).toBeGreaterThanOrEqual(2);
     const result = (await untilStatus(env.manager, task.id, ["FINISHED", "FAILED"])).result as StepsResult;
     expect(result.startedAt).toBe(savedAt);
+  });
+
+  test("a child stuck in a synchronous loop dies with its parent, even when the parent is SIGKILLed", async () => {
+    const parent = Bun.spawn(
+      ["bun", new URL("./process-parent.ts", import.meta.url).pathname, join(env.dir, "orphan.db"), "15000"],
+      { stdout: "pipe", stderr: "inherit" },
+    );
+    const reader = parent.stdout.getReader();
+    let text = "";
+    while (!/pid \d+\n/.test(text)) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`the parent ended early: ${text}`);
+      text += new TextDecoder().decode(value);
+    }
+    const pid = Number(/pid (\d+)/.exec(text)?.[1]);
+    await Bun.sleep(100); // into its synchronous loop, where no IPC event is handled
+    expect(running(pid)).toBe(true);
+    parent.kill("SIGKILL");
+    await parent.exited;
+    // Killed by the kernel (a zombie until reaped, or gone), long before its 15 s loop ends.
+    const deadline = Date.now() + 3_000;
+    while (running(pid) && Date.now() < deadline) await Bun.sleep(20);
+    expect(running(pid)).toBe(false);
   });
 
   test("shutdown ends every task process", async () => {
