@@ -18,4 +18,5 @@ export const DEFAULT_RETRY: Required<RetryPolicy> = { attempts: 1, backoffMs: 1_
  */
 export type TaskIsolation = "worker" | "process";
 
+/** Every `TaskIsolation`, for validation. */
 export const TASK_ISOLATIONS: readonly TaskIsolation[] = ["worker", "process"];
