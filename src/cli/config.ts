@@ -23,6 +23,8 @@ export interface ServeConfig {
   decryptionKeys: Uint8Array[];
   /** Ended tasks older than this are deleted. */
   retainMs: number | undefined;
+  /** Memory cap in MB of each task run whose class sets none. */
+  taskMemoryLimitMb: number | undefined;
 }
 
 /** A configuration mistake: reported as one line, exit code 2. */
@@ -121,6 +123,7 @@ const SERVE_OPTIONS = {
   "log-level": { type: "string" },
   "log-format": { type: "string" },
   "max-body-bytes": { type: "string" },
+  "task-memory-limit": { type: "string" },
 } as const;
 
 /** Flags win over environment variables, which win over defaults. */
@@ -153,6 +156,12 @@ export function parseServeConfig(
       1 << 20,
     ...keyConfig(values, env),
     retainMs: duration(values.retain ?? env.KILN_RETAIN, "--retain"),
+    taskMemoryLimitMb: integer(
+      values["task-memory-limit"] ?? env.KILN_TASK_MEMORY_LIMIT,
+      "--task-memory-limit",
+      16,
+      1 << 20,
+    ),
   };
 }
 

@@ -2,13 +2,14 @@
 import { ApiError, CliError, UsageError } from "./client/errors.ts";
 import { versionCommand } from "./client/local.ts";
 import { findCommand, helpText } from "./client/registry.ts";
+import { TASK_PROCESS_COMMAND } from "./compiled.ts";
 import { ConfigError, parseServeConfig } from "./config.ts";
 
 const SERVE = {
   synopsis:
     "[--host 127.0.0.1] [--port 3000] [--db ./kiln.db] [--concurrency N] [--tasks-dir DIR] [--token T] " +
     "[--log-level debug|info|warn|error] [--log-format json|pretty] [--max-body-bytes N] " +
-    "[--encryption-key K] [--decryption-key OLD]... [--retain 30d]",
+    "[--encryption-key K] [--decryption-key OLD]... [--retain 30d] [--task-memory-limit MB]",
   summary: "Run the task engine and its REST API until SIGINT or SIGTERM.",
 };
 const SERVE_USAGE = `usage: kiln serve ${SERVE.synopsis}`;
@@ -45,6 +46,10 @@ async function main(argv: string[]): Promise<number | undefined> {
       await serve(config);
       return undefined;
     }
+    case TASK_PROCESS_COMMAND:
+      // Not for people: `kiln serve` starts the binary this way for tasks with isolation = "process".
+      await import("../worker/process-bundled.ts");
+      return undefined;
   }
   const found = findCommand(command);
   if (!found)

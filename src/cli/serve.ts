@@ -7,7 +7,7 @@ import { installKilnModule } from "../kiln-module.ts";
 import { DatabaseInUseError, keyId, UndecryptableValueError } from "../store/index.ts";
 import { builtInTasks } from "../tasks/index.ts";
 import { CliError } from "./client/errors.ts";
-import { SERVE_WORKER_URL } from "./compiled.ts";
+import { SERVE_PROCESS_COMMAND, SERVE_WORKER_URL } from "./compiled.ts";
 import { ConfigError, isLoopback, type ServeConfig } from "./config.ts";
 import { createServiceLogger } from "./log.ts";
 
@@ -46,6 +46,7 @@ export async function serve(config: ServeConfig): Promise<void> {
     manager = new TaskManager({
       db: config.db,
       workerUrl: SERVE_WORKER_URL,
+      processCommand: SERVE_PROCESS_COMMAND,
       preloadedTasks: builtInTasks,
       logger,
       ...(config.concurrency ? { concurrency: config.concurrency } : {}),
@@ -53,6 +54,7 @@ export async function serve(config: ServeConfig): Promise<void> {
         ? { encryptionKey: config.encryptionKey, decryptionKeys: config.decryptionKeys }
         : {}),
       ...(config.retainMs ? { retainMs: config.retainMs } : {}),
+      ...(config.taskMemoryLimitMb ? { taskMemoryLimitMb: config.taskMemoryLimitMb } : {}),
     });
   } catch (error) {
     if (error instanceof DatabaseInUseError) throw new CliError(error.message);

@@ -1,4 +1,5 @@
 import { availableParallelism } from "node:os";
+import { fileURLToPath } from "node:url";
 import {
   DatabaseOwnerLock,
   type HistoryQuery,
@@ -20,11 +21,13 @@ import { EventHub, type ManagerListener } from "./events.ts";
 import { TaskHandle } from "./handle.ts";
 import { type ControlAction, decideControl } from "./lifecycle.ts";
 import { type Logger, stderrLogger } from "./logger.ts";
-import { WorkerPool, type WorkerSlot } from "./pool.ts";
+import { checkMemoryLimitMb, memoryLimitError, resolveMemoryLimitBytes } from "./memory-limit.ts";
+import { WorkerPool } from "./pool.ts";
 import { type RegisteredTask, TaskRegistry } from "./registry.ts";
 import { RetentionPruner, type RetentionTuning } from "./retention.ts";
 import { clearRunTimers, type LiveRun } from "./runs.ts";
 import { Scheduler } from "./scheduler.ts";
+import type { TaskSlot } from "./slot.ts";
 import { TelemetryBuffer } from "./telemetry.ts";
 import { Transitions } from "./transitions.ts";
 
@@ -45,6 +48,16 @@ export interface TaskManagerOptions {
   workerUrl?: string | URL;
   /** Task classes the worker entrypoint has built in, so they need no module to import. */
   preloadedTasks?: readonly TaskClass[];
+  /**
+   * Memory cap in MB of each run whose class sets no `memoryLimitMb` (default: none). A run over
+   * it fails with "memory limit exceeded" and is not retried.
+   */
+  taskMemoryLimitMb?: number;
+  /**
+   * The command that starts a task process for classes with `isolation = "process"` (default:
+   * this Bun running kiln's own task-process entrypoint, which imports each task's module).
+   */
+  processCommand?: readonly string[];
   logger?: Logger;
   /**
    * 32 bytes (or their base64 / 64-hex text): params, results and checkpoints are stored
@@ -113,9 +126,16 @@ export class TaskManager {
   readonly #options: Required<
     Omit<
       TaskManagerOptions,
-      "db" | "preloadedTasks" | "encryptionKey" | "decryptionKeys" | "retainMs" | "retention"
+      | "db"
+      | "preloadedTasks"
+      | "encryptionKey"
+      | "decryptionKeys"
+      | "retainMs"
+      | "retention"
+      | "taskMemoryLimitMb"
     >
   >;
+  readonly #memoryLimitMb: number | undefined;
   readonly #preloaded: ReadonlySet<TaskClass>;
   readonly #ownsStore: boolean;
   readonly #hub: EventHub;
@@ -124,7 +144,7 @@ export class TaskManager {
   readonly #scheduler = new Scheduler();
   readonly #transitions: Transitions;
   readonly #runs = new Map<string, LiveRun>();
-  readonly #slotRuns = new Map<WorkerSlot, LiveRun>();
+  readonly #slotRuns = new Map<TaskSlot, LiveRun>();
   readonly #runningByName = new Map<string, number>();
   readonly #orphans = new Map<string, TaskRecord[]>();
   #parkedOrder: LiveRun[] = [];
@@ -150,8 +170,13 @@ export class TaskManager {
       maxParkedWorkers: options.maxParkedWorkers ?? 16,
       telemetryIntervalMs: options.telemetryIntervalMs ?? 100,
       workerUrl: options.workerUrl ?? new URL("../worker/main.ts", import.meta.url),
+      processCommand: options.processCommand ?? [
+        process.execPath,
+        fileURLToPath(new URL("../worker/process-main.ts", import.meta.url)),
+      ],
       logger: options.logger ?? stderrLogger,
     };
+    this.#memoryLimitMb = checkMemoryLimitMb(options.taskMemoryLimitMb);
     this.#preloaded = new Set(options.preloadedTasks ?? []);
     this.#ownsStore = typeof options.db === "string";
     if (typeof options.db === "string") {
@@ -189,9 +214,10 @@ export class TaskManager {
       this.#options.workerUrl,
       {
         onMessage: (slot, message) => this.#onWorkerMessage(slot, message),
-        onCrash: (slot, exitCode) => this.#onWorkerCrash(slot, exitCode),
+        onCrash: (slot, exitCode, signal) => this.#onWorkerCrash(slot, exitCode, signal),
       },
       concurrency,
+      this.#options.processCommand,
     );
   }
 
@@ -702,7 +728,7 @@ export class TaskManager {
     }
     const task = this.#transitions.running(id, null, "start");
     if (!task) return;
-    const slot = this.#pool.acquire();
+    const slot = this.#pool.acquire(registered.isolation);
     const run: LiveRun = {
       taskId: id,
       task: registered,
@@ -731,6 +757,7 @@ export class TaskManager {
       state: task.checkpoint ?? undefined,
       attempt: task.attempt,
       checkpointIntervalMs: registered.checkpointIntervalMs,
+      memoryLimitBytes: resolveMemoryLimitBytes(registered, this.#memoryLimitMb),
     });
     this.#armTimeout(run);
   }
@@ -751,7 +778,7 @@ export class TaskManager {
 
   // ── Messages from workers ──────────────────────────────────────────────────────────────
 
-  #onWorkerMessage(slot: WorkerSlot, message: FromWorker): void {
+  #onWorkerMessage(slot: TaskSlot, message: FromWorker): void {
     if (message.type === "ready") return;
     const run = this.#slotRuns.get(slot);
     if (!run || run.taskId !== message.taskId) return;
@@ -779,6 +806,15 @@ export class TaskManager {
       case "stopped":
       case "released":
         this.#inOneCommit(() => this.#endRun(run, message));
+        return;
+      case "memory":
+        this.#options.logger.warn(`task ${run.taskId} is over its memory limit; its ${slot.kind} is ended`, {
+          usedBytes: message.usedBytes,
+          limitBytes: message.limitBytes,
+          measured: message.measured,
+        });
+        this.#pool.terminate(slot);
+        this.#endRun(run, { type: "failed", taskId: run.taskId, error: memoryLimitError(message) });
         return;
       default: {
         const unknown: never = message;
@@ -833,19 +869,20 @@ export class TaskManager {
     }
   }
 
-  #onWorkerCrash(slot: WorkerSlot, exitCode: number): void {
+  #onWorkerCrash(slot: TaskSlot, exitCode: number | null, signal?: string | null): void {
     const run = this.#slotRuns.get(slot);
     if (!run) return;
     const detail = slot.lastError ? `: ${slot.lastError}` : "";
+    const how = exitCode === null ? `killed by ${signal ?? "a signal"}` : `code ${exitCode}`;
     this.#options.logger.warn(
-      `worker running task ${run.taskId} exited unexpectedly (code ${exitCode})${detail}`,
+      `${slot.kind} running task ${run.taskId} exited unexpectedly (${how})${detail}`,
     );
     this.#endRun(run, {
       type: "failed",
       taskId: run.taskId,
       error: {
         name: "WorkerCrashed",
-        message: `its worker exited unexpectedly (code ${exitCode})${detail}`,
+        message: `its ${slot.kind} exited unexpectedly (${how})${detail}`,
         retryable: true,
       },
     });

@@ -1,19 +1,23 @@
+import type { TaskIsolation } from "../task/index.ts";
 import { Control, type ControlValue, type FromWorker, type ToWorker } from "../worker/protocol.ts";
+import { ProcessSlot } from "./process-slot.ts";
+import type { TaskSlot } from "./slot.ts";
 
 /** One Bun Worker and its control word. A slot runs at most one task at a time. */
-export class WorkerSlot {
+export class WorkerSlot implements TaskSlot {
+  readonly kind = "worker";
   readonly control: Int32Array;
-  /** The last uncaught error the worker reported, kept to explain a crash. */
   lastError: string | undefined;
-  /** Set when kiln itself ends the worker, so its exit is not taken for a crash. */
   terminating = false;
   exited = false;
+  readonly closed: Promise<void>;
 
   constructor(
     readonly id: number,
     readonly worker: Worker,
   ) {
     this.control = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
+    this.closed = new Promise((resolve) => worker.addEventListener("close", () => resolve(), { once: true }));
   }
 
   post(message: ToWorker): void {
@@ -23,27 +27,39 @@ export class WorkerSlot {
   setControl(value: ControlValue): void {
     Atomics.store(this.control, 0, value);
   }
+
+  end(): void {
+    this.worker.terminate();
+  }
 }
 
 export interface PoolHooks {
-  onMessage(slot: WorkerSlot, message: FromWorker): void;
-  /** The worker ended without kiln asking (uncaught error, `process.exit`, out of memory). */
-  onCrash(slot: WorkerSlot, exitCode: number): void;
+  onMessage(slot: TaskSlot, message: FromWorker): void;
+  /**
+   * The slot ended without kiln asking (uncaught error, `process.exit`, a signal). `exitCode`
+   * is null when a signal ended a task process; `signal` names it.
+   */
+  onCrash(slot: TaskSlot, exitCode: number | null, signal?: string | null): void;
 }
 
 /**
  * Bun Workers reused across tasks. Spawning costs milliseconds, so workers are kept idle
- * between tasks (up to `maxIdle`) rather than spawned per task.
+ * between tasks (up to `maxIdle`) rather than spawned per task. A task process serves one run
+ * and is ended with it, so its memory goes back to the system.
  */
 export class WorkerPool {
   readonly #idle: WorkerSlot[] = [];
-  readonly #all = new Set<WorkerSlot>();
+  readonly #all = new Set<TaskSlot>();
+  /** Ended by kiln but not gone yet: `close()` waits for these too. */
+  readonly #ending = new Set<TaskSlot>();
   #nextId = 1;
 
   constructor(
     private readonly workerUrl: string | URL,
     private readonly hooks: PoolHooks,
     private readonly maxIdle: number,
+    /** The command that starts a task process (see `TaskManagerOptions.processCommand`). */
+    private readonly processCommand: readonly string[],
   ) {}
 
   /** Workers alive: idle, running a task, or holding a paused one. */
@@ -60,38 +76,41 @@ export class WorkerPool {
     while (this.#idle.length < Math.min(count, this.maxIdle)) this.#idle.push(this.#spawn());
   }
 
-  acquire(): WorkerSlot {
+  acquire(isolation: TaskIsolation = "worker"): TaskSlot {
+    if (isolation === "process") return this.#spawnProcess();
     return this.#idle.pop() ?? this.#spawn();
   }
 
-  /** Returns a worker whose task has ended; beyond `maxIdle` idle workers it is ended instead. */
-  release(slot: WorkerSlot): void {
+  /** Returns a slot whose task has ended; beyond `maxIdle` idle workers it is ended instead. */
+  release(slot: TaskSlot): void {
     if (slot.exited || slot.terminating) return;
+    if (!(slot instanceof WorkerSlot) || this.#idle.length >= this.maxIdle) {
+      this.terminate(slot);
+      return;
+    }
     slot.setControl(Control.NONE);
-    if (this.#idle.length >= this.maxIdle) this.terminate(slot);
-    else this.#idle.push(slot);
+    this.#idle.push(slot);
   }
 
-  /** Ends a worker at once, whatever it is doing (a task stuck in a CPU loop included). */
-  terminate(slot: WorkerSlot): void {
+  /** Ends a slot at once, whatever it is doing (a task stuck in a CPU loop included). */
+  terminate(slot: TaskSlot): void {
     if (slot.terminating) return;
     slot.terminating = true;
-    const index = this.#idle.indexOf(slot);
-    if (index >= 0) this.#idle.splice(index, 1);
+    if (slot instanceof WorkerSlot) {
+      const index = this.#idle.indexOf(slot);
+      if (index >= 0) this.#idle.splice(index, 1);
+    }
     this.#all.delete(slot);
-    slot.worker.terminate();
+    this.#ending.add(slot);
+    void slot.closed.then(() => this.#ending.delete(slot));
+    slot.end();
   }
 
-  /** Ends every worker and waits until they are gone. */
+  /** Ends every worker and task process and waits until they are gone. */
   async close(): Promise<void> {
-    const exits = [...this.#all].map(
-      (slot) =>
-        new Promise<void>((resolve) => {
-          if (slot.exited) return resolve();
-          slot.worker.addEventListener("close", () => resolve(), { once: true });
-          // A worker that never reports close must not hang shutdown.
-          setTimeout(resolve, 2_000).unref();
-        }),
+    const exits = [...this.#all, ...this.#ending].map((slot) =>
+      // A slot that never reports its end must not hang shutdown.
+      Promise.race([slot.closed, new Promise<void>((resolve) => setTimeout(resolve, 2_000).unref())]),
     );
     for (const slot of [...this.#all]) this.terminate(slot);
     await Promise.all(exits);
@@ -117,6 +136,18 @@ export class WorkerPool {
       if (crashed) this.hooks.onCrash(slot, exitCode);
     });
     slot.post({ type: "init", control: slot.control.buffer as SharedArrayBuffer });
+    return slot;
+  }
+
+  #spawnProcess(): ProcessSlot {
+    const slot = new ProcessSlot(this.#nextId++, this.processCommand, {
+      onMessage: (from, message) => this.hooks.onMessage(from, message),
+      onExit: (from, exitCode, signal) => {
+        this.#all.delete(from);
+        if (!from.terminating) this.hooks.onCrash(from, exitCode, signal);
+      },
+    });
+    this.#all.add(slot);
     return slot;
   }
 }

@@ -1,7 +1,14 @@
 import type { TSchema } from "@sinclair/typebox";
 import { type TypeCheck, TypeCompiler } from "@sinclair/typebox/compiler";
 import { Value } from "@sinclair/typebox/value";
-import { DEFAULT_RETRY, isTaskClass, type RetryPolicy, type TaskClass } from "../task/index.ts";
+import {
+  DEFAULT_RETRY,
+  isTaskClass,
+  type RetryPolicy,
+  TASK_ISOLATIONS,
+  type TaskClass,
+  type TaskIsolation,
+} from "../task/index.ts";
 import { InvalidParamsError, type ParamIssue, UnknownTaskNameError } from "./errors.ts";
 
 /** A registered task class with its options resolved and its schemas compiled once. */
@@ -16,6 +23,9 @@ export interface RegisteredTask {
   resumable: boolean;
   checkpointIntervalMs: number;
   stopGraceMs: number | undefined;
+  isolation: TaskIsolation;
+  /** The class's own memory cap; the manager's default applies when undefined. */
+  memoryLimitMb: number | undefined;
   paramsSchema: TSchema | undefined;
   resultSchema: TSchema | undefined;
   /** Applies schema defaults and validates; throws `InvalidParamsError`. */
@@ -66,6 +76,12 @@ export function describeTask(cls: TaskClass, module: string | undefined): Regist
   if (!Number.isFinite(checkpointIntervalMs) || checkpointIntervalMs < 0) {
     throw new Error(`task "${name}": static checkpointIntervalMs must be a number ≥ 0`);
   }
+  const isolation = cls.isolation ?? "worker";
+  if (!TASK_ISOLATIONS.includes(isolation)) {
+    throw new Error(
+      `task "${name}": static isolation must be one of ${TASK_ISOLATIONS.join(", ")}, got ${String(isolation)}`,
+    );
+  }
   const paramsCheck = cls.params ? TypeCompiler.Compile(cls.params) : undefined;
   const resultCheck = cls.result ? TypeCompiler.Compile(cls.result) : undefined;
   return {
@@ -78,6 +94,8 @@ export function describeTask(cls: TaskClass, module: string | undefined): Regist
     resumable: cls.resumable ?? true,
     checkpointIntervalMs,
     stopGraceMs: positiveOrUndefined(cls.stopGraceMs, "stopGraceMs", name),
+    isolation,
+    memoryLimitMb: positiveOrUndefined(cls.memoryLimitMb, "memoryLimitMb", name),
     paramsSchema: cls.params,
     resultSchema: cls.result,
     parseParams(params: unknown): unknown {

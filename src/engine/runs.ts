@@ -1,12 +1,12 @@
 import type { RequestedAction } from "../task/index.ts";
-import type { WorkerSlot } from "./pool.ts";
 import type { RegisteredTask } from "./registry.ts";
+import type { TaskSlot } from "./slot.ts";
 
 /** One run of a task on a worker, from assignment until the worker reports its end. */
 export interface LiveRun {
   taskId: string;
   task: RegisteredTask;
-  slot: WorkerSlot;
+  slot: TaskSlot;
   /** Paused at a checkpoint: the worker keeps the task's stack but the run holds no concurrency slot. */
   parked: boolean;
   /** No longer the task's current run (it was stopped or restarted while parked); its end changes nothing. */

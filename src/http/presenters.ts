@@ -77,6 +77,8 @@ export function presentTaskType(task: RegisteredTask): TaskTypeJson {
       timeoutMs: task.timeoutMs ?? null,
       concurrency: task.concurrency ?? null,
       resumable: task.resumable,
+      isolation: task.isolation,
+      memoryLimitMb: task.memoryLimitMb ?? null,
     },
   };
 }

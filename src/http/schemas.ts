@@ -188,6 +188,12 @@ export const TaskTypeSchema = t.Object({
     timeoutMs: t.Union([t.Number(), t.Null()]),
     concurrency: t.Union([t.Number(), t.Null()]),
     resumable: t.Boolean(),
+    isolation: t.Union([t.Literal("worker"), t.Literal("process")], {
+      description: '"process": each run in a child process of kiln',
+    }),
+    memoryLimitMb: t.Union([t.Number(), t.Null()], {
+      description: "the class's own memory cap; null: the server's --task-memory-limit applies",
+    }),
   }),
 });
 

@@ -41,7 +41,15 @@ export abstract class BaseTask<Params = unknown, Result = unknown, State = unkno
   static checkpointIntervalMs?: number;
   /** How long a stop may take before the worker is terminated (default: the manager's grace period). */
   static stopGraceMs?: number;
+  /** `"process"` runs each run in a child process instead of a worker thread (default `"worker"`). */
   static isolation?: TaskIsolation;
+  /**
+   * Memory cap of one run in MB (default: the manager's `taskMemoryLimitMb`, else none). A run
+   * over it is ended and fails with "memory limit exceeded", without retry. On a worker thread
+   * the JavaScript heap is measured at checkpoints and between event-loop turns; with
+   * `isolation = "process"` the child's resident size is, whatever the task is doing.
+   */
+  static memoryLimitMb?: number;
 
   #runtime: TaskRuntime | undefined;
   #state: State | undefined;
@@ -157,6 +165,7 @@ export type TaskClass = (abstract new () => BaseTask<never, unknown, unknown>) &
   checkpointIntervalMs?: number;
   stopGraceMs?: number;
   isolation?: TaskIsolation;
+  memoryLimitMb?: number;
 };
 
 /** True for a class that extends `BaseTask`, including one from another copy of the SDK. */

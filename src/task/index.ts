@@ -1,6 +1,6 @@
 export { BaseTask, isTaskClass, type TaskClass } from "./base.ts";
 export { coerceError, type TaskError, TaskReleased, TaskStopped, UnrecoverableError } from "./errors.ts";
-export { DEFAULT_RETRY, type RetryPolicy, type TaskIsolation } from "./options.ts";
+export { DEFAULT_RETRY, type RetryPolicy, TASK_ISOLATIONS, type TaskIsolation } from "./options.ts";
 export { bindRuntime, type TaskOutcome, type TaskRuntime } from "./runtime.ts";
 export {
   ACTIVE_STATUSES,

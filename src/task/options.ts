@@ -11,7 +11,12 @@ export interface RetryPolicy {
 export const DEFAULT_RETRY: Required<RetryPolicy> = { attempts: 1, backoffMs: 1_000, maxBackoffMs: 300_000 };
 
 /**
- * Isolation of a task run. `"worker"` (the default) runs it on a pooled Bun Worker thread.
- * Kept as a union so further modes can be added without changing task classes.
+ * Where a task run executes. `"worker"` (the default) runs it on a pooled Bun Worker thread:
+ * cheap to start, but it shares the process's memory. `"process"` runs each run in a child
+ * process of the same executable, so its memory cap is measured on the process's real
+ * resident size and a runaway ends without touching anything else.
  */
-export type TaskIsolation = "worker";
+export type TaskIsolation = "worker" | "process";
+
+/** Every `TaskIsolation`, for validation. */
+export const TASK_ISOLATIONS: readonly TaskIsolation[] = ["worker", "process"];

@@ -6,8 +6,14 @@ declare const self: Worker;
 
 type RunMessage = Extract<ToWorker, { type: "run" }>;
 
-function post(message: FromWorker): void {
-  self.postMessage(message);
+/** How a task host talks to the engine: a worker's message port, or a child process's IPC. */
+export interface HostChannel {
+  post(message: FromWorker): void;
+  listen(handler: (message: ToWorker) => void): void;
+  /** The control word, when the host owns it (a task process); a worker gets it in `init`. */
+  control: Int32Array | undefined;
+  /** See RuntimeOptions.yieldEveryMs. */
+  yieldEveryMs: number | undefined;
 }
 
 /**
@@ -16,9 +22,25 @@ function post(message: FromWorker): void {
  * by importing the module the main thread names in the `run` message.
  */
 export function startWorker(preloaded: readonly TaskClass[] = []): void {
+  startTaskHost(
+    {
+      post: (message) => self.postMessage(message),
+      listen: (handler) => {
+        self.onmessage = (event: MessageEvent<ToWorker>) => handler(event.data);
+      },
+      control: undefined,
+      yieldEveryMs: undefined,
+    },
+    preloaded,
+  );
+}
+
+/** Runs the tasks the engine assigns over `channel`, one at a time, speaking the worker protocol. */
+export function startTaskHost(channel: HostChannel, preloaded: readonly TaskClass[]): void {
+  const post = (message: FromWorker) => channel.post(message);
   const builtIn = new Map(preloaded.map((cls) => [cls.taskName, cls]));
   const modules = new Map<string, Promise<Record<string, unknown>>>();
-  let control: Int32Array | undefined;
+  let control: Int32Array | undefined = channel.control;
   let current: WorkerTaskRuntime | undefined;
 
   async function findClass(name: string, module: string | undefined): Promise<TaskClass> {
@@ -48,6 +70,7 @@ export function startWorker(preloaded: readonly TaskClass[] = []): void {
       post,
       message.checkpointIntervalMs,
       message.state ?? undefined,
+      { memoryLimitBytes: message.memoryLimitBytes, yieldEveryMs: channel.yieldEveryMs },
     );
     current = runtime;
     let reply: FromWorker;
@@ -94,12 +117,14 @@ export function startWorker(preloaded: readonly TaskClass[] = []): void {
     }
   }
 
-  self.onmessage = (event: MessageEvent<ToWorker>) => {
-    const message = event.data;
+  channel.listen((message) => {
     switch (message.type) {
       case "init":
         control = new Int32Array(message.control);
         post({ type: "ready" });
+        return;
+      case "control":
+        if (control) Atomics.store(control, 0, message.value);
         return;
       case "run":
         void run(message);
@@ -118,5 +143,5 @@ export function startWorker(preloaded: readonly TaskClass[] = []): void {
         throw new Error(`unknown message ${JSON.stringify(unknown)}`);
       }
     }
-  };
+  });
 }

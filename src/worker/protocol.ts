@@ -11,6 +11,9 @@ export const Control = {
 } as const;
 export type ControlValue = (typeof Control)[keyof typeof Control];
 
+/** Set by the engine to its own pid in the environment of a task process it spawns. */
+export const PARENT_PID_ENV = "KILN_TASK_PARENT_PID";
+
 /** Main thread → worker. */
 export type ToWorker =
   | { type: "init"; control: SharedArrayBuffer }
@@ -24,7 +27,14 @@ export type ToWorker =
       state: unknown;
       attempt: number;
       checkpointIntervalMs: number;
+      /** The run's memory cap; the runtime reports a heap above it (see heap-guard.ts). */
+      memoryLimitBytes: number | undefined;
     }
+  /**
+   * The control word of a task process: there is no memory shared with a child process, so
+   * the child keeps its own word and the parent sends every change (see process-slot.ts).
+   */
+  | { type: "control"; value: ControlValue }
   /** Wakes a task paused at a checkpoint; the control word is already NONE. */
   | { type: "resume" }
   /** Aborts `this.signal` and wakes a paused task so its checkpoint throws `TaskStopped`. */
@@ -43,7 +53,12 @@ export type FromWorker =
   | { type: "finished"; taskId: string; result: unknown }
   | { type: "failed"; taskId: string; error: TaskError }
   | { type: "stopped"; taskId: string; reason: string }
-  | { type: "released"; taskId: string };
+  | { type: "released"; taskId: string }
+  /**
+   * The run is over its memory cap: `usedBytes` is its JavaScript heap (a worker's own report)
+   * or its resident size (a task process, measured by the parent).
+   */
+  | { type: "memory"; taskId: string; usedBytes: number; limitBytes: number; measured: "heap" | "rss" };
 
 /** Longest log line or progress message a worker forwards; the rest is cut with a marker. */
 export const MAX_TEXT_LENGTH = 16_384;

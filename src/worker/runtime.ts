@@ -1,4 +1,5 @@
 import { type LogLevel, TaskReleased, type TaskRuntime, TaskStopped } from "../task/index.ts";
+import { HeapGuard } from "./heap-guard.ts";
 import { Control, clipText, type FromWorker } from "./protocol.ts";
 
 const RESOLVED: Promise<void> = Promise.resolve();
@@ -6,6 +7,18 @@ const RESOLVED: Promise<void> = Promise.resolve();
 const PROGRESS_INTERVAL_MS = 50;
 
 type Wake = "resume" | "stop" | "release";
+
+export interface RuntimeOptions {
+  /** The run's memory cap; undefined: the heap is not watched. */
+  memoryLimitBytes: number | undefined;
+  /**
+   * In a task process the control word changes only when a message is handled, and a task
+   * awaiting nothing but checkpoints never lets the event loop run: every this many ms a
+   * checkpoint yields one macrotask so control messages get in. Undefined on a thread, whose
+   * control word is shared memory.
+   */
+  yieldEveryMs: number | undefined;
+}
 
 /**
  * The runtime of one task run inside a worker: the cheap checkpoint over the shared control
@@ -21,6 +34,9 @@ export class WorkerTaskRuntime implements TaskRuntime {
   #progressTimer: ReturnType<typeof setTimeout> | undefined;
   #wake: ((how: Wake) => void) | undefined;
   #stopReason = "stop requested";
+  readonly #heapGuard: HeapGuard | undefined;
+  readonly #yieldEveryMs: number | undefined;
+  #lastYield = performance.now();
 
   constructor(
     readonly taskId: string,
@@ -29,9 +45,17 @@ export class WorkerTaskRuntime implements TaskRuntime {
     private readonly post: (message: FromWorker) => void,
     private readonly checkpointIntervalMs: number,
     initialState: unknown,
+    options: RuntimeOptions,
   ) {
     this.signal = this.#abort.signal;
     this.#latestState = initialState;
+    this.#yieldEveryMs = options.yieldEveryMs;
+    const limitBytes = options.memoryLimitBytes;
+    if (limitBytes !== undefined) {
+      this.#heapGuard = new HeapGuard(limitBytes, (usedBytes) =>
+        this.post({ type: "memory", taskId: this.taskId, usedBytes, limitBytes, measured: "heap" }),
+      );
+    }
   }
 
   checkpoint(state: unknown): Promise<void> {
@@ -43,9 +67,20 @@ export class WorkerTaskRuntime implements TaskRuntime {
         this.post({ type: "checkpoint", taskId: this.taskId, state });
       }
     }
+    this.#heapGuard?.poll();
     const control = Atomics.load(this.control, 0);
-    if (control === Control.NONE) return RESOLVED;
-    return this.#onControl(control);
+    if (control !== Control.NONE) return this.#onControl(control);
+    if (this.#yieldEveryMs !== undefined && performance.now() - this.#lastYield >= this.#yieldEveryMs) {
+      return this.#yieldThenCheck();
+    }
+    return RESOLVED;
+  }
+
+  async #yieldThenCheck(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    this.#lastYield = performance.now();
+    const control = Atomics.load(this.control, 0);
+    if (control !== Control.NONE) await this.#onControl(control);
   }
 
   async #onControl(control: number): Promise<void> {
@@ -62,6 +97,7 @@ export class WorkerTaskRuntime implements TaskRuntime {
   }
 
   progress(done: number, total: number | undefined, message: string | undefined): void {
+    this.#heapGuard?.poll();
     this.#pendingProgress = {
       type: "progress",
       taskId: this.taskId,
@@ -92,6 +128,7 @@ export class WorkerTaskRuntime implements TaskRuntime {
   }
 
   log(level: LogLevel, message: string): void {
+    this.#heapGuard?.poll();
     this.post({
       type: "log",
       taskId: this.taskId,
@@ -129,5 +166,6 @@ export class WorkerTaskRuntime implements TaskRuntime {
 
   dispose(): void {
     if (this.#progressTimer) clearTimeout(this.#progressTimer);
+    this.#heapGuard?.dispose();
   }
 }

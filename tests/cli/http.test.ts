@@ -12,6 +12,8 @@ const PROBE_TYPE: TaskTypeJson = {
     timeoutMs: null,
     concurrency: 3,
     resumable: true,
+    isolation: "worker",
+    memoryLimitMb: null,
   },
 };
 

@@ -77,6 +77,18 @@ describe("help and usage errors", () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toBe('kiln: --port must be an integer from 0 to 65535, got "70000"\n');
   });
+
+  test("a --task-memory-limit below 16 MB is a configuration error", async () => {
+    const run = await kiln(["serve", "--task-memory-limit", "8"]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe('kiln: --task-memory-limit must be an integer from 16 to 1048576, got "8"\n');
+  });
+
+  test("the hidden task-process subcommand refuses to run without kiln on the other end", async () => {
+    const run = await kiln(["__task-process"]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe("kiln: a task process must be started by kiln over IPC\n");
+  });
 });
 
 describe("version", () => {

@@ -58,7 +58,14 @@ describe("task types", () => {
         properties: { steps: { type: "integer", minimum: 0 }, delayMs: { type: "integer", default: 5 } },
       },
       result: null,
-      options: { timeoutMs: null, concurrency: null, resumable: true, retry: { attempts: 1 } },
+      options: {
+        timeoutMs: null,
+        concurrency: null,
+        resumable: true,
+        retry: { attempts: 1 },
+        isolation: "worker",
+        memoryLimitMb: null,
+      },
     });
     expect(items.find((item) => item.name === "flaky")?.options).toMatchObject({
       retry: { attempts: 3, backoffMs: 20, maxBackoffMs: 100 },
