@@ -22,3 +22,4 @@ export {
   type TaskManagerOptions,
 } from "./manager.ts";
 export type { RegisteredTask } from "./registry.ts";
+export type { Requester } from "./transitions.ts";

@@ -53,6 +53,7 @@ export function presentEvent(event: TaskEventRecord): EventJson {
     action: event.action,
     reason: event.reason,
     actor: event.actor,
+    source: event.source,
   };
 }
 
@@ -92,6 +93,7 @@ export function presentManagerEvent(event: ManagerEvent): unknown {
         action: event.action,
         reason: event.reason,
         actor: event.actor,
+        source: event.source,
         task: presentTask(event.task),
       };
     case "request":
@@ -100,6 +102,7 @@ export function presentManagerEvent(event: ManagerEvent): unknown {
         action: event.action,
         reason: event.reason,
         actor: event.actor,
+        source: event.source,
         task: presentTask(event.task),
       };
     case "progress":

@@ -63,6 +63,7 @@ export class SqliteTaskStore implements TaskStore {
           action: sql.placeholder("action"),
           reason: sql.placeholder("reason"),
           actor: sql.placeholder("actor"),
+          source: sql.placeholder("source"),
         })
         .prepare(),
       saveProgress: this.#db
@@ -319,6 +320,7 @@ export class SqliteTaskStore implements TaskStore {
       action: event.action,
       reason: event.reason,
       actor: event.actor,
+      source: event.source,
     });
   }
 

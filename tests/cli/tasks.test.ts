@@ -250,7 +250,7 @@ describe("pause, resume, stop, restart", () => {
     const stop = await kiln(["stop", task.id, "--wait", "10000", "--reason", "enough"], env);
     expect(stop).toEqual({ code: 0, stdout: `${task.id} STOPPED\n`, stderr: "" });
     const stopEvent = manager.events(task.id).items.find((event) => event.toStatus === "STOPPED");
-    expect(stopEvent).toMatchObject({ reason: "enough", actor: "api" });
+    expect(stopEvent).toMatchObject({ reason: "enough", actor: "anonymous", source: "127.0.0.1" });
 
     const restart = await kiln(["restart", task.id, "--json"], env);
     expect(restart.code).toBe(0);

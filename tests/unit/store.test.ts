@@ -82,10 +82,18 @@ const createEvent: NewTaskEvent = {
   action: "create",
   reason: null,
   actor: "test",
+  source: null,
 };
 
 function event(from: TaskStatus | null, to: TaskStatus | null, action: string, reason: string | null = null) {
-  return { fromStatus: from, toStatus: to, action, reason, actor: "test" } satisfies NewTaskEvent;
+  return {
+    fromStatus: from,
+    toStatus: to,
+    action,
+    reason,
+    actor: "test",
+    source: null,
+  } satisfies NewTaskEvent;
 }
 
 /** Creates a task and walks it to `status` through transitions. */
@@ -506,7 +514,14 @@ describe("updateTask", () => {
     const updated = store.updateTask(
       id,
       { requestedAction: "stop" },
-      { fromStatus: null, toStatus: null, action: "stop-requested", reason: "operator", actor: "cli" },
+      {
+        fromStatus: null,
+        toStatus: null,
+        action: "stop-requested",
+        reason: "operator",
+        actor: "cli",
+        source: "10.0.0.7",
+      },
     );
     expect(updated?.requestedAction).toBe("stop");
     const last = store.listEvents(id, {}).items.at(-1);
@@ -516,6 +531,7 @@ describe("updateTask", () => {
       action: "stop-requested",
       reason: "operator",
       actor: "cli",
+      source: "10.0.0.7",
     });
   });
 
