@@ -3,6 +3,7 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { type Logger, TaskManager } from "../engine/index.ts";
 import { createKilnApp } from "../http/app.ts";
+import { ADMIN_LABEL, readTokenLabel } from "../http/auth-options.ts";
 import { installKilnModule } from "../kiln-module.ts";
 import { DatabaseInUseError } from "../store/index.ts";
 import { builtInTasks } from "../tasks/index.ts";
@@ -59,6 +60,8 @@ export async function serve(config: ServeConfig): Promise<void> {
   await manager.start();
   const app = createKilnApp(manager, {
     token: config.token,
+    readTokens: config.readTokens,
+    corsOrigins: config.corsOrigins,
     maxBodyBytes: config.maxBodyBytes,
     logger,
   }).listen({ hostname: config.host, port: config.port });
@@ -67,7 +70,11 @@ export async function serve(config: ServeConfig): Promise<void> {
     url,
     db: resolve(config.db),
     tasks: manager.registry.all().map((task) => task.name),
-    auth: config.token ? "bearer token" : "none",
+    // Labels only: a token never reaches the log.
+    auth: config.token
+      ? [ADMIN_LABEL, ...config.readTokens.map((_, index) => readTokenLabel(index))]
+      : "none",
+    cors: config.corsOrigins.length > 0 ? config.corsOrigins : "off",
   });
   if (!config.token && !isLoopback(config.host)) {
     logger.warn(

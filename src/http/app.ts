@@ -1,6 +1,7 @@
 import { Elysia } from "elysia";
 import { type Logger, stderrLogger, type TaskManager } from "../engine/index.ts";
-import { type KilnAuthOptions, TokenAuth } from "./auth.ts";
+import { TokenAuth } from "./auth.ts";
+import type { KilnAuthOptions } from "./auth-options.ts";
 import { DEFAULT_MAX_BODY_BYTES, jsonBodyParser } from "./body.ts";
 import { CorsPolicy } from "./cors.ts";
 import { openApiRoutes } from "./docs/openapi.ts";

@@ -1,25 +1,14 @@
 import { timingSafeEqual } from "node:crypto";
 import type { Context } from "elysia";
 import type { Requester } from "../engine/index.ts";
+import {
+  ADMIN_LABEL,
+  ANONYMOUS,
+  checkAuthOptions,
+  type KilnAuthOptions,
+  readTokenLabel,
+} from "./auth-options.ts";
 import { httpError } from "./errors.ts";
-
-export interface KilnAuthOptions {
-  /**
-   * The admin token: when set, every route but the probes and the UI shells needs
-   * `Authorization: Bearer <token>`. Its holder may do everything; history records it as "admin".
-   */
-  token?: string | undefined;
-  /**
-   * Read-only tokens: they may list, read and watch but not create, control or delete (403).
-   * History and logs name them "read-1", "read-2", … in the order given. They need `token`.
-   */
-  readTokens?: readonly string[] | undefined;
-}
-
-/** The history's actor when the server has no token configured. */
-export const ANONYMOUS = "anonymous";
-export const ADMIN_LABEL = "admin";
-export const readTokenLabel = (index: number): string => `read-${index + 1}`;
 
 function digest(value: string): Buffer {
   return new Bun.CryptoHasher("sha256").update(value).digest();
@@ -54,25 +43,6 @@ interface Entry {
 
 /** Methods that change nothing; every other method needs a token that is not read-only. */
 const READ_METHODS = new Set(["GET", "HEAD"]);
-
-/** Throws when the token options cannot make a working server (the message never shows a token). */
-export function checkAuthOptions(options: KilnAuthOptions): void {
-  const read = options.readTokens ?? [];
-  if (options.token !== undefined && options.token.length === 0) throw new Error("token must not be empty");
-  if (read.length === 0) return;
-  if (options.token === undefined) {
-    throw new Error("read-only tokens need an admin token too (token / --token / KILN_TOKEN)");
-  }
-  read.forEach((value, index) => {
-    if (value.length === 0) throw new Error(`read token ${readTokenLabel(index)} must not be empty`);
-  });
-  const all = [options.token, ...read];
-  if (new Set(all).size !== all.length) {
-    const twice = all.findIndex((value, index) => all.indexOf(value) !== index);
-    const label = readTokenLabel(twice - 1);
-    throw new Error(`read token ${label} repeats an earlier token: every token must be different`);
-  }
-}
 
 /**
  * kiln's bearer-token check. `guard` is a `beforeHandle` hook that kiln installs locally on the
