@@ -54,7 +54,7 @@ function resolveOptions(options: KilnHttpOptions): ResolvedOptions {
     maxBodyBytes: positiveInteger(options.maxBodyBytes, DEFAULT_MAX_BODY_BYTES, "maxBodyBytes"),
     maxQueuedEvents: positiveInteger(options.maxQueuedEvents, 1_000, "maxQueuedEvents"),
     heartbeatMs: positiveInteger(options.heartbeatMs, 15_000, "heartbeatMs"),
-    auth: new TokenAuth(options),
+    auth: new TokenAuth(options, options.logger ?? stderrLogger),
     cors: new CorsPolicy(options.corsOrigins),
     logger: options.logger ?? stderrLogger,
   };

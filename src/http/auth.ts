@@ -1,6 +1,6 @@
 import { timingSafeEqual } from "node:crypto";
 import type { Context } from "elysia";
-import type { Requester } from "../engine/index.ts";
+import type { Logger, Requester } from "../engine/index.ts";
 import {
   ADMIN_LABEL,
   ANONYMOUS,
@@ -53,7 +53,11 @@ export class TokenAuth {
   readonly #entries: Entry[];
   readonly #requesters = new WeakMap<Request, Requester>();
 
-  constructor(options: KilnAuthOptions) {
+  constructor(
+    options: KilnAuthOptions,
+    /** Refused requests are logged at debug level: route, client and label, never a token. */
+    private readonly logger: Logger,
+  ) {
     checkAuthOptions(options);
     const admin: Entry[] =
       options.token === undefined
@@ -100,7 +104,13 @@ export class TokenAuth {
     }
     const presented = bearer(request.headers.get("authorization"));
     const holder = presented === undefined ? undefined : this.#holder(presented);
+    const route = `${request.method} ${new URL(request.url).pathname}`;
     if (holder === undefined) {
+      this.logger.debug("request refused: no valid token", {
+        route,
+        source,
+        presented: presented === undefined ? "none" : "unknown token",
+      });
       set.headers["www-authenticate"] = 'Bearer realm="kiln"';
       throw httpError(
         "unauthorized",
@@ -111,6 +121,7 @@ export class TokenAuth {
       );
     }
     if (holder.readOnly && !READ_METHODS.has(request.method)) {
+      this.logger.debug("request refused: read-only token", { route, source, actor: holder.label });
       throw httpError(
         "forbidden",
         403,
