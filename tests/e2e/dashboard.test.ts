@@ -192,6 +192,10 @@ describe("dashboard", () => {
     await detail.locator('button[data-action="stop"]').click();
     await detail.locator(".timeline li", { hasText: "RUNNING → STOPPED" }).waitFor();
     await detail.locator(".timeline li.request", { hasText: "stop requested" }).waitFor();
+    // The browser's stop is recorded as asked by this (tokenless) server's caller, from its address.
+    expect(
+      await detail.locator(".timeline li", { hasText: "RUNNING → STOPPED" }).locator(".muted").textContent(),
+    ).toBe("stop by anonymous from 127.0.0.1");
     expect(await detail.locator(".status").textContent()).toBe("STOPPED");
 
     await detail.locator('button[data-action="delete"]').click();
