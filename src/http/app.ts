@@ -16,7 +16,7 @@ import { statsRoutes } from "./routes/stats.ts";
 import { streamRoutes } from "./routes/stream.ts";
 import { taskTypeRoutes } from "./routes/task-types.ts";
 import { taskRoutes } from "./routes/tasks.ts";
-import { addSecurityHeaders } from "./security-headers.ts";
+import { addSecurityHeaders, SECURITY_HEADERS } from "./security-headers.ts";
 
 export interface KilnHttpOptions extends KilnAuthOptions {
   /** Largest accepted request body in bytes; larger is a 413 (default 1 MiB). */
@@ -108,8 +108,12 @@ export function createKilnApp(manager: TaskManager, options: KilnHttpOptions = {
   const logger = options.logger ?? stderrLogger;
   return new Elysia()
     .onError(errorHandler(logger, new CorsPolicy(options.corsOrigins)))
-    .get("/", () => new Response(null, { status: 302, headers: { location: "dashboard" } }), {
-      detail: { hide: true },
-    })
+    .get(
+      "/",
+      () => new Response(null, { status: 302, headers: { location: "dashboard", ...SECURITY_HEADERS } }),
+      {
+        detail: { hide: true },
+      },
+    )
     .use(kilnRoutes(manager, options));
 }

@@ -42,6 +42,7 @@ describe("security headers", () => {
       ["GET /swagger/json", server.call("/swagger/json", { headers: auth }), 200],
       ["GET /metrics", server.call("/metrics", { headers: auth }), 200],
       ["GET /health", server.call("/health"), 200],
+      ["GET / (redirect)", server.call("/", { redirect: "manual" }), 302],
       ["401 without a token", server.call("/tasks"), 401],
       ["404 unknown route", server.call("/no-such-route", { headers: auth }), 404],
       ["404 unknown task", server.call("/tasks/nope", { headers: auth }), 404],
