@@ -12,6 +12,9 @@ const MAX_AGE_SECONDS = "600";
  * Access-Control-* header at all and answers no preflight. An allowed origin is echoed in
  * Access-Control-Allow-Origin (never `*`, never with credentials: kiln's token travels in a
  * header, not a cookie).
+ *
+ * Not @elysiajs/cors: its 1.4 plugin adds its allow headers to every response and its allowed
+ * methods for any origin, and registers `OPTIONS /*`, which would answer a host app's preflights.
  */
 export class CorsPolicy {
   readonly #origins: ReadonlySet<string>;
