@@ -11,6 +11,7 @@ const event = (from: Status | null, to: Status, action: string, actor: string | 
   action,
   reason: null,
   actor,
+  source: null,
 });
 
 export interface LifecycleOptions {

@@ -1,4 +1,6 @@
 import { parseArgs } from "node:util";
+import { checkAuthOptions, readTokenLabel } from "../http/auth-options.ts";
+import { checkCorsOrigin } from "../http/cors-origin.ts";
 import { InvalidKeyError, parseKey } from "../store/value-cipher.ts";
 
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
@@ -12,8 +14,12 @@ export interface ServeConfig {
   db: string;
   concurrency: number | undefined;
   tasksDir: string | undefined;
-  /** Bearer token every API route but the probes and UI shells requires. */
+  /** Bearer token every API route but the probes and UI shells requires; its holder may do anything. */
   token: string | undefined;
+  /** Tokens that may only read: labelled "read-1", "read-2", … in this order. */
+  readTokens: string[];
+  /** Exact origins whose browser pages may call the API (CORS); empty: none. */
+  corsOrigins: string[];
   logLevel: LogLevel;
   logFormat: LogFormat;
   maxBodyBytes: number;
@@ -44,10 +50,12 @@ function oneOf<T extends string>(value: string, allowed: readonly T[], name: str
   throw new ConfigError(`${name} must be one of ${allowed.join(", ")}, got "${value}"`);
 }
 
+// A bearer token travels in a header: printable ASCII without spaces is what survives there.
+const TOKEN_CHARS = /^[!-~]+$/;
+
 function token(value: string | undefined): string | undefined {
   if (value === undefined || value === "") return undefined;
-  // A bearer token travels in a header: printable ASCII without spaces is what survives there.
-  if (!/^[!-~]+$/.test(value)) throw new ConfigError("--token must be printable ASCII without spaces");
+  if (!TOKEN_CHARS.test(value)) throw new ConfigError("--token must be printable ASCII without spaces");
   return value;
 }
 
@@ -111,6 +119,47 @@ export function duration(value: string | undefined, name: string): number | unde
   return amount * unit;
 }
 
+/** A list from repeated flags, or else from a comma-separated variable; blanks around commas dropped. */
+function list(flags: string[] | undefined, variable: string | undefined): string[] {
+  if (flags !== undefined && flags.length > 0) return flags;
+  if (variable === undefined) return [];
+  return variable
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item !== "");
+}
+
+/** Read tokens get labels by position; a message names the label, never the token. */
+function readTokens(values: string[]): string[] {
+  values.forEach((value, index) => {
+    if (!TOKEN_CHARS.test(value)) {
+      throw new ConfigError(`read token ${readTokenLabel(index)} must be printable ASCII without spaces`);
+    }
+  });
+  return values;
+}
+
+function corsOrigins(values: string[]): string[] {
+  try {
+    return values.map(checkCorsOrigin);
+  } catch (error) {
+    throw new ConfigError(`--cors-origin: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * parseArgs' own messages, on one line and without echoing a stray argument: that may be a
+ * token given to the wrong flag.
+ */
+function argumentError(error: Error): ConfigError {
+  if (/^Unexpected argument/.test(error.message)) {
+    return new ConfigError(
+      "unexpected argument: serve takes only flags (--name value or --name=value); see kiln help serve",
+    );
+  }
+  return new ConfigError(error.message.replace(/\s*\n\s*/g, " "));
+}
+
 const SERVE_OPTIONS = {
   ...KEY_OPTIONS,
   retain: { type: "string" },
@@ -120,6 +169,8 @@ const SERVE_OPTIONS = {
   concurrency: { type: "string" },
   "tasks-dir": { type: "string" },
   token: { type: "string" },
+  "read-token": { type: "string", multiple: true },
+  "cors-origin": { type: "string", multiple: true },
   "log-level": { type: "string" },
   "log-format": { type: "string" },
   "max-body-bytes": { type: "string" },
@@ -136,6 +187,15 @@ export function parseServeConfig(
   try {
     values = parseArgs({ args, options: SERVE_OPTIONS, allowPositionals: false, strict: true }).values;
   } catch (error) {
+    throw argumentError(error as Error);
+  }
+  const auth = {
+    token: token(values.token ?? env.KILN_TOKEN),
+    readTokens: readTokens(list(values["read-token"], env.KILN_READ_TOKENS)),
+  };
+  try {
+    checkAuthOptions(auth);
+  } catch (error) {
     throw new ConfigError((error as Error).message);
   }
   return {
@@ -144,7 +204,8 @@ export function parseServeConfig(
     db: values.db ?? env.KILN_DB ?? "./kiln.db",
     concurrency: integer(values.concurrency ?? env.KILN_CONCURRENCY, "--concurrency", 1, 1_024),
     tasksDir: values["tasks-dir"] ?? env.KILN_TASKS_DIR,
-    token: token(values.token ?? env.KILN_TOKEN),
+    ...auth,
+    corsOrigins: corsOrigins(list(values["cors-origin"], env.KILN_CORS_ORIGINS)),
     logLevel: oneOf(values["log-level"] ?? env.KILN_LOG_LEVEL ?? "info", LOG_LEVELS, "--log-level"),
     logFormat: oneOf(
       values["log-format"] ?? env.KILN_LOG_FORMAT ?? (isTty ? "pretty" : "json"),

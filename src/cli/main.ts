@@ -8,6 +8,7 @@ import { ConfigError, parseServeConfig } from "./config.ts";
 const SERVE = {
   synopsis:
     "[--host 127.0.0.1] [--port 3000] [--db ./kiln.db] [--concurrency N] [--tasks-dir DIR] [--token T] " +
+    "[--read-token T]... [--cors-origin https://host[:port]]... " +
     "[--log-level debug|info|warn|error] [--log-format json|pretty] [--max-body-bytes N] " +
     "[--encryption-key K] [--decryption-key OLD]... [--retain 30d] [--task-memory-limit MB]",
   summary: "Run the task engine and its REST API until SIGINT or SIGTERM.",

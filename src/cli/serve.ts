@@ -3,6 +3,7 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { type Logger, TaskManager } from "../engine/index.ts";
 import { createKilnApp } from "../http/app.ts";
+import { ADMIN_LABEL, readTokenLabel } from "../http/auth-options.ts";
 import { installKilnModule } from "../kiln-module.ts";
 import { DatabaseInUseError, keyId, UndecryptableValueError } from "../store/index.ts";
 import { builtInTasks } from "../tasks/index.ts";
@@ -72,6 +73,8 @@ export async function serve(config: ServeConfig): Promise<void> {
   }
   const app = createKilnApp(manager, {
     token: config.token,
+    readTokens: config.readTokens,
+    corsOrigins: config.corsOrigins,
     maxBodyBytes: config.maxBodyBytes,
     logger,
   }).listen({ hostname: config.host, port: config.port });
@@ -80,9 +83,13 @@ export async function serve(config: ServeConfig): Promise<void> {
     url,
     db: resolve(config.db),
     tasks: manager.registry.all().map((task) => task.name),
-    auth: config.token ? "bearer token" : "none",
     encryption: config.encryptionKey ? `aes-256-gcm, key ${keyId(config.encryptionKey)}` : "off",
     ...(config.retainMs ? { retainMs: config.retainMs } : {}),
+    // Labels only: a token never reaches the log.
+    auth: config.token
+      ? [ADMIN_LABEL, ...config.readTokens.map((_, index) => readTokenLabel(index))]
+      : "none",
+    cors: config.corsOrigins.length > 0 ? config.corsOrigins : "off",
   });
   if (!config.token && !isLoopback(config.host)) {
     logger.warn(

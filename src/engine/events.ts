@@ -12,6 +12,7 @@ export type ManagerEvent =
       action: string;
       reason: string | null;
       actor: string | null;
+      source: string | null;
     }
   /** A control request stored for a running task ("pause", "stop", "restart") or withdrawn ("resume"). */
   | {
@@ -21,6 +22,7 @@ export type ManagerEvent =
       action: string;
       reason: string | null;
       actor: string | null;
+      source: string | null;
     }
   | { type: "progress"; at: number; taskId: string; progress: TaskProgress }
   | { type: "log"; at: number; taskId: string; level: LogLevel; message: string };

@@ -25,3 +25,4 @@ export {
 } from "./manager.ts";
 export type { RegisteredTask } from "./registry.ts";
 export { RetentionPruner, type RetentionTuning } from "./retention.ts";
+export type { Requester } from "./transitions.ts";

@@ -29,7 +29,7 @@ import { clearRunTimers, type LiveRun } from "./runs.ts";
 import { Scheduler } from "./scheduler.ts";
 import type { TaskSlot } from "./slot.ts";
 import { TelemetryBuffer } from "./telemetry.ts";
-import { Transitions } from "./transitions.ts";
+import { ENGINE, type Requester, TASK_ITSELF, Transitions } from "./transitions.ts";
 
 export interface TaskManagerOptions {
   /** Path of the SQLite file (created if missing), or a store you opened yourself. */
@@ -81,7 +81,10 @@ export interface CreateOptions {
   tags?: string[];
   /** Create it PAUSED: it runs only once resumed. */
   paused?: boolean;
+  /** Recorded in the history as who created it (kiln's API records the token's label). */
   actor?: string | null;
+  /** Recorded in the history as where the request came from (kiln's API records the client's address). */
+  source?: string | null;
 }
 
 export interface CreateResult {
@@ -91,7 +94,10 @@ export interface CreateResult {
 }
 
 export interface ControlOptions {
+  /** Recorded in the history as who asked (kiln's API records the token's label). */
   actor?: string | null;
+  /** Recorded in the history as where the request came from (kiln's API records the client's address). */
+  source?: string | null;
   reason?: string | null;
 }
 
@@ -344,7 +350,7 @@ export class TaskManager {
   #restore(): void {
     for (const task of this.store.listActive()) {
       const registered = this.registry.get(task.taskName);
-      const actor = "kiln";
+      const actor = ENGINE;
       if (task.status === "PENDING") {
         this.#transitions.note(task, "restore", "queued again after a restart", actor);
         this.#enqueue(task);
@@ -394,7 +400,7 @@ export class TaskManager {
         idempotencyKey: options.idempotencyKey ?? null,
         tags: options.tags?.length ? options.tags : null,
       },
-      options.actor ?? null,
+      { actor: options.actor ?? null, source: options.source ?? null },
     );
     if (task.status === "PENDING") {
       this.#enqueue(task);
@@ -518,7 +524,7 @@ export class TaskManager {
     if (this.#state !== "running")
       throw new NotAcceptingError("kiln is not running (starting or shutting down)");
     const task = this.require(id);
-    const actor = options.actor ?? null;
+    const by: Requester = { actor: options.actor ?? null, source: options.source ?? null };
     const reason = options.reason ?? null;
     const decision = decideControl(action, task);
     switch (decision.kind) {
@@ -531,7 +537,7 @@ export class TaskManager {
         return { task, pending: true };
       case "withdraw-pause": {
         const run = this.#runs.get(id);
-        const updated = this.#transitions.withdrawPause(task, reason, actor);
+        const updated = this.#transitions.withdrawPause(task, reason, by);
         if (run) {
           run.requested = undefined;
           run.slot.setControl(Control.NONE);
@@ -541,11 +547,11 @@ export class TaskManager {
       }
       case "request":
         return {
-          task: this.#requestFromRun(action as "pause" | "stop" | "restart", task, reason, actor),
+          task: this.#requestFromRun(action as "pause" | "stop" | "restart", task, reason, by),
           pending: true,
         };
       case "now":
-        return { task: this.#controlNow(action, task, reason, actor), pending: false };
+        return { task: this.#controlNow(action, task, reason, by), pending: false };
     }
   }
 
@@ -553,15 +559,15 @@ export class TaskManager {
     action: "pause" | "stop" | "restart",
     task: TaskRecord,
     reason: string | null,
-    actor: string | null,
+    by: Requester,
   ) {
     const run = this.#runs.get(task.id);
     if (!run || run.parked)
       throw new KilnError("internal", 500, `task ${task.id} is RUNNING but has no live run`);
-    const updated = this.#transitions.requested(task, action, reason, actor);
+    const updated = this.#transitions.requested(task, action, reason, by);
     run.requested = action;
     run.requestReason = reason;
-    run.requestActor = actor;
+    run.requestBy = by;
     if (action === "pause") {
       run.slot.setControl(Control.PAUSE);
     } else {
@@ -570,27 +576,22 @@ export class TaskManager {
     return updated;
   }
 
-  #controlNow(
-    action: ControlAction,
-    task: TaskRecord,
-    reason: string | null,
-    actor: string | null,
-  ): TaskRecord {
+  #controlNow(action: ControlAction, task: TaskRecord, reason: string | null, by: Requester): TaskRecord {
     const run = this.#runs.get(task.id);
     let updated: TaskRecord | undefined;
     if (action === "pause") {
       this.#scheduler.remove(task.id);
-      updated = this.#transitions.paused(task.id, undefined, reason, actor, "PENDING");
+      updated = this.#transitions.paused(task.id, undefined, reason, by, "PENDING");
     } else if (action === "resume") {
-      updated = this.#transitions.resumed(task.id, reason, actor);
+      updated = this.#transitions.resumed(task.id, reason, by);
       if (updated) this.#enqueue(updated);
     } else {
       this.#scheduler.remove(task.id);
       if (run?.parked) this.#detachParked(run, reason ?? `${action} requested`);
       updated =
         action === "stop"
-          ? this.#transitions.stopped(task.id, task.status, reason, actor)
-          : this.#transitions.restarted(task, reason, actor);
+          ? this.#transitions.stopped(task.id, task.status, reason, by)
+          : this.#transitions.restarted(task, reason, by);
       if (updated?.status === "PENDING") this.#enqueue(updated);
     }
     if (!updated) throw new IllegalTransitionError(`the task changed while handling ${action}; try again`);
@@ -737,7 +738,7 @@ export class TaskManager {
       detached: false,
       requested: undefined,
       requestReason: null,
-      requestActor: null,
+      requestBy: ENGINE,
       cause: undefined,
       segmentStart: performance.now(),
       usedMs: 0,
@@ -825,7 +826,7 @@ export class TaskManager {
 
   #onSelfRequest(run: LiveRun, action: "pause" | "stop" | "restart", reason: string | undefined): void {
     try {
-      this.#control(action, run.taskId, { actor: "task", reason: reason ?? null });
+      this.#control(action, run.taskId, { ...TASK_ITSELF, reason: reason ?? null });
     } catch (error) {
       if (!(error instanceof KilnError)) throw error;
       this.#telemetry.log(
@@ -844,10 +845,10 @@ export class TaskManager {
     clearRunTimers(run);
     run.usedMs += performance.now() - run.segmentStart;
     if (run.requested === "pause") {
-      this.#transitions.paused(run.taskId, state, run.requestReason, run.requestActor);
+      this.#transitions.paused(run.taskId, state, run.requestReason, run.requestBy);
     } else {
       const reason = "paused at a checkpoint for shutdown; resumes on the next start";
-      this.#transitions.requeued(run.taskId, "RUNNING", reason, "kiln", state);
+      this.#transitions.requeued(run.taskId, "RUNNING", reason, ENGINE, state);
     }
     run.requested = undefined;
     run.parked = true;
@@ -908,7 +909,7 @@ export class TaskManager {
     const task = this.store.getTask(id);
     if (task?.status !== "RUNNING") return;
     if (run.requested === "restart") {
-      this.#enqueueIfSet(this.#transitions.restarted(task, run.requestReason, run.requestActor));
+      this.#enqueueIfSet(this.#transitions.restarted(task, run.requestReason, run.requestBy));
       return;
     }
     if (end.type === "finished") {
@@ -930,21 +931,21 @@ export class TaskManager {
         id,
         "RUNNING",
         run.requestReason ?? (end.type === "stopped" ? end.reason : null),
-        run.requestActor,
+        run.requestBy,
       );
       return;
     }
     if (run.requested === "pause" || cause === "shutdown") {
       // The run ended before it could acknowledge a pause: a crash or a terminated worker.
       if (run.requested === "pause") {
-        this.#transitions.paused(id, undefined, run.requestReason, run.requestActor);
+        this.#transitions.paused(id, undefined, run.requestReason, run.requestBy);
       } else if (run.task.resumable) {
         this.#enqueueIfSet(
           this.#transitions.requeued(
             id,
             "RUNNING",
             "interrupted by shutdown; resumes from its last checkpoint",
-            "kiln",
+            ENGINE,
           ),
         );
       } else {
@@ -970,7 +971,7 @@ export class TaskManager {
       this.#failOrRetry(task, run.task, end.error);
     } else if (end.type === "stopped") {
       // The task threw TaskStopped on its own.
-      this.#transitions.stopped(id, "RUNNING", end.reason, "task");
+      this.#transitions.stopped(id, "RUNNING", end.reason, TASK_ITSELF);
     }
   }
 

@@ -1,6 +1,7 @@
 import type { RequestedAction } from "../task/index.ts";
 import type { RegisteredTask } from "./registry.ts";
 import type { TaskSlot } from "./slot.ts";
+import type { Requester } from "./transitions.ts";
 
 /** One run of a task on a worker, from assignment until the worker reports its end. */
 export interface LiveRun {
@@ -14,7 +15,7 @@ export interface LiveRun {
   /** The control request the worker has not acknowledged yet. */
   requested: RequestedAction | undefined;
   requestReason: string | null;
-  requestActor: string | null;
+  requestBy: Requester;
   /** Why the engine itself asked this run to stop or pause. */
   cause: "timeout" | "shutdown" | undefined;
   /** performance.now() when the current running stretch began. */

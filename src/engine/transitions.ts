@@ -2,6 +2,20 @@ import type { NewTask, NewTaskEvent, TaskPatch, TaskRecord, TaskStore } from "..
 import type { RequestedAction, TaskError, TaskStatus } from "../task/index.ts";
 import type { EventHub } from "./events.ts";
 
+/** Who asked for a change and from where, as recorded in the task's history. */
+export interface Requester {
+  /** A token's label, "anonymous", "kiln" (the engine itself) or "task" (the task asked). */
+  actor: string | null;
+  /** The client's address when the request came over HTTP; null otherwise. */
+  source: string | null;
+}
+
+/** The engine acting on its own (scheduling, retries, restoring after a restart). */
+export const ENGINE: Requester = { actor: "kiln", source: null };
+
+/** The task asked for the change itself (its own pause, stop or restart, or TaskStopped). */
+export const TASK_ITSELF: Requester = { actor: "task", source: null };
+
 /**
  * One named function per transition of DESIGN.md's state machine. Each fires only from the
  * statuses it names (the store guards the UPDATE), writes the row and its history event in
@@ -13,13 +27,13 @@ export class Transitions {
     private readonly hub: EventHub,
   ) {}
 
-  created(task: NewTask, actor: string | null): TaskRecord {
+  created(task: NewTask, by: Requester): TaskRecord {
     const event: NewTaskEvent = {
       fromStatus: null,
       toStatus: task.status,
       action: "create",
       reason: null,
-      actor,
+      ...by,
     };
     const record = this.store.createTask(task, event);
     this.#announce(record, event);
@@ -36,42 +50,36 @@ export class Transitions {
       requestedAction: null,
     };
     if (action === "start") patch.startTime = now;
-    return this.#move(id, ["PENDING"], patch, { action, reason, actor: "kiln" });
+    return this.#move(id, ["PENDING"], patch, { action, reason, ...ENGINE });
   }
 
-  paused(
-    id: string,
-    state: unknown,
-    reason: string | null,
-    actor: string | null,
-    from: TaskStatus = "RUNNING",
-  ) {
+  paused(id: string, state: unknown, reason: string | null, by: Requester, from: TaskStatus = "RUNNING") {
     const patch: TaskPatch = { status: "PAUSED", requestedAction: null, statusReason: reason };
     if (state !== undefined) patch.checkpoint = state;
-    return this.#move(id, [from], patch, { action: "pause", reason, actor });
+    return this.#move(id, [from], patch, { action: "pause", reason, ...by });
   }
 
-  resumed(id: string, reason: string | null, actor: string | null) {
+  resumed(id: string, reason: string | null, by: Requester) {
     return this.#move(
       id,
       ["PAUSED"],
       { status: "PENDING", statusReason: reason },
-      { action: "resume", reason, actor },
+      { action: "resume", reason, ...by },
     );
   }
 
-  stopped(id: string, from: TaskStatus, reason: string | null, actor: string | null) {
+  stopped(id: string, from: TaskStatus, reason: string | null, by: Requester) {
     const patch: TaskPatch = {
       status: "STOPPED",
       endTime: Date.now(),
       requestedAction: null,
       statusReason: reason ?? "stopped",
     };
-    return this.#move(id, [from], patch, { action: "stop", reason, actor });
+    return this.#move(id, [from], patch, { action: "stop", reason, ...by });
   }
 
   /** Back to PENDING as a new attempt from the top: checkpoint, progress, result and error cleared. */
-  restarted(task: TaskRecord, reason: string | null, actor: string | null) {
+  restarted(task: TaskRecord, reason: string | null, by: Requester) {
     const patch: TaskPatch = {
       status: "PENDING",
       attempt: task.attempt + 1,
@@ -86,14 +94,14 @@ export class Transitions {
       requestedAction: null,
       statusReason: reason,
     };
-    return this.#move(task.id, [task.status], patch, { action: "restart", reason, actor });
+    return this.#move(task.id, [task.status], patch, { action: "restart", reason, ...by });
   }
 
   /** Back to PENDING keeping the checkpoint (an interrupted or shutdown-paused run). */
-  requeued(id: string, from: TaskStatus, reason: string, actor: string, state?: unknown) {
+  requeued(id: string, from: TaskStatus, reason: string, by: Requester, state?: unknown) {
     const patch: TaskPatch = { status: "PENDING", requestedAction: null, statusReason: reason };
     if (state !== undefined) patch.checkpoint = state;
-    return this.#move(id, [from], patch, { action: "requeue", reason, actor });
+    return this.#move(id, [from], patch, { action: "requeue", reason, ...by });
   }
 
   finished(id: string, result: unknown) {
@@ -105,7 +113,7 @@ export class Transitions {
       statusReason: null,
       error: null,
     };
-    return this.#move(id, ["RUNNING"], patch, { action: "finish", reason: null, actor: "kiln" });
+    return this.#move(id, ["RUNNING"], patch, { action: "finish", reason: null, ...ENGINE });
   }
 
   failed(id: string, from: TaskStatus, error: TaskError) {
@@ -119,39 +127,34 @@ export class Transitions {
     return this.#move(id, [from], patch, {
       action: "fail",
       reason: `${error.name}: ${error.message}`,
-      actor: "kiln",
+      ...ENGINE,
     });
   }
 
   retrying(id: string, from: TaskStatus, patch: TaskPatch, reason: string) {
     const full: TaskPatch = { ...patch, status: "PENDING", requestedAction: null, statusReason: reason };
-    return this.#move(id, [from], full, { action: "retry", reason, actor: "kiln" });
+    return this.#move(id, [from], full, { action: "retry", reason, ...ENGINE });
   }
 
   /** Stores a request the running task must acknowledge at its next checkpoint. */
-  requested(
-    task: TaskRecord,
-    action: RequestedAction,
-    reason: string | null,
-    actor: string | null,
-  ): TaskRecord {
-    return this.#request(task, { requestedAction: action }, action, reason, actor);
+  requested(task: TaskRecord, action: RequestedAction, reason: string | null, by: Requester): TaskRecord {
+    return this.#request(task, { requestedAction: action }, action, reason, by);
   }
 
   /** A resume that arrives before the running task acknowledged its pause cancels the pause. */
-  withdrawPause(task: TaskRecord, reason: string | null, actor: string | null): TaskRecord {
+  withdrawPause(task: TaskRecord, reason: string | null, by: Requester): TaskRecord {
     return this.#request(
       task,
       { requestedAction: null },
       "resume",
       reason ?? "pause withdrawn before a checkpoint",
-      actor,
+      by,
     );
   }
 
   /** A history row without a status change (what start-up did with a task). */
-  note(task: TaskRecord, action: string, reason: string, actor: string): void {
-    this.store.updateTask(task.id, {}, { fromStatus: task.status, toStatus: null, action, reason, actor });
+  note(task: TaskRecord, action: string, reason: string, by: Requester): void {
+    this.store.updateTask(task.id, {}, { fromStatus: task.status, toStatus: null, action, reason, ...by });
   }
 
   #request(
@@ -159,17 +162,17 @@ export class Transitions {
     patch: TaskPatch,
     action: string,
     reason: string | null,
-    actor: string | null,
+    by: Requester,
   ): TaskRecord {
     const updated = this.store.updateTask(task.id, patch, {
       fromStatus: task.status,
       toStatus: null,
       action,
       reason,
-      actor,
+      ...by,
     });
     if (!updated) throw new Error(`task ${task.id} vanished during a ${action} request`);
-    this.hub.emit({ type: "request", at: updated.updatedAt, task: updated, action, reason, actor });
+    this.hub.emit({ type: "request", at: updated.updatedAt, task: updated, action, reason, ...by });
     return updated;
   }
 
@@ -177,7 +180,7 @@ export class Transitions {
     id: string,
     from: readonly TaskStatus[],
     patch: TaskPatch,
-    event: Pick<NewTaskEvent, "action" | "reason" | "actor">,
+    event: Pick<NewTaskEvent, "action" | "reason" | "actor" | "source">,
   ): TaskRecord | undefined {
     // The guard holds a single status in every call, so it is also the event's "from".
     const fromStatus = from[0] ?? null;
@@ -197,6 +200,7 @@ export class Transitions {
       action: event.action,
       reason: event.reason,
       actor: event.actor,
+      source: event.source,
     });
   }
 }

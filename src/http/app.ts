@@ -1,7 +1,9 @@
 import { Elysia } from "elysia";
 import { type Logger, stderrLogger, type TaskManager } from "../engine/index.ts";
-import { type KilnAuthOptions, requireToken } from "./auth.ts";
+import { TokenAuth } from "./auth.ts";
+import type { KilnAuthOptions } from "./auth-options.ts";
 import { DEFAULT_MAX_BODY_BYTES, jsonBodyParser } from "./body.ts";
+import { CorsPolicy } from "./cors.ts";
 import { openApiRoutes } from "./docs/openapi.ts";
 import { swaggerShellRoutes } from "./docs/routes.ts";
 import { errorHandler } from "./errors.ts";
@@ -14,6 +16,7 @@ import { statsRoutes } from "./routes/stats.ts";
 import { streamRoutes } from "./routes/stream.ts";
 import { taskTypeRoutes } from "./routes/task-types.ts";
 import { taskRoutes } from "./routes/tasks.ts";
+import { addSecurityHeaders, SECURITY_HEADERS } from "./security-headers.ts";
 
 export interface KilnHttpOptions extends KilnAuthOptions {
   /** Largest accepted request body in bytes; larger is a 413 (default 1 MiB). */
@@ -24,13 +27,19 @@ export interface KilnHttpOptions extends KilnAuthOptions {
   heartbeatMs?: number;
   /** Where server faults (answered as 500) are reported (default: stderr). */
   logger?: Logger;
+  /**
+   * Exact origins (`https://host[:port]`) whose browser pages may call the API. Without any,
+   * kiln sends no CORS headers and answers no preflight.
+   */
+  corsOrigins?: readonly string[];
 }
 
 interface ResolvedOptions {
   maxBodyBytes: number;
   maxQueuedEvents: number;
   heartbeatMs: number;
-  token: string | undefined;
+  auth: TokenAuth;
+  cors: CorsPolicy;
   logger: Logger;
 }
 
@@ -41,12 +50,12 @@ function positiveInteger(value: number | undefined, fallback: number, what: stri
 }
 
 function resolveOptions(options: KilnHttpOptions): ResolvedOptions {
-  if (options.token !== undefined && options.token.length === 0) throw new Error("token must not be empty");
   return {
     maxBodyBytes: positiveInteger(options.maxBodyBytes, DEFAULT_MAX_BODY_BYTES, "maxBodyBytes"),
     maxQueuedEvents: positiveInteger(options.maxQueuedEvents, 1_000, "maxQueuedEvents"),
     heartbeatMs: positiveInteger(options.heartbeatMs, 15_000, "heartbeatMs"),
-    token: options.token,
+    auth: new TokenAuth(options, options.logger ?? stderrLogger),
+    cors: new CorsPolicy(options.corsOrigins),
     logger: options.logger ?? stderrLogger,
   };
 }
@@ -54,29 +63,41 @@ function resolveOptions(options: KilnHttpOptions): ResolvedOptions {
 /**
  * kiln's REST API as an Elysia plugin: `app.use(kilnRoutes(manager))`. Its error mapping and
  * body parsing are scoped to the routes it defines and the app that mounts it; the token
- * check covers only kiln's own routes, so a host app's routes are left alone.
+ * check, the security headers and CORS cover only kiln's own routes, so a host app's routes
+ * are left alone.
  */
 export function kilnRoutes(manager: TaskManager, options: KilnHttpOptions = {}) {
   const config = resolveOptions(options);
+  const { auth, cors } = config;
   const hooks = new Elysia()
-    .onError({ as: "scoped" }, errorHandler(config.logger))
+    .onError({ as: "scoped" }, errorHandler(config.logger, cors))
     .onParse({ as: "scoped" }, jsonBodyParser(config.maxBodyBytes));
   const guarded = new Elysia()
-    .onBeforeHandle(requireToken(config))
-    .use(openApiRoutes(manager, config.token !== undefined))
+    .onBeforeHandle(auth.guard)
+    .use(openApiRoutes(manager, auth.enabled))
     .use(taskTypeRoutes(manager))
-    .use(taskRoutes(manager))
-    .use(controlRoutes(manager))
+    .use(taskRoutes(manager, auth, config.logger))
+    .use(controlRoutes(manager, auth))
     .use(historyRoutes(manager))
     .use(streamRoutes(manager, config))
     .use(metricsRoutes(manager))
     .use(statsRoutes(manager));
-  return new Elysia()
-    .use(hooks)
+  const routes = new Elysia()
     .use(healthRoutes(manager))
     .use(swaggerShellRoutes())
     .use(dashboardRoutes())
     .use(guarded);
+  return (
+    new Elysia()
+      .use(hooks)
+      // Transform runs before validation and the token check, so their errors carry these too.
+      .onTransform(({ request, set }) => {
+        addSecurityHeaders(set);
+        cors.decorate({ request, set });
+      })
+      .use(cors.preflightRoutes(routes.routes.map((route) => route.path)))
+      .use(routes)
+  );
 }
 
 /**
@@ -86,9 +107,13 @@ export function kilnRoutes(manager: TaskManager, options: KilnHttpOptions = {}) 
 export function createKilnApp(manager: TaskManager, options: KilnHttpOptions = {}) {
   const logger = options.logger ?? stderrLogger;
   return new Elysia()
-    .onError(errorHandler(logger))
-    .get("/", () => new Response(null, { status: 302, headers: { location: "dashboard" } }), {
-      detail: { hide: true },
-    })
+    .onError(errorHandler(logger, new CorsPolicy(options.corsOrigins)))
+    .get(
+      "/",
+      () => new Response(null, { status: 302, headers: { location: "dashboard", ...SECURITY_HEADERS } }),
+      {
+        detail: { hide: true },
+      },
+    )
     .use(kilnRoutes(manager, options));
 }

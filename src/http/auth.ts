@@ -1,11 +1,14 @@
 import { timingSafeEqual } from "node:crypto";
 import type { Context } from "elysia";
+import type { Logger, Requester } from "../engine/index.ts";
+import {
+  ADMIN_LABEL,
+  ANONYMOUS,
+  checkAuthOptions,
+  type KilnAuthOptions,
+  readTokenLabel,
+} from "./auth-options.ts";
 import { httpError } from "./errors.ts";
-
-export interface KilnAuthOptions {
-  /** When set, every route but the probes and the UI shells needs `Authorization: Bearer <token>`. */
-  token?: string | undefined;
-}
 
 function digest(value: string): Buffer {
   return new Bun.CryptoHasher("sha256").update(value).digest();
@@ -27,24 +30,109 @@ function bearer(header: string | null): string | undefined {
   return match?.[1];
 }
 
+/** Who a token belongs to. */
+interface Holder {
+  label: string;
+  readOnly: boolean;
+}
+
+interface Entry {
+  matches: (presented: string) => boolean;
+  holder: Holder;
+}
+
+/** Methods that change nothing; every other method needs a token that is not read-only. */
+const READ_METHODS = new Set(["GET", "HEAD"]);
+
 /**
- * A `beforeHandle` hook that refuses requests without the token. kiln installs it as a local
- * hook on the instance holding its protected routes, so the probes, the UI shells and a host
- * app's own routes stay open. Without a token configured it lets everything through.
+ * kiln's bearer-token check. `guard` is a `beforeHandle` hook that kiln installs locally on the
+ * instance holding its protected routes, so the probes, the UI shells and a host app's own
+ * routes stay open; `requester` tells a route who asked and from where, for the history.
  */
-export function requireToken(options: KilnAuthOptions) {
-  const matches = options.token === undefined ? undefined : tokenMatcher(options.token);
-  return ({ request, set }: { request: Request; set: Context["set"] }): void => {
-    if (matches === undefined) return;
+export class TokenAuth {
+  readonly #entries: Entry[];
+  readonly #requesters = new WeakMap<Request, Requester>();
+
+  constructor(
+    options: KilnAuthOptions,
+    /** Refused requests are logged at debug level: route, client and label, never a token. */
+    private readonly logger: Logger,
+  ) {
+    checkAuthOptions(options);
+    const admin: Entry[] =
+      options.token === undefined
+        ? []
+        : [{ matches: tokenMatcher(options.token), holder: { label: ADMIN_LABEL, readOnly: false } }];
+    const read = (options.readTokens ?? []).map((value, index) => ({
+      matches: tokenMatcher(value),
+      holder: { label: readTokenLabel(index), readOnly: true },
+    }));
+    this.#entries = [...admin, ...read];
+  }
+
+  get enabled(): boolean {
+    return this.#entries.length > 0;
+  }
+
+  /** The labels in the order tokens are checked, for the start-up log (never the tokens). */
+  get labels(): string[] {
+    return this.#entries.map((entry) => entry.holder.label);
+  }
+
+  #holder(presented: string): Holder | undefined {
+    let found: Holder | undefined;
+    // Every token is compared, a match or not, so the time taken does not tell which matched.
+    for (const entry of this.#entries) {
+      if (entry.matches(presented) && found === undefined) found = entry.holder;
+    }
+    return found;
+  }
+
+  readonly guard = ({
+    request,
+    set,
+    server,
+  }: {
+    request: Request;
+    set: Context["set"];
+    server: Context["server"];
+  }): void => {
+    const source = server?.requestIP(request)?.address ?? null;
+    if (!this.enabled) {
+      this.#requesters.set(request, { actor: ANONYMOUS, source });
+      return;
+    }
     const presented = bearer(request.headers.get("authorization"));
-    if (presented !== undefined && matches(presented)) return;
-    set.headers["www-authenticate"] = 'Bearer realm="kiln"';
-    throw httpError(
-      "unauthorized",
-      401,
-      presented === undefined
-        ? "this kiln server needs a token: send Authorization: Bearer <token>"
-        : "the token is not valid for this kiln server",
-    );
+    const holder = presented === undefined ? undefined : this.#holder(presented);
+    const route = `${request.method} ${new URL(request.url).pathname}`;
+    if (holder === undefined) {
+      this.logger.debug("request refused: no valid token", {
+        route,
+        source,
+        presented: presented === undefined ? "none" : "unknown token",
+      });
+      set.headers["www-authenticate"] = 'Bearer realm="kiln"';
+      throw httpError(
+        "unauthorized",
+        401,
+        presented === undefined
+          ? "this kiln server needs a token: send Authorization: Bearer <token>"
+          : "the token is not valid for this kiln server",
+      );
+    }
+    if (holder.readOnly && !READ_METHODS.has(request.method)) {
+      this.logger.debug("request refused: read-only token", { route, source, actor: holder.label });
+      throw httpError(
+        "forbidden",
+        403,
+        `the token "${holder.label}" is read-only: it may list, read and watch tasks but not create, control or delete them`,
+      );
+    }
+    this.#requesters.set(request, { actor: holder.label, source });
   };
+
+  /** Who asked and from where; null fields for a request the guard did not see. */
+  requester(request: Request): Requester {
+    return this.#requesters.get(request) ?? { actor: null, source: null };
+  }
 }

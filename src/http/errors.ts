@@ -1,5 +1,7 @@
 import { type Context, ValidationError } from "elysia";
 import { KilnError, type Logger, UndecryptableValueError } from "../engine/index.ts";
+import type { CorsPolicy } from "./cors.ts";
+import { addSecurityHeaders } from "./security-headers.ts";
 import { describeValidation } from "./validation.ts";
 
 /** The one shape of every error the API answers with. */
@@ -84,11 +86,17 @@ interface ErrorContext {
   request: Request;
 }
 
-/** An Elysia `onError` handler that answers with `toApiFailure`; server faults go to `logger`. */
-export function errorHandler(logger: Logger) {
+/**
+ * An Elysia `onError` handler that answers with `toApiFailure`; server faults go to `logger`.
+ * Errors raised before kiln's routes are matched (unknown route, unparsable body) get the
+ * security and CORS headers here.
+ */
+export function errorHandler(logger: Logger, cors?: CorsPolicy) {
   return ({ code, error, set, request }: ErrorContext): ErrorBody => {
     const { status, body } = toApiFailure(code, error, request, logger);
     set.status = status;
+    addSecurityHeaders(set);
+    cors?.decorate({ request, set });
     return body;
   };
 }

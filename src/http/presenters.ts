@@ -53,6 +53,7 @@ export function presentEvent(event: TaskEventRecord): EventJson {
     action: event.action,
     reason: event.reason,
     actor: event.actor,
+    source: event.source,
   };
 }
 
@@ -94,6 +95,7 @@ export function presentManagerEvent(event: ManagerEvent): unknown {
         action: event.action,
         reason: event.reason,
         actor: event.actor,
+        source: event.source,
         task: presentTask(event.task),
       };
     case "request":
@@ -102,6 +104,7 @@ export function presentManagerEvent(event: ManagerEvent): unknown {
         action: event.action,
         reason: event.reason,
         actor: event.actor,
+        source: event.source,
         task: presentTask(event.task),
       };
     case "progress":

@@ -154,7 +154,13 @@ export const EventSchema = t.Object({
   to: t.Union([TaskStatusSchema, t.Null()]),
   action: t.String(),
   reason: t.Union([t.String(), t.Null()]),
-  actor: t.Union([t.String(), t.Null()]),
+  actor: t.Union([t.String(), t.Null()], {
+    description:
+      'Who asked: a token\'s label ("admin", "read-1", …), "anonymous" on a server without tokens, "kiln" for the engine, "task" for the task itself',
+  }),
+  source: t.Union([t.String(), t.Null()], {
+    description: "The client address the request came from; null for changes not made over HTTP",
+  }),
 });
 
 export const LogSchema = t.Object({

@@ -53,6 +53,7 @@ export interface TaskEventRecord {
   action: string;
   reason: string | null;
   actor: string | null;
+  source: string | null;
 }
 
 export type NewTaskEvent = Omit<TaskEventRecord, "id" | "taskId" | "at">;

@@ -59,7 +59,10 @@ export const taskEvents = sqliteTable(
     toStatus: text("to_status", { enum: TASK_STATUSES }),
     action: text("action").notNull(),
     reason: text("reason"),
+    /** Who asked: a token's label, "anonymous", "kiln" for the engine itself, "task" for the task. */
     actor: text("actor"),
+    /** Where the request came from (the client's address); null when not over HTTP. */
+    source: text("source"),
   },
   (table) => [index("task_events_task_id").on(table.taskId, table.id)],
 );

@@ -119,6 +119,7 @@ export class SqliteTaskStore implements TaskStore {
           action: sql.placeholder("action"),
           reason: sql.placeholder("reason"),
           actor: sql.placeholder("actor"),
+          source: sql.placeholder("source"),
         })
         .prepare(),
       saveProgress: this.#db
@@ -421,6 +422,7 @@ export class SqliteTaskStore implements TaskStore {
       action: event.action,
       reason: event.reason,
       actor: event.actor,
+      source: event.source,
     });
   }
 

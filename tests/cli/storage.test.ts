@@ -35,7 +35,7 @@ function encryptedDb(key: Uint8Array): { path: string; id: string } {
       idempotencyKey: null,
       tags: null,
     },
-    { fromStatus: null, toStatus: "PAUSED", action: "create", reason: null, actor: null },
+    { fromStatus: null, toStatus: "PAUSED", action: "create", reason: null, actor: null, source: null },
   );
   store.close();
   return { path, id };

@@ -211,6 +211,14 @@ describe("ls and show", () => {
     expect(run.stdout).toMatch(/^result +\{"value":1\}$/m);
     expect(run.stdout).toMatch(/^duration +\d/m);
     expect(run.stdout).not.toMatch(/^error/m);
+    // Then the history: created by the library call (no actor), started and finished by kiln.
+    const history = run.stdout.split("\nhistory:\n")[1] ?? "";
+    const [header, ...rows] = lines(history);
+    expect(header).toMatch(/^AT +CHANGE +BY +FROM +REASON$/);
+    expect(rows).toHaveLength(3);
+    expect(rows[0]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d +created PENDING +- +-$/);
+    expect(rows[1]).toMatch(/ start: PENDING → RUNNING +kiln +-$/);
+    expect(rows[2]).toMatch(/ finish: RUNNING → FINISHED +kiln +-$/);
   });
 
   test("show: a failed task's error and a running task's progress", async () => {
@@ -250,7 +258,7 @@ describe("pause, resume, stop, restart", () => {
     const stop = await kiln(["stop", task.id, "--wait", "10000", "--reason", "enough"], env);
     expect(stop).toEqual({ code: 0, stdout: `${task.id} STOPPED\n`, stderr: "" });
     const stopEvent = manager.events(task.id).items.find((event) => event.toStatus === "STOPPED");
-    expect(stopEvent).toMatchObject({ reason: "enough", actor: "api" });
+    expect(stopEvent).toMatchObject({ reason: "enough", actor: "anonymous", source: "127.0.0.1" });
 
     const restart = await kiln(["restart", task.id, "--json"], env);
     expect(restart.code).toBe(0);

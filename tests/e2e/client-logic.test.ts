@@ -37,7 +37,16 @@ function task(id: string, fields: Partial<TaskJson> = {}): TaskJson {
 
 const created = (t: TaskJson): StreamEvent => ({
   type: "transition",
-  data: { at: t.createdAt, from: null, to: t.status, action: "create", reason: null, actor: "api", task: t },
+  data: {
+    at: t.createdAt,
+    from: null,
+    to: t.status,
+    action: "create",
+    reason: null,
+    actor: "anonymous",
+    source: "127.0.0.1",
+    task: t,
+  },
 });
 
 const ANY: Filters = { status: "", name: "", tag: "" };
@@ -70,6 +79,7 @@ describe("live table updates", () => {
           action: "start",
           reason: null,
           actor: "kiln",
+          source: null,
           task: task("02", { status: "RUNNING" }),
         },
       },

@@ -192,6 +192,10 @@ describe("dashboard", () => {
     await detail.locator('button[data-action="stop"]').click();
     await detail.locator(".timeline li", { hasText: "RUNNING → STOPPED" }).waitFor();
     await detail.locator(".timeline li.request", { hasText: "stop requested" }).waitFor();
+    // The browser's stop is recorded as asked by this (tokenless) server's caller, from its address.
+    expect(
+      await detail.locator(".timeline li", { hasText: "RUNNING → STOPPED" }).locator(".muted").textContent(),
+    ).toBe("stop by anonymous from 127.0.0.1");
     expect(await detail.locator(".status").textContent()).toBe("STOPPED");
 
     await detail.locator('button[data-action="delete"]').click();
@@ -235,11 +239,12 @@ describe("dashboard", () => {
 
 describe("dashboard with a token", () => {
   const TOKEN = "e2e-secret-token";
+  const READ = "e2e-read-token";
   let secured: Kiln;
   let tokenTab: Tab;
 
   beforeAll(async () => {
-    secured = await startKiln({ token: TOKEN });
+    secured = await startKiln({ token: TOKEN, readTokens: [READ] });
     tokenTab = await openTab(browser);
   }, 60_000);
 
@@ -275,6 +280,27 @@ describe("dashboard with a token", () => {
     await page.locator(".connection-live").waitFor();
     expect(await page.locator(".gate-message").count()).toBe(0);
     expect(tokenTab.errors).toEqual([]);
+  });
+
+  test("with a read-only token it shows tasks live; an action shows the server's 403 and changes nothing", async () => {
+    const readTab = await openTab(browser);
+    try {
+      const { page } = readTab;
+      const id = await createTask(secured, "e2e-stepper", { steps: 400, delayMs: 200 });
+      await page.goto(`${secured.base}/dashboard`);
+      await page.getByLabel("API token").fill(READ);
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.locator(".connection-live").waitFor();
+      await waitForStatus(page, id, "RUNNING");
+      await row(page, id).locator('button[data-action="pause"]').click();
+      const alert = row(page, id).locator('[role="alert"]');
+      await alert.waitFor();
+      expect(await alert.textContent()).toContain('the token "read-1" is read-only');
+      expect(secured.manager.require(id)).toMatchObject({ status: "RUNNING", requestedAction: null });
+      expect(readTab.errors).toEqual([]);
+    } finally {
+      await readTab.context.close();
+    }
   });
 });
 

@@ -35,6 +35,8 @@ export interface Kiln {
 
 export interface KilnOptions {
   token?: string;
+  /** Read-only tokens beside `token`; `call` always sends `token`. */
+  readTokens?: string[];
   manager?: Partial<TaskManagerOptions>;
   /** Writes to the database file before the manager opens it. */
   seed?: (dbPath: string) => void;
@@ -52,7 +54,7 @@ export async function startKiln(options: KilnOptions = {}): Promise<Kiln> {
     dir,
   );
   await env.manager.load(new URL("./fixtures.ts", import.meta.url));
-  const http = options.token ? { token: options.token } : {};
+  const http = options.token ? { token: options.token, readTokens: options.readTokens } : {};
   const { prefix } = options;
   const app = (
     prefix

@@ -55,7 +55,7 @@ describe("pause, resume, stop", () => {
       "STOPPED",
     ]);
     const pauseEvent = manager.events(task.id).items.find((event) => event.toStatus === "PAUSED");
-    expect(pauseEvent).toMatchObject({ actor: "api", reason: "looking" });
+    expect(pauseEvent).toMatchObject({ actor: "anonymous", source: "127.0.0.1", reason: "looking" });
   });
 
   test("?wait=5000 answers 200 once the task acknowledges the pause", async () => {

@@ -48,7 +48,16 @@ describe("history", () => {
     const ids = items.map((event) => event.id);
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
     for (const event of items) {
-      expect(Object.keys(event).sort()).toEqual(["action", "actor", "at", "from", "id", "reason", "to"]);
+      expect(Object.keys(event).sort()).toEqual([
+        "action",
+        "actor",
+        "at",
+        "from",
+        "id",
+        "reason",
+        "source",
+        "to",
+      ]);
       expect(new Date(event.at).toISOString()).toBe(event.at);
     }
   });

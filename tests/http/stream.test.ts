@@ -80,7 +80,12 @@ describe("GET /events", () => {
     await server.call(`/tasks/${task.id}/pause`, { json: { reason: "see" } });
     const messages = await reader.collect((message) => transitionTo(message) === "PAUSED");
     const request = messages.find((message) => message.event === "request");
-    expect(request?.data).toMatchObject({ action: "pause", reason: "see", actor: "api" });
+    expect(request?.data).toMatchObject({
+      action: "pause",
+      reason: "see",
+      actor: "anonymous",
+      source: "127.0.0.1",
+    });
     await reader.cancel();
   });
 

@@ -238,6 +238,7 @@ describe("encryption at rest", () => {
       action: "create",
       reason: null,
       actor: null,
+      source: null,
     };
     const old = Bun.randomUUIDv7();
     const withLost = new SqliteTaskStore({ path: dbPath, encryptionKey: lost });

@@ -1,9 +1,11 @@
 import { Database } from "bun:sqlite";
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { drizzle } from "drizzle-orm/bun-sqlite";
+import { migrate } from "drizzle-orm/bun-sqlite/migrator";
 import {
   MAX_PAGE_SIZE,
   type NewTask,
@@ -82,10 +84,18 @@ const createEvent: NewTaskEvent = {
   action: "create",
   reason: null,
   actor: "test",
+  source: null,
 };
 
 function event(from: TaskStatus | null, to: TaskStatus | null, action: string, reason: string | null = null) {
-  return { fromStatus: from, toStatus: to, action, reason, actor: "test" } satisfies NewTaskEvent;
+  return {
+    fromStatus: from,
+    toStatus: to,
+    action,
+    reason,
+    actor: "test",
+    source: null,
+  } satisfies NewTaskEvent;
 }
 
 /** Creates a task and walks it to `status` through transitions. */
@@ -127,6 +137,35 @@ describe("migrate", () => {
     expect(applied()).toBe(before);
     expect(store.getTask(task.id)?.id).toBe(task.id);
     expect(store.listEvents(task.id, {}).items).toHaveLength(1);
+  });
+
+  test("a database from before task_events.source gains the column; its old rows read null", () => {
+    // The first migration alone, as a kiln of that version left the file.
+    const drizzleDir = join(import.meta.dir, "../../drizzle");
+    const oldDir = join(dir, "migrations-0000");
+    mkdirSync(join(oldDir, "meta"), { recursive: true });
+    copyFileSync(join(drizzleDir, "0000_init.sql"), join(oldDir, "0000_init.sql"));
+    const journal = JSON.parse(readFileSync(join(drizzleDir, "meta/_journal.json"), "utf8")) as {
+      entries: Array<{ tag: string }>;
+    };
+    journal.entries = journal.entries.filter((entry) => entry.tag === "0000_init");
+    writeFileSync(join(oldDir, "meta/_journal.json"), JSON.stringify(journal));
+    const old = new Database(dbPath, { strict: true });
+    migrate(drizzle({ client: old }), { migrationsFolder: oldDir });
+    old.exec(
+      "INSERT INTO tasks (id, task_name, status, created_at, updated_at) VALUES ('old', 'echo', 'PENDING', 1, 1)",
+    );
+    old.exec(
+      "INSERT INTO task_events (task_id, at, from_status, to_status, action, actor) VALUES ('old', 1, NULL, 'PENDING', 'create', 'api')",
+    );
+    old.close();
+
+    const store = openStore();
+    expect(store.listEvents("old", {}).items).toMatchObject([
+      { action: "create", actor: "api", source: null },
+    ]);
+    store.updateTask("old", {}, { ...event("PENDING", null, "pause"), actor: "admin", source: "::1" });
+    expect(store.listEvents("old", {}).items.at(-1)).toMatchObject({ actor: "admin", source: "::1" });
   });
 });
 
@@ -506,7 +545,14 @@ describe("updateTask", () => {
     const updated = store.updateTask(
       id,
       { requestedAction: "stop" },
-      { fromStatus: null, toStatus: null, action: "stop-requested", reason: "operator", actor: "cli" },
+      {
+        fromStatus: null,
+        toStatus: null,
+        action: "stop-requested",
+        reason: "operator",
+        actor: "cli",
+        source: "10.0.0.7",
+      },
     );
     expect(updated?.requestedAction).toBe("stop");
     const last = store.listEvents(id, {}).items.at(-1);
@@ -516,6 +562,7 @@ describe("updateTask", () => {
       action: "stop-requested",
       reason: "operator",
       actor: "cli",
+      source: "10.0.0.7",
     });
   });
 

@@ -34,6 +34,7 @@ async function writeTasks(store: SqliteTaskStore, from: number, n: number): Prom
       action: "create",
       reason: null,
       actor: null,
+      source: null,
     });
     if (i % 50 === 0) await Bun.sleep(2);
   }

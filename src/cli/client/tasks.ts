@@ -1,4 +1,4 @@
-import type { TaskJson, TaskTypeJson } from "../../http/presenters.ts";
+import type { EventJson, TaskJson, TaskTypeJson } from "../../http/presenters.ts";
 import { TASK_STATUSES } from "../../task/status.ts";
 import { integerFlag, positionals } from "./args.ts";
 import { type Command, parseClientArgs, printJson } from "./command.ts";
@@ -225,17 +225,49 @@ export function describeTask(task: TaskJson): string {
   return block(entries);
 }
 
+/** History rows `kiln show` prints; a longer history says where to read the rest. */
+const SHOW_HISTORY_LIMIT = 100;
+
+function change(event: EventJson): string {
+  if (event.to === null) return `${event.action} requested`;
+  if (event.from === null) return `created ${event.to}`;
+  return event.from === event.to ? event.action : `${event.action}: ${event.from} → ${event.to}`;
+}
+
+/** A task's history as a table: when, what changed, who asked and from where, and why. */
+export function historyTable(events: EventJson[]): string {
+  const rows = events.map((event) => [
+    shortTime(event.at),
+    change(event),
+    event.actor ?? "-",
+    event.source ?? "-",
+    event.reason ?? "",
+  ]);
+  return table(["AT", "CHANGE", "BY", "FROM", "REASON"], rows);
+}
+
 export const showCommand: Command = {
   name: "show",
   synopsis: "<id> [--json]",
-  summary: "Show one task: status, progress, params, result and error.",
+  summary: "Show one task: status, progress, params, result, error and its history (who did what).",
   async run(args, env) {
     const parsed = parseClientArgs(this, args, env, JSON_FLAG, JSON_HELP);
     if (!parsed) return 0;
     const [id] = positionals(parsed.positionals, ["the task id"], parsed.usage);
     const { body } = await parsed.client.request<TaskJson>("GET", taskPath(id));
-    if (parsed.values.json) printJson(body);
-    else console.log(describeTask(body));
+    if (parsed.values.json) {
+      printJson(body);
+      return 0;
+    }
+    const { body: history } = await parsed.client.request<{ items: EventJson[]; nextCursor: number | null }>(
+      "GET",
+      taskPath(id, "/events"),
+      { query: { limit: SHOW_HISTORY_LIMIT } },
+    );
+    console.log(`${describeTask(body)}\n\nhistory:\n${historyTable(history.items)}`);
+    if (history.nextCursor !== null) {
+      console.log(`… more: GET ${taskPath(id, "/events")}?after=${history.nextCursor}`);
+    }
     return 0;
   },
 };

@@ -23,12 +23,20 @@ export type StreamEvent =
         action: string;
         reason: string | null;
         actor: string | null;
+        source: string | null;
         task: TaskJson;
       };
     }
   | {
       type: "request";
-      data: { at: string; action: string; reason: string | null; actor: string | null; task: TaskJson };
+      data: {
+        at: string;
+        action: string;
+        reason: string | null;
+        actor: string | null;
+        source: string | null;
+        task: TaskJson;
+      };
     }
   | { type: "progress"; data: { at: string; taskId: string; progress: ProgressJson | null } }
   | { type: "log"; data: { at: string; taskId: string; level: LogJson["level"]; message: string } };

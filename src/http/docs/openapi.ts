@@ -59,6 +59,14 @@ function withJsonBodies(
   }
 }
 
+const BEARER_SCHEME = {
+  type: "http",
+  scheme: "bearer",
+  description:
+    "The admin token may do everything; a read-only token may use GET and HEAD only, and gets 403 forbidden " +
+    "for every other method (create, pause, resume, stop, restart, delete). A missing or unknown token is 401.",
+};
+
 const INFO = {
   title: "kiln",
   version: pkg.version,
@@ -92,7 +100,7 @@ export function openApiRoutes(manager: TaskManager, secured: boolean) {
       paths,
       components: {
         schemas: components.schemas,
-        ...(secured ? { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } } : {}),
+        ...(secured ? { securitySchemes: { bearer: BEARER_SCHEME } } : {}),
       },
       ...(secured ? { security: [{ bearer: [] }] } : {}),
     };

@@ -1,10 +1,10 @@
 import type { Static } from "@sinclair/typebox";
 import { Elysia } from "elysia";
-import { KilnError, type TaskManager } from "../../engine/index.ts";
+import { KilnError, type Requester, type TaskManager } from "../../engine/index.ts";
+import type { TokenAuth } from "../auth.ts";
 import { strictObjectBody } from "../body.ts";
 import { presentTask } from "../presenters.ts";
 import { ControlBody, ControlDone, ControlPending, ControlQuery, ErrorSchema, IdParams } from "../schemas.ts";
-import { API_ACTOR } from "./tasks.ts";
 
 type Action = "pause" | "resume" | "stop" | "restart";
 
@@ -22,8 +22,9 @@ async function control(
   id: string,
   reason: string | undefined,
   waitMs: number | undefined,
+  by: Requester,
 ): Promise<ControlAnswer> {
-  const result = manager[action](id, { actor: API_ACTOR, reason: reason ?? null });
+  const result = manager[action](id, { ...by, reason: reason ?? null });
   let task = result.task;
   if (!result.pending) return { pending: false, body: { task: presentTask(task) } };
   if (waitMs) {
@@ -71,22 +72,23 @@ function hook(action: Action) {
 }
 
 /** POST /tasks/:id/<action>: one route, the same for every action. */
-function controlRoute(manager: TaskManager, action: Action) {
+function controlRoute(manager: TaskManager, auth: TokenAuth, action: Action) {
   return new Elysia({ tags: ["control"] }).decorate("kiln", manager).post(
     `/tasks/:id/${action}`,
-    async ({ kiln, params, query, body, status }) => {
-      const answer = await control(kiln, action, params.id, body?.reason, query.wait);
+    async ({ kiln, params, query, body, status, request }) => {
+      const by = auth.requester(request);
+      const answer = await control(kiln, action, params.id, body?.reason, query.wait, by);
       return answer.pending ? status(202, answer.body) : status(200, answer.body);
     },
     hook(action),
   );
 }
 
-/** POST /tasks/:id/{pause,resume,stop,restart}. */
-export function controlRoutes(manager: TaskManager) {
+/** POST /tasks/:id/{pause,resume,stop,restart}; each records who asked and from where. */
+export function controlRoutes(manager: TaskManager, auth: TokenAuth) {
   return new Elysia()
-    .use(controlRoute(manager, "pause"))
-    .use(controlRoute(manager, "resume"))
-    .use(controlRoute(manager, "stop"))
-    .use(controlRoute(manager, "restart"));
+    .use(controlRoute(manager, auth, "pause"))
+    .use(controlRoute(manager, auth, "resume"))
+    .use(controlRoute(manager, auth, "stop"))
+    .use(controlRoute(manager, auth, "restart"));
 }

@@ -1,12 +1,10 @@
 import { Elysia, t } from "elysia";
-import type { TaskManager } from "../../engine/index.ts";
+import type { Logger, TaskManager } from "../../engine/index.ts";
+import type { TokenAuth } from "../auth.ts";
 import { strictObjectBody } from "../body.ts";
 import { httpError } from "../errors.ts";
 import { presentTask } from "../presenters.ts";
 import { CreateTaskBody, ErrorSchema, IdParams, ListTasksQuery, TaskPage, TaskSchema } from "../schemas.ts";
-
-/** What the API records as the actor of the changes it makes. */
-export const API_ACTOR = "api";
 
 function epochMs(runAt: string | number | undefined): number | undefined {
   if (runAt === undefined || typeof runAt === "number") return runAt;
@@ -20,19 +18,22 @@ function epochMs(runAt: string | number | undefined): number | undefined {
   return ms;
 }
 
-/** Create, list, read and delete tasks. */
-export function taskRoutes(manager: TaskManager) {
+/**
+ * Create, list, read and delete tasks. A create records who asked and from where in the
+ * task's history; a delete removes that history, so it leaves the same in the service log.
+ */
+export function taskRoutes(manager: TaskManager, auth: TokenAuth, logger: Logger) {
   return new Elysia({ tags: ["tasks"] })
     .decorate("kiln", manager)
     .post(
       "/tasks",
-      ({ kiln, body, status }) => {
+      ({ kiln, body, status, request }) => {
         const { task, created } = kiln.create(body.name, body.params, {
           priority: body.priority,
           runAt: epochMs(body.runAt),
           idempotencyKey: body.idempotencyKey,
           tags: body.tags,
-          actor: API_ACTOR,
+          ...auth.requester(request),
         });
         return created ? status(201, presentTask(task)) : status(200, presentTask(task));
       },
@@ -73,8 +74,9 @@ export function taskRoutes(manager: TaskManager) {
     })
     .delete(
       "/tasks/:id",
-      ({ kiln, params, status }) => {
+      ({ kiln, params, status, request }) => {
         kiln.delete(params.id);
+        logger.info("task deleted", { id: params.id, ...auth.requester(request) });
         return status(204, undefined);
       },
       {

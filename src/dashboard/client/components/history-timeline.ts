@@ -16,7 +16,7 @@ export function HistoryTimeline({ events }: { events: EventJson[] }) {
       (event) => html`<li key=${event.id} class=${event.to ? `to-${event.to.toLowerCase()}` : "request"}>
         <time datetime=${event.at}>${formatTime(event.at)}</time>
         <span class="change">${change(event)}</span>
-        <span class="muted">${event.action}${event.actor ? ` by ${event.actor}` : ""}</span>
+        <span class="muted">${event.action}${event.actor ? ` by ${event.actor}` : ""}${event.source ? ` from ${event.source}` : ""}</span>
         ${event.reason && html`<span class="reason">${event.reason}</span>`}
       </li>`,
     )}
