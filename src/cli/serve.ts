@@ -1,40 +1,14 @@
-import { readdirSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
-import { type Logger, TaskManager } from "../engine/index.ts";
+import { resolve } from "node:path";
+import { TaskManager } from "../engine/index.ts";
 import { createKilnApp } from "../http/app.ts";
 import { installKilnModule } from "../kiln-module.ts";
 import { DatabaseInUseError } from "../store/index.ts";
 import { builtInTasks } from "../tasks/index.ts";
 import { CliError } from "./client/errors.ts";
 import { SERVE_WORKER_URL } from "./compiled.ts";
-import { ConfigError, isLoopback, type ServeConfig } from "./config.ts";
+import { isLoopback, type ServeConfig } from "./config.ts";
 import { createServiceLogger } from "./log.ts";
-
-const TASK_FILE = /\.(ts|js|mjs)$/;
-
-/** Loads every *.ts / *.js file of the tasks directory; a file that fails stops start-up. */
-async function loadTasksDir(manager: TaskManager, dir: string, logger: Logger): Promise<void> {
-  let files: string[];
-  try {
-    files = readdirSync(dir).filter((file) => TASK_FILE.test(file) && !file.endsWith(".d.ts"));
-  } catch (error) {
-    throw new ConfigError(`--tasks-dir ${dir}: ${(error as Error).message}`);
-  }
-  for (const file of files.sort()) {
-    const path = resolve(join(dir, file));
-    let names: string[];
-    try {
-      names = await manager.load(pathToFileURL(path));
-    } catch (error) {
-      throw new ConfigError(`task file ${path}: ${(error as Error).message}`);
-    }
-    if (names.length === 0) {
-      throw new ConfigError(`task file ${path}: it exports no BaseTask subclass with a static taskName`);
-    }
-    logger.info("task file loaded", { file: path, tasks: names });
-  }
-}
+import { loadTasksDir } from "./tasks-dir.ts";
 
 /** Starts the engine and the HTTP server; SIGTERM / SIGINT shut both down cleanly. */
 export async function serve(config: ServeConfig): Promise<void> {
