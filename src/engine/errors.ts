@@ -1,3 +1,5 @@
+import type { StorageFault } from "../store/index.ts";
+
 /**
  * Errors the engine throws at its callers. Each carries a stable `code` and the HTTP status
  * the REST layer maps it to, so that mapping lives in one place.
@@ -57,5 +59,24 @@ export class IllegalTransitionError extends KilnError {
 export class NotAcceptingError extends KilnError {
   constructor(why: string) {
     super("not_accepting", 503, why);
+  }
+}
+
+/**
+ * The database cannot be written (disk full, read-only file, I/O error): nothing was changed,
+ * reads still work and the same request can be retried once the fault clears.
+ */
+export class StorageUnavailableError extends KilnError {
+  constructor(
+    readonly fault: StorageFault,
+    /** The SQLite error behind it. */
+    readonly original: unknown,
+  ) {
+    super(
+      "storage_unavailable",
+      503,
+      `the database cannot be written: ${fault.description} (${fault.code}); nothing was changed, retry later`,
+      { cause: fault.cause, sqliteCode: fault.code },
+    );
   }
 }

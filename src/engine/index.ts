@@ -1,3 +1,4 @@
+export { type StorageFault, storageFaultOf } from "../store/index.ts";
 export { retryDelayMs } from "./backoff.ts";
 export {
   IllegalTransitionError,
@@ -5,6 +6,7 @@ export {
   KilnError,
   NotAcceptingError,
   type ParamIssue,
+  StorageUnavailableError,
   TaskNotFoundError,
   UnknownTaskNameError,
 } from "./errors.ts";
@@ -22,3 +24,4 @@ export {
   type TaskManagerOptions,
 } from "./manager.ts";
 export type { RegisteredTask } from "./registry.ts";
+export { GuardedStore } from "./storage-guard.ts";

@@ -14,7 +14,13 @@ import {
 import { isTaskClass, type TaskClass, type TaskError } from "../task/index.ts";
 import { Control, type FromWorker } from "../worker/protocol.ts";
 import { retryDelayMs } from "./backoff.ts";
-import { IllegalTransitionError, KilnError, NotAcceptingError, TaskNotFoundError } from "./errors.ts";
+import {
+  IllegalTransitionError,
+  KilnError,
+  NotAcceptingError,
+  StorageUnavailableError,
+  TaskNotFoundError,
+} from "./errors.ts";
 import { EventHub, type ManagerListener } from "./events.ts";
 import { TaskHandle } from "./handle.ts";
 import { type ControlAction, decideControl } from "./lifecycle.ts";
@@ -23,8 +29,10 @@ import { WorkerPool, type WorkerSlot } from "./pool.ts";
 import { type RegisteredTask, TaskRegistry } from "./registry.ts";
 import { clearRunTimers, type LiveRun } from "./runs.ts";
 import { Scheduler } from "./scheduler.ts";
+import { GuardedStore } from "./storage-guard.ts";
 import { TelemetryBuffer } from "./telemetry.ts";
 import { Transitions } from "./transitions.ts";
+import { WriteRetry } from "./write-retry.ts";
 
 export interface TaskManagerOptions {
   /** Path of the SQLite file (created if missing), or a store you opened yourself. */
@@ -87,6 +95,9 @@ export interface ManagerStats {
 type State = "new" | "running" | "stopping" | "stopped";
 type RunEnd = Extract<FromWorker, { type: "finished" | "failed" | "stopped" | "released" }>;
 
+/** How long a task whose start could not be written waits before the next try. */
+const START_RETRY_MS = 500;
+
 const interruptedError = (why: string): TaskError => ({ name: "Interrupted", message: why, retryable: true });
 
 /**
@@ -105,6 +116,7 @@ export class TaskManager {
   readonly #pool: WorkerPool;
   readonly #scheduler = new Scheduler();
   readonly #transitions: Transitions;
+  readonly #writes: WriteRetry;
   readonly #runs = new Map<string, LiveRun>();
   readonly #slotRuns = new Map<WorkerSlot, LiveRun>();
   readonly #runningByName = new Map<string, number>();
@@ -135,19 +147,23 @@ export class TaskManager {
     };
     this.#preloaded = new Set(options.preloadedTasks ?? []);
     this.#ownsStore = typeof options.db === "string";
+    const logger = this.#options.logger;
+    let store: TaskStore;
     if (typeof options.db === "string") {
       // Taken before the file is even opened: a second engine must not touch a live one's tasks.
       this.#ownerLock = options.db === ":memory:" ? undefined : DatabaseOwnerLock.acquire(options.db);
       try {
-        this.store = new SqliteTaskStore({ path: options.db });
+        store = new SqliteTaskStore({ path: options.db });
       } catch (error) {
         this.#ownerLock?.release();
         throw error;
       }
     } else {
-      this.store = options.db;
+      store = options.db;
     }
-    const logger = this.#options.logger;
+    const path = store instanceof SqliteTaskStore ? store.path : undefined;
+    this.store = new GuardedStore(store, logger, path);
+    this.#writes = new WriteRetry(logger, () => this.#requestDispatch());
     this.#hub = new EventHub((error) => logger.error("an event listener threw", { error: String(error) }));
     this.#telemetry = new TelemetryBuffer(this.store, this.#hub, this.#options.telemetryIntervalMs, (error) =>
       logger.error("writing progress and logs failed", { error: String(error) }),
@@ -262,6 +278,8 @@ export class TaskManager {
         );
       }
       this.#telemetry.close();
+      this.#writes.retryNow();
+      this.#writes.close();
       await this.#pool.close();
     }
     this.#state = "stopped";
@@ -517,19 +535,22 @@ export class TaskManager {
   ): TaskRecord {
     const run = this.#runs.get(task.id);
     let updated: TaskRecord | undefined;
+    // The write comes first: if the database refuses it, the queue and the workers are untouched.
     if (action === "pause") {
-      this.#scheduler.remove(task.id);
       updated = this.#transitions.paused(task.id, undefined, reason, actor, "PENDING");
+      if (updated) this.#scheduler.remove(task.id);
     } else if (action === "resume") {
       updated = this.#transitions.resumed(task.id, reason, actor);
       if (updated) this.#enqueue(updated);
     } else {
-      this.#scheduler.remove(task.id);
-      if (run?.parked) this.#detachParked(run, reason ?? `${action} requested`);
       updated =
         action === "stop"
           ? this.#transitions.stopped(task.id, task.status, reason, actor)
           : this.#transitions.restarted(task, reason, actor);
+      if (updated) {
+        this.#scheduler.remove(task.id);
+        if (run?.parked) this.#detachParked(run, reason ?? `${action} requested`);
+      }
       if (updated?.status === "PENDING") this.#enqueue(updated);
     }
     if (!updated) throw new IllegalTransitionError(`the task changed while handling ${action}; try again`);
@@ -609,7 +630,14 @@ export class TaskManager {
     while (this.#running < this.concurrency) {
       const entry = this.#scheduler.next(this.#canRun, now);
       if (!entry) break;
-      this.#startRun(entry.id, entry.name);
+      try {
+        this.#startRun(entry.id, entry.name);
+      } catch (error) {
+        if (!(error instanceof StorageUnavailableError)) throw error;
+        // Its start could not be written, so nothing changed: it waits in the queue a little.
+        this.#scheduler.enqueue({ ...entry, runAt: now + START_RETRY_MS });
+        break;
+      }
     }
     const due = this.#scheduler.nextDueAt();
     if (due !== undefined && due < this.#dueAt) {
@@ -718,7 +746,7 @@ export class TaskManager {
         if (!run.detached) this.#telemetry.checkpoint(run.taskId, message.state);
         return;
       case "paused":
-        this.#onPaused(run, message.state);
+        this.#writes.run(`pause of task ${run.taskId}`, () => this.#onPaused(run, message.state));
         return;
       case "request":
         if (!run.detached) this.#onSelfRequest(run, message.action, message.reason);
@@ -753,15 +781,15 @@ export class TaskManager {
   #onPaused(run: LiveRun, state: unknown): void {
     if (run.detached || run.parked) return;
     if (run.requested !== "pause" && run.cause !== "shutdown") return; // withdrawn, or a stop is on its way
-    this.#telemetry.flush();
+    this.#telemetry.flushOrThrow();
     clearRunTimers(run);
-    run.usedMs += performance.now() - run.segmentStart;
     if (run.requested === "pause") {
       this.#transitions.paused(run.taskId, state, run.requestReason, run.requestActor);
     } else {
       const reason = "paused at a checkpoint for shutdown; resumes on the next start";
       this.#transitions.requeued(run.taskId, "RUNNING", reason, "kiln", state);
     }
+    run.usedMs += performance.now() - run.segmentStart;
     run.requested = undefined;
     run.parked = true;
     this.#parkedOrder.push(run);
@@ -809,8 +837,12 @@ export class TaskManager {
     if (!run.parked) this.#countRunning(run.task.name, -1);
     this.#pool.release(run.slot);
     if (!run.detached && !run.parked) {
-      this.#telemetry.flush();
-      this.#settle(run, end, cause);
+      // If the database refuses the write, the outcome is kept and written later; the row
+      // stays RUNNING meanwhile, and the task never runs twice in this process.
+      this.#writes.run(`end of task ${run.taskId}`, () => {
+        this.#telemetry.flushOrThrow();
+        this.#settle(run, end, cause);
+      });
     }
     this.#requestDispatch();
   }

@@ -1,5 +1,5 @@
 import { type Context, ValidationError } from "elysia";
-import { KilnError, type Logger } from "../engine/index.ts";
+import { KilnError, type Logger, StorageUnavailableError, storageFaultOf } from "../engine/index.ts";
 import { describeValidation } from "./validation.ts";
 
 /** The one shape of every error the API answers with. */
@@ -49,6 +49,10 @@ export function toApiFailure(
 ): ApiFailure {
   const where = `${request.method} ${new URL(request.url).pathname}`;
   if (error instanceof KilnError) return fromKilnError(error, where, logger);
+  // A SQLite error that did not come through the engine's guarded store (a host app's own
+  // query, say): a full disk or a read-only file is still the storage's fault, not kiln's.
+  const fault = storageFaultOf(error);
+  if (fault) return fromKilnError(new StorageUnavailableError(fault, error), where, logger);
   if (error instanceof ValidationError) {
     // A handler's answer that breaks its own schema is our bug, not the client's.
     if (error.type === "response") return internal(error, where, logger);
@@ -78,11 +82,15 @@ interface ErrorContext {
   request: Request;
 }
 
+/** Seconds a client is told to wait before retrying a 503 (storage fault, not accepting). */
+const RETRY_AFTER_SECONDS = "5";
+
 /** An Elysia `onError` handler that answers with `toApiFailure`; server faults go to `logger`. */
 export function errorHandler(logger: Logger) {
   return ({ code, error, set, request }: ErrorContext): ErrorBody => {
     const { status, body } = toApiFailure(code, error, request, logger);
     set.status = status;
+    if (status === 503) set.headers["retry-after"] = RETRY_AFTER_SECONDS;
     return body;
   };
 }

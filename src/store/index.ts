@@ -13,4 +13,5 @@ export type {
   TelemetryBatch,
 } from "./records.ts";
 export { type SqliteStoreOptions, SqliteTaskStore } from "./sqlite.ts";
+export { type StorageFault, type StorageFaultCause, storageFaultOf } from "./storage-fault.ts";
 export { DEFAULT_PAGE_SIZE, type HistoryQuery, MAX_PAGE_SIZE, pageSize, type TaskStore } from "./store.ts";
