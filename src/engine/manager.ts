@@ -95,6 +95,8 @@ export interface ManagerStats {
 type State = "new" | "running" | "stopping" | "stopped";
 type RunEnd = Extract<FromWorker, { type: "finished" | "failed" | "stopped" | "released" }>;
 
+/** setTimeout's longest delay (about 24.8 days); a task due later is looked at again then. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 /** How long a task whose start could not be written waits before the next try. */
 const START_RETRY_MS = 500;
 
@@ -649,7 +651,8 @@ export class TaskManager {
           this.#dueTimer = undefined;
           this.#requestDispatch();
         },
-        Math.max(0, due - Date.now()),
+        // A longer delay overflows the timer, which then fires at once, again and again.
+        Math.min(MAX_TIMER_MS, Math.max(0, due - Date.now())),
       );
     }
   }
