@@ -94,6 +94,8 @@ function segment(ids: string[]): fc.Arbitrary<string> {
       "index.html",
       "../../etc/passwd",
     ),
+    // Names that a lookup in a plain object finds on Object.prototype.
+    fc.constantFrom("toString", "__proto__", "constructor", "hasOwnProperty", "valueOf", "init.js", "app.js"),
     fc.constant("z".repeat(5_000)),
   );
   // Mostly encoded as a client would; sometimes left raw for the URL parser to cope with.

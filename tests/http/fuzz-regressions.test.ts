@@ -72,3 +72,15 @@ test("a SQLite storage error that reaches the API without the engine's guard is 
   expect(error.message).toContain("the disk holding the database is full (SQLITE_FULL)");
   expect(error.details).toEqual({ cause: "disk_full", sqliteCode: "SQLITE_FULL" });
 });
+
+test("an asset named like a member of Object.prototype is a 404, not a 500 or an empty 200", async () => {
+  // Was: SWAGGER_ASSETS["toString"] found the inherited function → Bun.file(undefined) → 500;
+  // the dashboard answered 200 with no body and no content type.
+  for (const prefix of ["/swagger/assets", "/dashboard/assets"]) {
+    for (const name of ["toString", "constructor", "hasOwnProperty", "valueOf", "__proto__"]) {
+      const response = await server.call(`${prefix}/${name}`);
+      expect(response.status).toBe(404);
+      expect((await body<ApiError>(response)).error.code).toBe("not_found");
+    }
+  }
+});
