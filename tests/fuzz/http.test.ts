@@ -141,6 +141,18 @@ test("every route: no 5xx, every 4xx in the error shape, no change to the databa
   const table = new Set(routes.map((route) => `${route.method} ${route.path}`));
   expect(documented.filter((key) => !table.has(key))).toEqual([]);
 
+  // The watch must see a write, or "unchanged" would prove nothing.
+  const unchanged = watch.snapshot();
+  expect(watch.snapshot()).toBe(unchanged);
+  const created = await fetch(`${server.base}/tasks`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ name: "echo", params: { value: "watch" } }),
+  });
+  expect(created.status).toBe(201);
+  await server.quiet();
+  expect(watch.snapshot()).not.toBe(unchanged);
+
   // Warm up (JIT, caches, pools) before the first memory sample.
   await fuzz(strayRequest(server.ids), 100, SEED ^ 0x5eed);
   await server.quiet();
