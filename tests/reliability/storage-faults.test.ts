@@ -161,6 +161,47 @@ for (const fault of faults) {
       }
     });
 
+    test("a pause acknowledged at a checkpoint during the fault is recorded once it clears", async () => {
+      const log = recordingLogger();
+      const server = await serverOn(fault, log);
+      const steps = 4;
+      try {
+        const created = await server.call("/tasks", {
+          json: { name: "steps", params: { steps, delayMs: 800 } },
+        });
+        const id = (await body<TaskJson>(created)).id;
+        // Just after step 0's progress: its next checkpoint is 800 ms away, well inside the fault.
+        await server.manager.waitFor(id, (current) => (current.progress?.done ?? 0) >= 1);
+        const asked = await server.call(`/tasks/${id}/pause`, { method: "POST" });
+        expect(asked.status).toBe(202);
+        fault.start();
+        await Bun.sleep(1_200);
+        // The worker has paused, but that could not be written: the row still says RUNNING.
+        expect(server.manager.get(id)).toMatchObject({ status: "RUNNING", requestedAction: "pause" });
+        fault.clear();
+        const paused = await untilStatus(server.manager, id, ["PAUSED"], 10_000);
+        expect(paused.checkpoint).toEqual({ next: 1 });
+        expect((await server.call(`/tasks/${id}/resume`, { method: "POST" })).status).toBe(200);
+        const task = await untilStatus(server.manager, id, ["FINISHED", "FAILED", "STOPPED"], 20_000);
+        expect(task.status).toBe("FINISHED");
+        // It went on in the worker it paused on: every step once, none again.
+        expect(task.result).toEqual({ startedAt: 0, ran: Array.from({ length: steps }, (_, i) => i) });
+        expect(statusPath(server.manager, id)).toEqual([
+          "PENDING",
+          "RUNNING",
+          "PAUSED",
+          "PENDING",
+          "RUNNING",
+          "FINISHED",
+        ]);
+        const lines = server.manager.logs(id, { limit: 500 }).items.map((line) => line.message);
+        expect(lines).toEqual(Array.from({ length: steps }, (_, i) => `step ${i}`));
+      } finally {
+        fault.clear();
+        await server.stop();
+      }
+    });
+
     test("kiln stopped during the fault: the runs it could not record are recovered on the next start", async () => {
       const log = recordingLogger();
       const first = await serverOn(fault, log);
