@@ -36,8 +36,8 @@ function setup() {
   const buffer = new TelemetryBuffer(store, new EventHub(() => {}), 60_000, (error) => errors.push(error));
   const id = "0190a000-0000-7000-8000-000000000001";
   store.createTask(
-    { id, taskName: "echo", status: "RUNNING" },
-    { fromStatus: null, toStatus: "RUNNING", action: "create", reason: null, actor: null },
+    { id, taskName: "echo", status: "PENDING" },
+    { fromStatus: null, toStatus: "PENDING", action: "create", reason: null, actor: null },
   );
   return { inner, store, buffer, errors, id };
 }
