@@ -36,7 +36,16 @@ function setup() {
   const buffer = new TelemetryBuffer(store, new EventHub(() => {}), 60_000, (error) => errors.push(error));
   const id = "0190a000-0000-7000-8000-000000000001";
   store.createTask(
-    { id, taskName: "echo", status: "PENDING" },
+    {
+      id,
+      taskName: "echo",
+      status: "PENDING",
+      params: {},
+      priority: 0,
+      runAt: null,
+      idempotencyKey: null,
+      tags: null,
+    },
     { fromStatus: null, toStatus: "PENDING", action: "create", reason: null, actor: null },
   );
   return { inner, store, buffer, errors, id };
