@@ -80,3 +80,14 @@ export class StorageUnavailableError extends KilnError {
     );
   }
 }
+
+/** A control request for a task whose run has ended, but whose end is not written yet. */
+export class RunEndNotWrittenError extends KilnError {
+  constructor(id: string) {
+    super(
+      "storage_unavailable",
+      503,
+      `task ${id} has ended its run, but the database could not record that yet; retry later`,
+    );
+  }
+}

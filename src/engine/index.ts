@@ -6,6 +6,7 @@ export {
   KilnError,
   NotAcceptingError,
   type ParamIssue,
+  RunEndNotWrittenError,
   StorageUnavailableError,
   TaskNotFoundError,
   UnknownTaskNameError,

@@ -18,6 +18,7 @@ import {
   IllegalTransitionError,
   KilnError,
   NotAcceptingError,
+  RunEndNotWrittenError,
   StorageUnavailableError,
   TaskNotFoundError,
 } from "./errors.ts";
@@ -515,8 +516,11 @@ export class TaskManager {
     actor: string | null,
   ) {
     const run = this.#runs.get(task.id);
-    if (!run || run.parked)
+    if (!run || run.parked) {
+      // Its run ended while the database could not be written; the end is waiting to be written.
+      if (this.#writes.size > 0) throw new RunEndNotWrittenError(task.id);
       throw new KilnError("internal", 500, `task ${task.id} is RUNNING but has no live run`);
+    }
     const updated = this.#transitions.requested(task, action, reason, actor);
     run.requested = action;
     run.requestReason = reason;

@@ -140,6 +140,14 @@ for (const fault of faults) {
           await server.call("/tasks", { json: { name: "steps", params: { steps: 1 } } }),
           fault,
         );
+        // Asking to stop a task whose run ended unrecorded is a 503 too, not a 500.
+        const unrecorded = ids.filter((_, index) => statuses[index] === "RUNNING");
+        expect(unrecorded.length).toBeGreaterThan(0);
+        for (const id of unrecorded) {
+          const refused = await server.call(`/tasks/${id}/stop`, { method: "POST" });
+          expect(refused.status).toBe(503);
+          expect((await body<ApiError>(refused)).error.code).toBe("storage_unavailable");
+        }
 
         fault.clear();
         for (const id of ids) {
