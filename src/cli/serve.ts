@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { TaskManager } from "../engine/index.ts";
+import { StorageUnavailableError, storageFaultOf, TaskManager } from "../engine/index.ts";
 import { createKilnApp } from "../http/app.ts";
 import { installKilnModule } from "../kiln-module.ts";
 import { DatabaseInUseError } from "../store/index.ts";
@@ -9,6 +9,14 @@ import { SERVE_WORKER_URL } from "./compiled.ts";
 import { isLoopback, type ServeConfig } from "./config.ts";
 import { createServiceLogger } from "./log.ts";
 import { loadTasksDir } from "./tasks-dir.ts";
+
+/** One line for a database kiln cannot open or write at start-up, instead of a stack. */
+function databaseProblem(error: unknown, db: string): CliError | undefined {
+  if (error instanceof DatabaseInUseError) return new CliError(error.message);
+  const fault = error instanceof StorageUnavailableError ? error.fault : storageFaultOf(error, db);
+  if (!fault) return undefined;
+  return new CliError(`cannot use the database ${db}: ${fault.description} (${fault.code})`);
+}
 
 /** Starts the engine and the HTTP server; SIGTERM / SIGINT shut both down cleanly. */
 export async function serve(config: ServeConfig): Promise<void> {
@@ -25,12 +33,15 @@ export async function serve(config: ServeConfig): Promise<void> {
       ...(config.concurrency ? { concurrency: config.concurrency } : {}),
     });
   } catch (error) {
-    if (error instanceof DatabaseInUseError) throw new CliError(error.message);
-    throw error;
+    throw databaseProblem(error, config.db) ?? error;
   }
   manager.register(...builtInTasks);
   if (config.tasksDir) await loadTasksDir(manager, config.tasksDir, logger);
-  await manager.start();
+  try {
+    await manager.start();
+  } catch (error) {
+    throw databaseProblem(error, config.db) ?? error;
+  }
   const app = createKilnApp(manager, {
     token: config.token,
     maxBodyBytes: config.maxBodyBytes,
