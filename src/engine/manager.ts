@@ -786,7 +786,8 @@ export class TaskManager {
   }
 
   #onPaused(run: LiveRun, state: unknown): void {
-    if (run.detached || run.parked) return;
+    // A kept pause written late must not touch a run that has ended since.
+    if (run.detached || run.parked || this.#slotRuns.get(run.slot) !== run) return;
     if (run.requested !== "pause" && run.cause !== "shutdown") return; // withdrawn, or a stop is on its way
     this.#telemetry.flushOrThrow();
     clearRunTimers(run);

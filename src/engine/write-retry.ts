@@ -33,8 +33,15 @@ export class WriteRetry {
     return this.#pending.length;
   }
 
-  /** Runs `write` now; if storage is unavailable it is kept and retried. Other errors propagate. */
+  /**
+   * Runs `write` now, after any kept writes (so a task's writes land in the order they happened);
+   * if storage is unavailable it is kept and retried. Other errors propagate.
+   */
   run(label: string, write: () => void): void {
+    if (this.#pending.length > 0 && !this.retryNow()) {
+      this.#pending.push({ label, write });
+      return;
+    }
     try {
       write();
     } catch (error) {

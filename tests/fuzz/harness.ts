@@ -128,7 +128,7 @@ export async function send(base: string, request: FuzzRequest): Promise<FuzzResp
     method: request.method,
     headers: request.headers,
     body: request.body,
-    signal: AbortSignal.timeout(30_000),
+    signal: AbortSignal.timeout(10_000),
     redirect: "manual",
     // A streamed body needs this in fetch.
     ...(request.body instanceof ReadableStream ? { duplex: "half" } : {}),

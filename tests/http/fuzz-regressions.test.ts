@@ -84,3 +84,12 @@ test("an asset named like a member of Object.prototype is a 404, not a 500 or an
     }
   }
 });
+
+test("HEAD on the event stream answers with its head at once, with or without a trailing slash", async () => {
+  // Was: HEAD /events/ never answered; Bun waited for the end of an endless stream body.
+  for (const path of ["/events", "/events/", "/events/./."]) {
+    const response = await server.call(path, { method: "HEAD", signal: AbortSignal.timeout(5_000) });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
+  }
+});
