@@ -1,7 +1,5 @@
-import { readdirSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
-import { type Logger, TaskManager } from "../engine/index.ts";
+import { resolve } from "node:path";
+import { StorageUnavailableError, storageFaultOf, TaskManager } from "../engine/index.ts";
 import { createKilnApp } from "../http/app.ts";
 import { ADMIN_LABEL, readTokenLabel } from "../http/auth-options.ts";
 import { installKilnModule } from "../kiln-module.ts";
@@ -9,32 +7,16 @@ import { DatabaseInUseError, keyId, UndecryptableValueError } from "../store/ind
 import { builtInTasks } from "../tasks/index.ts";
 import { CliError } from "./client/errors.ts";
 import { SERVE_PROCESS_COMMAND, SERVE_WORKER_URL } from "./compiled.ts";
-import { ConfigError, isLoopback, type ServeConfig } from "./config.ts";
+import { isLoopback, type ServeConfig } from "./config.ts";
 import { createServiceLogger } from "./log.ts";
+import { loadTasksDir } from "./tasks-dir.ts";
 
-const TASK_FILE = /\.(ts|js|mjs)$/;
-
-/** Loads every *.ts / *.js file of the tasks directory; a file that fails stops start-up. */
-async function loadTasksDir(manager: TaskManager, dir: string, logger: Logger): Promise<void> {
-  let files: string[];
-  try {
-    files = readdirSync(dir).filter((file) => TASK_FILE.test(file) && !file.endsWith(".d.ts"));
-  } catch (error) {
-    throw new ConfigError(`--tasks-dir ${dir}: ${(error as Error).message}`);
-  }
-  for (const file of files.sort()) {
-    const path = resolve(join(dir, file));
-    let names: string[];
-    try {
-      names = await manager.load(pathToFileURL(path));
-    } catch (error) {
-      throw new ConfigError(`task file ${path}: ${(error as Error).message}`);
-    }
-    if (names.length === 0) {
-      throw new ConfigError(`task file ${path}: it exports no BaseTask subclass with a static taskName`);
-    }
-    logger.info("task file loaded", { file: path, tasks: names });
-  }
+/** One line for a database kiln cannot open or write at start-up, instead of a stack. */
+function databaseProblem(error: unknown, db: string): CliError | undefined {
+  if (error instanceof DatabaseInUseError) return new CliError(error.message);
+  const fault = error instanceof StorageUnavailableError ? error.fault : storageFaultOf(error, db);
+  if (!fault) return undefined;
+  return new CliError(`cannot use the database ${db}: ${fault.description} (${fault.code})`);
 }
 
 /** Starts the engine and the HTTP server; SIGTERM / SIGINT shut both down cleanly. */
@@ -58,8 +40,7 @@ export async function serve(config: ServeConfig): Promise<void> {
       ...(config.taskMemoryLimitMb ? { taskMemoryLimitMb: config.taskMemoryLimitMb } : {}),
     });
   } catch (error) {
-    if (error instanceof DatabaseInUseError) throw new CliError(error.message);
-    throw error;
+    throw databaseProblem(error, config.db) ?? error;
   }
   manager.register(...builtInTasks);
   if (config.tasksDir) await loadTasksDir(manager, config.tasksDir, logger);
@@ -69,7 +50,7 @@ export async function serve(config: ServeConfig): Promise<void> {
     // A missing or wrong key: refuse to serve tasks that could not be read.
     await manager.shutdown();
     if (error instanceof UndecryptableValueError) throw new CliError(`cannot start: ${error.message}`);
-    throw error;
+    throw databaseProblem(error, config.db) ?? error;
   }
   const app = createKilnApp(manager, {
     token: config.token,

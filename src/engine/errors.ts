@@ -1,3 +1,5 @@
+import type { StorageFault } from "../store/index.ts";
+
 /**
  * Errors the engine throws at its callers. Each carries a stable `code` and the HTTP status
  * the REST layer maps it to, so that mapping lives in one place.
@@ -57,5 +59,41 @@ export class IllegalTransitionError extends KilnError {
 export class NotAcceptingError extends KilnError {
   constructor(why: string) {
     super("not_accepting", 503, why);
+  }
+}
+
+/**
+ * The database cannot be written (disk full, read-only file, I/O error): nothing was changed,
+ * reads still work and the same request can be retried once the fault clears.
+ */
+export class StorageUnavailableError extends KilnError {
+  /**
+   * For a batch whose commit failed: the writes made inside it, in order. Each returned as if
+   * written, yet none is in the database; replaying them writes what the caller believes.
+   */
+  unwritten: readonly (() => void)[] = [];
+
+  constructor(
+    readonly fault: StorageFault,
+    /** The SQLite error behind it. */
+    readonly original: unknown,
+  ) {
+    super(
+      "storage_unavailable",
+      503,
+      `the database cannot be written: ${fault.description} (${fault.code}); nothing was changed, retry later`,
+      { cause: fault.cause, sqliteCode: fault.code },
+    );
+  }
+}
+
+/** A control request for a task whose run has ended, but whose end is not written yet. */
+export class RunEndNotWrittenError extends KilnError {
+  constructor(id: string) {
+    super(
+      "storage_unavailable",
+      503,
+      `task ${id} has ended its run, but the database could not record that yet; retry later`,
+    );
   }
 }

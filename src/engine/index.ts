@@ -1,5 +1,5 @@
 /** Raised by a read of a task whose encrypted values the configured keys cannot open. */
-export { UndecryptableValueError } from "../store/index.ts";
+export { type StorageFault, storageFaultOf, UndecryptableValueError } from "../store/index.ts";
 export { retryDelayMs } from "./backoff.ts";
 export {
   IllegalTransitionError,
@@ -7,6 +7,8 @@ export {
   KilnError,
   NotAcceptingError,
   type ParamIssue,
+  RunEndNotWrittenError,
+  StorageUnavailableError,
   TaskNotFoundError,
   UnknownTaskNameError,
 } from "./errors.ts";
@@ -25,4 +27,5 @@ export {
 } from "./manager.ts";
 export type { RegisteredTask } from "./registry.ts";
 export { RetentionPruner, type RetentionTuning } from "./retention.ts";
+export { GuardedStore } from "./storage-guard.ts";
 export type { Requester } from "./transitions.ts";

@@ -16,8 +16,15 @@ import {
 import { isTaskClass, type TaskClass, type TaskError } from "../task/index.ts";
 import { Control, type FromWorker } from "../worker/protocol.ts";
 import { retryDelayMs } from "./backoff.ts";
-import { IllegalTransitionError, KilnError, NotAcceptingError, TaskNotFoundError } from "./errors.ts";
-import { EventHub, type ManagerListener } from "./events.ts";
+import {
+  IllegalTransitionError,
+  KilnError,
+  NotAcceptingError,
+  RunEndNotWrittenError,
+  StorageUnavailableError,
+  TaskNotFoundError,
+} from "./errors.ts";
+import { EventHub, type ManagerEvent, type ManagerListener } from "./events.ts";
 import { TaskHandle } from "./handle.ts";
 import { type ControlAction, decideControl } from "./lifecycle.ts";
 import { type Logger, stderrLogger } from "./logger.ts";
@@ -28,8 +35,10 @@ import { RetentionPruner, type RetentionTuning } from "./retention.ts";
 import { clearRunTimers, type LiveRun } from "./runs.ts";
 import { Scheduler } from "./scheduler.ts";
 import type { TaskSlot } from "./slot.ts";
+import { GuardedStore } from "./storage-guard.ts";
 import { TelemetryBuffer } from "./telemetry.ts";
 import { ENGINE, type Requester, TASK_ITSELF, Transitions } from "./transitions.ts";
+import { WriteRetry } from "./write-retry.ts";
 
 export interface TaskManagerOptions {
   /** Path of the SQLite file (created if missing), or a store you opened yourself. */
@@ -117,7 +126,18 @@ export interface ManagerStats {
 }
 
 type State = "new" | "running" | "stopping" | "stopped";
+
+/** A run whose RUNNING row is not committed yet: its worker hears of it only once it is. */
+interface PendingStart {
+  launch: () => void;
+  undo: () => void;
+}
 type RunEnd = Extract<FromWorker, { type: "finished" | "failed" | "stopped" | "released" }>;
+
+/** setTimeout's longest delay (about 24.8 days); a task due later is looked at again then. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** How long a task whose start could not be written waits before the next try. */
+const START_RETRY_MS = 500;
 
 const interruptedError = (why: string): TaskError => ({ name: "Interrupted", message: why, retryable: true });
 
@@ -127,6 +147,9 @@ const interruptedError = (why: string): TaskError => ({ name: "Interrupted", mes
  */
 export class TaskManager {
   readonly store: TaskStore;
+  readonly #guard: GuardedStore;
+  /** Runs started inside an open batch: launched on its commit, undone if the commit fails. */
+  #startsAwaitingCommit: PendingStart[] | undefined;
   readonly registry = new TaskRegistry();
   readonly concurrency: number;
   readonly #options: Required<
@@ -149,6 +172,7 @@ export class TaskManager {
   readonly #pool: WorkerPool;
   readonly #scheduler = new Scheduler();
   readonly #transitions: Transitions;
+  readonly #writes: WriteRetry;
   readonly #runs = new Map<string, LiveRun>();
   readonly #slotRuns = new Map<TaskSlot, LiveRun>();
   readonly #runningByName = new Map<string, number>();
@@ -185,12 +209,13 @@ export class TaskManager {
     this.#memoryLimitMb = checkMemoryLimitMb(options.taskMemoryLimitMb);
     this.#preloaded = new Set(options.preloadedTasks ?? []);
     this.#ownsStore = typeof options.db === "string";
+    const logger = this.#options.logger;
+    let store: TaskStore;
     if (typeof options.db === "string") {
       // Taken before the file is even opened: a second engine must not touch a live one's tasks.
       this.#ownerLock = options.db === ":memory:" ? undefined : DatabaseOwnerLock.acquire(options.db);
       try {
-        const logger = options.logger ?? stderrLogger;
-        this.store = new SqliteTaskStore({
+        store = new SqliteTaskStore({
           path: options.db,
           encryptionKey: options.encryptionKey,
           decryptionKeys: options.decryptionKeys,
@@ -204,9 +229,12 @@ export class TaskManager {
     } else {
       if (options.encryptionKey !== undefined || options.decryptionKeys?.length)
         throw new Error("encryption keys go to the store you opened, not to the TaskManager");
-      this.store = options.db;
+      store = options.db;
     }
-    const logger = this.#options.logger;
+    const path = store instanceof SqliteTaskStore ? store.path : undefined;
+    this.#guard = new GuardedStore(store, logger, path);
+    this.store = this.#guard;
+    this.#writes = new WriteRetry(logger, () => this.#requestDispatch());
     this.#hub = new EventHub((error) => logger.error("an event listener threw", { error: String(error) }));
     this.#telemetry = new TelemetryBuffer(this.store, this.#hub, this.#options.telemetryIntervalMs, (error) =>
       logger.error("writing progress and logs failed", { error: String(error) }),
@@ -329,6 +357,8 @@ export class TaskManager {
         );
       }
       this.#telemetry.close();
+      this.#writes.retryNow();
+      this.#writes.close();
       await this.#pool.close();
     }
     this.#state = "stopped";
@@ -562,8 +592,11 @@ export class TaskManager {
     by: Requester,
   ) {
     const run = this.#runs.get(task.id);
-    if (!run || run.parked)
+    if (!run || run.parked) {
+      // Its run ended while the database could not be written; the end is waiting to be written.
+      if (this.#writes.size > 0) throw new RunEndNotWrittenError(task.id);
       throw new KilnError("internal", 500, `task ${task.id} is RUNNING but has no live run`);
+    }
     const updated = this.#transitions.requested(task, action, reason, by);
     run.requested = action;
     run.requestReason = reason;
@@ -579,19 +612,22 @@ export class TaskManager {
   #controlNow(action: ControlAction, task: TaskRecord, reason: string | null, by: Requester): TaskRecord {
     const run = this.#runs.get(task.id);
     let updated: TaskRecord | undefined;
+    // The write comes first: if the database refuses it, the queue and the workers are untouched.
     if (action === "pause") {
-      this.#scheduler.remove(task.id);
       updated = this.#transitions.paused(task.id, undefined, reason, by, "PENDING");
+      if (updated) this.#scheduler.remove(task.id);
     } else if (action === "resume") {
       updated = this.#transitions.resumed(task.id, reason, by);
       if (updated) this.#enqueue(updated);
     } else {
-      this.#scheduler.remove(task.id);
-      if (run?.parked) this.#detachParked(run, reason ?? `${action} requested`);
       updated =
         action === "stop"
           ? this.#transitions.stopped(task.id, task.status, reason, by)
           : this.#transitions.restarted(task, reason, by);
+      if (updated) {
+        this.#scheduler.remove(task.id);
+        if (run?.parked) this.#detachParked(run, reason ?? `${action} requested`);
+      }
       if (updated?.status === "PENDING") this.#enqueue(updated);
     }
     if (!updated) throw new IllegalTransitionError(`the task changed while handling ${action}; try again`);
@@ -669,10 +705,44 @@ export class TaskManager {
    * loop, so no client hears of a change before its commit.
    */
   #inOneCommit(apply: () => void): void {
-    this.store.batch(() => {
+    if (this.#guard.fault) {
+      // During a storage outage every write goes on its own, so each can fail and be kept alone.
       apply();
       this.#dispatchIfQueued();
-    });
+      return;
+    }
+    const starts: PendingStart[] = [];
+    let endWrites = 0;
+    let endEvents = 0;
+    this.#startsAwaitingCommit = starts;
+    try {
+      // Listeners hear of what the batch did only once it is committed.
+      this.#hub.holding(() =>
+        this.#guard.batch(() => {
+          apply();
+          endWrites = this.#guard.journalLength;
+          endEvents = this.#hub.heldCount;
+          this.#dispatchIfQueued();
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof StorageUnavailableError)) throw error;
+      // The commit failed, so nothing of it is in the database: the run's end is kept and
+      // retried like any write that failed (and announced once written), and the runs it
+      // started never reach a worker and wait in the queue, as a start that fails alone does.
+      for (const start of starts) start.undo();
+      const held = (error as { heldEvents?: ManagerEvent[] }).heldEvents ?? [];
+      this.#writes.keep("the end of a run", [
+        ...error.unwritten.slice(0, endWrites),
+        () => {
+          for (const event of held.slice(0, endEvents)) this.#hub.emit(event);
+        },
+      ]);
+      return;
+    } finally {
+      this.#startsAwaitingCommit = undefined;
+    }
+    for (const start of starts) start.launch();
   }
 
   #canRun = (name: string): boolean => {
@@ -687,7 +757,14 @@ export class TaskManager {
     while (this.#running < this.concurrency) {
       const entry = this.#scheduler.next(this.#canRun, now);
       if (!entry) break;
-      this.#startRun(entry.id, entry.name);
+      try {
+        this.#startRun(entry.id, entry.name);
+      } catch (error) {
+        if (!(error instanceof StorageUnavailableError)) throw error;
+        // Its start could not be written, so nothing changed: it waits in the queue a little.
+        this.#scheduler.enqueue({ ...entry, runAt: now + START_RETRY_MS });
+        break;
+      }
     }
     const due = this.#scheduler.nextDueAt();
     if (due !== undefined && due < this.#dueAt) {
@@ -699,7 +776,8 @@ export class TaskManager {
           this.#dueTimer = undefined;
           this.#requestDispatch();
         },
-        Math.max(0, due - Date.now()),
+        // A longer delay overflows the timer, which then fires at once, again and again.
+        Math.min(MAX_TIMER_MS, Math.max(0, due - Date.now())),
       );
     }
   }
@@ -717,14 +795,25 @@ export class TaskManager {
     if (!registered) return;
     const parked = this.#runs.get(id);
     if (parked?.parked) {
-      if (!this.#transitions.running(id, "continues on the worker it paused on", "resume")) return;
+      const resumed = this.#transitions.running(id, "continues on the worker it paused on", "resume");
+      if (!resumed) return;
       parked.parked = false;
       this.#parkedOrder = this.#parkedOrder.filter((run) => run !== parked);
       parked.segmentStart = performance.now();
       this.#countRunning(name, 1);
-      parked.slot.setControl(Control.NONE);
-      parked.slot.post({ type: "resume" });
-      this.#armTimeout(parked);
+      this.#launch({
+        launch: () => {
+          parked.slot.setControl(Control.NONE);
+          parked.slot.post({ type: "resume" });
+          this.#armTimeout(parked);
+        },
+        undo: () => {
+          parked.parked = true;
+          this.#parkedOrder.push(parked);
+          this.#countRunning(name, -1);
+          this.#requeueAfterFailedStart(resumed);
+        },
+      });
       return;
     }
     const task = this.#transitions.running(id, null, "start");
@@ -748,19 +837,46 @@ export class TaskManager {
     this.#runs.set(id, run);
     this.#slotRuns.set(slot, run);
     this.#countRunning(name, 1);
-    slot.setControl(Control.NONE);
-    slot.post({
-      type: "run",
-      taskId: id,
-      name,
-      module: registered.module,
-      params: task.params,
-      state: task.checkpoint ?? undefined,
-      attempt: task.attempt,
-      checkpointIntervalMs: registered.checkpointIntervalMs,
-      memoryLimitBytes: resolveMemoryLimitBytes(registered, this.#memoryLimitMb),
+    this.#launch({
+      launch: () => {
+        slot.setControl(Control.NONE);
+        slot.post({
+          type: "run",
+          taskId: id,
+          name,
+          module: registered.module,
+          params: task.params,
+          state: task.checkpoint ?? undefined,
+          attempt: task.attempt,
+          checkpointIntervalMs: registered.checkpointIntervalMs,
+          memoryLimitBytes: resolveMemoryLimitBytes(registered, this.#memoryLimitMb),
+        });
+        this.#armTimeout(run);
+      },
+      undo: () => {
+        this.#runs.delete(id);
+        this.#slotRuns.delete(slot);
+        this.#countRunning(name, -1);
+        this.#pool.release(slot);
+        this.#requeueAfterFailedStart(task);
+      },
     });
-    this.#armTimeout(run);
+  }
+
+  /** Starts a run now, or once the open batch holding its RUNNING row commits. */
+  #launch(start: PendingStart): void {
+    if (this.#startsAwaitingCommit) this.#startsAwaitingCommit.push(start);
+    else start.launch();
+  }
+
+  #requeueAfterFailedStart(task: TaskRecord): void {
+    this.#scheduler.enqueue({
+      id: task.id,
+      name: task.taskName,
+      priority: task.priority,
+      runAt: Date.now() + START_RETRY_MS,
+    });
+    this.#requestDispatch();
   }
 
   #armTimeout(run: LiveRun): void {
@@ -797,7 +913,9 @@ export class TaskManager {
         if (!run.detached) this.#telemetry.checkpoint(run.taskId, message.state);
         return;
       case "paused":
-        this.#inOneCommit(() => this.#onPaused(run, message.state));
+        this.#inOneCommit(() =>
+          this.#writes.run(`pause of task ${run.taskId}`, () => this.#onPaused(run, message.state)),
+        );
         return;
       case "request":
         if (!run.detached) this.#onSelfRequest(run, message.action, message.reason);
@@ -839,17 +957,18 @@ export class TaskManager {
   }
 
   #onPaused(run: LiveRun, state: unknown): void {
-    if (run.detached || run.parked) return;
+    // A kept pause written late must not touch a run that has ended since.
+    if (run.detached || run.parked || this.#slotRuns.get(run.slot) !== run) return;
     if (run.requested !== "pause" && run.cause !== "shutdown") return; // withdrawn, or a stop is on its way
-    this.#telemetry.flush();
+    this.#telemetry.flushOrThrow();
     clearRunTimers(run);
-    run.usedMs += performance.now() - run.segmentStart;
     if (run.requested === "pause") {
       this.#transitions.paused(run.taskId, state, run.requestReason, run.requestBy);
     } else {
       const reason = "paused at a checkpoint for shutdown; resumes on the next start";
       this.#transitions.requeued(run.taskId, "RUNNING", reason, ENGINE, state);
     }
+    run.usedMs += performance.now() - run.segmentStart;
     run.requested = undefined;
     run.parked = true;
     this.#parkedOrder.push(run);
@@ -898,8 +1017,12 @@ export class TaskManager {
     if (!run.parked) this.#countRunning(run.task.name, -1);
     this.#pool.release(run.slot);
     if (!run.detached && !run.parked) {
-      this.#telemetry.flush();
-      this.#settle(run, end, cause);
+      // If the database refuses the write, the outcome is kept and written later; the row
+      // stays RUNNING meanwhile, and the task never runs twice in this process.
+      this.#writes.run(`end of task ${run.taskId}`, () => {
+        this.#telemetry.flushOrThrow();
+        this.#settle(run, end, cause);
+      });
     }
     this.#requestDispatch();
   }

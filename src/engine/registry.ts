@@ -54,6 +54,9 @@ function positiveOrUndefined(value: unknown, what: string, name: string): number
   return value;
 }
 
+/** Where a class comes from, for messages: its module, or the worker's preloaded set. */
+const where = (module: string | undefined): string => (module ? `in ${module}` : "built in");
+
 /** Validates a class's static options once, so a bad task file fails at start-up, not at run time. */
 export function describeTask(cls: TaskClass, module: string | undefined): RegisteredTask {
   const name = cls.taskName;
@@ -121,7 +124,7 @@ export class TaskRegistry {
     const existing = this.#tasks.get(described.name);
     if (existing && existing.cls !== cls) {
       throw new Error(
-        `two task classes are named "${described.name}"${module ? ` (the second in ${module})` : ""}`,
+        `two task classes are named "${described.name}" (first ${where(existing.module)}, then ${where(module)})`,
       );
     }
     this.#tasks.set(described.name, described);

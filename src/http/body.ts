@@ -1,5 +1,6 @@
 import type { TObject } from "@sinclair/typebox";
 import { httpError, payloadTooLarge } from "./errors.ts";
+import { MAX_JSON_DEPTH, nestsDeeperThan } from "./json-depth.ts";
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
@@ -31,7 +32,8 @@ async function readLimited(body: ReadableStream<Uint8Array>, limit: number): Pro
 
 /**
  * An Elysia parse hook: every request body is JSON (whatever its Content-Type says), at most
- * `limit` bytes. An empty body parses to nothing, so optional bodies may be left out.
+ * `limit` bytes and `MAX_JSON_DEPTH` levels deep. An empty body parses to nothing, so optional
+ * bodies may be left out.
  */
 export function jsonBodyParser(limit: number) {
   return async ({ request }: { request: Request }): Promise<unknown> => {
@@ -46,6 +48,14 @@ export function jsonBodyParser(limit: number) {
       throw httpError("bad_request", 400, "the request body is not valid UTF-8");
     }
     if (text.trim() === "") return undefined;
+    if (nestsDeeperThan(text, MAX_JSON_DEPTH)) {
+      throw httpError(
+        "bad_request",
+        400,
+        `the request body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`,
+        { maxDepth: MAX_JSON_DEPTH },
+      );
+    }
     try {
       return JSON.parse(text);
     } catch (error) {

@@ -1,5 +1,11 @@
 import { type Context, ValidationError } from "elysia";
-import { KilnError, type Logger, UndecryptableValueError } from "../engine/index.ts";
+import {
+  KilnError,
+  type Logger,
+  StorageUnavailableError,
+  storageFaultOf,
+  UndecryptableValueError,
+} from "../engine/index.ts";
 import type { CorsPolicy } from "./cors.ts";
 import { addSecurityHeaders } from "./security-headers.ts";
 import { describeValidation } from "./validation.ts";
@@ -57,6 +63,10 @@ export function toApiFailure(
     logger.error("a task's stored values cannot be decrypted", { route: where, error: error.message });
     return failure(500, error.code, error.message);
   }
+  // A SQLite error that did not come through the engine's guarded store (a host app's own
+  // query, say): a full disk or a read-only file is still the storage's fault, not kiln's.
+  const fault = storageFaultOf(error);
+  if (fault) return fromKilnError(new StorageUnavailableError(fault, error), where, logger);
   if (error instanceof ValidationError) {
     // A handler's answer that breaks its own schema is our bug, not the client's.
     if (error.type === "response") return internal(error, where, logger);
@@ -86,6 +96,9 @@ interface ErrorContext {
   request: Request;
 }
 
+/** Seconds a client is told to wait before retrying a 503 (storage fault, not accepting). */
+const RETRY_AFTER_SECONDS = "5";
+
 /**
  * An Elysia `onError` handler that answers with `toApiFailure`; server faults go to `logger`.
  * Errors raised before kiln's routes are matched (unknown route, unparsable body) get the
@@ -95,6 +108,7 @@ export function errorHandler(logger: Logger, cors?: CorsPolicy) {
   return ({ code, error, set, request }: ErrorContext): ErrorBody => {
     const { status, body } = toApiFailure(code, error, request, logger);
     set.status = status;
+    if (status === 503) set.headers["retry-after"] = RETRY_AFTER_SECONDS;
     addSecurityHeaders(set);
     cors?.decorate({ request, set });
     return body;

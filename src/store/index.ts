@@ -14,6 +14,7 @@ export type {
 } from "./records.ts";
 export { type RekeyReport, rekeyDatabase } from "./rekey.ts";
 export { type SqliteStoreOptions, SqliteTaskStore } from "./sqlite.ts";
+export { type StorageFault, type StorageFaultCause, storageFaultOf } from "./storage-fault.ts";
 export { DEFAULT_PAGE_SIZE, type HistoryQuery, MAX_PAGE_SIZE, pageSize, type TaskStore } from "./store.ts";
 export {
   InvalidKeyError,

@@ -1,6 +1,6 @@
 import { createKilnApp, type KilnHttpOptions } from "../../src/http/index.ts";
 import type { TaskManagerOptions } from "../../src/index.ts";
-import { startManager, type TestManager } from "../helpers.ts";
+import { startManager, type TestManager, tempDir } from "../helpers.ts";
 
 export interface TestServer extends TestManager {
   app: ReturnType<typeof createKilnApp>;
@@ -11,17 +11,24 @@ export interface TestServer extends TestManager {
   stop: () => Promise<void>;
 }
 
-/** A started manager (fixture tasks loaded) behind a real HTTP server on a free port. */
+/**
+ * A started manager (fixture tasks loaded) behind a real HTTP server on a free port; its
+ * database lives in `dir` (default: a new temp dir, removed by `stop`).
+ */
 export async function startServer(
   managerOptions: Partial<TaskManagerOptions> = {},
   httpOptions: KilnHttpOptions = {},
+  dir: { path: string; remove: () => void } = tempDir(),
 ): Promise<TestServer> {
-  const env = await startManager({
-    concurrency: 2,
-    stopGraceMs: 2_000,
-    shutdownGraceMs: 500,
-    ...managerOptions,
-  });
+  const env = await startManager(
+    {
+      concurrency: 2,
+      stopGraceMs: 2_000,
+      shutdownGraceMs: 500,
+      ...managerOptions,
+    },
+    dir,
+  );
   const app = createKilnApp(env.manager, httpOptions).listen({ hostname: "127.0.0.1", port: 0 });
   const port = app.server?.port;
   if (!port) throw new Error("the test server did not start");

@@ -18,7 +18,8 @@ export function swaggerShellRoutes() {
             headers: { "content-type": "text/javascript; charset=utf-8" },
           });
         }
-        const asset = SWAGGER_ASSETS[params.file];
+        // Own keys only: "toString" or "__proto__" must not find Object.prototype's members.
+        const asset = Object.hasOwn(SWAGGER_ASSETS, params.file) ? SWAGGER_ASSETS[params.file] : undefined;
         if (!asset) throw httpError("not_found", 404, `no asset named ${params.file}`);
         return new Response(Bun.file(asset.path), {
           headers: { "content-type": asset.type, "cache-control": "public, max-age=86400" },

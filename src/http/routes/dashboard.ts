@@ -38,7 +38,8 @@ export function dashboardRoutes() {
     .get(
       "/dashboard/assets/:file",
       ({ params, query }) => {
-        const asset = ASSETS[params.file];
+        // Own keys only: "toString" or "__proto__" must not find Object.prototype's members.
+        const asset = Object.hasOwn(ASSETS, params.file) ? ASSETS[params.file] : undefined;
         if (!asset) throw httpError("not_found", 404, `no asset named ${params.file}`);
         // A versioned URL never changes content; an unversioned one may after an upgrade.
         const cache = query.v === DASHBOARD_VERSION ? "public, max-age=31536000, immutable" : "no-cache";

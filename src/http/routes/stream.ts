@@ -9,6 +9,13 @@ export interface StreamOptions {
   heartbeatMs: number;
 }
 
+const STREAM_HEADERS = {
+  "content-type": "text/event-stream; charset=utf-8",
+  "cache-control": "no-cache",
+  connection: "keep-alive",
+  "x-accel-buffering": "no",
+};
+
 function toFrame(event: ManagerEvent): SseFrame {
   return { event: event.type, data: presentManagerEvent(event), droppable: event.type === "progress" };
 }
@@ -18,6 +25,8 @@ export function streamRoutes(manager: TaskManager, options: StreamOptions) {
   return new Elysia({ tags: ["events"] }).decorate("kiln", manager).get(
     "/events",
     ({ kiln, query, request, server }) => {
+      // HEAD gets the head alone: with an endless body Bun would never finish the answer.
+      if (request.method === "HEAD") return new Response(null, { headers: STREAM_HEADERS });
       // A stream is idle between events; Bun's idle timeout (10 s) must not cut it.
       server?.timeout(request, 0);
       const only = query.task;
@@ -30,14 +39,7 @@ export function streamRoutes(manager: TaskManager, options: StreamOptions) {
             if (only === undefined || eventTaskId(event) === only) push(toFrame(event));
           }),
       });
-      return new Response(body, {
-        headers: {
-          "content-type": "text/event-stream; charset=utf-8",
-          "cache-control": "no-cache",
-          connection: "keep-alive",
-          "x-accel-buffering": "no",
-        },
-      });
+      return new Response(body, { headers: STREAM_HEADERS });
     },
     {
       query: StreamQuery,

@@ -40,12 +40,13 @@ export function taskRoutes(manager: TaskManager, auth: TokenAuth, logger: Logger
       {
         body: CreateTaskBody,
         transform: strictObjectBody(CreateTaskBody),
-        response: { 200: TaskSchema, 201: TaskSchema, 404: ErrorSchema, 422: ErrorSchema },
+        response: { 200: TaskSchema, 201: TaskSchema, 404: ErrorSchema, 422: ErrorSchema, 503: ErrorSchema },
         detail: {
           summary: "Create a task",
           description:
             "201 with the new task; 200 with the earlier task when its idempotencyKey was seen before. " +
-            "404 unknown_task_name for a name nobody registered; 422 invalid_params when params fail the task's schema.",
+            "404 unknown_task_name for a name nobody registered; 422 invalid_params when params fail the task's schema; " +
+            "503 storage_unavailable while the database cannot be written (disk full, read-only file).",
         },
       },
     )
@@ -81,7 +82,7 @@ export function taskRoutes(manager: TaskManager, auth: TokenAuth, logger: Logger
       },
       {
         params: IdParams,
-        response: { 204: t.Void(), 404: ErrorSchema, 409: ErrorSchema },
+        response: { 204: t.Void(), 404: ErrorSchema, 409: ErrorSchema, 503: ErrorSchema },
         detail: { summary: "Delete an ended task with its history and logs; 409 while it is live" },
       },
     );

@@ -1,0 +1,188 @@
+import {
+  type HistoryQuery,
+  type ListTasksQuery,
+  type NewTask,
+  type NewTaskEvent,
+  type Page,
+  type StorageFault,
+  storageFaultOf,
+  type TaskEventRecord,
+  type TaskLogRecord,
+  type TaskPatch,
+  type TaskRecord,
+  type TaskStore,
+  type TelemetryBatch,
+} from "../store/index.ts";
+import type { TaskStatus } from "../task/index.ts";
+import { StorageUnavailableError } from "./errors.ts";
+import type { Logger } from "./logger.ts";
+
+/**
+ * Wraps the store the engine writes through. A storage fault (disk full, read-only file, I/O
+ * error, lock timeout) comes out as `StorageUnavailableError`, which the API answers with 503;
+ * the first one of an outage is logged as one line, and the first write that succeeds after it
+ * logs that writes work again. Other errors pass through untouched.
+ */
+export class GuardedStore implements TaskStore {
+  #fault: StorageFault | undefined;
+  /** The writes made so far inside the open batch. */
+  #journal: (() => void)[] | undefined;
+
+  constructor(
+    readonly inner: TaskStore,
+    private readonly logger: Logger,
+    private readonly path?: string,
+  ) {}
+
+  /** The fault of the current outage, or undefined while writes work. */
+  get fault(): StorageFault | undefined {
+    return this.#fault;
+  }
+
+  #read<T>(read: () => T): T {
+    try {
+      return read();
+    } catch (error) {
+      throw this.#translate(error);
+    }
+  }
+
+  /** Writes made so far in the open batch (0 outside one). */
+  get journalLength(): number {
+    return this.#journal?.length ?? 0;
+  }
+
+  #write<T>(write: () => T): T {
+    let result: T;
+    try {
+      result = write();
+    } catch (error) {
+      throw this.#translate(error);
+    }
+    if (this.#journal) {
+      // Replayed through the guard, so that a replay failing again is kept again. Inside a
+      // batch nothing reached the disk yet: only its commit tells whether writes work again.
+      this.#journal.push(() => void this.#write(write));
+      return result;
+    }
+    this.#recovered();
+    return result;
+  }
+
+  #recovered(): void {
+    if (!this.#fault) return;
+    this.logger.info("the database is writable again", { after: this.#fault.cause });
+    this.#fault = undefined;
+  }
+
+  #translate(error: unknown): unknown {
+    if (error instanceof StorageUnavailableError) return error;
+    const fault = storageFaultOf(error, this.path);
+    if (!fault) return error;
+    if (this.#fault?.cause !== fault.cause) {
+      this.logger.error(`the database cannot be written: ${fault.description}`, {
+        cause: fault.cause,
+        code: fault.code,
+        error: error instanceof Error ? error.message : String(error),
+        effect: "requests that write get 503; reads go on; kiln retries its own writes",
+      });
+    }
+    this.#fault = fault;
+    return new StorageUnavailableError(fault, error);
+  }
+
+  /**
+   * With WAL, SQLite writes pages at commit, so a full disk fails a batch's COMMIT after every
+   * write inside it has returned. The error then carries those writes (`unwritten`), in order,
+   * for the engine to keep and retry like any write it could not make.
+   */
+  batch<T>(fn: () => T): T {
+    if (this.#journal) return fn();
+    const journal: (() => void)[] = [];
+    let result: T;
+    try {
+      this.#journal = journal;
+      result = this.inner.batch(() => {
+        try {
+          return fn();
+        } finally {
+          // The COMMIT follows; it is judged like a write outside any batch.
+          this.#journal = undefined;
+        }
+      });
+    } catch (error) {
+      this.#journal = undefined;
+      const translated = this.#translate(error);
+      if (translated instanceof StorageUnavailableError) translated.unwritten = journal;
+      throw translated;
+    }
+    this.#recovered();
+    return result;
+  }
+  deleteEndedBefore(before: number, limit: number): number {
+    return this.#write(() => this.inner.deleteEndedBefore(before, limit));
+  }
+  verifyReadable(): void {
+    this.#read(() => this.inner.verifyReadable());
+  }
+  migrate(): void {
+    this.#write(() => this.inner.migrate());
+  }
+  createTask(task: NewTask, event: NewTaskEvent): TaskRecord {
+    return this.#write(() => this.inner.createTask(task, event));
+  }
+  getTask(id: string): TaskRecord | undefined {
+    return this.#read(() => this.inner.getTask(id));
+  }
+  findByIdempotencyKey(key: string): TaskRecord | undefined {
+    return this.#read(() => this.inner.findByIdempotencyKey(key));
+  }
+  listTasks(query: ListTasksQuery): Page<TaskRecord, string> {
+    return this.#read(() => this.inner.listTasks(query));
+  }
+  listActive(): TaskRecord[] {
+    return this.#read(() => this.inner.listActive());
+  }
+  transition(
+    id: string,
+    from: readonly TaskStatus[],
+    patch: TaskPatch,
+    event: NewTaskEvent,
+  ): TaskRecord | undefined {
+    return this.#write(() => this.inner.transition(id, from, patch, event));
+  }
+  updateTask(id: string, patch: TaskPatch, event?: NewTaskEvent): TaskRecord | undefined {
+    return this.#write(() => this.inner.updateTask(id, patch, event));
+  }
+  listEvents(taskId: string, query: HistoryQuery): Page<TaskEventRecord, number> {
+    return this.#read(() => this.inner.listEvents(taskId, query));
+  }
+  listLogs(taskId: string, query: HistoryQuery): Page<TaskLogRecord, number> {
+    return this.#read(() => this.inner.listLogs(taskId, query));
+  }
+  writeTelemetry(batch: TelemetryBatch): void {
+    this.#write(() => this.inner.writeTelemetry(batch));
+  }
+  deleteTask(id: string): boolean {
+    return this.#write(() => this.inner.deleteTask(id));
+  }
+  countByStatus(): Record<TaskStatus, number> {
+    return this.#read(() => this.inner.countByStatus());
+  }
+  countByStatusAndName(): Array<{ status: TaskStatus; name: string; count: number }> {
+    return this.#read(() => this.inner.countByStatusAndName());
+  }
+  countEndedSince(since: number, bucketMs: number) {
+    return this.#read(() => this.inner.countEndedSince(since, bucketMs));
+  }
+  /** Closes the store; a storage fault while checkpointing the WAL is logged, not thrown. */
+  close(): void {
+    try {
+      this.inner.close();
+    } catch (error) {
+      const fault = storageFaultOf(error, this.path);
+      if (!fault) throw error;
+      this.logger.error(`closing the database failed: ${fault.description}`, { code: fault.code });
+    }
+  }
+}
