@@ -13,7 +13,7 @@ import {
   type TaskRecord,
   type TaskStore,
 } from "../store/index.ts";
-import { isTaskClass, type TaskClass, type TaskError } from "../task/index.ts";
+import { isTaskClass, type TaskClass, type TaskError, type TaskStatus } from "../task/index.ts";
 import { Control, type FromWorker } from "../worker/protocol.ts";
 import { retryDelayMs } from "./backoff.ts";
 import {
@@ -36,6 +36,7 @@ import { clearRunTimers, type LiveRun } from "./runs.ts";
 import { Scheduler } from "./scheduler.ts";
 import type { TaskSlot } from "./slot.ts";
 import { GuardedStore } from "./storage-guard.ts";
+import { type StatusNameCount, TaskCounts } from "./task-counts.ts";
 import { TelemetryBuffer } from "./telemetry.ts";
 import { ENGINE, type Requester, TASK_ITSELF, Transitions } from "./transitions.ts";
 import { WriteRetry } from "./write-retry.ts";
@@ -148,6 +149,7 @@ const interruptedError = (why: string): TaskError => ({ name: "Interrupted", mes
 export class TaskManager {
   readonly store: TaskStore;
   readonly #guard: GuardedStore;
+  readonly #counts: TaskCounts;
   /** Runs started inside an open batch: launched on its commit, undone if the commit fails. */
   #startsAwaitingCommit: PendingStart[] | undefined;
   readonly registry = new TaskRegistry();
@@ -236,6 +238,8 @@ export class TaskManager {
     this.store = this.#guard;
     this.#writes = new WriteRetry(logger, () => this.#requestDispatch());
     this.#hub = new EventHub((error) => logger.error("an event listener threw", { error: String(error) }));
+    this.#counts = new TaskCounts(() => this.store.countByStatusAndName());
+    this.#hub.subscribe(this.#counts.observe);
     this.#telemetry = new TelemetryBuffer(this.store, this.#hub, this.#options.telemetryIntervalMs, (error) =>
       logger.error("writing progress and logs failed", { error: String(error) }),
     );
@@ -243,7 +247,9 @@ export class TaskManager {
     this.#retention =
       options.retainMs === undefined
         ? undefined
-        : new RetentionPruner(this.store, options.retainMs, logger, options.retention);
+        : new RetentionPruner(this.store, options.retainMs, logger, options.retention, (tasks) =>
+            this.#counts.deleted(tasks),
+          );
     this.#pool = new WorkerPool(
       this.#options.workerUrl,
       {
@@ -480,6 +486,17 @@ export class TaskManager {
       });
     }
     this.#telemetry.discard(id);
+    this.#counts.deleted([{ status: task.status, name: task.taskName }]);
+  }
+
+  /** Tasks per status and name (pairs with none left out), kept in memory: no table scan. */
+  countByStatusAndName(): StatusNameCount[] {
+    return this.#counts.byStatusAndName();
+  }
+
+  /** Tasks per status, kept in memory: no table scan. */
+  countByStatus(): Record<TaskStatus, number> {
+    return this.#counts.byStatus();
   }
 
   stats(): ManagerStats {

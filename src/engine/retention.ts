@@ -1,4 +1,4 @@
-import type { TaskStore } from "../store/index.ts";
+import type { DeletedTask, TaskStore } from "../store/index.ts";
 import type { Logger } from "./logger.ts";
 
 /** How the retention pruner paces itself; the defaults suit a service. */
@@ -40,6 +40,8 @@ export class RetentionPruner {
     private readonly retainMs: number,
     private readonly logger: Logger,
     tuning: Partial<RetentionTuning> = {},
+    /** Told of every batch deleted (the engine's task counts). */
+    private readonly onDeleted: (tasks: DeletedTask[]) => void = () => {},
   ) {
     this.#tuning = retentionTuning(retainMs, tuning);
   }
@@ -67,7 +69,9 @@ export class RetentionPruner {
     let deleted = 0;
     let batches = 0;
     while (!this.#stopped) {
-      const count = this.store.deleteEndedBefore(cutoff, this.#tuning.batchSize);
+      const removed = this.store.deleteEndedBefore(cutoff, this.#tuning.batchSize);
+      this.onDeleted(removed);
+      const count = removed.length;
       deleted += count;
       if (count > 0) batches++;
       if (count < this.#tuning.batchSize) break;

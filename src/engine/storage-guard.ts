@@ -1,4 +1,5 @@
 import {
+  type DeletedTask,
   type HistoryQuery,
   type ListTasksQuery,
   type NewTask,
@@ -119,7 +120,7 @@ export class GuardedStore implements TaskStore {
     this.#recovered();
     return result;
   }
-  deleteEndedBefore(before: number, limit: number): number {
+  deleteEndedBefore(before: number, limit: number): DeletedTask[] {
     return this.#write(() => this.inner.deleteEndedBefore(before, limit));
   }
   verifyReadable(): void {

@@ -15,7 +15,14 @@ export type {
 export { type RekeyReport, rekeyDatabase } from "./rekey.ts";
 export { type SqliteStoreOptions, SqliteTaskStore } from "./sqlite.ts";
 export { type StorageFault, type StorageFaultCause, storageFaultOf } from "./storage-fault.ts";
-export { DEFAULT_PAGE_SIZE, type HistoryQuery, MAX_PAGE_SIZE, pageSize, type TaskStore } from "./store.ts";
+export {
+  DEFAULT_PAGE_SIZE,
+  type DeletedTask,
+  type HistoryQuery,
+  MAX_PAGE_SIZE,
+  pageSize,
+  type TaskStore,
+} from "./store.ts";
 export {
   InvalidKeyError,
   type KeyMaterial,

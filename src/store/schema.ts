@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { check, index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { LOG_LEVELS, REQUESTED_ACTIONS, TASK_STATUSES } from "../task/index.ts";
 
 const statusList = TASK_STATUSES.map((s) => `'${s}'`).join(", ");
@@ -82,19 +82,4 @@ export const taskLogs = sqliteTable(
     index("task_logs_task_id").on(table.taskId, table.id),
     check("task_logs_level_check", sql.raw(`level IN (${levelList})`)),
   ],
-);
-
-/**
- * How many tasks there are per status and name, kept exact by triggers on `tasks` (see
- * drizzle/0002_task_counts.sql) so that /metrics and /stats read a few rows instead of
- * counting a history of millions on every scrape.
- */
-export const taskCounts = sqliteTable(
-  "task_counts",
-  {
-    status: text("status", { enum: TASK_STATUSES }).notNull(),
-    taskName: text("task_name").notNull(),
-    count: integer("count").notNull(),
-  },
-  (table) => [primaryKey({ columns: [table.status, table.taskName] })],
 );

@@ -16,12 +16,12 @@ import type {
   TelemetryBatch,
 } from "./records.ts";
 import * as schema from "./schema.ts";
-import { type EndedCount, type HistoryQuery, pageSize, type TaskStore } from "./store.ts";
+import { type DeletedTask, type EndedCount, type HistoryQuery, pageSize, type TaskStore } from "./store.ts";
 import { type SqlValue, TASK_COLUMNS, type TaskRow, TaskRowCodec } from "./task-rows.ts";
 import { type KeyMaterial, ValueCipher } from "./value-cipher.ts";
 import { WalCheckpointer } from "./wal-checkpointer.ts";
 
-const { tasks, taskEvents, taskLogs, taskCounts } = schema;
+const { tasks, taskEvents, taskLogs } = schema;
 /** Pages of WAL after which a commit checkpoints, when nothing else does (SQLite's default). */
 const SQLITE_DEFAULT_AUTOCHECKPOINT = 1000;
 const ACTIVE: TaskStatus[] = ["PENDING", "RUNNING", "PAUSED"];
@@ -307,7 +307,7 @@ export class SqliteTaskStore implements TaskStore {
     return deleted.length > 0;
   }
 
-  deleteEndedBefore(cutoff: number, limit: number): number {
+  deleteEndedBefore(cutoff: number, limit: number): DeletedTask[] {
     const final = FINAL_STATUSES.map(() => "?").join(", ");
     // end_time has no index, and scanning every ended task for it costs ~0.7 s per million rows
     // on each pass. But ids are UUIDv7, so they sort by creation time, and a task cannot end
@@ -317,9 +317,9 @@ export class SqliteTaskStore implements TaskStore {
     const deleted = this.#statement(
       `DELETE FROM tasks WHERE status IN (${final}) AND id IN (
          SELECT id FROM tasks WHERE status IN (${final}) AND id < ? AND end_time < ? LIMIT ?
-       ) RETURNING id`,
+       ) RETURNING status, task_name`,
     ).all(...FINAL_STATUSES, ...FINAL_STATUSES, uuidV7Floor(cutoff), cutoff, limit);
-    return deleted.length;
+    return deleted.map((row) => ({ status: row.status as TaskStatus, name: String(row.task_name) }));
   }
 
   verifyReadable(): void {
@@ -332,16 +332,20 @@ export class SqliteTaskStore implements TaskStore {
 
   countByStatus(): Record<TaskStatus, number> {
     const counts = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as Record<TaskStatus, number>;
-    for (const row of this.countByStatusAndName()) counts[row.status] += row.count;
+    const rows = this.#db
+      .select({ status: tasks.status, count: sql<number>`count(*)` })
+      .from(tasks)
+      .groupBy(tasks.status)
+      .all();
+    for (const row of rows) counts[row.status] = row.count;
     return counts;
   }
 
   countByStatusAndName(): Array<{ status: TaskStatus; name: string; count: number }> {
-    // Kept by triggers on `tasks` (migration 0002): a few rows, however long the history.
     return this.#db
-      .select({ status: taskCounts.status, name: taskCounts.taskName, count: taskCounts.count })
-      .from(taskCounts)
-      .where(gt(taskCounts.count, 0))
+      .select({ status: tasks.status, name: tasks.taskName, count: sql<number>`count(*)` })
+      .from(tasks)
+      .groupBy(tasks.status, tasks.taskName)
       .all();
   }
 

@@ -60,9 +60,9 @@ export interface TaskStore {
   deleteTask(id: string): boolean;
   /**
    * Deletes at most `limit` tasks in FINISHED, FAILED or STOPPED whose end time is before
-   * `cutoff` (epoch ms), with their events and logs, in one transaction. Returns how many.
+   * `cutoff` (epoch ms), with their events and logs, in one transaction. Returns what it deleted.
    */
-  deleteEndedBefore(cutoff: number, limit: number): number;
+  deleteEndedBefore(cutoff: number, limit: number): DeletedTask[];
   /**
    * Throws `UndecryptableValueError` when the newest tasks cannot be read with the keys the
    * store was given (encrypted rows and no key, or a key that is not configured).
@@ -77,6 +77,12 @@ export interface TaskStore {
    */
   countEndedSince(since: number, bucketMs: number): EndedCount[];
   close(): void;
+}
+
+/** A task `deleteEndedBefore` removed: what the engine's counts need to forget it. */
+export interface DeletedTask {
+  status: TaskStatus;
+  name: string;
 }
 
 /** One bucket of `countEndedSince`. */

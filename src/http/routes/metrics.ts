@@ -20,7 +20,7 @@ export function metricsRoutes(manager: TaskManager) {
       ({ kiln, set }) => {
         set.headers["content-type"] = "text/plain; version=0.0.4; charset=utf-8";
         return renderMetrics({
-          tasksByStatusAndName: kiln.store.countByStatusAndName(),
+          tasksByStatusAndName: kiln.countByStatusAndName(),
           taskNames: kiln.registry.all().map((task) => task.name),
           stats: kiln.stats(),
           durations,

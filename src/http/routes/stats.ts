@@ -75,7 +75,7 @@ export function statsRoutes(manager: TaskManager) {
       const stats = kiln.stats();
       return {
         at: iso(now),
-        tasks: kiln.store.countByStatus(),
+        tasks: kiln.countByStatus(),
         running: stats.running,
         queueDepth: stats.queued,
         concurrency: stats.concurrency,

@@ -1,0 +1,97 @@
+import { Database } from "bun:sqlite";
+import { afterEach, expect, test } from "bun:test";
+import type { TaskManager } from "../../src/index.ts";
+import { startManager, type TestManager, untilStatus } from "../helpers.ts";
+
+const managers: TestManager[] = [];
+afterEach(async () => {
+  for (const m of managers.splice(0)) await m.close();
+});
+
+type Counted = Array<{ status: string; name: string; count: number }>;
+
+function sorted(rows: Counted): Counted {
+  return [...rows].sort((a, b) => `${a.status}/${a.name}`.localeCompare(`${b.status}/${b.name}`));
+}
+
+/** The truth, counted the slow way on a connection of its own. */
+function countedInFile(path: string): Counted {
+  const db = new Database(path, { readonly: true });
+  try {
+    return db
+      .query<{ status: string; name: string; count: number }, []>(
+        "SELECT status, task_name AS name, count(*) AS count FROM tasks GROUP BY status, task_name",
+      )
+      .all();
+  } finally {
+    db.close();
+  }
+}
+
+function expectCountsMatchFile(manager: TaskManager, path: string): void {
+  const file = countedInFile(path);
+  expect(sorted(manager.countByStatusAndName())).toEqual(sorted(file));
+  const byStatus = manager.countByStatus();
+  for (const status of Object.keys(byStatus) as (keyof typeof byStatus)[]) {
+    const expected = file.filter((row) => row.status === status).reduce((sum, row) => sum + row.count, 0);
+    expect(byStatus[status]).toBe(expected);
+  }
+}
+
+test("the in-memory counts follow creates, runs, pauses, stops, restarts, failures and deletes", async () => {
+  const m = await startManager({ concurrency: 2 });
+  managers.push(m);
+  const { manager, dbPath } = m;
+  // Some history before the counts are first read: they start from the file.
+  const early = manager.create("echo", { value: 1 }).task;
+  await untilStatus(manager, early.id, ["FINISHED"]);
+  expectCountsMatchFile(manager, dbPath);
+
+  const finished = Array.from({ length: 6 }, (_, i) => manager.create("echo", { value: i }).task.id);
+  const held = manager.create("steps", { steps: 50, delayMs: 20 }, { paused: true }).task.id;
+  const stopped = manager.create("steps", { steps: 50, delayMs: 20 }).task.id;
+  const failed = manager.create("fail", { where: "run" }).task.id;
+  expectCountsMatchFile(manager, dbPath);
+
+  await untilStatus(manager, stopped, ["RUNNING"]);
+  manager.stop(stopped);
+  await untilStatus(manager, stopped, ["STOPPED"]);
+  await untilStatus(manager, failed, ["FAILED"]);
+  for (const id of finished) await untilStatus(manager, id, ["FINISHED"]);
+  expectCountsMatchFile(manager, dbPath);
+
+  manager.restart(stopped);
+  manager.resume(held);
+  await untilStatus(manager, held, ["RUNNING"]);
+  manager.pause(held);
+  await untilStatus(manager, held, ["PAUSED"]);
+  expectCountsMatchFile(manager, dbPath);
+
+  for (const id of finished.slice(0, 3)) manager.delete(id);
+  manager.delete(failed);
+  manager.stop(held);
+  manager.stop(stopped);
+  await untilStatus(manager, stopped, ["STOPPED"]);
+  expectCountsMatchFile(manager, dbPath);
+  expect(manager.countByStatus()).toMatchObject({ FINISHED: 4, FAILED: 0, STOPPED: 2, RUNNING: 0 });
+});
+
+test("retention's deletes leave the counts exact", async () => {
+  const m = await startManager({
+    retainMs: 50,
+    retention: { intervalMs: 100, firstPassDelayMs: 100, batchSize: 3, pauseMs: 1 },
+  });
+  managers.push(m);
+  const { manager, dbPath } = m;
+  const ids = Array.from({ length: 10 }, (_, i) => manager.create("echo", { value: i }).task.id);
+  for (const id of ids) await untilStatus(manager, id, ["FINISHED"]);
+  expect(manager.countByStatus().FINISHED).toBe(10);
+  const live = manager.create("steps", { steps: 1, delayMs: 0 }, { paused: true }).task.id;
+  const deadline = Date.now() + 15_000;
+  while (countedInFile(dbPath).some((row) => row.status === "FINISHED") && Date.now() < deadline) {
+    await Bun.sleep(50);
+  }
+  expectCountsMatchFile(manager, dbPath);
+  expect(manager.countByStatus()).toMatchObject({ FINISHED: 0, PAUSED: 1 });
+  expect(manager.get(live)?.status).toBe("PAUSED");
+});
