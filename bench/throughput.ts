@@ -282,7 +282,7 @@ export const throughput: Scenario = {
     breakdown.push(httpBreakdown);
     const notes = [
       `N = ${n} no-op tasks per run, created in chunks of ${CREATE_CHUNK} with a yield to the event loop between chunks; wall = first create → last FINISHED event.`,
-      "Each manager run starts on a fresh SQLite file after 2×concurrency warm-up tasks; every transition is its own durable transaction (WAL, synchronous=NORMAL).",
+      "Each manager run starts on a fresh SQLite file after 2×concurrency warm-up tasks; every transition is durable before anyone hears of it (WAL, synchronous=NORMAL): each create is its own commit, and a run's end shares one with the next run's start.",
       `Machine has ${navigator.hardwareConcurrency} logical CPUs; CPU % is process CPU time (all threads) over wall time.`,
       `Baselines (no workers, no manager): 'bare bun:sqlite' runs the same 3 transactions (row + history event each) on kiln's own schema with plain prepared statements; 'kiln store only' calls SqliteTaskStore.createTask + 2 × transition directly (at most ${STORE_BASELINE_MAX} tasks; it is a rate). Both after ${BASELINE_WARMUP} untimed tasks.`,
       "'store ms/task' for manager runs = time the engine spent inside store calls (main thread) per task.",

@@ -38,7 +38,7 @@ export function kilnPeer(): Peer {
         store: "SQLite file (WAL)",
         short: "SQLite WAL, synchronous=NORMAL",
         setting:
-          "synchronous=NORMAL (SqliteTaskStore); every transition its own transaction, with a history row",
+          "synchronous=NORMAL (SqliteTaskStore); each create its own commit; a run's end and the next start one commit; a history row each",
         acknowledgedBeforeDisk: false,
         note: "create() returns and FINISHED is announced after the commit: a process crash loses nothing; an OS crash or power loss can roll back the commits since the last WAL sync",
       };

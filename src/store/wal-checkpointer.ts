@@ -20,6 +20,22 @@
  */
 const WORKER_SOURCE = `
 import { Database } from "bun:sqlite";
+import { dlopen, FFIType } from "bun:ffi";
+// Below the main thread, like task workers: a checkpoint must never delay an API answer.
+// setpriority(PRIO_PROCESS, 0, …) applies to the calling thread alone on Linux.
+if (process.platform === "linux") {
+  for (const name of ["libc.so.6", "libc.musl-x86_64.so.1", "libc.musl-aarch64.so.1"]) {
+    try {
+      const libc = dlopen(name, {
+        getpriority: { args: [FFIType.i32, FFIType.u32], returns: FFIType.i32 },
+        setpriority: { args: [FFIType.i32, FFIType.u32, FFIType.i32], returns: FFIType.i32 },
+      });
+      libc.symbols.setpriority(0, 0, Math.min(19, libc.symbols.getpriority(0, 0) + 10));
+      libc.close();
+      break;
+    } catch {}
+  }
+}
 let db;
 let timer;
 function close(done) {
