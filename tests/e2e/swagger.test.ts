@@ -15,13 +15,15 @@ afterAll(async () => {
   await kiln?.stop();
 });
 
-test("asks for the token, renders every operation and calls the API, with frames and sniffing forbidden", async () => {
+test("asks for the token, renders every operation and calls the API, under a CSP, with frames and sniffing forbidden", async () => {
   const { page, context, errors } = await openTab(browser);
   try {
     page.on("dialog", (dialog) => void dialog.accept(TOKEN));
     const response = await page.goto(`${kiln.base}/swagger`);
     expect(response?.headers()["x-frame-options"]).toBe("DENY");
     expect(response?.headers()["cross-origin-opener-policy"]).toBe("same-origin");
+    // Scripts from kiln only; the page works under it (a blocked script or style is in `errors`).
+    expect(response?.headers()["content-security-policy"]).toContain("script-src 'self'");
     await page.locator(".opblock").first().waitFor();
     const paths = await page.locator(".opblock-summary-path").allTextContents();
     expect(paths).toEqual(expect.arrayContaining(["/tasks", "/tasks/{id}/pause"]));

@@ -3,8 +3,25 @@ import { httpError } from "../errors.ts";
 import { SWAGGER_ASSETS } from "./assets.ts";
 import { SWAGGER_INIT_SCRIPT, SWAGGER_PAGE } from "./shell.ts";
 
+/**
+ * Scripts only from kiln itself, as on the dashboard. Styles may be inline: the page has a small
+ * <style> block and Swagger UI sets style attributes as it renders.
+ */
+const SWAGGER_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "connect-src 'self'",
+  "img-src 'self' data:",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join("; ");
+
 const html = (body: string) =>
-  new Response(body, { headers: { "content-type": "text/html; charset=utf-8" } });
+  new Response(body, {
+    headers: { "content-type": "text/html; charset=utf-8", "content-security-policy": SWAGGER_CSP },
+  });
 
 /** The Swagger UI page and its assets: public, so a browser can load them before it has a token. */
 export function swaggerShellRoutes() {
