@@ -20,15 +20,3 @@ export function dashboardPage(version: string): string {
 </html>
 `;
 }
-
-/** Scripts and styles only from this server, and nothing inline, whatever a task writes. */
-export const DASHBOARD_CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "connect-src 'self'",
-  "img-src 'self' data:",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join("; ");

@@ -1,9 +1,8 @@
-import { dlopen, FFIType } from "bun:ffi";
+import { FFIType } from "bun:ffi";
+import { withLibc } from "./libc.ts";
 
 const PR_SET_PDEATHSIG = 1;
 const SIGKILL = 9;
-/** glibc, then musl (Alpine): the names the C library goes by on Linux. */
-const LIBC_NAMES = ["libc.so.6", "libc.musl-x86_64.so.1", "libc.musl-aarch64.so.1"];
 
 /**
  * Asks Linux to SIGKILL this task process the moment the kiln that spawned it dies, even by
@@ -13,32 +12,20 @@ const LIBC_NAMES = ["libc.so.6", "libc.musl-x86_64.so.1", "libc.musl-aarch64.so.
  * (not Linux, no known C library); the disconnect handler still applies there.
  */
 export function dieWithParent(parentPid: number): boolean {
-  if (process.platform !== "linux") return false;
-  for (const name of LIBC_NAMES) {
-    let libc: ReturnType<typeof open>;
-    try {
-      libc = open(name);
-    } catch {
-      continue;
-    }
-    try {
-      if (libc.symbols.prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) !== 0) return false;
-      // The parent may have died before the request was made: nothing would deliver the signal.
-      if (libc.symbols.getppid() !== parentPid) process.exit(1);
-      return true;
-    } finally {
-      libc.close();
-    }
-  }
-  return false;
-}
-
-function open(name: string) {
-  return dlopen(name, {
-    prctl: {
-      args: [FFIType.i32, FFIType.u64, FFIType.u64, FFIType.u64, FFIType.u64],
-      returns: FFIType.i32,
+  const done = withLibc(
+    {
+      prctl: {
+        args: [FFIType.i32, FFIType.u64, FFIType.u64, FFIType.u64, FFIType.u64],
+        returns: FFIType.i32,
+      },
+      getppid: { args: [], returns: FFIType.i32 },
     },
-    getppid: { args: [], returns: FFIType.i32 },
-  });
+    (libc) => {
+      if (libc.prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) !== 0) return false;
+      // The parent may have died before the request was made: nothing would deliver the signal.
+      if (libc.getppid() !== parentPid) process.exit(1);
+      return true;
+    },
+  );
+  return done ?? false;
 }

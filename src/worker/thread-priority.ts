@@ -1,8 +1,7 @@
-import { dlopen, FFIType } from "bun:ffi";
+import { FFIType } from "bun:ffi";
+import { withLibc } from "./libc.ts";
 
 const PRIO_PROCESS = 0;
-/** glibc, then musl (Alpine): the names the C library goes by on Linux. */
-const LIBC_NAMES = ["libc.so.6", "libc.musl-x86_64.so.1", "libc.musl-aarch64.so.1"];
 
 /**
  * Lowers the calling thread's CPU priority (its nice value) by `niceness`. On Linux,
@@ -12,27 +11,16 @@ const LIBC_NAMES = ["libc.so.6", "libc.musl-x86_64.so.1", "libc.musl-aarch64.so.
  * every busy worker. Returns false where it is not available (not Linux, no known C library).
  */
 export function lowerThreadPriority(niceness: number): boolean {
-  if (process.platform !== "linux" || niceness <= 0) return false;
-  for (const name of LIBC_NAMES) {
-    let libc: ReturnType<typeof open>;
-    try {
-      libc = open(name);
-    } catch {
-      continue;
-    }
-    try {
-      const current = libc.symbols.getpriority(PRIO_PROCESS, 0);
-      return libc.symbols.setpriority(PRIO_PROCESS, 0, Math.min(19, current + niceness)) === 0;
-    } finally {
-      libc.close();
-    }
-  }
-  return false;
-}
-
-function open(name: string) {
-  return dlopen(name, {
-    getpriority: { args: [FFIType.i32, FFIType.u32], returns: FFIType.i32 },
-    setpriority: { args: [FFIType.i32, FFIType.u32, FFIType.i32], returns: FFIType.i32 },
-  });
+  if (niceness <= 0) return false;
+  const done = withLibc(
+    {
+      getpriority: { args: [FFIType.i32, FFIType.u32], returns: FFIType.i32 },
+      setpriority: { args: [FFIType.i32, FFIType.u32, FFIType.i32], returns: FFIType.i32 },
+    },
+    (libc) => {
+      const current = libc.getpriority(PRIO_PROCESS, 0);
+      return libc.setpriority(PRIO_PROCESS, 0, Math.min(19, current + niceness)) === 0;
+    },
+  );
+  return done ?? false;
 }

@@ -1,22 +1,11 @@
 import { Elysia, t } from "elysia";
+import { pagePolicy } from "../content-security-policy.ts";
 import { httpError } from "../errors.ts";
 import { SWAGGER_ASSETS } from "./assets.ts";
 import { SWAGGER_INIT_SCRIPT, SWAGGER_PAGE } from "./shell.ts";
 
-/**
- * Scripts only from kiln itself, as on the dashboard. Styles may be inline: the page has a small
- * <style> block and Swagger UI sets style attributes as it renders.
- */
-const SWAGGER_CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "connect-src 'self'",
-  "img-src 'self' data:",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join("; ");
+/** The page has a small <style> block, and Swagger UI sets style attributes as it renders. */
+const SWAGGER_CSP = pagePolicy({ inlineStyles: true });
 
 const html = (body: string) =>
   new Response(body, {

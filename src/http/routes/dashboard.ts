@@ -1,7 +1,11 @@
 import { Elysia, t } from "elysia";
 import { DASHBOARD_CSS, DASHBOARD_JS, DASHBOARD_VERSION } from "../../dashboard/assets.ts";
-import { DASHBOARD_CSP, dashboardPage } from "../../dashboard/page.ts";
+import { dashboardPage } from "../../dashboard/page.ts";
+import { pagePolicy } from "../content-security-policy.ts";
 import { httpError } from "../errors.ts";
+
+/** Scripts and styles only from this server, and nothing inline, whatever a task writes. */
+const DASHBOARD_CSP = pagePolicy({ inlineStyles: false });
 
 const ASSETS: Readonly<Record<string, { body: string; type: string }>> = {
   "app.js": { body: DASHBOARD_JS, type: "text/javascript; charset=utf-8" },
