@@ -238,7 +238,7 @@ export class TaskManager {
     this.store = this.#guard;
     this.#writes = new WriteRetry(logger, () => this.#requestDispatch());
     this.#hub = new EventHub((error) => logger.error("an event listener threw", { error: String(error) }));
-    this.#counts = new TaskCounts(() => this.store.countByStatusAndName());
+    this.#counts = new TaskCounts(this.store);
     this.#hub.subscribe(this.#counts.observe);
     this.#telemetry = new TelemetryBuffer(this.store, this.#hub, this.#options.telemetryIntervalMs, (error) =>
       logger.error("writing progress and logs failed", { error: String(error) }),
@@ -323,6 +323,12 @@ export class TaskManager {
       return Promise.reject(new Error("a TaskManager cannot start again after shutdown"));
     this.store.migrate();
     this.store.verifyReadable();
+    // The first count of tasks per status runs in small steps from now on, off the hot path.
+    this.#counts.ready().catch((error: unknown) =>
+      this.#options.logger.warn("counting tasks failed; the next read tries again", {
+        error: String(error),
+      }),
+    );
     this.#restore();
     this.#state = "running";
     this.#pool.warm(this.concurrency);
@@ -345,6 +351,7 @@ export class TaskManager {
     const wasRunning = this.#state === "running";
     this.#state = "stopping";
     if (this.#dueTimer) clearTimeout(this.#dueTimer);
+    this.#counts.stop();
     await this.#retention?.stop();
     if (wasRunning) {
       for (const run of this.#runs.values()) {
@@ -486,16 +493,19 @@ export class TaskManager {
       });
     }
     this.#telemetry.discard(id);
-    this.#counts.deleted([{ status: task.status, name: task.taskName }]);
+    this.#counts.deleted([{ id, status: task.status, name: task.taskName }]);
   }
 
-  /** Tasks per status and name (pairs with none left out), kept in memory: no table scan. */
-  countByStatusAndName(): StatusNameCount[] {
+  /**
+   * Tasks per status and name (pairs with none left out), kept in memory. The first call after
+   * start waits for the first count, which runs in small steps from `start()` on.
+   */
+  countByStatusAndName(): Promise<StatusNameCount[]> {
     return this.#counts.byStatusAndName();
   }
 
-  /** Tasks per status, kept in memory: no table scan. */
-  countByStatus(): Record<TaskStatus, number> {
+  /** Tasks per status, kept in memory; see countByStatusAndName. */
+  countByStatus(): Promise<Record<TaskStatus, number>> {
     return this.#counts.byStatus();
   }
 

@@ -173,6 +173,9 @@ export class GuardedStore implements TaskStore {
   countByStatusAndName(): Array<{ status: TaskStatus; name: string; count: number }> {
     return this.#read(() => this.inner.countByStatusAndName());
   }
+  scanStatusAndName(afterId: string | null, limit: number) {
+    return this.#read(() => this.inner.scanStatusAndName(afterId, limit));
+  }
   countEndedSince(since: number, bucketMs: number) {
     return this.#read(() => this.inner.countEndedSince(since, bucketMs));
   }

@@ -1,4 +1,4 @@
-import type { DeletedTask } from "../store/index.ts";
+import type { DeletedTask, TaskStore } from "../store/index.ts";
 import { TASK_STATUSES, type TaskStatus } from "../task/index.ts";
 import type { ManagerEvent } from "./events.ts";
 
@@ -8,57 +8,94 @@ export interface StatusNameCount {
   count: number;
 }
 
+/** Rows read per step of the first count: a few milliseconds of the main thread each. */
+const SCAN_STEP = 5_000;
+
 const key = (status: TaskStatus, name: string) => `${status}\u0000${name}`;
 
 /**
  * Tasks per status and name, kept in memory so that /metrics and /stats never count a long
- * history. Counted from the store once, on the first read, then moved along by every
- * transition the manager announces (announced only once committed) and every delete. A
- * trigger-maintained table would have cost one more page in every commit of the hot path.
+ * history. The first count walks the tasks table in id order, a few thousand rows per turn of
+ * the event loop, so a history of millions never stalls the API; meanwhile a change to a task
+ * the walk has passed is applied at once, and one it has not reached is left for the walk to
+ * see. After that, every committed transition and every delete moves the counts. (A
+ * trigger-maintained table would have cost one more page in every commit of the hot path.)
  */
 export class TaskCounts {
-  #counts: Map<string, StatusNameCount> | undefined;
+  readonly #counts = new Map<string, StatusNameCount>();
+  /** The highest id the first count has read; undefined once it is complete. */
+  #scannedTo: string | null | undefined = null;
+  #ready: Promise<void> | undefined;
+  #stopped = false;
 
-  constructor(private readonly countFromStore: () => StatusNameCount[]) {}
+  constructor(private readonly store: Pick<TaskStore, "scanStatusAndName">) {}
 
-  /** Pairs with at least one task. */
-  byStatusAndName(): StatusNameCount[] {
-    return [...this.#loaded().values()].filter((row) => row.count > 0).map((row) => ({ ...row }));
+  /** Starts the first count, once; resolves when it is complete. */
+  ready(): Promise<void> {
+    this.#ready ??= this.#scan().catch((error: unknown) => {
+      // Start over on the next read rather than keep a partial count.
+      this.#counts.clear();
+      this.#scannedTo = null;
+      this.#ready = undefined;
+      throw error;
+    });
+    return this.#ready;
   }
 
-  byStatus(): Record<TaskStatus, number> {
+  stop(): void {
+    this.#stopped = true;
+  }
+
+  /** Pairs with at least one task. */
+  async byStatusAndName(): Promise<StatusNameCount[]> {
+    await this.ready();
+    return [...this.#counts.values()].filter((row) => row.count > 0).map((row) => ({ ...row }));
+  }
+
+  async byStatus(): Promise<Record<TaskStatus, number>> {
+    await this.ready();
     const totals = Object.fromEntries(TASK_STATUSES.map((status) => [status, 0])) as Record<
       TaskStatus,
       number
     >;
-    for (const row of this.#loaded().values()) totals[row.status] += row.count;
+    for (const row of this.#counts.values()) totals[row.status] += row.count;
     return totals;
   }
 
-  /** A listener for the manager's events. */
+  /** A listener for the manager's events, which it hears only once they are committed. */
   readonly observe = (event: ManagerEvent): void => {
-    if (event.type !== "transition" || this.#counts === undefined || event.from === event.to) return;
+    if (event.type !== "transition" || event.from === event.to || !this.#counted(event.task.id)) return;
     if (event.from !== null) this.#add(event.from, event.task.taskName, -1);
     this.#add(event.to, event.task.taskName, 1);
   };
 
   deleted(tasks: readonly DeletedTask[]): void {
-    if (this.#counts === undefined) return;
-    for (const task of tasks) this.#add(task.status, task.name, -1);
+    for (const task of tasks) if (this.#counted(task.id)) this.#add(task.status, task.name, -1);
   }
 
-  #loaded(): Map<string, StatusNameCount> {
-    if (this.#counts === undefined) {
-      this.#counts = new Map();
-      for (const row of this.countFromStore()) this.#counts.set(key(row.status, row.name), { ...row });
+  /** Whether the counts hold this task already (the walk has passed it, or is over). */
+  #counted(id: string): boolean {
+    return this.#scannedTo === undefined || (this.#scannedTo !== null && id <= this.#scannedTo);
+  }
+
+  async #scan(): Promise<void> {
+    while (!this.#stopped) {
+      const rows = this.store.scanStatusAndName(this.#scannedTo ?? null, SCAN_STEP);
+      for (const row of rows) this.#add(row.status, row.name, 1);
+      const last = rows.at(-1);
+      if (last) this.#scannedTo = last.id;
+      if (rows.length < SCAN_STEP) {
+        this.#scannedTo = undefined;
+        return;
+      }
+      // Let requests and worker messages in between two steps.
+      await new Promise((resolve) => setImmediate(resolve));
     }
-    return this.#counts;
   }
 
   #add(status: TaskStatus, name: string, delta: number): void {
-    const counts = this.#loaded();
-    const row = counts.get(key(status, name));
+    const row = this.#counts.get(key(status, name));
     if (row) row.count += delta;
-    else counts.set(key(status, name), { status, name, count: delta });
+    else this.#counts.set(key(status, name), { status, name, count: delta });
   }
 }

@@ -317,9 +317,13 @@ export class SqliteTaskStore implements TaskStore {
     const deleted = this.#statement(
       `DELETE FROM tasks WHERE status IN (${final}) AND id IN (
          SELECT id FROM tasks WHERE status IN (${final}) AND id < ? AND end_time < ? LIMIT ?
-       ) RETURNING status, task_name`,
+       ) RETURNING id, status, task_name`,
     ).all(...FINAL_STATUSES, ...FINAL_STATUSES, uuidV7Floor(cutoff), cutoff, limit);
-    return deleted.map((row) => ({ status: row.status as TaskStatus, name: String(row.task_name) }));
+    return deleted.map((row) => ({
+      id: String(row.id),
+      status: row.status as TaskStatus,
+      name: String(row.task_name),
+    }));
   }
 
   verifyReadable(): void {
@@ -347,6 +351,17 @@ export class SqliteTaskStore implements TaskStore {
       .from(tasks)
       .groupBy(tasks.status, tasks.taskName)
       .all();
+  }
+
+  scanStatusAndName(
+    afterId: string | null,
+    limit: number,
+  ): Array<{ id: string; status: TaskStatus; name: string }> {
+    return this.#sqlite
+      .query<{ id: string; status: TaskStatus; name: string }, [string, number]>(
+        "SELECT id, status, task_name AS name FROM tasks WHERE id > ? ORDER BY id LIMIT ?",
+      )
+      .all(afterId ?? "", limit);
   }
 
   countEndedSince(since: number, bucketMs: number): EndedCount[] {

@@ -72,6 +72,14 @@ export interface TaskStore {
   /** Task counts per status and task name, for the metrics; pairs with no task are left out. */
   countByStatusAndName(): Array<{ status: TaskStatus; name: string; count: number }>;
   /**
+   * Up to `limit` tasks' id, status and name, in id order, after `afterId` (from the start when
+   * null): a full count in small steps, each a quick read of the primary key.
+   */
+  scanStatusAndName(
+    afterId: string | null,
+    limit: number,
+  ): Array<{ id: string; status: TaskStatus; name: string }>;
+  /**
    * Transitions into FINISHED, FAILED or STOPPED at or after `since` (epoch ms), counted per
    * final status and per `bucketMs`-wide time bucket (`bucket` is the bucket's start).
    */
@@ -81,6 +89,7 @@ export interface TaskStore {
 
 /** A task `deleteEndedBefore` removed: what the engine's counts need to forget it. */
 export interface DeletedTask {
+  id: string;
   status: TaskStatus;
   name: string;
 }

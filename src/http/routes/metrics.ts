@@ -17,10 +17,10 @@ export function metricsRoutes(manager: TaskManager) {
     })
     .get(
       "/metrics",
-      ({ kiln, set }) => {
+      async ({ kiln, set }) => {
         set.headers["content-type"] = "text/plain; version=0.0.4; charset=utf-8";
         return renderMetrics({
-          tasksByStatusAndName: kiln.countByStatusAndName(),
+          tasksByStatusAndName: await kiln.countByStatusAndName(),
           taskNames: kiln.registry.all().map((task) => task.name),
           stats: kiln.stats(),
           durations,

@@ -70,12 +70,12 @@ function endedTasks(manager: TaskManager, now: number, minutes: number) {
 export function statsRoutes(manager: TaskManager) {
   return new Elysia({ tags: ["probes"] }).decorate("kiln", manager).get(
     "/stats",
-    ({ kiln, query }): StatsJson => {
+    async ({ kiln, query }): Promise<StatsJson> => {
       const now = Date.now();
       const stats = kiln.stats();
       return {
         at: iso(now),
-        tasks: kiln.countByStatus(),
+        tasks: await kiln.countByStatus(),
         running: stats.running,
         queueDepth: stats.queued,
         concurrency: stats.concurrency,
