@@ -29,6 +29,14 @@ export type ManagerEvent =
 
 export type ManagerListener = (event: ManagerEvent) => void;
 
+/** Events an EventHub holds back; see EventHub.hold. */
+export interface HeldEvents {
+  /** How many are held so far. */
+  readonly count: number;
+  release(): void;
+  discard(): ManagerEvent[];
+}
+
 /** A listener set that isolates the manager from listeners that throw. */
 export class EventHub {
   readonly #listeners = new Set<ManagerListener>();
@@ -46,31 +54,29 @@ export class EventHub {
   }
 
   /**
-   * Runs `fn` with its events held back: listeners hear them only if `fn` returns (its writes
-   * committed). If it throws, the held events are attached to the error as `heldEvents` for the
-   * caller to announce once those writes land, or to drop.
+   * Holds events back from now on: listeners hear them on `release()` (the writes they announce
+   * are committed), or never if the caller `discard()`s them and takes them instead.
    */
-  holding(fn: () => void): void {
-    if (this.#held) {
-      fn();
-      return;
-    }
+  hold(): HeldEvents {
+    if (this.#held) throw new Error("events are already held");
     const held: ManagerEvent[] = [];
     this.#held = held;
-    try {
-      fn();
-    } catch (error) {
-      this.#held = undefined;
-      if (error instanceof Error) Object.assign(error, { heldEvents: held });
-      throw error;
-    }
-    this.#held = undefined;
-    for (const event of held) this.emit(event);
-  }
-
-  /** Events held so far (0 when nothing is held). */
-  get heldCount(): number {
-    return this.#held?.length ?? 0;
+    const end = () => {
+      if (this.#held === held) this.#held = undefined;
+    };
+    return {
+      get count() {
+        return held.length;
+      },
+      release: () => {
+        end();
+        for (const event of held.splice(0)) this.emit(event);
+      },
+      discard: () => {
+        end();
+        return held.splice(0);
+      },
+    };
   }
 
   emit(event: ManagerEvent): void {

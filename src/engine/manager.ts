@@ -24,11 +24,12 @@ import {
   StorageUnavailableError,
   TaskNotFoundError,
 } from "./errors.ts";
-import { EventHub, type ManagerEvent, type ManagerListener } from "./events.ts";
+import { EventHub, type ManagerListener } from "./events.ts";
 import { TaskHandle } from "./handle.ts";
 import { type ControlAction, decideControl } from "./lifecycle.ts";
 import { type Logger, stderrLogger } from "./logger.ts";
 import { checkMemoryLimitMb, memoryLimitError, resolveMemoryLimitBytes } from "./memory-limit.ts";
+import { MessageCommits } from "./message-commit.ts";
 import { WorkerPool } from "./pool.ts";
 import { type RegisteredTask, TaskRegistry } from "./registry.ts";
 import { RetentionPruner, type RetentionTuning } from "./retention.ts";
@@ -128,11 +129,6 @@ export interface ManagerStats {
 
 type State = "new" | "running" | "stopping" | "stopped";
 
-/** A run whose RUNNING row is not committed yet: its worker hears of it only once it is. */
-interface PendingStart {
-  launch: () => void;
-  undo: () => void;
-}
 type RunEnd = Extract<FromWorker, { type: "finished" | "failed" | "stopped" | "released" }>;
 
 /** setTimeout's longest delay (about 24.8 days); a task due later is looked at again then. */
@@ -150,8 +146,7 @@ export class TaskManager {
   readonly store: TaskStore;
   readonly #guard: GuardedStore;
   readonly #counts: TaskCounts;
-  /** Runs started inside an open batch: launched on its commit, undone if the commit fails. */
-  #startsAwaitingCommit: PendingStart[] | undefined;
+  readonly #commits: MessageCommits;
   readonly registry = new TaskRegistry();
   readonly concurrency: number;
   readonly #options: Required<
@@ -244,6 +239,7 @@ export class TaskManager {
       logger.error("writing progress and logs failed", { error: String(error) }),
     );
     this.#transitions = new Transitions(this.store, this.#hub);
+    this.#commits = new MessageCommits(this.#guard, this.#hub, this.#writes);
     this.#retention =
       options.retainMs === undefined
         ? undefined
@@ -719,57 +715,11 @@ export class TaskManager {
     queueMicrotask(() => this.#dispatchIfQueued());
   }
 
-  /** Runs a dispatch asked for earlier in this turn now, e.g. inside the batch that asked for it. */
+  /** Runs a dispatch asked for earlier in this turn now, e.g. inside the commit that asked for it. */
   #dispatchIfQueued(): void {
     if (!this.#dispatchQueued) return;
     this.#dispatchQueued = false;
     this.#dispatch();
-  }
-
-  /**
-   * What one worker message causes (a run's end, the next run's start) is written in one
-   * transaction: one commit instead of two or three. It all happens in this turn of the event
-   * loop, so no client hears of a change before its commit.
-   */
-  #inOneCommit(apply: () => void): void {
-    if (this.#guard.fault) {
-      // During a storage outage every write goes on its own, so each can fail and be kept alone.
-      apply();
-      this.#dispatchIfQueued();
-      return;
-    }
-    const starts: PendingStart[] = [];
-    let endWrites = 0;
-    let endEvents = 0;
-    this.#startsAwaitingCommit = starts;
-    try {
-      // Listeners hear of what the batch did only once it is committed.
-      this.#hub.holding(() =>
-        this.#guard.batch(() => {
-          apply();
-          endWrites = this.#guard.journalLength;
-          endEvents = this.#hub.heldCount;
-          this.#dispatchIfQueued();
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof StorageUnavailableError)) throw error;
-      // The commit failed, so nothing of it is in the database: the run's end is kept and
-      // retried like any write that failed (and announced once written), and the runs it
-      // started never reach a worker and wait in the queue, as a start that fails alone does.
-      for (const start of starts) start.undo();
-      const held = (error as { heldEvents?: ManagerEvent[] }).heldEvents ?? [];
-      this.#writes.keep("the end of a run", [
-        ...error.unwritten.slice(0, endWrites),
-        () => {
-          for (const event of held.slice(0, endEvents)) this.#hub.emit(event);
-        },
-      ]);
-      return;
-    } finally {
-      this.#startsAwaitingCommit = undefined;
-    }
-    for (const start of starts) start.launch();
   }
 
   #canRun = (name: string): boolean => {
@@ -789,7 +739,7 @@ export class TaskManager {
       } catch (error) {
         if (!(error instanceof StorageUnavailableError)) throw error;
         // Its start could not be written, so nothing changed: it waits in the queue a little.
-        this.#scheduler.enqueue({ ...entry, runAt: now + START_RETRY_MS });
+        this.#requeueAfterFailedStart(entry);
         break;
       }
     }
@@ -828,7 +778,7 @@ export class TaskManager {
       this.#parkedOrder = this.#parkedOrder.filter((run) => run !== parked);
       parked.segmentStart = performance.now();
       this.#countRunning(name, 1);
-      this.#launch({
+      this.#commits.launch({
         launch: () => {
           parked.slot.setControl(Control.NONE);
           parked.slot.post({ type: "resume" });
@@ -838,7 +788,8 @@ export class TaskManager {
           parked.parked = true;
           this.#parkedOrder.push(parked);
           this.#countRunning(name, -1);
-          this.#requeueAfterFailedStart(resumed);
+          this.#requeueAfterFailedStart({ id, name, priority: resumed.priority });
+          this.#requestDispatch();
         },
       });
       return;
@@ -864,7 +815,7 @@ export class TaskManager {
     this.#runs.set(id, run);
     this.#slotRuns.set(slot, run);
     this.#countRunning(name, 1);
-    this.#launch({
+    this.#commits.launch({
       launch: () => {
         slot.setControl(Control.NONE);
         slot.post({
@@ -885,25 +836,15 @@ export class TaskManager {
         this.#slotRuns.delete(slot);
         this.#countRunning(name, -1);
         this.#pool.release(slot);
-        this.#requeueAfterFailedStart(task);
+        this.#requeueAfterFailedStart({ id, name, priority: task.priority });
+        this.#requestDispatch();
       },
     });
   }
 
-  /** Starts a run now, or once the open batch holding its RUNNING row commits. */
-  #launch(start: PendingStart): void {
-    if (this.#startsAwaitingCommit) this.#startsAwaitingCommit.push(start);
-    else start.launch();
-  }
-
-  #requeueAfterFailedStart(task: TaskRecord): void {
-    this.#scheduler.enqueue({
-      id: task.id,
-      name: task.taskName,
-      priority: task.priority,
-      runAt: Date.now() + START_RETRY_MS,
-    });
-    this.#requestDispatch();
+  /** A task whose start could not be written waits in the queue a little before the next try. */
+  #requeueAfterFailedStart(task: { id: string; name: string; priority: number }): void {
+    this.#scheduler.enqueue({ ...task, runAt: Date.now() + START_RETRY_MS });
   }
 
   #armTimeout(run: LiveRun): void {
@@ -940,8 +881,10 @@ export class TaskManager {
         if (!run.detached) this.#telemetry.checkpoint(run.taskId, message.state);
         return;
       case "paused":
-        this.#inOneCommit(() =>
-          this.#writes.run(`pause of task ${run.taskId}`, () => this.#onPaused(run, message.state)),
+        this.#commits.run(
+          `the pause of task ${run.taskId}`,
+          () => this.#writes.run(`pause of task ${run.taskId}`, () => this.#onPaused(run, message.state)),
+          () => this.#dispatchIfQueued(),
         );
         return;
       case "request":
@@ -951,7 +894,11 @@ export class TaskManager {
       case "failed":
       case "stopped":
       case "released":
-        this.#inOneCommit(() => this.#endRun(run, message));
+        this.#commits.run(
+          `the end of task ${run.taskId}`,
+          () => this.#endRun(run, message),
+          () => this.#dispatchIfQueued(),
+        );
         return;
       case "memory":
         this.#options.logger.warn(`task ${run.taskId} is over its memory limit; its ${slot.kind} is ended`, {
