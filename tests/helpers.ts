@@ -8,6 +8,7 @@ import {
   type TaskRecord,
   type TaskStatus,
 } from "../src/index.ts";
+import type { NewTask } from "../src/store/index.ts";
 
 export const FIXTURE_TASKS = new URL("./fixtures/tasks.ts", import.meta.url);
 
@@ -59,4 +60,19 @@ export function statusPath(manager: TaskManager, id: string): string[] {
     .events(id, { limit: 500 })
     .items.filter((event) => event.toStatus !== null && event.fromStatus !== event.toStatus)
     .map((event) => event.toStatus as string);
+}
+
+/** A task row as the store takes it: PENDING "demo" with `{ n: 1 }`, unless overridden. */
+export function newTaskRow(overrides: Partial<NewTask> = {}): NewTask {
+  return {
+    id: Bun.randomUUIDv7(),
+    taskName: "demo",
+    status: "PENDING",
+    params: { n: 1 },
+    priority: 0,
+    runAt: null,
+    idempotencyKey: null,
+    tags: null,
+    ...overrides,
+  };
 }

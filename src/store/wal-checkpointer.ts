@@ -22,7 +22,8 @@ const WORKER_SOURCE = `
 import { Database } from "bun:sqlite";
 import { dlopen, FFIType } from "bun:ffi";
 // Below the main thread, like task workers: a checkpoint must never delay an API answer.
-// setpriority(PRIO_PROCESS, 0, …) applies to the calling thread alone on Linux.
+// setpriority(PRIO_PROCESS, 0, …) applies to the calling thread alone on Linux. This is
+// src/worker/thread-priority.ts written out again: code loaded from a Blob cannot import it.
 if (process.platform === "linux") {
   for (const name of ["libc.so.6", "libc.musl-x86_64.so.1", "libc.musl-aarch64.so.1"]) {
     try {

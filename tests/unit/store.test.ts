@@ -15,6 +15,7 @@ import {
   type TaskProgress,
 } from "../../src/store/index.ts";
 import type { TaskStatus } from "../../src/task/index.ts";
+import { newTaskRow } from "../helpers.ts";
 
 let dir = "";
 let dbPath = "";
@@ -64,20 +65,6 @@ function countRows(raw: Database, table: "tasks" | "task_events" | "task_logs", 
   return row?.n ?? -1;
 }
 
-function newTask(overrides: Partial<NewTask> = {}): NewTask {
-  return {
-    id: Bun.randomUUIDv7(),
-    taskName: "demo",
-    status: "PENDING",
-    params: { n: 1 },
-    priority: 0,
-    runAt: null,
-    idempotencyKey: null,
-    tags: null,
-    ...overrides,
-  };
-}
-
 const createEvent: NewTaskEvent = {
   fromStatus: null,
   toStatus: "PENDING",
@@ -100,7 +87,7 @@ function event(from: TaskStatus | null, to: TaskStatus | null, action: string, r
 
 /** Creates a task and walks it to `status` through transitions. */
 function createIn(store: SqliteTaskStore, status: TaskStatus, overrides: Partial<NewTask> = {}): string {
-  const task = newTask(overrides);
+  const task = newTaskRow(overrides);
   store.createTask(task, createEvent);
   if (status === "PENDING") return task.id;
   if (status === "PAUSED") {
@@ -125,7 +112,7 @@ function emptyBatch() {
 describe("migrate", () => {
   test("running it twice is a no-op that keeps the data", () => {
     const store = openStore();
-    const task = newTask();
+    const task = newTaskRow();
     store.createTask(task, createEvent);
     const raw = openRaw();
     const applied = () =>
@@ -180,7 +167,7 @@ describe("createTask / getTask", () => {
       list: [1, "two", { three: [3] }],
       nested: { deep: { deeper: true } },
     };
-    const task = newTask({ params, tags: ["alpha", "beta"], priority: 7, runAt: 12345 });
+    const task = newTaskRow({ params, tags: ["alpha", "beta"], priority: 7, runAt: 12345 });
     const before = Date.now();
     const row = store.createTask(task, createEvent);
     const after = Date.now();
@@ -222,9 +209,9 @@ describe("createTask / getTask", () => {
 
   test("round-trips primitive params and a PAUSED initial status", () => {
     const store = openStore();
-    const a = store.createTask(newTask({ params: "just a string" }), createEvent);
-    const b = store.createTask(newTask({ params: [1, 2, 3], status: "PAUSED" }), createEvent);
-    const c = store.createTask(newTask({ params: null }), createEvent);
+    const a = store.createTask(newTaskRow({ params: "just a string" }), createEvent);
+    const b = store.createTask(newTaskRow({ params: [1, 2, 3], status: "PAUSED" }), createEvent);
+    const c = store.createTask(newTaskRow({ params: null }), createEvent);
     expect(store.getTask(a.id)?.params).toBe("just a string");
     expect(store.getTask(b.id)?.params).toEqual([1, 2, 3]);
     expect(store.getTask(b.id)?.status).toBe("PAUSED");
@@ -241,17 +228,17 @@ describe("createTask / getTask", () => {
 describe("idempotency keys", () => {
   test("findByIdempotencyKey finds the task with that key only", () => {
     const store = openStore();
-    const keyed = store.createTask(newTask({ idempotencyKey: "key-1" }), createEvent);
-    store.createTask(newTask({ idempotencyKey: "key-2" }), createEvent);
-    store.createTask(newTask(), createEvent);
+    const keyed = store.createTask(newTaskRow({ idempotencyKey: "key-1" }), createEvent);
+    store.createTask(newTaskRow({ idempotencyKey: "key-2" }), createEvent);
+    store.createTask(newTaskRow(), createEvent);
     expect(store.findByIdempotencyKey("key-1")?.id).toBe(keyed.id);
     expect(store.findByIdempotencyKey("nope")).toBeUndefined();
   });
 
   test("the unique index rejects a duplicate key and the failed insert leaves nothing behind", () => {
     const store = openStore();
-    const first = store.createTask(newTask({ idempotencyKey: "dup" }), createEvent);
-    const second = newTask({ idempotencyKey: "dup" });
+    const first = store.createTask(newTaskRow({ idempotencyKey: "dup" }), createEvent);
+    const second = newTaskRow({ idempotencyKey: "dup" });
     expect(() => store.createTask(second, createEvent)).toThrow(/UNIQUE/i);
 
     expect(store.getTask(second.id)).toBeUndefined();
@@ -263,8 +250,8 @@ describe("idempotency keys", () => {
 
   test("several tasks without a key are allowed", () => {
     const store = openStore();
-    store.createTask(newTask(), createEvent);
-    store.createTask(newTask(), createEvent);
+    store.createTask(newTaskRow(), createEvent);
+    store.createTask(newTaskRow(), createEvent);
     expect(countRows(openRaw(), "tasks")).toBe(2);
   });
 });
@@ -273,7 +260,7 @@ describe("listTasks", () => {
   test("pages newest first over 120 tasks: 50/50/20, no duplicates, no gaps", () => {
     const store = openStore();
     const ids: string[] = [];
-    for (let i = 0; i < 120; i++) ids.push(store.createTask(newTask(), createEvent).id);
+    for (let i = 0; i < 120; i++) ids.push(store.createTask(newTaskRow(), createEvent).id);
     const newestFirst = [...ids].reverse();
 
     const sizes: number[] = [];
@@ -294,7 +281,7 @@ describe("listTasks", () => {
 
   test("a last page that is exactly full has no next cursor", () => {
     const store = openStore();
-    for (let i = 0; i < 10; i++) store.createTask(newTask(), createEvent);
+    for (let i = 0; i < 10; i++) store.createTask(newTaskRow(), createEvent);
     const first = store.listTasks({ limit: 5 });
     expect(first.items).toHaveLength(5);
     expect(first.nextCursor).not.toBeNull();
@@ -361,7 +348,7 @@ describe("listTasks", () => {
 
   test("the limit is capped at 500 and is at least 1", () => {
     const store = openStore();
-    for (let i = 0; i < MAX_PAGE_SIZE + 10; i++) store.createTask(newTask(), createEvent);
+    for (let i = 0; i < MAX_PAGE_SIZE + 10; i++) store.createTask(newTaskRow(), createEvent);
 
     const big = store.listTasks({ limit: 10_000 });
     expect(big.items).toHaveLength(500);
@@ -403,7 +390,7 @@ describe("listActive", () => {
 describe("transition", () => {
   test("applies only when the status is in `from` and writes exactly one event", () => {
     const store = openStore();
-    const id = store.createTask(newTask(), createEvent).id;
+    const id = store.createTask(newTaskRow(), createEvent).id;
 
     const refused = store.transition(
       id,
@@ -457,7 +444,7 @@ describe("transition", () => {
 
   test("a missing task or an empty `from` changes nothing", () => {
     const store = openStore();
-    const id = store.createTask(newTask(), createEvent).id;
+    const id = store.createTask(newTaskRow(), createEvent).id;
     expect(
       store.transition(Bun.randomUUIDv7(), ["PENDING"], { status: "RUNNING" }, event(null, null, "x")),
     ).toBe(undefined);
@@ -468,7 +455,7 @@ describe("transition", () => {
 
   test("startTime keeps the first start; an explicit null clears it", () => {
     const store = openStore();
-    const id = store.createTask(newTask(), createEvent).id;
+    const id = store.createTask(newTaskRow(), createEvent).id;
 
     const run1 = store.transition(
       id,
@@ -524,7 +511,7 @@ describe("transition", () => {
 describe("updateTask", () => {
   test("without an event changes columns and writes no event", () => {
     const store = openStore();
-    const created = store.createTask(newTask(), createEvent);
+    const created = store.createTask(newTaskRow(), createEvent);
     const updated = store.updateTask(created.id, {
       requestedAction: "pause",
       progress: { done: 3, total: 10, message: "three" },
@@ -687,8 +674,8 @@ describe("listEvents / listLogs", () => {
 
   test("listEvents pages oldest first with `after`", () => {
     const store = openStore();
-    const id = store.createTask(newTask(), createEvent).id;
-    const other = store.createTask(newTask(), createEvent).id;
+    const id = store.createTask(newTaskRow(), createEvent).id;
+    const other = store.createTask(newTaskRow(), createEvent).id;
     for (let i = 0; i < 5; i++) {
       store.updateTask(id, { retries: i }, event(null, null, `note-${i}`));
       store.updateTask(other, { retries: i }, event(null, null, `other-${i}`));

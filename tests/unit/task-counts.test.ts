@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { TaskCounts } from "../../src/engine/task-counts.ts";
 import { type NewTaskEvent, SqliteTaskStore, type TaskRecord } from "../../src/store/index.ts";
 import type { TaskStatus } from "../../src/task/index.ts";
-import { tempDir } from "../helpers.ts";
+import { newTaskRow, tempDir } from "../helpers.ts";
 
 const dirs: { remove: () => void }[] = [];
 afterEach(() => {
@@ -29,16 +29,7 @@ test("the first count, taken in steps, stays exact while tasks change, appear an
     store.batch(() => {
       for (let i = 0; i < 12_000; i++) {
         const task = store.createTask(
-          {
-            id: Bun.randomUUIDv7(),
-            taskName: i % 3 === 0 ? "walk" : "copy",
-            status: "PENDING",
-            params: null,
-            priority: 0,
-            runAt: null,
-            idempotencyKey: null,
-            tags: null,
-          },
+          newTaskRow({ taskName: i % 3 === 0 ? "walk" : "copy", params: null }),
           event,
         );
         ids.push(task.id);
@@ -67,19 +58,7 @@ test("the first count, taken in steps, stays exact while tasks change, appear an
     const late = store.getTask(ids[11_001] as string) as TaskRecord; // not reached yet
     move(early, "RUNNING");
     move(late, "RUNNING");
-    const created = store.createTask(
-      {
-        id: Bun.randomUUIDv7(),
-        taskName: "walk",
-        status: "PENDING",
-        params: null,
-        priority: 0,
-        runAt: null,
-        idempotencyKey: null,
-        tags: null,
-      },
-      event,
-    );
+    const created = store.createTask(newTaskRow({ taskName: "walk", params: null }), event);
     counts.observe({
       type: "transition",
       at: 0,

@@ -4,7 +4,7 @@ import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { type NewTask, SqliteTaskStore } from "../../src/store/index.ts";
 import { WalCheckpointer } from "../../src/store/wal-checkpointer.ts";
-import { tempDir } from "../helpers.ts";
+import { newTaskRow, tempDir } from "../helpers.ts";
 
 const dirs: { remove: () => void }[] = [];
 afterEach(() => {
@@ -12,17 +12,12 @@ afterEach(() => {
 });
 
 function newTask(i: number): NewTask {
-  return {
+  // ~2 KB per row: the WAL fills pages quickly.
+  return newTaskRow({
     id: `0000000000000000000000000${String(i).padStart(7, "0")}`,
     taskName: "walk",
-    status: "PENDING",
-    // ~2 KB per row: the WAL fills pages quickly.
     params: { i, filler: "x".repeat(2_000) },
-    priority: 0,
-    runAt: null,
-    idempotencyKey: null,
-    tags: null,
-  };
+  });
 }
 
 /** Writes `n` tasks in small transactions, yielding between them as a busy server would. */
