@@ -170,9 +170,6 @@ export class GuardedStore implements TaskStore {
   countByStatus(): Record<TaskStatus, number> {
     return this.#read(() => this.inner.countByStatus());
   }
-  countByStatusAndName(): Array<{ status: TaskStatus; name: string; count: number }> {
-    return this.#read(() => this.inner.countByStatusAndName());
-  }
   scanStatusAndName(afterId: string | null, limit: number) {
     return this.#read(() => this.inner.scanStatusAndName(afterId, limit));
   }

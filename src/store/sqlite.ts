@@ -345,14 +345,6 @@ export class SqliteTaskStore implements TaskStore {
     return counts;
   }
 
-  countByStatusAndName(): Array<{ status: TaskStatus; name: string; count: number }> {
-    return this.#db
-      .select({ status: tasks.status, name: tasks.taskName, count: sql<number>`count(*)` })
-      .from(tasks)
-      .groupBy(tasks.status, tasks.taskName)
-      .all();
-  }
-
   scanStatusAndName(
     afterId: string | null,
     limit: number,

@@ -69,8 +69,6 @@ export interface TaskStore {
    */
   verifyReadable(): void;
   countByStatus(): Record<TaskStatus, number>;
-  /** Task counts per status and task name, for the metrics; pairs with no task are left out. */
-  countByStatusAndName(): Array<{ status: TaskStatus; name: string; count: number }>;
   /**
    * Up to `limit` tasks' id, status and name, in id order, after `afterId` (from the start when
    * null): a full count in small steps, each a quick read of the primary key.

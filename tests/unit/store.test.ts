@@ -759,21 +759,22 @@ describe("countByStatus", () => {
     });
   });
 
-  test("by status and name: only the pairs that have tasks", () => {
+  test("scanStatusAndName walks every task's id, status and name in id order, a step at a time", () => {
     const store = openStore();
-    expect(store.countByStatusAndName()).toEqual([]);
-    createIn(store, "FINISHED", { taskName: "a" });
-    createIn(store, "FINISHED", { taskName: "a" });
-    createIn(store, "FINISHED", { taskName: "b" });
-    createIn(store, "PAUSED", { taskName: "b" });
-    const rows = store
-      .countByStatusAndName()
-      .sort((x, y) => `${x.status}${x.name}`.localeCompare(`${y.status}${y.name}`));
-    expect(rows).toEqual([
-      { status: "FINISHED", name: "a", count: 2 },
-      { status: "FINISHED", name: "b", count: 1 },
-      { status: "PAUSED", name: "b", count: 1 },
+    expect(store.scanStatusAndName(null, 3)).toEqual([]);
+    const [a1, a2, b1, b2] = [
+      createIn(store, "FINISHED", { taskName: "a" }),
+      createIn(store, "FINISHED", { taskName: "a" }),
+      createIn(store, "FINISHED", { taskName: "b" }),
+      createIn(store, "PAUSED", { taskName: "b" }),
+    ];
+    const first = store.scanStatusAndName(null, 3);
+    expect(first).toEqual([
+      { id: a1, status: "FINISHED", name: "a" },
+      { id: a2, status: "FINISHED", name: "a" },
+      { id: b1, status: "FINISHED", name: "b" },
     ]);
+    expect(store.scanStatusAndName(b1, 3)).toEqual([{ id: b2, status: "PAUSED", name: "b" }]);
   });
 });
 
