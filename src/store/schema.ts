@@ -37,7 +37,9 @@ export const tasks = sqliteTable(
   (table) => [
     index("tasks_status_id").on(table.status, table.id),
     index("tasks_name_id").on(table.taskName, table.id),
-    uniqueIndex("tasks_idempotency_key").on(table.idempotencyKey),
+    uniqueIndex("tasks_idempotency_key")
+      .on(table.idempotencyKey)
+      .where(sql`${table.idempotencyKey} IS NOT NULL`),
     check("tasks_status_check", sql.raw(`status IN (${statusList})`)),
     check(
       "tasks_requested_action_check",
@@ -50,7 +52,7 @@ export const tasks = sqliteTable(
 export const taskEvents = sqliteTable(
   "task_events",
   {
-    id: integer("id").primaryKey({ autoIncrement: true }),
+    id: integer("id").primaryKey(),
     taskId: text("task_id")
       .notNull()
       .references(() => tasks.id, { onDelete: "cascade" }),
@@ -70,7 +72,7 @@ export const taskEvents = sqliteTable(
 export const taskLogs = sqliteTable(
   "task_logs",
   {
-    id: integer("id").primaryKey({ autoIncrement: true }),
+    id: integer("id").primaryKey(),
     taskId: text("task_id")
       .notNull()
       .references(() => tasks.id, { onDelete: "cascade" }),

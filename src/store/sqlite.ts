@@ -109,19 +109,11 @@ export class SqliteTaskStore implements TaskStore {
   /** Statements on hot paths, prepared once the tables exist. */
   private prepareStatements() {
     return {
-      insertEvent: this.#db
-        .insert(taskEvents)
-        .values({
-          taskId: sql.placeholder("taskId"),
-          at: sql.placeholder("at"),
-          fromStatus: sql.placeholder("fromStatus"),
-          toStatus: sql.placeholder("toStatus"),
-          action: sql.placeholder("action"),
-          reason: sql.placeholder("reason"),
-          actor: sql.placeholder("actor"),
-          source: sql.placeholder("source"),
-        })
-        .prepare(),
+      // Written on every transition: bun:sqlite binds the array directly, without the per-call
+      // parameter mapping a Drizzle placeholder query does.
+      insertEvent: this.#sqlite.prepare<unknown, [string, number, ...(string | null)[]]>(
+        "INSERT INTO task_events (task_id, at, from_status, to_status, action, reason, actor, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      ),
       saveProgress: this.#db
         .update(tasks)
         .set({ progress: sql`${sql.placeholder("progress")}` })
@@ -421,16 +413,16 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   #insertEvent(taskId: string, at: number, event: NewTaskEvent): void {
-    this.#prepared.insertEvent.run({
+    this.#prepared.insertEvent.run(
       taskId,
       at,
-      fromStatus: event.fromStatus,
-      toStatus: event.toStatus,
-      action: event.action,
-      reason: event.reason,
-      actor: event.actor,
-      source: event.source,
-    });
+      event.fromStatus,
+      event.toStatus,
+      event.action,
+      event.reason,
+      event.actor,
+      event.source,
+    );
   }
 
   #page<T extends { id: number }>(rows: T[], limit: number): Page<T, number> {

@@ -126,19 +126,25 @@ describe("migrate", () => {
     expect(store.listEvents(task.id, {}).items).toHaveLength(1);
   });
 
-  test("a database from before task_events.source gains the column; its old rows read null", () => {
-    // The first migration alone, as a kiln of that version left the file.
+  /** A database as a kiln that knew only the migrations `tags` left it. */
+  function oldDatabase(tags: string[]): Database {
     const drizzleDir = join(import.meta.dir, "../../drizzle");
-    const oldDir = join(dir, "migrations-0000");
+    const oldDir = join(dir, `migrations-${tags.length}`);
     mkdirSync(join(oldDir, "meta"), { recursive: true });
-    copyFileSync(join(drizzleDir, "0000_init.sql"), join(oldDir, "0000_init.sql"));
+    for (const tag of tags) copyFileSync(join(drizzleDir, `${tag}.sql`), join(oldDir, `${tag}.sql`));
     const journal = JSON.parse(readFileSync(join(drizzleDir, "meta/_journal.json"), "utf8")) as {
       entries: Array<{ tag: string }>;
     };
-    journal.entries = journal.entries.filter((entry) => entry.tag === "0000_init");
+    journal.entries = journal.entries.filter((entry) => tags.includes(entry.tag));
     writeFileSync(join(oldDir, "meta/_journal.json"), JSON.stringify(journal));
     const old = new Database(dbPath, { strict: true });
+    old.exec("PRAGMA foreign_keys = ON");
     migrate(drizzle({ client: old }), { migrationsFolder: oldDir });
+    return old;
+  }
+
+  test("a database from before task_events.source gains the column; its old rows read null", () => {
+    const old = oldDatabase(["0000_init"]);
     old.exec(
       "INSERT INTO tasks (id, task_name, status, created_at, updated_at) VALUES ('old', 'echo', 'PENDING', 1, 1)",
     );
@@ -153,6 +159,56 @@ describe("migrate", () => {
     ]);
     store.updateTask("old", {}, { ...event("PENDING", null, "pause"), actor: "admin", source: "::1" });
     expect(store.listEvents("old", {}).items.at(-1)).toMatchObject({ actor: "admin", source: "::1" });
+  });
+  test("a database from before 0002 keeps its history and ids; ids go on from the largest, keys stay unique", () => {
+    const old = oldDatabase(["0000_init", "0001_event_source"]);
+    old.exec(
+      "INSERT INTO tasks (id, task_name, status, idempotency_key, created_at, updated_at) VALUES ('old', 'echo', 'FINISHED', 'k1', 1, 1)",
+    );
+    for (const to of ["PENDING", "RUNNING", "FINISHED"]) {
+      old.exec(
+        `INSERT INTO task_events (task_id, at, to_status, action, actor, source) VALUES ('old', 1, '${to}', 'x', 'api', '::1')`,
+      );
+    }
+    old.exec("INSERT INTO task_logs (task_id, at, level, message) VALUES ('old', 1, 'info', 'before')");
+    const eventsBefore = old.query("SELECT * FROM task_events ORDER BY id").all();
+    expect(eventsBefore).toHaveLength(3);
+    old.close();
+
+    const store = openStore();
+    const raw = openRaw();
+    expect(raw.query("SELECT * FROM task_events ORDER BY id").all()).toEqual(eventsBefore);
+    expect(store.listLogs("old", {}).items).toMatchObject([{ message: "before" }]);
+    // No AUTOINCREMENT: a commit no longer writes the sqlite_sequence page as well.
+    const tableSql = (name: string) =>
+      raw.query<{ sql: string }, [string]>("SELECT sql FROM sqlite_master WHERE name = ?").get(name)?.sql;
+    expect(tableSql("task_events")).not.toContain("AUTOINCREMENT");
+    expect(tableSql("task_logs")).not.toContain("AUTOINCREMENT");
+    expect(tableSql("tasks_idempotency_key")).toContain("IS NOT NULL");
+
+    const task = store.createTask(newTaskRow({ idempotencyKey: "k2" }), createEvent);
+    const ids = store.listEvents(task.id, {}).items.map((e) => e.id);
+    expect(ids[0]).toBeGreaterThan(3);
+    expect(() => store.createTask(newTaskRow({ idempotencyKey: "k1" }), createEvent)).toThrow(/UNIQUE/);
+    expect(store.findByIdempotencyKey("k1")?.id).toBe("old");
+    const plan = raw
+      .query<{ detail: string }, [string]>("EXPLAIN QUERY PLAN SELECT * FROM tasks WHERE idempotency_key = ?")
+      .all("k1")
+      .map((row) => row.detail)
+      .join("; ");
+    expect(plan).toContain("tasks_idempotency_key");
+    // Tasks without a key: as many as you like, none of them in the index.
+    store.createTask(newTaskRow(), createEvent);
+    store.createTask(newTaskRow(), createEvent);
+    expect(
+      raw.query<{ n: number }, []>("SELECT count(*) AS n FROM tasks WHERE idempotency_key IS NULL").get()?.n,
+    ).toBe(2);
+    // The foreign key survived the table rebuild: deleting the task deletes its history and logs.
+    expect(raw.query("PRAGMA foreign_key_check").all()).toEqual([]);
+    expect(store.deleteTask("old")).toBe(true);
+    const after = openRaw();
+    expect(countRows(after, "task_events", "old")).toBe(0);
+    expect(countRows(after, "task_logs", "old")).toBe(0);
   });
 });
 

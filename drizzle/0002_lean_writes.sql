@@ -1,0 +1,35 @@
+DROP INDEX `tasks_idempotency_key`;--> statement-breakpoint
+CREATE UNIQUE INDEX `tasks_idempotency_key` ON `tasks` (`idempotency_key`) WHERE "tasks"."idempotency_key" IS NOT NULL;--> statement-breakpoint
+PRAGMA foreign_keys=OFF;--> statement-breakpoint
+CREATE TABLE `__new_task_events` (
+	`id` integer PRIMARY KEY NOT NULL,
+	`task_id` text NOT NULL,
+	`at` integer NOT NULL,
+	`from_status` text,
+	`to_status` text,
+	`action` text NOT NULL,
+	`reason` text,
+	`actor` text,
+	`source` text,
+	FOREIGN KEY (`task_id`) REFERENCES `tasks`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+INSERT INTO `__new_task_events`("id", "task_id", "at", "from_status", "to_status", "action", "reason", "actor", "source") SELECT "id", "task_id", "at", "from_status", "to_status", "action", "reason", "actor", "source" FROM `task_events`;--> statement-breakpoint
+DROP TABLE `task_events`;--> statement-breakpoint
+ALTER TABLE `__new_task_events` RENAME TO `task_events`;--> statement-breakpoint
+PRAGMA foreign_keys=ON;--> statement-breakpoint
+CREATE INDEX `task_events_task_id` ON `task_events` (`task_id`,`id`);--> statement-breakpoint
+CREATE TABLE `__new_task_logs` (
+	`id` integer PRIMARY KEY NOT NULL,
+	`task_id` text NOT NULL,
+	`at` integer NOT NULL,
+	`level` text NOT NULL,
+	`message` text NOT NULL,
+	FOREIGN KEY (`task_id`) REFERENCES `tasks`(`id`) ON UPDATE no action ON DELETE cascade,
+	CONSTRAINT "task_logs_level_check" CHECK(level IN ('debug', 'info', 'warn', 'error'))
+);
+--> statement-breakpoint
+INSERT INTO `__new_task_logs`("id", "task_id", "at", "level", "message") SELECT "id", "task_id", "at", "level", "message" FROM `task_logs`;--> statement-breakpoint
+DROP TABLE `task_logs`;--> statement-breakpoint
+ALTER TABLE `__new_task_logs` RENAME TO `task_logs`;--> statement-breakpoint
+CREATE INDEX `task_logs_task_id` ON `task_logs` (`task_id`,`id`);
