@@ -239,7 +239,7 @@ export class TaskManager {
       logger.error("writing progress and logs failed", { error: String(error) }),
     );
     this.#transitions = new Transitions(this.store, this.#hub);
-    this.#commits = new MessageCommits(this.#guard, this.#hub, this.#writes);
+    this.#commits = new MessageCommits(this.#guard, this.#hub, this.#writes, () => this.#dispatchIfQueued());
     this.#retention =
       options.retainMs === undefined
         ? undefined
@@ -356,6 +356,7 @@ export class TaskManager {
         run.slot.setControl(Control.PAUSE);
       }
       await this.#untilIdle(this.#options.shutdownGraceMs);
+      this.#commits.flush();
       for (const run of [...this.#runs.values()]) {
         if (run.parked) continue;
         this.#pool.terminate(run.slot);
@@ -881,10 +882,8 @@ export class TaskManager {
         if (!run.detached) this.#telemetry.checkpoint(run.taskId, message.state);
         return;
       case "paused":
-        this.#commits.run(
-          `the pause of task ${run.taskId}`,
-          () => this.#writes.run(`pause of task ${run.taskId}`, () => this.#onPaused(run, message.state)),
-          () => this.#dispatchIfQueued(),
+        this.#commits.defer(`the pause of task ${run.taskId}`, () =>
+          this.#writes.run(`pause of task ${run.taskId}`, () => this.#onPaused(run, message.state)),
         );
         return;
       case "request":
@@ -894,11 +893,7 @@ export class TaskManager {
       case "failed":
       case "stopped":
       case "released":
-        this.#commits.run(
-          `the end of task ${run.taskId}`,
-          () => this.#endRun(run, message),
-          () => this.#dispatchIfQueued(),
-        );
+        this.#commits.defer(`the end of task ${run.taskId}`, () => this.#endRun(run, message));
         return;
       case "memory":
         this.#options.logger.warn(`task ${run.taskId} is over its memory limit; its ${slot.kind} is ended`, {
@@ -1003,6 +998,12 @@ export class TaskManager {
 
   #settle(run: LiveRun, end: RunEnd, cause: "shutdown" | undefined): void {
     const id = run.taskId;
+    const issues = end.type === "finished" ? run.task.checkResult(end.result) : [];
+    if (end.type === "finished" && issues.length === 0 && run.requested !== "restart") {
+      // The common end needs no read first: the FINISHED update only applies to a RUNNING row.
+      this.#transitions.finished(id, end.result);
+      return;
+    }
     const task = this.store.getTask(id);
     if (task?.status !== "RUNNING") return;
     if (run.requested === "restart") {
@@ -1010,17 +1011,12 @@ export class TaskManager {
       return;
     }
     if (end.type === "finished") {
-      const issues = run.task.checkResult(end.result);
-      if (issues.length === 0) {
-        this.#transitions.finished(id, end.result);
-      } else {
-        const detail = issues.map((issue) => `${issue.path || "(root)"} ${issue.message}`).join("; ");
-        this.#failOrRetry(task, run.task, {
-          name: "InvalidResult",
-          message: `result does not match its schema: ${detail}`,
-          retryable: false,
-        });
-      }
+      const detail = issues.map((issue) => `${issue.path || "(root)"} ${issue.message}`).join("; ");
+      this.#failOrRetry(task, run.task, {
+        name: "InvalidResult",
+        message: `result does not match its schema: ${detail}`,
+        retryable: false,
+      });
       return;
     }
     if (run.requested === "stop") {

@@ -10,20 +10,50 @@ export interface PendingStart {
 }
 
 /**
- * Writes what one worker message causes (a run's end or pause, then the next runs' starts) in
- * one transaction: one commit instead of one per write. Listeners hear of it, and workers are
- * told to run, only once it is committed. If the commit fails on a storage fault, nothing of it
- * is in the database: the end is kept and retried like any write that failed (and announced
- * once written), and the starts are undone, as a start that fails alone is.
+ * Writes what worker messages cause (a run's end or pause, then the next runs' starts) in one
+ * transaction: one commit instead of one per write. A message's writes wait for the end of the
+ * event-loop turn, so every end that arrived meanwhile (on a busy main thread, one from each
+ * worker) shares that commit: the pages they touch are written once. Deferring a message is the
+ * same as receiving it a moment later, which the engine already allows for. Listeners hear of
+ * the writes, and workers are told to run, only once they are committed. If the commit fails on a
+ * storage fault, nothing of it is in the database: the ends are kept and retried like any write
+ * that failed (and announced once written), and the starts are undone, as a start that fails
+ * alone is.
  */
 export class MessageCommits {
   #starts: PendingStart[] | undefined;
+  #deferred: { label: string; end: () => void }[] = [];
+  #flushScheduled = false;
 
   constructor(
     private readonly guard: GuardedStore,
     private readonly hub: EventHub,
     private readonly writes: WriteRetry,
+    /** Starts what the ends made room for; runs inside the same commit. */
+    private readonly startNext: () => void,
   ) {}
+
+  /** Writes a worker message's `end` at the end of this event-loop turn, with the others. */
+  defer(label: string, end: () => void): void {
+    this.#deferred.push({ label, end });
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    setImmediate(() => {
+      this.#flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  /** Writes the deferred messages now (shutdown calls it before it ends the runs left). */
+  flush(): void {
+    if (this.#deferred.length === 0) return;
+    const messages = this.#deferred;
+    this.#deferred = [];
+    const label = messages.length === 1 ? (messages[0]?.label ?? "") : `${messages.length} worker messages`;
+    this.#commit(label, () => {
+      for (const message of messages) message.end();
+    });
+  }
 
   /** Starts a run now, or once the open commit holding its RUNNING row is made. */
   launch(start: PendingStart): void {
@@ -31,12 +61,12 @@ export class MessageCommits {
     else start.launch();
   }
 
-  /** Runs `end` (the message's own writes), then `startNext`, in one commit. */
-  run(label: string, end: () => void, startNext: () => void): void {
+  /** Runs `end` (the messages' own writes), then `startNext`, in one commit. */
+  #commit(label: string, end: () => void): void {
     if (this.guard.fault) {
       // During a storage outage every write goes on its own, so each can fail and be kept alone.
       end();
-      startNext();
+      this.startNext();
       return;
     }
     const starts: PendingStart[] = [];
@@ -49,7 +79,7 @@ export class MessageCommits {
         end();
         endWrites = this.guard.journalLength;
         endEvents = held.count;
-        startNext();
+        this.startNext();
       });
     } catch (error) {
       const events = held.discard();
