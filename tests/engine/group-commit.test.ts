@@ -1,0 +1,85 @@
+// Worker messages that arrive while the main thread is busy are written in one commit, and what
+// that commit holds is announced and acted on only after it.
+import { afterEach, expect, test } from "bun:test";
+import { join } from "node:path";
+import { SqliteTaskStore, silentLogger, TaskManager, type TaskStore } from "../../src/index.ts";
+import { FIXTURE_TASKS, statusPath, tempDir, untilStatus } from "../helpers.ts";
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** A store that records, for each commit the engine makes through `batch`, the statuses written in it. */
+function recordingStore(inner: SqliteTaskStore): { store: TaskStore; batches: string[][] } {
+  const batches: string[][] = [];
+  let open: string[] | undefined;
+  const store = new Proxy(inner, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target);
+      if (typeof value !== "function") return value;
+      if (property === "batch") {
+        return <T>(fn: () => T): T => {
+          open = [];
+          try {
+            return target.batch(fn);
+          } finally {
+            batches.push(open);
+            open = undefined;
+          }
+        };
+      }
+      if (property === "transition") {
+        return (...args: Parameters<SqliteTaskStore["transition"]>) => {
+          const row = target.transition(...args);
+          if (row) open?.push(`${row.id}:${row.status}`);
+          return row;
+        };
+      }
+      return value.bind(target);
+    },
+  });
+  return { store, batches };
+}
+
+test("four runs that end while the main thread is busy are written in one commit with the next starts", async () => {
+  const dir = tempDir();
+  const inner = new SqliteTaskStore({ path: join(dir.path, "kiln.db") });
+  const { store, batches } = recordingStore(inner);
+  const manager = new TaskManager({ db: store, concurrency: 4, logger: silentLogger });
+  cleanups.push(() => dir.remove());
+  cleanups.push(() => inner.close());
+  cleanups.push(() => manager.shutdown());
+  await manager.load(FIXTURE_TASKS);
+  await manager.start();
+
+  const first = Array.from({ length: 4 }, () => manager.create("steps", { steps: 1, delayMs: 30 }).task.id);
+  const next = Array.from({ length: 4 }, () => manager.create("steps", { steps: 1, delayMs: 30 }).task.id);
+  await Promise.all(first.map((id) => untilStatus(manager, id, ["RUNNING"])));
+  const finishedAnnounced: string[] = [];
+  manager.subscribe((event) => {
+    if (event.type === "transition" && event.to === "FINISHED") {
+      // Announced only after the commit: the row is FINISHED for any reader by then.
+      finishedAnnounced.push(`${event.task.id}:${inner.getTask(event.task.id)?.status}`);
+    }
+  });
+  const before = batches.length;
+  // The workers end their runs during this loop; their messages wait for the main thread.
+  const busyUntil = performance.now() + 400;
+  while (performance.now() < busyUntil) {
+    // busy
+  }
+  await Promise.all(first.map((id) => untilStatus(manager, id, ["FINISHED"])));
+
+  const commit = batches.slice(before).find((written) => written.some((w) => w.endsWith(":FINISHED")));
+  expect(commit).toBeDefined();
+  const finished = commit?.filter((w) => w.endsWith(":FINISHED")).map((w) => w.split(":")[0]);
+  const started = commit?.filter((w) => w.endsWith(":RUNNING")).map((w) => w.split(":")[0]);
+  expect(finished?.sort()).toEqual([...first].sort());
+  expect(started?.sort()).toEqual([...next].sort());
+  expect(finishedAnnounced.sort()).toEqual(first.map((id) => `${id}:FINISHED`).sort());
+
+  await Promise.all(next.map((id) => untilStatus(manager, id, ["FINISHED"])));
+  for (const id of [...first, ...next])
+    expect(statusPath(manager, id)).toEqual(["PENDING", "RUNNING", "FINISHED"]);
+});
