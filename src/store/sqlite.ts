@@ -76,6 +76,11 @@ export class SqliteTaskStore implements TaskStore {
   #closed = false;
   readonly #checkpointer: WalCheckpointer | undefined;
   #statements: ReturnType<SqliteTaskStore["prepareStatements"]> | undefined;
+  /**
+   * Runs `fn` in a transaction (a savepoint when one is open). Made once: bun:sqlite's
+   * `transaction()` builds a new wrapper on each call, which showed in profiles of every write.
+   */
+  readonly #transaction: <T>(fn: () => T) => T;
 
   constructor(options: SqliteStoreOptions) {
     this.path = options.path;
@@ -88,6 +93,8 @@ export class SqliteTaskStore implements TaskStore {
     this.#sqlite.exec("PRAGMA synchronous = NORMAL");
     this.#sqlite.exec("PRAGMA foreign_keys = ON");
     this.#db = drizzle({ client: this.#sqlite, schema });
+    const inTransaction = this.#sqlite.transaction((fn: () => unknown) => fn());
+    this.#transaction = <T>(fn: () => T): T => inTransaction(fn) as T;
     if (options.path !== ":memory:" && options.backgroundCheckpoints !== false) {
       this.#sqlite.exec("PRAGMA wal_autocheckpoint = 0");
       this.#checkpointer = new WalCheckpointer({
@@ -153,7 +160,7 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   batch<T>(fn: () => T): T {
-    return this.#sqlite.transaction(fn)();
+    return this.#transaction(fn);
   }
 
   createTask(task: NewTask, event: NewTaskEvent): TaskRecord {
@@ -164,12 +171,12 @@ export class SqliteTaskStore implements TaskStore {
     const insert = this.#statement(
       `INSERT INTO tasks (${columns.join(", ")}) VALUES (${columns.map(() => "?").join(", ")}) RETURNING *`,
     );
-    return this.#sqlite.transaction(() => {
+    return this.#transaction(() => {
       const row = insert.get(...values);
       if (!row) throw new Error("insert returned no row");
       this.#insertEvent(task.id, now, event);
       return this.#rows.fromRow(row);
-    })();
+    });
   }
 
   getTask(id: string): TaskRecord | undefined {
@@ -223,24 +230,24 @@ export class SqliteTaskStore implements TaskStore {
     const update = this.#statement(
       `UPDATE tasks SET ${set.sql} WHERE id = ? AND status IN (${guard}) RETURNING *`,
     );
-    return this.#sqlite.transaction(() => {
+    return this.#transaction(() => {
       const row = update.get(...set.values, id, ...from);
       if (!row) return undefined;
       this.#insertEvent(id, now, event);
       return this.#rows.fromRow(row);
-    })();
+    });
   }
 
   updateTask(id: string, patch: TaskPatch, event?: NewTaskEvent): TaskRecord | undefined {
     const now = Date.now();
     const set = this.#rows.setClause(patch, now, id);
     const update = this.#statement(`UPDATE tasks SET ${set.sql} WHERE id = ? RETURNING *`);
-    return this.#sqlite.transaction(() => {
+    return this.#transaction(() => {
       const row = update.get(...set.values, id);
       if (!row) return undefined;
       if (event) this.#insertEvent(id, now, event);
       return this.#rows.fromRow(row);
-    })();
+    });
   }
 
   listEvents(taskId: string, query: HistoryQuery): Page<TaskEventRecord, number> {
@@ -279,7 +286,7 @@ export class SqliteTaskStore implements TaskStore {
 
   writeTelemetry(batch: TelemetryBatch): void {
     if (batch.progress.size === 0 && batch.checkpoints.size === 0 && batch.logs.length === 0) return;
-    this.#sqlite.transaction(() => {
+    this.#transaction(() => {
       for (const [id, progress] of batch.progress) {
         this.#prepared.saveProgress.run({ id, progress: JSON.stringify(progress satisfies TaskProgress) });
       }
@@ -287,7 +294,7 @@ export class SqliteTaskStore implements TaskStore {
         this.#prepared.saveCheckpoint.run({ id, checkpoint: this.#rows.toSql("checkpoint", checkpoint, id) });
       }
       for (const log of batch.logs) this.#prepared.insertLog.run(log);
-    })();
+    });
   }
 
   deleteTask(id: string): boolean {

@@ -47,6 +47,14 @@ export const SECRET_FIELDS = [
 type SecretField = (typeof SECRET_FIELDS)[number];
 const SECRET = new Set<keyof TaskRecord>(SECRET_FIELDS);
 
+/** Each field with its column and how its value is stored, in table order. */
+const ROW_FIELDS = (Object.keys(TASK_COLUMNS) as (keyof TaskRecord)[]).map((field) => ({
+  field,
+  column: TASK_COLUMNS[field],
+  json: JSON_FIELDS.has(field),
+  secret: SECRET.has(field),
+}));
+
 /** What `ValueCipher.decrypt` authenticates with a value: which column of which task it belongs to. */
 export const secretContext = (column: string, taskId: string) => `tasks.${column} of task ${taskId}`;
 
@@ -71,15 +79,11 @@ export class TaskRowCodec {
   fromRow(row: TaskRow): TaskRecord {
     const record: Record<string, unknown> = {};
     const id = String(row.id);
-    for (const [field, column] of Object.entries(TASK_COLUMNS)) {
+    // Runs for every task read and written back: a fixed list, not Object.entries per row.
+    for (const { field, column, json, secret } of ROW_FIELDS) {
       const value = row[column] ?? null;
-      if (typeof value !== "string" || !JSON_FIELDS.has(field as keyof TaskRecord)) {
-        record[field] = value;
-      } else {
-        record[field] = JSON.parse(
-          SECRET.has(field as keyof TaskRecord) ? this.plaintext(value, column, id) : value,
-        );
-      }
+      if (typeof value !== "string" || !json) record[field] = value;
+      else record[field] = JSON.parse(secret ? this.plaintext(value, column, id) : value);
     }
     return record as unknown as TaskRecord;
   }
@@ -110,7 +114,9 @@ export class TaskRowCodec {
   setClause(patch: TaskPatch, now: number, taskId: string): { sql: string; values: SqlValue[] } {
     const parts: string[] = [];
     const values: SqlValue[] = [];
-    for (const field of Object.keys(patch).sort() as (keyof TaskPatch)[]) {
+    // Each call site builds its patches with the same keys in the same order, so the SQL text
+    // (the statement cache's key) takes a few shapes without sorting the keys on every write.
+    for (const field of Object.keys(patch) as (keyof TaskPatch)[]) {
       const value = patch[field];
       if (value === undefined) continue;
       const column = TASK_COLUMNS[field];
