@@ -2,7 +2,8 @@
 import type { Peer } from "./types.ts";
 
 export const PEERS = {
-  kiln: async () => (await import("./kiln.ts")).kilnPeer(),
+  kiln: async () => (await import("./kiln.ts")).kilnPeer("submit"),
+  "kiln-create": async () => (await import("./kiln.ts")).kilnPeer("create"),
   plainjob: async () => (await import("./plainjob.ts")).plainjobPeer(),
   bunqueue: async () => (await import("./bunqueue.ts")).bunqueuePeer({ durable: false }),
   "bunqueue-durable": async () => (await import("./bunqueue.ts")).bunqueuePeer({ durable: true }),

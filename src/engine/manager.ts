@@ -16,6 +16,7 @@ import {
 import { isTaskClass, type TaskClass, type TaskError, type TaskStatus } from "../task/index.ts";
 import { Control, type FromWorker } from "../worker/protocol.ts";
 import { retryDelayMs } from "./backoff.ts";
+import { CreateBatch } from "./create-batch.ts";
 import {
   IllegalTransitionError,
   KilnError,
@@ -147,6 +148,7 @@ export class TaskManager {
   readonly #guard: GuardedStore;
   readonly #counts: TaskCounts;
   readonly #commits: MessageCommits;
+  readonly #creates: CreateBatch<CreateResult>;
   readonly registry = new TaskRegistry();
   readonly concurrency: number;
   readonly #options: Required<
@@ -240,6 +242,9 @@ export class TaskManager {
     );
     this.#transitions = new Transitions(this.store, this.#hub);
     this.#commits = new MessageCommits(this.#guard, this.#hub, this.#writes, () => this.#dispatchIfQueued());
+    this.#creates = new CreateBatch<CreateResult>(this.#guard, this.#hub, ({ task, created }) => {
+      if (created) this.#scheduler.remove(task.id);
+    });
     this.#retention =
       options.retainMs === undefined
         ? undefined
@@ -344,6 +349,8 @@ export class TaskManager {
   }
 
   async #shutdownNow(): Promise<void> {
+    // Submitted before the shutdown began, so still accepted.
+    this.#creates.flush();
     const wasRunning = this.#state === "running";
     this.#state = "stopping";
     if (this.#dueTimer) clearTimeout(this.#dueTimer);
@@ -683,6 +690,21 @@ export class TaskManager {
   }
 
   // ── Scheduling ─────────────────────────────────────────────────────────────────────────
+
+  /**
+   * `create()` for a caller that can wait for the commit. Every `submit` of one event-loop turn
+   * shares one commit (group commit), so a burst of creates, or HTTP requests that arrive
+   * together, cost one commit, not one each. Resolves once the task's row is committed; rejects
+   * with what `create()` would throw. If the commit fails, every create of that turn rejects.
+   */
+  submit(name: string, params: unknown, options: CreateOptions = {}): Promise<CreateResult> {
+    try {
+      this.#assertAccepting();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#creates.submit(() => this.create(name, params, options));
+  }
 
   #assertAccepting(): void {
     if (this.#state === "new") throw new NotAcceptingError("kiln has not started yet");

@@ -1,6 +1,7 @@
 // Worker messages that arrive while the main thread is busy are written in one commit, and what
 // that commit holds is announced and acted on only after it.
 import { afterEach, expect, test } from "bun:test";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { SqliteTaskStore, silentLogger, TaskManager, type TaskStore } from "../../src/index.ts";
 import { FIXTURE_TASKS, statusPath, tempDir, untilStatus } from "../helpers.ts";
@@ -53,8 +54,11 @@ test("four runs that end while the main thread is busy are written in one commit
   await manager.load(FIXTURE_TASKS);
   await manager.start();
 
-  const first = Array.from({ length: 4 }, () => manager.create("steps", { steps: 1, delayMs: 30 }).task.id);
-  const next = Array.from({ length: 4 }, () => manager.create("steps", { steps: 1, delayMs: 30 }).task.id);
+  // Each of the first four writes a file as it ends; the main thread, kept busy, waits for them.
+  const marks = Array.from({ length: 4 }, (_, i) => join(dir.path, `mark-${i}`));
+  const release = join(dir.path, "release");
+  const first = marks.map((path) => manager.create("mark-after", { path, release }).task.id);
+  const next = Array.from({ length: 4 }, () => manager.create("steps", { steps: 1, delayMs: 1 }).task.id);
   await Promise.all(first.map((id) => untilStatus(manager, id, ["RUNNING"])));
   const finishedAnnounced: string[] = [];
   manager.subscribe((event) => {
@@ -64,9 +68,15 @@ test("four runs that end while the main thread is busy are written in one commit
     }
   });
   const before = batches.length;
-  // The workers end their runs during this loop; their messages wait for the main thread.
-  const busyUntil = performance.now() + 400;
-  while (performance.now() < busyUntil) {
+  writeFileSync(release, "go");
+  // The workers end their runs while this loop holds the main thread; their messages wait.
+  const deadline = performance.now() + 20_000;
+  while (!marks.every((path) => existsSync(path)) && performance.now() < deadline) {
+    // busy
+  }
+  // From the file to the posted message is a few statements; give them ample time.
+  const settleUntil = performance.now() + 100;
+  while (performance.now() < settleUntil) {
     // busy
   }
   await Promise.all(first.map((id) => untilStatus(manager, id, ["FINISHED"])));

@@ -68,6 +68,13 @@ for (const fault of faults) {
             fault,
           );
         }
+        // Requests that arrive together share one commit, which fails for all of them.
+        const burst = await Promise.all(
+          Array.from({ length: 5 }, (_, i) =>
+            server.call("/tasks", { json: { name: "echo", params: { value: `burst ${i}` } } }),
+          ),
+        );
+        for (const response of burst) await expectStorage503(response, fault);
         await expectStorage503(await server.call(`/tasks/${paused.id}/resume`, { method: "POST" }), fault);
         await expectStorage503(await server.call(`/tasks/${acknowledged.id}`, { method: "DELETE" }), fault);
 
@@ -84,7 +91,7 @@ for (const fault of faults) {
         expect((await server.call("/health")).status).toBe(200);
         expect((await server.call(`/tasks/${paused.id}`)).status).toBe(200);
 
-        // Seven refused writes, one line.
+        // Twelve refused writes, one line.
         expect(faultLines(log.lines)).toHaveLength(1);
         expect(faultLines(log.lines)[0]?.level).toBe("error");
         expect(faultLines(log.lines)[0]?.fields).toMatchObject({ cause: fault.cause });

@@ -27,8 +27,9 @@ export function taskRoutes(manager: TaskManager, auth: TokenAuth, logger: Logger
     .decorate("kiln", manager)
     .post(
       "/tasks",
-      ({ kiln, body, status, request }) => {
-        const { task, created } = kiln.create(body.name, body.params, {
+      // submit, not create: requests that arrive together share one commit (group commit).
+      async ({ kiln, body, status, request }) => {
+        const { task, created } = await kiln.submit(body.name, body.params, {
           priority: body.priority,
           runAt: epochMs(body.runAt),
           idempotencyKey: body.idempotencyKey,

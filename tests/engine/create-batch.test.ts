@@ -1,0 +1,162 @@
+// manager.submit(): the creates of one event-loop turn share one commit, and each settles after it.
+import { Database } from "bun:sqlite";
+import { afterEach, expect, test } from "bun:test";
+import { join } from "node:path";
+import {
+  type CreateResult,
+  SqliteTaskStore,
+  StorageUnavailableError,
+  silentLogger,
+  TaskManager,
+} from "../../src/index.ts";
+import { FIXTURE_TASKS, statusPath, tempDir, untilStatus } from "../helpers.ts";
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** Counts commits and the creates inside each; `failCommits` makes a commit fail as a full disk does. */
+class CountingStore extends SqliteTaskStore {
+  commits: number[] = [];
+  failCommits = false;
+  #creates: number | undefined;
+  override batch<T>(fn: () => T): T {
+    if (this.#creates !== undefined) return super.batch(fn);
+    this.#creates = 0;
+    try {
+      return super.batch(() => {
+        const result = fn();
+        // With WAL the pages reach the disk at COMMIT, so a full disk fails there, after every
+        // write inside returned; throwing here rolls the transaction back the same way.
+        if (this.failCommits) {
+          throw Object.assign(new Error("database or disk is full"), {
+            name: "SQLiteError",
+            code: "SQLITE_FULL",
+          });
+        }
+        return result;
+      });
+    } finally {
+      this.commits.push(this.#creates);
+      this.#creates = undefined;
+    }
+  }
+  override createTask(...args: Parameters<SqliteTaskStore["createTask"]>) {
+    if (this.#creates !== undefined) this.#creates++;
+    return super.createTask(...args);
+  }
+}
+
+async function setup(concurrency = 2) {
+  const dir = tempDir();
+  const path = join(dir.path, "kiln.db");
+  const store = new CountingStore({ path });
+  const manager = new TaskManager({ db: store, concurrency, logger: silentLogger });
+  cleanups.push(() => dir.remove());
+  cleanups.push(() => store.close());
+  cleanups.push(() => manager.shutdown());
+  await manager.load(FIXTURE_TASKS);
+  await manager.start();
+  // A second connection sees only what is committed.
+  const reader = new Database(path, { readonly: true });
+  cleanups.push(() => reader.close());
+  const committed = (id: string) =>
+    reader.query<{ n: number }, [string]>("SELECT count(*) AS n FROM tasks WHERE id = ?").get(id)?.n === 1;
+  return { store, manager, committed, path };
+}
+
+test("fifty submits in one turn are one commit; each resolves after it, and runs", async () => {
+  const { store, manager, committed } = await setup();
+  const heardBeforeCommit: string[] = [];
+  manager.subscribe((event) => {
+    if (event.type === "transition" && event.to === "PENDING" && !committed(event.task.id)) {
+      heardBeforeCommit.push(event.task.id);
+    }
+  });
+  const before = store.commits.length;
+  const promises = Array.from({ length: 50 }, (_, i) => manager.submit("echo", { value: i }));
+  // Nothing is written until the turn ends.
+  expect(store.commits.length).toBe(before);
+  const results = await Promise.all(promises);
+  expect(store.commits.slice(before, before + 1)).toEqual([50]);
+  expect(results.every((result) => result.created)).toBe(true);
+  for (const { task } of results) expect(committed(task.id)).toBe(true);
+  expect(heardBeforeCommit).toEqual([]);
+  const finished = await Promise.all(results.map(({ task }) => untilStatus(manager, task.id, ["FINISHED"])));
+  expect(finished.map((task) => task.result)).toEqual(results.map((_, i) => ({ value: i })));
+  expect(statusPath(manager, results[0]?.task.id ?? "")).toEqual(["PENDING", "RUNNING", "FINISHED"]);
+});
+
+test("a submit that fails on its own rejects alone; an idempotency key seen earlier in the turn returns that task", async () => {
+  const { manager } = await setup();
+  const settled = await Promise.allSettled([
+    manager.submit("echo", { value: "a" }, { idempotencyKey: "k" }),
+    manager.submit("no-such-task", {}),
+    manager.submit("echo", { wrong: true }),
+    manager.submit("echo", { value: "b" }, { idempotencyKey: "k" }),
+    manager.submit("echo", { value: "c" }),
+  ]);
+  expect(settled.map((outcome) => outcome.status)).toEqual([
+    "fulfilled",
+    "rejected",
+    "rejected",
+    "fulfilled",
+    "fulfilled",
+  ]);
+  const value = (i: number) => (settled[i] as PromiseFulfilledResult<CreateResult>).value;
+  const reason = (i: number) => (settled[i] as PromiseRejectedResult).reason as { code?: string };
+  expect(reason(1).code).toBe("unknown_task_name");
+  expect(reason(2).code).toBe("invalid_params");
+  expect(value(0).created).toBe(true);
+  expect(value(3)).toMatchObject({ created: false, task: { id: value(0).task.id } });
+  expect(value(4).created).toBe(true);
+  const ids = manager.list({ limit: 10 }).items.map((task) => task.id);
+  expect(ids.sort()).toEqual([value(0).task.id, value(4).task.id].sort());
+});
+
+test("a commit that fails rejects every submit of its turn, 503, and leaves nothing: no row, no queue entry, no event", async () => {
+  const { store, manager } = await setup(1);
+  // Keeps the one worker busy, so nothing submitted could start before the commit anyway.
+  const blocker = manager.create("hold", { ms: 500 }).task;
+  await untilStatus(manager, blocker.id, ["RUNNING"]);
+  const heard: string[] = [];
+  manager.subscribe((event) => {
+    if (event.type === "transition" && event.to === "PENDING") heard.push(event.task.id);
+  });
+  store.failCommits = true;
+  const settled = await Promise.allSettled(
+    Array.from({ length: 5 }, (_, i) => manager.submit("echo", { value: i })),
+  );
+  store.failCommits = false;
+  for (const outcome of settled) {
+    expect(outcome.status).toBe("rejected");
+    const error = (outcome as PromiseRejectedResult).reason;
+    expect(error).toBeInstanceOf(StorageUnavailableError);
+    expect((error as StorageUnavailableError).httpStatus).toBe(503);
+  }
+  expect(heard).toEqual([]);
+  expect(manager.stats().queued).toBe(0);
+  expect(manager.list({ limit: 10 }).items.map((task) => task.id)).toEqual([blocker.id]);
+  expect((await manager.countByStatus()).PENDING).toBe(0);
+
+  // The next turn's commit works again.
+  const after = await manager.submit("echo", { value: "after" });
+  expect(after.created).toBe(true);
+  expect(manager.stats().queued).toBe(1);
+});
+
+test("submits of the turn in which shutdown begins are written before it", async () => {
+  const { manager, path } = await setup();
+  const promises = [manager.submit("echo", { value: 1 }), manager.submit("echo", { value: 2 })];
+  const stopping = manager.shutdown();
+  const results = await Promise.all(promises);
+  await stopping;
+  await expect(manager.submit("echo", { value: 3 })).rejects.toMatchObject({ code: "not_accepting" });
+  const reopened = new SqliteTaskStore({ path, backgroundCheckpoints: false });
+  try {
+    for (const { task } of results) expect(reopened.getTask(task.id)?.taskName).toBe("echo");
+  } finally {
+    reopened.close();
+  }
+});
