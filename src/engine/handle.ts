@@ -1,5 +1,6 @@
 import type { TaskRecord } from "../store/index.ts";
-import type { ControlOptions, ControlResult, TaskManager } from "./manager.ts";
+import type { TaskManager } from "./manager.ts";
+import type { ControlOptions, ControlResult } from "./manager-options.ts";
 
 /**
  * A live task as the seed names it: `start()`, `pause()`, `stop()`, `restart()` on one id.

@@ -16,15 +16,15 @@ export type { ManagerEvent, ManagerListener } from "./events.ts";
 export { TaskHandle } from "./handle.ts";
 export { type ControlAction, type ControlDecision, decideControl } from "./lifecycle.ts";
 export { type Logger, silentLogger, stderrLogger } from "./logger.ts";
-export {
-  type ControlOptions,
-  type ControlResult,
-  type CreateOptions,
-  type CreateResult,
-  type ManagerStats,
-  TaskManager,
-  type TaskManagerOptions,
-} from "./manager.ts";
+export { TaskManager } from "./manager.ts";
+export type {
+  ControlOptions,
+  ControlResult,
+  CreateOptions,
+  CreateResult,
+  ManagerStats,
+  TaskManagerOptions,
+} from "./manager-options.ts";
 export type { RegisteredTask } from "./registry.ts";
 export { RetentionPruner, type RetentionTuning } from "./retention.ts";
 export { GuardedStore } from "./storage-guard.ts";

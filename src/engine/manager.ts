@@ -1,41 +1,48 @@
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import {
-  DatabaseOwnerLock,
+  type DatabaseOwnerLock,
   type HistoryQuery,
-  type KeyMaterial,
   type ListTasksQuery,
   type Page,
   SqliteTaskStore,
   type TaskEventRecord,
   type TaskLogRecord,
-  type TaskPatch,
   type TaskRecord,
   type TaskStore,
 } from "../store/index.ts";
-import { isTaskClass, type TaskClass, type TaskError, type TaskStatus } from "../task/index.ts";
+import { isTaskClass, type TaskClass, type TaskStatus } from "../task/index.ts";
 import { Control, type FromWorker } from "../worker/protocol.ts";
-import { retryDelayMs } from "./backoff.ts";
 import { CreateBatch } from "./create-batch.ts";
+import { Dispatcher } from "./dispatcher.ts";
 import {
   IllegalTransitionError,
   KilnError,
   NotAcceptingError,
   RunEndNotWrittenError,
-  StorageUnavailableError,
   TaskNotFoundError,
 } from "./errors.ts";
 import { EventHub, type ManagerListener } from "./events.ts";
 import { TaskHandle } from "./handle.ts";
 import { type ControlAction, decideControl } from "./lifecycle.ts";
-import { type Logger, stderrLogger } from "./logger.ts";
+import { stderrLogger } from "./logger.ts";
+import type {
+  ControlOptions,
+  ControlResult,
+  CreateOptions,
+  CreateResult,
+  ManagerStats,
+  TaskManagerOptions,
+} from "./manager-options.ts";
 import { checkMemoryLimitMb, memoryLimitError, resolveMemoryLimitBytes } from "./memory-limit.ts";
 import { MessageCommits } from "./message-commit.ts";
+import { openStore } from "./open-store.ts";
 import { WorkerPool } from "./pool.ts";
 import { type RegisteredTask, TaskRegistry } from "./registry.ts";
-import { RetentionPruner, type RetentionTuning } from "./retention.ts";
+import { restoreActiveTasks } from "./restore.ts";
+import { RetentionPruner } from "./retention.ts";
+import { type RunEnd, RunSettlement } from "./run-settlement.ts";
 import { clearRunTimers, type LiveRun } from "./runs.ts";
-import { Scheduler } from "./scheduler.ts";
 import type { TaskSlot } from "./slot.ts";
 import { GuardedStore } from "./storage-guard.ts";
 import { type StatusNameCount, TaskCounts } from "./task-counts.ts";
@@ -43,101 +50,7 @@ import { TelemetryBuffer } from "./telemetry.ts";
 import { ENGINE, type Requester, TASK_ITSELF, Transitions } from "./transitions.ts";
 import { WriteRetry } from "./write-retry.ts";
 
-export interface TaskManagerOptions {
-  /** Path of the SQLite file (created if missing), or a store you opened yourself. */
-  db: string | TaskStore;
-  /** Tasks running at once, over all names (default: the number of CPU cores, at least 2). */
-  concurrency?: number;
-  /** How long a stop may wait for a checkpoint before the worker is terminated (default 5 s). */
-  stopGraceMs?: number;
-  /** How long shutdown waits for running tasks to pause at a checkpoint (default 10 s). */
-  shutdownGraceMs?: number;
-  /** Paused tasks that keep their worker (and their stack); older ones give it back (default 16). */
-  maxParkedWorkers?: number;
-  /** How often buffered progress, logs and checkpoints are written (default 100 ms). */
-  telemetryIntervalMs?: number;
-  /** The worker entrypoint (default: kiln's own, which imports each task's module). */
-  workerUrl?: string | URL;
-  /** Task classes the worker entrypoint has built in, so they need no module to import. */
-  preloadedTasks?: readonly TaskClass[];
-  /**
-   * Memory cap in MB of each run whose class sets no `memoryLimitMb` (default: none). A run over
-   * it fails with "memory limit exceeded" and is not retried.
-   */
-  taskMemoryLimitMb?: number;
-  /**
-   * The command that starts a task process for classes with `isolation = "process"` (default:
-   * this Bun running kiln's own task-process entrypoint, which imports each task's module).
-   */
-  processCommand?: readonly string[];
-  logger?: Logger;
-  /**
-   * 32 bytes (or their base64 / 64-hex text): params, results and checkpoints are stored
-   * encrypted with AES-256-GCM. Only with `db` as a path; a store you open takes its own keys.
-   */
-  encryptionKey?: KeyMaterial;
-  /** Former encryption keys, kept to read the rows written with them. */
-  decryptionKeys?: readonly KeyMaterial[];
-  /** Tasks that ended (FINISHED, FAILED, STOPPED) longer ago than this are deleted with their history. */
-  retainMs?: number;
-  /** Pacing of the retention pruner (how often, batch size); defaults suit a service. */
-  retention?: Partial<RetentionTuning>;
-}
-
-export interface CreateOptions {
-  priority?: number;
-  /** Do not start before this time (epoch ms or a Date). */
-  runAt?: number | Date;
-  /** A second create with the same key returns the first task instead of a new one. */
-  idempotencyKey?: string;
-  tags?: string[];
-  /** Create it PAUSED: it runs only once resumed. */
-  paused?: boolean;
-  /** Recorded in the history as who created it (kiln's API records the token's label). */
-  actor?: string | null;
-  /** Recorded in the history as where the request came from (kiln's API records the client's address). */
-  source?: string | null;
-}
-
-export interface CreateResult {
-  task: TaskRecord;
-  /** False when an earlier task with the same idempotency key was returned. */
-  created: boolean;
-}
-
-export interface ControlOptions {
-  /** Recorded in the history as who asked (kiln's API records the token's label). */
-  actor?: string | null;
-  /** Recorded in the history as where the request came from (kiln's API records the client's address). */
-  source?: string | null;
-  reason?: string | null;
-}
-
-export interface ControlResult {
-  task: TaskRecord;
-  /** True when the request waits for the task to acknowledge it at a checkpoint (HTTP 202). */
-  pending: boolean;
-}
-
-export interface ManagerStats {
-  running: number;
-  parked: number;
-  queued: number;
-  workers: number;
-  idleWorkers: number;
-  concurrency: number;
-}
-
 type State = "new" | "running" | "stopping" | "stopped";
-
-type RunEnd = Extract<FromWorker, { type: "finished" | "failed" | "stopped" | "released" }>;
-
-/** setTimeout's longest delay (about 24.8 days); a task due later is looked at again then. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-/** How long a task whose start could not be written waits before the next try. */
-const START_RETRY_MS = 500;
-
-const interruptedError = (why: string): TaskError => ({ name: "Interrupted", message: why, retryable: true });
 
 /**
  * The one owner of live task state: registry, scheduler, worker pool and store. Create one,
@@ -169,19 +82,16 @@ export class TaskManager {
   readonly #hub: EventHub;
   readonly #telemetry: TelemetryBuffer;
   readonly #pool: WorkerPool;
-  readonly #scheduler = new Scheduler();
   readonly #transitions: Transitions;
+  readonly #settlement: RunSettlement;
+  readonly #dispatcher: Dispatcher;
   readonly #writes: WriteRetry;
   readonly #runs = new Map<string, LiveRun>();
   readonly #slotRuns = new Map<TaskSlot, LiveRun>();
   readonly #runningByName = new Map<string, number>();
-  readonly #orphans = new Map<string, TaskRecord[]>();
   #parkedOrder: LiveRun[] = [];
   #running = 0;
   #state: State = "new";
-  #dispatchQueued = false;
-  #dueTimer: ReturnType<typeof setTimeout> | undefined;
-  #dueAt = Number.POSITIVE_INFINITY;
   #idleWaiters: (() => void)[] = [];
   #shutdown: Promise<void> | undefined;
   readonly #ownerLock: DatabaseOwnerLock | undefined;
@@ -209,31 +119,12 @@ export class TaskManager {
     this.#preloaded = new Set(options.preloadedTasks ?? []);
     this.#ownsStore = typeof options.db === "string";
     const logger = this.#options.logger;
-    let store: TaskStore;
-    if (typeof options.db === "string") {
-      // Taken before the file is even opened: a second engine must not touch a live one's tasks.
-      this.#ownerLock = options.db === ":memory:" ? undefined : DatabaseOwnerLock.acquire(options.db);
-      try {
-        store = new SqliteTaskStore({
-          path: options.db,
-          encryptionKey: options.encryptionKey,
-          decryptionKeys: options.decryptionKeys,
-          onCheckpointFallback: (error) =>
-            logger.warn("background WAL checkpoints failed; SQLite checkpoints on commit again", { error }),
-        });
-      } catch (error) {
-        this.#ownerLock?.release();
-        throw error;
-      }
-    } else {
-      if (options.encryptionKey !== undefined || options.decryptionKeys?.length)
-        throw new Error("encryption keys go to the store you opened, not to the TaskManager");
-      store = options.db;
-    }
+    const { store, ownerLock } = openStore(options, logger);
+    this.#ownerLock = ownerLock;
     const path = store instanceof SqliteTaskStore ? store.path : undefined;
     this.#guard = new GuardedStore(store, logger, path);
     this.store = this.#guard;
-    this.#writes = new WriteRetry(logger, () => this.#requestDispatch());
+    this.#writes = new WriteRetry(logger, () => this.#dispatcher.request());
     this.#hub = new EventHub((error) => logger.error("an event listener threw", { error: String(error) }));
     this.#counts = new TaskCounts(this.store);
     this.#hub.subscribe(this.#counts.observe);
@@ -241,9 +132,24 @@ export class TaskManager {
       logger.error("writing progress and logs failed", { error: String(error) }),
     );
     this.#transitions = new Transitions(this.store, this.#hub);
-    this.#commits = new MessageCommits(this.#guard, this.#hub, this.#writes, () => this.#dispatchIfQueued());
+    this.#dispatcher = new Dispatcher(
+      this.registry,
+      {
+        accepting: () => this.#state === "running",
+        canRun: (name) => this.#canRun(name),
+        hasFreeSlot: () => this.#running < this.concurrency,
+        startRun: (id, name) => this.#startRun(id, name),
+      },
+      logger,
+    );
+    this.#settlement = new RunSettlement(this.store, this.#transitions, (task) =>
+      this.#dispatcher.enqueueIfSet(task),
+    );
+    this.#commits = new MessageCommits(this.#guard, this.#hub, this.#writes, () =>
+      this.#dispatcher.dispatchIfRequested(),
+    );
     this.#creates = new CreateBatch<CreateResult>(this.#guard, this.#hub, ({ task, created }) => {
-      if (created) this.#scheduler.remove(task.id);
+      if (created) this.#dispatcher.remove(task.id);
     });
     this.#retention =
       options.retainMs === undefined
@@ -306,12 +212,7 @@ export class TaskManager {
 
   #add(cls: TaskClass, module: string | undefined): RegisteredTask {
     const registered = this.registry.add(cls, module);
-    const orphans = this.#orphans.get(registered.name);
-    if (orphans && this.#state === "running") {
-      this.#orphans.delete(registered.name);
-      for (const task of orphans) this.#enqueue(task);
-      this.#requestDispatch();
-    }
+    this.#dispatcher.adoptOrphans(registered.name);
     return registered;
   }
 
@@ -330,10 +231,12 @@ export class TaskManager {
         error: String(error),
       }),
     );
-    this.#restore();
+    restoreActiveTasks(this.store, this.registry, this.#transitions, this.#settlement, (task) =>
+      this.#dispatcher.enqueue(task),
+    );
     this.#state = "running";
     this.#pool.warm(this.concurrency);
-    this.#requestDispatch();
+    this.#dispatcher.request();
     this.#retention?.start();
     return Promise.resolve();
   }
@@ -353,7 +256,7 @@ export class TaskManager {
     this.#creates.flush();
     const wasRunning = this.#state === "running";
     this.#state = "stopping";
-    if (this.#dueTimer) clearTimeout(this.#dueTimer);
+    this.#dispatcher.stop();
     this.#counts.stop();
     await this.#retention?.stop();
     if (wasRunning) {
@@ -394,36 +297,6 @@ export class TaskManager {
     });
   }
 
-  #restore(): void {
-    for (const task of this.store.listActive()) {
-      const registered = this.registry.get(task.taskName);
-      const actor = ENGINE;
-      if (task.status === "PENDING") {
-        this.#transitions.note(task, "restore", "queued again after a restart", actor);
-        this.#enqueue(task);
-      } else if (task.status === "PAUSED") {
-        this.#transitions.note(task, "restore", "kept PAUSED after a restart", actor);
-      } else if (task.requestedAction === "stop") {
-        this.#transitions.stopped(task.id, "RUNNING", "the stop asked for before the restart", actor);
-      } else if (task.requestedAction === "pause") {
-        this.#transitions.paused(task.id, undefined, "the pause asked for before the restart", actor);
-      } else if (task.requestedAction === "restart") {
-        this.#enqueueIfSet(
-          this.#transitions.restarted(task, "the restart asked for before the restart", actor),
-        );
-      } else if (!registered || registered.resumable) {
-        const reason = "interrupted by a restart of kiln; resumes from its last checkpoint";
-        this.#enqueueIfSet(this.#transitions.requeued(task.id, "RUNNING", reason, actor));
-      } else {
-        this.#failOrRetry(
-          task,
-          registered,
-          interruptedError("interrupted by a restart of kiln; the task is not resumable"),
-        );
-      }
-    }
-  }
-
   // ── Tasks ──────────────────────────────────────────────────────────────────────────────
 
   /** Validates the params against the task name's schema and queues a new task. */
@@ -450,8 +323,8 @@ export class TaskManager {
       { actor: options.actor ?? null, source: options.source ?? null },
     );
     if (task.status === "PENDING") {
-      this.#enqueue(task);
-      this.#requestDispatch();
+      this.#dispatcher.enqueue(task);
+      this.#dispatcher.request();
     }
     return { task, created: true };
   }
@@ -517,7 +390,7 @@ export class TaskManager {
     return {
       running: this.#running,
       parked: this.#parkedOrder.filter((run) => run.parked && !run.detached).length,
-      queued: this.#scheduler.size,
+      queued: this.#dispatcher.size,
       workers: this.#pool.size,
       idleWorkers: this.#pool.idleCount,
       concurrency: this.concurrency,
@@ -646,23 +519,23 @@ export class TaskManager {
     // The write comes first: if the database refuses it, the queue and the workers are untouched.
     if (action === "pause") {
       updated = this.#transitions.paused(task.id, undefined, reason, by, "PENDING");
-      if (updated) this.#scheduler.remove(task.id);
+      if (updated) this.#dispatcher.remove(task.id);
     } else if (action === "resume") {
       updated = this.#transitions.resumed(task.id, reason, by);
-      if (updated) this.#enqueue(updated);
+      if (updated) this.#dispatcher.enqueue(updated);
     } else {
       updated =
         action === "stop"
           ? this.#transitions.stopped(task.id, task.status, reason, by)
           : this.#transitions.restarted(task, reason, by);
       if (updated) {
-        this.#scheduler.remove(task.id);
+        this.#dispatcher.remove(task.id);
         if (run?.parked) this.#detachParked(run, reason ?? `${action} requested`);
       }
-      if (updated?.status === "PENDING") this.#enqueue(updated);
+      if (updated?.status === "PENDING") this.#dispatcher.enqueue(updated);
     }
     if (!updated) throw new IllegalTransitionError(`the task changed while handling ${action}; try again`);
-    this.#requestDispatch();
+    this.#dispatcher.request();
     return updated;
   }
 
@@ -712,74 +585,10 @@ export class TaskManager {
       throw new NotAcceptingError("kiln is shutting down and accepts no new tasks");
   }
 
-  #enqueue(task: TaskRecord): void {
-    if (!this.registry.get(task.taskName)) {
-      const list = this.#orphans.get(task.taskName) ?? [];
-      list.push(task);
-      this.#orphans.set(task.taskName, list);
-      this.#options.logger.warn(`task ${task.id} waits: no class is registered under "${task.taskName}"`);
-      return;
-    }
-    this.#scheduler.enqueue({
-      id: task.id,
-      name: task.taskName,
-      priority: task.priority,
-      runAt: task.runAt ?? 0,
-    });
-  }
-
-  #enqueueIfSet(task: TaskRecord | undefined): void {
-    if (task?.status === "PENDING") this.#enqueue(task);
-  }
-
-  #requestDispatch(): void {
-    if (this.#dispatchQueued) return;
-    this.#dispatchQueued = true;
-    queueMicrotask(() => this.#dispatchIfQueued());
-  }
-
-  /** Runs a dispatch asked for earlier in this turn now, e.g. inside the commit that asked for it. */
-  #dispatchIfQueued(): void {
-    if (!this.#dispatchQueued) return;
-    this.#dispatchQueued = false;
-    this.#dispatch();
-  }
-
-  #canRun = (name: string): boolean => {
+  #canRun(name: string): boolean {
     if (this.#running >= this.concurrency) return false;
     const limit = this.registry.get(name)?.concurrency;
     return limit === undefined || (this.#runningByName.get(name) ?? 0) < limit;
-  };
-
-  #dispatch(): void {
-    if (this.#state !== "running") return;
-    const now = Date.now();
-    while (this.#running < this.concurrency) {
-      const entry = this.#scheduler.next(this.#canRun, now);
-      if (!entry) break;
-      try {
-        this.#startRun(entry.id, entry.name);
-      } catch (error) {
-        if (!(error instanceof StorageUnavailableError)) throw error;
-        // Its start could not be written, so nothing changed: it waits in the queue a little.
-        this.#requeueAfterFailedStart(entry);
-        break;
-      }
-    }
-    const due = this.#scheduler.nextDueAt();
-    if (due !== undefined && due < this.#dueAt) {
-      if (this.#dueTimer) clearTimeout(this.#dueTimer);
-      this.#dueAt = due;
-      this.#dueTimer = setTimeout(
-        () => {
-          this.#dueAt = Number.POSITIVE_INFINITY;
-          this.#dueTimer = undefined;
-          this.#requestDispatch();
-        },
-        // A longer delay overflows the timer, which then fires at once, again and again.
-        Math.min(MAX_TIMER_MS, Math.max(0, due - Date.now())),
-      );
-    }
   }
 
   #countRunning(name: string, delta: 1 | -1): void {
@@ -811,8 +620,8 @@ export class TaskManager {
           parked.parked = true;
           this.#parkedOrder.push(parked);
           this.#countRunning(name, -1);
-          this.#requeueAfterFailedStart({ id, name, priority: resumed.priority });
-          this.#requestDispatch();
+          this.#dispatcher.requeueAfterFailedStart({ id, name, priority: resumed.priority });
+          this.#dispatcher.request();
         },
       });
       return;
@@ -859,15 +668,10 @@ export class TaskManager {
         this.#slotRuns.delete(slot);
         this.#countRunning(name, -1);
         this.#pool.release(slot);
-        this.#requeueAfterFailedStart({ id, name, priority: task.priority });
-        this.#requestDispatch();
+        this.#dispatcher.requeueAfterFailedStart({ id, name, priority: task.priority });
+        this.#dispatcher.request();
       },
     });
-  }
-
-  /** A task whose start could not be written waits in the queue a little before the next try. */
-  #requeueAfterFailedStart(task: { id: string; name: string; priority: number }): void {
-    this.#scheduler.enqueue({ ...task, runAt: Date.now() + START_RETRY_MS });
   }
 
   #armTimeout(run: LiveRun): void {
@@ -965,7 +769,7 @@ export class TaskManager {
     this.#parkedOrder.push(run);
     this.#countRunning(run.task.name, -1);
     this.#releaseExcessParked();
-    this.#requestDispatch();
+    this.#dispatcher.request();
   }
 
   /** Keeps at most `maxParkedWorkers` paused tasks on live workers; older ones give theirs back. */
@@ -1012,100 +816,9 @@ export class TaskManager {
       // stays RUNNING meanwhile, and the task never runs twice in this process.
       this.#writes.run(`end of task ${run.taskId}`, () => {
         this.#telemetry.flushOrThrow();
-        this.#settle(run, end, cause);
+        this.#settlement.settle(run, end, cause);
       });
     }
-    this.#requestDispatch();
-  }
-
-  #settle(run: LiveRun, end: RunEnd, cause: "shutdown" | undefined): void {
-    const id = run.taskId;
-    const issues = end.type === "finished" ? run.task.checkResult(end.result) : [];
-    if (end.type === "finished" && issues.length === 0 && run.requested !== "restart") {
-      // The common end needs no read first: the FINISHED update only applies to a RUNNING row.
-      this.#transitions.finished(id, end.result);
-      return;
-    }
-    const task = this.store.getTask(id);
-    if (task?.status !== "RUNNING") return;
-    if (run.requested === "restart") {
-      this.#enqueueIfSet(this.#transitions.restarted(task, run.requestReason, run.requestBy));
-      return;
-    }
-    if (end.type === "finished") {
-      const detail = issues.map((issue) => `${issue.path || "(root)"} ${issue.message}`).join("; ");
-      this.#failOrRetry(task, run.task, {
-        name: "InvalidResult",
-        message: `result does not match its schema: ${detail}`,
-        retryable: false,
-      });
-      return;
-    }
-    if (run.requested === "stop") {
-      this.#transitions.stopped(
-        id,
-        "RUNNING",
-        run.requestReason ?? (end.type === "stopped" ? end.reason : null),
-        run.requestBy,
-      );
-      return;
-    }
-    if (run.requested === "pause" || cause === "shutdown") {
-      // The run ended before it could acknowledge a pause: a crash or a terminated worker.
-      if (run.requested === "pause") {
-        this.#transitions.paused(id, undefined, run.requestReason, run.requestBy);
-      } else if (run.task.resumable) {
-        this.#enqueueIfSet(
-          this.#transitions.requeued(
-            id,
-            "RUNNING",
-            "interrupted by shutdown; resumes from its last checkpoint",
-            ENGINE,
-          ),
-        );
-      } else {
-        this.#failOrRetry(
-          task,
-          run.task,
-          interruptedError("interrupted by shutdown; the task is not resumable"),
-        );
-      }
-      return;
-    }
-    if (run.cause === "timeout") {
-      // The worker may see the stop flag before the message carrying the reason, so its own
-      // account of why it stopped is not used here.
-      this.#failOrRetry(task, run.task, {
-        name: "TimeoutError",
-        message: `timed out after ${run.task.timeoutMs} ms`,
-        retryable: true,
-      });
-      return;
-    }
-    if (end.type === "failed") {
-      this.#failOrRetry(task, run.task, end.error);
-    } else if (end.type === "stopped") {
-      // The task threw TaskStopped on its own.
-      this.#transitions.stopped(id, "RUNNING", end.reason, TASK_ITSELF);
-    }
-  }
-
-  #failOrRetry(task: TaskRecord, registered: RegisteredTask | undefined, error: TaskError): void {
-    const policy = registered?.retry;
-    if (policy && error.retryable && task.retries + 1 < policy.attempts) {
-      const retry = task.retries + 1;
-      const delay = retryDelayMs(policy, retry);
-      const patch: TaskPatch = {
-        runAt: Date.now() + delay,
-        attempt: task.attempt + 1,
-        retries: retry,
-        error,
-        ...(registered?.resumable ? {} : { checkpoint: null }),
-      };
-      const reason = `retry ${retry} of ${policy.attempts - 1} in ${delay} ms after ${error.name}: ${error.message}`;
-      this.#enqueueIfSet(this.#transitions.retrying(task.id, task.status, patch, reason));
-    } else {
-      this.#transitions.failed(task.id, task.status, error);
-    }
+    this.#dispatcher.request();
   }
 }

@@ -1,0 +1,135 @@
+import type { TaskRecord } from "../store/index.ts";
+import { StorageUnavailableError } from "./errors.ts";
+import type { Logger } from "./logger.ts";
+import type { TaskRegistry } from "./registry.ts";
+import { type QueueEntry, Scheduler } from "./scheduler.ts";
+
+/** setTimeout's longest delay (about 24.8 days); a task due later is looked at again then. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** How long a task whose start could not be written waits before the next try. */
+const START_RETRY_MS = 500;
+
+export interface DispatchHooks {
+  /** False once the manager is stopping: nothing starts then. */
+  accepting(): boolean;
+  /** True while a run may start now: below the manager's concurrency and the name's limit. */
+  canRun(name: string): boolean;
+  /** Whether another run of any name fits now (the manager's concurrency). */
+  hasFreeSlot(): boolean;
+  /** Starts the task's run; throws StorageUnavailableError when its start could not be written. */
+  startRun(id: string, name: string): void;
+}
+
+/**
+ * Which PENDING task starts next, and when: the queue (by priority, then age, per name), the
+ * timer for the next delayed task, and the tasks whose class is not registered yet (they wait
+ * for it). A dispatch asked for during a turn runs once, at the end of it, or inside the commit
+ * that asked for it (`dispatchIfRequested`).
+ */
+export class Dispatcher {
+  readonly #scheduler = new Scheduler();
+  readonly #orphans = new Map<string, TaskRecord[]>();
+  #requested = false;
+  #dueTimer: ReturnType<typeof setTimeout> | undefined;
+  #dueAt = Number.POSITIVE_INFINITY;
+
+  constructor(
+    private readonly registry: TaskRegistry,
+    private readonly hooks: DispatchHooks,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Tasks waiting in the queue. */
+  get size(): number {
+    return this.#scheduler.size;
+  }
+
+  enqueue(task: TaskRecord): void {
+    if (!this.registry.get(task.taskName)) {
+      const list = this.#orphans.get(task.taskName) ?? [];
+      list.push(task);
+      this.#orphans.set(task.taskName, list);
+      this.logger.warn(`task ${task.id} waits: no class is registered under "${task.taskName}"`);
+      return;
+    }
+    this.#scheduler.enqueue({
+      id: task.id,
+      name: task.taskName,
+      priority: task.priority,
+      runAt: task.runAt ?? 0,
+    });
+  }
+
+  /** Queues the task if the transition that returned it left it PENDING. */
+  enqueueIfSet(task: TaskRecord | undefined): void {
+    if (task?.status === "PENDING") this.enqueue(task);
+  }
+
+  remove(id: string): void {
+    this.#scheduler.remove(id);
+  }
+
+  /** A task whose start could not be written waits in the queue a little before the next try. */
+  requeueAfterFailedStart(task: Omit<QueueEntry, "runAt">): void {
+    this.#scheduler.enqueue({ ...task, runAt: Date.now() + START_RETRY_MS });
+  }
+
+  /** Queues the tasks that were waiting for `name` to be registered. */
+  adoptOrphans(name: string): void {
+    const orphans = this.#orphans.get(name);
+    if (!orphans || !this.hooks.accepting()) return;
+    this.#orphans.delete(name);
+    for (const task of orphans) this.enqueue(task);
+    this.request();
+  }
+
+  /** Asks for a dispatch at the end of this turn (once, however often it is asked). */
+  request(): void {
+    if (this.#requested) return;
+    this.#requested = true;
+    queueMicrotask(() => this.dispatchIfRequested());
+  }
+
+  /** Runs a dispatch asked for earlier in this turn now, e.g. inside the commit that asked for it. */
+  dispatchIfRequested(): void {
+    if (!this.#requested) return;
+    this.#requested = false;
+    this.#dispatch();
+  }
+
+  stop(): void {
+    if (this.#dueTimer) clearTimeout(this.#dueTimer);
+    this.#dueTimer = undefined;
+  }
+
+  #dispatch(): void {
+    if (!this.hooks.accepting()) return;
+    const now = Date.now();
+    while (this.hooks.hasFreeSlot()) {
+      const entry = this.#scheduler.next(this.hooks.canRun, now);
+      if (!entry) break;
+      try {
+        this.hooks.startRun(entry.id, entry.name);
+      } catch (error) {
+        if (!(error instanceof StorageUnavailableError)) throw error;
+        // Its start could not be written, so nothing changed: it waits in the queue a little.
+        this.requeueAfterFailedStart(entry);
+        break;
+      }
+    }
+    const due = this.#scheduler.nextDueAt();
+    if (due !== undefined && due < this.#dueAt) {
+      if (this.#dueTimer) clearTimeout(this.#dueTimer);
+      this.#dueAt = due;
+      this.#dueTimer = setTimeout(
+        () => {
+          this.#dueAt = Number.POSITIVE_INFINITY;
+          this.#dueTimer = undefined;
+          this.request();
+        },
+        // A longer delay overflows the timer, which then fires at once, again and again.
+        Math.min(MAX_TIMER_MS, Math.max(0, due - Date.now())),
+      );
+    }
+  }
+}

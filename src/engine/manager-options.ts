@@ -1,0 +1,89 @@
+import type { KeyMaterial, TaskRecord, TaskStore } from "../store/index.ts";
+import type { TaskClass } from "../task/index.ts";
+import type { Logger } from "./logger.ts";
+import type { RetentionTuning } from "./retention.ts";
+
+export interface TaskManagerOptions {
+  /** Path of the SQLite file (created if missing), or a store you opened yourself. */
+  db: string | TaskStore;
+  /** Tasks running at once, over all names (default: the number of CPU cores, at least 2). */
+  concurrency?: number;
+  /** How long a stop may wait for a checkpoint before the worker is terminated (default 5 s). */
+  stopGraceMs?: number;
+  /** How long shutdown waits for running tasks to pause at a checkpoint (default 10 s). */
+  shutdownGraceMs?: number;
+  /** Paused tasks that keep their worker (and their stack); older ones give it back (default 16). */
+  maxParkedWorkers?: number;
+  /** How often buffered progress, logs and checkpoints are written (default 100 ms). */
+  telemetryIntervalMs?: number;
+  /** The worker entrypoint (default: kiln's own, which imports each task's module). */
+  workerUrl?: string | URL;
+  /** Task classes the worker entrypoint has built in, so they need no module to import. */
+  preloadedTasks?: readonly TaskClass[];
+  /**
+   * Memory cap in MB of each run whose class sets no `memoryLimitMb` (default: none). A run over
+   * it fails with "memory limit exceeded" and is not retried.
+   */
+  taskMemoryLimitMb?: number;
+  /**
+   * The command that starts a task process for classes with `isolation = "process"` (default:
+   * this Bun running kiln's own task-process entrypoint, which imports each task's module).
+   */
+  processCommand?: readonly string[];
+  logger?: Logger;
+  /**
+   * 32 bytes (or their base64 / 64-hex text): params, results and checkpoints are stored
+   * encrypted with AES-256-GCM. Only with `db` as a path; a store you open takes its own keys.
+   */
+  encryptionKey?: KeyMaterial;
+  /** Former encryption keys, kept to read the rows written with them. */
+  decryptionKeys?: readonly KeyMaterial[];
+  /** Tasks that ended (FINISHED, FAILED, STOPPED) longer ago than this are deleted with their history. */
+  retainMs?: number;
+  /** Pacing of the retention pruner (how often, batch size); defaults suit a service. */
+  retention?: Partial<RetentionTuning>;
+}
+
+export interface CreateOptions {
+  priority?: number;
+  /** Do not start before this time (epoch ms or a Date). */
+  runAt?: number | Date;
+  /** A second create with the same key returns the first task instead of a new one. */
+  idempotencyKey?: string;
+  tags?: string[];
+  /** Create it PAUSED: it runs only once resumed. */
+  paused?: boolean;
+  /** Recorded in the history as who created it (kiln's API records the token's label). */
+  actor?: string | null;
+  /** Recorded in the history as where the request came from (kiln's API records the client's address). */
+  source?: string | null;
+}
+
+export interface CreateResult {
+  task: TaskRecord;
+  /** False when an earlier task with the same idempotency key was returned. */
+  created: boolean;
+}
+
+export interface ControlOptions {
+  /** Recorded in the history as who asked (kiln's API records the token's label). */
+  actor?: string | null;
+  /** Recorded in the history as where the request came from (kiln's API records the client's address). */
+  source?: string | null;
+  reason?: string | null;
+}
+
+export interface ControlResult {
+  task: TaskRecord;
+  /** True when the request waits for the task to acknowledge it at a checkpoint (HTTP 202). */
+  pending: boolean;
+}
+
+export interface ManagerStats {
+  running: number;
+  parked: number;
+  queued: number;
+  workers: number;
+  idleWorkers: number;
+  concurrency: number;
+}

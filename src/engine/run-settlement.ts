@@ -1,0 +1,120 @@
+import type { TaskPatch, TaskRecord, TaskStore } from "../store/index.ts";
+import type { TaskError } from "../task/index.ts";
+import type { FromWorker } from "../worker/protocol.ts";
+import { retryDelayMs } from "./backoff.ts";
+import type { RegisteredTask } from "./registry.ts";
+import type { LiveRun } from "./runs.ts";
+import { ENGINE, TASK_ITSELF, type Transitions } from "./transitions.ts";
+
+/** How a worker reported the end of a run (or how the engine ended it). */
+export type RunEnd = Extract<FromWorker, { type: "finished" | "failed" | "stopped" | "released" }>;
+
+export const interruptedError = (why: string): TaskError => ({
+  name: "Interrupted",
+  message: why,
+  retryable: true,
+});
+
+/**
+ * Decides and writes a task's status once a run has ended: what the run returned, what was
+ * asked of it meanwhile (restart, stop, pause), why the engine ended it (timeout, shutdown),
+ * and the class's retry policy. A task that goes back to PENDING is handed to `enqueueIfSet`.
+ */
+export class RunSettlement {
+  constructor(
+    private readonly store: TaskStore,
+    private readonly transitions: Transitions,
+    private readonly enqueueIfSet: (task: TaskRecord | undefined) => void,
+  ) {}
+
+  settle(run: LiveRun, end: RunEnd, cause: "shutdown" | undefined): void {
+    const id = run.taskId;
+    const issues = end.type === "finished" ? run.task.checkResult(end.result) : [];
+    if (end.type === "finished" && issues.length === 0 && run.requested !== "restart") {
+      // The common end needs no read first: the FINISHED update only applies to a RUNNING row.
+      this.transitions.finished(id, end.result);
+      return;
+    }
+    const task = this.store.getTask(id);
+    if (task?.status !== "RUNNING") return;
+    if (run.requested === "restart") {
+      this.enqueueIfSet(this.transitions.restarted(task, run.requestReason, run.requestBy));
+      return;
+    }
+    if (end.type === "finished") {
+      const detail = issues.map((issue) => `${issue.path || "(root)"} ${issue.message}`).join("; ");
+      this.failOrRetry(task, run.task, {
+        name: "InvalidResult",
+        message: `result does not match its schema: ${detail}`,
+        retryable: false,
+      });
+      return;
+    }
+    if (run.requested === "stop") {
+      this.transitions.stopped(
+        id,
+        "RUNNING",
+        run.requestReason ?? (end.type === "stopped" ? end.reason : null),
+        run.requestBy,
+      );
+      return;
+    }
+    if (run.requested === "pause" || cause === "shutdown") {
+      // The run ended before it could acknowledge a pause: a crash or a terminated worker.
+      if (run.requested === "pause") {
+        this.transitions.paused(id, undefined, run.requestReason, run.requestBy);
+      } else if (run.task.resumable) {
+        this.enqueueIfSet(
+          this.transitions.requeued(
+            id,
+            "RUNNING",
+            "interrupted by shutdown; resumes from its last checkpoint",
+            ENGINE,
+          ),
+        );
+      } else {
+        this.failOrRetry(
+          task,
+          run.task,
+          interruptedError("interrupted by shutdown; the task is not resumable"),
+        );
+      }
+      return;
+    }
+    if (run.cause === "timeout") {
+      // The worker may see the stop flag before the message carrying the reason, so its own
+      // account of why it stopped is not used here.
+      this.failOrRetry(task, run.task, {
+        name: "TimeoutError",
+        message: `timed out after ${run.task.timeoutMs} ms`,
+        retryable: true,
+      });
+      return;
+    }
+    if (end.type === "failed") {
+      this.failOrRetry(task, run.task, end.error);
+    } else if (end.type === "stopped") {
+      // The task threw TaskStopped on its own.
+      this.transitions.stopped(id, "RUNNING", end.reason, TASK_ITSELF);
+    }
+  }
+
+  failOrRetry(task: TaskRecord, registered: RegisteredTask | undefined, error: TaskError): void {
+    const policy = registered?.retry;
+    if (policy && error.retryable && task.retries + 1 < policy.attempts) {
+      const retry = task.retries + 1;
+      const delay = retryDelayMs(policy, retry);
+      const patch: TaskPatch = {
+        runAt: Date.now() + delay,
+        attempt: task.attempt + 1,
+        retries: retry,
+        error,
+        ...(registered?.resumable ? {} : { checkpoint: null }),
+      };
+      const reason = `retry ${retry} of ${policy.attempts - 1} in ${delay} ms after ${error.name}: ${error.message}`;
+      this.enqueueIfSet(this.transitions.retrying(task.id, task.status, patch, reason));
+    } else {
+      this.transitions.failed(task.id, task.status, error);
+    }
+  }
+}
