@@ -12,7 +12,7 @@ import {
   type TaskStore,
 } from "../store/index.ts";
 import { isTaskClass, type TaskClass, type TaskStatus } from "../task/index.ts";
-import { Control, type FromWorker } from "../worker/protocol.ts";
+import { Control } from "../worker/protocol.ts";
 import { CreateBatch } from "./create-batch.ts";
 import { Dispatcher } from "./dispatcher.ts";
 import {
@@ -34,20 +34,19 @@ import type {
   ManagerStats,
   TaskManagerOptions,
 } from "./manager-options.ts";
-import { checkMemoryLimitMb, memoryLimitError, resolveMemoryLimitBytes } from "./memory-limit.ts";
+import { checkMemoryLimitMb } from "./memory-limit.ts";
 import { MessageCommits } from "./message-commit.ts";
 import { openStore } from "./open-store.ts";
 import { WorkerPool } from "./pool.ts";
 import { type RegisteredTask, TaskRegistry } from "./registry.ts";
 import { restoreActiveTasks } from "./restore.ts";
 import { RetentionPruner } from "./retention.ts";
-import { type RunEnd, RunSettlement } from "./run-settlement.ts";
-import { clearRunTimers, type LiveRun } from "./runs.ts";
-import type { TaskSlot } from "./slot.ts";
+import { RunExecutor } from "./run-executor.ts";
+import { RunSettlement } from "./run-settlement.ts";
 import { GuardedStore } from "./storage-guard.ts";
 import { type StatusNameCount, TaskCounts } from "./task-counts.ts";
 import { TelemetryBuffer } from "./telemetry.ts";
-import { ENGINE, type Requester, TASK_ITSELF, Transitions } from "./transitions.ts";
+import { type Requester, Transitions } from "./transitions.ts";
 import { WriteRetry } from "./write-retry.ts";
 
 type State = "new" | "running" | "stopping" | "stopped";
@@ -85,14 +84,9 @@ export class TaskManager {
   readonly #transitions: Transitions;
   readonly #settlement: RunSettlement;
   readonly #dispatcher: Dispatcher;
+  readonly #executor: RunExecutor;
   readonly #writes: WriteRetry;
-  readonly #runs = new Map<string, LiveRun>();
-  readonly #slotRuns = new Map<TaskSlot, LiveRun>();
-  readonly #runningByName = new Map<string, number>();
-  #parkedOrder: LiveRun[] = [];
-  #running = 0;
   #state: State = "new";
-  #idleWaiters: (() => void)[] = [];
   #shutdown: Promise<void> | undefined;
   readonly #ownerLock: DatabaseOwnerLock | undefined;
   readonly #retention: RetentionPruner | undefined;
@@ -136,9 +130,9 @@ export class TaskManager {
       this.registry,
       {
         accepting: () => this.#state === "running",
-        canRun: (name) => this.#canRun(name),
-        hasFreeSlot: () => this.#running < this.concurrency,
-        startRun: (id, name) => this.#startRun(id, name),
+        canRun: (name) => this.#executor.canRun(name),
+        hasFreeSlot: () => this.#executor.hasFreeSlot(),
+        startRun: (id, name) => this.#executor.start(id, name),
       },
       logger,
     );
@@ -160,11 +154,34 @@ export class TaskManager {
     this.#pool = new WorkerPool(
       this.#options.workerUrl,
       {
-        onMessage: (slot, message) => this.#onWorkerMessage(slot, message),
-        onCrash: (slot, exitCode, signal) => this.#onWorkerCrash(slot, exitCode, signal),
+        onMessage: (slot, message) => this.#executor.onWorkerMessage(slot, message),
+        onCrash: (slot, exitCode, signal) => this.#executor.onWorkerCrash(slot, exitCode, signal),
       },
       concurrency,
       this.#options.processCommand,
+    );
+    this.#executor = new RunExecutor(
+      {
+        registry: this.registry,
+        pool: this.#pool,
+        transitions: this.#transitions,
+        telemetry: this.#telemetry,
+        commits: this.#commits,
+        writes: this.#writes,
+        dispatcher: this.#dispatcher,
+        settlement: this.#settlement,
+      },
+      {
+        concurrency,
+        stopGraceMs: this.#options.stopGraceMs,
+        maxParkedWorkers: this.#options.maxParkedWorkers,
+        memoryLimitMb: this.#memoryLimitMb,
+        logger,
+      },
+      {
+        accepting: () => this.#state === "running",
+        control: (action, id, controlOptions) => void this.#control(action, id, controlOptions),
+      },
     );
   }
 
@@ -260,17 +277,17 @@ export class TaskManager {
     this.#counts.stop();
     await this.#retention?.stop();
     if (wasRunning) {
-      for (const run of this.#runs.values()) {
+      for (const run of this.#executor.liveRuns()) {
         if (run.parked || run.requested) continue;
         run.cause = "shutdown";
         run.slot.setControl(Control.PAUSE);
       }
-      await this.#untilIdle(this.#options.shutdownGraceMs);
+      await this.#executor.untilIdle(this.#options.shutdownGraceMs);
       this.#commits.flush();
-      for (const run of [...this.#runs.values()]) {
+      for (const run of this.#executor.liveRuns()) {
         if (run.parked) continue;
         this.#pool.terminate(run.slot);
-        this.#endRun(
+        this.#executor.endRun(
           run,
           { type: "stopped", taskId: run.taskId, reason: "terminated at shutdown" },
           "shutdown",
@@ -284,17 +301,6 @@ export class TaskManager {
     this.#state = "stopped";
     if (this.#ownsStore) this.store.close();
     this.#ownerLock?.release();
-  }
-
-  #untilIdle(timeoutMs: number): Promise<void> {
-    if (this.#running === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, timeoutMs);
-      this.#idleWaiters.push(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
   }
 
   // ── Tasks ──────────────────────────────────────────────────────────────────────────────
@@ -388,8 +394,8 @@ export class TaskManager {
 
   stats(): ManagerStats {
     return {
-      running: this.#running,
-      parked: this.#parkedOrder.filter((run) => run.parked && !run.detached).length,
+      running: this.#executor.running,
+      parked: this.#executor.parked,
       queued: this.#dispatcher.size,
       workers: this.#pool.size,
       idleWorkers: this.#pool.idleCount,
@@ -470,13 +476,9 @@ export class TaskManager {
       case "pending":
         return { task, pending: true };
       case "withdraw-pause": {
-        const run = this.#runs.get(id);
+        const run = this.#executor.live(id);
         const updated = this.#transitions.withdrawPause(task, reason, by);
-        if (run) {
-          run.requested = undefined;
-          run.slot.setControl(Control.NONE);
-          run.slot.post({ type: "resume" });
-        }
+        if (run) this.#executor.withdrawPause(run);
         return { task: updated, pending: false };
       }
       case "request":
@@ -495,26 +497,19 @@ export class TaskManager {
     reason: string | null,
     by: Requester,
   ) {
-    const run = this.#runs.get(task.id);
+    const run = this.#executor.live(task.id);
     if (!run || run.parked) {
       // Its run ended while the database could not be written; the end is waiting to be written.
       if (this.#writes.size > 0) throw new RunEndNotWrittenError(task.id);
       throw new KilnError("internal", 500, `task ${task.id} is RUNNING but has no live run`);
     }
     const updated = this.#transitions.requested(task, action, reason, by);
-    run.requested = action;
-    run.requestReason = reason;
-    run.requestBy = by;
-    if (action === "pause") {
-      run.slot.setControl(Control.PAUSE);
-    } else {
-      this.#askToStop(run, reason ?? `${action} requested`);
-    }
+    this.#executor.request(run, action, reason, by);
     return updated;
   }
 
   #controlNow(action: ControlAction, task: TaskRecord, reason: string | null, by: Requester): TaskRecord {
-    const run = this.#runs.get(task.id);
+    const run = this.#executor.live(task.id);
     let updated: TaskRecord | undefined;
     // The write comes first: if the database refuses it, the queue and the workers are untouched.
     if (action === "pause") {
@@ -530,36 +525,13 @@ export class TaskManager {
           : this.#transitions.restarted(task, reason, by);
       if (updated) {
         this.#dispatcher.remove(task.id);
-        if (run?.parked) this.#detachParked(run, reason ?? `${action} requested`);
+        if (run?.parked) this.#executor.detachParked(run, reason ?? `${action} requested`);
       }
       if (updated?.status === "PENDING") this.#dispatcher.enqueue(updated);
     }
     if (!updated) throw new IllegalTransitionError(`the task changed while handling ${action}; try again`);
     this.#dispatcher.request();
     return updated;
-  }
-
-  /** A parked run whose task was stopped or restarted: let its worker unwind, then reuse it. */
-  #detachParked(run: LiveRun, reason: string): void {
-    run.detached = true;
-    this.#runs.delete(run.taskId);
-    this.#askToStop(run, reason);
-  }
-
-  #askToStop(run: LiveRun, reason: string): void {
-    run.slot.setControl(Control.STOP);
-    run.slot.post({ type: "stop", reason });
-    const grace = run.task.stopGraceMs ?? this.#options.stopGraceMs;
-    if (run.graceTimer) clearTimeout(run.graceTimer);
-    run.graceTimer = setTimeout(() => {
-      run.graceTimer = undefined;
-      this.#pool.terminate(run.slot);
-      this.#endRun(run, {
-        type: "stopped",
-        taskId: run.taskId,
-        reason: `did not reach a checkpoint within ${grace} ms; its worker was terminated`,
-      });
-    }, grace);
   }
 
   // ── Scheduling ─────────────────────────────────────────────────────────────────────────
@@ -583,242 +555,5 @@ export class TaskManager {
     if (this.#state === "new") throw new NotAcceptingError("kiln has not started yet");
     if (this.#state !== "running")
       throw new NotAcceptingError("kiln is shutting down and accepts no new tasks");
-  }
-
-  #canRun(name: string): boolean {
-    if (this.#running >= this.concurrency) return false;
-    const limit = this.registry.get(name)?.concurrency;
-    return limit === undefined || (this.#runningByName.get(name) ?? 0) < limit;
-  }
-
-  #countRunning(name: string, delta: 1 | -1): void {
-    this.#running += delta;
-    this.#runningByName.set(name, (this.#runningByName.get(name) ?? 0) + delta);
-    if (this.#running === 0 && this.#idleWaiters.length > 0) {
-      for (const wake of this.#idleWaiters.splice(0)) wake();
-    }
-  }
-
-  #startRun(id: string, name: string): void {
-    const registered = this.registry.get(name);
-    if (!registered) return;
-    const parked = this.#runs.get(id);
-    if (parked?.parked) {
-      const resumed = this.#transitions.running(id, "continues on the worker it paused on", "resume");
-      if (!resumed) return;
-      parked.parked = false;
-      this.#parkedOrder = this.#parkedOrder.filter((run) => run !== parked);
-      parked.segmentStart = performance.now();
-      this.#countRunning(name, 1);
-      this.#commits.launch({
-        launch: () => {
-          parked.slot.setControl(Control.NONE);
-          parked.slot.post({ type: "resume" });
-          this.#armTimeout(parked);
-        },
-        undo: () => {
-          parked.parked = true;
-          this.#parkedOrder.push(parked);
-          this.#countRunning(name, -1);
-          this.#dispatcher.requeueAfterFailedStart({ id, name, priority: resumed.priority });
-          this.#dispatcher.request();
-        },
-      });
-      return;
-    }
-    const task = this.#transitions.running(id, null, "start");
-    if (!task) return;
-    const slot = this.#pool.acquire(registered.isolation);
-    const run: LiveRun = {
-      taskId: id,
-      task: registered,
-      slot,
-      parked: false,
-      detached: false,
-      requested: undefined,
-      requestReason: null,
-      requestBy: ENGINE,
-      cause: undefined,
-      segmentStart: performance.now(),
-      usedMs: 0,
-      timeoutTimer: undefined,
-      graceTimer: undefined,
-    };
-    this.#runs.set(id, run);
-    this.#slotRuns.set(slot, run);
-    this.#countRunning(name, 1);
-    this.#commits.launch({
-      launch: () => {
-        slot.setControl(Control.NONE);
-        slot.post({
-          type: "run",
-          taskId: id,
-          name,
-          module: registered.module,
-          params: task.params,
-          state: task.checkpoint ?? undefined,
-          attempt: task.attempt,
-          checkpointIntervalMs: registered.checkpointIntervalMs,
-          memoryLimitBytes: resolveMemoryLimitBytes(registered, this.#memoryLimitMb),
-        });
-        this.#armTimeout(run);
-      },
-      undo: () => {
-        this.#runs.delete(id);
-        this.#slotRuns.delete(slot);
-        this.#countRunning(name, -1);
-        this.#pool.release(slot);
-        this.#dispatcher.requeueAfterFailedStart({ id, name, priority: task.priority });
-        this.#dispatcher.request();
-      },
-    });
-  }
-
-  #armTimeout(run: LiveRun): void {
-    const limit = run.task.timeoutMs;
-    if (limit === undefined) return;
-    run.timeoutTimer = setTimeout(
-      () => {
-        run.timeoutTimer = undefined;
-        if (run.requested === "stop" || run.requested === "restart" || run.parked) return;
-        run.cause = "timeout";
-        this.#askToStop(run, `timed out after ${limit} ms`);
-      },
-      Math.max(0, limit - run.usedMs),
-    );
-  }
-
-  // ── Messages from workers ──────────────────────────────────────────────────────────────
-
-  #onWorkerMessage(slot: TaskSlot, message: FromWorker): void {
-    if (message.type === "ready") return;
-    const run = this.#slotRuns.get(slot);
-    if (!run || run.taskId !== message.taskId) return;
-    switch (message.type) {
-      case "progress":
-        if (!run.detached) {
-          const { done, total, message: text } = message;
-          this.#telemetry.progress(run.taskId, { done, total: total ?? null, message: text ?? null });
-        }
-        return;
-      case "log":
-        this.#telemetry.log(run.taskId, message.level, message.message, message.at);
-        return;
-      case "checkpoint":
-        if (!run.detached) this.#telemetry.checkpoint(run.taskId, message.state);
-        return;
-      case "paused":
-        this.#commits.defer(`the pause of task ${run.taskId}`, () =>
-          this.#writes.run(`pause of task ${run.taskId}`, () => this.#onPaused(run, message.state)),
-        );
-        return;
-      case "request":
-        if (!run.detached) this.#onSelfRequest(run, message.action, message.reason);
-        return;
-      case "finished":
-      case "failed":
-      case "stopped":
-      case "released":
-        this.#commits.defer(`the end of task ${run.taskId}`, () => this.#endRun(run, message));
-        return;
-      case "memory":
-        this.#options.logger.warn(`task ${run.taskId} is over its memory limit; its ${slot.kind} is ended`, {
-          usedBytes: message.usedBytes,
-          limitBytes: message.limitBytes,
-          measured: message.measured,
-        });
-        this.#pool.terminate(slot);
-        this.#endRun(run, { type: "failed", taskId: run.taskId, error: memoryLimitError(message) });
-        return;
-      default: {
-        const unknown: never = message;
-        this.#options.logger.warn("unknown message from a worker", { message: unknown });
-      }
-    }
-  }
-
-  #onSelfRequest(run: LiveRun, action: "pause" | "stop" | "restart", reason: string | undefined): void {
-    try {
-      this.#control(action, run.taskId, { ...TASK_ITSELF, reason: reason ?? null });
-    } catch (error) {
-      if (!(error instanceof KilnError)) throw error;
-      this.#telemetry.log(
-        run.taskId,
-        "warn",
-        `the task's own ${action} request was refused: ${error.message}`,
-        Date.now(),
-      );
-    }
-  }
-
-  #onPaused(run: LiveRun, state: unknown): void {
-    // A kept pause written late must not touch a run that has ended since.
-    if (run.detached || run.parked || this.#slotRuns.get(run.slot) !== run) return;
-    if (run.requested !== "pause" && run.cause !== "shutdown") return; // withdrawn, or a stop is on its way
-    this.#telemetry.flushOrThrow();
-    clearRunTimers(run);
-    if (run.requested === "pause") {
-      this.#transitions.paused(run.taskId, state, run.requestReason, run.requestBy);
-    } else {
-      const reason = "paused at a checkpoint for shutdown; resumes on the next start";
-      this.#transitions.requeued(run.taskId, "RUNNING", reason, ENGINE, state);
-    }
-    run.usedMs += performance.now() - run.segmentStart;
-    run.requested = undefined;
-    run.parked = true;
-    this.#parkedOrder.push(run);
-    this.#countRunning(run.task.name, -1);
-    this.#releaseExcessParked();
-    this.#dispatcher.request();
-  }
-
-  /** Keeps at most `maxParkedWorkers` paused tasks on live workers; older ones give theirs back. */
-  #releaseExcessParked(): void {
-    this.#parkedOrder = this.#parkedOrder.filter((run) => run.parked && !run.detached);
-    while (this.#parkedOrder.length > this.#options.maxParkedWorkers && this.#state === "running") {
-      const oldest = this.#parkedOrder.shift();
-      if (!oldest) break;
-      oldest.detached = true;
-      this.#runs.delete(oldest.taskId);
-      oldest.slot.post({ type: "release" });
-    }
-  }
-
-  #onWorkerCrash(slot: TaskSlot, exitCode: number | null, signal?: string | null): void {
-    const run = this.#slotRuns.get(slot);
-    if (!run) return;
-    const detail = slot.lastError ? `: ${slot.lastError}` : "";
-    const how = exitCode === null ? `killed by ${signal ?? "a signal"}` : `code ${exitCode}`;
-    this.#options.logger.warn(
-      `${slot.kind} running task ${run.taskId} exited unexpectedly (${how})${detail}`,
-    );
-    this.#endRun(run, {
-      type: "failed",
-      taskId: run.taskId,
-      error: {
-        name: "WorkerCrashed",
-        message: `its ${slot.kind} exited unexpectedly (${how})${detail}`,
-        retryable: true,
-      },
-    });
-  }
-
-  /** The worker reported (or was made to report) the end of a run: decide the task's status. */
-  #endRun(run: LiveRun, end: RunEnd, cause?: "shutdown"): void {
-    if (this.#slotRuns.get(run.slot) !== run) return;
-    clearRunTimers(run);
-    this.#slotRuns.delete(run.slot);
-    if (this.#runs.get(run.taskId) === run) this.#runs.delete(run.taskId);
-    if (!run.parked) this.#countRunning(run.task.name, -1);
-    this.#pool.release(run.slot);
-    if (!run.detached && !run.parked) {
-      // If the database refuses the write, the outcome is kept and written later; the row
-      // stays RUNNING meanwhile, and the task never runs twice in this process.
-      this.#writes.run(`end of task ${run.taskId}`, () => {
-        this.#telemetry.flushOrThrow();
-        this.#settlement.settle(run, end, cause);
-      });
-    }
-    this.#dispatcher.request();
   }
 }

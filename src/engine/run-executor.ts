@@ -1,0 +1,397 @@
+import { Control, type FromWorker } from "../worker/protocol.ts";
+import type { Dispatcher } from "./dispatcher.ts";
+import { KilnError } from "./errors.ts";
+import type { Logger } from "./logger.ts";
+import type { ControlOptions } from "./manager-options.ts";
+import { memoryLimitError, resolveMemoryLimitBytes } from "./memory-limit.ts";
+import type { MessageCommits } from "./message-commit.ts";
+import type { WorkerPool } from "./pool.ts";
+import type { TaskRegistry } from "./registry.ts";
+import type { RunEnd, RunSettlement } from "./run-settlement.ts";
+import { clearRunTimers, type LiveRun } from "./runs.ts";
+import type { TaskSlot } from "./slot.ts";
+import type { TelemetryBuffer } from "./telemetry.ts";
+import { ENGINE, TASK_ITSELF, type Transitions } from "./transitions.ts";
+import type { WriteRetry } from "./write-retry.ts";
+
+export interface RunExecutorOptions {
+  concurrency: number;
+  stopGraceMs: number;
+  maxParkedWorkers: number;
+  memoryLimitMb: number | undefined;
+  logger: Logger;
+}
+
+export interface RunExecutorHooks {
+  /** False once the manager is stopping. */
+  accepting(): boolean;
+  /** A control request a task made of itself, handled like one from the API. */
+  control(action: "pause" | "stop" | "restart", id: string, options: ControlOptions): void;
+}
+
+/** What the executor needs of the rest of the engine. */
+export interface RunExecutorParts {
+  registry: TaskRegistry;
+  pool: WorkerPool;
+  transitions: Transitions;
+  telemetry: TelemetryBuffer;
+  commits: MessageCommits;
+  writes: WriteRetry;
+  dispatcher: Dispatcher;
+  settlement: RunSettlement;
+}
+
+/**
+ * The runs on workers: starting one on a worker (or resuming it on the worker it paused on),
+ * what each worker message means for its run, the timeout and the stop grace period, the
+ * paused runs that keep their worker, and the end of a run, which `RunSettlement` turns into
+ * the task's status. It counts what runs against the concurrency limits.
+ */
+export class RunExecutor {
+  readonly #runs = new Map<string, LiveRun>();
+  readonly #slotRuns = new Map<TaskSlot, LiveRun>();
+  readonly #runningByName = new Map<string, number>();
+  #parkedOrder: LiveRun[] = [];
+  #running = 0;
+  #idleWaiters: (() => void)[] = [];
+  private readonly registry: TaskRegistry;
+  private readonly pool: WorkerPool;
+  private readonly transitions: Transitions;
+  private readonly telemetry: TelemetryBuffer;
+  private readonly commits: MessageCommits;
+  private readonly writes: WriteRetry;
+  private readonly dispatcher: Dispatcher;
+  private readonly settlement: RunSettlement;
+
+  constructor(
+    parts: RunExecutorParts,
+    private readonly options: RunExecutorOptions,
+    private readonly hooks: RunExecutorHooks,
+  ) {
+    this.registry = parts.registry;
+    this.pool = parts.pool;
+    this.transitions = parts.transitions;
+    this.telemetry = parts.telemetry;
+    this.commits = parts.commits;
+    this.writes = parts.writes;
+    this.dispatcher = parts.dispatcher;
+    this.settlement = parts.settlement;
+  }
+
+  /** Runs that hold a concurrency slot now. */
+  get running(): number {
+    return this.#running;
+  }
+
+  /** Paused runs that keep their worker. */
+  get parked(): number {
+    return this.#parkedOrder.filter((run) => run.parked && !run.detached).length;
+  }
+
+  /** Whether another run of any name fits now. */
+  hasFreeSlot(): boolean {
+    return this.#running < this.options.concurrency;
+  }
+
+  /** The task's current run, if it has one (running or parked). */
+  live(id: string): LiveRun | undefined {
+    return this.#runs.get(id);
+  }
+
+  /** Every current run, for shutdown. */
+  liveRuns(): LiveRun[] {
+    return [...this.#runs.values()];
+  }
+
+  /** Marks the run as asked for `action` and tells its worker (pause at a checkpoint, or stop). */
+  request(
+    run: LiveRun,
+    action: "pause" | "stop" | "restart",
+    reason: string | null,
+    by: LiveRun["requestBy"],
+  ): void {
+    run.requested = action;
+    run.requestReason = reason;
+    run.requestBy = by;
+    if (action === "pause") run.slot.setControl(Control.PAUSE);
+    else this.#askToStop(run, reason ?? `${action} requested`);
+  }
+
+  /** A pause asked for and withdrawn before the worker acknowledged it. */
+  withdrawPause(run: LiveRun): void {
+    run.requested = undefined;
+    run.slot.setControl(Control.NONE);
+    run.slot.post({ type: "resume" });
+  }
+
+  /** A parked run whose task was stopped or restarted: let its worker unwind, then reuse it. */
+  detachParked(run: LiveRun, reason: string): void {
+    run.detached = true;
+    this.#runs.delete(run.taskId);
+    this.#askToStop(run, reason);
+  }
+
+  /** Asks the worker to stop at its next checkpoint; past the grace period it is terminated. */
+  #askToStop(run: LiveRun, reason: string): void {
+    run.slot.setControl(Control.STOP);
+    run.slot.post({ type: "stop", reason });
+    const grace = run.task.stopGraceMs ?? this.options.stopGraceMs;
+    if (run.graceTimer) clearTimeout(run.graceTimer);
+    run.graceTimer = setTimeout(() => {
+      run.graceTimer = undefined;
+      this.pool.terminate(run.slot);
+      this.endRun(run, {
+        type: "stopped",
+        taskId: run.taskId,
+        reason: `did not reach a checkpoint within ${grace} ms; its worker was terminated`,
+      });
+    }, grace);
+  }
+
+  /** Whether a run of `name` may start now: below the concurrency and the name's own limit. */
+  canRun(name: string): boolean {
+    if (this.#running >= this.options.concurrency) return false;
+    const limit = this.registry.get(name)?.concurrency;
+    return limit === undefined || (this.#runningByName.get(name) ?? 0) < limit;
+  }
+
+  #countRunning(name: string, delta: 1 | -1): void {
+    this.#running += delta;
+    this.#runningByName.set(name, (this.#runningByName.get(name) ?? 0) + delta);
+    if (this.#running === 0 && this.#idleWaiters.length > 0) {
+      for (const wake of this.#idleWaiters.splice(0)) wake();
+    }
+  }
+
+  start(id: string, name: string): void {
+    const registered = this.registry.get(name);
+    if (!registered) return;
+    const parked = this.#runs.get(id);
+    if (parked?.parked) {
+      const resumed = this.transitions.running(id, "continues on the worker it paused on", "resume");
+      if (!resumed) return;
+      parked.parked = false;
+      this.#parkedOrder = this.#parkedOrder.filter((run) => run !== parked);
+      parked.segmentStart = performance.now();
+      this.#countRunning(name, 1);
+      this.commits.launch({
+        launch: () => {
+          parked.slot.setControl(Control.NONE);
+          parked.slot.post({ type: "resume" });
+          this.#armTimeout(parked);
+        },
+        undo: () => {
+          parked.parked = true;
+          this.#parkedOrder.push(parked);
+          this.#countRunning(name, -1);
+          this.dispatcher.requeueAfterFailedStart({ id, name, priority: resumed.priority });
+          this.dispatcher.request();
+        },
+      });
+      return;
+    }
+    const task = this.transitions.running(id, null, "start");
+    if (!task) return;
+    const slot = this.pool.acquire(registered.isolation);
+    const run: LiveRun = {
+      taskId: id,
+      task: registered,
+      slot,
+      parked: false,
+      detached: false,
+      requested: undefined,
+      requestReason: null,
+      requestBy: ENGINE,
+      cause: undefined,
+      segmentStart: performance.now(),
+      usedMs: 0,
+      timeoutTimer: undefined,
+      graceTimer: undefined,
+    };
+    this.#runs.set(id, run);
+    this.#slotRuns.set(slot, run);
+    this.#countRunning(name, 1);
+    this.commits.launch({
+      launch: () => {
+        slot.setControl(Control.NONE);
+        slot.post({
+          type: "run",
+          taskId: id,
+          name,
+          module: registered.module,
+          params: task.params,
+          state: task.checkpoint ?? undefined,
+          attempt: task.attempt,
+          checkpointIntervalMs: registered.checkpointIntervalMs,
+          memoryLimitBytes: resolveMemoryLimitBytes(registered, this.options.memoryLimitMb),
+        });
+        this.#armTimeout(run);
+      },
+      undo: () => {
+        this.#runs.delete(id);
+        this.#slotRuns.delete(slot);
+        this.#countRunning(name, -1);
+        this.pool.release(slot);
+        this.dispatcher.requeueAfterFailedStart({ id, name, priority: task.priority });
+        this.dispatcher.request();
+      },
+    });
+  }
+
+  #armTimeout(run: LiveRun): void {
+    const limit = run.task.timeoutMs;
+    if (limit === undefined) return;
+    run.timeoutTimer = setTimeout(
+      () => {
+        run.timeoutTimer = undefined;
+        if (run.requested === "stop" || run.requested === "restart" || run.parked) return;
+        run.cause = "timeout";
+        this.#askToStop(run, `timed out after ${limit} ms`);
+      },
+      Math.max(0, limit - run.usedMs),
+    );
+  }
+
+  // ── Messages from workers ──────────────────────────────────────────────────────────────
+
+  onWorkerMessage(slot: TaskSlot, message: FromWorker): void {
+    if (message.type === "ready") return;
+    const run = this.#slotRuns.get(slot);
+    if (!run || run.taskId !== message.taskId) return;
+    switch (message.type) {
+      case "progress":
+        if (!run.detached) {
+          const { done, total, message: text } = message;
+          this.telemetry.progress(run.taskId, { done, total: total ?? null, message: text ?? null });
+        }
+        return;
+      case "log":
+        this.telemetry.log(run.taskId, message.level, message.message, message.at);
+        return;
+      case "checkpoint":
+        if (!run.detached) this.telemetry.checkpoint(run.taskId, message.state);
+        return;
+      case "paused":
+        this.commits.defer(`the pause of task ${run.taskId}`, () =>
+          this.writes.run(`pause of task ${run.taskId}`, () => this.#onPaused(run, message.state)),
+        );
+        return;
+      case "request":
+        if (!run.detached) this.#onSelfRequest(run, message.action, message.reason);
+        return;
+      case "finished":
+      case "failed":
+      case "stopped":
+      case "released":
+        this.commits.defer(`the end of task ${run.taskId}`, () => this.endRun(run, message));
+        return;
+      case "memory":
+        this.options.logger.warn(`task ${run.taskId} is over its memory limit; its ${slot.kind} is ended`, {
+          usedBytes: message.usedBytes,
+          limitBytes: message.limitBytes,
+          measured: message.measured,
+        });
+        this.pool.terminate(slot);
+        this.endRun(run, { type: "failed", taskId: run.taskId, error: memoryLimitError(message) });
+        return;
+      default: {
+        const unknown: never = message;
+        this.options.logger.warn("unknown message from a worker", { message: unknown });
+      }
+    }
+  }
+
+  #onSelfRequest(run: LiveRun, action: "pause" | "stop" | "restart", reason: string | undefined): void {
+    try {
+      this.hooks.control(action, run.taskId, { ...TASK_ITSELF, reason: reason ?? null });
+    } catch (error) {
+      if (!(error instanceof KilnError)) throw error;
+      this.telemetry.log(
+        run.taskId,
+        "warn",
+        `the task's own ${action} request was refused: ${error.message}`,
+        Date.now(),
+      );
+    }
+  }
+
+  #onPaused(run: LiveRun, state: unknown): void {
+    // A kept pause written late must not touch a run that has ended since.
+    if (run.detached || run.parked || this.#slotRuns.get(run.slot) !== run) return;
+    if (run.requested !== "pause" && run.cause !== "shutdown") return; // withdrawn, or a stop is on its way
+    this.telemetry.flushOrThrow();
+    clearRunTimers(run);
+    if (run.requested === "pause") {
+      this.transitions.paused(run.taskId, state, run.requestReason, run.requestBy);
+    } else {
+      const reason = "paused at a checkpoint for shutdown; resumes on the next start";
+      this.transitions.requeued(run.taskId, "RUNNING", reason, ENGINE, state);
+    }
+    run.usedMs += performance.now() - run.segmentStart;
+    run.requested = undefined;
+    run.parked = true;
+    this.#parkedOrder.push(run);
+    this.#countRunning(run.task.name, -1);
+    this.#releaseExcessParked();
+    this.dispatcher.request();
+  }
+
+  /** Keeps at most `maxParkedWorkers` paused tasks on live workers; older ones give theirs back. */
+  #releaseExcessParked(): void {
+    this.#parkedOrder = this.#parkedOrder.filter((run) => run.parked && !run.detached);
+    while (this.#parkedOrder.length > this.options.maxParkedWorkers && this.hooks.accepting()) {
+      const oldest = this.#parkedOrder.shift();
+      if (!oldest) break;
+      oldest.detached = true;
+      this.#runs.delete(oldest.taskId);
+      oldest.slot.post({ type: "release" });
+    }
+  }
+
+  onWorkerCrash(slot: TaskSlot, exitCode: number | null, signal?: string | null): void {
+    const run = this.#slotRuns.get(slot);
+    if (!run) return;
+    const detail = slot.lastError ? `: ${slot.lastError}` : "";
+    const how = exitCode === null ? `killed by ${signal ?? "a signal"}` : `code ${exitCode}`;
+    this.options.logger.warn(`${slot.kind} running task ${run.taskId} exited unexpectedly (${how})${detail}`);
+    this.endRun(run, {
+      type: "failed",
+      taskId: run.taskId,
+      error: {
+        name: "WorkerCrashed",
+        message: `its ${slot.kind} exited unexpectedly (${how})${detail}`,
+        retryable: true,
+      },
+    });
+  }
+
+  /** The worker reported (or was made to report) the end of a run: decide the task's status. */
+  endRun(run: LiveRun, end: RunEnd, cause?: "shutdown"): void {
+    if (this.#slotRuns.get(run.slot) !== run) return;
+    clearRunTimers(run);
+    this.#slotRuns.delete(run.slot);
+    if (this.#runs.get(run.taskId) === run) this.#runs.delete(run.taskId);
+    if (!run.parked) this.#countRunning(run.task.name, -1);
+    this.pool.release(run.slot);
+    if (!run.detached && !run.parked) {
+      // If the database refuses the write, the outcome is kept and written later; the row
+      // stays RUNNING meanwhile, and the task never runs twice in this process.
+      this.writes.run(`end of task ${run.taskId}`, () => {
+        this.telemetry.flushOrThrow();
+        this.settlement.settle(run, end, cause);
+      });
+    }
+    this.dispatcher.request();
+  }
+
+  untilIdle(timeoutMs: number): Promise<void> {
+    if (this.#running === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.#idleWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}
