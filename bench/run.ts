@@ -1,6 +1,8 @@
 // Entry of `bun run bench`: runs the scenarios, prints their tables and writes
-// bench/results/latest.json. Flags: --quick (smaller N, about a minute), --only <name>.
+// bench/results/latest.json. Flags: --quick (smaller N, about a minute), --only <name>,
+// --out <file> (the JSON somewhere else).
 import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { controlLatency } from "./control-latency.ts";
 import { firehose } from "./firehose.ts";
 import { history } from "./history.ts";
@@ -19,16 +21,26 @@ import {
 
 const SCENARIOS: Scenario[] = [throughput, peers, controlLatency, http, firehose, history, memory];
 
-function parseArgs(argv: string[]): { quick: boolean; only: string | undefined } {
+interface Args {
+  quick: boolean;
+  only: string | undefined;
+  out: string | undefined;
+}
+
+function parseArgs(argv: string[]): Args {
   let quick = false;
   let only: string | undefined;
+  let out: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === "--quick") quick = true;
     else if (arg === "--only") only = argv[++i];
     else if (arg?.startsWith("--only=")) only = arg.slice("--only=".length);
+    else if (arg === "--out") out = argv[++i];
     else if (arg === "--help" || arg === "-h") {
-      console.log(`usage: bun run bench [--quick] [--only <${SCENARIOS.map((s) => s.name).join("|")}>]`);
+      console.log(
+        `usage: bun run bench [--quick] [--only <${SCENARIOS.map((s) => s.name).join("|")}>] [--out <file.json>]`,
+      );
       process.exit(0);
     } else {
       console.error(`unknown argument: ${arg}`);
@@ -39,7 +51,7 @@ function parseArgs(argv: string[]): { quick: boolean; only: string | undefined }
     console.error(`unknown scenario "${only}"; choose one of: ${SCENARIOS.map((s) => s.name).join(", ")}`);
     process.exit(2);
   }
-  return { quick, only };
+  return { quick, only, out };
 }
 
 function print(result: ScenarioResult, seconds: number): void {
@@ -52,7 +64,7 @@ function print(result: ScenarioResult, seconds: number): void {
   console.log(`(${result.name} took ${seconds} s)`);
 }
 
-const { quick, only } = parseArgs(Bun.argv.slice(2));
+const { quick, only, out } = parseArgs(Bun.argv.slice(2));
 const machine = machineInfo();
 console.log(
   `kiln bench${quick ? " --quick" : ""} — ${machine.cpuCount} × ${machine.cpuModel}, ${machine.totalMemoryGiB} GiB, ${machine.platform} ${machine.arch}, Bun ${machine.bunVersion}, ${machine.date}`,
@@ -94,9 +106,8 @@ if (headlines.length > 0) {
   );
 }
 
-const outDir = new URL("./results/", import.meta.url);
-mkdirSync(outDir, { recursive: true });
-const outFile = new URL("latest.json", outDir);
+const outFile = out ?? Bun.fileURLToPath(new URL("./results/latest.json", import.meta.url));
+mkdirSync(dirname(outFile), { recursive: true });
 writeFileSync(
   outFile,
   `${JSON.stringify(
@@ -118,5 +129,5 @@ writeFileSync(
     2,
   )}\n`,
 );
-console.log(`\nall done in ${totalSeconds} s; figures written to ${Bun.fileURLToPath(outFile)}`);
+console.log(`\nall done in ${totalSeconds} s; figures written to ${outFile}`);
 process.exit(Object.keys(failures).length > 0 ? 1 : 0);
