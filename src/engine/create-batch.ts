@@ -1,6 +1,7 @@
 import { StorageUnavailableError } from "./errors.ts";
 import type { EventHub } from "./events.ts";
 import type { GuardedStore } from "./storage-guard.ts";
+import { TurnBatch } from "./turn-batch.ts";
 
 interface Submission<Result> {
   create: () => Result;
@@ -20,8 +21,7 @@ interface Submission<Result> {
  * them is in the database, their queue entries taken back by `undo` and their events unheard.
  */
 export class CreateBatch<Result> {
-  #pending: Submission<Result>[] = [];
-  #scheduled = false;
+  readonly #pending = new TurnBatch<Submission<Result>>((submissions) => this.#commit(submissions));
 
   constructor(
     private readonly guard: GuardedStore,
@@ -32,22 +32,15 @@ export class CreateBatch<Result> {
 
   /** Runs `create` inside this turn's commit; the promise settles after it. */
   submit(create: () => Result): Promise<Result> {
-    return new Promise<Result>((resolve, reject) => {
-      this.#pending.push({ create, resolve, reject });
-      if (this.#scheduled) return;
-      this.#scheduled = true;
-      setImmediate(() => {
-        this.#scheduled = false;
-        this.flush();
-      });
-    });
+    return new Promise<Result>((resolve, reject) => this.#pending.add({ create, resolve, reject }));
   }
 
   /** Writes the creates submitted so far now (shutdown calls it first, while they are still accepted). */
   flush(): void {
-    if (this.#pending.length === 0) return;
-    const submissions = this.#pending;
-    this.#pending = [];
+    this.#pending.flush();
+  }
+
+  #commit(submissions: Submission<Result>[]): void {
     const outcomes: ({ ok: true; result: Result } | { ok: false; error: unknown })[] = [];
     const held = this.hub.hold();
     try {

@@ -1,6 +1,7 @@
 import { StorageUnavailableError } from "./errors.ts";
 import type { EventHub } from "./events.ts";
 import type { GuardedStore } from "./storage-guard.ts";
+import { TurnBatch } from "./turn-batch.ts";
 import type { WriteRetry } from "./write-retry.ts";
 
 /** A run whose RUNNING row is not committed yet: its worker hears of it only once it is. */
@@ -22,8 +23,12 @@ export interface PendingStart {
  */
 export class MessageCommits {
   #starts: PendingStart[] | undefined;
-  #deferred: { label: string; end: () => void }[] = [];
-  #flushScheduled = false;
+  readonly #deferred = new TurnBatch<{ label: string; end: () => void }>((messages) => {
+    const label = messages.length === 1 ? (messages[0]?.label ?? "") : `${messages.length} worker messages`;
+    this.#commit(label, () => {
+      for (const message of messages) message.end();
+    });
+  });
 
   constructor(
     private readonly guard: GuardedStore,
@@ -35,24 +40,12 @@ export class MessageCommits {
 
   /** Writes a worker message's `end` at the end of this event-loop turn, with the others. */
   defer(label: string, end: () => void): void {
-    this.#deferred.push({ label, end });
-    if (this.#flushScheduled) return;
-    this.#flushScheduled = true;
-    setImmediate(() => {
-      this.#flushScheduled = false;
-      this.flush();
-    });
+    this.#deferred.add({ label, end });
   }
 
   /** Writes the deferred messages now (shutdown calls it before it ends the runs left). */
   flush(): void {
-    if (this.#deferred.length === 0) return;
-    const messages = this.#deferred;
-    this.#deferred = [];
-    const label = messages.length === 1 ? (messages[0]?.label ?? "") : `${messages.length} worker messages`;
-    this.#commit(label, () => {
-      for (const message of messages) message.end();
-    });
+    this.#deferred.flush();
   }
 
   /** Starts a run now, or once the open commit holding its RUNNING row is made. */
