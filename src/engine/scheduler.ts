@@ -1,4 +1,5 @@
 import { Heap } from "./heap.ts";
+import { ReadyQueue } from "./ready-queue.ts";
 
 /** A PENDING task waiting for a worker. */
 export interface QueueEntry {
@@ -11,6 +12,9 @@ export interface QueueEntry {
 
 interface Slot {
   entry: QueueEntry;
+  /** The entry's, here for the ready queue's order. */
+  priority: number;
+  id: string;
   /** Cleared when the task leaves the queue other than by being picked (pause, stop, …). */
   live: boolean;
 }
@@ -22,11 +26,11 @@ const byRunAt = (a: Slot, b: Slot) =>
   a.entry.runAt !== b.entry.runAt ? a.entry.runAt < b.entry.runAt : byPriority(a, b);
 
 /**
- * The in-memory queue of PENDING tasks: one priority heap per task name (so a name at its
+ * The in-memory queue of PENDING tasks: one ready queue per task name (so a name at its
  * concurrency limit does not block the others) and one heap of delayed tasks.
  */
 export class Scheduler {
-  readonly #ready = new Map<string, Heap<Slot>>();
+  readonly #ready = new Map<string, ReadyQueue<Slot>>();
   readonly #delayed = new Heap<Slot>(byRunAt);
   readonly #queued = new Map<string, Slot>();
 
@@ -40,10 +44,10 @@ export class Scheduler {
 
   enqueue(entry: QueueEntry, now = Date.now()): void {
     this.remove(entry.id);
-    const slot: Slot = { entry, live: true };
+    const slot: Slot = { entry, priority: entry.priority, id: entry.id, live: true };
     this.#queued.set(entry.id, slot);
     if (entry.runAt > now) this.#delayed.push(slot);
-    else this.#readyHeap(entry.name).push(slot);
+    else this.#readyQueue(entry.name).push(slot);
   }
 
   remove(id: string): boolean {
@@ -58,13 +62,9 @@ export class Scheduler {
   next(canRun: (name: string) => boolean, now = Date.now()): QueueEntry | undefined {
     this.#promoteDue(now);
     let best: Slot | undefined;
-    let bestHeap: Heap<Slot> | undefined;
-    for (const [name, heap] of this.#ready) {
-      let head = heap.peek();
-      while (head && !head.live) {
-        heap.pop();
-        head = heap.peek();
-      }
+    let bestQueue: ReadyQueue<Slot> | undefined;
+    for (const [name, queue] of this.#ready) {
+      const head = queue.peek();
       if (!head) {
         this.#ready.delete(name);
         continue;
@@ -72,11 +72,11 @@ export class Scheduler {
       if (!canRun(name)) continue;
       if (!best || byPriority(head, best)) {
         best = head;
-        bestHeap = heap;
+        bestQueue = queue;
       }
     }
-    if (!best || !bestHeap) return undefined;
-    bestHeap.pop();
+    if (!best || !bestQueue) return undefined;
+    bestQueue.pop();
     this.#queued.delete(best.entry.id);
     return best.entry;
   }
@@ -103,16 +103,16 @@ export class Scheduler {
       head = this.#delayed.peek()
     ) {
       this.#delayed.pop();
-      if (head.live) this.#readyHeap(head.entry.name).push(head);
+      if (head.live) this.#readyQueue(head.entry.name).push(head);
     }
   }
 
-  #readyHeap(name: string): Heap<Slot> {
-    let heap = this.#ready.get(name);
-    if (!heap) {
-      heap = new Heap<Slot>(byPriority);
-      this.#ready.set(name, heap);
+  #readyQueue(name: string): ReadyQueue<Slot> {
+    let queue = this.#ready.get(name);
+    if (!queue) {
+      queue = new ReadyQueue<Slot>();
+      this.#ready.set(name, queue);
     }
-    return heap;
+    return queue;
   }
 }

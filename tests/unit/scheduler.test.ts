@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { Heap } from "../../src/engine/heap.ts";
+import { ReadyQueue } from "../../src/engine/ready-queue.ts";
 import { type QueueEntry, Scheduler } from "../../src/engine/scheduler.ts";
 
 const always = () => true;
@@ -329,5 +330,46 @@ describe("Heap", () => {
     const out: number[] = [];
     for (let v = heap.pop(); v !== undefined; v = heap.pop()) out.push(v);
     expect(out).toEqual([9, 6, 5, 4, 3, 2, 1, 1]);
+  });
+});
+
+describe("ReadyQueue", () => {
+  interface Item {
+    priority: number;
+    id: string;
+    live: boolean;
+  }
+  const order = (a: Item, b: Item) =>
+    a.priority !== b.priority ? b.priority - a.priority : a.id < b.id ? -1 : 1;
+
+  test("matches a sorted model under interleaved pushes (mostly newest, some older), pops and removals", () => {
+    const random = mulberry32(2024);
+    const queue = new ReadyQueue<Item>();
+    let model: Item[] = [];
+    let serial = 100_000;
+    // 20,000 steps, with runs long enough for the consumed front to be given back.
+    for (let step = 0; step < 20_000; step++) {
+      const r = random();
+      if (model.length === 0 || r < 0.55) {
+        // Most ids are newer than every other; one in ten is older (a retry or a resume).
+        const id =
+          random() < 0.9 ? String(++serial) : String(100_000 + Math.floor(random() * serial - 100_000));
+        const item: Item = { priority: Math.floor(random() * 3), id: id.padStart(8, "0"), live: true };
+        queue.push(item);
+        model.push(item);
+        model.sort(order);
+      } else if (r < 0.9) {
+        expect(queue.pop()).toBe(model.shift() as Item);
+      } else {
+        // Removed elsewhere (paused, stopped): marked dead, skipped from then on.
+        const victim = model[Math.floor(random() * model.length)] as Item;
+        victim.live = false;
+        model = model.filter((item) => item !== victim);
+      }
+      expect(queue.peek()).toBe(model[0]);
+    }
+    while (model.length > 0) expect(queue.pop()).toBe(model.shift() as Item);
+    expect(queue.pop()).toBeUndefined();
+    expect(queue.peek()).toBeUndefined();
   });
 });
