@@ -12,7 +12,6 @@ import {
   type TaskStore,
 } from "../store/index.ts";
 import { isTaskClass, type TaskClass, type TaskStatus } from "../task/index.ts";
-import { Control } from "../worker/protocol.ts";
 import { CreateBatch } from "./create-batch.ts";
 import { Dispatcher } from "./dispatcher.ts";
 import {
@@ -277,22 +276,10 @@ export class TaskManager {
     this.#counts.stop();
     await this.#retention?.stop();
     if (wasRunning) {
-      for (const run of this.#executor.liveRuns()) {
-        if (run.parked || run.requested) continue;
-        run.cause = "shutdown";
-        run.slot.setControl(Control.PAUSE);
-      }
+      this.#executor.pauseAllForShutdown();
       await this.#executor.untilIdle(this.#options.shutdownGraceMs);
       this.#commits.flush();
-      for (const run of this.#executor.liveRuns()) {
-        if (run.parked) continue;
-        this.#pool.terminate(run.slot);
-        this.#executor.endRun(
-          run,
-          { type: "stopped", taskId: run.taskId, reason: "terminated at shutdown" },
-          "shutdown",
-        );
-      }
+      this.#executor.terminateUnpaused();
       this.#telemetry.close();
       this.#writes.retryNow();
       this.#writes.close();

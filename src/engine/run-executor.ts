@@ -98,9 +98,22 @@ export class RunExecutor {
     return this.#runs.get(id);
   }
 
-  /** Every current run, for shutdown. */
-  liveRuns(): LiveRun[] {
-    return [...this.#runs.values()];
+  /** Shutdown, first step: every running run is asked to pause at its next checkpoint. */
+  pauseAllForShutdown(): void {
+    for (const run of this.#runs.values()) {
+      if (run.parked || run.requested) continue;
+      run.cause = "shutdown";
+      run.slot.setControl(Control.PAUSE);
+    }
+  }
+
+  /** Shutdown, after the grace period: the runs that did not pause are ended by force. */
+  terminateUnpaused(): void {
+    for (const run of [...this.#runs.values()]) {
+      if (run.parked) continue;
+      this.pool.terminate(run.slot);
+      this.endRun(run, { type: "stopped", taskId: run.taskId, reason: "terminated at shutdown" }, "shutdown");
+    }
   }
 
   /** Marks the run as asked for `action` and tells its worker (pause at a checkpoint, or stop). */
