@@ -3,7 +3,8 @@
 import { afterEach, expect, test } from "bun:test";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { SqliteTaskStore, silentLogger, TaskManager, type TaskStore } from "../../src/index.ts";
+import { silentLogger, TaskManager } from "../../src/index.ts";
+import { CommitRecordingStore } from "../commit-recording-store.ts";
 import { FIXTURE_TASKS, statusPath, tempDir, untilStatus } from "../helpers.ts";
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -11,45 +12,13 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-/** A store that records, for each commit the engine makes through `batch`, the statuses written in it. */
-function recordingStore(inner: SqliteTaskStore): { store: TaskStore; batches: string[][] } {
-  const batches: string[][] = [];
-  let open: string[] | undefined;
-  const store = new Proxy(inner, {
-    get(target, property) {
-      const value: unknown = Reflect.get(target, property, target);
-      if (typeof value !== "function") return value;
-      if (property === "batch") {
-        return <T>(fn: () => T): T => {
-          open = [];
-          try {
-            return target.batch(fn);
-          } finally {
-            batches.push(open);
-            open = undefined;
-          }
-        };
-      }
-      if (property === "transition") {
-        return (...args: Parameters<SqliteTaskStore["transition"]>) => {
-          const row = target.transition(...args);
-          if (row) open?.push(`${row.id}:${row.status}`);
-          return row;
-        };
-      }
-      return value.bind(target);
-    },
-  });
-  return { store, batches };
-}
-
 test("four runs that end while the main thread is busy are written in one commit with the next starts", async () => {
   const dir = tempDir();
-  const inner = new SqliteTaskStore({ path: join(dir.path, "kiln.db") });
-  const { store, batches } = recordingStore(inner);
+  const store = new CommitRecordingStore({ path: join(dir.path, "kiln.db") });
+  const batches = store.commits;
   const manager = new TaskManager({ db: store, concurrency: 4, logger: silentLogger });
   cleanups.push(() => dir.remove());
-  cleanups.push(() => inner.close());
+  cleanups.push(() => store.close());
   cleanups.push(() => manager.shutdown());
   await manager.load(FIXTURE_TASKS);
   await manager.start();
@@ -64,7 +33,7 @@ test("four runs that end while the main thread is busy are written in one commit
   manager.subscribe((event) => {
     if (event.type === "transition" && event.to === "FINISHED") {
       // Announced only after the commit: the row is FINISHED for any reader by then.
-      finishedAnnounced.push(`${event.task.id}:${inner.getTask(event.task.id)?.status}`);
+      finishedAnnounced.push(`${event.task.id}:${store.getTask(event.task.id)?.status}`);
     }
   });
   const before = batches.length;

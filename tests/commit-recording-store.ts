@@ -1,0 +1,47 @@
+import { SqliteTaskStore } from "../src/index.ts";
+
+/**
+ * A SQLite store that records what each commit the engine makes through `batch` holds: a
+ * create as `<id>:created`, a transition as `<id>:<new status>`. With `failCommits` a commit
+ * fails as a full disk makes it fail, after every write inside it returned.
+ */
+export class CommitRecordingStore extends SqliteTaskStore {
+  readonly commits: string[][] = [];
+  failCommits = false;
+  #open: string[] | undefined;
+
+  override batch<T>(fn: () => T): T {
+    if (this.#open) return super.batch(fn);
+    const written: string[] = [];
+    this.#open = written;
+    try {
+      return super.batch(() => {
+        const result = fn();
+        // With WAL the pages reach the disk at COMMIT, so a full disk fails there; throwing
+        // here rolls the transaction back the same way.
+        if (this.failCommits) {
+          throw Object.assign(new Error("database or disk is full"), {
+            name: "SQLiteError",
+            code: "SQLITE_FULL",
+          });
+        }
+        return result;
+      });
+    } finally {
+      this.commits.push(written);
+      this.#open = undefined;
+    }
+  }
+
+  override createTask(...args: Parameters<SqliteTaskStore["createTask"]>) {
+    const row = super.createTask(...args);
+    this.#open?.push(`${row.id}:created`);
+    return row;
+  }
+
+  override transition(...args: Parameters<SqliteTaskStore["transition"]>) {
+    const row = super.transition(...args);
+    if (row) this.#open?.push(`${row.id}:${row.status}`);
+    return row;
+  }
+}
