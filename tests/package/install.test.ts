@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Subprocess } from "bun";
+import { api, serveKiln } from "../binary/kiln-process.ts";
 import { tempDir } from "../helpers.ts";
 
 const ROOT = join(import.meta.dir, "../..");
@@ -45,6 +46,16 @@ function readmeExample(): Map<string, string> {
     if (path) files.set(path, body);
   }
   return files;
+}
+
+/** The task once it has ended, polled over HTTP. */
+async function untilStatus(url: string, id: string): Promise<{ status: string; result: unknown }> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const { body } = await api<{ status: string; result: unknown }>(`${url}/tasks/${id}`);
+    if (["FINISHED", "FAILED", "STOPPED"].includes(body.status) || Date.now() > deadline) return body;
+    await Bun.sleep(50);
+  }
 }
 
 let project: { path: string; remove: () => void };
@@ -149,10 +160,23 @@ console.log(JSON.stringify({ exports, sameBaseTask: engine.BaseTask === sdk.Base
     );
     expect(printed.exports).not.toContain("TaskManager");
     expect(printed.sameBaseTask).toBe(true);
-  });
+  }, 30_000);
 
-  test("the package's kiln command runs", async () => {
-    const out = await run([join(project.path, "node_modules/.bin/kiln"), "version"], project.path);
-    expect(out.trim()).toBe(`kiln ${PKG.version} (bun ${Bun.version})`);
-  });
+  test("the package's kiln command serves the README's task file from node_modules", async () => {
+    const bin = join(project.path, "node_modules/.bin/kiln");
+    expect((await run([bin, "version"], project.path)).trim()).toBe(
+      `kiln ${PKG.version} (bun ${Bun.version})`,
+    );
+    const kiln = await serveKiln(bin, ["--db", "served.db", "--tasks-dir", "tasks"], project.path);
+    try {
+      const created = await api<{ id: string }>(`${kiln.url}/tasks`, {
+        json: { name: "greet", params: { name: "cli" } },
+      });
+      expect(created.status).toBe(201);
+      const task = await untilStatus(kiln.url, created.body.id);
+      expect(task).toMatchObject({ status: "FINISHED", result: { greeting: "hello, cli" } });
+    } finally {
+      expect(await kiln.stop()).toBe(0);
+    }
+  }, 60_000);
 });
