@@ -5,7 +5,7 @@
 //
 // The store imports the generated module instead of reading drizzle/ at run time, so kiln migrates
 // from any working directory: from a checkout, from node_modules, and inside the compiled binary.
-// tests/unit/migrations-generated.test.ts fails when the committed file no longer matches drizzle/.
+// tests/store/migrations-generated.test.ts fails when the committed file no longer matches drizzle/.
 
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -20,7 +20,7 @@ interface JournalEntry {
 }
 
 /** Every migration in `folder`, in the journal's order, as Drizzle's migrator reads it. */
-export function readMigrations(folder: string = MIGRATIONS_FOLDER): Array<MigrationMeta & { tag: string }> {
+function readMigrations(folder: string = MIGRATIONS_FOLDER): Array<MigrationMeta & { tag: string }> {
   const journal = JSON.parse(readFileSync(join(folder, "meta/_journal.json"), "utf8")) as {
     entries: JournalEntry[];
   };
