@@ -10,7 +10,6 @@ WORKDIR /src
 COPY package.json bun.lock bunfig.toml tsconfig.json ./
 RUN bun install --frozen-lockfile
 COPY src ./src
-COPY drizzle ./drizzle
 RUN bun run build
 
 # --- runtime: the executable alone; it embeds the workers, migrations and UI assets ----------

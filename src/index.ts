@@ -1,8 +1,7 @@
 /**
- * kiln's public API: what a task author imports (`BaseTask`, `t`, errors, statuses) and what
- * a library user needs to run kiln inside their own app (`TaskManager`, the store).
+ * kiln's public API: the task SDK (`BaseTask`, `t`, errors, statuses; alone in ./task/index.ts)
+ * and what a library user needs to run kiln inside their own app (`TaskManager`, the store).
  */
-export { Type as t } from "@sinclair/typebox";
 export * from "./engine/index.ts";
 export type {
   ListTasksQuery,

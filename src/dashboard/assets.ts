@@ -1,8 +1,11 @@
-import { dashboardBundle } from "./bundle.ts" with { type: "macro" };
+import { type DashboardBundle, dashboardBundle } from "./bundle.ts";
 
-// Built when this module is transpiled (see bundle.ts): inside the executable these are
-// plain string literals.
-const bundle = dashboardBundle();
+// Inside the compiled executable the bundle was built with it, by a macro (embedded.ts). Anywhere
+// else it is built here, once, when this module loads: Bun refuses to run macros from
+// node_modules, where kiln lives when it is installed as a package.
+const bundle: DashboardBundle = import.meta.url.startsWith("file:///$bunfs/")
+  ? (await import("./embedded.ts")).EMBEDDED_DASHBOARD
+  : dashboardBundle();
 
 export const DASHBOARD_JS: string = bundle.js;
 export const DASHBOARD_CSS: string = bundle.css;

@@ -8,10 +8,10 @@ export interface DashboardBundle {
 }
 
 /**
- * Bundles and minifies the dashboard's browser code (src/dashboard/client). Imported with
- * `{ type: "macro" }`, it runs while the importing module is transpiled, from source and under
- * `bun build --compile` alike, so the executable carries the result as two strings: no build
- * step of its own, no files next to the binary. Bun.build cannot be called from a macro (the
+ * Bundles and minifies the dashboard's browser code (src/dashboard/client). Under
+ * `bun build --compile` it runs as a macro (embedded.ts), so the executable carries the result
+ * as two strings: no build step of its own, no files next to the binary. From source or from
+ * node_modules, assets.ts calls it when it loads. Bun.build cannot be called from a macro (the
  * bundler would wait on itself), so this runs `bun build` as a child process.
  */
 export function dashboardBundle(): DashboardBundle {

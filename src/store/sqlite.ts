@@ -2,7 +2,7 @@ import { Database, type Statement } from "bun:sqlite";
 import { and, asc, desc, eq, gt, inArray, lt, type SQL, sql } from "drizzle-orm";
 import { type BunSQLiteDatabase, drizzle } from "drizzle-orm/bun-sqlite";
 import { FINAL_STATUSES, TASK_STATUSES, type TaskStatus } from "../task/index.ts";
-import { embeddedMigrations } from "./embedded-migrations.ts" with { type: "macro" };
+import { MIGRATIONS } from "./migrations.generated.ts";
 import type {
   ListTasksQuery,
   NewTask,
@@ -144,13 +144,14 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   migrate(): void {
-    // Drizzle's own migrator reads files at run time; this feeds its dialect the copy embedded at
-    // build time. `dialect` and `session` are internal fields, hence the narrow cast.
+    // Drizzle's own migrator reads drizzle/'s files at run time; this feeds its dialect the copy
+    // generated into the source (scripts/generate-migrations.ts), which is there wherever kiln runs:
+    // a checkout, node_modules, the binary. `dialect` and `session` are internal, hence the cast.
     const internals = this.#db as unknown as {
       dialect: { migrate(migrations: unknown, session: unknown, config: { migrationsFolder: string }): void };
       session: unknown;
     };
-    internals.dialect.migrate(embeddedMigrations(), internals.session, { migrationsFolder: "" });
+    internals.dialect.migrate(MIGRATIONS, internals.session, { migrationsFolder: "" });
   }
 
   /** True while a worker checkpoints the WAL and this connection's own checkpoints are off. */

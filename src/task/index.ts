@@ -1,3 +1,7 @@
+// The task SDK: everything a task file needs (the package's "./task" entry, and what "kiln" is in
+// a task file run by kiln serve or the binary). It must not import the engine, the store or
+// Drizzle: every worker thread loads it.
+export { type Static, Type as t } from "@sinclair/typebox";
 export { BaseTask, isTaskClass, type TaskClass } from "./base.ts";
 export { coerceError, type TaskError, TaskReleased, TaskStopped, UnrecoverableError } from "./errors.ts";
 export { DEFAULT_RETRY, type RetryPolicy, TASK_ISOLATIONS, type TaskIsolation } from "./options.ts";

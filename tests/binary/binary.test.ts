@@ -100,6 +100,18 @@ describe("the compiled binary, started from an empty directory", () => {
     expect(createBody).toContain('"const":"copy-file"');
   });
 
+  test("serves the dashboard with its browser bundle, built into the executable", async () => {
+    const kiln = await serve(workDir());
+    const page = await (await fetch(`${kiln.url}/dashboard`)).text();
+    const assets = [...page.matchAll(/(?:src|href)="(dashboard\/assets\/[^"]+)"/g)].map((match) => match[1]);
+    expect(assets).toHaveLength(2);
+    for (const asset of assets) {
+      const response = await fetch(`${kiln.url}/${asset}`);
+      expect(response.status).toBe(200);
+      expect((await response.text()).length).toBeGreaterThan(1_000);
+    }
+  });
+
   test("runs a task file's class that extends the SDK's BaseTask, on a worker; pause and resume over HTTP", async () => {
     const kiln = await serve(workDir());
     const created = await api<Task>(`${kiln.url}/tasks`, {

@@ -1,0 +1,51 @@
+// Generated from drizzle/ by scripts/generate-migrations.ts; do not edit. `bun run db:generate`
+// rewrites it after drizzle-kit, and a test fails while it is out of date with drizzle/.
+import type { MigrationMeta } from "drizzle-orm/migrator";
+
+export const MIGRATIONS: readonly MigrationMeta[] = [
+  // 0000_init
+  {
+    sql: [
+      "CREATE TABLE `task_events` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`task_id` text NOT NULL,\n\t`at` integer NOT NULL,\n\t`from_status` text,\n\t`to_status` text,\n\t`action` text NOT NULL,\n\t`reason` text,\n\t`actor` text,\n\tFOREIGN KEY (`task_id`) REFERENCES `tasks`(`id`) ON UPDATE no action ON DELETE cascade\n);\n",
+      "\nCREATE INDEX `task_events_task_id` ON `task_events` (`task_id`,`id`);",
+      "\nCREATE TABLE `task_logs` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`task_id` text NOT NULL,\n\t`at` integer NOT NULL,\n\t`level` text NOT NULL,\n\t`message` text NOT NULL,\n\tFOREIGN KEY (`task_id`) REFERENCES `tasks`(`id`) ON UPDATE no action ON DELETE cascade,\n\tCONSTRAINT \"task_logs_level_check\" CHECK(level IN ('debug', 'info', 'warn', 'error'))\n);\n",
+      "\nCREATE INDEX `task_logs_task_id` ON `task_logs` (`task_id`,`id`);",
+      "\nCREATE TABLE `tasks` (\n\t`id` text PRIMARY KEY NOT NULL,\n\t`task_name` text NOT NULL,\n\t`status` text NOT NULL,\n\t`status_reason` text,\n\t`params` text,\n\t`result` text,\n\t`error` text,\n\t`progress` text,\n\t`checkpoint` text,\n\t`attempt` integer DEFAULT 1 NOT NULL,\n\t`retries` integer DEFAULT 0 NOT NULL,\n\t`priority` integer DEFAULT 0 NOT NULL,\n\t`run_at` integer,\n\t`requested_action` text,\n\t`idempotency_key` text,\n\t`tags` text,\n\t`start_time` integer,\n\t`end_time` integer,\n\t`last_run_time` integer,\n\t`created_at` integer NOT NULL,\n\t`updated_at` integer NOT NULL,\n\tCONSTRAINT \"tasks_status_check\" CHECK(status IN ('PENDING', 'RUNNING', 'PAUSED', 'FINISHED', 'FAILED', 'STOPPED')),\n\tCONSTRAINT \"tasks_requested_action_check\" CHECK(requested_action IS NULL OR requested_action IN ('pause', 'stop', 'restart'))\n);\n",
+      "\nCREATE INDEX `tasks_status_id` ON `tasks` (`status`,`id`);",
+      "\nCREATE INDEX `tasks_name_id` ON `tasks` (`task_name`,`id`);",
+      "\nCREATE UNIQUE INDEX `tasks_idempotency_key` ON `tasks` (`idempotency_key`);",
+    ],
+    bps: true,
+    folderMillis: 1795457640894,
+    hash: "b1aaf6e8d005344b3eb4488fdeead30582abb03edef4b54d174dd86cd546ccdc",
+  },
+  // 0001_event_source
+  {
+    sql: ["ALTER TABLE `task_events` ADD `source` text;"],
+    bps: true,
+    folderMillis: 1796145704586,
+    hash: "af8e1f5d9c1b6c4cd7497753965697391ab7f8fe1315a0a5c259df33710f7663",
+  },
+  // 0002_lean_writes
+  {
+    sql: [
+      "DROP INDEX `tasks_idempotency_key`;",
+      '\nCREATE UNIQUE INDEX `tasks_idempotency_key` ON `tasks` (`idempotency_key`) WHERE "tasks"."idempotency_key" IS NOT NULL;',
+      "\nPRAGMA foreign_keys=OFF;",
+      "\nCREATE TABLE `__new_task_events` (\n\t`id` integer PRIMARY KEY NOT NULL,\n\t`task_id` text NOT NULL,\n\t`at` integer NOT NULL,\n\t`from_status` text,\n\t`to_status` text,\n\t`action` text NOT NULL,\n\t`reason` text,\n\t`actor` text,\n\t`source` text,\n\tFOREIGN KEY (`task_id`) REFERENCES `tasks`(`id`) ON UPDATE no action ON DELETE cascade\n);\n",
+      '\nINSERT INTO `__new_task_events`("id", "task_id", "at", "from_status", "to_status", "action", "reason", "actor", "source") SELECT "id", "task_id", "at", "from_status", "to_status", "action", "reason", "actor", "source" FROM `task_events`;',
+      "\nDROP TABLE `task_events`;",
+      "\nALTER TABLE `__new_task_events` RENAME TO `task_events`;",
+      "\nPRAGMA foreign_keys=ON;",
+      "\nCREATE INDEX `task_events_task_id` ON `task_events` (`task_id`,`id`);",
+      "\nCREATE TABLE `__new_task_logs` (\n\t`id` integer PRIMARY KEY NOT NULL,\n\t`task_id` text NOT NULL,\n\t`at` integer NOT NULL,\n\t`level` text NOT NULL,\n\t`message` text NOT NULL,\n\tFOREIGN KEY (`task_id`) REFERENCES `tasks`(`id`) ON UPDATE no action ON DELETE cascade,\n\tCONSTRAINT \"task_logs_level_check\" CHECK(level IN ('debug', 'info', 'warn', 'error'))\n);\n",
+      '\nINSERT INTO `__new_task_logs`("id", "task_id", "at", "level", "message") SELECT "id", "task_id", "at", "level", "message" FROM `task_logs`;',
+      "\nDROP TABLE `task_logs`;",
+      "\nALTER TABLE `__new_task_logs` RENAME TO `task_logs`;",
+      "\nCREATE INDEX `task_logs_task_id` ON `task_logs` (`task_id`,`id`);",
+    ],
+    bps: true,
+    folderMillis: 1796152020321,
+    hash: "a6b204e3169de0b259686ad052328a35d6c7343a287c9d30ab8e434154d46f3e",
+  },
+];
