@@ -73,7 +73,7 @@ test("params, result and error are shown as objects; integers are numbers, never
   expect(typeof example?.attempt).toBe("number");
   const fields = schema.properties as Record<string, Node>;
   for (const field of ["params", "result", "error"]) {
-    const [value] = fields[field]?.examples as unknown[];
+    const [value] = (fields[field]?.examples ?? []) as unknown[];
     expect(isNode(value)).toBe(true);
   }
   // Elysia's t.Integer() also takes a numeric string (for query values); the document says integer.
