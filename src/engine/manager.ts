@@ -22,6 +22,7 @@ import {
   TaskNotFoundError,
 } from "./errors.ts";
 import { EventHub, type ManagerListener } from "./events.ts";
+import { findByIdOrPrefix } from "./id-prefix.ts";
 import { TaskHandle } from "./handle.ts";
 import { type ControlAction, decideControl } from "./lifecycle.ts";
 import { stderrLogger } from "./logger.ts";
@@ -331,6 +332,14 @@ export class TaskManager {
     const task = this.store.getTask(id);
     if (!task) throw new TaskNotFoundError(id);
     return task;
+  }
+
+  /**
+   * The task with this id or, for a unique prefix of at least six characters, the one whose id
+   * starts with it; `TaskNotFoundError` for none, `AmbiguousIdError` (409) for several.
+   */
+  find(idOrPrefix: string): TaskRecord {
+    return findByIdOrPrefix(this.store, idOrPrefix);
   }
 
   /** A handle with the seed's lifecycle methods (`start`, `pause`, `stop`, `restart`). */
