@@ -22,8 +22,8 @@ import {
   TaskNotFoundError,
 } from "./errors.ts";
 import { EventHub, type ManagerListener } from "./events.ts";
-import { findByIdOrPrefix } from "./id-prefix.ts";
 import { TaskHandle } from "./handle.ts";
+import { findByIdOrPrefix } from "./id-prefix.ts";
 import { type ControlAction, decideControl } from "./lifecycle.ts";
 import { stderrLogger } from "./logger.ts";
 import type {
