@@ -12,6 +12,7 @@ import {
   type TaskStore,
 } from "../store/index.ts";
 import { isTaskClass, type TaskClass, type TaskStatus } from "../task/index.ts";
+import { type BulkAction, type BulkResult, type BulkTarget, runBulk } from "./bulk.ts";
 import { CreateBatch } from "./create-batch.ts";
 import { Dispatcher } from "./dispatcher.ts";
 import {
@@ -454,6 +455,26 @@ export class TaskManager {
 
   restart(id: string, options: ControlOptions = {}): ControlResult {
     return this.#control("restart", id, options);
+  }
+
+  /**
+   * One action (pause, resume, stop, restart or delete) on many tasks: the given ids, or the
+   * tasks a filter matches (by default those the action applies to), at most MAX_BULK_TASKS
+   * per call. Each task is decided as the single call would be, and refused in its own result.
+   */
+  bulk(action: BulkAction, target: BulkTarget, options: ControlOptions = {}): Promise<BulkResult> {
+    if (this.#state !== "running")
+      return Promise.reject(new NotAcceptingError("kiln is not running (starting or shutting down)"));
+    return runBulk(
+      {
+        list: (query) => this.list(query),
+        control: (each, id, eachOptions) => this.#control(each, id, eachOptions),
+        remove: (id) => this.delete(id),
+      },
+      action,
+      target,
+      options,
+    );
   }
 
   #control(action: ControlAction, id: string, options: ControlOptions): ControlResult {

@@ -15,7 +15,7 @@ import {
 // ── Shared pieces ────────────────────────────────────────────────────────────────────────
 
 /** A union of string literals from one constant list, typed as precisely as the list. */
-function literals<const T extends readonly [string, ...string[]]>(
+export function literals<const T extends readonly [string, ...string[]]>(
   values: T,
   options: { description?: string } = {},
 ): TUnion<{ -readonly [K in keyof T]: TLiteral<T[K]> }> {
