@@ -17,7 +17,7 @@ export type BulkAction = (typeof BULK_ACTIONS)[number];
 export const MAX_BULK_TASKS = 1_000;
 
 /** Tasks acted on between two yields to the event loop, so requests and workers go on meanwhile. */
-const TASKS_PER_TURN = 100;
+const TASKS_PER_TURN = 50;
 
 export interface BulkFilter {
   status?: TaskStatus | undefined;
