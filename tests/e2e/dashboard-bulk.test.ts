@@ -9,6 +9,7 @@ import {
   launchBrowser,
   openTab,
   row,
+  screenshot,
   startKiln,
   type Tab,
   waitForStatus,
@@ -64,7 +65,7 @@ test("retry all FAILED asks first; Cancel changes nothing, confirming restarts e
   expect(await dialog(page).locator("p").textContent()).toContain('every FAILED task with the tag "retry"');
   // A modal dialog: the page behind it cannot be clicked.
   expect(await dialog(page).evaluate((element) => (element as HTMLDialogElement).open)).toBe(true);
-  await page.screenshot({ path: "/tmp/kiln-dashboard-bulk-confirm.png", fullPage: true });
+  await screenshot(page, "kiln-dashboard-bulk-confirm.png");
   await dialog(page).getByRole("button", { name: "Cancel" }).click();
   await dialog(page).waitFor({ state: "detached" });
   expect(ids.map((id) => kiln.manager.require(id).attempt)).toEqual([1, 1]);
@@ -157,6 +158,6 @@ test("the rows selected are paused, resumed and stopped together; one that canno
     actor: "anonymous",
     source: "127.0.0.1",
   });
-  await page.screenshot({ path: "/tmp/kiln-dashboard-bulk-done.png", fullPage: true });
+  await screenshot(page, "kiln-dashboard-bulk-done.png");
   expect(tab.errors).toEqual([]);
 });

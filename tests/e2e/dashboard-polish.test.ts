@@ -10,6 +10,7 @@ import {
   launchBrowser,
   openTab,
   row,
+  screenshot,
   startKiln,
   type Tab,
   waitForStatus,
@@ -62,7 +63,7 @@ test("a failure's stack trace reads as lines, and its reason shows in the row", 
   expect(await detail.locator('pre.json[aria-label="Error details"]').textContent()).toContain(
     '"retryable": true',
   );
-  await page.screenshot({ path: "/tmp/kiln-dashboard-stack.png", fullPage: true });
+  await screenshot(page, "kiln-dashboard-stack.png");
   await toList();
   expect(tab.errors).toEqual([]);
 });
@@ -167,7 +168,7 @@ test("the form's checkbox sits on its label's line; Run at and the idempotency k
   });
   await row(page, id).waitFor();
   expect(await row(page, id).locator(".run-at").textContent()).toMatch(/^runs in 2 h$/);
-  await page.screenshot({ path: "/tmp/kiln-dashboard-form.png", fullPage: true });
+  await screenshot(page, "kiln-dashboard-form.png");
 
   // The same key again: the server answers with the first task, and the form says so.
   await page.getByRole("button", { name: "Create task" }).click();
