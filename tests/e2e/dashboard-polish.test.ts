@@ -79,6 +79,15 @@ test("Open takes the id the row shows, or any unique prefix; it says when a pref
   await page.getByRole("button", { name: "Open" }).click();
   await page.waitForFunction((taskId) => location.hash === `#/tasks/${taskId}`, id);
   await page.locator(`section.detail[data-task-id="${id}"]`).waitFor();
+  // A link that holds a prefix lands on the task under its whole id.
+  await page.evaluate(
+    (prefix) => {
+      location.hash = `#/tasks/${prefix}`;
+    },
+    id.slice(0, 18),
+  );
+  await page.waitForFunction((taskId) => location.hash === `#/tasks/${taskId}`, id);
+  await page.locator(`section.detail[data-task-id="${id}"] .timeline li`).first().waitFor();
   await toList();
 
   // Two ids that share their first characters, written straight into the store.

@@ -3,7 +3,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, api } from "../api.ts";
 import { createFollower, type Follower } from "../follow.ts";
 import { taskDuration } from "../format.ts";
-import { useNow } from "../hooks.ts";
+import { taskHref, useNow } from "../hooks.ts";
 import { live, useLiveEvents, useReconnect } from "../live.ts";
 import { type EventJson, eventTaskId, type LogJson, type TaskJson } from "../types.ts";
 import { HistoryTimeline } from "./history-timeline.ts";
@@ -89,6 +89,11 @@ export function TaskDetail({ id }: { id: string }) {
       const seen = live.seqOf(id);
       try {
         const fresh = await api.task(id);
+        // A link with a prefix of the id: the view follows the task by its whole id.
+        if (fresh.id !== id) {
+          location.replace(taskHref(fresh.id));
+          return;
+        }
         if (live.seqOf(id) === seen || tries === 2) {
           setTask(fresh);
           setProblem(null);
