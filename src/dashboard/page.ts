@@ -10,7 +10,7 @@ export function dashboardPage(version: string): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>kiln dashboard</title>
-<link rel="icon" href="data:,">
+<link rel="icon" type="image/svg+xml" href="dashboard/assets/favicon.svg?v=${version}">
 <link rel="stylesheet" href="dashboard/assets/app.css?v=${version}">
 <script type="module" src="dashboard/assets/app.js?v=${version}"></script>
 </head>

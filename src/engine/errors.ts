@@ -22,6 +22,18 @@ export class TaskNotFoundError extends KilnError {
   }
 }
 
+/** A prefix of an id that more than one task's id starts with. */
+export class AmbiguousIdError extends KilnError {
+  constructor(prefix: string, matches: number, atLeast: boolean) {
+    const count = atLeast ? `more than ${matches - 1}` : String(matches);
+    super("ambiguous_id", 409, `the id prefix ${prefix} matches ${count} tasks; give more of the id`, {
+      prefix,
+      matches,
+      atLeast,
+    });
+  }
+}
+
 export class UnknownTaskNameError extends KilnError {
   constructor(name: string, known: readonly string[]) {
     super(

@@ -2,6 +2,16 @@
 export { type StorageFault, storageFaultOf, UndecryptableValueError } from "../store/index.ts";
 export { retryDelayMs } from "./backoff.ts";
 export {
+  BULK_ACTIONS,
+  type BulkAction,
+  type BulkFilter,
+  type BulkItem,
+  type BulkResult,
+  type BulkTarget,
+  MAX_BULK_TASKS,
+} from "./bulk.ts";
+export {
+  AmbiguousIdError,
   IllegalTransitionError,
   InvalidParamsError,
   KilnError,

@@ -12,6 +12,7 @@ import {
   type TaskStore,
 } from "../store/index.ts";
 import { isTaskClass, type TaskClass, type TaskStatus } from "../task/index.ts";
+import { type BulkAction, type BulkResult, type BulkTarget, runBulk } from "./bulk.ts";
 import { CreateBatch } from "./create-batch.ts";
 import { Dispatcher } from "./dispatcher.ts";
 import {
@@ -23,6 +24,7 @@ import {
 } from "./errors.ts";
 import { EventHub, type ManagerListener } from "./events.ts";
 import { TaskHandle } from "./handle.ts";
+import { findByIdOrPrefix } from "./id-prefix.ts";
 import { type ControlAction, decideControl } from "./lifecycle.ts";
 import { stderrLogger } from "./logger.ts";
 import type {
@@ -333,6 +335,14 @@ export class TaskManager {
     return task;
   }
 
+  /**
+   * The task with this id or, for a unique prefix of at least six characters, the one whose id
+   * starts with it; `TaskNotFoundError` for none, `AmbiguousIdError` (409) for several.
+   */
+  find(idOrPrefix: string): TaskRecord {
+    return findByIdOrPrefix(this.store, idOrPrefix);
+  }
+
   /** A handle with the seed's lifecycle methods (`start`, `pause`, `stop`, `restart`). */
   task(id: string): TaskHandle {
     this.require(id);
@@ -445,6 +455,26 @@ export class TaskManager {
 
   restart(id: string, options: ControlOptions = {}): ControlResult {
     return this.#control("restart", id, options);
+  }
+
+  /**
+   * One action (pause, resume, stop, restart or delete) on many tasks: the given ids, or the
+   * tasks a filter matches (by default those the action applies to), at most MAX_BULK_TASKS
+   * per call. Each task is decided as the single call would be, and refused in its own result.
+   */
+  bulk(action: BulkAction, target: BulkTarget, options: ControlOptions = {}): Promise<BulkResult> {
+    if (this.#state !== "running")
+      return Promise.reject(new NotAcceptingError("kiln is not running (starting or shutting down)"));
+    return runBulk(
+      {
+        list: (query) => this.list(query),
+        control: (each, id, eachOptions) => this.#control(each, id, eachOptions),
+        remove: (id) => this.delete(id),
+      },
+      action,
+      target,
+      options,
+    );
   }
 
   #control(action: ControlAction, id: string, options: ControlOptions): ControlResult {

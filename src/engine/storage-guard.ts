@@ -138,6 +138,9 @@ export class GuardedStore implements TaskStore {
   findByIdempotencyKey(key: string): TaskRecord | undefined {
     return this.#read(() => this.inner.findByIdempotencyKey(key));
   }
+  idsWithPrefix(prefix: string, limit: number): string[] {
+    return this.#read(() => this.inner.idsWithPrefix(prefix, limit));
+  }
   listTasks(query: ListTasksQuery): Page<TaskRecord, string> {
     return this.#read(() => this.inner.listTasks(query));
   }

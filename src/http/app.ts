@@ -7,6 +7,7 @@ import { CorsPolicy } from "./cors.ts";
 import { openApiRoutes } from "./docs/openapi.ts";
 import { swaggerShellRoutes } from "./docs/routes.ts";
 import { errorHandler } from "./errors.ts";
+import { bulkRoutes } from "./routes/bulk.ts";
 import { controlRoutes } from "./routes/control.ts";
 import { dashboardRoutes } from "./routes/dashboard.ts";
 import { healthRoutes } from "./routes/health.ts";
@@ -78,6 +79,7 @@ export function kilnRoutes(manager: TaskManager, options: KilnHttpOptions = {}) 
     .use(taskTypeRoutes(manager))
     .use(taskRoutes(manager, auth, config.logger))
     .use(controlRoutes(manager, auth))
+    .use(bulkRoutes(manager, auth, config.logger))
     .use(historyRoutes(manager))
     .use(streamRoutes(manager, config))
     .use(metricsRoutes(manager))

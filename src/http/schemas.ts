@@ -1,11 +1,21 @@
 import type { TLiteral, TUnion } from "@sinclair/typebox";
 import { t } from "elysia";
 import { LOG_LEVELS, REQUESTED_ACTIONS, TASK_STATUSES } from "../task/index.ts";
+import {
+  CREATE_TASK_EXAMPLE,
+  ERROR_DETAILS_EXAMPLE,
+  PARAMS_EXAMPLE,
+  PARAMS_SCHEMA_EXAMPLE,
+  RESULT_EXAMPLE,
+  TASK_ERROR_EXAMPLE,
+  TASK_EXAMPLE,
+  TASK_ID_EXAMPLE,
+} from "./examples.ts";
 
 // ── Shared pieces ────────────────────────────────────────────────────────────────────────
 
 /** A union of string literals from one constant list, typed as precisely as the list. */
-function literals<const T extends readonly [string, ...string[]]>(
+export function literals<const T extends readonly [string, ...string[]]>(
   values: T,
   options: { description?: string } = {},
 ): TUnion<{ -readonly [K in keyof T]: TLiteral<T[K]> }> {
@@ -27,7 +37,7 @@ export const ErrorSchema = t.Object(
     error: t.Object({
       code: t.String({ description: "Stable machine-readable code, e.g. task_not_found" }),
       message: t.String(),
-      details: t.Optional(t.Unknown()),
+      details: t.Optional(t.Unknown({ examples: [ERROR_DETAILS_EXAMPLE] })),
     }),
   },
   { description: "Every error has this shape" },
@@ -50,9 +60,18 @@ export const TaskSchema = t.Object(
     name: t.String({ description: "The registered task name" }),
     status: TaskStatusSchema,
     statusReason: t.Union([t.String(), t.Null()]),
-    params: t.Unknown(),
-    result: t.Unknown(),
-    error: t.Unknown(),
+    params: t.Unknown({
+      description: "As given at create, with the schema's defaults",
+      examples: [PARAMS_EXAMPLE],
+    }),
+    result: t.Unknown({
+      description: "What run() returned; null until FINISHED",
+      examples: [RESULT_EXAMPLE],
+    }),
+    error: t.Unknown({
+      description: "Why the task FAILED ({ name, message, stack?, retryable }); null otherwise",
+      examples: [TASK_ERROR_EXAMPLE],
+    }),
     progress: t.Union([ProgressSchema, t.Null()]),
     attempt: t.Integer(),
     priority: t.Integer(),
@@ -64,18 +83,21 @@ export const TaskSchema = t.Object(
     lastRunTime: NullableIso,
     runAt: NullableIso,
   },
-  { description: "A task" },
+  { description: "A task", examples: [TASK_EXAMPLE] },
 );
 
 export const CreateTaskBody = t.Object(
   {
     name: t.String({ minLength: 1, maxLength: 128, description: "A registered task name" }),
-    params: t.Optional(t.Unknown({ description: "Checked against the task name's params schema" })),
+    params: t.Optional(
+      t.Unknown({ description: "Checked against the task name's params schema", examples: [PARAMS_EXAMPLE] }),
+    ),
     priority: t.Optional(
       t.Integer({
         minimum: -2_147_483_648,
         maximum: 2_147_483_647,
         description: "Higher runs first (default 0)",
+        examples: [0],
         error: "priority must be a 32-bit integer",
       }),
     ),
@@ -94,7 +116,7 @@ export const CreateTaskBody = t.Object(
     ),
     tags: t.Optional(t.Array(t.String({ minLength: 1, maxLength: 64 }), { maxItems: 20 })),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [CREATE_TASK_EXAMPLE] },
 );
 
 export const ListTasksQuery = t.Object({
@@ -104,7 +126,9 @@ export const ListTasksQuery = t.Object({
   limit: t.Optional(
     t.Integer({ minimum: 1, maximum: 500, default: 50, error: "limit must be an integer from 1 to 500" }),
   ),
-  cursor: t.Optional(t.String({ maxLength: 200, description: "nextCursor of the previous page" })),
+  cursor: t.Optional(
+    t.String({ maxLength: 200, description: "nextCursor of the previous page", examples: [TASK_ID_EXAMPLE] }),
+  ),
 });
 
 export const TaskPage = t.Object({
@@ -124,6 +148,7 @@ export const ControlQuery = t.Object({
       minimum: 0,
       maximum: 30_000,
       description: "Wait up to this many ms for the task to acknowledge a pending request",
+      examples: [5000],
       error: "wait must be an integer of milliseconds from 0 to 30000",
     }),
   ),
@@ -185,7 +210,10 @@ export const LogPage = t.Object({
 export const TaskTypeSchema = t.Object({
   name: t.String(),
   description: t.Union([t.String(), t.Null()]),
-  params: t.Record(t.String(), t.Unknown(), { description: "JSON Schema of the params" }),
+  params: t.Record(t.String(), t.Unknown(), {
+    description: "JSON Schema of the params",
+    examples: [PARAMS_SCHEMA_EXAMPLE],
+  }),
   result: t.Union([t.Record(t.String(), t.Unknown()), t.Null()], {
     description: "JSON Schema of the result, if declared",
   }),

@@ -66,6 +66,17 @@ function uuidV7Floor(at: number): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-0000-0000-000000000000`;
 }
 
+/**
+ * The smallest string above every string that starts with `prefix`: its last character plus
+ * one. UTF-8 keeps code point order, so this holds in SQLite's byte order too. Undefined when
+ * that character has no plain successor (a surrogate, or the highest code point).
+ */
+function prefixSuccessor(prefix: string): string | undefined {
+  const last = prefix.charCodeAt(prefix.length - 1);
+  if (prefix === "" || last >= 0xd7ff) return undefined;
+  return prefix.slice(0, -1) + String.fromCharCode(last + 1);
+}
+
 /** The SQLite store: one file in WAL mode, written only by the thread that opened it. */
 export class SqliteTaskStore implements TaskStore {
   readonly path: string;
@@ -187,6 +198,24 @@ export class SqliteTaskStore implements TaskStore {
 
   findByIdempotencyKey(key: string): TaskRecord | undefined {
     return this.#selectTasks(this.#db.select().from(tasks).where(eq(tasks.idempotencyKey, key)))[0];
+  }
+
+  idsWithPrefix(prefix: string, limit: number): string[] {
+    // The ids that start with `prefix` are one range of the primary key: [prefix, successor).
+    // (LIKE 'prefix%' would not use the index: SQLite's LIKE ignores case, the key compares bytes.)
+    const upper = prefixSuccessor(prefix);
+    const rows =
+      upper === undefined
+        ? this.#sqlite
+            .query<{ id: string }, [string, number]>("SELECT id FROM tasks WHERE id >= ? ORDER BY id LIMIT ?")
+            .all(prefix, limit)
+        : this.#sqlite
+            .query<{ id: string }, [string, string, number]>(
+              "SELECT id FROM tasks WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
+            )
+            .all(prefix, upper, limit);
+    // Past the range's end without an upper bound, ids stop matching: keep those that do.
+    return rows.map((row) => row.id).filter((id) => id.startsWith(prefix));
   }
 
   listTasks(query: ListTasksQuery): Page<TaskRecord, string> {

@@ -35,6 +35,8 @@ export interface TaskStore {
   createTask(task: NewTask, event: NewTaskEvent): TaskRecord;
   getTask(id: string): TaskRecord | undefined;
   findByIdempotencyKey(key: string): TaskRecord | undefined;
+  /** Up to `limit` ids that start with `prefix`, in id order: a range read of the primary key. */
+  idsWithPrefix(prefix: string, limit: number): string[];
   /** Newest first, keyset-paginated on the id (UUIDv7, so creation order). */
   listTasks(query: ListTasksQuery): Page<TaskRecord, string>;
   /** Tasks in PENDING, RUNNING or PAUSED, oldest first: what start-up restores. */

@@ -1,5 +1,13 @@
 // The dashboard's pure logic (no browser): live table updates, forms from schemas, SSE parsing.
 import { describe, expect, test } from "bun:test";
+import {
+  deleteEndedPlan,
+  outcomeText,
+  retryFailedPlan,
+  selectionPlan,
+  stopRunningPlan,
+} from "../../src/dashboard/client/bulk-plans.ts";
+import { formatExact, formatRelative, localTimeToIso } from "../../src/dashboard/client/format.ts";
 import { offeredActions, statusLabel } from "../../src/dashboard/client/legal.ts";
 import {
   collectParams,
@@ -10,7 +18,7 @@ import {
 } from "../../src/dashboard/client/schema-form.ts";
 import { parseSse } from "../../src/dashboard/client/sse.ts";
 import { applyEvent, type Filters } from "../../src/dashboard/client/task-page.ts";
-import type { StreamEvent, TaskJson } from "../../src/dashboard/client/types.ts";
+import type { BulkResult, StreamEvent, TaskJson } from "../../src/dashboard/client/types.ts";
 
 function task(id: string, fields: Partial<TaskJson> = {}): TaskJson {
   return {
@@ -193,5 +201,105 @@ describe("event stream parsing", () => {
     expect(messages).toEqual([{ event: "log", data: '{"a":1}' }]);
     expect(rest).toBe('event: progress\ndata: {"b"');
     expect(parseSse(`${rest}:2}\n\n`).messages).toEqual([{ event: "progress", data: '{"b":2}' }]);
+  });
+});
+
+describe("relative times", () => {
+  const now = Date.parse("2026-03-10T12:00:00.000Z");
+  const at = (ms: number) => new Date(now + ms).toISOString();
+
+  test("say how long ago or how far ahead, in the largest whole unit", () => {
+    expect(formatRelative(at(-2_000), now)).toBe("just now");
+    expect(formatRelative(at(3_000), now)).toBe("just now");
+    expect(formatRelative(at(-42_000), now)).toBe("42 s ago");
+    expect(formatRelative(at(-59_999), now)).toBe("59 s ago");
+    expect(formatRelative(at(-60_000), now)).toBe("1 min ago");
+    expect(formatRelative(at(-3 * 3_600_000 - 5), now)).toBe("3 h ago");
+    expect(formatRelative(at(2 * 3_600_000 + 1_000), now)).toBe("in 2 h");
+    expect(formatRelative(at(-5 * 86_400_000), now)).toBe("5 d ago");
+    expect(formatRelative(at(-45 * 86_400_000), now)).toMatch(/^2026-01-\d{2} \d{2}:\d{2}$/);
+    expect(formatRelative(null, now)).toBe("—");
+    expect(formatRelative("not a time", now)).toBe("—");
+  });
+
+  test("the exact time is local, to the millisecond, with its offset", () => {
+    expect(formatExact(at(-1))).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.999 \(UTC[+-]\d{2}:\d{2}\)$/);
+    expect(formatExact(null)).toBe("");
+  });
+
+  test("a datetime-local value is read as local time", () => {
+    expect(localTimeToIso("2030-01-05T09:30")).toBe(new Date(2030, 0, 5, 9, 30).toISOString());
+    expect(localTimeToIso("2030-01-05T09:30:15")).toBe(new Date(2030, 0, 5, 9, 30, 15).toISOString());
+    expect(localTimeToIso("tomorrow")).toBeUndefined();
+    expect(localTimeToIso("2030-13-45T99:99")).toBeUndefined();
+  });
+});
+
+describe("bulk actions", () => {
+  const filters = { status: "" as const, name: "report", tag: "" };
+
+  test("each button asks for the filter's tasks in the status it acts on", () => {
+    expect(retryFailedPlan(filters).body).toEqual({
+      action: "restart",
+      filter: { status: "FAILED", name: "report" },
+    });
+    expect(retryFailedPlan(filters).description).toContain('every FAILED task named "report"');
+    expect(stopRunningPlan({ ...filters, tag: "x" }).body).toEqual({
+      action: "stop",
+      filter: { status: "RUNNING", name: "report", tag: "x" },
+    });
+    expect(deleteEndedPlan(filters)?.body).toEqual({ action: "delete", filter: { name: "report" } });
+    expect(deleteEndedPlan({ ...filters, status: "FAILED" })?.body).toEqual({
+      action: "delete",
+      filter: { status: "FAILED", name: "report" },
+    });
+    expect(deleteEndedPlan({ ...filters, status: "RUNNING" })).toBeUndefined();
+    expect(selectionPlan("pause", ["a", "b"])).toMatchObject({
+      body: { action: "pause", ids: ["a", "b"] },
+      title: "Pause 2 selected tasks",
+      confirm: "Pause 2 tasks",
+    });
+  });
+
+  test("the outcome tells done, waiting for a checkpoint, refused, and more to go apart", () => {
+    const result = (fields: Partial<BulkResult>): BulkResult => ({
+      action: "stop",
+      results: [],
+      succeeded: 0,
+      failed: 0,
+      truncated: false,
+      nextCursor: null,
+      ...fields,
+    });
+    expect(outcomeText(result({}))).toBe("No task matched.");
+    expect(
+      outcomeText(
+        result({
+          results: [
+            { id: "a", ok: true, status: "STOPPED", requestedAction: null },
+            { id: "b", ok: true, status: "RUNNING", requestedAction: "stop" },
+            { id: "c", ok: true, status: "RUNNING", requestedAction: "stop" },
+            {
+              id: "d",
+              ok: false,
+              error: { code: "illegal_transition", message: "it has ended", httpStatus: 409 },
+            },
+          ],
+          succeeded: 3,
+          failed: 1,
+        }),
+      ),
+    ).toBe("Stopped 1 task; 2 running tasks stop at their next checkpoint; 1 refused (it has ended).");
+    expect(
+      outcomeText(
+        result({
+          action: "delete",
+          results: [{ id: "a", ok: true }],
+          succeeded: 1,
+          truncated: true,
+          nextCursor: "a",
+        }),
+      ),
+    ).toBe("Deleted 1 task. More tasks match: go on for the next 1,000.");
   });
 });

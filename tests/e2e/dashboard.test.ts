@@ -147,7 +147,7 @@ describe("dashboard", () => {
 
     await row(page, id).locator('button[data-action="restart"]').click();
     await waitForStatus(page, id, "RUNNING");
-    expect((await row(page, id).locator("td").nth(4).textContent())?.trim()).toBe("2");
+    expect((await row(page, id).locator("td.attempt").textContent())?.trim()).toBe("2");
 
     const history = (await (await kiln.call(`/tasks/${id}/events`)).json()) as {
       items: Array<{ to: string | null; action: string }>;

@@ -2,9 +2,9 @@
 import { Type as t } from "@sinclair/typebox";
 import { BaseTask } from "../../src/index.ts";
 
-/** Takes `steps` steps of `delayMs`, logging each and checkpointing between them. */
+/** Takes `steps` steps of `delayMs`, logging each and checkpointing between them; fails at the end if asked. */
 export class StepperTask extends BaseTask<
-  { steps: number; delayMs: number },
+  { steps: number; delayMs: number; fail: boolean },
   { steps: number },
   { next: number }
 > {
@@ -14,9 +14,10 @@ export class StepperTask extends BaseTask<
   static override params = t.Object({
     steps: t.Integer({ minimum: 1, maximum: 100_000, description: "How many steps to take" }),
     delayMs: t.Integer({ minimum: 0, maximum: 10_000, default: 200, description: "Time per step in ms" }),
+    fail: t.Boolean({ default: false, description: "Throw after the last step" }),
   });
 
-  async run(params: { steps: number; delayMs: number }) {
+  async run(params: { steps: number; delayMs: number; fail: boolean }) {
     for (let step = this.state?.next ?? 0; step < params.steps; step++) {
       await this.checkpoint({ next: step });
       this.progress(step, params.steps, `step ${step + 1} of ${params.steps}`);
@@ -24,6 +25,7 @@ export class StepperTask extends BaseTask<
       await Bun.sleep(params.delayMs);
     }
     this.progress(params.steps, params.steps, "done");
+    if (params.fail) throw new Error(`gave up after step ${params.steps}`);
     return { steps: params.steps };
   }
 }

@@ -33,6 +33,14 @@ test("asks for the token, renders every operation and calls the API, under a CSP
     await list.locator("button.try-out__btn").click();
     await list.locator("button.execute").click();
     await list.locator(".live-responses-table .response-col_status", { hasText: "200" }).waitFor();
+
+    // The example a reader sees for a task is typed as the API answers: numbers and objects.
+    const read = page.locator('.opblock-get:has(.opblock-summary-path[data-path="/tasks/{id}"])');
+    await read.locator(".opblock-summary-control").click();
+    const example = read.locator(".responses-table .response[data-code='200'] .example code").first();
+    const shown = JSON.parse((await example.textContent()) ?? "null") as Record<string, unknown>;
+    expect(shown).toMatchObject({ attempt: 1, priority: 0, params: { from: 30 }, error: null });
+    expect(typeof shown.result).toBe("object");
     expect(errors).toEqual([]);
   } finally {
     await context.close();

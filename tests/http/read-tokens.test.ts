@@ -40,6 +40,9 @@ function request(method: string, path: string, token: string): Promise<Response>
   if (method === "POST" && path === "/tasks") {
     return server.call(path, { ...init, json: { name: "echo", params: { value: 9 } } });
   }
+  if (method === "POST" && path === "/tasks/bulk") {
+    return server.call(path, { ...init, json: { action: "delete", ids: [finished] } });
+  }
   return server.call(path, init);
 }
 
@@ -55,6 +58,7 @@ describe("read-only tokens", () => {
         "POST /tasks/:id/resume",
         "POST /tasks/:id/stop",
         "POST /tasks/:id/restart",
+        "POST /tasks/bulk",
       ]),
     );
     const before = { tasks: server.manager.list().items, history: server.manager.events(finished).items };

@@ -1,5 +1,7 @@
 import { authHeaders } from "./token.ts";
 import type {
+  BulkBody,
+  BulkResult,
   ControlAction,
   EventJson,
   LogJson,
@@ -36,6 +38,14 @@ export interface NewTaskBody {
   params?: unknown;
   priority?: number;
   tags?: string[];
+  runAt?: string;
+  idempotencyKey?: string;
+}
+
+export interface CreateAnswer {
+  /** 201: created; 200: a task with the same idempotency key existed, and this is it. */
+  status: number;
+  task: TaskJson;
 }
 
 export interface ControlAnswer {
@@ -120,7 +130,11 @@ export const api = {
     get<Page<EventJson, number>>(taskPath(id, `/events${query({ after, limit: 500 })}`)),
   logs: (id: string, after: number | undefined) =>
     get<Page<LogJson, number>>(taskPath(id, `/logs${query({ after, limit: 500 })}`)),
-  create: async (body: NewTaskBody) => (await request<TaskJson>("POST", "tasks", body)).body,
+  create: async (body: NewTaskBody): Promise<CreateAnswer> => {
+    const answer = await request<TaskJson>("POST", "tasks", body);
+    return { status: answer.status, task: answer.body };
+  },
+  bulk: async (body: BulkBody) => (await request<BulkResult>("POST", "tasks/bulk", body)).body,
   control: async (id: string, action: ControlAction): Promise<ControlAnswer> => {
     const answer = await request<{ task: TaskJson }>("POST", taskPath(id, `/${action}`));
     return { status: answer.status, task: answer.body.task };

@@ -182,8 +182,11 @@ export function issueField(issue: Issue, code: string, spec: FormSpec): string {
     return key !== undefined && spec.fields.some((field) => field.key === key) ? key : "";
   }
   const head = issue.path.split(/[.[]/)[0] ?? "";
-  return head === "priority" || head === "tags" ? `@${head}` : "";
+  return BODY_FIELDS.includes(head) ? `@${head}` : "";
 }
+
+/** The body's fields the form shows beside the params, each under "@" and its name. */
+const BODY_FIELDS = ["priority", "tags", "runAt", "idempotencyKey"];
 
 /** The first message for each field; a field's errors read best one at a time. */
 export function errorsByField(issues: Issue[], code: string, spec: FormSpec): Record<string, string> {

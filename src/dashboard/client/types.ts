@@ -1,8 +1,12 @@
 // The API's JSON shapes, shared with the server so the page and the routes cannot drift apart.
+
+import type { BulkBodyJson } from "../../http/bulk/schemas.ts";
 import type { EventJson, LogJson, ProgressJson, TaskJson, TaskTypeJson } from "../../http/presenters.ts";
 import type { StatsJson } from "../../http/routes/stats.ts";
 
+export type { BulkAction, BulkFilter, BulkItem, BulkResult } from "../../engine/bulk.ts";
 export type { EventJson, LogJson, ProgressJson, StatsJson, TaskJson, TaskTypeJson };
+export type BulkBody = BulkBodyJson;
 
 export type TaskStatus = TaskJson["status"];
 export type ControlAction = "pause" | "resume" | "stop" | "restart";

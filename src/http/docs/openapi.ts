@@ -4,6 +4,7 @@ import pkg from "../../../package.json" with { type: "json" };
 import type { TaskManager } from "../../engine/index.ts";
 import type { RegisteredTask } from "../../engine/registry.ts";
 import { CreateTaskBody } from "../schemas.ts";
+import { correctedSchemas } from "./openapi-schema.ts";
 
 type JsonObject = Record<string, unknown>;
 type Operation = { requestBody?: { content?: Record<string, unknown>; required?: boolean } };
@@ -16,7 +17,12 @@ const openApiPath = (path: string) => path.replace(/:([A-Za-z0-9_]+)/g, "{$1}");
 
 /** POST /tasks documented once per task name, so each name shows its own params schema. */
 function createTaskBodies(tasks: readonly RegisteredTask[]): JsonObject {
-  const { properties, ...rest } = CreateTaskBody as unknown as { properties: JsonObject } & JsonObject;
+  // The body's own example names one task; a variant's example comes from its params schema.
+  const {
+    properties,
+    examples: _oneTaskExample,
+    ...rest
+  } = CreateTaskBody as unknown as { properties: JsonObject } & JsonObject;
   const variants = tasks.map((task) => ({
     ...rest,
     title: task.name,
@@ -24,7 +30,7 @@ function createTaskBodies(tasks: readonly RegisteredTask[]): JsonObject {
     properties: {
       ...properties,
       name: { type: "string", const: task.name },
-      params: task.paramsSchema ?? { description: `"${task.name}" takes no params` },
+      params: task.paramsSchema ?? { description: `"${task.name}" takes no params`, examples: [{}] },
     },
   }));
   return variants.length === 0 ? (CreateTaskBody as unknown as JsonObject) : { oneOf: variants };
@@ -97,9 +103,9 @@ export function openApiRoutes(manager: TaskManager, secured: boolean) {
     const document: JsonObject = {
       openapi: OPENAPI_VERSION,
       info: INFO,
-      paths,
+      paths: correctedSchemas(paths),
       components: {
-        schemas: components.schemas,
+        schemas: correctedSchemas(components.schemas),
         ...(secured ? { securitySchemes: { bearer: BEARER_SCHEME } } : {}),
       },
       ...(secured ? { security: [{ bearer: [] }] } : {}),

@@ -1,5 +1,6 @@
 import { Elysia, t } from "elysia";
 import { DASHBOARD_CSS, DASHBOARD_JS, DASHBOARD_VERSION } from "../../dashboard/assets.ts";
+import { FAVICON_SVG } from "../../dashboard/favicon.ts";
 import { dashboardPage } from "../../dashboard/page.ts";
 import { pagePolicy } from "../content-security-policy.ts";
 import { httpError } from "../errors.ts";
@@ -10,6 +11,7 @@ const DASHBOARD_CSP = pagePolicy({ inlineStyles: false });
 const ASSETS: Readonly<Record<string, { body: string; type: string }>> = {
   "app.js": { body: DASHBOARD_JS, type: "text/javascript; charset=utf-8" },
   "app.css": { body: DASHBOARD_CSS, type: "text/css; charset=utf-8" },
+  "favicon.svg": { body: FAVICON_SVG, type: "image/svg+xml" },
 };
 
 const PAGE = dashboardPage(DASHBOARD_VERSION);

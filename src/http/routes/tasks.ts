@@ -69,10 +69,15 @@ export function taskRoutes(manager: TaskManager, auth: TokenAuth, logger: Logger
         detail: { summary: "List tasks, newest first; pass nextCursor as cursor for the next page" },
       },
     )
-    .get("/tasks/:id", ({ kiln, params }) => presentTask(kiln.require(params.id)), {
+    .get("/tasks/:id", ({ kiln, params }) => presentTask(kiln.find(params.id)), {
       params: IdParams,
-      response: { 200: TaskSchema, 404: ErrorSchema },
-      detail: { summary: "Read one task" },
+      response: { 200: TaskSchema, 404: ErrorSchema, 409: ErrorSchema },
+      detail: {
+        summary: "Read one task, by its id or a unique prefix of it",
+        description:
+          "The id may be shortened to a prefix of at least 6 characters that no other task's id starts with. " +
+          "404 task_not_found when no id matches; 409 ambiguous_id, with the number of matches, when several do.",
+      },
     })
     .delete(
       "/tasks/:id",

@@ -1,6 +1,7 @@
 import { html } from "htm/preact";
 import { useMemo, useState } from "preact/hooks";
-import { ApiError, api, type NewTaskBody } from "../api.ts";
+import { ApiError, api, type CreateAnswer, type NewTaskBody } from "../api.ts";
+import { localTimeToIso } from "../format.ts";
 import { taskHref } from "../hooks.ts";
 import {
   collectParams,
@@ -10,12 +11,14 @@ import {
   initialValues,
   issuesOf,
 } from "../schema-form.ts";
-import type { TaskJson, TaskTypeJson } from "../types.ts";
+import type { TaskTypeJson } from "../types.ts";
 import { SchemaField } from "./schema-field.ts";
 
 /** Keys of the form's own fields; params fields use their schema names, which never start with "@". */
 const TAGS = "@tags";
 const PRIORITY = "@priority";
+const RUN_AT = "@runAt";
+const KEY = "@idempotencyKey";
 
 function parseTags(text: string): string[] {
   return text
@@ -24,43 +27,91 @@ function parseTags(text: string): string[] {
     .filter((tag) => tag !== "");
 }
 
-function TaskOptions({
-  values,
-  errors,
-  onValue,
-}: {
+interface OptionFieldProps {
+  id: string;
+  field: string;
+  label: string;
   values: FormValues;
   errors: Record<string, string>;
   onValue: (key: string, value: string) => void;
-}) {
-  const text = (key: string) => (event: Event) =>
-    onValue(key, (event.currentTarget as HTMLInputElement).value);
-  return html`<div class="form-options">
-    <div class=${`form-field${errors[TAGS] ? " has-error" : ""}`}>
-      <label for="new-task-tags">Tags</label>
-      <input id="new-task-tags" placeholder="comma, separated" value=${values[TAGS] ?? ""} onInput=${text(TAGS)} />
-      ${errors[TAGS] && html`<p class="field-error" role="alert">${errors[TAGS]}</p>`}
-    </div>
-    <div class=${`form-field${errors[PRIORITY] ? " has-error" : ""}`}>
-      <label for="new-task-priority">Priority</label>
-      <input
-        id="new-task-priority"
-        type="number"
-        step="1"
-        placeholder="0"
-        value=${values[PRIORITY] ?? ""}
-        onInput=${text(PRIORITY)}
-      />
-      ${errors[PRIORITY] && html`<p class="field-error" role="alert">${errors[PRIORITY]}</p>`}
-    </div>
+  input: Record<string, unknown>;
+  hint?: string;
+}
+
+function OptionField({ id, field, label, values, errors, onValue, input, hint }: OptionFieldProps) {
+  const error = errors[field];
+  return html`<div class=${`form-field${error ? " has-error" : ""}`}>
+    <label for=${id}>${label}</label>
+    <input
+      id=${id}
+      ...${input}
+      value=${values[field] ?? ""}
+      onInput=${(event: Event) => onValue(field, (event.currentTarget as HTMLInputElement).value)}
+    />
+    ${hint && html`<p class="hint">${hint}</p>`}
+    ${error && html`<p class="field-error" role="alert">${error}</p>`}
   </div>`;
+}
+
+function TaskOptions(props: Pick<OptionFieldProps, "values" | "errors" | "onValue">) {
+  return html`<div class="form-options">
+    <${OptionField} ...${props} id="new-task-tags" field=${TAGS} label="Tags" input=${{ placeholder: "comma, separated" }} />
+    <${OptionField}
+      ...${props}
+      id="new-task-priority"
+      field=${PRIORITY}
+      label="Priority"
+      input=${{ type: "number", step: "1", placeholder: "0" }}
+    />
+    <${OptionField}
+      ...${props}
+      id="new-task-run-at"
+      field=${RUN_AT}
+      label="Run at"
+      input=${{ type: "datetime-local", step: "1" }}
+      hint="Not before this time (yours); empty: now"
+    />
+    <${OptionField}
+      ...${props}
+      id="new-task-key"
+      field=${KEY}
+      label="Idempotency key"
+      input=${{ placeholder: "optional", maxLength: 200 }}
+      hint="A second create with the same key returns the first task"
+    />
+  </div>`;
+}
+
+/** The body's own fields from the form (tags, priority, run at, key), or the ones that cannot be read. */
+function taskOptions(values: FormValues): { body: Partial<NewTaskBody>; errors: Record<string, string> } {
+  const body: Partial<NewTaskBody> = {};
+  const errors: Record<string, string> = {};
+  const tags = parseTags(String(values[TAGS] ?? ""));
+  if (tags.length > 0) body.tags = tags;
+  const priority = String(values[PRIORITY] ?? "").trim();
+  if (priority !== "") body.priority = Number(priority);
+  const runAt = String(values[RUN_AT] ?? "").trim();
+  if (runAt !== "") {
+    const iso = localTimeToIso(runAt);
+    if (iso === undefined) errors[RUN_AT] = "is not a date and time";
+    else body.runAt = iso;
+  }
+  const key = String(values[KEY] ?? "").trim();
+  if (key !== "") body.idempotencyKey = key;
+  return { body, errors };
 }
 
 /**
  * A form for one task name, generated from its params schema. The server checks the params
  * against that schema; its issues are shown next to the fields they name.
  */
-function TaskTypeForm({ type, onCreated }: { type: TaskTypeJson; onCreated: (task: TaskJson) => void }) {
+function TaskTypeForm({
+  type,
+  onCreated,
+}: {
+  type: TaskTypeJson;
+  onCreated: (answer: CreateAnswer) => void;
+}) {
   const spec = useMemo(() => formFromSchema(type.params), [type]);
   const [values, setValues] = useState<FormValues>(() => initialValues(spec));
   const [errors, setErrors] = useState<Record<string, string>>({});
@@ -76,12 +127,13 @@ function TaskTypeForm({ type, onCreated }: { type: TaskTypeJson; onCreated: (tas
       setErrors(collected.errors);
       return;
     }
-    const body: NewTaskBody = { name: type.name };
+    const options = taskOptions(values);
+    if (Object.keys(options.errors).length > 0) {
+      setErrors(options.errors);
+      return;
+    }
+    const body: NewTaskBody = { name: type.name, ...options.body };
     if (collected.params !== undefined) body.params = collected.params;
-    const tags = parseTags(String(values[TAGS] ?? ""));
-    if (tags.length > 0) body.tags = tags;
-    const priority = String(values[PRIORITY] ?? "").trim();
-    if (priority !== "") body.priority = Number(priority);
     setSending(true);
     setErrors({});
     try {
@@ -125,7 +177,7 @@ function TaskTypeForm({ type, onCreated }: { type: TaskTypeJson; onCreated: (tas
 /** Choose a task name, fill in its generated form, create the task. */
 export function NewTaskForm({ types, onClose }: { types: TaskTypeJson[]; onClose: () => void }) {
   const [name, setName] = useState(types[0]?.name ?? "");
-  const [created, setCreated] = useState<TaskJson | null>(null);
+  const [created, setCreated] = useState<CreateAnswer | null>(null);
   const type = types.find((candidate) => candidate.name === name);
 
   return html`<section class="panel new-task" aria-label="New task">
@@ -151,7 +203,10 @@ export function NewTaskForm({ types, onClose }: { types: TaskTypeJson[]; onClose
     ${
       created &&
       html`<p class="success" role="status">
-        Created <a href=${taskHref(created.id)}>${created.name} ${created.id}</a>.
+        ${created.status === 200 ? "A task with that idempotency key exists already: " : "Created "}<a
+          href=${taskHref(created.task.id)}
+          >${created.task.name} ${created.task.id}</a
+        >.
       </p>`
     }
   </section>`;

@@ -37,16 +37,27 @@ export function SchemaField({ field, value, error, onValue }: SchemaFieldProps) 
     "aria-describedby": described,
   };
 
+  const notes = html`${hint && html`<p class="hint" id=${hintId}>${hint}</p>`}
+  ${error && html`<p class="field-error" id=${errorId} role="alert">${error}</p>`}`;
+
+  if (field.kind === "boolean") {
+    // The box sits before its name on one line, not stretched across the column like a text input.
+    return html`<div class=${`form-field form-check${error ? " has-error" : ""}`}>
+      <label class="check" for=${id}>
+        <input
+          ...${common}
+          type="checkbox"
+          checked=${value === true}
+          onChange=${(event: Event) => onValue((event.currentTarget as HTMLInputElement).checked)}
+        />
+        <span>${field.key}</span>
+      </label>
+      ${notes}
+    </div>`;
+  }
+
   let input: unknown;
   switch (field.kind) {
-    case "boolean":
-      input = html`<input
-        ...${common}
-        type="checkbox"
-        checked=${value === true}
-        onChange=${(event: Event) => onValue((event.currentTarget as HTMLInputElement).checked)}
-      />`;
-      break;
     case "choice":
       input = html`<select ...${common} value=${value} onChange=${text}>
         <option value="">${field.required ? "choose…" : "(default)"}</option>
@@ -74,7 +85,6 @@ export function SchemaField({ field, value, error, onValue }: SchemaFieldProps) 
       ${field.key}${field.required && html`<span class="required" title="required"> *</span>`}
     </label>
     ${input}
-    ${hint && html`<p class="hint" id=${hintId}>${hint}</p>`}
-    ${error && html`<p class="field-error" id=${errorId} role="alert">${error}</p>`}
+    ${notes}
   </div>`;
 }

@@ -2,14 +2,15 @@ import { html } from "htm/preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, api } from "../api.ts";
 import { createFollower, type Follower } from "../follow.ts";
-import { formatTime, taskDuration } from "../format.ts";
-import { useNow } from "../hooks.ts";
+import { taskDuration } from "../format.ts";
+import { taskHref, useNow } from "../hooks.ts";
 import { live, useLiveEvents, useReconnect } from "../live.ts";
 import { type EventJson, eventTaskId, type LogJson, type TaskJson } from "../types.ts";
 import { HistoryTimeline } from "./history-timeline.ts";
 import { JsonBlock } from "./json-block.ts";
 import { LogView } from "./log-view.ts";
 import { ProgressBar } from "./progress-bar.ts";
+import { RelativeTime } from "./relative-time.ts";
 import { StatusBadge } from "./status-badge.ts";
 import { TaskActions } from "./task-actions.ts";
 
@@ -19,15 +20,16 @@ const MAX_LOG_LINES = 5_000;
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 function Facts({ task, now }: { task: TaskJson; now: number }) {
-  const facts: Array<[string, string]> = [
+  const time = (iso: string | null) => html`<${RelativeTime} iso=${iso} now=${now} />`;
+  const facts: Array<[string, unknown]> = [
     ["Attempt", String(task.attempt)],
     ["Priority", String(task.priority)],
     ["Tags", task.tags.length ? task.tags.join(", ") : "—"],
-    ["Created", formatTime(task.createdAt)],
-    ["Started", formatTime(task.startTime)],
-    ["Ended", formatTime(task.endTime)],
+    ["Created", time(task.createdAt)],
+    ["Started", time(task.startTime)],
+    ["Ended", time(task.endTime)],
     ["Duration", taskDuration(task, now)],
-    ["Run at", formatTime(task.runAt)],
+    ["Run at", time(task.runAt)],
   ];
   return html`<dl class="facts">
     ${facts.map(([term, value]) => html`<div><dt>${term}</dt><dd>${value}</dd></div>`)}
@@ -35,13 +37,33 @@ function Facts({ task, now }: { task: TaskJson; now: number }) {
   </dl>`;
 }
 
+/**
+ * A failure as people read it: the message, the stack trace as lines (not a JSON string of
+ * "\n"s), and whatever else the error holds as JSON.
+ */
+function ErrorOutcome({ error }: { error: unknown }) {
+  if (typeof error !== "object" || error === null || Array.isArray(error)) {
+    return html`<${JsonBlock} value=${error} label="Error" />`;
+  }
+  const { name, message, stack, ...rest } = error as Record<string, unknown>;
+  const title =
+    typeof message === "string" ? (typeof name === "string" ? `${name}: ${message}` : message) : null;
+  return html`
+    ${title && html`<p class="error-message">${title}</p>`}
+    ${
+      typeof stack === "string" &&
+      html`<h4>Stack trace</h4>
+        <pre class="stack" aria-label="Stack trace">${stack}</pre>`
+    }
+    ${Object.keys(rest).length > 0 && html`<${JsonBlock} value=${rest} label="Error details" />`}
+  `;
+}
+
 function Outcome({ task }: { task: TaskJson }) {
   if (task.error !== null && task.error !== undefined) {
-    const message = (task.error as { message?: unknown }).message;
     return html`<section class="panel outcome-error">
       <h3>Error</h3>
-      ${typeof message === "string" && html`<p class="error-message">${message}</p>`}
-      <${JsonBlock} value=${task.error} label="Error" />
+      <${ErrorOutcome} error=${task.error} />
     </section>`;
   }
   return html`<section class="panel">
@@ -67,6 +89,11 @@ export function TaskDetail({ id }: { id: string }) {
       const seen = live.seqOf(id);
       try {
         const fresh = await api.task(id);
+        // A link with a prefix of the id: the view follows the task by its whole id.
+        if (fresh.id !== id) {
+          location.replace(taskHref(fresh.id));
+          return;
+        }
         if (live.seqOf(id) === seen || tries === 2) {
           setTask(fresh);
           setProblem(null);
@@ -139,7 +166,9 @@ export function TaskDetail({ id }: { id: string }) {
     }
   });
 
-  const now = useNow(1_000, task !== null && task.startTime !== null && task.endTime === null);
+  // A render every second while the duration grows, else every 15 s for the relative times.
+  useNow(task !== null && task.startTime !== null && task.endTime === null ? 1_000 : 15_000, true);
+  const now = Date.now();
 
   if (!task) {
     return html`<section class="detail" aria-label="Task">

@@ -1,5 +1,6 @@
 import { html } from "htm/preact";
 import { useEffect, useState } from "preact/hooks";
+import { MIN_ID_PREFIX } from "../../../engine/id-prefix.ts";
 import { ApiError, api } from "../api.ts";
 import { taskHref } from "../hooks.ts";
 import type { Filters } from "../task-page.ts";
@@ -14,22 +15,39 @@ export interface TaskFiltersProps {
   onChange: (filters: Filters) => void;
 }
 
-/** Opens a task by its exact id. */
+/** Why a prefix opened nothing, in words. */
+function notFound(wanted: string, error: unknown): string {
+  if (!(error instanceof ApiError)) return String(error);
+  if (error.status === 404) {
+    return wanted.length < MIN_ID_PREFIX
+      ? `No task has the id ${wanted}; a prefix needs at least ${MIN_ID_PREFIX} characters.`
+      : `No task has an id that starts with ${wanted}.`;
+  }
+  if (error.status === 409) {
+    const details = error.details as { matches?: unknown; atLeast?: unknown } | undefined;
+    const count = typeof details?.matches === "number" ? details.matches : undefined;
+    const many =
+      count === undefined ? "several" : details?.atLeast === true ? `more than ${count - 1}` : String(count);
+    return `${many} tasks have an id that starts with ${wanted}: type more of it.`;
+  }
+  return error.message;
+}
+
+/** Opens a task by its id, or by a prefix of it that no other task's id starts with. */
 function FindById() {
   const [id, setId] = useState("");
   const [message, setMessage] = useState<string | null>(null);
   const find = async (event: Event) => {
     event.preventDefault();
-    const wanted = id.trim();
+    // A prefix copied from the table may bring the ellipsis along.
+    const wanted = id.trim().replace(/…$/, "");
     if (!wanted) return;
     setMessage(null);
     try {
-      await api.task(wanted);
-      location.hash = taskHref(wanted);
+      const task = await api.task(wanted);
+      location.hash = taskHref(task.id);
     } catch (error) {
-      setMessage(
-        error instanceof ApiError && error.status === 404 ? `No task has the id ${wanted}.` : String(error),
-      );
+      setMessage(notFound(wanted, error));
     }
   };
   return html`<form class="find" role="search" onSubmit=${find}>
@@ -37,7 +55,8 @@ function FindById() {
     <input
       id="find-id"
       type="search"
-      placeholder="019…"
+      placeholder="the id or its start"
+      title=${`A task's whole id, or its first ${MIN_ID_PREFIX} or more characters`}
       value=${id}
       onInput=${(event: Event) => setId((event.currentTarget as HTMLInputElement).value)}
     />

@@ -5,6 +5,7 @@ import { useNow } from "../hooks.ts";
 import { useDeletions, useLiveEvents, useReconnect } from "../live.ts";
 import { applyEvent, type Filters, type TaskPage, withoutTask, withTask } from "../task-page.ts";
 import type { StreamEvent, TaskJson } from "../types.ts";
+import { BulkActions } from "./bulk-actions.ts";
 import { Pager } from "./pager.ts";
 import { TaskFilters } from "./task-filters.ts";
 import { TaskTable } from "./task-table.ts";
@@ -70,9 +71,35 @@ export function TaskList({ names }: { names: string[] }) {
     setPage((current) => applyEvent(current, event, placement));
   });
 
-  const now = useNow(1_000, page.items.some(isLive));
+  // Relative times move on too: a render every second while a duration grows, else every
+  // 15 s. Each render reads the clock, so a row that just arrived is never ahead of "now".
+  useNow(page.items.some(isLive) ? 1_000 : 15_000, true);
+  const now = Date.now();
   const onTask = useCallback((task: TaskJson) => setPage((current) => withTask(current, task)), []);
-  useDeletions((id) => setPage((current) => withoutTask(current, id)));
+  const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
+  // A selection belongs to the rows on screen: another page or other filters start afresh.
+  useEffect(() => setSelected(new Set()), [view]);
+  const onSelect = useCallback(
+    (ids: string[], on: boolean) =>
+      setSelected((current) => {
+        const next = new Set(current);
+        for (const id of ids) {
+          if (on) next.add(id);
+          else next.delete(id);
+        }
+        return next;
+      }),
+    [],
+  );
+  useDeletions((id) => {
+    setPage((current) => withoutTask(current, id));
+    setSelected((current) => {
+      if (!current.has(id)) return current;
+      const next = new Set(current);
+      next.delete(id);
+      return next;
+    });
+  });
   const onFilters = useCallback(
     (filters: Filters) => setView((current) => ({ ...current, filters, cursor: undefined, back: [] })),
     [],
@@ -80,8 +107,20 @@ export function TaskList({ names }: { names: string[] }) {
 
   return html`<section class="task-list" aria-label="Tasks">
     <${TaskFilters} filters=${view.filters} names=${names} onChange=${onFilters} />
+    <${BulkActions}
+      filters=${view.filters}
+      selected=${page.items.filter((task) => selected.has(task.id)).map((task) => task.id)}
+      onClearSelection=${() => setSelected(new Set())}
+    />
     ${error && html`<p class="error" role="alert">Could not load the tasks: ${error}</p>`}
-    <${TaskTable} tasks=${page.items} now=${now} loading=${loading} onTask=${onTask} />
+    <${TaskTable}
+      tasks=${page.items}
+      now=${now}
+      loading=${loading}
+      onTask=${onTask}
+      selected=${selected}
+      onSelect=${onSelect}
+    />
     <${Pager}
       page=${view.back.length + 1}
       hasNewer=${view.cursor !== undefined}
