@@ -30,6 +30,8 @@ export interface Kiln {
   dbPath: string;
   /** fetch against the server with the token (if any) and a JSON body when `json` is given. */
   call: (path: string, init?: RequestInit & { json?: unknown }) => Promise<Response>;
+  /** Stops the HTTP server as `kiln serve` does: no new connections, waiting for open ones to end. */
+  stopListening: () => Promise<void>;
   stop: () => Promise<void>;
 }
 
@@ -42,6 +44,8 @@ export interface KilnOptions {
   seed?: (dbPath: string) => void;
   /** Mount kiln's routes in a host app under this path (e.g. "/ops") instead of the standalone app. */
   prefix?: string;
+  /** kiln's HTTP option: aborting it ends every open event stream with a shutdown event. */
+  shutdownSignal?: AbortSignal;
 }
 
 /** A real manager (test fixtures and the e2e tasks loaded) behind a real HTTP server on 127.0.0.1. */
@@ -54,7 +58,10 @@ export async function startKiln(options: KilnOptions = {}): Promise<Kiln> {
     dir,
   );
   await env.manager.load(new URL("./fixtures.ts", import.meta.url));
-  const http = options.token ? { token: options.token, readTokens: options.readTokens } : {};
+  const http = {
+    ...(options.token ? { token: options.token, readTokens: options.readTokens } : {}),
+    ...(options.shutdownSignal ? { shutdownSignal: options.shutdownSignal } : {}),
+  };
   const { prefix } = options;
   const app = (
     prefix
@@ -77,8 +84,11 @@ export async function startKiln(options: KilnOptions = {}): Promise<Kiln> {
     manager: env.manager,
     dbPath,
     call,
+    stopListening: async () => {
+      await app.server?.stop();
+    },
     stop: async () => {
-      await app.stop(true);
+      await app.server?.stop(true);
       await env.close();
     },
   };
