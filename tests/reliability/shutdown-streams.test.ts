@@ -4,14 +4,15 @@
 import { Database } from "bun:sqlite";
 import { afterAll, expect, test } from "bun:test";
 import { join } from "node:path";
+import { HTTP_DRAIN_MS, SHUTDOWN_GRACE_MS } from "../../src/cli/serve.ts";
 import type { ServingKiln } from "../binary/kiln-process.ts";
 import { type LiveRun, start as startCli } from "../cli/run.ts";
 import { tempDir } from "../helpers.ts";
 import { type SseMessage, SseReader } from "../http/sse.ts";
 import { serveReliability } from "./serve.ts";
 
-/** `kiln serve`'s grace for running tasks at shutdown, as the README documents it. */
-const GRACE_MS = 10_000;
+/** How long after the first signal `kiln serve` exits at the latest, as the README documents it. */
+const GRACE_MS = HTTP_DRAIN_MS + SHUTDOWN_GRACE_MS;
 
 const dir = tempDir("kiln-shutdown-streams-");
 const servers: ServingKiln[] = [];
@@ -195,4 +196,28 @@ test("a second signal exits at once, without waiting for a task that has not rea
   expect(task.status).toBe("RUNNING");
   expect(task.attempt).toBe(1);
   console.log(`second signal: ${exitMs.toFixed(0)} ms from SIGINT to exit`);
+}, 180_000);
+
+test("a task that does not reach a checkpoint within the grace is ended, kiln exits in time, and the task runs again on the next start", async () => {
+  const dbPath = join(dir.path, "grace.db");
+  const first = await serve(dbPath);
+  const id = await submit(first.url, "sleeper", { sleepMs: 120_000 });
+  await until("the first checkpoint", async () => (savedRow(dbPath, id)?.checkpoint ? true : undefined));
+  const raw = await openRawClient(first.url);
+
+  const signalled = performance.now();
+  first.proc.kill("SIGTERM");
+  // Generous beyond the grace: a loaded machine may be slow to terminate the worker and exit.
+  const code = await exitWithin(first, GRACE_MS + 5_000);
+  const exitMs = performance.now() - signalled;
+  expect(code).toBe(0);
+  expect(exitMs).toBeGreaterThanOrEqual(SHUTDOWN_GRACE_MS);
+  expect(exitMs).toBeLessThan(GRACE_MS + 2_000);
+  expect((await raw.ended).at(-1)?.event).toBe("shutdown");
+
+  const second = await serve(dbPath);
+  await until("round 2", async () =>
+    (await logMessages(second.url, id)).includes("round 2") ? true : undefined,
+  );
+  console.log(`a task that never reached a checkpoint: ${exitMs.toFixed(0)} ms from SIGTERM to exit`);
 }, 180_000);
