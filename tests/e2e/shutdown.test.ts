@@ -1,8 +1,10 @@
 // The dashboard when the server shuts down: its event stream ends with a shutdown event, and
 // the page says so instead of "live".
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect } from "bun:test";
 import type { Browser } from "playwright-core";
-import { type Kiln, launchBrowser, openTab, startKiln, type Tab, WAIT_MS } from "./harness.ts";
+import { browserSuite, type Kiln, launchBrowser, openTab, startKiln, type Tab, WAIT_MS } from "./harness.ts";
+
+const { test, beforeAll, afterAll } = browserSuite();
 
 let browser: Browser;
 let kiln: Kiln;
