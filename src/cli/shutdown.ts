@@ -20,6 +20,13 @@ export interface ShutdownOptions {
  * committed change, and tasks still running are restored on the next start, as after a crash.
  */
 export function exitOnSignals(options: ShutdownOptions): void {
+  const onSignal = shutdownHandler(options);
+  process.on("SIGTERM", () => onSignal("SIGTERM"));
+  process.on("SIGINT", () => onSignal("SIGINT"));
+}
+
+/** What exitOnSignals does with each signal, apart from listening for it. */
+export function shutdownHandler(options: ShutdownOptions): (signal: ShutdownSignal) => void {
   const { logger } = options;
   const exit = options.exit ?? ((code: number) => process.exit(code));
   let first: ShutdownSignal | undefined;
@@ -35,24 +42,26 @@ export function exitOnSignals(options: ShutdownOptions): void {
     first = signal;
     logger.info("shutting down", { signal, ...options.details, exitNow: "send the signal again" });
     // Unref'd: it must not keep alive a process that has nothing else left to do.
-    setTimeout(() => {
+    const watchdog = setTimeout(() => {
       logger.error("shutdown did not finish in time; exiting without waiting any longer", {
         signal,
         deadlineMs: options.deadlineMs,
       });
       exit(1);
-    }, options.deadlineMs).unref();
+    }, options.deadlineMs);
+    watchdog.unref();
     options.stop().then(
       () => {
+        clearTimeout(watchdog);
         logger.info("stopped", { signal });
         exit(0);
       },
       (error: unknown) => {
+        clearTimeout(watchdog);
         logger.error("shutdown failed", { signal, error: String(error) });
         exit(1);
       },
     );
   };
-  process.on("SIGTERM", () => onSignal("SIGTERM"));
-  process.on("SIGINT", () => onSignal("SIGINT"));
+  return onSignal;
 }
