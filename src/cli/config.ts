@@ -160,22 +160,118 @@ function argumentError(error: Error): ConfigError {
   return new ConfigError(error.message.replace(/\s*\n\s*/g, " "));
 }
 
-const SERVE_OPTIONS = {
-  ...KEY_OPTIONS,
-  retain: { type: "string" },
-  host: { type: "string" },
-  port: { type: "string" },
-  db: { type: "string" },
-  concurrency: { type: "string" },
-  "tasks-dir": { type: "string" },
-  token: { type: "string" },
-  "read-token": { type: "string", multiple: true },
-  "cors-origin": { type: "string", multiple: true },
-  "log-level": { type: "string" },
-  "log-format": { type: "string" },
-  "max-body-bytes": { type: "string" },
-  "task-memory-limit": { type: "string" },
-} as const;
+export interface ServeFlag {
+  /** The value's name in help: `--port N`. */
+  value: string;
+  /** Read when the flag is not given. */
+  env: string;
+  /** The default, as help and the README show it; where it is a value, parsing uses it too. */
+  default: string;
+  help: string;
+  /** Repeatable; its environment variable is a comma-separated list, which the flags replace. */
+  multiple?: true;
+}
+
+/**
+ * Every flag of `kiln serve`: parsing, the environment variables and `kiln serve --help` all
+ * come from here, and a test holds the README's table to it.
+ */
+export const SERVE_FLAGS = {
+  host: { value: "HOST", env: "KILN_HOST", default: "127.0.0.1", help: "address to listen on" },
+  port: { value: "N", env: "KILN_PORT", default: "3000", help: "port to listen on; 0 picks a free one" },
+  db: { value: "PATH", env: "KILN_DB", default: "./kiln.db", help: "the SQLite database file" },
+  concurrency: {
+    value: "N",
+    env: "KILN_CONCURRENCY",
+    default: "CPU cores, at least 2",
+    help: "tasks running at once",
+  },
+  "tasks-dir": {
+    value: "DIR",
+    env: "KILN_TASKS_DIR",
+    default: "none",
+    help: "every *.ts, *.js, *.mjs task file in DIR is loaded at start-up",
+  },
+  token: {
+    value: "T",
+    env: "KILN_TOKEN",
+    default: "none",
+    help: "admin token: the API then needs Authorization: Bearer <token>",
+  },
+  "read-token": {
+    value: "T",
+    env: "KILN_READ_TOKENS",
+    default: "none",
+    help: "a token that may only read (needs --token)",
+    multiple: true,
+  },
+  "cors-origin": {
+    value: "ORIGIN",
+    env: "KILN_CORS_ORIGINS",
+    default: "none: no CORS headers",
+    help: "an origin (https://host[:port]) whose browser pages may call the API",
+    multiple: true,
+  },
+  "max-body-bytes": {
+    value: "N",
+    env: "KILN_MAX_BODY_BYTES",
+    default: "1048576",
+    help: "largest request body in bytes; a larger one is a 413",
+  },
+  "task-memory-limit": {
+    value: "MB",
+    env: "KILN_TASK_MEMORY_LIMIT",
+    default: "none",
+    help: "memory cap of each task run whose class sets no memoryLimitMb",
+  },
+  "log-level": {
+    value: "LEVEL",
+    env: "KILN_LOG_LEVEL",
+    default: "info",
+    help: `one of ${LOG_LEVELS.join(", ")}`,
+  },
+  "log-format": {
+    value: "FORMAT",
+    env: "KILN_LOG_FORMAT",
+    default: "pretty on a terminal, else json",
+    help: "json (one object per line on stdout) or pretty",
+  },
+  "encryption-key": {
+    value: "K",
+    env: "KILN_ENCRYPTION_KEY",
+    default: "none",
+    help: "params, results and checkpoints are stored encrypted with this key (32 bytes, base64 or hex)",
+  },
+  "decryption-key": {
+    value: "K",
+    env: "KILN_DECRYPTION_KEYS",
+    default: "none",
+    help: "a former key, only to read rows written with it",
+    multiple: true,
+  },
+  retain: {
+    value: "AGE",
+    env: "KILN_RETAIN",
+    default: "none: keep everything",
+    help: "ended tasks older than AGE (30d, 12h, 15m, 90s) are deleted",
+  },
+} as const satisfies Record<string, ServeFlag>;
+
+type ServeFlagName = keyof typeof SERVE_FLAGS;
+
+/** parseArgs' options for the table: every flag takes a string, the repeatable ones several. */
+type ParseOptions = {
+  [K in ServeFlagName]: (typeof SERVE_FLAGS)[K] extends { multiple: true }
+    ? { type: "string"; multiple: true }
+    : { type: "string" };
+};
+
+const SERVE_OPTIONS = Object.fromEntries(
+  Object.entries(SERVE_FLAGS).map(([name, flag]: [string, ServeFlag]) => [
+    name,
+    flag.multiple ? { type: "string", multiple: true } : { type: "string" },
+  ]),
+) as ParseOptions;
 
 /** Flags win over environment variables, which win over defaults. */
 export function parseServeConfig(
@@ -189,9 +285,12 @@ export function parseServeConfig(
   } catch (error) {
     throw argumentError(error as Error);
   }
+  /** A single-valued flag, else its environment variable. */
+  const setting = (name: Exclude<ServeFlagName, "read-token" | "cors-origin" | "decryption-key">) =>
+    values[name] ?? env[SERVE_FLAGS[name].env];
   const auth = {
-    token: token(values.token ?? env.KILN_TOKEN),
-    readTokens: readTokens(list(values["read-token"], env.KILN_READ_TOKENS)),
+    token: token(setting("token")),
+    readTokens: readTokens(list(values["read-token"], env[SERVE_FLAGS["read-token"].env])),
   };
   try {
     checkAuthOptions(auth);
@@ -199,30 +298,21 @@ export function parseServeConfig(
     throw new ConfigError((error as Error).message);
   }
   return {
-    host: values.host ?? env.KILN_HOST ?? "127.0.0.1",
-    port: integer(values.port ?? env.KILN_PORT, "--port", 0, 65_535) ?? 3000,
-    db: values.db ?? env.KILN_DB ?? "./kiln.db",
-    concurrency: integer(values.concurrency ?? env.KILN_CONCURRENCY, "--concurrency", 1, 1_024),
-    tasksDir: values["tasks-dir"] ?? env.KILN_TASKS_DIR,
+    host: setting("host") ?? SERVE_FLAGS.host.default,
+    port: integer(setting("port"), "--port", 0, 65_535) ?? Number(SERVE_FLAGS.port.default),
+    db: setting("db") ?? SERVE_FLAGS.db.default,
+    concurrency: integer(setting("concurrency"), "--concurrency", 1, 1_024),
+    tasksDir: setting("tasks-dir"),
     ...auth,
-    corsOrigins: corsOrigins(list(values["cors-origin"], env.KILN_CORS_ORIGINS)),
-    logLevel: oneOf(values["log-level"] ?? env.KILN_LOG_LEVEL ?? "info", LOG_LEVELS, "--log-level"),
-    logFormat: oneOf(
-      values["log-format"] ?? env.KILN_LOG_FORMAT ?? (isTty ? "pretty" : "json"),
-      LOG_FORMATS,
-      "--log-format",
-    ),
+    corsOrigins: corsOrigins(list(values["cors-origin"], env[SERVE_FLAGS["cors-origin"].env])),
+    logLevel: oneOf(setting("log-level") ?? SERVE_FLAGS["log-level"].default, LOG_LEVELS, "--log-level"),
+    logFormat: oneOf(setting("log-format") ?? (isTty ? "pretty" : "json"), LOG_FORMATS, "--log-format"),
     maxBodyBytes:
-      integer(values["max-body-bytes"] ?? env.KILN_MAX_BODY_BYTES, "--max-body-bytes", 1_024, 1 << 30) ??
-      1 << 20,
+      integer(setting("max-body-bytes"), "--max-body-bytes", 1_024, 1 << 30) ??
+      Number(SERVE_FLAGS["max-body-bytes"].default),
     ...keyConfig(values, env),
-    retainMs: duration(values.retain ?? env.KILN_RETAIN, "--retain"),
-    taskMemoryLimitMb: integer(
-      values["task-memory-limit"] ?? env.KILN_TASK_MEMORY_LIMIT,
-      "--task-memory-limit",
-      16,
-      1 << 20,
-    ),
+    retainMs: duration(setting("retain"), "--retain"),
+    taskMemoryLimitMb: integer(setting("task-memory-limit"), "--task-memory-limit", 16, 1 << 20),
   };
 }
 

@@ -4,27 +4,18 @@ import { versionCommand } from "./client/local.ts";
 import { findCommand, helpText } from "./client/registry.ts";
 import { TASK_PROCESS_COMMAND } from "./compiled.ts";
 import { ConfigError, parseServeConfig } from "./config.ts";
-
-const SERVE = {
-  synopsis:
-    "[--host 127.0.0.1] [--port 3000] [--db ./kiln.db] [--concurrency N] [--tasks-dir DIR] [--token T] " +
-    "[--read-token T]... [--cors-origin https://host[:port]]... " +
-    "[--log-level debug|info|warn|error] [--log-format json|pretty] [--max-body-bytes N] " +
-    "[--encryption-key K] [--decryption-key OLD]... [--retain 30d] [--task-memory-limit MB]",
-  summary: "Run the task engine and its REST API until SIGINT or SIGTERM.",
-};
-const SERVE_USAGE = `usage: kiln serve ${SERVE.synopsis}`;
+import { SERVE_COMMAND, serveHelp } from "./serve-help.ts";
 
 async function printHelp(topic: string | undefined): Promise<number> {
   if (topic === "serve") {
-    console.log(`${SERVE_USAGE}\n\n${SERVE.summary}`);
+    console.log(serveHelp());
     return 0;
   }
   const command = topic === undefined ? undefined : findCommand(topic);
   if (command) return command.run(["--help"], process.env);
   if (topic !== undefined)
     throw new UsageError(`unknown command "${topic}"`, "run `kiln help` for the list of commands");
-  console.log(helpText(SERVE));
+  console.log(helpText(SERVE_COMMAND));
   return 0;
 }
 

@@ -9,6 +9,7 @@ import { CliError } from "./client/errors.ts";
 import { SERVE_PROCESS_COMMAND, SERVE_WORKER_URL } from "./compiled.ts";
 import { isLoopback, type ServeConfig } from "./config.ts";
 import { createServiceLogger } from "./log.ts";
+import { exitOnSignals } from "./shutdown.ts";
 import { loadTasksDir } from "./tasks-dir.ts";
 
 /** One line for a database kiln cannot open or write at start-up, instead of a stack. */
@@ -17,6 +18,25 @@ function databaseProblem(error: unknown, db: string): CliError | undefined {
   const fault = error instanceof StorageUnavailableError ? error.fault : storageFaultOf(error, db);
   if (!fault) return undefined;
   return new CliError(`cannot use the database ${db}: ${fault.description} (${fault.code})`);
+}
+
+/**
+ * How long running tasks get to reach a checkpoint at shutdown before they are ended. With the
+ * drain below, kiln exits within 9 s: inside the 10 s `docker stop` waits before SIGKILL.
+ */
+export const SHUTDOWN_GRACE_MS = 8_000;
+/** How long requests in flight get to finish at shutdown before their connections are closed. */
+export const HTTP_DRAIN_MS = 1_000;
+/** Past this, a shutdown that is stuck (it should not be) is abandoned and kiln exits 1. */
+const SHUTDOWN_DEADLINE_MS = HTTP_DRAIN_MS + SHUTDOWN_GRACE_MS + 5_000;
+
+/** True when `promise` settled within `ms`. */
+function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  return Promise.race([promise.then(() => true), timeout]).finally(() => clearTimeout(timer));
 }
 
 /** Starts the engine and the HTTP server; SIGTERM / SIGINT shut both down cleanly. */
@@ -32,6 +52,7 @@ export async function serve(config: ServeConfig): Promise<void> {
       processCommand: SERVE_PROCESS_COMMAND,
       preloadedTasks: builtInTasks,
       logger,
+      shutdownGraceMs: SHUTDOWN_GRACE_MS,
       ...(config.concurrency ? { concurrency: config.concurrency } : {}),
       ...(config.encryptionKey
         ? { encryptionKey: config.encryptionKey, decryptionKeys: config.decryptionKeys }
@@ -52,7 +73,9 @@ export async function serve(config: ServeConfig): Promise<void> {
     if (error instanceof UndecryptableValueError) throw new CliError(`cannot start: ${error.message}`);
     throw databaseProblem(error, config.db) ?? error;
   }
+  const closing = new AbortController();
   const app = createKilnApp(manager, {
+    shutdownSignal: closing.signal,
     token: config.token,
     readTokens: config.readTokens,
     corsOrigins: config.corsOrigins,
@@ -81,16 +104,22 @@ export async function serve(config: ServeConfig): Promise<void> {
       },
     );
   }
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info("shutting down", { signal });
-    await app.stop();
-    await manager.shutdown();
-    logger.info("stopped", { signal });
-    process.exit(0);
-  };
-  process.on("SIGTERM", () => void stop("SIGTERM"));
-  process.on("SIGINT", () => void stop("SIGINT"));
+  exitOnSignals({
+    logger,
+    deadlineMs: SHUTDOWN_DEADLINE_MS,
+    details: { httpDrainMs: HTTP_DRAIN_MS, graceMs: SHUTDOWN_GRACE_MS },
+    stop: async () => {
+      const server = app.server;
+      // Stop listening first, so no client reconnects while the open streams are ended.
+      const drained = server?.stop() ?? Promise.resolve();
+      closing.abort();
+      if (!(await settlesWithin(drained, HTTP_DRAIN_MS))) {
+        logger.warn("requests still open at shutdown; closing their connections", {
+          afterMs: HTTP_DRAIN_MS,
+        });
+        await server?.stop(true);
+      }
+      await manager.shutdown();
+    },
+  });
 }

@@ -33,12 +33,18 @@ export interface KilnHttpOptions extends KilnAuthOptions {
    * kiln sends no CORS headers and answers no preflight.
    */
   corsOrigins?: readonly string[];
+  /**
+   * Abort it when the server shuts down: every open `/events` stream then ends with a final
+   * `shutdown` event, so stopping the HTTP server does not wait for clients that read forever.
+   */
+  shutdownSignal?: AbortSignal;
 }
 
 interface ResolvedOptions {
   maxBodyBytes: number;
   maxQueuedEvents: number;
   heartbeatMs: number;
+  shutdownSignal: AbortSignal | undefined;
   auth: TokenAuth;
   cors: CorsPolicy;
   logger: Logger;
@@ -55,6 +61,7 @@ function resolveOptions(options: KilnHttpOptions): ResolvedOptions {
     maxBodyBytes: positiveInteger(options.maxBodyBytes, DEFAULT_MAX_BODY_BYTES, "maxBodyBytes"),
     maxQueuedEvents: positiveInteger(options.maxQueuedEvents, 1_000, "maxQueuedEvents"),
     heartbeatMs: positiveInteger(options.heartbeatMs, 15_000, "heartbeatMs"),
+    shutdownSignal: options.shutdownSignal,
     auth: new TokenAuth(options, options.logger ?? stderrLogger),
     cors: new CorsPolicy(options.corsOrigins),
     logger: options.logger ?? stderrLogger,

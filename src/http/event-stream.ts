@@ -15,7 +15,13 @@ export interface EventStreamOptions {
   subscribe: (push: (frame: SseFrame) => void) => () => void;
   /** The client went away (the request's signal). */
   signal?: AbortSignal;
+  /** The server is shutting down: the client gets a final `shutdown` event and the stream ends. */
+  shutdown?: AbortSignal;
 }
+
+/** The last event of every open stream when the server shuts down; clients stop reading there. */
+export const SHUTDOWN_EVENT = "shutdown";
+export const SHUTDOWN_MESSAGE = "the server is shutting down";
 
 const encoder = new TextEncoder();
 
@@ -28,6 +34,8 @@ export function encodeFrame(frame: Pick<SseFrame, "event" | "data">): Uint8Array
  * that reads slowly leaves frames here (not in socket buffers without limit); past `maxQueued`
  * the oldest progress frames go first, and if the queue is still full the client gets a final
  * `overflow` event and is disconnected. Memory per client never exceeds `maxQueued` frames.
+ * When `shutdown` is aborted every stream ends with a final `shutdown` event, so the server's
+ * stop is not held open by clients that would otherwise read forever.
  */
 export function createEventStream(options: EventStreamOptions): ReadableStream<Uint8Array> {
   const queue: Uint8Array[] = [];
@@ -53,9 +61,12 @@ export function createEventStream(options: EventStreamOptions): ReadableStream<U
     unsubscribe?.();
     if (heartbeat) clearInterval(heartbeat);
     options.signal?.removeEventListener("abort", onAbort);
+    options.shutdown?.removeEventListener("abort", onShutdown);
     notify();
   };
   const onAbort = () => finish();
+  const onShutdown = () =>
+    finish(encodeFrame({ event: SHUTDOWN_EVENT, data: { message: SHUTDOWN_MESSAGE } }));
 
   const push = (frame: SseFrame) => {
     if (closed) return;
@@ -87,7 +98,14 @@ export function createEventStream(options: EventStreamOptions): ReadableStream<U
           controller.close();
           return;
         }
+        controller.enqueue(encoder.encode(": connected\n\n"));
+        // Opened as the server began to shut down: the client hears so and is let go at once.
+        if (options.shutdown?.aborted) {
+          onShutdown();
+          return;
+        }
         options.signal?.addEventListener("abort", onAbort, { once: true });
+        options.shutdown?.addEventListener("abort", onShutdown, { once: true });
         unsubscribe = options.subscribe(push);
         heartbeat = setInterval(() => {
           if (queue.length === 0 && !closed) {
@@ -96,7 +114,6 @@ export function createEventStream(options: EventStreamOptions): ReadableStream<U
             notify();
           }
         }, options.heartbeatMs);
-        controller.enqueue(encoder.encode(": connected\n\n"));
       },
       async pull(controller) {
         while (queue.length === 0 && !closed) {

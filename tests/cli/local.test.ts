@@ -22,6 +22,7 @@ describe("help and usage errors", () => {
       "resume",
       "stop",
       "restart",
+      "delete",
       "logs",
       "watch",
       "health",

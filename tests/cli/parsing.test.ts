@@ -71,7 +71,7 @@ describe("format", () => {
     ).toBe("A       N\n日本    5\nx     123");
   });
 
-  test("params summaries: optional, defaults, unions, arrays, no schema", () => {
+  test("params summaries: optional, defaults (optional too: the server fills them in), unions, arrays, no schema", () => {
     const schema = {
       type: "object",
       properties: {
@@ -81,7 +81,7 @@ describe("format", () => {
       },
       required: ["paths", "depth"],
     };
-    expect(paramsSummary(schema)).toBe('paths: string[], mode?: "a"|"b", depth: integer = 3');
+    expect(paramsSummary(schema)).toBe('paths: string[], mode?: "a"|"b", depth?: integer = 3');
     expect(paramsSummary({})).toBe("any");
     expect(paramsSummary(schema, 20)).toBe("paths: string[], mo…");
   });

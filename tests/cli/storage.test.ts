@@ -181,6 +181,8 @@ describe("kiln serve and kiln rekey", () => {
     expect(rekeyHelp.code).toBe(0);
     expect(rekeyHelp.stdout).toContain("--decryption-key K");
     const serveHelp = await kiln(["help", "serve"]);
-    expect(serveHelp.stdout).toContain("[--encryption-key K] [--decryption-key OLD]... [--retain 30d]");
+    for (const flag of ["--encryption-key K", "--decryption-key K (repeatable)", "--retain AGE"]) {
+      expect(serveHelp.stdout).toContain(`  ${flag}  `);
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { TaskJson, TaskTypeJson } from "../../src/http/index.ts";
 import { untilStatus } from "../helpers.ts";
@@ -29,7 +30,7 @@ describe("types", () => {
     const { items } = await api<{ items: TaskTypeJson[] }>("/task-types");
     expect(rows.map((row) => row.split(/ +/)[0])).toEqual(items.map((type) => type.name));
     expect(rows.find((row) => row.startsWith("steps "))).toMatch(
-      /^steps +- +steps: integer, delayMs: integer = 5$/,
+      /^steps +- +steps: integer, delayMs\?: integer = 5$/,
     );
     expect(rows.find((row) => row.startsWith("hold "))).toMatch(/^hold +1 +any$/);
     expect(rows.find((row) => row.startsWith("fail "))).toContain(
@@ -161,14 +162,33 @@ describe("ls and show", () => {
     const all = await kiln(["ls", "--tag", "listing"], env);
     expect(all.code).toBe(0);
     const [header, ...rows] = lines(all.stdout);
-    expect(header).toMatch(/^ID +NAME +STATUS +PROGRESS +ATTEMPT +CREATED \(UTC\) +DURATION$/);
+    expect(header).toMatch(
+      /^ID +NAME +TAGS +STATUS +PROGRESS +ATTEMPT +RUN AT \(UTC\) +CREATED \(UTC\) +DURATION$/,
+    );
     expect(rows.map(firstWord)).toEqual([running, ...finished.toReversed()]);
-    expect(rows[0]).toMatch(/^\S+ +hang +RUNNING +- +1 +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d +\S+$/);
+    expect(rows[0]).toMatch(/^\S+ +hang +listing +RUNNING +- +1 +- +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d +\S+$/);
     expect(all.stderr).toBe("");
 
     const done = await kiln(["ls", "--tag", "listing", "--status", "finished"], env);
     expect(lines(done.stdout).slice(1).map(firstWord)).toEqual(finished.toReversed());
     expect(done.stdout).not.toContain(running);
+  });
+
+  test("each row shows the task's tags and the time it may start (run at)", async () => {
+    const runAt = Date.parse("2099-01-02T03:04:05Z");
+    const { task } = server.manager.create("echo", { value: 3 }, { tags: ["later", "nightly"], runAt });
+    try {
+      const run = await kiln(["ls", "--tag", "later"], env);
+      expect(run.code).toBe(0);
+      const [, row] = lines(run.stdout);
+      expect(row).toMatch(
+        new RegExp(
+          `^${task.id} +echo +later,nightly +PENDING +- +1 +2099-01-02 03:04:05 +\\d{4}-\\d\\d-\\d\\d \\S+ +-$`,
+        ),
+      );
+    } finally {
+      server.manager.stop(task.id);
+    }
   });
 
   test("--json prints the server's page", async () => {
@@ -308,5 +328,45 @@ describe("pause, resume, stop, restart", () => {
     const unknown = await kiln(["restart", "no-such-id"], env);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toBe("kiln: no task with id no-such-id (task_not_found)\n");
+  });
+});
+
+describe("delete", () => {
+  test("deletes an ended task with its history: the server no longer knows it", async () => {
+    const { manager } = server;
+    const { task } = manager.create("echo", { value: "gone" });
+    await untilStatus(manager, task.id, ["FINISHED"]);
+    const run = await kiln(["delete", task.id], env);
+    expect(run).toEqual({ code: 0, stdout: `${task.id} deleted\n`, stderr: "" });
+    expect((await server.call(`/tasks/${task.id}`)).status).toBe(404);
+    const db = new Database(server.dbPath, { readonly: true });
+    const left = db.query("SELECT count(*) AS n FROM task_events WHERE task_id = ?").get(task.id);
+    db.close();
+    expect(left).toEqual({ n: 0 });
+  });
+
+  test("a live task is refused with the server's message (exit 1) and kept", async () => {
+    const { manager } = server;
+    const { task } = manager.create("hang", {});
+    await untilStatus(manager, task.id, ["RUNNING"]);
+    try {
+      const run = await kiln(["delete", task.id], env);
+      expect(run.code).toBe(1);
+      expect(run.stdout).toBe("");
+      expect(run.stderr).toBe("kiln: cannot delete a RUNNING task: stop it first (illegal_transition)\n");
+      expect(manager.require(task.id).status).toBe("RUNNING");
+    } finally {
+      manager.stop(task.id);
+      await untilStatus(manager, task.id, ["STOPPED"]);
+    }
+  });
+
+  test("an unknown id is exit 1 (task_not_found); a missing id is exit 2", async () => {
+    const unknown = await kiln(["delete", "no-such-id"], env);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toBe("kiln: no task with id no-such-id (task_not_found)\n");
+    const missing = await kiln(["delete"], env);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toBe("kiln: missing the task id\nusage: kiln delete <id>\n");
   });
 });

@@ -1,7 +1,8 @@
 // The dashboard in a real headless Chromium against a real kiln server.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect } from "bun:test";
 import type { Browser, Page } from "playwright-core";
 import {
+  browserSuite,
   createTask,
   type Kiln,
   launchBrowser,
@@ -15,6 +16,8 @@ import {
   WAIT_MS,
   waitForStatus,
 } from "./harness.ts";
+
+const { test, beforeAll, afterAll } = browserSuite();
 
 let browser: Browser;
 let kiln: Kiln;

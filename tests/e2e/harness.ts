@@ -1,12 +1,15 @@
+import { afterAll, beforeAll, test } from "bun:test";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { Elysia } from "elysia";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { CHROMIUM_COMMAND, findChromium, INSTALL_HINT } from "../../scripts/chromium.ts";
 import { createKilnApp, kilnRoutes } from "../../src/http/index.ts";
 import type { TaskManagerOptions } from "../../src/index.ts";
 import { startManager, tempDir } from "../helpers.ts";
 
-export const CHROMIUM = "/usr/bin/chromium";
+/** The system Chromium the browser tests drive (`bun run test` installs it where it can). */
+export const CHROMIUM = findChromium();
 const CHROMIUM_ARGS = [
   "--no-sandbox",
   "--disable-gpu",
@@ -21,7 +24,22 @@ export const WAIT_MS = 20_000;
 export const ARTIFACTS = new URL("../artifacts/", import.meta.url).pathname;
 
 export function launchBrowser(): Promise<Browser> {
+  if (CHROMIUM === null) throw new Error(`no "${CHROMIUM_COMMAND}" on PATH`);
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+}
+
+/**
+ * `test`, `beforeAll` and `afterAll` for a file whose tests need the browser. Without Chromium
+ * the file fails with one test named for it that says how to install it, and its own tests are
+ * skipped: they could not start. (A set-up hook that threw would be reported without a name.)
+ */
+export function browserSuite() {
+  if (CHROMIUM !== null) return { test, beforeAll, afterAll };
+  test(`the browser tests need Chromium ("${CHROMIUM_COMMAND}" on PATH)`, () => {
+    throw new Error(`Chromium is not installed (no "${CHROMIUM_COMMAND}" on PATH): ${INSTALL_HINT}`);
+  });
+  const nothing = () => {};
+  return { test: test.skipIf(true), beforeAll: nothing, afterAll: nothing };
 }
 
 export interface Kiln {
@@ -30,6 +48,8 @@ export interface Kiln {
   dbPath: string;
   /** fetch against the server with the token (if any) and a JSON body when `json` is given. */
   call: (path: string, init?: RequestInit & { json?: unknown }) => Promise<Response>;
+  /** Stops the HTTP server as `kiln serve` does: no new connections, waiting for open ones to end. */
+  stopListening: () => Promise<void>;
   stop: () => Promise<void>;
 }
 
@@ -42,6 +62,8 @@ export interface KilnOptions {
   seed?: (dbPath: string) => void;
   /** Mount kiln's routes in a host app under this path (e.g. "/ops") instead of the standalone app. */
   prefix?: string;
+  /** kiln's HTTP option: aborting it ends every open event stream with a shutdown event. */
+  shutdownSignal?: AbortSignal;
 }
 
 /** A real manager (test fixtures and the e2e tasks loaded) behind a real HTTP server on 127.0.0.1. */
@@ -54,7 +76,10 @@ export async function startKiln(options: KilnOptions = {}): Promise<Kiln> {
     dir,
   );
   await env.manager.load(new URL("./fixtures.ts", import.meta.url));
-  const http = options.token ? { token: options.token, readTokens: options.readTokens } : {};
+  const http = {
+    ...(options.token ? { token: options.token, readTokens: options.readTokens } : {}),
+    ...(options.shutdownSignal ? { shutdownSignal: options.shutdownSignal } : {}),
+  };
   const { prefix } = options;
   const app = (
     prefix
@@ -77,8 +102,11 @@ export async function startKiln(options: KilnOptions = {}): Promise<Kiln> {
     manager: env.manager,
     dbPath,
     call,
+    stopListening: async () => {
+      await app.server?.stop();
+    },
     stop: async () => {
-      await app.stop(true);
+      await app.server?.stop(true);
       await env.close();
     },
   };

@@ -1,9 +1,19 @@
 // The dashboard over a history of 100,000 tasks: keyset paging from the page and the API.
 import { Database } from "bun:sqlite";
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect } from "bun:test";
 import type { Browser, Page } from "playwright-core";
 import { SqliteTaskStore } from "../../src/store/index.ts";
-import { type Kiln, launchBrowser, openTab, screenshot, startKiln, type Tab } from "./harness.ts";
+import {
+  browserSuite,
+  type Kiln,
+  launchBrowser,
+  openTab,
+  screenshot,
+  startKiln,
+  type Tab,
+} from "./harness.ts";
+
+const { test, beforeAll, afterAll } = browserSuite();
 
 const COUNT = 100_000;
 const FAILED_EVERY = 10;

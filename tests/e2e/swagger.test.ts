@@ -1,7 +1,9 @@
 // The Swagger UI in a real headless Chromium, under kiln's security headers.
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect } from "bun:test";
 import type { Browser } from "playwright-core";
-import { type Kiln, launchBrowser, openTab, startKiln } from "./harness.ts";
+import { browserSuite, type Kiln, launchBrowser, openTab, startKiln } from "./harness.ts";
+
+const { test, beforeAll, afterAll } = browserSuite();
 
 const TOKEN = "swagger-e2e-token";
 

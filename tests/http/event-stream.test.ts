@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { createEventStream, type SseFrame } from "../../src/http/event-stream.ts";
 import { SseReader } from "./sse.ts";
 
-function harness(maxQueued: number) {
+function harness(maxQueued: number, shutdown?: AbortSignal) {
   let push: ((frame: SseFrame) => void) | undefined;
   let unsubscribed = 0;
   const controller = new AbortController();
@@ -10,6 +10,7 @@ function harness(maxQueued: number) {
     maxQueued,
     heartbeatMs: 60_000,
     signal: controller.signal,
+    ...(shutdown ? { shutdown } : {}),
     subscribe: (feed) => {
       push = feed;
       return () => {
@@ -64,5 +65,31 @@ describe("bounded event stream", () => {
     const events = await drain(reader);
     expect(events.map((event) => event.event)).toEqual(["overflow"]);
     expect(events[0]?.data).toMatchObject({ message: expect.stringContaining("3") });
+  });
+
+  test("a shutdown ends every open stream with a final shutdown event and unsubscribes it", async () => {
+    const shutdown = new AbortController();
+    const one = harness(10, shutdown.signal);
+    const two = harness(10, shutdown.signal);
+    one.send("log", { n: 1 });
+    expect(await one.reader.next()).toEqual({ event: "log", data: { n: 1 } });
+    shutdown.abort();
+    one.send("log", { n: 2 }); // after the shutdown: never sent
+    const final = { event: "shutdown", data: { message: "the server is shutting down" } };
+    expect(await drain(one.reader)).toEqual([final]);
+    expect(await drain(two.reader)).toEqual([final]);
+    expect(one.unsubscribed()).toBe(1);
+    expect(two.unsubscribed()).toBe(1);
+  });
+
+  test("a stream opened after the shutdown began gets the shutdown event at once, never subscribing", async () => {
+    const shutdown = new AbortController();
+    shutdown.abort();
+    const { reader, send, unsubscribed } = harness(10, shutdown.signal);
+    send("log", { n: 1 });
+    expect(await drain(reader)).toEqual([
+      { event: "shutdown", data: { message: "the server is shutting down" } },
+    ]);
+    expect(unsubscribed()).toBe(0);
   });
 });

@@ -1,6 +1,7 @@
+import { SHUTDOWN_EVENT } from "../../http/event-stream.ts";
 import type { TaskJson } from "../../http/presenters.ts";
 import { isFinalStatus } from "../../task/status.ts";
-import { ApiError, ConnectionError } from "./errors.ts";
+import { ApiError, CliError, ConnectionError } from "./errors.ts";
 import type { KilnClient } from "./http.ts";
 import { readSse, type SseEvent } from "./sse.ts";
 
@@ -20,6 +21,12 @@ export interface FollowHandlers {
   /** Every frame, in order, between syncs. */
   frame(frame: StreamFrame): void;
 }
+
+/**
+ * The server announced its shutdown on the stream: following stops there (exit 1) rather than
+ * reconnecting to a server that is going away.
+ */
+export class ServerShutdownError extends CliError {}
 
 /** Reconnects in a row with no frame in between before giving up. */
 const MAX_RECONNECTS = 5;
@@ -45,7 +52,8 @@ function endedTask(frame: StreamFrame): TaskJson | undefined {
 
 /**
  * Follows one task over `GET /events?task=<id>` until it reaches a final status and resolves
- * with that state. A stream that drops or overflows is reopened, and the handler re-syncs.
+ * with that state. A stream that drops or overflows is reopened, and the handler re-syncs; a
+ * `shutdown` event ends the follow with a ServerShutdownError.
  */
 export async function followTask(
   client: KilnClient,
@@ -74,6 +82,12 @@ export async function followTask(
           reconnects = 0;
           // The server cut us off for reading too slowly; reopening and re-syncing catches up.
           if (next.value.event === "overflow") break;
+          if (next.value.event === SHUTDOWN_EVENT) {
+            throw new ServerShutdownError(
+              `the server is shutting down (${client.base}); stopped following task ${id}, ` +
+                "which the server restores when it starts again",
+            );
+          }
           const frame = parseFrame(next.value.event, next.value.data);
           handlers.frame(frame);
           const ended = endedTask(frame);

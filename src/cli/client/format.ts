@@ -112,7 +112,10 @@ function schemaType(schema: JsonSchema | undefined): string {
   return schema.type ?? "any";
 }
 
-/** "steps: integer, delayMs: integer = 5, label?: string" from a params JSON Schema. */
+/**
+ * "steps: integer, delayMs?: integer = 5, label?: string" from a params JSON Schema. A param
+ * with a default is optional too, whatever `required` says: the server fills it in.
+ */
 export function paramsSummary(schema: Record<string, unknown>, max = 80): string {
   const typed = schema as JsonSchema;
   let summary: string;
@@ -121,7 +124,8 @@ export function paramsSummary(schema: Record<string, unknown>, max = 80): string
     summary = Object.entries(typed.properties)
       .map(([key, property]) => {
         const fallback = property.default === undefined ? "" : ` = ${JSON.stringify(property.default)}`;
-        return `${key}${required.has(key) ? "" : "?"}: ${schemaType(property)}${fallback}`;
+        const optional = !required.has(key) || property.default !== undefined;
+        return `${key}${optional ? "?" : ""}: ${schemaType(property)}${fallback}`;
       })
       .join(", ");
   } else {

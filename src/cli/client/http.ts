@@ -64,7 +64,7 @@ export class KilnClient {
 
   /**
    * One request; resolves for 2xx only. `T` is what the route's response schema promises
-   * (src/http/schemas.ts); the body is not re-validated here.
+   * (src/http/schemas.ts); the body is not re-validated here. A 204 resolves with no body.
    */
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
     const headers = this.#headers("application/json");
@@ -77,6 +77,8 @@ export class KilnClient {
     });
     const text = await response.text();
     if (!response.ok) throw apiError(response.status, response.statusText, text);
+    // 204 No Content (a delete): nothing to parse.
+    if (response.status === 204) return { status: 204, body: undefined as T };
     try {
       return { status: response.status, body: JSON.parse(text) as T };
     } catch {

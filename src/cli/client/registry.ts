@@ -1,5 +1,6 @@
 import { CLIENT_FLAGS_HELP, type Command } from "./command.ts";
 import { controlCommands } from "./control.ts";
+import { deleteCommand } from "./delete.ts";
 import { healthCommand } from "./health.ts";
 import { migrateCommand, versionCommand } from "./local.ts";
 import { logsCommand } from "./logs.ts";
@@ -16,6 +17,7 @@ export const COMMANDS: readonly Command[] = [
   lsCommand,
   showCommand,
   ...controlCommands,
+  deleteCommand,
   logsCommand,
   watchCommand,
   healthCommand,

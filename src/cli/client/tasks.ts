@@ -181,14 +181,26 @@ export const lsCommand: Command = {
       const rows = body.items.map((task) => [
         task.id,
         task.name,
+        task.tags.length > 0 ? task.tags.join(",") : "-",
         task.status,
         percent(task.progress),
         String(task.attempt),
+        task.runAt === null ? "-" : shortTime(task.runAt),
         shortTime(task.createdAt),
         taskDuration(task, now) ?? "-",
       ]);
-      const headers = ["ID", "NAME", "STATUS", "PROGRESS", "ATTEMPT", "CREATED (UTC)", "DURATION"];
-      console.log(table(headers, rows, [3, 4, 6]));
+      const headers = [
+        "ID",
+        "NAME",
+        "TAGS",
+        "STATUS",
+        "PROGRESS",
+        "ATTEMPT",
+        "RUN AT (UTC)",
+        "CREATED (UTC)",
+        "DURATION",
+      ];
+      console.log(table(headers, rows, [4, 5, 8]));
     }
     if (body.nextCursor !== null) {
       const { status, name, tag } = query;

@@ -2,11 +2,14 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { followEvents } from "./sse.ts";
 import { eventTaskId, type StreamEvent } from "./types.ts";
 
-export type Connection = "connecting" | "live" | "down";
+/** "shutdown": the server said it is shutting down; the page keeps trying until it is back. */
+export type Connection = "connecting" | "live" | "down" | "shutdown";
 
 type Listener = (event: StreamEvent) => void;
 
 const KNOWN = new Set(["transition", "request", "progress", "log"]);
+/** The stream's last event when the server shuts down (SHUTDOWN_EVENT in src/http/event-stream.ts). */
+const SHUTDOWN = "shutdown";
 
 /**
  * The page's one connection to GET /events, shared by every view. Views subscribe to events
@@ -20,6 +23,8 @@ class LiveEvents {
   readonly #deletionListeners = new Set<(id: string) => void>();
   readonly #seq = new Map<string, number>();
   #connection: Connection = "connecting";
+  /** Set by a shutdown event, until the stream is open again: failed reconnects keep saying so. */
+  #serverShutDown = false;
   #stream: { stop: () => void } | undefined;
 
   get connection(): Connection {
@@ -28,9 +33,15 @@ class LiveEvents {
 
   start(url: string, onUnauthorized: () => void): void {
     this.stop();
+    this.#serverShutDown = false;
     this.#setConnection("connecting");
     this.#stream = followEvents(url, {
       onMessage: (message) => {
+        if (message.event === SHUTDOWN) {
+          this.#serverShutDown = true;
+          this.#setConnection("shutdown");
+          return;
+        }
         if (!KNOWN.has(message.event)) return;
         let event: StreamEvent;
         try {
@@ -43,10 +54,11 @@ class LiveEvents {
         for (const listener of this.#listeners) listener(event);
       },
       onOpen: () => {
+        this.#serverShutDown = false;
         this.#setConnection("live");
         for (const listener of this.#reconnectListeners) listener();
       },
-      onDown: () => this.#setConnection("down"),
+      onDown: () => this.#setConnection(this.#serverShutDown ? "shutdown" : "down"),
       onUnauthorized,
     });
   }

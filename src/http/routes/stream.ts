@@ -7,6 +7,8 @@ import { StreamQuery } from "../schemas.ts";
 export interface StreamOptions {
   maxQueuedEvents: number;
   heartbeatMs: number;
+  /** Aborted when the server shuts down: every open stream ends with a final `shutdown` event. */
+  shutdownSignal?: AbortSignal | undefined;
 }
 
 const STREAM_HEADERS = {
@@ -34,6 +36,7 @@ export function streamRoutes(manager: TaskManager, options: StreamOptions) {
         maxQueued: options.maxQueuedEvents,
         heartbeatMs: options.heartbeatMs,
         signal: request.signal,
+        ...(options.shutdownSignal ? { shutdown: options.shutdownSignal } : {}),
         subscribe: (push) =>
           kiln.subscribe((event) => {
             if (only === undefined || eventTaskId(event) === only) push(toFrame(event));
@@ -47,7 +50,8 @@ export function streamRoutes(manager: TaskManager, options: StreamOptions) {
         200: t.String({
           description:
             "text/event-stream: each event is named transition, request, progress or log, with JSON data; " +
-            "a slow client gets a final overflow event and is disconnected",
+            "a slow client gets a final overflow event and is disconnected; when the server shuts down " +
+            'every stream ends with a final shutdown event ({"message":"the server is shutting down"})',
         }),
       },
       detail: { summary: "Live stream of task events (Server-Sent Events)" },

@@ -20,7 +20,12 @@ type Auth =
 const NEEDS_TOKEN = "This kiln server needs an API token. Enter it to open the dashboard.";
 const REFUSED = "The server refused that token (401 Unauthorized). Check it and enter it again.";
 
-const CONNECTION_TEXT = { connecting: "connecting…", live: "live", down: "reconnecting…" } as const;
+const CONNECTION_TEXT = {
+  connecting: "connecting…",
+  live: "live",
+  down: "reconnecting…",
+  shutdown: "server shutting down · reconnecting…",
+} as const;
 
 function Connection() {
   const state = useConnection();
