@@ -154,6 +154,17 @@ describe("this.spawn", () => {
     expect(spans.size).toBe(1 + ids.length);
   });
 
+  test("works from a task process too (the call and its answer over IPC)", async () => {
+    const parent = await create(
+      { name: "process-spawner", params: { name: "context-echo", paramsList: [{ n: 1 }] } },
+      { traceparent: TRACEPARENT },
+    );
+    const [id] = ((await finished(parent.id)).result as { ids: string[] }).ids;
+    const child = await read(id as string);
+    expect(child.parentId).toBe(parent.id);
+    expect(traceParts(child.context.traceparent).traceId).toBe(TRACE_ID);
+  });
+
   test("a parent without a trace gives its children none", async () => {
     const parent = await create({ name: "spawner", params: { name: "context-echo", paramsList: [{}] } });
     const [id] = ((await finished(parent.id)).result as { ids: string[] }).ids;
