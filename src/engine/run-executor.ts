@@ -220,6 +220,7 @@ export class RunExecutor {
       requestReason: null,
       requestBy: ENGINE,
       cause: undefined,
+      reportedTotal: task.progress?.total != null,
       context: { traceparent: task.traceparent, requestId: task.requestId },
       segmentStart: performance.now(),
       usedMs: 0,
@@ -282,6 +283,7 @@ export class RunExecutor {
       case "progress":
         if (!run.detached) {
           const { done, total, message: text } = message;
+          if (total !== undefined) run.reportedTotal = true;
           this.telemetry.progress(run.taskId, { done, total: total ?? null, message: text ?? null });
         }
         return;

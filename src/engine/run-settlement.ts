@@ -33,7 +33,7 @@ export class RunSettlement {
     const issues = end.type === "finished" ? run.task.checkResult(end.result) : [];
     if (end.type === "finished" && issues.length === 0 && run.requested !== "restart") {
       // The common end needs no read first: the FINISHED update only applies to a RUNNING row.
-      this.transitions.finished(id, end.result, ranMs);
+      this.transitions.finished(id, end.result, ranMs, run.reportedTotal);
       return;
     }
     const task = this.store.getTask(id);

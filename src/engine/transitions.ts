@@ -116,8 +116,8 @@ export class Transitions {
     return this.#move(id, [from], patch, { action: "requeue", reason, ...by });
   }
 
-  /** The progress is completed (a total reported and not reached becomes `done`). */
-  finished(id: string, result: unknown, ranMs: number) {
+  /** With `completeProgress`, a total reported and not reached becomes the progress's `done`. */
+  finished(id: string, result: unknown, ranMs: number, completeProgress: boolean) {
     const patch: TaskPatch = {
       status: "FINISHED",
       result: result ?? null,
@@ -126,8 +126,8 @@ export class Transitions {
       statusReason: null,
       error: null,
       addActiveMs: ranMs,
-      completeProgress: true,
     };
+    if (completeProgress) patch.completeProgress = true;
     return this.#move(id, ["RUNNING"], patch, { action: "finish", reason: null, ...ENGINE });
   }
 

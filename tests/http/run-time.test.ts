@@ -43,6 +43,31 @@ describe("progress at the end", () => {
     expect((await read(task.id)).progress).toEqual({ done: 4, total: 4, percent: 100, message: "step 4" });
   });
 
+  test("the total of an earlier run counts too: a task resumed on a new worker that reports nothing more", async () => {
+    // No parked workers: a pause gives the worker back, and the resume is a new run from the saved state.
+    const other = await startServer({ concurrency: 1, maxParkedWorkers: 0 });
+    try {
+      await other.manager.load(CONTEXT_TASKS);
+      const { task } = other.manager.create("progress-once", {});
+      await other.manager.waitFor(task.id, (current) => current.progress?.done === 1);
+      other.manager.pause(task.id);
+      await untilStatus(other.manager, task.id, ["PAUSED"]);
+      other.manager.resume(task.id);
+      await untilStatus(other.manager, task.id, ["FINISHED"]);
+      const response = await other.call(`/tasks/${task.id}`);
+      expect((await body<TaskJson>(response)).progress).toEqual({
+        done: 4,
+        total: 4,
+        percent: 100,
+        message: "first run",
+      });
+      const starts = other.manager.events(task.id).items.filter((event) => event.toStatus === "RUNNING");
+      expect(starts.map((event) => event.action)).toEqual(["start", "start"]);
+    } finally {
+      await other.stop();
+    }
+  });
+
   test("a progress without a total is left as reported", async () => {
     const { task } = server.manager.create("progress-before-step", { steps: 4, total: false });
     await untilStatus(server.manager, task.id, ["FINISHED"]);
