@@ -30,6 +30,17 @@ async function control(id: string, action: string, query = ""): Promise<TaskJson
   return (await body<{ task: TaskJson }>(response)).task;
 }
 
+/** Polls `probe` until it returns something other than undefined (20 s at most). */
+async function pollFor<T>(probe: () => T | undefined): Promise<T> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error("the condition did not hold within 20 s");
+    await Bun.sleep(20);
+  }
+}
+
 /** The value of one sample line of /metrics, e.g. `kiln_workers{state="busy"}`. */
 function sampleValue(text: string, series: string): number | undefined {
   const line = text.split("\n").find((candidate) => candidate.startsWith(`${series} `));
@@ -143,5 +154,22 @@ describe("workers", () => {
       await server.call("/stats"),
     );
     expect(after.workers.parked).toBe(0);
+  });
+
+  test("a paused task whose task process dies is parked no more, and stays PAUSED", async () => {
+    const { manager } = server;
+    await manager.load(new URL("../fixtures/memory-tasks.ts", import.meta.url));
+    const { task } = manager.create("process-steps", ENDLESS);
+    const pidLine = await pollFor(() =>
+      manager.logs(task.id).items.find((line) => line.message.startsWith("pid ")),
+    );
+    expect((await control(task.id, "pause", "?wait=10000")).status).toBe("PAUSED");
+    expect(manager.stats().parked).toBe(1);
+
+    process.kill(Number(pidLine.message.slice("pid ".length)), "SIGKILL");
+    await pollFor(() => manager.stats().parked === 0 || undefined);
+    const stats = await body<{ workers: { parked: number } }>(await server.call("/stats"));
+    expect(stats.workers.parked).toBe(0);
+    expect((await read(task.id)).status).toBe("PAUSED");
   });
 });
