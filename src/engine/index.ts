@@ -36,6 +36,7 @@ export type {
   TaskManagerOptions,
 } from "./manager-options.ts";
 export type { RegisteredTask } from "./registry.ts";
+export { contextOf, normalizeContext, parseTraceparent, type Traceparent } from "./request-context.ts";
 export { RetentionPruner, type RetentionTuning } from "./retention.ts";
 export { GuardedStore } from "./storage-guard.ts";
 export type { Requester } from "./transitions.ts";

@@ -1,5 +1,5 @@
 import type { KeyMaterial, TaskRecord, TaskStore } from "../store/index.ts";
-import type { TaskClass } from "../task/index.ts";
+import type { TaskClass, TaskContext } from "../task/index.ts";
 import type { Logger } from "./logger.ts";
 import type { RetentionTuning } from "./retention.ts";
 
@@ -57,6 +57,12 @@ export interface CreateOptions {
   actor?: string | null;
   /** Recorded in the history as where the request came from (kiln's API records the client's address). */
   source?: string | null;
+  /**
+   * The request context to record with the task and hand to it as `this.context` (kiln's API
+   * passes the request's `traceparent` and `x-request-id` headers). A traceparent that is not
+   * valid W3C Trace Context, or a request id that is not 1-200 printable characters, is dropped.
+   */
+  context?: TaskContext;
 }
 
 export interface CreateResult {
@@ -80,7 +86,9 @@ export interface ControlResult {
 }
 
 export interface ManagerStats {
+  /** Runs holding a concurrency slot. */
   running: number;
+  /** Paused tasks that keep their worker (and stack) while they wait to be resumed. */
   parked: number;
   queued: number;
   workers: number;

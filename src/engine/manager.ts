@@ -46,6 +46,7 @@ import { RunExecutor } from "./run-executor.ts";
 import { RunSettlement } from "./run-settlement.ts";
 import { GuardedStore } from "./storage-guard.ts";
 import { type StatusNameCount, TaskCounts } from "./task-counts.ts";
+import { TaskCreation } from "./task-creation.ts";
 import { TelemetryBuffer } from "./telemetry.ts";
 import { type Requester, Transitions } from "./transitions.ts";
 import { WriteRetry } from "./write-retry.ts";
@@ -62,6 +63,7 @@ export class TaskManager {
   readonly #counts: TaskCounts;
   readonly #commits: MessageCommits;
   readonly #creates: CreateBatch<CreateResult>;
+  readonly #creation: TaskCreation;
   readonly registry = new TaskRegistry();
   readonly concurrency: number;
   readonly #options: Required<
@@ -146,6 +148,13 @@ export class TaskManager {
     this.#creates = new CreateBatch<CreateResult>(this.#guard, this.#hub, ({ task, created }) => {
       if (created) this.#dispatcher.remove(task.id);
     });
+    this.#creation = new TaskCreation(
+      this.registry,
+      this.store,
+      this.#transitions,
+      this.#dispatcher,
+      this.#creates,
+    );
     this.#retention =
       options.retainMs === undefined
         ? undefined
@@ -182,6 +191,10 @@ export class TaskManager {
       {
         accepting: () => this.#state === "running",
         control: (action, id, controlOptions) => void this.#control(action, id, controlOptions),
+        spawn: async (run, name, paramsJson) => {
+          this.#assertAccepting();
+          return this.#creation.spawn(run, name, paramsJson);
+        },
       },
     );
   }
@@ -297,31 +310,7 @@ export class TaskManager {
   /** Validates the params against the task name's schema and queues a new task. */
   create(name: string, params: unknown, options: CreateOptions = {}): CreateResult {
     this.#assertAccepting();
-    const registered = this.registry.require(name);
-    if (options.idempotencyKey !== undefined) {
-      const existing = this.store.findByIdempotencyKey(options.idempotencyKey);
-      if (existing) return { task: existing, created: false };
-    }
-    const parsed = registered.parseParams(params);
-    const runAt = options.runAt instanceof Date ? options.runAt.getTime() : (options.runAt ?? null);
-    const task = this.#transitions.created(
-      {
-        id: Bun.randomUUIDv7(),
-        taskName: name,
-        status: options.paused ? "PAUSED" : "PENDING",
-        params: parsed,
-        priority: options.priority ?? 0,
-        runAt,
-        idempotencyKey: options.idempotencyKey ?? null,
-        tags: options.tags?.length ? options.tags : null,
-      },
-      { actor: options.actor ?? null, source: options.source ?? null },
-    );
-    if (task.status === "PENDING") {
-      this.#dispatcher.enqueue(task);
-      this.#dispatcher.request();
-    }
-    return { task, created: true };
+    return this.#creation.create(name, params, options);
   }
 
   get(id: string): TaskRecord | undefined {

@@ -7,9 +7,11 @@ import { memoryLimitError, resolveMemoryLimitBytes } from "./memory-limit.ts";
 import type { MessageCommits } from "./message-commit.ts";
 import type { WorkerPool } from "./pool.ts";
 import type { TaskRegistry } from "./registry.ts";
+import { contextOf } from "./request-context.ts";
 import type { RunEnd, RunSettlement } from "./run-settlement.ts";
 import { clearRunTimers, type LiveRun } from "./runs.ts";
 import type { TaskSlot } from "./slot.ts";
+import { answerSpawn, type SpawnCall } from "./spawn-call.ts";
 import type { TelemetryBuffer } from "./telemetry.ts";
 import { ENGINE, TASK_ITSELF, type Transitions } from "./transitions.ts";
 import type { WriteRetry } from "./write-retry.ts";
@@ -27,6 +29,8 @@ export interface RunExecutorHooks {
   accepting(): boolean;
   /** A control request a task made of itself, handled like one from the API. */
   control(action: "pause" | "stop" | "restart", id: string, options: ControlOptions): void;
+  /** A task's `this.spawn`: resolves with the children's ids once they are committed. */
+  spawn(run: LiveRun, name: string, paramsJson: string): Promise<string[]>;
 }
 
 /** What the executor needs of the rest of the engine. */
@@ -216,6 +220,8 @@ export class RunExecutor {
       requestReason: null,
       requestBy: ENGINE,
       cause: undefined,
+      reportedTotal: task.progress?.total != null,
+      context: { traceparent: task.traceparent, requestId: task.requestId },
       segmentStart: performance.now(),
       usedMs: 0,
       timeoutTimer: undefined,
@@ -237,6 +243,8 @@ export class RunExecutor {
           attempt: task.attempt,
           checkpointIntervalMs: registered.checkpointIntervalMs,
           memoryLimitBytes: resolveMemoryLimitBytes(registered, this.options.memoryLimitMb),
+          context: contextOf(task),
+          parentId: task.parentId ?? undefined,
         });
         this.#armTimeout(run);
       },
@@ -275,6 +283,7 @@ export class RunExecutor {
       case "progress":
         if (!run.detached) {
           const { done, total, message: text } = message;
+          if (total !== undefined) run.reportedTotal = true;
           this.telemetry.progress(run.taskId, { done, total: total ?? null, message: text ?? null });
         }
         return;
@@ -284,13 +293,19 @@ export class RunExecutor {
       case "checkpoint":
         if (!run.detached) this.telemetry.checkpoint(run.taskId, message.state);
         return;
-      case "paused":
+      case "paused": {
+        // When it paused, not when the write is made: a write kept through a storage fault is late.
+        const at = performance.now();
         this.commits.defer(`the pause of task ${run.taskId}`, () =>
-          this.writes.run(`pause of task ${run.taskId}`, () => this.#onPaused(run, message.state)),
+          this.writes.run(`pause of task ${run.taskId}`, () => this.#onPaused(run, message.state, at)),
         );
         return;
+      }
       case "request":
         if (!run.detached) this.#onSelfRequest(run, message.action, message.reason);
+        return;
+      case "spawn":
+        this.#onSpawn(run, message);
         return;
       case "finished":
       case "failed":
@@ -328,19 +343,33 @@ export class RunExecutor {
     }
   }
 
-  #onPaused(run: LiveRun, state: unknown): void {
+  /** Answers a spawn call once its children are committed (or refused); a run that has ended hears nothing. */
+  #onSpawn(run: LiveRun, call: SpawnCall): void {
+    const spawn = () =>
+      run.detached
+        ? Promise.reject(
+            new KilnError("task_not_running", 409, `task ${run.taskId} was stopped or restarted`),
+          )
+        : this.hooks.spawn(run, call.name, call.paramsJson);
+    void answerSpawn(call, spawn, this.options.logger).then((answer) => {
+      if (this.#slotRuns.get(run.slot) === run) run.slot.post(answer);
+    });
+  }
+
+  #onPaused(run: LiveRun, state: unknown, at: number): void {
     // A kept pause written late must not touch a run that has ended since.
     if (run.detached || run.parked || this.#slotRuns.get(run.slot) !== run) return;
     if (run.requested !== "pause" && run.cause !== "shutdown") return; // withdrawn, or a stop is on its way
     this.telemetry.flushOrThrow();
     clearRunTimers(run);
+    const ranMs = at - run.segmentStart;
     if (run.requested === "pause") {
-      this.transitions.paused(run.taskId, state, run.requestReason, run.requestBy);
+      this.transitions.paused(run.taskId, state, run.requestReason, run.requestBy, "RUNNING", ranMs);
     } else {
       const reason = "paused at a checkpoint for shutdown; resumes on the next start";
-      this.transitions.requeued(run.taskId, "RUNNING", reason, ENGINE, state);
+      this.transitions.requeued(run.taskId, "RUNNING", reason, ENGINE, state, ranMs);
     }
-    run.usedMs += performance.now() - run.segmentStart;
+    run.usedMs += ranMs;
     run.requested = undefined;
     run.parked = true;
     this.#parkedOrder.push(run);
@@ -381,17 +410,21 @@ export class RunExecutor {
   /** The worker reported (or was made to report) the end of a run: decide the task's status. */
   endRun(run: LiveRun, end: RunEnd, cause?: "shutdown"): void {
     if (this.#slotRuns.get(run.slot) !== run) return;
+    // Measured now: a write kept through a storage fault is made later.
+    const ranMs = run.parked ? 0 : performance.now() - run.segmentStart;
     clearRunTimers(run);
     this.#slotRuns.delete(run.slot);
     if (this.#runs.get(run.taskId) === run) this.#runs.delete(run.taskId);
     if (!run.parked) this.#countRunning(run.task.name, -1);
+    // A parked run ends when its worker crashes or gives its task back: it parks nothing any more.
+    else this.#parkedOrder = this.#parkedOrder.filter((parked) => parked !== run);
     this.pool.release(run.slot);
     if (!run.detached && !run.parked) {
       // If the database refuses the write, the outcome is kept and written later; the row
       // stays RUNNING meanwhile, and the task never runs twice in this process.
       this.writes.run(`end of task ${run.taskId}`, () => {
         this.telemetry.flushOrThrow();
-        this.settlement.settle(run, end, cause);
+        this.settlement.settle(run, end, cause, ranMs);
       });
     }
     this.dispatcher.request();

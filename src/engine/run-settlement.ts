@@ -27,12 +27,13 @@ export class RunSettlement {
     private readonly enqueueIfSet: (task: TaskRecord | undefined) => void,
   ) {}
 
-  settle(run: LiveRun, end: RunEnd, cause: "shutdown" | undefined): void {
+  /** `ranMs`: the run's last running stretch, added to the task's active time. */
+  settle(run: LiveRun, end: RunEnd, cause: "shutdown" | undefined, ranMs: number): void {
     const id = run.taskId;
     const issues = end.type === "finished" ? run.task.checkResult(end.result) : [];
     if (end.type === "finished" && issues.length === 0 && run.requested !== "restart") {
       // The common end needs no read first: the FINISHED update only applies to a RUNNING row.
-      this.transitions.finished(id, end.result);
+      this.transitions.finished(id, end.result, ranMs, run.reportedTotal);
       return;
     }
     const task = this.store.getTask(id);
@@ -43,11 +44,12 @@ export class RunSettlement {
     }
     if (end.type === "finished") {
       const detail = issues.map((issue) => `${issue.path || "(root)"} ${issue.message}`).join("; ");
-      this.failOrRetry(task, run.task, {
-        name: "InvalidResult",
-        message: `result does not match its schema: ${detail}`,
-        retryable: false,
-      });
+      this.failOrRetry(
+        task,
+        run.task,
+        { name: "InvalidResult", message: `result does not match its schema: ${detail}`, retryable: false },
+        ranMs,
+      );
       return;
     }
     if (run.requested === "stop") {
@@ -56,13 +58,14 @@ export class RunSettlement {
         "RUNNING",
         run.requestReason ?? (end.type === "stopped" ? end.reason : null),
         run.requestBy,
+        ranMs,
       );
       return;
     }
     if (run.requested === "pause" || cause === "shutdown") {
       // The run ended before it could acknowledge a pause: a crash or a terminated worker.
       if (run.requested === "pause") {
-        this.transitions.paused(id, undefined, run.requestReason, run.requestBy);
+        this.transitions.paused(id, undefined, run.requestReason, run.requestBy, "RUNNING", ranMs);
       } else if (run.task.resumable) {
         this.enqueueIfSet(
           this.transitions.requeued(
@@ -70,6 +73,8 @@ export class RunSettlement {
             "RUNNING",
             "interrupted by shutdown; resumes from its last checkpoint",
             ENGINE,
+            undefined,
+            ranMs,
           ),
         );
       } else {
@@ -77,6 +82,7 @@ export class RunSettlement {
           task,
           run.task,
           interruptedError("interrupted by shutdown; the task is not resumable"),
+          ranMs,
         );
       }
       return;
@@ -84,22 +90,29 @@ export class RunSettlement {
     if (run.cause === "timeout") {
       // The worker may see the stop flag before the message carrying the reason, so its own
       // account of why it stopped is not used here.
-      this.failOrRetry(task, run.task, {
-        name: "TimeoutError",
-        message: `timed out after ${run.task.timeoutMs} ms`,
-        retryable: true,
-      });
+      this.failOrRetry(
+        task,
+        run.task,
+        { name: "TimeoutError", message: `timed out after ${run.task.timeoutMs} ms`, retryable: true },
+        ranMs,
+      );
       return;
     }
     if (end.type === "failed") {
-      this.failOrRetry(task, run.task, end.error);
+      this.failOrRetry(task, run.task, end.error, ranMs);
     } else if (end.type === "stopped") {
       // The task threw TaskStopped on its own.
-      this.transitions.stopped(id, "RUNNING", end.reason, TASK_ITSELF);
+      this.transitions.stopped(id, "RUNNING", end.reason, TASK_ITSELF, ranMs);
     }
   }
 
-  failOrRetry(task: TaskRecord, registered: RegisteredTask | undefined, error: TaskError): void {
+  /** `ranMs`: the running stretch of the run that failed (none when start-up finds it interrupted). */
+  failOrRetry(
+    task: TaskRecord,
+    registered: RegisteredTask | undefined,
+    error: TaskError,
+    ranMs?: number,
+  ): void {
     const policy = registered?.retry;
     if (policy && error.retryable && task.retries + 1 < policy.attempts) {
       const retry = task.retries + 1;
@@ -110,11 +123,12 @@ export class RunSettlement {
         retries: retry,
         error,
         ...(registered?.resumable ? {} : { checkpoint: null }),
+        ...(ranMs === undefined ? {} : { addActiveMs: ranMs }),
       };
       const reason = `retry ${retry} of ${policy.attempts - 1} in ${delay} ms after ${error.name}: ${error.message}`;
       this.enqueueIfSet(this.transitions.retrying(task.id, task.status, patch, reason));
     } else {
-      this.transitions.failed(task.id, task.status, error);
+      this.transitions.failed(task.id, task.status, error, ranMs);
     }
   }
 }

@@ -18,6 +18,13 @@ export interface LiveRun {
   requestBy: Requester;
   /** Why the engine itself asked this run to stop or pause. */
   cause: "timeout" | "shutdown" | undefined;
+  /**
+   * The task's progress has a total (reported in this run, or stored before it): its end as
+   * FINISHED completes the progress. Tasks that report none skip that part of the write.
+   */
+  reportedTotal: boolean;
+  /** The task's request context, which the children it spawns continue. */
+  context: { traceparent: string | null; requestId: string | null };
   /** performance.now() when the current running stretch began. */
   segmentStart: number;
   /** Running time before the current stretch (paused time excluded), for the timeout. */

@@ -27,12 +27,12 @@ export class Transitions {
     private readonly hub: EventHub,
   ) {}
 
-  created(task: NewTask, by: Requester): TaskRecord {
+  created(task: NewTask, by: Requester, reason: string | null = null): TaskRecord {
     const event: NewTaskEvent = {
       fromStatus: null,
       toStatus: task.status,
       action: "create",
-      reason: null,
+      reason,
       ...by,
     };
     const record = this.store.createTask(task, event);
@@ -53,9 +53,18 @@ export class Transitions {
     return this.#move(id, ["PENDING"], patch, { action, reason, ...ENGINE });
   }
 
-  paused(id: string, state: unknown, reason: string | null, by: Requester, from: TaskStatus = "RUNNING") {
+  /** `ranMs`: the running stretch this pause ends, added to the task's active time. */
+  paused(
+    id: string,
+    state: unknown,
+    reason: string | null,
+    by: Requester,
+    from: TaskStatus = "RUNNING",
+    ranMs?: number,
+  ) {
     const patch: TaskPatch = { status: "PAUSED", requestedAction: null, statusReason: reason };
     if (state !== undefined) patch.checkpoint = state;
+    if (ranMs !== undefined) patch.addActiveMs = ranMs;
     return this.#move(id, [from], patch, { action: "pause", reason, ...by });
   }
 
@@ -68,17 +77,18 @@ export class Transitions {
     );
   }
 
-  stopped(id: string, from: TaskStatus, reason: string | null, by: Requester) {
+  stopped(id: string, from: TaskStatus, reason: string | null, by: Requester, ranMs?: number) {
     const patch: TaskPatch = {
       status: "STOPPED",
       endTime: Date.now(),
       requestedAction: null,
       statusReason: reason ?? "stopped",
     };
+    if (ranMs !== undefined) patch.addActiveMs = ranMs;
     return this.#move(id, [from], patch, { action: "stop", reason, ...by });
   }
 
-  /** Back to PENDING as a new attempt from the top: checkpoint, progress, result and error cleared. */
+  /** Back to PENDING as a new attempt from the top: checkpoint, progress, result, error and active time cleared. */
   restarted(task: TaskRecord, reason: string | null, by: Requester) {
     const patch: TaskPatch = {
       status: "PENDING",
@@ -93,18 +103,21 @@ export class Transitions {
       runAt: null,
       requestedAction: null,
       statusReason: reason,
+      activeMs: 0,
     };
     return this.#move(task.id, [task.status], patch, { action: "restart", reason, ...by });
   }
 
   /** Back to PENDING keeping the checkpoint (an interrupted or shutdown-paused run). */
-  requeued(id: string, from: TaskStatus, reason: string, by: Requester, state?: unknown) {
+  requeued(id: string, from: TaskStatus, reason: string, by: Requester, state?: unknown, ranMs?: number) {
     const patch: TaskPatch = { status: "PENDING", requestedAction: null, statusReason: reason };
     if (state !== undefined) patch.checkpoint = state;
+    if (ranMs !== undefined) patch.addActiveMs = ranMs;
     return this.#move(id, [from], patch, { action: "requeue", reason, ...by });
   }
 
-  finished(id: string, result: unknown) {
+  /** With `completeProgress`, a total reported and not reached becomes the progress's `done`. */
+  finished(id: string, result: unknown, ranMs: number, completeProgress: boolean) {
     const patch: TaskPatch = {
       status: "FINISHED",
       result: result ?? null,
@@ -112,11 +125,13 @@ export class Transitions {
       requestedAction: null,
       statusReason: null,
       error: null,
+      addActiveMs: ranMs,
     };
+    if (completeProgress) patch.completeProgress = true;
     return this.#move(id, ["RUNNING"], patch, { action: "finish", reason: null, ...ENGINE });
   }
 
-  failed(id: string, from: TaskStatus, error: TaskError) {
+  failed(id: string, from: TaskStatus, error: TaskError, ranMs?: number) {
     const patch: TaskPatch = {
       status: "FAILED",
       error,
@@ -124,6 +139,7 @@ export class Transitions {
       requestedAction: null,
       statusReason: error.message,
     };
+    if (ranMs !== undefined) patch.addActiveMs = ranMs;
     return this.#move(id, [from], patch, {
       action: "fail",
       reason: `${error.name}: ${error.message}`,

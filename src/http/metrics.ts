@@ -1,5 +1,6 @@
 import type { ManagerEvent, ManagerStats } from "../engine/index.ts";
 import { TASK_STATUSES, type TaskStatus } from "../task/index.ts";
+import { workerStates } from "./presenters.ts";
 
 /** Upper bounds (seconds) of the task duration histogram's buckets. */
 export const DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600] as const;
@@ -99,16 +100,18 @@ export function renderMetrics({
   stats,
   durations,
 }: MetricsSnapshot): string {
+  const workers = workerStates(stats);
   const lines = [
     ...header("kiln_tasks", "gauge", "Tasks in the database by status and task name."),
     ...taskSamples(tasksByStatusAndName, taskNames),
     ...header(
       "kiln_workers",
       "gauge",
-      "Worker threads by state (busy includes workers held by paused tasks).",
+      "Workers (threads and task processes) by state: busy running a task, idle, parked holding a paused task.",
     ),
-    sample("kiln_workers", { state: "busy" }, stats.workers - stats.idleWorkers),
-    sample("kiln_workers", { state: "idle" }, stats.idleWorkers),
+    sample("kiln_workers", { state: "busy" }, workers.busy),
+    sample("kiln_workers", { state: "idle" }, workers.idle),
+    sample("kiln_workers", { state: "parked" }, workers.parked),
     ...header("kiln_queue_depth", "gauge", "Tasks queued for a slot or for their run time."),
     sample("kiln_queue_depth", {}, stats.queued),
     ...header("kiln_running_tasks", "gauge", "Tasks running now."),

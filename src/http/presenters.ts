@@ -1,13 +1,21 @@
 import type { Static, TSchema } from "@sinclair/typebox";
-import type { ManagerEvent, RegisteredTask } from "../engine/index.ts";
+import { contextOf, type ManagerEvent, type ManagerStats, type RegisteredTask } from "../engine/index.ts";
 import type { TaskEventRecord, TaskLogRecord, TaskProgress, TaskRecord } from "../store/index.ts";
-import type { EventSchema, LogSchema, ProgressSchema, TaskSchema, TaskTypeSchema } from "./schemas.ts";
+import type {
+  ContextSchema,
+  EventSchema,
+  LogSchema,
+  ProgressSchema,
+  TaskSchema,
+  TaskTypeSchema,
+} from "./schemas.ts";
 
 export type TaskJson = Static<typeof TaskSchema>;
 export type ProgressJson = Static<typeof ProgressSchema>;
 export type EventJson = Static<typeof EventSchema>;
 export type LogJson = Static<typeof LogSchema>;
 export type TaskTypeJson = Static<typeof TaskTypeSchema>;
+export type ContextJson = Static<typeof ContextSchema>;
 
 export function iso(ms: number): string;
 export function iso(ms: number | null): string | null;
@@ -22,7 +30,23 @@ export function presentProgress(progress: TaskProgress | null): ProgressJson | n
   return { done, total, percent, message };
 }
 
+/** Wall time from the first start to the end, or to `now` while the task has not ended. */
+function durationMs(task: TaskRecord, now: number): number | null {
+  if (task.startTime === null) return null;
+  return Math.max(0, (task.endTime ?? now) - task.startTime);
+}
+
+/**
+ * Running time: what the ended runs and stretches added, plus the current stretch of a RUNNING
+ * task, which began at its last (re)start.
+ */
+function activeMs(task: TaskRecord, now: number): number {
+  const current = task.status === "RUNNING" && task.lastRunTime !== null ? now - task.lastRunTime : 0;
+  return task.activeMs + Math.max(0, current);
+}
+
 export function presentTask(task: TaskRecord): TaskJson {
+  const now = Date.now();
   return {
     id: task.id,
     name: task.taskName,
@@ -41,10 +65,15 @@ export function presentTask(task: TaskRecord): TaskJson {
     endTime: iso(task.endTime),
     lastRunTime: iso(task.lastRunTime),
     runAt: iso(task.runAt),
+    durationMs: durationMs(task, now),
+    activeMs: activeMs(task, now),
+    parentId: task.parentId,
+    context: contextOf(task),
   };
 }
 
-export function presentEvent(event: TaskEventRecord): EventJson {
+/** `context` is the task's request context, shown on its create event. */
+export function presentEvent(event: TaskEventRecord, context: ContextJson | null = null): EventJson {
   return {
     id: event.id,
     at: iso(event.at),
@@ -54,11 +83,21 @@ export function presentEvent(event: TaskEventRecord): EventJson {
     reason: event.reason,
     actor: event.actor,
     source: event.source,
+    context: event.action === "create" ? context : null,
   };
 }
 
 export function presentLog(log: TaskLogRecord): LogJson {
   return { id: log.id, at: iso(log.at), level: log.level, message: log.message };
+}
+
+/**
+ * Workers (threads and task processes) by state. A paused task that keeps its worker holds it
+ * parked: neither idle nor busy, so busy never counts more than the runs going on.
+ */
+export function workerStates(stats: ManagerStats): { busy: number; idle: number; parked: number } {
+  const busy = Math.max(0, stats.workers - stats.idleWorkers - stats.parked);
+  return { busy, idle: stats.idleWorkers, parked: stats.parked };
 }
 
 /** A TypeBox schema as plain JSON Schema (its symbol keys are not JSON and drop out). */

@@ -54,6 +54,27 @@ export const ProgressSchema = t.Object({
   message: t.Union([t.String(), t.Null()]),
 });
 
+export const ContextSchema = t.Object(
+  {
+    traceparent: t.Optional(
+      t.String({
+        description:
+          "W3C Trace Context traceparent of the request that created the task; a spawned task keeps its parent's trace id under a new span id",
+        examples: ["00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"],
+      }),
+    ),
+    requestId: t.Optional(
+      t.String({
+        description: "x-request-id of the request that created the task; a spawned task keeps its parent's",
+      }),
+    ),
+  },
+  {
+    description:
+      "The request context a task was created with; a field is absent when the request had none, or an invalid one",
+  },
+);
+
 export const TaskSchema = t.Object(
   {
     id: t.String(),
@@ -82,6 +103,18 @@ export const TaskSchema = t.Object(
     endTime: NullableIso,
     lastRunTime: NullableIso,
     runAt: NullableIso,
+    durationMs: t.Union([t.Integer(), t.Null()], {
+      description:
+        "Wall time in ms from the first start to the end (to now while the task has not ended): paused time, time queued between retries and any run in between included; null before the first start",
+    }),
+    activeMs: t.Integer({
+      description:
+        "Time in ms the task actually ran, summed over its runs (the current one included while RUNNING): paused time and time waiting to start excluded. Reset by a restart",
+    }),
+    parentId: t.Union([t.String(), t.Null()], {
+      description: "The task that created this one with this.spawn(); null otherwise",
+    }),
+    context: ContextSchema,
   },
   { description: "A task", examples: [TASK_EXAMPLE] },
 );
@@ -186,6 +219,9 @@ export const EventSchema = t.Object({
   source: t.Union([t.String(), t.Null()], {
     description: "The client address the request came from; null for changes not made over HTTP",
   }),
+  context: t.Union([ContextSchema, t.Null()], {
+    description: "On the create event, the request context the task was created with; null on the others",
+  }),
 });
 
 export const LogSchema = t.Object({
@@ -203,6 +239,9 @@ export const EventPage = t.Object({
 export const LogPage = t.Object({
   items: t.Array(LogSchema),
   nextCursor: t.Union([t.Integer(), t.Null()]),
+  context: t.Composite([ContextSchema], {
+    description: "The task's request context, which every line of its log shares (it is not stored per line)",
+  }),
 });
 
 // ── Task types, stream, probes ───────────────────────────────────────────────────────────

@@ -48,4 +48,16 @@ export const MIGRATIONS: readonly MigrationMeta[] = [
     folderMillis: 1796152020321,
     hash: "a6b204e3169de0b259686ad052328a35d6c7343a287c9d30ab8e434154d46f3e",
   },
+  // 0003_task_context
+  {
+    sql: [
+      "ALTER TABLE `tasks` ADD `traceparent` text;",
+      "\nALTER TABLE `tasks` ADD `request_id` text;",
+      "\nALTER TABLE `tasks` ADD `parent_id` text;",
+      "\nALTER TABLE `tasks` ADD `active_ms` integer DEFAULT 0 NOT NULL;",
+    ],
+    bps: true,
+    folderMillis: 1796282637765,
+    hash: "45bc3691725bc2d9bb1c46dc10c309462cd4c449c2ec5f6b2b6eb37507694818",
+  },
 ];

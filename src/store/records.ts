@@ -30,6 +30,14 @@ export interface TaskRecord {
   lastRunTime: number | null;
   createdAt: number;
   updatedAt: number;
+  /** The W3C traceparent of the request that created the task, or derived from its parent's. */
+  traceparent: string | null;
+  /** The x-request-id of the request that created the task (a child keeps its parent's). */
+  requestId: string | null;
+  /** The task that spawned this one. */
+  parentId: string | null;
+  /** Time spent running, summed over runs (paused and queued time excluded), as of the last pause or end. */
+  activeMs: number;
 }
 
 export interface NewTask {
@@ -41,6 +49,9 @@ export interface NewTask {
   runAt: number | null;
   idempotencyKey: string | null;
   tags: string[] | null;
+  traceparent?: string | null;
+  requestId?: string | null;
+  parentId?: string | null;
 }
 
 /** One history row: a transition (from → to) or a control request (no status change). */
@@ -85,8 +96,14 @@ export type TaskPatch = Partial<
     | "startTime"
     | "endTime"
     | "lastRunTime"
+    | "activeMs"
   >
->;
+> & {
+  /** Adds to `activeMs` (a run's stretch that ended), without reading the row first. */
+  addActiveMs?: number;
+  /** Sets the progress's `done` to its `total` when a total was reported and not reached. */
+  completeProgress?: true;
+};
 
 export interface ListTasksQuery {
   status?: TaskStatus | undefined;

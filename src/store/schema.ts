@@ -33,6 +33,16 @@ export const tasks = sqliteTable(
     lastRunTime: integer("last_run_time"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
+    /**
+     * The W3C `traceparent` and the `x-request-id` of the request that created the task (a child
+     * task: derived from its parent's). Identifiers, not secrets: stored in plaintext, unlike params.
+     */
+    traceparent: text("traceparent"),
+    requestId: text("request_id"),
+    /** The task that spawned this one; null for a task created through the API or the manager. */
+    parentId: text("parent_id"),
+    /** Time spent running, summed over runs, in ms: paused and queued time excluded. */
+    activeMs: integer("active_ms").notNull().default(0),
   },
   (table) => [
     index("tasks_status_id").on(table.status, table.id),

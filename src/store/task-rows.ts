@@ -24,6 +24,10 @@ export const TASK_COLUMNS = {
   lastRunTime: "last_run_time",
   createdAt: "created_at",
   updatedAt: "updated_at",
+  traceparent: "traceparent",
+  requestId: "request_id",
+  parentId: "parent_id",
+  activeMs: "active_ms",
 } as const satisfies Record<keyof TaskRecord, string>;
 
 const JSON_FIELDS = new Set<keyof TaskRecord>([
@@ -38,7 +42,11 @@ const JSON_FIELDS = new Set<keyof TaskRecord>([
 export type SqlValue = string | number | null;
 export type TaskRow = Record<string, SqlValue>;
 
-/** Columns that hold what a task was given, returned and saved: encrypted at rest when a key is set. */
+/**
+ * Columns that hold what a task was given, returned and saved: encrypted at rest when a key is set.
+ * The request context (traceparent, request id) and the parent id are identifiers, not secrets,
+ * and stay in plaintext so they can be looked up.
+ */
 export const SECRET_FIELDS = [
   "params",
   "result",
@@ -54,6 +62,14 @@ const ROW_FIELDS = (Object.keys(TASK_COLUMNS) as (keyof TaskRecord)[]).map((fiel
   json: JSON_FIELDS.has(field),
   secret: SECRET.has(field),
 }));
+
+/**
+ * A finished task shows 100 %: when its last progress had a total it did not reach, `done`
+ * becomes the total (a task reports before a step more often than after the last one).
+ */
+const COMPLETE_PROGRESS =
+  "progress = CASE WHEN json_extract(progress, '$.total') > json_extract(progress, '$.done') " +
+  "THEN json_set(progress, '$.done', json_extract(progress, '$.total')) ELSE progress END";
 
 /** What `ValueCipher.decrypt` authenticates with a value: which column of which task it belongs to. */
 export const secretContext = (column: string, taskId: string) => `tasks.${column} of task ${taskId}`;
@@ -109,7 +125,8 @@ export class TaskRowCodec {
 
   /**
    * The SET clause and bound values of a patch. `startTime` records the first start: a number
-   * only fills an empty column, an explicit null clears it.
+   * only fills an empty column, an explicit null clears it. `addActiveMs` adds to the column and
+   * `completeProgress` completes the stored progress, both in SQL, so the row is not read first.
    */
   setClause(patch: TaskPatch, now: number, taskId: string): { sql: string; values: SqlValue[] } {
     const parts: string[] = [];
@@ -119,6 +136,15 @@ export class TaskRowCodec {
     for (const field of Object.keys(patch) as (keyof TaskPatch)[]) {
       const value = patch[field];
       if (value === undefined) continue;
+      if (field === "addActiveMs") {
+        parts.push("active_ms = active_ms + ?");
+        values.push(Math.max(0, Math.round(value as number)));
+        continue;
+      }
+      if (field === "completeProgress") {
+        parts.push(COMPLETE_PROGRESS);
+        continue;
+      }
       const column = TASK_COLUMNS[field];
       parts.push(
         field === "startTime" && value !== null ? `${column} = coalesce(${column}, ?)` : `${column} = ?`,

@@ -1,4 +1,5 @@
 import type { TSchema } from "@sinclair/typebox";
+import type { TaskContext } from "./context.ts";
 import { TaskReleased, TaskStopped } from "./errors.ts";
 import type { RetryPolicy, TaskIsolation } from "./options.ts";
 import { bindRuntime, TASK_CLASS_BRAND, type TaskOutcome, type TaskRuntime } from "./runtime.ts";
@@ -79,6 +80,20 @@ export abstract class BaseTask<Params = unknown, Result = unknown, State = unkno
     return this.#state;
   }
 
+  /**
+   * The request context the task was created with (read only): `traceparent` and `requestId`
+   * of the HTTP request, or derived from the parent's for a spawned task. Pass the traceparent on
+   * to the services the task calls to keep them in one trace.
+   */
+  get context(): TaskContext {
+    return this.runtime.context;
+  }
+
+  /** The id of the task that spawned this one with `this.spawn()`; undefined otherwise. */
+  get parentId(): string | undefined {
+    return this.runtime.parentId;
+  }
+
   /** Aborted when the task is asked to stop: pass it to `fetch` and other cancellable calls. */
   get signal(): AbortSignal {
     return this.runtime.signal;
@@ -124,6 +139,17 @@ export abstract class BaseTask<Params = unknown, Result = unknown, State = unkno
   /** Asks kiln to stop this task and queue it again from the top, as a new attempt. */
   restart(reason?: string): void {
     this.runtime.request("restart", reason);
+  }
+
+  /**
+   * Creates one child task of `name` per item of `paramsList`, each validated as `POST /tasks`
+   * validates a body's params, and resolves with their ids in the same order once every child is
+   * committed. All or none: a refusal (unknown name, params that fail the schema, kiln shutting
+   * down, the database unavailable) rejects with `SpawnError` and creates nothing. Each child
+   * records this task as its `parentId` and continues its trace (same trace id, new span id).
+   */
+  spawn(name: string, paramsList: readonly unknown[]): Promise<string[]> {
+    return this.runtime.spawn(name, paramsList);
   }
 
   /**

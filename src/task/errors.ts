@@ -26,6 +26,22 @@ export class UnrecoverableError extends Error {
   override readonly name: string = "UnrecoverableError";
 }
 
+/**
+ * `this.spawn()` was refused: `code` says why, as the REST API would (`unknown_task_name`,
+ * `invalid_params`, `not_accepting` while kiln shuts down, `storage_unavailable`). No child was
+ * created. A refusal that retrying cannot cure (a wrong name or params) fails the task without retries.
+ */
+export class SpawnError extends Error {
+  override readonly name = "SpawnError";
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly retryable: boolean,
+  ) {
+    super(message);
+  }
+}
+
 /** A task's failure as it is stored and reported: plain data, safe to clone and serialise. */
 export interface TaskError {
   name: string;
@@ -64,7 +80,8 @@ export function coerceError(thrown: unknown): TaskError {
         name: clip(String(thrown.name || "Error"), 200),
         message: clip(String(thrown.message), MAX_MESSAGE_LENGTH),
         ...(typeof thrown.stack === "string" ? { stack: clip(thrown.stack, MAX_STACK_LENGTH) } : {}),
-        retryable: !(thrown instanceof UnrecoverableError),
+        retryable:
+          !(thrown instanceof UnrecoverableError) && !(thrown instanceof SpawnError && !thrown.retryable),
       };
     }
     return {

@@ -3,7 +3,15 @@
 // Drizzle: every worker thread loads it.
 export { type Static, Type as t } from "@sinclair/typebox";
 export { BaseTask, isTaskClass, type TaskClass } from "./base.ts";
-export { coerceError, type TaskError, TaskReleased, TaskStopped, UnrecoverableError } from "./errors.ts";
+export type { TaskContext } from "./context.ts";
+export {
+  coerceError,
+  SpawnError,
+  type TaskError,
+  TaskReleased,
+  TaskStopped,
+  UnrecoverableError,
+} from "./errors.ts";
 export { DEFAULT_RETRY, type RetryPolicy, TASK_ISOLATIONS, type TaskIsolation } from "./options.ts";
 export { bindRuntime, type TaskOutcome, type TaskRuntime } from "./runtime.ts";
 export {

@@ -1,3 +1,4 @@
+import type { TaskContext } from "./context.ts";
 import type { TaskStopped } from "./errors.ts";
 import type { LogLevel } from "./status.ts";
 
@@ -9,12 +10,18 @@ export interface TaskRuntime {
   readonly taskId: string;
   readonly attempt: number;
   readonly signal: AbortSignal;
+  /** The request context the task was created with (frozen). */
+  readonly context: TaskContext;
+  /** The task that spawned this one, if any. */
+  readonly parentId: string | undefined;
   /** Resolves at once when nothing is asked; pauses or throws `TaskStopped` otherwise. */
   checkpoint(state: unknown): Promise<void>;
   progress(done: number, total: number | undefined, message: string | undefined): void;
   log(level: LogLevel, message: string): void;
   /** The task asks the manager to control itself, as an operator would. */
   request(action: "pause" | "stop" | "restart", reason: string | undefined): void;
+  /** Creates child tasks; resolves with their ids once they are committed, or rejects with `SpawnError`. */
+  spawn(name: string, paramsList: readonly unknown[]): Promise<string[]>;
 }
 
 /** A task's run as `post()` sees it. */

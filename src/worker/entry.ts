@@ -75,7 +75,12 @@ export function startTaskHost(channel: HostChannel, preloaded: readonly TaskClas
       post,
       message.checkpointIntervalMs,
       message.state ?? undefined,
-      { memoryLimitBytes: message.memoryLimitBytes, yieldEveryMs: channel.yieldEveryMs },
+      {
+        memoryLimitBytes: message.memoryLimitBytes,
+        yieldEveryMs: channel.yieldEveryMs,
+        context: message.context,
+        parentId: message.parentId,
+      },
     );
     current = runtime;
     let reply: FromWorker;
@@ -142,6 +147,10 @@ export function startTaskHost(channel: HostChannel, preloaded: readonly TaskClas
         return;
       case "release":
         current?.release();
+        return;
+      case "spawned":
+      case "spawn-refused":
+        if (current?.taskId === message.taskId) current.settleSpawn(message);
         return;
       default: {
         const unknown: never = message;

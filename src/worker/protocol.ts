@@ -1,4 +1,4 @@
-import type { LogLevel, TaskError } from "../task/index.ts";
+import type { LogLevel, TaskContext, TaskError } from "../task/index.ts";
 
 /**
  * The control word: one Int32 per worker in a SharedArrayBuffer, written by the main
@@ -29,6 +29,21 @@ export type ToWorker =
       checkpointIntervalMs: number;
       /** The run's memory cap; the runtime reports a heap above it (see heap-guard.ts). */
       memoryLimitBytes: number | undefined;
+      /** The request context the task was created with: `this.context`. */
+      context: TaskContext;
+      /** The task that spawned this one: `this.parentId`. */
+      parentId: string | undefined;
+    }
+  /** The children of the task's spawn call `callId` are committed: their ids, in order. */
+  | { type: "spawned"; taskId: string; callId: number; ids: string[] }
+  /** The task's spawn call `callId` was refused; nothing was created. */
+  | {
+      type: "spawn-refused";
+      taskId: string;
+      callId: number;
+      code: string;
+      message: string;
+      retryable: boolean;
     }
   /**
    * The control word of a task process: there is no memory shared with a child process, so
@@ -50,6 +65,11 @@ export type FromWorker =
   | { type: "checkpoint"; taskId: string; state: unknown }
   | { type: "paused"; taskId: string; state: unknown }
   | { type: "request"; taskId: string; action: "pause" | "stop" | "restart"; reason: string | undefined }
+  /**
+   * The task asks for child tasks (`this.spawn`); the engine answers `spawned` or `spawn-refused`
+   * with the same `callId`. The params travel as JSON text, as they would in `POST /tasks`.
+   */
+  | { type: "spawn"; taskId: string; callId: number; name: string; paramsJson: string }
   | { type: "finished"; taskId: string; result: unknown }
   | { type: "failed"; taskId: string; error: TaskError }
   | { type: "stopped"; taskId: string; reason: string }
@@ -59,6 +79,9 @@ export type FromWorker =
    * or its resident size (a task process, measured by the parent).
    */
   | { type: "memory"; taskId: string; usedBytes: number; limitBytes: number; measured: "heap" | "rss" };
+
+/** Most children one spawn call may create. */
+export const MAX_SPAWN_CHILDREN = 10_000;
 
 /** Longest log line or progress message a worker forwards; the rest is cut with a marker. */
 export const MAX_TEXT_LENGTH = 16_384;

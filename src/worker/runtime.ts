@@ -1,6 +1,13 @@
-import { type LogLevel, TaskReleased, type TaskRuntime, TaskStopped } from "../task/index.ts";
+import {
+  type LogLevel,
+  SpawnError,
+  type TaskContext,
+  TaskReleased,
+  type TaskRuntime,
+  TaskStopped,
+} from "../task/index.ts";
 import { HeapGuard } from "./heap-guard.ts";
-import { Control, clipText, type FromWorker } from "./protocol.ts";
+import { Control, clipText, type FromWorker, MAX_SPAWN_CHILDREN, type ToWorker } from "./protocol.ts";
 
 const RESOLVED: Promise<void> = Promise.resolve();
 /** Progress reaches the main thread at most this often; the latest value always does. */
@@ -18,6 +25,16 @@ export interface RuntimeOptions {
    * control word is shared memory.
    */
   yieldEveryMs: number | undefined;
+  /** The request context the task was created with; frozen here, so `this.context` is read only. */
+  context: TaskContext;
+  parentId: string | undefined;
+}
+
+type SpawnAnswer = Extract<ToWorker, { type: "spawned" | "spawn-refused" }>;
+
+interface PendingSpawn {
+  resolve: (ids: string[]) => void;
+  reject: (error: Error) => void;
 }
 
 /**
@@ -26,7 +43,11 @@ export interface RuntimeOptions {
  */
 export class WorkerTaskRuntime implements TaskRuntime {
   readonly signal: AbortSignal;
+  readonly context: TaskContext;
+  readonly parentId: string | undefined;
   readonly #abort = new AbortController();
+  readonly #spawns = new Map<number, PendingSpawn>();
+  #nextSpawnCall = 1;
   #latestState: unknown;
   #lastCheckpointPost = Number.NEGATIVE_INFINITY;
   #pendingProgress: Extract<FromWorker, { type: "progress" }> | undefined;
@@ -48,6 +69,8 @@ export class WorkerTaskRuntime implements TaskRuntime {
     options: RuntimeOptions,
   ) {
     this.signal = this.#abort.signal;
+    this.context = Object.freeze({ ...options.context });
+    this.parentId = options.parentId;
     this.#latestState = initialState;
     this.#yieldEveryMs = options.yieldEveryMs;
     const limitBytes = options.memoryLimitBytes;
@@ -147,6 +170,49 @@ export class WorkerTaskRuntime implements TaskRuntime {
     });
   }
 
+  spawn(name: string, paramsList: readonly unknown[]): Promise<string[]> {
+    if (typeof name !== "string" || name === "") {
+      return Promise.reject(new TypeError("spawn(name, paramsList): name must be a registered task name"));
+    }
+    if (!Array.isArray(paramsList)) {
+      return Promise.reject(
+        new TypeError(
+          `spawn("${name}", paramsList): paramsList must be an array, one params value per child`,
+        ),
+      );
+    }
+    if (paramsList.length === 0) return Promise.resolve([]);
+    if (paramsList.length > MAX_SPAWN_CHILDREN) {
+      return Promise.reject(
+        new RangeError(
+          `spawn("${name}"): ${paramsList.length} children in one call; at most ${MAX_SPAWN_CHILDREN}`,
+        ),
+      );
+    }
+    let paramsJson: string;
+    try {
+      // JSON, as a POST /tasks body would carry them: what the child gets is what a client could send.
+      paramsJson = JSON.stringify(paramsList);
+    } catch (thrown) {
+      const why = thrown instanceof Error ? thrown.message : String(thrown);
+      return Promise.reject(new TypeError(`spawn("${name}"): the params cannot be written as JSON: ${why}`));
+    }
+    const callId = this.#nextSpawnCall++;
+    return new Promise<string[]>((resolve, reject) => {
+      this.#spawns.set(callId, { resolve, reject });
+      this.post({ type: "spawn", taskId: this.taskId, callId, name, paramsJson });
+    });
+  }
+
+  /** The engine answered a spawn call. */
+  settleSpawn(answer: SpawnAnswer): void {
+    const pending = this.#spawns.get(answer.callId);
+    if (!pending) return;
+    this.#spawns.delete(answer.callId);
+    if (answer.type === "spawned") pending.resolve(answer.ids);
+    else pending.reject(new SpawnError(answer.code, answer.message, answer.retryable));
+  }
+
   /** The main thread woke a paused task (the control word is NONE again). */
   resume(): void {
     this.#wake?.("resume");
@@ -165,6 +231,9 @@ export class WorkerTaskRuntime implements TaskRuntime {
   }
 
   dispose(): void {
+    // A spawn still unanswered belongs to a run that is over: nothing awaits it any more, and
+    // rejecting it would only raise an unhandled rejection in the worker.
+    this.#spawns.clear();
     if (this.#progressTimer) clearTimeout(this.#progressTimer);
     this.#heapGuard?.dispose();
   }

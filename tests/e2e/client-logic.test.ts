@@ -39,6 +39,10 @@ function task(id: string, fields: Partial<TaskJson> = {}): TaskJson {
     endTime: null,
     lastRunTime: null,
     runAt: null,
+    durationMs: null,
+    activeMs: 0,
+    parentId: null,
+    context: {},
     ...fields,
   };
 }

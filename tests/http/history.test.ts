@@ -52,6 +52,7 @@ describe("history", () => {
         "action",
         "actor",
         "at",
+        "context",
         "from",
         "id",
         "reason",

@@ -122,6 +122,10 @@ describe("create and read", () => {
         "endTime",
         "lastRunTime",
         "runAt",
+        "durationMs",
+        "activeMs",
+        "parentId",
+        "context",
       ].sort(),
     );
   });

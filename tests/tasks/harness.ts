@@ -26,6 +26,8 @@ export interface ProgressReport {
 export class TestRuntime implements TaskRuntime {
   readonly taskId = "test-task";
   readonly attempt = 1;
+  readonly context = Object.freeze({});
+  readonly parentId = undefined;
   readonly states: unknown[] = [];
   readonly progressReports: ProgressReport[] = [];
   readonly logs: Array<{ level: LogLevel; message: string }> = [];
@@ -69,6 +71,10 @@ export class TestRuntime implements TaskRuntime {
 
   request(action: "pause" | "stop" | "restart", reason: string | undefined): void {
     this.requests.push({ action, reason });
+  }
+
+  spawn(): Promise<string[]> {
+    return Promise.reject(new Error("the built-in tasks spawn nothing; this runtime has no engine"));
   }
 }
 

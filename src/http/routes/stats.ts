@@ -1,7 +1,7 @@
 import type { Static } from "@sinclair/typebox";
 import { Elysia, t } from "elysia";
 import type { TaskManager } from "../../engine/index.ts";
-import { iso } from "../presenters.ts";
+import { iso, workerStates } from "../presenters.ts";
 import { TaskStatusSchema } from "../schemas.ts";
 
 const MINUTE_MS = 60_000;
@@ -32,7 +32,16 @@ export const StatsSchema = t.Object(
     running: t.Integer(),
     queueDepth: t.Integer({ description: "Tasks queued for a slot or for their run time" }),
     concurrency: t.Integer(),
-    workers: t.Object({ busy: t.Integer(), idle: t.Integer() }),
+    workers: t.Object(
+      {
+        busy: t.Integer({ description: "Workers running a task (or ending one)" }),
+        idle: t.Integer({ description: "Workers waiting for a task" }),
+        parked: t.Integer({
+          description: "Workers held by a paused task, which keeps its stack there until resumed (not busy)",
+        }),
+      },
+      { description: "Worker threads and task processes by state" },
+    ),
     lastHour: t.Composite([EndedCounts], { description: "Tasks that ended in the last 60 minutes" }),
     throughput: t.Array(t.Composite([t.Object({ start: t.String({ format: "date-time" }) }), EndedCounts]), {
       description: "Tasks that ended per minute, oldest first; the last bucket is the current minute",
@@ -79,7 +88,7 @@ export function statsRoutes(manager: TaskManager) {
         running: stats.running,
         queueDepth: stats.queued,
         concurrency: stats.concurrency,
-        workers: { busy: stats.workers - stats.idleWorkers, idle: stats.idleWorkers },
+        workers: workerStates(stats),
         ...endedTasks(kiln, now, query.minutes ?? 30),
       };
     },

@@ -35,6 +35,11 @@ export function taskRoutes(manager: TaskManager, auth: TokenAuth, logger: Logger
           idempotencyKey: body.idempotencyKey,
           tags: body.tags,
           ...auth.requester(request),
+          // Dropped by the engine when not valid (W3C Trace Context; 1-200 printable characters).
+          context: {
+            traceparent: request.headers.get("traceparent") ?? undefined,
+            requestId: request.headers.get("x-request-id") ?? undefined,
+          },
         });
         return created ? status(201, presentTask(task)) : status(200, presentTask(task));
       },
@@ -46,6 +51,8 @@ export function taskRoutes(manager: TaskManager, auth: TokenAuth, logger: Logger
           summary: "Create a task",
           description:
             "201 with the new task; 200 with the earlier task when its idempotencyKey was seen before. " +
+            "The request's traceparent (W3C Trace Context) and x-request-id headers are kept as the task's context; " +
+            "an invalid one is ignored. " +
             "404 unknown_task_name for a name nobody registered; 422 invalid_params when params fail the task's schema; " +
             "503 storage_unavailable while the database cannot be written (disk full, read-only file).",
         },

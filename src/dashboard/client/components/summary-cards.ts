@@ -20,6 +20,14 @@ function Card({ label, value, kind }: { label: string; value: string | number; k
   </div>`;
 }
 
+/**
+ * Busy, idle and parked workers: a paused task that keeps its worker (its stack) parks it, so it
+ * is counted apart from the workers running tasks, which never exceed the concurrency.
+ */
+export function workersCardValue(workers: StatsJson["workers"]): string {
+  return `${workers.busy} / ${workers.idle} / ${workers.parked}`;
+}
+
 /** Counts by status, the last hour's outcomes, workers, queue depth and recent throughput. */
 export function SummaryCards() {
   const [stats, setStats] = useState<StatsJson | null>(null);
@@ -57,7 +65,7 @@ export function SummaryCards() {
     <div class="cards activity">
       <${Card} label="finished, last hour" value=${stats.lastHour.finished} kind="finished" />
       <${Card} label="failed, last hour" value=${stats.lastHour.failed} kind="failed" />
-      <${Card} label="workers busy / idle" value=${`${stats.workers.busy} / ${stats.workers.idle}`} />
+      <${Card} label="workers busy / idle / parked" value=${workersCardValue(stats.workers)} />
       <${Card} label="queue depth" value=${stats.queueDepth} />
       <${ThroughputChart} buckets=${stats.throughput} />
     </div>

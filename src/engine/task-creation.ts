@@ -1,0 +1,105 @@
+import type { TaskRecord, TaskStore } from "../store/index.ts";
+import type { CreateBatch } from "./create-batch.ts";
+import type { Dispatcher } from "./dispatcher.ts";
+import { InvalidParamsError, KilnError } from "./errors.ts";
+import type { CreateOptions, CreateResult } from "./manager-options.ts";
+import type { TaskRegistry } from "./registry.ts";
+import { childContext, normalizeContext } from "./request-context.ts";
+import type { LiveRun } from "./runs.ts";
+import { type Requester, TASK_ITSELF, type Transitions } from "./transitions.ts";
+
+type StoredContext = { traceparent: string | null; requestId: string | null };
+
+/**
+ * Makes new tasks: a create from a caller (params checked against the name's schema, the
+ * idempotency key honoured, the request context kept) and the children a running task spawns.
+ * Each task is written with its history's create event and queued. The manager checks that it
+ * accepts work before it asks.
+ */
+export class TaskCreation {
+  constructor(
+    private readonly registry: TaskRegistry,
+    private readonly store: TaskStore,
+    private readonly transitions: Transitions,
+    private readonly dispatcher: Dispatcher,
+    /** The group commit that `submit()` and spawns share. */
+    private readonly creates: CreateBatch<CreateResult>,
+  ) {}
+
+  create(name: string, params: unknown, options: CreateOptions): CreateResult {
+    const registered = this.registry.require(name);
+    if (options.idempotencyKey !== undefined) {
+      const existing = this.store.findByIdempotencyKey(options.idempotencyKey);
+      if (existing) return { task: existing, created: false };
+    }
+    const parsed = registered.parseParams(params);
+    const by = { actor: options.actor ?? null, source: options.source ?? null };
+    return {
+      task: this.#insert(name, parsed, options, normalizeContext(options.context), by),
+      created: true,
+    };
+  }
+
+  /**
+   * A running task's `this.spawn(name, paramsList)`: every child's params are checked first, as
+   * `create()` checks them, so a refusal creates none; then the children are submitted in one
+   * turn, so one commit writes them all (and a failed commit none), and their ids are answered
+   * only once it is made. Each child records its parent and continues the parent's trace.
+   */
+  async spawn(parent: LiveRun, name: string, paramsJson: string): Promise<string[]> {
+    const registered = this.registry.require(name);
+    const paramsList = JSON.parse(paramsJson) as unknown[];
+    const checked = paramsList.map((params, index) => {
+      try {
+        return registered.parseParams(params);
+      } catch (error) {
+        if (!(error instanceof InvalidParamsError)) throw error;
+        throw new KilnError("invalid_params", 422, `paramsList[${index}]: ${error.message}`, {
+          index,
+          ...(error.details as object),
+        });
+      }
+    });
+    const created = checked.map((params) =>
+      this.creates.submit(() => ({
+        task: this.#insert(name, params, {}, childContext(parent.context), TASK_ITSELF, parent.taskId),
+        created: true,
+      })),
+    );
+    return (await Promise.all(created)).map(({ task }) => task.id);
+  }
+
+  /** Writes a task whose params are already checked, with its history's create event, and queues it. */
+  #insert(
+    name: string,
+    params: unknown,
+    options: CreateOptions,
+    context: StoredContext,
+    by: Requester,
+    parentId: string | null = null,
+  ): TaskRecord {
+    const runAt = options.runAt instanceof Date ? options.runAt.getTime() : (options.runAt ?? null);
+    const task = this.transitions.created(
+      {
+        id: Bun.randomUUIDv7(),
+        taskName: name,
+        status: options.paused ? "PAUSED" : "PENDING",
+        params,
+        priority: options.priority ?? 0,
+        runAt,
+        idempotencyKey: options.idempotencyKey ?? null,
+        tags: options.tags?.length ? options.tags : null,
+        traceparent: context.traceparent,
+        requestId: context.requestId,
+        parentId,
+      },
+      by,
+      parentId === null ? null : `spawned by task ${parentId}`,
+    );
+    if (task.status === "PENDING") {
+      this.dispatcher.enqueue(task);
+      this.dispatcher.request();
+    }
+    return task;
+  }
+}
