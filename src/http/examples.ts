@@ -34,6 +34,10 @@ export const TASK_EXAMPLE = {
   endTime: "2026-01-05T09:30:30.480Z",
   lastRunTime: "2026-01-05T09:30:00.120Z",
   runAt: null,
+  durationMs: 30_360,
+  activeMs: 30_360,
+  parentId: null,
+  context: { traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", requestId: "req-42" },
 };
 
 export const ERROR_DETAILS_EXAMPLE = {
