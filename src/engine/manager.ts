@@ -2,6 +2,7 @@ import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import {
   type DatabaseOwnerLock,
+  describeFault,
   type HistoryQuery,
   type ListTasksQuery,
   type Page,
@@ -186,6 +187,18 @@ export class TaskManager {
 
   get started(): boolean {
     return this.#state === "running";
+  }
+
+  /**
+   * Whether kiln can take work: started, not shutting down, and its database file still the
+   * one at its path and undamaged (checked now). When not, the reason, in one line.
+   */
+  readiness(): { ready: true } | { ready: false; reason: string } {
+    if (this.#state === "new") return { ready: false, reason: "kiln has not started yet" };
+    if (this.#state !== "running") return { ready: false, reason: "kiln is shutting down" };
+    const fault = this.#guard.lastingFault(true);
+    if (fault) return { ready: false, reason: `the database cannot be used: ${describeFault(fault)}` };
+    return { ready: true };
   }
 
   // ── Registration ───────────────────────────────────────────────────────────────────────

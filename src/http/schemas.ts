@@ -211,4 +211,8 @@ export const StreamQuery = t.Object({
 
 export const HealthSchema = t.Object({ status: t.Literal("ok") });
 export const ReadySchema = t.Object({ status: t.Literal("ready") });
-export const NotReadySchema = t.Object({ status: t.Literal("not_ready") });
+export const NotReadySchema = t.Object({
+  status: t.Literal("not_ready"),
+  /** Why, in one line: starting, shutting down, or what is wrong with the database file. */
+  reason: t.String(),
+});

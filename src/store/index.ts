@@ -14,7 +14,14 @@ export type {
 } from "./records.ts";
 export { type RekeyReport, rekeyDatabase } from "./rekey.ts";
 export { type SqliteStoreOptions, SqliteTaskStore } from "./sqlite.ts";
-export { type StorageFault, type StorageFaultCause, storageFaultOf } from "./storage-fault.ts";
+export {
+  describeFault,
+  fileFault,
+  RECOVER_HINT,
+  type StorageFault,
+  type StorageFaultCause,
+  storageFaultOf,
+} from "./storage-fault.ts";
 export {
   DEFAULT_PAGE_SIZE,
   type DeletedTask,

@@ -2,6 +2,7 @@ import { Database, type Statement } from "bun:sqlite";
 import { and, asc, desc, eq, gt, inArray, lt, type SQL, sql } from "drizzle-orm";
 import { type BunSQLiteDatabase, drizzle } from "drizzle-orm/bun-sqlite";
 import { FINAL_STATUSES, TASK_STATUSES, type TaskStatus } from "../task/index.ts";
+import { DatabaseFile } from "./database-file.ts";
 import { embeddedMigrations } from "./embedded-migrations.ts" with { type: "macro" };
 import type {
   ListTasksQuery,
@@ -16,6 +17,7 @@ import type {
   TelemetryBatch,
 } from "./records.ts";
 import * as schema from "./schema.ts";
+import { fileFault, type StorageFault } from "./storage-fault.ts";
 import { type DeletedTask, type EndedCount, type HistoryQuery, pageSize, type TaskStore } from "./store.ts";
 import { type SqlValue, TASK_COLUMNS, type TaskRow, TaskRowCodec } from "./task-rows.ts";
 import { type KeyMaterial, ValueCipher } from "./value-cipher.ts";
@@ -75,6 +77,7 @@ export class SqliteTaskStore implements TaskStore {
   readonly #rows: TaskRowCodec;
   #closed = false;
   readonly #checkpointer: WalCheckpointer | undefined;
+  readonly #file: DatabaseFile | undefined;
   #statements: ReturnType<SqliteTaskStore["prepareStatements"]> | undefined;
   /**
    * Runs `fn` in a transaction (a savepoint when one is open). Made once: bun:sqlite's
@@ -86,12 +89,19 @@ export class SqliteTaskStore implements TaskStore {
     this.path = options.path;
     this.#rows = rowCodec(options);
     this.#sqlite = new Database(options.path, { create: true, strict: true });
-    // First: switching to WAL needs a lock, and another connection still closing the file
-    // must make it wait, not fail with "database is locked".
-    this.#sqlite.exec("PRAGMA busy_timeout = 5000");
-    this.#sqlite.exec("PRAGMA journal_mode = WAL");
-    this.#sqlite.exec("PRAGMA synchronous = NORMAL");
-    this.#sqlite.exec("PRAGMA foreign_keys = ON");
+    try {
+      // First: switching to WAL needs a lock, and another connection still closing the file
+      // must make it wait, not fail with "database is locked".
+      this.#sqlite.exec("PRAGMA busy_timeout = 5000");
+      this.#sqlite.exec("PRAGMA journal_mode = WAL");
+      this.#sqlite.exec("PRAGMA synchronous = NORMAL");
+      this.#sqlite.exec("PRAGMA foreign_keys = ON");
+      this.#file = options.path === ":memory:" ? undefined : DatabaseFile.open(options.path);
+    } catch (error) {
+      // A file that is not a database fails here: close it rather than leave it to the GC.
+      this.#sqlite.close();
+      throw error;
+    }
     this.#db = drizzle({ client: this.#sqlite, schema });
     const inTransaction = this.#sqlite.transaction((fn: () => unknown) => fn());
     this.#transaction = <T>(fn: () => T): T => inTransaction(fn) as T;
@@ -383,6 +393,15 @@ export class SqliteTaskStore implements TaskStore {
       .all(bucketMs, bucketMs, lo, since);
   }
 
+  /**
+   * Undefined while the file at the store's path is the one it opened; see DatabaseFile.
+   * `thorough` looks the path up now rather than at most once a second.
+   */
+  fileProblem(thorough = false): StorageFault | undefined {
+    const problem = this.#file?.problem(thorough);
+    return problem ? fileFault(problem) : undefined;
+  }
+
   /** Checkpoints the WAL into the main file and closes it. Idempotent. */
   close(): void {
     if (this.#closed) return;
@@ -395,6 +414,7 @@ export class SqliteTaskStore implements TaskStore {
       truncate.finalize();
     } finally {
       this.#sqlite.close();
+      this.#file?.close();
     }
   }
 

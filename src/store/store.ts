@@ -10,6 +10,7 @@ import type {
   TaskRecord,
   TelemetryBatch,
 } from "./records.ts";
+import type { StorageFault } from "./storage-fault.ts";
 
 export interface HistoryQuery {
   /** Items with an id greater than this (the previous page's `nextCursor`). */
@@ -82,6 +83,12 @@ export interface TaskStore {
    * final status and per `bucketMs`-wide time bucket (`bucket` is the bucket's start).
    */
   countEndedSince(since: number, bucketMs: number): EndedCount[];
+  /**
+   * For a store on a file: a fault once the file at its path is no longer the one it opened
+   * (deleted, or another put in its place), undefined while it is. Cheap enough for every
+   * commit; `thorough` also looks the path up now.
+   */
+  fileProblem?(thorough?: boolean): StorageFault | undefined;
   close(): void;
 }
 

@@ -1,0 +1,71 @@
+import { closeSync, fstatSync, openSync, statSync } from "node:fs";
+
+/** How often, at most, the path is looked up again; the descriptor is checked on every call. */
+const PATH_CHECK_MS = 1_000;
+
+export type FileProblem = "file_deleted" | "file_replaced";
+
+/**
+ * The database file as a store opened it, to notice when it is deleted or replaced underneath.
+ * SQLite goes on reading and writing a file that was unlinked (its descriptor keeps it alive)
+ * without a word, and everything written after that is lost when the process ends.
+ *
+ * Two checks. Every call reads the link count of a descriptor of the file (one fstat, ~1.5 us):
+ * it drops to 0 when the file is deleted, or when another file is renamed over it, which are
+ * the ways its data gets lost. At most every second, and when asked to be thorough, the path
+ * is looked up again and its device and inode compared, which also notices a symlink pointed
+ * elsewhere or one of several hard links removed; the data then still lives under another name.
+ *
+ * The descriptor is closed only after SQLite's connection (see DatabaseOwnerLock on why a
+ * closed descriptor would drop SQLite's own locks).
+ */
+export class DatabaseFile {
+  readonly #fd: number;
+  readonly #dev: number;
+  readonly #ino: number;
+  #pathCheckedAt = 0;
+  #problem: FileProblem | undefined;
+
+  private constructor(
+    readonly path: string,
+    fd: number,
+  ) {
+    this.#fd = fd;
+    const stat = fstatSync(fd);
+    this.#dev = stat.dev;
+    this.#ino = stat.ino;
+  }
+
+  /** Opens the file SQLite has just opened at `path`. */
+  static open(path: string): DatabaseFile {
+    return new DatabaseFile(path, openSync(path, "r"));
+  }
+
+  /** Undefined while the file at the path is still the one opened; once it is not, for good. */
+  problem(thorough = false): FileProblem | undefined {
+    if (this.#problem) return this.#problem;
+    const now = performance.now();
+    if (fstatSync(this.#fd).nlink === 0) {
+      this.#problem = this.#pathProblem() ?? "file_deleted";
+    } else if (thorough || now - this.#pathCheckedAt >= PATH_CHECK_MS) {
+      this.#pathCheckedAt = now;
+      this.#problem = this.#pathProblem();
+    }
+    return this.#problem;
+  }
+
+  #pathProblem(): FileProblem | undefined {
+    let stat: ReturnType<typeof statSync>;
+    try {
+      stat = statSync(this.path, { throwIfNoEntry: false });
+    } catch {
+      return undefined; // cannot tell (a permission changed on the way): no verdict
+    }
+    if (!stat) return "file_deleted";
+    return stat.dev === this.#dev && stat.ino === this.#ino ? undefined : "file_replaced";
+  }
+
+  close(): void {
+    closeSync(this.#fd);
+  }
+}
