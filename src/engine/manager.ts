@@ -252,6 +252,8 @@ export class TaskManager {
     if (this.#state === "running") return Promise.resolve();
     if (this.#state !== "new")
       return Promise.reject(new Error("a TaskManager cannot start again after shutdown"));
+    // A damaged file is refused here, in one line, not by some request later.
+    this.store.probeIntegrity?.();
     this.store.migrate();
     this.store.verifyReadable();
     // The first count of tasks per status runs in small steps from now on, off the hot path.

@@ -178,6 +178,9 @@ export class GuardedStore implements TaskStore {
   deleteEndedBefore(before: number, limit: number): DeletedTask[] {
     return this.#write(() => this.inner.deleteEndedBefore(before, limit));
   }
+  probeIntegrity(): void {
+    this.#read(() => this.inner.probeIntegrity?.());
+  }
   verifyReadable(): void {
     this.#read(() => this.inner.verifyReadable());
   }

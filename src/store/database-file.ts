@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, statSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, openSync, readSync, statSync } from "node:fs";
 
 /** How often, at most, the path is looked up again; the descriptor is checked on every call. */
 const PATH_CHECK_MS = 1_000;
@@ -16,8 +16,9 @@ export type FileProblem = "file_deleted" | "file_replaced";
  * is looked up again and its device and inode compared, which also notices a symlink pointed
  * elsewhere or one of several hard links removed; the data then still lives under another name.
  *
- * The descriptor is closed only after SQLite's connection (see DatabaseOwnerLock on why a
- * closed descriptor would drop SQLite's own locks).
+ * The descriptor is opened before SQLite opens the file (its header is checked through it) and
+ * closed only after SQLite's connection: closing any descriptor of a file drops every fcntl
+ * lock the process holds on it, SQLite's included (see DatabaseOwnerLock).
  */
 export class DatabaseFile {
   readonly #fd: number;
@@ -36,9 +37,25 @@ export class DatabaseFile {
     this.#ino = stat.ino;
   }
 
-  /** Opens the file SQLite has just opened at `path`. */
+  /** Opens the file at `path` (before SQLite does, or just after it created it). */
   static open(path: string): DatabaseFile {
     return new DatabaseFile(path, openSync(path, "r"));
+  }
+
+  /** Opens the file at `path` when there is one. */
+  static openIfExists(path: string): DatabaseFile | undefined {
+    return existsSync(path) ? DatabaseFile.open(path) : undefined;
+  }
+
+  /** The file's size in bytes now. */
+  get size(): number {
+    return fstatSync(this.#fd).size;
+  }
+
+  /** The file's first `length` bytes, or fewer when it is shorter. */
+  readStart(length: number): Buffer {
+    const buffer = Buffer.alloc(length);
+    return buffer.subarray(0, readSync(this.#fd, buffer, 0, length, 0));
   }
 
   /** Undefined while the file at the path is still the one opened; once it is not, for good. */

@@ -1,3 +1,4 @@
+export { checkDatabase, type IntegrityReport } from "./integrity.ts";
 export { DatabaseInUseError, DatabaseOwnerLock } from "./owner-lock.ts";
 export type {
   ListTasksQuery,
@@ -12,12 +13,14 @@ export type {
   TaskRecord,
   TelemetryBatch,
 } from "./records.ts";
+export { type RecoveryReport, recoverDatabase, type SkippedStretch, type TableRecovery } from "./recover.ts";
 export { type RekeyReport, rekeyDatabase } from "./rekey.ts";
 export { type SqliteStoreOptions, SqliteTaskStore } from "./sqlite.ts";
 export {
+  DatabaseCorruptError,
   describeFault,
   fileFault,
-  RECOVER_HINT,
+  recoveredPath,
   type StorageFault,
   type StorageFaultCause,
   storageFaultOf,

@@ -4,6 +4,7 @@ import { type BunSQLiteDatabase, drizzle } from "drizzle-orm/bun-sqlite";
 import { FINAL_STATUSES, TASK_STATUSES, type TaskStatus } from "../task/index.ts";
 import { DatabaseFile } from "./database-file.ts";
 import { embeddedMigrations } from "./embedded-migrations.ts" with { type: "macro" };
+import { checkFileHeader, probeEdges } from "./integrity.ts";
 import type {
   ListTasksQuery,
   NewTask,
@@ -88,7 +89,15 @@ export class SqliteTaskStore implements TaskStore {
   constructor(options: SqliteStoreOptions) {
     this.path = options.path;
     this.#rows = rowCodec(options);
-    this.#sqlite = new Database(options.path, { create: true, strict: true });
+    let file = options.path === ":memory:" ? undefined : DatabaseFile.openIfExists(options.path);
+    try {
+      // A file cut short is named as such, before SQLite reads it and says "malformed".
+      if (file) checkFileHeader(file);
+      this.#sqlite = new Database(options.path, { create: true, strict: true });
+    } catch (error) {
+      file?.close();
+      throw error;
+    }
     try {
       // First: switching to WAL needs a lock, and another connection still closing the file
       // must make it wait, not fail with "database is locked".
@@ -96,10 +105,12 @@ export class SqliteTaskStore implements TaskStore {
       this.#sqlite.exec("PRAGMA journal_mode = WAL");
       this.#sqlite.exec("PRAGMA synchronous = NORMAL");
       this.#sqlite.exec("PRAGMA foreign_keys = ON");
-      this.#file = options.path === ":memory:" ? undefined : DatabaseFile.open(options.path);
+      if (options.path !== ":memory:") file ??= DatabaseFile.open(options.path);
+      this.#file = file;
     } catch (error) {
       // A file that is not a database fails here: close it rather than leave it to the GC.
       this.#sqlite.close();
+      file?.close();
       throw error;
     }
     this.#db = drizzle({ client: this.#sqlite, schema });
@@ -391,6 +402,11 @@ export class SqliteTaskStore implements TaskStore {
          GROUP BY bucket, status ORDER BY bucket, status`,
       )
       .all(bucketMs, bucketMs, lo, since);
+  }
+
+  /** The first and last pages of every table and index (the header was checked on opening). */
+  probeIntegrity(): void {
+    if (this.path !== ":memory:") probeEdges(this.#sqlite);
   }
 
   /**

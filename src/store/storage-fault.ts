@@ -33,20 +33,31 @@ const DESCRIPTIONS: Record<StorageFaultCause, string> = {
   file_replaced: "another file was put at the database's path while kiln had the old one open",
 };
 
-/** The command that copies what is readable out of a damaged database; see `kiln recover`. */
-export const RECOVER_HINT = "kiln recover --db <damaged file> --to <new file>";
+/** Where `kiln recover` is suggested to write what it can read of a damaged `path`. */
+export function recoveredPath(path: string): string {
+  return path.endsWith(".db") ? `${path.slice(0, -3)}-recovered.db` : `${path}-recovered`;
+}
 
-const REMEDIES: Partial<Record<StorageFaultCause, string>> = {
-  corrupt: `restore it from a backup, or copy what is still readable into a new file with \`${RECOVER_HINT}\``,
-  file_deleted:
+const REMEDIES: Partial<Record<StorageFaultCause, (path: string | undefined) => string>> = {
+  corrupt: (path) =>
+    path && path !== ":memory:"
+      ? `restore it from a backup, or copy what is still readable into a new file with \`kiln recover --db ${path} --to ${recoveredPath(path)}\` and start kiln on that`
+      : "restore it from a backup, or copy what is still readable into a new file with `kiln recover`",
+  file_deleted: () =>
     "kiln refuses writes rather than acknowledge them into a file that is gone; put the database back and restart kiln",
-  file_replaced:
+  file_replaced: () =>
     "kiln refuses writes rather than acknowledge them into a file that is no longer at its path; restart kiln to use the new file",
 };
 
-function fault(cause: StorageFaultCause, code: string | undefined): StorageFault {
-  const remedy = REMEDIES[cause];
-  return { cause, code, description: DESCRIPTIONS[cause], ...(remedy ? { remedy } : {}) };
+function fault(
+  cause: StorageFaultCause,
+  code: string | undefined,
+  path: string | undefined,
+  detail?: string,
+): StorageFault {
+  const remedy = REMEDIES[cause]?.(path);
+  const description = detail ? `${DESCRIPTIONS[cause]}: ${detail}` : DESCRIPTIONS[cause];
+  return { cause, code, description, ...(remedy ? { remedy } : {}) };
 }
 
 /** The fault in one line for an operator: what it is, its code, and what to do when waiting will not do. */
@@ -57,7 +68,20 @@ export function describeFault(fault: StorageFault): string {
 
 /** The fault of a database file that is no longer the one at its path. */
 export function fileFault(cause: "file_deleted" | "file_replaced"): StorageFault {
-  return fault(cause, undefined);
+  return fault(cause, undefined, undefined);
+}
+
+/** kiln's own finding that the file is damaged (its header against its size), reported as SQLite's are. */
+export class DatabaseCorruptError extends Error {
+  override readonly name = "DatabaseCorruptError";
+
+  constructor(
+    /** What is wrong, in words: "it is cut short: …". */
+    readonly detail: string,
+    readonly code: "SQLITE_CORRUPT" | "SQLITE_NOTADB" = "SQLITE_CORRUPT",
+  ) {
+    super(`the database file is damaged: ${detail}`);
+  }
 }
 
 /**
@@ -94,9 +118,10 @@ function causeOf(code: string, path: string | undefined): StorageFaultCause | un
  * file from a failing disk.
  */
 export function storageFaultOf(error: unknown, path?: string): StorageFault | undefined {
+  if (error instanceof DatabaseCorruptError) return fault("corrupt", error.code, path, error.detail);
   if (!(error instanceof Error) || error.name !== "SQLiteError") return undefined;
   const code = (error as Error & { code?: unknown }).code;
   if (typeof code !== "string") return undefined;
   const cause = causeOf(code, path);
-  return cause === undefined ? undefined : fault(cause, code);
+  return cause === undefined ? undefined : fault(cause, code, path);
 }

@@ -84,6 +84,12 @@ export interface TaskStore {
    */
   countEndedSince(since: number, bucketMs: number): EndedCount[];
   /**
+   * Quick checks that the file is whole and undamaged as far as can be told without reading
+   * all of it (its header, the first and last pages of every table and index). Throws an
+   * error that `storageFaultOf` reads as `corrupt`.
+   */
+  probeIntegrity?(): void;
+  /**
    * For a store on a file: a fault once the file at its path is no longer the one it opened
    * (deleted, or another put in its place), undefined while it is. Cheap enough for every
    * commit; `thorough` also looks the path up now.
