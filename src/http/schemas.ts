@@ -194,8 +194,9 @@ export const TaskTypeSchema = t.Object({
     timeoutMs: t.Union([t.Number(), t.Null()]),
     concurrency: t.Union([t.Number(), t.Null()]),
     resumable: t.Boolean(),
-    isolation: t.Union([t.Literal("worker"), t.Literal("process")], {
-      description: '"process": each run in a child process of kiln',
+    isolation: t.Union([t.Literal("worker"), t.Literal("fresh"), t.Literal("process")], {
+      description:
+        '"worker": a pooled worker thread; "fresh": a worker thread of its own, ended after the run; "process": a child process of kiln',
     }),
     memoryLimitMb: t.Union([t.Number(), t.Null()], {
       description: "the class's own memory cap; null: the server's --task-memory-limit applies",
