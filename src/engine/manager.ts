@@ -43,10 +43,11 @@ import { restoreActiveTasks } from "./restore.ts";
 import { RetentionPruner } from "./retention.ts";
 import { RunExecutor } from "./run-executor.ts";
 import { RunSettlement } from "./run-settlement.ts";
+import { SelfRestarts } from "./self-restarts.ts";
 import { GuardedStore } from "./storage-guard.ts";
 import { type StatusNameCount, TaskCounts } from "./task-counts.ts";
 import { TelemetryBuffer } from "./telemetry.ts";
-import { type Requester, Transitions } from "./transitions.ts";
+import { type Requester, TASK_ITSELF, Transitions } from "./transitions.ts";
 import { WriteRetry } from "./write-retry.ts";
 
 type State = "new" | "running" | "stopping" | "stopped";
@@ -83,6 +84,7 @@ export class TaskManager {
   readonly #pool: WorkerPool;
   readonly #transitions: Transitions;
   readonly #settlement: RunSettlement;
+  readonly #selfRestarts = new SelfRestarts();
   readonly #dispatcher: Dispatcher;
   readonly #executor: RunExecutor;
   readonly #writes: WriteRetry;
@@ -136,8 +138,11 @@ export class TaskManager {
       },
       logger,
     );
-    this.#settlement = new RunSettlement(this.store, this.#transitions, (task) =>
-      this.#dispatcher.enqueueIfSet(task),
+    this.#settlement = new RunSettlement(
+      this.store,
+      this.#transitions,
+      (task) => this.#dispatcher.enqueueIfSet(task),
+      this.#selfRestarts,
     );
     this.#commits = new MessageCommits(this.#guard, this.#hub, this.#writes, () =>
       this.#dispatcher.dispatchIfRequested(),
@@ -469,6 +474,10 @@ export class TaskManager {
     const by: Requester = { actor: options.actor ?? null, source: options.source ?? null };
     const reason = options.reason ?? null;
     const decision = decideControl(action, task);
+    // A task restarting itself in a row waits longer each time; a person's stop or restart ends that.
+    if ((action === "stop" || action === "restart") && by.actor !== TASK_ITSELF.actor) {
+      this.#selfRestarts.forget(id);
+    }
     switch (decision.kind) {
       case "refuse":
         throw new IllegalTransitionError(decision.message, {
