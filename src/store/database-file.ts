@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fstatSync, openSync, readSync, statSync } from "node:fs";
+import { type BigIntStats, closeSync, existsSync, fstatSync, openSync, readSync, statSync } from "node:fs";
 
 /** How often, at most, the path is looked up again; the descriptor is checked on every call. */
 const PATH_CHECK_MS = 1_000;
@@ -22,17 +22,19 @@ export type FileProblem = "file_deleted" | "file_replaced";
  */
 export class DatabaseFile {
   readonly #fd: number;
-  readonly #dev: number;
-  readonly #ino: number;
+  readonly #dev: bigint;
+  readonly #ino: bigint;
   #pathCheckedAt = 0;
   #problem: FileProblem | undefined;
+  #closed = false;
 
   private constructor(
     readonly path: string,
     fd: number,
   ) {
     this.#fd = fd;
-    const stat = fstatSync(fd);
+    // As bigints: an inode number may not fit a double.
+    const stat = fstatSync(fd, { bigint: true });
     this.#dev = stat.dev;
     this.#ino = stat.ino;
   }
@@ -60,7 +62,8 @@ export class DatabaseFile {
 
   /** Undefined while the file at the path is still the one opened; once it is not, for good. */
   problem(thorough = false): FileProblem | undefined {
-    if (this.#problem) return this.#problem;
+    // Closed, the descriptor's number may already belong to another file.
+    if (this.#problem || this.#closed) return this.#problem;
     const now = performance.now();
     if (fstatSync(this.#fd).nlink === 0) {
       this.#problem = this.#pathProblem() ?? "file_deleted";
@@ -72,9 +75,9 @@ export class DatabaseFile {
   }
 
   #pathProblem(): FileProblem | undefined {
-    let stat: ReturnType<typeof statSync>;
+    let stat: BigIntStats | undefined;
     try {
-      stat = statSync(this.path, { throwIfNoEntry: false });
+      stat = statSync(this.path, { bigint: true, throwIfNoEntry: false });
     } catch {
       return undefined; // cannot tell (a permission changed on the way): no verdict
     }
@@ -83,6 +86,8 @@ export class DatabaseFile {
   }
 
   close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
     closeSync(this.#fd);
   }
 }

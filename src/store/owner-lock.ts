@@ -15,8 +15,8 @@ export class DatabaseInUseError extends Error {
   }
 }
 
-/** The file itself, whatever path, hard link or symlink leads to it. */
-const fileKey = (stat: { dev: number; ino: number }) => `${stat.dev}:${stat.ino}`;
+/** The file itself, whatever path, hard link or symlink leads to it. Bigints: an inode number may not fit a double. */
+const fileKey = (stat: { dev: bigint; ino: bigint }) => `${stat.dev}:${stat.ino}`;
 
 /** Files this process owns now, by device and inode. */
 const ownedHere = new Set<string>();
@@ -29,7 +29,7 @@ const keptOpen: number[] = [];
 
 function statIfExists(path: string) {
   try {
-    return statSync(path);
+    return statSync(path, { bigint: true });
   } catch {
     return undefined;
   }
@@ -90,7 +90,7 @@ export class DatabaseOwnerLock {
     // O_CREAT: the file must exist to be locked; SQLite takes an empty file as a new database.
     // Bun opens with O_CLOEXEC, so task processes never inherit the descriptor (and the lock).
     const fd = openSync(databasePath, constants.O_RDONLY | constants.O_CREAT, 0o644);
-    const key = fileKey(fstatSync(fd));
+    const key = fileKey(fstatSync(fd, { bigint: true }));
     if (ownedHere.has(key)) {
       // The path changed between the stat and the open, to a file a manager here owns.
       keptOpen.push(fd);
