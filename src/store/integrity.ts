@@ -109,6 +109,8 @@ export interface IntegrityReport {
   problems: string[];
   /** Rows of `tasks`, when the file could be read. */
   tasks: number | undefined;
+  /** SQLITE_NOTADB when the file does not even start as a database; SQLITE_CORRUPT otherwise. */
+  code: "SQLITE_CORRUPT" | "SQLITE_NOTADB";
 }
 
 const MAX_PROBLEMS = 20;
@@ -148,14 +150,15 @@ export function checkDatabase(path: string, options: { quick?: boolean } = {}): 
         check.finalize();
       }
       const problems = findings.filter((text) => text !== "ok" && !text.startsWith("*** "));
-      return { problems, tasks: problems.length > 0 ? undefined : countTasks(db) };
+      return { problems, tasks: problems.length > 0 ? undefined : countTasks(db), code: "SQLITE_CORRUPT" };
     } finally {
       db.close();
     }
   } catch (error) {
     if (!isCorruption(error)) throw error;
     const detail = error instanceof DatabaseCorruptError ? error.detail : (error as Error).message;
-    return { problems: [detail], tasks: undefined };
+    const notADatabase = (error as { code?: unknown }).code === "SQLITE_NOTADB";
+    return { problems: [detail], tasks: undefined, code: notADatabase ? "SQLITE_NOTADB" : "SQLITE_CORRUPT" };
   } finally {
     file.close();
   }

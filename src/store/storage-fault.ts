@@ -33,6 +33,8 @@ const DESCRIPTIONS: Record<StorageFaultCause, string> = {
   file_replaced: "another file was put at the database's path while kiln had the old one open",
 };
 
+const NOT_A_DATABASE = "the file is not a database, or its header is damaged";
+
 /** Where `kiln recover` is suggested to write what it can read of a damaged `path`. */
 export function recoveredPath(path: string): string {
   return path.endsWith(".db") ? `${path.slice(0, -3)}-recovered.db` : `${path}-recovered`;
@@ -56,7 +58,9 @@ function fault(
   detail?: string,
 ): StorageFault {
   const remedy = REMEDIES[cause]?.(path);
-  const description = detail ? `${DESCRIPTIONS[cause]}: ${detail}` : DESCRIPTIONS[cause];
+  // A file that is not SQLite's at all may be the wrong file as well as a damaged one.
+  const what = code === "SQLITE_NOTADB" ? NOT_A_DATABASE : DESCRIPTIONS[cause];
+  const description = detail ? `${what}: ${detail}` : what;
   return { cause, code, description, ...(remedy ? { remedy } : {}) };
 }
 
@@ -80,7 +84,7 @@ export class DatabaseCorruptError extends Error {
     readonly detail: string,
     readonly code: "SQLITE_CORRUPT" | "SQLITE_NOTADB" = "SQLITE_CORRUPT",
   ) {
-    super(`the database file is damaged: ${detail}`);
+    super(`${code === "SQLITE_NOTADB" ? NOT_A_DATABASE : DESCRIPTIONS.corrupt}: ${detail}`);
   }
 }
 

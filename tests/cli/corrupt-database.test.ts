@@ -105,7 +105,7 @@ describe("a damaged database is reported in one line with what to do", () => {
     {
       name: "garbage-header",
       damage: (bytes) => Buffer.concat([noise(100), bytes.subarray(100)]),
-      says: "the database file is damaged: it does not start with the SQLite header (SQLITE_NOTADB)",
+      says: "the file is not a database, or its header is damaged: it does not start with the SQLite header (SQLITE_NOTADB)",
     },
     {
       name: "last-page",
@@ -142,12 +142,14 @@ describe("a damaged database is reported in one line with what to do", () => {
     expect(intact.stdout).toStartWith(
       `kiln: database ${PRISTINE} is intact (${TASKS} tasks; integrity_check in `,
     );
-    for (const { name } of cases) {
-      const path = join(dir.path, `${name}.db`);
+    for (const { name, damage } of cases) {
+      const path = damaged(name, damage);
       const run = await kiln(["check", "--db", path, "--quick"]);
       expect(run.code).toBe(1);
       expect(lines(run.stderr)).toHaveLength(1);
-      expect(run.stderr).toStartWith(`kiln: database ${path}: the database file is damaged`);
+      expect(run.stderr).toStartWith(
+        `kiln: database ${path}: ${name === "garbage-header" ? "the file is not a database" : "the database file is damaged"}`,
+      );
       expect(run.stderr.trim()).toEndWith(remedy(path));
     }
   });

@@ -51,7 +51,7 @@ export const checkCommand: Command = {
     const [first, ...rest] = report.problems;
     if (first !== undefined) {
       const more = rest.length > 0 ? ` (and ${rest.length} more)` : "";
-      const fault = storageFaultOf(new DatabaseCorruptError(`${first}${more}`), path);
+      const fault = storageFaultOf(new DatabaseCorruptError(`${first}${more}`, report.code), path);
       throw new CliError(`database ${path}: ${fault ? describeFault(fault) : first}`);
     }
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
