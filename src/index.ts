@@ -13,9 +13,13 @@ export type {
   TaskRecord,
 } from "./store/index.ts";
 export {
+  checkDatabase,
   DatabaseInUseError,
+  type IntegrityReport,
   InvalidKeyError,
   type KeyMaterial,
+  type RecoveryReport,
+  recoverDatabase,
   type RekeyReport,
   rekeyDatabase,
   type SqliteStoreOptions,
