@@ -12,10 +12,14 @@ export type {
   TaskRecord,
 } from "./store/index.ts";
 export {
+  checkDatabase,
   DatabaseInUseError,
+  type IntegrityReport,
   InvalidKeyError,
   type KeyMaterial,
+  type RecoveryReport,
   type RekeyReport,
+  recoverDatabase,
   rekeyDatabase,
   type SqliteStoreOptions,
   SqliteTaskStore,

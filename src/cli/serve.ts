@@ -3,7 +3,7 @@ import { StorageUnavailableError, storageFaultOf, TaskManager } from "../engine/
 import { createKilnApp } from "../http/app.ts";
 import { ADMIN_LABEL, readTokenLabel } from "../http/auth-options.ts";
 import { installKilnModule } from "../kiln-module.ts";
-import { DatabaseInUseError, keyId, UndecryptableValueError } from "../store/index.ts";
+import { DatabaseInUseError, describeFault, keyId, UndecryptableValueError } from "../store/index.ts";
 import { builtInTasks } from "../tasks/index.ts";
 import { CliError } from "./client/errors.ts";
 import { SERVE_PROCESS_COMMAND, SERVE_WORKER_URL } from "./compiled.ts";
@@ -17,7 +17,7 @@ function databaseProblem(error: unknown, db: string): CliError | undefined {
   if (error instanceof DatabaseInUseError) return new CliError(error.message);
   const fault = error instanceof StorageUnavailableError ? error.fault : storageFaultOf(error, db);
   if (!fault) return undefined;
-  return new CliError(`cannot use the database ${db}: ${fault.description} (${fault.code})`);
+  return new CliError(`cannot use the database ${db}: ${describeFault(fault)}`);
 }
 
 /**

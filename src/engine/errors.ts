@@ -76,7 +76,8 @@ export class NotAcceptingError extends KilnError {
 
 /**
  * The database cannot be written (disk full, read-only file, I/O error): nothing was changed,
- * reads still work and the same request can be retried once the fault clears.
+ * reads still work and the same request can be retried once the fault clears. A damaged,
+ * deleted or replaced file does not clear by waiting: its message says what to do instead.
  */
 export class StorageUnavailableError extends KilnError {
   /**
@@ -87,14 +88,17 @@ export class StorageUnavailableError extends KilnError {
 
   constructor(
     readonly fault: StorageFault,
-    /** The SQLite error behind it. */
+    /** The SQLite error behind it; undefined when kiln found the fault itself. */
     readonly original: unknown,
   ) {
+    const code = fault.code ? ` (${fault.code})` : "";
     super(
       "storage_unavailable",
       503,
-      `the database cannot be written: ${fault.description} (${fault.code}); nothing was changed, retry later`,
-      { cause: fault.cause, sqliteCode: fault.code },
+      fault.remedy
+        ? `the database cannot be used: ${fault.description}${code}; nothing was changed: ${fault.remedy}`
+        : `the database cannot be written: ${fault.description}${code}; nothing was changed, retry later`,
+      { cause: fault.cause, ...(fault.code ? { sqliteCode: fault.code } : {}) },
     );
   }
 }

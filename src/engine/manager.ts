@@ -2,6 +2,7 @@ import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import {
   type DatabaseOwnerLock,
+  describeFault,
   type HistoryQuery,
   type ListTasksQuery,
   type Page,
@@ -44,11 +45,12 @@ import { restoreActiveTasks } from "./restore.ts";
 import { RetentionPruner } from "./retention.ts";
 import { RunExecutor } from "./run-executor.ts";
 import { RunSettlement } from "./run-settlement.ts";
+import { SelfRestarts } from "./self-restarts.ts";
 import { GuardedStore } from "./storage-guard.ts";
 import { type StatusNameCount, TaskCounts } from "./task-counts.ts";
 import { TaskCreation } from "./task-creation.ts";
 import { TelemetryBuffer } from "./telemetry.ts";
-import { type Requester, Transitions } from "./transitions.ts";
+import { type Requester, TASK_ITSELF, Transitions } from "./transitions.ts";
 import { WriteRetry } from "./write-retry.ts";
 
 type State = "new" | "running" | "stopping" | "stopped";
@@ -86,6 +88,7 @@ export class TaskManager {
   readonly #pool: WorkerPool;
   readonly #transitions: Transitions;
   readonly #settlement: RunSettlement;
+  readonly #selfRestarts = new SelfRestarts();
   readonly #dispatcher: Dispatcher;
   readonly #executor: RunExecutor;
   readonly #writes: WriteRetry;
@@ -139,8 +142,11 @@ export class TaskManager {
       },
       logger,
     );
-    this.#settlement = new RunSettlement(this.store, this.#transitions, (task) =>
-      this.#dispatcher.enqueueIfSet(task),
+    this.#settlement = new RunSettlement(
+      this.store,
+      this.#transitions,
+      (task) => this.#dispatcher.enqueueIfSet(task),
+      this.#selfRestarts,
     );
     this.#commits = new MessageCommits(this.#guard, this.#hub, this.#writes, () =>
       this.#dispatcher.dispatchIfRequested(),
@@ -203,6 +209,18 @@ export class TaskManager {
     return this.#state === "running";
   }
 
+  /**
+   * Whether kiln can take work: started, not shutting down, and its database file still the
+   * one at its path and undamaged (checked now). When not, the reason, in one line.
+   */
+  readiness(): { ready: true } | { ready: false; reason: string } {
+    if (this.#state === "new") return { ready: false, reason: "kiln has not started yet" };
+    if (this.#state !== "running") return { ready: false, reason: "kiln is shutting down" };
+    const fault = this.#guard.lastingFault(true);
+    if (fault) return { ready: false, reason: `the database cannot be used: ${describeFault(fault)}` };
+    return { ready: true };
+  }
+
   // ── Registration ───────────────────────────────────────────────────────────────────────
 
   /**
@@ -254,6 +272,8 @@ export class TaskManager {
     if (this.#state === "running") return Promise.resolve();
     if (this.#state !== "new")
       return Promise.reject(new Error("a TaskManager cannot start again after shutdown"));
+    // A damaged file is refused here, in one line, not by some request later.
+    this.store.probeIntegrity?.();
     this.store.migrate();
     this.store.verifyReadable();
     // The first count of tasks per status runs in small steps from now on, off the hot path.
@@ -473,6 +493,10 @@ export class TaskManager {
     const by: Requester = { actor: options.actor ?? null, source: options.source ?? null };
     const reason = options.reason ?? null;
     const decision = decideControl(action, task);
+    // A task restarting itself in a row waits longer each time; a person's stop or restart ends that.
+    if ((action === "stop" || action === "restart") && by.actor !== TASK_ITSELF.actor) {
+      this.#selfRestarts.forget(id);
+    }
     switch (decision.kind) {
       case "refuse":
         throw new IllegalTransitionError(decision.message, {

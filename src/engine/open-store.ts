@@ -1,4 +1,5 @@
-import { DatabaseOwnerLock, SqliteTaskStore, type TaskStore } from "../store/index.ts";
+import { statSync } from "node:fs";
+import { DatabaseInUseError, DatabaseOwnerLock, SqliteTaskStore, type TaskStore } from "../store/index.ts";
 import type { Logger } from "./logger.ts";
 import type { TaskManagerOptions } from "./manager-options.ts";
 
@@ -15,19 +16,53 @@ export function openStore(
       throw new Error("encryption keys go to the store you opened, not to the TaskManager");
     return { store: options.db, ownerLock: undefined };
   }
-  // Taken before the file is even opened: a second engine must not touch a live one's tasks.
-  const ownerLock = options.db === ":memory:" ? undefined : DatabaseOwnerLock.acquire(options.db);
+  if (options.db === ":memory:")
+    return { store: openSqlite({ ...options, db: options.db }, logger), ownerLock: undefined };
+  // Taken before SQLite opens the file: a second engine must not touch a live one's tasks.
+  let ownerLock: DatabaseOwnerLock;
   try {
-    const store = new SqliteTaskStore({
-      path: options.db,
-      encryptionKey: options.encryptionKey,
-      decryptionKeys: options.decryptionKeys,
-      onCheckpointFallback: (error) =>
-        logger.warn("background WAL checkpoints failed; SQLite checkpoints on commit again", { error }),
-    });
-    return { store, ownerLock };
+    ownerLock = DatabaseOwnerLock.acquire(options.db);
   } catch (error) {
-    ownerLock?.release();
+    if (error instanceof DatabaseInUseError) throw error;
+    // The file cannot be opened (a missing directory, no permission): SQLite says why in its
+    // own words, which the CLI reports. Should SQLite open it all the same, the engine still
+    // never runs without the lock.
+    openSqlite({ ...options, db: options.db }, logger).close();
     throw error;
   }
+  try {
+    warnOfHardLinks(options.db, logger);
+    return { store: openSqlite({ ...options, db: options.db }, logger), ownerLock };
+  } catch (error) {
+    ownerLock.release();
+    throw error;
+  }
+}
+
+/**
+ * The owner lock keeps two engines off one file however it is reached, but SQLite names the
+ * WAL after the path it opens: after a crash, opening the file by another hard link would not
+ * see the WAL, and what it held would be lost. Worth a word while the file has other links.
+ */
+function warnOfHardLinks(path: string, logger: Logger): void {
+  const links = statSync(path).nlink;
+  if (links <= 1) return;
+  logger.warn("the database file has other hard links: always open it by the same path", {
+    db: path,
+    links,
+    why: "SQLite keeps the WAL beside the path it was opened by; after a crash another link would not see it",
+  });
+}
+
+function openSqlite(
+  options: Pick<TaskManagerOptions, "encryptionKey" | "decryptionKeys"> & { db: string },
+  logger: Logger,
+): SqliteTaskStore {
+  return new SqliteTaskStore({
+    path: options.db,
+    encryptionKey: options.encryptionKey,
+    decryptionKeys: options.decryptionKeys,
+    onCheckpointFallback: (error) =>
+      logger.warn("background WAL checkpoints failed; SQLite checkpoints on commit again", { error }),
+  });
 }

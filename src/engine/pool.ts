@@ -15,6 +15,8 @@ export class WorkerSlot implements TaskSlot {
   constructor(
     readonly id: number,
     readonly worker: Worker,
+    /** Serves one run and is ended after it (`isolation = "fresh"`), never pooled. */
+    readonly fresh = false,
   ) {
     this.control = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
     this.closed = new Promise((resolve) => worker.addEventListener("close", () => resolve(), { once: true }));
@@ -44,8 +46,9 @@ export interface PoolHooks {
 
 /**
  * Bun Workers reused across tasks. Spawning costs milliseconds, so workers are kept idle
- * between tasks (up to `maxIdle`) rather than spawned per task. A task process serves one run
- * and is ended with it, so its memory goes back to the system.
+ * between tasks (up to `maxIdle`) rather than spawned per task. A task process, and a fresh
+ * worker (`isolation = "fresh"`), serves one run and is ended with it: its memory goes back to
+ * the system, and nothing the run left in it reaches another task.
  */
 export class WorkerPool {
   readonly #idle: WorkerSlot[] = [];
@@ -78,13 +81,17 @@ export class WorkerPool {
 
   acquire(isolation: TaskIsolation = "worker"): TaskSlot {
     if (isolation === "process") return this.#spawnProcess();
+    if (isolation === "fresh") return this.#spawn(true);
     return this.#idle.pop() ?? this.#spawn();
   }
 
-  /** Returns a slot whose task has ended; beyond `maxIdle` idle workers it is ended instead. */
+  /**
+   * Returns a slot whose task has ended; beyond `maxIdle` idle workers it is ended instead, and
+   * so is a task process or a fresh worker, which serve one run.
+   */
   release(slot: TaskSlot): void {
     if (slot.exited || slot.terminating) return;
-    if (!(slot instanceof WorkerSlot) || this.#idle.length >= this.maxIdle) {
+    if (!(slot instanceof WorkerSlot) || slot.fresh || this.#idle.length >= this.maxIdle) {
       this.terminate(slot);
       return;
     }
@@ -116,9 +123,9 @@ export class WorkerPool {
     await Promise.all(exits);
   }
 
-  #spawn(): WorkerSlot {
+  #spawn(fresh = false): WorkerSlot {
     const worker = new Worker(this.workerUrl);
-    const slot = new WorkerSlot(this.#nextId++, worker);
+    const slot = new WorkerSlot(this.#nextId++, worker, fresh);
     this.#all.add(slot);
     worker.addEventListener("message", (event: MessageEvent<FromWorker>) =>
       this.hooks.onMessage(slot, event.data),

@@ -4,6 +4,7 @@ import type { FromWorker } from "../worker/protocol.ts";
 import { retryDelayMs } from "./backoff.ts";
 import type { RegisteredTask } from "./registry.ts";
 import type { LiveRun } from "./runs.ts";
+import type { SelfRestarts } from "./self-restarts.ts";
 import { ENGINE, TASK_ITSELF, type Transitions } from "./transitions.ts";
 
 /** How a worker reported the end of a run (or how the engine ended it). */
@@ -25,11 +26,14 @@ export class RunSettlement {
     private readonly store: TaskStore,
     private readonly transitions: Transitions,
     private readonly enqueueIfSet: (task: TaskRecord | undefined) => void,
+    private readonly selfRestarts: SelfRestarts,
   ) {}
 
   /** `ranMs`: the run's last running stretch, added to the task's active time. */
   settle(run: LiveRun, end: RunEnd, cause: "shutdown" | undefined, ranMs: number): void {
     const id = run.taskId;
+    const selfRestart = run.requested === "restart" && run.requestBy.actor === TASK_ITSELF.actor;
+    if (!selfRestart) this.selfRestarts.forget(id);
     const issues = end.type === "finished" ? run.task.checkResult(end.result) : [];
     if (end.type === "finished" && issues.length === 0 && run.requested !== "restart") {
       // The common end needs no read first: the FINISHED update only applies to a RUNNING row.
@@ -38,6 +42,13 @@ export class RunSettlement {
     }
     const task = this.store.getTask(id);
     if (task?.status !== "RUNNING") return;
+    if (selfRestart) {
+      const ranMs = run.usedMs + (performance.now() - run.segmentStart);
+      const { delayMs, inARow } = this.selfRestarts.next(id, ranMs);
+      const reason = `${run.requestReason ?? "restart requested"} (restart ${inARow} in a row asked by the task; runs again in ${delayMs} ms)`;
+      this.enqueueIfSet(this.transitions.restarted(task, reason, run.requestBy, Date.now() + delayMs));
+      return;
+    }
     if (run.requested === "restart") {
       this.enqueueIfSet(this.transitions.restarted(task, run.requestReason, run.requestBy));
       return;

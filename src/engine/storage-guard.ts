@@ -26,6 +26,11 @@ import type { Logger } from "./logger.ts";
  */
 export class GuardedStore implements TaskStore {
   #fault: StorageFault | undefined;
+  /**
+   * A fault that waiting does not clear: the file is damaged, deleted or replaced. From then on
+   * every write is refused without being tried, until kiln is restarted; reads go on.
+   */
+  #lasting: StorageFault | undefined;
   /** The writes made so far inside the open batch. */
   #journal: (() => void)[] | undefined;
 
@@ -37,7 +42,49 @@ export class GuardedStore implements TaskStore {
 
   /** The fault of the current outage, or undefined while writes work. */
   get fault(): StorageFault | undefined {
-    return this.#fault;
+    return this.#lasting ?? this.#fault;
+  }
+
+  /**
+   * The fault that stops all writes for good (a damaged, deleted or replaced file), or
+   * undefined. `thorough` looks the file's path up now.
+   */
+  lastingFault(thorough = false): StorageFault | undefined {
+    if (this.#lasting) return this.#lasting;
+    const problem = this.inner.fileProblem?.(thorough);
+    if (problem) this.#keepLasting(problem);
+    return this.#lasting;
+  }
+
+  fileProblem(thorough = false): StorageFault | undefined {
+    return this.lastingFault(thorough);
+  }
+
+  #keepLasting(fault: StorageFault): void {
+    if (this.#lasting) return;
+    this.#lasting = fault;
+    this.logger.error(`the database cannot be used: ${fault.description}`, {
+      cause: fault.cause,
+      ...(fault.code ? { code: fault.code } : {}),
+      db: this.path,
+      effect: "requests that write get 503 and /ready answers 503 until kiln is restarted; reads go on",
+      remedy: fault.remedy,
+    });
+  }
+
+  #refuseIfLasting(): void {
+    if (this.#lasting) throw new StorageUnavailableError(this.#lasting, undefined);
+  }
+
+  /**
+   * After a commit: the write is in the file at the database's path, or it is refused. SQLite
+   * writes on into a file that was deleted or replaced, and all of that would be lost.
+   */
+  #checkFile(): void {
+    const problem = this.inner.fileProblem?.();
+    if (!problem) return;
+    this.#keepLasting(problem);
+    throw new StorageUnavailableError(problem, undefined);
   }
 
   #read<T>(read: () => T): T {
@@ -54,6 +101,7 @@ export class GuardedStore implements TaskStore {
   }
 
   #write<T>(write: () => T): T {
+    this.#refuseIfLasting();
     let result: T;
     try {
       result = write();
@@ -66,6 +114,7 @@ export class GuardedStore implements TaskStore {
       this.#journal.push(() => void this.#write(write));
       return result;
     }
+    this.#checkFile();
     this.#recovered();
     return result;
   }
@@ -80,6 +129,10 @@ export class GuardedStore implements TaskStore {
     if (error instanceof StorageUnavailableError) return error;
     const fault = storageFaultOf(error, this.path);
     if (!fault) return error;
+    if (fault.remedy) {
+      this.#keepLasting(fault);
+      return new StorageUnavailableError(fault, error);
+    }
     if (this.#fault?.cause !== fault.cause) {
       this.logger.error(`the database cannot be written: ${fault.description}`, {
         cause: fault.cause,
@@ -102,6 +155,7 @@ export class GuardedStore implements TaskStore {
     const journal: (() => void)[] = [];
     let result: T;
     try {
+      this.#refuseIfLasting();
       this.#journal = journal;
       result = this.inner.batch(() => {
         try {
@@ -111,6 +165,7 @@ export class GuardedStore implements TaskStore {
           this.#journal = undefined;
         }
       });
+      this.#checkFile();
     } catch (error) {
       this.#journal = undefined;
       const translated = this.#translate(error);
@@ -122,6 +177,9 @@ export class GuardedStore implements TaskStore {
   }
   deleteEndedBefore(before: number, limit: number): DeletedTask[] {
     return this.#write(() => this.inner.deleteEndedBefore(before, limit));
+  }
+  probeIntegrity(): void {
+    this.#read(() => this.inner.probeIntegrity?.());
   }
   verifyReadable(): void {
     this.#read(() => this.inner.verifyReadable());

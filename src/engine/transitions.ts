@@ -88,8 +88,11 @@ export class Transitions {
     return this.#move(id, [from], patch, { action: "stop", reason, ...by });
   }
 
-  /** Back to PENDING as a new attempt from the top: checkpoint, progress, result, error and active time cleared. */
-  restarted(task: TaskRecord, reason: string | null, by: Requester) {
+  /**
+   * Back to PENDING as a new attempt from the top: checkpoint, progress, result, error and active
+   * time cleared. It may start at once, or not before `runAt` (a task restarting itself in a row).
+   */
+  restarted(task: TaskRecord, reason: string | null, by: Requester, runAt: number | null = null) {
     const patch: TaskPatch = {
       status: "PENDING",
       attempt: task.attempt + 1,
@@ -100,7 +103,7 @@ export class Transitions {
       error: null,
       startTime: null,
       endTime: null,
-      runAt: null,
+      runAt,
       requestedAction: null,
       statusReason: reason,
       activeMs: 0,

@@ -261,8 +261,9 @@ export const TaskTypeSchema = t.Object({
     timeoutMs: t.Union([t.Number(), t.Null()]),
     concurrency: t.Union([t.Number(), t.Null()]),
     resumable: t.Boolean(),
-    isolation: t.Union([t.Literal("worker"), t.Literal("process")], {
-      description: '"process": each run in a child process of kiln',
+    isolation: t.Union([t.Literal("worker"), t.Literal("fresh"), t.Literal("process")], {
+      description:
+        '"worker": a pooled worker thread; "fresh": a worker thread of its own, ended after the run; "process": a child process of kiln',
     }),
     memoryLimitMb: t.Union([t.Number(), t.Null()], {
       description: "the class's own memory cap; null: the server's --task-memory-limit applies",
@@ -278,4 +279,8 @@ export const StreamQuery = t.Object({
 
 export const HealthSchema = t.Object({ status: t.Literal("ok") });
 export const ReadySchema = t.Object({ status: t.Literal("ready") });
-export const NotReadySchema = t.Object({ status: t.Literal("not_ready") });
+export const NotReadySchema = t.Object({
+  status: t.Literal("not_ready"),
+  /** Why, in one line: starting, shutting down, or what is wrong with the database file. */
+  reason: t.String(),
+});

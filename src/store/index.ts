@@ -1,3 +1,4 @@
+export { checkDatabase, type IntegrityReport } from "./integrity.ts";
 export { DatabaseInUseError, DatabaseOwnerLock } from "./owner-lock.ts";
 export type {
   ListTasksQuery,
@@ -12,9 +13,18 @@ export type {
   TaskRecord,
   TelemetryBatch,
 } from "./records.ts";
+export { type RecoveryReport, recoverDatabase, type SkippedStretch, type TableRecovery } from "./recover.ts";
 export { type RekeyReport, rekeyDatabase } from "./rekey.ts";
 export { type SqliteStoreOptions, SqliteTaskStore } from "./sqlite.ts";
-export { type StorageFault, type StorageFaultCause, storageFaultOf } from "./storage-fault.ts";
+export {
+  DatabaseCorruptError,
+  describeFault,
+  fileFault,
+  recoveredPath,
+  type StorageFault,
+  type StorageFaultCause,
+  storageFaultOf,
+} from "./storage-fault.ts";
 export {
   DEFAULT_PAGE_SIZE,
   type DeletedTask,

@@ -2,6 +2,8 @@ import { Database, type Statement } from "bun:sqlite";
 import { and, asc, desc, eq, gt, inArray, lt, type SQL, sql } from "drizzle-orm";
 import { type BunSQLiteDatabase, drizzle } from "drizzle-orm/bun-sqlite";
 import { FINAL_STATUSES, TASK_STATUSES, type TaskStatus } from "../task/index.ts";
+import { DatabaseFile } from "./database-file.ts";
+import { checkFileHeader, probeEdges } from "./integrity.ts";
 import { MIGRATIONS } from "./migrations.generated.ts";
 import type {
   ListTasksQuery,
@@ -16,6 +18,7 @@ import type {
   TelemetryBatch,
 } from "./records.ts";
 import * as schema from "./schema.ts";
+import { fileFault, type StorageFault } from "./storage-fault.ts";
 import { type DeletedTask, type EndedCount, type HistoryQuery, pageSize, type TaskStore } from "./store.ts";
 import { type SqlValue, TASK_COLUMNS, type TaskRow, TaskRowCodec } from "./task-rows.ts";
 import { type KeyMaterial, ValueCipher } from "./value-cipher.ts";
@@ -86,6 +89,7 @@ export class SqliteTaskStore implements TaskStore {
   readonly #rows: TaskRowCodec;
   #closed = false;
   readonly #checkpointer: WalCheckpointer | undefined;
+  readonly #file: DatabaseFile | undefined;
   #statements: ReturnType<SqliteTaskStore["prepareStatements"]> | undefined;
   /**
    * Runs `fn` in a transaction (a savepoint when one is open). Made once: bun:sqlite's
@@ -96,13 +100,30 @@ export class SqliteTaskStore implements TaskStore {
   constructor(options: SqliteStoreOptions) {
     this.path = options.path;
     this.#rows = rowCodec(options);
-    this.#sqlite = new Database(options.path, { create: true, strict: true });
-    // First: switching to WAL needs a lock, and another connection still closing the file
-    // must make it wait, not fail with "database is locked".
-    this.#sqlite.exec("PRAGMA busy_timeout = 5000");
-    this.#sqlite.exec("PRAGMA journal_mode = WAL");
-    this.#sqlite.exec("PRAGMA synchronous = NORMAL");
-    this.#sqlite.exec("PRAGMA foreign_keys = ON");
+    let file = options.path === ":memory:" ? undefined : DatabaseFile.openIfExists(options.path);
+    try {
+      // A file cut short is named as such, before SQLite reads it and says "malformed".
+      if (file) checkFileHeader(file);
+      this.#sqlite = new Database(options.path, { create: true, strict: true });
+    } catch (error) {
+      file?.close();
+      throw error;
+    }
+    try {
+      // First: switching to WAL needs a lock, and another connection still closing the file
+      // must make it wait, not fail with "database is locked".
+      this.#sqlite.exec("PRAGMA busy_timeout = 5000");
+      this.#sqlite.exec("PRAGMA journal_mode = WAL");
+      this.#sqlite.exec("PRAGMA synchronous = NORMAL");
+      this.#sqlite.exec("PRAGMA foreign_keys = ON");
+      if (options.path !== ":memory:") file ??= DatabaseFile.open(options.path);
+      this.#file = file;
+    } catch (error) {
+      // A file that is not a database fails here: close it rather than leave it to the GC.
+      this.#sqlite.close();
+      file?.close();
+      throw error;
+    }
     this.#db = drizzle({ client: this.#sqlite, schema });
     const inTransaction = this.#sqlite.transaction((fn: () => unknown) => fn());
     this.#transaction = <T>(fn: () => T): T => inTransaction(fn) as T;
@@ -413,6 +434,20 @@ export class SqliteTaskStore implements TaskStore {
       .all(bucketMs, bucketMs, lo, since);
   }
 
+  /** The first and last pages of every table and index (the header was checked on opening). */
+  probeIntegrity(): void {
+    if (this.path !== ":memory:") probeEdges(this.#sqlite);
+  }
+
+  /**
+   * Undefined while the file at the store's path is the one it opened; see DatabaseFile.
+   * `thorough` looks the path up now rather than at most once a second.
+   */
+  fileProblem(thorough = false): StorageFault | undefined {
+    const problem = this.#file?.problem(thorough);
+    return problem ? fileFault(problem) : undefined;
+  }
+
   /** Checkpoints the WAL into the main file and closes it. Idempotent. */
   close(): void {
     if (this.#closed) return;
@@ -425,6 +460,7 @@ export class SqliteTaskStore implements TaskStore {
       truncate.finalize();
     } finally {
       this.#sqlite.close();
+      this.#file?.close();
     }
   }
 

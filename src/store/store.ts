@@ -10,6 +10,7 @@ import type {
   TaskRecord,
   TelemetryBatch,
 } from "./records.ts";
+import type { StorageFault } from "./storage-fault.ts";
 
 export interface HistoryQuery {
   /** Items with an id greater than this (the previous page's `nextCursor`). */
@@ -84,6 +85,18 @@ export interface TaskStore {
    * final status and per `bucketMs`-wide time bucket (`bucket` is the bucket's start).
    */
   countEndedSince(since: number, bucketMs: number): EndedCount[];
+  /**
+   * Quick checks that the file is whole and undamaged as far as can be told without reading
+   * all of it (its header, the first and last pages of every table and index). Throws an
+   * error that `storageFaultOf` reads as `corrupt`.
+   */
+  probeIntegrity?(): void;
+  /**
+   * For a store on a file: a fault once the file at its path is no longer the one it opened
+   * (deleted, or another put in its place), undefined while it is. Cheap enough for every
+   * commit; `thorough` also looks the path up now.
+   */
+  fileProblem?(thorough?: boolean): StorageFault | undefined;
   close(): void;
 }
 

@@ -42,7 +42,11 @@ export abstract class BaseTask<Params = unknown, Result = unknown, State = unkno
   static checkpointIntervalMs?: number;
   /** How long a stop may take before the worker is terminated (default: the manager's grace period). */
   static stopGraceMs?: number;
-  /** `"process"` runs each run in a child process instead of a worker thread (default `"worker"`). */
+  /**
+   * Where each run executes (default `"worker"`: a pooled worker thread, shared with later
+   * tasks). `"fresh"`: a worker thread of its own, ended after the run. `"process"`: a child
+   * process.
+   */
   static isolation?: TaskIsolation;
   /**
    * Memory cap of one run in MB (default: the manager's `taskMemoryLimitMb`, else none). A run

@@ -26,11 +26,52 @@ async function serveWith(files: Record<string, string>) {
 }
 
 describe("kiln serve --tasks-dir refuses a bad task file with one line and exit code 2", () => {
-  test("a syntax error names the file, the line and the column", async () => {
-    const run = await serveWith({ "broken.ts": "export const ok = 1;\nexport const = ;\nlet x = ;\n" });
+  test("a syntax error is given as file:line:column and the message, whatever kind it is", async () => {
+    const cases: Array<{ file: string; source: string; line: string }> = [
+      {
+        file: "several.ts",
+        source: "export const ok = 1;\nexport const = ;\nlet x = ;\n",
+        line: 'several.ts:2:14: syntax error: Expected identifier but found "=" (and 2 more)',
+      },
+      // One error alone is thrown differently by Bun (a BuildMessage, not an AggregateError).
+      {
+        file: "string.ts",
+        source: 'import { BaseTask } from "kiln";\nexport const s = "abc\n',
+        line: "string.ts:2:18: syntax error: Unterminated string literal",
+      },
+      {
+        file: "brace.ts",
+        source:
+          'import { BaseTask } from "kiln";\nexport class Open extends BaseTask {\n  static override taskName = "open";\n',
+        line: 'brace.ts:3:37: syntax error: Expected "}" but found end of file',
+      },
+      {
+        file: "operator.js",
+        source:
+          'import { BaseTask } from "kiln";\nexport class Sum extends BaseTask {\n  static taskName = "sum";\n  async run() { return 1 +; }\n}\n',
+        line: "operator.js:4:27: syntax error: Unexpected ;",
+      },
+    ];
+    for (const { file, source, line } of cases) {
+      const run = await serveWith({ [file]: source });
+      expect(run.code).toBe(2);
+      expect(lines(run.stderr)).toEqual([`kiln: task file ${join(run.tasks, line)}`]);
+    }
+  });
+
+  test("a syntax error in a module the task file imports names that module and its position", async () => {
+    const dir = tempDir("kiln-tasks-dir-");
+    dirs.push(dir);
+    const tasks = join(dir.path, "tasks");
+    const lib = join(dir.path, "lib");
+    mkdirSync(tasks);
+    mkdirSync(lib);
+    writeFileSync(join(lib, "helper.ts"), "export const answer = 42;\nexport const broken = (;\n");
+    writeFileSync(join(tasks, "uses.ts"), 'export { answer } from "../lib/helper.ts";\n');
+    const run = await kiln(["serve", "--port", "0", "--db", join(dir.path, "kiln.db"), "--tasks-dir", tasks]);
     expect(run.code).toBe(2);
     expect(lines(run.stderr)).toEqual([
-      `kiln: task file ${join(run.tasks, "broken.ts")}: syntax error at line 2, column 14: Expected identifier but found "=" (and 2 more)`,
+      `kiln: task file ${join(tasks, "uses.ts")}: syntax error in ${join(lib, "helper.ts")}:2:24: Unexpected ;`,
     ]);
   });
 

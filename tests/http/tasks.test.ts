@@ -34,7 +34,7 @@ describe("probes", () => {
     try {
       const response = await fetch(`http://127.0.0.1:${app.server?.port}/ready`);
       expect(response.status).toBe(503);
-      expect(await response.json()).toEqual({ status: "not_ready" });
+      expect(await response.json()).toEqual({ status: "not_ready", reason: "kiln has not started yet" });
       const health = await fetch(`http://127.0.0.1:${app.server?.port}/health`);
       expect(health.status).toBe(200);
     } finally {

@@ -1,9 +1,11 @@
+import { checkCommand } from "./check.ts";
 import { CLIENT_FLAGS_HELP, type Command } from "./command.ts";
 import { controlCommands } from "./control.ts";
 import { deleteCommand } from "./delete.ts";
 import { healthCommand } from "./health.ts";
 import { migrateCommand, versionCommand } from "./local.ts";
 import { logsCommand } from "./logs.ts";
+import { recoverCommand } from "./recover.ts";
 import { rekeyCommand } from "./rekey.ts";
 import { lsCommand, showCommand, submitCommand, typesCommand } from "./tasks.ts";
 import { watchCommand } from "./watch.ts";
@@ -12,6 +14,8 @@ import { watchCommand } from "./watch.ts";
 export const COMMANDS: readonly Command[] = [
   migrateCommand,
   rekeyCommand,
+  checkCommand,
+  recoverCommand,
   typesCommand,
   submitCommand,
   lsCommand,

@@ -1,0 +1,64 @@
+import { existsSync } from "node:fs";
+import { HELP_FLAG, parseFlags, positionals } from "./args.ts";
+import { type Command, commandHelp, usageLine } from "./command.ts";
+import { CliError, UsageError } from "./errors.ts";
+
+const FLAGS_HELP = [
+  "  --db PATH     the database file (env KILN_DB, default ./kiln.db)",
+  "  --quick       PRAGMA quick_check instead of integrity_check: about 6 times faster, but does",
+  "                not check that each index matches its table",
+  "",
+  "Reads every page (integrity_check took 22.6 s, quick_check 3.7 s, on a 680 MiB database of",
+  "1,000,000 tasks). Read-only: it may run beside a server that uses the same path.",
+].join("\n");
+
+/** The database path of a local command: --db, KILN_DB, or ./kiln.db. */
+export function databasePath(
+  value: string | undefined,
+  env: Record<string, string | undefined>,
+  usage: string,
+) {
+  const path = value ?? env.KILN_DB ?? "./kiln.db";
+  if (path === "" || path === ":memory:") throw new UsageError("--db must be a file path", usage);
+  return path;
+}
+
+export const checkCommand: Command = {
+  name: "check",
+  synopsis: "[--db ./kiln.db] [--quick]",
+  summary: "Check every page of the database for damage; exit 1 with what to do when it is damaged.",
+  async run(args, env) {
+    const usage = usageLine(this.name, this.synopsis);
+    const parsed = parseFlags(
+      args,
+      { ...HELP_FLAG, db: { type: "string" }, quick: { type: "boolean" } },
+      usage,
+    );
+    if (parsed.values.help) {
+      console.log(commandHelp(this, FLAGS_HELP));
+      return 0;
+    }
+    positionals(parsed.positionals, [], usage);
+    const path = databasePath(parsed.values.db, env, usage);
+    if (!existsSync(path)) throw new CliError(`no database at ${path}`);
+    // Loaded here so that the client commands never pay for drizzle.
+    const { checkDatabase, DatabaseCorruptError, describeFault, storageFaultOf } = await import(
+      "../../store/index.ts"
+    );
+    const quick = parsed.values.quick === true;
+    const started = performance.now();
+    const report = checkDatabase(path, { quick });
+    const [first, ...rest] = report.problems;
+    if (first !== undefined) {
+      const more = rest.length > 0 ? ` (and ${rest.length} more)` : "";
+      const fault = storageFaultOf(new DatabaseCorruptError(`${first}${more}`, report.code), path);
+      throw new CliError(`database ${path}: ${fault ? describeFault(fault) : first}`);
+    }
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    const tasks = report.tasks === undefined ? "" : `${report.tasks} tasks; `;
+    console.log(
+      `kiln: database ${path} is intact (${tasks}${quick ? "quick_check" : "integrity_check"} in ${seconds} s)`,
+    );
+    return 0;
+  },
+};
