@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { MAX_VALUE_LIMIT_BYTES, MIN_VALUE_LIMIT_BYTES } from "../engine/value-limits.ts";
 import { checkAuthOptions, readTokenLabel } from "../http/auth-options.ts";
 import { checkCorsOrigin } from "../http/cors-origin.ts";
 import { InvalidKeyError, parseKey } from "../store/value-cipher.ts";
@@ -31,6 +32,10 @@ export interface ServeConfig {
   retainMs: number | undefined;
   /** Memory cap in MB of each task run whose class sets none. */
   taskMemoryLimitMb: number | undefined;
+  /** Largest result, checkpoint state (bytes of JSON) and log line (bytes); undefined: the engine's default. */
+  maxResultBytes: number | undefined;
+  maxCheckpointBytes: number | undefined;
+  maxLogLineBytes: number | undefined;
 }
 
 /** A configuration mistake: reported as one line, exit code 2. */
@@ -43,6 +48,11 @@ function integer(value: string | undefined, name: string, min: number, max: numb
     throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${value}"`);
   }
   return parsed;
+}
+
+/** A limit on stored values, in bytes, within what the engine takes. */
+function byteLimit(value: string | undefined, name: string): number | undefined {
+  return integer(value, name, MIN_VALUE_LIMIT_BYTES, MAX_VALUE_LIMIT_BYTES);
 }
 
 function oneOf<T extends string>(value: string, allowed: readonly T[], name: string): T {
@@ -175,6 +185,9 @@ const SERVE_OPTIONS = {
   "log-format": { type: "string" },
   "max-body-bytes": { type: "string" },
   "task-memory-limit": { type: "string" },
+  "max-result-bytes": { type: "string" },
+  "max-checkpoint-bytes": { type: "string" },
+  "max-log-line-bytes": { type: "string" },
 } as const;
 
 /** Flags win over environment variables, which win over defaults. */
@@ -222,6 +235,15 @@ export function parseServeConfig(
       "--task-memory-limit",
       16,
       1 << 20,
+    ),
+    maxResultBytes: byteLimit(values["max-result-bytes"] ?? env.KILN_MAX_RESULT_BYTES, "--max-result-bytes"),
+    maxCheckpointBytes: byteLimit(
+      values["max-checkpoint-bytes"] ?? env.KILN_MAX_CHECKPOINT_BYTES,
+      "--max-checkpoint-bytes",
+    ),
+    maxLogLineBytes: byteLimit(
+      values["max-log-line-bytes"] ?? env.KILN_MAX_LOG_LINE_BYTES,
+      "--max-log-line-bytes",
     ),
   };
 }

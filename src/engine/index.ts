@@ -1,8 +1,10 @@
 /** Raised by a read of a task whose encrypted values the configured keys cannot open. */
 export { type StorageFault, storageFaultOf, UndecryptableValueError } from "../store/index.ts";
 export { retryDelayMs } from "./backoff.ts";
+export { LATEST_DATE_MS, MAX_PRIORITY, MIN_PRIORITY } from "./create-options.ts";
 export {
   IllegalTransitionError,
+  InvalidOptionError,
   InvalidParamsError,
   KilnError,
   NotAcceptingError,

@@ -13,6 +13,7 @@ import {
 } from "../store/index.ts";
 import { isTaskClass, type TaskClass, type TaskStatus } from "../task/index.ts";
 import { CreateBatch } from "./create-batch.ts";
+import { checkCreateOptions, checkParams } from "./create-options.ts";
 import { Dispatcher } from "./dispatcher.ts";
 import {
   IllegalTransitionError,
@@ -46,6 +47,7 @@ import { GuardedStore } from "./storage-guard.ts";
 import { type StatusNameCount, TaskCounts } from "./task-counts.ts";
 import { TelemetryBuffer } from "./telemetry.ts";
 import { type Requester, Transitions } from "./transitions.ts";
+import { resolveValueLimits } from "./value-limits.ts";
 import { WriteRetry } from "./write-retry.ts";
 
 type State = "new" | "running" | "stopping" | "stopped";
@@ -72,6 +74,9 @@ export class TaskManager {
       | "retainMs"
       | "retention"
       | "taskMemoryLimitMb"
+      | "maxResultBytes"
+      | "maxCheckpointBytes"
+      | "maxLogLineBytes"
     >
   >;
   readonly #memoryLimitMb: number | undefined;
@@ -109,6 +114,7 @@ export class TaskManager {
       logger: options.logger ?? stderrLogger,
     };
     this.#memoryLimitMb = checkMemoryLimitMb(options.taskMemoryLimitMb);
+    const limits = resolveValueLimits(options);
     this.#preloaded = new Set(options.preloadedTasks ?? []);
     this.#ownsStore = typeof options.db === "string";
     const logger = this.#options.logger;
@@ -121,8 +127,13 @@ export class TaskManager {
     this.#hub = new EventHub((error) => logger.error("an event listener threw", { error: String(error) }));
     this.#counts = new TaskCounts(this.store);
     this.#hub.subscribe(this.#counts.observe);
-    this.#telemetry = new TelemetryBuffer(this.store, this.#hub, this.#options.telemetryIntervalMs, (error) =>
-      logger.error("writing progress and logs failed", { error: String(error) }),
+    this.#telemetry = new TelemetryBuffer(
+      this.store,
+      this.#hub,
+      this.#options.telemetryIntervalMs,
+      (error) =>
+        logger.error("writing progress and logs failed; writing each task's alone", { error: String(error) }),
+      (taskId, why) => logger.warn(`progress or log of task ${taskId} dropped`, { why }),
     );
     this.#transitions = new Transitions(this.store, this.#hub);
     this.#dispatcher = new Dispatcher(
@@ -135,8 +146,11 @@ export class TaskManager {
       },
       logger,
     );
-    this.#settlement = new RunSettlement(this.store, this.#transitions, (task) =>
-      this.#dispatcher.enqueueIfSet(task),
+    this.#settlement = new RunSettlement(
+      this.store,
+      this.#transitions,
+      (task) => this.#dispatcher.enqueueIfSet(task),
+      logger,
     );
     this.#commits = new MessageCommits(this.#guard, this.#hub, this.#writes, () =>
       this.#dispatcher.dispatchIfRequested(),
@@ -175,6 +189,7 @@ export class TaskManager {
         stopGraceMs: this.#options.stopGraceMs,
         maxParkedWorkers: this.#options.maxParkedWorkers,
         memoryLimitMb: this.#memoryLimitMb,
+        limits,
         logger,
       },
       {
@@ -296,22 +311,19 @@ export class TaskManager {
   create(name: string, params: unknown, options: CreateOptions = {}): CreateResult {
     this.#assertAccepting();
     const registered = this.registry.require(name);
-    if (options.idempotencyKey !== undefined) {
-      const existing = this.store.findByIdempotencyKey(options.idempotencyKey);
+    const checked = checkCreateOptions(options);
+    if (checked.idempotencyKey !== null) {
+      const existing = this.store.findByIdempotencyKey(checked.idempotencyKey);
       if (existing) return { task: existing, created: false };
     }
-    const parsed = registered.parseParams(params);
-    const runAt = options.runAt instanceof Date ? options.runAt.getTime() : (options.runAt ?? null);
+    const parsed = registered.parseParams(checkParams(name, params));
     const task = this.#transitions.created(
       {
         id: Bun.randomUUIDv7(),
         taskName: name,
         status: options.paused ? "PAUSED" : "PENDING",
         params: parsed,
-        priority: options.priority ?? 0,
-        runAt,
-        idempotencyKey: options.idempotencyKey ?? null,
-        tags: options.tags?.length ? options.tags : null,
+        ...checked,
       },
       { actor: options.actor ?? null, source: options.source ?? null },
     );

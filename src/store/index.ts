@@ -12,6 +12,7 @@ export type {
   TaskRecord,
   TelemetryBatch,
 } from "./records.ts";
+export { JsonText, UnreadableValue } from "./records.ts";
 export { type RekeyReport, rekeyDatabase } from "./rekey.ts";
 export { type SqliteStoreOptions, SqliteTaskStore } from "./sqlite.ts";
 export { type StorageFault, type StorageFaultCause, storageFaultOf } from "./storage-fault.ts";

@@ -1,5 +1,13 @@
 export { BaseTask, isTaskClass, type TaskClass } from "./base.ts";
-export { coerceError, type TaskError, TaskReleased, TaskStopped, UnrecoverableError } from "./errors.ts";
+export {
+  coerceError,
+  type TaskError,
+  TaskReleased,
+  TaskStopped,
+  TaskValueError,
+  UnrecoverableError,
+} from "./errors.ts";
+export { DEFAULT_VALUE_LIMITS, type ValueLimits } from "./json-value.ts";
 export { DEFAULT_RETRY, type RetryPolicy, TASK_ISOLATIONS, type TaskIsolation } from "./options.ts";
 export { bindRuntime, type TaskOutcome, type TaskRuntime } from "./runtime.ts";
 export {

@@ -1,4 +1,4 @@
-import type { LogLevel, TaskError } from "../task/index.ts";
+import type { LogLevel, TaskError, ValueLimits } from "../task/index.ts";
 
 /**
  * The control word: one Int32 per worker in a SharedArrayBuffer, written by the main
@@ -29,6 +29,8 @@ export type ToWorker =
       checkpointIntervalMs: number;
       /** The run's memory cap; the runtime reports a heap above it (see heap-guard.ts). */
       memoryLimitBytes: number | undefined;
+      /** What the run may store: its result, states and log lines are checked against these. */
+      limits: ValueLimits;
     }
   /**
    * The control word of a task process: there is no memory shared with a child process, so
@@ -42,15 +44,23 @@ export type ToWorker =
   /** A paused task must unwind and give the worker back; it stays PAUSED. */
   | { type: "release" };
 
-/** Worker → main thread. Every message after `ready` names the task it is about. */
+/**
+ * Worker → main thread. Every message after `ready` names the task it is about. Results and
+ * states travel as JSON text, made and checked in the worker (see task/json-value.ts): the main
+ * thread stores the text as it is and never has to serialise what a task made. A task can post
+ * on its worker's port itself, so the main thread checks every message again before using it
+ * (engine/worker-message.ts).
+ */
 export type FromWorker =
   | { type: "ready" }
   | { type: "progress"; taskId: string; done: number; total: number | undefined; message: string | undefined }
   | { type: "log"; taskId: string; level: LogLevel; message: string; at: number }
-  | { type: "checkpoint"; taskId: string; state: unknown }
-  | { type: "paused"; taskId: string; state: unknown }
+  | { type: "checkpoint"; taskId: string; stateJson: string }
+  /** `stateJson` is undefined when the run has no state to save. */
+  | { type: "paused"; taskId: string; stateJson: string | undefined }
   | { type: "request"; taskId: string; action: "pause" | "stop" | "restart"; reason: string | undefined }
-  | { type: "finished"; taskId: string; result: unknown }
+  /** `resultJson` is undefined when `run()` returned nothing. */
+  | { type: "finished"; taskId: string; resultJson: string | undefined }
   | { type: "failed"; taskId: string; error: TaskError }
   | { type: "stopped"; taskId: string; reason: string }
   | { type: "released"; taskId: string }
@@ -60,7 +70,7 @@ export type FromWorker =
    */
   | { type: "memory"; taskId: string; usedBytes: number; limitBytes: number; measured: "heap" | "rss" };
 
-/** Longest log line or progress message a worker forwards; the rest is cut with a marker. */
+/** Longest progress message or request reason a worker forwards; the rest is cut with a marker. */
 export const MAX_TEXT_LENGTH = 16_384;
 
 export function clipText(text: string): string {
