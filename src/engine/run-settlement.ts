@@ -121,7 +121,10 @@ export class RunSettlement {
       );
       return;
     }
-    if (run.requested === "pause" || cause === "shutdown") {
+    // A failure retrying cannot help (a state kiln refused at the pause, UnrecoverableError) ends
+    // the task even with a pause asked for: paused, it would only fail the same way on resume.
+    const unrecoverable = end.type === "failed" && !end.error.retryable;
+    if ((run.requested === "pause" || cause === "shutdown") && !unrecoverable) {
       // The run ended before it could acknowledge a pause: a crash or a terminated worker.
       if (run.requested === "pause") {
         this.transitions.paused(id, undefined, run.requestReason, run.requestBy);

@@ -1,10 +1,11 @@
 // A result or checkpoint state that JSON cannot hold, from a task on a worker thread or in a task
 // process, against `kiln serve` in a child process: the task fails with an error naming what is
 // wrong, the server goes on (and its neighbours lose nothing), and a restart runs nothing again.
+import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Recipe } from "../fixtures/value-recipe.ts";
 import { tempDir } from "../helpers.ts";
-import { ALL_OK, serveValues, type ValuesServer } from "./serve-values.ts";
+import { ALL_OK, serveValues, type TaskJson, type ValuesServer } from "./serve-values.ts";
 
 const dir = tempDir("kiln-values-");
 let server: ValuesServer;
@@ -75,6 +76,32 @@ describe.each(["value", "value-process"])("task %s", (name) => {
       expect(await server.views(task.id)).toEqual(ALL_OK);
     },
   );
+});
+
+test("a state refused at a pause fails the task rather than pausing it, and keeps the last good state", async () => {
+  const task = await server.create("bad-state-at-pause", { steps: 2_000 });
+  // Past its first (good) state, which is saved at once.
+  for (;;) {
+    const current = (await (await fetch(`${server.url}/tasks/${task.id}`)).json()) as TaskJson;
+    if ((current.progress?.done ?? 0) >= 3) break;
+    await Bun.sleep(10);
+  }
+  const paused = await fetch(`${server.url}/tasks/${task.id}/pause`, { method: "POST" });
+  expect(paused.status).toBe(202);
+  const failed = await server.ended(task.id);
+  expect(failed.status).toBe("FAILED");
+  expect(failed.error).toMatchObject({
+    name: "TaskValueError",
+    message: expect.stringContaining("checkpoint state is not JSON: a BigInt at $.step"),
+    retryable: false,
+  });
+  expect(await server.views(task.id)).toEqual(ALL_OK);
+  const db = new Database(server.dbPath, { readonly: true });
+  const row = db
+    .query<{ checkpoint: string }, [string]>("SELECT checkpoint FROM tasks WHERE id = ?")
+    .get(task.id);
+  db.close();
+  expect(row?.checkpoint).toBe('{"step":0}');
 });
 
 test("the server is alive after all of them, and a restart runs none of them again", async () => {
