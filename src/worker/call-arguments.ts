@@ -27,40 +27,29 @@ function asText(value: unknown, call: string): string {
   }
 }
 
-export interface ProgressArguments {
-  done: number;
-  total: number | undefined;
-  message: string | undefined;
-}
-
 /**
- * The arguments of `progress(done, total?, message?)` as they are stored, or a `TaskValueError`:
- * `done` a finite number ≥ 0, `total` (if given) a finite number ≥ `done`. What the API and the
- * dashboard show as a percentage is then always a number.
+ * Throws a `TaskValueError` unless `done` is a finite number ≥ 0 and `total`, if given, a finite
+ * number ≥ `done`: what the API and the dashboard show as a percentage is then always a number.
+ * Called on every `progress()`, so it allocates nothing when the arguments are fine.
  */
-export function progressArguments(done: unknown, total: unknown, message: unknown): ProgressArguments {
-  if (typeof done !== "number" || !Number.isFinite(done) || done < 0) {
+export function checkProgress(done: unknown, total: unknown): asserts done is number {
+  if (typeof done !== "number" || !(done >= 0) || done === Number.POSITIVE_INFINITY) {
     throw new TaskValueError(`progress(done): done must be a finite number ≥ 0, got ${shown(done)}`);
   }
-  let checkedTotal: number | undefined;
-  if (total !== undefined && total !== null) {
-    if (typeof total !== "number" || !Number.isFinite(total) || total < 0) {
-      throw new TaskValueError(
-        `progress(done, total): total must be a finite number ≥ 0, got ${shown(total)}`,
-      );
-    }
-    if (total < done) {
-      throw new TaskValueError(
-        `progress(done, total): done (${done}) is more than total (${total}); pass a total at least as large as done, or none`,
-      );
-    }
-    checkedTotal = total;
+  if (total === undefined || total === null) return;
+  if (typeof total !== "number" || !(total >= 0) || total === Number.POSITIVE_INFINITY) {
+    throw new TaskValueError(`progress(done, total): total must be a finite number ≥ 0, got ${shown(total)}`);
   }
-  return {
-    done,
-    total: checkedTotal,
-    message: message === undefined || message === null ? undefined : clipText(asText(message, "progress")),
-  };
+  if (total < done) {
+    throw new TaskValueError(
+      `progress(done, total): done (${done}) is more than total (${total}); pass a total at least as large as done, or none`,
+    );
+  }
+}
+
+/** A progress message as it is sent: text, cut to its length limit. */
+export function progressMessage(message: unknown): string | undefined {
+  return message === undefined || message === null ? undefined : clipText(asText(message, "progress"));
 }
 
 /** The arguments of `log(level, message)` as they are stored, the message cut to `maxBytes`. */

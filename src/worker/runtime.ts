@@ -7,7 +7,7 @@ import {
   type ValueLimits,
 } from "../task/index.ts";
 import { LIMIT_FLAGS, toJsonText } from "../task/json-value.ts";
-import { logArguments, progressArguments, reasonArgument } from "./call-arguments.ts";
+import { checkProgress, logArguments, progressMessage, reasonArgument } from "./call-arguments.ts";
 import { HeapGuard } from "./heap-guard.ts";
 import { Control, type FromWorker } from "./protocol.ts";
 
@@ -142,13 +142,16 @@ export class WorkerTaskRuntime implements TaskRuntime {
     if (how === "release") throw new TaskReleased();
   }
 
-  /** Throws `TaskValueError` for arguments out of range (see progressArguments). */
+  /** Throws `TaskValueError` for arguments out of range (see checkProgress). */
   progress(done: number, total: number | undefined, message: string | undefined): void {
     this.#heapGuard?.poll();
+    checkProgress(done, total);
     this.#pendingProgress = {
       type: "progress",
       taskId: this.taskId,
-      ...progressArguments(done, total, message),
+      done,
+      total: total ?? undefined,
+      message: progressMessage(message),
     };
     const now = performance.now();
     if (now - this.#lastProgressPost >= PROGRESS_INTERVAL_MS) {
