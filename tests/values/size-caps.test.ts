@@ -2,10 +2,16 @@
 // result used to travel to the main thread, stall /health and land in the database whole.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { statSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { kiln } from "../cli/run.ts";
 import { tempDir } from "../helpers.ts";
 import { ALL_OK, serveValues, type ValuesServer } from "./serve-values.ts";
+
+/** The highest resident size the process has had (VmHWM), in MB; Linux only. */
+function peakResidentMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Math.round(Number(/^VmHWM:\s+(\d+)\s+kB/m.exec(status)?.[1] ?? 0) / 1024);
+}
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -37,9 +43,12 @@ describe("with the default caps", () => {
         latencies.push(performance.now() - started);
         await Promise.race([ending, Bun.sleep(20)]);
       }
+      const peakMb = peakResidentMb(server.proc.pid);
       console.log(
-        `${name}: /health answered ${latencies.length} times while the 100 MB result was refused, slowest ${Math.max(...latencies).toFixed(1)} ms`,
+        `${name}: /health answered ${latencies.length} times while the 100 MB result was refused, slowest ${Math.max(...latencies).toFixed(1)} ms; the server's peak RSS so far ${peakMb} MB`,
       );
+      // 896 MB when the result reached the main thread; now the worker's own copy is the most.
+      expect(peakMb).toBeLessThan(640);
       expect(ended.status).toBe("FAILED");
       expect(ended.error).toEqual({
         name: "ResultTooLarge",
