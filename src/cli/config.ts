@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { MAX_VALUE_LIMIT_BYTES, MIN_VALUE_LIMIT_BYTES } from "../engine/value-limits.ts";
 import { checkAuthOptions, readTokenLabel } from "../http/auth-options.ts";
 import { checkCorsOrigin } from "../http/cors-origin.ts";
 import { InvalidKeyError, parseKey } from "../store/value-cipher.ts";
@@ -31,6 +32,10 @@ export interface ServeConfig {
   retainMs: number | undefined;
   /** Memory cap in MB of each task run whose class sets none. */
   taskMemoryLimitMb: number | undefined;
+  /** Largest result, checkpoint state (bytes of JSON) and log line (bytes); undefined: the engine's default. */
+  maxResultBytes: number | undefined;
+  maxCheckpointBytes: number | undefined;
+  maxLogLineBytes: number | undefined;
 }
 
 /** A configuration mistake: reported as one line, exit code 2. */
@@ -43,6 +48,11 @@ function integer(value: string | undefined, name: string, min: number, max: numb
     throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${value}"`);
   }
   return parsed;
+}
+
+/** A limit on stored values, in bytes, within what the engine takes. */
+function byteLimit(value: string | undefined, name: string): number | undefined {
+  return integer(value, name, MIN_VALUE_LIMIT_BYTES, MAX_VALUE_LIMIT_BYTES);
 }
 
 function oneOf<T extends string>(value: string, allowed: readonly T[], name: string): T {
@@ -255,6 +265,24 @@ export const SERVE_FLAGS = {
     default: "none: keep everything",
     help: "ended tasks older than AGE (30d, 12h, 15m, 90s) are deleted",
   },
+  "max-result-bytes": {
+    value: "N",
+    env: "KILN_MAX_RESULT_BYTES",
+    default: "1048576",
+    help: "largest result a task may return, as JSON bytes; a larger one fails the task",
+  },
+  "max-checkpoint-bytes": {
+    value: "N",
+    env: "KILN_MAX_CHECKPOINT_BYTES",
+    default: "1048576",
+    help: "largest checkpoint state, as JSON bytes; a larger one fails the checkpoint call",
+  },
+  "max-log-line-bytes": {
+    value: "N",
+    env: "KILN_MAX_LOG_LINE_BYTES",
+    default: "16384",
+    help: "longest log line in bytes; a longer one is cut with a marker",
+  },
 } as const satisfies Record<string, ServeFlag>;
 
 type ServeFlagName = keyof typeof SERVE_FLAGS;
@@ -313,6 +341,9 @@ export function parseServeConfig(
     ...keyConfig(values, env),
     retainMs: duration(setting("retain"), "--retain"),
     taskMemoryLimitMb: integer(setting("task-memory-limit"), "--task-memory-limit", 16, 1 << 20),
+    maxResultBytes: byteLimit(setting("max-result-bytes"), "--max-result-bytes"),
+    maxCheckpointBytes: byteLimit(setting("max-checkpoint-bytes"), "--max-checkpoint-bytes"),
+    maxLogLineBytes: byteLimit(setting("max-log-line-bytes"), "--max-log-line-bytes"),
   };
 }
 

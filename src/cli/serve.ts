@@ -59,6 +59,9 @@ export async function serve(config: ServeConfig): Promise<void> {
         : {}),
       ...(config.retainMs ? { retainMs: config.retainMs } : {}),
       ...(config.taskMemoryLimitMb ? { taskMemoryLimitMb: config.taskMemoryLimitMb } : {}),
+      ...(config.maxResultBytes ? { maxResultBytes: config.maxResultBytes } : {}),
+      ...(config.maxCheckpointBytes ? { maxCheckpointBytes: config.maxCheckpointBytes } : {}),
+      ...(config.maxLogLineBytes ? { maxLogLineBytes: config.maxLogLineBytes } : {}),
     });
   } catch (error) {
     throw databaseProblem(error, config.db) ?? error;

@@ -51,14 +51,31 @@ export interface ParamIssue {
 }
 
 export class InvalidParamsError extends KilnError {
-  constructor(name: string, issues: ParamIssue[], what: "params" | "result" = "params") {
+  constructor(
+    name: string,
+    issues: ParamIssue[],
+    what: "params" | "result" = "params",
+    /** Instead of "… do not match its schema: <first issue>". */
+    message?: string,
+  ) {
     const first = issues[0];
     super(
       "invalid_params",
       422,
-      `${what} of "${name}" do not match its schema${first ? `: ${first.path || "(root)"} ${first.message}` : ""}`,
+      message ??
+        `${what} of "${name}" do not match its schema${first ? `: ${first.path || "(root)"} ${first.message}` : ""}`,
       { issues },
     );
+  }
+}
+
+/** An option of a create (runAt, priority, tags, idempotencyKey) out of its range; 422 like the API's own checks. */
+export class InvalidOptionError extends KilnError {
+  constructor(field: string, problem: string) {
+    super("validation", 422, `invalid ${field}: ${field} ${problem}`, {
+      in: "options",
+      issues: [{ path: field, message: problem }],
+    });
   }
 }
 

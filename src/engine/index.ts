@@ -10,9 +10,11 @@ export {
   type BulkTarget,
   MAX_BULK_TASKS,
 } from "./bulk.ts";
+export { LATEST_DATE_MS, MAX_PRIORITY, MIN_PRIORITY } from "./create-options.ts";
 export {
   AmbiguousIdError,
   IllegalTransitionError,
+  InvalidOptionError,
   InvalidParamsError,
   KilnError,
   NotAcceptingError,

@@ -42,6 +42,18 @@ export interface TaskManagerOptions {
   retainMs?: number;
   /** Pacing of the retention pruner (how often, batch size); defaults suit a service. */
   retention?: Partial<RetentionTuning>;
+  /**
+   * Largest result a run may return, in bytes of JSON (default 1 MiB). A larger one fails the
+   * task as `ResultTooLarge`, without retry.
+   */
+  maxResultBytes?: number;
+  /**
+   * Largest checkpoint state, in bytes of JSON (default 1 MiB). The `checkpoint()` call that
+   * sends a larger one throws `TaskValueError`, and the run fails.
+   */
+  maxCheckpointBytes?: number;
+  /** Longest log line, in bytes of UTF-8 (default 16 KiB). A longer one is cut, with a marker. */
+  maxLogLineBytes?: number;
 }
 
 export interface CreateOptions {

@@ -51,6 +51,7 @@ import { type StatusNameCount, TaskCounts } from "./task-counts.ts";
 import { TaskCreation } from "./task-creation.ts";
 import { TelemetryBuffer } from "./telemetry.ts";
 import { type Requester, TASK_ITSELF, Transitions } from "./transitions.ts";
+import { resolveValueLimits } from "./value-limits.ts";
 import { WriteRetry } from "./write-retry.ts";
 
 type State = "new" | "running" | "stopping" | "stopped";
@@ -78,6 +79,9 @@ export class TaskManager {
       | "retainMs"
       | "retention"
       | "taskMemoryLimitMb"
+      | "maxResultBytes"
+      | "maxCheckpointBytes"
+      | "maxLogLineBytes"
     >
   >;
   readonly #memoryLimitMb: number | undefined;
@@ -116,6 +120,7 @@ export class TaskManager {
       logger: options.logger ?? stderrLogger,
     };
     this.#memoryLimitMb = checkMemoryLimitMb(options.taskMemoryLimitMb);
+    const limits = resolveValueLimits(options);
     this.#preloaded = new Set(options.preloadedTasks ?? []);
     this.#ownsStore = typeof options.db === "string";
     const logger = this.#options.logger;
@@ -128,8 +133,13 @@ export class TaskManager {
     this.#hub = new EventHub((error) => logger.error("an event listener threw", { error: String(error) }));
     this.#counts = new TaskCounts(this.store);
     this.#hub.subscribe(this.#counts.observe);
-    this.#telemetry = new TelemetryBuffer(this.store, this.#hub, this.#options.telemetryIntervalMs, (error) =>
-      logger.error("writing progress and logs failed", { error: String(error) }),
+    this.#telemetry = new TelemetryBuffer(
+      this.store,
+      this.#hub,
+      this.#options.telemetryIntervalMs,
+      (error) =>
+        logger.error("writing progress and logs failed; writing each task's alone", { error: String(error) }),
+      (taskId, why) => logger.warn(`progress or log of task ${taskId} dropped`, { why }),
     );
     this.#transitions = new Transitions(this.store, this.#hub);
     this.#dispatcher = new Dispatcher(
@@ -147,6 +157,7 @@ export class TaskManager {
       this.#transitions,
       (task) => this.#dispatcher.enqueueIfSet(task),
       this.#selfRestarts,
+      logger,
     );
     this.#commits = new MessageCommits(this.#guard, this.#hub, this.#writes, () =>
       this.#dispatcher.dispatchIfRequested(),
@@ -192,6 +203,7 @@ export class TaskManager {
         stopGraceMs: this.#options.stopGraceMs,
         maxParkedWorkers: this.#options.maxParkedWorkers,
         memoryLimitMb: this.#memoryLimitMb,
+        limits,
         logger,
       },
       {

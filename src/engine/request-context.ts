@@ -88,7 +88,8 @@ export function childContext(parent: { traceparent: string | null; requestId: st
 /** A record's context as the task and the API see it: only the fields it has. */
 export function contextOf(task: Pick<TaskRecord, "traceparent" | "requestId">): TaskContext {
   return {
-    ...(task.traceparent ? { traceparent: task.traceparent } : {}),
-    ...(task.requestId ? { requestId: task.requestId } : {}),
+    // typeof: a row altered outside kiln may hold anything, and no read of it may fail.
+    ...(typeof task.traceparent === "string" && task.traceparent ? { traceparent: task.traceparent } : {}),
+    ...(typeof task.requestId === "string" && task.requestId ? { requestId: task.requestId } : {}),
   };
 }

@@ -1,3 +1,4 @@
+import type { ValueLimits } from "../task/index.ts";
 import { Control, type FromWorker } from "../worker/protocol.ts";
 import type { Dispatcher } from "./dispatcher.ts";
 import { KilnError } from "./errors.ts";
@@ -14,6 +15,7 @@ import type { TaskSlot } from "./slot.ts";
 import { answerSpawn, type SpawnCall } from "./spawn-call.ts";
 import type { TelemetryBuffer } from "./telemetry.ts";
 import { ENGINE, TASK_ITSELF, type Transitions } from "./transitions.ts";
+import { checkWorkerMessage, type RefusedMessage } from "./worker-message.ts";
 import type { WriteRetry } from "./write-retry.ts";
 
 export interface RunExecutorOptions {
@@ -21,6 +23,8 @@ export interface RunExecutorOptions {
   stopGraceMs: number;
   maxParkedWorkers: number;
   memoryLimitMb: number | undefined;
+  /** What a run may store; workers check against it, and so does onWorkerMessage. */
+  limits: ValueLimits;
   logger: Logger;
 }
 
@@ -208,7 +212,7 @@ export class RunExecutor {
       return;
     }
     const task = this.transitions.running(id, null, "start");
-    if (!task) return;
+    if (!task || this.settlement.failIfUnreadable(task)) return;
     const slot = this.pool.acquire(registered.isolation);
     const run: LiveRun = {
       taskId: id,
@@ -245,6 +249,7 @@ export class RunExecutor {
           memoryLimitBytes: resolveMemoryLimitBytes(registered, this.options.memoryLimitMb),
           context: contextOf(task),
           parentId: task.parentId ?? undefined,
+          limits: this.options.limits,
         });
         this.#armTimeout(run);
       },
@@ -275,10 +280,16 @@ export class RunExecutor {
 
   // ── Messages from workers ──────────────────────────────────────────────────────────────
 
-  onWorkerMessage(slot: TaskSlot, message: FromWorker): void {
-    if (message.type === "ready") return;
+  onWorkerMessage(slot: TaskSlot, raw: FromWorker): void {
+    if (raw.type === "ready") return;
     const run = this.#slotRuns.get(slot);
-    if (!run || run.taskId !== message.taskId) return;
+    if (!run || run.taskId !== raw.taskId) return;
+    const checked = checkWorkerMessage(raw, run.taskId, this.options.limits);
+    if (!("message" in checked)) {
+      this.#refuse(run, checked);
+      return;
+    }
+    const message = checked.message;
     switch (message.type) {
       case "progress":
         if (!run.detached) {
@@ -327,6 +338,24 @@ export class RunExecutor {
         this.options.logger.warn("unknown message from a worker", { message: unknown });
       }
     }
+  }
+
+  /**
+   * A message kiln cannot use. A progress, log or request message is dropped, with a line in the
+   * task's log saying why; one about the run's end or its saved state ends the run, which fails.
+   */
+  #refuse(run: LiveRun, refused: RefusedMessage): void {
+    if (!refused.ends) {
+      this.telemetry.log(run.taskId, "warn", refused.problem, Date.now());
+      return;
+    }
+    this.options.logger.warn(`task ${run.taskId}: ${refused.problem}; its ${run.slot.kind} is ended`);
+    this.pool.terminate(run.slot);
+    this.endRun(run, {
+      type: "failed",
+      taskId: run.taskId,
+      error: { name: "ProtocolViolation", message: refused.problem, retryable: false },
+    });
   }
 
   #onSelfRequest(run: LiveRun, action: "pause" | "stop" | "restart", reason: string | undefined): void {
@@ -424,7 +453,7 @@ export class RunExecutor {
       // stays RUNNING meanwhile, and the task never runs twice in this process.
       this.writes.run(`end of task ${run.taskId}`, () => {
         this.telemetry.flushOrThrow();
-        this.settlement.settle(run, end, cause, ranMs);
+        this.settlement.settleSafely(run, end, cause, ranMs);
       });
     }
     this.dispatcher.request();

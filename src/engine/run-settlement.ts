@@ -1,14 +1,24 @@
-import type { TaskPatch, TaskRecord, TaskStore } from "../store/index.ts";
+import {
+  type JsonText,
+  type TaskPatch,
+  type TaskRecord,
+  type TaskStore,
+  UnreadableValue,
+} from "../store/index.ts";
 import type { TaskError } from "../task/index.ts";
 import type { FromWorker } from "../worker/protocol.ts";
 import { retryDelayMs } from "./backoff.ts";
+import { StorageUnavailableError } from "./errors.ts";
+import type { Logger } from "./logger.ts";
 import type { RegisteredTask } from "./registry.ts";
 import type { LiveRun } from "./runs.ts";
 import type { SelfRestarts } from "./self-restarts.ts";
 import { ENGINE, TASK_ITSELF, type Transitions } from "./transitions.ts";
 
-/** How a worker reported the end of a run (or how the engine ended it). */
-export type RunEnd = Extract<FromWorker, { type: "finished" | "failed" | "stopped" | "released" }>;
+/** How a worker reported the end of a run (or how the engine ended it); a result comes as checked JSON. */
+export type RunEnd =
+  | { type: "finished"; taskId: string; result: JsonText | undefined }
+  | Extract<FromWorker, { type: "failed" | "stopped" | "released" }>;
 
 export const interruptedError = (why: string): TaskError => ({
   name: "Interrupted",
@@ -27,14 +37,66 @@ export class RunSettlement {
     private readonly transitions: Transitions,
     private readonly enqueueIfSet: (task: TaskRecord | undefined) => void,
     private readonly selfRestarts: SelfRestarts,
+    private readonly logger: Logger,
   ) {}
+
+  /**
+   * `settle`, except that an error other than a storage fault (a bug, or a value the store
+   * could not take after all) fails this task alone, rather than the commit it shares with
+   * other runs' ends or the process.
+   */
+  settleSafely(run: LiveRun, end: RunEnd, cause: "shutdown" | undefined, ranMs: number): void {
+    try {
+      this.settle(run, end, cause, ranMs);
+    } catch (error) {
+      if (error instanceof StorageUnavailableError) throw error;
+      this.logger.error(`the end of task ${run.taskId}'s run could not be written; the task fails`, {
+        error: error instanceof Error ? error.message : String(error),
+      });
+      try {
+        this.transitions.failed(run.taskId, "RUNNING", {
+          name: "UnstorableOutcome",
+          message: `kiln could not store how this run ended: ${error instanceof Error ? error.message : String(error)}`,
+          retryable: false,
+        });
+      } catch (again) {
+        if (again instanceof StorageUnavailableError) throw again;
+        this.logger.error(
+          `task ${run.taskId} could not be failed either; it is recovered on the next start`,
+          {
+            error: again instanceof Error ? again.message : String(again),
+          },
+        );
+      }
+    }
+  }
+
+  /**
+   * A task whose stored params or checkpoint cannot be read (the row was altered outside kiln)
+   * cannot run: it fails, with what is wrong, instead of running on a placeholder.
+   */
+  failIfUnreadable(task: TaskRecord): boolean {
+    const [what, value] =
+      task.params instanceof UnreadableValue
+        ? ["params", task.params]
+        : task.checkpoint instanceof UnreadableValue
+          ? ["checkpoint", task.checkpoint]
+          : [undefined, undefined];
+    if (!what || !value) return false;
+    this.transitions.failed(task.id, task.status, {
+      name: "UnreadableStoredValue",
+      message: `its stored ${what} cannot be read: ${value.unreadable}`,
+      retryable: false,
+    });
+    return true;
+  }
 
   /** `ranMs`: the run's last running stretch, added to the task's active time. */
   settle(run: LiveRun, end: RunEnd, cause: "shutdown" | undefined, ranMs: number): void {
     const id = run.taskId;
     const selfRestart = run.requested === "restart" && run.requestBy.actor === TASK_ITSELF.actor;
     if (!selfRestart) this.selfRestarts.forget(id);
-    const issues = end.type === "finished" ? run.task.checkResult(end.result) : [];
+    const issues = end.type === "finished" ? run.task.checkResult(end.result?.value) : [];
     if (end.type === "finished" && issues.length === 0 && run.requested !== "restart") {
       // The common end needs no read first: the FINISHED update only applies to a RUNNING row.
       this.transitions.finished(id, end.result, ranMs, run.reportedTotal);
@@ -73,7 +135,10 @@ export class RunSettlement {
       );
       return;
     }
-    if (run.requested === "pause" || cause === "shutdown") {
+    // A failure retrying cannot help (a state kiln refused at the pause, UnrecoverableError) ends
+    // the task even with a pause asked for: paused, it would only fail the same way on resume.
+    const unrecoverable = end.type === "failed" && !end.error.retryable;
+    if ((run.requested === "pause" || cause === "shutdown") && !unrecoverable) {
       // The run ended before it could acknowledge a pause: a crash or a terminated worker.
       if (run.requested === "pause") {
         this.transitions.paused(id, undefined, run.requestReason, run.requestBy, "RUNNING", ranMs);

@@ -1,5 +1,6 @@
 import type { TaskRecord, TaskStore } from "../store/index.ts";
 import type { CreateBatch } from "./create-batch.ts";
+import { type CheckedCreateOptions, checkCreateOptions, checkParams } from "./create-options.ts";
 import type { Dispatcher } from "./dispatcher.ts";
 import { InvalidParamsError, KilnError } from "./errors.ts";
 import type { CreateOptions, CreateResult } from "./manager-options.ts";
@@ -28,14 +29,22 @@ export class TaskCreation {
 
   create(name: string, params: unknown, options: CreateOptions): CreateResult {
     const registered = this.registry.require(name);
-    if (options.idempotencyKey !== undefined) {
-      const existing = this.store.findByIdempotencyKey(options.idempotencyKey);
+    const checked = checkCreateOptions(options);
+    if (checked.idempotencyKey !== null) {
+      const existing = this.store.findByIdempotencyKey(checked.idempotencyKey);
       if (existing) return { task: existing, created: false };
     }
-    const parsed = registered.parseParams(params);
+    const parsed = registered.parseParams(checkParams(name, params));
     const by = { actor: options.actor ?? null, source: options.source ?? null };
     return {
-      task: this.#insert(name, parsed, options, normalizeContext(options.context), by),
+      task: this.#insert(
+        name,
+        parsed,
+        checked,
+        options.paused === true,
+        normalizeContext(options.context),
+        by,
+      ),
       created: true,
     };
   }
@@ -62,7 +71,15 @@ export class TaskCreation {
     });
     const created = checked.map((params) =>
       this.creates.submit(() => ({
-        task: this.#insert(name, params, {}, childContext(parent.context), TASK_ITSELF, parent.taskId),
+        task: this.#insert(
+          name,
+          params,
+          checkCreateOptions({}),
+          false,
+          childContext(parent.context),
+          TASK_ITSELF,
+          parent.taskId,
+        ),
         created: true,
       })),
     );
@@ -73,22 +90,19 @@ export class TaskCreation {
   #insert(
     name: string,
     params: unknown,
-    options: CreateOptions,
+    options: CheckedCreateOptions,
+    paused: boolean,
     context: StoredContext,
     by: Requester,
     parentId: string | null = null,
   ): TaskRecord {
-    const runAt = options.runAt instanceof Date ? options.runAt.getTime() : (options.runAt ?? null);
     const task = this.transitions.created(
       {
         id: Bun.randomUUIDv7(),
         taskName: name,
-        status: options.paused ? "PAUSED" : "PENDING",
+        status: paused ? "PAUSED" : "PENDING",
         params,
-        priority: options.priority ?? 0,
-        runAt,
-        idempotencyKey: options.idempotencyKey ?? null,
-        tags: options.tags?.length ? options.tags : null,
+        ...options,
         traceparent: context.traceparent,
         requestId: context.requestId,
         parentId,

@@ -1,5 +1,6 @@
-import type { NewTaskLog, TaskProgress, TaskStore } from "../store/index.ts";
-import type { LogLevel } from "../task/index.ts";
+import type { NewTaskLog, TaskProgress, TaskStore, TelemetryBatch } from "../store/index.ts";
+import { LOG_LEVELS, type LogLevel } from "../task/index.ts";
+import { LATEST_DATE_MS } from "./create-options.ts";
 import { StorageUnavailableError } from "./errors.ts";
 import type { EventHub } from "./events.ts";
 
@@ -10,9 +11,42 @@ const MAX_LOG_LINES_KEPT = 10_000;
 /** How long to wait before writing again after the database refused a write. */
 const RETRY_DELAY_MS = 500;
 
+const isCount = (value: unknown): value is number =>
+  typeof value === "number" && Number.isFinite(value) && value >= 0;
+
+/** What is wrong with an entry before it joins the shared batch, or undefined when nothing is. */
+function progressProblem({ done, total, message }: TaskProgress): string | undefined {
+  if (!isCount(done)) return `progress done ${String(done)} is not a finite number ≥ 0`;
+  if (total !== null && !(isCount(total) && total >= done))
+    return `progress total ${String(total)} is not ≥ done`;
+  if (message !== null && typeof message !== "string") return "the progress message is not text";
+  return undefined;
+}
+
+function logProblem(level: unknown, message: unknown, at: unknown): string | undefined {
+  if (!(LOG_LEVELS as readonly unknown[]).includes(level)) return `log level ${String(level)} is unknown`;
+  if (typeof message !== "string") return "the log line is not text";
+  if (!isCount(at) || at > LATEST_DATE_MS) return `the log line's time ${String(at)} is not a date`;
+  return undefined;
+}
+
+/** The part of a batch about one task. */
+function slice(batch: TelemetryBatch, taskId: string): TelemetryBatch {
+  const progress = batch.progress.get(taskId);
+  const checkpoint = batch.checkpoints.get(taskId);
+  return {
+    progress: progress === undefined ? new Map() : new Map([[taskId, progress]]),
+    checkpoints: checkpoint === undefined ? new Map() : new Map([[taskId, checkpoint]]),
+    logs: batch.logs.filter((log) => log.taskId === taskId),
+  };
+}
+
 /**
  * Coalesces progress, checkpoint states and log lines from workers into one transaction per
  * tick, so a task reporting in a tight loop costs one row update per tick, not one per call.
+ * One task's bad entry must not cost the others theirs: each entry is checked before it joins
+ * the batch, and a batch that fails all the same is written again one task at a time, so only
+ * the task whose entries the database refuses loses them.
  */
 export class TelemetryBuffer {
   #progress = new Map<string, TaskProgress>();
@@ -32,9 +66,16 @@ export class TelemetryBuffer {
     private readonly events: EventHub,
     private readonly intervalMs: number,
     private readonly onError: (error: unknown) => void,
+    /** An entry refused before the batch, or a task's entries the database refused. */
+    private readonly onDropped: (taskId: string, why: string) => void,
   ) {}
 
   progress(taskId: string, progress: TaskProgress): void {
+    const problem = progressProblem(progress);
+    if (problem) {
+      this.onDropped(taskId, problem);
+      return;
+    }
     this.#progress.set(taskId, progress);
     this.#arm();
   }
@@ -45,6 +86,11 @@ export class TelemetryBuffer {
   }
 
   log(taskId: string, level: LogLevel, message: string, at: number): void {
+    const problem = logProblem(level, message, at);
+    if (problem) {
+      this.onDropped(taskId, problem);
+      return;
+    }
     const count = (this.#logCounts.get(taskId) ?? 0) + 1;
     this.#logCounts.set(taskId, count);
     if (count > MAX_LOG_LINES_PER_TICK) {
@@ -118,11 +164,12 @@ export class TelemetryBuffer {
         this.#timer ??= setTimeout(() => this.flush(), Math.max(this.intervalMs, RETRY_DELAY_MS));
         return false;
       }
-      // Anything else is not going to get better by waiting: report it and drop the batch.
+      // Anything else is not going to get better by waiting: write the tasks one by one, so
+      // that only the entries of the task the database refuses are lost.
       this.onError(error);
       this.#droppedInTick.clear();
       this.#droppedWhileDown.clear();
-      return true;
+      return this.#writeEachTask(batch);
     }
     this.#failing = undefined;
     this.#droppedInTick.clear();
@@ -130,6 +177,47 @@ export class TelemetryBuffer {
     for (const marker of markers) this.events.emit({ type: "log", ...marker });
     for (const [taskId, progress] of batch.progress)
       this.events.emit({ type: "progress", at: Date.now(), taskId, progress });
+    return true;
+  }
+
+  /**
+   * Writes a batch that failed as a whole one task at a time. A task whose part fails again is
+   * dropped and reported; a storage fault keeps what is left for a later tick, as for any batch.
+   */
+  #writeEachTask(batch: TelemetryBatch): boolean {
+    const ids = new Set([
+      ...batch.progress.keys(),
+      ...batch.checkpoints.keys(),
+      ...batch.logs.map((l) => l.taskId),
+    ]);
+    const left = [...ids];
+    while (left.length > 0) {
+      const taskId = left[0] as string;
+      const part = slice(batch, taskId);
+      try {
+        this.store.writeTelemetry(part);
+      } catch (error) {
+        if (error instanceof StorageUnavailableError) {
+          for (const id of left) {
+            const kept = slice(batch, id);
+            for (const [key, value] of kept.progress) this.#progress.set(key, value);
+            for (const [key, value] of kept.checkpoints) this.#checkpoints.set(key, value);
+            this.#logs.push(...kept.logs);
+          }
+          this.#failing = error;
+          this.#timer ??= setTimeout(() => this.flush(), Math.max(this.intervalMs, RETRY_DELAY_MS));
+          return false;
+        }
+        const what = `${part.logs.length} log lines${part.progress.size ? ", its progress" : ""}${part.checkpoints.size ? ", its checkpoint state" : ""}`;
+        this.onDropped(taskId, `${what} could not be written and were dropped: ${String(error)}`);
+        left.shift();
+        continue;
+      }
+      left.shift();
+      for (const [id, progress] of part.progress)
+        this.events.emit({ type: "progress", at: Date.now(), taskId: id, progress });
+    }
+    this.#failing = undefined;
     return true;
   }
 

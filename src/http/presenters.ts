@@ -1,6 +1,13 @@
 import type { Static, TSchema } from "@sinclair/typebox";
-import { contextOf, type ManagerEvent, type ManagerStats, type RegisteredTask } from "../engine/index.ts";
+import {
+  contextOf,
+  LATEST_DATE_MS,
+  type ManagerEvent,
+  type ManagerStats,
+  type RegisteredTask,
+} from "../engine/index.ts";
 import type { TaskEventRecord, TaskLogRecord, TaskProgress, TaskRecord } from "../store/index.ts";
+import { isTaskStatus, type TaskStatus } from "../task/index.ts";
 import type {
   ContextSchema,
   EventSchema,
@@ -17,23 +24,34 @@ export type LogJson = Static<typeof LogSchema>;
 export type TaskTypeJson = Static<typeof TaskTypeSchema>;
 export type ContextJson = Static<typeof ContextSchema>;
 
-export function iso(ms: number): string;
-export function iso(ms: number | null): string | null;
-export function iso(ms: number | null): string | null {
-  return ms === null ? null : new Date(ms).toISOString();
+/** An ISO 8601 time of kiln's own clock (now, a bucket of /stats). */
+export function iso(ms: number): string {
+  return new Date(ms).toISOString();
 }
 
-export function presentProgress(progress: TaskProgress | null): ProgressJson | null {
-  if (!progress) return null;
-  const { done, total, message } = progress;
-  const percent = total !== null && total > 0 ? Math.round((done / total) * 1000) / 10 : null;
-  return { done, total, percent, message };
+/** 0000-01-01T00:00:00.000Z: the earliest time with a four-digit year. */
+const EARLIEST_DATE_MS = -62_167_219_200_000;
+
+/**
+ * A stored time (epoch ms) as ISO 8601, or null when it is not a date with a four-digit year.
+ * kiln stores only such dates, but a row altered outside kiln may hold anything, and no read of
+ * it may fail (`toISOString` throws on an invalid date).
+ */
+export function storedTime(ms: unknown): string | null {
+  if (typeof ms !== "number" || !(ms >= EARLIEST_DATE_MS && ms <= LATEST_DATE_MS)) return null;
+  return new Date(ms).toISOString();
+}
+
+/** A stored epoch-ms time that presents as a date, or null. */
+function storedMs(ms: unknown): number | null {
+  return storedTime(ms) === null ? null : (ms as number);
 }
 
 /** Wall time from the first start to the end, or to `now` while the task has not ended. */
 function durationMs(task: TaskRecord, now: number): number | null {
-  if (task.startTime === null) return null;
-  return Math.max(0, (task.endTime ?? now) - task.startTime);
+  const start = storedMs(task.startTime);
+  if (start === null) return null;
+  return Math.max(0, (storedMs(task.endTime) ?? now) - start);
 }
 
 /**
@@ -41,54 +59,87 @@ function durationMs(task: TaskRecord, now: number): number | null {
  * task, which began at its last (re)start.
  */
 function activeMs(task: TaskRecord, now: number): number {
-  const current = task.status === "RUNNING" && task.lastRunTime !== null ? now - task.lastRunTime : 0;
-  return task.activeMs + Math.max(0, current);
+  const lastRun = storedMs(task.lastRunTime);
+  const current = task.status === "RUNNING" && lastRun !== null ? now - lastRun : 0;
+  return storedInteger(task.activeMs, 0) + Math.max(0, current);
 }
 
+/** Text for a stored text column: null stays null, anything else that is not text is made text. */
+function storedText(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  return typeof value === "string" ? value : String(value);
+}
+
+function storedInteger(value: unknown, fallback: number): number {
+  return Number.isSafeInteger(value) ? (value as number) : fallback;
+}
+
+/** Progress as the API shows it, from whatever the row holds: null unless `done` is a finite number. */
+export function presentProgress(progress: unknown): ProgressJson | null {
+  if (typeof progress !== "object" || progress === null) return null;
+  const { done, total, message } = progress as Partial<Record<keyof TaskProgress, unknown>>;
+  if (typeof done !== "number" || !Number.isFinite(done)) return null;
+  const known = typeof total === "number" && Number.isFinite(total) ? total : null;
+  const ratio = known !== null && known > 0 ? Math.round((done / known) * 1000) / 10 : null;
+  return {
+    done,
+    total: known,
+    percent: ratio !== null && Number.isFinite(ratio) ? ratio : null,
+    message: typeof message === "string" ? message : null,
+  };
+}
+
+/**
+ * A task as the API shows it. Every field is made to fit the schema whatever the row holds, so
+ * that a row altered outside kiln still reads (with null where a value cannot be shown) instead
+ * of failing the task's page, every list page holding it and the stream.
+ */
 export function presentTask(task: TaskRecord): TaskJson {
   const now = Date.now();
   return {
-    id: task.id,
-    name: task.taskName,
+    id: String(task.id),
+    name: String(task.taskName),
     status: task.status,
-    statusReason: task.statusReason,
+    statusReason: storedText(task.statusReason),
     params: task.params,
     result: task.result,
     error: task.error,
     progress: presentProgress(task.progress),
-    attempt: task.attempt,
-    priority: task.priority,
-    tags: task.tags ?? [],
+    attempt: storedInteger(task.attempt, 1),
+    priority: storedInteger(task.priority, 0),
+    tags: Array.isArray(task.tags) ? task.tags.filter((tag): tag is string => typeof tag === "string") : [],
     requestedAction: task.requestedAction,
-    createdAt: iso(task.createdAt),
-    startTime: iso(task.startTime),
-    endTime: iso(task.endTime),
-    lastRunTime: iso(task.lastRunTime),
-    runAt: iso(task.runAt),
+    createdAt: storedTime(task.createdAt),
+    startTime: storedTime(task.startTime),
+    endTime: storedTime(task.endTime),
+    lastRunTime: storedTime(task.lastRunTime),
+    runAt: storedTime(task.runAt),
     durationMs: durationMs(task, now),
     activeMs: activeMs(task, now),
-    parentId: task.parentId,
+    parentId: storedText(task.parentId),
     context: contextOf(task),
   };
 }
+
+const statusOrNull = (status: unknown): TaskStatus | null => (isTaskStatus(status) ? status : null);
 
 /** `context` is the task's request context, shown on its create event. */
 export function presentEvent(event: TaskEventRecord, context: ContextJson | null = null): EventJson {
   return {
     id: event.id,
-    at: iso(event.at),
-    from: event.fromStatus,
-    to: event.toStatus,
-    action: event.action,
-    reason: event.reason,
-    actor: event.actor,
-    source: event.source,
+    at: storedTime(event.at),
+    from: statusOrNull(event.fromStatus),
+    to: statusOrNull(event.toStatus),
+    action: String(event.action),
+    reason: storedText(event.reason),
+    actor: storedText(event.actor),
+    source: storedText(event.source),
     context: event.action === "create" ? context : null,
   };
 }
 
 export function presentLog(log: TaskLogRecord): LogJson {
-  return { id: log.id, at: iso(log.at), level: log.level, message: log.message };
+  return { id: log.id, at: storedTime(log.at), level: log.level, message: String(log.message) };
 }
 
 /**
@@ -128,7 +179,7 @@ export function presentManagerEvent(event: ManagerEvent): unknown {
   switch (event.type) {
     case "transition":
       return {
-        at: iso(event.at),
+        at: storedTime(event.at),
         from: event.from,
         to: event.to,
         action: event.action,
@@ -139,7 +190,7 @@ export function presentManagerEvent(event: ManagerEvent): unknown {
       };
     case "request":
       return {
-        at: iso(event.at),
+        at: storedTime(event.at),
         action: event.action,
         reason: event.reason,
         actor: event.actor,
@@ -147,9 +198,9 @@ export function presentManagerEvent(event: ManagerEvent): unknown {
         task: presentTask(event.task),
       };
     case "progress":
-      return { at: iso(event.at), taskId: event.taskId, progress: presentProgress(event.progress) };
+      return { at: storedTime(event.at), taskId: event.taskId, progress: presentProgress(event.progress) };
     case "log":
-      return { at: iso(event.at), taskId: event.taskId, level: event.level, message: event.message };
+      return { at: storedTime(event.at), taskId: event.taskId, level: event.level, message: event.message };
   }
 }
 

@@ -1,5 +1,6 @@
 import type { TLiteral, TUnion } from "@sinclair/typebox";
 import { t } from "elysia";
+import { LATEST_DATE_MS, MAX_PRIORITY, MIN_PRIORITY } from "../engine/index.ts";
 import { LOG_LEVELS, REQUESTED_ACTIONS, TASK_STATUSES } from "../task/index.ts";
 import {
   CREATE_TASK_EXAMPLE,
@@ -27,6 +28,10 @@ export function literals<const T extends readonly [string, ...string[]]>(
 
 const IsoTime = t.String({ format: "date-time", description: "ISO 8601 time (UTC)" });
 const NullableIso = t.Union([IsoTime, t.Null()]);
+/** A stored time: null only for a row altered outside kiln whose time is not a date. */
+const StoredIso = t.Union([IsoTime, t.Null()], {
+  description: "ISO 8601 time (UTC); null if the stored value is not a date",
+});
 
 export const TaskStatusSchema = literals(TASK_STATUSES, { description: "Status of a task" });
 
@@ -98,7 +103,7 @@ export const TaskSchema = t.Object(
     priority: t.Integer(),
     tags: t.Array(t.String()),
     requestedAction: t.Union([RequestedActionSchema, t.Null()]),
-    createdAt: IsoTime,
+    createdAt: StoredIso,
     startTime: NullableIso,
     endTime: NullableIso,
     lastRunTime: NullableIso,
@@ -127,17 +132,19 @@ export const CreateTaskBody = t.Object(
     ),
     priority: t.Optional(
       t.Integer({
-        minimum: -2_147_483_648,
-        maximum: 2_147_483_647,
+        minimum: MIN_PRIORITY,
+        maximum: MAX_PRIORITY,
         description: "Higher runs first (default 0)",
         examples: [0],
         error: "priority must be a 32-bit integer",
       }),
     ),
     runAt: t.Optional(
-      t.Union([t.String({ format: "date-time" }), t.Integer({ minimum: 0 })], {
-        description: "Do not start before this time: ISO 8601 date-time or epoch milliseconds",
-        error: "runAt must be an ISO 8601 date-time string or an integer of epoch milliseconds",
+      t.Union([t.String({ format: "date-time" }), t.Integer({ minimum: 0, maximum: LATEST_DATE_MS })], {
+        description:
+          "Do not start before this time: ISO 8601 date-time or epoch milliseconds, from 1970 to the end of year 9999",
+        error:
+          "runAt must be an ISO 8601 date-time string or an integer of epoch milliseconds, from 1970 to the end of year 9999",
       }),
     ),
     idempotencyKey: t.Optional(
@@ -207,7 +214,7 @@ export const HistoryQuery = t.Object({
 
 export const EventSchema = t.Object({
   id: t.Integer(),
-  at: IsoTime,
+  at: StoredIso,
   from: t.Union([TaskStatusSchema, t.Null()]),
   to: t.Union([TaskStatusSchema, t.Null()]),
   action: t.String(),
@@ -226,7 +233,7 @@ export const EventSchema = t.Object({
 
 export const LogSchema = t.Object({
   id: t.Integer(),
-  at: IsoTime,
+  at: StoredIso,
   level: literals(LOG_LEVELS),
   message: t.String(),
 });

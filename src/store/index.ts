@@ -13,6 +13,7 @@ export type {
   TaskRecord,
   TelemetryBatch,
 } from "./records.ts";
+export { JsonText, UnreadableValue } from "./records.ts";
 export { type RecoveryReport, recoverDatabase, type SkippedStretch, type TableRecovery } from "./recover.ts";
 export { type RekeyReport, rekeyDatabase } from "./rekey.ts";
 export { type SqliteStoreOptions, SqliteTaskStore } from "./sqlite.ts";

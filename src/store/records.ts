@@ -126,3 +126,24 @@ export interface TelemetryBatch {
   checkpoints: Map<string, unknown>;
   logs: NewTaskLog[];
 }
+
+/**
+ * A value already turned into JSON text (and checked) where it entered kiln, in a task's worker:
+ * the store writes the text as it is instead of serialising `value` again.
+ */
+export class JsonText {
+  constructor(
+    readonly text: string,
+    /** The value the text holds, for the engine's own checks (a result's schema). */
+    readonly value: unknown,
+  ) {}
+}
+
+/**
+ * What a read gives for a JSON column whose stored text cannot be used (not JSON, or nested too
+ * deep to send back): the task stays readable, and `unreadable` says what is wrong. A task whose
+ * params or checkpoint read as this fails when it would run, with that reason.
+ */
+export class UnreadableValue {
+  constructor(readonly unreadable: string) {}
+}

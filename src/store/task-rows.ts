@@ -1,4 +1,5 @@
-import type { TaskPatch, TaskRecord } from "./records.ts";
+import { MAX_JSON_DEPTH, nestsDeeperThan } from "../task/json-value.ts";
+import { JsonText, type TaskPatch, type TaskRecord, UnreadableValue } from "./records.ts";
 import { isEncrypted, noKeyError, storedKeyId, type ValueCipher } from "./value-cipher.ts";
 
 /** Column of each TaskRecord field, in the order of the `tasks` table. */
@@ -68,8 +69,31 @@ const ROW_FIELDS = (Object.keys(TASK_COLUMNS) as (keyof TaskRecord)[]).map((fiel
  * becomes the total (a task reports before a step more often than after the last one).
  */
 const COMPLETE_PROGRESS =
-  "progress = CASE WHEN json_extract(progress, '$.total') > json_extract(progress, '$.done') " +
-  "THEN json_set(progress, '$.done', json_extract(progress, '$.total')) ELSE progress END";
+  // The outer CASE: json_extract throws on text that is not JSON (a row altered outside kiln).
+  "progress = CASE WHEN json_valid(progress) THEN (" +
+  "CASE WHEN json_extract(progress, '$.total') > json_extract(progress, '$.done') " +
+  "THEN json_set(progress, '$.done', json_extract(progress, '$.total')) ELSE progress END" +
+  ") ELSE progress END";
+
+/**
+ * A JSON column's value. Text that is not JSON, or nests deeper than anything kiln writes (so
+ * that sending it back would overflow the stack), reads as an `UnreadableValue` rather than
+ * failing every read of the row: the row was altered outside kiln, and the task must stay
+ * readable and deletable.
+ */
+function parseStored(text: string, column: string): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return new UnreadableValue(`tasks.${column} holds text that is not JSON (${(error as Error).message})`);
+  }
+  // Only text this long can nest that deep: short values, nearly all of them, skip the scan.
+  if (text.length > 2 * MAX_JSON_DEPTH && nestsDeeperThan(text, MAX_JSON_DEPTH)) {
+    return new UnreadableValue(`tasks.${column} nests deeper than ${MAX_JSON_DEPTH} levels`);
+  }
+  return value;
+}
 
 /** What `ValueCipher.decrypt` authenticates with a value: which column of which task it belongs to. */
 export const secretContext = (column: string, taskId: string) => `tasks.${column} of task ${taskId}`;
@@ -86,7 +110,7 @@ export class TaskRowCodec {
   toSql(field: keyof TaskRecord, value: unknown, taskId: string): SqlValue {
     if (value === undefined || value === null) return null;
     if (!JSON_FIELDS.has(field)) return value as SqlValue;
-    const json = JSON.stringify(value) ?? null;
+    const json = value instanceof JsonText ? value.text : (JSON.stringify(value) ?? null);
     if (json === null || !this.cipher || !SECRET.has(field)) return json;
     return this.cipher.encrypt(json, secretContext(TASK_COLUMNS[field], taskId));
   }
@@ -99,7 +123,7 @@ export class TaskRowCodec {
     for (const { field, column, json, secret } of ROW_FIELDS) {
       const value = row[column] ?? null;
       if (typeof value !== "string" || !json) record[field] = value;
-      else record[field] = JSON.parse(secret ? this.plaintext(value, column, id) : value);
+      else record[field] = parseStored(secret ? this.plaintext(value, column, id) : value, column);
     }
     return record as unknown as TaskRecord;
   }

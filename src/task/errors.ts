@@ -42,6 +42,23 @@ export class SpawnError extends Error {
   }
 }
 
+/**
+ * A value kiln cannot take from a task: a result or checkpoint state that JSON cannot hold or
+ * that is over its size limit, or a progress or log call with an argument out of range. The
+ * message names the problem and where it is. Retrying would send the same value again, so a
+ * task that fails with it is not retried.
+ */
+export class TaskValueError extends TypeError {
+  override readonly name = "TaskValueError";
+  constructor(
+    message: string,
+    /** The value is well-formed but over its size limit. */
+    readonly tooLarge = false,
+  ) {
+    super(message);
+  }
+}
+
 /** A task's failure as it is stored and reported: plain data, safe to clone and serialise. */
 export interface TaskError {
   name: string;
@@ -80,8 +97,11 @@ export function coerceError(thrown: unknown): TaskError {
         name: clip(String(thrown.name || "Error"), 200),
         message: clip(String(thrown.message), MAX_MESSAGE_LENGTH),
         ...(typeof thrown.stack === "string" ? { stack: clip(thrown.stack, MAX_STACK_LENGTH) } : {}),
-        retryable:
-          !(thrown instanceof UnrecoverableError) && !(thrown instanceof SpawnError && !thrown.retryable),
+        retryable: !(
+          thrown instanceof UnrecoverableError ||
+          thrown instanceof TaskValueError ||
+          (thrown instanceof SpawnError && !thrown.retryable)
+        ),
       };
     }
     return {

@@ -10,8 +10,10 @@ export {
   type TaskError,
   TaskReleased,
   TaskStopped,
+  TaskValueError,
   UnrecoverableError,
 } from "./errors.ts";
+export { DEFAULT_VALUE_LIMITS, type ValueLimits } from "./json-value.ts";
 export { DEFAULT_RETRY, type RetryPolicy, TASK_ISOLATIONS, type TaskIsolation } from "./options.ts";
 export { bindRuntime, type TaskOutcome, type TaskRuntime } from "./runtime.ts";
 export {

@@ -48,7 +48,7 @@ export class ChecksumFileTask extends BaseTask<Params, Result, ReadPosition> {
     else if (position.offset > 0) this.log("info", `resuming at byte ${position.offset} of ${stats.size}`);
 
     const buffer = Buffer.allocUnsafe(params.chunkBytes ?? DEFAULT_CHUNK_BYTES);
-    this.progress(position.offset, stats.size);
+    this.progress(position.offset, Math.max(stats.size, position.offset));
     for (;;) {
       const { bytesRead } = await file.read(buffer, 0, buffer.length, position.offset);
       if (bytesRead === 0) break;
@@ -57,7 +57,7 @@ export class ChecksumFileTask extends BaseTask<Params, Result, ReadPosition> {
         offset: position.offset + bytesRead,
         crc32: Bun.hash.crc32(buffer.subarray(0, bytesRead), position.crc32),
       };
-      this.progress(position.offset, stats.size);
+      this.progress(position.offset, Math.max(stats.size, position.offset));
       await this.checkpoint(position);
     }
     const crc32 = crc32Hex(position.crc32);

@@ -62,7 +62,7 @@ export class CopyFileTask extends BaseTask<Params, Result, ReadPosition> {
     if (!partial) throw new Error("copy-file: the partial file is not open");
 
     const buffer = Buffer.allocUnsafe(params.chunkBytes ?? DEFAULT_CHUNK_BYTES);
-    this.progress(position.offset, stats.size);
+    this.progress(position.offset, Math.max(stats.size, position.offset));
     for (;;) {
       const { bytesRead } = await source.read(buffer, 0, buffer.length, position.offset);
       if (bytesRead === 0) break;
@@ -73,7 +73,7 @@ export class CopyFileTask extends BaseTask<Params, Result, ReadPosition> {
         offset: position.offset + bytesRead,
         crc32: Bun.hash.crc32(chunk, position.crc32),
       };
-      this.progress(position.offset, stats.size);
+      this.progress(position.offset, Math.max(stats.size, position.offset));
       await this.checkpoint(position);
     }
 

@@ -1,4 +1,13 @@
-import { bindRuntime, coerceError, isTaskClass, type TaskClass } from "../task/index.ts";
+import {
+  bindRuntime,
+  coerceError,
+  isTaskClass,
+  type TaskClass,
+  type TaskOutcome,
+  TaskValueError,
+  type ValueLimits,
+} from "../task/index.ts";
+import { LIMIT_FLAGS, toJsonText } from "../task/json-value.ts";
 import type { FromWorker, ToWorker } from "./protocol.ts";
 import { WorkerTaskRuntime } from "./runtime.ts";
 import { lowerThreadPriority } from "./thread-priority.ts";
@@ -15,6 +24,43 @@ export interface HostChannel {
   control: Int32Array | undefined;
   /** See RuntimeOptions.yieldEveryMs. */
   yieldEveryMs: number | undefined;
+}
+
+/**
+ * The message that reports a run's end. The result is turned into JSON text here, where the
+ * task made it: one JSON cannot hold, or one over the limit, fails the task instead. So does a
+ * run that finished after a checkpoint state was refused (the task caught the error and went on).
+ */
+function endMessage(
+  taskId: string,
+  outcome: TaskOutcome<unknown>,
+  runtime: WorkerTaskRuntime,
+  limits: ValueLimits,
+): FromWorker {
+  switch (outcome.status) {
+    case "finished": {
+      if (runtime.refused) return { type: "failed", taskId, error: coerceError(runtime.refused) };
+      if (outcome.result === undefined) return { type: "finished", taskId, resultJson: undefined };
+      try {
+        const resultJson = toJsonText(outcome.result, {
+          what: "result",
+          maxBytes: limits.maxResultBytes,
+          flag: LIMIT_FLAGS.maxResultBytes,
+        });
+        return { type: "finished", taskId, resultJson };
+      } catch (thrown) {
+        if (!(thrown instanceof TaskValueError)) throw thrown;
+        const name = thrown.tooLarge ? "ResultTooLarge" : "ResultNotSerialisable";
+        return { type: "failed", taskId, error: { name, message: thrown.message, retryable: false } };
+      }
+    }
+    case "failed":
+      return { type: "failed", taskId, error: coerceError(outcome.error) };
+    case "stopped":
+      return { type: "stopped", taskId, reason: outcome.reason };
+    case "released":
+      return { type: "released", taskId };
+  }
 }
 
 /** How much lower than the main thread task workers run (nice 10: about a tenth of its CPU share). */
@@ -80,6 +126,7 @@ export function startTaskHost(channel: HostChannel, preloaded: readonly TaskClas
         yieldEveryMs: channel.yieldEveryMs,
         context: message.context,
         parentId: message.parentId,
+        limits: message.limits,
       },
     );
     current = runtime;
@@ -90,20 +137,7 @@ export function startTaskHost(channel: HostChannel, preloaded: readonly TaskClas
       const task = new (TaskType as unknown as new () => InstanceType<TaskClass>)();
       task[bindRuntime](runtime, (message.state ?? undefined) as never);
       const outcome = await task.start(message.params as never);
-      switch (outcome.status) {
-        case "finished":
-          reply = { type: "finished", taskId: message.taskId, result: outcome.result };
-          break;
-        case "failed":
-          reply = { type: "failed", taskId: message.taskId, error: coerceError(outcome.error) };
-          break;
-        case "stopped":
-          reply = { type: "stopped", taskId: message.taskId, reason: outcome.reason };
-          break;
-        case "released":
-          reply = { type: "released", taskId: message.taskId };
-          break;
-      }
+      reply = endMessage(message.taskId, outcome, runtime, message.limits);
     } catch (thrown) {
       reply = { type: "failed", taskId: message.taskId, error: coerceError(thrown) };
     }
@@ -113,14 +147,13 @@ export function startTaskHost(channel: HostChannel, preloaded: readonly TaskClas
     try {
       post(reply);
     } catch (thrown) {
-      // Most likely a result that structured clone refuses (a function, a class instance with private state).
-      const error = coerceError(thrown);
+      // Every field is text or a number by now; this is a channel that broke, reported as a failure.
       post({
         type: "failed",
         taskId: message.taskId,
         error: {
           name: "ResultNotSerialisable",
-          message: `the task's result cannot be sent: ${error.message}`,
+          message: `the run's end cannot be sent: ${coerceError(thrown).message}`,
           retryable: false,
         },
       });

@@ -1,4 +1,4 @@
-import type { LogLevel, TaskContext, TaskError } from "../task/index.ts";
+import type { LogLevel, TaskContext, TaskError, ValueLimits } from "../task/index.ts";
 
 /**
  * The control word: one Int32 per worker in a SharedArrayBuffer, written by the main
@@ -33,6 +33,8 @@ export type ToWorker =
       context: TaskContext;
       /** The task that spawned this one: `this.parentId`. */
       parentId: string | undefined;
+      /** What the run may store: its result, states and log lines are checked against these. */
+      limits: ValueLimits;
     }
   /** The children of the task's spawn call `callId` are committed: their ids, in order. */
   | { type: "spawned"; taskId: string; callId: number; ids: string[] }
@@ -57,20 +59,28 @@ export type ToWorker =
   /** A paused task must unwind and give the worker back; it stays PAUSED. */
   | { type: "release" };
 
-/** Worker → main thread. Every message after `ready` names the task it is about. */
+/**
+ * Worker → main thread. Every message after `ready` names the task it is about. Results and
+ * states travel as JSON text, made and checked in the worker (see task/json-value.ts): the main
+ * thread stores the text as it is and never has to serialise what a task made. A task can post
+ * on its worker's port itself, so the main thread checks every message again before using it
+ * (engine/worker-message.ts).
+ */
 export type FromWorker =
   | { type: "ready" }
   | { type: "progress"; taskId: string; done: number; total: number | undefined; message: string | undefined }
   | { type: "log"; taskId: string; level: LogLevel; message: string; at: number }
-  | { type: "checkpoint"; taskId: string; state: unknown }
-  | { type: "paused"; taskId: string; state: unknown }
+  | { type: "checkpoint"; taskId: string; stateJson: string }
+  /** `stateJson` is undefined when the run has no state to save. */
+  | { type: "paused"; taskId: string; stateJson: string | undefined }
   | { type: "request"; taskId: string; action: "pause" | "stop" | "restart"; reason: string | undefined }
   /**
    * The task asks for child tasks (`this.spawn`); the engine answers `spawned` or `spawn-refused`
    * with the same `callId`. The params travel as JSON text, as they would in `POST /tasks`.
    */
   | { type: "spawn"; taskId: string; callId: number; name: string; paramsJson: string }
-  | { type: "finished"; taskId: string; result: unknown }
+  /** `resultJson` is undefined when `run()` returned nothing. */
+  | { type: "finished"; taskId: string; resultJson: string | undefined }
   | { type: "failed"; taskId: string; error: TaskError }
   | { type: "stopped"; taskId: string; reason: string }
   | { type: "released"; taskId: string }
@@ -83,7 +93,7 @@ export type FromWorker =
 /** Most children one spawn call may create. */
 export const MAX_SPAWN_CHILDREN = 10_000;
 
-/** Longest log line or progress message a worker forwards; the rest is cut with a marker. */
+/** Longest progress message or request reason a worker forwards; the rest is cut with a marker. */
 export const MAX_TEXT_LENGTH = 16_384;
 
 export function clipText(text: string): string {

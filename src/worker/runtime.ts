@@ -5,9 +5,13 @@ import {
   TaskReleased,
   type TaskRuntime,
   TaskStopped,
+  TaskValueError,
+  type ValueLimits,
 } from "../task/index.ts";
+import { LIMIT_FLAGS, toJsonText } from "../task/json-value.ts";
+import { checkProgress, logArguments, progressMessage, reasonArgument } from "./call-arguments.ts";
 import { HeapGuard } from "./heap-guard.ts";
-import { Control, clipText, type FromWorker, MAX_SPAWN_CHILDREN, type ToWorker } from "./protocol.ts";
+import { Control, type FromWorker, MAX_SPAWN_CHILDREN, type ToWorker } from "./protocol.ts";
 
 const RESOLVED: Promise<void> = Promise.resolve();
 /** Progress reaches the main thread at most this often; the latest value always does. */
@@ -25,6 +29,8 @@ export interface RuntimeOptions {
    * control word is shared memory.
    */
   yieldEveryMs: number | undefined;
+  /** What the run may store (see task/json-value.ts). */
+  limits: ValueLimits;
   /** The request context the task was created with; frozen here, so `this.context` is read only. */
   context: TaskContext;
   parentId: string | undefined;
@@ -58,6 +64,8 @@ export class WorkerTaskRuntime implements TaskRuntime {
   readonly #heapGuard: HeapGuard | undefined;
   readonly #yieldEveryMs: number | undefined;
   #lastYield = performance.now();
+  readonly #limits: ValueLimits;
+  #refused: TaskValueError | undefined;
 
   constructor(
     readonly taskId: string,
@@ -73,11 +81,35 @@ export class WorkerTaskRuntime implements TaskRuntime {
     this.parentId = options.parentId;
     this.#latestState = initialState;
     this.#yieldEveryMs = options.yieldEveryMs;
+    this.#limits = options.limits;
     const limitBytes = options.memoryLimitBytes;
     if (limitBytes !== undefined) {
       this.#heapGuard = new HeapGuard(limitBytes, (usedBytes) =>
         this.post({ type: "memory", taskId: this.taskId, usedBytes, limitBytes, measured: "heap" }),
       );
+    }
+  }
+
+  /**
+   * The first checkpoint state kiln refused (not JSON, or over its limit). The `checkpoint()` call
+   * that sent it threw; the run fails with it even if the task caught that and went on, since
+   * its resume point could not be saved.
+   */
+  get refused(): TaskValueError | undefined {
+    return this.#refused;
+  }
+
+  /** A state as JSON text; a state kiln cannot store is remembered and thrown. */
+  #stateText(state: unknown): string {
+    try {
+      return toJsonText(state, {
+        what: "checkpoint state",
+        maxBytes: this.#limits.maxCheckpointBytes,
+        flag: LIMIT_FLAGS.maxCheckpointBytes,
+      });
+    } catch (error) {
+      if (error instanceof TaskValueError) this.#refused ??= error;
+      throw error;
     }
   }
 
@@ -87,7 +119,14 @@ export class WorkerTaskRuntime implements TaskRuntime {
       const now = performance.now();
       if (now - this.#lastCheckpointPost >= this.checkpointIntervalMs) {
         this.#lastCheckpointPost = now;
-        this.post({ type: "checkpoint", taskId: this.taskId, state });
+        // Checked only when it is sent, so a state that is not sent costs nothing.
+        let stateJson: string;
+        try {
+          stateJson = this.#stateText(state);
+        } catch (error) {
+          return Promise.reject(error);
+        }
+        this.post({ type: "checkpoint", taskId: this.taskId, stateJson });
       }
     }
     this.#heapGuard?.poll();
@@ -109,24 +148,28 @@ export class WorkerTaskRuntime implements TaskRuntime {
   async #onControl(control: number): Promise<void> {
     if (control === Control.STOP) throw new TaskStopped(this.#stopReason);
     this.flushProgress();
+    const state = this.#latestState;
+    const stateJson = state === undefined ? undefined : this.#stateText(state);
     const woken = new Promise<Wake>((resolve) => {
       this.#wake = resolve;
     });
-    this.post({ type: "paused", taskId: this.taskId, state: this.#latestState });
+    this.post({ type: "paused", taskId: this.taskId, stateJson });
     const how = await woken;
     this.#wake = undefined;
     if (how === "stop") throw new TaskStopped(this.#stopReason);
     if (how === "release") throw new TaskReleased();
   }
 
+  /** Throws `TaskValueError` for arguments out of range (see checkProgress). */
   progress(done: number, total: number | undefined, message: string | undefined): void {
     this.#heapGuard?.poll();
+    checkProgress(done, total);
     this.#pendingProgress = {
       type: "progress",
       taskId: this.taskId,
-      done: Number(done),
-      total: total === undefined ? undefined : Number(total),
-      message: message === undefined ? undefined : clipText(String(message)),
+      done,
+      total: total ?? undefined,
+      message: progressMessage(message),
     };
     const now = performance.now();
     if (now - this.#lastProgressPost >= PROGRESS_INTERVAL_MS) {
@@ -150,24 +193,15 @@ export class WorkerTaskRuntime implements TaskRuntime {
     this.post(pending);
   }
 
+  /** Throws `TaskValueError` for an unknown level; a line over its limit is cut with a marker. */
   log(level: LogLevel, message: string): void {
     this.#heapGuard?.poll();
-    this.post({
-      type: "log",
-      taskId: this.taskId,
-      level,
-      message: clipText(String(message)),
-      at: Date.now(),
-    });
+    const line = logArguments(level, message, this.#limits.maxLogLineBytes);
+    this.post({ type: "log", taskId: this.taskId, ...line, at: Date.now() });
   }
 
   request(action: "pause" | "stop" | "restart", reason: string | undefined): void {
-    this.post({
-      type: "request",
-      taskId: this.taskId,
-      action,
-      reason: reason === undefined ? undefined : clipText(reason),
-    });
+    this.post({ type: "request", taskId: this.taskId, action, reason: reasonArgument(reason, action) });
   }
 
   spawn(name: string, paramsList: readonly unknown[]): Promise<string[]> {

@@ -25,6 +25,9 @@ const SAMPLES: Record<keyof typeof SERVE_FLAGS, string> = {
   "encryption-key": KEY_A,
   "decryption-key": KEY_B,
   retain: "30d",
+  "max-result-bytes": "2097152",
+  "max-checkpoint-bytes": "4096",
+  "max-log-line-bytes": "2048",
 };
 
 /** What a flag needs beside it to be accepted at all. */

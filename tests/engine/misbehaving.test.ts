@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { DEFAULT_VALUE_LIMITS } from "../../src/index.ts";
 import { MAX_TEXT_LENGTH } from "../../src/worker/protocol.ts";
 import { startManager, type TestManager, untilStatus } from "../helpers.ts";
 
@@ -23,8 +24,11 @@ describe("tasks that send too much", () => {
     unsubscribe();
     expect(finished.status).toBe("FINISHED");
     const [line] = manager.logs(task.id).items;
-    expect(line?.message.length).toBeLessThan(MAX_TEXT_LENGTH + 100);
-    expect(line?.message).toContain("more characters)");
+    // A log line is cut to its byte limit, the marker included; a progress message to its length.
+    expect(Buffer.byteLength(line?.message ?? "")).toBeLessThanOrEqual(DEFAULT_VALUE_LIMITS.maxLogLineBytes);
+    expect(line?.message).toEndWith(
+      "… [cut: the line is 5,242,880 bytes, over the 16,384-byte limit (--max-log-line-bytes)]",
+    );
     expect(finished.progress?.message?.length).toBeLessThan(MAX_TEXT_LENGTH + 100);
     expect(Math.max(...broadcast)).toBeLessThan(MAX_TEXT_LENGTH + 100);
   });

@@ -59,7 +59,7 @@ describe("history", () => {
         "source",
         "to",
       ]);
-      expect(new Date(event.at).toISOString()).toBe(event.at);
+      expect(new Date(event.at ?? "").toISOString()).toBe(event.at ?? "");
     }
   });
 

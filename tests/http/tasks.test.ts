@@ -93,7 +93,7 @@ describe("create and read", () => {
       progress: null,
       result: null,
     });
-    expect(Date.parse(task.createdAt)).toBeGreaterThan(0);
+    expect(Date.parse(task.createdAt ?? "")).toBeGreaterThan(0);
 
     await untilStatus(server.manager, task.id, ["FINISHED"]);
     const read = await server.call(`/tasks/${task.id}`);

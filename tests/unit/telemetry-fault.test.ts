@@ -33,7 +33,13 @@ function setup() {
   inner.migrate();
   const store = new GuardedStore(inner, silentLogger);
   const errors: unknown[] = [];
-  const buffer = new TelemetryBuffer(store, new EventHub(() => {}), 60_000, (error) => errors.push(error));
+  const buffer = new TelemetryBuffer(
+    store,
+    new EventHub(() => {}),
+    60_000,
+    (error) => errors.push(error),
+    () => {},
+  );
   const id = "0190a000-0000-7000-8000-000000000001";
   store.createTask(
     {

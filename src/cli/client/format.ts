@@ -53,8 +53,8 @@ export function taskDuration(task: TaskJson, now = Date.now()): string | null {
 }
 
 /** "2025-06-01 12:00:03" (UTC), short enough for a table column. */
-export function shortTime(iso: string): string {
-  return iso.slice(0, 19).replace("T", " ");
+export function shortTime(iso: string | null): string {
+  return iso === null ? "-" : iso.slice(0, 19).replace("T", " ");
 }
 
 export function percent(progress: ProgressJson | null): string {

@@ -6,7 +6,7 @@ import type { KilnClient } from "./http.ts";
 
 /** What a history item and a stream `log` frame have in common. */
 interface LogLine {
-  at: string;
+  at: string | null;
   level: string;
   message: string;
 }

@@ -224,7 +224,7 @@ export function describeTask(task: TaskJson): string {
     ["attempt", String(task.attempt)],
     ["priority", String(task.priority)],
     ["tags", task.tags.length > 0 ? task.tags.join(", ") : "-"],
-    ["created", task.createdAt],
+    ["created", task.createdAt ?? "-"],
   );
   if (task.runAt !== null) entries.push(["run at", task.runAt]);
   if (task.startTime !== null) entries.push(["started", task.startTime]);

@@ -21,7 +21,7 @@ export type StreamEvent =
   | {
       type: "transition";
       data: {
-        at: string;
+        at: string | null;
         from: TaskStatus | null;
         to: TaskStatus;
         action: string;
@@ -34,7 +34,7 @@ export type StreamEvent =
   | {
       type: "request";
       data: {
-        at: string;
+        at: string | null;
         action: string;
         reason: string | null;
         actor: string | null;
@@ -42,8 +42,8 @@ export type StreamEvent =
         task: TaskJson;
       };
     }
-  | { type: "progress"; data: { at: string; taskId: string; progress: ProgressJson | null } }
-  | { type: "log"; data: { at: string; taskId: string; level: LogJson["level"]; message: string } };
+  | { type: "progress"; data: { at: string | null; taskId: string; progress: ProgressJson | null } }
+  | { type: "log"; data: { at: string | null; taskId: string; level: LogJson["level"]; message: string } };
 
 /** The task an event is about. */
 export function eventTaskId(event: StreamEvent): string {

@@ -9,6 +9,7 @@ import { CreateTaskBody, ErrorSchema, IdParams, ListTasksQuery, TaskPage, TaskSc
 function epochMs(runAt: string | number | undefined): number | undefined {
   if (runAt === undefined || typeof runAt === "number") return runAt;
   const ms = Date.parse(runAt);
+  // A zone offset can move a date of year 9999 past its end; the engine refuses that with a 422.
   if (Number.isNaN(ms)) {
     throw httpError("validation", 422, `invalid body: "runAt" is not a date-time: ${runAt}`, {
       in: "body",

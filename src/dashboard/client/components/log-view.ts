@@ -4,7 +4,8 @@ import type { LogJson } from "../types.ts";
 
 const pad = (n: number, width = 2) => String(n).padStart(width, "0");
 
-function clock(iso: string): string {
+function clock(iso: string | null): string {
+  if (iso === null) return "—";
   const at = new Date(iso);
   return `${pad(at.getHours())}:${pad(at.getMinutes())}:${pad(at.getSeconds())}.${pad(at.getMilliseconds(), 3)}`;
 }
