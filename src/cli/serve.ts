@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { StorageUnavailableError, storageFaultOf, TaskManager } from "../engine/index.ts";
+import { logTaskTransitions, StorageUnavailableError, storageFaultOf, TaskManager } from "../engine/index.ts";
 import { createKilnApp } from "../http/app.ts";
 import { ADMIN_LABEL, readTokenLabel } from "../http/auth-options.ts";
 import { installKilnModule } from "../kiln-module.ts";
@@ -43,6 +43,8 @@ export async function serve(config: ServeConfig): Promise<void> {
     throw databaseProblem(error, config.db) ?? error;
   }
   manager.register(...builtInTasks);
+  // One line per task transition: what `docker logs` shows of the tasks.
+  manager.onTransition(logTaskTransitions(logger));
   if (config.tasksDir) await loadTasksDir(manager, config.tasksDir, logger);
   try {
     await manager.start();
