@@ -2,11 +2,24 @@ import { parseArgs } from "node:util";
 import { checkAuthOptions, readTokenLabel } from "../http/auth-options.ts";
 import { checkCorsOrigin } from "../http/cors-origin.ts";
 import { InvalidKeyError, parseKey } from "../store/value-cipher.ts";
+import { checkWebhookOptions, WebhookConfigError } from "../webhooks/options.ts";
 
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export const LOG_FORMATS = ["json", "pretty"] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
+/** `rotate`: kiln renames the file at a size; `watched`: logrotate does, and SIGHUP reopens it. */
+export const LOG_FILE_MODES = ["rotate", "watched"] as const;
+export type LogFileMode = (typeof LOG_FILE_MODES)[number];
+
+export interface LogFileConfig {
+  path: string;
+  mode: LogFileMode;
+  /** In `rotate` mode: a line that would take the file past this starts a new file. */
+  maxBytes: number;
+  /** In `rotate` mode: older files kept, as path.1 (newest) … path.N. */
+  backups: number;
+}
 
 export interface ServeConfig {
   host: string;
@@ -31,6 +44,12 @@ export interface ServeConfig {
   retainMs: number | undefined;
   /** Memory cap in MB of each task run whose class sets none. */
   taskMemoryLimitMb: number | undefined;
+  /** The service log's JSON lines are written here too. */
+  logFile: LogFileConfig | undefined;
+  /** URLs every task transition is POSTed to. */
+  webhooks: string[];
+  /** Signs webhook deliveries; required when there are webhooks. */
+  webhookSecret: string | undefined;
 }
 
 /** A configuration mistake: reported as one line, exit code 2. */
@@ -175,7 +194,49 @@ const SERVE_OPTIONS = {
   "log-format": { type: "string" },
   "max-body-bytes": { type: "string" },
   "task-memory-limit": { type: "string" },
+  "log-file": { type: "string" },
+  "log-file-max-bytes": { type: "string" },
+  "log-file-backups": { type: "string" },
+  "log-file-mode": { type: "string" },
+  webhook: { type: "string", multiple: true },
 } as const;
+
+type ServeValues = ReturnType<typeof parseArgs<{ options: typeof SERVE_OPTIONS }>>["values"];
+
+/** --log-file and its companions; these need --log-file (or KILN_LOG_FILE) to mean anything. */
+function logFile(values: ServeValues, env: Record<string, string | undefined>): LogFileConfig | undefined {
+  const path = values["log-file"] ?? (env.KILN_LOG_FILE || undefined);
+  const maxBytes = values["log-file-max-bytes"] ?? env.KILN_LOG_FILE_MAX_BYTES;
+  const backups = values["log-file-backups"] ?? env.KILN_LOG_FILE_BACKUPS;
+  const mode = values["log-file-mode"] ?? env.KILN_LOG_FILE_MODE;
+  if (path === undefined) {
+    const stray = [
+      ["--log-file-max-bytes", values["log-file-max-bytes"]],
+      ["--log-file-backups", values["log-file-backups"]],
+      ["--log-file-mode", values["log-file-mode"]],
+    ].find(([, value]) => value !== undefined);
+    if (stray) throw new ConfigError(`${stray[0]} needs --log-file (or KILN_LOG_FILE)`);
+    return undefined;
+  }
+  return {
+    path,
+    mode: oneOf(mode || "rotate", LOG_FILE_MODES, "--log-file-mode"),
+    maxBytes: integer(maxBytes, "--log-file-max-bytes", 4_096, 2 ** 40) ?? 10 * 1024 * 1024,
+    backups: integer(backups, "--log-file-backups", 0, 1_000) ?? 5,
+  };
+}
+
+function webhooks(values: ServeValues, env: Record<string, string | undefined>) {
+  const urls = list(values.webhook, env.KILN_WEBHOOK);
+  const secret = env.KILN_WEBHOOK_SECRET || undefined;
+  try {
+    checkWebhookOptions(urls, secret);
+  } catch (error) {
+    if (error instanceof WebhookConfigError) throw new ConfigError(`--webhook: ${error.message}`);
+    throw error;
+  }
+  return { webhooks: urls, webhookSecret: urls.length > 0 ? secret : undefined };
+}
 
 /** Flags win over environment variables, which win over defaults. */
 export function parseServeConfig(
@@ -183,7 +244,7 @@ export function parseServeConfig(
   env: Record<string, string | undefined>,
   isTty = Boolean(process.stdout.isTTY),
 ): ServeConfig {
-  let values: ReturnType<typeof parseArgs<{ options: typeof SERVE_OPTIONS }>>["values"];
+  let values: ServeValues;
   try {
     values = parseArgs({ args, options: SERVE_OPTIONS, allowPositionals: false, strict: true }).values;
   } catch (error) {
@@ -223,6 +284,8 @@ export function parseServeConfig(
       16,
       1 << 20,
     ),
+    logFile: logFile(values, env),
+    ...webhooks(values, env),
   };
 }
 

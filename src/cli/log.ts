@@ -28,20 +28,27 @@ function pretty(level: LogLevel, message: string, fields: Record<string, unknown
 
 /**
  * The service's log: one JSON object per line on stdout (for collectors), or a coloured line
- * for people at a terminal. Levels below `level` are dropped before any formatting.
+ * for people at a terminal. Levels below `level` are dropped before any formatting. `file`, when
+ * given, gets every line as JSON whatever the format (a log file is read by programs).
  */
-export function createServiceLogger(level: LogLevel, format: LogFormat, write: Write = console.log): Logger {
+export function createServiceLogger(
+  level: LogLevel,
+  format: LogFormat,
+  write: Write = console.log,
+  file?: Write,
+): Logger {
   const threshold = LOG_LEVELS.indexOf(level);
   const emit =
     (at: LogLevel) =>
     (message: string, fields: Record<string, unknown> = {}) => {
       if (LOG_LEVELS.indexOf(at) < threshold) return;
       const clean = errorFields(fields);
-      write(
-        format === "json"
+      const json =
+        format === "json" || file
           ? JSON.stringify({ time: new Date().toISOString(), level: at, msg: message, ...clean })
-          : pretty(at, message, clean),
-      );
+          : "";
+      write(format === "json" ? json : pretty(at, message, clean));
+      file?.(json);
     };
   return { debug: emit("debug"), info: emit("info"), warn: emit("warn"), error: emit("error") };
 }

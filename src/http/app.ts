@@ -7,6 +7,7 @@ import { CorsPolicy } from "./cors.ts";
 import { openApiRoutes } from "./docs/openapi.ts";
 import { swaggerShellRoutes } from "./docs/routes.ts";
 import { errorHandler } from "./errors.ts";
+import type { MetricSource } from "./metrics.ts";
 import { controlRoutes } from "./routes/control.ts";
 import { dashboardRoutes } from "./routes/dashboard.ts";
 import { healthRoutes } from "./routes/health.ts";
@@ -32,6 +33,8 @@ export interface KilnHttpOptions extends KilnAuthOptions {
    * kiln sends no CORS headers and answers no preflight.
    */
   corsOrigins?: readonly string[];
+  /** More series for `/metrics`, such as a WebhookDispatcher's delivery counts. */
+  metrics?: readonly MetricSource[];
 }
 
 interface ResolvedOptions {
@@ -80,7 +83,7 @@ export function kilnRoutes(manager: TaskManager, options: KilnHttpOptions = {}) 
     .use(controlRoutes(manager, auth))
     .use(historyRoutes(manager))
     .use(streamRoutes(manager, config))
-    .use(metricsRoutes(manager))
+    .use(metricsRoutes(manager, options.metrics))
     .use(statsRoutes(manager));
   const routes = new Elysia()
     .use(healthRoutes(manager))
