@@ -5,6 +5,7 @@
 //
 // Figures go to stderr; the task lines go to stdout (pipe it where a collector would read it).
 import { createServiceLogger } from "../src/cli/log.ts";
+import { StdoutLines } from "../src/cli/stdout-lines.ts";
 import { logTaskTransitions, type ManagerEvent, silentLogger, TaskManager } from "../src/index.ts";
 import { WebhookDispatcher } from "../src/webhooks/index.ts";
 import { round, TASKS_URL, tempDir, yieldToLoop } from "./util.ts";
@@ -55,7 +56,11 @@ async function run(mode: Mode, n: number, concurrency: number) {
   try {
     await manager.load(TASKS_URL);
     await manager.start();
-    if (mode.includes("lines")) manager.onTransition(logTaskTransitions(createServiceLogger("info", "json")));
+    // As kiln serve logs: JSON lines gathered per turn of the event loop and written to stdout.
+    const stdout = new StdoutLines();
+    if (mode.includes("lines")) {
+      manager.onTransition(logTaskTransitions(createServiceLogger("info", "json", stdout.write)));
+    }
     webhooks?.attach(manager);
     let finished = 0;
     let lastAt = 0;
@@ -67,6 +72,7 @@ async function run(mode: Mode, n: number, concurrency: number) {
       });
     });
     const sentBefore = hook?.received ?? 0;
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     for (let i = 0; i < n; i += CHUNK) {
       const chunk = [];
@@ -76,6 +82,7 @@ async function run(mode: Mode, n: number, concurrency: number) {
     }
     await done;
     const engineMs = lastAt - t0;
+    const cpu = process.cpuUsage(cpu0);
     let deliveryMs: number | undefined;
     if (hook && webhooks) {
       await webhooks.idle(600_000);
@@ -86,6 +93,8 @@ async function run(mode: Mode, n: number, concurrency: number) {
       tasks: n,
       "engine ms": round(engineMs, 0),
       "tasks/s": round((n / engineMs) * 1000, 0),
+      // Every thread of this process (main, workers, the receiver's server), over the engine's run.
+      "CPU us/task": round((cpu.user + cpu.system) / n, 0),
       "webhook events": hook ? hook.received - sentBefore : "-",
       "all delivered ms": deliveryMs === undefined ? "-" : round(deliveryMs, 0),
       "events/s delivered":

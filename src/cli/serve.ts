@@ -11,10 +11,11 @@ import { SERVE_PROCESS_COMMAND, SERVE_WORKER_URL } from "./compiled.ts";
 import { isLoopback, type ServeConfig } from "./config.ts";
 import { createServiceLogger } from "./log.ts";
 import { LogFile } from "./log-file.ts";
+import { StdoutLines } from "./stdout-lines.ts";
 import { loadTasksDir } from "./tasks-dir.ts";
 
 /** How long shutdown waits for queued webhook deliveries, after the tasks are saved. */
-const WEBHOOK_SHUTDOWN_GRACE_MS = 5_000;
+const WEBHOOK_SHUTDOWN_GRACE_MS = 2_000;
 
 /** One line for a database kiln cannot open or write at start-up, instead of a stack. */
 function databaseProblem(error: unknown, db: string): CliError | undefined {
@@ -41,7 +42,9 @@ function openLogFile(config: ServeConfig): LogFile | undefined {
 /** Starts the engine and the HTTP server; SIGTERM / SIGINT shut both down cleanly. */
 export async function serve(config: ServeConfig): Promise<void> {
   const logFile = openLogFile(config);
-  const logger = createServiceLogger(config.logLevel, config.logFormat, console.log, logFile?.write);
+  const stdout = new StdoutLines();
+  process.on("exit", () => stdout.flush());
+  const logger = createServiceLogger(config.logLevel, config.logFormat, stdout.write, logFile?.write);
   // Task files import "kiln"; it must be this process's SDK, in a compiled binary too.
   installKilnModule();
   let manager: TaskManager;

@@ -26,8 +26,14 @@ async function createTask(kiln: ServingKiln, to = 2): Promise<string> {
   const created = await api<{ id: string }>(`${kiln.url}/tasks`, {
     json: { name: "count", params: { to, delayMs: 1 } },
   });
-  expect(created.status).toBe(201);
+  expect(created).toMatchObject({ status: 201 });
   return created.body.id;
+}
+
+/** SIGTERM; the exit code with stderr, so a failure shows why. */
+async function stop(kiln: ServingKiln): Promise<{ code: number; stderr: string }> {
+  const code = await kiln.stop("SIGTERM");
+  return { code, stderr: await new Response(kiln.proc.stderr).text() };
 }
 
 /** Polls until `done` holds; fails after `timeoutMs`. */
@@ -79,7 +85,7 @@ describe("kiln serve", () => {
     }
     expect(metrics).toContain(ok);
     expect(metrics).toContain('kiln_webhook_deliveries_total{webhook="1",result="failed"} 1');
-    expect(await kiln.stop("SIGTERM")).toBe(0);
+    expect(await stop(kiln)).toEqual({ code: 0, stderr: "" });
   });
 
   test("refuses to start with a webhook and no secret", async () => {
@@ -107,7 +113,7 @@ describe("kiln serve", () => {
     for (let i = 0; i < 30; i++) ids.push(await createTask(kiln, 1));
     const last = ids.at(-1) ?? "";
     await kiln.waitForLine(new RegExp(`"msg":"task finished".*"${last}"`));
-    expect(await kiln.stop("SIGTERM")).toBe(0);
+    expect(await stop(kiln)).toEqual({ code: 0, stderr: "" });
     const files = [path, `${path}.1`, `${path}.2`];
     for (const file of files) {
       expect(statSync(file).size).toBeLessThanOrEqual(4096);
@@ -142,6 +148,6 @@ describe("kiln serve", () => {
     expect(kiln.proc.exitCode).toBeNull();
     expect(readFileSync(path, "utf8")).toContain(id);
     expect(readFileSync(`${path}.1`, "utf8")).not.toContain(id);
-    expect(await kiln.stop("SIGTERM")).toBe(0);
+    expect(await stop(kiln)).toEqual({ code: 0, stderr: "" });
   });
 });
