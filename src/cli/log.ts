@@ -11,11 +11,23 @@ const COLOURS: Record<LogLevel, string> = {
 };
 
 function errorFields(fields: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(fields)) {
-    out[key] = value instanceof Error ? { name: value.name, message: value.message } : value;
+  // Copied only when there is an Error to replace: most lines (a task line each transition) have none.
+  let out: Record<string, unknown> | undefined;
+  for (const key in fields) {
+    const value = fields[key];
+    if (value instanceof Error) {
+      out ??= { ...fields };
+      out[key] = { name: value.name, message: value.message };
+    }
   }
-  return out;
+  return out ?? fields;
+}
+
+/** `{"time":…,"level":…,"msg":…,<fields>}` with one stringify of the fields, not of a merged copy. */
+function jsonLine(level: LogLevel, message: string, fields: Record<string, unknown>): string {
+  const rest = JSON.stringify(fields);
+  const head = `{"time":"${new Date().toISOString()}","level":"${level}","msg":${JSON.stringify(message)}`;
+  return rest === "{}" ? `${head}}` : `${head},${rest.slice(1)}`;
 }
 
 function pretty(level: LogLevel, message: string, fields: Record<string, unknown>): string {
@@ -43,10 +55,7 @@ export function createServiceLogger(
     (message: string, fields: Record<string, unknown> = {}) => {
       if (LOG_LEVELS.indexOf(at) < threshold) return;
       const clean = errorFields(fields);
-      const json =
-        format === "json" || file
-          ? JSON.stringify({ time: new Date().toISOString(), level: at, msg: message, ...clean })
-          : "";
+      const json = format === "json" || file ? jsonLine(at, message, clean) : "";
       write(format === "json" ? json : pretty(at, message, clean));
       file?.(json);
     };
