@@ -63,6 +63,7 @@ async function run(mode: Mode, n: number, concurrency: number) {
       });
     });
     const cpu0 = process.cpuUsage();
+    const main0 = process.threadCpuUsage();
     const t0 = performance.now();
     const wallStart = Date.now();
     for (let i = 0; i < n; i += CHUNK) {
@@ -74,6 +75,7 @@ async function run(mode: Mode, n: number, concurrency: number) {
     await done;
     const engineMs = lastAt - t0;
     const cpu = process.cpuUsage(cpu0);
+    const main = process.threadCpuUsage(main0);
     let delivered: { received: number; ms: number } | undefined;
     if (hook && webhooks) {
       await webhooks.idle(600_000);
@@ -87,6 +89,8 @@ async function run(mode: Mode, n: number, concurrency: number) {
       "tasks/s": round((n / engineMs) * 1000, 0),
       // Every thread of this process (main and workers; the receiver is another process), over the engine's run.
       "CPU us/task": round((cpu.user + cpu.system) / n, 0),
+      // The engine's own thread: what task lines and webhooks take from it.
+      "main thread CPU us/task": round((main.user + main.system) / n, 1),
       "webhook events": delivered?.received ?? "-",
       "all delivered ms": delivered?.ms ?? "-",
       "events/s delivered": delivered ? round((delivered.received / delivered.ms) * 1000, 0) : "-",

@@ -7,7 +7,7 @@ import { DatabaseInUseError, keyId, UndecryptableValueError } from "../store/ind
 import { builtInTasks } from "../tasks/index.ts";
 import { WebhookDispatcher } from "../webhooks/index.ts";
 import { CliError } from "./client/errors.ts";
-import { SERVE_PROCESS_COMMAND, SERVE_WORKER_URL } from "./compiled.ts";
+import { SERVE_PROCESS_COMMAND, SERVE_WEBHOOK_WORKER_URL, SERVE_WORKER_URL } from "./compiled.ts";
 import { isLoopback, type ServeConfig } from "./config.ts";
 import { createServiceLogger } from "./log.ts";
 import { LogFile } from "./log-file.ts";
@@ -70,7 +70,12 @@ export async function serve(config: ServeConfig): Promise<void> {
   manager.onTransition(logTaskTransitions(logger));
   const webhooks =
     config.webhooks.length > 0 && config.webhookSecret
-      ? new WebhookDispatcher({ urls: config.webhooks, secret: config.webhookSecret, logger })
+      ? new WebhookDispatcher({
+          urls: config.webhooks,
+          secret: config.webhookSecret,
+          logger,
+          workerUrl: SERVE_WEBHOOK_WORKER_URL,
+        })
       : undefined;
   webhooks?.attach(manager);
   if (config.tasksDir) await loadTasksDir(manager, config.tasksDir, logger);

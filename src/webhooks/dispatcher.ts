@@ -1,6 +1,8 @@
 import { type Logger, stderrLogger } from "../engine/logger.ts";
 import type { TransitionEvent } from "../engine/observers.ts";
-import { type EndpointCounts, type EndpointTuning, WebhookEndpoint } from "./endpoint.ts";
+import { type EndpointCounts, SharedCounts } from "./counters.ts";
+import type { EndpointTuning } from "./endpoint.ts";
+import type { FromDelivery, QueuedEvent, ToDelivery } from "./messages.ts";
 import { renderWebhookMetrics } from "./metrics.ts";
 import { checkWebhookOptions, positiveInteger, WebhookConfigError } from "./options.ts";
 import { webhookBody, webhookEventType } from "./payload.ts";
@@ -22,6 +24,8 @@ export interface WebhookOptions {
   retryInitialMs?: number;
   /** …up to this (default 60 s). */
   retryMaxMs?: number;
+  /** The delivery thread's entrypoint (default: kiln's own; a compiled executable passes its path). */
+  workerUrl?: string | URL;
 }
 
 function tuning(options: WebhookOptions): EndpointTuning {
@@ -45,34 +49,60 @@ export interface WebhookCounts extends EndpointCounts {
   origin: string;
 }
 
+/** The delivery thread's entrypoint, from source (a compiled kiln passes its own). */
+const DELIVERY_WORKER_URL = new URL("./delivery-worker.ts", import.meta.url);
+
 /**
  * POSTs every task transition to each configured URL as signed JSON, never holding the engine
- * up: register `onTransition` with the manager (or call `attach(manager)`). Each URL has its own
- * bounded queue, retries and counters (see WebhookEndpoint); `close()` gives what waits a grace
- * period at shutdown.
+ * up: register `onTransition` with the manager (or call `attach(manager)`). The engine's thread
+ * only builds each event's body; the requests, signatures, retries and queues (one bounded queue
+ * per URL, in order per task: see WebhookEndpoint) live on a thread of their own. `close()`
+ * gives what waits a grace period at shutdown.
  */
 export class WebhookDispatcher {
-  readonly #endpoints: WebhookEndpoint[];
+  readonly #origins: string[];
+  readonly #counts: SharedCounts;
+  readonly #worker: Worker;
+  readonly #logger: Logger;
+  readonly #replies = new Map<number, (reply: { idle: boolean; left: number }) => void>();
+  #nextRequest = 1;
+  #batch: QueuedEvent[] = [];
   #closed = false;
 
   constructor(options: WebhookOptions) {
     checkWebhookOptions(options.urls, options.secret);
     const settings = tuning(options);
-    const logger = options.logger ?? stderrLogger;
-    this.#endpoints = options.urls.map(
-      (url, index) => new WebhookEndpoint(url, String(index + 1), options.secret, settings, logger),
-    );
+    this.#logger = options.logger ?? stderrLogger;
+    this.#origins = options.urls.map((url) => new URL(url).origin);
+    this.#counts = new SharedCounts(options.urls.length);
+    // Unref'd: it must not keep a process alive that has nothing else to do (close() waits for it).
+    this.#worker = new Worker(options.workerUrl ?? DELIVERY_WORKER_URL, { ref: false, smol: true });
+    this.#worker.onmessage = (event: MessageEvent<FromDelivery>) => this.#onMessage(event.data);
+    this.#worker.onerror = (event) =>
+      this.#logger.error("the webhook delivery thread failed; events are no longer delivered", {
+        error: event.message,
+      });
+    this.#post({
+      type: "start",
+      urls: [...options.urls],
+      secret: options.secret,
+      tuning: settings,
+      counts: this.#counts.buffer,
+    });
   }
 
   /** The observer to register: `manager.onTransition(dispatcher.onTransition)`. */
   readonly onTransition = (event: TransitionEvent): void => {
     if (this.#closed) return;
     const id = Bun.randomUUIDv7();
-    const body = webhookBody(id, event);
-    const type = webhookEventType(event);
-    for (const endpoint of this.#endpoints) {
-      endpoint.enqueue({ id, taskId: event.task.id, type, body, attempts: 0 });
-    }
+    this.#batch.push({
+      id,
+      taskId: event.task.id,
+      type: webhookEventType(event),
+      body: webhookBody(id, event),
+    });
+    // One message per turn for every event of that turn.
+    if (this.#batch.length === 1) queueMicrotask(this.#flush);
   };
 
   /** Registers with the manager; returns the unsubscribe function. */
@@ -81,31 +111,73 @@ export class WebhookDispatcher {
   }
 
   counts(): WebhookCounts[] {
-    return this.#endpoints.map((endpoint) => ({
-      webhook: endpoint.label,
-      origin: endpoint.origin,
-      ...endpoint.counts(),
+    return this.#origins.map((origin, index) => ({
+      webhook: String(index + 1),
+      origin,
+      ...this.#counts.read(index),
     }));
   }
 
   /** Resolves once every URL's queue is empty (true) or after `timeoutMs` (false). */
   async idle(timeoutMs: number): Promise<boolean> {
-    const results = await Promise.all(this.#endpoints.map((endpoint) => endpoint.idle(timeoutMs)));
-    return results.every(Boolean);
+    return (await this.#request({ type: "idle", request: 0, timeoutMs })).idle;
   }
 
   /**
    * Takes no new events, waits up to `graceMs` for what is queued to be delivered, then cancels
-   * the rest; resolves with how many events were left undelivered (summed over the URLs).
+   * the rest and ends the delivery thread; resolves with how many events were left undelivered
+   * (summed over the URLs). Idempotent.
    */
   async close(graceMs = 5_000): Promise<number> {
+    if (this.#closed) return 0;
     this.#closed = true;
-    await this.idle(graceMs);
-    return this.#endpoints.reduce((left, endpoint) => left + endpoint.close(), 0);
+    const { left } = await this.#request({ type: "close", request: 0, graceMs });
+    this.#worker.terminate();
+    return left;
   }
 
   /** The `kiln_webhook_*` lines of `/metrics`. */
   metricLines(): string[] {
     return renderWebhookMetrics(this.counts());
+  }
+
+  #flush = (): void => {
+    const events = this.#batch;
+    if (events.length === 0) return;
+    this.#batch = [];
+    this.#post({ type: "events", events });
+  };
+
+  #post(message: ToDelivery): void {
+    this.#worker.postMessage(message);
+  }
+
+  #request(
+    message: Extract<ToDelivery, { type: "idle" | "close" }>,
+  ): Promise<{ idle: boolean; left: number }> {
+    this.#flush();
+    const request = this.#nextRequest++;
+    // Held while an answer is awaited, so the process lives to receive it.
+    this.#hold(true);
+    return new Promise((resolve) => {
+      this.#replies.set(request, (reply) => {
+        this.#replies.delete(request);
+        if (this.#replies.size === 0) this.#hold(false);
+        resolve(reply);
+      });
+      this.#post({ ...message, request });
+    });
+  }
+
+  #hold(held: boolean): void {
+    // Bun's Worker has ref() and unref(); the global Worker type does not declare them.
+    const worker = this.#worker as unknown as { ref(): void; unref(): void };
+    if (held) worker.ref();
+    else worker.unref();
+  }
+
+  #onMessage(message: FromDelivery): void {
+    if (message.type === "log") this.#logger[message.level](message.message, message.fields);
+    else this.#replies.get(message.request)?.(message);
   }
 }

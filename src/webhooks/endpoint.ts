@@ -1,4 +1,5 @@
-import type { Logger } from "../engine/index.ts";
+import type { Logger } from "../engine/logger.ts";
+import type { EndpointCounts, SharedCounts } from "./counters.ts";
 import { signWebhook, WEBHOOK_HEADERS } from "./signature.ts";
 
 /** One event waiting to reach one endpoint. */
@@ -22,17 +23,6 @@ export interface EndpointTuning {
   /** Delay before the first retry; it doubles at each failure up to `retryMaxMs`. */
   retryInitialMs: number;
   retryMaxMs: number;
-}
-
-export interface EndpointCounts {
-  /** Events the endpoint answered with a 2xx. */
-  ok: number;
-  /** Attempts that failed (non-2xx, network error, timeout); each is retried. */
-  failed: number;
-  /** Events given up: the queue was full, or shutdown came first. */
-  dropped: number;
-  /** Events waiting now, in flight included. */
-  queued: number;
 }
 
 /** At most one warning of each kind per endpoint in this long; the rest are counted. */
@@ -60,7 +50,6 @@ export class WebhookEndpoint {
   readonly #inFlight = new Map<string, AbortController>();
   readonly #retryTimers = new Map<string, ReturnType<typeof setTimeout>>();
   readonly #idleWaiters = new Set<() => void>();
-  readonly #counts = { ok: 0, failed: 0, dropped: 0 };
   #failing = false;
   #lastFailureReport = Number.NEGATIVE_INFINITY;
   #failuresUnreported = 0;
@@ -70,12 +59,17 @@ export class WebhookEndpoint {
 
   constructor(
     readonly url: string,
-    /** How logs and metrics name it: its position among the configured URLs, from 1. */
-    readonly label: string,
+    /** Its position among the configured URLs, from 0; logs and metrics name it from 1. */
+    readonly index: number,
     private readonly secret: string,
     private readonly tuning: EndpointTuning,
     private readonly logger: Logger,
+    private readonly shared: SharedCounts,
   ) {}
+
+  get label(): string {
+    return String(this.index + 1);
+  }
 
   /** Where it points, without a path or query that may hold a secret. */
   get origin(): string {
@@ -83,7 +77,15 @@ export class WebhookEndpoint {
   }
 
   counts(): EndpointCounts {
-    return { ...this.#counts, queued: this.#all.size };
+    return this.shared.read(this.index);
+  }
+
+  #count(field: "ok" | "failed" | "dropped", by = 1): void {
+    this.shared.add(this.index, field, by);
+  }
+
+  #queuedChanged(): void {
+    this.shared.setQueued(this.index, this.#all.size);
   }
 
   enqueue(delivery: Delivery): void {
@@ -96,6 +98,7 @@ export class WebhookEndpoint {
     }
     queue.push(delivery);
     this.#all.add(delivery);
+    this.#queuedChanged();
     if (queue.length === 1) this.#ready.add(delivery.taskId);
     this.#pump();
   }
@@ -121,8 +124,9 @@ export class WebhookEndpoint {
     this.#retryTimers.clear();
     for (const controller of this.#inFlight.values()) controller.abort();
     const left = this.#all.size;
-    this.#counts.dropped += left;
+    this.#count("dropped", left);
     this.#all.clear();
+    this.#queuedChanged();
     this.#byTask.clear();
     this.#ready.clear();
     this.#notifyIfIdle();
@@ -180,8 +184,9 @@ export class WebhookEndpoint {
   }
 
   #delivered(delivery: Delivery): void {
-    this.#counts.ok++;
+    this.#count("ok");
     this.#all.delete(delivery);
+    this.#queuedChanged();
     // A head in flight is never dropped: it is still its task's first event.
     const queue = this.#byTask.get(delivery.taskId);
     queue?.shift();
@@ -195,7 +200,7 @@ export class WebhookEndpoint {
   }
 
   #failed(delivery: Delivery, reason: string): void {
-    this.#counts.failed++;
+    this.#count("failed");
     this.#failing = true;
     const delay = retryDelayMs(delivery.attempts, this.tuning.retryInitialMs, this.tuning.retryMaxMs);
     const now = performance.now();
@@ -236,7 +241,8 @@ export class WebhookEndpoint {
       if (index === 0 && this.#inFlight.has(delivery.taskId)) continue;
       queue.splice(index, 1);
       this.#all.delete(delivery);
-      this.#counts.dropped++;
+      this.#queuedChanged();
+      this.#count("dropped");
       if (index === 0) {
         // The task's head is gone: its retry (if any) is moot; its next event becomes the head.
         const timer = this.#retryTimers.get(delivery.taskId);
@@ -264,7 +270,7 @@ export class WebhookEndpoint {
       webhook: this.label,
       origin: this.origin,
       maxQueued: this.tuning.maxQueued,
-      droppedTotal: this.#counts.dropped,
+      droppedTotal: this.counts().dropped,
       ...(this.#dropsUnreported > 0 ? { droppedSinceLastLine: this.#dropsUnreported + 1 } : {}),
     });
     this.#dropsUnreported = 0;

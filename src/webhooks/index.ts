@@ -1,3 +1,4 @@
+export type { EndpointCounts } from "./counters.ts";
 export { type WebhookCounts, WebhookDispatcher, type WebhookOptions } from "./dispatcher.ts";
 export { checkWebhookOptions, MIN_SECRET_LENGTH, WebhookConfigError } from "./options.ts";
 export { webhookEventType } from "./payload.ts";

@@ -170,13 +170,14 @@ describe("webhooks", () => {
       (_, i) => env.manager.create("echo", { value: i }, { paused: true }).task.id,
     );
     await hook.until(() => hook.received.length === 1);
-    await Bun.sleep(0);
+    await until(() => webhooks.counts()[0]?.dropped === 5);
     expect(webhooks.counts()[0]).toMatchObject({ queued: 5, dropped: 5, ok: 0 });
     hook.releaseHung();
     expect(await webhooks.idle(10_000)).toBe(true);
     // The one in flight went through; of the nine waiting, the four newest were kept.
     expect(hook.received.map((r) => r.taskId)).toEqual([ids[0] ?? "", ...ids.slice(6)]);
     expect(webhooks.counts()[0]).toMatchObject({ queued: 0, dropped: 5, ok: 5 });
+    await until(() => lines.some((line) => line.message.startsWith("webhook queue full")));
     const warning = lines.find(
       (line) => line.message === "webhook queue full: dropped the oldest waiting event",
     );
