@@ -49,6 +49,9 @@ export interface WebhookCounts extends EndpointCounts {
   origin: string;
 }
 
+/** How much longer than its own time limit an answer from the delivery thread is awaited. */
+const ANSWER_MARGIN_MS = 2_000;
+
 /** The delivery thread's entrypoint, from source (a compiled kiln passes its own). */
 const DELIVERY_WORKER_URL = new URL("./delivery-worker.ts", import.meta.url);
 
@@ -68,6 +71,8 @@ export class WebhookDispatcher {
   #nextRequest = 1;
   #batch: QueuedEvent[] = [];
   #closed = false;
+  /** The delivery thread died: nothing will answer. */
+  #failed = false;
 
   constructor(options: WebhookOptions) {
     checkWebhookOptions(options.urls, options.secret);
@@ -78,10 +83,13 @@ export class WebhookDispatcher {
     // Unref'd: it must not keep a process alive that has nothing else to do (close() waits for it).
     this.#worker = new Worker(options.workerUrl ?? DELIVERY_WORKER_URL, { ref: false, smol: true });
     this.#worker.onmessage = (event: MessageEvent<FromDelivery>) => this.#onMessage(event.data);
-    this.#worker.onerror = (event) =>
+    this.#worker.onerror = (event) => {
+      this.#failed = true;
       this.#logger.error("the webhook delivery thread failed; events are no longer delivered", {
         error: event.message,
       });
+      for (const answer of [...this.#replies.values()]) answer(this.#unanswered());
+    };
     this.#post({
       type: "start",
       urls: [...options.urls],
@@ -156,17 +164,27 @@ export class WebhookDispatcher {
     message: Extract<ToDelivery, { type: "idle" | "close" }>,
   ): Promise<{ idle: boolean; left: number }> {
     this.#flush();
+    if (this.#failed) return Promise.resolve(this.#unanswered());
     const request = this.#nextRequest++;
     // Held while an answer is awaited, so the process lives to receive it.
     this.#hold(true);
     return new Promise((resolve) => {
+      // A thread that cannot answer (stuck, or gone) must not hold a shutdown up.
+      const waitMs = (message.type === "idle" ? message.timeoutMs : message.graceMs) + ANSWER_MARGIN_MS;
+      const timer = setTimeout(() => this.#replies.get(request)?.(this.#unanswered()), waitMs);
       this.#replies.set(request, (reply) => {
+        clearTimeout(timer);
         this.#replies.delete(request);
         if (this.#replies.size === 0) this.#hold(false);
         resolve(reply);
       });
       this.#post({ ...message, request });
     });
+  }
+
+  /** What a request resolves with when the thread did not answer: what the counts say is left. */
+  #unanswered(): { idle: boolean; left: number } {
+    return { idle: false, left: this.counts().reduce((sum, count) => sum + count.queued, 0) };
   }
 
   #hold(held: boolean): void {

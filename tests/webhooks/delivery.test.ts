@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import {
   type Logger,
   silentLogger,
@@ -6,7 +8,7 @@ import {
   WebhookDispatcher,
   type WebhookOptions,
 } from "../../src/index.ts";
-import { startManager, untilStatus } from "../helpers.ts";
+import { startManager, tempDir, untilStatus } from "../helpers.ts";
 import { startServer } from "../http/server.ts";
 import { type Receiver, SECRET, startReceiver } from "./receiver.ts";
 
@@ -198,6 +200,19 @@ describe("webhooks", () => {
     expect(await webhooks.close(200)).toBe(2);
     expect(performance.now() - started).toBeLessThan(5_000);
     expect(webhooks.counts()[0]).toMatchObject({ queued: 0, dropped: 2, failed: 2, ok: 0 });
+  });
+
+  test("a delivery thread that dies is logged, and close() does not wait for it", async () => {
+    const dir = tempDir("kiln-webhook-worker-");
+    cleanups.push(dir.remove);
+    const broken = join(dir.path, "broken-worker.ts");
+    writeFileSync(broken, 'throw new Error("delivery thread broke");\n');
+    const { logger, lines } = recordingLogger();
+    const webhooks = dispatcher(["http://127.0.0.1:9/never"], { logger, workerUrl: broken });
+    await until(() => lines.some((line) => line.message.startsWith("the webhook delivery thread failed")));
+    const started = performance.now();
+    expect(await webhooks.close(60_000)).toBe(0);
+    expect(performance.now() - started).toBeLessThan(1_000);
   });
 
   test("every URL gets every event, whatever the others do", async () => {
