@@ -23,15 +23,28 @@ function errorFields(fields: Record<string, unknown>): Record<string, unknown> {
   return out ?? fields;
 }
 
+let isoAt = Number.NaN;
+let iso = "";
+
+/** The time as ISO text, formatted once per millisecond: a busy server logs many lines in one. */
+function isoNow(): string {
+  const now = Date.now();
+  if (now !== isoAt) {
+    isoAt = now;
+    iso = new Date(now).toISOString();
+  }
+  return iso;
+}
+
 /** `{"time":…,"level":…,"msg":…,<fields>}` with one stringify of the fields, not of a merged copy. */
 function jsonLine(level: LogLevel, message: string, fields: Record<string, unknown>): string {
   const rest = JSON.stringify(fields);
-  const head = `{"time":"${new Date().toISOString()}","level":"${level}","msg":${JSON.stringify(message)}`;
+  const head = `{"time":"${isoNow()}","level":"${level}","msg":${JSON.stringify(message)}`;
   return rest === "{}" ? `${head}}` : `${head},${rest.slice(1)}`;
 }
 
 function pretty(level: LogLevel, message: string, fields: Record<string, unknown>): string {
-  const time = new Date().toISOString().slice(11, 23);
+  const time = isoNow().slice(11, 23);
   const extras = Object.entries(fields)
     .map(([key, value]) => `${key}=${typeof value === "string" ? value : JSON.stringify(value)}`)
     .join(" ");

@@ -36,13 +36,18 @@ export class StdoutLines {
     const text = `${this.#pending.join("\n")}\n`;
     this.#pending = [];
     this.#chars = 0;
-    const buffer = Buffer.from(text);
-    let offset = 0;
+    let written = 0;
     try {
-      while (offset < buffer.length) offset += writeSync(this.fd, buffer, offset);
+      // The string as it is (no Buffer copy); a short write, rare on a blocking pipe, goes on in bytes.
+      written = writeSync(this.fd, text);
+      const bytes = Buffer.byteLength(text);
+      if (written < bytes) {
+        const rest = Buffer.from(text);
+        while (written < bytes) written += writeSync(this.fd, rest, written);
+      }
     } catch {
       // A non-blocking stdout that is full (EAGAIN), or a closed one: let console.log deal with the rest.
-      console.log(buffer.subarray(offset).toString().replace(/\n$/, ""));
+      console.log(Buffer.from(text).subarray(written).toString().replace(/\n$/, ""));
     }
   }
 }
