@@ -1,13 +1,17 @@
 import { writeSync } from "node:fs";
 
-/** Lines gathered past this many characters are written at once, without waiting for the turn to end. */
+/** Lines gathered past this many characters are written at once. */
 const FLUSH_CHARS = 64 * 1024;
 
+/** How long a line may wait to be written with the ones after it. */
+const FLUSH_AFTER_MS = 20;
+
 /**
- * Log lines for stdout, gathered for one turn of the event loop and written with one blocking
- * write: a busy server logs a line per task transition, and one write per line (what
- * console.log does) cost ~4× more of the engine's thread on a pipe. Blocking, as console.log is,
- * so nothing is lost at exit; `flush()` runs at exit. A SIGKILL loses at most the current turn's lines.
+ * Log lines for stdout, gathered for up to 20 ms (or 64 KiB) and written with one blocking write:
+ * a busy server logs a line per task transition, and a write per line (what console.log does)
+ * cost the engine's thread several times more on a pipe, where each write also wakes the reader.
+ * Blocking, as console.log is, so nothing is lost at exit: `flush()` runs then. A SIGKILL loses
+ * at most the last 20 ms of lines.
  */
 export class StdoutLines {
   #pending: string[] = [];
@@ -22,7 +26,7 @@ export class StdoutLines {
     if (this.#chars >= FLUSH_CHARS) this.flush();
     else if (!this.#scheduled) {
       this.#scheduled = true;
-      setImmediate(this.#flushScheduled);
+      setTimeout(this.#flushScheduled, FLUSH_AFTER_MS);
     }
   };
 

@@ -1,5 +1,9 @@
 import { describe, expect, test } from "bun:test";
+import { closeSync, openSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { createServiceLogger } from "../../src/cli/log.ts";
+import { StdoutLines } from "../../src/cli/stdout-lines.ts";
+import { tempDir } from "../helpers.ts";
 
 describe("service logger", () => {
   test("a JSON line is time, level, msg, then the fields; an Error field becomes its name and message", () => {
@@ -37,5 +41,28 @@ describe("service logger", () => {
       msg: "kiln serving",
       url: "http://127.0.0.1:3000",
     });
+  });
+});
+
+describe("stdout lines", () => {
+  test("lines are gathered and written together shortly after, or at once on flush()", async () => {
+    const dir = tempDir("kiln-stdout-lines-");
+    try {
+      const path = join(dir.path, "out.log");
+      const fd = openSync(path, "a");
+      const lines = new StdoutLines(fd);
+      lines.write("one");
+      lines.write("two");
+      expect(readFileSync(path, "utf8")).toBe("");
+      const deadline = Date.now() + 5_000;
+      while (readFileSync(path, "utf8") === "" && Date.now() < deadline) await Bun.sleep(5);
+      expect(readFileSync(path, "utf8")).toBe("one\ntwo\n");
+      lines.write("three ünïcode");
+      lines.flush();
+      expect(readFileSync(path, "utf8")).toBe("one\ntwo\nthree ünïcode\n");
+      closeSync(fd);
+    } finally {
+      dir.remove();
+    }
   });
 });
