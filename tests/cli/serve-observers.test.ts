@@ -104,6 +104,22 @@ describe("kiln serve", () => {
     expect(await new Response(proc.stderr).text()).toContain("webhooks need a signing secret");
   });
 
+  test("a log file that cannot be opened stops start-up with one line", async () => {
+    const dir = tempDir("kiln-serve-logfile-");
+    cleanups.push(dir.remove);
+    const path = join(dir.path, "missing-dir", "kiln.log");
+    const proc = Bun.spawn([...KILN_FROM_SOURCE, "serve", "--port", "0", "--log-file", path], {
+      cwd: dir.path,
+      env: { PATH: process.env.PATH ?? "" },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    expect(await proc.exited).toBe(1);
+    const stderr = (await new Response(proc.stderr).text()).trim();
+    expect(stderr).toStartWith(`kiln: cannot open the log file ${path}: ENOENT`);
+    expect(stderr.split("\n")).toHaveLength(1);
+  });
+
   test("--log-file rotates at its size and keeps --log-file-backups files of whole JSON lines", async () => {
     const dir = tempDir("kiln-serve-logfile-");
     cleanups.push(dir.remove);
