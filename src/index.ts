@@ -26,3 +26,4 @@ export {
   type TaskStore,
 } from "./store/index.ts";
 export * from "./task/index.ts";
+export * from "./webhooks/index.ts";

@@ -22,3 +22,8 @@ export const SERVE_PROCESS_COMMAND: readonly string[] = isCompiled
 export const SERVE_WORKER_URL: string | URL = isCompiled
   ? "/$bunfs/root/worker/bundled.ts"
   : new URL("../worker/bundled.ts", import.meta.url);
+
+/** The webhook delivery thread's entrypoint, in both modes. */
+export const SERVE_WEBHOOK_WORKER_URL: string | URL = isCompiled
+  ? "/$bunfs/root/webhooks/delivery-worker.ts"
+  : new URL("../webhooks/delivery-worker.ts", import.meta.url);

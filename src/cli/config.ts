@@ -3,11 +3,24 @@ import { MAX_VALUE_LIMIT_BYTES, MIN_VALUE_LIMIT_BYTES } from "../engine/value-li
 import { checkAuthOptions, readTokenLabel } from "../http/auth-options.ts";
 import { checkCorsOrigin } from "../http/cors-origin.ts";
 import { InvalidKeyError, parseKey } from "../store/value-cipher.ts";
+import { checkWebhookOptions, WebhookConfigError } from "../webhooks/options.ts";
 
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export const LOG_FORMATS = ["json", "pretty"] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
+/** `rotate`: kiln renames the file at a size; `watched`: logrotate does, and SIGHUP reopens it. */
+export const LOG_FILE_MODES = ["rotate", "watched"] as const;
+export type LogFileMode = (typeof LOG_FILE_MODES)[number];
+
+export interface LogFileConfig {
+  path: string;
+  mode: LogFileMode;
+  /** In `rotate` mode: a line that would take the file past this starts a new file. */
+  maxBytes: number;
+  /** In `rotate` mode: older files kept, as path.1 (newest) … path.N. */
+  backups: number;
+}
 
 export interface ServeConfig {
   host: string;
@@ -36,6 +49,12 @@ export interface ServeConfig {
   maxResultBytes: number | undefined;
   maxCheckpointBytes: number | undefined;
   maxLogLineBytes: number | undefined;
+  /** The service log's JSON lines are written here too. */
+  logFile: LogFileConfig | undefined;
+  /** URLs every task transition is POSTed to. */
+  webhooks: string[];
+  /** Signs webhook deliveries; required when there are webhooks. */
+  webhookSecret: string | undefined;
 }
 
 /** A configuration mistake: reported as one line, exit code 2. */
@@ -283,9 +302,44 @@ export const SERVE_FLAGS = {
     default: "16384",
     help: "longest log line in bytes; a longer one is cut with a marker",
   },
+  "log-file": {
+    value: "PATH",
+    env: "KILN_LOG_FILE",
+    default: "none",
+    help: "the service log's JSON lines are written to this file too",
+  },
+  "log-file-max-bytes": {
+    value: "N",
+    env: "KILN_LOG_FILE_MAX_BYTES",
+    default: "10485760",
+    help: "the log file is rotated when it would grow past N bytes (rotate mode)",
+  },
+  "log-file-backups": {
+    value: "N",
+    env: "KILN_LOG_FILE_BACKUPS",
+    default: "5",
+    help: "rotated files kept: PATH.1 (newest) to PATH.N",
+  },
+  "log-file-mode": {
+    value: "MODE",
+    env: "KILN_LOG_FILE_MODE",
+    default: "rotate",
+    help: "rotate (kiln rotates by size) or watched (kiln reopens PATH on SIGHUP, for logrotate)",
+  },
+  webhook: {
+    value: "URL",
+    env: "KILN_WEBHOOK",
+    default: "none",
+    help: "every task transition is POSTed to URL, signed with KILN_WEBHOOK_SECRET",
+    multiple: true,
+  },
 } as const satisfies Record<string, ServeFlag>;
 
 type ServeFlagName = keyof typeof SERVE_FLAGS;
+/** The repeatable flags: each a list, read with `list()`, never with `setting()`. */
+type RepeatableFlag = {
+  [K in ServeFlagName]: (typeof SERVE_FLAGS)[K] extends { multiple: true } ? K : never;
+}[ServeFlagName];
 
 /** parseArgs' options for the table: every flag takes a string, the repeatable ones several. */
 type ParseOptions = {
@@ -301,20 +355,57 @@ const SERVE_OPTIONS = Object.fromEntries(
   ]),
 ) as ParseOptions;
 
+type ServeValues = ReturnType<typeof parseArgs<{ options: typeof SERVE_OPTIONS }>>["values"];
+
+/** --log-file and its companions; these need --log-file (or KILN_LOG_FILE) to mean anything. */
+function logFile(values: ServeValues, env: Record<string, string | undefined>): LogFileConfig | undefined {
+  const path = values["log-file"] ?? (env.KILN_LOG_FILE || undefined);
+  const maxBytes = values["log-file-max-bytes"] ?? env.KILN_LOG_FILE_MAX_BYTES;
+  const backups = values["log-file-backups"] ?? env.KILN_LOG_FILE_BACKUPS;
+  const mode = values["log-file-mode"] ?? env.KILN_LOG_FILE_MODE;
+  if (path === undefined) {
+    const stray = [
+      ["--log-file-max-bytes", values["log-file-max-bytes"]],
+      ["--log-file-backups", values["log-file-backups"]],
+      ["--log-file-mode", values["log-file-mode"]],
+    ].find(([, value]) => value !== undefined);
+    if (stray) throw new ConfigError(`${stray[0]} needs --log-file (or KILN_LOG_FILE)`);
+    return undefined;
+  }
+  return {
+    path,
+    mode: oneOf(mode || "rotate", LOG_FILE_MODES, "--log-file-mode"),
+    maxBytes: integer(maxBytes, "--log-file-max-bytes", 4_096, 2 ** 40) ?? 10 * 1024 * 1024,
+    backups: integer(backups, "--log-file-backups", 0, 1_000) ?? 5,
+  };
+}
+
+function webhooks(values: ServeValues, env: Record<string, string | undefined>) {
+  const urls = list(values.webhook, env.KILN_WEBHOOK);
+  const secret = env.KILN_WEBHOOK_SECRET || undefined;
+  try {
+    checkWebhookOptions(urls, secret);
+  } catch (error) {
+    if (error instanceof WebhookConfigError) throw new ConfigError(`--webhook: ${error.message}`);
+    throw error;
+  }
+  return { webhooks: urls, webhookSecret: urls.length > 0 ? secret : undefined };
+}
+
 /** Flags win over environment variables, which win over defaults. */
 export function parseServeConfig(
   args: string[],
   env: Record<string, string | undefined>,
   isTty = Boolean(process.stdout.isTTY),
 ): ServeConfig {
-  let values: ReturnType<typeof parseArgs<{ options: typeof SERVE_OPTIONS }>>["values"];
+  let values: ServeValues;
   try {
     values = parseArgs({ args, options: SERVE_OPTIONS, allowPositionals: false, strict: true }).values;
   } catch (error) {
     throw argumentError(error as Error);
   }
   /** A single-valued flag, else its environment variable. */
-  const setting = (name: Exclude<ServeFlagName, "read-token" | "cors-origin" | "decryption-key">) =>
+  const setting = (name: Exclude<ServeFlagName, RepeatableFlag>) =>
     values[name] ?? env[SERVE_FLAGS[name].env];
   const auth = {
     token: token(setting("token")),
@@ -344,6 +435,8 @@ export function parseServeConfig(
     maxResultBytes: byteLimit(setting("max-result-bytes"), "--max-result-bytes"),
     maxCheckpointBytes: byteLimit(setting("max-checkpoint-bytes"), "--max-checkpoint-bytes"),
     maxLogLineBytes: byteLimit(setting("max-log-line-bytes"), "--max-log-line-bytes"),
+    logFile: logFile(values, env),
+    ...webhooks(values, env),
   };
 }
 

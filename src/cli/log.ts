@@ -11,15 +11,40 @@ const COLOURS: Record<LogLevel, string> = {
 };
 
 function errorFields(fields: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(fields)) {
-    out[key] = value instanceof Error ? { name: value.name, message: value.message } : value;
+  // Copied only when there is an Error to replace: most lines (a task line each transition) have none.
+  let out: Record<string, unknown> | undefined;
+  for (const key in fields) {
+    const value = fields[key];
+    if (value instanceof Error) {
+      out ??= { ...fields };
+      out[key] = { name: value.name, message: value.message };
+    }
   }
-  return out;
+  return out ?? fields;
+}
+
+let isoAt = Number.NaN;
+let iso = "";
+
+/** The time as ISO text, formatted once per millisecond: a busy server logs many lines in one. */
+function isoNow(): string {
+  const now = Date.now();
+  if (now !== isoAt) {
+    isoAt = now;
+    iso = new Date(now).toISOString();
+  }
+  return iso;
+}
+
+/** `{"time":…,"level":…,"msg":…,<fields>}` with one stringify of the fields, not of a merged copy. */
+function jsonLine(level: LogLevel, message: string, fields: Record<string, unknown>): string {
+  const rest = JSON.stringify(fields);
+  const head = `{"time":"${isoNow()}","level":"${level}","msg":${JSON.stringify(message)}`;
+  return rest === "{}" ? `${head}}` : `${head},${rest.slice(1)}`;
 }
 
 function pretty(level: LogLevel, message: string, fields: Record<string, unknown>): string {
-  const time = new Date().toISOString().slice(11, 23);
+  const time = isoNow().slice(11, 23);
   const extras = Object.entries(fields)
     .map(([key, value]) => `${key}=${typeof value === "string" ? value : JSON.stringify(value)}`)
     .join(" ");
@@ -28,20 +53,24 @@ function pretty(level: LogLevel, message: string, fields: Record<string, unknown
 
 /**
  * The service's log: one JSON object per line on stdout (for collectors), or a coloured line
- * for people at a terminal. Levels below `level` are dropped before any formatting.
+ * for people at a terminal. Levels below `level` are dropped before any formatting. `file`, when
+ * given, gets every line as JSON whatever the format (a log file is read by programs).
  */
-export function createServiceLogger(level: LogLevel, format: LogFormat, write: Write = console.log): Logger {
+export function createServiceLogger(
+  level: LogLevel,
+  format: LogFormat,
+  write: Write = console.log,
+  file?: Write,
+): Logger {
   const threshold = LOG_LEVELS.indexOf(level);
   const emit =
     (at: LogLevel) =>
     (message: string, fields: Record<string, unknown> = {}) => {
       if (LOG_LEVELS.indexOf(at) < threshold) return;
       const clean = errorFields(fields);
-      write(
-        format === "json"
-          ? JSON.stringify({ time: new Date().toISOString(), level: at, msg: message, ...clean })
-          : pretty(at, message, clean),
-      );
+      const json = format === "json" || file ? jsonLine(at, message, clean) : "";
+      write(format === "json" ? json : pretty(at, message, clean));
+      file?.(json);
     };
   return { debug: emit("debug"), info: emit("info"), warn: emit("warn"), error: emit("error") };
 }

@@ -1,16 +1,22 @@
 import { resolve } from "node:path";
-import { StorageUnavailableError, storageFaultOf, TaskManager } from "../engine/index.ts";
+import { logTaskTransitions, StorageUnavailableError, storageFaultOf, TaskManager } from "../engine/index.ts";
 import { createKilnApp } from "../http/app.ts";
 import { ADMIN_LABEL, readTokenLabel } from "../http/auth-options.ts";
 import { installKilnModule } from "../kiln-module.ts";
 import { DatabaseInUseError, describeFault, keyId, UndecryptableValueError } from "../store/index.ts";
 import { builtInTasks } from "../tasks/index.ts";
+import { WebhookDispatcher } from "../webhooks/index.ts";
 import { CliError } from "./client/errors.ts";
-import { SERVE_PROCESS_COMMAND, SERVE_WORKER_URL } from "./compiled.ts";
+import { SERVE_PROCESS_COMMAND, SERVE_WEBHOOK_WORKER_URL, SERVE_WORKER_URL } from "./compiled.ts";
 import { isLoopback, type ServeConfig } from "./config.ts";
 import { createServiceLogger } from "./log.ts";
 import { exitOnSignals } from "./shutdown.ts";
+import { LogFile } from "./log-file.ts";
+import { StdoutLines } from "./stdout-lines.ts";
 import { loadTasksDir } from "./tasks-dir.ts";
+
+/** How long shutdown waits for queued webhook deliveries, after the tasks are saved. */
+const WEBHOOK_SHUTDOWN_GRACE_MS = 2_000;
 
 /** One line for a database kiln cannot open or write at start-up, instead of a stack. */
 function databaseProblem(error: unknown, db: string): CliError | undefined {
@@ -39,9 +45,26 @@ function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> 
   return Promise.race([promise.then(() => true), timeout]).finally(() => clearTimeout(timer));
 }
 
+/** The log file, if one is configured: flushed at exit, reopened on SIGHUP (logrotate). */
+function openLogFile(config: ServeConfig): LogFile | undefined {
+  if (!config.logFile) return undefined;
+  let file: LogFile;
+  try {
+    file = new LogFile(config.logFile);
+  } catch (error) {
+    throw new CliError(`cannot open the log file ${config.logFile.path}: ${(error as Error).message}`);
+  }
+  process.on("exit", () => file.flush());
+  process.on("SIGHUP", () => file.reopen());
+  return file;
+}
+
 /** Starts the engine and the HTTP server; SIGTERM / SIGINT shut both down cleanly. */
 export async function serve(config: ServeConfig): Promise<void> {
-  const logger = createServiceLogger(config.logLevel, config.logFormat);
+  const logFile = openLogFile(config);
+  const stdout = new StdoutLines();
+  process.on("exit", () => stdout.flush());
+  const logger = createServiceLogger(config.logLevel, config.logFormat, stdout.write, logFile?.write);
   // Task files import "kiln"; it must be this process's SDK, in a compiled binary too.
   installKilnModule();
   let manager: TaskManager;
@@ -67,6 +90,18 @@ export async function serve(config: ServeConfig): Promise<void> {
     throw databaseProblem(error, config.db) ?? error;
   }
   manager.register(...builtInTasks);
+  // One line per task transition: what `docker logs` shows of the tasks.
+  manager.onTransition(logTaskTransitions(logger));
+  const webhooks =
+    config.webhooks.length > 0 && config.webhookSecret
+      ? new WebhookDispatcher({
+          urls: config.webhooks,
+          secret: config.webhookSecret,
+          logger,
+          workerUrl: SERVE_WEBHOOK_WORKER_URL,
+        })
+      : undefined;
+  webhooks?.attach(manager);
   if (config.tasksDir) await loadTasksDir(manager, config.tasksDir, logger);
   try {
     await manager.start();
@@ -84,6 +119,7 @@ export async function serve(config: ServeConfig): Promise<void> {
     corsOrigins: config.corsOrigins,
     maxBodyBytes: config.maxBodyBytes,
     logger,
+    metrics: webhooks ? [webhooks] : [],
   }).listen({ hostname: config.host, port: config.port });
   const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${app.server?.port ?? config.port}`;
   logger.info("kiln serving", {
@@ -97,6 +133,9 @@ export async function serve(config: ServeConfig): Promise<void> {
       ? [ADMIN_LABEL, ...config.readTokens.map((_, index) => readTokenLabel(index))]
       : "none",
     cors: config.corsOrigins.length > 0 ? config.corsOrigins : "off",
+    // Origins only: a webhook's path or query may hold a secret.
+    ...(webhooks ? { webhooks: webhooks.counts().map((hook) => `${hook.webhook}: ${hook.origin}`) } : {}),
+    ...(logFile ? { logFile: resolve(logFile.path) } : {}),
   });
   if (!config.token && !isLoopback(config.host)) {
     logger.warn(
@@ -123,6 +162,9 @@ export async function serve(config: ServeConfig): Promise<void> {
         await server?.stop(true);
       }
       await manager.shutdown();
+      // The transitions of the shutdown itself are queued too: give them a moment to go out.
+      const undelivered = (await webhooks?.close(WEBHOOK_SHUTDOWN_GRACE_MS)) ?? 0;
+      if (undelivered > 0) logger.warn("webhook events left undelivered at shutdown", { undelivered });
     },
   });
 }

@@ -37,8 +37,18 @@ export type {
   ManagerStats,
   TaskManagerOptions,
 } from "./manager-options.ts";
+export type {
+  LogEvent,
+  LogObserver,
+  Observer,
+  ProgressEvent,
+  ProgressObserver,
+  TransitionEvent,
+  TransitionObserver,
+} from "./observers.ts";
 export type { RegisteredTask } from "./registry.ts";
 export { contextOf, normalizeContext, parseTraceparent, type Traceparent } from "./request-context.ts";
 export { RetentionPruner, type RetentionTuning } from "./retention.ts";
 export { GuardedStore } from "./storage-guard.ts";
+export { logTaskTransitions } from "./task-log-lines.ts";
 export type { Requester } from "./transitions.ts";

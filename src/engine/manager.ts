@@ -38,6 +38,7 @@ import type {
 } from "./manager-options.ts";
 import { checkMemoryLimitMb } from "./memory-limit.ts";
 import { MessageCommits } from "./message-commit.ts";
+import { type LogObserver, Observers, type ProgressObserver, type TransitionObserver } from "./observers.ts";
 import { openStore } from "./open-store.ts";
 import { WorkerPool } from "./pool.ts";
 import { type RegisteredTask, TaskRegistry } from "./registry.ts";
@@ -88,6 +89,7 @@ export class TaskManager {
   readonly #preloaded: ReadonlySet<TaskClass>;
   readonly #ownsStore: boolean;
   readonly #hub: EventHub;
+  readonly #observers: Observers;
   readonly #telemetry: TelemetryBuffer;
   readonly #pool: WorkerPool;
   readonly #transitions: Transitions;
@@ -133,6 +135,7 @@ export class TaskManager {
     this.#hub = new EventHub((error) => logger.error("an event listener threw", { error: String(error) }));
     this.#counts = new TaskCounts(this.store);
     this.#hub.subscribe(this.#counts.observe);
+    this.#observers = new Observers(this.#hub, logger);
     this.#telemetry = new TelemetryBuffer(
       this.store,
       this.#hub,
@@ -424,6 +427,25 @@ export class TaskManager {
   /** Subscribes to every transition, control request, progress tick and log line. */
   subscribe(listener: ManagerListener): () => void {
     return this.#hub.subscribe(listener);
+  }
+
+  /**
+   * Calls `observer` with every committed transition, after the engine's own work for it is
+   * done; returns the function that unsubscribes it. A throw or a rejected promise is logged and
+   * changes nothing; a returned promise is not awaited.
+   */
+  onTransition(observer: TransitionObserver): () => void {
+    return this.#observers.transition.add(observer);
+  }
+
+  /** Like `onTransition`, for each line a task logs (as it arrives; written within a tick). */
+  onLog(observer: LogObserver): () => void {
+    return this.#observers.log.add(observer);
+  }
+
+  /** Like `onTransition`, for each progress report written (the latest per task and tick). */
+  onProgress(observer: ProgressObserver): () => void {
+    return this.#observers.progress.add(observer);
   }
 
   /**

@@ -78,7 +78,9 @@ export class RetentionPruner {
       this.logger.debug("retention batch deleted", { deleted: count, total: deleted });
       await Bun.sleep(this.#tuning.pauseMs);
     }
-    this.logger.info("retention pass", {
+    // A pass that found nothing is no news: at debug, so the service log stays quiet.
+    const level = deleted > 0 ? "info" : "debug";
+    this.logger[level]("retention pass", {
       deleted,
       batches,
       endedBefore: new Date(cutoff).toISOString(),

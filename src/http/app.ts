@@ -8,6 +8,7 @@ import { openApiRoutes } from "./docs/openapi.ts";
 import { swaggerShellRoutes } from "./docs/routes.ts";
 import { errorHandler } from "./errors.ts";
 import { bulkRoutes } from "./routes/bulk.ts";
+import type { MetricSource } from "./metrics.ts";
 import { controlRoutes } from "./routes/control.ts";
 import { dashboardRoutes } from "./routes/dashboard.ts";
 import { healthRoutes } from "./routes/health.ts";
@@ -38,6 +39,8 @@ export interface KilnHttpOptions extends KilnAuthOptions {
    * `shutdown` event, so stopping the HTTP server does not wait for clients that read forever.
    */
   shutdownSignal?: AbortSignal;
+  /** More series for `/metrics`, such as a WebhookDispatcher's delivery counts. */
+  metrics?: readonly MetricSource[];
 }
 
 interface ResolvedOptions {
@@ -89,7 +92,7 @@ export function kilnRoutes(manager: TaskManager, options: KilnHttpOptions = {}) 
     .use(bulkRoutes(manager, auth, config.logger))
     .use(historyRoutes(manager))
     .use(streamRoutes(manager, config))
-    .use(metricsRoutes(manager))
+    .use(metricsRoutes(manager, options.metrics))
     .use(statsRoutes(manager));
   const routes = new Elysia()
     .use(healthRoutes(manager))

@@ -66,8 +66,14 @@ export function sample(metric: string, labels: Record<string, string>, value: nu
   return `${metric}${pairs.length ? `{${pairs.join(",")}}` : ""} ${value}`;
 }
 
-function header(metric: string, type: "gauge" | "histogram", help: string): string[] {
+export function header(metric: string, type: "counter" | "gauge" | "histogram", help: string): string[] {
   return [`# HELP ${metric} ${help}`, `# TYPE ${metric} ${type}`];
+}
+
+/** Something that adds its own series to `/metrics` (webhook deliveries, …). */
+export interface MetricSource {
+  /** Complete lines of Prometheus' text format, `# HELP` and `# TYPE` included. */
+  metricLines(): string[];
 }
 
 export interface MetricsSnapshot {
@@ -77,6 +83,7 @@ export interface MetricsSnapshot {
   taskNames: readonly string[];
   stats: ManagerStats;
   durations: DurationHistogram;
+  sources?: readonly MetricSource[];
 }
 
 /** The whole exposition, in Prometheus' text format (version 0.0.4). */
@@ -99,6 +106,7 @@ export function renderMetrics({
   taskNames,
   stats,
   durations,
+  sources = [],
 }: MetricsSnapshot): string {
   const workers = workerStates(stats);
   const lines = [
@@ -124,6 +132,7 @@ export function renderMetrics({
       "Time from first start to end of tasks that ended since this process started.",
     ),
     ...durations.render("kiln_task_duration_seconds"),
+    ...sources.flatMap((source) => source.metricLines()),
   ];
   return `${lines.join("\n")}\n`;
 }

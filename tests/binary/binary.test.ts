@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { cpSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "../helpers.ts";
+import { SECRET, startReceiver } from "../webhooks/receiver.ts";
 import { api, compiledKiln, runKiln, type ServingKiln, serveKiln } from "./kiln-process.ts";
 
 const TASK_FILES = new URL("./task-files/", import.meta.url).pathname;
@@ -239,6 +240,21 @@ describe("the compiled binary, started from an empty directory", () => {
     expect(second.stderr.trim()).toMatch(/^kiln: database kiln\.db is in use by another kiln process/);
     expect(second.stderr.trim().split("\n")).toHaveLength(1);
     expect((await api(`${first.url}/health`)).status).toBe(200);
+  });
+
+  test("delivers webhooks from its own delivery thread, and logs each task's transitions", async () => {
+    const hook = startReceiver();
+    try {
+      const kiln = await serve(workDir(), ["--webhook", hook.url], { KILN_WEBHOOK_SECRET: SECRET });
+      const { body } = await api<Task>(`${kiln.url}/tasks`, { json: { name: "count", params: { to: 1 } } });
+      await hook.until(() => hook.accepted().length === 3);
+      expect(hook.accepted().map((r) => r.type)).toEqual(["task.created", "task.started", "task.finished"]);
+      expect(hook.received.every((r) => r.signatureOk && r.taskId === body.id)).toBe(true);
+      await kiln.waitForLine(new RegExp(`"msg":"task finished".*"${body.id}"`));
+      expect(await kiln.stop()).toBe(0);
+    } finally {
+      await hook.stop();
+    }
   });
 
   test("a configuration mistake is one line and exit code 2", async () => {

@@ -80,3 +80,69 @@ describe("CORS origins", () => {
     );
   });
 });
+
+describe("webhooks", () => {
+  const secret = "0123456789abcdef0123";
+  test("--webhook repeats; KILN_WEBHOOK is comma-separated; flags win; the secret comes from KILN_WEBHOOK_SECRET", () => {
+    expect(parse([]).webhooks).toEqual([]);
+    const flags = parse(["--webhook", "https://a.example/hook", "--webhook", "http://127.0.0.1:9000/x"], {
+      KILN_WEBHOOK_SECRET: secret,
+      KILN_WEBHOOK: "https://env.example/hook",
+    });
+    expect(flags.webhooks).toEqual(["https://a.example/hook", "http://127.0.0.1:9000/x"]);
+    expect(flags.webhookSecret).toBe(secret);
+    expect(
+      parse([], { KILN_WEBHOOK_SECRET: secret, KILN_WEBHOOK: "https://a.example/1, https://b.example/2" })
+        .webhooks,
+    ).toEqual(["https://a.example/1", "https://b.example/2"]);
+  });
+
+  test("webhooks without a secret, with a short one, or to a URL that is not http(s) stop start-up", () => {
+    expect(refusal(["--webhook", "https://a.example/hook"])).toBe(
+      "--webhook: webhooks need a signing secret of at least 16 characters (KILN_WEBHOOK_SECRET; make one with openssl rand -hex 32)",
+    );
+    expect(refusal([], { KILN_WEBHOOK: "https://a.example/hook", KILN_WEBHOOK_SECRET: "short" })).toContain(
+      "at least 16 characters",
+    );
+    expect(refusal(["--webhook", "ftp://a.example/x"], { KILN_WEBHOOK_SECRET: secret })).toBe(
+      "--webhook: a webhook URL must start with http:// or https://, not ftp:",
+    );
+    expect(refusal(["--webhook", "not a url"], { KILN_WEBHOOK_SECRET: secret })).toContain("is not a URL");
+  });
+});
+
+describe("log file", () => {
+  test("off by default; --log-file or KILN_LOG_FILE with rotation defaults of 10 MiB and 5 files", () => {
+    expect(parse([]).logFile).toBeUndefined();
+    expect(parse(["--log-file", "/var/log/kiln.log"]).logFile).toEqual({
+      path: "/var/log/kiln.log",
+      mode: "rotate",
+      maxBytes: 10 * 1024 * 1024,
+      backups: 5,
+    });
+    expect(
+      parse([], {
+        KILN_LOG_FILE: "/l/k.log",
+        KILN_LOG_FILE_MODE: "watched",
+        KILN_LOG_FILE_MAX_BYTES: "65536",
+        KILN_LOG_FILE_BACKUPS: "0",
+      }).logFile,
+    ).toEqual({ path: "/l/k.log", mode: "watched", maxBytes: 65_536, backups: 0 });
+    expect(
+      parse(["--log-file", "/l/k.log", "--log-file-max-bytes", "4096", "--log-file-backups", "2"]).logFile,
+    ).toMatchObject({ maxBytes: 4_096, backups: 2 });
+  });
+
+  test("mistakes are one line: a bad mode, size or count, or a companion flag without --log-file", () => {
+    expect(refusal(["--log-file", "k.log", "--log-file-mode", "daily"])).toBe(
+      '--log-file-mode must be one of rotate, watched, got "daily"',
+    );
+    expect(refusal(["--log-file", "k.log", "--log-file-max-bytes", "10"])).toContain(
+      "--log-file-max-bytes must be an integer from 4096",
+    );
+    expect(refusal(["--log-file", "k.log", "--log-file-backups", "-1"])).toContain("--log-file-backups");
+    expect(refusal(["--log-file-backups", "3"])).toBe(
+      "--log-file-backups needs --log-file (or KILN_LOG_FILE)",
+    );
+  });
+});

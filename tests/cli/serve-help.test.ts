@@ -28,12 +28,21 @@ const SAMPLES: Record<keyof typeof SERVE_FLAGS, string> = {
   "max-result-bytes": "2097152",
   "max-checkpoint-bytes": "4096",
   "max-log-line-bytes": "2048",
+  "log-file": "/var/log/kiln/kiln.log",
+  "log-file-max-bytes": "65536",
+  "log-file-backups": "2",
+  "log-file-mode": "watched",
+  webhook: "https://hooks.example.com/kiln",
 };
 
 /** What a flag needs beside it to be accepted at all. */
 const NEEDS: Partial<Record<keyof typeof SERVE_FLAGS, Record<string, string>>> = {
   "read-token": { [SERVE_FLAGS.token.env]: "admin-token" },
   "decryption-key": { [SERVE_FLAGS["encryption-key"].env]: KEY_A },
+  "log-file-max-bytes": { [SERVE_FLAGS["log-file"].env]: "/var/log/kiln/kiln.log" },
+  "log-file-backups": { [SERVE_FLAGS["log-file"].env]: "/var/log/kiln/kiln.log" },
+  "log-file-mode": { [SERVE_FLAGS["log-file"].env]: "/var/log/kiln/kiln.log" },
+  webhook: { KILN_WEBHOOK_SECRET: "a-secret-of-sixteen-chars" },
 };
 
 describe("kiln serve --help", () => {

@@ -157,6 +157,24 @@ describe("retention", () => {
     await untilStatus(manager, running, ["STOPPED"]);
   });
 
+  test("a pass that deletes nothing logs at debug only; one that deletes logs at info", async () => {
+    const dir = tempDir("kiln-retain-");
+    cleanups.push(dir.remove);
+    const dbPath = join(dir.path, "kiln.db");
+    seedEndedTasks(dbPath, 3);
+    const store = new SqliteTaskStore({ path: dbPath });
+    cleanups.push(() => store.close());
+    const { logger, lines } = recordingLogger();
+    const pruner = new RetentionPruner(store, HOUR, logger);
+    expect(await pruner.prune()).toBe(3);
+    expect(await pruner.prune()).toBe(0);
+    const passes = lines.filter((line) => line.message === "retention pass");
+    expect(passes.map((line) => [line.level, line.fields.deleted])).toEqual([
+      ["info", 3],
+      ["debug", 0],
+    ]);
+  });
+
   test("the manager prunes soon after start and then periodically, and stops with it", async () => {
     const { logger, lines, waitFor } = recordingLogger();
     const env = await startManager({

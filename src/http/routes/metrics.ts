@@ -1,9 +1,9 @@
 import { Elysia, t } from "elysia";
 import type { TaskManager } from "../../engine/index.ts";
-import { DurationHistogram, renderMetrics } from "../metrics.ts";
+import { DurationHistogram, type MetricSource, renderMetrics } from "../metrics.ts";
 
 /** GET /metrics in Prometheus' text format. The histogram counts from when this app was built. */
-export function metricsRoutes(manager: TaskManager) {
+export function metricsRoutes(manager: TaskManager, sources: readonly MetricSource[] = []) {
   const durations = new DurationHistogram();
   let unsubscribe: (() => void) | undefined = manager.subscribe(durations.observeEvent);
   return new Elysia({ tags: ["probes"] })
@@ -24,6 +24,7 @@ export function metricsRoutes(manager: TaskManager) {
           taskNames: kiln.registry.all().map((task) => task.name),
           stats: kiln.stats(),
           durations,
+          sources,
         });
       },
       {
