@@ -10,8 +10,8 @@ import { CliError } from "./client/errors.ts";
 import { SERVE_PROCESS_COMMAND, SERVE_WEBHOOK_WORKER_URL, SERVE_WORKER_URL } from "./compiled.ts";
 import { isLoopback, type ServeConfig } from "./config.ts";
 import { createServiceLogger } from "./log.ts";
-import { exitOnSignals } from "./shutdown.ts";
 import { LogFile } from "./log-file.ts";
+import { exitOnSignals } from "./shutdown.ts";
 import { StdoutLines } from "./stdout-lines.ts";
 import { loadTasksDir } from "./tasks-dir.ts";
 

@@ -151,8 +151,9 @@ describe("progress() refuses what no page could show", () => {
           error: { name: "TaskValueError", message: expect.stringContaining(message) },
         },
       ]);
-      // The last good report stands.
-      expect(finished.progress).toEqual({ done: 1, total: 10, message: null });
+      // The last good report stands (a bad one would have replaced its total or message), and a
+      // FINISHED task's progress is completed to its total.
+      expect(finished.progress).toEqual({ done: 10, total: 10, message: null });
       expect(await views(task.id)).toEqual(ALL_OK);
     },
   );
