@@ -13,6 +13,9 @@ export type {
 } from "./store/index.ts";
 export {
   DatabaseInUseError,
+  DURABILITIES,
+  type Durability,
+  type DurabilitySettings,
   InvalidKeyError,
   type KeyMaterial,
   type RekeyReport,

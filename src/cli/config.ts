@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { checkAuthOptions, readTokenLabel } from "../http/auth-options.ts";
 import { checkCorsOrigin } from "../http/cors-origin.ts";
+import { DURABILITIES, type Durability } from "../store/durability.ts";
 import { InvalidKeyError, parseKey } from "../store/value-cipher.ts";
 
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
@@ -31,6 +32,8 @@ export interface ServeConfig {
   retainMs: number | undefined;
   /** Memory cap in MB of each task run whose class sets none. */
   taskMemoryLimitMb: number | undefined;
+  /** What an acknowledged write survives: a process crash ("normal") or a power loss too ("full"). */
+  durability: Durability;
 }
 
 /** A configuration mistake: reported as one line, exit code 2. */
@@ -175,6 +178,7 @@ const SERVE_OPTIONS = {
   "log-format": { type: "string" },
   "max-body-bytes": { type: "string" },
   "task-memory-limit": { type: "string" },
+  durability: { type: "string" },
 } as const;
 
 /** Flags win over environment variables, which win over defaults. */
@@ -223,6 +227,7 @@ export function parseServeConfig(
       16,
       1 << 20,
     ),
+    durability: oneOf(values.durability ?? env.KILN_DURABILITY ?? "normal", DURABILITIES, "--durability"),
   };
 }
 

@@ -10,7 +10,8 @@ const SERVE = {
     "[--host 127.0.0.1] [--port 3000] [--db ./kiln.db] [--concurrency N] [--tasks-dir DIR] [--token T] " +
     "[--read-token T]... [--cors-origin https://host[:port]]... " +
     "[--log-level debug|info|warn|error] [--log-format json|pretty] [--max-body-bytes N] " +
-    "[--encryption-key K] [--decryption-key OLD]... [--retain 30d] [--task-memory-limit MB]",
+    "[--encryption-key K] [--decryption-key OLD]... [--retain 30d] [--task-memory-limit MB] " +
+    "[--durability normal|full]",
   summary: "Run the task engine and its REST API until SIGINT or SIGTERM.",
 };
 const SERVE_USAGE = `usage: kiln serve ${SERVE.synopsis}`;

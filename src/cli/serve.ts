@@ -32,6 +32,7 @@ export async function serve(config: ServeConfig): Promise<void> {
       processCommand: SERVE_PROCESS_COMMAND,
       preloadedTasks: builtInTasks,
       logger,
+      durability: config.durability,
       ...(config.concurrency ? { concurrency: config.concurrency } : {}),
       ...(config.encryptionKey
         ? { encryptionKey: config.encryptionKey, decryptionKeys: config.decryptionKeys }
@@ -65,6 +66,8 @@ export async function serve(config: ServeConfig): Promise<void> {
     db: resolve(config.db),
     tasks: manager.registry.all().map((task) => task.name),
     encryption: config.encryptionKey ? `aes-256-gcm, key ${keyId(config.encryptionKey)}` : "off",
+    // As the database connection reports it, not as configured.
+    durability: `${config.durability} (synchronous=${manager.durabilitySettings()?.synchronous ?? "?"})`,
     ...(config.retainMs ? { retainMs: config.retainMs } : {}),
     // Labels only: a token never reaches the log.
     auth: config.token

@@ -2,6 +2,7 @@ import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import {
   type DatabaseOwnerLock,
+  type DurabilitySettings,
   type HistoryQuery,
   type ListTasksQuery,
   type Page,
@@ -16,8 +17,10 @@ import { CreateBatch } from "./create-batch.ts";
 import { Dispatcher } from "./dispatcher.ts";
 import {
   IllegalTransitionError,
+  InvalidParamsError,
   KilnError,
   NotAcceptingError,
+  type ParamIssue,
   RunEndNotWrittenError,
   TaskNotFoundError,
 } from "./errors.ts";
@@ -72,6 +75,7 @@ export class TaskManager {
       | "retainMs"
       | "retention"
       | "taskMemoryLimitMb"
+      | "durability"
     >
   >;
   readonly #memoryLimitMb: number | undefined;
@@ -300,7 +304,11 @@ export class TaskManager {
       const existing = this.store.findByIdempotencyKey(options.idempotencyKey);
       if (existing) return { task: existing, created: false };
     }
-    const parsed = registered.parseParams(params);
+    return this.#insert(name, registered.parseParams(params), options);
+  }
+
+  /** Queues a task whose params were already validated; its row is written in the open batch, if any. */
+  #insert(name: string, parsed: unknown, options: CreateOptions): CreateResult {
     const runAt = options.runAt instanceof Date ? options.runAt.getTime() : (options.runAt ?? null);
     const task = this.#transitions.created(
       {
@@ -320,6 +328,12 @@ export class TaskManager {
       this.#dispatcher.request();
     }
     return { task, created: true };
+  }
+
+  /** journal_mode and synchronous as the SQLite store's own connection reports them; undefined for another store. */
+  durabilitySettings(): DurabilitySettings | undefined {
+    const inner = this.#guard.inner;
+    return inner instanceof SqliteTaskStore ? inner.durabilitySettings() : undefined;
   }
 
   get(id: string): TaskRecord | undefined {
@@ -536,6 +550,44 @@ export class TaskManager {
       return Promise.reject(error);
     }
     return this.#creates.submit(() => this.create(name, params, options));
+  }
+
+  /**
+   * One task of `name` per element of `paramsList`, written in one commit, all or none: every
+   * params is validated before anything is queued (a bad one rejects the call with its index in
+   * the issue's path, `/3/count`), and a failed commit rejects it with none of them stored.
+   * Resolves with the results in the order given. No idempotency key: it names one task.
+   */
+  submitMany(
+    name: string,
+    paramsList: readonly unknown[],
+    options: Omit<CreateOptions, "idempotencyKey"> = {},
+  ): Promise<CreateResult[]> {
+    let parsed: unknown[];
+    try {
+      this.#assertAccepting();
+      if ((options as CreateOptions).idempotencyKey !== undefined)
+        throw new TypeError("submitMany takes no idempotencyKey: a key names one task; use submit()");
+      const registered = this.registry.require(name);
+      parsed = paramsList.map((params, index) => {
+        try {
+          return registered.parseParams(params);
+        } catch (error) {
+          if (!(error instanceof InvalidParamsError)) throw error;
+          const { issues } = error.details as { issues: ParamIssue[] };
+          throw new InvalidParamsError(
+            name,
+            issues.map((issue) => ({ path: `/${index}${issue.path}`, message: issue.message })),
+          );
+        }
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    // Added in this one synchronous loop, so all of them land in the same turn's commit.
+    return Promise.all(
+      parsed.map((params) => this.#creates.submit(() => this.#insert(name, params, options))),
+    );
   }
 
   #assertAccepting(): void {
