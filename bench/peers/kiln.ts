@@ -25,7 +25,6 @@ export function kilnPeer(options: KilnPeerOptions): Peer {
   };
   const best = options.concurrency !== undefined;
   const full = options.durability === "full";
-  const noop = [null];
   return {
     label: `kiln${full ? " --durability full" : ""}${best ? `, ${options.concurrency} workers` : ", defaults"}`,
     version: `kiln@${packageJson.version}`,
@@ -52,10 +51,7 @@ export function kilnPeer(options: KilnPeerOptions): Peer {
       return live().submit("bench-noop", null);
     },
     enqueueMany(count) {
-      return live().submitMany(
-        "bench-noop",
-        Array.from({ length: count }, () => noop[0]),
-      );
+      return live().submitMany("bench-noop", new Array(count).fill(null));
     },
     async durability() {
       const read = live().durabilitySettings();
