@@ -79,8 +79,12 @@ export const http: Scenario = {
         next: () => ({ path: "/tasks", init: postJson({ name: "bench-noop" }) }),
         expect: 201,
         onBody: (body) => ids.push((JSON.parse(body) as TaskBody).id),
-        onRecordingStart: async () => void (finishedAtStart = (await server.usage()).finishedEvents),
-        onRecordingEnd: async () => void (finishedAtEnd = (await server.usage()).finishedEvents),
+        onRecordingStart: async () => {
+          finishedAtStart = (await server.usage()).finishedEvents;
+        },
+        onRecordingEnd: async () => {
+          finishedAtEnd = (await server.usage()).finishedEvents;
+        },
       });
       const finishedDuringPost = finishedAtEnd - finishedAtStart;
       const t0 = performance.now();
