@@ -72,7 +72,7 @@ export const peers: Scenario = {
             `--quick: ${ids.length} of the ${PEER_IDS.length} configurations (${PEER_IDS.filter((id) => !ids.includes(id)).join(", ") || "none"} left out), ${parallel} children at a time: it checks that each completes its jobs, and its figures compare nothing.`,
           ]
         : []),
-      "'load avg before' is the machine's 1-minute load average just before each run (median); 'other CPU %' is the machine's busy CPU during the run minus the child's own (a Redis or PostgreSQL server counts here), in % of one core; 'event loop' is the child's main thread lag in its worst run.",
+      "'load avg before' is the machine's 1-minute load average just before each run (median); 'other CPU %' is the machine's busy CPU during the run minus the child's own (a Redis or PostgreSQL server, and plainjob's worker processes, count here), in % of one core; 'event loop' is the child's main thread lag in its worst run.",
     ];
     for (const s of series)
       for (const problem of new Set(s.problems)) notes.push(`${s.label} (${s.mode}): ${problem}`);

@@ -13,7 +13,21 @@ const ADMIN_DATABASE = "postgres";
 
 export const pgUrl = (database: string) => `postgres://${PG_USER}@${PG_HOST}:${PG_PORT}/${database}`;
 
-export const pgUnavailable = () => unreachable("PostgreSQL", PG_HOST, PG_PORT);
+/** Null when PostgreSQL answers and lets this user create databases; otherwise why not. */
+export async function pgUnavailable(): Promise<string | null> {
+  const down = await unreachable("PostgreSQL", PG_HOST, PG_PORT);
+  if (down) return down;
+  try {
+    const rows = await admin((sql) =>
+      sql.unsafe("SELECT rolcreatedb OR rolsuper AS ok FROM pg_roles WHERE rolname = current_user"),
+    );
+    return (rows[0] as { ok?: boolean } | undefined)?.ok
+      ? null
+      : `PostgreSQL user ${PG_USER} may not create databases (each run creates its own)`;
+  } catch (error) {
+    return `PostgreSQL at ${PG_HOST}:${PG_PORT} refused user ${PG_USER} on database ${ADMIN_DATABASE}: ${error instanceof Error ? error.message : String(error)}`;
+  }
+}
 
 async function admin<T>(run: (sql: SQL) => Promise<T>): Promise<T> {
   const sql = new SQL(pgUrl(ADMIN_DATABASE), { max: 1 });
