@@ -185,6 +185,10 @@ export const firehose: Scenario = {
         },
         { title: "firehose: API latency (1 request in flight)", rows: [idle, during].map(loadRow) },
       ],
+      lag: [
+        { where: "server, idle", lag: idle.lag },
+        { where: `server, ${taskCount} tasks firing`, lag: during.lag },
+      ].flatMap((entry) => (entry.lag ? [{ where: entry.where, lag: entry.lag }] : [])),
       figures: {
         tasks: taskCount,
         durationMs,

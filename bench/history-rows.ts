@@ -12,8 +12,13 @@ import { round } from "./util.ts";
 const STATUS_EVERY = 100;
 /** One task in this many has a second task name, so a name filter has something to select. */
 const OTHER_NAME_EVERY = 10;
+/** Tags: one task in COMMON_TAG_EVERY carries COMMON_TAG, one in RARE_TAG_EVERY RARE_TAG; the rest none. */
+export const COMMON_TAG = "nightly";
+const COMMON_TAG_EVERY = 10;
+export const RARE_TAG = "audit";
+const RARE_TAG_EVERY = 1_000;
 /** What the rows are, for the notes. */
-export const HISTORY_MIX = `${100 - 200 / STATUS_EVERY}% FINISHED, ${100 / STATUS_EVERY}% FAILED, ${100 / STATUS_EVERY}% STOPPED, one in ${OTHER_NAME_EVERY} named walk-directory (the rest bench-noop)`;
+export const HISTORY_MIX = `${100 - 200 / STATUS_EVERY}% FINISHED, ${100 / STATUS_EVERY}% FAILED, ${100 / STATUS_EVERY}% STOPPED, one in ${OTHER_NAME_EVERY} named walk-directory (the rest bench-noop), one in ${COMMON_TAG_EVERY} tagged "${COMMON_TAG}" and one in ${RARE_TAG_EVERY.toLocaleString("en-US")} "${RARE_TAG}"`;
 /** Tasks were created this many ms apart, ending now. */
 const SPACING_MS = 10;
 
@@ -43,7 +48,7 @@ function generateHistory(path: string, tasks: number): HistoryDb {
     // UUIDv7 layout: 48-bit ms timestamp, version 7, variant 10; so ids sort by creation time as kiln's do.
     db.exec(`
       WITH RECURSIVE seq(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM seq WHERE i < ${tasks - 1})
-      INSERT INTO tasks (id, task_name, status, params, result, error, attempt, retries, priority,
+      INSERT INTO tasks (id, task_name, status, params, result, error, attempt, retries, priority, tags,
                          start_time, end_time, last_run_time, created_at, updated_at)
       SELECT
         printf('%08x-%04x-7%03x-%04x-%012x', ${at} >> 16, ${at} & 65535, i & 4095,
@@ -53,7 +58,10 @@ function generateHistory(path: string, tasks: number): HistoryDb {
         '{"n":' || i || '}',
         CASE i % ${STATUS_EVERY} WHEN 7 THEN NULL WHEN 13 THEN NULL ELSE 'null' END,
         CASE i % ${STATUS_EVERY} WHEN 7 THEN '{"name":"Error","message":"boom","retryable":false}' END,
-        1, 0, 0, ${at} + 1, ${at} + 3, ${at} + 1, ${at}, ${at} + 3
+        1, 0, 0,
+        CASE WHEN i % ${RARE_TAG_EVERY} = 5 THEN '["${RARE_TAG}"]'
+             WHEN i % ${COMMON_TAG_EVERY} = 3 THEN '["${COMMON_TAG}"]' END,
+        ${at} + 1, ${at} + 3, ${at} + 1, ${at}, ${at} + 3
       FROM seq`);
     db.exec(`
       INSERT INTO task_events (task_id, at, from_status, to_status, action, reason, actor)

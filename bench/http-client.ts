@@ -1,6 +1,7 @@
 // The client side of the HTTP scenarios: a kiln server (bench/http-server.ts) in a child process,
 // and a closed-loop load generator with latency and CPU accounting.
-import { type ServerUsage, USAGE_PATH } from "./http-server.ts";
+import { LAG_PATH, type ServerUsage, USAGE_PATH } from "./http-server.ts";
+import { type LagSummary, lagText } from "./lag-monitor.ts";
 import { cpuPercent, machineBusyMs, type Row, round, type Summary, summarize } from "./util.ts";
 
 export const HOST = "127.0.0.1";
@@ -10,6 +11,8 @@ const EXIT_TIMEOUT_MS = 10_000;
 
 export interface ServerOptions {
   concurrency: number;
+  /** Another server script speaking the same protocol (its port line, USAGE_PATH, LAG_PATH). */
+  script?: string;
   /** Wrap the store so the server reports its writes (a Proxy: about a microsecond per call). */
   countWrites?: boolean;
 }
@@ -36,6 +39,8 @@ export interface LoadTarget {
   base: string;
   /** CPU time of the server process (all its threads) so far, in microseconds. */
   cpuMicros(): Promise<number>;
+  /** The server's event-loop lag since the last call (each call starts a new window); null if unknown. */
+  lag?(): Promise<LagSummary | null>;
 }
 
 export class Server implements LoadTarget {
@@ -46,7 +51,12 @@ export class Server implements LoadTarget {
   ) {}
 
   static async start(options: ServerOptions): Promise<Server> {
-    const args = [process.execPath, SERVER_SCRIPT, "--concurrency", String(options.concurrency)];
+    const args = [
+      process.execPath,
+      options.script ?? SERVER_SCRIPT,
+      "--concurrency",
+      String(options.concurrency),
+    ];
     if (options.countWrites) args.push("--count-writes");
     const child = Bun.spawn(args, { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
     const stderr = new Response(child.stderr).text();
@@ -80,6 +90,11 @@ export class Server implements LoadTarget {
 
   async cpuMicros(): Promise<number> {
     return (await this.usage()).cpuMicros;
+  }
+
+  async lag(): Promise<LagSummary | null> {
+    const response = await fetch(`${this.base}${LAG_PATH}`);
+    return response.ok ? ((await response.json()) as LagSummary) : null;
   }
 
   async json<T>(path: string, init?: RequestInit): Promise<{ status: number; body: T }> {
@@ -138,6 +153,8 @@ export interface LoadFigures {
   clientCpuPercent: number;
   /** Busy CPU of the whole machine minus server and client (other processes), or null off Linux. */
   otherCpuPercent: number | null;
+  /** The server's event-loop lag during the recorded phase, where the server reports it. */
+  lag: LagSummary | null;
 }
 
 export interface LoadOptions {
@@ -150,8 +167,10 @@ export interface LoadOptions {
   next: () => Request;
   expect: number;
   onBody?: (body: string) => void;
-  /** Called just before the first recorded request is sent. */
-  onRecordingStart?: () => void;
+  /** Called (and awaited) just before the first recorded request is sent. */
+  onRecordingStart?: () => Promise<void> | void;
+  /** Called (and awaited) as soon as the last recorded answer is in. */
+  onRecordingEnd?: () => Promise<void> | void;
 }
 
 /**
@@ -190,16 +209,20 @@ export async function load(server: LoadTarget, options: LoadOptions): Promise<Lo
   if (options.warmupMs > 0) await Promise.all(Array.from({ length: concurrency }, client));
 
   const server0 = await server.cpuMicros();
+  // Starts the server's lag window at the recorded phase.
+  await server.lag?.();
   const machine0 = machineBusyMs();
   const cpu0 = process.cpuUsage();
+  await options.onRecordingStart?.();
   recording = true;
-  options.onRecordingStart?.();
   const t0 = performance.now();
   stopAt = t0 + options.ms;
   await Promise.all(Array.from({ length: concurrency }, client));
   const wall = performance.now() - t0;
+  await options.onRecordingEnd?.();
   const cpu = process.cpuUsage(cpu0);
   const machine1 = machineBusyMs();
+  const lag = (await server.lag?.()) ?? null;
   const server1 = await server.cpuMicros();
   const serverMs = (server1 - server0) / 1000;
   const clientMs = (cpu.user + cpu.system) / 1000;
@@ -219,6 +242,7 @@ export async function load(server: LoadTarget, options: LoadOptions): Promise<Lo
       machine0 === null || machine1 === null
         ? null
         : cpuPercent(Math.max(0, machine1 - machine0 - serverMs - clientMs), wall),
+    lag,
   };
 }
 
@@ -234,6 +258,7 @@ export const loadRow = (f: LoadFigures): Row => ({
   "server CPU %": f.serverCpuPercent,
   "client CPU %": f.clientCpuPercent,
   "other CPU %": f.otherCpuPercent ?? "-",
+  "server event loop": lagText(f.lag),
 });
 
 /** Polls until `done(usage)` holds; rejects after `timeoutMs`. */

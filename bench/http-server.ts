@@ -5,11 +5,14 @@
 // (the parent went away), removing its temp database.
 import { createKilnApp } from "../src/http/index.ts";
 import { SqliteTaskStore, silentLogger, TaskManager } from "../src/index.ts";
+import { LagMonitor } from "./lag-monitor.ts";
 import { type StoreTimings, timedStore } from "./timed-store.ts";
 import { TASKS_URL, tempDir, wallClockMs } from "./util.ts";
 
 /** A route outside kiln's API through which the parent reads this process's CPU time and queue. */
 export const USAGE_PATH = "/__bench/usage";
+/** The event-loop lag of this process's main thread since the last read (LagSummary); each read resets it. */
+export const LAG_PATH = "/__bench/lag";
 
 export interface ServerUsage {
   /** process.cpuUsage() of this process (all threads, workers included), in microseconds. */
@@ -56,7 +59,9 @@ if (import.meta.main) {
   });
   await manager.load(TASKS_URL);
   await manager.start();
+  const lag = new LagMonitor().start();
   const app = createKilnApp(manager)
+    .get(LAG_PATH, () => lag.summary(true))
     .get(USAGE_PATH, ({ query }): ServerUsage => {
       const cpu = process.cpuUsage();
       const stats = manager.stats();

@@ -2,7 +2,7 @@
 // (bun --cpu-prof on bench/peers/child.ts), grouped by what the code does; the WAL bytes one job
 // costs kiln and plainjob; and the stalls of kiln's store calls when a commit checkpoints the WAL.
 // Not part of `bun run bench`: run it on its own with
-//   bun bench/profile.ts [--n 10000] [--peer kiln|plainjob|…]
+//   bun bench/profile.ts [--n 10000] [--peer kiln|plainjob|…] [--mode single|bulk]
 // and it prints three tables (and writes bench/results/profile.json).
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -11,7 +11,6 @@ import { formatTable, machineInfo, type Row, round, tempDir } from "./util.ts";
 import { walCosts } from "./wal-frames.ts";
 
 const CHILD = Bun.fileURLToPath(new URL("./peers/child.ts", import.meta.url));
-const CONCURRENCY = 4;
 
 interface CpuProfile {
   nodes: { id: number; callFrame: { functionName: string; url: string }; children?: number[] }[];
@@ -37,10 +36,10 @@ function category(name: string, url: string): string {
   return "other";
 }
 
-async function profilePeer(peer: string, n: number) {
+async function profilePeer(peer: string, mode: string, n: number) {
   const tmp = tempDir("profile");
   try {
-    const request = JSON.stringify({ peer, n, concurrency: CONCURRENCY, timeoutMs: 120_000 });
+    const request = JSON.stringify({ peer, mode, n, timeoutMs: 120_000 });
     const child = Bun.spawn([process.execPath, "--cpu-prof", `--cpu-prof-dir=${tmp.dir}`, CHILD, request], {
       stdout: "pipe",
       stderr: "inherit",
@@ -94,13 +93,14 @@ if (import.meta.main) {
   };
   const n = Number(arg("--n") ?? 10_000);
   const peer = arg("--peer") ?? "kiln";
+  const mode = arg("--mode") ?? "single";
   const machine = machineInfo();
   console.log(
     `profile — ${machine.cpuCount} × ${machine.cpuModel}, Bun ${machine.bunVersion}, ${machine.date}`,
   );
-  const profile = await profilePeer(peer, n);
+  const profile = await profilePeer(peer, mode, n);
   console.log(
-    `\n## where the main thread's wall time goes: ${peer}, ${n} no-op jobs, concurrency ${CONCURRENCY} (${profile.run?.jobsPerSec ?? "?"} jobs/s under the profiler)\n`,
+    `\n## where the main thread's wall time goes: ${peer}, ${mode} enqueue, ${n} no-op jobs (${profile.run?.jobsPerSec ?? "?"} jobs/s under the profiler)\n`,
   );
   console.log(formatTable(profile.rows));
   const wal = walCosts(Math.min(n, 5_000));
@@ -136,6 +136,6 @@ if (import.meta.main) {
   mkdirSync(outDir, { recursive: true });
   writeFileSync(
     new URL("profile.json", outDir),
-    `${JSON.stringify({ machine, peer, n, concurrency: CONCURRENCY, profile, wal, stalls }, null, 2)}\n`,
+    `${JSON.stringify({ machine, peer, mode, n, profile, wal, stalls }, null, 2)}\n`,
   );
 }

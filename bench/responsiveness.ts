@@ -1,7 +1,10 @@
 // API latency with one request at a time, on an idle server and then with every worker busy on a
-// CPU-bound task: does work on the workers slow the HTTP thread down?
+// CPU-bound task: does work on the workers slow the HTTP thread down? Measured twice: with this
+// process's fetch() client, and with wrk, an external load tool that shares no event loop with
+// anything of the benchmark.
 import { type LoadFigures, load, postJson, type Request, type Server, waitForStatus } from "./http-client.ts";
 import { type Row, round } from "./util.ts";
+import { runWrk, type WrkFigures, wrkMissing } from "./wrk.ts";
 
 export interface ProbeFigures {
   idle: LoadFigures;
@@ -9,16 +12,27 @@ export interface ProbeFigures {
   ratio: { p50: number; p99: number; requestsPerSec: number };
 }
 
+export interface WrkProbeFigures {
+  idle: WrkFigures;
+  loaded: WrkFigures;
+  /** loaded ÷ idle p99. */
+  p99Ratio: number;
+}
+
 export interface ResponsivenessFigures {
   /** Tasks spinning on the workers during the loaded phases, each still RUNNING after them. */
   spinningTasks: number;
   workers: number;
   probes: Record<string, ProbeFigures>;
+  /** The same probes through wrk, on one fixed path each; or why there are none. */
+  wrk: { seconds: number; probes: Record<string, WrkProbeFigures> } | { skipped: string };
 }
 
 interface Probe {
   label: string;
   next: () => Request;
+  /** The one path wrk requests (it sends the same request each time). */
+  wrkPath: string;
 }
 
 /**
@@ -31,7 +45,15 @@ export async function measureResponsiveness(
   probes: Probe[],
   warmupMs: number,
   ms: number,
+  wrkSeconds: number,
 ): Promise<ResponsivenessFigures> {
+  const missing = wrkMissing();
+  const wrkPhase = async () => {
+    const out: Record<string, WrkFigures> = {};
+    if (missing) return out;
+    for (const probe of probes) out[probe.label] = await runWrk(`${server.base}${probe.wrkPath}`, wrkSeconds);
+    return out;
+  };
   const phase = (probe: Probe, state: string) =>
     load(server, {
       label: `${probe.label} (${state})`,
@@ -43,12 +65,14 @@ export async function measureResponsiveness(
     });
   const idle: LoadFigures[] = [];
   for (const probe of probes) idle.push(await phase(probe, "idle"));
+  const wrkIdle = await wrkPhase();
 
   const ids: string[] = [];
   for (let i = 0; i < workers; i++) ids.push(await server.create("bench-tick", { mode: "busy" }));
   for (const id of ids) await waitForStatus(server, id, "RUNNING", 10_000);
   const loaded: LoadFigures[] = [];
   for (const probe of probes) loaded.push(await phase(probe, "workers busy"));
+  const wrkLoaded = await wrkPhase();
   // A task that had ended early would make the "loaded" figures idle ones.
   for (const id of ids) {
     const { body } = await server.json<{ status: string }>(`/tasks/${id}`);
@@ -76,7 +100,49 @@ export async function measureResponsiveness(
       },
     };
   });
-  return { spinningTasks: ids.length, workers, probes: figures };
+  const wrkProbes: Record<string, WrkProbeFigures> = {};
+  for (const probe of probes) {
+    const a = wrkIdle[probe.label];
+    const b = wrkLoaded[probe.label];
+    if (a && b) wrkProbes[probe.label] = { idle: a, loaded: b, p99Ratio: round(b.p99Ms / a.p99Ms, 2) };
+  }
+  return {
+    spinningTasks: ids.length,
+    workers,
+    probes: figures,
+    wrk: missing ? { skipped: missing } : { seconds: wrkSeconds, probes: wrkProbes },
+  };
+}
+
+/** One row per wrk probe and state, and the loaded / idle ratio. */
+export function wrkRows(figures: ResponsivenessFigures): Row[] {
+  if ("skipped" in figures.wrk) return [{ "wrk, 1 connection": figures.wrk.skipped }];
+  const rows: Row[] = [];
+  for (const [label, f] of Object.entries(figures.wrk.probes)) {
+    const cells = (what: string, w: WrkFigures): Row => ({
+      "wrk, 1 connection": `${label}, ${what}`,
+      requests: w.requests,
+      errors: w.errors,
+      "p50 ms": w.p50Ms,
+      "p90 ms": w.p90Ms,
+      "p99 ms": w.p99Ms,
+      "req/s": w.requestsPerSec,
+    });
+    rows.push(
+      cells("idle", f.idle),
+      cells(`${figures.spinningTasks} CPU-bound tasks on ${figures.workers} workers`, f.loaded),
+      {
+        "wrk, 1 connection": `${label}, ratio loaded / idle`,
+        requests: "-",
+        errors: "-",
+        "p50 ms": round(f.loaded.p50Ms / f.idle.p50Ms, 2),
+        "p90 ms": round(f.loaded.p90Ms / f.idle.p90Ms, 2),
+        "p99 ms": f.p99Ratio,
+        "req/s": round(f.loaded.requestsPerSec / f.idle.requestsPerSec, 2),
+      },
+    );
+  }
+  return rows;
 }
 
 /** One row per probe and state, and the loaded / idle ratio. */

@@ -57,10 +57,12 @@ export class IdleTask extends BaseTask<unknown, never> {
 
 export const SPIN_LOG = "bench: spinning";
 
-/** Never reaches a checkpoint: a stop ends only when the grace period runs out and the worker is terminated. */
+/**
+ * Never reaches a checkpoint: a stop ends only when the grace period runs out and the worker is
+ * terminated. It sets no grace of its own, so the manager's default applies, as for a user's task.
+ */
 export class SpinTask extends BaseTask<unknown, never> {
   static override taskName = "bench-spin";
-  static override stopGraceMs = 200;
   async run(): Promise<never> {
     this.log("info", SPIN_LOG);
     await Bun.sleep(0);

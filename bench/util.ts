@@ -1,13 +1,18 @@
 // Helpers shared by the benchmark scenarios: temp dirs, statistics, tables, event waits.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { cpus, platform, release, tmpdir, totalmem } from "node:os";
+import { cpus, loadavg, platform, release, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import type { ManagerEvent, TaskManager } from "../src/index.ts";
+import type { LagSummary } from "./lag-monitor.ts";
 
 export const TASKS_URL = new URL("./tasks.ts", import.meta.url);
 
 export interface BenchOptions {
   quick: boolean;
+  /** Rounds of the peers scenario (default: 5, or 1 with --quick). */
+  rounds?: number | undefined;
+  /** The peers scenario's systems by id (default: all). */
+  systems?: string[] | undefined;
 }
 
 /** A row of a printed table: column name → cell. */
@@ -30,6 +35,8 @@ export interface ScenarioResult {
   figures: Record<string, unknown>;
   notes: string[];
   headlines?: Headline[];
+  /** Event-loop lag of the processes under test (a server in a child process, a peer's child). */
+  lag?: { where: string; lag: LagSummary }[];
 }
 
 export interface Scenario {
@@ -148,6 +155,12 @@ export function machineBusyMs(): number | null {
   } catch {
     return null;
   }
+}
+
+/** The machine's 1-minute load average (runnable threads, all processes), or null where there is none. */
+export function loadAverage(): number | null {
+  if (platform() !== "linux") return null;
+  return round(loadavg()[0] ?? Number.NaN, 2);
 }
 
 /** Resident set size of another process in bytes, from /proc; null off Linux or once it is gone. */

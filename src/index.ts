@@ -14,6 +14,9 @@ export type {
 export {
   checkDatabase,
   DatabaseInUseError,
+  DURABILITIES,
+  type Durability,
+  type DurabilitySettings,
   type IntegrityReport,
   InvalidKeyError,
   type KeyMaterial,

@@ -1,6 +1,7 @@
 // BullMQ against the local Redis, through ioredis (BullMQ's own client), with a fresh key prefix.
 import { Queue, Worker } from "bullmq";
 import IORedis from "ioredis";
+import { LEVEL_WORDS, redisLevel } from "./durability-level.ts";
 import { packageVersion } from "./package-version.ts";
 import { unreachable } from "./reachable.ts";
 import type { Peer } from "./types.ts";
@@ -9,6 +10,8 @@ const HOST = "127.0.0.1";
 const PORT = 6379;
 // BullMQ requires maxRetriesPerRequest: null on the connections its workers block on.
 const connection = { host: HOST, port: PORT, maxRetriesPerRequest: null };
+/** The local concurrency factor BullMQ's concurrency guide shows for async jobs. */
+const CONCURRENCY = 50;
 
 async function redisConfig(keys: string[]): Promise<Record<string, string>> {
   const redis = new IORedis(connection);
@@ -34,14 +37,15 @@ export function bullmqPeer(): Peer {
   return {
     label: "BullMQ",
     version: `${packageVersion("bullmq")} + ${packageVersion("ioredis")}`,
-    concurrencyNote: "Worker concurrency option (jobs in flight in one worker)",
+    settings: `one Worker, concurrency ${CONCURRENCY}; add() per job, addBulk() for a bulk`,
+    why: `its guide to worker concurrency sets concurrency: ${CONCURRENCY} for jobs that await I/O; addBulk is its documented bulk call (one round trip)`,
     unavailable: () => unreachable("Redis", HOST, PORT),
     async setup(ctx) {
       queue = new Queue("bench-noop", { connection, prefix: ctx.namespace });
       worker = new Worker("bench-noop", async () => null, {
         connection,
         prefix: ctx.namespace,
-        concurrency: ctx.concurrency,
+        concurrency: CONCURRENCY,
       });
       // Emitted after the job was moved to the completed set in Redis.
       worker.on("completed", () => ctx.completed());
@@ -50,9 +54,12 @@ export function bullmqPeer(): Peer {
     enqueue() {
       return live().add("noop", null);
     },
+    enqueueMany(count) {
+      return live().addBulk(Array.from({ length: count }, () => ({ name: "noop", data: null })));
+    },
     async durability() {
       const config = await redisConfig(["appendonly", "appendfsync", "save"]);
-      const fsyncEveryWrite = config.appendonly === "yes" && config.appendfsync === "always";
+      const level = redisLevel(config.appendonly ?? "?", config.appendfsync ?? "?");
       const persistence =
         config.appendonly === "yes"
           ? `AOF with appendfsync=${config.appendfsync}`
@@ -60,7 +67,7 @@ export function bullmqPeer(): Peer {
             ? `RDB snapshots only (save "${config.save}")`
             : "nothing: no AOF, no RDB snapshots";
       return {
-        store: "Redis (in memory)",
+        level,
         short:
           config.appendonly === "yes"
             ? `Redis, AOF appendfsync=${config.appendfsync}`
@@ -68,10 +75,7 @@ export function bullmqPeer(): Peer {
               ? "Redis, RDB snapshots only"
               : "Redis, no AOF, no RDB",
         setting: `appendonly=${config.appendonly}, appendfsync=${config.appendfsync}, save="${config.save}" (read from the server)`,
-        acknowledgedBeforeDisk: !fsyncEveryWrite,
-        note: `acknowledged from memory; this server persists ${persistence}, so a Redis restart ${
-          config.appendonly === "yes" ? "loses what was not yet fsynced" : "loses every job"
-        }`,
+        note: `this server persists ${persistence}: ${LEVEL_WORDS[level]}`,
       };
     },
     async completedInStore() {

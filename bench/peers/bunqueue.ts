@@ -1,13 +1,25 @@
 // bunqueue in embedded mode: its queue manager and SQLite file in this process.
-import { Database } from "bun:sqlite";
+import type { Database } from "bun:sqlite";
 import { join } from "node:path";
 import { Queue, shutdownManager, Worker } from "bunqueue/client";
+// The embedded manager's own module (not in the package's exports map): the same instance the
+// client uses, whose SQLite connection is the one that says what a commit survives.
+import { getSharedManager } from "../../node_modules/bunqueue/dist/client/manager.js";
+import { LEVEL_WORDS, sqliteLevel } from "./durability-level.ts";
 import { packageVersion } from "./package-version.ts";
 import type { Peer } from "./types.ts";
+
+/** bunqueue's own benchmark drains a queue with worker concurrency 50. */
+const CONCURRENCY = 50;
 
 export interface BunqueueOptions {
   /** Per-job `durable: true`: written before add() returns instead of through the write buffer. */
   durable: boolean;
+}
+
+function pragma(db: Database, name: string): string {
+  const row = db.query<Record<string, string | number>, []>(`PRAGMA ${name}`).get();
+  return String(row?.[name] ?? "?");
 }
 
 export function bunqueuePeer(options: BunqueueOptions): Peer {
@@ -19,10 +31,17 @@ export function bunqueuePeer(options: BunqueueOptions): Peer {
     return { queue, dataPath };
   };
   const jobOptions = options.durable ? { durable: true } : undefined;
+  /** Its connection, reached through internals: null if a later version moves it. */
+  const connection = (): Database | null => {
+    // An internal field, not typed by the package.
+    const manager = getSharedManager(live().dataPath) as unknown as { storage?: { db?: Database } };
+    return manager.storage?.db ?? null;
+  };
   return {
     label: options.durable ? "bunqueue (durable: true)" : "bunqueue",
     version: packageVersion("bunqueue"),
-    concurrencyNote: "Worker concurrency option (jobs in flight in one thread)",
+    settings: `embedded, Worker concurrency ${CONCURRENCY}; add() per job, addBulk() for a bulk${options.durable ? ", each job with durable: true" : ""}`,
+    why: `its README's worker-drain benchmark runs concurrency ${CONCURRENCY}; addBulk is its documented bulk call`,
     unavailable: async () => null,
     async setup(ctx) {
       dataPath = join(ctx.dir, "bunqueue.db");
@@ -30,7 +49,7 @@ export function bunqueuePeer(options: BunqueueOptions): Peer {
       worker = new Worker("bench-noop", async () => null, {
         embedded: true,
         dataPath,
-        concurrency: ctx.concurrency,
+        concurrency: CONCURRENCY,
       });
       // Emitted once the acknowledgement (its batched SQLite write) has been applied.
       worker.on("completed", () => ctx.completed());
@@ -38,37 +57,39 @@ export function bunqueuePeer(options: BunqueueOptions): Peer {
     enqueue() {
       return live().queue.add("noop", null, jobOptions);
     },
+    enqueueMany(count) {
+      return live().queue.addBulk(
+        Array.from({ length: count }, () => ({
+          name: "noop",
+          data: null,
+          ...(jobOptions ? { opts: jobOptions } : {}),
+        })),
+      );
+    },
     async durability() {
-      const db = new Database(live().dataPath, { readonly: true });
-      try {
-        const journal = db.query<{ journal_mode: string }, []>("PRAGMA journal_mode").get()?.journal_mode;
-        return {
-          store: `SQLite file (${journal?.toUpperCase() ?? "?"})`,
-          short: options.durable
-            ? "SQLite WAL, synchronous=NORMAL"
-            : "SQLite WAL, synchronous=NORMAL, buffered add()",
-          setting: options.durable
-            ? "synchronous=NORMAL (its PRAGMA_SETTINGS); add({durable: true}) written before it returns"
-            : "synchronous=NORMAL (its PRAGMA_SETTINGS); add() goes to a write buffer flushed every 10 ms or 100 jobs",
-          acknowledgedBeforeDisk: !options.durable,
-          note: options.durable
-            ? "like kiln: an OS crash or power loss can roll back the last commits"
-            : "add() resolves before the job is written: a crash loses up to 10 ms / 100 buffered jobs, and more on power loss",
-        };
-      } finally {
-        db.close();
-      }
+      const db = connection();
+      const journal = db ? pragma(db, "journal_mode") : "?";
+      const sync = db ? (["OFF", "NORMAL", "FULL", "EXTRA"][Number(pragma(db, "synchronous"))] ?? "?") : "?";
+      const level = options.durable ? sqliteLevel(journal, sync) : "none";
+      return {
+        level,
+        short: `SQLite ${journal.toUpperCase()}, synchronous=${sync}${options.durable ? "" : ", buffered add()"}`,
+        setting: `journal_mode=${journal}, synchronous=${sync} (${db ? "read from its connection" : "its connection was not reachable"}); ${
+          options.durable
+            ? "add({ durable: true }) is written before it returns"
+            : "add() goes to a write buffer flushed every 10 ms or 100 jobs"
+        }`,
+        note: options.durable
+          ? `add() returns after its commit: ${LEVEL_WORDS[level]}`
+          : "add() resolves before the job is written: a crash loses the buffered jobs",
+      };
     },
     async completedInStore() {
-      const db = new Database(live().dataPath, { readonly: true });
-      try {
-        return (
-          db.query<{ n: number }, []>("SELECT count(*) AS n FROM jobs WHERE state = 'completed'").get()?.n ??
-          0
-        );
-      } finally {
-        db.close();
-      }
+      const db = connection();
+      if (!db) return -1;
+      return (
+        db.query<{ n: number }, []>("SELECT count(*) AS n FROM jobs WHERE state = 'completed'").get()?.n ?? 0
+      );
     },
     async teardown() {
       await worker?.close();

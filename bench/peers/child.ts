@@ -1,14 +1,14 @@
 // One peer's run in a process of its own (no shared JIT state, heap, or singletons between
-// systems). Usage: bun bench/peers/child.ts '{"peer":"kiln","n":20000,"concurrency":4,"timeoutMs":90000}'
+// systems). Usage: bun bench/peers/child.ts '{"peer":"kiln","mode":"single","n":20000,"timeoutMs":90000}'
 // Prints one JSON line (ChildOutput) and exits.
 import { drive } from "./drive.ts";
 import { isPeerId, PEERS } from "./index.ts";
-import type { ChildOutput } from "./types.ts";
+import type { ChildOutput, EnqueueMode } from "./types.ts";
 
 export interface ChildRequest {
   peer: string;
+  mode: EnqueueMode;
   n: number;
-  concurrency: number;
   timeoutMs: number;
 }
 

@@ -1,17 +1,23 @@
-// The workload every peer runs, the same for each: after 2 × concurrency warm-up jobs, N no-op
-// jobs enqueued one call each, in chunks with a yield to the event loop between chunks (an
-// asynchronous API's calls of one chunk are in flight together), while the system processes
-// them; timed from the first enqueue to the last recorded completion.
-import { cpuPercent, machineBusyMs, round, tempDir, yieldToLoop } from "../util.ts";
-import type { Peer, PeerContext, PeerResult } from "./types.ts";
+// The workload every peer runs, the same for each: after WARMUP_JOBS warm-up jobs, N no-op jobs
+// enqueued while the system processes them, timed from the first enqueue to the last recorded
+// completion. "single": one call per job, in chunks with a yield to the event loop between
+// chunks (an asynchronous API's calls of one chunk are in flight together); "bulk": the
+// system's bulk call with BULK_SIZE jobs each, one call after the other.
+import { LagMonitor } from "../lag-monitor.ts";
+import { cpuPercent, loadAverage, machineBusyMs, round, tempDir, yieldToLoop } from "../util.ts";
+import type { EnqueueMode, Peer, PeerContext, PeerResult } from "./types.ts";
 
-/** Enqueues between two yields to the event loop, as a stream of requests would arrive. */
+/** Single enqueues between two yields to the event loop, as a stream of requests would arrive. */
 export const ENQUEUE_CHUNK = 250;
+/** Jobs per bulk call. */
+export const BULK_SIZE = 1_000;
+/** Jobs run before the clock starts (single enqueues): connections, JIT, workers warm. */
+export const WARMUP_JOBS = 100;
 const WARMUP_TIMEOUT_MS = 30_000;
 
 export interface DriveOptions {
+  mode: EnqueueMode;
   n: number;
-  concurrency: number;
   /** The run ends here even if jobs are left; their rate then counts only those completed. */
   timeoutMs: number;
 }
@@ -49,7 +55,15 @@ class Completions {
   }
 }
 
-async function enqueueMany(peer: Peer, n: number, deadline: number): Promise<void> {
+async function enqueueBulk(peer: Peer, n: number, deadline: number): Promise<void> {
+  for (let i = 0; i < n && performance.now() < deadline; i += BULK_SIZE) {
+    const result = peer.enqueueMany(Math.min(BULK_SIZE, n - i));
+    if (result instanceof Promise) await result;
+    await yieldToLoop();
+  }
+}
+
+async function enqueueSingly(peer: Peer, n: number, deadline: number): Promise<void> {
   for (let i = 0; i < n && performance.now() < deadline; i += ENQUEUE_CHUNK) {
     const pending: Promise<unknown>[] = [];
     for (let j = i; j < Math.min(n, i + ENQUEUE_CHUNK); j++) {
@@ -62,31 +76,32 @@ async function enqueueMany(peer: Peer, n: number, deadline: number): Promise<voi
 }
 
 export async function drive(peer: Peer, options: DriveOptions): Promise<PeerResult> {
-  const { n, concurrency, timeoutMs } = options;
+  const { mode, n, timeoutMs } = options;
   const tmp = tempDir("peer");
   const completions = new Completions();
   const ctx: PeerContext = {
-    concurrency,
     dir: tmp.dir,
     namespace: `kiln_bench_${Date.now()}_${Math.floor(Math.random() * 1e6)}`,
     completed: (count = 1) => completions.add(count),
   };
   try {
     await peer.setup(ctx);
-    const warmup = 2 * concurrency;
-    await enqueueMany(peer, warmup, Number.POSITIVE_INFINITY);
+    const warmup = WARMUP_JOBS;
+    await enqueueSingly(peer, warmup, Number.POSITIVE_INFINITY);
     if (!(await completions.until(warmup, WARMUP_TIMEOUT_MS)))
       throw new Error(`${peer.label}: warm-up jobs did not complete within ${WARMUP_TIMEOUT_MS} ms`);
     await peer.settle?.(warmup, WARMUP_TIMEOUT_MS);
     completions.reset();
     Bun.gc(true);
 
+    const load = loadAverage();
+    const lag = new LagMonitor().start();
     const cpu0 = process.cpuUsage();
     const machine0 = machineBusyMs();
     const t0 = performance.now();
     const deadline = t0 + timeoutMs;
     const done = completions.until(n, timeoutMs);
-    await enqueueMany(peer, n, deadline);
+    await (mode === "bulk" ? enqueueBulk : enqueueSingly)(peer, n, deadline);
     const enqueueMs = performance.now() - t0;
     let completed = await done;
     let end = completed ? completions.lastAt : performance.now();
@@ -97,12 +112,14 @@ export async function drive(peer: Peer, options: DriveOptions): Promise<PeerResu
     const ms = end - t0;
     const cpu = process.cpuUsage(cpu0);
     const machine1 = machineBusyMs();
+    const lagSummary = lag.stop();
     const count = Math.min(n, completions.count);
     return {
       label: peer.label,
       version: peer.version,
-      concurrency,
-      concurrencyNote: peer.concurrencyNote,
+      settings: peer.settings,
+      why: peer.why,
+      mode,
       jobs: n,
       completed: count,
       timedOut: !completed,
@@ -113,6 +130,8 @@ export async function drive(peer: Peer, options: DriveOptions): Promise<PeerResu
       warmupJobs: warmup,
       processCpuPercent: cpuPercent((cpu.user + cpu.system) / 1000, ms),
       machineCpuPercent: machine0 === null || machine1 === null ? null : cpuPercent(machine1 - machine0, ms),
+      loadAverage: load,
+      lag: lagSummary,
       durability: await peer.durability(),
     };
   } finally {

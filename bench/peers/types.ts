@@ -1,26 +1,32 @@
 // The one interface every system in the "peers" scenario implements, kiln included, so that the
 // same driver (drive.ts) runs the same workload on each.
+import type { LagSummary } from "../lag-monitor.ts";
+
+/** One enqueue call per job, or the system's bulk call for many jobs at once. */
+export type EnqueueMode = "single" | "bulk";
+
+/**
+ * What an acknowledged job survives, judged from the settings read from the running system:
+ * "power-loss" (flushed to disk before the acknowledgement), "process-crash" (handed to the OS
+ * before it, so only an OS crash or a power loss can lose it), "none" (acknowledged from memory).
+ */
+export type DurabilityLevel = "none" | "process-crash" | "power-loss";
 
 export interface PeerContext {
-  /** Jobs processed at once, in the system's own notion of it (see `concurrencyNote`). */
-  concurrency: number;
   /** A fresh temp directory for file-backed stores, removed after the run. */
   dir: string;
-  /** A name no earlier run used: Redis key prefix, PostgreSQL schema. */
+  /** A name no earlier run used: Redis key prefix, PostgreSQL database. */
   namespace: string;
   /** Call once per job, after the system has recorded its completion (`count` at once for batches). */
   completed(count?: number): void;
 }
 
 export interface Durability {
-  /** Where jobs live, e.g. "SQLite file (WAL)". */
-  store: string;
-  /** A few words for the results table, e.g. "SQLite WAL, synchronous=NORMAL". */
+  level: DurabilityLevel;
+  /** A few words for the tables, e.g. "SQLite WAL, synchronous=NORMAL". */
   short: string;
-  /** The settings that decide what survives a crash, as read from the running system where possible. */
+  /** The settings that decide what survives a crash, as read from the running system. */
   setting: string;
-  /** True when enqueue or completion is acknowledged before it is written to disk. */
-  acknowledgedBeforeDisk: boolean;
   /** One line on what a crash can lose. */
   note: string;
 }
@@ -30,23 +36,27 @@ export interface Peer {
   label: string;
   /** Package and version actually loaded. */
   version: string;
-  /** What `concurrency` means for this system. */
-  concurrencyNote: string;
+  /** Its configuration (concurrency, batching, polling) in a few words. */
+  settings: string;
+  /** Where that configuration comes from: the system's own documentation or benchmark, in words. */
+  why: string;
   /** Null when it can run here; otherwise why not (service unreachable, runtime unsupported). */
   unavailable(): Promise<string | null>;
-  /** Opens the store and starts processing with `ctx.concurrency`. */
+  /** Opens the store and starts processing. */
   setup(ctx: PeerContext): Promise<void>;
   /** Enqueues one no-op job; a promise when the system's API is asynchronous. */
   enqueue(): Promise<unknown> | undefined;
+  /** Enqueues `count` no-op jobs with the system's bulk call (one call). */
+  enqueueMany(count: number): Promise<unknown> | undefined;
   /**
    * For a system whose completion is known to this process only before it is written (pg-boss
    * completes a batch after its handler returns): resolves true once the store shows `total`
    * completed jobs, false after `timeoutMs`. The driver's clock stops when it resolves.
    */
   settle?(total: number, timeoutMs: number): Promise<boolean>;
-  /** Read after the run, from the store itself where possible. */
+  /** Read after the run, from the running system. */
   durability(): Promise<Durability>;
-  /** Jobs the store holds as completed after the run. */
+  /** Jobs the store holds as completed after the run (or, where it deletes them, jobs added and gone). */
   completedInStore(): Promise<number>;
   /** Stops processing, closes connections and removes what setup created. */
   teardown(): Promise<void>;
@@ -55,8 +65,9 @@ export interface Peer {
 export interface PeerResult {
   label: string;
   version: string;
-  concurrency: number;
-  concurrencyNote: string;
+  settings: string;
+  why: string;
+  mode: EnqueueMode;
   jobs: number;
   completed: number;
   timedOut: boolean;
@@ -70,6 +81,10 @@ export interface PeerResult {
   processCpuPercent: number;
   /** The whole machine's busy CPU over wall time (a Redis or PostgreSQL server included), or null off Linux. */
   machineCpuPercent: number | null;
+  /** The 1-minute load average just before the run, or null off Linux. */
+  loadAverage: number | null;
+  /** This process's event loop during the run. */
+  lag: LagSummary;
   durability: Durability;
 }
 

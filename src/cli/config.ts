@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { MAX_VALUE_LIMIT_BYTES, MIN_VALUE_LIMIT_BYTES } from "../engine/value-limits.ts";
 import { checkAuthOptions, readTokenLabel } from "../http/auth-options.ts";
 import { checkCorsOrigin } from "../http/cors-origin.ts";
+import { DURABILITIES, type Durability } from "../store/durability.ts";
 import { InvalidKeyError, parseKey } from "../store/value-cipher.ts";
 import { checkWebhookOptions, WebhookConfigError } from "../webhooks/options.ts";
 
@@ -55,6 +56,8 @@ export interface ServeConfig {
   webhooks: string[];
   /** Signs webhook deliveries; required when there are webhooks. */
   webhookSecret: string | undefined;
+  /** What an acknowledged write survives: a process crash ("normal") or a power loss too ("full"). */
+  durability: Durability;
 }
 
 /** A configuration mistake: reported as one line, exit code 2. */
@@ -326,6 +329,12 @@ export const SERVE_FLAGS = {
     default: "rotate",
     help: "rotate (kiln rotates by size) or watched (kiln reopens PATH on SIGHUP, for logrotate)",
   },
+  durability: {
+    value: "MODE",
+    env: "KILN_DURABILITY",
+    default: "normal",
+    help: "normal (a commit survives a crash of kiln) or full (an fsync at each commit: it survives a power loss too)",
+  },
   webhook: {
     value: "URL",
     env: "KILN_WEBHOOK",
@@ -437,6 +446,7 @@ export function parseServeConfig(
     maxLogLineBytes: byteLimit(setting("max-log-line-bytes"), "--max-log-line-bytes"),
     logFile: logFile(values, env),
     ...webhooks(values, env),
+    durability: oneOf(setting("durability") ?? SERVE_FLAGS.durability.default, DURABILITIES, "--durability"),
   };
 }
 

@@ -76,6 +76,7 @@ export async function serve(config: ServeConfig): Promise<void> {
       preloadedTasks: builtInTasks,
       logger,
       shutdownGraceMs: SHUTDOWN_GRACE_MS,
+      durability: config.durability,
       ...(config.concurrency ? { concurrency: config.concurrency } : {}),
       ...(config.encryptionKey
         ? { encryptionKey: config.encryptionKey, decryptionKeys: config.decryptionKeys }
@@ -127,6 +128,8 @@ export async function serve(config: ServeConfig): Promise<void> {
     db: resolve(config.db),
     tasks: manager.registry.all().map((task) => task.name),
     encryption: config.encryptionKey ? `aes-256-gcm, key ${keyId(config.encryptionKey)}` : "off",
+    // As the database connection reports it, not as configured.
+    durability: `${config.durability} (synchronous=${manager.durabilitySettings()?.synchronous ?? "?"})`,
     ...(config.retainMs ? { retainMs: config.retainMs } : {}),
     // Labels only: a token never reaches the log.
     auth: config.token

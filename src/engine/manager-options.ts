@@ -1,4 +1,4 @@
-import type { KeyMaterial, TaskRecord, TaskStore } from "../store/index.ts";
+import type { Durability, KeyMaterial, TaskRecord, TaskStore } from "../store/index.ts";
 import type { TaskClass, TaskContext } from "../task/index.ts";
 import type { Logger } from "./logger.ts";
 import type { RetentionTuning } from "./retention.ts";
@@ -38,6 +38,12 @@ export interface TaskManagerOptions {
   encryptionKey?: KeyMaterial;
   /** Former encryption keys, kept to read the rows written with them. */
   decryptionKeys?: readonly KeyMaterial[];
+  /**
+   * What an acknowledged write survives (default "normal"): "normal" survives a crash of the
+   * process, "full" (an fsync at each commit, `PRAGMA synchronous = FULL`) a power loss too. Only
+   * with `db` as a path; a store you open takes its own.
+   */
+  durability?: Durability;
   /** Tasks that ended (FINISHED, FAILED, STOPPED) longer ago than this are deleted with their history. */
   retainMs?: number;
   /** Pacing of the retention pruner (how often, batch size); defaults suit a service. */

@@ -2,6 +2,7 @@ import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import {
   type DatabaseOwnerLock,
+  type DurabilitySettings,
   describeFault,
   type HistoryQuery,
   type ListTasksQuery,
@@ -18,8 +19,10 @@ import { CreateBatch } from "./create-batch.ts";
 import { Dispatcher } from "./dispatcher.ts";
 import {
   IllegalTransitionError,
+  InvalidParamsError,
   KilnError,
   NotAcceptingError,
+  type ParamIssue,
   RunEndNotWrittenError,
   TaskNotFoundError,
 } from "./errors.ts";
@@ -83,6 +86,7 @@ export class TaskManager {
       | "maxResultBytes"
       | "maxCheckpointBytes"
       | "maxLogLineBytes"
+      | "durability"
     >
   >;
   readonly #memoryLimitMb: number | undefined;
@@ -346,6 +350,12 @@ export class TaskManager {
   create(name: string, params: unknown, options: CreateOptions = {}): CreateResult {
     this.#assertAccepting();
     return this.#creation.create(name, params, options);
+  }
+
+  /** journal_mode and synchronous as the SQLite store's own connection reports them; undefined for another store. */
+  durabilitySettings(): DurabilitySettings | undefined {
+    const inner = this.#guard.inner;
+    return inner instanceof SqliteTaskStore ? inner.durabilitySettings() : undefined;
   }
 
   get(id: string): TaskRecord | undefined {
@@ -613,6 +623,27 @@ export class TaskManager {
       return Promise.reject(error);
     }
     return this.#creates.submit(() => this.create(name, params, options));
+  }
+
+  /**
+   * One task of `name` per element of `paramsList`, written in one commit, all or none: every
+   * params is validated before anything is queued (a bad one rejects the call with its index in
+   * the issue's path, `/3/count`), and a failed commit rejects it with none of them stored.
+   * Resolves with the results in the order given. No idempotency key: it names one task.
+   */
+  submitMany(
+    name: string,
+    paramsList: readonly unknown[],
+    options: Omit<CreateOptions, "idempotencyKey"> = {},
+  ): Promise<CreateResult[]> {
+    try {
+      this.#assertAccepting();
+      if ((options as CreateOptions).idempotencyKey !== undefined)
+        throw new TypeError("submitMany takes no idempotencyKey: a key names one task; use submit()");
+      return this.#creation.createMany(name, paramsList, options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   #assertAccepting(): void {

@@ -8,12 +8,14 @@ import type { TaskManagerOptions } from "./manager-options.ts";
  * the one-owner lock, or the store the caller opened. The lock is the caller's to release.
  */
 export function openStore(
-  options: Pick<TaskManagerOptions, "db" | "encryptionKey" | "decryptionKeys">,
+  options: Pick<TaskManagerOptions, "db" | "encryptionKey" | "decryptionKeys" | "durability">,
   logger: Logger,
 ): { store: TaskStore; ownerLock: DatabaseOwnerLock | undefined } {
   if (typeof options.db !== "string") {
     if (options.encryptionKey !== undefined || options.decryptionKeys?.length)
       throw new Error("encryption keys go to the store you opened, not to the TaskManager");
+    if (options.durability !== undefined)
+      throw new Error("durability goes to the store you opened, not to the TaskManager");
     return { store: options.db, ownerLock: undefined };
   }
   if (options.db === ":memory:")
@@ -55,13 +57,14 @@ function warnOfHardLinks(path: string, logger: Logger): void {
 }
 
 function openSqlite(
-  options: Pick<TaskManagerOptions, "encryptionKey" | "decryptionKeys"> & { db: string },
+  options: Pick<TaskManagerOptions, "encryptionKey" | "decryptionKeys" | "durability"> & { db: string },
   logger: Logger,
 ): SqliteTaskStore {
   return new SqliteTaskStore({
     path: options.db,
     encryptionKey: options.encryptionKey,
     decryptionKeys: options.decryptionKeys,
+    durability: options.durability,
     onCheckpointFallback: (error) =>
       logger.warn("background WAL checkpoints failed; SQLite checkpoints on commit again", { error }),
   });

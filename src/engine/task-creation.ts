@@ -2,7 +2,7 @@ import type { TaskRecord, TaskStore } from "../store/index.ts";
 import type { CreateBatch } from "./create-batch.ts";
 import { type CheckedCreateOptions, checkCreateOptions, checkParams } from "./create-options.ts";
 import type { Dispatcher } from "./dispatcher.ts";
-import { InvalidParamsError, KilnError } from "./errors.ts";
+import { InvalidParamsError, KilnError, type ParamIssue } from "./errors.ts";
 import type { CreateOptions, CreateResult } from "./manager-options.ts";
 import type { TaskRegistry } from "./registry.ts";
 import { childContext, normalizeContext } from "./request-context.ts";
@@ -47,6 +47,42 @@ export class TaskCreation {
       ),
       created: true,
     };
+  }
+
+  /**
+   * `submitMany()`: every params is checked first, so one bad item rejects the call (its index
+   * in the path) and creates nothing; then all are submitted in this one synchronous loop, so
+   * they share one commit and resolve once it is made.
+   */
+  createMany(
+    name: string,
+    paramsList: readonly unknown[],
+    options: Omit<CreateOptions, "idempotencyKey">,
+  ): Promise<CreateResult[]> {
+    const registered = this.registry.require(name);
+    const checked = checkCreateOptions(options);
+    const parsed = paramsList.map((params, index) => {
+      try {
+        return registered.parseParams(checkParams(name, params));
+      } catch (error) {
+        if (!(error instanceof InvalidParamsError)) throw error;
+        const { issues } = error.details as { issues: ParamIssue[] };
+        throw new InvalidParamsError(
+          name,
+          issues.map((issue) => ({ path: `/${index}${issue.path}`, message: issue.message })),
+        );
+      }
+    });
+    const context = normalizeContext(options.context);
+    const by = { actor: options.actor ?? null, source: options.source ?? null };
+    return Promise.all(
+      parsed.map((params) =>
+        this.creates.submit(() => ({
+          task: this.#insert(name, params, checked, options.paused === true, context, by),
+          created: true,
+        })),
+      ),
+    );
   }
 
   /**

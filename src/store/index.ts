@@ -1,3 +1,4 @@
+export { DURABILITIES, type Durability, type DurabilitySettings } from "./durability.ts";
 export { checkDatabase, type IntegrityReport } from "./integrity.ts";
 export { DatabaseInUseError, DatabaseOwnerLock } from "./owner-lock.ts";
 export type {

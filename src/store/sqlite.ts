@@ -3,6 +3,12 @@ import { and, asc, desc, eq, gt, inArray, lt, type SQL, sql } from "drizzle-orm"
 import { type BunSQLiteDatabase, drizzle } from "drizzle-orm/bun-sqlite";
 import { FINAL_STATUSES, TASK_STATUSES, type TaskStatus } from "../task/index.ts";
 import { DatabaseFile } from "./database-file.ts";
+import {
+  applyDurability,
+  type Durability,
+  type DurabilitySettings,
+  readDurabilitySettings,
+} from "./durability.ts";
 import { checkFileHeader, probeEdges } from "./integrity.ts";
 import { MIGRATIONS } from "./migrations.generated.ts";
 import type {
@@ -48,6 +54,8 @@ export interface SqliteStoreOptions {
   backgroundCheckpoints?: boolean;
   /** Background checkpoints failed and SQLite's automatic ones are back on; for a log line. */
   onCheckpointFallback?: (error: string) => void;
+  /** What a commit survives (default "normal"); see `Durability`. */
+  durability?: Durability | undefined;
 }
 
 /** The row codec for a store's options: encrypting when a key is given. */
@@ -114,7 +122,7 @@ export class SqliteTaskStore implements TaskStore {
       // must make it wait, not fail with "database is locked".
       this.#sqlite.exec("PRAGMA busy_timeout = 5000");
       this.#sqlite.exec("PRAGMA journal_mode = WAL");
-      this.#sqlite.exec("PRAGMA synchronous = NORMAL");
+      applyDurability(this.#sqlite, options.durability);
       this.#sqlite.exec("PRAGMA foreign_keys = ON");
       if (options.path !== ":memory:") file ??= DatabaseFile.open(options.path);
       this.#file = file;
@@ -190,6 +198,11 @@ export class SqliteTaskStore implements TaskStore {
   get checkpointsInBackground(): boolean {
     const row = this.#sqlite.query<{ wal_autocheckpoint: number }, []>("PRAGMA wal_autocheckpoint").get();
     return this.#checkpointer !== undefined && row?.wal_autocheckpoint === 0;
+  }
+
+  /** journal_mode and synchronous as this store's own connection reports them. */
+  durabilitySettings(): DurabilitySettings {
+    return readDurabilitySettings(this.#sqlite);
   }
 
   batch<T>(fn: () => T): T {

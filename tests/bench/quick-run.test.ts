@@ -7,6 +7,7 @@ import { tempDir } from "../helpers.ts";
 
 interface PeerOutput {
   id: string;
+  mode: "single" | "bulk";
   kind: "result" | "skipped" | "failed";
   reason?: string;
   error?: string;
@@ -16,6 +17,7 @@ interface PeerOutput {
     completedInStore: number;
     warmupJobs: number;
     timedOut: boolean;
+    durability: { level: string };
   };
 }
 
@@ -28,17 +30,33 @@ interface ManagerRun {
   warmupTasks: number;
 }
 
+interface Lag {
+  where: string;
+  lag: { samples: number; maxMs: number };
+}
+
 interface Report {
   mode: string;
   failures: Record<string, string>;
-  headlines: { scenario: string; what: string }[];
+  headlines: { scenario: string; what: string; met: boolean | null }[];
   scenarios: {
-    throughput: { figures: { n: number; manager: ManagerRun[]; overHttp: ManagerRun } };
-    peers: { figures: { n: number; results: PeerOutput[] } };
-    "control-latency": { figures: { trials: number } };
-    firehose: { figures: { tasks: number; persistedLastProgress: number } };
-    history: { figures: { rows: number } };
-    memory: { figures: { derived: Record<string, number> } };
+    throughput: { figures: { n: number; manager: ManagerRun[]; overHttp: ManagerRun }; lag: Lag[] };
+    peers: { figures: { n: number; runs: PeerOutput[] }; lag: Lag[] };
+    "control-latency": { figures: { trials: number; hardStop: { grace: number | null } }; lag: Lag[] };
+    http: {
+      figures: {
+        finishedDuringPost: number;
+        bareElysia: { create: { requests: number }; read: { requests: number } };
+        responsiveness: { wrk: { skipped: string } | { probes: Record<string, unknown> } };
+      };
+      lag: Lag[];
+    };
+    firehose: { figures: { tasks: number; persistedLastProgress: number }; lag: Lag[] };
+    history: {
+      figures: { rows: number; latency: { path: string; errors: number; lag: unknown }[] };
+      lag: Lag[];
+    };
+    memory: { figures: { derived: Record<string, number> }; lag: Lag[] };
   };
 }
 
@@ -78,19 +96,64 @@ test("bun run bench --quick runs every scenario to the end and each system compl
     }
 
     const peers = report.scenarios.peers.figures;
-    for (const peer of peers.results) {
-      // A peer whose service is missing is skipped with its reason; none may fail.
-      expect({ id: peer.id, kind: peer.kind, error: peer.error }).not.toMatchObject({ kind: "failed" });
-      if (peer.kind === "skipped") expect(peer.reason ?? "").not.toBe("");
+    for (const peer of peers.runs) {
+      // A peer whose service is missing is skipped with its reason, printed; none may fail.
+      expect({ id: peer.id, mode: peer.mode, kind: peer.kind, error: peer.error }).not.toMatchObject({
+        kind: "failed",
+      });
+      if (peer.kind === "skipped") {
+        expect(peer.reason ?? "").not.toBe("");
+        expect(stdout).toContain(`skipped: ${peer.reason}`);
+      } else
+        expect({ id: peer.id, mode: peer.mode, timedOut: peer.result?.timedOut }).toMatchObject({
+          timedOut: false,
+        });
     }
-    const kilnRuns = peers.results.filter((peer) => peer.id === "kiln" || peer.id === "kiln-create");
-    expect(kilnRuns.map((peer) => peer.id).sort()).toEqual(["kiln", "kiln", "kiln-create"]);
-    for (const peer of [...kilnRuns, ...peers.results.filter((p) => p.id === "plainjob")]) {
+    // Both APIs of kiln in both durabilities, and plainjob in-process and in worker processes.
+    const mustComplete = ["kiln", "kiln-full", "plainjob", "plainjob-full-processes"];
+    const completing = peers.runs.filter((peer) => mustComplete.includes(peer.id));
+    expect(completing.map((peer) => `${peer.id}/${peer.mode}`).sort()).toEqual(
+      mustComplete.flatMap((id) => [`${id}/single`, `${id}/bulk`]).sort(),
+    );
+    for (const peer of completing) {
       expect(peer.kind).toBe("result");
       expect(peer.result?.timedOut).toBe(false);
       expect(peer.result?.completed).toBe(peers.n);
       expect(peer.result?.completedInStore).toBe(peers.n + (peer.result?.warmupJobs ?? 0));
     }
+    // The durability as read from each running system, not as assumed.
+    const level = (id: string) => completing.find((peer) => peer.id === id)?.result?.durability.level;
+    expect([level("kiln"), level("kiln-full"), level("plainjob"), level("plainjob-full-processes")]).toEqual([
+      "process-crash",
+      "power-loss",
+      "process-crash",
+      "power-loss",
+    ]);
+
+    // The hard stop waited out kiln's default grace, as its stop reason states it.
+    expect(report.scenarios["control-latency"].figures.hardStop.grace).toBe(5_000);
+    const http = report.scenarios.http.figures;
+    expect(http.finishedDuringPost).toBeGreaterThanOrEqual(0);
+    expect(http.bareElysia.create.requests).toBeGreaterThan(0);
+    expect(http.bareElysia.read.requests).toBeGreaterThan(0);
+    if ("skipped" in http.responsiveness.wrk) expect(stdout).toContain("wrk is not installed");
+    else expect(Object.keys(http.responsiveness.wrk.probes).sort()).toEqual(["/health", "GET /tasks/:id"]);
+    const queries = report.scenarios.history.figures.latency;
+    expect(queries.map((q) => q.path)).toEqual(
+      expect.arrayContaining(["GET /stats", "GET /metrics", "GET /tasks?tag=unused&limit=500 (no match)"]),
+    );
+    for (const query of queries) {
+      expect(query.errors).toBe(0);
+      // The server's event loop was watched during every query.
+      expect(query.lag).not.toBeNull();
+    }
+    // Every scenario watched the bench process's event loop.
+    for (const scenario of Object.values(report.scenarios)) {
+      expect(scenario.lag[0]?.where).toBe("bench process");
+      expect(scenario.lag[0]?.lag.samples).toBeGreaterThan(0);
+    }
+    // --quick judges no aim.
+    expect(report.headlines.every((headline) => headline.met === null)).toBe(true);
 
     expect(report.scenarios["control-latency"].figures.trials).toBeGreaterThan(0);
     const firehose = report.scenarios.firehose.figures;

@@ -146,3 +146,19 @@ describe("log file", () => {
     );
   });
 });
+
+describe("durability", () => {
+  test("normal by default; --durability or KILN_DURABILITY sets it; the flag wins", () => {
+    expect(parse([]).durability).toBe("normal");
+    expect(parse(["--durability", "full"]).durability).toBe("full");
+    expect(parse([], { KILN_DURABILITY: "full" }).durability).toBe("full");
+    expect(parse(["--durability=normal"], { KILN_DURABILITY: "full" }).durability).toBe("normal");
+  });
+
+  test("anything else stops start-up with one line naming the choices", () => {
+    expect(refusal(["--durability", "fsync"])).toBe('--durability must be one of normal, full, got "fsync"');
+    expect(refusal([], { KILN_DURABILITY: "FULL" })).toBe(
+      '--durability must be one of normal, full, got "FULL"',
+    );
+  });
+});

@@ -33,6 +33,7 @@ const SAMPLES: Record<keyof typeof SERVE_FLAGS, string> = {
   "log-file-backups": "2",
   "log-file-mode": "watched",
   webhook: "https://hooks.example.com/kiln",
+  durability: "full",
 };
 
 /** What a flag needs beside it to be accepted at all. */

@@ -1,0 +1,74 @@
+// The baseline of the HTTP aims: a bare Elysia app with the same two routes as kiln's hot path,
+// POST /tasks (a TypeBox-checked body, 201 with a task's JSON) and GET /tasks/:id (a task's
+// JSON), and nothing behind them: no engine, no database. What the framework and Bun cost on
+// this machine, so kiln's figures can be read as a share of it. Same protocol as
+// bench/http-server.ts: prints `{"port": N}`, answers USAGE_PATH and LAG_PATH, ends on SIGTERM,
+// SIGINT or when stdin closes.
+import { Elysia, t } from "elysia";
+import { LAG_PATH, type ServerUsage, USAGE_PATH } from "./http-server.ts";
+import { LagMonitor } from "./lag-monitor.ts";
+
+/** A task's JSON as kiln's presenter shapes it, with the same fields. */
+function taskJson(id: string, name: string, params: unknown) {
+  const now = new Date().toISOString();
+  return {
+    id,
+    name,
+    status: "PENDING",
+    statusReason: null,
+    params: params ?? null,
+    result: null,
+    error: null,
+    progress: null,
+    attempt: 1,
+    priority: 0,
+    tags: [],
+    requestedAction: null,
+    createdAt: now,
+    startTime: null,
+    endTime: null,
+    lastRunTime: null,
+    runAt: null,
+  };
+}
+
+if (import.meta.main) {
+  const lag = new LagMonitor().start();
+  const app = new Elysia()
+    .post(
+      "/tasks",
+      ({ body, set }) => {
+        set.status = 201;
+        return taskJson(Bun.randomUUIDv7(), body.name, body.params);
+      },
+      { body: t.Object({ name: t.String({ minLength: 1 }), params: t.Optional(t.Unknown()) }) },
+    )
+    .get("/tasks/:id", ({ params }) => taskJson(params.id, "bench-noop", null))
+    .get(USAGE_PATH, (): ServerUsage => {
+      const cpu = process.cpuUsage();
+      return {
+        cpuMicros: cpu.user + cpu.system,
+        running: 0,
+        queued: 0,
+        workers: 0,
+        finished: -1,
+        finishedEvents: 0,
+        lastFinishedAt: 0,
+        progressRows: 0,
+        store: null,
+      };
+    })
+    .get(LAG_PATH, () => lag.summary(true))
+    .listen({ hostname: "127.0.0.1", port: 0 });
+  const stop = async () => {
+    await app.stop();
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void stop());
+  process.on("SIGINT", () => void stop());
+  console.log(JSON.stringify({ port: app.server?.port }));
+  for await (const _chunk of Bun.stdin.stream()) {
+    // The parent writes nothing; the loop only waits for the end of the stream.
+  }
+  await stop();
+}
