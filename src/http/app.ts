@@ -17,6 +17,7 @@ import { streamRoutes } from "./routes/stream.ts";
 import { taskTypeRoutes } from "./routes/task-types.ts";
 import { taskRoutes } from "./routes/tasks.ts";
 import { addSecurityHeaders, SECURITY_HEADERS } from "./security-headers.ts";
+import { serverOptions } from "./server-options.ts";
 
 export interface KilnHttpOptions extends KilnAuthOptions {
   /** Largest accepted request body in bytes; larger is a 413 (default 1 MiB). */
@@ -106,7 +107,7 @@ export function kilnRoutes(manager: TaskManager, options: KilnHttpOptions = {}) 
  */
 export function createKilnApp(manager: TaskManager, options: KilnHttpOptions = {}) {
   const logger = options.logger ?? stderrLogger;
-  return new Elysia()
+  return new Elysia({ serve: serverOptions(logger) })
     .onError(errorHandler(logger, new CorsPolicy(options.corsOrigins)))
     .get(
       "/",
