@@ -140,7 +140,12 @@ describe("an error that escapes kiln's own error handling", () => {
         throw new Error("a handler's own fault");
       })
       .listen({ hostname: "127.0.0.1", port: 0 });
-    server = { stop: (closeActive) => app.stop(closeActive), port: app.server?.port ?? 0 };
+    server = {
+      stop: async (closeActive) => {
+        await app.stop(closeActive);
+      },
+      port: app.server?.port ?? 0,
+    };
   });
   afterAll(async () => {
     await server.stop(true);
