@@ -8,6 +8,7 @@ import { builtInTasks } from "../tasks/index.ts";
 import { CliError } from "./client/errors.ts";
 import { SERVE_PROCESS_COMMAND, SERVE_WORKER_URL } from "./compiled.ts";
 import { isLoopback, type ServeConfig } from "./config.ts";
+import { assertAddressFree, listenOrExplain, listenUrl } from "./listen-address.ts";
 import { createServiceLogger } from "./log.ts";
 import { loadTasksDir } from "./tasks-dir.ts";
 
@@ -24,6 +25,7 @@ export async function serve(config: ServeConfig): Promise<void> {
   const logger = createServiceLogger(config.logLevel, config.logFormat);
   // Task files import "kiln"; it must be this process's SDK, in a compiled binary too.
   installKilnModule();
+  assertAddressFree(config.host, config.port);
   let manager: TaskManager;
   try {
     manager = new TaskManager({
@@ -52,14 +54,24 @@ export async function serve(config: ServeConfig): Promise<void> {
     if (error instanceof UndecryptableValueError) throw new CliError(`cannot start: ${error.message}`);
     throw databaseProblem(error, config.db) ?? error;
   }
-  const app = createKilnApp(manager, {
+  const unbound = createKilnApp(manager, {
     token: config.token,
     readTokens: config.readTokens,
     corsOrigins: config.corsOrigins,
     maxBodyBytes: config.maxBodyBytes,
     logger,
-  }).listen({ hostname: config.host, port: config.port });
-  const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${app.server?.port ?? config.port}`;
+  });
+  let app: typeof unbound;
+  try {
+    // Taken since the check above (another server started meanwhile): the engine must stop cleanly.
+    app = listenOrExplain(config.host, config.port, () =>
+      unbound.listen({ hostname: config.host, port: config.port }),
+    );
+  } catch (error) {
+    await manager.shutdown();
+    throw error;
+  }
+  const url = listenUrl(config.host, app.server?.port ?? config.port);
   logger.info("kiln serving", {
     url,
     db: resolve(config.db),
