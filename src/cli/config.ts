@@ -2,6 +2,11 @@ import { parseArgs } from "node:util";
 import { checkAuthOptions, readTokenLabel } from "../http/auth-options.ts";
 import { checkCorsOrigin } from "../http/cors-origin.ts";
 import { InvalidKeyError, parseKey } from "../store/value-cipher.ts";
+import { ConfigError } from "./config-error.ts";
+import { noSecretFiles, type SecretFiles } from "./secret-file.ts";
+import { type Secret, type SecretSource, secretList, singleSecret } from "./secrets.ts";
+
+export { ConfigError };
 
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -31,10 +36,9 @@ export interface ServeConfig {
   retainMs: number | undefined;
   /** Memory cap in MB of each task run whose class sets none. */
   taskMemoryLimitMb: number | undefined;
+  /** The files tokens and keys were read from, and what to warn about them. */
+  secretFiles: SecretFiles;
 }
-
-/** A configuration mistake: reported as one line, exit code 2. */
-export class ConfigError extends Error {}
 
 function integer(value: string | undefined, name: string, min: number, max: number): number | undefined {
   if (value === undefined || value === "") return undefined;
@@ -53,17 +57,48 @@ function oneOf<T extends string>(value: string, allowed: readonly T[], name: str
 // A bearer token travels in a header: printable ASCII without spaces is what survives there.
 const TOKEN_CHARS = /^[!-~]+$/;
 
-function token(value: string | undefined): string | undefined {
-  if (value === undefined || value === "") return undefined;
-  if (!TOKEN_CHARS.test(value)) throw new ConfigError("--token must be printable ASCII without spaces");
-  return value;
+const TOKEN: SecretSource = {
+  flag: "--token",
+  fileFlag: "--token-file",
+  variable: "KILN_TOKEN",
+  fileVariable: "KILN_TOKEN_FILE",
+};
+const READ_TOKENS: SecretSource = {
+  flag: "--read-token",
+  fileFlag: "--read-token-file",
+  variable: "KILN_READ_TOKENS",
+  fileVariable: "KILN_READ_TOKEN_FILES",
+};
+const ENCRYPTION_KEY: SecretSource = {
+  flag: "--encryption-key",
+  fileFlag: "--encryption-key-file",
+  variable: "KILN_ENCRYPTION_KEY",
+  fileVariable: "KILN_ENCRYPTION_KEY_FILE",
+};
+const DECRYPTION_KEYS: SecretSource = {
+  flag: "--decryption-key",
+  fileFlag: "--decryption-key-file",
+  variable: "KILN_DECRYPTION_KEYS",
+  fileVariable: "KILN_DECRYPTION_KEY_FILES",
+};
+
+function token(secret: Secret | undefined): string | undefined {
+  if (secret === undefined) return undefined;
+  if (!TOKEN_CHARS.test(secret.text)) {
+    throw new ConfigError(
+      /file$/i.test(secret.from)
+        ? `the token in ${secret.from} must be printable ASCII without spaces (one trailing newline is ignored)`
+        : `${secret.from} must be printable ASCII without spaces`,
+    );
+  }
+  return secret.text;
 }
 
-function key(value: string, name: string): Uint8Array {
+function key({ text, from }: Secret): Uint8Array {
   try {
-    return parseKey(value);
+    return parseKey(text);
   } catch (error) {
-    if (error instanceof InvalidKeyError) throw new ConfigError(`${name}: ${error.message}`);
+    if (error instanceof InvalidKeyError) throw new ConfigError(`${from}: ${error.message}`);
     throw error;
   }
 }
@@ -71,7 +106,9 @@ function key(value: string, name: string): Uint8Array {
 /** The flags that carry keys, shared by `serve` and `rekey`. */
 export const KEY_OPTIONS = {
   "encryption-key": { type: "string" },
+  "encryption-key-file": { type: "string" },
   "decryption-key": { type: "string", multiple: true },
+  "decryption-key-file": { type: "string", multiple: true },
 } as const;
 
 export interface KeyConfig {
@@ -79,27 +116,41 @@ export interface KeyConfig {
   decryptionKeys: Uint8Array[];
 }
 
-/** --encryption-key / KILN_ENCRYPTION_KEY and --decryption-key (repeatable) / KILN_DECRYPTION_KEYS (comma-separated). */
+/**
+ * --encryption-key / --encryption-key-file / KILN_ENCRYPTION_KEY / KILN_ENCRYPTION_KEY_FILE and
+ * the former keys: --decryption-key or --decryption-key-file (repeatable), KILN_DECRYPTION_KEYS
+ * or KILN_DECRYPTION_KEY_FILES (comma-separated).
+ */
 export function keyConfig(
-  values: { "encryption-key"?: string | undefined; "decryption-key"?: string[] | undefined },
+  values: {
+    "encryption-key"?: string | undefined;
+    "encryption-key-file"?: string | undefined;
+    "decryption-key"?: string[] | undefined;
+    "decryption-key-file"?: string[] | undefined;
+  },
   env: Record<string, string | undefined>,
+  files: SecretFiles = noSecretFiles(),
 ): KeyConfig {
-  const current = values["encryption-key"] ?? (env.KILN_ENCRYPTION_KEY || undefined);
-  const currentName = values["encryption-key"] !== undefined ? "--encryption-key" : "KILN_ENCRYPTION_KEY";
-  const older = values["decryption-key"]?.length
-    ? values["decryption-key"].map((text) => ({ text, name: "--decryption-key" }))
-    : (env.KILN_DECRYPTION_KEYS ?? "")
-        .split(",")
-        .filter((text) => text.trim() !== "")
-        .map((text) => ({ text, name: "KILN_DECRYPTION_KEYS" }));
+  const current = singleSecret(
+    ENCRYPTION_KEY,
+    { value: values["encryption-key"], file: values["encryption-key-file"] },
+    env,
+    files,
+  );
+  const older = secretList(
+    DECRYPTION_KEYS,
+    { values: values["decryption-key"], files: values["decryption-key-file"] },
+    env,
+    files,
+  );
   if (current === undefined && older.length > 0) {
     throw new ConfigError(
       "decryption keys need an encryption key too: set --encryption-key or KILN_ENCRYPTION_KEY",
     );
   }
   return {
-    encryptionKey: current === undefined ? undefined : key(current, currentName),
-    decryptionKeys: older.map(({ text, name }) => key(text, name)),
+    encryptionKey: current === undefined ? undefined : key(current),
+    decryptionKeys: older.map(key),
   };
 }
 
@@ -130,13 +181,13 @@ function list(flags: string[] | undefined, variable: string | undefined): string
 }
 
 /** Read tokens get labels by position; a message names the label, never the token. */
-function readTokens(values: string[]): string[] {
-  values.forEach((value, index) => {
-    if (!TOKEN_CHARS.test(value)) {
+function readTokens(secrets: Secret[]): string[] {
+  return secrets.map(({ text }, index) => {
+    if (!TOKEN_CHARS.test(text)) {
       throw new ConfigError(`read token ${readTokenLabel(index)} must be printable ASCII without spaces`);
     }
+    return text;
   });
-  return values;
 }
 
 function corsOrigins(values: string[]): string[] {
@@ -169,7 +220,9 @@ const SERVE_OPTIONS = {
   concurrency: { type: "string" },
   "tasks-dir": { type: "string" },
   token: { type: "string" },
+  "token-file": { type: "string" },
   "read-token": { type: "string", multiple: true },
+  "read-token-file": { type: "string", multiple: true },
   "cors-origin": { type: "string", multiple: true },
   "log-level": { type: "string" },
   "log-format": { type: "string" },
@@ -189,9 +242,18 @@ export function parseServeConfig(
   } catch (error) {
     throw argumentError(error as Error);
   }
+  const secretFiles = noSecretFiles();
   const auth = {
-    token: token(values.token ?? env.KILN_TOKEN),
-    readTokens: readTokens(list(values["read-token"], env.KILN_READ_TOKENS)),
+    token: token(singleSecret(TOKEN, { value: values.token, file: values["token-file"] }, env, secretFiles)),
+    readTokens: readTokens(
+      secretList(
+        READ_TOKENS,
+        { values: values["read-token"], files: values["read-token-file"] },
+        env,
+        secretFiles,
+        (index, from) => `read token ${readTokenLabel(index)} (${from})`,
+      ),
+    ),
   };
   try {
     checkAuthOptions(auth);
@@ -215,7 +277,7 @@ export function parseServeConfig(
     maxBodyBytes:
       integer(values["max-body-bytes"] ?? env.KILN_MAX_BODY_BYTES, "--max-body-bytes", 1_024, 1 << 30) ??
       1 << 20,
-    ...keyConfig(values, env),
+    ...keyConfig(values, env, secretFiles),
     retainMs: duration(values.retain ?? env.KILN_RETAIN, "--retain"),
     taskMemoryLimitMb: integer(
       values["task-memory-limit"] ?? env.KILN_TASK_MEMORY_LIMIT,
@@ -223,6 +285,7 @@ export function parseServeConfig(
       16,
       1 << 20,
     ),
+    secretFiles,
   };
 }
 

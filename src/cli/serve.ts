@@ -23,6 +23,7 @@ function databaseProblem(error: unknown, db: string): CliError | undefined {
 /** Starts the engine and the HTTP server; SIGTERM / SIGINT shut both down cleanly. */
 export async function serve(config: ServeConfig): Promise<void> {
   const logger = createServiceLogger(config.logLevel, config.logFormat);
+  for (const warning of config.secretFiles.warnings) logger.warn(warning);
   // Task files import "kiln"; it must be this process's SDK, in a compiled binary too.
   installKilnModule();
   assertAddressFree(config.host, config.port);
