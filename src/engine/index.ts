@@ -2,6 +2,7 @@
 export { type StorageFault, storageFaultOf, UndecryptableValueError } from "../store/index.ts";
 export { retryDelayMs } from "./backoff.ts";
 export {
+  IdempotencyConflictError,
   IllegalTransitionError,
   InvalidParamsError,
   KilnError,

@@ -23,6 +23,7 @@ import {
 } from "./errors.ts";
 import { EventHub, type ManagerListener } from "./events.ts";
 import { TaskHandle } from "./handle.ts";
+import { replayOf } from "./idempotency.ts";
 import { type ControlAction, decideControl } from "./lifecycle.ts";
 import { stderrLogger } from "./logger.ts";
 import type {
@@ -296,11 +297,11 @@ export class TaskManager {
   create(name: string, params: unknown, options: CreateOptions = {}): CreateResult {
     this.#assertAccepting();
     const registered = this.registry.require(name);
+    const parsed = registered.parseParams(params);
     if (options.idempotencyKey !== undefined) {
       const existing = this.store.findByIdempotencyKey(options.idempotencyKey);
-      if (existing) return { task: existing, created: false };
+      if (existing) return { task: replayOf(existing, options.idempotencyKey, name, parsed), created: false };
     }
-    const parsed = registered.parseParams(params);
     const runAt = options.runAt instanceof Date ? options.runAt.getTime() : (options.runAt ?? null);
     const task = this.#transitions.created(
       {
