@@ -2,11 +2,12 @@ import { parseArgs } from "node:util";
 import { checkAuthOptions, readTokenLabel } from "../http/auth-options.ts";
 import { checkCorsOrigin } from "../http/cors-origin.ts";
 import { InvalidKeyError, parseKey } from "../store/value-cipher.ts";
+import { allowedHosts, filesRoots, isLoopback } from "./access-config.ts";
 import { ConfigError } from "./config-error.ts";
 import { noSecretFiles, type SecretFiles } from "./secret-file.ts";
 import { type Secret, type SecretSource, secretList, singleSecret } from "./secrets.ts";
 
-export { ConfigError };
+export { ConfigError, isLoopback };
 
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -25,6 +26,10 @@ export interface ServeConfig {
   readTokens: string[];
   /** Exact origins whose browser pages may call the API (CORS); empty: none. */
   corsOrigins: string[];
+  /** Host names requests may address kiln by; undefined: any. */
+  allowedHosts: string[] | undefined;
+  /** Absolute paths of the directories the built-in file tasks may use; empty: they are disabled. */
+  filesRoots: string[];
   logLevel: LogLevel;
   logFormat: LogFormat;
   maxBodyBytes: number;
@@ -224,6 +229,8 @@ const SERVE_OPTIONS = {
   "read-token": { type: "string", multiple: true },
   "read-token-file": { type: "string", multiple: true },
   "cors-origin": { type: "string", multiple: true },
+  "allowed-hosts": { type: "string", multiple: true },
+  "files-root": { type: "string", multiple: true },
   "log-level": { type: "string" },
   "log-format": { type: "string" },
   "max-body-bytes": { type: "string" },
@@ -260,14 +267,17 @@ export function parseServeConfig(
   } catch (error) {
     throw new ConfigError((error as Error).message);
   }
+  const host = values.host ?? env.KILN_HOST ?? "127.0.0.1";
   return {
-    host: values.host ?? env.KILN_HOST ?? "127.0.0.1",
+    host,
     port: integer(values.port ?? env.KILN_PORT, "--port", 0, 65_535) ?? 3000,
     db: values.db ?? env.KILN_DB ?? "./kiln.db",
     concurrency: integer(values.concurrency ?? env.KILN_CONCURRENCY, "--concurrency", 1, 1_024),
     tasksDir: values["tasks-dir"] ?? env.KILN_TASKS_DIR,
     ...auth,
     corsOrigins: corsOrigins(list(values["cors-origin"], env.KILN_CORS_ORIGINS)),
+    allowedHosts: allowedHosts(values["allowed-hosts"], env.KILN_ALLOWED_HOSTS, host),
+    filesRoots: filesRoots(values["files-root"], env.KILN_FILES_ROOTS),
     logLevel: oneOf(values["log-level"] ?? env.KILN_LOG_LEVEL ?? "info", LOG_LEVELS, "--log-level"),
     logFormat: oneOf(
       values["log-format"] ?? env.KILN_LOG_FORMAT ?? (isTty ? "pretty" : "json"),
@@ -287,9 +297,4 @@ export function parseServeConfig(
     ),
     secretFiles,
   };
-}
-
-/** True for addresses only this machine can reach. */
-export function isLoopback(host: string): boolean {
-  return host === "localhost" || host === "::1" || host === "[::1]" || /^127(\.\d{1,3}){3}$/.test(host);
 }

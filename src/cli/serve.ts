@@ -59,6 +59,7 @@ export async function serve(config: ServeConfig): Promise<void> {
     token: config.token,
     readTokens: config.readTokens,
     corsOrigins: config.corsOrigins,
+    allowedHosts: config.allowedHosts,
     maxBodyBytes: config.maxBodyBytes,
     logger,
   });
@@ -84,6 +85,7 @@ export async function serve(config: ServeConfig): Promise<void> {
       ? [ADMIN_LABEL, ...config.readTokens.map((_, index) => readTokenLabel(index))]
       : "none",
     cors: config.corsOrigins.length > 0 ? config.corsOrigins : "off",
+    allowedHosts: config.allowedHosts ?? "any",
   });
   if (!config.token && !isLoopback(config.host)) {
     logger.warn(
