@@ -9,7 +9,10 @@ const CREATE = JSON.stringify({ name: "echo", params: { value: 1 } });
 
 let server: TestServer;
 beforeAll(async () => {
-  server = await startServer({}, { corsOrigins: [ALLOWED_ORIGIN], allowedHosts: ["localhost", "127.0.0.1", "[::1]"] });
+  server = await startServer(
+    {},
+    { corsOrigins: [ALLOWED_ORIGIN], allowedHosts: ["localhost", "127.0.0.1", "[::1]"] },
+  );
 });
 afterAll(async () => {
   await server.stop();
