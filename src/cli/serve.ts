@@ -41,6 +41,13 @@ export async function serve(config: ServeConfig): Promise<void> {
         : {}),
       ...(config.retainMs ? { retainMs: config.retainMs } : {}),
       ...(config.taskMemoryLimitMb ? { taskMemoryLimitMb: config.taskMemoryLimitMb } : {}),
+      fileRoots: config.filesRoots,
+      // What an admin token must not reach through the file tasks: secrets, code kiln would run.
+      protectedFiles: [
+        ...config.secretFiles.paths,
+        ...(config.tasksDir ? [resolve(config.tasksDir)] : []),
+        process.execPath,
+      ],
     });
   } catch (error) {
     throw databaseProblem(error, config.db) ?? error;
@@ -86,6 +93,7 @@ export async function serve(config: ServeConfig): Promise<void> {
       : "none",
     cors: config.corsOrigins.length > 0 ? config.corsOrigins : "off",
     allowedHosts: config.allowedHosts ?? "any",
+    filesRoots: config.filesRoots.length > 0 ? config.filesRoots : "none (file tasks disabled)",
   });
   if (!config.token && !isLoopback(config.host)) {
     logger.warn(

@@ -1,4 +1,5 @@
 import type { TaskStopped } from "./errors.ts";
+import type { FileAccess } from "./file-access.ts";
 import type { LogLevel } from "./status.ts";
 
 /**
@@ -9,6 +10,8 @@ export interface TaskRuntime {
   readonly taskId: string;
   readonly attempt: number;
   readonly signal: AbortSignal;
+  /** Where file tasks may read and write (the operator's file roots). */
+  readonly fileAccess: FileAccess;
   /** Resolves at once when nothing is asked; pauses or throws `TaskStopped` otherwise. */
   checkpoint(state: unknown): Promise<void>;
   progress(done: number, total: number | undefined, message: string | undefined): void;

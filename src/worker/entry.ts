@@ -1,4 +1,11 @@
-import { bindRuntime, coerceError, isTaskClass, type TaskClass } from "../task/index.ts";
+import {
+  bindRuntime,
+  coerceError,
+  type FileAccess,
+  isTaskClass,
+  NO_FILE_ACCESS,
+  type TaskClass,
+} from "../task/index.ts";
 import type { FromWorker, ToWorker } from "./protocol.ts";
 import { WorkerTaskRuntime } from "./runtime.ts";
 import { lowerThreadPriority } from "./thread-priority.ts";
@@ -46,6 +53,7 @@ export function startTaskHost(channel: HostChannel, preloaded: readonly TaskClas
   const builtIn = new Map(preloaded.map((cls) => [cls.taskName, cls]));
   const modules = new Map<string, Promise<Record<string, unknown>>>();
   let control: Int32Array | undefined = channel.control;
+  let fileAccess: FileAccess = NO_FILE_ACCESS;
   let current: WorkerTaskRuntime | undefined;
 
   async function findClass(name: string, module: string | undefined): Promise<TaskClass> {
@@ -75,7 +83,7 @@ export function startTaskHost(channel: HostChannel, preloaded: readonly TaskClas
       post,
       message.checkpointIntervalMs,
       message.state ?? undefined,
-      { memoryLimitBytes: message.memoryLimitBytes, yieldEveryMs: channel.yieldEveryMs },
+      { memoryLimitBytes: message.memoryLimitBytes, yieldEveryMs: channel.yieldEveryMs, fileAccess },
     );
     current = runtime;
     let reply: FromWorker;
@@ -125,7 +133,8 @@ export function startTaskHost(channel: HostChannel, preloaded: readonly TaskClas
   channel.listen((message) => {
     switch (message.type) {
       case "init":
-        control = new Int32Array(message.control);
+        if (message.control) control = new Int32Array(message.control);
+        fileAccess = message.fileAccess;
         post({ type: "ready" });
         return;
       case "control":

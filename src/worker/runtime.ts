@@ -1,4 +1,10 @@
-import { type LogLevel, TaskReleased, type TaskRuntime, TaskStopped } from "../task/index.ts";
+import {
+  type FileAccess,
+  type LogLevel,
+  TaskReleased,
+  type TaskRuntime,
+  TaskStopped,
+} from "../task/index.ts";
 import { HeapGuard } from "./heap-guard.ts";
 import { Control, clipText, type FromWorker } from "./protocol.ts";
 
@@ -18,6 +24,8 @@ export interface RuntimeOptions {
    * control word is shared memory.
    */
   yieldEveryMs: number | undefined;
+  /** From the host's `init` message. */
+  fileAccess: FileAccess;
 }
 
 /**
@@ -26,6 +34,7 @@ export interface RuntimeOptions {
  */
 export class WorkerTaskRuntime implements TaskRuntime {
   readonly signal: AbortSignal;
+  readonly fileAccess: FileAccess;
   readonly #abort = new AbortController();
   #latestState: unknown;
   #lastCheckpointPost = Number.NEGATIVE_INFINITY;
@@ -48,6 +57,7 @@ export class WorkerTaskRuntime implements TaskRuntime {
     options: RuntimeOptions,
   ) {
     this.signal = this.#abort.signal;
+    this.fileAccess = options.fileAccess;
     this.#latestState = initialState;
     this.#yieldEveryMs = options.yieldEveryMs;
     const limitBytes = options.memoryLimitBytes;

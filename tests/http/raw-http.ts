@@ -98,3 +98,41 @@ export function rawRequest(
     });
   });
 }
+
+/** Bun's HTTP parser answers a request it cannot parse itself, before any handler: no body, no type. */
+function bareParserAnswer(response: RawResponse): boolean {
+  return (
+    [400, 431, 505].includes(response.status) &&
+    response.body === "" &&
+    response.headers["content-type"] === undefined
+  );
+}
+
+/**
+ * What is wrong with an answer: a 5xx, anything of Bun's development page (its HTML, stack
+ * frames, source lines, the working directory), a body that is not JSON (the dashboard's page
+ * aside) or an error that is not in the API's shape. Empty when nothing is.
+ */
+export function serverFaults(response: RawResponse): string[] {
+  const problems: string[] = [];
+  if (bareParserAnswer(response)) return problems;
+  if (response.status === 0 || response.status >= 500) problems.push(`status ${response.status}`);
+  for (const leak of ["<!doctype", "__bunfallback", "DevErrorPage", process.cwd(), "    at ", "src/http"]) {
+    if (response.raw.toLowerCase().includes(leak.toLowerCase())) problems.push(`contains ${leak}`);
+  }
+  if (response.body !== "" && !(response.headers["content-type"] ?? "").startsWith("application/json")) {
+    if (!(response.status === 200 && (response.headers["content-type"] ?? "").startsWith("text/html")))
+      problems.push(`content-type ${response.headers["content-type"]}`);
+  }
+  if (response.status >= 400 && response.body !== "") {
+    let parsed: { error?: { code?: unknown; message?: unknown } } | undefined;
+    try {
+      parsed = JSON.parse(response.body) as typeof parsed;
+    } catch {
+      parsed = undefined;
+    }
+    if (typeof parsed?.error?.code !== "string" || typeof parsed?.error?.message !== "string")
+      problems.push(`not the error shape: ${response.body.slice(0, 200)}`);
+  }
+  return problems;
+}
