@@ -221,17 +221,91 @@ const contentType = fc.constantFrom(
   "application/json",
   "application/json; charset=utf-8",
   "application/json; charset=latin1",
+  "APPLICATION/JSON",
+  " application/json ",
+  "application/json;",
+  "application/json, text/plain",
+  "application/jsonp",
+  "application/json-seq",
+  "text/json",
   "text/plain",
+  "text/plain;charset=UTF-8",
   "application/x-www-form-urlencoded",
   "multipart/form-data",
   "multipart/form-data; boundary=zzz",
   "application/octet-stream",
   "garbage/!!",
+  ";",
   "",
 );
 
-/** Requests aimed at one route: its method (mostly), its template filled with garbage, any body. */
-export function requestFor(route: RouteInfo, ids: string[]): fc.Arbitrary<FuzzRequest> {
+/** Where the fuzzed server allows requests from (see server-child.ts). */
+export const FUZZ_CORS_ORIGIN = "https://allowed.example";
+
+/** Text a header value may hold (fetch refuses control characters), often odd for its header. */
+const headerText = fc.string({
+  unit: fc.integer({ min: 0x20, max: 0x7e }).map((code) => String.fromCharCode(code)),
+  maxLength: 60,
+});
+
+/**
+ * The headers that decide whether a request is from a host and site kiln serves: Host (the
+ * server's own, loopback names, rebinding names, garbage, empty), Origin (own, allowed, foreign,
+ * "null", garbage) and Sec-Fetch-Site. `port` is the server's.
+ */
+export function siteHeaders(port: number): fc.Arbitrary<Record<string, string>> {
+  const host = fc.oneof(
+    { weight: 4, arbitrary: fc.constant(undefined) },
+    fc.constantFrom(
+      `127.0.0.1:${port}`,
+      `localhost:${port}`,
+      "localhost",
+      `[::1]:${port}`,
+      `LOCALHOST:${port}`,
+      `attacker.example:${port}`,
+      "attacker.example",
+      `127.0.0.1.nip.io:${port}`,
+      "localhost.",
+      "localhost:99999",
+      "[zz",
+      "a b/c",
+      "%%%",
+      "h".repeat(2_000),
+      "",
+    ),
+    headerText,
+  );
+  const origin = fc.oneof(
+    { weight: 3, arbitrary: fc.constant(undefined) },
+    fc.constantFrom(
+      `http://127.0.0.1:${port}`,
+      `http://localhost:${port}`,
+      FUZZ_CORS_ORIGIN,
+      "https://evil.example",
+      `http://attacker.example:${port}`,
+      "null",
+      "file://",
+      "http://[zz",
+      "",
+    ),
+    headerText,
+  );
+  const site = fc.oneof(
+    { weight: 3, arbitrary: fc.constant(undefined) },
+    fc.constantFrom("same-origin", "same-site", "cross-site", "none", "CROSS-SITE", ""),
+    headerText,
+  );
+  return fc.record({ host, origin, site }).map(({ host: h, origin: o, site: s }) => {
+    const headers: Record<string, string> = {};
+    if (h !== undefined) headers.host = h;
+    if (o !== undefined) headers.origin = o;
+    if (s !== undefined) headers["sec-fetch-site"] = s;
+    return headers;
+  });
+}
+
+/** Requests aimed at one route: its method (mostly), its template filled with garbage, any body and headers. */
+export function requestFor(route: RouteInfo, ids: string[], port: number): fc.Arbitrary<FuzzRequest> {
   const names = [...route.path.matchAll(/:(\w+)/g)].map((match) => match[1] as string);
   return fc
     .record({
@@ -241,16 +315,59 @@ export function requestFor(route: RouteInfo, ids: string[]): fc.Arbitrary<FuzzRe
       body: body(route.bodyFields),
       contentType,
       accept: fc.constantFrom(undefined, "application/json", "text/event-stream", "*/*", "text/html"),
+      site: siteHeaders(port),
     })
-    .map(({ method, segments, query, body: payload, contentType: type, accept }) => {
+    .map(({ method, segments, query, body: payload, contentType: type, accept, site }) => {
       let path = route.path;
       names.forEach((name, index) => {
         path = path.replace(`:${name}`, segments[index] ?? "");
       });
-      const headers: Record<string, string> = {};
+      const headers: Record<string, string> = { ...site };
       if (type !== undefined) headers["content-type"] = type;
       if (accept !== undefined) headers.accept = accept;
       return { method, target: path + query, headers, body: bodyFor(method, payload) };
+    });
+}
+
+/**
+ * Requests written byte for byte, as fetch cannot send them: HTTP/1.0 or 1.1, no Host line, an
+ * empty, garbled or repeated one, with the site headers and a body of any declared type.
+ */
+export function rawRequestFor(routes: RouteInfo[], ids: string[], port: number): fc.Arbitrary<string> {
+  const hostLines = fc.oneof(
+    fc.constant([] as string[]),
+    fc
+      .constantFrom(`127.0.0.1:${port}`, `localhost:${port}`, `attacker.example:${port}`, "", "[zz", "a b/c")
+      .map((value) => [`Host: ${value}`]),
+    fc.constant([`Host: 127.0.0.1:${port}`, "Host: attacker.example"]),
+    headerText.map((value) => [`Host: ${value}`]),
+  );
+  return fc
+    .record({
+      route: fc.constantFrom(...routes),
+      // Methods Bun's parser knows: it drops a connection with an unknown one without a word.
+      method: fc.oneof(
+        { weight: 3, arbitrary: fc.constant(undefined) },
+        fc.constantFrom("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"),
+      ),
+      id: segment(ids),
+      version: fc.constantFrom("HTTP/1.1", "HTTP/1.0"),
+      hostLines,
+      site: siteHeaders(port),
+      contentType,
+      body: fc.oneof(
+        fc.constant(""),
+        fc.constantFrom('{"name":"echo","params":{"value":1}}', "{", "name=echo"),
+      ),
+    })
+    .map(({ route, method, id, version, hostLines: hosts, site, contentType: type, body: payload }) => {
+      const target = route.path.replace(/:\w+/g, id);
+      const lines = [`${method ?? route.method} ${target} ${version}`, ...hosts];
+      for (const [name, value] of Object.entries(site)) if (name !== "host") lines.push(`${name}: ${value}`);
+      if (type !== undefined) lines.push(`Content-Type: ${type}`);
+      if (payload !== "") lines.push(`Content-Length: ${Buffer.byteLength(payload)}`);
+      lines.push("Connection: close");
+      return `${lines.join("\r\n")}\r\n\r\n${payload}`;
     });
 }
 
