@@ -32,12 +32,17 @@ function sameFile(a: Stats, b: Stats): boolean {
   return a.dev === b.dev && a.ino === b.ino;
 }
 
+/** True when a protected path covers `path` (a real path). */
+export function isProtectedPath(access: FileAccess, path: string): boolean {
+  return access.protectedPaths.some((protectedPath) => covers(protectedPath, path));
+}
+
 /** Throws unless `real` lies in a root and no protected path covers it. */
 function checkPlace(access: FileAccess, real: string, described: string): void {
   if (!access.roots.some((root) => within(real, root))) {
     throw new UnrecoverableError(`${described} is outside the files roots (${access.roots.join(", ")})`);
   }
-  if (access.protectedPaths.some((path) => covers(path, real))) {
+  if (isProtectedPath(access, real)) {
     throw new UnrecoverableError(
       `${described} is one of kiln's own files (its database, a key, token or task file) or a system path; file tasks never touch them`,
     );

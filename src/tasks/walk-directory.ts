@@ -2,7 +2,7 @@ import { lstat, opendir } from "node:fs/promises";
 import { join, sep } from "node:path";
 import { type Static, Type } from "@sinclair/typebox";
 import { BaseTask } from "../task/index.ts";
-import { confinedPath } from "./confined-path.ts";
+import { confinedPath, isProtectedPath } from "./confined-path.ts";
 import { classifyFsError, requireDirectory } from "./input-paths.ts";
 import { addFile, entriesSeen, freshWalk, isWalkState, topExtensions, type WalkState } from "./walk-state.ts";
 
@@ -124,6 +124,8 @@ export class WalkDirectoryTask extends BaseTask<Params, Result, WalkState> {
     for await (const entry of await opendir(directory)) {
       if (entriesSeen(state) >= limit) return true;
       const path = join(directory, entry.name);
+      // kiln's own files are left out of the walk as out of every other file task.
+      if (isProtectedPath(this.fileAccess, path)) continue;
       if (entry.isDirectory()) {
         state.directories += 1;
         state.pending.push(path);

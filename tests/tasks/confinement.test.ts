@@ -140,6 +140,16 @@ describe("with a files root", () => {
     expect(await Bun.file(join(root, "db-copy")).exists()).toBe(false);
   });
 
+  test("a walk of a root leaves kiln's own files out", async () => {
+    const tasksDir = join(root, "tasks");
+    await mkdir(tasksDir);
+    await writeFile(join(tasksDir, "job.ts"), "export {};");
+    const withTasks = resolveFileAccess([root], [tokenFile, tasksDir], db);
+    const { outcome } = await walk(root, withTasks);
+    // data.txt and sub/ only: kiln.db, kiln.db-wal and the tasks folder are not listed.
+    expect(resultOf(outcome)).toMatchObject({ files: 1, directories: 2, bytes: 10 });
+  });
+
   test("/proc is never read, even with / as the root", async () => {
     const everything = resolveFileAccess(["/"], [], db);
     expect(await refusal(copy("/proc/self/environ", join(root, "environ"), everything))).toContain(
