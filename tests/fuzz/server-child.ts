@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { LOOPBACK_HOSTS } from "../../src/http/allowed-hosts.ts";
 import { createKilnApp } from "../../src/http/index.ts";
 import { type Logger, TaskManager } from "../../src/index.ts";
-import { FUZZ_CORS_ORIGIN } from "./arbitraries.ts";
+import { FUZZ_CORS_ORIGIN } from "./header-arbitraries.ts";
 import type { ChildMessage, ParentMessage } from "./protocol.ts";
 
 const dir = process.argv[2];
