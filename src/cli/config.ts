@@ -5,6 +5,12 @@ import { checkCorsOrigin } from "../http/cors-origin.ts";
 import { DURABILITIES, type Durability } from "../store/durability.ts";
 import { InvalidKeyError, parseKey } from "../store/value-cipher.ts";
 import { checkWebhookOptions, WebhookConfigError } from "../webhooks/options.ts";
+import { allowedHosts, filesRoots, isLoopback } from "./access-config.ts";
+import { ConfigError } from "./config-error.ts";
+import { noSecretFiles, type SecretFiles } from "./secret-file.ts";
+import { type Secret, type SecretSource, secretList, singleSecret } from "./secrets.ts";
+
+export { ConfigError, isLoopback };
 
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -35,6 +41,10 @@ export interface ServeConfig {
   readTokens: string[];
   /** Exact origins whose browser pages may call the API (CORS); empty: none. */
   corsOrigins: string[];
+  /** Host names requests may address kiln by; undefined: any. */
+  allowedHosts: string[] | undefined;
+  /** Absolute paths of the directories the built-in file tasks may use; empty: they are disabled. */
+  filesRoots: string[];
   logLevel: LogLevel;
   logFormat: LogFormat;
   maxBodyBytes: number;
@@ -58,10 +68,9 @@ export interface ServeConfig {
   webhookSecret: string | undefined;
   /** What an acknowledged write survives: a process crash ("normal") or a power loss too ("full"). */
   durability: Durability;
+  /** The files tokens and keys were read from, and what to warn about them. */
+  secretFiles: SecretFiles;
 }
-
-/** A configuration mistake: reported as one line, exit code 2. */
-export class ConfigError extends Error {}
 
 function integer(value: string | undefined, name: string, min: number, max: number): number | undefined {
   if (value === undefined || value === "") return undefined;
@@ -85,17 +94,48 @@ function oneOf<T extends string>(value: string, allowed: readonly T[], name: str
 // A bearer token travels in a header: printable ASCII without spaces is what survives there.
 const TOKEN_CHARS = /^[!-~]+$/;
 
-function token(value: string | undefined): string | undefined {
-  if (value === undefined || value === "") return undefined;
-  if (!TOKEN_CHARS.test(value)) throw new ConfigError("--token must be printable ASCII without spaces");
-  return value;
+const TOKEN: SecretSource = {
+  flag: "--token",
+  fileFlag: "--token-file",
+  variable: "KILN_TOKEN",
+  fileVariable: "KILN_TOKEN_FILE",
+};
+const READ_TOKENS: SecretSource = {
+  flag: "--read-token",
+  fileFlag: "--read-token-file",
+  variable: "KILN_READ_TOKENS",
+  fileVariable: "KILN_READ_TOKEN_FILES",
+};
+const ENCRYPTION_KEY: SecretSource = {
+  flag: "--encryption-key",
+  fileFlag: "--encryption-key-file",
+  variable: "KILN_ENCRYPTION_KEY",
+  fileVariable: "KILN_ENCRYPTION_KEY_FILE",
+};
+const DECRYPTION_KEYS: SecretSource = {
+  flag: "--decryption-key",
+  fileFlag: "--decryption-key-file",
+  variable: "KILN_DECRYPTION_KEYS",
+  fileVariable: "KILN_DECRYPTION_KEY_FILES",
+};
+
+function token(secret: Secret | undefined): string | undefined {
+  if (secret === undefined) return undefined;
+  if (!TOKEN_CHARS.test(secret.text)) {
+    throw new ConfigError(
+      /file$/i.test(secret.from)
+        ? `the token in ${secret.from} must be printable ASCII without spaces (one trailing newline is ignored)`
+        : `${secret.from} must be printable ASCII without spaces`,
+    );
+  }
+  return secret.text;
 }
 
-function key(value: string, name: string): Uint8Array {
+function key({ text, from }: Secret): Uint8Array {
   try {
-    return parseKey(value);
+    return parseKey(text);
   } catch (error) {
-    if (error instanceof InvalidKeyError) throw new ConfigError(`${name}: ${error.message}`);
+    if (error instanceof InvalidKeyError) throw new ConfigError(`${from}: ${error.message}`);
     throw error;
   }
 }
@@ -103,7 +143,9 @@ function key(value: string, name: string): Uint8Array {
 /** The flags that carry keys, shared by `serve` and `rekey`. */
 export const KEY_OPTIONS = {
   "encryption-key": { type: "string" },
+  "encryption-key-file": { type: "string" },
   "decryption-key": { type: "string", multiple: true },
+  "decryption-key-file": { type: "string", multiple: true },
 } as const;
 
 export interface KeyConfig {
@@ -111,27 +153,41 @@ export interface KeyConfig {
   decryptionKeys: Uint8Array[];
 }
 
-/** --encryption-key / KILN_ENCRYPTION_KEY and --decryption-key (repeatable) / KILN_DECRYPTION_KEYS (comma-separated). */
+/**
+ * --encryption-key / --encryption-key-file / KILN_ENCRYPTION_KEY / KILN_ENCRYPTION_KEY_FILE and
+ * the former keys: --decryption-key or --decryption-key-file (repeatable), KILN_DECRYPTION_KEYS
+ * or KILN_DECRYPTION_KEY_FILES (comma-separated).
+ */
 export function keyConfig(
-  values: { "encryption-key"?: string | undefined; "decryption-key"?: string[] | undefined },
+  values: {
+    "encryption-key"?: string | undefined;
+    "encryption-key-file"?: string | undefined;
+    "decryption-key"?: string[] | undefined;
+    "decryption-key-file"?: string[] | undefined;
+  },
   env: Record<string, string | undefined>,
+  files: SecretFiles = noSecretFiles(),
 ): KeyConfig {
-  const current = values["encryption-key"] ?? (env.KILN_ENCRYPTION_KEY || undefined);
-  const currentName = values["encryption-key"] !== undefined ? "--encryption-key" : "KILN_ENCRYPTION_KEY";
-  const older = values["decryption-key"]?.length
-    ? values["decryption-key"].map((text) => ({ text, name: "--decryption-key" }))
-    : (env.KILN_DECRYPTION_KEYS ?? "")
-        .split(",")
-        .filter((text) => text.trim() !== "")
-        .map((text) => ({ text, name: "KILN_DECRYPTION_KEYS" }));
+  const current = singleSecret(
+    ENCRYPTION_KEY,
+    { value: values["encryption-key"], file: values["encryption-key-file"] },
+    env,
+    files,
+  );
+  const older = secretList(
+    DECRYPTION_KEYS,
+    { values: values["decryption-key"], files: values["decryption-key-file"] },
+    env,
+    files,
+  );
   if (current === undefined && older.length > 0) {
     throw new ConfigError(
       "decryption keys need an encryption key too: set --encryption-key or KILN_ENCRYPTION_KEY",
     );
   }
   return {
-    encryptionKey: current === undefined ? undefined : key(current, currentName),
-    decryptionKeys: older.map(({ text, name }) => key(text, name)),
+    encryptionKey: current === undefined ? undefined : key(current),
+    decryptionKeys: older.map(key),
   };
 }
 
@@ -162,13 +218,13 @@ function list(flags: string[] | undefined, variable: string | undefined): string
 }
 
 /** Read tokens get labels by position; a message names the label, never the token. */
-function readTokens(values: string[]): string[] {
-  values.forEach((value, index) => {
-    if (!TOKEN_CHARS.test(value)) {
+function readTokens(secrets: Secret[]): string[] {
+  return secrets.map(({ text }, index) => {
+    if (!TOKEN_CHARS.test(text)) {
       throw new ConfigError(`read token ${readTokenLabel(index)} must be printable ASCII without spaces`);
     }
+    return text;
   });
-  return values;
 }
 
 function corsOrigins(values: string[]): string[] {
@@ -230,6 +286,12 @@ export const SERVE_FLAGS = {
     default: "none",
     help: "admin token: the API then needs Authorization: Bearer <token>",
   },
+  "token-file": {
+    value: "PATH",
+    env: "KILN_TOKEN_FILE",
+    default: "none",
+    help: "the admin token, read from a file (not visible in ps); not with --token",
+  },
   "read-token": {
     value: "T",
     env: "KILN_READ_TOKENS",
@@ -237,11 +299,32 @@ export const SERVE_FLAGS = {
     help: "a token that may only read (needs --token)",
     multiple: true,
   },
+  "read-token-file": {
+    value: "PATH",
+    env: "KILN_READ_TOKEN_FILES",
+    default: "none",
+    help: "a read token, read from a file",
+    multiple: true,
+  },
   "cors-origin": {
     value: "ORIGIN",
     env: "KILN_CORS_ORIGINS",
     default: "none: no CORS headers",
     help: "an origin (https://host[:port]) whose browser pages may call the API",
+    multiple: true,
+  },
+  "allowed-hosts": {
+    value: "HOST",
+    env: "KILN_ALLOWED_HOSTS",
+    default: "localhost, 127.0.0.1, [::1] when bound to loopback; else any",
+    help: "a Host name requests may use (name, name:port, [v6]; * for any); another is a 421",
+    multiple: true,
+  },
+  "files-root": {
+    value: "DIR",
+    env: "KILN_FILES_ROOTS",
+    default: "none: the file tasks are disabled",
+    help: "a directory the built-in file tasks may read and write under",
     multiple: true,
   },
   "max-body-bytes": {
@@ -274,11 +357,24 @@ export const SERVE_FLAGS = {
     default: "none",
     help: "params, results and checkpoints are stored encrypted with this key (32 bytes, base64 or hex)",
   },
+  "encryption-key-file": {
+    value: "PATH",
+    env: "KILN_ENCRYPTION_KEY_FILE",
+    default: "none",
+    help: "the encryption key, read from a file; not with --encryption-key",
+  },
   "decryption-key": {
     value: "K",
     env: "KILN_DECRYPTION_KEYS",
     default: "none",
     help: "a former key, only to read rows written with it",
+    multiple: true,
+  },
+  "decryption-key-file": {
+    value: "PATH",
+    env: "KILN_DECRYPTION_KEY_FILES",
+    default: "none",
+    help: "a former key, read from a file",
     multiple: true,
   },
   retain: {
@@ -416,29 +512,41 @@ export function parseServeConfig(
   /** A single-valued flag, else its environment variable. */
   const setting = (name: Exclude<ServeFlagName, RepeatableFlag>) =>
     values[name] ?? env[SERVE_FLAGS[name].env];
+  const secretFiles = noSecretFiles();
   const auth = {
-    token: token(setting("token")),
-    readTokens: readTokens(list(values["read-token"], env[SERVE_FLAGS["read-token"].env])),
+    token: token(singleSecret(TOKEN, { value: values.token, file: values["token-file"] }, env, secretFiles)),
+    readTokens: readTokens(
+      secretList(
+        READ_TOKENS,
+        { values: values["read-token"], files: values["read-token-file"] },
+        env,
+        secretFiles,
+        (index, from) => `read token ${readTokenLabel(index)} (${from})`,
+      ),
+    ),
   };
   try {
     checkAuthOptions(auth);
   } catch (error) {
     throw new ConfigError((error as Error).message);
   }
+  const host = setting("host") ?? SERVE_FLAGS.host.default;
   return {
-    host: setting("host") ?? SERVE_FLAGS.host.default,
+    host,
     port: integer(setting("port"), "--port", 0, 65_535) ?? Number(SERVE_FLAGS.port.default),
     db: setting("db") ?? SERVE_FLAGS.db.default,
     concurrency: integer(setting("concurrency"), "--concurrency", 1, 1_024),
     tasksDir: setting("tasks-dir"),
     ...auth,
     corsOrigins: corsOrigins(list(values["cors-origin"], env[SERVE_FLAGS["cors-origin"].env])),
+    allowedHosts: allowedHosts(values["allowed-hosts"], env[SERVE_FLAGS["allowed-hosts"].env], host),
+    filesRoots: filesRoots(values["files-root"], env[SERVE_FLAGS["files-root"].env]),
     logLevel: oneOf(setting("log-level") ?? SERVE_FLAGS["log-level"].default, LOG_LEVELS, "--log-level"),
     logFormat: oneOf(setting("log-format") ?? (isTty ? "pretty" : "json"), LOG_FORMATS, "--log-format"),
     maxBodyBytes:
       integer(setting("max-body-bytes"), "--max-body-bytes", 1_024, 1 << 30) ??
       Number(SERVE_FLAGS["max-body-bytes"].default),
-    ...keyConfig(values, env),
+    ...keyConfig(values, env, secretFiles),
     retainMs: duration(setting("retain"), "--retain"),
     taskMemoryLimitMb: integer(setting("task-memory-limit"), "--task-memory-limit", 16, 1 << 20),
     maxResultBytes: byteLimit(setting("max-result-bytes"), "--max-result-bytes"),
@@ -447,10 +555,6 @@ export function parseServeConfig(
     logFile: logFile(values, env),
     ...webhooks(values, env),
     durability: oneOf(setting("durability") ?? SERVE_FLAGS.durability.default, DURABILITIES, "--durability"),
+    secretFiles,
   };
-}
-
-/** True for addresses only this machine can reach. */
-export function isLoopback(host: string): boolean {
-  return host === "localhost" || host === "::1" || host === "[::1]" || /^127(\.\d{1,3}){3}$/.test(host);
 }

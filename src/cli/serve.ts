@@ -9,6 +9,7 @@ import { WebhookDispatcher } from "../webhooks/index.ts";
 import { CliError } from "./client/errors.ts";
 import { SERVE_PROCESS_COMMAND, SERVE_WEBHOOK_WORKER_URL, SERVE_WORKER_URL } from "./compiled.ts";
 import { isLoopback, type ServeConfig } from "./config.ts";
+import { assertAddressFree, listenOrExplain, listenUrl } from "./listen-address.ts";
 import { createServiceLogger } from "./log.ts";
 import { LogFile } from "./log-file.ts";
 import { exitOnSignals } from "./shutdown.ts";
@@ -65,8 +66,10 @@ export async function serve(config: ServeConfig): Promise<void> {
   const stdout = new StdoutLines();
   process.on("exit", () => stdout.flush());
   const logger = createServiceLogger(config.logLevel, config.logFormat, stdout.write, logFile?.write);
+  for (const warning of config.secretFiles.warnings) logger.warn(warning);
   // Task files import "kiln"; it must be this process's SDK, in a compiled binary too.
   installKilnModule();
+  assertAddressFree(config.host, config.port);
   let manager: TaskManager;
   try {
     manager = new TaskManager({
@@ -86,6 +89,13 @@ export async function serve(config: ServeConfig): Promise<void> {
       ...(config.maxResultBytes ? { maxResultBytes: config.maxResultBytes } : {}),
       ...(config.maxCheckpointBytes ? { maxCheckpointBytes: config.maxCheckpointBytes } : {}),
       ...(config.maxLogLineBytes ? { maxLogLineBytes: config.maxLogLineBytes } : {}),
+      fileRoots: config.filesRoots,
+      // What an admin token must not reach through the file tasks: secrets, code kiln would run.
+      protectedFiles: [
+        ...config.secretFiles.paths,
+        ...(config.tasksDir ? [resolve(config.tasksDir)] : []),
+        process.execPath,
+      ],
     });
   } catch (error) {
     throw databaseProblem(error, config.db) ?? error;
@@ -113,16 +123,27 @@ export async function serve(config: ServeConfig): Promise<void> {
     throw databaseProblem(error, config.db) ?? error;
   }
   const closing = new AbortController();
-  const app = createKilnApp(manager, {
+  const unbound = createKilnApp(manager, {
     shutdownSignal: closing.signal,
     token: config.token,
     readTokens: config.readTokens,
     corsOrigins: config.corsOrigins,
+    allowedHosts: config.allowedHosts,
     maxBodyBytes: config.maxBodyBytes,
     logger,
     metrics: webhooks ? [webhooks] : [],
-  }).listen({ hostname: config.host, port: config.port });
-  const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${app.server?.port ?? config.port}`;
+  });
+  let app: typeof unbound;
+  try {
+    // Taken since the check above (another server started meanwhile): the engine must stop cleanly.
+    app = listenOrExplain(config.host, config.port, () =>
+      unbound.listen({ hostname: config.host, port: config.port }),
+    );
+  } catch (error) {
+    await manager.shutdown();
+    throw error;
+  }
+  const url = listenUrl(config.host, app.server?.port ?? config.port);
   logger.info("kiln serving", {
     url,
     db: resolve(config.db),
@@ -139,6 +160,8 @@ export async function serve(config: ServeConfig): Promise<void> {
     // Origins only: a webhook's path or query may hold a secret.
     ...(webhooks ? { webhooks: webhooks.counts().map((hook) => `${hook.webhook}: ${hook.origin}`) } : {}),
     ...(logFile ? { logFile: resolve(logFile.path) } : {}),
+    allowedHosts: config.allowedHosts ?? "any",
+    filesRoots: config.filesRoots.length > 0 ? config.filesRoots : "none (file tasks disabled)",
   });
   if (!config.token && !isLoopback(config.host)) {
     logger.warn(

@@ -85,6 +85,19 @@ export class IllegalTransitionError extends KilnError {
   }
 }
 
+/** An idempotency key already used for a different request (another name or other params). */
+export class IdempotencyConflictError extends KilnError {
+  constructor(key: string, existing: { id: string; taskName: string }, difference: string) {
+    super(
+      "idempotency_conflict",
+      409,
+      `the idempotency key "${key}" was already used for task ${existing.id} with ${difference}; ` +
+        "send the same name and params to get that task back, or use a new key",
+      { taskId: existing.id, taskName: existing.taskName },
+    );
+  }
+}
+
 export class NotAcceptingError extends KilnError {
   constructor(why: string) {
     super("not_accepting", 503, why);

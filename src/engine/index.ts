@@ -13,6 +13,7 @@ export {
 export { LATEST_DATE_MS, MAX_PRIORITY, MIN_PRIORITY } from "./create-options.ts";
 export {
   AmbiguousIdError,
+  IdempotencyConflictError,
   IllegalTransitionError,
   InvalidOptionError,
   InvalidParamsError,

@@ -44,6 +44,16 @@ export interface TaskManagerOptions {
    * with `db` as a path; a store you open takes its own.
    */
   durability?: Durability;
+  /**
+   * Directories the built-in file tasks (copy-file, checksum-file, walk-directory) may use; paths
+   * outside them, symlinks resolved, are refused. None by default: those tasks are disabled.
+   */
+  fileRoots?: readonly string[];
+  /**
+   * Files no file task may touch even inside a root (key and token files, task files); the
+   * database and its -wal, -shm and lock files are protected without being listed.
+   */
+  protectedFiles?: readonly string[];
   /** Tasks that ended (FINISHED, FAILED, STOPPED) longer ago than this are deleted with their history. */
   retainMs?: number;
   /** Pacing of the retention pruner (how often, batch size); defaults suit a service. */

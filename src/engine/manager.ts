@@ -27,8 +27,10 @@ import {
   TaskNotFoundError,
 } from "./errors.ts";
 import { EventHub, type ManagerListener } from "./events.ts";
+import { resolveFileAccess } from "./file-access.ts";
 import { TaskHandle } from "./handle.ts";
 import { findByIdOrPrefix } from "./id-prefix.ts";
+import { replayOf } from "./idempotency.ts";
 import { type ControlAction, decideControl } from "./lifecycle.ts";
 import { stderrLogger } from "./logger.ts";
 import type {
@@ -87,6 +89,8 @@ export class TaskManager {
       | "maxCheckpointBytes"
       | "maxLogLineBytes"
       | "durability"
+      | "fileRoots"
+      | "protectedFiles"
     >
   >;
   readonly #memoryLimitMb: number | undefined;
@@ -130,6 +134,14 @@ export class TaskManager {
     this.#preloaded = new Set(options.preloadedTasks ?? []);
     this.#ownsStore = typeof options.db === "string";
     const logger = this.#options.logger;
+    // Before the store is opened: a root that does not exist must not leave the database locked.
+    const dbPath =
+      typeof options.db === "string"
+        ? options.db
+        : options.db instanceof SqliteTaskStore
+          ? options.db.path
+          : undefined;
+    const fileAccess = resolveFileAccess(options.fileRoots, options.protectedFiles, dbPath);
     const { store, ownerLock } = openStore(options, logger);
     this.#ownerLock = ownerLock;
     const path = store instanceof SqliteTaskStore ? store.path : undefined;
@@ -193,6 +205,7 @@ export class TaskManager {
       },
       concurrency,
       this.#options.processCommand,
+      fileAccess,
     );
     this.#executor = new RunExecutor(
       {

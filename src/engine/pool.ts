@@ -1,4 +1,4 @@
-import type { TaskIsolation } from "../task/index.ts";
+import type { FileAccess, TaskIsolation } from "../task/index.ts";
 import { Control, type ControlValue, type FromWorker, type ToWorker } from "../worker/protocol.ts";
 import { ProcessSlot } from "./process-slot.ts";
 import type { TaskSlot } from "./slot.ts";
@@ -63,6 +63,8 @@ export class WorkerPool {
     private readonly maxIdle: number,
     /** The command that starts a task process (see `TaskManagerOptions.processCommand`). */
     private readonly processCommand: readonly string[],
+    /** Sent to every worker and task process in its `init` message. */
+    private readonly fileAccess: FileAccess,
   ) {}
 
   /** Workers alive: idle, running a task, or holding a paused one. */
@@ -142,7 +144,11 @@ export class WorkerPool {
       if (index >= 0) this.#idle.splice(index, 1);
       if (crashed) this.hooks.onCrash(slot, exitCode);
     });
-    slot.post({ type: "init", control: slot.control.buffer as SharedArrayBuffer });
+    slot.post({
+      type: "init",
+      control: slot.control.buffer as SharedArrayBuffer,
+      fileAccess: this.fileAccess,
+    });
     return slot;
   }
 
@@ -155,6 +161,8 @@ export class WorkerPool {
       },
     });
     this.#all.add(slot);
+    // The process keeps its own control word: it cannot share memory with this one.
+    slot.post({ type: "init", control: undefined, fileAccess: this.fileAccess });
     return slot;
   }
 }

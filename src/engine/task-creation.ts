@@ -3,6 +3,7 @@ import type { CreateBatch } from "./create-batch.ts";
 import { type CheckedCreateOptions, checkCreateOptions, checkParams } from "./create-options.ts";
 import type { Dispatcher } from "./dispatcher.ts";
 import { InvalidParamsError, KilnError, type ParamIssue } from "./errors.ts";
+import { replayOf } from "./idempotency.ts";
 import type { CreateOptions, CreateResult } from "./manager-options.ts";
 import type { TaskRegistry } from "./registry.ts";
 import { childContext, normalizeContext } from "./request-context.ts";
@@ -30,11 +31,12 @@ export class TaskCreation {
   create(name: string, params: unknown, options: CreateOptions): CreateResult {
     const registered = this.registry.require(name);
     const checked = checkCreateOptions(options);
+    const parsed = registered.parseParams(checkParams(name, params));
     if (checked.idempotencyKey !== null) {
       const existing = this.store.findByIdempotencyKey(checked.idempotencyKey);
-      if (existing) return { task: existing, created: false };
+      // The same key with another name or other params is a 409, not the first task.
+      if (existing) return { task: replayOf(existing, checked.idempotencyKey, name, parsed), created: false };
     }
-    const parsed = registered.parseParams(checkParams(name, params));
     const by = { actor: options.actor ?? null, source: options.source ?? null };
     return {
       task: this.#insert(

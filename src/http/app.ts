@@ -1,5 +1,6 @@
 import { Elysia } from "elysia";
 import { type Logger, stderrLogger, type TaskManager } from "../engine/index.ts";
+import { HostAllowList } from "./allowed-hosts.ts";
 import { TokenAuth } from "./auth.ts";
 import type { KilnAuthOptions } from "./auth-options.ts";
 import { DEFAULT_MAX_BODY_BYTES, jsonBodyParser } from "./body.ts";
@@ -8,6 +9,7 @@ import { openApiRoutes } from "./docs/openapi.ts";
 import { swaggerShellRoutes } from "./docs/routes.ts";
 import { errorHandler } from "./errors.ts";
 import type { MetricSource } from "./metrics.ts";
+import { RequestGuard } from "./request-guard.ts";
 import { bulkRoutes } from "./routes/bulk.ts";
 import { controlRoutes } from "./routes/control.ts";
 import { dashboardRoutes } from "./routes/dashboard.ts";
@@ -19,6 +21,7 @@ import { streamRoutes } from "./routes/stream.ts";
 import { taskTypeRoutes } from "./routes/task-types.ts";
 import { taskRoutes } from "./routes/tasks.ts";
 import { addSecurityHeaders, SECURITY_HEADERS } from "./security-headers.ts";
+import { serverOptions } from "./server-options.ts";
 
 export interface KilnHttpOptions extends KilnAuthOptions {
   /** Largest accepted request body in bytes; larger is a 413 (default 1 MiB). */
@@ -41,6 +44,12 @@ export interface KilnHttpOptions extends KilnAuthOptions {
   shutdownSignal?: AbortSignal;
   /** More series for `/metrics`, such as a WebhookDispatcher's delivery counts. */
   metrics?: readonly MetricSource[];
+  /**
+   * Host names (`name` for any port, `name:port`, `[v6]`) requests may address kiln by; any
+   * other Host is a 421. Undefined (the default) or `"*"` allows any host. `kiln serve` bound
+   * to loopback allows localhost, 127.0.0.1 and [::1] only, which defeats DNS rebinding.
+   */
+  allowedHosts?: readonly string[];
 }
 
 interface ResolvedOptions {
@@ -50,6 +59,7 @@ interface ResolvedOptions {
   shutdownSignal: AbortSignal | undefined;
   auth: TokenAuth;
   cors: CorsPolicy;
+  guard: RequestGuard;
   logger: Logger;
 }
 
@@ -60,13 +70,15 @@ function positiveInteger(value: number | undefined, fallback: number, what: stri
 }
 
 function resolveOptions(options: KilnHttpOptions): ResolvedOptions {
+  const cors = new CorsPolicy(options.corsOrigins);
   return {
     maxBodyBytes: positiveInteger(options.maxBodyBytes, DEFAULT_MAX_BODY_BYTES, "maxBodyBytes"),
     maxQueuedEvents: positiveInteger(options.maxQueuedEvents, 1_000, "maxQueuedEvents"),
     heartbeatMs: positiveInteger(options.heartbeatMs, 15_000, "heartbeatMs"),
     shutdownSignal: options.shutdownSignal,
     auth: new TokenAuth(options, options.logger ?? stderrLogger),
-    cors: new CorsPolicy(options.corsOrigins),
+    cors,
+    guard: new RequestGuard(new HostAllowList(options.allowedHosts), cors),
     logger: options.logger ?? stderrLogger,
   };
 }
@@ -79,7 +91,7 @@ function resolveOptions(options: KilnHttpOptions): ResolvedOptions {
  */
 export function kilnRoutes(manager: TaskManager, options: KilnHttpOptions = {}) {
   const config = resolveOptions(options);
-  const { auth, cors } = config;
+  const { auth, cors, guard } = config;
   const hooks = new Elysia()
     .onError({ as: "scoped" }, errorHandler(config.logger, cors))
     .onParse({ as: "scoped" }, jsonBodyParser(config.maxBodyBytes));
@@ -102,10 +114,12 @@ export function kilnRoutes(manager: TaskManager, options: KilnHttpOptions = {}) 
   return (
     new Elysia()
       .use(hooks)
-      // Transform runs before validation and the token check, so their errors carry these too.
+      // Transform runs before validation and the token check, so their errors carry these too,
+      // and a request from a host or site kiln does not serve goes no further.
       .onTransform(({ request, set }) => {
         addSecurityHeaders(set);
         cors.decorate({ request, set });
+        guard.check({ request });
       })
       .use(cors.preflightRoutes(routes.routes.map((route) => route.path)))
       .use(routes)
@@ -118,7 +132,7 @@ export function kilnRoutes(manager: TaskManager, options: KilnHttpOptions = {}) 
  */
 export function createKilnApp(manager: TaskManager, options: KilnHttpOptions = {}) {
   const logger = options.logger ?? stderrLogger;
-  return new Elysia()
+  return new Elysia({ serve: serverOptions(logger) })
     .onError(errorHandler(logger, new CorsPolicy(options.corsOrigins)))
     .get(
       "/",

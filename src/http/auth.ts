@@ -9,6 +9,7 @@ import {
   readTokenLabel,
 } from "./auth-options.ts";
 import { httpError } from "./errors.ts";
+import { requestPath } from "./request-path.ts";
 
 function digest(value: string): Buffer {
   return new Bun.CryptoHasher("sha256").update(value).digest();
@@ -104,7 +105,7 @@ export class TokenAuth {
     }
     const presented = bearer(request.headers.get("authorization"));
     const holder = presented === undefined ? undefined : this.#holder(presented);
-    const route = `${request.method} ${new URL(request.url).pathname}`;
+    const route = `${request.method} ${requestPath(request)}`;
     if (holder === undefined) {
       this.logger.debug("request refused: no valid token", {
         route,

@@ -1,6 +1,7 @@
 import type { TObject } from "@sinclair/typebox";
 import { httpError, payloadTooLarge } from "./errors.ts";
 import { MAX_JSON_DEPTH, nestsDeeperThan } from "./json-depth.ts";
+import { requireJsonBody } from "./request-guard.ts";
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
@@ -31,12 +32,13 @@ async function readLimited(body: ReadableStream<Uint8Array>, limit: number): Pro
 }
 
 /**
- * An Elysia parse hook: every request body is JSON (whatever its Content-Type says), at most
- * `limit` bytes and `MAX_JSON_DEPTH` levels deep. An empty body parses to nothing, so optional
- * bodies may be left out.
+ * An Elysia parse hook: every request body is JSON sent as `application/json` (415 otherwise),
+ * at most `limit` bytes and `MAX_JSON_DEPTH` levels deep. An empty body parses to nothing, so
+ * optional bodies may be left out.
  */
 export function jsonBodyParser(limit: number) {
   return async ({ request }: { request: Request }): Promise<unknown> => {
+    requireJsonBody(request);
     const declared = request.headers.get("content-length");
     if (declared !== null && Number(declared) > limit) throw payloadTooLarge(limit);
     if (!request.body || declared === "0") return undefined;

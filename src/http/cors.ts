@@ -27,6 +27,11 @@ export class CorsPolicy {
     return this.#origins.size > 0;
   }
 
+  /** True when `origin` is on the allow-list. */
+  allowsOrigin(origin: string): boolean {
+    return this.#origins.has(origin);
+  }
+
   /** The allowed origin a request comes from, if any. */
   #allowed(request: Request): string | undefined {
     const origin = request.headers.get("origin");

@@ -7,6 +7,7 @@ import {
   UndecryptableValueError,
 } from "../engine/index.ts";
 import type { CorsPolicy } from "./cors.ts";
+import { requestPath } from "./request-path.ts";
 import { addSecurityHeaders } from "./security-headers.ts";
 import { describeValidation } from "./validation.ts";
 
@@ -55,7 +56,7 @@ export function toApiFailure(
   request: { method: string; url: string },
   logger: Logger,
 ): ApiFailure {
-  const where = `${request.method} ${new URL(request.url).pathname}`;
+  const where = `${request.method} ${requestPath(request)}`;
   if (error instanceof KilnError) return fromKilnError(error, where, logger);
   if (error instanceof UndecryptableValueError) {
     // The server's keys do not open this task's stored values: its operator must act, so the

@@ -151,7 +151,8 @@ export const CreateTaskBody = t.Object(
       t.String({
         minLength: 1,
         maxLength: 200,
-        description: "A second create with the same key returns the first task (200)",
+        description:
+          "A second create with the same key, name and params returns the first task (200); with another name or other params it is a 409",
       }),
     ),
     tags: t.Optional(t.Array(t.String({ minLength: 1, maxLength: 64 }), { maxItems: 20 })),

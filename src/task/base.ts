@@ -1,6 +1,7 @@
 import type { TSchema } from "@sinclair/typebox";
 import type { TaskContext } from "./context.ts";
 import { TaskReleased, TaskStopped } from "./errors.ts";
+import type { FileAccess } from "./file-access.ts";
 import type { RetryPolicy, TaskIsolation } from "./options.ts";
 import { bindRuntime, TASK_CLASS_BRAND, type TaskOutcome, type TaskRuntime } from "./runtime.ts";
 import type { LogLevel } from "./status.ts";
@@ -101,6 +102,14 @@ export abstract class BaseTask<Params = unknown, Result = unknown, State = unkno
   /** Aborted when the task is asked to stop: pass it to `fetch` and other cancellable calls. */
   get signal(): AbortSignal {
     return this.runtime.signal;
+  }
+
+  /**
+   * The directories file tasks may use and the paths they must never touch, as the operator
+   * configured them (`--files-root`); no roots means file access is not allowed.
+   */
+  get fileAccess(): FileAccess {
+    return this.runtime.fileAccess;
   }
 
   /** Prepares the run (open files, validate inputs). Runs before `run()`; a throw fails the task. */

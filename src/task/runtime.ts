@@ -1,5 +1,6 @@
 import type { TaskContext } from "./context.ts";
 import type { TaskStopped } from "./errors.ts";
+import type { FileAccess } from "./file-access.ts";
 import type { LogLevel } from "./status.ts";
 
 /**
@@ -14,6 +15,8 @@ export interface TaskRuntime {
   readonly context: TaskContext;
   /** The task that spawned this one, if any. */
   readonly parentId: string | undefined;
+  /** Where file tasks may read and write (the operator's file roots). */
+  readonly fileAccess: FileAccess;
   /** Resolves at once when nothing is asked; pauses or throws `TaskStopped` otherwise. */
   checkpoint(state: unknown): Promise<void>;
   progress(done: number, total: number | undefined, message: string | undefined): void;

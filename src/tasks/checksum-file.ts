@@ -3,11 +3,12 @@ import { type FileHandle, open } from "node:fs/promises";
 import { type Static, Type } from "@sinclair/typebox";
 import { BaseTask, type TaskOutcome } from "../task/index.ts";
 import { ChunkBytesParam, DEFAULT_CHUNK_BYTES } from "./chunk-bytes.ts";
+import { confinedPath, READ_NO_FOLLOW } from "./confined-path.ts";
 import { classifyFsError, requireRegularFile } from "./input-paths.ts";
 import { crc32Hex, type ReadPosition, resumeFrom } from "./read-position.ts";
 
 const ChecksumFileParams = Type.Object({
-  path: Type.String({ minLength: 1, description: "The file to checksum." }),
+  path: Type.String({ minLength: 1, description: "The file to checksum; it must lie under a files root." }),
   chunkBytes: ChunkBytesParam,
 });
 
@@ -30,9 +31,10 @@ export class ChecksumFileTask extends BaseTask<Params, Result, ReadPosition> {
   #stats: Stats | undefined;
 
   override async pre(params: Params): Promise<void> {
-    await requireRegularFile(params.path, "file");
+    const path = await confinedPath(this.fileAccess, params.path, "file", "existing");
+    await requireRegularFile(path, "file");
     try {
-      this.#file = await open(params.path, "r");
+      this.#file = await open(path, READ_NO_FOLLOW);
     } catch (thrown) {
       throw classifyFsError(thrown, `file ${params.path}`);
     }

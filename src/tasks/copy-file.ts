@@ -1,18 +1,27 @@
 import type { Stats } from "node:fs";
-import { type FileHandle, open, rename, stat } from "node:fs/promises";
+import { type FileHandle, open, rename, rm, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { type Static, Type } from "@sinclair/typebox";
 import { BaseTask, type TaskOutcome, UnrecoverableError } from "../task/index.ts";
 import { ChunkBytesParam, DEFAULT_CHUNK_BYTES } from "./chunk-bytes.ts";
+import {
+  CREATE_NEW_NO_FOLLOW,
+  CREATED_FILE_MODE,
+  checkNotProtectedFile,
+  confinedPath,
+  READ_NO_FOLLOW,
+  UPDATE_NO_FOLLOW,
+} from "./confined-path.ts";
 import { classifyFsError, requireDirectory, requireRegularFile } from "./input-paths.ts";
 import { crc32Hex, type ReadPosition, resumeFrom, startOf } from "./read-position.ts";
 
 const CopyFileParams = Type.Object({
-  source: Type.String({ minLength: 1, description: "The file to copy." }),
+  source: Type.String({ minLength: 1, description: "The file to copy; it must lie under a files root." }),
   destination: Type.String({
     minLength: 1,
     description:
-      "Where the copy goes; replaced if it exists. Written as `<destination>.partial` until complete.",
+      "Where the copy goes, under a files root; replaced if it exists. Written as `<destination>.partial` " +
+      "until complete; created readable by kiln's user only (mode 0600).",
   }),
   chunkBytes: ChunkBytesParam,
 });
@@ -35,28 +44,37 @@ export class CopyFileTask extends BaseTask<Params, Result, ReadPosition> {
   #source: FileHandle | undefined;
   #partial: FileHandle | undefined;
   #sourceStats: Stats | undefined;
+  /** Real paths, checked against the files roots in pre(). */
+  #paths: { destination: string; partial: string } | undefined;
 
   override async pre(params: Params): Promise<void> {
-    await requireRegularFile(params.source, "source");
-    await requireDirectory(dirname(params.destination), "destination folder");
-    const existing = await stat(params.destination).catch(() => undefined);
+    const access = this.fileAccess;
+    const sourcePath = await confinedPath(access, params.source, "source", "existing");
+    const destination = await confinedPath(access, params.destination, "destination", "new");
+    const partial = await confinedPath(access, `${params.destination}.partial`, "destination", "new");
+    await requireRegularFile(sourcePath, "source");
+    await requireDirectory(dirname(destination), "destination folder");
+    const existing = await stat(destination).catch(() => undefined);
     if (existing?.isDirectory()) {
       throw new UnrecoverableError(`destination ${params.destination} is a directory`);
     }
     try {
-      this.#source = await open(params.source, "r");
+      this.#source = await open(sourcePath, READ_NO_FOLLOW);
     } catch (thrown) {
       throw classifyFsError(thrown, `source ${params.source}`);
     }
     // The open file's own stats: the path may have been replaced since it was checked.
     this.#sourceStats = await this.#source.stat();
+    await checkNotProtectedFile(access, this.#sourceStats, `source ${params.source}`);
+    this.#paths = { destination, partial };
   }
 
   override async run(params: Params): Promise<Result> {
     const source = this.#source;
     const stats = this.#sourceStats;
-    if (!source || !stats) throw new Error("copy-file: run() called without pre()");
-    const partialPath = `${params.destination}.partial`;
+    const paths = this.#paths;
+    if (!source || !stats || !paths) throw new Error("copy-file: run() called without pre()");
+    const partialPath = paths.partial;
     let position = await this.#openPartial(partialPath, stats);
     const partial = this.#partial;
     if (!partial) throw new Error("copy-file: the partial file is not open");
@@ -81,7 +99,7 @@ export class CopyFileTask extends BaseTask<Params, Result, ReadPosition> {
     await partial.sync();
     this.#partial = undefined;
     await partial.close();
-    await rename(partialPath, params.destination);
+    await rename(partialPath, paths.destination);
     const crc32 = crc32Hex(position.crc32);
     this.log("info", `copied ${position.offset} bytes to ${params.destination} (crc32 ${crc32})`);
     return { bytes: position.offset, crc32 };
@@ -90,17 +108,18 @@ export class CopyFileTask extends BaseTask<Params, Result, ReadPosition> {
   /**
    * The partial file keeps what earlier runs wrote, though possibly more than their last
    * checkpoint (which may lag behind the writes): cut it back to the checkpoint and go on
-   * from there, or start over when it is shorter than that or missing.
+   * from there, or start over when it is shorter than that, missing, or not a plain file of
+   * its own (a symlink is not followed; a hard link could be another file's name).
    */
   async #openPartial(path: string, stats: Stats): Promise<ReadPosition> {
     const { position, dropped } = resumeFrom(this.state, stats);
     if (dropped) this.log("warn", `starting over: ${dropped}`);
     if (position.offset > 0) {
-      const handle = await open(path, "r+").catch(() => undefined);
+      const handle = await open(path, UPDATE_NO_FOLLOW).catch(() => undefined);
       if (handle) {
         this.#partial = handle;
-        const { size } = await handle.stat();
-        if (size >= position.offset) {
+        const partial = await handle.stat();
+        if (partial.isFile() && partial.nlink === 1 && partial.size >= position.offset) {
           await handle.truncate(position.offset);
           this.log("info", `resuming at byte ${position.offset} of ${stats.size}`);
           return position;
@@ -111,7 +130,9 @@ export class CopyFileTask extends BaseTask<Params, Result, ReadPosition> {
       this.log("warn", `starting over: ${path} is missing or shorter than the saved offset`);
     }
     try {
-      this.#partial = await open(path, "w");
+      // Whatever is there (a stale partial, a link someone left) goes: the copy is a new file.
+      await rm(path, { force: true });
+      this.#partial = await open(path, CREATE_NEW_NO_FOLLOW, CREATED_FILE_MODE);
     } catch (thrown) {
       throw classifyFsError(thrown, `destination ${path}`);
     }

@@ -1,7 +1,8 @@
 import { lstat, opendir } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { join, sep } from "node:path";
 import { type Static, Type } from "@sinclair/typebox";
 import { BaseTask } from "../task/index.ts";
+import { confinedPath, isProtectedPath } from "./confined-path.ts";
 import { classifyFsError, requireDirectory } from "./input-paths.ts";
 import { addFile, entriesSeen, freshWalk, isWalkState, topExtensions, type WalkState } from "./walk-state.ts";
 
@@ -12,7 +13,8 @@ const ENTRIES_BETWEEN_CHECKS = 1_000;
 const WalkDirectoryParams = Type.Object({
   path: Type.String({
     minLength: 1,
-    description: "The directory to walk. Symbolic links below it are not followed.",
+    description:
+      "The directory to walk; it must lie under a files root. Symbolic links below it are not followed.",
   }),
   maxEntries: Type.Optional(
     Type.Integer({
@@ -52,17 +54,22 @@ export class WalkDirectoryTask extends BaseTask<Params, Result, WalkState> {
   static override params = WalkDirectoryParams;
   static override result = WalkDirectoryResult;
 
+  #root: string | undefined;
+
   override async pre(params: Params): Promise<void> {
-    await requireDirectory(params.path, "directory");
+    const root = await confinedPath(this.fileAccess, params.path, "directory", "existing");
+    await requireDirectory(root, "directory");
     try {
-      await (await opendir(params.path)).close();
+      await (await opendir(root)).close();
     } catch (thrown) {
       throw classifyFsError(thrown, `directory ${params.path}`);
     }
+    this.#root = root;
   }
 
   override async run(params: Params): Promise<Result> {
-    const root = resolve(params.path);
+    const root = this.#root;
+    if (root === undefined) throw new Error("walk-directory: run() called without pre()");
     const limit = params.maxEntries ?? Number.POSITIVE_INFINITY;
     let state = this.#startState(root);
     let truncated = false;
@@ -99,11 +106,15 @@ export class WalkDirectoryTask extends BaseTask<Params, Result, WalkState> {
   #startState(root: string): WalkState {
     const saved = this.state;
     if (saved === undefined) return freshWalk(root);
-    if (isWalkState(saved)) {
+    // A checkpoint from another root (the path resolves elsewhere now) must not lead outside it.
+    if (
+      isWalkState(saved) &&
+      saved.pending.every((path) => path === root || path.startsWith(`${root}${sep}`))
+    ) {
       this.log("info", `resuming with ${saved.pending.length} directories left to read`);
       return saved;
     }
-    this.log("warn", "ignoring a malformed checkpoint; walking from the root");
+    this.log("warn", "ignoring a malformed checkpoint or one from another root; walking from the root");
     return freshWalk(root);
   }
 
@@ -113,6 +124,8 @@ export class WalkDirectoryTask extends BaseTask<Params, Result, WalkState> {
     for await (const entry of await opendir(directory)) {
       if (entriesSeen(state) >= limit) return true;
       const path = join(directory, entry.name);
+      // kiln's own files are left out of the walk as out of every other file task.
+      if (isProtectedPath(this.fileAccess, path)) continue;
       if (entry.isDirectory()) {
         state.directories += 1;
         state.pending.push(path);

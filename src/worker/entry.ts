@@ -1,7 +1,9 @@
 import {
   bindRuntime,
   coerceError,
+  type FileAccess,
   isTaskClass,
+  NO_FILE_ACCESS,
   type TaskClass,
   type TaskOutcome,
   TaskValueError,
@@ -92,6 +94,7 @@ export function startTaskHost(channel: HostChannel, preloaded: readonly TaskClas
   const builtIn = new Map(preloaded.map((cls) => [cls.taskName, cls]));
   const modules = new Map<string, Promise<Record<string, unknown>>>();
   let control: Int32Array | undefined = channel.control;
+  let fileAccess: FileAccess = NO_FILE_ACCESS;
   let current: WorkerTaskRuntime | undefined;
 
   async function findClass(name: string, module: string | undefined): Promise<TaskClass> {
@@ -127,6 +130,7 @@ export function startTaskHost(channel: HostChannel, preloaded: readonly TaskClas
         context: message.context,
         parentId: message.parentId,
         limits: message.limits,
+        fileAccess,
       },
     );
     current = runtime;
@@ -163,7 +167,8 @@ export function startTaskHost(channel: HostChannel, preloaded: readonly TaskClas
   channel.listen((message) => {
     switch (message.type) {
       case "init":
-        control = new Int32Array(message.control);
+        if (message.control) control = new Int32Array(message.control);
+        fileAccess = message.fileAccess;
         post({ type: "ready" });
         return;
       case "control":

@@ -1,4 +1,4 @@
-import type { LogLevel, TaskContext, TaskError, ValueLimits } from "../task/index.ts";
+import type { FileAccess, LogLevel, TaskContext, TaskError, ValueLimits } from "../task/index.ts";
 
 /**
  * The control word: one Int32 per worker in a SharedArrayBuffer, written by the main
@@ -16,7 +16,11 @@ export const PARENT_PID_ENV = "KILN_TASK_PARENT_PID";
 
 /** Main thread → worker. */
 export type ToWorker =
-  | { type: "init"; control: SharedArrayBuffer }
+  /**
+   * The first message to every worker and task process: its control word (a task process keeps
+   * its own, see below) and the settings every run on it needs.
+   */
+  | { type: "init"; control: SharedArrayBuffer | undefined; fileAccess: FileAccess }
   | {
       type: "run";
       taskId: string;

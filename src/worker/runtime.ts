@@ -1,4 +1,5 @@
 import {
+  type FileAccess,
   type LogLevel,
   SpawnError,
   type TaskContext,
@@ -34,6 +35,8 @@ export interface RuntimeOptions {
   /** The request context the task was created with; frozen here, so `this.context` is read only. */
   context: TaskContext;
   parentId: string | undefined;
+  /** From the host's `init` message. */
+  fileAccess: FileAccess;
 }
 
 type SpawnAnswer = Extract<ToWorker, { type: "spawned" | "spawn-refused" }>;
@@ -51,6 +54,7 @@ export class WorkerTaskRuntime implements TaskRuntime {
   readonly signal: AbortSignal;
   readonly context: TaskContext;
   readonly parentId: string | undefined;
+  readonly fileAccess: FileAccess;
   readonly #abort = new AbortController();
   readonly #spawns = new Map<number, PendingSpawn>();
   #nextSpawnCall = 1;
@@ -79,6 +83,7 @@ export class WorkerTaskRuntime implements TaskRuntime {
     this.signal = this.#abort.signal;
     this.context = Object.freeze({ ...options.context });
     this.parentId = options.parentId;
+    this.fileAccess = options.fileAccess;
     this.#latestState = initialState;
     this.#yieldEveryMs = options.yieldEveryMs;
     this.#limits = options.limits;

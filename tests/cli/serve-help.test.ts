@@ -1,12 +1,27 @@
 // `kiln serve --help`, the environment variables and the README's table all follow the one
 // flag table, SERVE_FLAGS in src/cli/config.ts.
 import { describe, expect, test } from "bun:test";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parseServeConfig, SERVE_FLAGS, type ServeFlag } from "../../src/cli/config.ts";
 import { kiln, lines } from "./run.ts";
 
 const FLAGS = Object.entries(SERVE_FLAGS) as Array<[keyof typeof SERVE_FLAGS, ServeFlag]>;
 const KEY_A = Buffer.alloc(32, 1).toString("base64");
 const KEY_B = Buffer.alloc(32, 2).toString("base64");
+
+/** Files for the flags that read a secret from a file, readable by their owner only. */
+const FILES = mkdtempSync(join(tmpdir(), "kiln-serve-help-"));
+function secretFile(name: string, text: string): string {
+  const path = join(FILES, name);
+  writeFileSync(path, `${text}\n`, { mode: 0o600 });
+  return path;
+}
+const TOKEN_FILE = secretFile("token", "admin-token-from-file");
+const READ_TOKEN_FILE = secretFile("read-token", "read-token-from-file");
+const KEY_A_FILE = secretFile("key-a", KEY_A);
+const KEY_B_FILE = secretFile("key-b", KEY_B);
 
 /** A value each flag accepts that differs from its default; typed so a new flag needs one. */
 const SAMPLES: Record<keyof typeof SERVE_FLAGS, string> = {
@@ -34,12 +49,20 @@ const SAMPLES: Record<keyof typeof SERVE_FLAGS, string> = {
   "log-file-mode": "watched",
   webhook: "https://hooks.example.com/kiln",
   durability: "full",
+  "token-file": TOKEN_FILE,
+  "read-token-file": READ_TOKEN_FILE,
+  "encryption-key-file": KEY_A_FILE,
+  "decryption-key-file": KEY_B_FILE,
+  "allowed-hosts": "kiln.example.com",
+  "files-root": FILES,
 };
 
 /** What a flag needs beside it to be accepted at all. */
 const NEEDS: Partial<Record<keyof typeof SERVE_FLAGS, Record<string, string>>> = {
   "read-token": { [SERVE_FLAGS.token.env]: "admin-token" },
   "decryption-key": { [SERVE_FLAGS["encryption-key"].env]: KEY_A },
+  "read-token-file": { [SERVE_FLAGS.token.env]: "admin-token" },
+  "decryption-key-file": { [SERVE_FLAGS["encryption-key"].env]: KEY_A },
   "log-file-max-bytes": { [SERVE_FLAGS["log-file"].env]: "/var/log/kiln/kiln.log" },
   "log-file-backups": { [SERVE_FLAGS["log-file"].env]: "/var/log/kiln/kiln.log" },
   "log-file-mode": { [SERVE_FLAGS["log-file"].env]: "/var/log/kiln/kiln.log" },

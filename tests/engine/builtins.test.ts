@@ -1,7 +1,7 @@
 import { afterEach, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { silentLogger, TaskManager } from "../../src/index.ts";
 import { tempDir, untilStatus } from "../helpers.ts";
 
@@ -11,8 +11,15 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
+/** A manager on `dbPath` whose file tasks may use the database's own folder (the database excepted). */
 async function start(dbPath: string, maxParkedWorkers = 16) {
-  const manager = new TaskManager({ db: dbPath, concurrency: 2, logger: silentLogger, maxParkedWorkers });
+  const manager = new TaskManager({
+    db: dbPath,
+    concurrency: 2,
+    logger: silentLogger,
+    maxParkedWorkers,
+    fileRoots: [dirname(dbPath)],
+  });
   await manager.load(BUILT_IN);
   await manager.start();
   cleanups.push(() => manager.shutdown());

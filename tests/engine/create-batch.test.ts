@@ -63,8 +63,9 @@ test("a submit that fails on its own rejects alone; an idempotency key seen earl
     manager.submit("echo", { value: "a" }, { idempotencyKey: "k" }),
     manager.submit("no-such-task", {}),
     manager.submit("echo", { wrong: true }),
-    manager.submit("echo", { value: "b" }, { idempotencyKey: "k" }),
+    manager.submit("echo", { value: "a" }, { idempotencyKey: "k" }),
     manager.submit("echo", { value: "c" }),
+    manager.submit("echo", { value: "b" }, { idempotencyKey: "k" }),
   ]);
   expect(settled.map((outcome) => outcome.status)).toEqual([
     "fulfilled",
@@ -72,11 +73,13 @@ test("a submit that fails on its own rejects alone; an idempotency key seen earl
     "rejected",
     "fulfilled",
     "fulfilled",
+    "rejected",
   ]);
   const value = (i: number) => (settled[i] as PromiseFulfilledResult<CreateResult>).value;
   const reason = (i: number) => (settled[i] as PromiseRejectedResult).reason as { code?: string };
   expect(reason(1).code).toBe("unknown_task_name");
   expect(reason(2).code).toBe("invalid_params");
+  expect(reason(5).code).toBe("idempotency_conflict");
   expect(value(0).created).toBe(true);
   expect(value(3)).toMatchObject({ created: false, task: { id: value(0).task.id } });
   expect(value(4).created).toBe(true);

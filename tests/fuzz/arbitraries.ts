@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import type { FuzzRequest } from "./harness.ts";
+import { headerText, siteHeaders } from "./header-arbitraries.ts";
 
 /** One route of the server, with what its OpenAPI document says it reads. */
 export interface RouteInfo {
@@ -221,17 +222,26 @@ const contentType = fc.constantFrom(
   "application/json",
   "application/json; charset=utf-8",
   "application/json; charset=latin1",
+  "APPLICATION/JSON",
+  " application/json ",
+  "application/json;",
+  "application/json, text/plain",
+  "application/jsonp",
+  "application/json-seq",
+  "text/json",
   "text/plain",
+  "text/plain;charset=UTF-8",
   "application/x-www-form-urlencoded",
   "multipart/form-data",
   "multipart/form-data; boundary=zzz",
   "application/octet-stream",
   "garbage/!!",
+  ";",
   "",
 );
 
-/** Requests aimed at one route: its method (mostly), its template filled with garbage, any body. */
-export function requestFor(route: RouteInfo, ids: string[]): fc.Arbitrary<FuzzRequest> {
+/** Requests aimed at one route: its method (mostly), its template filled with garbage, any body and headers. */
+export function requestFor(route: RouteInfo, ids: string[], port: number): fc.Arbitrary<FuzzRequest> {
   const names = [...route.path.matchAll(/:(\w+)/g)].map((match) => match[1] as string);
   return fc
     .record({
@@ -241,16 +251,59 @@ export function requestFor(route: RouteInfo, ids: string[]): fc.Arbitrary<FuzzRe
       body: body(route.bodyFields),
       contentType,
       accept: fc.constantFrom(undefined, "application/json", "text/event-stream", "*/*", "text/html"),
+      site: siteHeaders(port),
     })
-    .map(({ method, segments, query, body: payload, contentType: type, accept }) => {
+    .map(({ method, segments, query, body: payload, contentType: type, accept, site }) => {
       let path = route.path;
       names.forEach((name, index) => {
         path = path.replace(`:${name}`, segments[index] ?? "");
       });
-      const headers: Record<string, string> = {};
+      const headers: Record<string, string> = { ...site };
       if (type !== undefined) headers["content-type"] = type;
       if (accept !== undefined) headers.accept = accept;
       return { method, target: path + query, headers, body: bodyFor(method, payload) };
+    });
+}
+
+/**
+ * Requests written byte for byte, as fetch cannot send them: HTTP/1.0 or 1.1, no Host line, an
+ * empty, garbled or repeated one, with the site headers and a body of any declared type.
+ */
+export function rawRequestFor(routes: RouteInfo[], ids: string[], port: number): fc.Arbitrary<string> {
+  const hostLines = fc.oneof(
+    fc.constant([] as string[]),
+    fc
+      .constantFrom(`127.0.0.1:${port}`, `localhost:${port}`, `attacker.example:${port}`, "", "[zz", "a b/c")
+      .map((value) => [`Host: ${value}`]),
+    fc.constant([`Host: 127.0.0.1:${port}`, "Host: attacker.example"]),
+    headerText.map((value) => [`Host: ${value}`]),
+  );
+  return fc
+    .record({
+      route: fc.constantFrom(...routes),
+      // Methods Bun's parser knows: it drops a connection with an unknown one without a word.
+      method: fc.oneof(
+        { weight: 3, arbitrary: fc.constant(undefined) },
+        fc.constantFrom("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"),
+      ),
+      id: segment(ids),
+      version: fc.constantFrom("HTTP/1.1", "HTTP/1.0"),
+      hostLines,
+      site: siteHeaders(port),
+      contentType,
+      body: fc.oneof(
+        fc.constant(""),
+        fc.constantFrom('{"name":"echo","params":{"value":1}}', "{", "name=echo"),
+      ),
+    })
+    .map(({ route, method, id, version, hostLines: hosts, site, contentType: type, body: payload }) => {
+      const target = route.path.replace(/:\w+/g, id);
+      const lines = [`${method ?? route.method} ${target} ${version}`, ...hosts];
+      for (const [name, value] of Object.entries(site)) if (name !== "host") lines.push(`${name}: ${value}`);
+      if (type !== undefined) lines.push(`Content-Type: ${type}`);
+      if (payload !== "") lines.push(`Content-Length: ${Buffer.byteLength(payload)}`);
+      lines.push("Connection: close");
+      return `${lines.join("\r\n")}\r\n\r\n${payload}`;
     });
 }
 

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import fc from "fast-check";
 import { DEFAULT_MAX_BODY_BYTES } from "../../src/http/body.ts";
 import { tempDir } from "../helpers.ts";
-import { hugeRequest, type RouteInfo, requestFor, strayRequest } from "./arbitraries.ts";
+import { rawRequest, serverFaults } from "../http/raw-http.ts";
+import { hugeRequest, type RouteInfo, rawRequestFor, requestFor, strayRequest } from "./arbitraries.ts";
 import {
   DatabaseWatch,
   errorShapeProblem,
@@ -19,6 +20,7 @@ const RUNS_PER_ROUTE = Number(process.env.FUZZ_RUNS ?? 120);
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
 const STRAY_RUNS = RUNS_PER_ROUTE * 2;
 const HUGE_RUNS = Math.max(12, Math.ceil(RUNS_PER_ROUTE / 5));
+const RAW_RUNS = RUNS_PER_ROUTE * 3;
 const MiB = 1024 * 1024;
 
 const dir = tempDir("kiln-fuzz-");
@@ -67,7 +69,7 @@ async function routeTable(): Promise<{ routes: RouteInfo[]; documented: string[]
   return { routes, documented };
 }
 
-const tally = { tried: 0, serverErrors: 0, rejected: 0, accepted: 0, headerTooLarge: 0 };
+const tally = { tried: 0, serverErrors: 0, rejected: 0, accepted: 0, headerTooLarge: 0, bareFromBun: 0 };
 const violations: string[] = [];
 /** Set after an accepted request: its writes (a task run) must end before the next snapshot. */
 let dirty = false;
@@ -126,6 +128,53 @@ async function judge(request: FuzzRequest): Promise<FuzzResponse | undefined> {
     dirty = true;
   }
   return response;
+}
+
+/**
+ * Sends one request written byte for byte (no Host, HTTP/1.0, odd headers) and records what it
+ * breaks: a 5xx or anything of Bun's error page, a body that is not the error shape, a change to
+ * the database from a refused request. Bun's parser answers some requests itself (a bare 400
+ * without a body): counted apart.
+ */
+async function judgeRaw(raw: string): Promise<void> {
+  if (dirty) {
+    await server.quiet();
+    dirty = false;
+  }
+  const before = watch.snapshot();
+  tally.tried += 1;
+  const shown = JSON.stringify(raw.slice(0, 300));
+  let response: Awaited<ReturnType<typeof rawRequest>>;
+  try {
+    response = await rawRequest(Number(new URL(server.base).port), raw);
+  } catch (error) {
+    violations.push(`no answer (${String(error)}): ${shown}`);
+    dirty = true;
+    return;
+  }
+  const faults = serverFaults(response);
+  if (faults.length > 0) {
+    if (response.status >= 500) tally.serverErrors += 1;
+    violations.push(`${faults.join("; ")}: ${shown}`);
+    dirty = true;
+    return;
+  }
+  if (response.body === "" && response.status >= 400 && response.headers["content-type"] === undefined) {
+    // Bun's parser refused the request itself (a bare 400, or 505 for a request line it cannot read).
+    tally.bareFromBun += 1;
+  } else if (response.status >= 400) {
+    tally.rejected += 1;
+    const problem = errorShapeProblem(
+      { status: response.status, contentType: response.headers["content-type"] ?? "", text: response.body },
+      raw.slice(0, raw.indexOf(" ")),
+    );
+    if (problem) violations.push(`${response.status} with a wrong error shape (${problem}): ${shown}`);
+  } else {
+    tally.accepted += 1;
+    dirty = true;
+    return;
+  }
+  if (watch.snapshot() !== before) violations.push(`${response.status} but the database changed: ${shown}`);
 }
 
 /** True when the router found no route for the request (kiln's own 404 for an unknown path). */
@@ -187,24 +236,36 @@ test("every route: no 5xx, every 4xx in the error shape, no change to the databa
 
   const reached = new Map<string, number>();
   for (const [index, route] of routes.entries()) {
-    const count = await fuzz(requestFor(route, server.ids), RUNS_PER_ROUTE, SEED + index * 100_003, route);
+    const count = await fuzz(
+      requestFor(route, server.ids, Number(new URL(server.base).port)),
+      RUNS_PER_ROUTE,
+      SEED + index * 100_003,
+      route,
+    );
     reached.set(`${route.method} ${route.path}`, count);
   }
   await fuzz(strayRequest(server.ids), STRAY_RUNS, SEED + 7);
   const readers = routes.filter((route) => route.method !== "GET");
   await fuzz(hugeRequest(readers, DEFAULT_MAX_BODY_BYTES), HUGE_RUNS, SEED + 11);
+  const raws = rawRequestFor(routes, server.ids, Number(new URL(server.base).port));
+  for (let run = 0; run < RAW_RUNS; run++) {
+    const [raw] = fc.sample(raws, { numRuns: 1, seed: SEED + 13 + run });
+    if (raw !== undefined) await judgeRaw(raw);
+  }
 
   await server.quiet();
   const memoryAfter = await server.memory();
   const mib = (bytes: number) => (bytes / MiB).toFixed(1);
   console.log(
-    `fuzz: ${tally.tried} inputs tried over ${routes.length} routes (+ stray paths, ${HUGE_RUNS} oversized bodies); ` +
-      `${tally.serverErrors} 5xx, ${tally.rejected} 4xx, ${tally.accepted} accepted, ${tally.headerTooLarge} bare 431 from Bun; ` +
+    `fuzz: ${tally.tried} inputs tried over ${routes.length} routes (+ stray paths, ${HUGE_RUNS} oversized bodies, ${RAW_RUNS} raw requests); ` +
+      `${tally.serverErrors} 5xx, ${tally.rejected} 4xx, ${tally.accepted} accepted, ${tally.headerTooLarge} bare 431 and ${tally.bareFromBun} bare 4xx from Bun; ` +
       `server memory after GC: RSS ${mib(memoryBefore.rss)} → ${mib(memoryAfter.rss)} MiB, ` +
       `heap ${mib(memoryBefore.heapUsed)} → ${mib(memoryAfter.heapUsed)} MiB`,
   );
   if (violations.length > 0)
     console.log(`fuzz: seed ${SEED}; first violations:\n${violations.slice(0, 20).join("\n")}`);
+  const fives = violations.filter((violation) => /^5\d\d |status 5\d\d/.test(violation));
+  if (fives.length > 0) console.log(`fuzz: the 5xx seen:\n${fives.slice(0, 10).join("\n")}`);
   if (server.serverErrors.length > 0)
     console.log(`fuzz: server logged:\n${server.serverErrors.slice(0, 5).join("\n")}`);
 

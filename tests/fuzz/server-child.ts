@@ -2,8 +2,10 @@
 // the test over IPC: "ready" with its port, routes and seeded task ids; answers to "memory"
 // and "quiet"; server faults it logs are forwarded as "log".
 import { join } from "node:path";
+import { LOOPBACK_HOSTS } from "../../src/http/allowed-hosts.ts";
 import { createKilnApp } from "../../src/http/index.ts";
 import { type Logger, TaskManager } from "../../src/index.ts";
+import { FUZZ_CORS_ORIGIN } from "./header-arbitraries.ts";
 import type { ChildMessage, ParentMessage } from "./protocol.ts";
 
 const dir = process.argv[2];
@@ -36,7 +38,12 @@ const paused = manager.create("echo", { value: "paused" }, { runAt: farAway }).t
 manager.pause(paused);
 ids.push(paused);
 
-const app = createKilnApp(manager, { logger }).listen({ hostname: "127.0.0.1", port: 0 });
+// As kiln serve on loopback: loopback Host names only, and one allowed CORS origin.
+const app = createKilnApp(manager, {
+  logger,
+  allowedHosts: LOOPBACK_HOSTS,
+  corsOrigins: [FUZZ_CORS_ORIGIN],
+}).listen({ hostname: "127.0.0.1", port: 0 });
 const port = app.server?.port;
 if (!port) throw new Error("the server did not start");
 

@@ -21,7 +21,14 @@ describe("bearer token", () => {
     const routes: Array<[string, RequestInit]> = [
       ["/task-types", {}],
       ["/tasks", {}],
-      ["/tasks", { method: "POST", body: JSON.stringify({ name: "echo" }) }],
+      [
+        "/tasks",
+        {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ name: "echo" }),
+        },
+      ],
       [`/tasks/${task.id}`, {}],
       [`/tasks/${task.id}/pause`, { method: "POST" }],
       [`/tasks/${task.id}/events`, {}],

@@ -27,13 +27,13 @@ describe("error shape and status", () => {
   test("malformed JSON is 400 bad_request", async () => {
     const error = await expectError(await postRaw("/tasks", '{"name": "echo",'), 400, "bad_request");
     expect(error.message).toContain("JSON");
-    // Also for the optional body of a control route, and whatever the Content-Type says.
+    // Also for the optional body of a control route; a body of another type is a 415.
     const { task } = server.manager.create("echo", { value: 1 }, { paused: true });
     await expectError(await postRaw(`/tasks/${task.id}/resume`, "{oops"), 400, "bad_request");
     await expectError(
       await postRaw("/tasks", "name=echo", "application/x-www-form-urlencoded"),
-      400,
-      "bad_request",
+      415,
+      "unsupported_media_type",
     );
   });
 

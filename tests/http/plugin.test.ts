@@ -41,7 +41,11 @@ describe("kilnRoutes mounted in a host app", () => {
     const missing = await fetch(`${base}/tasks/nope`);
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as { error: { code: string } }).error.code).toBe("task_not_found");
-    const malformed = await fetch(`${base}/tasks`, { method: "POST", body: "{" });
+    const malformed = await fetch(`${base}/tasks`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{",
+    });
     expect(malformed.status).toBe(400);
     expect(((await malformed.json()) as { error: { code: string } }).error.code).toBe("bad_request");
   });

@@ -130,13 +130,25 @@ describe("create and read", () => {
     );
   });
 
-  test("a repeated idempotency key answers 200 with the first task", async () => {
+  test("a repeated idempotency key answers 200 with the first task; with other params or name, 409", async () => {
     const json = { name: "echo", params: { value: 1 }, idempotencyKey: "order-42" };
     const first = await server.call("/tasks", { json });
     expect(first.status).toBe(201);
-    const second = await server.call("/tasks", { json: { ...json, params: { value: 2 } } });
-    expect(second.status).toBe(200);
-    expect((await body<TaskJson>(second)).id).toBe((await body<TaskJson>(first)).id);
+    const firstId = (await body<TaskJson>(first)).id;
+    const again = await server.call("/tasks", { json });
+    expect(again.status).toBe(200);
+    expect((await body<TaskJson>(again)).id).toBe(firstId);
+    for (const changed of [
+      { ...json, params: { value: 2 } },
+      { ...json, name: "steps", params: { steps: 1 } },
+    ]) {
+      const conflict = await server.call("/tasks", { json: changed });
+      expect(conflict.status).toBe(409);
+      const { error } = await body<ApiError>(conflict);
+      expect(error.code).toBe("idempotency_conflict");
+      expect(error.message).toContain(`the idempotency key "order-42" was already used for task ${firstId}`);
+      expect(error.details).toEqual({ taskId: firstId, taskName: "echo" });
+    }
   });
 
   test("runAt takes an ISO date-time or epoch milliseconds", async () => {

@@ -9,7 +9,7 @@ import { bindRuntime, DEFAULT_VALUE_LIMITS } from "../../src/task/index.ts";
 import { ChecksumFileTask, CopyFileTask } from "../../src/tasks/index.ts";
 import type { FromWorker } from "../../src/worker/protocol.ts";
 import { WorkerTaskRuntime } from "../../src/worker/runtime.ts";
-import { makeTempDir, patternBytes, removeTempDir } from "./harness.ts";
+import { makeTempDir, patternBytes, removeTempDir, TEMP_FILE_ACCESS } from "./harness.ts";
 
 const CHUNK = 16 * 1024;
 
@@ -37,6 +37,7 @@ class GrowingSourceRuntime extends WorkerTaskRuntime {
       limits: DEFAULT_VALUE_LIMITS,
       context: {},
       parentId: undefined,
+      fileAccess: TEMP_FILE_ACCESS,
     });
     this.sent = sent;
   }

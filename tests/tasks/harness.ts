@@ -1,10 +1,11 @@
-import { readdirSync } from "node:fs";
+import { readdirSync, realpathSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   type BaseTask,
   bindRuntime,
+  type FileAccess,
   type LogLevel,
   type TaskOutcome,
   type TaskRuntime,
@@ -17,6 +18,9 @@ export interface ProgressReport {
   message: string | undefined;
 }
 
+/** The tests' temp dirs (makeTempDir) as the one file root, unless a test gives its own. */
+export const TEMP_FILE_ACCESS: FileAccess = { roots: [realpathSync(tmpdir())], protectedPaths: [] };
+
 /**
  * A `TaskRuntime` that records what a task reports. Checkpoint states are deep-copied, as
  * saving them to the database would, so a task that mutates a state after handing it over
@@ -28,6 +32,7 @@ export class TestRuntime implements TaskRuntime {
   readonly attempt = 1;
   readonly context = Object.freeze({});
   readonly parentId = undefined;
+  readonly fileAccess: FileAccess;
   readonly states: unknown[] = [];
   readonly progressReports: ProgressReport[] = [];
   readonly logs: Array<{ level: LogLevel; message: string }> = [];
@@ -36,7 +41,12 @@ export class TestRuntime implements TaskRuntime {
   readonly #abort = new AbortController();
   #stopRequested = false;
 
-  constructor(private readonly stopAtCheckpoint?: number) {}
+  constructor(
+    private readonly stopAtCheckpoint?: number,
+    fileAccess: FileAccess = TEMP_FILE_ACCESS,
+  ) {
+    this.fileAccess = fileAccess;
+  }
 
   get signal(): AbortSignal {
     return this.#abort.signal;
@@ -82,6 +92,8 @@ export interface RunOptions {
   /** The checkpoint state a previous run saved, as kiln hands it back on resume. */
   state?: unknown;
   stopAtCheckpoint?: number;
+  /** Default: TEMP_FILE_ACCESS. */
+  fileAccess?: FileAccess;
 }
 
 export interface Run<R> {
@@ -95,7 +107,7 @@ export function startTask<P, R, S>(
   params: P,
   options: RunOptions = {},
 ): { runtime: TestRuntime; outcome: Promise<TaskOutcome<R>> } {
-  const runtime = new TestRuntime(options.stopAtCheckpoint);
+  const runtime = new TestRuntime(options.stopAtCheckpoint, options.fileAccess);
   task[bindRuntime](runtime, options.state as S | undefined);
   return { runtime, outcome: task.start(params) };
 }

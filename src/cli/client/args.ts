@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { noSecretFiles, readSecretFile } from "../secret-file.ts";
 import { UsageError } from "./errors.ts";
 
 export type Env = Record<string, string | undefined>;
@@ -13,6 +14,7 @@ export const CLIENT_FLAGS = {
   ...HELP_FLAG,
   url: { type: "string" },
   token: { type: "string" },
+  "token-file": { type: "string" },
 } as const;
 
 export const DEFAULT_URL = "http://127.0.0.1:3000";
@@ -66,9 +68,24 @@ export interface ClientConfig {
   token: string | undefined;
 }
 
+/** The token to send: --token or --token-file, else KILN_TOKEN or KILN_TOKEN_FILE. */
+function clientToken(values: { token?: string; "token-file"?: string }, env: Env, usage: string) {
+  const fromFile = (path: string, from: string) => readSecretFile(path, from, noSecretFiles());
+  if (values.token !== undefined && values["token-file"] !== undefined) {
+    throw new UsageError("--token and --token-file are both given: give only one of them", usage);
+  }
+  if (values.token !== undefined) return values.token;
+  if (values["token-file"] !== undefined) return fromFile(values["token-file"], "--token-file");
+  if (env.KILN_TOKEN !== undefined && env.KILN_TOKEN_FILE !== undefined) {
+    throw new UsageError("KILN_TOKEN and KILN_TOKEN_FILE are both set: set only one of them", usage);
+  }
+  if (env.KILN_TOKEN_FILE !== undefined) return fromFile(env.KILN_TOKEN_FILE, "KILN_TOKEN_FILE");
+  return env.KILN_TOKEN;
+}
+
 /** Flags win over environment variables, which win over defaults. */
 export function clientConfig(
-  values: { url?: string; token?: string },
+  values: { url?: string; token?: string; "token-file"?: string },
   env: Env,
   usage: string,
 ): ClientConfig {
@@ -82,7 +99,7 @@ export function clientConfig(
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
     throw new UsageError(`--url must be an http(s) URL, got "${url}"`, usage);
   }
-  const token = values.token ?? env.KILN_TOKEN;
+  const token = clientToken(values, env, usage);
   // A header value cannot hold a line break; fetch would reject it with a less helpful message.
   if (token !== undefined && !headerSafe(token)) {
     throw new UsageError("--token must not contain whitespace or control characters", usage);

@@ -24,6 +24,7 @@ export function usageLine(name: string, synopsis: string): string {
 export const CLIENT_FLAGS_HELP = [
   "  --url URL     the kiln server (env KILN_URL, default http://127.0.0.1:3000)",
   "  --token T     sent as Authorization: Bearer T (env KILN_TOKEN)",
+  "  --token-file F  the token read from a file, kept out of ps (env KILN_TOKEN_FILE)",
 ].join("\n");
 
 /** `kiln <name> --help`. */

@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { ConfigError, KEY_OPTIONS, keyConfig } from "../config.ts";
+import { noSecretFiles } from "../secret-file.ts";
 import { HELP_FLAG, parseFlags, positionals } from "./args.ts";
 import { type Command, commandHelp, usageLine } from "./command.ts";
 import { CliError, UsageError } from "./errors.ts";
@@ -8,6 +9,8 @@ const FLAGS_HELP = [
   "  --db PATH               the database file (env KILN_DB, default ./kiln.db)",
   "  --encryption-key K      the key to write with: 32 bytes as base64 or hex (env KILN_ENCRYPTION_KEY)",
   "  --decryption-key K      a former key the rows may be under; repeatable (env KILN_DECRYPTION_KEYS, comma-separated)",
+  "  --encryption-key-file F, --decryption-key-file F",
+  "                          the same keys read from files, kept out of ps (env KILN_ENCRYPTION_KEY_FILE, KILN_DECRYPTION_KEY_FILES)",
   "",
   "The server must be stopped: rekey takes the database's owner lock. Rows are rewritten in",
   "batches of 200, so an interrupted rekey can be run again with the same keys.",
@@ -27,7 +30,9 @@ export const rekeyCommand: Command = {
     positionals(parsed.positionals, [], usage);
     const path = parsed.values.db ?? env.KILN_DB ?? "./kiln.db";
     if (path === "" || path === ":memory:") throw new UsageError("--db must be a file path", usage);
-    const keys = keyConfig(parsed.values, env);
+    const files = noSecretFiles();
+    const keys = keyConfig(parsed.values, env, files);
+    for (const warning of files.warnings) console.error(`kiln: warning: ${warning}`);
     if (!keys.encryptionKey) {
       throw new ConfigError(
         "rekey needs the key to encrypt with: set --encryption-key or KILN_ENCRYPTION_KEY",

@@ -87,7 +87,7 @@ export const submitCommand: Command = {
       "  --params JSON   the task's params, checked against its schema by the server",
       "  --priority N    higher runs first (default 0)",
       "  --run-at T      do not start before T: ISO 8601 date-time or epoch milliseconds",
-      "  --key KEY       idempotency key: submitting it again returns the first task",
+      "  --key KEY       idempotency key: the same submit again returns the first task; other params under it fail",
       "  --tag T         a tag; repeat for more",
       JSON_HELP,
     ].join("\n");

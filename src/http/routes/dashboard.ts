@@ -4,6 +4,7 @@ import { FAVICON_SVG } from "../../dashboard/favicon.ts";
 import { dashboardPage } from "../../dashboard/page.ts";
 import { pagePolicy } from "../content-security-policy.ts";
 import { httpError } from "../errors.ts";
+import { requestPath } from "../request-path.ts";
 
 /** Scripts and styles only from this server, and nothing inline, whatever a task writes. */
 const DASHBOARD_CSP = pagePolicy({ inlineStyles: false });
@@ -26,7 +27,7 @@ export function dashboardRoutes() {
       "/dashboard",
       ({ request }) => {
         // The page's URLs are relative to /dashboard; under /dashboard/ they would miss.
-        if (new URL(request.url).pathname.endsWith("/")) {
+        if (requestPath(request).endsWith("/")) {
           return new Response(null, { status: 308, headers: { location: "../dashboard" } });
         }
         return new Response(PAGE, {

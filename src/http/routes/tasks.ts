@@ -47,11 +47,19 @@ export function taskRoutes(manager: TaskManager, auth: TokenAuth, logger: Logger
       {
         body: CreateTaskBody,
         transform: strictObjectBody(CreateTaskBody),
-        response: { 200: TaskSchema, 201: TaskSchema, 404: ErrorSchema, 422: ErrorSchema, 503: ErrorSchema },
+        response: {
+          200: TaskSchema,
+          201: TaskSchema,
+          404: ErrorSchema,
+          409: ErrorSchema,
+          422: ErrorSchema,
+          503: ErrorSchema,
+        },
         detail: {
           summary: "Create a task",
           description:
-            "201 with the new task; 200 with the earlier task when its idempotencyKey was seen before. " +
+            "201 with the new task; 200 with the earlier task when the same name and params came with its idempotencyKey before, " +
+            "409 idempotency_conflict when that key came with another name or other params. " +
             "The request's traceparent (W3C Trace Context) and x-request-id headers are kept as the task's context; " +
             "an invalid one is ignored. " +
             "404 unknown_task_name for a name nobody registered; 422 invalid_params when params fail the task's schema; " +

@@ -1,0 +1,2 @@
+/** A configuration mistake: reported as one line, exit code 2. */
+export class ConfigError extends Error {}
