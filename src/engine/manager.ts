@@ -19,10 +19,8 @@ import { CreateBatch } from "./create-batch.ts";
 import { Dispatcher } from "./dispatcher.ts";
 import {
   IllegalTransitionError,
-  InvalidParamsError,
   KilnError,
   NotAcceptingError,
-  type ParamIssue,
   RunEndNotWrittenError,
   TaskNotFoundError,
 } from "./errors.ts";
@@ -30,7 +28,6 @@ import { EventHub, type ManagerListener } from "./events.ts";
 import { resolveFileAccess } from "./file-access.ts";
 import { TaskHandle } from "./handle.ts";
 import { findByIdOrPrefix } from "./id-prefix.ts";
-import { replayOf } from "./idempotency.ts";
 import { type ControlAction, decideControl } from "./lifecycle.ts";
 import { stderrLogger } from "./logger.ts";
 import type {
