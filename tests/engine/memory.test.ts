@@ -123,7 +123,7 @@ describe("memory limit options", () => {
     const bad = (statics: Record<string, unknown>) =>
       Object.assign(class extends Plain {}, { taskName: "bad", ...statics }) as unknown as TaskClass;
     expect(() => describeTask(bad({ isolation: "vm" }), undefined)).toThrow(
-      'task "bad": static isolation must be one of worker, process, got vm',
+      'task "bad": static isolation must be one of worker, fresh, process, got vm',
     );
     for (const value of [0, -5, Number.NaN, "64"]) {
       expect(() => describeTask(bad({ memoryLimitMb: value }), undefined)).toThrow("static memoryLimitMb");
