@@ -17,18 +17,12 @@ import { isTaskClass, type TaskClass, type TaskStatus } from "../task/index.ts";
 import { type BulkAction, type BulkResult, type BulkTarget, runBulk } from "./bulk.ts";
 import { CreateBatch } from "./create-batch.ts";
 import { Dispatcher } from "./dispatcher.ts";
-import {
-  IllegalTransitionError,
-  KilnError,
-  NotAcceptingError,
-  RunEndNotWrittenError,
-  TaskNotFoundError,
-} from "./errors.ts";
+import { IllegalTransitionError, KilnError, NotAcceptingError, TaskNotFoundError } from "./errors.ts";
 import { EventHub, type ManagerListener } from "./events.ts";
 import { resolveFileAccess } from "./file-access.ts";
 import { TaskHandle } from "./handle.ts";
 import { findByIdOrPrefix } from "./id-prefix.ts";
-import { type ControlAction, decideControl } from "./lifecycle.ts";
+import type { ControlAction } from "./lifecycle.ts";
 import { stderrLogger } from "./logger.ts";
 import type {
   ControlOptions,
@@ -50,10 +44,11 @@ import { RunExecutor } from "./run-executor.ts";
 import { RunSettlement } from "./run-settlement.ts";
 import { SelfRestarts } from "./self-restarts.ts";
 import { GuardedStore } from "./storage-guard.ts";
+import { TaskControl } from "./task-control.ts";
 import { type StatusNameCount, TaskCounts } from "./task-counts.ts";
 import { TaskCreation } from "./task-creation.ts";
 import { TelemetryBuffer } from "./telemetry.ts";
-import { type Requester, TASK_ITSELF, Transitions } from "./transitions.ts";
+import { Transitions } from "./transitions.ts";
 import { resolveValueLimits } from "./value-limits.ts";
 import { WriteRetry } from "./write-retry.ts";
 
@@ -102,6 +97,7 @@ export class TaskManager {
   readonly #selfRestarts = new SelfRestarts();
   readonly #dispatcher: Dispatcher;
   readonly #executor: RunExecutor;
+  readonly #taskControl: TaskControl;
   readonly #writes: WriteRetry;
   #state: State = "new";
   #shutdown: Promise<void> | undefined;
@@ -232,6 +228,13 @@ export class TaskManager {
         },
       },
     );
+    this.#taskControl = new TaskControl({
+      transitions: this.#transitions,
+      executor: this.#executor,
+      dispatcher: this.#dispatcher,
+      writes: this.#writes,
+      selfRestarts: this.#selfRestarts,
+    });
   }
 
   get started(): boolean {
@@ -543,79 +546,7 @@ export class TaskManager {
   #control(action: ControlAction, id: string, options: ControlOptions): ControlResult {
     if (this.#state !== "running")
       throw new NotAcceptingError("kiln is not running (starting or shutting down)");
-    const task = this.require(id);
-    const by: Requester = { actor: options.actor ?? null, source: options.source ?? null };
-    const reason = options.reason ?? null;
-    const decision = decideControl(action, task);
-    // A task restarting itself in a row waits longer each time; a person's stop or restart ends that.
-    if ((action === "stop" || action === "restart") && by.actor !== TASK_ITSELF.actor) {
-      this.#selfRestarts.forget(id);
-    }
-    switch (decision.kind) {
-      case "refuse":
-        throw new IllegalTransitionError(decision.message, {
-          status: task.status,
-          requestedAction: task.requestedAction,
-        });
-      case "pending":
-        return { task, pending: true };
-      case "withdraw-pause": {
-        const run = this.#executor.live(id);
-        const updated = this.#transitions.withdrawPause(task, reason, by);
-        if (run) this.#executor.withdrawPause(run);
-        return { task: updated, pending: false };
-      }
-      case "request":
-        return {
-          task: this.#requestFromRun(action as "pause" | "stop" | "restart", task, reason, by),
-          pending: true,
-        };
-      case "now":
-        return { task: this.#controlNow(action, task, reason, by), pending: false };
-    }
-  }
-
-  #requestFromRun(
-    action: "pause" | "stop" | "restart",
-    task: TaskRecord,
-    reason: string | null,
-    by: Requester,
-  ) {
-    const run = this.#executor.live(task.id);
-    if (!run || run.parked) {
-      // Its run ended while the database could not be written; the end is waiting to be written.
-      if (this.#writes.size > 0) throw new RunEndNotWrittenError(task.id);
-      throw new KilnError("internal", 500, `task ${task.id} is RUNNING but has no live run`);
-    }
-    const updated = this.#transitions.requested(task, action, reason, by);
-    this.#executor.request(run, action, reason, by);
-    return updated;
-  }
-
-  #controlNow(action: ControlAction, task: TaskRecord, reason: string | null, by: Requester): TaskRecord {
-    const run = this.#executor.live(task.id);
-    let updated: TaskRecord | undefined;
-    // The write comes first: if the database refuses it, the queue and the workers are untouched.
-    if (action === "pause") {
-      updated = this.#transitions.paused(task.id, undefined, reason, by, "PENDING");
-      if (updated) this.#dispatcher.remove(task.id);
-    } else if (action === "resume") {
-      updated = this.#transitions.resumed(task.id, reason, by);
-      if (updated) this.#dispatcher.enqueue(updated);
-    } else {
-      updated =
-        action === "stop"
-          ? this.#transitions.stopped(task.id, task.status, reason, by)
-          : this.#transitions.restarted(task, reason, by);
-      if (updated) {
-        this.#dispatcher.remove(task.id);
-        if (run?.parked) this.#executor.detachParked(run, reason ?? `${action} requested`);
-      }
-      if (updated?.status === "PENDING") this.#dispatcher.enqueue(updated);
-    }
-    if (!updated) throw new IllegalTransitionError(`the task changed while handling ${action}; try again`);
-    this.#dispatcher.request();
-    return updated;
+    return this.#taskControl.apply(action, this.require(id), options);
   }
 
   // ── Scheduling ─────────────────────────────────────────────────────────────────────────
