@@ -1,9 +1,10 @@
 // The dashboard's bulk actions in a real headless Chromium against a real kiln server: each
 // asks for confirmation in a dialog, then acts through POST /tasks/bulk and says what it did.
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect } from "bun:test";
 import type { Browser, Page } from "playwright-core";
 import { untilStatus } from "../helpers.ts";
 import {
+  browserSuite,
   createTask,
   type Kiln,
   launchBrowser,
@@ -14,6 +15,9 @@ import {
   type Tab,
   waitForStatus,
 } from "./harness.ts";
+
+// Without Chromium: one named failure that says how to install it, instead of unnamed ones.
+const { test, beforeAll, afterAll } = browserSuite();
 
 let browser: Browser;
 let kiln: Kiln;

@@ -1,10 +1,11 @@
 // The dashboard's finer points in a real headless Chromium against a real kiln server: stack
 // traces, reasons and run-at times in the rows, opening a task by a prefix of its id, relative
 // times, the form's own fields and its checkbox.
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect } from "bun:test";
 import type { Browser } from "playwright-core";
 import { newTaskRow, untilStatus } from "../helpers.ts";
 import {
+  browserSuite,
   createTask,
   type Kiln,
   launchBrowser,
@@ -15,6 +16,9 @@ import {
   type Tab,
   waitForStatus,
 } from "./harness.ts";
+
+// Without Chromium: one named failure that says how to install it, instead of unnamed ones.
+const { test, beforeAll, afterAll } = browserSuite();
 
 let browser: Browser;
 let kiln: Kiln;

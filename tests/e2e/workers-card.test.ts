@@ -1,9 +1,20 @@
 // The summary's workers card in a real headless Chromium: a paused task that keeps its worker is
 // counted as parked, apart from the busy workers, which never exceed the concurrency.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect } from "bun:test";
 import type { Browser } from "playwright-core";
 import { untilStatus } from "../helpers.ts";
-import { createTask, type Kiln, launchBrowser, openTab, startKiln, type Tab } from "./harness.ts";
+import {
+  browserSuite,
+  createTask,
+  type Kiln,
+  launchBrowser,
+  openTab,
+  startKiln,
+  type Tab,
+} from "./harness.ts";
+
+// Without Chromium: one named failure that says how to install it, instead of unnamed ones.
+const { test, beforeAll, afterAll } = browserSuite();
 
 const ENDLESS = { steps: 1_000_000, delayMs: 20 };
 const CARD = ".summary .card";
