@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 /**
  * Inside a `bun build --compile` executable every bundled module reports the executable's
  * virtual path as its URL, and extra entrypoints live under the virtual root named after
- * their path below `src/` (see scripts/build.ts).
+ * their path below `src/` (the entrypoints of `bun run build` in package.json).
  */
 export const isCompiled = import.meta.url.startsWith("file:///$bunfs/");
 

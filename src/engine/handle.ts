@@ -3,7 +3,7 @@ import type { TaskManager } from "./manager.ts";
 import type { ControlOptions, ControlResult } from "./manager-options.ts";
 
 /**
- * A live task as the seed names it: `start()`, `pause()`, `stop()`, `restart()` on one id.
+ * One task with its lifecycle methods: `start()`, `pause()`, `stop()`, `restart()` on one id.
  * It holds no state of its own; every call goes through the manager.
  */
 export class TaskHandle {

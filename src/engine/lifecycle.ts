@@ -17,7 +17,7 @@ export type ControlDecision =
   | { kind: "withdraw-pause" };
 
 /**
- * The state machine of DESIGN.md for control requests, as one pure function:
+ * The task state machine (README, "The task lifecycle") for control requests, as one pure function:
  *
  *   PENDING ⇄ PAUSED (pause / resume, at once)      RUNNING → PAUSED (pause, at a checkpoint)
  *   PENDING | RUNNING | PAUSED → STOPPED (stop)      any → PENDING (restart; a live run is stopped first)

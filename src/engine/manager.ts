@@ -390,7 +390,7 @@ export class TaskManager {
     return findByIdOrPrefix(this.store, idOrPrefix);
   }
 
-  /** A handle with the seed's lifecycle methods (`start`, `pause`, `stop`, `restart`). */
+  /** A handle with the lifecycle methods `start`, `pause`, `stop` and `restart` on one task. */
   task(id: string): TaskHandle {
     this.require(id);
     return new TaskHandle(this, id);

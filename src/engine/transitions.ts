@@ -17,7 +17,7 @@ export const ENGINE: Requester = { actor: "kiln", source: null };
 export const TASK_ITSELF: Requester = { actor: "task", source: null };
 
 /**
- * One named function per transition of DESIGN.md's state machine. Each fires only from the
+ * One named function per transition of the task state machine. Each fires only from the
  * statuses it names (the store guards the UPDATE), writes the row and its history event in
  * one transaction, and announces it. Undefined means the task was not in a status it allows.
  */

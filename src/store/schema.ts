@@ -6,7 +6,7 @@ const statusList = TASK_STATUSES.map((s) => `'${s}'`).join(", ");
 const actionList = REQUESTED_ACTIONS.map((s) => `'${s}'`).join(", ");
 const levelList = LOG_LEVELS.map((s) => `'${s}'`).join(", ");
 
-/** One row per task: the seed's BackgroundTaskModel plus what pause, resume and retries need. */
+/** One row per task: its name, status, times and result, plus what pause, resume and retries need. */
 export const tasks = sqliteTable(
   "tasks",
   {
