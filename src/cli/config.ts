@@ -9,7 +9,6 @@ import { allowedHosts, filesRoots, isLoopback } from "./access-config.ts";
 import { ConfigError } from "./config-error.ts";
 import { noSecretFiles, type SecretFiles } from "./secret-file.ts";
 import { type Secret, type SecretSource, secretList, singleSecret } from "./secrets.ts";
-
 import {
   LOG_FILE_MODES,
   LOG_FORMATS,
@@ -21,18 +20,7 @@ import {
   type ServeFlag,
 } from "./serve-flags.ts";
 
-export {
-  ConfigError,
-  isLoopback,
-  LOG_FILE_MODES,
-  LOG_FORMATS,
-  LOG_LEVELS,
-  type LogFileMode,
-  type LogFormat,
-  type LogLevel,
-  SERVE_FLAGS,
-  type ServeFlag,
-};
+export { ConfigError, isLoopback };
 
 export interface LogFileConfig {
   path: string;

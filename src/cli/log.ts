@@ -1,5 +1,5 @@
 import type { Logger } from "../engine/index.ts";
-import { LOG_LEVELS, type LogFormat, type LogLevel } from "./config.ts";
+import { LOG_LEVELS, type LogFormat, type LogLevel } from "./serve-flags.ts";
 
 type Write = (line: string) => void;
 

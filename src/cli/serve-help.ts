@@ -1,4 +1,4 @@
-import { SERVE_FLAGS, type ServeFlag } from "./config.ts";
+import { SERVE_FLAGS, type ServeFlag } from "./serve-flags.ts";
 
 export const SERVE_COMMAND = {
   synopsis: "[flags]",

@@ -4,7 +4,8 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseServeConfig, SERVE_FLAGS, type ServeFlag } from "../../src/cli/config.ts";
+import { parseServeConfig } from "../../src/cli/config.ts";
+import { SERVE_FLAGS, type ServeFlag } from "../../src/cli/serve-flags.ts";
 import { kiln, lines } from "./run.ts";
 
 const FLAGS = Object.entries(SERVE_FLAGS) as Array<[keyof typeof SERVE_FLAGS, ServeFlag]>;
