@@ -1,4 +1,7 @@
-import { SqliteTaskStore } from "../src/index.ts";
+import { Database } from "bun:sqlite";
+import { join } from "node:path";
+import { SqliteTaskStore, silentLogger, TaskManager } from "../src/index.ts";
+import { FIXTURE_TASKS, tempDir } from "./helpers.ts";
 
 /**
  * A SQLite store that records what each commit the engine makes through `batch` holds: a
@@ -44,4 +47,24 @@ export class CommitRecordingStore extends SqliteTaskStore {
     if (row) this.#open?.push(`${row.id}:${row.status}`);
     return row;
   }
+}
+
+/**
+ * A started manager on a CommitRecordingStore, with the fixture tasks, and a second read-only
+ * connection (`reader`) that sees only what is committed. What it opens is pushed to `cleanups`,
+ * to be undone in reverse order.
+ */
+export async function startRecordingManager(cleanups: (() => Promise<void> | void)[], concurrency = 2) {
+  const dir = tempDir();
+  const path = join(dir.path, "kiln.db");
+  const store = new CommitRecordingStore({ path });
+  const manager = new TaskManager({ db: store, concurrency, logger: silentLogger });
+  cleanups.push(() => dir.remove());
+  cleanups.push(() => store.close());
+  cleanups.push(() => manager.shutdown());
+  await manager.load(FIXTURE_TASKS);
+  await manager.start();
+  const reader = new Database(path, { readonly: true });
+  cleanups.push(() => reader.close());
+  return { store, manager, reader, path };
 }

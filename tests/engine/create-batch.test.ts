@@ -1,16 +1,8 @@
 // manager.submit(): the creates of one event-loop turn share one commit, and each settles after it.
-import { Database } from "bun:sqlite";
 import { afterEach, expect, test } from "bun:test";
-import { join } from "node:path";
-import {
-  type CreateResult,
-  SqliteTaskStore,
-  StorageUnavailableError,
-  silentLogger,
-  TaskManager,
-} from "../../src/index.ts";
-import { CommitRecordingStore } from "../commit-recording-store.ts";
-import { FIXTURE_TASKS, statusPath, tempDir, untilStatus } from "../helpers.ts";
+import { type CreateResult, SqliteTaskStore, StorageUnavailableError } from "../../src/index.ts";
+import { startRecordingManager } from "../commit-recording-store.ts";
+import { statusPath, untilStatus } from "../helpers.ts";
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -18,18 +10,7 @@ afterEach(async () => {
 });
 
 async function setup(concurrency = 2) {
-  const dir = tempDir();
-  const path = join(dir.path, "kiln.db");
-  const store = new CommitRecordingStore({ path });
-  const manager = new TaskManager({ db: store, concurrency, logger: silentLogger });
-  cleanups.push(() => dir.remove());
-  cleanups.push(() => store.close());
-  cleanups.push(() => manager.shutdown());
-  await manager.load(FIXTURE_TASKS);
-  await manager.start();
-  // A second connection sees only what is committed.
-  const reader = new Database(path, { readonly: true });
-  cleanups.push(() => reader.close());
+  const { store, manager, reader, path } = await startRecordingManager(cleanups, concurrency);
   const committed = (id: string) =>
     reader.query<{ n: number }, [string]>("SELECT count(*) AS n FROM tasks WHERE id = ?").get(id)?.n === 1;
   return { store, manager, committed, path };

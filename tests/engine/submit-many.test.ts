@@ -1,10 +1,8 @@
 // manager.submitMany(): many tasks of one name in one commit, all or none.
-import { Database } from "bun:sqlite";
 import { afterEach, expect, test } from "bun:test";
-import { join } from "node:path";
-import { InvalidParamsError, StorageUnavailableError, silentLogger, TaskManager } from "../../src/index.ts";
-import { CommitRecordingStore } from "../commit-recording-store.ts";
-import { FIXTURE_TASKS, tempDir, untilStatus } from "../helpers.ts";
+import { InvalidParamsError, StorageUnavailableError } from "../../src/index.ts";
+import { startRecordingManager } from "../commit-recording-store.ts";
+import { untilStatus } from "../helpers.ts";
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -12,18 +10,7 @@ afterEach(async () => {
 });
 
 async function setup(concurrency = 2) {
-  const dir = tempDir();
-  const path = join(dir.path, "kiln.db");
-  const store = new CommitRecordingStore({ path });
-  const manager = new TaskManager({ db: store, concurrency, logger: silentLogger });
-  cleanups.push(() => dir.remove());
-  cleanups.push(() => store.close());
-  cleanups.push(() => manager.shutdown());
-  await manager.load(FIXTURE_TASKS);
-  await manager.start();
-  // A second connection sees only what is committed.
-  const reader = new Database(path, { readonly: true });
-  cleanups.push(() => reader.close());
+  const { store, manager, reader } = await startRecordingManager(cleanups, concurrency);
   const stored = () => reader.query<{ n: number }, []>("SELECT count(*) AS n FROM tasks").get()?.n ?? 0;
   return { store, manager, stored };
 }
