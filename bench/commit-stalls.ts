@@ -1,7 +1,7 @@
 // How long each of kiln's store calls takes when nothing else runs, and how regularly the slow
 // ones come: SQLite checkpoints its WAL inside the commit that takes it past 1,000 pages, on the
 // thread that committed, which in kiln is the main thread.
-import { SqliteTaskStore } from "../src/index.ts";
+import { SqliteSyncStore } from "../src/index.ts";
 import { writeNoopLifecycle } from "./store-lifecycle.ts";
 import { median, round, type Summary, summarize, tempDir } from "./util.ts";
 
@@ -20,7 +20,7 @@ export interface CommitStalls {
 /** `tasks` task lifecycles (create, RUNNING, FINISHED) on a fresh file, each call timed. */
 export function commitStalls(tasks: number): CommitStalls {
   const tmp = tempDir("stalls");
-  const store = new SqliteTaskStore({ path: tmp.db });
+  const store = new SqliteSyncStore({ path: tmp.db });
   store.migrate();
   const latencies: number[] = [];
   const stallAt: number[] = [];

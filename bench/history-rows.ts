@@ -5,7 +5,7 @@
 // connection of it can still hold a lock on the file the server opens next.
 import { Database } from "bun:sqlite";
 import { statSync } from "node:fs";
-import { SqliteTaskStore } from "../src/index.ts";
+import { SqliteSyncStore } from "../src/index.ts";
 import { round } from "./util.ts";
 
 /** One task in this many failed, one in this many (offset) was stopped; the rest finished. */
@@ -31,7 +31,7 @@ export interface HistoryDb {
 }
 
 function generateHistory(path: string, tasks: number): HistoryDb {
-  const store = new SqliteTaskStore({ path });
+  const store = new SqliteSyncStore({ path });
   store.migrate();
   store.close();
 

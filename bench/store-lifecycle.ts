@@ -1,7 +1,7 @@
 // One no-op task's life as the engine writes it to the store (see src/engine/transitions.ts):
 // created PENDING, started RUNNING, ended FINISHED, each with its history row. The scenarios
 // that measure the store on its own all replay exactly this.
-import type { SqliteTaskStore } from "../src/index.ts";
+import type { SqliteSyncStore } from "../src/index.ts";
 
 type Status = "PENDING" | "RUNNING" | "FINISHED";
 
@@ -22,7 +22,7 @@ export interface LifecycleOptions {
 }
 
 /** The three transactions of one no-op task, on the caller's store. */
-export function writeNoopLifecycle(store: SqliteTaskStore, id: string, options: LifecycleOptions = {}): void {
+export function writeNoopLifecycle(store: SqliteSyncStore, id: string, options: LifecycleOptions = {}): void {
   const each = options.each ?? ((write) => void write());
   const createdBy = options.createdBy === undefined ? "kiln" : options.createdBy;
   each(() =>

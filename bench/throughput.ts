@@ -2,7 +2,7 @@
 // transition durable, at several concurrencies, and the same over HTTP (POST /tasks); against
 // the bare SQLite cost of the same writes.
 import { Database } from "bun:sqlite";
-import { type ManagerEvent, SqliteTaskStore, silentLogger, TaskManager } from "../src/index.ts";
+import { type ManagerEvent, SqliteSyncStore, silentLogger, TaskManager } from "../src/index.ts";
 import { type HttpRun, runOverHttp } from "./http-throughput.ts";
 import { writeNoopLifecycle } from "./store-lifecycle.ts";
 import { timedStore } from "./timed-store.ts";
@@ -41,7 +41,7 @@ function rawSqliteBaseline(n: number): WriteBaseline {
   const tmp = tempDir("raw");
   try {
     // kiln's own schema (tables, indexes, checks), so only the code path differs.
-    const schemaStore = new SqliteTaskStore({ path: tmp.db });
+    const schemaStore = new SqliteSyncStore({ path: tmp.db });
     schemaStore.migrate();
     schemaStore.close();
     const db = new Database(tmp.db, { strict: true });
@@ -89,11 +89,11 @@ function rawSqliteBaseline(n: number): WriteBaseline {
   }
 }
 
-/** The same three transitions through kiln's SqliteTaskStore (Drizzle, RETURNING), no workers. */
+/** The same three transitions through kiln's SqliteSyncStore (Drizzle, RETURNING), no workers. */
 function kilnStoreBaseline(n: number): WriteBaseline {
   const tmp = tempDir("store");
   try {
-    const store = new SqliteTaskStore({ path: tmp.db });
+    const store = new SqliteSyncStore({ path: tmp.db });
     store.migrate();
     const oneTask = (id: string) => writeNoopLifecycle(store, id, { createdBy: null });
     for (let i = 0; i < BASELINE_WARMUP; i++) oneTask(Bun.randomUUIDv7());
@@ -171,7 +171,7 @@ async function runManager(
   timeoutMs: number,
 ): Promise<ManagerRun> {
   const tmp = tempDir(`throughput-${api}-c${concurrency}`);
-  const timed = timedStore(new SqliteTaskStore({ path: tmp.db }));
+  const timed = timedStore(new SqliteSyncStore({ path: tmp.db }));
   const manager = new TaskManager({ db: timed.store, concurrency, logger: silentLogger });
   try {
     await manager.load(TASKS_URL);
@@ -303,7 +303,7 @@ export const throughput: Scenario = {
       `N = ${n} no-op tasks per run, created in chunks of ${CREATE_CHUNK} with a yield to the event loop between chunks; wall = first create → last FINISHED event.`,
       "Each manager run starts on a fresh SQLite file after 2×concurrency warm-up tasks; every transition is durable before anyone hears of it (WAL, synchronous=NORMAL): each create() is its own commit, the submit() calls of one chunk share one (each resolves after it; the chunk's promises are awaited before the yield), and the run ends and next starts that arrive in one event-loop turn share one.",
       `Machine has ${navigator.hardwareConcurrency} logical CPUs; CPU % is process CPU time (all threads) over wall time.`,
-      `Baselines (no workers, no manager): 'bare bun:sqlite' runs the same 3 transactions (row + history event each) on kiln's own schema with plain prepared statements; 'kiln store only' calls SqliteTaskStore.createTask + 2 × transition directly (at most ${STORE_BASELINE_MAX} tasks; it is a rate). Both after ${BASELINE_WARMUP} untimed tasks.`,
+      `Baselines (no workers, no manager): 'bare bun:sqlite' runs the same 3 transactions (row + history event each) on kiln's own schema with plain prepared statements; 'kiln store only' calls SqliteSyncStore.createTask + 2 × transition directly (at most ${STORE_BASELINE_MAX} tasks; it is a rate). Both after ${BASELINE_WARMUP} untimed tasks.`,
       "'store ms/task' for manager runs = time the engine spent inside store calls (main thread) per task.",
       `Over HTTP: a server in a child process (bench/http-server.ts, concurrency ${overHttp.concurrency}, store calls timed) and a client here keeping ${overHttp.clientConcurrency} POST /tasks in flight until ${n} were answered; wall = first POST → the server's last FINISHED transition. POSTs took ${overHttp.postMs} ms (p50 ${overHttp.post.latencyMs.median} ms, p99 ${overHttp.post.latencyMs.p99} ms, ${overHttp.post.errors} errors); CPU % is the server's; client CPU ${overHttp.clientCpuPercent}%, other processes ${overHttp.otherCpuPercent ?? "-"}%.`,
     ];

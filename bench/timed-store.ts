@@ -1,5 +1,5 @@
-// A TaskStore wrapper that adds up the time the engine spends in each store method.
-import type { TaskStore } from "../src/index.ts";
+// A SyncTaskStore wrapper that adds up the time the engine spends in each store method.
+import type { SyncTaskStore } from "../src/index.ts";
 import { round } from "./util.ts";
 
 export interface StoreTimings {
@@ -8,7 +8,7 @@ export interface StoreTimings {
   totalMs: number;
 }
 
-export function timedStore(store: TaskStore): { store: TaskStore; timings(): StoreTimings; reset(): void } {
+export function timedStore(store: SyncTaskStore): { store: SyncTaskStore; timings(): StoreTimings; reset(): void } {
   let byMethod = new Map<string, { calls: number; ms: number }>();
   const proxy = new Proxy(store, {
     get(target, property) {

@@ -1,11 +1,11 @@
-// How many WAL bytes one job's writes cost: kiln's three transitions (through SqliteTaskStore)
+// How many WAL bytes one job's writes cost: kiln's three transitions (through SqliteSyncStore)
 // against plainjob's add / claim / done on the same machine. A second connection keeps a read
 // transaction open, so no checkpoint can rewind the WAL and its size counts every frame written.
 import { Database } from "bun:sqlite";
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { bun, defineQueue } from "plainjob";
-import { SqliteTaskStore } from "../src/index.ts";
+import { SqliteSyncStore } from "../src/index.ts";
 import { writeNoopLifecycle } from "./store-lifecycle.ts";
 import { round, tempDir } from "./util.ts";
 
@@ -50,11 +50,11 @@ function measure(
 }
 
 function kiln(dir: string, n: number): WalCost {
-  const store = new SqliteTaskStore({ path: join(dir, "kiln.db") });
+  const store = new SqliteSyncStore({ path: join(dir, "kiln.db") });
   store.migrate();
   try {
     return measure(
-      "kiln (SqliteTaskStore: create, RUNNING, FINISHED, each with a history row)",
+      "kiln (SqliteSyncStore: create, RUNNING, FINISHED, each with a history row)",
       store.path,
       n,
       3,

@@ -24,9 +24,9 @@ export {
   type RekeyReport,
   recoverDatabase,
   rekeyDatabase,
-  type SqliteStoreOptions,
-  SqliteTaskStore,
-  type TaskStore,
+  SqliteSyncStore,
+  type SqliteSyncStoreOptions,
+  type SyncTaskStore,
 } from "./store/index.ts";
 export * from "./task/index.ts";
 export * from "./webhooks/index.ts";

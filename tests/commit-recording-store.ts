@@ -1,6 +1,6 @@
 import { Database } from "bun:sqlite";
 import { join } from "node:path";
-import { SqliteTaskStore, silentLogger, TaskManager } from "../src/index.ts";
+import { SqliteSyncStore, silentLogger, TaskManager } from "../src/index.ts";
 import { FIXTURE_TASKS, tempDir } from "./helpers.ts";
 
 /**
@@ -8,7 +8,7 @@ import { FIXTURE_TASKS, tempDir } from "./helpers.ts";
  * create as `<id>:created`, a transition as `<id>:<new status>`. With `failCommits` a commit
  * fails as a full disk makes it fail, after every write inside it returned.
  */
-export class CommitRecordingStore extends SqliteTaskStore {
+export class CommitRecordingStore extends SqliteSyncStore {
   readonly commits: string[][] = [];
   failCommits = false;
   #open: string[] | undefined;
@@ -36,13 +36,13 @@ export class CommitRecordingStore extends SqliteTaskStore {
     }
   }
 
-  override createTask(...args: Parameters<SqliteTaskStore["createTask"]>) {
+  override createTask(...args: Parameters<SqliteSyncStore["createTask"]>) {
     const row = super.createTask(...args);
     this.#open?.push(`${row.id}:created`);
     return row;
   }
 
-  override transition(...args: Parameters<SqliteTaskStore["transition"]>) {
+  override transition(...args: Parameters<SqliteSyncStore["transition"]>) {
     const row = super.transition(...args);
     if (row) this.#open?.push(`${row.id}:${row.status}`);
     return row;

@@ -1,4 +1,4 @@
-import type { TaskRecord, TaskStore } from "../store/index.ts";
+import type { SyncTaskStore, TaskRecord } from "../store/index.ts";
 import { AmbiguousIdError, TaskNotFoundError } from "./errors.ts";
 
 /**
@@ -15,7 +15,7 @@ const MAX_COUNTED = 1_000;
  * MIN_ID_PREFIX characters). None is `TaskNotFoundError`; several are `AmbiguousIdError`.
  */
 export function findByIdOrPrefix(
-  store: Pick<TaskStore, "getTask" | "idsWithPrefix">,
+  store: Pick<SyncTaskStore, "getTask" | "idsWithPrefix">,
   text: string,
 ): TaskRecord {
   const exact = store.getTask(text);

@@ -1,11 +1,11 @@
-import type { Durability, KeyMaterial, TaskRecord, TaskStore } from "../store/index.ts";
+import type { Durability, KeyMaterial, SyncTaskStore, TaskRecord } from "../store/index.ts";
 import type { TaskClass, TaskContext } from "../task/index.ts";
 import type { Logger } from "./logger.ts";
 import type { RetentionTuning } from "./retention.ts";
 
 export interface TaskManagerOptions {
   /** Path of the SQLite file (created if missing), or a store you opened yourself. */
-  db: string | TaskStore;
+  db: string | SyncTaskStore;
   /** Tasks running at once, over all names (default: the number of CPU cores, at least 2). */
   concurrency?: number;
   /** How long a stop may wait for a checkpoint before the worker is terminated (default 5 s). */

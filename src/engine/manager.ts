@@ -7,11 +7,11 @@ import {
   type HistoryQuery,
   type ListTasksQuery,
   type Page,
-  SqliteTaskStore,
+  SqliteSyncStore,
+  type SyncTaskStore,
   type TaskEventRecord,
   type TaskLogRecord,
   type TaskRecord,
-  type TaskStore,
 } from "../store/index.ts";
 import { isTaskClass, type TaskClass, type TaskStatus } from "../task/index.ts";
 import { type BulkAction, type BulkResult, type BulkTarget, runBulk } from "./bulk.ts";
@@ -59,7 +59,7 @@ type State = "new" | "running" | "stopping" | "stopped";
  * register task classes, `start()` it (migrate, restore, schedule) and `shutdown()` it.
  */
 export class TaskManager {
-  readonly store: TaskStore;
+  readonly store: SyncTaskStore;
   readonly #guard: GuardedStore;
   readonly #counts: TaskCounts;
   readonly #commits: MessageCommits;
@@ -131,13 +131,13 @@ export class TaskManager {
     const dbPath =
       typeof options.db === "string"
         ? options.db
-        : options.db instanceof SqliteTaskStore
+        : options.db instanceof SqliteSyncStore
           ? options.db.path
           : undefined;
     const fileAccess = resolveFileAccess(options.fileRoots, options.protectedFiles, dbPath);
     const { store, ownerLock } = openStore(options, logger);
     this.#ownerLock = ownerLock;
-    const path = store instanceof SqliteTaskStore ? store.path : undefined;
+    const path = store instanceof SqliteSyncStore ? store.path : undefined;
     this.#guard = new GuardedStore(store, logger, path);
     this.store = this.#guard;
     this.#writes = new WriteRetry(logger, () => this.#dispatcher.request());
@@ -368,7 +368,7 @@ export class TaskManager {
   /** journal_mode and synchronous as the SQLite store's own connection reports them; undefined for another store. */
   durabilitySettings(): DurabilitySettings | undefined {
     const inner = this.#guard.inner;
-    return inner instanceof SqliteTaskStore ? inner.durabilitySettings() : undefined;
+    return inner instanceof SqliteSyncStore ? inner.durabilitySettings() : undefined;
   }
 
   get(id: string): TaskRecord | undefined {

@@ -1,5 +1,10 @@
 import { statSync } from "node:fs";
-import { DatabaseInUseError, DatabaseOwnerLock, SqliteTaskStore, type TaskStore } from "../store/index.ts";
+import {
+  DatabaseInUseError,
+  DatabaseOwnerLock,
+  SqliteSyncStore,
+  type SyncTaskStore,
+} from "../store/index.ts";
 import type { Logger } from "./logger.ts";
 import type { TaskManagerOptions } from "./manager-options.ts";
 
@@ -10,7 +15,7 @@ import type { TaskManagerOptions } from "./manager-options.ts";
 export function openStore(
   options: Pick<TaskManagerOptions, "db" | "encryptionKey" | "decryptionKeys" | "durability">,
   logger: Logger,
-): { store: TaskStore; ownerLock: DatabaseOwnerLock | undefined } {
+): { store: SyncTaskStore; ownerLock: DatabaseOwnerLock | undefined } {
   if (typeof options.db !== "string") {
     if (options.encryptionKey !== undefined || options.decryptionKeys?.length)
       throw new Error("encryption keys go to the store you opened, not to the TaskManager");
@@ -59,8 +64,8 @@ function warnOfHardLinks(path: string, logger: Logger): void {
 function openSqlite(
   options: Pick<TaskManagerOptions, "encryptionKey" | "decryptionKeys" | "durability"> & { db: string },
   logger: Logger,
-): SqliteTaskStore {
-  return new SqliteTaskStore({
+): SqliteSyncStore {
+  return new SqliteSyncStore({
     path: options.db,
     encryptionKey: options.encryptionKey,
     decryptionKeys: options.decryptionKeys,

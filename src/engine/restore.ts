@@ -1,4 +1,4 @@
-import type { TaskRecord, TaskStore } from "../store/index.ts";
+import type { SyncTaskStore, TaskRecord } from "../store/index.ts";
 import type { TaskRegistry } from "./registry.ts";
 import { interruptedError, type RunSettlement } from "./run-settlement.ts";
 import { ENGINE, type Transitions } from "./transitions.ts";
@@ -10,7 +10,7 @@ import { ENGINE, type Transitions } from "./transitions.ts";
  * a history row.
  */
 export function restoreActiveTasks(
-  store: TaskStore,
+  store: SyncTaskStore,
   registry: TaskRegistry,
   transitions: Transitions,
   settlement: RunSettlement,

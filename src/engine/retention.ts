@@ -1,4 +1,4 @@
-import type { DeletedTask, TaskStore } from "../store/index.ts";
+import type { DeletedTask, SyncTaskStore } from "../store/index.ts";
 import type { Logger } from "./logger.ts";
 
 /** How the retention pruner paces itself; the defaults suit a service. */
@@ -36,7 +36,7 @@ export class RetentionPruner {
   #stopped = false;
 
   constructor(
-    private readonly store: TaskStore,
+    private readonly store: SyncTaskStore,
     private readonly retainMs: number,
     private readonly logger: Logger,
     tuning: Partial<RetentionTuning> = {},

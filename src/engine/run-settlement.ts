@@ -1,8 +1,8 @@
 import {
   type JsonText,
+  type SyncTaskStore,
   type TaskPatch,
   type TaskRecord,
-  type TaskStore,
   UnreadableValue,
 } from "../store/index.ts";
 import type { TaskError } from "../task/index.ts";
@@ -33,7 +33,7 @@ export const interruptedError = (why: string): TaskError => ({
  */
 export class RunSettlement {
   constructor(
-    private readonly store: TaskStore,
+    private readonly store: SyncTaskStore,
     private readonly transitions: Transitions,
     private readonly enqueueIfSet: (task: TaskRecord | undefined) => void,
     private readonly selfRestarts: SelfRestarts,

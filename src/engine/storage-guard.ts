@@ -6,12 +6,12 @@ import {
   type NewTaskEvent,
   type Page,
   type StorageFault,
+  type SyncTaskStore,
   storageFaultOf,
   type TaskEventRecord,
   type TaskLogRecord,
   type TaskPatch,
   type TaskRecord,
-  type TaskStore,
   type TelemetryBatch,
 } from "../store/index.ts";
 import type { TaskStatus } from "../task/index.ts";
@@ -24,7 +24,7 @@ import type { Logger } from "./logger.ts";
  * the first one of an outage is logged as one line, and the first write that succeeds after it
  * logs that writes work again. Other errors pass through untouched.
  */
-export class GuardedStore implements TaskStore {
+export class GuardedStore implements SyncTaskStore {
   #fault: StorageFault | undefined;
   /**
    * A fault that waiting does not clear: the file is damaged, deleted or replaced. From then on
@@ -35,7 +35,7 @@ export class GuardedStore implements TaskStore {
   #journal: (() => void)[] | undefined;
 
   constructor(
-    readonly inner: TaskStore,
+    readonly inner: SyncTaskStore,
     private readonly logger: Logger,
     private readonly path?: string,
   ) {}

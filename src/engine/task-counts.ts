@@ -1,4 +1,4 @@
-import type { DeletedTask, TaskStore } from "../store/index.ts";
+import type { DeletedTask, SyncTaskStore } from "../store/index.ts";
 import { TASK_STATUSES, type TaskStatus } from "../task/index.ts";
 import type { ManagerEvent } from "./events.ts";
 
@@ -28,7 +28,7 @@ export class TaskCounts {
   #ready: Promise<void> | undefined;
   #stopped = false;
 
-  constructor(private readonly store: Pick<TaskStore, "scanStatusAndName">) {}
+  constructor(private readonly store: Pick<SyncTaskStore, "scanStatusAndName">) {}
 
   /** Starts the first count, once; resolves when it is complete. */
   ready(): Promise<void> {

@@ -1,4 +1,4 @@
-import type { TaskRecord, TaskStore } from "../store/index.ts";
+import type { SyncTaskStore, TaskRecord } from "../store/index.ts";
 import type { CreateBatch } from "./create-batch.ts";
 import { type CheckedCreateOptions, checkCreateOptions, checkParams } from "./create-options.ts";
 import type { Dispatcher } from "./dispatcher.ts";
@@ -21,7 +21,7 @@ type StoredContext = { traceparent: string | null; requestId: string | null };
 export class TaskCreation {
   constructor(
     private readonly registry: TaskRegistry,
-    private readonly store: TaskStore,
+    private readonly store: SyncTaskStore,
     private readonly transitions: Transitions,
     private readonly dispatcher: Dispatcher,
     /** The group commit that `submit()` and spawns share. */

@@ -1,4 +1,4 @@
-import type { NewTaskLog, TaskProgress, TaskStore, TelemetryBatch } from "../store/index.ts";
+import type { NewTaskLog, SyncTaskStore, TaskProgress, TelemetryBatch } from "../store/index.ts";
 import { LOG_LEVELS, type LogLevel } from "../task/index.ts";
 import { LATEST_DATE_MS } from "./create-options.ts";
 import { StorageUnavailableError } from "./errors.ts";
@@ -62,7 +62,7 @@ export class TelemetryBuffer {
   #timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
-    private readonly store: TaskStore,
+    private readonly store: SyncTaskStore,
     private readonly events: EventHub,
     private readonly intervalMs: number,
     private readonly onError: (error: unknown) => void,

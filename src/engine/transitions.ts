@@ -1,4 +1,4 @@
-import type { NewTask, NewTaskEvent, TaskPatch, TaskRecord, TaskStore } from "../store/index.ts";
+import type { NewTask, NewTaskEvent, SyncTaskStore, TaskPatch, TaskRecord } from "../store/index.ts";
 import type { RequestedAction, TaskError, TaskStatus } from "../task/index.ts";
 import type { EventHub } from "./events.ts";
 
@@ -23,7 +23,7 @@ export const TASK_ITSELF: Requester = { actor: "task", source: null };
  */
 export class Transitions {
   constructor(
-    private readonly store: TaskStore,
+    private readonly store: SyncTaskStore,
     private readonly hub: EventHub,
   ) {}
 

@@ -17,7 +17,8 @@ export type {
 export { JsonText, UnreadableValue } from "./records.ts";
 export { type RecoveryReport, recoverDatabase, type SkippedStretch, type TableRecovery } from "./recover.ts";
 export { type RekeyReport, rekeyDatabase } from "./rekey.ts";
-export { type SqliteStoreOptions, SqliteTaskStore } from "./sqlite.ts";
+export { SqliteSyncStore, type SqliteSyncStoreOptions } from "./sqlite.ts";
+export { SqliteTaskStore } from "./sqlite-store.ts";
 export {
   DatabaseCorruptError,
   describeFault,
@@ -33,8 +34,9 @@ export {
   type HistoryQuery,
   MAX_PAGE_SIZE,
   pageSize,
-  type TaskStore,
+  type SyncTaskStore,
 } from "./store.ts";
+export type { StoreDialect, TaskStore, TaskWrites } from "./task-store.ts";
 export {
   InvalidKeyError,
   type KeyMaterial,

@@ -10,7 +10,7 @@ import {
   truncateSync,
 } from "node:fs";
 import { DatabaseOwnerLock } from "./owner-lock.ts";
-import { SqliteTaskStore } from "./sqlite.ts";
+import { SqliteSyncStore } from "./sqlite.ts";
 
 /** The tables kiln keeps, parents first: a history row is only copied after its task. */
 const TABLES = ["tasks", "task_events", "task_logs"] as const;
@@ -143,7 +143,7 @@ export function recoverDatabase(source: string, target: string): RecoveryReport 
   if (existsSync(target)) throw new Error(`${target} exists already: give a new file to write to`);
   const lock = DatabaseOwnerLock.acquire(source);
   try {
-    const fresh = new SqliteTaskStore({ path: target, backgroundCheckpoints: false });
+    const fresh = new SqliteSyncStore({ path: target, backgroundCheckpoints: false });
     try {
       fresh.migrate();
     } finally {

@@ -1,6 +1,6 @@
 import { Database } from "bun:sqlite";
 import { DatabaseOwnerLock } from "./owner-lock.ts";
-import { rowCodec, type SqliteStoreOptions } from "./sqlite.ts";
+import { rowCodec, type SqliteSyncStoreOptions } from "./sqlite.ts";
 import { SECRET_FIELDS, TASK_COLUMNS } from "./task-rows.ts";
 
 export interface RekeyReport {
@@ -28,7 +28,7 @@ type SecretRow = { id: string } & Record<string, string | null>;
  */
 export function rekeyDatabase(
   path: string,
-  keys: Omit<SqliteStoreOptions, "path">,
+  keys: Omit<SqliteSyncStoreOptions, "path">,
   options: RekeyOptions = {},
 ): RekeyReport {
   if (keys.encryptionKey === undefined) throw new Error("rekey needs the encryption key to write with");

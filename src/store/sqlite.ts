@@ -25,7 +25,13 @@ import type {
 } from "./records.ts";
 import * as schema from "./schema.ts";
 import { fileFault, type StorageFault } from "./storage-fault.ts";
-import { type DeletedTask, type EndedCount, type HistoryQuery, pageSize, type TaskStore } from "./store.ts";
+import {
+  type DeletedTask,
+  type EndedCount,
+  type HistoryQuery,
+  pageSize,
+  type SyncTaskStore,
+} from "./store.ts";
 import { type SqlValue, TASK_COLUMNS, type TaskRow, TaskRowCodec } from "./task-rows.ts";
 import { type KeyMaterial, ValueCipher } from "./value-cipher.ts";
 import { WalCheckpointer } from "./wal-checkpointer.ts";
@@ -37,7 +43,7 @@ const ACTIVE: TaskStatus[] = ["PENDING", "RUNNING", "PAUSED"];
 
 type Db = BunSQLiteDatabase<typeof schema>;
 
-export interface SqliteStoreOptions {
+export interface SqliteSyncStoreOptions {
   /** Path of the database file, or ":memory:". */
   path: string;
   /**
@@ -59,7 +65,7 @@ export interface SqliteStoreOptions {
 }
 
 /** The row codec for a store's options: encrypting when a key is given. */
-export function rowCodec(options: Omit<SqliteStoreOptions, "path">): TaskRowCodec {
+export function rowCodec(options: Omit<SqliteSyncStoreOptions, "path">): TaskRowCodec {
   if (options.encryptionKey === undefined) {
     if (options.decryptionKeys?.length) {
       throw new Error("decryption keys are given without an encryption key: set the current key too");
@@ -89,7 +95,7 @@ function prefixSuccessor(prefix: string): string | undefined {
 }
 
 /** The SQLite store: one file in WAL mode, written only by the thread that opened it. */
-export class SqliteTaskStore implements TaskStore {
+export class SqliteSyncStore implements SyncTaskStore {
   readonly path: string;
   readonly #sqlite: Database;
   readonly #db: Db;
@@ -98,14 +104,14 @@ export class SqliteTaskStore implements TaskStore {
   #closed = false;
   readonly #checkpointer: WalCheckpointer | undefined;
   readonly #file: DatabaseFile | undefined;
-  #statements: ReturnType<SqliteTaskStore["prepareStatements"]> | undefined;
+  #statements: ReturnType<SqliteSyncStore["prepareStatements"]> | undefined;
   /**
    * Runs `fn` in a transaction (a savepoint when one is open). Made once: bun:sqlite's
    * `transaction()` builds a new wrapper on each call, which showed in profiles of every write.
    */
   readonly #transaction: <T>(fn: () => T) => T;
 
-  constructor(options: SqliteStoreOptions) {
+  constructor(options: SqliteSyncStoreOptions) {
     this.path = options.path;
     this.#rows = rowCodec(options);
     let file = options.path === ":memory:" ? undefined : DatabaseFile.openIfExists(options.path);
@@ -207,6 +213,29 @@ export class SqliteTaskStore implements TaskStore {
 
   batch<T>(fn: () => T): T {
     return this.#transaction(fn);
+  }
+
+  /**
+   * Opens, ends or marks a transaction by hand, for a caller that awaits between its writes
+   * (the asynchronous port). The writes inside use savepoints of their own, as within `batch`.
+   */
+  transactionControl(
+    command: "begin" | "commit" | "rollback" | "savepoint" | "release" | "rollback-to",
+    name = "kiln",
+  ): void {
+    const sql = {
+      begin: "BEGIN",
+      commit: "COMMIT",
+      rollback: "ROLLBACK",
+      savepoint: `SAVEPOINT ${name}`,
+      release: `RELEASE ${name}`,
+      "rollback-to": `ROLLBACK TO ${name}`,
+    }[command];
+    this.#sqlite.exec(sql);
+  }
+
+  get inTransaction(): boolean {
+    return this.#sqlite.inTransaction;
   }
 
   createTask(task: NewTask, event: NewTaskEvent): TaskRecord {

@@ -23,7 +23,7 @@ export interface HistoryQuery {
  * SQL. It is synchronous because SQLite in-process is: every engine decision about a task
  * happens in one turn of the event loop, with nothing able to interleave.
  */
-export interface TaskStore {
+export interface SyncTaskStore {
   /** Applies every migration the database lacks. */
   migrate(): void;
   /**

@@ -2,7 +2,7 @@ import { Database } from "bun:sqlite";
 import { afterAll, describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { SqliteTaskStore } from "../../src/store/index.ts";
+import { SqliteSyncStore } from "../../src/store/index.ts";
 import { api, KILN_FROM_SOURCE, serveKiln } from "../binary/kiln-process.ts";
 import { newTaskRow, tempDir } from "../helpers.ts";
 import { kiln, lines } from "./run.ts";
@@ -16,7 +16,7 @@ const PAGE = 4_096;
 /** A kiln database of ended tasks, written as kiln writes them (in id order), then closed. */
 function pristine(): string {
   const path = join(dir.path, "pristine.db");
-  const store = new SqliteTaskStore({ path, backgroundCheckpoints: false });
+  const store = new SqliteSyncStore({ path, backgroundCheckpoints: false });
   store.migrate();
   const event = { reason: null, actor: null, source: null };
   for (let i = 0; i < TASKS; i++) {

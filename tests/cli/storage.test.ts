@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { ConfigError, parseServeConfig } from "../../src/cli/config.ts";
-import { SqliteTaskStore, silentLogger, TaskManager } from "../../src/index.ts";
+import { SqliteSyncStore, silentLogger, TaskManager } from "../../src/index.ts";
 import { keyId } from "../../src/store/index.ts";
 import { tempDir } from "../helpers.ts";
 import { kiln, lines } from "./run.ts";
@@ -21,7 +21,7 @@ function dbPath(): string {
 /** A database with one task whose params are encrypted with `key`. */
 function encryptedDb(key: Uint8Array): { path: string; id: string } {
   const path = dbPath();
-  const store = new SqliteTaskStore({ path, encryptionKey: key });
+  const store = new SqliteSyncStore({ path, encryptionKey: key });
   store.migrate();
   const id = Bun.randomUUIDv7();
   store.createTask(
@@ -148,7 +148,7 @@ describe("kiln serve and kiln rekey", () => {
     expect(done.stdout.trim()).toBe(
       `kiln: ${path}: 1 of 1 tasks rewritten under key ${keyId(newKey)} (1 batches)`,
     );
-    const store = new SqliteTaskStore({ path, encryptionKey: newKey });
+    const store = new SqliteSyncStore({ path, encryptionKey: newKey });
     try {
       store.verifyReadable();
     } finally {

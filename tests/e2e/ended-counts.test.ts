@@ -3,19 +3,19 @@
 import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { SqliteTaskStore } from "../../src/store/index.ts";
+import { SqliteSyncStore } from "../../src/store/index.ts";
 import { tempDir } from "../helpers.ts";
 
 const MINUTE = 60_000;
 const dir = tempDir("kiln-ended-");
-let store: SqliteTaskStore;
+let store: SqliteSyncStore;
 
 /** Endings at these times (ms), in id order: every third FAILED, the rest FINISHED. */
 const TIMES = [1_000, 61_000, 61_500, 119_999, 120_000, 180_000, 240_000, 240_001, 300_000];
 
 beforeAll(() => {
   const path = join(dir.path, "kiln.db");
-  store = new SqliteTaskStore({ path });
+  store = new SqliteSyncStore({ path });
   store.migrate();
   const db = new Database(path);
   db.run(
@@ -61,7 +61,7 @@ describe("countEndedSince", () => {
   });
 
   test("an empty history has nothing to count", () => {
-    const empty = new SqliteTaskStore({ path: ":memory:" });
+    const empty = new SqliteSyncStore({ path: ":memory:" });
     empty.migrate();
     expect(empty.countEndedSince(0, MINUTE)).toEqual([]);
     empty.close();

@@ -2,7 +2,7 @@
 import { Database } from "bun:sqlite";
 import { expect } from "bun:test";
 import type { Browser, Page } from "playwright-core";
-import { SqliteTaskStore } from "../../src/store/index.ts";
+import { SqliteSyncStore } from "../../src/store/index.ts";
 import {
   browserSuite,
   type Kiln,
@@ -25,7 +25,7 @@ let seedMs = 0;
 /** 100,000 ended tasks, each with the event that ended it, written straight into the database. */
 function seed(dbPath: string): void {
   const started = performance.now();
-  const store = new SqliteTaskStore({ path: dbPath });
+  const store = new SqliteSyncStore({ path: dbPath });
   store.migrate();
   store.close();
   const db = new Database(dbPath);

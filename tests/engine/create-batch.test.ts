@@ -1,6 +1,6 @@
 // manager.submit(): the creates of one event-loop turn share one commit, and each settles after it.
 import { afterEach, expect, test } from "bun:test";
-import { type CreateResult, SqliteTaskStore, StorageUnavailableError } from "../../src/index.ts";
+import { type CreateResult, SqliteSyncStore, StorageUnavailableError } from "../../src/index.ts";
 import { startRecordingManager } from "../commit-recording-store.ts";
 import { statusPath, untilStatus } from "../helpers.ts";
 
@@ -106,7 +106,7 @@ test("submits of the turn in which shutdown begins are written before it", async
   const results = await Promise.all(promises);
   await stopping;
   await expect(manager.submit("echo", { value: 3 })).rejects.toMatchObject({ code: "not_accepting" });
-  const reopened = new SqliteTaskStore({ path, backgroundCheckpoints: false });
+  const reopened = new SqliteSyncStore({ path, backgroundCheckpoints: false });
   try {
     for (const { task } of results) expect(reopened.getTask(task.id)?.taskName).toBe("echo");
   } finally {

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import {
   type Logger,
   RetentionPruner,
-  SqliteTaskStore,
+  SqliteSyncStore,
   TaskManager,
   type TaskStatus,
 } from "../../src/index.ts";
@@ -69,7 +69,7 @@ const FINAL: TaskStatus[] = ["FINISHED", "FAILED", "STOPPED"];
  * make the test slower, not more real: the pruner reads what the store wrote).
  */
 function seedEndedTasks(dbPath: string, count: number): void {
-  const store = new SqliteTaskStore({ path: dbPath });
+  const store = new SqliteSyncStore({ path: dbPath });
   store.migrate();
   store.close();
   const db = new Database(dbPath);
@@ -162,7 +162,7 @@ describe("retention", () => {
     cleanups.push(dir.remove);
     const dbPath = join(dir.path, "kiln.db");
     seedEndedTasks(dbPath, 3);
-    const store = new SqliteTaskStore({ path: dbPath });
+    const store = new SqliteSyncStore({ path: dbPath });
     cleanups.push(() => store.close());
     const { logger, lines } = recordingLogger();
     const pruner = new RetentionPruner(store, HOUR, logger);

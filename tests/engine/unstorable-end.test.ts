@@ -3,13 +3,13 @@
 // runs' ends, and the process, go on. Before, the error escaped the commit and ended the process.
 import { afterEach, expect, test } from "bun:test";
 import { join } from "node:path";
-import { SqliteTaskStore, silentLogger, TaskManager } from "../../src/index.ts";
+import { SqliteSyncStore, silentLogger, TaskManager } from "../../src/index.ts";
 import { FIXTURE_TASKS, tempDir, untilStatus } from "../helpers.ts";
 
 /** Throws the way JSON.stringify does on a BigInt when the end of one chosen task is written. */
-class PoisonedEndStore extends SqliteTaskStore {
+class PoisonedEndStore extends SqliteSyncStore {
   poisoned = new Set<string>();
-  override transition(...args: Parameters<SqliteTaskStore["transition"]>) {
+  override transition(...args: Parameters<SqliteSyncStore["transition"]>) {
     const [id, , patch] = args;
     if (this.poisoned.has(id) && patch.status === "FINISHED") {
       throw new TypeError("JSON.stringify cannot serialize BigInt.");

@@ -2,8 +2,8 @@ import { Database } from "bun:sqlite";
 import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Logger, TaskStore } from "../../src/index.ts";
-import { SqliteTaskStore } from "../../src/store/index.ts";
+import type { Logger, SyncTaskStore } from "../../src/index.ts";
+import { SqliteSyncStore } from "../../src/store/index.ts";
 
 /** A way to make the database unwritable and writable again, on a directory the test owns. */
 export interface StorageFault {
@@ -15,7 +15,7 @@ export interface StorageFault {
   cause: "disk_full" | "read_only";
   dir: { path: string; remove: () => void };
   /** A store to hand the manager instead of a path (the injected fault only). */
-  store?: TaskStore;
+  store?: SyncTaskStore;
   start(): void;
   clear(): void;
 }
@@ -124,25 +124,25 @@ export function readOnlyFile(): StorageFault | undefined {
 }
 
 /** Fails every write the way bun:sqlite reports a full disk; for machines where no real fault can be made. */
-class FaultInjectingStore extends SqliteTaskStore {
+class FaultInjectingStore extends SqliteSyncStore {
   failing = false;
   #check(): void {
     if (!this.failing) return;
     throw Object.assign(new Error("database or disk is full"), { name: "SQLiteError", code: "SQLITE_FULL" });
   }
-  override createTask(...args: Parameters<SqliteTaskStore["createTask"]>) {
+  override createTask(...args: Parameters<SqliteSyncStore["createTask"]>) {
     this.#check();
     return super.createTask(...args);
   }
-  override transition(...args: Parameters<SqliteTaskStore["transition"]>) {
+  override transition(...args: Parameters<SqliteSyncStore["transition"]>) {
     this.#check();
     return super.transition(...args);
   }
-  override updateTask(...args: Parameters<SqliteTaskStore["updateTask"]>) {
+  override updateTask(...args: Parameters<SqliteSyncStore["updateTask"]>) {
     this.#check();
     return super.updateTask(...args);
   }
-  override writeTelemetry(...args: Parameters<SqliteTaskStore["writeTelemetry"]>) {
+  override writeTelemetry(...args: Parameters<SqliteSyncStore["writeTelemetry"]>) {
     this.#check();
     return super.writeTelemetry(...args);
   }

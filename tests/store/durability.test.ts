@@ -3,7 +3,7 @@
 // connection that writes, since synchronous is a setting of each connection, not of the file.
 import { afterEach, expect, test } from "bun:test";
 import { join } from "node:path";
-import { SqliteTaskStore, silentLogger, TaskManager } from "../../src/index.ts";
+import { SqliteSyncStore, silentLogger, TaskManager } from "../../src/index.ts";
 import { FIXTURE_TASKS, tempDir } from "../helpers.ts";
 
 const dirs: { remove(): void }[] = [];
@@ -18,9 +18,9 @@ function dbPath(): string {
 }
 
 test("a store is WAL with synchronous=NORMAL by default and FULL with durability 'full'", () => {
-  const normal = new SqliteTaskStore({ path: dbPath() });
-  const explicit = new SqliteTaskStore({ path: dbPath(), durability: "normal" });
-  const full = new SqliteTaskStore({ path: dbPath(), durability: "full" });
+  const normal = new SqliteSyncStore({ path: dbPath() });
+  const explicit = new SqliteSyncStore({ path: dbPath(), durability: "normal" });
+  const full = new SqliteSyncStore({ path: dbPath(), durability: "full" });
   try {
     expect(normal.durabilitySettings()).toEqual({ journalMode: "wal", synchronous: "NORMAL" });
     expect(explicit.durabilitySettings()).toEqual({ journalMode: "wal", synchronous: "NORMAL" });
@@ -56,7 +56,7 @@ test("TaskManager durability 'full' reaches the connection it writes with, and t
 });
 
 test("durability goes to a store you open yourself, not to the TaskManager", () => {
-  const store = new SqliteTaskStore({ path: dbPath() });
+  const store = new SqliteSyncStore({ path: dbPath() });
   try {
     expect(() => new TaskManager({ db: store, durability: "full", logger: silentLogger })).toThrow(
       /durability goes to the store you opened/,

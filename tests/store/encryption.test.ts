@@ -6,7 +6,7 @@ import { join } from "node:path";
 import {
   DatabaseInUseError,
   rekeyDatabase,
-  SqliteTaskStore,
+  SqliteSyncStore,
   silentLogger,
   TaskManager,
   type TaskManagerOptions,
@@ -173,7 +173,7 @@ describe("encryption at rest", () => {
     expect(refused).toBeInstanceOf(UndecryptableValueError);
     expect((refused as Error).message).toContain(`is encrypted with key ${idB}, which is not configured`);
 
-    const noKey = new SqliteTaskStore({ path: dbPath });
+    const noKey = new SqliteSyncStore({ path: dbPath });
     try {
       expect(() => noKey.getTask(ids.finished)).toThrow(
         `tasks.params of task ${ids.finished} is encrypted with key ${idB}, but no encryption key is configured`,
@@ -241,7 +241,7 @@ describe("encryption at rest", () => {
       source: null,
     };
     const old = Bun.randomUUIDv7();
-    const withLost = new SqliteTaskStore({ path: dbPath, encryptionKey: lost });
+    const withLost = new SqliteSyncStore({ path: dbPath, encryptionKey: lost });
     withLost.migrate();
     withLost.createTask(task(old), event);
     withLost.transition(
@@ -252,7 +252,7 @@ describe("encryption at rest", () => {
     );
     withLost.close();
     // Newer rows under the current key: start-up checks the newest ones and lets this through.
-    const withCurrent = new SqliteTaskStore({ path: dbPath, encryptionKey: current });
+    const withCurrent = new SqliteSyncStore({ path: dbPath, encryptionKey: current });
     const recent: string[] = [];
     for (let i = 0; i < 100; i++) {
       const id = Bun.randomUUIDv7();

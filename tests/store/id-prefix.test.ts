@@ -3,7 +3,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { AmbiguousIdError, TaskNotFoundError } from "../../src/engine/errors.ts";
 import { findByIdOrPrefix } from "../../src/engine/id-prefix.ts";
-import { SqliteTaskStore } from "../../src/store/index.ts";
+import { SqliteSyncStore } from "../../src/store/index.ts";
 import { newTaskRow, tempDir } from "../helpers.ts";
 
 const cleanups: (() => void)[] = [];
@@ -20,9 +20,9 @@ const CREATED = {
   source: null,
 };
 
-function storeWith(ids: string[]): SqliteTaskStore {
+function storeWith(ids: string[]): SqliteSyncStore {
   const dir = tempDir("kiln-prefix-");
-  const store = new SqliteTaskStore({ path: join(dir.path, "kiln.db") });
+  const store = new SqliteSyncStore({ path: join(dir.path, "kiln.db") });
   cleanups.push(dir.remove, () => store.close());
   store.migrate();
   store.batch(() => {

@@ -4,7 +4,7 @@ import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { readMigrationFiles } from "drizzle-orm/migrator";
 import { MIGRATIONS_FOLDER, renderMigrationsModule } from "../../scripts/generate-migrations.ts";
-import { SqliteTaskStore } from "../../src/store/index.ts";
+import { SqliteSyncStore } from "../../src/store/index.ts";
 import { MIGRATIONS } from "../../src/store/migrations.generated.ts";
 import { tempDir } from "../helpers.ts";
 
@@ -58,7 +58,7 @@ describe("src/store/migrations.generated.ts", () => {
     const before = process.cwd();
     process.chdir(dir.path); // no drizzle/ here: the migrations come from the generated module
     try {
-      const store = new SqliteTaskStore({ path, backgroundCheckpoints: false });
+      const store = new SqliteSyncStore({ path, backgroundCheckpoints: false });
       store.migrate();
       store.close();
     } finally {

@@ -11,7 +11,7 @@ import {
   type NewTask,
   type NewTaskEvent,
   pageSize,
-  SqliteTaskStore,
+  SqliteSyncStore,
   type TaskProgress,
 } from "../../src/store/index.ts";
 import type { TaskStatus } from "../../src/task/index.ts";
@@ -19,7 +19,7 @@ import { newTaskRow } from "../helpers.ts";
 
 let dir = "";
 let dbPath = "";
-const stores: SqliteTaskStore[] = [];
+const stores: SqliteSyncStore[] = [];
 const rawDbs: Database[] = [];
 
 beforeEach(async () => {
@@ -39,8 +39,8 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function openStore(): SqliteTaskStore {
-  const store = new SqliteTaskStore({ path: dbPath });
+function openStore(): SqliteSyncStore {
+  const store = new SqliteSyncStore({ path: dbPath });
   stores.push(store);
   store.migrate();
   return store;
@@ -86,7 +86,7 @@ function event(from: TaskStatus | null, to: TaskStatus | null, action: string, r
 }
 
 /** Creates a task and walks it to `status` through transitions. */
-function createIn(store: SqliteTaskStore, status: TaskStatus, overrides: Partial<NewTask> = {}): string {
+function createIn(store: SqliteSyncStore, status: TaskStatus, overrides: Partial<NewTask> = {}): string {
   const task = newTaskRow(overrides);
   store.createTask(task, createEvent);
   if (status === "PENDING") return task.id;
@@ -886,7 +886,7 @@ describe("the database file", () => {
 test("close() is idempotent", () => {
   const dir = mkdtempSync(join(tmpdir(), "kiln-close-"));
   try {
-    const store = new SqliteTaskStore({ path: join(dir, "kiln.db") });
+    const store = new SqliteSyncStore({ path: join(dir, "kiln.db") });
     store.migrate();
     store.close();
     expect(() => store.close()).not.toThrow();

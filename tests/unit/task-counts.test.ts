@@ -2,7 +2,7 @@ import { Database } from "bun:sqlite";
 import { afterEach, expect, test } from "bun:test";
 import { join } from "node:path";
 import { TaskCounts } from "../../src/engine/task-counts.ts";
-import { type NewTaskEvent, SqliteTaskStore, type TaskRecord } from "../../src/store/index.ts";
+import { type NewTaskEvent, SqliteSyncStore, type TaskRecord } from "../../src/store/index.ts";
 import type { TaskStatus } from "../../src/task/index.ts";
 import { newTaskRow, tempDir } from "../helpers.ts";
 
@@ -23,7 +23,7 @@ const event: NewTaskEvent = {
 test("the first count, taken in steps, stays exact while tasks change, appear and go in between", async () => {
   const dir = tempDir("kiln-counts-");
   dirs.push(dir);
-  const store = new SqliteTaskStore({ path: join(dir.path, "kiln.db"), backgroundCheckpoints: false });
+  const store = new SqliteSyncStore({ path: join(dir.path, "kiln.db"), backgroundCheckpoints: false });
   store.migrate();
   try {
     const ids: string[] = [];

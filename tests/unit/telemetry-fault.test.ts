@@ -6,10 +6,10 @@ import { join } from "node:path";
 import { EventHub } from "../../src/engine/events.ts";
 import { GuardedStore, silentLogger } from "../../src/engine/index.ts";
 import { TelemetryBuffer } from "../../src/engine/telemetry.ts";
-import { SqliteTaskStore, type TelemetryBatch } from "../../src/store/index.ts";
+import { SqliteSyncStore, type TelemetryBatch } from "../../src/store/index.ts";
 import { tempDir } from "../helpers.ts";
 
-class DiskFullStore extends SqliteTaskStore {
+class DiskFullStore extends SqliteSyncStore {
   full = false;
   override writeTelemetry(batch: TelemetryBatch): void {
     if (this.full)

@@ -7,12 +7,12 @@ import { join } from "node:path";
 import { EventHub, type ManagerEvent } from "../../src/engine/events.ts";
 import { GuardedStore, silentLogger } from "../../src/engine/index.ts";
 import { TelemetryBuffer } from "../../src/engine/telemetry.ts";
-import { SqliteTaskStore, type TelemetryBatch } from "../../src/store/index.ts";
+import { SqliteSyncStore, type TelemetryBatch } from "../../src/store/index.ts";
 import type { LogLevel } from "../../src/task/index.ts";
 import { newTaskRow, tempDir } from "../helpers.ts";
 
 /** Refuses, with a plain error, every telemetry batch that holds anything of `refused`. */
-class RefusingStore extends SqliteTaskStore {
+class RefusingStore extends SqliteSyncStore {
   refused = "";
   batches = 0;
   override writeTelemetry(batch: TelemetryBatch): void {

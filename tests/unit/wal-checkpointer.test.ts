@@ -2,7 +2,7 @@ import { Database } from "bun:sqlite";
 import { afterEach, expect, test } from "bun:test";
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { type NewTask, SqliteTaskStore } from "../../src/store/index.ts";
+import { type NewTask, SqliteSyncStore } from "../../src/store/index.ts";
 import { WalCheckpointer } from "../../src/store/wal-checkpointer.ts";
 import { newTaskRow, tempDir } from "../helpers.ts";
 
@@ -21,7 +21,7 @@ function newTask(i: number): NewTask {
 }
 
 /** Writes `n` tasks in small transactions, yielding between them as a busy server would. */
-async function writeTasks(store: SqliteTaskStore, from: number, n: number): Promise<void> {
+async function writeTasks(store: SqliteSyncStore, from: number, n: number): Promise<void> {
   for (let i = from; i < from + n; i++) {
     store.createTask(newTask(i), {
       fromStatus: null,
@@ -100,7 +100,7 @@ test("the store checkpoints in the background by default and truncates the WAL o
   const dir = tempDir("kiln-wal-");
   dirs.push(dir);
   const path = join(dir.path, "kiln.db");
-  const store = new SqliteTaskStore({ path });
+  const store = new SqliteSyncStore({ path });
   store.migrate();
   try {
     await writeTasks(store, 0, 4_000);
@@ -120,7 +120,7 @@ test("the store checkpoints in the background by default and truncates the WAL o
 test("a store opened without background checkpoints keeps SQLite's own", () => {
   const dir = tempDir("kiln-wal-");
   dirs.push(dir);
-  const store = new SqliteTaskStore({ path: join(dir.path, "kiln.db"), backgroundCheckpoints: false });
+  const store = new SqliteSyncStore({ path: join(dir.path, "kiln.db"), backgroundCheckpoints: false });
   try {
     expect(store.checkpointsInBackground).toBe(false);
   } finally {

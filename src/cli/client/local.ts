@@ -55,11 +55,11 @@ export const migrateCommand: Command = {
     const path = parsed.values.db ?? env.KILN_DB ?? "./kiln.db";
     if (path === "" || path === ":memory:") throw new UsageError("--db must be a file path", usage);
     // Loaded here so that the client commands never pay for drizzle.
-    const { SqliteTaskStore } = await import("../../store/sqlite.ts");
+    const { SqliteSyncStore } = await import("../../store/sqlite.ts");
     let before: number;
     let after: number;
     try {
-      const store = new SqliteTaskStore({ path, backgroundCheckpoints: false });
+      const store = new SqliteSyncStore({ path, backgroundCheckpoints: false });
       try {
         before = appliedMigrations(path);
         store.migrate();

@@ -8,7 +8,7 @@ function probe(task: BaseTask) {
   const loaded = [kiln, asPackage] as Array<Record<string, unknown>>;
   return {
     exports: Object.keys(kiln).sort(),
-    engineLoaded: loaded.some((module) => "TaskManager" in module || "SqliteTaskStore" in module),
+    engineLoaded: loaded.some((module) => "TaskManager" in module || "SqliteSyncStore" in module),
     oneSdk: kiln.BaseTask === BaseTask && asPackage.BaseTask === BaseTask,
     isBaseTask: task instanceof kiln.BaseTask,
     schema: t.Object({ n: t.Integer() }).type,

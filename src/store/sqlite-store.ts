@@ -1,0 +1,193 @@
+import type { TaskStatus } from "../task/index.ts";
+import type {
+  ListTasksQuery,
+  NewTask,
+  NewTaskEvent,
+  Page,
+  TaskEventRecord,
+  TaskLogRecord,
+  TaskPatch,
+  TaskRecord,
+  TelemetryBatch,
+} from "./records.ts";
+import { SqliteSyncStore, type SqliteSyncStoreOptions } from "./sqlite.ts";
+import type { StorageFault } from "./storage-fault.ts";
+import type { DeletedTask, EndedCount, HistoryQuery } from "./store.ts";
+import type { TaskStore, TaskWrites } from "./task-store.ts";
+
+/**
+ * The SQLite store on the asynchronous port. bun:sqlite answers synchronously, so a call made
+ * while no transaction is open runs at once and resolves already settled. A `transaction()`
+ * holds the file's one connection across its awaits: calls made meanwhile by anyone but its
+ * `tx` wait their turn, so they never slip into it by accident.
+ */
+export class SqliteTaskStore implements TaskStore {
+  readonly dialect = "sqlite" as const;
+  readonly location: string;
+  /** The synchronous store underneath, for what only a file has (durability, checkpoints). */
+  readonly file: SqliteSyncStore;
+  /** Transactions open or waiting for the connection. */
+  #open = 0;
+  /** Settles when the last transaction queued so far has ended. */
+  #queue: Promise<void> = Promise.resolve();
+  #savepoints = 0;
+
+  constructor(options: SqliteSyncStoreOptions | SqliteSyncStore) {
+    this.file = options instanceof SqliteSyncStore ? options : new SqliteSyncStore(options);
+    this.location = this.file.path;
+  }
+
+  migrate(): Promise<void> {
+    return this.#call(() => this.file.migrate());
+  }
+
+  async transaction<T>(fn: (tx: TaskWrites) => Promise<T>): Promise<T> {
+    this.#open++;
+    const before = this.#queue;
+    let done!: () => void;
+    this.#queue = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    try {
+      await before;
+      this.file.transactionControl("begin");
+      let result: T;
+      try {
+        result = await fn(this.#writes());
+      } catch (error) {
+        if (this.file.inTransaction) this.file.transactionControl("rollback");
+        throw error;
+      }
+      try {
+        this.file.transactionControl("commit");
+      } catch (error) {
+        // A COMMIT that failed (a full disk) may leave the transaction open: end it, undone.
+        if (this.file.inTransaction) this.file.transactionControl("rollback");
+        throw error;
+      }
+      return result;
+    } finally {
+      this.#open--;
+      done();
+    }
+  }
+
+  attempt<T>(fn: (tx: TaskWrites) => Promise<T>): Promise<T> {
+    return this.transaction(fn);
+  }
+
+  createTask(task: NewTask, event: NewTaskEvent): Promise<TaskRecord> {
+    return this.#call(() => this.file.createTask(task, event));
+  }
+  transition(
+    id: string,
+    from: readonly TaskStatus[],
+    patch: TaskPatch,
+    event: NewTaskEvent,
+  ): Promise<TaskRecord | undefined> {
+    return this.#call(() => this.file.transition(id, from, patch, event));
+  }
+  updateTask(id: string, patch: TaskPatch, event?: NewTaskEvent): Promise<TaskRecord | undefined> {
+    return this.#call(() => this.file.updateTask(id, patch, event));
+  }
+  writeTelemetry(batch: TelemetryBatch): Promise<void> {
+    return this.#call(() => this.file.writeTelemetry(batch));
+  }
+  deleteTask(id: string): Promise<boolean> {
+    return this.#call(() => this.file.deleteTask(id));
+  }
+  deleteEndedBefore(cutoff: number, limit: number): Promise<DeletedTask[]> {
+    return this.#call(() => this.file.deleteEndedBefore(cutoff, limit));
+  }
+  getTask(id: string): Promise<TaskRecord | undefined> {
+    return this.#call(() => this.file.getTask(id));
+  }
+  findByIdempotencyKey(key: string): Promise<TaskRecord | undefined> {
+    return this.#call(() => this.file.findByIdempotencyKey(key));
+  }
+  idsWithPrefix(prefix: string, limit: number): Promise<string[]> {
+    return this.#call(() => this.file.idsWithPrefix(prefix, limit));
+  }
+  listTasks(query: ListTasksQuery): Promise<Page<TaskRecord, string>> {
+    return this.#call(() => this.file.listTasks(query));
+  }
+  listActive(): Promise<TaskRecord[]> {
+    return this.#call(() => this.file.listActive());
+  }
+  listEvents(taskId: string, query: HistoryQuery): Promise<Page<TaskEventRecord, number>> {
+    return this.#call(() => this.file.listEvents(taskId, query));
+  }
+  listLogs(taskId: string, query: HistoryQuery): Promise<Page<TaskLogRecord, number>> {
+    return this.#call(() => this.file.listLogs(taskId, query));
+  }
+  verifyReadable(): Promise<void> {
+    return this.#call(() => this.file.verifyReadable());
+  }
+  countByStatus(): Promise<Record<TaskStatus, number>> {
+    return this.#call(() => this.file.countByStatus());
+  }
+  scanStatusAndName(
+    afterId: string | null,
+    limit: number,
+  ): Promise<Array<{ id: string; status: TaskStatus; name: string }>> {
+    return this.#call(() => this.file.scanStatusAndName(afterId, limit));
+  }
+  countEndedSince(since: number, bucketMs: number): Promise<EndedCount[]> {
+    return this.#call(() => this.file.countEndedSince(since, bucketMs));
+  }
+  probeIntegrity(): Promise<void> {
+    return this.#call(() => this.file.probeIntegrity());
+  }
+  fileProblem(thorough?: boolean): StorageFault | undefined {
+    return this.file.fileProblem(thorough);
+  }
+  async close(): Promise<void> {
+    if (this.#open > 0) await this.#queue;
+    this.file.close();
+  }
+
+  /** Runs `fn` now when no transaction holds the connection, else once they have all ended. */
+  #call<T>(fn: () => T): Promise<T> {
+    if (this.#open > 0) return this.#queue.then(() => this.#call(fn));
+    try {
+      return Promise.resolve(fn());
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** The `tx` of an open transaction: its calls run at once, inside it. */
+  #writes(): TaskWrites {
+    const file = this.file;
+    const now = <T>(fn: () => T): Promise<T> => {
+      try {
+        return Promise.resolve(fn());
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    };
+    const tx: TaskWrites = {
+      createTask: (task, event) => now(() => file.createTask(task, event)),
+      transition: (id, from, patch, event) => now(() => file.transition(id, from, patch, event)),
+      updateTask: (id, patch, event) => now(() => file.updateTask(id, patch, event)),
+      writeTelemetry: (batch) => now(() => file.writeTelemetry(batch)),
+      deleteTask: (id) => now(() => file.deleteTask(id)),
+      deleteEndedBefore: (cutoff, limit) => now(() => file.deleteEndedBefore(cutoff, limit)),
+      getTask: (id) => now(() => file.getTask(id)),
+      attempt: async <T>(fn: (inner: TaskWrites) => Promise<T>): Promise<T> => {
+        const name = `kiln_attempt_${++this.#savepoints}`;
+        file.transactionControl("savepoint", name);
+        try {
+          const result = await fn(tx);
+          file.transactionControl("release", name);
+          return result;
+        } catch (error) {
+          file.transactionControl("rollback-to", name);
+          file.transactionControl("release", name);
+          throw error;
+        }
+      },
+    };
+    return tx;
+  }
+}

@@ -1,0 +1,113 @@
+import type { TaskStatus } from "../task/index.ts";
+import type {
+  ListTasksQuery,
+  NewTask,
+  NewTaskEvent,
+  Page,
+  TaskEventRecord,
+  TaskLogRecord,
+  TaskPatch,
+  TaskRecord,
+  TelemetryBatch,
+} from "./records.ts";
+import type { StorageFault } from "./storage-fault.ts";
+import type { DeletedTask, EndedCount, HistoryQuery } from "./store.ts";
+
+/** Which database a store talks to. */
+export type StoreDialect = "sqlite" | "postgres";
+
+/**
+ * The writes a store makes, and the read a write may need to decide. On the store itself each
+ * call is a transaction of its own; on the `tx` handed to `transaction()`, the calls join that
+ * transaction and are committed (or rolled back) together.
+ */
+export interface TaskWrites {
+  /** Inserts a task and its "create" event. Rejects on a duplicate id or idempotency key. */
+  createTask(task: NewTask, event: NewTaskEvent): Promise<TaskRecord>;
+  /**
+   * Moves a task whose status is one of `from`, applying `patch` and appending `event`.
+   * Resolves undefined (and writes nothing) when the guard does not hold, so a late or duplicate
+   * message can never move a task backwards.
+   */
+  transition(
+    id: string,
+    from: readonly TaskStatus[],
+    patch: TaskPatch,
+    event: NewTaskEvent,
+  ): Promise<TaskRecord | undefined>;
+  /** Changes columns without a status change, with an optional event. Undefined if the task is gone. */
+  updateTask(id: string, patch: TaskPatch, event?: NewTaskEvent): Promise<TaskRecord | undefined>;
+  /** Writes a tick's progress, checkpoints and log lines; a line or value for a deleted task is dropped. */
+  writeTelemetry(batch: TelemetryBatch): Promise<void>;
+  /** Deletes a task in a final status with its events and logs; false if absent or live. */
+  deleteTask(id: string): Promise<boolean>;
+  /**
+   * Deletes at most `limit` tasks in FINISHED, FAILED or STOPPED whose end time is before
+   * `cutoff` (epoch ms), with their events and logs. Resolves with what it deleted.
+   */
+  deleteEndedBefore(cutoff: number, limit: number): Promise<DeletedTask[]>;
+  getTask(id: string): Promise<TaskRecord | undefined>;
+  /**
+   * Runs `fn` as a unit inside the current transaction (a savepoint): if it rejects, its writes
+   * are undone and the rejection is passed on, while the rest of the transaction goes on. On the
+   * store itself it is simply a transaction.
+   */
+  attempt<T>(fn: (tx: TaskWrites) => Promise<T>): Promise<T>;
+}
+
+/**
+ * Everything kiln persists goes through this port; `src/store/` is the only place with SQL.
+ * Two stores implement it, `SqliteTaskStore` and `PostgresTaskStore`, and both pass the same
+ * conformance suite (`tests/store/conformance/`).
+ *
+ * Group commit is the caller's: the engine gathers the writes of one event-loop turn and makes
+ * them in one `transaction()`, so they cost one commit, not one each.
+ */
+export interface TaskStore extends TaskWrites {
+  readonly dialect: StoreDialect;
+  /** Where the data lives, for messages: a file path, or a URL without its password. */
+  readonly location: string;
+  /** Applies every migration the database lacks (on PostgreSQL, under an advisory lock). */
+  migrate(): Promise<void>;
+  /**
+   * Runs `fn` with every write made through `tx` in one transaction, committed when `fn`
+   * resolves and rolled back if it rejects. Transactions never interleave on one store.
+   */
+  transaction<T>(fn: (tx: TaskWrites) => Promise<T>): Promise<T>;
+  findByIdempotencyKey(key: string): Promise<TaskRecord | undefined>;
+  /** Up to `limit` ids that start with `prefix`, in id order: a range read of the primary key. */
+  idsWithPrefix(prefix: string, limit: number): Promise<string[]>;
+  /** Newest first, keyset-paginated on the id (UUIDv7, so creation order). */
+  listTasks(query: ListTasksQuery): Promise<Page<TaskRecord, string>>;
+  /** Tasks in PENDING, RUNNING or PAUSED, oldest first: what start-up restores. */
+  listActive(): Promise<TaskRecord[]>;
+  listEvents(taskId: string, query: HistoryQuery): Promise<Page<TaskEventRecord, number>>;
+  listLogs(taskId: string, query: HistoryQuery): Promise<Page<TaskLogRecord, number>>;
+  /**
+   * Rejects with `UndecryptableValueError` when the newest tasks cannot be read with the keys
+   * the store was given (encrypted rows and no key, or a key that is not configured).
+   */
+  verifyReadable(): Promise<void>;
+  countByStatus(): Promise<Record<TaskStatus, number>>;
+  /**
+   * Up to `limit` tasks' id, status and name, in id order, after `afterId` (from the start when
+   * null): a full count in small steps, each a quick read of the primary key.
+   */
+  scanStatusAndName(
+    afterId: string | null,
+    limit: number,
+  ): Promise<Array<{ id: string; status: TaskStatus; name: string }>>;
+  /**
+   * Transitions into FINISHED, FAILED or STOPPED at or after `since` (epoch ms), counted per
+   * final status and per `bucketMs`-wide time bucket (`bucket` is the bucket's start).
+   */
+  countEndedSince(since: number, bucketMs: number): Promise<EndedCount[]>;
+  /** Quick checks that the database is whole, as far as can be told cheaply (SQLite: a file's edges). */
+  probeIntegrity?(): Promise<void>;
+  /**
+   * For a store on a file: a fault once the file at its path is no longer the one it opened,
+   * undefined while it is. Synchronous and cheap enough for every commit.
+   */
+  fileProblem?(thorough?: boolean): StorageFault | undefined;
+  close(): Promise<void>;
+}
