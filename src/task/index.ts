@@ -19,6 +19,8 @@ export { DEFAULT_RETRY, type RetryPolicy, TASK_ISOLATIONS, type TaskIsolation } 
 export { bindRuntime, type TaskOutcome, type TaskRuntime } from "./runtime.ts";
 export {
   ACTIVE_STATUSES,
+  EVENT_ACTIONS,
+  type EventAction,
   FINAL_STATUSES,
   isFinalStatus,
   isTaskStatus,

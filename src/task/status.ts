@@ -33,3 +33,23 @@ export type RequestedAction = (typeof REQUESTED_ACTIONS)[number];
 
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/**
+ * Every action a history row may name: a transition (create, start, pause, …), a control request
+ * waiting for its checkpoint (pause, stop, restart, and a resume that withdraws a pause), or what
+ * start-up did with a task (restore). Both stores' CHECK constraints are built from this list.
+ */
+export const EVENT_ACTIONS = [
+  "create",
+  "start",
+  "resume",
+  "pause",
+  "stop",
+  "restart",
+  "requeue",
+  "finish",
+  "fail",
+  "retry",
+  "restore",
+] as const;
+export type EventAction = (typeof EVENT_ACTIONS)[number];
