@@ -11,7 +11,7 @@ import type {
   TelemetryBatch,
 } from "./records.ts";
 import { SqliteSyncStore, type SqliteSyncStoreOptions } from "./sqlite.ts";
-import type { StorageFault } from "./storage-fault.ts";
+import { type StorageFault, storageFaultOf } from "./storage-fault.ts";
 import type { DeletedTask, EndedCount, HistoryQuery } from "./store.ts";
 import type { TaskStore, TaskWrites } from "./task-store.ts";
 
@@ -140,6 +140,9 @@ export class SqliteTaskStore implements TaskStore {
   }
   fileProblem(thorough?: boolean): StorageFault | undefined {
     return this.file.fileProblem(thorough);
+  }
+  faultOf(error: unknown): StorageFault | undefined {
+    return storageFaultOf(error, this.location);
   }
   async close(): Promise<void> {
     if (this.#open > 0) await this.#queue;

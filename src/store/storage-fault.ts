@@ -9,12 +9,17 @@ export type StorageFaultCause =
   | "busy"
   | "corrupt"
   | "file_deleted"
-  | "file_replaced";
+  | "file_replaced"
+  /** A networked database (PostgreSQL) cannot be reached, or dropped the connection. */
+  | "unreachable";
 
 /** A failure of the storage itself, not of the statement: kiln cannot write until it clears. */
 export interface StorageFault {
   cause: StorageFaultCause;
-  /** SQLite's (extended) result code name, e.g. "SQLITE_FULL"; undefined when kiln found it itself. */
+  /**
+   * The driver's code: SQLite's (extended) result code name, e.g. "SQLITE_FULL", or PostgreSQL's
+   * SQLSTATE or the socket's error code; undefined when kiln found it itself.
+   */
   code: string | undefined;
   /** What an operator reads: the cause in plain words. */
   description: string;
@@ -31,6 +36,7 @@ const DESCRIPTIONS: Record<StorageFaultCause, string> = {
   corrupt: "the database file is damaged",
   file_deleted: "the database file was deleted while kiln had it open",
   file_replaced: "another file was put at the database's path while kiln had the old one open",
+  unreachable: "the database server cannot be reached, or it closed the connection",
 };
 
 const NOT_A_DATABASE = "the file is not a database, or its header is damaged";

@@ -71,7 +71,7 @@ export interface TaskStore extends TaskWrites {
   migrate(): Promise<void>;
   /**
    * Runs `fn` with every write made through `tx` in one transaction, committed when `fn`
-   * resolves and rolled back if it rejects. Transactions never interleave on one store.
+   * resolves and rolled back if it rejects. A call on the store itself never joins it.
    */
   transaction<T>(fn: (tx: TaskWrites) => Promise<T>): Promise<T>;
   findByIdempotencyKey(key: string): Promise<TaskRecord | undefined>;
@@ -109,5 +109,10 @@ export interface TaskStore extends TaskWrites {
    * undefined while it is. Synchronous and cheap enough for every commit.
    */
   fileProblem?(thorough?: boolean): StorageFault | undefined;
+  /**
+   * The storage fault an error of this store's driver means (a full disk, a lost connection),
+   * or undefined for an error of the statement itself (a constraint, a bug).
+   */
+  faultOf(error: unknown): StorageFault | undefined;
   close(): Promise<void>;
 }
