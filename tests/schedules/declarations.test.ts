@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import * as kiln from "../../src/index.ts";
 import { checkScheduleDeclarations, derivedScheduleId } from "../../src/schedules/index.ts";
 import { BaseTask, type ScheduleDeclaration, type TaskClass } from "../../src/task/index.ts";
 
@@ -204,4 +205,11 @@ test("the type refuses cron with everyMs, and a time zone on an interval, before
     "schedules[1].timezone",
     "schedules[2].misfire",
   ]);
+});
+
+test("the policies are public, from the SDK and from the package's main entry", () => {
+  expect(kiln.MISFIRE_POLICIES).toEqual(["skip", "once", "all"]);
+  expect(kiln.OVERLAP_POLICIES).toEqual(["allow", "skip", "queue"]);
+  const declaration: kiln.ScheduleDeclaration = { everyMs: 1000 };
+  expect(checkScheduleDeclarations("report", [declaration]).ok).toBe(true);
 });

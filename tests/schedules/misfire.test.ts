@@ -224,13 +224,22 @@ describe("cron schedules", () => {
   test(`missed times are counted exactly up to ${MISSED_COUNT_LIMIT} after nextRunAt, then as a lower bound`, () => {
     const perSecond = { cron: "* * * * * *", timezone: "UTC", misfire: "once" } as MisfireSpec;
     const start = at("2026-01-01T00:00:00Z");
-    const exact = decideMisfire(perSecond, start, start + MISSED_COUNT_LIMIT * 1000 + 500);
-    expect(exact).toMatchObject({ skipped: MISSED_COUNT_LIMIT, skippedExact: true });
-    expect(exact.fires).toEqual([start + MISSED_COUNT_LIMIT * 1000]);
-    const capped = decideMisfire(perSecond, start, start + 2 * MISSED_COUNT_LIMIT * 1000 + 500);
-    expect(capped).toMatchObject({ skipped: MISSED_COUNT_LIMIT, skippedExact: false });
-    expect(capped.fires).toEqual([start + 2 * MISSED_COUNT_LIMIT * 1000]);
-    expect(capped.nextRunAt).toBe(start + (2 * MISSED_COUNT_LIMIT + 1) * 1000);
+    // Skipped: start and the LIMIT seconds after it; the next second fires.
+    const exact = decideMisfire(perSecond, start, start + (MISSED_COUNT_LIMIT + 1) * 1000 + 500);
+    expect(exact).toMatchObject({ skipped: MISSED_COUNT_LIMIT + 1, skippedExact: true });
+    expect(exact.fires).toEqual([start + (MISSED_COUNT_LIMIT + 1) * 1000]);
+    // One more second missed: the count stops, and says it is a lower bound.
+    const capped = decideMisfire(perSecond, start, start + (MISSED_COUNT_LIMIT + 2) * 1000 + 500);
+    expect(capped).toMatchObject({ skipped: MISSED_COUNT_LIMIT + 1, skippedExact: false });
+    expect(capped.fires).toEqual([start + (MISSED_COUNT_LIMIT + 2) * 1000]);
+    expect(capped.nextRunAt).toBe(start + (MISSED_COUNT_LIMIT + 3) * 1000);
+    const all = decideMisfire(
+      { ...perSecond, misfire: "all", backfillMs: 86_400_000 },
+      start,
+      start + 86_400_000 + 500,
+    );
+    expect(all.fires).toHaveLength(ALL_FIRES_CAP);
+    expect(all).toMatchObject({ skipped: MISSED_COUNT_LIMIT + 1, skippedExact: false });
   });
 });
 
