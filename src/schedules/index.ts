@@ -38,6 +38,7 @@ export {
   DEFAULT_TIMEZONE,
   type IntervalScheduleSpec,
   MAX_BACKFILL_MS,
+  MAX_CRON_LENGTH,
   MIN_EVERY_MS,
   type ScheduleFieldError,
   type ScheduleSpec,

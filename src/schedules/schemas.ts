@@ -10,11 +10,11 @@
 import { t } from "elysia";
 import { MAX_PRIORITY, MAX_TAG_LENGTH, MAX_TAGS, MIN_PRIORITY } from "../engine/create-options.ts";
 import { MISFIRE_POLICIES, OVERLAP_POLICIES } from "../task/schedule.ts";
-import { MAX_BACKFILL_MS, MIN_EVERY_MS } from "./spec.ts";
+import { MAX_BACKFILL_MS, MAX_CRON_LENGTH, MIN_EVERY_MS } from "./spec.ts";
 
 const Cron = t.String({
   minLength: 1,
-  maxLength: 200,
+  maxLength: MAX_CRON_LENGTH,
   description:
     "Cron expression: 5 fields (minute hour day-of-month month day-of-week) or 6 with seconds first, in the time zone",
   examples: ["0 3 * * *", "*/10 * * * * *"],

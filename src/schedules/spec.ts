@@ -4,8 +4,8 @@
  * Rules (each broken one is reported as `{ field, message }`, all of them at once, so the API can
  * answer one 422 that lists everything):
  * - exactly one of `cron` and `everyMs`;
- * - `cron`: 5 or 6 fields (seconds optional), read by croner (see cron-expression.ts); stored
- *   with single spaces;
+ * - `cron`: at most 200 characters, 5 or 6 fields (seconds optional), read by croner (see
+ *   cron-expression.ts), matching at least one date; stored with single spaces;
  * - `everyMs`: a safe integer of at least 1000;
  * - `timezone`: an IANA name that `Intl.DateTimeFormat` accepts (stored as its canonical
  *   spelling, `europe/berlin` → `Europe/Berlin`); not an offset such as `+01:00`, which has no
@@ -25,6 +25,7 @@ import {
 import { cronProblem, normalizeCron } from "./cron-expression.ts";
 
 export const MIN_EVERY_MS = 1_000;
+export const MAX_CRON_LENGTH = 200;
 export const MAX_BACKFILL_MS = 31 * 24 * 60 * 60 * 1_000;
 export const DEFAULT_TIMEZONE = "UTC";
 export const DEFAULT_MISFIRE: MisfirePolicy = "once";
@@ -134,6 +135,8 @@ export function checkScheduleSpec(input: ScheduleSpecInput, prefix = ""): Schedu
   } else if (cron !== undefined) {
     if (typeof cron !== "string") {
       fail("cron", `must be a cron expression string, got ${describe(cron)}`);
+    } else if (cron.length > MAX_CRON_LENGTH) {
+      fail("cron", `must be at most ${MAX_CRON_LENGTH} characters, got ${cron.length}`);
     } else {
       expression = normalizeCron(cron);
       const problem = cronProblem(expression);
@@ -162,7 +165,7 @@ export function checkScheduleSpec(input: ScheduleSpecInput, prefix = ""): Schedu
   const misfire = oneOf(`${prefix}misfire`, input.misfire, MISFIRE_POLICIES, DEFAULT_MISFIRE, errors);
   const overlap = oneOf(`${prefix}overlap`, input.overlap, OVERLAP_POLICIES, DEFAULT_OVERLAP, errors);
   let backfill: number | null = null;
-  if (misfire === "all" && input.misfire === "all") {
+  if (misfire === "all") {
     if (backfillMs === undefined) {
       fail(
         "backfillMs",

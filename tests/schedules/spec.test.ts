@@ -101,6 +101,12 @@ describe("cron", () => {
     expect(letters?.message).not.toContain("CronPattern");
   });
 
+  test("a cron longer than 200 characters", () => {
+    expect(errorsOf({ cron: `0 3 * * ${"1,".repeat(100)}2` })).toEqual([
+      { field: "cron", message: "must be at most 200 characters, got 209" },
+    ]);
+  });
+
   test("a cron that is not a string", () => {
     expect(errorsOf({ cron: 5 })).toEqual([
       { field: "cron", message: "must be a cron expression string, got 5" },
