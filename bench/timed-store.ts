@@ -8,7 +8,11 @@ export interface StoreTimings {
   totalMs: number;
 }
 
-export function timedStore(store: SyncTaskStore): { store: SyncTaskStore; timings(): StoreTimings; reset(): void } {
+export function timedStore(store: SyncTaskStore): {
+  store: SyncTaskStore;
+  timings(): StoreTimings;
+  reset(): void;
+} {
   let byMethod = new Map<string, { calls: number; ms: number }>();
   const proxy = new Proxy(store, {
     get(target, property) {
