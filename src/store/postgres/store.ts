@@ -30,7 +30,25 @@ import { migrateUnderLock } from "./migrate.ts";
 import { PostgresOwnerLock } from "./owner-lock.ts";
 import { PatchSql } from "./patch-sql.ts";
 import { SQL } from "./statements.ts";
-import { PostgresWrites, type WriteContext } from "./writes.ts";
+import { type ConnectionWatch, PostgresWrites, type WriteContext } from "./writes.ts";
+
+/**
+ * `work`'s outcome, or, once the transaction's connection is lost, a promise that never settles:
+ * postgres.js has already rejected the transaction (it watches the connection), and settling
+ * would make it write a ROLLBACK or COMMIT onto the closed connection (see ConnectionWatch).
+ */
+function settleUnlessLost<T>(watch: ConnectionWatch, work: Promise<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    work.then(
+      (value) => {
+        if (watch.lost === undefined) resolve(value);
+      },
+      (error: unknown) => {
+        if (watch.lost === undefined) reject(error);
+      },
+    );
+  });
+}
 
 export interface PostgresTaskStoreOptions extends PostgresClientOptions {
   /** A `postgres://` or `postgresql://` URL. */
@@ -62,7 +80,7 @@ export class PostgresTaskStore implements TaskStore {
     const codec = rowCodec(options, "jsonb");
     this.#context = { codec, patches: new PatchSql(codec), creates: new Map() };
     this.#client = createClient(options);
-    this.#writes = new PostgresWrites(this.#client, this.#context, (fn) => this.transaction(fn), true);
+    this.#writes = new PostgresWrites(this.#client, this.#context, (fn) => this.transaction(fn));
   }
 
   migrate(): Promise<void> {
@@ -79,8 +97,14 @@ export class PostgresTaskStore implements TaskStore {
   }
 
   async transaction<T>(fn: (tx: TaskWrites) => Promise<T>): Promise<T> {
-    const result = await this.#client.begin((tx) => fn(this.#writesOn(tx)));
-    return result as T;
+    const watch: ConnectionWatch = { lost: undefined };
+    const begun = this.#client.begin((tx) => settleUnlessLost(watch, fn(this.#writesOn(tx, watch))));
+    // postgres.js rejects at once when the connection closes, while `fn` may still be running:
+    // from then on its statements must not be sent. (After any other rejection `fn` is done.)
+    begun.catch((error: unknown) => {
+      watch.lost ??= error;
+    });
+    return (await begun) as T;
   }
 
   attempt<T>(fn: (tx: TaskWrites) => Promise<T>): Promise<T> {
@@ -217,12 +241,13 @@ export class PostgresTaskStore implements TaskStore {
   }
 
   /** The writes of a transaction (or a savepoint in it), whose `attempt` is a savepoint. */
-  #writesOn(tx: PostgresTransaction): TaskWrites {
+  #writesOn(tx: PostgresTransaction, watch: ConnectionWatch): TaskWrites {
     return new PostgresWrites(
       tx,
       this.#context,
-      async (fn) => (await tx.savepoint((inner) => fn(this.#writesOn(inner)))) as never,
-      false,
+      async (fn) =>
+        (await tx.savepoint((inner) => settleUnlessLost(watch, fn(this.#writesOn(inner, watch))))) as never,
+      watch,
     );
   }
 }

@@ -5,6 +5,7 @@ import type { DeletedTask } from "../store.ts";
 import { type SqlValue, TASK_COLUMNS, type TaskRowCodec } from "../task-rows.ts";
 import type { TaskWrites } from "../task-store.ts";
 import { type Executor, type Row, run } from "./client.ts";
+import { postgresFaultOf } from "./faults.ts";
 import type { PatchSql } from "./patch-sql.ts";
 import { createSql, SQL, transitionSql, updateSql } from "./statements.ts";
 
@@ -26,6 +27,17 @@ const eventParams = (at: number, event: NewTaskEvent): SqlValue[] => [
   event.source,
 ];
 
+/**
+ * The connection under a transaction, once a statement on it showed it is gone. postgres.js
+ * writes the transaction's ROLLBACK or COMMIT, and any later statement of `fn`, onto the closed
+ * connection object: with no socket that throws outside any promise (a crash), and once the
+ * pool has reopened the object it corrupts the new session. So after that, nothing more is
+ * sent on it: see `PostgresTaskStore.transaction`.
+ */
+export interface ConnectionWatch {
+  lost: unknown;
+}
+
 /** foreign_key_violation: a task deleted between a telemetry statement's snapshot and its end. */
 const isTaskGone = (error: unknown) => (error as { code?: unknown } | undefined)?.code === "23503";
 
@@ -40,9 +52,22 @@ export class PostgresWrites implements TaskWrites {
     readonly context: WriteContext,
     /** How `attempt` runs: a savepoint inside a transaction, a transaction of its own outside. */
     readonly unit: <T>(fn: (tx: TaskWrites) => Promise<T>) => Promise<T>,
-    /** False inside a transaction, where a failed statement cannot simply be sent again. */
-    readonly canRetry: boolean,
+    /** Inside a transaction: its connection, watched for its loss. Undefined on the pool. */
+    readonly watch?: ConnectionWatch,
   ) {}
+
+  /** Runs a statement, unless the transaction's connection is known to be gone. */
+  async #run<R = Row>(text: string, params: readonly SqlValue[]): Promise<R[]> {
+    const watch = this.watch;
+    if (!watch) return run<R>(this.db, text, params);
+    if (watch.lost !== undefined) throw watch.lost;
+    try {
+      return await run<R>(this.db, text, params);
+    } catch (error) {
+      if (postgresFaultOf(error)?.cause === "unreachable") watch.lost = error;
+      throw error;
+    }
+  }
 
   async createTask(task: NewTask, event: NewTaskEvent): Promise<TaskRecord> {
     const now = Date.now();
@@ -51,7 +76,7 @@ export class PostgresWrites implements TaskWrites {
       this.context.codec.toSql(field, task[field], task.id),
     );
     values.push(now, now, ...eventParams(now, event));
-    const [row] = await run(this.db, statement.sql, values);
+    const [row] = await this.#run(statement.sql, values);
     if (!row) throw new Error("insert returned no row");
     return this.context.codec.fromRow(row);
   }
@@ -71,7 +96,7 @@ export class PostgresWrites implements TaskWrites {
       shape.statements.set(key, text);
     }
     values.push(id, ...from, ...eventParams(now, event));
-    const [row] = await run(this.db, text, values);
+    const [row] = await this.#run(text, values);
     return row ? this.context.codec.fromRow(row) : undefined;
   }
 
@@ -86,7 +111,7 @@ export class PostgresWrites implements TaskWrites {
     }
     values.push(id);
     if (event) values.push(...eventParams(now, event));
-    const [row] = await run(this.db, text, values);
+    const [row] = await this.#run(text, values);
     return row ? this.context.codec.fromRow(row) : undefined;
   }
 
@@ -117,27 +142,27 @@ export class PostgresWrites implements TaskWrites {
     }));
     const params = [JSON.stringify([...changes.values()]), JSON.stringify(lines)];
     try {
-      await run(this.db, SQL.writeTelemetry, params);
+      await this.#run(SQL.writeTelemetry, params);
     } catch (error) {
       // A task deleted while the lines were written: once more, and its lines are dropped.
-      if (!this.canRetry || !isTaskGone(error)) throw error;
-      await run(this.db, SQL.writeTelemetry, params);
+      if (this.watch || !isTaskGone(error)) throw error;
+      await this.#run(SQL.writeTelemetry, params);
     }
   }
 
   async deleteTask(id: string): Promise<boolean> {
-    const rows = await run(this.db, SQL.deleteTask, [id]);
+    const rows = await this.#run(SQL.deleteTask, [id]);
     return rows.length > 0;
   }
 
   async deleteEndedBefore(cutoff: number, limit: number): Promise<DeletedTask[]> {
     // end_time < cutoff for an integer column: the same as below its ceiling.
     const params = [uuidV7Floor(cutoff), Math.ceil(cutoff), Math.max(0, Math.trunc(limit))];
-    return [...(await run<DeletedTask>(this.db, SQL.deleteEndedBefore, params))];
+    return [...(await this.#run<DeletedTask>(SQL.deleteEndedBefore, params))];
   }
 
   async getTask(id: string): Promise<TaskRecord | undefined> {
-    const [row] = await run<Row>(this.db, SQL.getTask, [id]);
+    const [row] = await this.#run<Row>(SQL.getTask, [id]);
     return row ? this.context.codec.fromRow(row) : undefined;
   }
 
