@@ -189,7 +189,7 @@ describe("PostgresTaskStore: the core contract", () => {
     await raw.unsafe("UPDATE tasks SET params = $1::text::jsonb WHERE id = $2", [deep, task.id]);
     const read = await store.getTask(task.id);
     expect(read?.params).toBeInstanceOf(UnreadableValue);
-    expect((read?.params as UnreadableValue).unreadable).toContain("nests deeper");
+    expect(String((read?.params as UnreadableValue | undefined)?.unreadable)).toContain("nests deeper");
   });
 });
 
