@@ -38,6 +38,16 @@ export interface ConnectionWatch {
   lost: unknown;
 }
 
+/**
+ * A log line as PostgreSQL text can hold it: text refuses NUL, and jsonb (the batch is sent as
+ * one) refuses a lone surrogate. Without this one such line would fail its whole batch. A lone
+ * surrogate becomes U+FFFD, as it does on its way into SQLite; so does NUL here.
+ */
+function storableText(message: string): string {
+  const text = message.isWellFormed() ? message : message.toWellFormed();
+  return text.includes("\0") ? text.replaceAll("\0", "\uFFFD") : text;
+}
+
 /** foreign_key_violation: a task deleted between a telemetry statement's snapshot and its end. */
 const isTaskGone = (error: unknown) => (error as { code?: unknown } | undefined)?.code === "23503";
 
@@ -138,7 +148,7 @@ export class PostgresWrites implements TaskWrites {
       task_id: log.taskId,
       at: log.at,
       level: log.level,
-      message: log.message,
+      message: storableText(log.message),
     }));
     const params = [JSON.stringify([...changes.values()]), JSON.stringify(lines)];
     try {

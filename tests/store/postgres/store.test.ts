@@ -193,6 +193,108 @@ describe("PostgresTaskStore: the core contract", () => {
   });
 });
 
+describe("PostgresTaskStore: telemetry, history and counts", () => {
+  test("writeTelemetry: progress always, checkpoints while live, lines of deleted tasks dropped", async () => {
+    const live = await store.createTask(newTaskRow(), created);
+    const ended = await store.createTask(newTaskRow(), created);
+    await store.transition(
+      ended.id,
+      ["PENDING"],
+      { status: "STOPPED", endTime: 1 },
+      event("PENDING", "STOPPED", "stop"),
+    );
+    await store.writeTelemetry({
+      progress: new Map([
+        [live.id, { done: 1, total: 2, message: "half" }],
+        [ended.id, { done: 2, total: 2, message: null }],
+      ]),
+      checkpoints: new Map<string, unknown>([
+        [live.id, { at: 1 }],
+        [ended.id, { at: 1 }],
+      ]),
+      logs: [
+        { taskId: live.id, at: 1, level: "info", message: "first" },
+        { taskId: "no-such-task", at: 1, level: "info", message: "dropped" },
+        { taskId: live.id, at: 2, level: "warn", message: "nul\0 and \ud800 lone" },
+        { taskId: live.id, at: 3, level: "error", message: "last" },
+      ],
+    });
+    expect(await store.getTask(live.id)).toMatchObject({
+      progress: { done: 1, total: 2 },
+      checkpoint: { at: 1 },
+    });
+    expect(await store.getTask(ended.id)).toMatchObject({ progress: { done: 2 }, checkpoint: null });
+    const logs = await store.listLogs(live.id, { limit: 2 });
+    expect(logs.items.map((line) => line.message)).toEqual(["first", "nul\uFFFD and \uFFFD lone"]);
+    const rest = await store.listLogs(live.id, { after: logs.nextCursor ?? undefined });
+    expect(rest).toEqual({
+      items: [expect.objectContaining({ level: "error", message: "last" })],
+      nextCursor: null,
+    });
+  });
+
+  test("deleteTask and deleteEndedBefore take only ended tasks, with their history", async () => {
+    const live = await store.createTask(newTaskRow(), created);
+    expect(await store.deleteTask(live.id)).toBe(false);
+    const old = await store.createTask(newTaskRow({ taskName: "old" }), created);
+    await store.transition(
+      old.id,
+      ["PENDING"],
+      { status: "FAILED", endTime: 1000 },
+      event("PENDING", "FAILED", "fail"),
+    );
+    const deleted = await store.deleteEndedBefore(Date.now() + 60_000, 100);
+    expect(deleted).toContainEqual({ id: old.id, status: "FAILED", name: "old" });
+    expect(await store.getTask(old.id)).toBeUndefined();
+    expect((await store.listEvents(old.id, {})).items).toEqual([]);
+    expect(await store.getTask(live.id)).toBeDefined();
+  });
+
+  test("idsWithPrefix, countByStatus, scanStatusAndName, countEndedSince and listActive", async () => {
+    const ids = ["pfx-a1", "pfx-a2", "pfx-b1", "pfx.", "pfy-0"];
+    for (const id of ids) await store.createTask(newTaskRow({ id, taskName: "prefixed" }), created);
+    expect(await store.idsWithPrefix("pfx-a", 10)).toEqual(["pfx-a1", "pfx-a2"]);
+    expect(await store.idsWithPrefix("pfx", 2)).toEqual(["pfx-a1", "pfx-a2"]);
+    expect(await store.idsWithPrefix("pfx", 10)).toEqual(["pfx-a1", "pfx-a2", "pfx-b1", "pfx."]);
+
+    const counts = await store.countByStatus();
+    expect(Object.keys(counts).sort()).toEqual([
+      "FAILED",
+      "FINISHED",
+      "PAUSED",
+      "PENDING",
+      "RUNNING",
+      "STOPPED",
+    ]);
+    const scanned: string[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const step = await store.scanStatusAndName(after, 3);
+      if (step.length === 0) break;
+      scanned.push(...step.map((row) => row.id));
+      after = step.at(-1)?.id ?? null;
+    }
+    expect(scanned).toEqual([...scanned].sort());
+    expect(scanned.length).toBe(Object.values(counts).reduce((sum, n) => sum + n, 0));
+
+    const since = Date.now();
+    const task = await store.createTask(newTaskRow(), created);
+    await store.transition(
+      task.id,
+      ["PENDING"],
+      { status: "FINISHED", endTime: since },
+      event("PENDING", "FINISHED", "finish"),
+    );
+    const buckets = await store.countEndedSince(since, 60_000);
+    expect(buckets).toEqual([{ bucket: Math.floor(since / 60_000) * 60_000, status: "FINISHED", count: 1 }]);
+    expect(await store.countEndedSince(Date.now() + 60_000, 1000)).toEqual([]);
+
+    const active = await store.listActive();
+    expect(active.every((t) => ["PENDING", "RUNNING", "PAUSED"].includes(t.status))).toBe(true);
+    expect(active.map((t) => t.id)).toEqual(active.map((t) => t.id).sort());
+  });
+});
+
 describe("PostgresTaskStore: encryption", () => {
   test("params, results and checkpoints are ciphertext in the table and plain through the store", async () => {
     const sealed = new PostgresTaskStore({ url: database.url, encryptionKey: KEY });
