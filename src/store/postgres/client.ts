@@ -13,7 +13,9 @@ const TYPES = {
   epochOrCount: {
     to: 20,
     from: [20],
-    serialize: (value: number) => String(value),
+    // A time given with a fraction of a millisecond (a computed delay) fits a bigint rounded;
+    // SQLite would keep the fraction, PostgreSQL would refuse the statement.
+    serialize: (value: number) => String(Number.isInteger(value) ? value : Math.round(value)),
     parse: (raw: string) => Number(raw),
   },
   jsonText: { to: 114, from: [114], serialize: identity, parse: identity },

@@ -99,6 +99,8 @@ describe("PostgresTaskStore: the core contract", () => {
       event("PENDING", "RUNNING", "start"),
     );
     expect(running).toMatchObject({ status: "RUNNING", startTime: 100, lastRunTime: 100 });
+    // A time with a fraction of a millisecond is rounded, not refused.
+    expect(await store.updateTask(task.id, { runAt: 1234.6 })).toMatchObject({ runAt: 1235 });
     // A second start keeps the first start time; addActiveMs adds; completeProgress completes.
     const ended = await store.transition(
       task.id,
