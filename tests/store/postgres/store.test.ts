@@ -26,9 +26,12 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await store?.close();
-  await raw?.end();
-  await database?.drop();
+  try {
+    await store?.close();
+    await raw?.end({ timeout: 1 });
+  } finally {
+    await database?.drop();
+  }
 });
 
 const event = (from: TaskStatus | null, to: TaskStatus | null, action: string): NewTaskEvent => ({
