@@ -5,6 +5,14 @@
  */
 export type { FlowFieldError } from "./declaration-fields.ts";
 export {
+  checkFlowDeclarations,
+  type FlowRules,
+  type FlowRulesCheck,
+  type TaskKeys,
+  type TaskKeysOutcome,
+  taskKeysOf,
+} from "./declarations.ts";
+export {
   checkDependencies,
   DEFAULT_DEPENDENCY_FAILURE_POLICY,
   DEPENDENCY_FAILURE_POLICIES,
