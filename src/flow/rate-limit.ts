@@ -15,8 +15,9 @@
  * - The time never runs backwards: a `now` before the newest admitted start (a clock stepped
  *   back, another node's clock ahead) is taken as that start, so a step back opens no room.
  * - Only the newest `count` starts of a key decide anything, so `RateLimiter` keeps at most those,
- *   and none older than `perMs`; a key with none left is forgotten (swept every so many calls),
- *   so memory is bounded by the starts of the last window, whatever the number of keys seen.
+ *   and none older than `perMs`; a key with none left is forgotten by a sweep, run after as many
+ *   calls as the keys the previous sweep kept (at least 64): at most about twice the keys with
+ *   starts in the last window stay in memory, whatever the number of keys ever seen.
  */
 import {
   describeValue,
@@ -140,6 +141,8 @@ const SWEEP_EVERY = 64;
 export class RateLimiter {
   readonly #windows = new Map<string, number[]>();
   #callsSinceSweep = 0;
+  /** Calls until the next sweep: the keys kept by the last one, at least SWEEP_EVERY. */
+  #sweepAfter = SWEEP_EVERY;
 
   constructor(readonly rule: Window) {}
 
@@ -191,9 +194,12 @@ export class RateLimiter {
       if (old === window.length) this.#windows.delete(key);
       else if (old > 0) window.splice(0, old);
     }
+    this.#sweepAfter = Math.max(SWEEP_EVERY, this.#windows.size);
   }
 
+  // Sweeping after as many calls as the keys it kept costs O(1) per call on average, and leaves
+  // at most twice the keys of the last window (plus SWEEP_EVERY) in memory.
   #maybeSweep(now: number): void {
-    if (++this.#callsSinceSweep >= Math.max(SWEEP_EVERY, this.#windows.size)) this.sweep(now);
+    if (++this.#callsSinceSweep >= this.#sweepAfter) this.sweep(now);
   }
 }
