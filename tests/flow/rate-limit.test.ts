@@ -92,7 +92,8 @@ describe("deciding a start", () => {
   });
 
   test("a clock that steps back opens no room: now is taken as the newest start", () => {
-    // Three starts up to 10_000, then the clock reads 2_000: 10_000 + 1_000 would be... not before 10_900.
+    // Three starts up to 10_000, then the clock reads 2_000: decided as at 10_000, so not before
+    // the oldest of them (9_900) leaves the window.
     expect(decideRateLimit(rule, [9_900, 9_950, 10_000], 2_000)).toMatchObject({
       start: false,
       notBefore: 10_900,
