@@ -2,6 +2,7 @@ import type { TSchema } from "@sinclair/typebox";
 import type { TaskContext } from "./context.ts";
 import { TaskReleased, TaskStopped } from "./errors.ts";
 import type { FileAccess } from "./file-access.ts";
+import type { ConcurrencyDeclaration, RateLimitDeclaration } from "./flow.ts";
 import type { RetryPolicy, TaskIsolation } from "./options.ts";
 import { bindRuntime, TASK_CLASS_BRAND, type TaskOutcome, type TaskRuntime } from "./runtime.ts";
 import type { ScheduleDeclaration } from "./schedule.ts";
@@ -32,8 +33,13 @@ export abstract class BaseTask<Params = unknown, Result = unknown, State = unkno
   static retry?: RetryPolicy;
   /** A run longer than this (paused time excluded) is stopped and fails as timed out. */
   static timeoutMs?: number;
-  /** At most this many tasks of this name run at once. */
-  static concurrency?: number;
+  /**
+   * At most this many tasks of this name run at once; or `{ limit, key }`: at most `limit` with
+   * the same key (see `ConcurrencyDeclaration`).
+   */
+  static concurrency?: ConcurrencyDeclaration;
+  /** At most `count` starts in any window of `perMs` ms, per key when `key` is given. */
+  static rateLimit?: RateLimitDeclaration;
   /**
    * Whether a run interrupted by a crash may simply run again from its last checkpoint
    * (default true). False: an interrupted run follows the retry policy, or fails as
@@ -206,7 +212,8 @@ export type TaskClass = (abstract new () => BaseTask<never, unknown, unknown>) &
   description?: string;
   retry?: RetryPolicy;
   timeoutMs?: number;
-  concurrency?: number;
+  concurrency?: ConcurrencyDeclaration;
+  rateLimit?: RateLimitDeclaration;
   resumable?: boolean;
   checkpointIntervalMs?: number;
   stopGraceMs?: number;

@@ -14,6 +14,12 @@ export {
   UnrecoverableError,
 } from "./errors.ts";
 export { type FileAccess, NO_FILE_ACCESS } from "./file-access.ts";
+export type {
+  ChildOutcome,
+  ConcurrencyDeclaration,
+  KeyConcurrencyDeclaration,
+  RateLimitDeclaration,
+} from "./flow.ts";
 export { DEFAULT_VALUE_LIMITS, type ValueLimits } from "./json-value.ts";
 export { DEFAULT_RETRY, type RetryPolicy, TASK_ISOLATIONS, type TaskIsolation } from "./options.ts";
 export { bindRuntime, type TaskOutcome, type TaskRuntime } from "./runtime.ts";

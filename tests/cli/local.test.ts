@@ -23,6 +23,7 @@ describe("help and usage errors", () => {
       "stop",
       "restart",
       "delete",
+      "bulk",
       "logs",
       "watch",
       "health",

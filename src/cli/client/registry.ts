@@ -1,3 +1,4 @@
+import { bulkCommand } from "./bulk.ts";
 import { checkCommand } from "./check.ts";
 import { CLIENT_FLAGS_HELP, type Command } from "./command.ts";
 import { controlCommands } from "./control.ts";
@@ -22,6 +23,7 @@ export const COMMANDS: readonly Command[] = [
   showCommand,
   ...controlCommands,
   deleteCommand,
+  bulkCommand,
   logsCommand,
   watchCommand,
   healthCommand,

@@ -116,7 +116,7 @@ export const submitCommand: Command = {
   },
 };
 
-function parseStatus(text: string | undefined, usage: string): string | undefined {
+export function parseStatus(text: string | undefined, usage: string): string | undefined {
   if (text === undefined) return undefined;
   const status = text.toUpperCase();
   if (!(TASK_STATUSES as readonly string[]).includes(status)) {
