@@ -265,9 +265,10 @@ export async function createDatabase(prefix: string): Promise<TestDatabase> {
   try {
     await admin.unsafe(`CREATE DATABASE "${name}"`);
   } catch (error) {
-    throw new PostgresUnavailableError(
-      `cannot create a database on the test server (${redacted(serverUrl)}): ${error}`,
-    );
+    const where = process.env[POSTGRES_URL_VARIABLE]
+      ? `${POSTGRES_URL_VARIABLE}'s server (${redacted(serverUrl)}): ${error}; check that it runs and lets this user create databases, or unset ${POSTGRES_URL_VARIABLE} to have the tests start a throwaway server`
+      : `the throwaway server (${serverUrl}): ${error}`;
+    throw new PostgresUnavailableError(`cannot create a database on ${where}`);
   } finally {
     await admin.close();
   }
