@@ -1,0 +1,224 @@
+import { describe, expect, test } from "bun:test";
+import { JsonText } from "../../../src/store/index.ts";
+import { allEvents, createEvent, newTask, rejection, type SuiteContext } from "./harness.ts";
+
+export function taskTests({ open }: SuiteContext): void {
+  describe("createTask and getTask", () => {
+    test("createTask returns the whole record with its defaults, and getTask reads the same", async () => {
+      const { store } = await open();
+      const before = Date.now();
+      const task = newTask({ params: { a: 1 }, priority: 3, runAt: 1_700_000_000_000, tags: ["x", "y"] });
+      const created = await store.createTask(task, createEvent());
+      expect(created).toEqual({
+        id: task.id,
+        taskName: "conformance",
+        status: "PENDING",
+        statusReason: null,
+        params: { a: 1 },
+        result: null,
+        error: null,
+        progress: null,
+        checkpoint: null,
+        attempt: 1,
+        retries: 0,
+        priority: 3,
+        runAt: 1_700_000_000_000,
+        requestedAction: null,
+        idempotencyKey: null,
+        tags: ["x", "y"],
+        startTime: null,
+        endTime: null,
+        lastRunTime: null,
+        createdAt: created.createdAt,
+        updatedAt: created.createdAt,
+        traceparent: null,
+        requestId: null,
+        parentId: null,
+        activeMs: 0,
+      });
+      expect(created.createdAt).toBeGreaterThanOrEqual(before);
+      expect(created.createdAt).toBeLessThanOrEqual(Date.now());
+      expect(await store.getTask(task.id)).toEqual(created);
+    });
+
+    test("a task created PAUSED, with request context and a parent, keeps them", async () => {
+      const { store } = await open();
+      const parent = await store.createTask(newTask(), createEvent());
+      const task = newTask({
+        status: "PAUSED",
+        traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        requestId: "req-42",
+        parentId: parent.id,
+        idempotencyKey: "key-1",
+      });
+      const created = await store.createTask(task, createEvent("PAUSED"));
+      expect(created).toMatchObject({
+        status: "PAUSED",
+        traceparent: task.traceparent,
+        requestId: "req-42",
+        parentId: parent.id,
+        idempotencyKey: "key-1",
+      });
+      expect(await store.getTask(task.id)).toEqual(created);
+    });
+
+    test('createTask writes its "create" event as given', async () => {
+      const { store } = await open();
+      const task = newTask();
+      const created = await store.createTask(task, createEvent());
+      const events = await allEvents(store, task.id);
+      expect(events).toEqual([
+        {
+          id: events[0]?.id ?? -1,
+          taskId: task.id,
+          at: created.createdAt,
+          fromStatus: null,
+          toStatus: "PENDING",
+          action: "create",
+          reason: null,
+          actor: "tester",
+          source: "127.0.0.1",
+        },
+      ]);
+      expect(typeof events[0]?.id).toBe("number");
+    });
+
+    test("getTask of an unknown id resolves undefined", async () => {
+      const { store } = await open();
+      expect(await store.getTask(Bun.randomUUIDv7())).toBeUndefined();
+    });
+
+    test("a duplicate id is rejected and writes nothing", async () => {
+      const { store } = await open();
+      const task = newTask({ params: { first: true } });
+      await store.createTask(task, createEvent());
+      const error = await rejection(store.createTask({ ...task, params: { first: false } }, createEvent()));
+      expect(error).toBeInstanceOf(Error);
+      expect(store.faultOf(error)).toBeUndefined();
+      expect((await store.getTask(task.id))?.params).toEqual({ first: true });
+      expect(await allEvents(store, task.id)).toHaveLength(1);
+    });
+
+    test("a duplicate idempotency key is rejected and writes nothing; tasks without one never clash", async () => {
+      const { store } = await open();
+      await store.createTask(newTask({ idempotencyKey: "once" }), createEvent());
+      const second = newTask({ idempotencyKey: "once" });
+      const error = await rejection(store.createTask(second, createEvent()));
+      expect(error).toBeInstanceOf(Error);
+      expect(store.faultOf(error)).toBeUndefined();
+      expect(await store.getTask(second.id)).toBeUndefined();
+      expect(await allEvents(store, second.id)).toEqual([]);
+      for (let i = 0; i < 3; i++) await store.createTask(newTask({ idempotencyKey: null }), createEvent());
+      expect((await store.listTasks({})).items).toHaveLength(4);
+    });
+
+    test("findByIdempotencyKey finds the task with that key, and nothing for another", async () => {
+      const { store } = await open();
+      const task = newTask({ idempotencyKey: "order-7" });
+      const created = await store.createTask(task, createEvent());
+      await store.createTask(newTask({ idempotencyKey: "order-8" }), createEvent());
+      expect(await store.findByIdempotencyKey("order-7")).toEqual(created);
+      expect(await store.findByIdempotencyKey("order-9")).toBeUndefined();
+      expect(await store.findByIdempotencyKey("ORDER-7")).toBeUndefined();
+    });
+
+    test("migrate() on a migrated store changes nothing", async () => {
+      const { store } = await open();
+      const created = await store.createTask(newTask(), createEvent());
+      await store.migrate();
+      expect(await store.getTask(created.id)).toEqual(created);
+    });
+
+    test("dialect and location say what the store is", async () => {
+      const { store } = await open();
+      expect(["sqlite", "postgres"]).toContain(store.dialect);
+      expect(store.location.length).toBeGreaterThan(0);
+    });
+  });
+
+  describe("values", () => {
+    /** Writes `value` as params, result and checkpoint, and reads each back. */
+    async function roundTrip(value: unknown, ctx = open) {
+      const { store } = await ctx();
+      const task = newTask({ params: value });
+      await store.createTask(task, createEvent());
+      await store.updateTask(task.id, { result: value, checkpoint: value, error: value });
+      const read = await store.getTask(task.id);
+      return { params: read?.params, result: read?.result, checkpoint: read?.checkpoint, error: read?.error };
+    }
+
+    const cases: Array<[string, unknown]> = [
+      ["unicode text", { text: "héllo wörld – 日本語 – 🎉👩‍👩‍👧 – עברית", "ключ 🔑": "значение" }],
+      ["quotes, backslashes and control characters", { s: "a\"b\\c\n\t\r\u0001 </script> ' --" }],
+      ["a NUL character and a lone surrogate", { nul: "a\u0000b", lone: "x\ud800y" }],
+      ["numbers", { int: 9_007_199_254_740_991, neg: -42, frac: 0.1, small: 1e-7, big: 1e300, zero: 0 }],
+      ["plain values", [true, false, null, "", 0, [], {}]],
+      ["a bare string", "just a string"],
+      ["a bare number", 12.5],
+      ["nested objects", nested(100)],
+      [
+        "a big object",
+        { rows: Array.from({ length: 20_000 }, (_, i) => ({ i, name: `row ${i}`, ok: i % 2 === 0 })) },
+      ],
+      ["a long string", { blob: "x".repeat(1_000_000) }],
+    ];
+    for (const [name, value] of cases) {
+      test(`${name} read back as written`, async () => {
+        expect(await roundTrip(value)).toEqual({
+          params: value,
+          result: value,
+          checkpoint: value,
+          error: value,
+        });
+      });
+    }
+
+    test("the keys of an object keep their order", async () => {
+      const value = { zebra: 1, apple: 2, mango: { y: 1, b: 2, a: 3 }, "10": 4, longer_key: 5, k: 6 };
+      const read = await roundTrip(value);
+      expect(JSON.stringify(read.params)).toBe(JSON.stringify(value));
+      expect(JSON.stringify(read.result)).toBe(JSON.stringify(value));
+    });
+
+    test("null params read as null", async () => {
+      expect((await roundTrip(null)).params).toBeNull();
+    });
+
+    test("a JsonText is stored as its text, not as its value", async () => {
+      const { store } = await open();
+      const text = (json: string, value: unknown) => new JsonText(json, value);
+      const task = newTask({ params: text('{ "from" : "text" , "n" : [1, 2] }', { from: "value" }) });
+      await store.createTask(task, createEvent());
+      await store.updateTask(task.id, {
+        result: text('{"result":"text"}', { result: "value" }),
+        checkpoint: text('["checkpoint", {"deep": {"er": true}}]', null),
+      });
+      const read = await store.getTask(task.id);
+      expect(read?.params).toEqual({ from: "text", n: [1, 2] });
+      expect(read?.result).toEqual({ result: "text" });
+      expect(read?.checkpoint).toEqual(["checkpoint", { deep: { er: true } }]);
+    });
+
+    test("a JsonText with unicode and a big body reads back whole", async () => {
+      const { store } = await open();
+      const value = { emoji: "🎉", big: Array.from({ length: 5_000 }, (_, i) => `élément ${i}`) };
+      const task = newTask({ params: new JsonText(JSON.stringify(value), value) });
+      await store.createTask(task, createEvent());
+      expect((await store.getTask(task.id))?.params).toEqual(value);
+    });
+
+    test("tags read back as the array written, and null as null", async () => {
+      const { store } = await open();
+      const tagged = await store.createTask(newTask({ tags: ["é", "a b", "🏷️"] }), createEvent());
+      const bare = await store.createTask(newTask({ tags: null }), createEvent());
+      expect((await store.getTask(tagged.id))?.tags).toEqual(["é", "a b", "🏷️"]);
+      expect((await store.getTask(bare.id))?.tags).toBeNull();
+    });
+  });
+}
+
+function nested(depth: number): unknown {
+  let value: unknown = { leaf: "bottom" };
+  for (let i = 0; i < depth; i++) value = i % 2 ? { level: i, child: value } : [i, value];
+  return value;
+}
