@@ -63,6 +63,11 @@ export function encryptionTests({ open }: SuiteContext): void {
       });
     });
 
+    test("verifyReadable resolves on an empty store, with a key or without", async () => {
+      await (await open()).store.verifyReadable();
+      await (await open({ encryptionKey: newKey() })).store.verifyReadable();
+    });
+
     test("without a key, the same columns are stored as plain JSON", async () => {
       const { store, rawColumn } = await open();
       const task = newTask({ params: { secret: SECRET } });

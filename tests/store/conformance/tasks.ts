@@ -83,6 +83,58 @@ export function taskTests({ open }: SuiteContext): void {
       expect(typeof events[0]?.id).toBe("number");
     });
 
+    test("numbers read back as numbers: times, counters, ids of events and log lines", async () => {
+      const { store } = await open();
+      const task = newTask({ runAt: 8_640_000_000_000_000, priority: -3 });
+      await store.createTask(task, createEvent());
+      const times = {
+        startTime: 1_700_000_000_000,
+        endTime: 1_700_000_000_001,
+        lastRunTime: 1_700_000_000_002,
+      };
+      await store.updateTask(task.id, { ...times, attempt: 2, retries: 1, activeMs: 2 ** 40 });
+      await store.writeTelemetry({
+        progress: new Map([[task.id, { done: 1.5, total: 3, message: null }]]),
+        checkpoints: new Map(),
+        logs: [{ taskId: task.id, at: 1_700_000_000_003, level: "info", message: "m" }],
+      });
+      const read = await store.getTask(task.id);
+      expect(read).toMatchObject({
+        ...times,
+        runAt: 8_640_000_000_000_000,
+        priority: -3,
+        attempt: 2,
+        retries: 1,
+        activeMs: 2 ** 40,
+      });
+      for (const field of [
+        "attempt",
+        "retries",
+        "priority",
+        "runAt",
+        "startTime",
+        "endTime",
+        "lastRunTime",
+        "createdAt",
+        "updatedAt",
+        "activeMs",
+      ] as const) {
+        expect({ field, type: typeof read?.[field] }).toEqual({ field, type: "number" });
+      }
+      expect(read?.progress).toEqual({ done: 1.5, total: 3, message: null });
+      const [created] = (await store.listEvents(task.id, {})).items;
+      expect([typeof created?.id, typeof created?.at]).toEqual(["number", "number"]);
+      const [log] = (await store.listLogs(task.id, {})).items;
+      expect(log).toEqual({
+        id: log?.id ?? -1,
+        taskId: task.id,
+        at: 1_700_000_000_003,
+        level: "info",
+        message: "m",
+      });
+      expect(typeof log?.id).toBe("number");
+    });
+
     test("getTask of an unknown id resolves undefined", async () => {
       const { store } = await open();
       expect(await store.getTask(Bun.randomUUIDv7())).toBeUndefined();
