@@ -1,24 +1,10 @@
-import { afterAll, test } from "bun:test";
-import type { TaskStore } from "../../../src/store/index.ts";
-import * as storeModule from "../../../src/store/index.ts";
+import { afterAll } from "bun:test";
+import { PostgresTaskStore, type TaskStore } from "../../../src/store/index.ts";
 import { freshDatabase } from "../../support/postgres.ts";
 import { type KeyOptions, runStoreSuite, type StoreUnderTest } from "./suite.ts";
 
-type PostgresStoreClass = new (options: { url: string; max?: number } & KeyOptions) => TaskStore;
-// Looked up by name until the PostgreSQL store is exported: without it, this file fails by name.
-const PostgresTaskStore = (storeModule as Record<string, unknown>).PostgresTaskStore as
-  | PostgresStoreClass
-  | undefined;
-
 const db = await freshDatabase("kiln_conformance");
-if (!PostgresTaskStore) {
-  test("PostgresTaskStore is exported from src/store/index.ts", () => {
-    throw new Error(
-      "src/store/index.ts exports no PostgresTaskStore: the conformance suite cannot run on it",
-    );
-  });
-} else if (db) {
-  const Store = PostgresTaskStore;
+if (db) {
   const url = db.url;
   // One connection of the tests' own, to empty the tables and to read what the store wrote.
   const admin = new Bun.SQL(url, { max: 1 });
@@ -28,7 +14,7 @@ if (!PostgresTaskStore) {
   async function makePostgresStore(options: KeyOptions): Promise<StoreUnderTest> {
     const stores: TaskStore[] = [];
     const openStore = async (keys: KeyOptions) => {
-      const store = new Store({ url, ...keys });
+      const store = new PostgresTaskStore({ url, ...keys });
       stores.push(store);
       await store.migrate();
       return store;

@@ -202,7 +202,8 @@ export function taskTests({ open }: SuiteContext): void {
     const cases: Array<[string, unknown]> = [
       ["unicode text", { text: "héllo wörld – 日本語 – 🎉👩‍👩‍👧 – עברית", "ключ 🔑": "значение" }],
       ["quotes, backslashes and control characters", { s: "a\"b\\c\n\t\r\u0001 </script> ' --" }],
-      ["a NUL character and a lone surrogate", { nul: "a\u0000b", lone: "x\ud800y" }],
+      ["a NUL character", { nul: "a\u0000b", "key\u0000": 1 }],
+      ["a lone surrogate", { lone: "x\ud800y", low: "\udc00" }],
       ["numbers", { int: 9_007_199_254_740_991, neg: -42, frac: 0.1, small: 1e-7, big: 1e300, zero: 0 }],
       ["plain values", [true, false, null, "", 0, [], {}]],
       ["a bare string", "just a string"],
@@ -230,6 +231,52 @@ export function taskTests({ open }: SuiteContext): void {
       const read = await roundTrip(value);
       expect(JSON.stringify(read.params)).toBe(JSON.stringify(value));
       expect(JSON.stringify(read.result)).toBe(JSON.stringify(value));
+    });
+
+    test("text columns keep their text; NUL may read as U+FFFD, a lone surrogate does", async () => {
+      const { store } = await open();
+      const odd = "a\u0000b\ud800c ✓";
+      // SQLite keeps NUL; PostgreSQL's text cannot hold it. A lone surrogate has no UTF-8 form in either.
+      const readable = (text: string | null | undefined) =>
+        text === "a\u0000b\ufffdc ✓" || text === "a\ufffdb\ufffdc ✓"
+          ? "readable"
+          : `read back as ${JSON.stringify(text)}`;
+      const outcome = async (
+        write: (id: string) => Promise<unknown>,
+        read: (id: string) => Promise<string | null | undefined>,
+      ) => {
+        const task = newTask({ taskName: "naïve 名前 🎉" });
+        await store.createTask(task, createEvent());
+        try {
+          await write(task.id);
+        } catch (error) {
+          return `the write failed: ${error}`;
+        }
+        return readable(await read(task.id));
+      };
+      const stop = { ...createEvent(), action: "stop" };
+      expect({
+        statusReason: await outcome(
+          (id) => store.transition(id, ["PENDING"], { status: "STOPPED", statusReason: odd }, stop),
+          async (id) => (await store.getTask(id))?.statusReason,
+        ),
+        eventReason: await outcome(
+          (id) => store.updateTask(id, {}, { ...stop, reason: odd }),
+          async (id) => (await store.listEvents(id, {})).items.at(-1)?.reason,
+        ),
+        logLine: await outcome(
+          (id) =>
+            store.writeTelemetry({
+              progress: new Map(),
+              checkpoints: new Map(),
+              logs: [{ taskId: id, at: 1, level: "info", message: odd }],
+            }),
+          async (id) => (await store.listLogs(id, {})).items[0]?.message,
+        ),
+      }).toEqual({ statusReason: "readable", eventReason: "readable", logLine: "readable" });
+      expect((await store.listTasks({})).items.map((task) => task.taskName)).toEqual(
+        Array(3).fill("naïve 名前 🎉"),
+      );
     });
 
     test("null params read as null", async () => {
