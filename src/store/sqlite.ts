@@ -68,7 +68,7 @@ export interface SqliteSyncStoreOptions {
 /** The row codec for a store's options: encrypting when a key is given. */
 export function rowCodec(
   options: Pick<SqliteSyncStoreOptions, "encryptionKey" | "decryptionKeys">,
-  columns: "text" | "jsonb" = "text",
+  columns: "text" | "json" = "text",
 ): TaskRowCodec {
   if (options.encryptionKey === undefined) {
     if (options.decryptionKeys?.length) {

@@ -1,3 +1,4 @@
+import type { PostgresClientOptions } from "./postgres/client.ts";
 import type { SqliteSyncStoreOptions } from "./sqlite.ts";
 import { SqliteTaskStore } from "./sqlite-store.ts";
 import type { TaskStore } from "./task-store.ts";
@@ -57,10 +58,9 @@ export function redactUrl(url: string): string {
   return parsed.toString();
 }
 
-export interface OpenStoreOptions extends Omit<SqliteSyncStoreOptions, "path"> {
-  /** PostgreSQL: connections in the pool (default 10). */
-  max?: number | undefined;
-}
+export interface OpenStoreOptions
+  extends Omit<SqliteSyncStoreOptions, "path">,
+    Pick<PostgresClientOptions, "max" | "onNotice"> {}
 
 /** The store for a location: a SQLite file or a PostgreSQL database. Not yet migrated. */
 export async function openStore(
@@ -69,7 +69,7 @@ export async function openStore(
 ): Promise<TaskStore> {
   const where = typeof location === "string" ? parseStoreLocation(location) : location;
   if (where.dialect === "sqlite") {
-    const { max: _max, ...sqlite } = options;
+    const { max: _max, onNotice: _onNotice, ...sqlite } = options;
     return new SqliteTaskStore({ ...sqlite, path: where.path });
   }
   // Loaded only for PostgreSQL, so a SQLite kiln never loads the driver.
@@ -79,5 +79,6 @@ export async function openStore(
     encryptionKey: options.encryptionKey,
     decryptionKeys: options.decryptionKeys,
     max: options.max,
+    onNotice: options.onNotice,
   });
 }

@@ -16,7 +16,8 @@ const TYPES = {
     serialize: (value: number) => String(value),
     parse: (raw: string) => Number(raw),
   },
-  jsonText: { to: 3802, from: [114, 3802], serialize: identity, parse: identity },
+  jsonText: { to: 114, from: [114], serialize: identity, parse: identity },
+  jsonbText: { to: 3802, from: [3802], serialize: identity, parse: identity },
 } satisfies Record<string, postgres.PostgresType>;
 
 export type PostgresClient = postgres.Sql<Record<string, unknown>>;

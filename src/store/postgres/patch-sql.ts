@@ -3,12 +3,15 @@ import { type SqlValue, TASK_COLUMNS, type TaskRowCodec } from "../task-rows.ts"
 
 /**
  * A finished task shows 100 %: when its last progress had a total it did not reach, `done`
- * becomes the total. jsonb compares two numbers by value; a progress without both (or not an
- * object) stays as it is.
+ * becomes the total. Done with json's functions, key by key in order, so the rest of the
+ * value stays as written; a progress without both numbers (or not an object) stays as it is.
  */
 const COMPLETE_PROGRESS =
-  "CASE WHEN jsonb_typeof(progress -> 'total') = 'number' AND jsonb_typeof(progress -> 'done') = 'number' " +
-  "AND progress -> 'total' > progress -> 'done' THEN jsonb_set(progress, '{done}', progress -> 'total') " +
+  "CASE WHEN json_typeof(progress) = 'object' AND json_typeof(progress -> 'total') = 'number' " +
+  "AND json_typeof(progress -> 'done') = 'number' " +
+  "AND (progress ->> 'total')::numeric > (progress ->> 'done')::numeric " +
+  "THEN (SELECT json_object_agg(field.key, CASE WHEN field.key = 'done' THEN progress -> 'total' ELSE field.value END " +
+  "ORDER BY field.n) FROM json_each(progress) WITH ORDINALITY AS field(key, value, n)) " +
   "ELSE progress END";
 
 /** The SET clause of a patch shape, with the patch field behind each of its `$n` in order. */

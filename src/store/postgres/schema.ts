@@ -5,6 +5,7 @@ import {
   customType,
   index,
   integer,
+  json,
   jsonb,
   pgTable,
   text,
@@ -15,7 +16,13 @@ import { CHECKS } from "../schema-lists.ts";
 
 /**
  * The PostgreSQL schema: the SQLite one (src/store/schema.ts) column for column, with native
- * types: jsonb for JSON, bigint epoch milliseconds for times, identity columns for history ids.
+ * types: bigint epoch milliseconds for times, identity columns for history ids, and JSON types.
+ *
+ * A task's values (params, result, error, progress, checkpoint) are `json`, not `jsonb`: `json`
+ * keeps the text as written, so a value reads back as SQLite gives it (its keys in their order,
+ * a NUL or a lone surrogate escaped in a string), where jsonb reorders keys and refuses both.
+ * kiln never looks inside them in SQL but to complete a progress, and json is cheaper to write
+ * (no conversion) and to read (the stored text as it is). Tags stay jsonb, for containment.
  */
 const epochMs = (name: string) => bigint(name, { mode: "number" });
 
@@ -36,11 +43,11 @@ export const tasks = pgTable(
     taskName: text("task_name").notNull(),
     status: text("status", { enum: TASK_STATUSES }).notNull(),
     statusReason: text("status_reason"),
-    params: jsonb("params").$type<unknown>(),
-    result: jsonb("result").$type<unknown>(),
-    error: jsonb("error").$type<unknown>(),
-    progress: jsonb("progress").$type<unknown>(),
-    checkpoint: jsonb("checkpoint").$type<unknown>(),
+    params: json("params").$type<unknown>(),
+    result: json("result").$type<unknown>(),
+    error: json("error").$type<unknown>(),
+    progress: json("progress").$type<unknown>(),
+    checkpoint: json("checkpoint").$type<unknown>(),
     attempt: integer("attempt").notNull().default(1),
     retries: integer("retries").notNull().default(0),
     priority: integer("priority").notNull().default(0),

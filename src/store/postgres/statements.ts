@@ -72,15 +72,15 @@ export const SQL = {
     UPDATE tasks SET
       progress = CASE WHEN x.has_progress THEN x.progress ELSE tasks.progress END,
       checkpoint = CASE WHEN x.has_checkpoint AND tasks.status IN (${ACTIVE})
-        THEN x.checkpoint::jsonb ELSE tasks.checkpoint END
-    FROM jsonb_to_recordset($1::jsonb) AS x(id text, has_progress boolean, progress jsonb,
+        THEN x.checkpoint::json ELSE tasks.checkpoint END
+    FROM json_to_recordset($1::json) AS x(id text, has_progress boolean, progress json,
       has_checkpoint boolean, checkpoint text)
     WHERE tasks.id = x.id
     RETURNING 1
   ), logged AS (
     INSERT INTO task_logs (task_id, at, level, message)
     SELECT line.task_id, line.at, line.level, line.message
-    FROM ROWS FROM (jsonb_to_recordset($2::jsonb) AS (task_id text, at bigint, level text, message text))
+    FROM ROWS FROM (json_to_recordset($2::json) AS (task_id text, at bigint, level text, message text))
       WITH ORDINALITY AS line(task_id, at, level, message, n)
     JOIN tasks ON tasks.id = line.task_id
     ORDER BY line.n

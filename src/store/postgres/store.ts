@@ -15,6 +15,7 @@ import { rowCodec } from "../sqlite.ts";
 import type { StorageFault } from "../storage-fault.ts";
 import { type DeletedTask, type EndedCount, type HistoryQuery, pageSize } from "../store.ts";
 import { redactUrl } from "../store-location.ts";
+import type { SqlValue } from "../task-rows.ts";
 import type { TaskStore, TaskWrites } from "../task-store.ts";
 import type { KeyMaterial } from "../value-cipher.ts";
 import {
@@ -22,6 +23,7 @@ import {
   type PostgresClient,
   type PostgresClientOptions,
   type PostgresTransaction,
+  type Row,
   run,
 } from "./client.ts";
 import { postgresFaultOf } from "./faults.ts";
@@ -77,7 +79,7 @@ export class PostgresTaskStore implements TaskStore {
 
   constructor(options: PostgresTaskStoreOptions) {
     this.location = redactUrl(options.url);
-    const codec = rowCodec(options, "jsonb");
+    const codec = rowCodec(options, "json");
     this.#context = { codec, patches: new PatchSql(codec), creates: new Map() };
     this.#client = createClient(options);
     this.#writes = new PostgresWrites(this.#client, this.#context, (fn) => this.transaction(fn));
@@ -134,12 +136,13 @@ export class PostgresTaskStore implements TaskStore {
   deleteEndedBefore(cutoff: number, limit: number): Promise<DeletedTask[]> {
     return this.#writes.deleteEndedBefore(cutoff, limit);
   }
-  getTask(id: string): Promise<TaskRecord | undefined> {
-    return this.#writes.getTask(id);
+  async getTask(id: string): Promise<TaskRecord | undefined> {
+    const [row] = await this.#read(SQL.getTask, [id]);
+    return row ? this.#context.codec.fromRow(row) : undefined;
   }
 
   async findByIdempotencyKey(key: string): Promise<TaskRecord | undefined> {
-    const [row] = await run(this.#client, SQL.findByIdempotencyKey, [key]);
+    const [row] = await this.#read(SQL.findByIdempotencyKey, [key]);
     return row ? this.#context.codec.fromRow(row) : undefined;
   }
 
@@ -148,8 +151,8 @@ export class PostgresTaskStore implements TaskStore {
     const upper = prefixSuccessor(prefix);
     const rows =
       upper === undefined
-        ? await run<{ id: string }>(this.#client, SQL.idsFrom, [prefix, limit])
-        : await run<{ id: string }>(this.#client, SQL.idsInRange, [prefix, upper, limit]);
+        ? await this.#read<{ id: string }>(SQL.idsFrom, [prefix, limit])
+        : await this.#read<{ id: string }>(SQL.idsInRange, [prefix, upper, limit]);
     // Past the range's end without an upper bound, ids stop matching: keep those that do.
     return rows.map((row) => row.id).filter((id) => id.startsWith(prefix));
   }
@@ -158,14 +161,14 @@ export class PostgresTaskStore implements TaskStore {
     const limit = pageSize(query.limit);
     const { sql, params } = listTasksSql(query);
     params.push(limit + 1);
-    const rows = await run(this.#client, sql, params);
+    const rows = await this.#read(sql, params);
     const items = rows.slice(0, limit).map((row) => this.#context.codec.fromRow(row));
     const last = items.at(-1);
     return { items, nextCursor: rows.length > limit && last ? last.id : null };
   }
 
   async listActive(): Promise<TaskRecord[]> {
-    const rows = await run(this.#client, SQL.listActive, []);
+    const rows = await this.#read(SQL.listActive, []);
     return rows.map((row) => this.#context.codec.fromRow(row));
   }
 
@@ -180,12 +183,12 @@ export class PostgresTaskStore implements TaskStore {
   async verifyReadable(): Promise<void> {
     // The newest rows show which key the database is written with now: a missing or wrong key
     // is refused here, at start-up, rather than on the first read of an API client.
-    for (const row of await run(this.#client, SQL.newest, [])) this.#context.codec.fromRow(row);
+    for (const row of await this.#read(SQL.newest, [])) this.#context.codec.fromRow(row);
   }
 
   async countByStatus(): Promise<Record<TaskStatus, number>> {
     const counts = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as Record<TaskStatus, number>;
-    const rows = await run<{ status: TaskStatus; count: number }>(this.#client, SQL.countByStatus, []);
+    const rows = await this.#read<{ status: TaskStatus; count: number }>(SQL.countByStatus, []);
     for (const row of rows) counts[row.status] = row.count;
     return counts;
   }
@@ -208,7 +211,7 @@ export class PostgresTaskStore implements TaskStore {
   async countEndedSince(since: number, bucketMs: number): Promise<EndedCount[]> {
     // `at >= since` for an integer column: the same as at or above its ceiling.
     const params = [Math.ceil(since), Math.trunc(bucketMs)];
-    return [...(await run<EndedCount>(this.#client, SQL.countEndedSince, params))];
+    return [...(await this.#read<EndedCount>(SQL.countEndedSince, params))];
   }
 
   faultOf(error: unknown): StorageFault | undefined {
@@ -226,6 +229,21 @@ export class PostgresTaskStore implements TaskStore {
     }
   }
 
+  /**
+   * A read on the pool, sent once more when the connection it went out on turned out to be gone
+   * (the server restarted, and the pool learns of it from this query): a read is safe to repeat,
+   * and the pool has opened a new connection by then. Writes are not repeated: the first may
+   * have been committed.
+   */
+  async #read<R = Row>(text: string, params: readonly SqlValue[]): Promise<R[]> {
+    try {
+      return await run<R>(this.#client, text, params);
+    } catch (error) {
+      if (postgresFaultOf(error)?.cause !== "unreachable" || this.#closed) throw error;
+      return run<R>(this.#client, text, params);
+    }
+  }
+
   async #history<T extends { id: number }>(
     text: string,
     taskId: string,
@@ -234,7 +252,7 @@ export class PostgresTaskStore implements TaskStore {
     const limit = pageSize(query.limit);
     // Ids start at 1; `id > 1.5` is `id > 1` for integer ids.
     const after = query.after === undefined || !Number.isFinite(query.after) ? 0 : Math.floor(query.after);
-    const rows = await run<T>(this.#client, text, [taskId, after, limit + 1]);
+    const rows = await this.#read<T>(text, [taskId, after, limit + 1]);
     const items = rows.slice(0, limit);
     const last = items.at(-1);
     return { items, nextCursor: rows.length > limit && last ? last.id : null };

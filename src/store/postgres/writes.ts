@@ -39,9 +39,9 @@ export interface ConnectionWatch {
 }
 
 /**
- * A log line as PostgreSQL text can hold it: text refuses NUL, and jsonb (the batch is sent as
- * one) refuses a lone surrogate. Without this one such line would fail its whole batch. A lone
- * surrogate becomes U+FFFD, as it does on its way into SQLite; so does NUL here.
+ * A log line as PostgreSQL text can hold it: text refuses NUL, and a lone surrogate (escaped in
+ * the JSON the batch is sent as) cannot become text. Without this one such line would fail its
+ * whole batch. A lone surrogate becomes U+FFFD, as it does on its way into SQLite; so does NUL here.
  */
 function storableText(message: string): string {
   const text = message.isWellFormed() ? message : message.toWellFormed();

@@ -91,6 +91,12 @@ describe("owner lock", () => {
   });
 });
 
+async function kilnConnections(): Promise<number> {
+  const [row] = await raw<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_stat_activity
+    WHERE datname = ${database.name} AND application_name = 'kiln'`;
+  return row?.n ?? -1;
+}
+
 describe("storage faults", () => {
   test("a connection killed under a transaction is a storage fault, and the next call works again", async () => {
     const store = openStore();
@@ -112,7 +118,18 @@ describe("storage faults", () => {
     const fault = store.faultOf(failure);
     expect(fault?.cause).toBe("unreachable");
     expect(describeFault(fault as NonNullable<typeof fault>)).toContain("cannot be reached");
+    // pg_terminate_backend only signals: wait until the server has closed every connection.
+    for (let i = 0; i < 100 && (await kilnConnections()) > 0; i++) await Bun.sleep(20);
+    expect(await kilnConnections()).toBe(0);
     expect((await store.getTask(task.id))?.id).toBe(task.id);
+    // A write works again too, on a connection opened for it.
+    const moved = await store.transition(
+      task.id,
+      ["PENDING"],
+      { status: "RUNNING" },
+      { ...created, action: "start" },
+    );
+    expect(moved?.status).toBe("RUNNING");
     // Every connection of the pool was killed; each comes back on its next use.
     for (let i = 0; i < 5; i++) expect((await store.getTask(task.id))?.id).toBe(task.id);
   });

@@ -186,7 +186,7 @@ describe("PostgresTaskStore: the core contract", () => {
     const task = newTaskRow({ params: new JsonText('{"a": [1, 2]}', { a: [1, 2] }) });
     expect((await store.createTask(task, created)).params).toEqual({ a: [1, 2] });
     const deep = `${"[".repeat(MAX_JSON_DEPTH + 5)}${"]".repeat(MAX_JSON_DEPTH + 5)}`;
-    await raw.unsafe("UPDATE tasks SET params = $1::text::jsonb WHERE id = $2", [deep, task.id]);
+    await raw.unsafe("UPDATE tasks SET params = $1::text::json WHERE id = $2", [deep, task.id]);
     const read = await store.getTask(task.id);
     expect(read?.params).toBeInstanceOf(UnreadableValue);
     expect(String((read?.params as UnreadableValue | undefined)?.unreadable)).toContain("nests deeper");
