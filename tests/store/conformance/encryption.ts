@@ -68,6 +68,19 @@ export function encryptionTests({ open }: SuiteContext): void {
       await (await open({ encryptionKey: newKey() })).store.verifyReadable();
     });
 
+    test("a ciphertext copied into another row or column does not decrypt there", async () => {
+      const { store, rawColumn, rawWrite } = await open({ encryptionKey: newKey() });
+      const a = newTask({ params: { secret: SECRET } });
+      const b = newTask({ params: { other: true } });
+      await store.createTask(a, createEvent());
+      await store.createTask(b, createEvent());
+      const stolen = (await rawColumn(a.id, "params")) ?? "";
+      await rawWrite(b.id, "params", stolen);
+      expect(await rejection(store.getTask(b.id))).toBeInstanceOf(UndecryptableValueError);
+      await rawWrite(a.id, "checkpoint", stolen);
+      expect(await rejection(store.getTask(a.id))).toBeInstanceOf(UndecryptableValueError);
+    });
+
     test("without a key, the same columns are stored as plain JSON", async () => {
       const { store, rawColumn } = await open();
       const task = newTask({ params: { secret: SECRET } });

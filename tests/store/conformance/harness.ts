@@ -23,6 +23,8 @@ export interface StoreUnderTest {
   store: TaskStore;
   /** The column's text as the database holds it (a ciphertext when encrypted); null for SQL NULL. */
   rawColumn(taskId: string, column: RawColumn): Promise<string | null>;
+  /** Puts `text` into the column as the database holds it, past the store: a row altered outside kiln. */
+  rawWrite(taskId: string, column: RawColumn, text: string): Promise<void>;
   /** Another store on the same data, opened with other keys (closed by `dispose`). */
   reopen(options: KeyOptions): Promise<TaskStore>;
   /** Closes every store opened on the data and removes the data. */

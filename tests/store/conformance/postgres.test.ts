@@ -33,6 +33,12 @@ if (db) {
           ]);
           return (rows[0]?.value as string | null | undefined) ?? null;
         },
+        async rawWrite(taskId, column, text) {
+          const [column_] = await admin`SELECT format_type(atttypid, atttypmod) AS type FROM pg_attribute
+            WHERE attrelid = 'tasks'::regclass AND attname = ${column}`;
+          const type = String(column_?.type ?? "text");
+          await admin.unsafe(`UPDATE tasks SET ${column} = $1::text::${type} WHERE id = $2`, [text, taskId]);
+        },
         reopen: openStore,
         dispose: close,
       };

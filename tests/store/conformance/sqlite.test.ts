@@ -30,6 +30,14 @@ async function makeSqliteStore(options: KeyOptions): Promise<StoreUnderTest> {
           db.close();
         }
       },
+      async rawWrite(taskId, column, text) {
+        const db = new Database(path);
+        try {
+          db.query(`UPDATE tasks SET ${column} = ? WHERE id = ?`).run(text, taskId);
+        } finally {
+          db.close();
+        }
+      },
       reopen: openStore,
       async dispose() {
         for (const opened of stores) await opened.close();

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { JsonText } from "../../../src/store/index.ts";
+import { JsonText, UnreadableValue } from "../../../src/store/index.ts";
+import { MAX_JSON_DEPTH } from "../../../src/task/json-value.ts";
 import { allEvents, createEvent, newTask, rejection, type SuiteContext } from "./harness.ts";
 
 export function taskTests({ open }: SuiteContext): void {
@@ -277,6 +278,22 @@ export function taskTests({ open }: SuiteContext): void {
       expect((await store.listTasks({})).items.map((task) => task.taskName)).toEqual(
         Array(3).fill("naïve 名前 🎉"),
       );
+    });
+
+    test("a value altered outside kiln to nest too deep reads as UnreadableValue; the task stays readable", async () => {
+      const { store, rawWrite } = await open();
+      const task = newTask();
+      await store.createTask(task, createEvent());
+      const deep = `${"[".repeat(MAX_JSON_DEPTH + 1)}${"]".repeat(MAX_JSON_DEPTH + 1)}`;
+      await rawWrite(task.id, "params", deep);
+      await rawWrite(task.id, "result", `{"fine": ${deep}}`);
+      const read = await store.getTask(task.id);
+      expect(read?.params).toBeInstanceOf(UnreadableValue);
+      expect(read?.result).toBeInstanceOf(UnreadableValue);
+      expect((read?.params as UnreadableValue | undefined)?.unreadable).toContain("params");
+      expect(read?.status).toBe("PENDING");
+      expect((await store.listTasks({})).items).toHaveLength(1);
+      await store.verifyReadable();
     });
 
     test("null params read as null", async () => {
