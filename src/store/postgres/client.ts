@@ -13,7 +13,9 @@ const TYPES = {
   epochOrCount: {
     to: 20,
     from: [20],
-    serialize: (value: number) => String(value),
+    // A time given with a fraction of a millisecond (a computed delay) fits a bigint rounded;
+    // SQLite would keep the fraction, PostgreSQL would refuse the statement.
+    serialize: (value: number) => String(Number.isInteger(value) ? value : Math.round(value)),
     parse: (raw: string) => Number(raw),
   },
   jsonText: { to: 114, from: [114], serialize: identity, parse: identity },
@@ -45,8 +47,25 @@ export function createClient(options: PostgresClientOptions): PostgresClient {
   }) as unknown as PostgresClient;
 }
 
+/**
+ * The parameters as PostgreSQL text takes them: it refuses NUL, which SQLite keeps, so a NUL
+ * becomes U+FFFD rather than failing the statement (a stop reason, a log line). JSON text never
+ * holds one (JSON.stringify escapes it, and json columns keep the escape), so values read back
+ * as written. A lone surrogate already becomes U+FFFD on its way into UTF-8, as with SQLite.
+ */
+function storable(params: readonly SqlValue[]): readonly SqlValue[] {
+  let copy: SqlValue[] | undefined;
+  for (let i = 0; i < params.length; i++) {
+    const value = params[i];
+    if (typeof value !== "string" || !value.includes("\0")) continue;
+    copy ??= [...params];
+    copy[i] = value.replaceAll("\0", "\uFFFD");
+  }
+  return copy ?? params;
+}
+
 /** Runs a fixed statement, prepared once per connection (postgres.js keys its cache by the text). */
 export function run<R = Row>(db: Executor, text: string, params: readonly SqlValue[]): Promise<R[]> {
   // postgres.js types parameters by its own type map; ours are plain strings, numbers and nulls.
-  return db.unsafe(text, params as never[], { prepare: true }) as unknown as Promise<R[]>;
+  return db.unsafe(text, storable(params) as never[], { prepare: true }) as unknown as Promise<R[]>;
 }

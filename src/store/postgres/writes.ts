@@ -39,9 +39,10 @@ export interface ConnectionWatch {
 }
 
 /**
- * A log line as PostgreSQL text can hold it: text refuses NUL, and a lone surrogate (escaped in
- * the JSON the batch is sent as) cannot become text. Without this one such line would fail its
- * whole batch. A lone surrogate becomes U+FFFD, as it does on its way into SQLite; so does NUL here.
+ * A log line as PostgreSQL text can hold it. The batch goes out as one JSON document, in which
+ * a NUL or a lone surrogate is an escape that cannot become text: one such line would fail its
+ * whole batch. Both become U+FFFD, as every other text parameter's NUL does (see `run`), and as
+ * a lone surrogate does on its way into SQLite.
  */
 function storableText(message: string): string {
   const text = message.isWellFormed() ? message : message.toWellFormed();

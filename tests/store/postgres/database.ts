@@ -1,12 +1,19 @@
 import postgres from "postgres";
 
-/** The local test server (trust auth). */
-export const SERVER_URL = process.env.KILN_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432";
+/** The test server (the local one, trust auth, unless KILN_TEST_POSTGRES_URL names another). */
+const SERVER_URL = process.env.KILN_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+
+/** The server's URL on the database `name`. */
+function onDatabase(name: string): string {
+  const url = new URL(SERVER_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
 
 /** A database of its own for one test file: `kiln_pgstore_<random>`, dropped by `drop()`. */
 export async function testDatabase(): Promise<{ name: string; url: string; drop: () => Promise<void> }> {
   const name = `kiln_pgstore_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
-  const admin = postgres(`${SERVER_URL}/postgres`, { max: 1, onnotice: () => {} });
+  const admin = postgres(onDatabase("postgres"), { max: 1, onnotice: () => {} });
   try {
     await admin.unsafe(`CREATE DATABASE ${name}`);
   } finally {
@@ -14,9 +21,9 @@ export async function testDatabase(): Promise<{ name: string; url: string; drop:
   }
   return {
     name,
-    url: `${SERVER_URL}/${name}`,
+    url: onDatabase(name),
     drop: async () => {
-      const dropper = postgres(`${SERVER_URL}/postgres`, { max: 1, onnotice: () => {} });
+      const dropper = postgres(onDatabase("postgres"), { max: 1, onnotice: () => {} });
       try {
         await dropper.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       } finally {

@@ -23,9 +23,13 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const store of stores) await store.close();
-  await raw?.end();
-  await database?.drop();
+  try {
+    // A store left mid-way by a failed test must not keep the database from being dropped.
+    await Promise.allSettled(stores.map((store) => store.close()));
+    await raw?.end({ timeout: 1 });
+  } finally {
+    await database?.drop();
+  }
 });
 
 const created = {

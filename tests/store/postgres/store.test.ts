@@ -26,9 +26,12 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await store?.close();
-  await raw?.end();
-  await database?.drop();
+  try {
+    await store?.close();
+    await raw?.end({ timeout: 1 });
+  } finally {
+    await database?.drop();
+  }
 });
 
 const event = (from: TaskStatus | null, to: TaskStatus | null, action: string): NewTaskEvent => ({
@@ -99,6 +102,16 @@ describe("PostgresTaskStore: the core contract", () => {
       event("PENDING", "RUNNING", "start"),
     );
     expect(running).toMatchObject({ status: "RUNNING", startTime: 100, lastRunTime: 100 });
+    // A time with a fraction of a millisecond is rounded, not refused.
+    expect(await store.updateTask(task.id, { runAt: 1234.6 })).toMatchObject({ runAt: 1235 });
+    // Text takes no NUL: it becomes U+FFFD instead of failing the write.
+    const reason = "a\0b\ud800c";
+    expect(
+      await store.updateTask(task.id, { statusReason: reason }, { ...event(null, null, "pause"), reason }),
+    ).toMatchObject({
+      statusReason: "a\uFFFDb\uFFFDc",
+    });
+    expect((await store.listEvents(task.id, {})).items.at(-1)?.reason).toBe("a\uFFFDb\uFFFDc");
     // A second start keeps the first start time; addActiveMs adds; completeProgress completes.
     const ended = await store.transition(
       task.id,
@@ -124,6 +137,7 @@ describe("PostgresTaskStore: the core contract", () => {
     expect((await store.listEvents(task.id, {})).items.map((e) => e.action)).toEqual([
       "create",
       "start",
+      "pause",
       "finish",
     ]);
     // The event refers to an action outside EVENT_ACTIONS: the CHECK refuses it, and the move with it.
