@@ -1,0 +1,53 @@
+import { Database } from "bun:sqlite";
+import { join } from "node:path";
+import { SqliteTaskStore, type TaskStore } from "../../../src/store/index.ts";
+import { tempDir } from "../../helpers.ts";
+import { type KeyOptions, runStoreSuite, type StoreUnderTest } from "./suite.ts";
+
+/** A SqliteTaskStore on a real file of its own, in a temporary directory. */
+async function makeSqliteStore(options: KeyOptions): Promise<StoreUnderTest> {
+  const dir = tempDir("kiln-conformance-");
+  const path = join(dir.path, "kiln.db");
+  const stores: TaskStore[] = [];
+  const openStore = async (keys: KeyOptions) => {
+    const store = new SqliteTaskStore({ path, ...keys });
+    stores.push(store);
+    await store.migrate();
+    return store;
+  };
+  try {
+    const store = await openStore(options);
+    return {
+      store,
+      async rawColumn(taskId, column) {
+        const db = new Database(path, { readonly: true });
+        try {
+          const row = db
+            .query<Record<string, string | null>, [string]>(`SELECT ${column} FROM tasks WHERE id = ?`)
+            .get(taskId);
+          return row?.[column] ?? null;
+        } finally {
+          db.close();
+        }
+      },
+      async rawWrite(taskId, column, text) {
+        const db = new Database(path);
+        try {
+          db.query(`UPDATE tasks SET ${column} = ? WHERE id = ?`).run(text, taskId);
+        } finally {
+          db.close();
+        }
+      },
+      reopen: openStore,
+      async dispose() {
+        for (const opened of stores) await opened.close();
+        dir.remove();
+      },
+    };
+  } catch (error) {
+    dir.remove();
+    throw error;
+  }
+}
+
+runStoreSuite("SqliteTaskStore", makeSqliteStore);
