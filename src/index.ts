@@ -26,7 +26,11 @@ export {
   rekeyDatabase,
   SqliteSyncStore,
   type SqliteSyncStoreOptions,
+  SqliteTaskStore,
+  type StoreDialect,
   type SyncTaskStore,
+  type TaskStore,
+  type TaskWrites,
 } from "./store/index.ts";
 export * from "./task/index.ts";
 export * from "./webhooks/index.ts";

@@ -15,8 +15,9 @@ import type { TaskSlot } from "./slot.ts";
 import { answerSpawn, type SpawnCall } from "./spawn-call.ts";
 import type { TelemetryBuffer } from "./telemetry.ts";
 import { ENGINE, TASK_ITSELF, type Transitions } from "./transitions.ts";
+import type { Unit } from "./unit.ts";
 import { checkWorkerMessage, type RefusedMessage } from "./worker-message.ts";
-import type { WriteRetry } from "./write-retry.ts";
+import type { EngineWrite } from "./write-retry.ts";
 
 export interface RunExecutorOptions {
   concurrency: number;
@@ -32,7 +33,7 @@ export interface RunExecutorHooks {
   /** False once the manager is stopping. */
   accepting(): boolean;
   /** A control request a task made of itself, handled like one from the API. */
-  control(action: "pause" | "stop" | "restart", id: string, options: ControlOptions): void;
+  control(action: "pause" | "stop" | "restart", id: string, options: ControlOptions): Promise<unknown>;
   /** A task's `this.spawn`: resolves with the children's ids once they are committed. */
   spawn(run: LiveRun, name: string, paramsJson: string): Promise<string[]>;
 }
@@ -44,7 +45,6 @@ export interface RunExecutorParts {
   transitions: Transitions;
   telemetry: TelemetryBuffer;
   commits: MessageCommits;
-  writes: WriteRetry;
   dispatcher: Dispatcher;
   settlement: RunSettlement;
 }
@@ -67,7 +67,6 @@ export class RunExecutor {
   private readonly transitions: Transitions;
   private readonly telemetry: TelemetryBuffer;
   private readonly commits: MessageCommits;
-  private readonly writes: WriteRetry;
   private readonly dispatcher: Dispatcher;
   private readonly settlement: RunSettlement;
 
@@ -81,7 +80,6 @@ export class RunExecutor {
     this.transitions = parts.transitions;
     this.telemetry = parts.telemetry;
     this.commits = parts.commits;
-    this.writes = parts.writes;
     this.dispatcher = parts.dispatcher;
     this.settlement = parts.settlement;
   }
@@ -184,35 +182,19 @@ export class RunExecutor {
     }
   }
 
-  start(id: string, name: string): void {
+  /**
+   * Starts the task's run inside `u`: the concurrency slot and the worker are taken at once,
+   * before the RUNNING row is written, so the dispatcher's next `hasFreeSlot()` counts them; the
+   * worker is told to run once the row is committed, and everything is given back if it is not.
+   */
+  async start(u: Unit, id: string, name: string): Promise<void> {
     const registered = this.registry.get(name);
     if (!registered) return;
     const parked = this.#runs.get(id);
     if (parked?.parked) {
-      const resumed = this.transitions.running(id, "continues on the worker it paused on", "resume");
-      if (!resumed) return;
-      parked.parked = false;
-      this.#parkedOrder = this.#parkedOrder.filter((run) => run !== parked);
-      parked.segmentStart = performance.now();
-      this.#countRunning(name, 1);
-      this.commits.launch({
-        launch: () => {
-          parked.slot.setControl(Control.NONE);
-          parked.slot.post({ type: "resume" });
-          this.#armTimeout(parked);
-        },
-        undo: () => {
-          parked.parked = true;
-          this.#parkedOrder.push(parked);
-          this.#countRunning(name, -1);
-          this.dispatcher.requeueAfterFailedStart({ id, name, priority: resumed.priority });
-          this.dispatcher.request();
-        },
-      });
+      await this.#resumeParked(u, parked, name);
       return;
     }
-    const task = this.transitions.running(id, null, "start");
-    if (!task || this.settlement.failIfUnreadable(task)) return;
     const slot = this.pool.acquire(registered.isolation);
     const run: LiveRun = {
       taskId: id,
@@ -224,8 +206,8 @@ export class RunExecutor {
       requestReason: null,
       requestBy: ENGINE,
       cause: undefined,
-      reportedTotal: task.progress?.total != null,
-      context: { traceparent: task.traceparent, requestId: task.requestId },
+      reportedTotal: false,
+      context: { traceparent: null, requestId: null },
       segmentStart: performance.now(),
       usedMs: 0,
       timeoutTimer: undefined,
@@ -234,33 +216,105 @@ export class RunExecutor {
     this.#runs.set(id, run);
     this.#slotRuns.set(slot, run);
     this.#countRunning(name, 1);
-    this.commits.launch({
-      launch: () => {
-        slot.setControl(Control.NONE);
-        slot.post({
-          type: "run",
-          taskId: id,
-          name,
-          module: registered.module,
-          params: task.params,
-          state: task.checkpoint ?? undefined,
-          attempt: task.attempt,
-          checkpointIntervalMs: registered.checkpointIntervalMs,
-          memoryLimitBytes: resolveMemoryLimitBytes(registered, this.options.memoryLimitMb),
-          context: contextOf(task),
-          parentId: task.parentId ?? undefined,
-          limits: this.options.limits,
-        });
-        this.#armTimeout(run);
-      },
-      undo: () => {
-        this.#runs.delete(id);
+    let held = true;
+    const forget = () => {
+      if (!held) return;
+      held = false;
+      clearRunTimers(run);
+      if (this.#runs.get(id) === run) this.#runs.delete(id);
+      if (this.#slotRuns.get(slot) === run) {
         this.#slotRuns.delete(slot);
-        this.#countRunning(name, -1);
         this.pool.release(slot);
-        this.dispatcher.requeueAfterFailedStart({ id, name, priority: task.priority });
-        this.dispatcher.request();
-      },
+      }
+      this.#countRunning(name, -1);
+    };
+    let task: Awaited<ReturnType<Transitions["running"]>>;
+    try {
+      task = await this.transitions.running(u, id, null, "start");
+    } catch (error) {
+      forget();
+      throw error;
+    }
+    if (!task) {
+      forget();
+      return;
+    }
+    const priority = task.priority;
+    u.onRollback(() => {
+      forget();
+      this.dispatcher.requeueAfterFailedStart({ id, name, priority });
+      this.dispatcher.request();
+    });
+    if (await this.settlement.failIfUnreadable(u, task)) {
+      forget();
+      return;
+    }
+    run.reportedTotal = task.progress?.total != null;
+    run.context = { traceparent: task.traceparent, requestId: task.requestId };
+    const started = task;
+    u.afterCommit(() => {
+      // Stopped or restarted before its start was committed: its end is on its way.
+      if (this.#slotRuns.get(slot) !== run) return;
+      if (!run.requested) slot.setControl(Control.NONE);
+      slot.post({
+        type: "run",
+        taskId: id,
+        name,
+        module: registered.module,
+        params: started.params,
+        state: started.checkpoint ?? undefined,
+        attempt: started.attempt,
+        checkpointIntervalMs: registered.checkpointIntervalMs,
+        memoryLimitBytes: resolveMemoryLimitBytes(registered, this.options.memoryLimitMb),
+        context: contextOf(started),
+        parentId: started.parentId ?? undefined,
+        limits: this.options.limits,
+      });
+      // A stop asked for before the run message: the worker had no run to hand it to.
+      if (run.requested === "stop" || run.requested === "restart")
+        slot.post({ type: "stop", reason: run.requestReason ?? `${run.requested} requested` });
+      this.#armTimeout(run);
+    });
+  }
+
+  /** A parked run goes on where it paused, on the worker it kept. */
+  async #resumeParked(u: Unit, parked: LiveRun, name: string): Promise<void> {
+    const id = parked.taskId;
+    parked.parked = false;
+    this.#parkedOrder = this.#parkedOrder.filter((run) => run !== parked);
+    parked.segmentStart = performance.now();
+    this.#countRunning(name, 1);
+    let held = true;
+    const repark = () => {
+      if (!held) return;
+      held = false;
+      this.#countRunning(name, -1);
+      if (this.#runs.get(id) !== parked || parked.detached) return;
+      parked.parked = true;
+      this.#parkedOrder.push(parked);
+    };
+    let resumed: Awaited<ReturnType<Transitions["running"]>>;
+    try {
+      resumed = await this.transitions.running(u, id, "continues on the worker it paused on", "resume");
+    } catch (error) {
+      repark();
+      throw error;
+    }
+    if (!resumed) {
+      repark();
+      return;
+    }
+    const priority = resumed.priority;
+    u.onRollback(() => {
+      repark();
+      this.dispatcher.requeueAfterFailedStart({ id, name, priority });
+      this.dispatcher.request();
+    });
+    u.afterCommit(() => {
+      if (this.#runs.get(id) !== parked || parked.detached) return;
+      if (!parked.requested) parked.slot.setControl(Control.NONE);
+      parked.slot.post({ type: "resume" });
+      this.#armTimeout(parked);
     });
   }
 
@@ -307,8 +361,8 @@ export class RunExecutor {
       case "paused": {
         // When it paused, not when the write is made: a write kept through a storage fault is late.
         const at = performance.now();
-        this.commits.defer(`the pause of task ${run.taskId}`, () =>
-          this.writes.run(`pause of task ${run.taskId}`, () => this.#onPaused(run, message.state, at)),
+        this.commits.defer(run.taskId, `the pause of task ${run.taskId}`, () =>
+          this.#onPaused(run, message.state, at),
         );
         return;
       }
@@ -322,7 +376,7 @@ export class RunExecutor {
       case "failed":
       case "stopped":
       case "released":
-        this.commits.defer(`the end of task ${run.taskId}`, () => this.endRun(run, message));
+        this.endRun(run, message);
         return;
       case "memory":
         this.options.logger.warn(`task ${run.taskId} is over its memory limit; its ${slot.kind} is ended`, {
@@ -359,17 +413,20 @@ export class RunExecutor {
   }
 
   #onSelfRequest(run: LiveRun, action: "pause" | "stop" | "restart", reason: string | undefined): void {
-    try {
-      this.hooks.control(action, run.taskId, { ...TASK_ITSELF, reason: reason ?? null });
-    } catch (error) {
-      if (!(error instanceof KilnError)) throw error;
+    this.hooks.control(action, run.taskId, { ...TASK_ITSELF, reason: reason ?? null }).catch((error) => {
+      if (!(error instanceof KilnError)) {
+        this.options.logger.error(`task ${run.taskId}'s own ${action} request failed`, {
+          error: String(error),
+        });
+        return;
+      }
       this.telemetry.log(
         run.taskId,
         "warn",
         `the task's own ${action} request was refused: ${error.message}`,
         Date.now(),
       );
-    }
+    });
   }
 
   /** Answers a spawn call once its children are committed (or refused); a run that has ended hears nothing. */
@@ -385,26 +442,43 @@ export class RunExecutor {
     });
   }
 
-  #onPaused(run: LiveRun, state: unknown, at: number): void {
-    // A kept pause written late must not touch a run that has ended since.
-    if (run.detached || run.parked || this.#slotRuns.get(run.slot) !== run) return;
-    if (run.requested !== "pause" && run.cause !== "shutdown") return; // withdrawn, or a stop is on its way
-    this.telemetry.flushOrThrow();
+  /** The write a pause acknowledged at a checkpoint needs, or none when the run is past it. */
+  #onPaused(run: LiveRun, state: unknown, at: number): EngineWrite | undefined {
+    const current = () => !run.detached && !run.parked && this.#slotRuns.get(run.slot) === run;
+    if (!current()) return undefined;
+    if (run.requested !== "pause" && run.cause !== "shutdown") return undefined; // withdrawn, or a stop is on its way
     clearRunTimers(run);
     const ranMs = at - run.segmentStart;
-    if (run.requested === "pause") {
-      this.transitions.paused(run.taskId, state, run.requestReason, run.requestBy, "RUNNING", ranMs);
-    } else {
-      const reason = "paused at a checkpoint for shutdown; resumes on the next start";
-      this.transitions.requeued(run.taskId, "RUNNING", reason, ENGINE, state, ranMs);
-    }
-    run.usedMs += ranMs;
-    run.requested = undefined;
-    run.parked = true;
-    this.#parkedOrder.push(run);
-    this.#countRunning(run.task.name, -1);
-    this.#releaseExcessParked();
-    this.dispatcher.request();
+    return async (u) => {
+      // A kept pause written late must not touch a run that has ended since.
+      if (!current()) return;
+      if (run.requested === "pause") {
+        const paused = await this.transitions.paused(
+          u,
+          run.taskId,
+          state,
+          run.requestReason,
+          run.requestBy,
+          ranMs,
+        );
+        if (!paused) return;
+      } else if (run.cause === "shutdown") {
+        const reason = "paused at a checkpoint for shutdown; resumes on the next start";
+        if (!(await this.transitions.requeued(u, run.taskId, reason, ENGINE, state, ranMs))) return;
+      } else {
+        return;
+      }
+      u.afterCommit(() => {
+        if (!current()) return;
+        run.usedMs += ranMs;
+        run.requested = undefined;
+        run.parked = true;
+        this.#parkedOrder.push(run);
+        this.#countRunning(run.task.name, -1);
+        this.#releaseExcessParked();
+        this.dispatcher.request();
+      });
+    };
   }
 
   /** Keeps at most `maxParkedWorkers` paused tasks on live workers; older ones give theirs back. */
@@ -436,11 +510,19 @@ export class RunExecutor {
     });
   }
 
-  /** The worker reported (or was made to report) the end of a run: decide the task's status. */
+  /**
+   * The worker reported (or was made to report) the end of a run: once the task's lane is free,
+   * the run is over in memory and its end is written in the turn's commit.
+   */
   endRun(run: LiveRun, end: RunEnd, cause?: "shutdown"): void {
-    if (this.#slotRuns.get(run.slot) !== run) return;
     // Measured now: a write kept through a storage fault is made later.
-    const ranMs = run.parked ? 0 : performance.now() - run.segmentStart;
+    const at = performance.now();
+    this.commits.defer(run.taskId, `the end of task ${run.taskId}`, () => this.#endNow(run, end, cause, at));
+  }
+
+  #endNow(run: LiveRun, end: RunEnd, cause: "shutdown" | undefined, at: number): EngineWrite | undefined {
+    if (this.#slotRuns.get(run.slot) !== run) return undefined;
+    const ranMs = run.parked ? 0 : Math.max(0, at - run.segmentStart);
     clearRunTimers(run);
     this.#slotRuns.delete(run.slot);
     if (this.#runs.get(run.taskId) === run) this.#runs.delete(run.taskId);
@@ -448,15 +530,11 @@ export class RunExecutor {
     // A parked run ends when its worker crashes or gives its task back: it parks nothing any more.
     else this.#parkedOrder = this.#parkedOrder.filter((parked) => parked !== run);
     this.pool.release(run.slot);
-    if (!run.detached && !run.parked) {
-      // If the database refuses the write, the outcome is kept and written later; the row
-      // stays RUNNING meanwhile, and the task never runs twice in this process.
-      this.writes.run(`end of task ${run.taskId}`, () => {
-        this.telemetry.flushOrThrow();
-        this.settlement.settleSafely(run, end, cause, ranMs);
-      });
-    }
     this.dispatcher.request();
+    if (run.detached || run.parked) return undefined;
+    // If the database refuses the write, the outcome is kept and written later; the row
+    // stays RUNNING meanwhile, and the task never runs twice in this process.
+    return (u) => this.settlement.settleSafely(u, run, end, cause, ranMs);
   }
 
   untilIdle(timeoutMs: number): Promise<void> {

@@ -1,4 +1,4 @@
-import type { DeletedTask, SyncTaskStore } from "../store/index.ts";
+import type { DeletedTask, TaskStore } from "../store/index.ts";
 import { TASK_STATUSES, type TaskStatus } from "../task/index.ts";
 import type { ManagerEvent } from "./events.ts";
 
@@ -28,7 +28,7 @@ export class TaskCounts {
   #ready: Promise<void> | undefined;
   #stopped = false;
 
-  constructor(private readonly store: Pick<SyncTaskStore, "scanStatusAndName">) {}
+  constructor(private readonly store: Pick<TaskStore, "scanStatusAndName">) {}
 
   /** Starts the first count, once; resolves when it is complete. */
   ready(): Promise<void> {
@@ -80,7 +80,7 @@ export class TaskCounts {
 
   async #scan(): Promise<void> {
     while (!this.#stopped) {
-      const rows = this.store.scanStatusAndName(this.#scannedTo ?? null, SCAN_STEP);
+      const rows = await this.store.scanStatusAndName(this.#scannedTo ?? null, SCAN_STEP);
       for (const row of rows) this.#add(row.status, row.name, 1);
       const last = rows.at(-1);
       if (last) this.#scannedTo = last.id;
