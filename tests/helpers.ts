@@ -55,10 +55,9 @@ export function untilStatus(
 }
 
 /** The statuses a task went through, from its history. */
-export function statusPath(manager: TaskManager, id: string): string[] {
-  return manager
-    .events(id, { limit: 500 })
-    .items.filter((event) => event.toStatus !== null && event.fromStatus !== event.toStatus)
+export async function statusPath(manager: TaskManager, id: string): Promise<string[]> {
+  return (await manager.events(id, { limit: 500 })).items
+    .filter((event) => event.toStatus !== null && event.fromStatus !== event.toStatus)
     .map((event) => event.toStatus as string);
 }
 

@@ -28,7 +28,7 @@ function messages(stdout: string): string[] {
 describe("logs", () => {
   let id: string;
   beforeAll(async () => {
-    const { task } = server.manager.create("steps", { steps: 6, delayMs: 0 });
+    const { task } = await server.manager.create("steps", { steps: 6, delayMs: 0 });
     await untilStatus(server.manager, task.id, ["FINISHED"]);
     id = task.id;
   });
@@ -49,7 +49,7 @@ describe("logs", () => {
   test("--json prints one server log item per line", async () => {
     const run = await kiln(["logs", id, "--json"], env);
     const items = lines(run.stdout).map((line) => JSON.parse(line) as LogJson);
-    const history = server.manager.logs(id, { limit: 500 }).items;
+    const history = (await server.manager.logs(id, { limit: 500 })).items;
     expect(items.map((item) => item.id)).toEqual(history.map((log) => log.id));
     expect(items[0]).toMatchObject({ level: "info", message: "step 0" });
   });
@@ -75,27 +75,27 @@ describe("logs", () => {
 describe("logs --follow", () => {
   test("joins a running task: earlier lines, then new ones, each once, until it finishes", async () => {
     const { manager } = server;
-    const { task } = manager.create("steps", { steps: 40, delayMs: 40 });
+    const { task } = await manager.create("steps", { steps: 40, delayMs: 40 });
     await manager.waitFor(task.id, (t) => (t.progress?.done ?? 0) >= 3);
     const follow = start(["logs", task.id, "--follow"], env);
     await follow.waitForOutput(/step 0\n/);
-    const loggedWhenJoined = manager.logs(task.id, { limit: 500 }).items.length;
+    const loggedWhenJoined = (await manager.logs(task.id, { limit: 500 })).items.length;
     const run = await follow.done;
     expect(run.code).toBe(0);
     expect(run.stderr).toBe("");
     expect(messages(run.stdout)).toEqual(steps(40));
     expect(loggedWhenJoined).toBeLessThan(40);
-    expect(manager.require(task.id).status).toBe("FINISHED");
+    expect((await manager.require(task.id)).status).toBe("FINISHED");
   });
 
   test("a task logging every millisecond: no line lost or repeated across the history/stream seam", async () => {
     const { manager } = server;
-    const { task } = manager.create("steps", { steps: 600, delayMs: 1 });
+    const { task } = await manager.create("steps", { steps: 600, delayMs: 1 });
     await manager.waitFor(task.id, (t) => (t.progress?.done ?? 0) >= 20);
     // Several followers joining at different moments, each with its own seam.
     const followers = [];
     for (let i = 0; i < 3; i++) {
-      expect(manager.require(task.id).status).toBe("RUNNING");
+      expect((await manager.require(task.id)).status).toBe("RUNNING");
       followers.push(start(["logs", task.id, "--follow"], env));
       await Bun.sleep(30);
     }
@@ -108,7 +108,7 @@ describe("logs --follow", () => {
 
   test("--limit 0 prints only lines logged after it joined", async () => {
     const { manager } = server;
-    const { task } = manager.create("steps", { steps: 30, delayMs: 40 });
+    const { task } = await manager.create("steps", { steps: 30, delayMs: 40 });
     await manager.waitFor(task.id, (t) => (t.progress?.done ?? 0) >= 5);
     const run = await kiln(["logs", task.id, "--follow", "--limit", "0", "--json"], env);
     expect(run.code).toBe(0);
@@ -122,21 +122,21 @@ describe("logs --follow", () => {
   test("exits 0 when the task is stopped", async () => {
     const { manager } = server;
     // "spin" logs one line, then loops without checkpoints until its worker is terminated.
-    const { task } = manager.create("spin", {});
+    const { task } = await manager.create("spin", {});
     const follow = start(["logs", task.id, "-f"], env);
     await follow.waitForOutput(/spinning\n/);
-    manager.stop(task.id);
+    await manager.stop(task.id);
     const run = await follow.done;
     expect(run.code).toBe(0);
     expect(messages(run.stdout)).toEqual(["spinning"]);
-    expect(manager.require(task.id).status).toBe("STOPPED");
+    expect((await manager.require(task.id)).status).toBe("STOPPED");
   });
 });
 
 describe("watch", () => {
   test("redraws progress until FINISHED, then exits 0", async () => {
     const { manager } = server;
-    const { task } = manager.create("steps", { steps: 40, delayMs: 40 });
+    const { task } = await manager.create("steps", { steps: 40, delayMs: 40 });
     const run = await kiln(["watch", task.id], env);
     expect(run.code).toBe(0);
     const out = lines(run.stdout);
@@ -151,7 +151,7 @@ describe("watch", () => {
   });
 
   test("a failing task is exit 1 with its error", async () => {
-    const { task } = server.manager.create("fail", { where: "run" });
+    const { task } = await server.manager.create("fail", { where: "run" });
     const run = await kiln(["watch", task.id], env);
     expect(run.code).toBe(1);
     expect(lines(run.stdout).at(-1)).toMatch(
@@ -161,10 +161,10 @@ describe("watch", () => {
 
   test("a task stopped while watched is exit 1", async () => {
     const { manager } = server;
-    const { task } = manager.create("hang", {});
+    const { task } = await manager.create("hang", {});
     const watch = start(["watch", task.id], env);
     await watch.waitForOutput(/^RUNNING/m);
-    manager.stop(task.id, { reason: "not needed" });
+    await manager.stop(task.id, { reason: "not needed" });
     const run = await watch.done;
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/^RUNNING +\(stop requested\)$/m);

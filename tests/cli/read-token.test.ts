@@ -11,7 +11,7 @@ let finished: string;
 let read: Record<string, string>;
 beforeAll(async () => {
   server = await startServer({}, { token: ADMIN, readTokens: [READ] });
-  const { task } = server.manager.create("echo", { value: 7 }, { actor: "seed" });
+  const { task } = await server.manager.create("echo", { value: 7 }, { actor: "seed" });
   await untilStatus(server.manager, task.id, ["FINISHED"]);
   finished = task.id;
   read = { KILN_URL: server.base, KILN_TOKEN: READ };
@@ -38,7 +38,7 @@ describe("the CLI with a read-only token", () => {
   });
 
   test("submit and pause print the 403 on one line and exit 1; nothing changes", async () => {
-    const before = server.manager.list().items.length;
+    const before = (await server.manager.list()).items.length;
     const submit = await kiln(["submit", "echo", "--params", '{"value":1}'], read);
     const pause = await kiln(["pause", finished], read);
     for (const run of [submit, pause]) {
@@ -49,7 +49,7 @@ describe("the CLI with a read-only token", () => {
       ]);
       expect(run.stderr).not.toContain(READ);
     }
-    expect(server.manager.list().items).toHaveLength(before);
+    expect((await server.manager.list()).items).toHaveLength(before);
   });
 
   test("the admin token's changes are recorded as admin from this machine", async () => {

@@ -142,19 +142,19 @@ describe("ls and show", () => {
     const { manager } = server;
     finished = [];
     for (const value of [1, 2]) {
-      const { task } = manager.create("echo", { value }, { tags: ["listing"] });
+      const { task } = await manager.create("echo", { value }, { tags: ["listing"] });
       await untilStatus(manager, task.id, ["FINISHED"]);
       finished.push(task.id);
     }
-    const hang = manager.create("hang", {}, { tags: ["listing"] }).task;
+    const hang = (await manager.create("hang", {}, { tags: ["listing"] })).task;
     await untilStatus(manager, hang.id, ["RUNNING"]);
     running = hang.id;
-    const fail = manager.create("fail", { where: "run" }, { tags: ["failing"] }).task;
+    const fail = (await manager.create("fail", { where: "run" }, { tags: ["failing"] })).task;
     await untilStatus(manager, fail.id, ["FAILED"]);
     failed = fail.id;
   });
   afterAll(async () => {
-    server.manager.stop(running);
+    await server.manager.stop(running);
     await untilStatus(server.manager, running, ["STOPPED"]);
   });
 
@@ -176,7 +176,7 @@ describe("ls and show", () => {
 
   test("each row shows the task's tags and the time it may start (run at)", async () => {
     const runAt = Date.parse("2099-01-02T03:04:05Z");
-    const { task } = server.manager.create("echo", { value: 3 }, { tags: ["later", "nightly"], runAt });
+    const { task } = await server.manager.create("echo", { value: 3 }, { tags: ["later", "nightly"], runAt });
     try {
       const run = await kiln(["ls", "--tag", "later"], env);
       expect(run.code).toBe(0);
@@ -187,7 +187,7 @@ describe("ls and show", () => {
         ),
       );
     } finally {
-      server.manager.stop(task.id);
+      await server.manager.stop(task.id);
     }
   });
 
@@ -264,12 +264,12 @@ describe("ls and show", () => {
 describe("pause, resume, stop, restart", () => {
   test("a long task through pause --wait, resume, stop --wait and restart", async () => {
     const { manager } = server;
-    const { task } = manager.create("steps", { steps: 2_000, delayMs: 10 });
+    const { task } = await manager.create("steps", { steps: 2_000, delayMs: 10 });
     await manager.waitFor(task.id, (t) => (t.progress?.done ?? 0) >= 2);
 
     const pause = await kiln(["pause", task.id, "--wait", "10000"], env);
     expect(pause).toEqual({ code: 0, stdout: `${task.id} PAUSED\n`, stderr: "" });
-    expect(manager.require(task.id).status).toBe("PAUSED");
+    expect((await manager.require(task.id)).status).toBe("PAUSED");
 
     const resume = await kiln(["resume", task.id], env);
     expect(resume).toEqual({ code: 0, stdout: `${task.id} PENDING\n`, stderr: "" });
@@ -277,7 +277,7 @@ describe("pause, resume, stop, restart", () => {
 
     const stop = await kiln(["stop", task.id, "--wait", "10000", "--reason", "enough"], env);
     expect(stop).toEqual({ code: 0, stdout: `${task.id} STOPPED\n`, stderr: "" });
-    const stopEvent = manager.events(task.id).items.find((event) => event.toStatus === "STOPPED");
+    const stopEvent = (await manager.events(task.id)).items.find((event) => event.toStatus === "STOPPED");
     expect(stopEvent).toMatchObject({ reason: "enough", actor: "anonymous", source: "127.0.0.1" });
 
     const restart = await kiln(["restart", task.id, "--json"], env);
@@ -285,14 +285,14 @@ describe("pause, resume, stop, restart", () => {
     const answer = JSON.parse(restart.stdout) as { task: TaskJson };
     expect(answer.task).toMatchObject({ id: task.id, status: "PENDING", attempt: 2 });
 
-    manager.stop(task.id);
+    await manager.stop(task.id);
     await untilStatus(manager, task.id, ["STOPPED"]);
   });
 
   test("a request the task has yet to acknowledge prints that it is pending", async () => {
     const { manager } = server;
     // "hang" never reaches a checkpoint, so a pause stays requested.
-    const { task } = manager.create("hang", {});
+    const { task } = await manager.create("hang", {});
     await untilStatus(manager, task.id, ["RUNNING"]);
     const pause = await kiln(["pause", task.id], env);
     expect(pause).toEqual({
@@ -300,7 +300,7 @@ describe("pause, resume, stop, restart", () => {
       stdout: "pause requested (waiting for the task's checkpoint)\n",
       stderr: "",
     });
-    expect(manager.require(task.id).requestedAction).toBe("pause");
+    expect((await manager.require(task.id)).requestedAction).toBe("pause");
 
     const stop = await kiln(["stop", task.id], env);
     expect(stop.code).toBe(0);
@@ -310,7 +310,7 @@ describe("pause, resume, stop, restart", () => {
 
   test("an illegal transition is exit 1 with the server's message (illegal_transition)", async () => {
     const { manager } = server;
-    const { task } = manager.create("echo", { value: 0 });
+    const { task } = await manager.create("echo", { value: 0 });
     await untilStatus(manager, task.id, ["FINISHED"]);
     const expected = await api<ApiError>(`/tasks/${task.id}/resume`, { method: "POST" });
     const run = await kiln(["resume", task.id], env);
@@ -334,7 +334,7 @@ describe("pause, resume, stop, restart", () => {
 describe("delete", () => {
   test("deletes an ended task with its history: the server no longer knows it", async () => {
     const { manager } = server;
-    const { task } = manager.create("echo", { value: "gone" });
+    const { task } = await manager.create("echo", { value: "gone" });
     await untilStatus(manager, task.id, ["FINISHED"]);
     const run = await kiln(["delete", task.id], env);
     expect(run).toEqual({ code: 0, stdout: `${task.id} deleted\n`, stderr: "" });
@@ -347,16 +347,16 @@ describe("delete", () => {
 
   test("a live task is refused with the server's message (exit 1) and kept", async () => {
     const { manager } = server;
-    const { task } = manager.create("hang", {});
+    const { task } = await manager.create("hang", {});
     await untilStatus(manager, task.id, ["RUNNING"]);
     try {
       const run = await kiln(["delete", task.id], env);
       expect(run.code).toBe(1);
       expect(run.stdout).toBe("");
       expect(run.stderr).toBe("kiln: cannot delete a RUNNING task: stop it first (illegal_transition)\n");
-      expect(manager.require(task.id).status).toBe("RUNNING");
+      expect((await manager.require(task.id)).status).toBe("RUNNING");
     } finally {
-      manager.stop(task.id);
+      await manager.stop(task.id);
       await untilStatus(manager, task.id, ["STOPPED"]);
     }
   });

@@ -72,7 +72,7 @@ test("retry all FAILED asks first; Cancel changes nothing, confirming restarts e
   await screenshot(page, "kiln-dashboard-bulk-confirm.png");
   await dialog(page).getByRole("button", { name: "Cancel" }).click();
   await dialog(page).waitFor({ state: "detached" });
-  expect(ids.map((id) => kiln.manager.require(id).attempt)).toEqual([1, 1]);
+  expect(await Promise.all(ids.map(async (id) => (await kiln.manager.require(id)).attempt))).toEqual([1, 1]);
 
   await page.locator('button[data-bulk="retry-failed"]').click();
   await confirm(page);
@@ -80,7 +80,7 @@ test("retry all FAILED asks first; Cancel changes nothing, confirming restarts e
   for (const id of ids)
     await kiln.manager.waitFor(id, (task) => task.attempt === 2 && task.status === "FAILED");
   // Only the filter's tasks: the untagged one was left alone.
-  expect(kiln.manager.require(other).attempt).toBe(1);
+  expect((await kiln.manager.require(other)).attempt).toBe(1);
   expect(tab.errors).toEqual([]);
 });
 

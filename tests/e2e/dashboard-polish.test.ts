@@ -140,7 +140,7 @@ test("times read relative, with the exact time on hover", async () => {
   });
   expect(await created.getAttribute("title")).toContain(exact);
   expect(await created.getAttribute("datetime")).toBe(
-    new Date(kiln.manager.require(id).createdAt).toISOString(),
+    new Date((await kiln.manager.require(id)).createdAt).toISOString(),
   );
   expect(tab.errors).toEqual([]);
 });
@@ -174,7 +174,7 @@ test("the form's checkbox sits on its label's line; Run at and the idempotency k
   const id = decodeURIComponent(
     (await created.locator("a").getAttribute("href"))?.replace("#/tasks/", "") ?? "",
   );
-  expect(kiln.manager.require(id)).toMatchObject({
+  expect(await kiln.manager.require(id)).toMatchObject({
     runAt: Date.parse(iso),
     idempotencyKey: "e2e-once",
     status: "PENDING",

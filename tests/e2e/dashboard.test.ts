@@ -299,7 +299,7 @@ describe("dashboard with a token", () => {
       const alert = row(page, id).locator('[role="alert"]');
       await alert.waitFor();
       expect(await alert.textContent()).toContain('the token "read-1" is read-only');
-      expect(secured.manager.require(id)).toMatchObject({ status: "RUNNING", requestedAction: null });
+      expect(await secured.manager.require(id)).toMatchObject({ status: "RUNNING", requestedAction: null });
       expect(readTab.errors).toEqual([]);
     } finally {
       await readTab.context.close();

@@ -35,14 +35,14 @@ test("copy-file paused mid-way on a real worker, released, and resumed produces 
   writeFileSync(source, bytes);
   // maxParkedWorkers 0: the paused task gives its worker back, so resume must start from the saved offset.
   const manager = await start(join(dir.path, "kiln.db"), 0);
-  const { task } = manager.create("copy-file", { source, destination, chunkBytes: 4096 });
+  const { task } = await manager.create("copy-file", { source, destination, chunkBytes: 4096 });
   await manager.waitFor(task.id, (t) => (t.progress?.done ?? 0) > 0);
-  manager.pause(task.id);
+  await manager.pause(task.id);
   const paused = await untilStatus(manager, task.id, ["PAUSED"]);
   const offset = (paused.checkpoint as { offset: number }).offset;
   expect(offset).toBeGreaterThan(0);
   expect(offset).toBeLessThan(bytes.length);
-  manager.resume(task.id);
+  await manager.resume(task.id);
   const done = await untilStatus(manager, task.id, ["FINISHED"]);
   expect(readFileSync(destination).equals(bytes)).toBe(true);
   expect(done.result).toEqual({
@@ -58,8 +58,8 @@ test("walk-directory and count run to completion through the engine", async () =
   await Bun.write(join(tree, "a.txt"), "hello");
   await Bun.write(join(tree, "sub", "b.txt"), "world!");
   const manager = await start(join(dir.path, "kiln.db"));
-  const walk = manager.create("walk-directory", { path: tree }).task;
-  const count = manager.create("count", { to: 3, delayMs: 1 }).task;
+  const walk = (await manager.create("walk-directory", { path: tree })).task;
+  const count = (await manager.create("count", { to: 3, delayMs: 1 })).task;
   const walked = await untilStatus(manager, walk.id, ["FINISHED"]);
   expect(walked.result).toMatchObject({ files: 2, bytes: 11 });
   expect((await untilStatus(manager, count.id, ["FINISHED"])).result).toEqual({ counted: 3 });

@@ -13,10 +13,10 @@ afterEach(async () => {
 describe("pause and resume", () => {
   test("a RUNNING task pauses at a checkpoint, makes no progress while paused, and resumes from there", async () => {
     const { manager } = env;
-    const { task } = manager.create("steps", { steps: 30, delayMs: 10 });
+    const { task } = await manager.create("steps", { steps: 30, delayMs: 10 });
     await manager.waitFor(task.id, (t) => (t.progress?.done ?? 0) >= 3);
 
-    const request = manager.pause(task.id, { actor: "test", reason: "looking" });
+    const request = await manager.pause(task.id, { actor: "test", reason: "looking" });
     expect(request.pending).toBe(true);
     expect(request.task.requestedAction).toBe("pause");
     const paused = await untilStatus(manager, task.id, ["PAUSED"]);
@@ -25,17 +25,17 @@ describe("pause and resume", () => {
     expect(savedAt).toBeGreaterThan(0);
     expect(manager.stats().running).toBe(0); // a paused task holds no concurrency slot
 
-    const logsBefore = manager.logs(task.id, { limit: 500 }).items.length;
+    const logsBefore = (await manager.logs(task.id, { limit: 500 })).items.length;
     await Bun.sleep(150);
-    expect(manager.logs(task.id, { limit: 500 }).items.length).toBe(logsBefore);
-    expect((manager.require(task.id).checkpoint as { next: number }).next).toBe(savedAt);
+    expect((await manager.logs(task.id, { limit: 500 })).items.length).toBe(logsBefore);
+    expect(((await manager.require(task.id)).checkpoint as { next: number }).next).toBe(savedAt);
 
-    expect(manager.resume(task.id).task.status).toBe("PENDING");
+    expect((await manager.resume(task.id)).task.status).toBe("PENDING");
     const finished = await untilStatus(manager, task.id, ["FINISHED"]);
     const result = finished.result as { startedAt: number; ran: number[] };
     // One continuous run: every step exactly once, none repeated after the pause.
     expect(result.ran).toEqual(Array.from({ length: 30 }, (_, i) => i));
-    expect(statusPath(manager, task.id)).toEqual([
+    expect(await statusPath(manager, task.id)).toEqual([
       "PENDING",
       "RUNNING",
       "PAUSED",
@@ -43,7 +43,7 @@ describe("pause and resume", () => {
       "RUNNING",
       "FINISHED",
     ]);
-    const pauseEvent = manager.events(task.id).items.find((e) => e.toStatus === "PAUSED");
+    const pauseEvent = (await manager.events(task.id)).items.find((e) => e.toStatus === "PAUSED");
     expect(pauseEvent?.actor).toBe("test");
     expect(pauseEvent?.reason).toBe("looking");
   });
@@ -52,13 +52,13 @@ describe("pause and resume", () => {
     await env.close();
     env = await startManager({ concurrency: 2, maxParkedWorkers: 0 });
     const { manager } = env;
-    const { task } = manager.create("steps", { steps: 20, delayMs: 10 });
+    const { task } = await manager.create("steps", { steps: 20, delayMs: 10 });
     await manager.waitFor(task.id, (t) => (t.progress?.done ?? 0) >= 3);
-    manager.pause(task.id);
+    await manager.pause(task.id);
     const paused = await untilStatus(manager, task.id, ["PAUSED"]);
     const savedAt = (paused.checkpoint as { next: number }).next;
     await Bun.sleep(50);
-    manager.resume(task.id);
+    await manager.resume(task.id);
     const finished = await untilStatus(manager, task.id, ["FINISHED"]);
     const result = finished.result as { startedAt: number; ran: number[] };
     expect(result.startedAt).toBe(savedAt);
@@ -68,43 +68,43 @@ describe("pause and resume", () => {
 
   test("pause and resume of a PENDING task happen at once", async () => {
     const { manager } = env;
-    const { task } = manager.create("echo", { value: 1 }, { paused: true });
+    const { task } = await manager.create("echo", { value: 1 }, { paused: true });
     expect(task.status).toBe("PAUSED");
     await Bun.sleep(50);
-    expect(manager.require(task.id).status).toBe("PAUSED");
-    expect(manager.task(task.id).start().task.status).toBe("PENDING");
+    expect((await manager.require(task.id)).status).toBe("PAUSED");
+    expect((await (await manager.task(task.id)).start()).task.status).toBe("PENDING");
     await untilStatus(manager, task.id, ["FINISHED"]);
 
-    const blockers = [manager.create("hang", {}).task, manager.create("hang", {}).task];
+    const blockers = [(await manager.create("hang", {})).task, (await manager.create("hang", {})).task];
     for (const b of blockers) await untilStatus(manager, b.id, ["RUNNING"]);
-    const queued = manager.create("echo", { value: 2 }).task;
-    const paused = manager.pause(queued.id);
+    const queued = (await manager.create("echo", { value: 2 })).task;
+    const paused = await manager.pause(queued.id);
     expect(paused.pending).toBe(false);
     expect(paused.task.status).toBe("PAUSED");
-    expect(manager.resume(queued.id).task.status).toBe("PENDING");
-    for (const b of blockers) manager.stop(b.id);
+    expect((await manager.resume(queued.id)).task.status).toBe("PENDING");
+    for (const b of blockers) await manager.stop(b.id);
     await untilStatus(manager, queued.id, ["FINISHED"]);
   });
 
   test("resume before the pause is acknowledged withdraws the pause", async () => {
     const { manager } = env;
-    const { task } = manager.create("hang", {});
+    const { task } = await manager.create("hang", {});
     await untilStatus(manager, task.id, ["RUNNING"]);
-    expect(manager.pause(task.id).pending).toBe(true);
-    const resumed = manager.resume(task.id);
+    expect((await manager.pause(task.id)).pending).toBe(true);
+    const resumed = await manager.resume(task.id);
     expect(resumed.pending).toBe(false);
     expect(resumed.task.status).toBe("RUNNING");
     expect(resumed.task.requestedAction).toBeNull();
-    manager.stop(task.id);
+    await manager.stop(task.id);
     await untilStatus(manager, task.id, ["STOPPED"]);
   });
 
   test("a task can pause itself", async () => {
     const { manager } = env;
-    const { task } = manager.create("self-pause", {});
+    const { task } = await manager.create("self-pause", {});
     const paused = await untilStatus(manager, task.id, ["PAUSED"]);
     expect(paused.statusReason).toBe("waiting for an operator");
-    manager.resume(task.id);
+    await manager.resume(task.id);
     const done = await untilStatus(manager, task.id, ["FINISHED"]);
     expect(done.result).toEqual({ resumed: true });
   });
@@ -113,56 +113,56 @@ describe("pause and resume", () => {
 describe("stop", () => {
   test("a cooperative task stops at its next checkpoint and post() runs", async () => {
     const { manager } = env;
-    const { task } = manager.create("steps", { steps: 1000, delayMs: 5 });
+    const { task } = await manager.create("steps", { steps: 1000, delayMs: 5 });
     await manager.waitFor(task.id, (t) => (t.progress?.done ?? 0) >= 2);
-    const request = manager.stop(task.id, { reason: "no longer needed" });
+    const request = await manager.stop(task.id, { reason: "no longer needed" });
     expect(request.pending).toBe(true);
-    expect(manager.stop(task.id).pending).toBe(true); // a second stop is the same pending request
+    expect((await manager.stop(task.id)).pending).toBe(true); // a second stop is the same pending request
     const stopped = await untilStatus(manager, task.id, ["STOPPED"]);
     expect(stopped.statusReason).toBe("no longer needed");
     expect(stopped.endTime).not.toBeNull();
-    expect(statusPath(manager, task.id)).toEqual(["PENDING", "RUNNING", "STOPPED"]);
+    expect(await statusPath(manager, task.id)).toEqual(["PENDING", "RUNNING", "STOPPED"]);
   });
 
   test("a task stuck in while(true) is stopped by terminating its worker, and the pool heals", async () => {
     const { manager } = env;
-    const { task } = manager.create("spin", {});
+    const { task } = await manager.create("spin", {});
     await untilStatus(manager, task.id, ["RUNNING"]);
-    manager.stop(task.id);
+    await manager.stop(task.id);
     const stopped = await untilStatus(manager, task.id, ["STOPPED"]);
     expect(stopped.statusReason).toContain("worker was terminated");
-    const next = manager.create("echo", { value: "after" }).task;
+    const next = (await manager.create("echo", { value: "after" })).task;
     expect((await untilStatus(manager, next.id, ["FINISHED"])).result).toEqual({ value: "after" });
   });
 
   test("a hung await is stopped after the grace period", async () => {
     const { manager } = env;
-    const { task } = manager.create("hang", {});
+    const { task } = await manager.create("hang", {});
     await untilStatus(manager, task.id, ["RUNNING"]);
-    manager.stop(task.id);
+    await manager.stop(task.id);
     expect((await untilStatus(manager, task.id, ["STOPPED"])).statusReason).toContain("terminated");
   });
 
   test("stop of a PENDING or PAUSED task is immediate", async () => {
     const { manager } = env;
-    const held = manager.create("echo", { value: 1 }, { paused: true }).task;
-    const result = manager.stop(held.id);
+    const held = (await manager.create("echo", { value: 1 }, { paused: true })).task;
+    const result = await manager.stop(held.id);
     expect(result.pending).toBe(false);
     expect(result.task.status).toBe("STOPPED");
 
-    const { task } = manager.create("steps", { steps: 1000, delayMs: 5 });
+    const { task } = await manager.create("steps", { steps: 1000, delayMs: 5 });
     await manager.waitFor(task.id, (t) => (t.progress?.done ?? 0) >= 1);
-    manager.pause(task.id);
+    await manager.pause(task.id);
     await untilStatus(manager, task.id, ["PAUSED"]);
-    expect(manager.stop(task.id).task.status).toBe("STOPPED");
+    expect((await manager.stop(task.id)).task.status).toBe("STOPPED");
     await Bun.sleep(100);
     expect(manager.stats().parked).toBe(0);
-    expect(manager.require(task.id).status).toBe("STOPPED");
+    expect((await manager.require(task.id)).status).toBe("STOPPED");
   });
 
   test("the main thread stays responsive while two CPU-bound tasks run", async () => {
     const { manager } = env;
-    const spinners = [manager.create("spin", {}).task, manager.create("spin", {}).task];
+    const spinners = [(await manager.create("spin", {})).task, (await manager.create("spin", {})).task];
     for (const s of spinners) await untilStatus(manager, s.id, ["RUNNING"]);
     const gaps: number[] = [];
     let last = performance.now();
@@ -170,12 +170,12 @@ describe("stop", () => {
       await Bun.sleep(5);
       const now = performance.now();
       gaps.push(now - last);
-      manager.get(spinners[0]?.id ?? "");
+      await manager.get(spinners[0]?.id ?? "");
       last = now;
     }
     // Generous bound for a loaded 2-core machine: a blocked thread would show the whole test duration.
     expect(Math.max(...gaps)).toBeLessThan(1_000);
-    for (const s of spinners) manager.stop(s.id);
+    for (const s of spinners) await manager.stop(s.id);
     for (const s of spinners) await untilStatus(manager, s.id, ["STOPPED"]);
   });
 });
@@ -183,9 +183,9 @@ describe("stop", () => {
 describe("restart", () => {
   test("restart of a FINISHED task runs it again as a new attempt from the top", async () => {
     const { manager } = env;
-    const { task } = manager.create("steps", { steps: 3, delayMs: 1 });
+    const { task } = await manager.create("steps", { steps: 3, delayMs: 1 });
     await untilStatus(manager, task.id, ["FINISHED"]);
-    const restarted = manager.restart(task.id);
+    const restarted = await manager.restart(task.id);
     expect(restarted.pending).toBe(false);
     expect(restarted.task.status).toBe("PENDING");
     expect(restarted.task.attempt).toBe(2);
@@ -197,31 +197,37 @@ describe("restart", () => {
 
   test("restart of a FAILED task", async () => {
     const { manager } = env;
-    const { task } = manager.create("flaky", { succeedOn: 4 });
+    const { task } = await manager.create("flaky", { succeedOn: 4 });
     const failed = await untilStatus(manager, task.id, ["FAILED"]);
     expect(failed.attempt).toBe(3);
-    manager.restart(task.id);
+    await manager.restart(task.id);
     // attempt 4 now succeeds
     expect((await untilStatus(manager, task.id, ["FINISHED"])).result).toEqual({ attempt: 4 });
   });
 
   test("restart of a RUNNING task stops it and queues it again without its checkpoint", async () => {
     const { manager } = env;
-    const { task } = manager.create("steps", { steps: 40, delayMs: 5 });
+    const { task } = await manager.create("steps", { steps: 40, delayMs: 5 });
     await manager.waitFor(task.id, (t) => (t.progress?.done ?? 0) >= 5);
-    const request = manager.restart(task.id);
+    const request = await manager.restart(task.id);
     expect(request.pending).toBe(true);
     const done = await untilStatus(manager, task.id, ["FINISHED"]);
     expect(done.attempt).toBe(2);
     expect((done.result as { startedAt: number }).startedAt).toBe(0);
-    expect(statusPath(manager, task.id)).toEqual(["PENDING", "RUNNING", "PENDING", "RUNNING", "FINISHED"]);
+    expect(await statusPath(manager, task.id)).toEqual([
+      "PENDING",
+      "RUNNING",
+      "PENDING",
+      "RUNNING",
+      "FINISHED",
+    ]);
   });
 });
 
 describe("illegal transitions are refused", () => {
   test("each with IllegalTransitionError (409)", async () => {
     const { manager } = env;
-    const { task } = manager.create("echo", { value: 1 });
+    const { task } = await manager.create("echo", { value: 1 });
     await untilStatus(manager, task.id, ["FINISHED"]);
     for (const action of ["pause", "resume", "stop"] as const) {
       const attempt = () => manager[action](task.id);
@@ -233,16 +239,18 @@ describe("illegal transitions are refused", () => {
         expect((error as Error).message).toContain("FINISHED");
       }
     }
-    const running = manager.create("hang", {}).task;
+    const running = (await manager.create("hang", {})).task;
     await untilStatus(manager, running.id, ["RUNNING"]);
-    expect(() => manager.resume(running.id)).toThrow(/cannot resume a RUNNING task/);
-    manager.stop(running.id);
-    expect(() => manager.pause(running.id)).toThrow(/stop of this task is already in progress/);
+    await expect((async () => manager.resume(running.id))()).rejects.toThrow(/cannot resume a RUNNING task/);
+    await manager.stop(running.id);
+    await expect((async () => manager.pause(running.id))()).rejects.toThrow(
+      /stop of this task is already in progress/,
+    );
     await untilStatus(manager, running.id, ["STOPPED"]);
-    expect(() => manager.stop(running.id)).toThrow(/already ended/);
-    const held = manager.create("echo", { value: 1 }, { paused: true }).task;
-    expect(() => manager.pause(held.id)).toThrow(/already PAUSED/);
-    expect(() => manager.pause("no-such-id")).toThrow(/no task with id/);
+    await expect((async () => manager.stop(running.id))()).rejects.toThrow(/already ended/);
+    const held = (await manager.create("echo", { value: 1 }, { paused: true })).task;
+    await expect((async () => manager.pause(held.id))()).rejects.toThrow(/already PAUSED/);
+    await expect((async () => manager.pause("no-such-id"))()).rejects.toThrow(/no task with id/);
   });
 });
 
@@ -251,13 +259,13 @@ describe("parked workers", () => {
     await env.close();
     env = await startManager({ concurrency: 2, maxParkedWorkers: 2 });
     const { manager } = env;
-    const { task } = manager.create("steps", { steps: 400, delayMs: 2 });
+    const { task } = await manager.create("steps", { steps: 400, delayMs: 2 });
     await manager.waitFor(task.id, (t) => (t.progress?.done ?? 0) >= 1);
     for (let i = 0; i < 6; i++) {
-      manager.pause(task.id);
+      await manager.pause(task.id);
       await untilStatus(manager, task.id, ["PAUSED"]);
       expect(manager.stats().parked).toBe(1);
-      manager.resume(task.id);
+      await manager.resume(task.id);
       await untilStatus(manager, task.id, ["RUNNING"]);
     }
     const done = await untilStatus(manager, task.id, ["FINISHED"]);

@@ -35,7 +35,7 @@ test("fifty submits in one turn are one commit; each resolves after it, and runs
   expect(heardBeforeCommit).toEqual([]);
   const finished = await Promise.all(results.map(({ task }) => untilStatus(manager, task.id, ["FINISHED"])));
   expect(finished.map((task) => task.result)).toEqual(results.map((_, i) => ({ value: i })));
-  expect(statusPath(manager, results[0]?.task.id ?? "")).toEqual(["PENDING", "RUNNING", "FINISHED"]);
+  expect(await statusPath(manager, results[0]?.task.id ?? "")).toEqual(["PENDING", "RUNNING", "FINISHED"]);
 });
 
 test("a submit that fails on its own rejects alone; an idempotency key seen earlier in the turn returns that task", async () => {
@@ -64,14 +64,14 @@ test("a submit that fails on its own rejects alone; an idempotency key seen earl
   expect(value(0).created).toBe(true);
   expect(value(3)).toMatchObject({ created: false, task: { id: value(0).task.id } });
   expect(value(4).created).toBe(true);
-  const ids = manager.list({ limit: 10 }).items.map((task) => task.id);
+  const ids = (await manager.list({ limit: 10 })).items.map((task) => task.id);
   expect(ids.sort()).toEqual([value(0).task.id, value(4).task.id].sort());
 });
 
 test("a commit that fails rejects every submit of its turn, 503, and leaves nothing: no row, no queue entry, no event", async () => {
   const { store, manager } = await setup(1);
   // Keeps the one worker busy, so nothing submitted could start before the commit anyway.
-  const blocker = manager.create("hold", { ms: 500 }).task;
+  const blocker = (await manager.create("hold", { ms: 500 })).task;
   await untilStatus(manager, blocker.id, ["RUNNING"]);
   const heard: string[] = [];
   manager.subscribe((event) => {
@@ -90,7 +90,7 @@ test("a commit that fails rejects every submit of its turn, 503, and leaves noth
   }
   expect(heard).toEqual([]);
   expect(manager.stats().queued).toBe(0);
-  expect(manager.list({ limit: 10 }).items.map((task) => task.id)).toEqual([blocker.id]);
+  expect((await manager.list({ limit: 10 })).items.map((task) => task.id)).toEqual([blocker.id]);
   expect((await manager.countByStatus()).PENDING).toBe(0);
 
   // The next turn's commit works again.

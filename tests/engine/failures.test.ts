@@ -23,26 +23,26 @@ describe("a task that fails", () => {
     "throwing in %s ends FAILED with the message, and post() still runs",
     async (where) => {
       const { manager } = env;
-      const { task } = manager.create("fail", { where });
+      const { task } = await manager.create("fail", { where });
       const failed = await untilStatus(manager, task.id, ["FAILED"]);
       expect(errorOf(failed).message).toBe(`failed in ${where}`);
       expect(failed.statusReason).toBe(`failed in ${where}`);
       expect(failed.endTime).not.toBeNull();
-      const logs = manager.logs(task.id).items.map((l) => l.message);
+      const logs = (await manager.logs(task.id)).items.map((l) => l.message);
       expect(logs).toContain("post ran");
     },
   );
 
   test("throwing in post() fails a run that had finished", async () => {
     const { manager } = env;
-    const { task } = manager.create("fail-post", {});
+    const { task } = await manager.create("fail-post", {});
     const failed = await untilStatus(manager, task.id, ["FAILED"]);
     expect(errorOf(failed).message).toBe("failed in post");
   });
 
   test("a thrown non-Error value is described", async () => {
     const { manager } = env;
-    const { task } = manager.create("fail", { where: "run", value: "non-error" });
+    const { task } = await manager.create("fail", { where: "run", value: "non-error" });
     const failed = await untilStatus(manager, task.id, ["FAILED"]);
     expect(errorOf(failed).name).toBe("NonErrorThrown");
     expect(errorOf(failed).message).toContain('{"code":42}');
@@ -50,23 +50,23 @@ describe("a task that fails", () => {
 
   test("process.exit in a task fails only that task; the pool replaces the worker", async () => {
     const { manager } = env;
-    const other = manager.create("steps", { steps: 10, delayMs: 10 }).task;
-    const { task } = manager.create("crash", {});
+    const other = (await manager.create("steps", { steps: 10, delayMs: 10 })).task;
+    const { task } = await manager.create("crash", {});
     const failed = await untilStatus(manager, task.id, ["FAILED"]);
     expect(errorOf(failed).name).toBe("WorkerCrashed");
     expect(errorOf(failed).message).toContain("code 7");
     expect((await untilStatus(manager, other.id, ["FINISHED"])).status).toBe("FINISHED");
-    const next = manager.create("echo", { value: 1 }).task;
+    const next = (await manager.create("echo", { value: 1 })).task;
     expect((await untilStatus(manager, next.id, ["FINISHED"])).status).toBe("FINISHED");
   });
 
   test("a result that fails its schema, or cannot be sent, fails the task without retry", async () => {
     const { manager } = env;
-    const bad = manager.create("bad-result", {}).task;
+    const bad = (await manager.create("bad-result", {})).task;
     const failed = await untilStatus(manager, bad.id, ["FAILED"]);
     expect(errorOf(failed).name).toBe("InvalidResult");
     expect(errorOf(failed).message).toContain("/n");
-    const unsendable = manager.create("unserialisable-result", {}).task;
+    const unsendable = (await manager.create("unserialisable-result", {})).task;
     const failed2 = await untilStatus(manager, unsendable.id, ["FAILED"]);
     expect(errorOf(failed2).name).toBe("ResultNotSerialisable");
   });
@@ -75,10 +75,10 @@ describe("a task that fails", () => {
 describe("retries and timeouts", () => {
   test("a failing task is retried with backoff until it succeeds", async () => {
     const { manager } = env;
-    const { task } = manager.create("flaky", { succeedOn: 3 });
+    const { task } = await manager.create("flaky", { succeedOn: 3 });
     const done = await untilStatus(manager, task.id, ["FINISHED"]);
     expect(done.result).toEqual({ attempt: 3 });
-    expect(statusPath(manager, task.id)).toEqual([
+    expect(await statusPath(manager, task.id)).toEqual([
       "PENDING",
       "RUNNING",
       "PENDING",
@@ -87,11 +87,11 @@ describe("retries and timeouts", () => {
       "RUNNING",
       "FINISHED",
     ]);
-    const retries = manager.events(task.id).items.filter((e) => e.action === "retry");
+    const retries = (await manager.events(task.id)).items.filter((e) => e.action === "retry");
     expect(retries).toHaveLength(2);
     expect(retries[0]?.reason).toMatch(/^retry 1 of 2 in \d+ ms after Error: attempt 1 fails$/);
     // Backoff: each retry waited at least half its exponential delay (10 ms, then 20 ms).
-    const events = manager.events(task.id).items;
+    const events = (await manager.events(task.id)).items;
     const starts = events.filter((e) => e.action === "start").map((e) => e.at);
     const retryAts = retries.map((e) => e.at);
     expect((starts[1] as number) - (retryAts[0] as number)).toBeGreaterThanOrEqual(10);
@@ -100,7 +100,7 @@ describe("retries and timeouts", () => {
 
   test("when retries run out the task ends FAILED with the last error", async () => {
     const { manager } = env;
-    const { task } = manager.create("flaky", { succeedOn: 10 });
+    const { task } = await manager.create("flaky", { succeedOn: 10 });
     const failed = await untilStatus(manager, task.id, ["FAILED"]);
     expect(failed.attempt).toBe(3);
     expect(errorOf(failed).message).toBe("attempt 3 fails");
@@ -108,7 +108,7 @@ describe("retries and timeouts", () => {
 
   test("an UnrecoverableError is not retried", async () => {
     const { manager } = env;
-    const { task } = manager.create("unrecoverable", {});
+    const { task } = await manager.create("unrecoverable", {});
     const failed = await untilStatus(manager, task.id, ["FAILED"]);
     expect(failed.attempt).toBe(1);
     expect(errorOf(failed).retryable).toBe(false);
@@ -116,7 +116,7 @@ describe("retries and timeouts", () => {
 
   test("a task that runs past its timeout fails as timed out", async () => {
     const { manager } = env;
-    const { task } = manager.create("slow", {});
+    const { task } = await manager.create("slow", {});
     const failed = await untilStatus(manager, task.id, ["FAILED"]);
     expect(errorOf(failed).name).toBe("TimeoutError");
     expect(errorOf(failed).message).toContain("timed out after 200 ms");
@@ -124,44 +124,50 @@ describe("retries and timeouts", () => {
 });
 
 describe("bad requests", () => {
-  test("params that fail the schema are refused before a task exists", () => {
+  test("params that fail the schema are refused before a task exists", async () => {
     const { manager } = env;
-    const before = manager.list().items.length;
-    expect(() => manager.create("steps", { steps: "many" })).toThrow(InvalidParamsError);
+    const before = (await manager.list()).items.length;
+    await expect((async () => manager.create("steps", { steps: "many" }))()).rejects.toThrow(
+      InvalidParamsError,
+    );
     try {
-      manager.create("steps", { steps: -1 });
+      await manager.create("steps", { steps: -1 });
     } catch (error) {
       expect((error as InvalidParamsError).httpStatus).toBe(422);
       expect((error as Error).message).toContain("/steps");
     }
-    expect(manager.list().items.length).toBe(before);
+    expect((await manager.list()).items.length).toBe(before);
   });
 
-  test("schema defaults are applied to the stored params", () => {
-    const { task } = env.manager.create("steps", { steps: 1 });
+  test("schema defaults are applied to the stored params", async () => {
+    const { task } = await env.manager.create("steps", { steps: 1 });
     expect(task.params).toEqual({ steps: 1, delayMs: 5 });
   });
 
-  test("an unknown task name is refused with the known names", () => {
-    expect(() => env.manager.create("nope", {})).toThrow(UnknownTaskNameError);
-    expect(() => env.manager.create("nope", {})).toThrow(/known names: .*echo/);
+  test("an unknown task name is refused with the known names", async () => {
+    await expect((async () => env.manager.create("nope", {}))()).rejects.toThrow(UnknownTaskNameError);
+    await expect((async () => env.manager.create("nope", {}))()).rejects.toThrow(/known names: .*echo/);
   });
 
-  test("the same idempotency key with the same name and params returns the first task", () => {
-    const first = env.manager.create("echo", { value: { a: 1, b: [1, 2] } }, { idempotencyKey: "k1" });
+  test("the same idempotency key with the same name and params returns the first task", async () => {
+    const first = await env.manager.create("echo", { value: { a: 1, b: [1, 2] } }, { idempotencyKey: "k1" });
     // Key order does not matter; the params are compared as values.
-    const second = env.manager.create("echo", { value: { b: [1, 2], a: 1 } }, { idempotencyKey: "k1" });
+    const second = await env.manager.create("echo", { value: { b: [1, 2], a: 1 } }, { idempotencyKey: "k1" });
     expect(first.created).toBe(true);
     expect(second.created).toBe(false);
     expect(second.task.id).toBe(first.task.id);
     // Params equal once the schema's defaults are applied are the same request.
-    const withDefault = env.manager.create("steps", { steps: 1 }, { idempotencyKey: "k2", paused: true });
-    const spelledOut = env.manager.create("steps", { steps: 1, delayMs: 5 }, { idempotencyKey: "k2" });
+    const withDefault = await env.manager.create(
+      "steps",
+      { steps: 1 },
+      { idempotencyKey: "k2", paused: true },
+    );
+    const spelledOut = await env.manager.create("steps", { steps: 1, delayMs: 5 }, { idempotencyKey: "k2" });
     expect(spelledOut).toMatchObject({ created: false, task: { id: withDefault.task.id } });
   });
 
-  test("an idempotency key reused with other params or another name is a 409 conflict", () => {
-    const first = env.manager.create("echo", { value: 1 }, { idempotencyKey: "k1" });
+  test("an idempotency key reused with other params or another name is a 409 conflict", async () => {
+    const first = await env.manager.create("echo", { value: 1 }, { idempotencyKey: "k1" });
     const conflicts: Array<[string, unknown, RegExp]> = [
       ["echo", { value: 2 }, /with other params/],
       ["echo", { value: "1" }, /with other params/],
@@ -171,7 +177,7 @@ describe("bad requests", () => {
     for (const [name, params, message] of conflicts) {
       let thrown: unknown;
       try {
-        env.manager.create(name, params, { idempotencyKey: "k1" });
+        await env.manager.create(name, params, { idempotencyKey: "k1" });
       } catch (error) {
         thrown = error;
       }
@@ -183,21 +189,26 @@ describe("bad requests", () => {
       expect(conflict.message).toContain(`"k1" was already used for task ${first.task.id}`);
       expect(conflict.details).toEqual({ taskId: first.task.id, taskName: "echo" });
     }
-    expect(env.manager.list().items.map((task) => task.id)).toEqual([first.task.id]);
+    expect((await env.manager.list()).items.map((task) => task.id)).toEqual([first.task.id]);
   });
 
   test("with params encrypted at rest, a repeated key is compared against the decrypted params", async () => {
     const encrypted = await startManager({ encryptionKey: randomBytes(32) });
     try {
       const params = { value: { card: "4111-1111", n: 1 } };
-      const first = encrypted.manager.create("echo", params, { idempotencyKey: "pay-1" });
-      expect(encrypted.manager.create("echo", params, { idempotencyKey: "pay-1" })).toMatchObject({
+      const first = await encrypted.manager.create("echo", params, { idempotencyKey: "pay-1" });
+      expect(await encrypted.manager.create("echo", params, { idempotencyKey: "pay-1" })).toMatchObject({
         created: false,
         task: { id: first.task.id },
       });
-      expect(() =>
-        encrypted.manager.create("echo", { value: { card: "4111-1111", n: 2 } }, { idempotencyKey: "pay-1" }),
-      ).toThrow(IdempotencyConflictError);
+      await expect(
+        (async () =>
+          encrypted.manager.create(
+            "echo",
+            { value: { card: "4111-1111", n: 2 } },
+            { idempotencyKey: "pay-1" },
+          ))(),
+      ).rejects.toThrow(IdempotencyConflictError);
     } finally {
       await encrypted.close();
     }

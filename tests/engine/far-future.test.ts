@@ -14,10 +14,10 @@ test("a task due beyond setTimeout's range (24.8 days) does not make the schedul
   try {
     env = await startManager();
     const inAYear = Date.now() + 365 * 24 * 3_600_000;
-    const { task } = env.manager.create("echo", { value: 1 }, { runAt: inAYear });
+    const { task } = await env.manager.create("echo", { value: 1 }, { runAt: inAYear });
     await Bun.sleep(300);
     expect(warnings.filter((name) => name === "TimeoutOverflowWarning")).toEqual([]);
-    expect(env.manager.get(task.id)?.status).toBe("PENDING");
+    expect((await env.manager.get(task.id))?.status).toBe("PENDING");
     expect(env.manager.stats().queued).toBe(1);
   } finally {
     process.off("warning", onWarning);

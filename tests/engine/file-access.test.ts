@@ -25,7 +25,7 @@ test("the file roots and protected paths reach tasks on worker threads and in ta
   await env.manager.load(FILE_ACCESS_TASKS);
   const realDb = join(realpathSync(dir.path), "kiln.db");
   for (const name of ["file-access-thread", "file-access-process"]) {
-    const { task } = env.manager.create(name, {});
+    const { task } = await env.manager.create(name, {});
     const done = await untilStatus(env.manager, task.id, ["FINISHED", "FAILED"]);
     expect({ name, status: done.status }).toEqual({ name, status: "FINISHED" });
     const access = done.result as FileAccess;
@@ -39,7 +39,7 @@ test("the file roots and protected paths reach tasks on worker threads and in ta
 test("without fileRoots, tasks see no roots; a root that does not exist is refused at construction", async () => {
   env = await startManager();
   await env.manager.load(FILE_ACCESS_TASKS);
-  const { task } = env.manager.create("file-access-thread", {});
+  const { task } = await env.manager.create("file-access-thread", {});
   const done = await untilStatus(env.manager, task.id, ["FINISHED"]);
   expect((done.result as FileAccess).roots).toEqual([]);
   const other = tempDir();

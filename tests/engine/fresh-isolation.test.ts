@@ -15,7 +15,7 @@ afterEach(async () => {
 });
 
 async function run(manager: TaskManager, name: string, params: unknown = {}) {
-  const { task } = manager.create(name, params);
+  const { task } = await manager.create(name, params);
   const ended = await untilStatus(manager, task.id, ["FINISHED", "FAILED", "STOPPED"]);
   expect(ended.status).toBe("FINISHED");
   return ended.result as { seen: string | null } | null;
@@ -38,12 +38,12 @@ describe('static isolation = "fresh": a new worker per run', () => {
 
   test("its worker is ended with the run; pause and resume work as on a pooled worker", async () => {
     const pooled = env.manager.stats().workers;
-    const { task } = env.manager.create("fresh-steps", { steps: 40, delayMs: 10 });
+    const { task } = await env.manager.create("fresh-steps", { steps: 40, delayMs: 10 });
     await env.manager.waitFor(task.id, (t) => (t.progress?.done ?? 0) >= 3);
     expect(env.manager.stats().workers).toBe(pooled + 1);
-    env.manager.pause(task.id);
+    await env.manager.pause(task.id);
     await untilStatus(env.manager, task.id, ["PAUSED"]);
-    env.manager.resume(task.id);
+    await env.manager.resume(task.id);
     const done = await untilStatus(env.manager, task.id, ["FINISHED"]);
     expect((done.result as { startedAt: number }).startedAt).toBe(0); // resumed on its worker, not restarted
     const deadline = Date.now() + 10_000;

@@ -26,8 +26,19 @@ test("four runs that end while the main thread is busy are written in one commit
   // Each of the first four writes a file as it ends; the main thread, kept busy, waits for them.
   const marks = Array.from({ length: 4 }, (_, i) => join(dir.path, `mark-${i}`));
   const release = join(dir.path, "release");
-  const first = marks.map((path) => manager.create("mark-after", { path, release }).task.id);
-  const next = Array.from({ length: 4 }, () => manager.create("steps", { steps: 1, delayMs: 1 }).task.id);
+  const first = await Promise.all(
+    await Promise.all(
+      marks.map(async (path) => (await manager.create("mark-after", { path, release })).task.id),
+    ),
+  );
+  const next = await Promise.all(
+    await Promise.all(
+      Array.from(
+        { length: 4 },
+        async () => (await manager.create("steps", { steps: 1, delayMs: 1 })).task.id,
+      ),
+    ),
+  );
   await Promise.all(first.map((id) => untilStatus(manager, id, ["RUNNING"])));
   const finishedAnnounced: string[] = [];
   manager.subscribe((event) => {
@@ -60,5 +71,5 @@ test("four runs that end while the main thread is busy are written in one commit
 
   await Promise.all(next.map((id) => untilStatus(manager, id, ["FINISHED"])));
   for (const id of [...first, ...next])
-    expect(statusPath(manager, id)).toEqual(["PENDING", "RUNNING", "FINISHED"]);
+    expect(await statusPath(manager, id)).toEqual(["PENDING", "RUNNING", "FINISHED"]);
 });

@@ -32,8 +32,10 @@ function expectMemoryLimit(task: TaskRecord, limitMb: number): void {
 /** Starts the runaway beside three ordinary tasks; all four must settle. */
 async function runawayAmongOthers(name: string, params: object) {
   const { manager } = env as TestManager;
-  const others = [1, 2, 3].map((n) => manager.create("steps", { steps: 20 + n, delayMs: 10 }).task);
-  const runaway = manager.create(name, params).task;
+  const others = await Promise.all(
+    [1, 2, 3].map(async (n) => (await manager.create("steps", { steps: 20 + n, delayMs: 10 })).task),
+  );
+  const runaway = (await manager.create(name, params)).task;
   const ended = await untilStatus(manager, runaway.id, ["FINISHED", "FAILED", "STOPPED"]);
   const finished = await Promise.all(others.map((o) => untilStatus(manager, o.id, ["FINISHED", "FAILED"])));
   return { ended, finished };
@@ -73,7 +75,7 @@ describe("a task over its memory limit", () => {
   test("on a worker thread, a synchronous loop that never calls into kiln is out of reach (the documented limit)", async () => {
     const { manager } = await start();
     // Bounded at 256 MB: nothing on the thread runs until the loop returns, and nothing outside can measure it.
-    const { task } = manager.create("thread-hog", { style: "sync", maxMb: 256 });
+    const { task } = await manager.create("thread-hog", { style: "sync", maxMb: 256 });
     const ended = await untilStatus(manager, task.id, ["FINISHED", "FAILED"]);
     expect(ended.result).toEqual({ reachedMb: 256 });
   });
@@ -81,9 +83,9 @@ describe("a task over its memory limit", () => {
   test("the manager's taskMemoryLimitMb caps a class that sets none, and the worker's memory is given back", async () => {
     const { manager } = await start({ taskMemoryLimitMb: 96 });
     const before = process.memoryUsage().rss;
-    const runaway = manager.create("uncapped-hog", { style: "checkpoint" }).task;
+    const runaway = (await manager.create("uncapped-hog", { style: "checkpoint" })).task;
     expectMemoryLimit(await untilStatus(manager, runaway.id, ["FINISHED", "FAILED"]), 96);
-    const echo = manager.create("echo", { value: "after" }).task;
+    const echo = (await manager.create("echo", { value: "after" })).task;
     expect((await untilStatus(manager, echo.id, ["FINISHED"])).result).toEqual({ value: "after" });
     // The terminated worker's heap is freed: the process holds far less than the runaway reached.
     Bun.gc(true);
@@ -92,8 +94,8 @@ describe("a task over its memory limit", () => {
 
   test("a task under its limit is left alone", async () => {
     const { manager } = await start();
-    const small = manager.create("thread-hog", { style: "checkpoint", maxMb: 48 }).task;
-    const inProcess = manager.create("process-hog", { style: "sync", maxMb: 48 }).task;
+    const small = (await manager.create("thread-hog", { style: "checkpoint", maxMb: 48 })).task;
+    const inProcess = (await manager.create("process-hog", { style: "sync", maxMb: 48 })).task;
     expect((await untilStatus(manager, small.id, ["FINISHED", "FAILED"])).result).toEqual({ reachedMb: 48 });
     expect((await untilStatus(manager, inProcess.id, ["FINISHED", "FAILED"])).result).toEqual({
       reachedMb: 48,

@@ -19,11 +19,11 @@ describe("tasks that send too much", () => {
       if (event.type === "log") broadcast.push(event.message.length);
       if (event.type === "progress") broadcast.push(event.progress.message?.length ?? 0);
     });
-    const { task } = manager.create("loud", { mode: "huge" });
+    const { task } = await manager.create("loud", { mode: "huge" });
     const finished = await untilStatus(manager, task.id, ["FINISHED", "FAILED"]);
     unsubscribe();
     expect(finished.status).toBe("FINISHED");
-    const [line] = manager.logs(task.id).items;
+    const [line] = (await manager.logs(task.id)).items;
     // A log line is cut to its byte limit, the marker included; a progress message to its length.
     expect(Buffer.byteLength(line?.message ?? "")).toBeLessThanOrEqual(DEFAULT_VALUE_LIMITS.maxLogLineBytes);
     expect(line?.message).toEndWith(
@@ -35,8 +35,8 @@ describe("tasks that send too much", () => {
 
   test("a log flood is capped per tick with a marker line, and other tasks go on meanwhile", async () => {
     const { manager } = env;
-    const flood = manager.create("loud", { mode: "flood", lines: 100_000 }).task;
-    const neighbour = manager.create("steps", { steps: 20, delayMs: 5 }).task;
+    const flood = (await manager.create("loud", { mode: "flood", lines: 100_000 })).task;
+    const neighbour = (await manager.create("steps", { steps: 20, delayMs: 5 })).task;
     const [loud, other] = await Promise.all([
       untilStatus(manager, flood.id, ["FINISHED", "FAILED"]),
       untilStatus(manager, neighbour.id, ["FINISHED", "FAILED"]),
@@ -46,7 +46,10 @@ describe("tasks that send too much", () => {
     const stored: string[] = [];
     let cursor: number | undefined;
     for (;;) {
-      const page = manager.logs(flood.id, { limit: 500, ...(cursor === undefined ? {} : { after: cursor }) });
+      const page = await manager.logs(flood.id, {
+        limit: 500,
+        ...(cursor === undefined ? {} : { after: cursor }),
+      });
       stored.push(...page.items.map((item) => item.message));
       if (page.items.length < 500) break;
       cursor = page.items.at(-1)?.id;
@@ -58,6 +61,6 @@ describe("tasks that send too much", () => {
     // Every line is accounted for: stored, or counted in a marker.
     expect(stored.length - markers.length + dropped).toBe(100_000);
     // The manager still answers.
-    expect(manager.create("echo", { value: 1 }).created).toBe(true);
+    expect((await manager.create("echo", { value: 1 })).created).toBe(true);
   });
 });

@@ -31,20 +31,26 @@ describe("observers", () => {
     env = await startManager();
     const { manager } = env;
     const seen: Array<{ action: string; to: string; inHistory: boolean }> = [];
+    const reads: Promise<unknown>[] = [];
     manager.onTransition((event) => {
-      // Committed: the transition's history row is already readable.
-      const history = manager.events(event.task.id).items;
-      seen.push({
-        action: event.action,
-        to: event.to,
-        inHistory: history.some((row) => row.action === event.action && row.toStatus === event.to),
-      });
+      // Committed: a read of the history issued while the observer is called finds the transition's row.
+      const entry = { action: event.action, to: event.to, inHistory: false };
+      seen.push(entry);
+      reads.push(
+        Promise.resolve(manager.events(event.task.id)).then((history) => {
+          entry.inHistory = history.items.some(
+            (row) => row.action === event.action && row.toStatus === event.to,
+          );
+        }),
+      );
     });
-    const { task } = manager.create("echo", { value: 1 });
+    const creating = manager.create("echo", { value: 1 });
     // Not called inside create(): observers run once the engine's own work is done.
     expect(seen).toEqual([]);
+    const { task } = await creating;
     await untilStatus(manager, task.id, ["FINISHED"]);
     await Bun.sleep(0);
+    await Promise.all(reads);
     expect(seen).toEqual([
       { action: "create", to: "PENDING", inHistory: true },
       { action: "start", to: "RUNNING", inHistory: true },
@@ -67,7 +73,7 @@ describe("observers", () => {
     const offTransition = manager.onTransition((event) => {
       transitions.push(event.to);
     });
-    const first = manager.create("steps", { steps: 3, delayMs: 1 }).task;
+    const first = (await manager.create("steps", { steps: 3, delayMs: 1 })).task;
     await untilStatus(manager, first.id, ["FINISHED"]);
     await Bun.sleep(0);
     expect(logs).toEqual(["step 0", "step 1", "step 2"]);
@@ -76,7 +82,7 @@ describe("observers", () => {
 
     offLog();
     offTransition();
-    const second = manager.create("steps", { steps: 2, delayMs: 1 }).task;
+    const second = (await manager.create("steps", { steps: 2, delayMs: 1 })).task;
     await untilStatus(manager, second.id, ["FINISHED"]);
     await Bun.sleep(0);
     expect(logs).toHaveLength(3);
@@ -99,7 +105,9 @@ describe("observers", () => {
     manager.onTransition((event) => {
       heard.push(event);
     });
-    const ids = Array.from({ length: 5 }, (_, i) => manager.create("echo", { value: i }).task.id);
+    const ids = await Promise.all(
+      Array.from({ length: 5 }, async (_, i) => (await manager.create("echo", { value: i })).task.id),
+    );
     for (const id of ids) await untilStatus(manager, id, ["FINISHED"]);
     await Bun.sleep(10);
     expect(heard.filter((event) => event.to === "FINISHED")).toHaveLength(5);
@@ -120,7 +128,9 @@ describe("observers", () => {
       calls++;
       return new Promise(() => {});
     });
-    const ids = Array.from({ length: 20 }, (_, i) => manager.create("echo", { value: i }).task.id);
+    const ids = await Promise.all(
+      Array.from({ length: 20 }, async (_, i) => (await manager.create("echo", { value: i })).task.id),
+    );
     for (const id of ids) await untilStatus(manager, id, ["FINISHED"]);
     await Bun.sleep(0);
     expect(calls).toBe(60);
@@ -142,7 +152,7 @@ describe("observers", () => {
         // Holding the engine's thread, as a careless observer would.
       }
     });
-    const { task } = manager.create("echo", { value: 1 });
+    const { task } = await manager.create("echo", { value: 1 });
     await untilStatus(manager, task.id, ["FINISHED"]);
     await Bun.sleep(0);
     const report = lines.find((line) => line.message === "an observer blocked the engine's thread");

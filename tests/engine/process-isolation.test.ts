@@ -19,7 +19,7 @@ afterEach(async () => {
 async function pidOf(manager: TaskManager, id: string): Promise<number> {
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
-    const line = manager.logs(id).items.find((log) => log.message.startsWith("pid "));
+    const line = (await manager.logs(id)).items.find((log) => log.message.startsWith("pid "));
     if (line) return Number(line.message.slice(4));
     await Bun.sleep(20);
   }
@@ -56,7 +56,7 @@ type StepsResult = { startedAt: number; ran: number[]; pid: number; at: string }
 describe('a task with isolation = "process"', () => {
   test("runs in its own process; progress, logs and its result arrive", async () => {
     const { manager } = env;
-    const { task } = manager.create("process-steps", { steps: 5, delayMs: 2 });
+    const { task } = await manager.create("process-steps", { steps: 5, delayMs: 2 });
     const done = await untilStatus(manager, task.id, ["FINISHED", "FAILED"]);
     expect(done.status).toBe("FINISHED");
     const result = done.result as StepsResult;
@@ -64,31 +64,31 @@ describe('a task with isolation = "process"', () => {
     expect(result.pid).not.toBe(process.pid);
     expect(result.at).toBe("1970-01-01T00:00:00.000Z");
     expect(done.progress).toEqual({ done: 5, total: 5, message: "step 5" });
-    const logs = manager.logs(task.id).items.map((log) => log.message);
+    const logs = (await manager.logs(task.id)).items.map((log) => log.message);
     expect(logs).toEqual([`pid ${result.pid}`, "step 0", "step 1", "step 2", "step 3", "step 4"]);
     expect(await gone(result.pid)).toBe(true);
   });
 
   test("pauses at a checkpoint, keeps its process and state while paused, and resumes", async () => {
     const { manager } = env;
-    const { task } = manager.create("process-steps", { steps: 40, delayMs: 10 });
+    const { task } = await manager.create("process-steps", { steps: 40, delayMs: 10 });
     await manager.waitFor(task.id, (t) => (t.progress?.done ?? 0) >= 3);
-    expect(manager.pause(task.id).pending).toBe(true);
+    expect((await manager.pause(task.id)).pending).toBe(true);
     const paused = await untilStatus(manager, task.id, ["PAUSED"]);
     const pausedAt = (paused.checkpoint as { next: number }).next;
     expect(pausedAt).toBeGreaterThanOrEqual(2);
     const pid = await pidOf(manager, task.id);
     await Bun.sleep(150);
     // Paused before step `pausedAt` ran: its progress stays at the step before.
-    expect(manager.require(task.id).progress?.done).toBe(pausedAt);
+    expect((await manager.require(task.id)).progress?.done).toBe(pausedAt);
     expect(alive(pid)).toBe(true);
-    manager.resume(task.id);
+    await manager.resume(task.id);
     const done = await untilStatus(manager, task.id, ["FINISHED", "FAILED"]);
     const result = done.result as StepsResult;
     // The same process went on from where it paused: nothing ran twice, nothing was skipped.
     expect(result.pid).toBe(pid);
     expect(result.ran).toEqual(Array.from({ length: 40 }, (_, i) => i));
-    expect(statusPath(manager, task.id)).toEqual([
+    expect(await statusPath(manager, task.id)).toEqual([
       "PENDING",
       "RUNNING",
       "PAUSED",
@@ -103,14 +103,14 @@ describe('a task with isolation = "process"', () => {
     env = await startManager({ concurrency: 2, maxParkedWorkers: 0 });
     await env.manager.load(MEMORY_TASKS);
     const { manager } = env;
-    const { task } = manager.create("process-steps", { steps: 30, delayMs: 10 });
+    const { task } = await manager.create("process-steps", { steps: 30, delayMs: 10 });
     await manager.waitFor(task.id, (t) => (t.progress?.done ?? 0) >= 3);
-    manager.pause(task.id);
+    await manager.pause(task.id);
     const paused = await untilStatus(manager, task.id, ["PAUSED"]);
     const pausedAt = (paused.checkpoint as { next: number }).next;
     const firstPid = await pidOf(manager, task.id);
     expect(await gone(firstPid)).toBe(true);
-    manager.resume(task.id);
+    await manager.resume(task.id);
     const result = (await untilStatus(manager, task.id, ["FINISHED", "FAILED"])).result as StepsResult;
     expect(result.pid).not.toBe(firstPid);
     expect(result.startedAt).toBe(pausedAt);
@@ -119,14 +119,14 @@ describe('a task with isolation = "process"', () => {
 
   test("stops at its next checkpoint, even in a loop that awaits nothing but checkpoints", async () => {
     const { manager } = env;
-    const steps = manager.create("process-steps", { steps: 1000, delayMs: 5 }).task;
-    const busy = manager.create("process-busy", { ms: 20_000 }).task;
+    const steps = (await manager.create("process-steps", { steps: 1000, delayMs: 5 })).task;
+    const busy = (await manager.create("process-busy", { ms: 20_000 })).task;
     await manager.waitFor(steps.id, (t) => (t.progress?.done ?? 0) >= 2);
     await untilStatus(manager, busy.id, ["RUNNING"]);
     await Bun.sleep(200); // the busy loop is under way
     const asked = performance.now();
-    manager.stop(steps.id, { reason: "enough" });
-    manager.stop(busy.id, { reason: "enough" });
+    await manager.stop(steps.id, { reason: "enough" });
+    await manager.stop(busy.id, { reason: "enough" });
     const [stopped, stoppedBusy] = await Promise.all([
       untilStatus(manager, steps.id, ["STOPPED", "FAILED"]),
       untilStatus(manager, busy.id, ["STOPPED", "FAILED"]),
@@ -141,8 +141,8 @@ describe('a task with isolation = "process"', () => {
 
   test("a child that calls process.exit fails its task clearly; the others go on", async () => {
     const { manager } = env;
-    const other = manager.create("process-steps", { steps: 10, delayMs: 10 }).task;
-    const { task } = manager.create("process-crash", { how: "exit" });
+    const other = (await manager.create("process-steps", { steps: 10, delayMs: 10 })).task;
+    const { task } = await manager.create("process-crash", { how: "exit" });
     const failed = await untilStatus(manager, task.id, ["FAILED"]);
     const error = failed.error as TaskError;
     expect(error.name).toBe("WorkerCrashed");
@@ -152,7 +152,7 @@ describe('a task with isolation = "process"', () => {
 
   test("an error thrown outside the run ends the child; the task fails with that error", async () => {
     const { manager } = env;
-    const { task } = manager.create("process-crash", { how: "throw" });
+    const { task } = await manager.create("process-crash", { how: "throw" });
     const failed = await untilStatus(manager, task.id, ["FAILED"]);
     expect((failed.error as TaskError).message).toBe(
       "its task process exited unexpectedly (code 1): TypeError: thrown in a timer",
@@ -161,14 +161,14 @@ describe('a task with isolation = "process"', () => {
 
   test("a child killed with SIGKILL fails its task clearly; new tasks still run", async () => {
     const { manager } = env;
-    const { task } = manager.create("process-crash", { how: "wait" });
+    const { task } = await manager.create("process-crash", { how: "wait" });
     const pid = await pidOf(manager, task.id);
     process.kill(pid, "SIGKILL");
     const failed = await untilStatus(manager, task.id, ["FAILED"]);
     expect((failed.error as TaskError).message).toBe(
       "its task process exited unexpectedly (killed by SIGKILL)",
     );
-    const next = manager.create("process-noop", {}).task;
+    const next = (await manager.create("process-noop", {})).task;
     expect((await untilStatus(manager, next.id, ["FINISHED", "FAILED"])).status).toBe("FINISHED");
   });
 
@@ -178,14 +178,18 @@ describe('a task with isolation = "process"', () => {
     const keepDir = { path: dir.path, remove: () => {} };
     const first = await startManager({ concurrency: 2 }, keepDir);
     await first.manager.load(MEMORY_TASKS);
-    const { task } = first.manager.create("process-steps", { steps: 30, delayMs: 10 });
+    const { task } = await first.manager.create("process-steps", { steps: 30, delayMs: 10 });
     await first.manager.waitFor(task.id, (t) => (t.progress?.done ?? 0) >= 3);
     await first.close();
     env = await startManager({ concurrency: 2 }, dir);
     await env.manager.load(MEMORY_TASKS);
-    const saved = env.manager.require(task.id);
+    const saved = await env.manager.require(task.id);
     // Requeued by the shutdown, not failed or restarted from the top.
-    expect(statusPath(env.manager, task.id).slice(0, 3)).toEqual(["PENDING", "RUNNING", "PENDING"]);
+    expect(await (await statusPath(env.manager, task.id)).slice(0, 3)).toEqual([
+      "PENDING",
+      "RUNNING",
+      "PENDING",
+    ]);
     const savedAt = (saved.checkpoint as { next: number }).next;
     expect(savedAt).toBeGreaterThanOrEqual(2);
     const result = (await untilStatus(env.manager, task.id, ["FINISHED", "FAILED"])).result as StepsResult;
@@ -217,7 +221,7 @@ describe('a task with isolation = "process"', () => {
 
   test("shutdown ends every task process", async () => {
     const { manager } = env;
-    const { task } = manager.create("process-crash", { how: "wait" });
+    const { task } = await manager.create("process-crash", { how: "wait" });
     const pid = await pidOf(manager, task.id);
     await manager.shutdown();
     expect(alive(pid)).toBe(false);

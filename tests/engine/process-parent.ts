@@ -8,4 +8,4 @@ await manager.start();
 manager.subscribe((event) => {
   if (event.type === "log" && event.message.startsWith("pid ")) console.log(event.message);
 });
-manager.create("process-spin", { ms: Number(ms ?? 15_000) });
+await manager.create("process-spin", { ms: Number(ms ?? 15_000) });

@@ -1,7 +1,7 @@
 import { Database } from "bun:sqlite";
 import { afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { DatabaseInUseError, silentLogger, TaskManager, type TaskRecord } from "../../src/index.ts";
+import { DatabaseInUseError, silentLogger, TaskManager } from "../../src/index.ts";
 import { FIXTURE_TASKS, statusPath, tempDir, untilStatus } from "../helpers.ts";
 
 const CHILD = new URL("../fixtures/engine-child.ts", import.meta.url).pathname;
@@ -35,8 +35,8 @@ async function reopen(dbPath: string) {
   return manager;
 }
 
-function countFinishEvents(manager: TaskManager, id: string): number {
-  return manager.events(id, { limit: 500 }).items.filter((e) => e.toStatus === "FINISHED").length;
+async function countFinishEvents(manager: TaskManager, id: string): Promise<number> {
+  return (await manager.events(id, { limit: 500 })).items.filter((e) => e.toStatus === "FINISHED").length;
 }
 
 test("after SIGKILL, PAUSED stays PAUSED, RUNNING resumes from its checkpoint, nothing runs twice", async () => {
@@ -62,7 +62,7 @@ test("after SIGKILL, PAUSED stays PAUSED, RUNNING resumes from its checkpoint, n
   for (const next of savedRunning) expect(next).toBeGreaterThanOrEqual(10);
 
   const manager = await reopen(dbPath);
-  const paused = manager.require(ids.paused as string);
+  const paused = await manager.require(ids.paused as string);
   expect(paused.status).toBe("PAUSED");
   const pausedAt = (paused.checkpoint as { next: number }).next;
   expect(pausedAt).toBeGreaterThan(0);
@@ -70,32 +70,32 @@ test("after SIGKILL, PAUSED stays PAUSED, RUNNING resumes from its checkpoint, n
   const results = await Promise.all(
     (ids.running as string[]).map((id) => untilStatus(manager, id, ["FINISHED"], 30_000)),
   );
-  results.forEach((task: TaskRecord, i) => {
+  for (const [i, task] of results.entries()) {
     const result = task.result as { startedAt: number; ran: number[] };
     // Resumed from the last persisted checkpoint, not from the top.
     expect(result.startedAt).toBe(savedRunning[i] as number);
     expect(result.ran[0]).toBe(savedRunning[i] as number);
     expect(result.ran.at(-1)).toBe(79);
-    const requeue = manager.events(task.id, { limit: 500 }).items.find((e) => e.action === "requeue");
+    const requeue = (await manager.events(task.id, { limit: 500 })).items.find((e) => e.action === "requeue");
     expect(requeue?.reason).toContain("interrupted");
-  });
+  }
 
   // The paused one is still paused and resumes from its own checkpoint when asked.
   await Bun.sleep(100);
-  expect(manager.require(ids.paused as string).status).toBe("PAUSED");
-  manager.resume(ids.paused as string);
+  expect((await manager.require(ids.paused as string)).status).toBe("PAUSED");
+  await manager.resume(ids.paused as string);
   const resumed = await untilStatus(manager, ids.paused as string, ["FINISHED"], 30_000);
   expect((resumed.result as { startedAt: number }).startedAt).toBe(pausedAt);
 
   // The delayed task survived as PENDING with its run_at; the finished one was not run again.
-  const delayed = manager.require(ids.delayed as string);
+  const delayed = await manager.require(ids.delayed as string);
   expect(delayed.status).toBe("PENDING");
   expect(delayed.runAt).toBeGreaterThan(Date.now());
-  expect(manager.require(ids.finished as string).status).toBe("FINISHED");
+  expect((await manager.require(ids.finished as string)).status).toBe("FINISHED");
   for (const id of [ids.finished as string, ...(ids.running as string[]), ids.paused as string]) {
-    expect(countFinishEvents(manager, id)).toBe(1);
+    expect(await countFinishEvents(manager, id)).toBe(1);
   }
-  expect(statusPath(manager, ids.finished as string)).toEqual(["PENDING", "RUNNING", "FINISHED"]);
+  expect(await statusPath(manager, ids.finished as string)).toEqual(["PENDING", "RUNNING", "FINISHED"]);
 
   await manager.shutdown();
   const after = new Database(dbPath, { readonly: true });
@@ -130,7 +130,7 @@ test("SIGTERM pauses running tasks at checkpoints; the next start resumes them",
   for (const id of ids.running as string[]) {
     const done = await untilStatus(manager, id, ["FINISHED"], 30_000);
     expect((done.result as { startedAt: number }).startedAt).toBe(saved.get(id) as number);
-    expect(countFinishEvents(manager, id)).toBe(1);
+    expect(await countFinishEvents(manager, id)).toBe(1);
   }
 });
 

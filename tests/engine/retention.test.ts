@@ -109,28 +109,28 @@ describe("retention", () => {
     cleanups.push(env.close);
     const { manager } = env;
     // Live ones first, with an end time long past: only their status must keep them.
-    const running = manager.create("steps", { steps: 10_000, delayMs: 10 }).task.id;
+    const running = (await manager.create("steps", { steps: 10_000, delayMs: 10 })).task.id;
     await untilStatus(manager, running, ["RUNNING"]);
-    const paused = manager.create("echo", { value: 3 }, { paused: true }).task.id;
-    const pending = manager.create("echo", { value: 4 }, { runAt: Date.now() + HOUR }).task.id;
+    const paused = (await manager.create("echo", { value: 3 }, { paused: true })).task.id;
+    const pending = (await manager.create("echo", { value: 4 }, { runAt: Date.now() + HOUR })).task.id;
     for (const id of [running, paused, pending]) manager.store.updateTask(id, { endTime: Date.now() - HOUR });
 
-    const finishedOld = manager.create("echo", { value: 1 }).task.id;
-    const failedOld = manager.create("fail", { where: "run" }).task.id;
-    const stoppedOld = manager.create("steps", { steps: 10_000, delayMs: 10 }).task.id;
+    const finishedOld = (await manager.create("echo", { value: 1 })).task.id;
+    const failedOld = (await manager.create("fail", { where: "run" })).task.id;
+    const stoppedOld = (await manager.create("steps", { steps: 10_000, delayMs: 10 })).task.id;
     // Created before the cutoff but ended after it: kept.
-    const endedAfter = manager.create("echo", { value: 5 }, { paused: true }).task.id;
+    const endedAfter = (await manager.create("echo", { value: 5 }, { paused: true })).task.id;
     await untilStatus(manager, finishedOld, ["FINISHED"]);
     await untilStatus(manager, failedOld, ["FAILED"]);
     await manager.waitFor(stoppedOld, (task) => (task.progress?.done ?? 0) > 1);
-    manager.stop(stoppedOld);
+    await manager.stop(stoppedOld);
     await untilStatus(manager, stoppedOld, ["STOPPED"]);
     await Bun.sleep(5);
     const cutoff = Date.now();
     await Bun.sleep(5);
-    const finishedRecent = manager.create("echo", { value: 2 }).task.id;
+    const finishedRecent = (await manager.create("echo", { value: 2 })).task.id;
     await untilStatus(manager, finishedRecent, ["FINISHED"]);
-    manager.stop(endedAfter);
+    await manager.stop(endedAfter);
 
     const old = [finishedOld, failedOld, stoppedOld];
     const kept = [finishedRecent, endedAfter, running, paused, pending];
@@ -141,8 +141,8 @@ describe("retention", () => {
     // Pruned as if an hour had passed since `cutoff`, with a retention of one hour.
     const deleted = await new RetentionPruner(manager.store, HOUR, logger).prune(cutoff + HOUR);
     expect(deleted).toBe(3);
-    for (const id of old) expect(manager.get(id)).toBeUndefined();
-    expect(kept.map((id) => manager.get(id)?.status)).toEqual([
+    for (const id of old) expect(await manager.get(id)).toBeUndefined();
+    expect(await Promise.all(kept.map(async (id) => (await manager.get(id))?.status))).toEqual([
       "FINISHED",
       "STOPPED",
       "RUNNING",
@@ -153,7 +153,7 @@ describe("retention", () => {
     expect(rowsPerTask(env.dbPath, "task_logs", old)).toEqual([0, 0, 0]);
     expect(rowsPerTask(env.dbPath, "task_events", kept).every((n) => n > 0)).toBe(true);
     expect(lines.find((line) => line.message === "retention pass")?.fields).toMatchObject({ deleted: 3 });
-    manager.stop(running);
+    await manager.stop(running);
     await untilStatus(manager, running, ["STOPPED"]);
   });
 
@@ -185,11 +185,11 @@ describe("retention", () => {
     cleanups.push(env.close);
     const { manager } = env;
     await waitFor("retention pass");
-    const id = manager.create("echo", { value: 1 }).task.id;
+    const id = (await manager.create("echo", { value: 1 })).task.id;
     await untilStatus(manager, id, ["FINISHED"]);
     // Deleted by a later pass, once it has been over for 300 ms.
     await waitFor("retention pass", 20_000, (line) => line.fields.deleted === 1);
-    expect(manager.get(id)).toBeUndefined();
+    expect(await manager.get(id)).toBeUndefined();
     await manager.shutdown();
     const passes = lines.filter((line) => line.message === "retention pass").length;
     expect(passes).toBeGreaterThanOrEqual(2);
@@ -208,7 +208,7 @@ describe("retention", () => {
       {},
     );
     cleanups.push(server.stop);
-    const live = server.manager.create("echo", { value: "kept" }, { paused: true }).task.id;
+    const live = (await server.manager.create("echo", { value: "kept" }, { paused: true })).task.id;
 
     const answers: { at: number; status: number }[] = [];
     let passDone = false;

@@ -44,32 +44,34 @@ test("the in-memory counts follow creates, runs, pauses, stops, restarts, failur
   managers.push(m);
   const { manager, dbPath } = m;
   // Some history before the counts are first read: they start from the file.
-  const early = manager.create("echo", { value: 1 }).task;
+  const early = (await manager.create("echo", { value: 1 })).task;
   await untilStatus(manager, early.id, ["FINISHED"]);
   await expectCountsMatchFile(manager, dbPath);
 
-  const finished = Array.from({ length: 6 }, (_, i) => manager.create("echo", { value: i }).task.id);
-  const held = manager.create("steps", { steps: 50, delayMs: 20 }, { paused: true }).task.id;
-  const stopped = manager.create("steps", { steps: 50, delayMs: 20 }).task.id;
-  const failed = manager.create("fail", { where: "run" }).task.id;
+  const finished = await Promise.all(
+    Array.from({ length: 6 }, async (_, i) => (await manager.create("echo", { value: i })).task.id),
+  );
+  const held = (await manager.create("steps", { steps: 50, delayMs: 20 }, { paused: true })).task.id;
+  const stopped = (await manager.create("steps", { steps: 50, delayMs: 20 })).task.id;
+  const failed = (await manager.create("fail", { where: "run" })).task.id;
 
   await untilStatus(manager, stopped, ["RUNNING"]);
-  manager.stop(stopped);
+  await manager.stop(stopped);
   await untilStatus(manager, stopped, ["STOPPED"]);
   await untilStatus(manager, failed, ["FAILED"]);
   for (const id of finished) await untilStatus(manager, id, ["FINISHED"]);
   await expectCountsMatchFile(manager, dbPath);
 
-  manager.restart(stopped);
-  manager.resume(held);
+  await manager.restart(stopped);
+  await manager.resume(held);
   await untilStatus(manager, held, ["RUNNING"]);
-  manager.pause(held);
+  await manager.pause(held);
   await untilStatus(manager, held, ["PAUSED"]);
 
-  for (const id of finished.slice(0, 3)) manager.delete(id);
-  manager.delete(failed);
-  manager.stop(held);
-  manager.stop(stopped);
+  for (const id of finished.slice(0, 3)) await manager.delete(id);
+  await manager.delete(failed);
+  await manager.stop(held);
+  await manager.stop(stopped);
   await untilStatus(manager, stopped, ["STOPPED"]);
   await expectCountsMatchFile(manager, dbPath);
   expect(await manager.countByStatus()).toMatchObject({ FINISHED: 4, FAILED: 0, STOPPED: 2, RUNNING: 0 });
@@ -82,21 +84,23 @@ test("retention's deletes leave the counts exact", async () => {
   });
   managers.push(m);
   const { manager, dbPath } = m;
-  const ids = Array.from({ length: 10 }, (_, i) => manager.create("echo", { value: i }).task.id);
+  const ids = await Promise.all(
+    Array.from({ length: 10 }, async (_, i) => (await manager.create("echo", { value: i })).task.id),
+  );
   // Retention may delete the first ones before the last has finished: each ends, or is already gone.
-  const ended = (id: string) => {
-    const task = manager.get(id);
+  const ended = async (id: string) => {
+    const task = await manager.get(id);
     return task === undefined || task.status === "FINISHED";
   };
   const allEnded = Date.now() + 15_000;
   while (!ids.every(ended) && Date.now() < allEnded) await Bun.sleep(20);
   expect(ids.every(ended)).toBe(true);
-  const live = manager.create("steps", { steps: 1, delayMs: 0 }, { paused: true }).task.id;
+  const live = (await manager.create("steps", { steps: 1, delayMs: 0 }, { paused: true })).task.id;
   const deadline = Date.now() + 15_000;
   while (countedInFile(dbPath).some((row) => row.status === "FINISHED") && Date.now() < deadline) {
     await Bun.sleep(50);
   }
   await expectCountsMatchFile(manager, dbPath);
   expect(await manager.countByStatus()).toMatchObject({ FINISHED: 0, PAUSED: 1 });
-  expect(manager.get(live)?.status).toBe("PAUSED");
+  expect((await manager.get(live))?.status).toBe("PAUSED");
 });

@@ -36,7 +36,7 @@ async function managerWithTaskLines(level: "info" | "warn" = "info") {
 describe("task lines in the service log", () => {
   test("created, started and finished at info, each with id, name, attempt and duration", async () => {
     const { manager, of } = await managerWithTaskLines();
-    const { task } = manager.create("echo", { value: 1 });
+    const { task } = await manager.create("echo", { value: 1 });
     await untilStatus(manager, task.id, ["FINISHED"]);
     await Bun.sleep(0);
     const lines = of(task.id);
@@ -53,8 +53,8 @@ describe("task lines in the service log", () => {
 
   test("a failure is a warning with its error; a retry says when it runs again", async () => {
     const { manager, of } = await managerWithTaskLines();
-    const failed = manager.create("fail", { where: "run" }).task;
-    const flaky = manager.create("flaky", { succeedOn: 2 }).task;
+    const failed = (await manager.create("fail", { where: "run" })).task;
+    const flaky = (await manager.create("flaky", { succeedOn: 2 })).task;
     await untilStatus(manager, failed.id, ["FAILED"]);
     await untilStatus(manager, flaky.id, ["FINISHED"]);
     await Bun.sleep(0);
@@ -81,13 +81,13 @@ describe("task lines in the service log", () => {
 
   test("paused, resumed and stopped name who asked", async () => {
     const { manager, of } = await managerWithTaskLines();
-    const { task } = manager.create("steps", { steps: 10_000, delayMs: 5 });
+    const { task } = await manager.create("steps", { steps: 10_000, delayMs: 5 });
     await untilStatus(manager, task.id, ["RUNNING"]);
-    manager.pause(task.id, { actor: "admin", reason: "maintenance" });
+    await manager.pause(task.id, { actor: "admin", reason: "maintenance" });
     await untilStatus(manager, task.id, ["PAUSED"]);
-    manager.resume(task.id, { actor: "admin" });
+    await manager.resume(task.id, { actor: "admin" });
     await untilStatus(manager, task.id, ["RUNNING"]);
-    manager.stop(task.id, { actor: "read-1" });
+    await manager.stop(task.id, { actor: "read-1" });
     await untilStatus(manager, task.id, ["STOPPED"]);
     await Bun.sleep(0);
     const lines = of(task.id);
@@ -106,8 +106,8 @@ describe("task lines in the service log", () => {
 
   test("at --log-level warn only failures remain", async () => {
     const { manager, lines } = await managerWithTaskLines("warn");
-    const ok = manager.create("echo", { value: 1 }).task;
-    const bad = manager.create("fail", { where: "pre" }).task;
+    const ok = (await manager.create("echo", { value: 1 })).task;
+    const bad = (await manager.create("fail", { where: "pre" })).task;
     await untilStatus(manager, ok.id, ["FINISHED"]);
     await untilStatus(manager, bad.id, ["FAILED"]);
     await Bun.sleep(0);

@@ -13,7 +13,7 @@ test.skipIf(process.platform !== "linux")(
     const before = threadNice();
     const m = await startManager();
     managers.push(m);
-    const task = m.manager.create("thread-nice", null).task;
+    const task = (await m.manager.create("thread-nice", null)).task;
     const done = await untilStatus(m.manager, task.id, ["FINISHED", "FAILED"]);
     expect(done.status).toBe("FINISHED");
     expect(done.result).toEqual({ nice: Math.min(19, before + 10) });

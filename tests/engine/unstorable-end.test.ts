@@ -32,11 +32,11 @@ test("an end that cannot be written fails that task alone, as UnstorableOutcome"
   manager = new TaskManager({ db: store, concurrency: 2, logger: silentLogger });
   await manager.load(FIXTURE_TASKS);
   await manager.start();
-  const bad = manager.create("echo", { value: "poisoned" }, { paused: true }).task;
-  const good = manager.create("echo", { value: "fine" }, { paused: true }).task;
+  const bad = (await manager.create("echo", { value: "poisoned" }, { paused: true })).task;
+  const good = (await manager.create("echo", { value: "fine" }, { paused: true })).task;
   store.poisoned.add(bad.id);
-  manager.resume(bad.id);
-  manager.resume(good.id);
+  await manager.resume(bad.id);
+  await manager.resume(good.id);
   const [failed, finished] = await Promise.all([
     untilStatus(manager, bad.id, ["FAILED", "FINISHED"]),
     untilStatus(manager, good.id, ["FAILED", "FINISHED"]),
@@ -50,6 +50,6 @@ test("an end that cannot be written fails that task alone, as UnstorableOutcome"
   expect(finished.status).toBe("FINISHED");
   expect(finished.result).toEqual({ value: "fine" });
   // The engine goes on.
-  const next = manager.create("echo", { value: 3 }).task;
+  const next = (await manager.create("echo", { value: 3 })).task;
   expect((await untilStatus(manager, next.id, ["FINISHED"])).status).toBe("FINISHED");
 });

@@ -28,14 +28,14 @@ await manager.start();
 // Real rows for the fuzzed ids to hit: ended, waiting far in the future, and paused.
 const ids: string[] = [];
 for (let i = 0; i < 3; i++) {
-  const { task } = manager.create("echo", { value: i });
+  const { task } = await manager.create("echo", { value: i });
   await manager.waitFor(task.id, (current) => current.status === "FINISHED");
   ids.push(task.id);
 }
 const farAway = Date.now() + 10 * 365 * 24 * 3_600_000;
-ids.push(manager.create("echo", { value: "later" }, { runAt: farAway }).task.id);
-const paused = manager.create("echo", { value: "paused" }, { runAt: farAway }).task.id;
-manager.pause(paused);
+ids.push((await manager.create("echo", { value: "later" }, { runAt: farAway })).task.id);
+const paused = (await manager.create("echo", { value: "paused" }, { runAt: farAway })).task.id;
+await manager.pause(paused);
 ids.push(paused);
 
 // As kiln serve on loopback: loopback Host names only, and one allowed CORS origin.
@@ -52,9 +52,9 @@ async function quiet(): Promise<boolean> {
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
     const soon = Date.now() + 60_000;
-    const due = manager
-      .list({ status: "PENDING", limit: 500 })
-      .items.some((task) => (task.runAt ?? 0) < soon);
+    const due = (await manager.list({ status: "PENDING", limit: 500 })).items.some(
+      (task) => (task.runAt ?? 0) < soon,
+    );
     if (manager.stats().running === 0 && !due) {
       await Bun.sleep(30); // two telemetry ticks
       if (manager.stats().running === 0) return true;

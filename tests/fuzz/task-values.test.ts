@@ -201,12 +201,14 @@ test("every value a task sends is stored, or refused with a clear error; the ser
     if (!drawn) continue;
     const healthy = await server.create("steps", { steps: 40, delayMs: 3 });
     const created = await Promise.all(
-      drawn.map(async ([plan, isolation]) => {
-        // One run in four goes to a task process.
-        const name = isolation === 0 ? "value-process" : "value";
-        if (isolation === 0) tally.inProcess += 1;
-        return { task: await server.create(name, plan), plan };
-      }),
+      await Promise.all(
+        drawn.map(async ([plan, isolation]) => {
+          // One run in four goes to a task process.
+          const name = isolation === 0 ? "value-process" : "value";
+          if (isolation === 0) tally.inProcess += 1;
+          return { task: await server.create(name, plan), plan };
+        }),
+      ),
     );
     for (const { task, plan } of created) {
       tally.tasks += 1;

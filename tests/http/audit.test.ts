@@ -44,7 +44,7 @@ describe("who asked, from where", () => {
     expect((await post(`/tasks/${id}/stop?wait=10000`)).status).toBe(200);
     expect((await post(`/tasks/${id}/restart`)).status).toBe(200);
     await untilStatus(manager, id, ["RUNNING"]);
-    manager.stop(id); // a library call: it records no actor and no source
+    await manager.stop(id); // a library call: it records no actor and no source
     await untilStatus(manager, id, ["STOPPED"]);
 
     const events = await history(id);
@@ -70,14 +70,14 @@ describe("who asked, from where", () => {
   });
 
   test("a delete, which removes the history, leaves who asked and from where in the service log", async () => {
-    const { task } = server.manager.create("echo", { value: 1 });
+    const { task } = await server.manager.create("echo", { value: 1 });
     await untilStatus(server.manager, task.id, ["FINISHED"]);
     const refused = await server.call(`/tasks/${task.id}`, {
       method: "DELETE",
       headers: { authorization: `Bearer ${READ}` },
     });
     expect(refused.status).toBe(403);
-    expect(server.manager.get(task.id)).toBeDefined();
+    expect(await server.manager.get(task.id)).toBeDefined();
     const deleted = await server.call(`/tasks/${task.id}`, { method: "DELETE", headers: auth });
     expect(deleted.status).toBe(204);
     expect(logged).toContainEqual({

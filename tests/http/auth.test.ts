@@ -17,7 +17,7 @@ afterAll(async () => {
 
 describe("bearer token", () => {
   test("every API route refuses a request without it: 401, the error shape, WWW-Authenticate", async () => {
-    const { task } = server.manager.create("echo", { value: 1 });
+    const { task } = await server.manager.create("echo", { value: 1 });
     const routes: Array<[string, RequestInit]> = [
       ["/task-types", {}],
       ["/tasks", {}],
@@ -49,8 +49,8 @@ describe("bearer token", () => {
       expect(error.error.message).toContain("Authorization: Bearer");
     }
     // Nothing was created or changed by the refused requests.
-    expect(server.manager.list().items).toHaveLength(1);
-    expect(server.manager.require(task.id).requestedAction).toBeNull();
+    expect((await server.manager.list()).items).toHaveLength(1);
+    expect((await server.manager.require(task.id)).requestedAction).toBeNull();
   });
 
   test("a wrong token or scheme is refused with its own message", async () => {

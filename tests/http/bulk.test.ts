@@ -20,19 +20,19 @@ async function bulk(json: unknown): Promise<BulkResult> {
 
 /** A task that runs until told otherwise, once it is RUNNING. */
 async function running(): Promise<string> {
-  const { task } = server.manager.create("steps", { steps: 100_000, delayMs: 20 });
+  const { task } = await server.manager.create("steps", { steps: 100_000, delayMs: 20 });
   await untilStatus(server.manager, task.id, ["RUNNING"]);
   return task.id;
 }
 
 async function finished(): Promise<string> {
-  const { task } = server.manager.create("echo", { value: 1 });
+  const { task } = await server.manager.create("echo", { value: 1 });
   await untilStatus(server.manager, task.id, ["FINISHED"]);
   return task.id;
 }
 
-const paused = (name = "echo", tags?: string[]) =>
-  server.manager.create(name, { value: 1 }, { paused: true, ...(tags ? { tags } : {}) }).task.id;
+const paused = async (name = "echo", tags?: string[]) =>
+  (await server.manager.create(name, { value: 1 }, { paused: true, ...(tags ? { tags } : {}) })).task.id;
 
 const refused = (id: string, code: string, httpStatus: number) => ({
   id,
@@ -64,7 +64,7 @@ describe("each action by ids: legal tasks act, illegal ones are refused in their
       error: { message: "cannot pause a FINISHED task: it has ended" },
     });
     await untilStatus(server.manager, live, ["PAUSED"]);
-    const asked = server.manager.events(live).items.find((event) => event.action === "pause");
+    const asked = (await server.manager.events(live)).items.find((event) => event.action === "pause");
     expect(asked).toMatchObject({ actor: "anonymous", source: "127.0.0.1", reason: "maintenance" });
 
     const resume = await bulk({ action: "resume", ids: [live, done] });
@@ -86,52 +86,54 @@ describe("each action by ids: legal tasks act, illegal ones are refused in their
       { id: live, ok: true, status: "PENDING", requestedAction: null },
       { id: done, ok: true, status: "PENDING", requestedAction: null },
     ]);
-    expect(server.manager.require(done).attempt).toBe(2);
+    expect((await server.manager.require(done)).attempt).toBe(2);
     await untilStatus(server.manager, done, ["FINISHED"]);
     await bulk({ action: "stop", ids: [live] });
   });
 
   test("delete removes ended tasks with their history and refuses live ones", async () => {
     const done = await finished();
-    const waiting = paused();
+    const waiting = await paused();
     const result = await bulk({ action: "delete", ids: [done, waiting] });
     expect(result.results).toEqual([{ id: done, ok: true }, refused(waiting, "illegal_transition", 409)]);
-    expect(server.manager.get(done)).toBeUndefined();
-    expect(server.manager.require(waiting).status).toBe("PAUSED");
+    expect(await server.manager.get(done)).toBeUndefined();
+    expect((await server.manager.require(waiting)).status).toBe("PAUSED");
   });
 });
 
 describe("by filter", () => {
   test("restart every FAILED task of a name; the others stay as they are", async () => {
-    const failed = ["a", "b", "c"].map(() => server.manager.create("fail", { where: "run" }).task.id);
+    const failed = await Promise.all(
+      ["a", "b", "c"].map(async () => (await server.manager.create("fail", { where: "run" })).task.id),
+    );
     for (const id of failed) await untilStatus(server.manager, id, ["FAILED"]);
     const other = await finished();
     const result = await bulk({ action: "restart", filter: { status: "FAILED", name: "fail" } });
     // Newest first, like GET /tasks.
     expect(result.results.map((item) => item.id)).toEqual(failed.toReversed());
     expect(result.results.every((item) => item.ok)).toBe(true);
-    for (const id of failed) expect(server.manager.require(id).attempt).toBe(2);
-    expect(server.manager.require(other).attempt).toBe(1);
+    for (const id of failed) expect((await server.manager.require(id)).attempt).toBe(2);
+    expect((await server.manager.require(other)).attempt).toBe(1);
   });
 
   test("without a status, a filter picks what the action applies to: delete takes the ended tasks only", async () => {
     const done = await finished();
-    const waiting = paused("echo", ["batch"]);
-    const tagged = paused("echo", ["batch"]);
+    const waiting = await paused("echo", ["batch"]);
+    const tagged = await paused("echo", ["batch"]);
     const result = await bulk({ action: "delete", filter: { name: "echo" } });
     expect(result.results).toEqual([{ id: done, ok: true }]);
-    expect(server.manager.require(waiting).status).toBe("PAUSED");
+    expect((await server.manager.require(waiting)).status).toBe("PAUSED");
 
     const stop = await bulk({ action: "stop", filter: { tag: "batch" } });
     expect(stop.results.map((item) => [item.id, item.ok])).toEqual([
       [tagged, true],
       [waiting, true],
     ]);
-    expect(server.manager.require(waiting).status).toBe("STOPPED");
+    expect((await server.manager.require(waiting)).status).toBe("STOPPED");
   });
 
   test("with a status the action does not apply to, each task is refused (409) in its result", async () => {
-    const waiting = paused();
+    const waiting = await paused();
     const result = await bulk({ action: "pause", filter: { status: "PAUSED" } });
     expect(result.results).toEqual([refused(waiting, "illegal_transition", 409)]);
     expect(result).toMatchObject({ succeeded: 0, failed: 1 });
@@ -159,7 +161,9 @@ describe("by filter", () => {
       { id: newestFirst[1_000] as string, ok: true, status: "STOPPED", requestedAction: null },
     ]);
     expect(rest).toMatchObject({ truncated: false, nextCursor: null });
-    expect(server.manager.list({ tag: "many", status: "STOPPED", limit: 500 }).items.length).toBe(500);
+    expect((await server.manager.list({ tag: "many", status: "STOPPED", limit: 500 })).items.length).toBe(
+      500,
+    );
     const counts = await server.manager.countByStatus();
     expect(counts.STOPPED).toBe(1_001);
   });

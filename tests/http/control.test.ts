@@ -22,7 +22,7 @@ const post = (path: string, json?: unknown) =>
 describe("pause, resume, stop", () => {
   test("pause of a RUNNING task is 202 until its checkpoint; resume is 200; stop ends it", async () => {
     const { manager } = server;
-    const { task } = manager.create("steps", { steps: 500, delayMs: 10 });
+    const { task } = await manager.create("steps", { steps: 500, delayMs: 10 });
     await manager.waitFor(task.id, (t) => (t.progress?.done ?? 0) >= 2);
 
     const pause = await post(`/tasks/${task.id}/pause`, { reason: "looking" });
@@ -46,7 +46,7 @@ describe("pause, resume, stop", () => {
     const stop = await post(`/tasks/${task.id}/stop?wait=5000`, { reason: "enough" });
     expect(stop.status).toBe(200);
     expect((await body<ControlAnswer>(stop)).task.status).toBe("STOPPED");
-    expect(statusPath(manager, task.id)).toEqual([
+    expect(await statusPath(manager, task.id)).toEqual([
       "PENDING",
       "RUNNING",
       "PAUSED",
@@ -54,13 +54,13 @@ describe("pause, resume, stop", () => {
       "RUNNING",
       "STOPPED",
     ]);
-    const pauseEvent = manager.events(task.id).items.find((event) => event.toStatus === "PAUSED");
+    const pauseEvent = (await manager.events(task.id)).items.find((event) => event.toStatus === "PAUSED");
     expect(pauseEvent).toMatchObject({ actor: "anonymous", source: "127.0.0.1", reason: "looking" });
   });
 
   test("?wait=5000 answers 200 once the task acknowledges the pause", async () => {
     const { manager } = server;
-    const { task } = manager.create("steps", { steps: 500, delayMs: 10 });
+    const { task } = await manager.create("steps", { steps: 500, delayMs: 10 });
     await untilStatus(manager, task.id, ["RUNNING"]);
     const response = await post(`/tasks/${task.id}/pause?wait=5000`);
     expect(response.status).toBe(200);
@@ -72,7 +72,7 @@ describe("pause, resume, stop", () => {
 
   test("?wait= that runs out answers 202 with the request still pending", async () => {
     const { manager } = server;
-    const { task } = manager.create("hang", {});
+    const { task } = await manager.create("hang", {});
     await untilStatus(manager, task.id, ["RUNNING"]);
     const started = Date.now();
     const response = await post(`/tasks/${task.id}/pause?wait=200`);
@@ -90,7 +90,7 @@ describe("pause, resume, stop", () => {
 
   test("pause and resume of a PENDING task are immediate (200)", async () => {
     const { manager } = server;
-    const { task } = manager.create("echo", { value: 1 }, { runAt: Date.now() + 60_000 });
+    const { task } = await manager.create("echo", { value: 1 }, { runAt: Date.now() + 60_000 });
     const pause = await post(`/tasks/${task.id}/pause`);
     expect(pause.status).toBe(200);
     expect((await body<ControlAnswer>(pause)).task.status).toBe("PAUSED");
@@ -101,7 +101,7 @@ describe("pause, resume, stop", () => {
 
   test("restart of a FINISHED task queues it again with attempt + 1", async () => {
     const { manager } = server;
-    const { task } = manager.create("echo", { value: 7 });
+    const { task } = await manager.create("echo", { value: 7 });
     await untilStatus(manager, task.id, ["FINISHED"]);
     const response = await post(`/tasks/${task.id}/restart`);
     expect(response.status).toBe(200);
@@ -116,7 +116,7 @@ describe("pause, resume, stop", () => {
 describe("refusals", () => {
   test("pausing a FINISHED task is 409 illegal_transition", async () => {
     const { manager } = server;
-    const { task } = manager.create("echo", { value: 1 });
+    const { task } = await manager.create("echo", { value: 1 });
     await untilStatus(manager, task.id, ["FINISHED"]);
     const response = await post(`/tasks/${task.id}/pause`);
     expect(response.status).toBe(409);
@@ -127,7 +127,7 @@ describe("refusals", () => {
   });
 
   test("resuming a RUNNING task is 409", async () => {
-    const { task } = server.manager.create("hang", {});
+    const { task } = await server.manager.create("hang", {});
     await untilStatus(server.manager, task.id, ["RUNNING"]);
     const response = await post(`/tasks/${task.id}/resume`);
     expect(response.status).toBe(409);
@@ -139,7 +139,7 @@ describe("refusals", () => {
     expect(missing.status).toBe(404);
     expect((await body<ApiError>(missing)).error.code).toBe("task_not_found");
 
-    const { task } = server.manager.create("echo", { value: 1 }, { paused: true });
+    const { task } = await server.manager.create("echo", { value: 1 }, { paused: true });
     for (const wait of ["-1", "30001", "soon", "1.5"]) {
       const response = await post(`/tasks/${task.id}/resume?wait=${wait}`);
       expect(response.status).toBe(422);

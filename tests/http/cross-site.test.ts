@@ -19,7 +19,7 @@ afterAll(async () => {
 });
 
 const port = () => new URL(server.base).port;
-const taskCount = () => server.manager.list({ limit: 500 }).items.length;
+const taskCount = async () => (await server.manager.list({ limit: 500 })).items.length;
 
 async function refusal(response: Response, status: number, code: string): Promise<string> {
   expect(response.status).toBe(status);
@@ -31,7 +31,7 @@ async function refusal(response: Response, status: number, code: string): Promis
 
 describe("request bodies must be JSON sent as application/json", () => {
   test("a text/plain, form, multipart or untyped body is a 415 and creates nothing", async () => {
-    const before = taskCount();
+    const before = await taskCount();
     const types: Array<string | undefined> = [
       "text/plain",
       "text/plain;charset=UTF-8",
@@ -53,7 +53,7 @@ describe("request bodies must be JSON sent as application/json", () => {
       const message = await refusal(response, 415, "unsupported_media_type");
       expect(message).toContain("Content-Type: application/json");
     }
-    expect(taskCount()).toBe(before);
+    expect(await taskCount()).toBe(before);
   });
 
   test("application/json in any case, with parameters, is accepted", async () => {
@@ -68,21 +68,21 @@ describe("request bodies must be JSON sent as application/json", () => {
   });
 
   test("a request without a body needs no Content-Type: control actions and deletes work", async () => {
-    const { task } = server.manager.create("echo", { value: 1 }, { paused: true });
+    const { task } = await server.manager.create("echo", { value: 1 }, { paused: true });
     const resumed = await fetch(`${server.base}/tasks/${task.id}/resume`, { method: "POST" });
     expect(resumed.status).toBe(200);
     const ended = await server.manager.waitFor(task.id, (current) => current.status === "FINISHED");
     expect(ended.status).toBe("FINISHED");
     expect((await fetch(`${server.base}/tasks/${task.id}`, { method: "DELETE" })).status).toBe(204);
     // A DELETE or control POST with a body of another type is refused like a create.
-    const other = server.manager.create("echo", { value: 2 }, { paused: true }).task;
+    const other = (await server.manager.create("echo", { value: 2 }, { paused: true })).task;
     const typed = await fetch(`${server.base}/tasks/${other.id}/stop`, {
       method: "POST",
       headers: { "content-type": "text/plain" },
       body: '{"reason":"x"}',
     });
     await refusal(typed, 415, "unsupported_media_type");
-    expect(server.manager.require(other.id).status).toBe("PAUSED");
+    expect((await server.manager.require(other.id)).status).toBe("PAUSED");
     const deleted = await fetch(`${server.base}/tasks/${other.id}`, {
       method: "DELETE",
       headers: { "content-type": "text/plain" },
@@ -96,7 +96,7 @@ describe("requests that change something, from a page on another site", () => {
   const json = { "content-type": "application/json" };
 
   test("an Origin that is neither the server's nor on the CORS list is a 403, and nothing changes", async () => {
-    const before = taskCount();
+    const before = await taskCount();
     for (const origin of [
       "https://evil.example",
       "null",
@@ -111,7 +111,7 @@ describe("requests that change something, from a page on another site", () => {
       const message = await refusal(response, 403, "cross_site_request");
       expect(message).toContain("--cors-origin");
     }
-    const { task } = server.manager.create("echo", { value: 3 }, { paused: true });
+    const { task } = await server.manager.create("echo", { value: 3 }, { paused: true });
     const stop = await fetch(`${server.base}/tasks/${task.id}/stop`, {
       method: "POST",
       headers: { origin: "https://evil.example" },
@@ -122,8 +122,8 @@ describe("requests that change something, from a page on another site", () => {
       headers: { "sec-fetch-site": "cross-site" },
     });
     await refusal(remove, 403, "cross_site_request");
-    expect(server.manager.require(task.id).status).toBe("PAUSED");
-    expect(taskCount()).toBe(before + 1);
+    expect((await server.manager.require(task.id)).status).toBe("PAUSED");
+    expect(await taskCount()).toBe(before + 1);
   });
 
   test("Sec-Fetch-Site: cross-site without an Origin is refused too", async () => {
@@ -164,7 +164,7 @@ describe("requests that change something, from a page on another site", () => {
 
 describe("the Host allow-list (DNS rebinding)", () => {
   test("a page whose name resolves to 127.0.0.1 is refused with 421, reads and writes alike", async () => {
-    const before = taskCount();
+    const before = await taskCount();
     const rebound = `attacker.example:${port()}`;
     const read = await fetch(`${server.base}/tasks`, { headers: { host: rebound } });
     const message = await refusal(read, 421, "misdirected_request");
@@ -181,7 +181,7 @@ describe("the Host allow-list (DNS rebinding)", () => {
     for (const path of ["/health", "/dashboard", "/swagger/json", "/metrics"]) {
       expect((await fetch(`${server.base}${path}`, { headers: { host: rebound } })).status).toBe(421);
     }
-    expect(taskCount()).toBe(before);
+    expect(await taskCount()).toBe(before);
   });
 
   test("loopback names with any port pass; a request without a usable Host is refused", async () => {

@@ -28,7 +28,7 @@ describe("error shape and status", () => {
     const error = await expectError(await postRaw("/tasks", '{"name": "echo",'), 400, "bad_request");
     expect(error.message).toContain("JSON");
     // Also for the optional body of a control route; a body of another type is a 415.
-    const { task } = server.manager.create("echo", { value: 1 }, { paused: true });
+    const { task } = await server.manager.create("echo", { value: 1 }, { paused: true });
     await expectError(await postRaw(`/tasks/${task.id}/resume`, "{oops"), 400, "bad_request");
     await expectError(
       await postRaw("/tasks", "name=echo", "application/x-www-form-urlencoded"),
@@ -102,7 +102,7 @@ describe("error shape and status", () => {
       "validation",
     );
     expect(error.message).toContain('"prio"');
-    expect(server.manager.list().items).toHaveLength(0);
+    expect((await server.manager.list()).items).toHaveLength(0);
   });
 
   test("bad query values are 422 validation naming the parameter", async () => {
@@ -116,7 +116,7 @@ describe("error shape and status", () => {
       const error = await expectError(await server.call(path), 422, "validation");
       expect(error.message).toContain(mention);
     }
-    const { task } = server.manager.create("echo", { value: 1 }, { paused: true });
+    const { task } = await server.manager.create("echo", { value: 1 }, { paused: true });
     for (const query of ["after=-1", "after=x", "limit=0", "limit=1000"]) {
       const error = await expectError(
         await server.call(`/tasks/${task.id}/events?${query}`),
@@ -153,11 +153,11 @@ describe("error shape and status", () => {
       body: stream,
     });
     await expectError(chunked, 413, "payload_too_large");
-    expect(server.manager.list().items).toHaveLength(0);
+    expect((await server.manager.list()).items).toHaveLength(0);
   });
 
   test("no bad input is ever answered with a 500", async () => {
-    const { task } = server.manager.create("echo", { value: 1 }, { paused: true });
+    const { task } = await server.manager.create("echo", { value: 1 }, { paused: true });
     const id = task.id;
     const inputs: [string, RequestInit][] = [
       ["/tasks", { method: "POST", body: "" }],

@@ -14,7 +14,7 @@ afterEach(async () => {
 const nestedArray = (depth: number) => `${"[".repeat(depth)}${"]".repeat(depth)}`;
 
 test("a body nested thousands of levels deep is a 400, not a stack overflow (500) while describing it", async () => {
-  const { task } = server.manager.create("echo", { value: 1 }, { paused: true });
+  const { task } = await server.manager.create("echo", { value: 1 }, { paused: true });
   // Was: RangeError: Maximum call stack size exceeded in Elysia's ValidationError → 500.
   for (const action of ["stop", "restart", "pause"]) {
     const response = await server.call(`/tasks/${task.id}/${action}`, {
@@ -30,7 +30,7 @@ test("a body nested thousands of levels deep is a 400, not a stack overflow (500
       details: { maxDepth: MAX_JSON_DEPTH },
     });
   }
-  expect(server.manager.get(task.id)?.status).toBe("PAUSED");
+  expect((await server.manager.get(task.id))?.status).toBe("PAUSED");
 });
 
 test("nesting up to the limit is accepted, and brackets inside strings do not count", async () => {

@@ -39,7 +39,7 @@ async function readAll<T extends { id: number }>(
 describe("history", () => {
   test("GET /tasks/:id/events lists transitions oldest first, paged with after", async () => {
     const { manager } = server;
-    const { task } = manager.create("echo", { value: 1 });
+    const { task } = await manager.create("echo", { value: 1 });
     await untilStatus(manager, task.id, ["FINISHED"]);
     const { items, pages } = await readAll<EventJson>(`/tasks/${task.id}/events`, 1);
     expect(pages).toBeGreaterThanOrEqual(3);
@@ -65,7 +65,7 @@ describe("history", () => {
 
   test("GET /tasks/:id/logs lists log lines oldest first, paged with after", async () => {
     const { manager } = server;
-    const { task } = manager.create("steps", { steps: 7, delayMs: 1 });
+    const { task } = await manager.create("steps", { steps: 7, delayMs: 1 });
     await untilStatus(manager, task.id, ["FINISHED"]);
     const { items, pages } = await readAll<LogJson>(`/tasks/${task.id}/logs`, 3);
     expect(pages).toBeGreaterThanOrEqual(3);

@@ -19,9 +19,9 @@ function value(text: string, series: string): number | undefined {
 describe("GET /metrics", () => {
   test("speaks Prometheus text with task, worker, queue and duration metrics", async () => {
     const { manager } = server;
-    const done = manager.create("echo", { value: 1 }).task;
-    manager.create("echo", { value: 2 }, { paused: true });
-    manager.create("echo", { value: 3 }, { runAt: Date.now() + 60_000 });
+    const done = (await manager.create("echo", { value: 1 })).task;
+    await manager.create("echo", { value: 2 }, { paused: true });
+    await manager.create("echo", { value: 3 }, { runAt: Date.now() + 60_000 });
     await untilStatus(manager, done.id, ["FINISHED"]);
 
     const response = await server.call("/metrics");
@@ -58,7 +58,7 @@ describe("GET /metrics", () => {
 
   test("stopped tasks are observed under their final status", async () => {
     const { manager } = server;
-    const { task } = manager.create("hang", {});
+    const { task } = await manager.create("hang", {});
     await untilStatus(manager, task.id, ["RUNNING"]);
     const stop = await server.call(`/tasks/${task.id}/stop?wait=5000`, { method: "POST" });
     expect(stop.status).toBe(200);

@@ -12,7 +12,7 @@ let server: TestServer;
 let finished: string;
 beforeAll(async () => {
   server = await startServer({}, { token: ADMIN, readTokens: READ });
-  const { task } = server.manager.create("echo", { value: 1 });
+  const { task } = await server.manager.create("echo", { value: 1 });
   await untilStatus(server.manager, task.id, ["FINISHED"]);
   finished = task.id;
 });
@@ -61,7 +61,10 @@ describe("read-only tokens", () => {
         "POST /tasks/bulk",
       ]),
     );
-    const before = { tasks: server.manager.list().items, history: server.manager.events(finished).items };
+    const before = {
+      tasks: (await server.manager.list()).items,
+      history: (await server.manager.events(finished)).items,
+    };
     for (const [index, token] of READ.entries()) {
       for (const route of mutating) {
         const response = await request(route.method, route.path, token);
@@ -74,8 +77,8 @@ describe("read-only tokens", () => {
         expect(error.error.message).not.toContain(token);
       }
     }
-    expect(server.manager.list().items).toEqual(before.tasks);
-    expect(server.manager.events(finished).items).toEqual(before.history);
+    expect((await server.manager.list()).items).toEqual(before.tasks);
+    expect((await server.manager.events(finished)).items).toEqual(before.history);
   });
 
   test("every read route answers 2xx: list, get, history, logs, events stream, metrics, stats, OpenAPI", async () => {

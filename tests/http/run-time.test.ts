@@ -31,10 +31,10 @@ async function control(id: string, action: string, query = ""): Promise<TaskJson
 }
 
 /** Polls `probe` until it returns something other than undefined (20 s at most). */
-async function pollFor<T>(probe: () => T | undefined): Promise<T> {
+async function pollFor<T>(probe: () => T | undefined | Promise<T | undefined>): Promise<T> {
   const deadline = Date.now() + 20_000;
   for (;;) {
-    const value = probe();
+    const value = await probe();
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error("the condition did not hold within 20 s");
     await Bun.sleep(20);
@@ -49,7 +49,7 @@ function sampleValue(text: string, series: string): number | undefined {
 
 describe("progress at the end", () => {
   test("a task that finishes shows 100 % when it reported a total, though its last report was lower", async () => {
-    const { task } = server.manager.create("progress-before-step", { steps: 4, total: true });
+    const { task } = await server.manager.create("progress-before-step", { steps: 4, total: true });
     await untilStatus(server.manager, task.id, ["FINISHED"]);
     expect((await read(task.id)).progress).toEqual({ done: 4, total: 4, percent: 100, message: "step 4" });
   });
@@ -59,11 +59,11 @@ describe("progress at the end", () => {
     const other = await startServer({ concurrency: 1, maxParkedWorkers: 0 });
     try {
       await other.manager.load(CONTEXT_TASKS);
-      const { task } = other.manager.create("progress-once", {});
+      const { task } = await other.manager.create("progress-once", {});
       await other.manager.waitFor(task.id, (current) => current.progress?.done === 1);
-      other.manager.pause(task.id);
+      await other.manager.pause(task.id);
       await untilStatus(other.manager, task.id, ["PAUSED"]);
-      other.manager.resume(task.id);
+      await other.manager.resume(task.id);
       await untilStatus(other.manager, task.id, ["FINISHED"]);
       const response = await other.call(`/tasks/${task.id}`);
       expect((await body<TaskJson>(response)).progress).toEqual({
@@ -72,7 +72,9 @@ describe("progress at the end", () => {
         percent: 100,
         message: "first run",
       });
-      const starts = other.manager.events(task.id).items.filter((event) => event.toStatus === "RUNNING");
+      const starts = (await other.manager.events(task.id)).items.filter(
+        (event) => event.toStatus === "RUNNING",
+      );
       expect(starts.map((event) => event.action)).toEqual(["start", "start"]);
     } finally {
       await other.stop();
@@ -80,7 +82,7 @@ describe("progress at the end", () => {
   });
 
   test("a progress without a total is left as reported", async () => {
-    const { task } = server.manager.create("progress-before-step", { steps: 4, total: false });
+    const { task } = await server.manager.create("progress-before-step", { steps: 4, total: false });
     await untilStatus(server.manager, task.id, ["FINISHED"]);
     expect((await read(task.id)).progress).toEqual({
       done: 3,
@@ -91,7 +93,7 @@ describe("progress at the end", () => {
   });
 
   test("a task that is stopped keeps the progress it reached", async () => {
-    const { task } = server.manager.create("steps", ENDLESS);
+    const { task } = await server.manager.create("steps", ENDLESS);
     await server.manager.waitFor(task.id, (current) => (current.progress?.done ?? 0) >= 2);
     await control(task.id, "stop", "?wait=10000");
     const stopped = await read(task.id);
@@ -102,7 +104,7 @@ describe("progress at the end", () => {
 
 describe("activeMs", () => {
   test("counts the time running, not the time paused: pause, wait, resume", async () => {
-    const { task } = server.manager.create("steps", { steps: 40, delayMs: 25 });
+    const { task } = await server.manager.create("steps", { steps: 40, delayMs: 25 });
     await server.manager.waitFor(task.id, (current) => (current.progress?.done ?? 0) >= 5);
     expect((await read(task.id)).activeMs).toBeGreaterThan(0); // grows while RUNNING
 
@@ -130,13 +132,13 @@ describe("activeMs", () => {
 describe("workers", () => {
   test("a paused task's worker counts as parked, not busy, in /stats and /metrics", async () => {
     const { manager } = server;
-    const first = manager.create("steps", ENDLESS).task;
-    const second = manager.create("steps", ENDLESS).task;
+    const first = (await manager.create("steps", ENDLESS)).task;
+    const second = (await manager.create("steps", ENDLESS)).task;
     await untilStatus(manager, first.id, ["RUNNING"]);
     await untilStatus(manager, second.id, ["RUNNING"]);
     expect((await control(first.id, "pause", "?wait=10000")).status).toBe("PAUSED");
     // The slot it freed goes to a third task, on a third worker: the paused one keeps its own.
-    const third = manager.create("steps", ENDLESS).task;
+    const third = (await manager.create("steps", ENDLESS)).task;
     await untilStatus(manager, third.id, ["RUNNING"]);
     expect(manager.stats()).toMatchObject({ running: 2, parked: 1, workers: 3, idleWorkers: 0 });
 
@@ -159,9 +161,9 @@ describe("workers", () => {
   test("a paused task whose task process dies is parked no more, and stays PAUSED", async () => {
     const { manager } = server;
     await manager.load(new URL("../fixtures/memory-tasks.ts", import.meta.url));
-    const { task } = manager.create("process-steps", ENDLESS);
-    const pidLine = await pollFor(() =>
-      manager.logs(task.id).items.find((line) => line.message.startsWith("pid ")),
+    const { task } = await manager.create("process-steps", ENDLESS);
+    const pidLine = await pollFor(async () =>
+      (await manager.logs(task.id)).items.find((line) => line.message.startsWith("pid ")),
     );
     expect((await control(task.id, "pause", "?wait=10000")).status).toBe("PAUSED");
     expect(manager.stats().parked).toBe(1);

@@ -47,11 +47,11 @@ describe("GET /events", () => {
   test("?task= filters to one task and carries progress and log events", async () => {
     server = await startServer();
     const { manager } = server;
-    const other = manager.create("echo", { value: 1 }, { paused: true }).task;
-    const task = manager.create("steps", { steps: 3, delayMs: 5 }, { paused: true }).task;
+    const other = (await manager.create("echo", { value: 1 }, { paused: true })).task;
+    const task = (await manager.create("steps", { steps: 3, delayMs: 5 }, { paused: true })).task;
     const { reader } = await open(`/events?task=${task.id}`);
-    manager.resume(other.id);
-    manager.resume(task.id);
+    await manager.resume(other.id);
+    await manager.resume(task.id);
     const messages = await reader.collect((message) => transitionTo(message) === "FINISHED");
     const ids = messages.map((message) => {
       const data = message.data as { task?: TaskJson; taskId?: string };
@@ -74,7 +74,7 @@ describe("GET /events", () => {
   test("control requests arrive as request events", async () => {
     server = await startServer();
     const { manager } = server;
-    const { task } = manager.create("steps", { steps: 500, delayMs: 10 });
+    const { task } = await manager.create("steps", { steps: 500, delayMs: 10 });
     await untilStatus(manager, task.id, ["RUNNING"]);
     const { reader } = await open(`/events?task=${task.id}`);
     await server.call(`/tasks/${task.id}/pause`, { json: { reason: "see" } });
@@ -107,7 +107,7 @@ describe("GET /events", () => {
     expect(active).toBe(1);
     const stream = reader.next();
     await Bun.sleep(200);
-    manager.create("echo", { value: 1 });
+    await manager.create("echo", { value: 1 });
     await stream;
     expect(reader.comments).toBeGreaterThanOrEqual(2); // ": connected" and at least one heartbeat
     controller.abort();

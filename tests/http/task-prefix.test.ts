@@ -39,7 +39,7 @@ test("a unique prefix of six characters or more reads the task it names", async 
     expect((await body<TaskJson>(response)).id).toBe(B);
   }
   // A task kiln created: its first 18 characters (time and sequence) name it.
-  const { task } = server.manager.create("echo", { value: 1 });
+  const { task } = await server.manager.create("echo", { value: 1 });
   const read = await server.call(`/tasks/${task.id.slice(0, 18)}`);
   expect((await body<TaskJson>(read)).id).toBe(task.id);
 });

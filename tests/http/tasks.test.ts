@@ -165,11 +165,11 @@ describe("create and read", () => {
     const task = await body<TaskJson>(byEpoch);
     expect(task.runAt).toBe(new Date(later).toISOString());
     await Bun.sleep(50);
-    expect(server.manager.require(task.id).status).toBe("PENDING");
+    expect((await server.manager.require(task.id)).status).toBe("PENDING");
   });
 
   test("progress is presented with a percentage", async () => {
-    const { task } = server.manager.create("steps", { steps: 3, delayMs: 1 });
+    const { task } = await server.manager.create("steps", { steps: 3, delayMs: 1 });
     await untilStatus(server.manager, task.id, ["FINISHED"]);
     const read = await body<TaskJson>(await server.call(`/tasks/${task.id}`));
     expect(read.progress).toEqual({ done: 3, total: 3, percent: 100, message: "step 3" });
@@ -182,10 +182,11 @@ describe("list", () => {
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) {
       ids.push(
-        manager.create("echo", { value: i }, { paused: true, tags: i % 2 ? ["odd"] : ["even"] }).task.id,
+        (await manager.create("echo", { value: i }, { paused: true, tags: i % 2 ? ["odd"] : ["even"] })).task
+          .id,
       );
     }
-    const steps = manager.create("steps", { steps: 0 }, { paused: true }).task;
+    const steps = (await manager.create("steps", { steps: 0 }, { paused: true })).task;
 
     const all = await body<TaskPage>(await server.call("/tasks"));
     expect(all.items.map((task) => task.id)).toEqual([steps.id, ...[...ids].reverse()]);
@@ -218,12 +219,12 @@ describe("list", () => {
 
 describe("delete", () => {
   test("DELETE /tasks/:id answers 204 for an ended task and 409 for a live one", async () => {
-    const live = server.manager.create("echo", { value: 1 }, { paused: true }).task;
+    const live = (await server.manager.create("echo", { value: 1 }, { paused: true })).task;
     const refused = await server.call(`/tasks/${live.id}`, { method: "DELETE" });
     expect(refused.status).toBe(409);
     expect((await body<ApiError>(refused)).error.code).toBe("illegal_transition");
 
-    const { task } = server.manager.create("echo", { value: 2 });
+    const { task } = await server.manager.create("echo", { value: 2 });
     await untilStatus(server.manager, task.id, ["FINISHED"]);
     const deleted = await server.call(`/tasks/${task.id}`, { method: "DELETE" });
     expect(deleted.status).toBe(204);

@@ -132,12 +132,14 @@ test(`${CRASHES} SIGKILLs under load lose nothing, run nothing twice and leave a
         if (!ledger.pauseSent.has(task.id)) throw new Error(`task ${task.id} is PAUSED but nobody asked`);
       }
       const live = await Promise.all(
-        ["PENDING", "RUNNING"].map(async (status) => {
-          const body = (await (await fetch(`${server.url}/tasks?limit=1&status=${status}`)).json()) as {
-            items: unknown[];
-          };
-          return body.items.length;
-        }),
+        await Promise.all(
+          ["PENDING", "RUNNING"].map(async (status) => {
+            const body = (await (await fetch(`${server.url}/tasks?limit=1&status=${status}`)).json()) as {
+              items: unknown[];
+            };
+            return body.items.length;
+          }),
+        ),
       );
       if (live[0] === 0 && live[1] === 0) break;
       if (Date.now() > deadline) {
@@ -147,10 +149,12 @@ test(`${CRASHES} SIGKILLs under load lose nothing, run nothing twice and leave a
           items: Array<{ id: string }>;
         };
         const details = await Promise.all(
-          stuck.items.map(async (task) => {
-            const history = await (await fetch(`${server.url}/tasks/${task.id}/events?limit=50`)).json();
-            return JSON.stringify({ task, history });
-          }),
+          await Promise.all(
+            stuck.items.map(async (task) => {
+              const history = await (await fetch(`${server.url}/tasks/${task.id}/events?limit=50`)).json();
+              return JSON.stringify({ task, history });
+            }),
+          ),
         );
         throw new Error(`tasks were still live two minutes after the last start:\n${details.join("\n")}`);
       }

@@ -109,7 +109,7 @@ for (const fault of faults) {
         expect((await body<{ task: TaskJson }>(resumed)).task.status).toBe("PENDING");
         expect(recoveryLines(log.lines)).toHaveLength(1);
         // Nothing refused was half-written: only the acknowledged tasks and the one made after.
-        const ids = server.manager.list({ limit: 100 }).items.map((task) => task.id);
+        const ids = (await server.manager.list({ limit: 100 })).items.map((task) => task.id);
         expect(ids.sort()).toEqual([acknowledged.id, paused.id, created.id].sort());
       } finally {
         fault.clear();
@@ -163,9 +163,9 @@ for (const fault of faults) {
           // Started once from the top and ran every step once.
           expect(task.result).toEqual({ startedAt: 0, ran: Array.from({ length: steps }, (_, i) => i) });
           expect(task.attempt).toBe(1);
-          expect(statusPath(server.manager, id)).toEqual(["PENDING", "RUNNING", "FINISHED"]);
+          expect(await statusPath(server.manager, id)).toEqual(["PENDING", "RUNNING", "FINISHED"]);
           expect(task.progress).toMatchObject({ done: steps, total: steps });
-          const lines = server.manager.logs(id, { limit: 500 }).items.map((line) => line.message);
+          const lines = (await server.manager.logs(id, { limit: 500 })).items.map((line) => line.message);
           expect(lines).toEqual(Array.from({ length: steps }, (_, i) => `step ${i}`));
         }
         expect(faultLines(log.lines)).toHaveLength(1);
@@ -192,7 +192,7 @@ for (const fault of faults) {
         fault.start();
         await Bun.sleep(1_200);
         // The worker has paused, but that could not be written: the row still says RUNNING.
-        expect(server.manager.get(id)).toMatchObject({ status: "RUNNING", requestedAction: "pause" });
+        expect(await server.manager.get(id)).toMatchObject({ status: "RUNNING", requestedAction: "pause" });
         fault.clear();
         const paused = await untilStatus(server.manager, id, ["PAUSED"], 10_000);
         expect(paused.checkpoint).toEqual({ next: 1 });
@@ -201,7 +201,7 @@ for (const fault of faults) {
         expect(task.status).toBe("FINISHED");
         // It went on in the worker it paused on: every step once, none again.
         expect(task.result).toEqual({ startedAt: 0, ran: Array.from({ length: steps }, (_, i) => i) });
-        expect(statusPath(server.manager, id)).toEqual([
+        expect(await statusPath(server.manager, id)).toEqual([
           "PENDING",
           "RUNNING",
           "PAUSED",
@@ -209,7 +209,7 @@ for (const fault of faults) {
           "RUNNING",
           "FINISHED",
         ]);
-        const lines = server.manager.logs(id, { limit: 500 }).items.map((line) => line.message);
+        const lines = (await server.manager.logs(id, { limit: 500 })).items.map((line) => line.message);
         expect(lines).toEqual(Array.from({ length: steps }, (_, i) => `step ${i}`));
       } finally {
         fault.clear();
@@ -229,7 +229,7 @@ for (const fault of faults) {
         await untilStatus(first.manager, id, ["RUNNING"]);
         fault.start();
         await Bun.sleep(600); // it ends on its worker; the end cannot be written
-        expect(first.manager.get(id)?.status).toBe("RUNNING");
+        expect((await first.manager.get(id))?.status).toBe("RUNNING");
         await first.stop();
         expect(
           log.lines.some((line) => line.message.startsWith("kiln stops with writes it could not make")),
@@ -239,7 +239,7 @@ for (const fault of faults) {
         const task = await untilStatus(second.manager, id, ["FINISHED", "FAILED", "STOPPED"], 30_000);
         // Not lost: recovery sees an interrupted run and runs it again from its last written checkpoint.
         expect(task.status).toBe("FINISHED");
-        expect(statusPath(second.manager, id)).toEqual([
+        expect(await statusPath(second.manager, id)).toEqual([
           "PENDING",
           "RUNNING",
           "PENDING",

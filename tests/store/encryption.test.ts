@@ -47,21 +47,25 @@ async function openManager(dbPath: string, options: Partial<TaskManagerOptions> 
 
 /** One task FINISHED (params + result) and one PAUSED mid-way (params + checkpoint), markers from `m`. */
 async function runMarkerTasks(manager: TaskManager, m: string) {
-  const finished = manager.create("marker", { marker: `PARAMS-${m}`, steps: 2 }).task.id;
-  const paused = manager.create("marker", { marker: `PARAMS-${m}`, steps: 100_000 }).task.id;
+  const finished = (await manager.create("marker", { marker: `PARAMS-${m}`, steps: 2 })).task.id;
+  const paused = (await manager.create("marker", { marker: `PARAMS-${m}`, steps: 100_000 })).task.id;
   await untilStatus(manager, finished, ["FINISHED"]);
   // Progress is written in the same telemetry tick as the checkpoints before it.
   await manager.waitFor(paused, (task) => (task.progress?.done ?? 0) > 2, 20_000);
-  manager.pause(paused);
+  await manager.pause(paused);
   await untilStatus(manager, paused, ["PAUSED"]);
   return { finished, paused };
 }
 
-function expectPlaintextApi(manager: TaskManager, ids: { finished: string; paused: string }, m: string) {
-  const finished = manager.require(ids.finished);
+async function expectPlaintextApi(
+  manager: TaskManager,
+  ids: { finished: string; paused: string },
+  m: string,
+) {
+  const finished = await manager.require(ids.finished);
   expect(finished.params).toEqual({ marker: `PARAMS-${m}`, steps: 2 });
   expect(finished.result).toEqual({ echo: `RESULT-${m}` });
-  const paused = manager.require(ids.paused);
+  const paused = await manager.require(ids.paused);
   expect(paused.params).toEqual({ marker: `PARAMS-${m}`, steps: 100_000 });
   expect(paused.checkpoint).toMatchObject({ note: `CHECKPOINT-${m}` });
 }
@@ -103,17 +107,17 @@ describe("encryption at rest", () => {
     await again.start();
     expectPlaintextApi(again, ids, m);
     // The decrypted checkpoint reaches the worker: the task resumes from its saved step.
-    const saved = (again.require(ids.paused).checkpoint as { step: number }).step;
+    const saved = ((await again.require(ids.paused)).checkpoint as { step: number }).step;
     expect(saved).toBeGreaterThan(0);
-    const logged = again.logs(ids.paused, { limit: 500 }).items.length;
-    again.resume(ids.paused);
+    const logged = (await again.logs(ids.paused, { limit: 500 })).items.length;
+    await again.resume(ids.paused);
     let resumedAt: string | undefined;
     for (let i = 0; i < 400 && resumedAt === undefined; i++) {
       await Bun.sleep(25);
-      resumedAt = again.logs(ids.paused, { limit: 500 }).items[logged]?.message;
+      resumedAt = (await again.logs(ids.paused, { limit: 500 })).items[logged]?.message;
     }
     expect(resumedAt).toBe(`step ${saved}`);
-    again.stop(ids.paused);
+    await again.stop(ids.paused);
     await untilStatus(again, ids.paused, ["STOPPED"]);
   });
 
@@ -197,7 +201,7 @@ describe("encryption at rest", () => {
     const mixed = await openManager(dbPath, { encryptionKey: key });
     await mixed.start();
     expectPlaintextApi(mixed, ids, m);
-    const fresh = mixed.create("marker", { marker: `PARAMS-${m}x`, steps: 1 }).task.id;
+    const fresh = (await mixed.create("marker", { marker: `PARAMS-${m}x`, steps: 1 })).task.id;
     await untilStatus(mixed, fresh, ["FINISHED"]);
     await mixed.shutdown();
 
@@ -208,7 +212,7 @@ describe("encryption at rest", () => {
     cleanups.push(() => reopened.shutdown());
     await reopened.start();
     expectPlaintextApi(reopened, ids, m);
-    expect(reopened.require(fresh).result).toEqual({ echo: `RESULT-${m}x` });
+    expect((await reopened.require(fresh)).result).toEqual({ echo: `RESULT-${m}x` });
   });
 
   test("rekey refuses to run while a server owns the database", async () => {

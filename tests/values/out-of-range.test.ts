@@ -64,7 +64,7 @@ describe("POST /tasks and the library refuse a runAt, priority or option out of 
     const { error } = await body<ApiError>(response);
     expect(error.code).toBe("validation");
     expect(error.message).toContain("runAt");
-    expect(manager.list().items).toEqual([]);
+    expect((await manager.list()).items).toEqual([]);
   });
 
   test("the last millisecond of year 9999 is accepted and shown", async () => {
@@ -91,7 +91,7 @@ describe("POST /tasks and the library refuse a runAt, priority or option out of 
       [{ idempotencyKey: "" }, "idempotencyKey"],
     ];
     for (const [options, field] of refusals) {
-      expect(() => manager.create("echo", { value: 1 }, options)).toThrow(
+      await expect((async () => manager.create("echo", { value: 1 }, options))()).rejects.toThrow(
         expect.objectContaining({
           code: "validation",
           httpStatus: 422,
@@ -108,7 +108,7 @@ describe("POST /tasks and the library refuse a runAt, priority or option out of 
       [() => 1, "function"],
       [Number.NaN, "NaN"],
     ] as const) {
-      expect(() => manager.create("echo", { value })).toThrow(
+      await expect((async () => manager.create("echo", { value }))()).rejects.toThrow(
         expect.objectContaining({
           code: "invalid_params",
           httpStatus: 422,
@@ -116,7 +116,7 @@ describe("POST /tasks and the library refuse a runAt, priority or option out of 
         }),
       );
     }
-    expect(manager.list().items).toEqual([]);
+    expect((await manager.list()).items).toEqual([]);
   });
 });
 
@@ -138,10 +138,10 @@ describe("progress() refuses what no page could show", () => {
           { done, ...(total ? { total } : {}) },
         ],
       };
-      const task = manager.create("value", plan).task;
+      const task = (await manager.create("value", plan)).task;
       const finished = await untilStatus(manager, task.id, ["FINISHED", "FAILED"]);
       expect(finished.status).toBe("FINISHED");
-      const line = manager.logs(task.id).items.find((log) => log.message.startsWith("outcomes "));
+      const line = (await manager.logs(task.id)).items.find((log) => log.message.startsWith("outcomes "));
       const outcomes = JSON.parse(line?.message.slice("outcomes ".length) ?? "[]") as CallOutcome[];
       expect(outcomes).toEqual([
         { call: "progress", index: 0, error: null },
@@ -193,7 +193,7 @@ function writeStraightIntoTheFile(
 describe("a row holding anything", () => {
   test("reads as 200 everywhere, with null where a value cannot be shown, and the stream carries it", async () => {
     const { manager, dbPath, call } = await start();
-    const task = manager.create("echo", { value: 1 }, { paused: true, tags: ["x"] }).task;
+    const task = (await manager.create("echo", { value: 1 }, { paused: true, tags: ["x"] })).task;
     writeStraightIntoTheFile(dbPath, task.id, BAD_COLUMNS);
 
     const page = await call(`/tasks/${task.id}`);
@@ -230,10 +230,10 @@ describe("a row holding anything", () => {
   test("start-up survives it: a task whose params or checkpoint cannot be read fails with why, the rest stays readable", async () => {
     const dir = lastingDir();
     let { manager, dbPath } = await start(dir);
-    const running = manager.create("echo", { value: 1 }, { paused: true }).task;
-    const pending = manager.create("echo", { value: 2 }, { paused: true }).task;
-    const paused = manager.create("echo", { value: 3 }, { paused: true }).task;
-    const fine = manager.create("echo", { value: 4 }, { paused: true }).task;
+    const running = (await manager.create("echo", { value: 1 }, { paused: true })).task;
+    const pending = (await manager.create("echo", { value: 2 }, { paused: true })).task;
+    const paused = (await manager.create("echo", { value: 3 }, { paused: true })).task;
+    const fine = (await manager.create("echo", { value: 4 }, { paused: true })).task;
     await server?.stop();
     server = undefined;
     writeStraightIntoTheFile(dbPath, running.id, { status: "RUNNING", params: "{oops" });
@@ -259,7 +259,7 @@ describe("a row holding anything", () => {
       message: expect.stringContaining("its stored checkpoint cannot be read"),
     });
     expect(done.status).toBe("FINISHED");
-    expect(manager.require(paused.id).status).toBe("PAUSED");
+    expect((await manager.require(paused.id)).status).toBe("PAUSED");
     for (const id of [running.id, pending.id, paused.id, fine.id]) expect(await views(id)).toEqual(ALL_OK);
   });
 });

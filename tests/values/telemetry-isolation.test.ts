@@ -42,21 +42,21 @@ describe("a careless task beside a healthy one", () => {
     "%s: the healthy task keeps all 40 log lines, its progress and its state",
     async (mistake, ends) => {
       const { manager } = server;
-      const careless = manager.create("careless", { mistake, times: 60, delayMs: 4 }).task;
-      const healthy = manager.create("steps", { steps: 40, delayMs: 4 }).task;
+      const careless = (await manager.create("careless", { mistake, times: 60, delayMs: 4 })).task;
+      const healthy = (await manager.create("steps", { steps: 40, delayMs: 4 })).task;
       const [bad, good] = await Promise.all([
         untilStatus(manager, careless.id, ["FINISHED", "FAILED"]),
         untilStatus(manager, healthy.id, ["FINISHED", "FAILED"]),
       ]);
       expect(good.status).toBe("FINISHED");
-      const lines = manager.logs(healthy.id, { limit: 500 }).items.map((line) => line.message);
+      const lines = (await manager.logs(healthy.id, { limit: 500 })).items.map((line) => line.message);
       expect(lines).toEqual(Array.from({ length: 40 }, (_, i) => `step ${i}`));
       expect(good.progress).toEqual({ done: 40, total: 40, message: "step 40" });
       expect(good.checkpoint).toEqual({ next: 39 });
 
       expect(bad.status).toBe(ends);
       // Nothing the careless task got wrong was stored.
-      expect(manager.logs(careless.id).items).toEqual([]);
+      expect((await manager.logs(careless.id)).items).toEqual([]);
       expect(bad.progress).toBeNull();
       if (ends === "FAILED") {
         expect((bad.error as { name: string }).name).toBe("TaskValueError");

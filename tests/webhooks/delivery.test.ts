@@ -53,10 +53,9 @@ function recordingLogger() {
 }
 
 /** The statuses a task moved to, from its history (the source of truth for what was committed). */
-function committedTransitions(manager: TaskManager, id: string): string[] {
-  return manager
-    .events(id, { limit: 500 })
-    .items.filter((event) => event.toStatus !== null)
+async function committedTransitions(manager: TaskManager, id: string): Promise<string[]> {
+  return (await manager.events(id, { limit: 500 })).items
+    .filter((event) => event.toStatus !== null)
     .map((event) => event.toStatus as string);
 }
 
@@ -94,19 +93,21 @@ describe("webhooks", () => {
     webhooks.attach(manager);
 
     const ids = [
-      ...Array.from({ length: 8 }, (_, i) => manager.create("echo", { value: i }).task.id),
-      manager.create("fail", { where: "run" }).task.id,
-      manager.create("flaky", { succeedOn: 2 }).task.id,
+      ...(await Promise.all(
+        Array.from({ length: 8 }, async (_, i) => (await manager.create("echo", { value: i })).task.id),
+      )),
+      (await manager.create("fail", { where: "run" })).task.id,
+      (await manager.create("flaky", { succeedOn: 2 })).task.id,
     ];
-    const paused = manager.create("echo", { value: "later" }, { paused: true }).task.id;
+    const paused = (await manager.create("echo", { value: "later" }, { paused: true })).task.id;
     for (const id of ids) await untilStatus(manager, id, ["FINISHED", "FAILED"]);
-    manager.resume(paused);
+    await manager.resume(paused);
     await untilStatus(manager, paused, ["FINISHED"]);
     expect(await webhooks.idle(20_000)).toBe(true);
 
     let transitions = 0;
     for (const id of [...ids, paused]) {
-      const committed = committedTransitions(manager, id);
+      const committed = await committedTransitions(manager, id);
       expect(deliveredTransitions(hook, id)).toEqual(committed);
       transitions += committed.length;
     }
@@ -138,12 +139,14 @@ describe("webhooks", () => {
     const env = await startManager({ concurrency: 2 });
     cleanups.push(env.close);
     const { manager } = env;
-    const slow = manager.create("echo", { value: "blocked" }, { paused: true }).task.id;
+    const slow = (await manager.create("echo", { value: "blocked" }, { paused: true })).task.id;
     blocked = slow;
     webhooks.attach(manager);
-    manager.resume(slow);
+    await manager.resume(slow);
     await untilStatus(manager, slow, ["FINISHED"]);
-    const others = Array.from({ length: 5 }, (_, i) => manager.create("echo", { value: i }).task.id);
+    const others = await Promise.all(
+      Array.from({ length: 5 }, async (_, i) => (await manager.create("echo", { value: i })).task.id),
+    );
     for (const id of others) await untilStatus(manager, id, ["FINISHED"]);
     await hook.until(() => others.every((id) => deliveredTransitions(hook, id).length === 3));
     // Meanwhile the blocked task's first event was retried, and its later ones were never sent.
@@ -167,9 +170,11 @@ describe("webhooks", () => {
     const env = await startManager();
     cleanups.push(env.close);
     webhooks.attach(env.manager);
-    const ids = Array.from(
-      { length: 10 },
-      (_, i) => env.manager.create("echo", { value: i }, { paused: true }).task.id,
+    const ids = await Promise.all(
+      Array.from(
+        { length: 10 },
+        async (_, i) => (await env.manager.create("echo", { value: i }, { paused: true })).task.id,
+      ),
     );
     await hook.until(() => hook.received.length === 1);
     await until(() => webhooks.counts()[0]?.dropped === 5);
@@ -193,8 +198,8 @@ describe("webhooks", () => {
     const env = await startManager();
     cleanups.push(env.close);
     webhooks.attach(env.manager);
-    env.manager.create("echo", { value: 1 }, { paused: true });
-    env.manager.create("echo", { value: 2 }, { paused: true });
+    await env.manager.create("echo", { value: 1 }, { paused: true });
+    await env.manager.create("echo", { value: 2 }, { paused: true });
     await hook.until(() => hook.received.length === 2);
     const started = performance.now();
     expect(await webhooks.close(200)).toBe(2);
@@ -222,7 +227,7 @@ describe("webhooks", () => {
     const env = await startManager();
     cleanups.push(env.close);
     webhooks.attach(env.manager);
-    const { task } = env.manager.create("echo", { value: 1 });
+    const { task } = await env.manager.create("echo", { value: 1 });
     await untilStatus(env.manager, task.id, ["FINISHED"]);
     await up.until(() => deliveredTransitions(up, task.id).length === 3);
     expect(deliveredTransitions(up, task.id)).toEqual(["PENDING", "RUNNING", "FINISHED"]);

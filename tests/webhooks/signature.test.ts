@@ -40,7 +40,11 @@ describe("webhook body", () => {
       manager.onTransition((event) => {
         bodies.push(JSON.parse(webhookBody("event-id", event)) as Record<string, unknown>);
       });
-      const { task } = manager.create("fail", { where: "run", value: "secret-param" }, { tags: ["t1"] });
+      const { task } = await manager.create(
+        "fail",
+        { where: "run", value: "secret-param" },
+        { tags: ["t1"] },
+      );
       await untilStatus(manager, task.id, ["FAILED"]);
       await Bun.sleep(0);
       expect(bodies.map((body) => body.type)).toEqual(["task.created", "task.started", "task.failed"]);
