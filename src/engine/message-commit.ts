@@ -1,6 +1,6 @@
-import type { QueueEntry } from "./scheduler.ts";
 import type { EventHub } from "./events.ts";
 import type { Logger } from "./logger.ts";
+import type { QueueEntry } from "./scheduler.ts";
 import type { GuardedStore } from "./storage-guard.ts";
 import type { TaskLanes } from "./task-lanes.ts";
 import { Unit } from "./unit.ts";

@@ -19,7 +19,8 @@ export function openStore(
   logger: Logger,
 ): { store: TaskStore; ownerLock: DatabaseOwnerLock | undefined; owned: boolean } {
   if (options.store !== undefined) {
-    if (options.db !== undefined) throw new Error("give the TaskManager db (a SQLite path) or store, not both");
+    if (options.db !== undefined)
+      throw new Error("give the TaskManager db (a SQLite path) or store, not both");
     if (options.encryptionKey !== undefined || options.decryptionKeys?.length)
       throw new Error("encryption keys go to the store you opened, not to the TaskManager");
     if (options.durability !== undefined)

@@ -34,7 +34,9 @@ export async function restoreActiveTasks(
     } else if (task.requestedAction === "pause") {
       await transitions.paused(u, task.id, undefined, "the pause asked for before the restart", actor);
     } else if (task.requestedAction === "restart") {
-      enqueueIfSet(await transitions.runRestarted(u, task, "the restart asked for before the restart", actor));
+      enqueueIfSet(
+        await transitions.runRestarted(u, task, "the restart asked for before the restart", actor),
+      );
     } else if (!registered || registered.resumable) {
       const reason = "interrupted by a restart of kiln; resumes from its last checkpoint";
       enqueueIfSet(await transitions.requeued(u, task.id, reason, actor));

@@ -94,7 +94,13 @@ export class RunSettlement {
   }
 
   /** `ranMs`: the run's last running stretch, added to the task's active time. */
-  async settle(u: Unit, run: LiveRun, end: RunEnd, cause: "shutdown" | undefined, ranMs: number): Promise<void> {
+  async settle(
+    u: Unit,
+    run: LiveRun,
+    end: RunEnd,
+    cause: "shutdown" | undefined,
+    ranMs: number,
+  ): Promise<void> {
     const id = run.taskId;
     const selfRestart = run.requested === "restart" && run.requestBy.actor === TASK_ITSELF.actor;
     if (!selfRestart) this.selfRestarts.forget(id);
