@@ -28,6 +28,7 @@ import { TelemetryBuffer } from "./telemetry.ts";
 import { Transitions } from "./transitions.ts";
 import { Unit } from "./unit.ts";
 import { resolveValueLimits } from "./value-limits.ts";
+import { WorkerMessages } from "./worker-messages.ts";
 import { WriteRetry } from "./write-retry.ts";
 
 /** What the parts need back from the manager that owns them. */
@@ -108,6 +109,7 @@ export function buildParts(
   const transitions = new Transitions();
   let executor: RunExecutor;
   let commits: MessageCommits;
+  let messages: WorkerMessages;
   const writes = new WriteRetry(
     logger,
     (write) => Unit.run(guard, hub, write),
@@ -127,7 +129,10 @@ export function buildParts(
   const selfRestarts = new SelfRestarts();
   const settlement = new RunSettlement(
     transitions,
-    (task) => dispatcher.enqueueIfSet(task),
+    (task) => {
+      dispatcher.enqueueIfSet(task);
+      dispatcher.request();
+    },
     selfRestarts,
     logger,
   );
@@ -143,8 +148,8 @@ export function buildParts(
   const pool = new WorkerPool(
     resolved.workerUrl,
     {
-      onMessage: (slot, message) => executor.onWorkerMessage(slot, message),
-      onCrash: (slot, exitCode, signal) => executor.onWorkerCrash(slot, exitCode, signal),
+      onMessage: (slot, message) => messages.onMessage(slot, message),
+      onCrash: (slot, exitCode, signal) => messages.onCrash(slot, exitCode, signal),
     },
     resolved.concurrency,
     resolved.processCommand,
@@ -166,6 +171,7 @@ export function buildParts(
       spawn: (run, name, paramsJson) => hooks.spawn(run, name, paramsJson),
     },
   );
+  messages = new WorkerMessages(executor, telemetry, pool, commits, hooks, limits, logger);
   const taskControl = new TaskControl({
     store: guard,
     hub,

@@ -119,20 +119,21 @@ export class MessageCommits {
 
   /** Commits what is waiting, one commit at a time, until nothing is. */
   #drain(): Promise<void> {
-    this.#running ??= (async () => {
-      try {
-        while (this.#items.length > 0 || this.#dispatch) {
-          const items = this.#items;
-          const dispatch = this.#dispatch;
-          this.#items = [];
-          this.#dispatch = false;
-          await this.#commit(items, dispatch);
-        }
-      } finally {
-        this.#running = undefined;
-      }
-    })();
+    // Cleared in a later microtask, so never before it is set, even when nothing was awaited.
+    this.#running ??= this.#commitAll().finally(() => {
+      this.#running = undefined;
+    });
     return this.#running;
+  }
+
+  async #commitAll(): Promise<void> {
+    while (this.#items.length > 0 || this.#dispatch) {
+      const items = this.#items;
+      const dispatch = this.#dispatch;
+      this.#items = [];
+      this.#dispatch = false;
+      await this.#commit(items, dispatch);
+    }
   }
 
   async #commit(items: Deferred[], dispatch: boolean): Promise<void> {

@@ -1,10 +1,9 @@
 import type { ValueLimits } from "../task/index.ts";
-import { Control, type FromWorker } from "../worker/protocol.ts";
+import { Control } from "../worker/protocol.ts";
 import type { Dispatcher } from "./dispatcher.ts";
-import { KilnError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import type { ControlOptions } from "./manager-options.ts";
-import { memoryLimitError, resolveMemoryLimitBytes } from "./memory-limit.ts";
+import { resolveMemoryLimitBytes } from "./memory-limit.ts";
 import type { MessageCommits } from "./message-commit.ts";
 import type { WorkerPool } from "./pool.ts";
 import type { TaskRegistry } from "./registry.ts";
@@ -12,11 +11,9 @@ import { contextOf } from "./request-context.ts";
 import type { RunEnd, RunSettlement } from "./run-settlement.ts";
 import { clearRunTimers, type LiveRun } from "./runs.ts";
 import type { TaskSlot } from "./slot.ts";
-import { answerSpawn, type SpawnCall } from "./spawn-call.ts";
 import type { TelemetryBuffer } from "./telemetry.ts";
-import { ENGINE, TASK_ITSELF, type Transitions } from "./transitions.ts";
+import { ENGINE, type Transitions } from "./transitions.ts";
 import type { Unit } from "./unit.ts";
-import { checkWorkerMessage, type RefusedMessage } from "./worker-message.ts";
 import type { EngineWrite } from "./write-retry.ts";
 
 export interface RunExecutorOptions {
@@ -97,6 +94,11 @@ export class RunExecutor {
   /** Whether another run of any name fits now. */
   hasFreeSlot(): boolean {
     return this.#running < this.options.concurrency;
+  }
+
+  /** The run on a worker, if it has one. */
+  runOn(slot: TaskSlot): LiveRun | undefined {
+    return this.#slotRuns.get(slot);
   }
 
   /** The task's current run, if it has one (running or parked). */
@@ -332,118 +334,8 @@ export class RunExecutor {
     );
   }
 
-  // ── Messages from workers ──────────────────────────────────────────────────────────────
-
-  onWorkerMessage(slot: TaskSlot, raw: FromWorker): void {
-    if (raw.type === "ready") return;
-    const run = this.#slotRuns.get(slot);
-    if (!run || run.taskId !== raw.taskId) return;
-    const checked = checkWorkerMessage(raw, run.taskId, this.options.limits);
-    if (!("message" in checked)) {
-      this.#refuse(run, checked);
-      return;
-    }
-    const message = checked.message;
-    switch (message.type) {
-      case "progress":
-        if (!run.detached) {
-          const { done, total, message: text } = message;
-          if (total !== undefined) run.reportedTotal = true;
-          this.telemetry.progress(run.taskId, { done, total: total ?? null, message: text ?? null });
-        }
-        return;
-      case "log":
-        this.telemetry.log(run.taskId, message.level, message.message, message.at);
-        return;
-      case "checkpoint":
-        if (!run.detached) this.telemetry.checkpoint(run.taskId, message.state);
-        return;
-      case "paused": {
-        // When it paused, not when the write is made: a write kept through a storage fault is late.
-        const at = performance.now();
-        this.commits.defer(run.taskId, `the pause of task ${run.taskId}`, () =>
-          this.#onPaused(run, message.state, at),
-        );
-        return;
-      }
-      case "request":
-        if (!run.detached) this.#onSelfRequest(run, message.action, message.reason);
-        return;
-      case "spawn":
-        this.#onSpawn(run, message);
-        return;
-      case "finished":
-      case "failed":
-      case "stopped":
-      case "released":
-        this.endRun(run, message);
-        return;
-      case "memory":
-        this.options.logger.warn(`task ${run.taskId} is over its memory limit; its ${slot.kind} is ended`, {
-          usedBytes: message.usedBytes,
-          limitBytes: message.limitBytes,
-          measured: message.measured,
-        });
-        this.pool.terminate(slot);
-        this.endRun(run, { type: "failed", taskId: run.taskId, error: memoryLimitError(message) });
-        return;
-      default: {
-        const unknown: never = message;
-        this.options.logger.warn("unknown message from a worker", { message: unknown });
-      }
-    }
-  }
-
-  /**
-   * A message kiln cannot use. A progress, log or request message is dropped, with a line in the
-   * task's log saying why; one about the run's end or its saved state ends the run, which fails.
-   */
-  #refuse(run: LiveRun, refused: RefusedMessage): void {
-    if (!refused.ends) {
-      this.telemetry.log(run.taskId, "warn", refused.problem, Date.now());
-      return;
-    }
-    this.options.logger.warn(`task ${run.taskId}: ${refused.problem}; its ${run.slot.kind} is ended`);
-    this.pool.terminate(run.slot);
-    this.endRun(run, {
-      type: "failed",
-      taskId: run.taskId,
-      error: { name: "ProtocolViolation", message: refused.problem, retryable: false },
-    });
-  }
-
-  #onSelfRequest(run: LiveRun, action: "pause" | "stop" | "restart", reason: string | undefined): void {
-    this.hooks.control(action, run.taskId, { ...TASK_ITSELF, reason: reason ?? null }).catch((error) => {
-      if (!(error instanceof KilnError)) {
-        this.options.logger.error(`task ${run.taskId}'s own ${action} request failed`, {
-          error: String(error),
-        });
-        return;
-      }
-      this.telemetry.log(
-        run.taskId,
-        "warn",
-        `the task's own ${action} request was refused: ${error.message}`,
-        Date.now(),
-      );
-    });
-  }
-
-  /** Answers a spawn call once its children are committed (or refused); a run that has ended hears nothing. */
-  #onSpawn(run: LiveRun, call: SpawnCall): void {
-    const spawn = () =>
-      run.detached
-        ? Promise.reject(
-            new KilnError("task_not_running", 409, `task ${run.taskId} was stopped or restarted`),
-          )
-        : this.hooks.spawn(run, call.name, call.paramsJson);
-    void answerSpawn(call, spawn, this.options.logger).then((answer) => {
-      if (this.#slotRuns.get(run.slot) === run) run.slot.post(answer);
-    });
-  }
-
   /** The write a pause acknowledged at a checkpoint needs, or none when the run is past it. */
-  #onPaused(run: LiveRun, state: unknown, at: number): EngineWrite | undefined {
+  pausedAt(run: LiveRun, state: unknown, at: number): EngineWrite | undefined {
     const current = () => !run.detached && !run.parked && this.#slotRuns.get(run.slot) === run;
     if (!current()) return undefined;
     if (run.requested !== "pause" && run.cause !== "shutdown") return undefined; // withdrawn, or a stop is on its way
@@ -491,23 +383,6 @@ export class RunExecutor {
       this.#runs.delete(oldest.taskId);
       oldest.slot.post({ type: "release" });
     }
-  }
-
-  onWorkerCrash(slot: TaskSlot, exitCode: number | null, signal?: string | null): void {
-    const run = this.#slotRuns.get(slot);
-    if (!run) return;
-    const detail = slot.lastError ? `: ${slot.lastError}` : "";
-    const how = exitCode === null ? `killed by ${signal ?? "a signal"}` : `code ${exitCode}`;
-    this.options.logger.warn(`${slot.kind} running task ${run.taskId} exited unexpectedly (${how})${detail}`);
-    this.endRun(run, {
-      type: "failed",
-      taskId: run.taskId,
-      error: {
-        name: "WorkerCrashed",
-        message: `its ${slot.kind} exited unexpectedly (${how})${detail}`,
-        retryable: true,
-      },
-    });
   }
 
   /**
