@@ -157,9 +157,12 @@ export class TaskManager {
       }),
     );
     const active = await guard.listActive();
-    await Unit.run(guard, hub, (unit) =>
-      restoreActiveTasks(unit, active, registry, transitions, settlement, (task) => dispatcher.enqueue(task)),
-    );
+    // Nothing to write when nothing was active: a start then needs no writable database.
+    if (active.length > 0) {
+      await Unit.run(guard, hub, (unit) =>
+        restoreActiveTasks(unit, active, registry, transitions, settlement, (task) => dispatcher.enqueue(task)),
+      );
+    }
     if (this.#state !== "new") return;
     this.#state = "running";
     pool.warm(this.concurrency);
