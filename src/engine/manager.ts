@@ -160,7 +160,9 @@ export class TaskManager {
     // Nothing to write when nothing was active: a start then needs no writable database.
     if (active.length > 0) {
       await Unit.run(guard, hub, (unit) =>
-        restoreActiveTasks(unit, active, registry, transitions, settlement, (task) => dispatcher.enqueue(task)),
+        restoreActiveTasks(unit, active, registry, transitions, settlement, (task) =>
+          dispatcher.enqueue(task),
+        ),
       );
     }
     if (this.#state !== "new") return;
@@ -383,9 +385,13 @@ export class TaskManager {
    * commit, not one each. Rejects with what is wrong with the request; if the commit fails,
    * every create of that turn rejects.
    */
-  async submit(name: string, params: unknown, options: CreateOptions = {}): Promise<CreateResult> {
-    this.#assertAccepting();
-    return this.#parts.creation.create(name, params, options);
+  submit(name: string, params: unknown, options: CreateOptions = {}): Promise<CreateResult> {
+    try {
+      this.#assertAccepting();
+      return this.#parts.creation.create(name, params, options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /**

@@ -54,8 +54,8 @@ export class MessageCommits {
     private readonly hub: EventHub,
     private readonly lanes: TaskLanes,
     private readonly writes: WriteRetry,
-    /** Writes buffered progress and logs first; rejects on a storage fault. */
-    private readonly flushTelemetry: () => Promise<void>,
+    /** Writes buffered progress and logs first; rejects on a storage fault; undefined when none is. */
+    private readonly flushTelemetry: () => Promise<void> | undefined,
     private readonly starts: StartSource,
     private readonly logger: Logger,
   ) {}
@@ -173,8 +173,10 @@ export class MessageCommits {
   /** Kept writes go first, and progress and logs before any end; false while they still fail. */
   async #ready(): Promise<boolean> {
     if (this.writes.size > 0 && !(await this.writes.retryNow())) return false;
+    const flushing = this.flushTelemetry();
+    if (!flushing) return true;
     try {
-      await this.flushTelemetry();
+      await flushing;
     } catch (error) {
       if (this.guard.isFault(error)) return false;
       throw error;

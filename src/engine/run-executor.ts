@@ -247,7 +247,8 @@ export class RunExecutor {
       this.dispatcher.requeueAfterFailedStart({ id, name, priority });
       this.dispatcher.request();
     });
-    if (await this.settlement.failIfUnreadable(u, task)) {
+    const unreadable = this.settlement.failIfUnreadable(u, task);
+    if (unreadable !== false && (await unreadable)) {
       forget();
       return;
     }

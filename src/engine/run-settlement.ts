@@ -77,20 +77,22 @@ export class RunSettlement {
    * A task whose stored params or checkpoint cannot be read (the row was altered outside kiln)
    * cannot run: it fails, with what is wrong, instead of running on a placeholder.
    */
-  async failIfUnreadable(u: Unit, task: TaskRecord): Promise<boolean> {
+  failIfUnreadable(u: Unit, task: TaskRecord): Promise<boolean> | false {
     const [what, value] =
       task.params instanceof UnreadableValue
         ? ["params", task.params]
         : task.checkpoint instanceof UnreadableValue
           ? ["checkpoint", task.checkpoint]
           : [undefined, undefined];
+    // No promise for the common case: a start is on the hot path.
     if (!what || !value) return false;
-    await this.transitions.failed(u, task.id, {
-      name: "UnreadableStoredValue",
-      message: `its stored ${what} cannot be read: ${value.unreadable}`,
-      retryable: false,
-    });
-    return true;
+    return this.transitions
+      .failed(u, task.id, {
+        name: "UnreadableStoredValue",
+        message: `its stored ${what} cannot be read: ${value.unreadable}`,
+        retryable: false,
+      })
+      .then(() => true);
   }
 
   /** `ranMs`: the run's last running stretch, added to the task's active time. */

@@ -34,25 +34,33 @@ export class TaskCreation {
    * Checks the name, options and params, replays an idempotency key already used, and writes the
    * task in this turn's group commit. Resolves once it is committed.
    */
-  async create(name: string, params: unknown, options: CreateOptions): Promise<CreateResult> {
+  create(name: string, params: unknown, options: CreateOptions): Promise<CreateResult> {
     const registered = this.registry.require(name);
     const checked = checkCreateOptions(options);
     const parsed = registered.parseParams(checkParams(name, params));
-    const key = checked.idempotencyKey;
-    if (key !== null) {
-      const existing = await this.store.findByIdempotencyKey(key);
-      // The same key with another name or other params is a 409, not the first task.
-      if (existing) return { task: replayOf(existing, key, name, parsed), created: false };
-    }
     const by = { actor: options.actor ?? null, source: options.source ?? null };
     const context = normalizeContext(options.context);
+    const insert = (unit: Unit) =>
+      this.#insert(unit, name, parsed, checked, options.paused === true, context, by);
+    // Without a key, no await of its own: a burst of creates is the hot path.
+    if (checked.idempotencyKey === null)
+      return this.creates.submit(insert).then((task) => ({ task, created: true }));
+    return this.#createWithKey(checked.idempotencyKey, name, parsed, insert);
+  }
+
+  async #createWithKey(
+    key: string,
+    name: string,
+    parsed: unknown,
+    insert: (unit: Unit) => Promise<TaskRecord>,
+  ): Promise<CreateResult> {
+    const existing = await this.store.findByIdempotencyKey(key);
+    // The same key with another name or other params is a 409, not the first task.
+    if (existing) return { task: replayOf(existing, key, name, parsed), created: false };
     try {
-      const task = await this.creates.submit((unit) =>
-        this.#insert(unit, name, parsed, checked, options.paused === true, context, by),
-      );
-      return { task, created: true };
+      return { task: await this.creates.submit(insert), created: true };
     } catch (error) {
-      if (key === null || error instanceof KilnError) throw error;
+      if (error instanceof KilnError) throw error;
       // Another create with the same key was written first (in the same commit, or by another
       // process): the key's unique index refused this one, and the first is the answer.
       const existing = await this.store.findByIdempotencyKey(key);

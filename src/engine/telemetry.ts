@@ -62,6 +62,8 @@ export class TelemetryBuffer {
   #timer: ReturnType<typeof setTimeout> | undefined;
   /** The write under way; the next waits for it, so lines land in the order they came. */
   #writing: Promise<boolean> = Promise.resolve(true);
+  /** Writes queued or under way. */
+  #writes = 0;
 
   constructor(
     private readonly store: Pick<TaskStore, "writeTelemetry">,
@@ -123,13 +125,36 @@ export class TelemetryBuffer {
     await this.#next();
   }
 
-  /** Like `flush`, but rejects with `StorageUnavailableError` when the buffered writes could not be made. */
-  async flushOrThrow(): Promise<void> {
-    if (!(await this.#next()) && this.#failing) throw this.#failing;
+  /**
+   * Like `flush`, but rejects with `StorageUnavailableError` when the buffered writes could not
+   * be made. Undefined, at once, when nothing is buffered or being written (the common case before
+   * a commit of run ends).
+   */
+  flushOrThrow(): Promise<void> | undefined {
+    if (this.#idle()) return undefined;
+    return this.#next().then((written) => {
+      if (!written && this.#failing) throw this.#failing;
+    });
+  }
+
+  #idle(): boolean {
+    return (
+      this.#writes === 0 &&
+      this.#progress.size === 0 &&
+      this.#checkpoints.size === 0 &&
+      this.#logs.length === 0 &&
+      this.#droppedInTick.size === 0 &&
+      this.#droppedWhileDown.size === 0
+    );
   }
 
   #next(): Promise<boolean> {
-    this.#writing = this.#writing.then(() => this.#write());
+    this.#writes++;
+    this.#writing = this.#writing
+      .then(() => this.#write())
+      .finally(() => {
+        this.#writes--;
+      });
     return this.#writing;
   }
 
