@@ -112,7 +112,11 @@ export function buildParts(
   let messages: WorkerMessages;
   const writes = new WriteRetry(
     logger,
-    (write) => Unit.run(guard, hub, write),
+    // Progress, states and log lines first, as before any end: a kept end lands after them.
+    async (write) => {
+      await telemetry.flushOrThrow();
+      await Unit.run(guard, hub, write);
+    },
     () => dispatcher.request(),
   );
   const dispatcher: Dispatcher = new Dispatcher(
