@@ -1,6 +1,8 @@
 export { DURABILITIES, type Durability, type DurabilitySettings } from "./durability.ts";
 export { checkDatabase, type IntegrityReport } from "./integrity.ts";
 export { DatabaseInUseError, DatabaseOwnerLock } from "./owner-lock.ts";
+export { DatabaseServerInUseError } from "./postgres/owner-lock.ts";
+export { PostgresTaskStore, type PostgresTaskStoreOptions } from "./postgres/store.ts";
 export type {
   ListTasksQuery,
   NewTask,
@@ -37,6 +39,14 @@ export {
   pageSize,
   type SyncTaskStore,
 } from "./store.ts";
+export {
+  type OpenStoreOptions,
+  openStore,
+  parseStoreLocation,
+  redactUrl,
+  type StoreLocation,
+  UnsupportedStoreLocationError,
+} from "./store-location.ts";
 export type { StoreDialect, TaskStore, TaskWrites } from "./task-store.ts";
 export {
   InvalidKeyError,

@@ -60,4 +60,19 @@ export const MIGRATIONS: readonly MigrationMeta[] = [
     folderMillis: 1796282637765,
     hash: "45bc3691725bc2d9bb1c46dc10c309462cd4c449c2ec5f6b2b6eb37507694818",
   },
+  // 0004_event_action_check
+  {
+    sql: [
+      "PRAGMA foreign_keys=OFF;",
+      "\nCREATE TABLE `__new_task_events` (\n\t`id` integer PRIMARY KEY NOT NULL,\n\t`task_id` text NOT NULL,\n\t`at` integer NOT NULL,\n\t`from_status` text,\n\t`to_status` text,\n\t`action` text NOT NULL,\n\t`reason` text,\n\t`actor` text,\n\t`source` text,\n\tFOREIGN KEY (`task_id`) REFERENCES `tasks`(`id`) ON UPDATE no action ON DELETE cascade,\n\tCONSTRAINT \"task_events_action_check\" CHECK(action IN ('create', 'start', 'resume', 'pause', 'stop', 'restart', 'requeue', 'finish', 'fail', 'retry', 'restore'))\n);\n",
+      '\nINSERT INTO `__new_task_events`("id", "task_id", "at", "from_status", "to_status", "action", "reason", "actor", "source") SELECT "id", "task_id", "at", "from_status", "to_status", "action", "reason", "actor", "source" FROM `task_events`;',
+      "\nDROP TABLE `task_events`;",
+      "\nALTER TABLE `__new_task_events` RENAME TO `task_events`;",
+      "\nPRAGMA foreign_keys=ON;",
+      "\nCREATE INDEX `task_events_task_id` ON `task_events` (`task_id`,`id`);",
+    ],
+    bps: true,
+    folderMillis: 1796293304821,
+    hash: "5b4bc21afb04201f274a769f1df1a9b25e0dbd24771e04796ee4b79fab68bc2e",
+  },
 ];

@@ -1,10 +1,7 @@
 import { sql } from "drizzle-orm";
 import { check, index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { LOG_LEVELS, REQUESTED_ACTIONS, TASK_STATUSES } from "../task/index.ts";
-
-const statusList = TASK_STATUSES.map((s) => `'${s}'`).join(", ");
-const actionList = REQUESTED_ACTIONS.map((s) => `'${s}'`).join(", ");
-const levelList = LOG_LEVELS.map((s) => `'${s}'`).join(", ");
+import { CHECKS } from "./schema-lists.ts";
 
 /** One row per task: its name, status, times and result, plus what pause, resume and retries need. */
 export const tasks = sqliteTable(
@@ -50,11 +47,8 @@ export const tasks = sqliteTable(
     uniqueIndex("tasks_idempotency_key")
       .on(table.idempotencyKey)
       .where(sql`${table.idempotencyKey} IS NOT NULL`),
-    check("tasks_status_check", sql.raw(`status IN (${statusList})`)),
-    check(
-      "tasks_requested_action_check",
-      sql.raw(`requested_action IS NULL OR requested_action IN (${actionList})`),
-    ),
+    check(CHECKS.taskStatus.name, sql.raw(CHECKS.taskStatus.sql)),
+    check(CHECKS.requestedAction.name, sql.raw(CHECKS.requestedAction.sql)),
   ],
 );
 
@@ -76,7 +70,10 @@ export const taskEvents = sqliteTable(
     /** Where the request came from (the client's address); null when not over HTTP. */
     source: text("source"),
   },
-  (table) => [index("task_events_task_id").on(table.taskId, table.id)],
+  (table) => [
+    index("task_events_task_id").on(table.taskId, table.id),
+    check(CHECKS.eventAction.name, sql.raw(CHECKS.eventAction.sql)),
+  ],
 );
 
 export const taskLogs = sqliteTable(
@@ -92,6 +89,6 @@ export const taskLogs = sqliteTable(
   },
   (table) => [
     index("task_logs_task_id").on(table.taskId, table.id),
-    check("task_logs_level_check", sql.raw(`level IN (${levelList})`)),
+    check(CHECKS.logLevel.name, sql.raw(CHECKS.logLevel.sql)),
   ],
 );

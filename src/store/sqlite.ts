@@ -9,6 +9,7 @@ import {
   type DurabilitySettings,
   readDurabilitySettings,
 } from "./durability.ts";
+import { prefixSuccessor, uuidV7Floor } from "./id-ranges.ts";
 import { checkFileHeader, probeEdges } from "./integrity.ts";
 import { MIGRATIONS } from "./migrations.generated.ts";
 import type {
@@ -65,33 +66,20 @@ export interface SqliteSyncStoreOptions {
 }
 
 /** The row codec for a store's options: encrypting when a key is given. */
-export function rowCodec(options: Omit<SqliteSyncStoreOptions, "path">): TaskRowCodec {
+export function rowCodec(
+  options: Pick<SqliteSyncStoreOptions, "encryptionKey" | "decryptionKeys">,
+  columns: "text" | "json" = "text",
+): TaskRowCodec {
   if (options.encryptionKey === undefined) {
     if (options.decryptionKeys?.length) {
       throw new Error("decryption keys are given without an encryption key: set the current key too");
     }
-    return new TaskRowCodec(undefined);
+    return new TaskRowCodec(undefined, columns);
   }
   return new TaskRowCodec(
     new ValueCipher({ encryptionKey: options.encryptionKey, decryptionKeys: options.decryptionKeys ?? [] }),
+    columns,
   );
-}
-
-/** The smallest UUIDv7 of the millisecond `at`: every id created from then on sorts after it. */
-function uuidV7Floor(at: number): string {
-  const hex = Math.max(0, Math.floor(at)).toString(16).padStart(12, "0");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-0000-0000-000000000000`;
-}
-
-/**
- * The smallest string above every string that starts with `prefix`: its last character plus
- * one. UTF-8 keeps code point order, so this holds in SQLite's byte order too. Undefined when
- * that character has no plain successor (a surrogate, or the highest code point).
- */
-function prefixSuccessor(prefix: string): string | undefined {
-  const last = prefix.charCodeAt(prefix.length - 1);
-  if (prefix === "" || last >= 0xd7ff) return undefined;
-  return prefix.slice(0, -1) + String.fromCharCode(last + 1);
 }
 
 /** The SQLite store: one file in WAL mode, written only by the thread that opened it. */

@@ -39,6 +39,29 @@ const DESCRIPTIONS: Record<StorageFaultCause, string> = {
   unreachable: "the database server cannot be reached, or it closed the connection",
 };
 
+/** The same causes on a database server (PostgreSQL), where there is no file of kiln's to speak of. */
+const SERVER_DESCRIPTIONS: Partial<Record<StorageFaultCause, string>> = {
+  disk_full: "the database server's disk is full",
+  read_only:
+    "the database server accepts only read-only transactions (a standby, or default_transaction_read_only is on)",
+  io_error: "the database server reported an I/O error",
+  corrupt: "the database server reported damaged data",
+  unreachable: DESCRIPTIONS.unreachable,
+};
+
+/**
+ * A fault a database server reported (or its connection showed): `code` is the SQLSTATE or the
+ * socket's error code, `detail` the server's own words.
+ */
+export function serverFault(
+  cause: "disk_full" | "read_only" | "io_error" | "corrupt" | "unreachable",
+  code: string | undefined,
+  detail?: string,
+): StorageFault {
+  const what = SERVER_DESCRIPTIONS[cause] ?? DESCRIPTIONS[cause];
+  return { cause, code, description: detail ? `${what}: ${detail}` : what };
+}
+
 const NOT_A_DATABASE = "the file is not a database, or its header is damaged";
 
 /** Where `kiln recover` is suggested to write what it can read of a damaged `path`. */

@@ -95,6 +95,9 @@ function parseStored(text: string, column: string): unknown {
   return value;
 }
 
+/** A ciphertext held in a json column, as a JSON string. */
+const JSON_SEALED = /^"kiln:v\d+:[\w-]+:[A-Za-z0-9+/=]*"$/;
+
 /** What `ValueCipher.decrypt` authenticates with a value: which column of which task it belongs to. */
 export const secretContext = (column: string, taskId: string) => `tasks.${column} of task ${taskId}`;
 
@@ -104,7 +107,14 @@ export const secretContext = (column: string, taskId: string) => `tasks.${column
  * above the store ever sees a ciphertext.
  */
 export class TaskRowCodec {
-  constructor(readonly cipher: ValueCipher | undefined) {}
+  constructor(
+    readonly cipher: ValueCipher | undefined,
+    /**
+     * How JSON columns hold a ciphertext: SQLite's text columns hold it as it is, PostgreSQL's
+     * json columns as a JSON string (`"kiln:v1:…"`), since they take only JSON.
+     */
+    readonly columns: "text" | "json" = "text",
+  ) {}
 
   /** A field's value as bound to SQL: JSON columns are stored as text, SQL NULL for null or undefined. */
   toSql(field: keyof TaskRecord, value: unknown, taskId: string): SqlValue {
@@ -112,7 +122,8 @@ export class TaskRowCodec {
     if (!JSON_FIELDS.has(field)) return value as SqlValue;
     const json = value instanceof JsonText ? value.text : (JSON.stringify(value) ?? null);
     if (json === null || !this.cipher || !SECRET.has(field)) return json;
-    return this.cipher.encrypt(json, secretContext(TASK_COLUMNS[field], taskId));
+    const sealed = this.cipher.encrypt(json, secretContext(TASK_COLUMNS[field], taskId));
+    return this.columns === "json" ? JSON.stringify(sealed) : sealed;
   }
 
   /** A `tasks` row as read by bun:sqlite, turned into the record the rest of kiln uses. */
@@ -130,6 +141,13 @@ export class TaskRowCodec {
 
   /** The JSON text of a stored secret column, whether it was written encrypted or not. */
   plaintext(stored: string, column: string, taskId: string): string {
+    if (this.columns === "json") {
+      // A JSON string in the ciphertext's exact format is what toSql sealed. JSON cannot mark
+      // it otherwise, so a plaintext string param shaped like `kiln:v1:<id>:<base64>` would be
+      // taken for one: only a value made to look like a ciphertext can be.
+      if (!JSON_SEALED.test(stored)) return stored;
+      stored = JSON.parse(stored) as string;
+    }
     if (!isEncrypted(stored)) return stored;
     const context = secretContext(column, taskId);
     if (!this.cipher) throw noKeyError(stored, context);

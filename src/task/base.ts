@@ -4,6 +4,7 @@ import { TaskReleased, TaskStopped } from "./errors.ts";
 import type { FileAccess } from "./file-access.ts";
 import type { RetryPolicy, TaskIsolation } from "./options.ts";
 import { bindRuntime, TASK_CLASS_BRAND, type TaskOutcome, type TaskRuntime } from "./runtime.ts";
+import type { ScheduleDeclaration } from "./schedule.ts";
 import type { LogLevel } from "./status.ts";
 
 /**
@@ -56,6 +57,12 @@ export abstract class BaseTask<Params = unknown, Result = unknown, State = unkno
    * `isolation = "process"` the child's resident size is, whatever the task is doing.
    */
   static memoryLimitMb?: number;
+  /**
+   * Recurring runs of this task: cron expressions or intervals, each with its own params (see
+   * `ScheduleDeclaration`). Write `satisfies ScheduleDeclaration[]` (or `as const`) after the list
+   * so that policies such as `misfire: "all"` keep their literal types.
+   */
+  static schedules?: readonly ScheduleDeclaration[];
 
   #runtime: TaskRuntime | undefined;
   #state: State | undefined;
@@ -205,6 +212,7 @@ export type TaskClass = (abstract new () => BaseTask<never, unknown, unknown>) &
   stopGraceMs?: number;
   isolation?: TaskIsolation;
   memoryLimitMb?: number;
+  schedules?: readonly ScheduleDeclaration[];
 };
 
 /** True for a class that extends `BaseTask`, including one from another copy of the SDK. */

@@ -18,6 +18,15 @@ export { DEFAULT_VALUE_LIMITS, type ValueLimits } from "./json-value.ts";
 export { DEFAULT_RETRY, type RetryPolicy, TASK_ISOLATIONS, type TaskIsolation } from "./options.ts";
 export { bindRuntime, type TaskOutcome, type TaskRuntime } from "./runtime.ts";
 export {
+  type CronScheduleDeclaration,
+  type IntervalScheduleDeclaration,
+  MISFIRE_POLICIES,
+  type MisfirePolicy,
+  OVERLAP_POLICIES,
+  type OverlapPolicy,
+  type ScheduleDeclaration,
+} from "./schedule.ts";
+export {
   ACTIVE_STATUSES,
   EVENT_ACTIONS,
   type EventAction,

@@ -1,11 +1,16 @@
 import { Database } from "bun:sqlite";
 import { afterEach, describe, expect, test } from "bun:test";
 import { cpSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { readMigrationFiles } from "drizzle-orm/migrator";
-import { MIGRATIONS_FOLDER, renderMigrationsModule } from "../../scripts/generate-migrations.ts";
+import {
+  MIGRATION_TARGETS,
+  MIGRATIONS_FOLDER,
+  renderMigrationsModule,
+} from "../../scripts/generate-migrations.ts";
 import { SqliteSyncStore } from "../../src/store/index.ts";
 import { MIGRATIONS } from "../../src/store/migrations.generated.ts";
+import { MIGRATIONS as POSTGRES_MIGRATIONS } from "../../src/store/postgres/migrations.generated.ts";
 import { tempDir } from "../helpers.ts";
 
 const dirs: Array<{ remove: () => void }> = [];
@@ -13,17 +18,25 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) dir.remove();
 });
 
-describe("src/store/migrations.generated.ts", () => {
-  test("holds every migration in drizzle/, exactly as Drizzle's migrator reads it", () => {
-    const fromDrizzle = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER });
-    if (!Bun.deepEquals(MIGRATIONS, fromDrizzle, true)) {
-      throw new Error(
-        "src/store/migrations.generated.ts is out of date with drizzle/: run `bun run db:generate` " +
-          `(or \`bun run db:migrations\` alone) and commit it (generated: ${MIGRATIONS.length} migrations, drizzle/: ${fromDrizzle.length})`,
-      );
-    }
-    expect(MIGRATIONS.length).toBeGreaterThan(0);
-  });
+const ROOT = join(import.meta.dir, "../..");
+
+describe("the generated migration modules", () => {
+  const generated = { sqlite: MIGRATIONS, postgres: POSTGRES_MIGRATIONS };
+  for (const { dialect, folder, file } of MIGRATION_TARGETS) {
+    const module = relative(ROOT, file);
+    const source = `${relative(ROOT, folder)}/`;
+    test(`${dialect}: ${module} holds every migration in ${source}, exactly as Drizzle's migrator reads it`, () => {
+      const fromDrizzle = readMigrationFiles({ migrationsFolder: folder });
+      const embedded = generated[dialect];
+      if (!Bun.deepEquals(embedded, fromDrizzle, true)) {
+        throw new Error(
+          `${module} is out of date with ${source}: run \`bun run db:generate\` ` +
+            `(or \`bun run db:migrations\` alone) and commit it (generated: ${embedded.length} migrations, ${source}: ${fromDrizzle.length})`,
+        );
+      }
+      expect(embedded.length).toBeGreaterThan(0);
+    });
+  }
 
   test("the generator picks up a migration added to drizzle/", () => {
     const dir = tempDir("kiln-migrations-");

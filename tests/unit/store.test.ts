@@ -14,7 +14,7 @@ import {
   SqliteSyncStore,
   type TaskProgress,
 } from "../../src/store/index.ts";
-import type { TaskStatus } from "../../src/task/index.ts";
+import { EVENT_ACTIONS, type TaskStatus } from "../../src/task/index.ts";
 import { newTaskRow } from "../helpers.ts";
 
 let dir = "";
@@ -74,6 +74,15 @@ const createEvent: NewTaskEvent = {
   source: null,
 };
 
+/** The action of a run's end in each status it can end in. */
+const ENDING_ACTION: Partial<Record<TaskStatus, string>> = {
+  FINISHED: "finish",
+  FAILED: "fail",
+  STOPPED: "stop",
+  PAUSED: "pause",
+  PENDING: "requeue",
+};
+
 function event(from: TaskStatus | null, to: TaskStatus | null, action: string, reason: string | null = null) {
   return {
     fromStatus: from,
@@ -96,7 +105,12 @@ function createIn(store: SqliteSyncStore, status: TaskStatus, overrides: Partial
   }
   store.transition(task.id, ["PENDING"], { status: "RUNNING" }, event("PENDING", "RUNNING", "start"));
   if (status !== "RUNNING") {
-    store.transition(task.id, ["RUNNING"], { status }, event("RUNNING", status, "end"));
+    store.transition(
+      task.id,
+      ["RUNNING"],
+      { status },
+      event("RUNNING", status, ENDING_ACTION[status] ?? "finish"),
+    );
   }
   return task.id;
 }
@@ -165,9 +179,13 @@ describe("migrate", () => {
     old.exec(
       "INSERT INTO tasks (id, task_name, status, idempotency_key, created_at, updated_at) VALUES ('old', 'echo', 'FINISHED', 'k1', 1, 1)",
     );
-    for (const to of ["PENDING", "RUNNING", "FINISHED"]) {
+    for (const [to, action] of [
+      ["PENDING", "create"],
+      ["RUNNING", "start"],
+      ["FINISHED", "finish"],
+    ]) {
       old.exec(
-        `INSERT INTO task_events (task_id, at, to_status, action, actor, source) VALUES ('old', 1, '${to}', 'x', 'api', '::1')`,
+        `INSERT INTO task_events (task_id, at, to_status, action, actor, source) VALUES ('old', 1, '${to}', '${action}', 'api', '::1')`,
       );
     }
     old.exec("INSERT INTO task_logs (task_id, at, level, message) VALUES ('old', 1, 'info', 'before')");
@@ -209,6 +227,38 @@ describe("migrate", () => {
     const after = openRaw();
     expect(countRows(after, "task_events", "old")).toBe(0);
     expect(countRows(after, "task_logs", "old")).toBe(0);
+  });
+  test("a database at 0003 keeps events of every action; an action outside EVENT_ACTIONS is refused after", () => {
+    const old = oldDatabase(["0000_init", "0001_event_source", "0002_lean_writes", "0003_task_context"]);
+    old.exec(
+      "INSERT INTO tasks (id, task_name, status, created_at, updated_at) VALUES ('old', 'echo', 'FINISHED', 1, 1)",
+    );
+    for (const action of EVENT_ACTIONS) {
+      old.exec(
+        `INSERT INTO task_events (task_id, at, to_status, action, actor) VALUES ('old', 1, 'FINISHED', '${action}', 'kiln')`,
+      );
+    }
+    // Before the migration the column takes anything.
+    old.exec("INSERT INTO task_events (task_id, at, action) VALUES ('old', 1, 'unknown')");
+    old.exec("DELETE FROM task_events WHERE action = 'unknown'");
+    const eventsBefore = old.query("SELECT * FROM task_events ORDER BY id").all();
+    old.close();
+
+    const store = openStore();
+    const raw = openRaw();
+    expect(raw.query("SELECT * FROM task_events ORDER BY id").all()).toEqual(eventsBefore);
+    expect(store.listEvents("old", {}).items.map((e) => e.action)).toEqual([...EVENT_ACTIONS]);
+    expect(() =>
+      raw.exec("INSERT INTO task_events (task_id, at, action) VALUES ('old', 2, 'unknown')"),
+    ).toThrow(/CHECK constraint failed/);
+    expect(() =>
+      store.updateTask("old", {}, { ...event("FINISHED", null, "pause"), action: "bogus" }),
+    ).toThrow(/CHECK constraint failed/);
+    expect(store.listEvents("old", {}).items).toHaveLength(EVENT_ACTIONS.length);
+    // The foreign key survived the rebuild: deleting the task deletes its history.
+    expect(raw.query("PRAGMA foreign_key_check").all()).toEqual([]);
+    expect(store.deleteTask("old")).toBe(true);
+    expect(countRows(openRaw(), "task_events", "old")).toBe(0);
   });
 });
 
@@ -502,9 +552,9 @@ describe("transition", () => {
     const store = openStore();
     const id = store.createTask(newTaskRow(), createEvent).id;
     expect(
-      store.transition(Bun.randomUUIDv7(), ["PENDING"], { status: "RUNNING" }, event(null, null, "x")),
+      store.transition(Bun.randomUUIDv7(), ["PENDING"], { status: "RUNNING" }, event(null, null, "pause")),
     ).toBe(undefined);
-    expect(store.transition(id, [], { status: "RUNNING" }, event(null, null, "x"))).toBeUndefined();
+    expect(store.transition(id, [], { status: "RUNNING" }, event(null, null, "pause"))).toBeUndefined();
     expect(store.getTask(id)?.status).toBe("PENDING");
     expect(countRows(openRaw(), "task_events")).toBe(1);
   });
@@ -591,7 +641,7 @@ describe("updateTask", () => {
       {
         fromStatus: null,
         toStatus: null,
-        action: "stop-requested",
+        action: "stop",
         reason: "operator",
         actor: "cli",
         source: "10.0.0.7",
@@ -602,7 +652,7 @@ describe("updateTask", () => {
     expect(last).toMatchObject({
       fromStatus: null,
       toStatus: null,
-      action: "stop-requested",
+      action: "stop",
       reason: "operator",
       actor: "cli",
       source: "10.0.0.7",
@@ -612,7 +662,7 @@ describe("updateTask", () => {
   test("of a missing task returns undefined and writes no event", () => {
     const store = openStore();
     const missing = Bun.randomUUIDv7();
-    expect(store.updateTask(missing, { retries: 1 }, event(null, null, "x"))).toBeUndefined();
+    expect(store.updateTask(missing, { retries: 1 }, event(null, null, "pause"))).toBeUndefined();
     expect(countRows(openRaw(), "task_events")).toBe(0);
   });
 });
@@ -733,15 +783,15 @@ describe("listEvents / listLogs", () => {
     const id = store.createTask(newTaskRow(), createEvent).id;
     const other = store.createTask(newTaskRow(), createEvent).id;
     for (let i = 0; i < 5; i++) {
-      store.updateTask(id, { retries: i }, event(null, null, `note-${i}`));
-      store.updateTask(other, { retries: i }, event(null, null, `other-${i}`));
+      store.updateTask(id, { retries: i }, event(null, null, "pause", `note-${i}`));
+      store.updateTask(other, { retries: i }, event(null, null, "pause", `other-${i}`));
     }
 
     const first = store.listEvents(id, { limit: 4 });
-    expect(first.items.map((e) => e.action)).toEqual(["create", "note-0", "note-1", "note-2"]);
+    expect(first.items.map((e) => e.reason)).toEqual([null, "note-0", "note-1", "note-2"]);
     expect(first.nextCursor).toBe(first.items[3]?.id as number);
     const second = store.listEvents(id, { limit: 4, after: first.nextCursor ?? undefined });
-    expect(second.items.map((e) => e.action)).toEqual(["note-3", "note-4"]);
+    expect(second.items.map((e) => e.reason)).toEqual(["note-3", "note-4"]);
     expect(second.nextCursor).toBeNull();
     expect(store.listEvents(Bun.randomUUIDv7(), {})).toEqual({ items: [], nextCursor: null });
   });

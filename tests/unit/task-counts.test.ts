@@ -19,7 +19,7 @@ afterEach(() => {
 const event: NewTaskEvent = {
   fromStatus: null,
   toStatus: null,
-  action: "test",
+  action: "restore",
   reason: null,
   actor: null,
   source: null,

@@ -1,0 +1,24 @@
+// Generated from drizzle/postgres/ by scripts/generate-migrations.ts; do not edit. `bun run db:generate`
+// rewrites it after drizzle-kit, and a test fails while it is out of date with drizzle/postgres/.
+import type { MigrationMeta } from "drizzle-orm/migrator";
+
+export const MIGRATIONS: readonly MigrationMeta[] = [
+  // 0000_init
+  {
+    sql: [
+      'CREATE TABLE "task_events" (\n\t"id" bigint PRIMARY KEY GENERATED ALWAYS AS IDENTITY (sequence name "task_events_id_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1),\n\t"task_id" text NOT NULL,\n\t"at" bigint NOT NULL,\n\t"from_status" text,\n\t"to_status" text,\n\t"action" text NOT NULL,\n\t"reason" text,\n\t"actor" text,\n\t"source" text,\n\tCONSTRAINT "task_events_action_check" CHECK (action IN (\'create\', \'start\', \'resume\', \'pause\', \'stop\', \'restart\', \'requeue\', \'finish\', \'fail\', \'retry\', \'restore\'))\n);\n',
+      '\nCREATE TABLE "task_logs" (\n\t"id" bigint PRIMARY KEY GENERATED ALWAYS AS IDENTITY (sequence name "task_logs_id_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1),\n\t"task_id" text NOT NULL,\n\t"at" bigint NOT NULL,\n\t"level" text NOT NULL,\n\t"message" text NOT NULL,\n\tCONSTRAINT "task_logs_level_check" CHECK (level IN (\'debug\', \'info\', \'warn\', \'error\'))\n);\n',
+      '\nCREATE TABLE "tasks" (\n\t"id" text COLLATE "C" PRIMARY KEY NOT NULL,\n\t"task_name" text NOT NULL,\n\t"status" text NOT NULL,\n\t"status_reason" text,\n\t"params" json,\n\t"result" json,\n\t"error" json,\n\t"progress" json,\n\t"checkpoint" json,\n\t"attempt" integer DEFAULT 1 NOT NULL,\n\t"retries" integer DEFAULT 0 NOT NULL,\n\t"priority" integer DEFAULT 0 NOT NULL,\n\t"run_at" bigint,\n\t"requested_action" text,\n\t"idempotency_key" text,\n\t"tags" jsonb,\n\t"start_time" bigint,\n\t"end_time" bigint,\n\t"last_run_time" bigint,\n\t"created_at" bigint NOT NULL,\n\t"updated_at" bigint NOT NULL,\n\t"traceparent" text,\n\t"request_id" text,\n\t"parent_id" text,\n\t"active_ms" bigint DEFAULT 0 NOT NULL,\n\tCONSTRAINT "tasks_status_check" CHECK (status IN (\'PENDING\', \'RUNNING\', \'PAUSED\', \'FINISHED\', \'FAILED\', \'STOPPED\')),\n\tCONSTRAINT "tasks_requested_action_check" CHECK (requested_action IS NULL OR requested_action IN (\'pause\', \'stop\', \'restart\'))\n);\n',
+      '\nALTER TABLE "task_events" ADD CONSTRAINT "task_events_task_id_tasks_id_fk" FOREIGN KEY ("task_id") REFERENCES "public"."tasks"("id") ON DELETE cascade ON UPDATE no action;',
+      '\nALTER TABLE "task_logs" ADD CONSTRAINT "task_logs_task_id_tasks_id_fk" FOREIGN KEY ("task_id") REFERENCES "public"."tasks"("id") ON DELETE cascade ON UPDATE no action;',
+      '\nCREATE INDEX "task_events_task_id" ON "task_events" USING btree ("task_id","id");',
+      '\nCREATE INDEX "task_logs_task_id" ON "task_logs" USING btree ("task_id","id");',
+      '\nCREATE INDEX "tasks_status_id" ON "tasks" USING btree ("status","id");',
+      '\nCREATE INDEX "tasks_name_id" ON "tasks" USING btree ("task_name","id");',
+      '\nCREATE UNIQUE INDEX "tasks_idempotency_key" ON "tasks" USING btree ("idempotency_key") WHERE "tasks"."idempotency_key" IS NOT NULL;',
+    ],
+    bps: true,
+    folderMillis: 1796295266375,
+    hash: "ee609831dc8644aa8c11fe5a4c05cec887c193c5a2e9245ec4160cb048a3e50a",
+  },
+];

@@ -1,0 +1,117 @@
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  check,
+  customType,
+  index,
+  integer,
+  json,
+  jsonb,
+  pgTable,
+  text,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
+import { LOG_LEVELS, REQUESTED_ACTIONS, TASK_STATUSES } from "../../task/index.ts";
+import { CHECKS } from "../schema-lists.ts";
+
+/**
+ * The PostgreSQL schema: the SQLite one (src/store/schema.ts) column for column, with native
+ * types: bigint epoch milliseconds for times, identity columns for history ids, and JSON types.
+ *
+ * A task's values (params, result, error, progress, checkpoint) are `json`, not `jsonb`: `json`
+ * keeps the text as written, so a value reads back as SQLite gives it (its keys in their order,
+ * a NUL or a lone surrogate escaped in a string), where jsonb reorders keys and refuses both.
+ * kiln never looks inside them in SQL but to complete a progress, and json is cheaper to write
+ * (no conversion) and to read (the stored text as it is). Tags stay jsonb, for containment.
+ */
+const epochMs = (name: string) => bigint(name, { mode: "number" });
+
+/**
+ * Task ids compare byte by byte, as in SQLite: keyset pages and prefix ranges (`id >= $1 AND
+ * id < $2`) rely on it, and a database's default collation (en_US.UTF-8, say) would order
+ * them by language rules instead, skipping hyphens.
+ */
+const byteOrderedText = customType<{ data: string; driverData: string }>({
+  dataType: () => 'text COLLATE "C"',
+});
+
+/** One row per task: its name, status, times and result, plus what pause, resume and retries need. */
+export const tasks = pgTable(
+  "tasks",
+  {
+    id: byteOrderedText("id").primaryKey(),
+    taskName: text("task_name").notNull(),
+    status: text("status", { enum: TASK_STATUSES }).notNull(),
+    statusReason: text("status_reason"),
+    params: json("params").$type<unknown>(),
+    result: json("result").$type<unknown>(),
+    error: json("error").$type<unknown>(),
+    progress: json("progress").$type<unknown>(),
+    checkpoint: json("checkpoint").$type<unknown>(),
+    attempt: integer("attempt").notNull().default(1),
+    retries: integer("retries").notNull().default(0),
+    priority: integer("priority").notNull().default(0),
+    runAt: epochMs("run_at"),
+    requestedAction: text("requested_action", { enum: REQUESTED_ACTIONS }),
+    idempotencyKey: text("idempotency_key"),
+    tags: jsonb("tags").$type<string[]>(),
+    startTime: epochMs("start_time"),
+    endTime: epochMs("end_time"),
+    lastRunTime: epochMs("last_run_time"),
+    createdAt: epochMs("created_at").notNull(),
+    updatedAt: epochMs("updated_at").notNull(),
+    traceparent: text("traceparent"),
+    requestId: text("request_id"),
+    parentId: text("parent_id"),
+    /** Summed over runs: a long-lived task outgrows an int4's 24 days. */
+    activeMs: bigint("active_ms", { mode: "number" }).notNull().default(0),
+  },
+  (table) => [
+    index("tasks_status_id").on(table.status, table.id),
+    index("tasks_name_id").on(table.taskName, table.id),
+    uniqueIndex("tasks_idempotency_key")
+      .on(table.idempotencyKey)
+      .where(sql`${table.idempotencyKey} IS NOT NULL`),
+    check(CHECKS.taskStatus.name, sql.raw(CHECKS.taskStatus.sql)),
+    check(CHECKS.requestedAction.name, sql.raw(CHECKS.requestedAction.sql)),
+  ],
+);
+
+/** Append-only history: every transition and every control request. */
+export const taskEvents = pgTable(
+  "task_events",
+  {
+    id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    taskId: text("task_id")
+      .notNull()
+      .references(() => tasks.id, { onDelete: "cascade" }),
+    at: epochMs("at").notNull(),
+    fromStatus: text("from_status", { enum: TASK_STATUSES }),
+    toStatus: text("to_status", { enum: TASK_STATUSES }),
+    action: text("action").notNull(),
+    reason: text("reason"),
+    actor: text("actor"),
+    source: text("source"),
+  },
+  (table) => [
+    index("task_events_task_id").on(table.taskId, table.id),
+    check(CHECKS.eventAction.name, sql.raw(CHECKS.eventAction.sql)),
+  ],
+);
+
+export const taskLogs = pgTable(
+  "task_logs",
+  {
+    id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    taskId: text("task_id")
+      .notNull()
+      .references(() => tasks.id, { onDelete: "cascade" }),
+    at: epochMs("at").notNull(),
+    level: text("level", { enum: LOG_LEVELS }).notNull(),
+    message: text("message").notNull(),
+  },
+  (table) => [
+    index("task_logs_task_id").on(table.taskId, table.id),
+    check(CHECKS.logLevel.name, sql.raw(CHECKS.logLevel.sql)),
+  ],
+);

@@ -1,0 +1,271 @@
+import { TASK_STATUSES, type TaskStatus } from "../../task/index.ts";
+import { prefixSuccessor } from "../id-ranges.ts";
+import type {
+  ListTasksQuery,
+  NewTask,
+  NewTaskEvent,
+  Page,
+  TaskEventRecord,
+  TaskLogRecord,
+  TaskPatch,
+  TaskRecord,
+  TelemetryBatch,
+} from "../records.ts";
+import { rowCodec } from "../sqlite.ts";
+import type { StorageFault } from "../storage-fault.ts";
+import { type DeletedTask, type EndedCount, type HistoryQuery, pageSize } from "../store.ts";
+import { redactUrl } from "../store-location.ts";
+import type { SqlValue } from "../task-rows.ts";
+import type { TaskStore, TaskWrites } from "../task-store.ts";
+import type { KeyMaterial } from "../value-cipher.ts";
+import {
+  createClient,
+  type PostgresClient,
+  type PostgresClientOptions,
+  type PostgresTransaction,
+  type Row,
+  run,
+} from "./client.ts";
+import { postgresFaultOf } from "./faults.ts";
+import { listTasksSql } from "./list-tasks.ts";
+import { migrateUnderLock } from "./migrate.ts";
+import { PostgresOwnerLock } from "./owner-lock.ts";
+import { PatchSql } from "./patch-sql.ts";
+import { SQL } from "./statements.ts";
+import { type ConnectionWatch, PostgresWrites, type WriteContext } from "./writes.ts";
+
+/**
+ * `work`'s outcome, or, once the transaction's connection is lost, a promise that never settles:
+ * postgres.js has already rejected the transaction (it watches the connection), and settling
+ * would make it write a ROLLBACK or COMMIT onto the closed connection (see ConnectionWatch).
+ */
+function settleUnlessLost<T>(watch: ConnectionWatch, work: Promise<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    work.then(
+      (value) => {
+        if (watch.lost === undefined) resolve(value);
+      },
+      (error: unknown) => {
+        if (watch.lost === undefined) reject(error);
+      },
+    );
+  });
+}
+
+export interface PostgresTaskStoreOptions extends PostgresClientOptions {
+  /** A `postgres://` or `postgresql://` URL. */
+  url: string;
+  /** As SqliteSyncStoreOptions: params, results and checkpoints are then stored encrypted. */
+  encryptionKey?: KeyMaterial | undefined;
+  /** Former encryption keys, used only to read the rows written with them. */
+  decryptionKeys?: readonly KeyMaterial[] | undefined;
+}
+
+/**
+ * The PostgreSQL store. Each write is one statement (a change and its event through a
+ * data-modifying CTE), so a call on the store is one round trip and atomic on its own; a
+ * `transaction()` is postgres.js's `begin` on one connection of the pool, and `attempt` in it a
+ * savepoint. postgres.js opens a new connection for the next call after one is lost, so a
+ * store whose server restarted works again without being reopened.
+ */
+export class PostgresTaskStore implements TaskStore {
+  readonly dialect = "postgres" as const;
+  readonly location: string;
+  readonly #client: PostgresClient;
+  readonly #context: WriteContext;
+  readonly #writes: PostgresWrites;
+  #ownerLock: PostgresOwnerLock | undefined;
+  #closed = false;
+
+  constructor(options: PostgresTaskStoreOptions) {
+    this.location = redactUrl(options.url);
+    const codec = rowCodec(options, "json");
+    this.#context = { codec, patches: new PatchSql(codec), creates: new Map() };
+    this.#client = createClient(options);
+    this.#writes = new PostgresWrites(this.#client, this.#context, (fn) => this.transaction(fn));
+  }
+
+  migrate(): Promise<void> {
+    return migrateUnderLock(this.#client);
+  }
+
+  /**
+   * Takes the database for this process until `close()`; rejects with `DatabaseServerInUseError`
+   * (a `DatabaseInUseError`) when another kiln holds it.
+   */
+  async acquireOwnerLock(): Promise<void> {
+    if (this.#ownerLock) return;
+    this.#ownerLock = await PostgresOwnerLock.acquire(this.#client, this.location);
+  }
+
+  async transaction<T>(fn: (tx: TaskWrites) => Promise<T>): Promise<T> {
+    const watch: ConnectionWatch = { lost: undefined };
+    const begun = this.#client.begin((tx) => settleUnlessLost(watch, fn(this.#writesOn(tx, watch))));
+    // postgres.js rejects at once when the connection closes, while `fn` may still be running:
+    // from then on its statements must not be sent. (After any other rejection `fn` is done.)
+    begun.catch((error: unknown) => {
+      watch.lost ??= error;
+    });
+    return (await begun) as T;
+  }
+
+  attempt<T>(fn: (tx: TaskWrites) => Promise<T>): Promise<T> {
+    return this.transaction(fn);
+  }
+
+  createTask(task: NewTask, event: NewTaskEvent): Promise<TaskRecord> {
+    return this.#writes.createTask(task, event);
+  }
+  transition(
+    id: string,
+    from: readonly TaskStatus[],
+    patch: TaskPatch,
+    event: NewTaskEvent,
+  ): Promise<TaskRecord | undefined> {
+    return this.#writes.transition(id, from, patch, event);
+  }
+  updateTask(id: string, patch: TaskPatch, event?: NewTaskEvent): Promise<TaskRecord | undefined> {
+    return this.#writes.updateTask(id, patch, event);
+  }
+  writeTelemetry(batch: TelemetryBatch): Promise<void> {
+    return this.#writes.writeTelemetry(batch);
+  }
+  deleteTask(id: string): Promise<boolean> {
+    return this.#writes.deleteTask(id);
+  }
+  deleteEndedBefore(cutoff: number, limit: number): Promise<DeletedTask[]> {
+    return this.#writes.deleteEndedBefore(cutoff, limit);
+  }
+  async getTask(id: string): Promise<TaskRecord | undefined> {
+    const [row] = await this.#read(SQL.getTask, [id]);
+    return row ? this.#context.codec.fromRow(row) : undefined;
+  }
+
+  async findByIdempotencyKey(key: string): Promise<TaskRecord | undefined> {
+    const [row] = await this.#read(SQL.findByIdempotencyKey, [key]);
+    return row ? this.#context.codec.fromRow(row) : undefined;
+  }
+
+  async idsWithPrefix(prefix: string, limit: number): Promise<string[]> {
+    // One range of the primary key, [prefix, successor): ids are in the "C" collation, byte order.
+    const upper = prefixSuccessor(prefix);
+    const rows =
+      upper === undefined
+        ? await this.#read<{ id: string }>(SQL.idsFrom, [prefix, limit])
+        : await this.#read<{ id: string }>(SQL.idsInRange, [prefix, upper, limit]);
+    // Past the range's end without an upper bound, ids stop matching: keep those that do.
+    return rows.map((row) => row.id).filter((id) => id.startsWith(prefix));
+  }
+
+  async listTasks(query: ListTasksQuery): Promise<Page<TaskRecord, string>> {
+    const limit = pageSize(query.limit);
+    const { sql, params } = listTasksSql(query);
+    params.push(limit + 1);
+    const rows = await this.#read(sql, params);
+    const items = rows.slice(0, limit).map((row) => this.#context.codec.fromRow(row));
+    const last = items.at(-1);
+    return { items, nextCursor: rows.length > limit && last ? last.id : null };
+  }
+
+  async listActive(): Promise<TaskRecord[]> {
+    const rows = await this.#read(SQL.listActive, []);
+    return rows.map((row) => this.#context.codec.fromRow(row));
+  }
+
+  listEvents(taskId: string, query: HistoryQuery): Promise<Page<TaskEventRecord, number>> {
+    return this.#history<TaskEventRecord>(SQL.listEvents, taskId, query);
+  }
+
+  listLogs(taskId: string, query: HistoryQuery): Promise<Page<TaskLogRecord, number>> {
+    return this.#history<TaskLogRecord>(SQL.listLogs, taskId, query);
+  }
+
+  async verifyReadable(): Promise<void> {
+    // The newest rows show which key the database is written with now: a missing or wrong key
+    // is refused here, at start-up, rather than on the first read of an API client.
+    for (const row of await this.#read(SQL.newest, [])) this.#context.codec.fromRow(row);
+  }
+
+  async countByStatus(): Promise<Record<TaskStatus, number>> {
+    const counts = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as Record<TaskStatus, number>;
+    const rows = await this.#read<{ status: TaskStatus; count: number }>(SQL.countByStatus, []);
+    for (const row of rows) counts[row.status] = row.count;
+    return counts;
+  }
+
+  async scanStatusAndName(
+    afterId: string | null,
+    limit: number,
+  ): Promise<Array<{ id: string; status: TaskStatus; name: string }>> {
+    // A plain array: postgres.js's result carries the statement and the connection's state too.
+    const params = [afterId ?? "", limit];
+    return [
+      ...(await run<{ id: string; status: TaskStatus; name: string }>(
+        this.#client,
+        SQL.scanStatusAndName,
+        params,
+      )),
+    ];
+  }
+
+  async countEndedSince(since: number, bucketMs: number): Promise<EndedCount[]> {
+    // `at >= since` for an integer column: the same as at or above its ceiling.
+    const params = [Math.ceil(since), Math.trunc(bucketMs)];
+    return [...(await this.#read<EndedCount>(SQL.countEndedSince, params))];
+  }
+
+  faultOf(error: unknown): StorageFault | undefined {
+    return postgresFaultOf(error);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      await this.#ownerLock?.release();
+    } finally {
+      this.#ownerLock = undefined;
+      await this.#client.end({ timeout: 5 });
+    }
+  }
+
+  /**
+   * A read on the pool, sent once more when the connection it went out on turned out to be gone
+   * (the server restarted, and the pool learns of it from this query): a read is safe to repeat,
+   * and the pool has opened a new connection by then. Writes are not repeated: the first may
+   * have been committed.
+   */
+  async #read<R = Row>(text: string, params: readonly SqlValue[]): Promise<R[]> {
+    try {
+      return await run<R>(this.#client, text, params);
+    } catch (error) {
+      if (postgresFaultOf(error)?.cause !== "unreachable" || this.#closed) throw error;
+      return run<R>(this.#client, text, params);
+    }
+  }
+
+  async #history<T extends { id: number }>(
+    text: string,
+    taskId: string,
+    query: HistoryQuery,
+  ): Promise<Page<T, number>> {
+    const limit = pageSize(query.limit);
+    // Ids start at 1; `id > 1.5` is `id > 1` for integer ids.
+    const after = query.after === undefined || !Number.isFinite(query.after) ? 0 : Math.floor(query.after);
+    const rows = await this.#read<T>(text, [taskId, after, limit + 1]);
+    const items = rows.slice(0, limit);
+    const last = items.at(-1);
+    return { items, nextCursor: rows.length > limit && last ? last.id : null };
+  }
+
+  /** The writes of a transaction (or a savepoint in it), whose `attempt` is a savepoint. */
+  #writesOn(tx: PostgresTransaction, watch: ConnectionWatch): TaskWrites {
+    return new PostgresWrites(
+      tx,
+      this.#context,
+      async (fn) =>
+        (await tx.savepoint((inner) => settleUnlessLost(watch, fn(this.#writesOn(inner, watch))))) as never,
+      watch,
+    );
+  }
+}
