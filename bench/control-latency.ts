@@ -54,7 +54,7 @@ async function startTick(manager: TaskManager, waiter: EventWaiter, mode: Mode):
     WAIT_MS,
     "a tick task to start",
   );
-  const { task } = manager.create("bench-tick", { mode });
+  const { task } = await manager.create("bench-tick", { mode });
   await started;
   return task.id;
 }
@@ -77,7 +77,7 @@ async function measureMode(
   for (let i = 0; i < trials; i++) {
     const paused = waiter.transition(id, "PAUSED", WAIT_MS);
     const t0 = performance.now();
-    manager.pause(id);
+    await manager.pause(id);
     pauseCall.push(performance.now() - t0);
     pause.push((await paused) - t0);
     await jitter();
@@ -96,14 +96,14 @@ async function measureMode(
       `task ${id} to run again after resume`,
     );
     const t1 = performance.now();
-    manager.resume(id);
+    await manager.resume(id);
     resume.push((await running) - t1);
     const ranAt = (await ran) - t1;
     (how === "continued" ? resumeInWorker : rerun).push(ranAt);
     await jitter();
   }
   const ended = waiter.transition(id, "STOPPED", WAIT_MS);
-  manager.stop(id);
+  await manager.stop(id);
   await ended;
 
   for (let i = 0; i < trials; i++) {
@@ -111,7 +111,7 @@ async function measureMode(
     await jitter();
     const stopped = waiter.transition(victim, "STOPPED", WAIT_MS);
     const t0 = performance.now();
-    manager.stop(victim);
+    await manager.stop(victim);
     stop.push((await stopped) - t0);
   }
   return {
@@ -148,14 +148,14 @@ async function measureHardStop(
       WAIT_MS,
       "the spinning task's log line",
     );
-    const { task } = manager.create("bench-spin", null);
+    const { task } = await manager.create("bench-spin", null);
     await spinning;
     await Bun.sleep(20);
     const stopped = waiter.transition(task.id, "STOPPED", HARD_STOP_WAIT_MS);
     const t0 = performance.now();
-    manager.stop(task.id);
+    await manager.stop(task.id);
     times.push((await stopped) - t0);
-    reasons.add(manager.require(task.id).statusReason ?? "(none)");
+    reasons.add((await manager.require(task.id)).statusReason ?? "(none)");
   }
   const stated = [...reasons].map((reason) => /within (\d+) ms/.exec(reason)?.[1]).find(Boolean);
   await Bun.sleep(200);

@@ -4,7 +4,7 @@
 // Prints one JSON line `{"port": N}` once it serves; ends on SIGTERM, SIGINT or when stdin closes
 // (the parent went away), removing its temp database.
 import { createKilnApp } from "../src/http/index.ts";
-import { SqliteSyncStore, silentLogger, TaskManager } from "../src/index.ts";
+import { SqliteSyncStore, SqliteTaskStore, silentLogger, TaskManager } from "../src/index.ts";
 import { LagMonitor } from "./lag-monitor.ts";
 import { type StoreTimings, timedStore } from "./timed-store.ts";
 import { TASKS_URL, tempDir, wallClockMs } from "./util.ts";
@@ -43,7 +43,7 @@ if (import.meta.main) {
   const store = new SqliteSyncStore({ path: tmp.db });
   const timed = Bun.argv.includes("--count-writes") ? timedStore(store) : undefined;
   const manager = new TaskManager({
-    db: timed?.store ?? store,
+    store: new SqliteTaskStore(timed?.store ?? store),
     concurrency: concurrencyArg(Bun.argv),
     logger: silentLogger,
   });

@@ -69,14 +69,19 @@ async function probe(config: ProbeConfig): Promise<ProbeResult> {
     await manager.load(TASKS_URL);
     await manager.start();
     // Warm-up: one no-op task per worker, so each has imported the task module.
-    const warm = Array.from({ length: config.concurrency }, () => manager.create("bench-noop", null).task.id);
+    const warm = await Promise.all(
+      Array.from(
+        { length: config.concurrency },
+        async () => (await manager.create("bench-noop", null)).task.id,
+      ),
+    );
     for (const id of warm) await manager.waitFor(id, (t) => t.status === "FINISHED", 30_000);
     if (config.kind === "paused") {
       for (let i = 0; i < config.paused; i++) {
-        const { task } = manager.create("bench-idle", null);
+        const { task } = await manager.create("bench-idle", null);
         await manager.waitFor(task.id, (t) => t.status === "RUNNING", 30_000);
         await Bun.sleep(5);
-        manager.pause(task.id);
+        await manager.pause(task.id);
         await manager.waitFor(task.id, (t) => t.status === "PAUSED", 30_000);
       }
     }
@@ -86,7 +91,7 @@ async function probe(config: ProbeConfig): Promise<ProbeResult> {
       ...sample,
       workers: stats.workers,
       parked: stats.parked,
-      pausedInDb: manager.store.countByStatus().PAUSED,
+      pausedInDb: (await manager.store.countByStatus()).PAUSED,
     };
   } finally {
     await manager.shutdown();

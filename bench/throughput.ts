@@ -2,7 +2,13 @@
 // transition durable, at several concurrencies, and the same over HTTP (POST /tasks); against
 // the bare SQLite cost of the same writes.
 import { Database } from "bun:sqlite";
-import { type ManagerEvent, SqliteSyncStore, silentLogger, TaskManager } from "../src/index.ts";
+import {
+  type ManagerEvent,
+  SqliteSyncStore,
+  SqliteTaskStore,
+  silentLogger,
+  TaskManager,
+} from "../src/index.ts";
 import { type HttpRun, runOverHttp } from "./http-throughput.ts";
 import { writeNoopLifecycle } from "./store-lifecycle.ts";
 import { timedStore } from "./timed-store.ts";
@@ -172,14 +178,15 @@ async function runManager(
 ): Promise<ManagerRun> {
   const tmp = tempDir(`throughput-${api}-c${concurrency}`);
   const timed = timedStore(new SqliteSyncStore({ path: tmp.db }));
-  const manager = new TaskManager({ db: timed.store, concurrency, logger: silentLogger });
+  const store = new SqliteTaskStore(timed.store);
+  const manager = new TaskManager({ store, concurrency, logger: silentLogger });
   try {
     await manager.load(TASKS_URL);
     await manager.start();
     // Warm-up: every worker spawned and has imported the task module before timing starts.
     const warmup = 2 * concurrency;
     const warm = waitForFinished(manager, warmup, 30_000);
-    for (let i = 0; i < warmup; i++) manager.create("bench-noop", null);
+    for (let i = 0; i < warmup; i++) void manager.create("bench-noop", null);
     if (!(await warm.done)) throw new Error("warm-up tasks did not finish within 30 s");
     Bun.gc(true);
     timed.reset();
@@ -190,7 +197,7 @@ async function runManager(
     let chunk: Promise<unknown>[] = [];
     for (let i = 0; i < n; i++) {
       if (api === "submit") chunk.push(manager.submit("bench-noop", null));
-      else manager.create("bench-noop", null);
+      else chunk.push(manager.create("bench-noop", null));
       if ((i + 1) % CREATE_CHUNK === 0) {
         await Promise.all(chunk);
         chunk = [];
@@ -203,7 +210,7 @@ async function runManager(
     const totalMs = (completed ? wait.lastAt : performance.now()) - t0;
     const cpu = process.cpuUsage(cpu0);
     const timings = timed.timings();
-    const finishedInDb = manager.store.countByStatus().FINISHED;
+    const finishedInDb = (await manager.store.countByStatus()).FINISHED;
     return {
       api,
       concurrency,
@@ -222,7 +229,7 @@ async function runManager(
     };
   } finally {
     await manager.shutdown();
-    timed.store.close();
+    await store.close();
     tmp.cleanup();
   }
 }

@@ -1,5 +1,6 @@
-// A SyncTaskStore wrapper that adds up the time the engine spends in each store method.
-import type { SyncTaskStore } from "../src/index.ts";
+// A wrapper of the synchronous SQLite store under a SqliteTaskStore that adds up the time the
+// engine spends in each of its methods (transaction control, so commits, included).
+import type { SqliteSyncStore } from "../src/index.ts";
 import { round } from "./util.ts";
 
 export interface StoreTimings {
@@ -8,8 +9,8 @@ export interface StoreTimings {
   totalMs: number;
 }
 
-export function timedStore(store: SyncTaskStore): {
-  store: SyncTaskStore;
+export function timedStore(store: SqliteSyncStore): {
+  store: SqliteSyncStore;
   timings(): StoreTimings;
   reset(): void;
 } {

@@ -32,8 +32,12 @@ export {
   rekeyDatabase,
   SqliteSyncStore,
   type SqliteSyncStoreOptions,
+  SqliteTaskStore,
+  type StoreDialect,
   type StoreLocation,
   type SyncTaskStore,
+  type TaskStore,
+  type TaskWrites,
 } from "./store/index.ts";
 export * from "./task/index.ts";
 export * from "./webhooks/index.ts";

@@ -1,39 +1,41 @@
 import { Database } from "bun:sqlite";
 import { join } from "node:path";
-import { SqliteSyncStore, silentLogger, TaskManager } from "../src/index.ts";
+import { SqliteSyncStore, SqliteTaskStore, silentLogger, TaskManager } from "../src/index.ts";
 import { FIXTURE_TASKS, tempDir } from "./helpers.ts";
 
 /**
- * A SQLite store that records what each commit the engine makes through `batch` holds: a
- * create as `<id>:created`, a transition as `<id>:<new status>`. With `failCommits` a commit
- * fails as a full disk makes it fail, after every write inside it returned.
+ * A synchronous SQLite store that records what each transaction the engine makes (through the
+ * `SqliteTaskStore` over it, `.tasks`) holds: a create as `<id>:created`, a transition as
+ * `<id>:<new status>`. With `failCommits` a COMMIT fails as a full disk makes it fail, after
+ * every write inside it returned.
  */
 export class CommitRecordingStore extends SqliteSyncStore {
   readonly commits: string[][] = [];
   failCommits = false;
   #open: string[] | undefined;
+  /** The store on the asynchronous port the engine runs on. */
+  readonly tasks = new SqliteTaskStore(this);
 
-  override batch<T>(fn: () => T): T {
-    if (this.#open) return super.batch(fn);
-    const written: string[] = [];
-    this.#open = written;
-    try {
-      return super.batch(() => {
-        const result = fn();
-        // With WAL the pages reach the disk at COMMIT, so a full disk fails there; throwing
-        // here rolls the transaction back the same way.
-        if (this.failCommits) {
-          throw Object.assign(new Error("database or disk is full"), {
-            name: "SQLiteError",
-            code: "SQLITE_FULL",
-          });
-        }
-        return result;
-      });
-    } finally {
-      this.commits.push(written);
-      this.#open = undefined;
+  override transactionControl(...args: Parameters<SqliteSyncStore["transactionControl"]>): void {
+    const [command] = args;
+    if (command === "begin") {
+      super.transactionControl(...args);
+      this.#open = [];
+      return;
     }
+    if (command === "commit" || command === "rollback") {
+      const written = this.#open;
+      this.#open = undefined;
+      if (written) this.commits.push(written);
+      // With WAL the pages reach the disk at COMMIT, so a full disk fails there.
+      if (command === "commit" && this.failCommits) {
+        throw Object.assign(new Error("database or disk is full"), {
+          name: "SQLiteError",
+          code: "SQLITE_FULL",
+        });
+      }
+    }
+    super.transactionControl(...args);
   }
 
   override createTask(...args: Parameters<SqliteSyncStore["createTask"]>) {
@@ -58,7 +60,7 @@ export async function startRecordingManager(cleanups: (() => Promise<void> | voi
   const dir = tempDir();
   const path = join(dir.path, "kiln.db");
   const store = new CommitRecordingStore({ path });
-  const manager = new TaskManager({ db: store, concurrency, logger: silentLogger });
+  const manager = new TaskManager({ store: store.tasks, concurrency, logger: silentLogger });
   cleanups.push(() => dir.remove());
   cleanups.push(() => store.close());
   cleanups.push(() => manager.shutdown());

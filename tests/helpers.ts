@@ -31,7 +31,8 @@ export async function startManager(
   dir = tempDir(),
 ): Promise<TestManager> {
   const dbPath = join(dir.path, "kiln.db");
-  const manager = new TaskManager({ db: dbPath, concurrency: 2, logger: silentLogger, ...options });
+  const db = options.store ? {} : { db: dbPath };
+  const manager = new TaskManager({ ...db, concurrency: 2, logger: silentLogger, ...options });
   await manager.load(FIXTURE_TASKS);
   await manager.start();
   return {

@@ -66,7 +66,7 @@ export function kilnPeer(options: KilnPeerOptions): Peer {
       };
     },
     async completedInStore() {
-      return live().store.countByStatus().FINISHED;
+      return (await live().store.countByStatus()).FINISHED;
     },
     async teardown() {
       await manager?.shutdown();

@@ -61,17 +61,17 @@ const APPLIES_TO: Record<BulkAction, readonly TaskStatus[] | undefined> = {
 };
 
 export interface BulkEngine {
-  list(query: ListTasksQuery): Page<TaskRecord, string>;
-  control(action: ControlAction, id: string, options: ControlOptions): ControlResult;
-  remove(id: string): void;
+  list(query: ListTasksQuery): Promise<Page<TaskRecord, string>>;
+  control(action: ControlAction, id: string, options: ControlOptions): Promise<ControlResult>;
+  remove(id: string): Promise<void>;
 }
 
 /** Up to `want` ids the query matches, newest first, read a page at a time. */
-function matchingIds(engine: BulkEngine, query: ListTasksQuery, want: number): string[] {
+async function matchingIds(engine: BulkEngine, query: ListTasksQuery, want: number): Promise<string[]> {
   const ids: string[] = [];
   let cursor = query.cursor;
   while (ids.length < want) {
-    const page = engine.list({ ...query, cursor, limit: Math.min(MAX_PAGE_SIZE, want - ids.length) });
+    const page = await engine.list({ ...query, cursor, limit: Math.min(MAX_PAGE_SIZE, want - ids.length) });
     for (const task of page.items) ids.push(task.id);
     if (page.nextCursor === null) break;
     cursor = page.nextCursor;
@@ -80,33 +80,38 @@ function matchingIds(engine: BulkEngine, query: ListTasksQuery, want: number): s
 }
 
 /** The ids a filter picks for an action, newest first: at most MAX_BULK_TASKS, and whether there are more. */
-function selected(
+async function selected(
   engine: BulkEngine,
   action: BulkAction,
   filter: BulkFilter,
   cursor: string | undefined,
-): { ids: string[]; truncated: boolean } {
+): Promise<{ ids: string[]; truncated: boolean }> {
   const want = MAX_BULK_TASKS + 1;
   const base = { name: filter.name, tag: filter.tag, cursor };
   const statuses = filter.status ? [filter.status] : APPLIES_TO[action];
   const ids =
     statuses === undefined || statuses.length === TASK_STATUSES.length
-      ? matchingIds(engine, base, want)
+      ? await matchingIds(engine, base, want)
       : // One keyset read per status on its (status, id) index, merged newest first.
-        statuses
-          .flatMap((status) => matchingIds(engine, { ...base, status }, want))
+        (await Promise.all(statuses.map((status) => matchingIds(engine, { ...base, status }, want))))
+          .flat()
           .sort((a, b) => (a < b ? 1 : a > b ? -1 : 0))
           .slice(0, want);
   return { ids: ids.slice(0, MAX_BULK_TASKS), truncated: ids.length > MAX_BULK_TASKS };
 }
 
-function actOn(engine: BulkEngine, action: BulkAction, id: string, options: ControlOptions): BulkItem {
+async function actOn(
+  engine: BulkEngine,
+  action: BulkAction,
+  id: string,
+  options: ControlOptions,
+): Promise<BulkItem> {
   try {
     if (action === "delete") {
-      engine.remove(id);
+      await engine.remove(id);
       return { id, ok: true };
     }
-    const { task } = engine.control(action, id, options);
+    const { task } = await engine.control(action, id, options);
     return { id, ok: true, status: task.status, requestedAction: task.requestedAction };
   } catch (error) {
     // A refusal of one task (409, 404, 503) is its result; anything else is kiln's own fault.
@@ -142,12 +147,12 @@ export async function runBulk(
       );
     }
   } else {
-    ({ ids, truncated } = selected(engine, action, target.filter, target.cursor));
+    ({ ids, truncated } = await selected(engine, action, target.filter, target.cursor));
   }
   const results: BulkItem[] = [];
   for (const [i, id] of ids.entries()) {
     if (i > 0 && i % TASKS_PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve));
-    results.push(actOn(engine, action, id, options));
+    results.push(await actOn(engine, action, id, options));
   }
   const succeeded = results.filter((item) => item.ok).length;
   return {

@@ -1,66 +1,68 @@
-import { StorageUnavailableError } from "./errors.ts";
 import type { EventHub } from "./events.ts";
 import type { GuardedStore } from "./storage-guard.ts";
 import { TurnBatch } from "./turn-batch.ts";
+import { Unit } from "./unit.ts";
 
 interface Submission<Result> {
-  create: () => Result;
+  create: (unit: Unit) => Promise<Result>;
   resolve: (result: Result) => void;
   reject: (error: unknown) => void;
 }
 
+type Outcome<Result> = { ok: true; result: Result } | { ok: false; error: unknown };
+
 /**
  * Group commit for creates: every `submit` made in one event-loop turn (a burst of API calls,
  * the HTTP requests that arrived together) is written in one transaction, and each promise
- * settles only once that transaction is committed, so a resolved create is as durable as one
- * from the synchronous `create()`. One commit writes the pages the tasks share (the table's
- * last leaf, the index leaves, the history's last leaf) once instead of once per task.
+ * settles only once that transaction is committed. One commit writes the pages the tasks share
+ * (the table's last leaf, the index leaves, the history's last leaf) once instead of once per task.
  *
- * A create that fails on its own (unknown name, invalid params) rejects alone and the others
- * go on; a storage fault fails the commit, so every create of the turn rejects and none of
- * them is in the database, their queue entries taken back by `undo` and their events unheard.
+ * A create that fails on its own (a duplicate key) rejects alone and the others go on; a storage
+ * fault fails the commit, so every create of the turn rejects and none of them is in the
+ * database, what they did outside it undone (`Unit.onRollback`) and their events unheard.
  */
 export class CreateBatch<Result> {
-  readonly #pending = new TurnBatch<Submission<Result>>((submissions) => this.#commit(submissions));
+  readonly #pending = new TurnBatch<Submission<Result>>((submissions) => {
+    this.#flushed = this.#flushed.then(() => this.#commit(submissions));
+  });
+  /** Settles once every batch handed over so far is committed or failed; one at a time. */
+  #flushed: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly guard: GuardedStore,
     private readonly hub: EventHub,
-    /** Takes back what a create did outside the database (its queue entry) when its commit failed. */
-    private readonly undo: (result: Result) => void,
   ) {}
 
   /** Runs `create` inside this turn's commit; the promise settles after it. */
-  submit(create: () => Result): Promise<Result> {
+  submit(create: (unit: Unit) => Promise<Result>): Promise<Result> {
     return new Promise<Result>((resolve, reject) => this.#pending.add({ create, resolve, reject }));
   }
 
-  /** Writes the creates submitted so far now (shutdown calls it first, while they are still accepted). */
-  flush(): void {
+  /** Writes the creates submitted so far now, and waits for them (shutdown, while they are still accepted). */
+  flush(): Promise<void> {
     this.#pending.flush();
+    return this.#flushed;
   }
 
-  #commit(submissions: Submission<Result>[]): void {
-    const outcomes: ({ ok: true; result: Result } | { ok: false; error: unknown })[] = [];
-    const held = this.hub.hold();
+  async #commit(submissions: Submission<Result>[]): Promise<void> {
+    let outcomes: Outcome<Result>[] = [];
     try {
-      this.guard.batch(() => {
+      await Unit.run(this.guard, this.hub, async (unit) => {
+        // Made again from the start when a transaction is redone.
+        outcomes = [];
         for (const submission of submissions) {
           try {
-            outcomes.push({ ok: true, result: submission.create() });
+            outcomes.push({ ok: true, result: await unit.attempt((part) => submission.create(part)) });
           } catch (error) {
-            if (error instanceof StorageUnavailableError) throw error;
+            if (unit.passOn(error)) throw error;
             outcomes.push({ ok: false, error });
           }
         }
       });
     } catch (error) {
-      held.discard();
-      for (const outcome of outcomes) if (outcome.ok) this.undo(outcome.result);
       for (const submission of submissions) submission.reject(error);
       return;
     }
-    held.release();
     submissions.forEach((submission, i) => {
       const outcome = outcomes[i];
       if (outcome?.ok) submission.resolve(outcome.result);

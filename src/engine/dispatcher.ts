@@ -1,8 +1,9 @@
 import type { TaskRecord } from "../store/index.ts";
-import { StorageUnavailableError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
+import type { StartSource } from "./message-commit.ts";
 import type { TaskRegistry } from "./registry.ts";
 import { type QueueEntry, Scheduler } from "./scheduler.ts";
+import type { Unit } from "./unit.ts";
 
 /** setTimeout's longest delay (about 24.8 days); a task due later is looked at again then. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -16,22 +17,26 @@ export interface DispatchHooks {
   canRun(name: string): boolean;
   /** Whether another run of any name fits now (the manager's concurrency). */
   hasFreeSlot(): boolean;
-  /** Starts the task's run; throws StorageUnavailableError when its start could not be written. */
-  startRun(id: string, name: string): void;
+  /**
+   * Starts the task's run inside `unit`; its slot is taken before the first await, so the next
+   * `hasFreeSlot()` counts it.
+   */
+  startRun(unit: Unit, id: string, name: string): Promise<void>;
+  /** Asks for a commit at the end of this turn that starts what there is room for. */
+  requestDispatch(): void;
 }
 
 /**
  * Which PENDING task starts next, and when: the queue (by priority, then age, per name), the
  * timer for the next delayed task, and the tasks whose class is not registered yet (they wait
- * for it). A dispatch asked for during a turn runs once, at the end of it, or inside the commit
- * that asked for it (`dispatchIfRequested`).
+ * for it). A dispatch asked for during a turn runs once, in the commit at the end of it.
  */
-export class Dispatcher {
+export class Dispatcher implements StartSource {
   readonly #scheduler = new Scheduler();
   readonly #orphans = new Map<string, TaskRecord[]>();
-  #requested = false;
   #dueTimer: ReturnType<typeof setTimeout> | undefined;
   #dueAt = Number.POSITIVE_INFINITY;
+  #stopped = false;
 
   constructor(
     private readonly registry: TaskRegistry,
@@ -85,51 +90,42 @@ export class Dispatcher {
 
   /** Asks for a dispatch at the end of this turn (once, however often it is asked). */
   request(): void {
-    if (this.#requested) return;
-    this.#requested = true;
-    queueMicrotask(() => this.dispatchIfRequested());
-  }
-
-  /** Runs a dispatch asked for earlier in this turn now, e.g. inside the commit that asked for it. */
-  dispatchIfRequested(): void {
-    if (!this.#requested) return;
-    this.#requested = false;
-    this.#dispatch();
+    if (this.#stopped) return;
+    this.hooks.requestDispatch();
   }
 
   stop(): void {
+    this.#stopped = true;
     if (this.#dueTimer) clearTimeout(this.#dueTimer);
     this.#dueTimer = undefined;
   }
 
-  #dispatch(): void {
-    if (!this.hooks.accepting()) return;
-    const now = Date.now();
-    while (this.hooks.hasFreeSlot()) {
-      const entry = this.#scheduler.next(this.hooks.canRun, now);
-      if (!entry) break;
-      try {
-        this.hooks.startRun(entry.id, entry.name);
-      } catch (error) {
-        if (!(error instanceof StorageUnavailableError)) throw error;
-        // Its start could not be written, so nothing changed: it waits in the queue a little.
-        this.requeueAfterFailedStart(entry);
-        break;
-      }
+  next(): QueueEntry | undefined {
+    if (!this.hooks.accepting() || !this.hooks.hasFreeSlot()) return undefined;
+    return this.#scheduler.next(this.hooks.canRun, Date.now());
+  }
+
+  async startFrom(unit: Unit, first: QueueEntry | undefined): Promise<void> {
+    for (let entry = first; entry !== undefined; entry = this.next()) {
+      await this.hooks.startRun(unit, entry.id, entry.name);
     }
+    this.armDueTimer();
+  }
+
+  armDueTimer(): void {
+    if (this.#stopped) return;
     const due = this.#scheduler.nextDueAt();
-    if (due !== undefined && due < this.#dueAt) {
-      if (this.#dueTimer) clearTimeout(this.#dueTimer);
-      this.#dueAt = due;
-      this.#dueTimer = setTimeout(
-        () => {
-          this.#dueAt = Number.POSITIVE_INFINITY;
-          this.#dueTimer = undefined;
-          this.request();
-        },
-        // A longer delay overflows the timer, which then fires at once, again and again.
-        Math.min(MAX_TIMER_MS, Math.max(0, due - Date.now())),
-      );
-    }
+    if (due === undefined || due >= this.#dueAt) return;
+    if (this.#dueTimer) clearTimeout(this.#dueTimer);
+    this.#dueAt = due;
+    this.#dueTimer = setTimeout(
+      () => {
+        this.#dueAt = Number.POSITIVE_INFINITY;
+        this.#dueTimer = undefined;
+        this.request();
+      },
+      // A longer delay overflows the timer, which then fires at once, again and again.
+      Math.min(MAX_TIMER_MS, Math.max(0, due - Date.now())),
+    );
   }
 }

@@ -110,15 +110,9 @@ export class NotAcceptingError extends KilnError {
  * deleted or replaced file does not clear by waiting: its message says what to do instead.
  */
 export class StorageUnavailableError extends KilnError {
-  /**
-   * For a batch whose commit failed: the writes made inside it, in order. Each returned as if
-   * written, yet none is in the database; replaying them writes what the caller believes.
-   */
-  unwritten: readonly (() => void)[] = [];
-
   constructor(
     readonly fault: StorageFault,
-    /** The SQLite error behind it; undefined when kiln found the fault itself. */
+    /** The driver's error behind it; undefined when kiln found the fault itself. */
     readonly original: unknown,
   ) {
     const code = fault.code ? ` (${fault.code})` : "";

@@ -13,28 +13,28 @@ export class TaskHandle {
   ) {}
 
   /** The task's current record. */
-  get(): TaskRecord {
+  get(): Promise<TaskRecord> {
     return this.manager.require(this.id);
   }
 
   /** Lets a PAUSED task (including one created with `paused: true`) run again. */
-  start(options?: ControlOptions): ControlResult {
+  start(options?: ControlOptions): Promise<ControlResult> {
     return this.manager.resume(this.id, options);
   }
 
-  pause(options?: ControlOptions): ControlResult {
+  pause(options?: ControlOptions): Promise<ControlResult> {
     return this.manager.pause(this.id, options);
   }
 
-  resume(options?: ControlOptions): ControlResult {
+  resume(options?: ControlOptions): Promise<ControlResult> {
     return this.manager.resume(this.id, options);
   }
 
-  stop(options?: ControlOptions): ControlResult {
+  stop(options?: ControlOptions): Promise<ControlResult> {
     return this.manager.stop(this.id, options);
   }
 
-  restart(options?: ControlOptions): ControlResult {
+  restart(options?: ControlOptions): Promise<ControlResult> {
     return this.manager.restart(this.id, options);
   }
 

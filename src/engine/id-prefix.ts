@@ -1,4 +1,4 @@
-import type { SyncTaskStore, TaskRecord } from "../store/index.ts";
+import type { TaskRecord, TaskStore } from "../store/index.ts";
 import { AmbiguousIdError, TaskNotFoundError } from "./errors.ts";
 
 /**
@@ -14,20 +14,20 @@ const MAX_COUNTED = 1_000;
  * The task with this id, or else the one task whose id starts with it (at least
  * MIN_ID_PREFIX characters). None is `TaskNotFoundError`; several are `AmbiguousIdError`.
  */
-export function findByIdOrPrefix(
-  store: Pick<SyncTaskStore, "getTask" | "idsWithPrefix">,
+export async function findByIdOrPrefix(
+  store: Pick<TaskStore, "getTask" | "idsWithPrefix">,
   text: string,
-): TaskRecord {
-  const exact = store.getTask(text);
+): Promise<TaskRecord> {
+  const exact = await store.getTask(text);
   if (exact) return exact;
   if (text.length < MIN_ID_PREFIX) throw new TaskNotFoundError(text);
-  const [first, second] = store.idsWithPrefix(text, 2);
+  const [first, second] = await store.idsWithPrefix(text, 2);
   if (first === undefined) throw new TaskNotFoundError(text);
   if (second !== undefined) {
-    const counted = store.idsWithPrefix(text, MAX_COUNTED + 1).length;
+    const counted = (await store.idsWithPrefix(text, MAX_COUNTED + 1)).length;
     throw new AmbiguousIdError(text, counted, counted > MAX_COUNTED);
   }
-  const task = store.getTask(first);
+  const task = await store.getTask(first);
   // Deleted between the two reads.
   if (!task) throw new TaskNotFoundError(text);
   return task;

@@ -1,11 +1,16 @@
-import type { Durability, KeyMaterial, SyncTaskStore, TaskRecord } from "../store/index.ts";
+import type { Durability, KeyMaterial, TaskRecord, TaskStore } from "../store/index.ts";
 import type { TaskClass, TaskContext } from "../task/index.ts";
 import type { Logger } from "./logger.ts";
 import type { RetentionTuning } from "./retention.ts";
 
 export interface TaskManagerOptions {
-  /** Path of the SQLite file (created if missing), or a store you opened yourself. */
-  db: string | SyncTaskStore;
+  /** Path of the SQLite file (created if missing), opened as a `SqliteTaskStore`; or give `store`. */
+  db?: string;
+  /**
+   * A store you opened yourself, on any database the store port has (`SqliteTaskStore`,
+   * `PostgresTaskStore`); it is yours to close after `shutdown()`. Give it or `db`, not both.
+   */
+  store?: TaskStore;
   /** Tasks running at once, over all names (default: the number of CPU cores, at least 2). */
   concurrency?: number;
   /** How long a stop may wait for a checkpoint before the worker is terminated (default 5 s). */

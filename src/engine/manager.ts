@@ -1,29 +1,23 @@
 import { availableParallelism } from "node:os";
-import { fileURLToPath } from "node:url";
 import {
-  type DatabaseOwnerLock,
   type DurabilitySettings,
   describeFault,
   type HistoryQuery,
   type ListTasksQuery,
   type Page,
-  SqliteSyncStore,
-  type SyncTaskStore,
+  SqliteTaskStore,
   type TaskEventRecord,
   type TaskLogRecord,
   type TaskRecord,
+  type TaskStore,
 } from "../store/index.ts";
-import { isTaskClass, type TaskClass, type TaskStatus } from "../task/index.ts";
+import type { TaskClass, TaskStatus } from "../task/index.ts";
 import { type BulkAction, type BulkResult, type BulkTarget, runBulk } from "./bulk.ts";
-import { CreateBatch } from "./create-batch.ts";
-import { Dispatcher } from "./dispatcher.ts";
-import { IllegalTransitionError, KilnError, NotAcceptingError, TaskNotFoundError } from "./errors.ts";
-import { EventHub, type ManagerListener } from "./events.ts";
-import { resolveFileAccess } from "./file-access.ts";
+import { IllegalTransitionError, NotAcceptingError, TaskNotFoundError } from "./errors.ts";
+import type { ManagerListener } from "./events.ts";
 import { TaskHandle } from "./handle.ts";
 import { findByIdOrPrefix } from "./id-prefix.ts";
 import type { ControlAction } from "./lifecycle.ts";
-import { stderrLogger } from "./logger.ts";
 import type {
   ControlOptions,
   ControlResult,
@@ -32,209 +26,49 @@ import type {
   ManagerStats,
   TaskManagerOptions,
 } from "./manager-options.ts";
-import { checkMemoryLimitMb } from "./memory-limit.ts";
-import { MessageCommits } from "./message-commit.ts";
-import { type LogObserver, Observers, type ProgressObserver, type TransitionObserver } from "./observers.ts";
-import { openStore } from "./open-store.ts";
-import { WorkerPool } from "./pool.ts";
-import { type RegisteredTask, TaskRegistry } from "./registry.ts";
+import { buildParts, type EngineParts, type ResolvedOptions, resolveOptions } from "./manager-parts.ts";
+import type { LogObserver, ProgressObserver, TransitionObserver } from "./observers.ts";
+import { loadTaskModule, moduleOf } from "./registration.ts";
+import type { RegisteredTask, TaskRegistry } from "./registry.ts";
 import { restoreActiveTasks } from "./restore.ts";
-import { RetentionPruner } from "./retention.ts";
-import { RunExecutor } from "./run-executor.ts";
-import { RunSettlement } from "./run-settlement.ts";
-import { SelfRestarts } from "./self-restarts.ts";
-import { GuardedStore } from "./storage-guard.ts";
-import { TaskControl } from "./task-control.ts";
-import { type StatusNameCount, TaskCounts } from "./task-counts.ts";
-import { TaskCreation } from "./task-creation.ts";
-import { TelemetryBuffer } from "./telemetry.ts";
-import { Transitions } from "./transitions.ts";
-import { resolveValueLimits } from "./value-limits.ts";
-import { WriteRetry } from "./write-retry.ts";
+import type { StatusNameCount } from "./task-counts.ts";
+import { Unit } from "./unit.ts";
+import { waitForTask } from "./wait-for.ts";
 
 type State = "new" | "running" | "stopping" | "stopped";
 
 /**
  * The one owner of live task state: registry, scheduler, worker pool and store. Create one,
- * register task classes, `start()` it (migrate, restore, schedule) and `shutdown()` it.
+ * register task classes, `start()` it (migrate, restore, schedule) and `shutdown()` it. Every
+ * method that reads or writes the store returns a promise, settled once its write is committed.
  */
 export class TaskManager {
-  readonly store: SyncTaskStore;
-  readonly #guard: GuardedStore;
-  readonly #counts: TaskCounts;
-  readonly #commits: MessageCommits;
-  readonly #creates: CreateBatch<CreateResult>;
-  readonly #creation: TaskCreation;
-  readonly registry = new TaskRegistry();
+  /** The store the engine runs on, behind its guard (storage faults come out as 503 errors). */
+  readonly store: TaskStore;
+  readonly registry: TaskRegistry;
   readonly concurrency: number;
-  readonly #options: Required<
-    Omit<
-      TaskManagerOptions,
-      | "db"
-      | "preloadedTasks"
-      | "encryptionKey"
-      | "decryptionKeys"
-      | "retainMs"
-      | "retention"
-      | "taskMemoryLimitMb"
-      | "maxResultBytes"
-      | "maxCheckpointBytes"
-      | "maxLogLineBytes"
-      | "durability"
-      | "fileRoots"
-      | "protectedFiles"
-    >
-  >;
-  readonly #memoryLimitMb: number | undefined;
-  readonly #preloaded: ReadonlySet<TaskClass>;
-  readonly #ownsStore: boolean;
-  readonly #hub: EventHub;
-  readonly #observers: Observers;
-  readonly #telemetry: TelemetryBuffer;
-  readonly #pool: WorkerPool;
-  readonly #transitions: Transitions;
-  readonly #settlement: RunSettlement;
-  readonly #selfRestarts = new SelfRestarts();
-  readonly #dispatcher: Dispatcher;
-  readonly #executor: RunExecutor;
-  readonly #taskControl: TaskControl;
-  readonly #writes: WriteRetry;
+  readonly #options: ResolvedOptions;
+  readonly #parts: EngineParts;
   #state: State = "new";
+  #starting: Promise<void> | undefined;
   #shutdown: Promise<void> | undefined;
-  readonly #ownerLock: DatabaseOwnerLock | undefined;
-  readonly #retention: RetentionPruner | undefined;
 
   constructor(options: TaskManagerOptions) {
     const concurrency = options.concurrency ?? Math.max(2, availableParallelism());
     if (!Number.isInteger(concurrency) || concurrency < 1)
       throw new Error("concurrency must be an integer ≥ 1");
     this.concurrency = concurrency;
-    this.#options = {
-      concurrency,
-      stopGraceMs: options.stopGraceMs ?? 5_000,
-      shutdownGraceMs: options.shutdownGraceMs ?? 10_000,
-      maxParkedWorkers: options.maxParkedWorkers ?? 16,
-      telemetryIntervalMs: options.telemetryIntervalMs ?? 100,
-      workerUrl: options.workerUrl ?? new URL("../worker/main.ts", import.meta.url),
-      processCommand: options.processCommand ?? [
-        process.execPath,
-        fileURLToPath(new URL("../worker/process-main.ts", import.meta.url)),
-      ],
-      logger: options.logger ?? stderrLogger,
-    };
-    this.#memoryLimitMb = checkMemoryLimitMb(options.taskMemoryLimitMb);
-    const limits = resolveValueLimits(options);
-    this.#preloaded = new Set(options.preloadedTasks ?? []);
-    this.#ownsStore = typeof options.db === "string";
-    const logger = this.#options.logger;
-    // Before the store is opened: a root that does not exist must not leave the database locked.
-    const dbPath =
-      typeof options.db === "string"
-        ? options.db
-        : options.db instanceof SqliteSyncStore
-          ? options.db.path
-          : undefined;
-    const fileAccess = resolveFileAccess(options.fileRoots, options.protectedFiles, dbPath);
-    const { store, ownerLock } = openStore(options, logger);
-    this.#ownerLock = ownerLock;
-    const path = store instanceof SqliteSyncStore ? store.path : undefined;
-    this.#guard = new GuardedStore(store, logger, path);
-    this.store = this.#guard;
-    this.#writes = new WriteRetry(logger, () => this.#dispatcher.request());
-    this.#hub = new EventHub((error) => logger.error("an event listener threw", { error: String(error) }));
-    this.#counts = new TaskCounts(this.store);
-    this.#hub.subscribe(this.#counts.observe);
-    this.#observers = new Observers(this.#hub, logger);
-    this.#telemetry = new TelemetryBuffer(
-      this.store,
-      this.#hub,
-      this.#options.telemetryIntervalMs,
-      (error) =>
-        logger.error("writing progress and logs failed; writing each task's alone", { error: String(error) }),
-      (taskId, why) => logger.warn(`progress or log of task ${taskId} dropped`, { why }),
-    );
-    this.#transitions = new Transitions(this.store, this.#hub);
-    this.#dispatcher = new Dispatcher(
-      this.registry,
-      {
-        accepting: () => this.#state === "running",
-        canRun: (name) => this.#executor.canRun(name),
-        hasFreeSlot: () => this.#executor.hasFreeSlot(),
-        startRun: (id, name) => this.#executor.start(id, name),
+    this.#options = resolveOptions(options, concurrency);
+    this.#parts = buildParts(options, this.#options, {
+      accepting: () => this.#state === "running",
+      control: (action, id, controlOptions) => this.#control(action, id, controlOptions),
+      spawn: async (run, name, paramsJson) => {
+        this.#assertAccepting();
+        return this.#parts.creation.spawn(run, name, paramsJson);
       },
-      logger,
-    );
-    this.#settlement = new RunSettlement(
-      this.store,
-      this.#transitions,
-      (task) => this.#dispatcher.enqueueIfSet(task),
-      this.#selfRestarts,
-      logger,
-    );
-    this.#commits = new MessageCommits(this.#guard, this.#hub, this.#writes, () =>
-      this.#dispatcher.dispatchIfRequested(),
-    );
-    this.#creates = new CreateBatch<CreateResult>(this.#guard, this.#hub, ({ task, created }) => {
-      if (created) this.#dispatcher.remove(task.id);
     });
-    this.#creation = new TaskCreation(
-      this.registry,
-      this.store,
-      this.#transitions,
-      this.#dispatcher,
-      this.#creates,
-    );
-    this.#retention =
-      options.retainMs === undefined
-        ? undefined
-        : new RetentionPruner(this.store, options.retainMs, logger, options.retention, (tasks) =>
-            this.#counts.deleted(tasks),
-          );
-    this.#pool = new WorkerPool(
-      this.#options.workerUrl,
-      {
-        onMessage: (slot, message) => this.#executor.onWorkerMessage(slot, message),
-        onCrash: (slot, exitCode, signal) => this.#executor.onWorkerCrash(slot, exitCode, signal),
-      },
-      concurrency,
-      this.#options.processCommand,
-      fileAccess,
-    );
-    this.#executor = new RunExecutor(
-      {
-        registry: this.registry,
-        pool: this.#pool,
-        transitions: this.#transitions,
-        telemetry: this.#telemetry,
-        commits: this.#commits,
-        writes: this.#writes,
-        dispatcher: this.#dispatcher,
-        settlement: this.#settlement,
-      },
-      {
-        concurrency,
-        stopGraceMs: this.#options.stopGraceMs,
-        maxParkedWorkers: this.#options.maxParkedWorkers,
-        memoryLimitMb: this.#memoryLimitMb,
-        limits,
-        logger,
-      },
-      {
-        accepting: () => this.#state === "running",
-        control: (action, id, controlOptions) => void this.#control(action, id, controlOptions),
-        spawn: async (run, name, paramsJson) => {
-          this.#assertAccepting();
-          return this.#creation.spawn(run, name, paramsJson);
-        },
-      },
-    );
-    this.#taskControl = new TaskControl({
-      transitions: this.#transitions,
-      executor: this.#executor,
-      dispatcher: this.#dispatcher,
-      writes: this.#writes,
-      selfRestarts: this.#selfRestarts,
-    });
+    this.store = this.#parts.guard;
+    this.registry = this.#parts.registry;
   }
 
   get started(): boolean {
@@ -248,7 +82,7 @@ export class TaskManager {
   readiness(): { ready: true } | { ready: false; reason: string } {
     if (this.#state === "new") return { ready: false, reason: "kiln has not started yet" };
     if (this.#state !== "running") return { ready: false, reason: "kiln is shutting down" };
-    const fault = this.#guard.lastingFault(true);
+    const fault = this.#parts.guard.lastingFault(true);
     if (fault) return { ready: false, reason: `the database cannot be used: ${describeFault(fault)}` };
     return { ready: true };
   }
@@ -259,15 +93,8 @@ export class TaskManager {
    * Imports a module and registers every exported `BaseTask` subclass. Workers import the same
    * module to run them. Returns the names registered.
    */
-  async load(module: string | URL): Promise<string[]> {
-    const specifier = module instanceof URL ? module.href : module;
-    const exports = (await import(specifier)) as Record<string, unknown>;
-    const names: string[] = [];
-    for (const value of Object.values(exports)) {
-      if (!isTaskClass(value) || !Object.hasOwn(value, "taskName")) continue;
-      names.push(this.#add(value, specifier).name);
-    }
-    return names;
+  load(module: string | URL): Promise<string[]> {
+    return loadTaskModule(module, (cls, specifier) => this.#add(cls, specifier));
   }
 
   /**
@@ -275,25 +102,12 @@ export class TaskManager {
    * it lives with `static module = import.meta.url`; otherwise use `load()`.
    */
   register(...classes: TaskClass[]): void {
-    for (const cls of classes) {
-      if (!isTaskClass(cls)) throw new Error("only subclasses of BaseTask can be registered");
-      if (this.#preloaded.has(cls)) {
-        this.#add(cls, undefined);
-        continue;
-      }
-      const module = (cls as { module?: unknown }).module;
-      if (typeof module !== "string") {
-        throw new Error(
-          `cannot tell which module defines task "${cls.taskName}": register it with manager.load(path) or give the class \`static module = import.meta.url\``,
-        );
-      }
-      this.#add(cls, module);
-    }
+    for (const cls of classes) this.#add(cls, moduleOf(cls, this.#options.preloaded));
   }
 
   #add(cls: TaskClass, module: string | undefined): RegisteredTask {
     const registered = this.registry.add(cls, module);
-    this.#dispatcher.adoptOrphans(registered.name);
+    this.#parts.dispatcher.adoptOrphans(registered.name);
     return registered;
   }
 
@@ -304,24 +118,39 @@ export class TaskManager {
     if (this.#state === "running") return Promise.resolve();
     if (this.#state !== "new")
       return Promise.reject(new Error("a TaskManager cannot start again after shutdown"));
+    this.#starting ??= this.#startNow().finally(() => {
+      this.#starting = undefined;
+    });
+    return this.#starting;
+  }
+
+  async #startNow(): Promise<void> {
+    const { guard, counts, registry, transitions, settlement, dispatcher, hub, pool, retention } =
+      this.#parts;
     // A damaged file is refused here, in one line, not by some request later.
-    this.store.probeIntegrity?.();
-    this.store.migrate();
-    this.store.verifyReadable();
+    await guard.probeIntegrity();
+    await guard.migrate();
+    await guard.verifyReadable();
     // The first count of tasks per status runs in small steps from now on, off the hot path.
-    this.#counts.ready().catch((error: unknown) =>
+    counts.ready().catch((error: unknown) =>
       this.#options.logger.warn("counting tasks failed; the next read tries again", {
         error: String(error),
       }),
     );
-    restoreActiveTasks(this.store, this.registry, this.#transitions, this.#settlement, (task) =>
-      this.#dispatcher.enqueue(task),
-    );
+    const active = await guard.listActive();
+    // Nothing to write when nothing was active: a start then needs no writable database.
+    if (active.length > 0) {
+      await Unit.run(guard, hub, (unit) =>
+        restoreActiveTasks(unit, active, registry, transitions, settlement, (task) =>
+          dispatcher.enqueue(task),
+        ),
+      );
+    }
+    if (this.#state !== "new") return;
     this.#state = "running";
-    this.#pool.warm(this.concurrency);
-    this.#dispatcher.request();
-    this.#retention?.start();
-    return Promise.resolve();
+    pool.warm(this.concurrency);
+    dispatcher.request();
+    retention?.start();
   }
 
   /**
@@ -335,49 +164,55 @@ export class TaskManager {
   }
 
   async #shutdownNow(): Promise<void> {
+    const { creates, dispatcher, counts, retention, executor, commits, telemetry, writes, pool } =
+      this.#parts;
     // Submitted before the shutdown began, so still accepted.
-    this.#creates.flush();
+    await creates.flush();
+    await this.#starting?.catch(() => undefined);
     const wasRunning = this.#state === "running";
     this.#state = "stopping";
-    this.#dispatcher.stop();
-    this.#counts.stop();
-    await this.#retention?.stop();
+    dispatcher.stop();
+    counts.stop();
+    await retention?.stop();
     if (wasRunning) {
-      this.#executor.pauseAllForShutdown();
-      await this.#executor.untilIdle(this.#options.shutdownGraceMs);
-      this.#commits.flush();
-      this.#executor.terminateUnpaused();
-      this.#telemetry.close();
-      this.#writes.retryNow();
-      this.#writes.close();
-      await this.#pool.close();
+      executor.pauseAllForShutdown();
+      await executor.untilIdle(this.#options.shutdownGraceMs);
+      await commits.flush();
+      executor.terminateUnpaused();
+      await commits.flush();
+      await telemetry.close();
+      await writes.retryNow();
+      writes.close();
+      await pool.close();
     }
     this.#state = "stopped";
-    if (this.#ownsStore) this.store.close();
-    this.#ownerLock?.release();
+    if (this.#parts.ownsStore) await this.store.close();
+    this.#parts.ownerLock?.release();
   }
 
   // ── Tasks ──────────────────────────────────────────────────────────────────────────────
 
-  /** Validates the params against the task name's schema and queues a new task. */
-  create(name: string, params: unknown, options: CreateOptions = {}): CreateResult {
-    this.#assertAccepting();
-    return this.#creation.create(name, params, options);
+  /**
+   * Validates the params against the task name's schema and queues a new task. Resolves once its
+   * row is committed; the creates of one event-loop turn share one commit. Same as `submit`.
+   */
+  create(name: string, params: unknown, options: CreateOptions = {}): Promise<CreateResult> {
+    return this.submit(name, params, options);
   }
 
   /** journal_mode and synchronous as the SQLite store's own connection reports them; undefined for another store. */
   durabilitySettings(): DurabilitySettings | undefined {
-    const inner = this.#guard.inner;
-    return inner instanceof SqliteSyncStore ? inner.durabilitySettings() : undefined;
+    const inner = this.#parts.guard.inner;
+    return inner instanceof SqliteTaskStore ? inner.file.durabilitySettings() : undefined;
   }
 
-  get(id: string): TaskRecord | undefined {
+  get(id: string): Promise<TaskRecord | undefined> {
     return this.store.getTask(id);
   }
 
   /** The task's record, or `TaskNotFoundError`. */
-  require(id: string): TaskRecord {
-    const task = this.store.getTask(id);
+  async require(id: string): Promise<TaskRecord> {
+    const task = await this.store.getTask(id);
     if (!task) throw new TaskNotFoundError(id);
     return task;
   }
@@ -386,41 +221,41 @@ export class TaskManager {
    * The task with this id or, for a unique prefix of at least six characters, the one whose id
    * starts with it; `TaskNotFoundError` for none, `AmbiguousIdError` (409) for several.
    */
-  find(idOrPrefix: string): TaskRecord {
+  find(idOrPrefix: string): Promise<TaskRecord> {
     return findByIdOrPrefix(this.store, idOrPrefix);
   }
 
   /** A handle with the lifecycle methods `start`, `pause`, `stop` and `restart` on one task. */
-  task(id: string): TaskHandle {
-    this.require(id);
+  async task(id: string): Promise<TaskHandle> {
+    await this.require(id);
     return new TaskHandle(this, id);
   }
 
-  list(query: ListTasksQuery = {}): Page<TaskRecord, string> {
+  list(query: ListTasksQuery = {}): Promise<Page<TaskRecord, string>> {
     return this.store.listTasks(query);
   }
 
-  events(id: string, query: HistoryQuery = {}): Page<TaskEventRecord, number> {
-    this.require(id);
+  async events(id: string, query: HistoryQuery = {}): Promise<Page<TaskEventRecord, number>> {
+    await this.require(id);
     return this.store.listEvents(id, query);
   }
 
-  logs(id: string, query: HistoryQuery = {}): Page<TaskLogRecord, number> {
-    this.require(id);
-    this.#telemetry.flush();
+  async logs(id: string, query: HistoryQuery = {}): Promise<Page<TaskLogRecord, number>> {
+    await this.require(id);
+    await this.#parts.telemetry.flush();
     return this.store.listLogs(id, query);
   }
 
   /** Deletes a task that has ended, with its history and logs. */
-  delete(id: string): void {
-    const task = this.require(id);
-    if (!this.store.deleteTask(id)) {
+  async delete(id: string): Promise<void> {
+    const task = await this.require(id);
+    if (!(await this.store.deleteTask(id))) {
       throw new IllegalTransitionError(`cannot delete a ${task.status} task: stop it first`, {
         status: task.status,
       });
     }
-    this.#telemetry.discard(id);
-    this.#counts.deleted([{ id, status: task.status, name: task.taskName }]);
+    this.#parts.telemetry.discard(id);
+    this.#parts.counts.deleted([{ id, status: task.status, name: task.taskName }]);
   }
 
   /**
@@ -428,28 +263,28 @@ export class TaskManager {
    * start waits for the first count, which runs in small steps from `start()` on.
    */
   countByStatusAndName(): Promise<StatusNameCount[]> {
-    return this.#counts.byStatusAndName();
+    return this.#parts.counts.byStatusAndName();
   }
 
   /** Tasks per status, kept in memory; see countByStatusAndName. */
   countByStatus(): Promise<Record<TaskStatus, number>> {
-    return this.#counts.byStatus();
+    return this.#parts.counts.byStatus();
   }
 
   stats(): ManagerStats {
     return {
-      running: this.#executor.running,
-      parked: this.#executor.parked,
-      queued: this.#dispatcher.size,
-      workers: this.#pool.size,
-      idleWorkers: this.#pool.idleCount,
+      running: this.#parts.executor.running,
+      parked: this.#parts.executor.parked,
+      queued: this.#parts.dispatcher.size,
+      workers: this.#parts.pool.size,
+      idleWorkers: this.#parts.pool.idleCount,
       concurrency: this.concurrency,
     };
   }
 
   /** Subscribes to every transition, control request, progress tick and log line. */
   subscribe(listener: ManagerListener): () => void {
-    return this.#hub.subscribe(listener);
+    return this.#parts.hub.subscribe(listener);
   }
 
   /**
@@ -458,17 +293,17 @@ export class TaskManager {
    * changes nothing; a returned promise is not awaited.
    */
   onTransition(observer: TransitionObserver): () => void {
-    return this.#observers.transition.add(observer);
+    return this.#parts.observers.transition.add(observer);
   }
 
   /** Like `onTransition`, for each line a task logs (as it arrives; written within a tick). */
   onLog(observer: LogObserver): () => void {
-    return this.#observers.log.add(observer);
+    return this.#parts.observers.log.add(observer);
   }
 
   /** Like `onTransition`, for each progress report written (the latest per task and tick). */
   onProgress(observer: ProgressObserver): () => void {
-    return this.#observers.progress.add(observer);
+    return this.#parts.observers.progress.add(observer);
   }
 
   /**
@@ -476,50 +311,24 @@ export class TaskManager {
    * transitions and requests); rejects after `timeoutMs`.
    */
   waitFor(id: string, until: (task: TaskRecord) => boolean, timeoutMs = 30_000): Promise<TaskRecord> {
-    return new Promise((resolve, reject) => {
-      const current = this.require(id);
-      if (until(current)) return resolve(current);
-      const timer = setTimeout(() => {
-        unsubscribe();
-        reject(
-          new KilnError(
-            "wait_timeout",
-            408,
-            `task ${id} did not reach the expected state within ${timeoutMs} ms`,
-          ),
-        );
-      }, timeoutMs);
-      const unsubscribe = this.#hub.subscribe((event) => {
-        let task: TaskRecord | undefined;
-        if (event.type === "transition" || event.type === "request") {
-          task = event.task.id === id ? event.task : undefined;
-        } else if (event.type === "progress" && event.taskId === id) {
-          task = this.store.getTask(id);
-        }
-        if (task && until(task)) {
-          clearTimeout(timer);
-          unsubscribe();
-          resolve(task);
-        }
-      });
-    });
+    return waitForTask(this.#parts.hub, this.store, id, until, timeoutMs);
   }
 
   // ── Control ────────────────────────────────────────────────────────────────────────────
 
-  pause(id: string, options: ControlOptions = {}): ControlResult {
+  pause(id: string, options: ControlOptions = {}): Promise<ControlResult> {
     return this.#control("pause", id, options);
   }
 
-  resume(id: string, options: ControlOptions = {}): ControlResult {
+  resume(id: string, options: ControlOptions = {}): Promise<ControlResult> {
     return this.#control("resume", id, options);
   }
 
-  stop(id: string, options: ControlOptions = {}): ControlResult {
+  stop(id: string, options: ControlOptions = {}): Promise<ControlResult> {
     return this.#control("stop", id, options);
   }
 
-  restart(id: string, options: ControlOptions = {}): ControlResult {
+  restart(id: string, options: ControlOptions = {}): Promise<ControlResult> {
     return this.#control("restart", id, options);
   }
 
@@ -543,27 +352,27 @@ export class TaskManager {
     );
   }
 
-  #control(action: ControlAction, id: string, options: ControlOptions): ControlResult {
+  #control(action: ControlAction, id: string, options: ControlOptions): Promise<ControlResult> {
     if (this.#state !== "running")
-      throw new NotAcceptingError("kiln is not running (starting or shutting down)");
-    return this.#taskControl.apply(action, this.require(id), options);
+      return Promise.reject(new NotAcceptingError("kiln is not running (starting or shutting down)"));
+    return this.#parts.taskControl.apply(action, id, options);
   }
 
   // ── Scheduling ─────────────────────────────────────────────────────────────────────────
 
   /**
-   * `create()` for a caller that can wait for the commit. Every `submit` of one event-loop turn
-   * shares one commit (group commit), so a burst of creates, or HTTP requests that arrive
-   * together, cost one commit, not one each. Resolves once the task's row is committed; rejects
-   * with what `create()` would throw. If the commit fails, every create of that turn rejects.
+   * Creates a task once the commit it shares with every other create of this event-loop turn is
+   * made (group commit), so a burst of creates, or HTTP requests that arrive together, cost one
+   * commit, not one each. Rejects with what is wrong with the request; if the commit fails,
+   * every create of that turn rejects.
    */
   submit(name: string, params: unknown, options: CreateOptions = {}): Promise<CreateResult> {
     try {
       this.#assertAccepting();
+      return this.#parts.creation.create(name, params, options);
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#creates.submit(() => this.create(name, params, options));
   }
 
   /**
@@ -581,7 +390,7 @@ export class TaskManager {
       this.#assertAccepting();
       if ((options as CreateOptions).idempotencyKey !== undefined)
         throw new TypeError("submitMany takes no idempotencyKey: a key names one task; use submit()");
-      return this.#creation.createMany(name, paramsList, options);
+      return this.#parts.creation.createMany(name, paramsList, options);
     } catch (error) {
       return Promise.reject(error);
     }

@@ -1,4 +1,4 @@
-import type { DeletedTask, SyncTaskStore } from "../store/index.ts";
+import type { DeletedTask, TaskStore } from "../store/index.ts";
 import type { Logger } from "./logger.ts";
 
 /** How the retention pruner paces itself; the defaults suit a service. */
@@ -36,7 +36,7 @@ export class RetentionPruner {
   #stopped = false;
 
   constructor(
-    private readonly store: SyncTaskStore,
+    private readonly store: Pick<TaskStore, "deleteEndedBefore">,
     private readonly retainMs: number,
     private readonly logger: Logger,
     tuning: Partial<RetentionTuning> = {},
@@ -69,7 +69,7 @@ export class RetentionPruner {
     let deleted = 0;
     let batches = 0;
     while (!this.#stopped) {
-      const removed = this.store.deleteEndedBefore(cutoff, this.#tuning.batchSize);
+      const removed = await this.store.deleteEndedBefore(cutoff, this.#tuning.batchSize);
       this.onDeleted(removed);
       const count = removed.length;
       deleted += count;

@@ -1,10 +1,9 @@
 import type { ValueLimits } from "../task/index.ts";
-import { Control, type FromWorker } from "../worker/protocol.ts";
+import { Control } from "../worker/protocol.ts";
 import type { Dispatcher } from "./dispatcher.ts";
-import { KilnError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import type { ControlOptions } from "./manager-options.ts";
-import { memoryLimitError, resolveMemoryLimitBytes } from "./memory-limit.ts";
+import { resolveMemoryLimitBytes } from "./memory-limit.ts";
 import type { MessageCommits } from "./message-commit.ts";
 import type { WorkerPool } from "./pool.ts";
 import type { TaskRegistry } from "./registry.ts";
@@ -12,11 +11,10 @@ import { contextOf } from "./request-context.ts";
 import type { RunEnd, RunSettlement } from "./run-settlement.ts";
 import { clearRunTimers, type LiveRun } from "./runs.ts";
 import type { TaskSlot } from "./slot.ts";
-import { answerSpawn, type SpawnCall } from "./spawn-call.ts";
 import type { TelemetryBuffer } from "./telemetry.ts";
-import { ENGINE, TASK_ITSELF, type Transitions } from "./transitions.ts";
-import { checkWorkerMessage, type RefusedMessage } from "./worker-message.ts";
-import type { WriteRetry } from "./write-retry.ts";
+import { ENGINE, type Transitions } from "./transitions.ts";
+import type { Unit } from "./unit.ts";
+import type { EngineWrite } from "./write-retry.ts";
 
 export interface RunExecutorOptions {
   concurrency: number;
@@ -32,7 +30,7 @@ export interface RunExecutorHooks {
   /** False once the manager is stopping. */
   accepting(): boolean;
   /** A control request a task made of itself, handled like one from the API. */
-  control(action: "pause" | "stop" | "restart", id: string, options: ControlOptions): void;
+  control(action: "pause" | "stop" | "restart", id: string, options: ControlOptions): Promise<unknown>;
   /** A task's `this.spawn`: resolves with the children's ids once they are committed. */
   spawn(run: LiveRun, name: string, paramsJson: string): Promise<string[]>;
 }
@@ -44,7 +42,6 @@ export interface RunExecutorParts {
   transitions: Transitions;
   telemetry: TelemetryBuffer;
   commits: MessageCommits;
-  writes: WriteRetry;
   dispatcher: Dispatcher;
   settlement: RunSettlement;
 }
@@ -67,7 +64,6 @@ export class RunExecutor {
   private readonly transitions: Transitions;
   private readonly telemetry: TelemetryBuffer;
   private readonly commits: MessageCommits;
-  private readonly writes: WriteRetry;
   private readonly dispatcher: Dispatcher;
   private readonly settlement: RunSettlement;
 
@@ -81,7 +77,6 @@ export class RunExecutor {
     this.transitions = parts.transitions;
     this.telemetry = parts.telemetry;
     this.commits = parts.commits;
-    this.writes = parts.writes;
     this.dispatcher = parts.dispatcher;
     this.settlement = parts.settlement;
   }
@@ -99,6 +94,11 @@ export class RunExecutor {
   /** Whether another run of any name fits now. */
   hasFreeSlot(): boolean {
     return this.#running < this.options.concurrency;
+  }
+
+  /** The run on a worker, if it has one. */
+  runOn(slot: TaskSlot): LiveRun | undefined {
+    return this.#slotRuns.get(slot);
   }
 
   /** The task's current run, if it has one (running or parked). */
@@ -184,35 +184,19 @@ export class RunExecutor {
     }
   }
 
-  start(id: string, name: string): void {
+  /**
+   * Starts the task's run inside `u`: the concurrency slot and the worker are taken at once,
+   * before the RUNNING row is written, so the dispatcher's next `hasFreeSlot()` counts them; the
+   * worker is told to run once the row is committed, and everything is given back if it is not.
+   */
+  async start(u: Unit, id: string, name: string): Promise<void> {
     const registered = this.registry.get(name);
     if (!registered) return;
     const parked = this.#runs.get(id);
     if (parked?.parked) {
-      const resumed = this.transitions.running(id, "continues on the worker it paused on", "resume");
-      if (!resumed) return;
-      parked.parked = false;
-      this.#parkedOrder = this.#parkedOrder.filter((run) => run !== parked);
-      parked.segmentStart = performance.now();
-      this.#countRunning(name, 1);
-      this.commits.launch({
-        launch: () => {
-          parked.slot.setControl(Control.NONE);
-          parked.slot.post({ type: "resume" });
-          this.#armTimeout(parked);
-        },
-        undo: () => {
-          parked.parked = true;
-          this.#parkedOrder.push(parked);
-          this.#countRunning(name, -1);
-          this.dispatcher.requeueAfterFailedStart({ id, name, priority: resumed.priority });
-          this.dispatcher.request();
-        },
-      });
+      await this.#resumeParked(u, parked, name);
       return;
     }
-    const task = this.transitions.running(id, null, "start");
-    if (!task || this.settlement.failIfUnreadable(task)) return;
     const slot = this.pool.acquire(registered.isolation);
     const run: LiveRun = {
       taskId: id,
@@ -224,8 +208,8 @@ export class RunExecutor {
       requestReason: null,
       requestBy: ENGINE,
       cause: undefined,
-      reportedTotal: task.progress?.total != null,
-      context: { traceparent: task.traceparent, requestId: task.requestId },
+      reportedTotal: false,
+      context: { traceparent: null, requestId: null },
       segmentStart: performance.now(),
       usedMs: 0,
       timeoutTimer: undefined,
@@ -234,33 +218,106 @@ export class RunExecutor {
     this.#runs.set(id, run);
     this.#slotRuns.set(slot, run);
     this.#countRunning(name, 1);
-    this.commits.launch({
-      launch: () => {
-        slot.setControl(Control.NONE);
-        slot.post({
-          type: "run",
-          taskId: id,
-          name,
-          module: registered.module,
-          params: task.params,
-          state: task.checkpoint ?? undefined,
-          attempt: task.attempt,
-          checkpointIntervalMs: registered.checkpointIntervalMs,
-          memoryLimitBytes: resolveMemoryLimitBytes(registered, this.options.memoryLimitMb),
-          context: contextOf(task),
-          parentId: task.parentId ?? undefined,
-          limits: this.options.limits,
-        });
-        this.#armTimeout(run);
-      },
-      undo: () => {
-        this.#runs.delete(id);
+    let held = true;
+    const forget = () => {
+      if (!held) return;
+      held = false;
+      clearRunTimers(run);
+      if (this.#runs.get(id) === run) this.#runs.delete(id);
+      if (this.#slotRuns.get(slot) === run) {
         this.#slotRuns.delete(slot);
-        this.#countRunning(name, -1);
         this.pool.release(slot);
-        this.dispatcher.requeueAfterFailedStart({ id, name, priority: task.priority });
-        this.dispatcher.request();
-      },
+      }
+      this.#countRunning(name, -1);
+    };
+    let task: Awaited<ReturnType<Transitions["running"]>>;
+    try {
+      task = await this.transitions.running(u, id, null, "start");
+    } catch (error) {
+      forget();
+      throw error;
+    }
+    if (!task) {
+      forget();
+      return;
+    }
+    const priority = task.priority;
+    u.onRollback(() => {
+      forget();
+      this.dispatcher.requeueAfterFailedStart({ id, name, priority });
+      this.dispatcher.request();
+    });
+    const unreadable = this.settlement.failIfUnreadable(u, task);
+    if (unreadable !== false && (await unreadable)) {
+      forget();
+      return;
+    }
+    run.reportedTotal = task.progress?.total != null;
+    run.context = { traceparent: task.traceparent, requestId: task.requestId };
+    const started = task;
+    u.afterCommit(() => {
+      // Stopped or restarted before its start was committed: its end is on its way.
+      if (this.#slotRuns.get(slot) !== run) return;
+      if (!run.requested) slot.setControl(Control.NONE);
+      slot.post({
+        type: "run",
+        taskId: id,
+        name,
+        module: registered.module,
+        params: started.params,
+        state: started.checkpoint ?? undefined,
+        attempt: started.attempt,
+        checkpointIntervalMs: registered.checkpointIntervalMs,
+        memoryLimitBytes: resolveMemoryLimitBytes(registered, this.options.memoryLimitMb),
+        context: contextOf(started),
+        parentId: started.parentId ?? undefined,
+        limits: this.options.limits,
+      });
+      // A stop asked for before the run message: the worker had no run to hand it to.
+      if (run.requested === "stop" || run.requested === "restart")
+        slot.post({ type: "stop", reason: run.requestReason ?? `${run.requested} requested` });
+      this.#armTimeout(run);
+    });
+  }
+
+  /** A parked run goes on where it paused, on the worker it kept. */
+  async #resumeParked(u: Unit, parked: LiveRun, name: string): Promise<void> {
+    const id = parked.taskId;
+    parked.parked = false;
+    this.#parkedOrder = this.#parkedOrder.filter((run) => run !== parked);
+    parked.segmentStart = performance.now();
+    this.#countRunning(name, 1);
+    let held = true;
+    const repark = () => {
+      if (!held) return;
+      held = false;
+      this.#countRunning(name, -1);
+      if (this.#runs.get(id) !== parked || parked.detached) return;
+      parked.parked = true;
+      this.#parkedOrder.push(parked);
+    };
+    let resumed: Awaited<ReturnType<Transitions["running"]>>;
+    try {
+      resumed = await this.transitions.running(u, id, "continues on the worker it paused on", "resume");
+    } catch (error) {
+      repark();
+      throw error;
+    }
+    if (!resumed) {
+      repark();
+      return;
+    }
+    const priority = resumed.priority;
+    u.onRollback(() => {
+      repark();
+      this.dispatcher.requeueAfterFailedStart({ id, name, priority });
+      this.dispatcher.request();
+    });
+    u.afterCommit(() => {
+      if (this.#runs.get(id) !== parked || parked.detached) return;
+      if (!parked.requested) parked.slot.setControl(Control.NONE);
+      parked.slot.post({ type: "resume" });
+      this.#armTimeout(parked);
     });
   }
 
@@ -278,133 +335,43 @@ export class RunExecutor {
     );
   }
 
-  // ── Messages from workers ──────────────────────────────────────────────────────────────
-
-  onWorkerMessage(slot: TaskSlot, raw: FromWorker): void {
-    if (raw.type === "ready") return;
-    const run = this.#slotRuns.get(slot);
-    if (!run || run.taskId !== raw.taskId) return;
-    const checked = checkWorkerMessage(raw, run.taskId, this.options.limits);
-    if (!("message" in checked)) {
-      this.#refuse(run, checked);
-      return;
-    }
-    const message = checked.message;
-    switch (message.type) {
-      case "progress":
-        if (!run.detached) {
-          const { done, total, message: text } = message;
-          if (total !== undefined) run.reportedTotal = true;
-          this.telemetry.progress(run.taskId, { done, total: total ?? null, message: text ?? null });
-        }
-        return;
-      case "log":
-        this.telemetry.log(run.taskId, message.level, message.message, message.at);
-        return;
-      case "checkpoint":
-        if (!run.detached) this.telemetry.checkpoint(run.taskId, message.state);
-        return;
-      case "paused": {
-        // When it paused, not when the write is made: a write kept through a storage fault is late.
-        const at = performance.now();
-        this.commits.defer(`the pause of task ${run.taskId}`, () =>
-          this.writes.run(`pause of task ${run.taskId}`, () => this.#onPaused(run, message.state, at)),
-        );
-        return;
-      }
-      case "request":
-        if (!run.detached) this.#onSelfRequest(run, message.action, message.reason);
-        return;
-      case "spawn":
-        this.#onSpawn(run, message);
-        return;
-      case "finished":
-      case "failed":
-      case "stopped":
-      case "released":
-        this.commits.defer(`the end of task ${run.taskId}`, () => this.endRun(run, message));
-        return;
-      case "memory":
-        this.options.logger.warn(`task ${run.taskId} is over its memory limit; its ${slot.kind} is ended`, {
-          usedBytes: message.usedBytes,
-          limitBytes: message.limitBytes,
-          measured: message.measured,
-        });
-        this.pool.terminate(slot);
-        this.endRun(run, { type: "failed", taskId: run.taskId, error: memoryLimitError(message) });
-        return;
-      default: {
-        const unknown: never = message;
-        this.options.logger.warn("unknown message from a worker", { message: unknown });
-      }
-    }
-  }
-
-  /**
-   * A message kiln cannot use. A progress, log or request message is dropped, with a line in the
-   * task's log saying why; one about the run's end or its saved state ends the run, which fails.
-   */
-  #refuse(run: LiveRun, refused: RefusedMessage): void {
-    if (!refused.ends) {
-      this.telemetry.log(run.taskId, "warn", refused.problem, Date.now());
-      return;
-    }
-    this.options.logger.warn(`task ${run.taskId}: ${refused.problem}; its ${run.slot.kind} is ended`);
-    this.pool.terminate(run.slot);
-    this.endRun(run, {
-      type: "failed",
-      taskId: run.taskId,
-      error: { name: "ProtocolViolation", message: refused.problem, retryable: false },
-    });
-  }
-
-  #onSelfRequest(run: LiveRun, action: "pause" | "stop" | "restart", reason: string | undefined): void {
-    try {
-      this.hooks.control(action, run.taskId, { ...TASK_ITSELF, reason: reason ?? null });
-    } catch (error) {
-      if (!(error instanceof KilnError)) throw error;
-      this.telemetry.log(
-        run.taskId,
-        "warn",
-        `the task's own ${action} request was refused: ${error.message}`,
-        Date.now(),
-      );
-    }
-  }
-
-  /** Answers a spawn call once its children are committed (or refused); a run that has ended hears nothing. */
-  #onSpawn(run: LiveRun, call: SpawnCall): void {
-    const spawn = () =>
-      run.detached
-        ? Promise.reject(
-            new KilnError("task_not_running", 409, `task ${run.taskId} was stopped or restarted`),
-          )
-        : this.hooks.spawn(run, call.name, call.paramsJson);
-    void answerSpawn(call, spawn, this.options.logger).then((answer) => {
-      if (this.#slotRuns.get(run.slot) === run) run.slot.post(answer);
-    });
-  }
-
-  #onPaused(run: LiveRun, state: unknown, at: number): void {
-    // A kept pause written late must not touch a run that has ended since.
-    if (run.detached || run.parked || this.#slotRuns.get(run.slot) !== run) return;
-    if (run.requested !== "pause" && run.cause !== "shutdown") return; // withdrawn, or a stop is on its way
-    this.telemetry.flushOrThrow();
+  /** The write a pause acknowledged at a checkpoint needs, or none when the run is past it. */
+  pausedAt(run: LiveRun, state: unknown, at: number): EngineWrite | undefined {
+    const current = () => !run.detached && !run.parked && this.#slotRuns.get(run.slot) === run;
+    if (!current()) return undefined;
+    if (run.requested !== "pause" && run.cause !== "shutdown") return undefined; // withdrawn, or a stop is on its way
     clearRunTimers(run);
     const ranMs = at - run.segmentStart;
-    if (run.requested === "pause") {
-      this.transitions.paused(run.taskId, state, run.requestReason, run.requestBy, "RUNNING", ranMs);
-    } else {
-      const reason = "paused at a checkpoint for shutdown; resumes on the next start";
-      this.transitions.requeued(run.taskId, "RUNNING", reason, ENGINE, state, ranMs);
-    }
-    run.usedMs += ranMs;
-    run.requested = undefined;
-    run.parked = true;
-    this.#parkedOrder.push(run);
-    this.#countRunning(run.task.name, -1);
-    this.#releaseExcessParked();
-    this.dispatcher.request();
+    return async (u) => {
+      // A kept pause written late must not touch a run that has ended since.
+      if (!current()) return;
+      if (run.requested === "pause") {
+        const paused = await this.transitions.paused(
+          u,
+          run.taskId,
+          state,
+          run.requestReason,
+          run.requestBy,
+          ranMs,
+        );
+        if (!paused) return;
+      } else if (run.cause === "shutdown") {
+        const reason = "paused at a checkpoint for shutdown; resumes on the next start";
+        if (!(await this.transitions.requeued(u, run.taskId, reason, ENGINE, state, ranMs))) return;
+      } else {
+        return;
+      }
+      u.afterCommit(() => {
+        if (!current()) return;
+        run.usedMs += ranMs;
+        run.requested = undefined;
+        run.parked = true;
+        this.#parkedOrder.push(run);
+        this.#countRunning(run.task.name, -1);
+        this.#releaseExcessParked();
+        this.dispatcher.request();
+      });
+    };
   }
 
   /** Keeps at most `maxParkedWorkers` paused tasks on live workers; older ones give theirs back. */
@@ -419,28 +386,19 @@ export class RunExecutor {
     }
   }
 
-  onWorkerCrash(slot: TaskSlot, exitCode: number | null, signal?: string | null): void {
-    const run = this.#slotRuns.get(slot);
-    if (!run) return;
-    const detail = slot.lastError ? `: ${slot.lastError}` : "";
-    const how = exitCode === null ? `killed by ${signal ?? "a signal"}` : `code ${exitCode}`;
-    this.options.logger.warn(`${slot.kind} running task ${run.taskId} exited unexpectedly (${how})${detail}`);
-    this.endRun(run, {
-      type: "failed",
-      taskId: run.taskId,
-      error: {
-        name: "WorkerCrashed",
-        message: `its ${slot.kind} exited unexpectedly (${how})${detail}`,
-        retryable: true,
-      },
-    });
+  /**
+   * The worker reported (or was made to report) the end of a run: once the task's lane is free,
+   * the run is over in memory and its end is written in the turn's commit.
+   */
+  endRun(run: LiveRun, end: RunEnd, cause?: "shutdown"): void {
+    // Measured now: a write kept through a storage fault is made later.
+    const at = performance.now();
+    this.commits.defer(run.taskId, `the end of task ${run.taskId}`, () => this.#endNow(run, end, cause, at));
   }
 
-  /** The worker reported (or was made to report) the end of a run: decide the task's status. */
-  endRun(run: LiveRun, end: RunEnd, cause?: "shutdown"): void {
-    if (this.#slotRuns.get(run.slot) !== run) return;
-    // Measured now: a write kept through a storage fault is made later.
-    const ranMs = run.parked ? 0 : performance.now() - run.segmentStart;
+  #endNow(run: LiveRun, end: RunEnd, cause: "shutdown" | undefined, at: number): EngineWrite | undefined {
+    if (this.#slotRuns.get(run.slot) !== run) return undefined;
+    const ranMs = run.parked ? 0 : Math.max(0, at - run.segmentStart);
     clearRunTimers(run);
     this.#slotRuns.delete(run.slot);
     if (this.#runs.get(run.taskId) === run) this.#runs.delete(run.taskId);
@@ -448,15 +406,11 @@ export class RunExecutor {
     // A parked run ends when its worker crashes or gives its task back: it parks nothing any more.
     else this.#parkedOrder = this.#parkedOrder.filter((parked) => parked !== run);
     this.pool.release(run.slot);
-    if (!run.detached && !run.parked) {
-      // If the database refuses the write, the outcome is kept and written later; the row
-      // stays RUNNING meanwhile, and the task never runs twice in this process.
-      this.writes.run(`end of task ${run.taskId}`, () => {
-        this.telemetry.flushOrThrow();
-        this.settlement.settleSafely(run, end, cause, ranMs);
-      });
-    }
     this.dispatcher.request();
+    if (run.detached || run.parked) return undefined;
+    // If the database refuses the write, the outcome is kept and written later; the row
+    // stays RUNNING meanwhile, and the task never runs twice in this process.
+    return (u) => this.settlement.settleSafely(u, run, end, cause, ranMs);
   }
 
   untilIdle(timeoutMs: number): Promise<void> {

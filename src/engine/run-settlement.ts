@@ -1,19 +1,13 @@
-import {
-  type JsonText,
-  type SyncTaskStore,
-  type TaskPatch,
-  type TaskRecord,
-  UnreadableValue,
-} from "../store/index.ts";
+import { type JsonText, type TaskPatch, type TaskRecord, UnreadableValue } from "../store/index.ts";
 import type { TaskError } from "../task/index.ts";
 import type { FromWorker } from "../worker/protocol.ts";
 import { retryDelayMs } from "./backoff.ts";
-import { StorageUnavailableError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import type { RegisteredTask } from "./registry.ts";
 import type { LiveRun } from "./runs.ts";
 import type { SelfRestarts } from "./self-restarts.ts";
 import { ENGINE, TASK_ITSELF, type Transitions } from "./transitions.ts";
+import type { Unit } from "./unit.ts";
 
 /** How a worker reported the end of a run (or how the engine ended it); a result comes as checked JSON. */
 export type RunEnd =
@@ -29,11 +23,11 @@ export const interruptedError = (why: string): TaskError => ({
 /**
  * Decides and writes a task's status once a run has ended: what the run returned, what was
  * asked of it meanwhile (restart, stop, pause), why the engine ended it (timeout, shutdown),
- * and the class's retry policy. A task that goes back to PENDING is handed to `enqueueIfSet`.
+ * and the class's retry policy. A task that goes back to PENDING is handed to `enqueueIfSet` once
+ * that is committed.
  */
 export class RunSettlement {
   constructor(
-    private readonly store: SyncTaskStore,
     private readonly transitions: Transitions,
     private readonly enqueueIfSet: (task: TaskRecord | undefined) => void,
     private readonly selfRestarts: SelfRestarts,
@@ -45,22 +39,30 @@ export class RunSettlement {
    * could not take after all) fails this task alone, rather than the commit it shares with
    * other runs' ends or the process.
    */
-  settleSafely(run: LiveRun, end: RunEnd, cause: "shutdown" | undefined, ranMs: number): void {
+  async settleSafely(
+    u: Unit,
+    run: LiveRun,
+    end: RunEnd,
+    cause: "shutdown" | undefined,
+    ranMs: number,
+  ): Promise<void> {
     try {
-      this.settle(run, end, cause, ranMs);
+      await u.attempt((part) => this.settle(part, run, end, cause, ranMs));
     } catch (error) {
-      if (error instanceof StorageUnavailableError) throw error;
+      if (u.passOn(error)) throw error;
       this.logger.error(`the end of task ${run.taskId}'s run could not be written; the task fails`, {
         error: error instanceof Error ? error.message : String(error),
       });
       try {
-        this.transitions.failed(run.taskId, "RUNNING", {
-          name: "UnstorableOutcome",
-          message: `kiln could not store how this run ended: ${error instanceof Error ? error.message : String(error)}`,
-          retryable: false,
-        });
+        await u.attempt((part) =>
+          this.transitions.failed(part, run.taskId, {
+            name: "UnstorableOutcome",
+            message: `kiln could not store how this run ended: ${error instanceof Error ? error.message : String(error)}`,
+            retryable: false,
+          }),
+        );
       } catch (again) {
-        if (again instanceof StorageUnavailableError) throw again;
+        if (u.passOn(again)) throw again;
         this.logger.error(
           `task ${run.taskId} could not be failed either; it is recovered on the next start`,
           {
@@ -75,49 +77,61 @@ export class RunSettlement {
    * A task whose stored params or checkpoint cannot be read (the row was altered outside kiln)
    * cannot run: it fails, with what is wrong, instead of running on a placeholder.
    */
-  failIfUnreadable(task: TaskRecord): boolean {
+  failIfUnreadable(u: Unit, task: TaskRecord): Promise<boolean> | false {
     const [what, value] =
       task.params instanceof UnreadableValue
         ? ["params", task.params]
         : task.checkpoint instanceof UnreadableValue
           ? ["checkpoint", task.checkpoint]
           : [undefined, undefined];
+    // No promise for the common case: a start is on the hot path.
     if (!what || !value) return false;
-    this.transitions.failed(task.id, task.status, {
-      name: "UnreadableStoredValue",
-      message: `its stored ${what} cannot be read: ${value.unreadable}`,
-      retryable: false,
-    });
-    return true;
+    return this.transitions
+      .failed(u, task.id, {
+        name: "UnreadableStoredValue",
+        message: `its stored ${what} cannot be read: ${value.unreadable}`,
+        retryable: false,
+      })
+      .then(() => true);
   }
 
   /** `ranMs`: the run's last running stretch, added to the task's active time. */
-  settle(run: LiveRun, end: RunEnd, cause: "shutdown" | undefined, ranMs: number): void {
+  async settle(
+    u: Unit,
+    run: LiveRun,
+    end: RunEnd,
+    cause: "shutdown" | undefined,
+    ranMs: number,
+  ): Promise<void> {
     const id = run.taskId;
     const selfRestart = run.requested === "restart" && run.requestBy.actor === TASK_ITSELF.actor;
     if (!selfRestart) this.selfRestarts.forget(id);
     const issues = end.type === "finished" ? run.task.checkResult(end.result?.value) : [];
     if (end.type === "finished" && issues.length === 0 && run.requested !== "restart") {
       // The common end needs no read first: the FINISHED update only applies to a RUNNING row.
-      this.transitions.finished(id, end.result, ranMs, run.reportedTotal);
+      await this.transitions.finished(u, id, end.result, ranMs, run.reportedTotal);
       return;
     }
-    const task = this.store.getTask(id);
+    const task = await u.tx.getTask(id);
     if (task?.status !== "RUNNING") return;
     if (selfRestart) {
       const ranMs = run.usedMs + (performance.now() - run.segmentStart);
       const { delayMs, inARow } = this.selfRestarts.next(id, ranMs);
       const reason = `${run.requestReason ?? "restart requested"} (restart ${inARow} in a row asked by the task; runs again in ${delayMs} ms)`;
-      this.enqueueIfSet(this.transitions.restarted(task, reason, run.requestBy, Date.now() + delayMs));
+      this.#enqueueIfSet(
+        u,
+        await this.transitions.runRestarted(u, task, reason, run.requestBy, Date.now() + delayMs),
+      );
       return;
     }
     if (run.requested === "restart") {
-      this.enqueueIfSet(this.transitions.restarted(task, run.requestReason, run.requestBy));
+      this.#enqueueIfSet(u, await this.transitions.runRestarted(u, task, run.requestReason, run.requestBy));
       return;
     }
     if (end.type === "finished") {
       const detail = issues.map((issue) => `${issue.path || "(root)"} ${issue.message}`).join("; ");
-      this.failOrRetry(
+      await this.failOrRetry(
+        u,
         task,
         run.task,
         { name: "InvalidResult", message: `result does not match its schema: ${detail}`, retryable: false },
@@ -126,9 +140,9 @@ export class RunSettlement {
       return;
     }
     if (run.requested === "stop") {
-      this.transitions.stopped(
+      await this.transitions.runStopped(
+        u,
         id,
-        "RUNNING",
         run.requestReason ?? (end.type === "stopped" ? end.reason : null),
         run.requestBy,
         ranMs,
@@ -141,12 +155,13 @@ export class RunSettlement {
     if ((run.requested === "pause" || cause === "shutdown") && !unrecoverable) {
       // The run ended before it could acknowledge a pause: a crash or a terminated worker.
       if (run.requested === "pause") {
-        this.transitions.paused(id, undefined, run.requestReason, run.requestBy, "RUNNING", ranMs);
+        await this.transitions.paused(u, id, undefined, run.requestReason, run.requestBy, ranMs);
       } else if (run.task.resumable) {
-        this.enqueueIfSet(
-          this.transitions.requeued(
+        this.#enqueueIfSet(
+          u,
+          await this.transitions.requeued(
+            u,
             id,
-            "RUNNING",
             "interrupted by shutdown; resumes from its last checkpoint",
             ENGINE,
             undefined,
@@ -154,7 +169,8 @@ export class RunSettlement {
           ),
         );
       } else {
-        this.failOrRetry(
+        await this.failOrRetry(
+          u,
           task,
           run.task,
           interruptedError("interrupted by shutdown; the task is not resumable"),
@@ -166,7 +182,8 @@ export class RunSettlement {
     if (run.cause === "timeout") {
       // The worker may see the stop flag before the message carrying the reason, so its own
       // account of why it stopped is not used here.
-      this.failOrRetry(
+      await this.failOrRetry(
+        u,
         task,
         run.task,
         { name: "TimeoutError", message: `timed out after ${run.task.timeoutMs} ms`, retryable: true },
@@ -175,20 +192,21 @@ export class RunSettlement {
       return;
     }
     if (end.type === "failed") {
-      this.failOrRetry(task, run.task, end.error, ranMs);
+      await this.failOrRetry(u, task, run.task, end.error, ranMs);
     } else if (end.type === "stopped") {
       // The task threw TaskStopped on its own.
-      this.transitions.stopped(id, "RUNNING", end.reason, TASK_ITSELF, ranMs);
+      await this.transitions.runStopped(u, id, end.reason, TASK_ITSELF, ranMs);
     }
   }
 
   /** `ranMs`: the running stretch of the run that failed (none when start-up finds it interrupted). */
-  failOrRetry(
+  async failOrRetry(
+    u: Unit,
     task: TaskRecord,
     registered: RegisteredTask | undefined,
     error: TaskError,
     ranMs?: number,
-  ): void {
+  ): Promise<void> {
     const policy = registered?.retry;
     if (policy && error.retryable && task.retries + 1 < policy.attempts) {
       const retry = task.retries + 1;
@@ -202,9 +220,13 @@ export class RunSettlement {
         ...(ranMs === undefined ? {} : { addActiveMs: ranMs }),
       };
       const reason = `retry ${retry} of ${policy.attempts - 1} in ${delay} ms after ${error.name}: ${error.message}`;
-      this.enqueueIfSet(this.transitions.retrying(task.id, task.status, patch, reason));
+      this.#enqueueIfSet(u, await this.transitions.retrying(u, task.id, patch, reason));
     } else {
-      this.transitions.failed(task.id, task.status, error, ranMs);
+      await this.transitions.failed(u, task.id, error, ranMs);
     }
+  }
+
+  #enqueueIfSet(u: Unit, task: TaskRecord | undefined): void {
+    if (task?.status === "PENDING") u.afterCommit(() => this.enqueueIfSet(task));
   }
 }

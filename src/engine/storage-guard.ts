@@ -1,48 +1,65 @@
-import {
-  type DeletedTask,
-  type HistoryQuery,
-  type ListTasksQuery,
-  type NewTask,
-  type NewTaskEvent,
-  type Page,
-  type StorageFault,
-  type SyncTaskStore,
-  storageFaultOf,
-  type TaskEventRecord,
-  type TaskLogRecord,
-  type TaskPatch,
-  type TaskRecord,
-  type TelemetryBatch,
+import type {
+  DeletedTask,
+  EndedCount,
+  HistoryQuery,
+  ListTasksQuery,
+  NewTask,
+  NewTaskEvent,
+  Page,
+  StorageFault,
+  TaskEventRecord,
+  TaskLogRecord,
+  TaskPatch,
+  TaskRecord,
+  TaskStore,
+  TaskWrites,
+  TelemetryBatch,
 } from "../store/index.ts";
 import type { TaskStatus } from "../task/index.ts";
 import { StorageUnavailableError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 
 /**
- * Wraps the store the engine writes through. A storage fault (disk full, read-only file, I/O
- * error, lock timeout) comes out as `StorageUnavailableError`, which the API answers with 503;
- * the first one of an outage is logged as one line, and the first write that succeeds after it
- * logs that writes work again. Other errors pass through untouched.
+ * Wraps the store the engine writes through. A storage fault (as the store's `faultOf` reads its
+ * driver's error: disk full, read-only file, I/O error, a lost connection) comes out as
+ * `StorageUnavailableError`, which the API answers with 503; the first one of an outage is logged
+ * as one line, and the first write that succeeds after it logs that writes work again. Other
+ * errors pass through untouched. Inside a `transaction()` the calls are the store's own: the
+ * transaction's outcome as a whole is judged, once it is committed or has failed.
  */
-export class GuardedStore implements SyncTaskStore {
+export class GuardedStore implements TaskStore {
   #fault: StorageFault | undefined;
   /**
    * A fault that waiting does not clear: the file is damaged, deleted or replaced. From then on
    * every write is refused without being tried, until kiln is restarted; reads go on.
    */
   #lasting: StorageFault | undefined;
-  /** The writes made so far inside the open batch. */
-  #journal: (() => void)[] | undefined;
 
   constructor(
-    readonly inner: SyncTaskStore,
+    readonly inner: TaskStore,
     private readonly logger: Logger,
-    private readonly path?: string,
   ) {}
+
+  get dialect() {
+    return this.inner.dialect;
+  }
+
+  get location(): string {
+    return this.inner.location;
+  }
 
   /** The fault of the current outage, or undefined while writes work. */
   get fault(): StorageFault | undefined {
     return this.#lasting ?? this.#fault;
+  }
+
+  /** Whether `error` is a storage fault, translated or not: what a caller must pass on. */
+  isFault(error: unknown): boolean {
+    return error instanceof StorageUnavailableError || this.inner.faultOf(error) !== undefined;
+  }
+
+  faultOf(error: unknown): StorageFault | undefined {
+    return error instanceof StorageUnavailableError ? error.fault : this.inner.faultOf(error);
   }
 
   /**
@@ -66,14 +83,10 @@ export class GuardedStore implements SyncTaskStore {
     this.logger.error(`the database cannot be used: ${fault.description}`, {
       cause: fault.cause,
       ...(fault.code ? { code: fault.code } : {}),
-      db: this.path,
+      db: this.inner.location,
       effect: "requests that write get 503 and /ready answers 503 until kiln is restarted; reads go on",
       remedy: fault.remedy,
     });
-  }
-
-  #refuseIfLasting(): void {
-    if (this.#lasting) throw new StorageUnavailableError(this.#lasting, undefined);
   }
 
   /**
@@ -87,32 +100,21 @@ export class GuardedStore implements SyncTaskStore {
     throw new StorageUnavailableError(problem, undefined);
   }
 
-  #read<T>(read: () => T): T {
+  async #read<T>(read: () => Promise<T>): Promise<T> {
     try {
-      return read();
+      return await read();
     } catch (error) {
       throw this.#translate(error);
     }
   }
 
-  /** Writes made so far in the open batch (0 outside one). */
-  get journalLength(): number {
-    return this.#journal?.length ?? 0;
-  }
-
-  #write<T>(write: () => T): T {
-    this.#refuseIfLasting();
+  async #write<T>(write: () => Promise<T>): Promise<T> {
+    if (this.#lasting) throw new StorageUnavailableError(this.#lasting, undefined);
     let result: T;
     try {
-      result = write();
+      result = await write();
     } catch (error) {
       throw this.#translate(error);
-    }
-    if (this.#journal) {
-      // Replayed through the guard, so that a replay failing again is kept again. Inside a
-      // batch nothing reached the disk yet: only its commit tells whether writes work again.
-      this.#journal.push(() => void this.#write(write));
-      return result;
     }
     this.#checkFile();
     this.#recovered();
@@ -127,7 +129,7 @@ export class GuardedStore implements SyncTaskStore {
 
   #translate(error: unknown): unknown {
     if (error instanceof StorageUnavailableError) return error;
-    const fault = storageFaultOf(error, this.path);
+    const fault = this.inner.faultOf(error);
     if (!fault) return error;
     if (fault.remedy) {
       this.#keepLasting(fault);
@@ -145,64 +147,41 @@ export class GuardedStore implements SyncTaskStore {
     return new StorageUnavailableError(fault, error);
   }
 
-  /**
-   * With WAL, SQLite writes pages at commit, so a full disk fails a batch's COMMIT after every
-   * write inside it has returned. The error then carries those writes (`unwritten`), in order,
-   * for the engine to keep and retry like any write it could not make.
-   */
-  batch<T>(fn: () => T): T {
-    if (this.#journal) return fn();
-    const journal: (() => void)[] = [];
-    let result: T;
-    try {
-      this.#refuseIfLasting();
-      this.#journal = journal;
-      result = this.inner.batch(() => {
-        try {
-          return fn();
-        } finally {
-          // The COMMIT follows; it is judged like a write outside any batch.
-          this.#journal = undefined;
-        }
-      });
-      this.#checkFile();
-    } catch (error) {
-      this.#journal = undefined;
-      const translated = this.#translate(error);
-      if (translated instanceof StorageUnavailableError) translated.unwritten = journal;
-      throw translated;
-    }
-    this.#recovered();
-    return result;
+  /** One transaction; a storage fault anywhere in it (its COMMIT included) rejects it as a whole. */
+  transaction<T>(fn: (tx: TaskWrites) => Promise<T>): Promise<T> {
+    return this.#write(() => this.inner.transaction(fn));
   }
-  deleteEndedBefore(before: number, limit: number): DeletedTask[] {
+  attempt<T>(fn: (tx: TaskWrites) => Promise<T>): Promise<T> {
+    return this.transaction(fn);
+  }
+  deleteEndedBefore(before: number, limit: number): Promise<DeletedTask[]> {
     return this.#write(() => this.inner.deleteEndedBefore(before, limit));
   }
-  probeIntegrity(): void {
-    this.#read(() => this.inner.probeIntegrity?.());
+  async probeIntegrity(): Promise<void> {
+    await this.#read(async () => this.inner.probeIntegrity?.());
   }
-  verifyReadable(): void {
-    this.#read(() => this.inner.verifyReadable());
+  verifyReadable(): Promise<void> {
+    return this.#read(() => this.inner.verifyReadable());
   }
-  migrate(): void {
-    this.#write(() => this.inner.migrate());
+  migrate(): Promise<void> {
+    return this.#write(() => this.inner.migrate());
   }
-  createTask(task: NewTask, event: NewTaskEvent): TaskRecord {
+  createTask(task: NewTask, event: NewTaskEvent): Promise<TaskRecord> {
     return this.#write(() => this.inner.createTask(task, event));
   }
-  getTask(id: string): TaskRecord | undefined {
+  getTask(id: string): Promise<TaskRecord | undefined> {
     return this.#read(() => this.inner.getTask(id));
   }
-  findByIdempotencyKey(key: string): TaskRecord | undefined {
+  findByIdempotencyKey(key: string): Promise<TaskRecord | undefined> {
     return this.#read(() => this.inner.findByIdempotencyKey(key));
   }
-  idsWithPrefix(prefix: string, limit: number): string[] {
+  idsWithPrefix(prefix: string, limit: number): Promise<string[]> {
     return this.#read(() => this.inner.idsWithPrefix(prefix, limit));
   }
-  listTasks(query: ListTasksQuery): Page<TaskRecord, string> {
+  listTasks(query: ListTasksQuery): Promise<Page<TaskRecord, string>> {
     return this.#read(() => this.inner.listTasks(query));
   }
-  listActive(): TaskRecord[] {
+  listActive(): Promise<TaskRecord[]> {
     return this.#read(() => this.inner.listActive());
   }
   transition(
@@ -210,39 +189,39 @@ export class GuardedStore implements SyncTaskStore {
     from: readonly TaskStatus[],
     patch: TaskPatch,
     event: NewTaskEvent,
-  ): TaskRecord | undefined {
+  ): Promise<TaskRecord | undefined> {
     return this.#write(() => this.inner.transition(id, from, patch, event));
   }
-  updateTask(id: string, patch: TaskPatch, event?: NewTaskEvent): TaskRecord | undefined {
+  updateTask(id: string, patch: TaskPatch, event?: NewTaskEvent): Promise<TaskRecord | undefined> {
     return this.#write(() => this.inner.updateTask(id, patch, event));
   }
-  listEvents(taskId: string, query: HistoryQuery): Page<TaskEventRecord, number> {
+  listEvents(taskId: string, query: HistoryQuery): Promise<Page<TaskEventRecord, number>> {
     return this.#read(() => this.inner.listEvents(taskId, query));
   }
-  listLogs(taskId: string, query: HistoryQuery): Page<TaskLogRecord, number> {
+  listLogs(taskId: string, query: HistoryQuery): Promise<Page<TaskLogRecord, number>> {
     return this.#read(() => this.inner.listLogs(taskId, query));
   }
-  writeTelemetry(batch: TelemetryBatch): void {
-    this.#write(() => this.inner.writeTelemetry(batch));
+  writeTelemetry(batch: TelemetryBatch): Promise<void> {
+    return this.#write(() => this.inner.writeTelemetry(batch));
   }
-  deleteTask(id: string): boolean {
+  deleteTask(id: string): Promise<boolean> {
     return this.#write(() => this.inner.deleteTask(id));
   }
-  countByStatus(): Record<TaskStatus, number> {
+  countByStatus(): Promise<Record<TaskStatus, number>> {
     return this.#read(() => this.inner.countByStatus());
   }
   scanStatusAndName(afterId: string | null, limit: number) {
     return this.#read(() => this.inner.scanStatusAndName(afterId, limit));
   }
-  countEndedSince(since: number, bucketMs: number) {
+  countEndedSince(since: number, bucketMs: number): Promise<EndedCount[]> {
     return this.#read(() => this.inner.countEndedSince(since, bucketMs));
   }
-  /** Closes the store; a storage fault while checkpointing the WAL is logged, not thrown. */
-  close(): void {
+  /** Closes the store; a storage fault while closing (a WAL checkpoint) is logged, not thrown. */
+  async close(): Promise<void> {
     try {
-      this.inner.close();
+      await this.inner.close();
     } catch (error) {
-      const fault = storageFaultOf(error, this.path);
+      const fault = this.inner.faultOf(error);
       if (!fault) throw error;
       this.logger.error(`closing the database failed: ${fault.description}`, { code: fault.code });
     }

@@ -1,4 +1,4 @@
-import type { SyncTaskStore, TaskRecord } from "../store/index.ts";
+import type { TaskRecord } from "../store/index.ts";
 import type { CreateBatch } from "./create-batch.ts";
 import { type CheckedCreateOptions, checkCreateOptions, checkParams } from "./create-options.ts";
 import type { Dispatcher } from "./dispatcher.ts";
@@ -8,7 +8,9 @@ import type { CreateOptions, CreateResult } from "./manager-options.ts";
 import type { TaskRegistry } from "./registry.ts";
 import { childContext, normalizeContext } from "./request-context.ts";
 import type { LiveRun } from "./runs.ts";
+import type { GuardedStore } from "./storage-guard.ts";
 import { type Requester, TASK_ITSELF, type Transitions } from "./transitions.ts";
+import type { Unit } from "./unit.ts";
 
 type StoredContext = { traceparent: string | null; requestId: string | null };
 
@@ -21,34 +23,50 @@ type StoredContext = { traceparent: string | null; requestId: string | null };
 export class TaskCreation {
   constructor(
     private readonly registry: TaskRegistry,
-    private readonly store: SyncTaskStore,
+    private readonly store: GuardedStore,
     private readonly transitions: Transitions,
     private readonly dispatcher: Dispatcher,
     /** The group commit that `submit()` and spawns share. */
-    private readonly creates: CreateBatch<CreateResult>,
+    private readonly creates: CreateBatch<TaskRecord>,
   ) {}
 
-  create(name: string, params: unknown, options: CreateOptions): CreateResult {
+  /**
+   * Checks the name, options and params, replays an idempotency key already used, and writes the
+   * task in this turn's group commit. Resolves once it is committed.
+   */
+  create(name: string, params: unknown, options: CreateOptions): Promise<CreateResult> {
     const registered = this.registry.require(name);
     const checked = checkCreateOptions(options);
     const parsed = registered.parseParams(checkParams(name, params));
-    if (checked.idempotencyKey !== null) {
-      const existing = this.store.findByIdempotencyKey(checked.idempotencyKey);
-      // The same key with another name or other params is a 409, not the first task.
-      if (existing) return { task: replayOf(existing, checked.idempotencyKey, name, parsed), created: false };
-    }
     const by = { actor: options.actor ?? null, source: options.source ?? null };
-    return {
-      task: this.#insert(
-        name,
-        parsed,
-        checked,
-        options.paused === true,
-        normalizeContext(options.context),
-        by,
-      ),
-      created: true,
-    };
+    const context = normalizeContext(options.context);
+    const insert = (unit: Unit) =>
+      this.#insert(unit, name, parsed, checked, options.paused === true, context, by);
+    // Without a key, no await of its own: a burst of creates is the hot path.
+    if (checked.idempotencyKey === null)
+      return this.creates.submit(insert).then((task) => ({ task, created: true }));
+    return this.#createWithKey(checked.idempotencyKey, name, parsed, insert);
+  }
+
+  async #createWithKey(
+    key: string,
+    name: string,
+    parsed: unknown,
+    insert: (unit: Unit) => Promise<TaskRecord>,
+  ): Promise<CreateResult> {
+    const existing = await this.store.findByIdempotencyKey(key);
+    // The same key with another name or other params is a 409, not the first task.
+    if (existing) return { task: replayOf(existing, key, name, parsed), created: false };
+    try {
+      return { task: await this.creates.submit(insert), created: true };
+    } catch (error) {
+      if (error instanceof KilnError) throw error;
+      // Another create with the same key was written first (in the same commit, or by another
+      // process): the key's unique index refused this one, and the first is the answer.
+      const existing = await this.store.findByIdempotencyKey(key);
+      if (!existing) throw error;
+      return { task: replayOf(existing, key, name, parsed), created: false };
+    }
   }
 
   /**
@@ -78,12 +96,12 @@ export class TaskCreation {
     const context = normalizeContext(options.context);
     const by = { actor: options.actor ?? null, source: options.source ?? null };
     return Promise.all(
-      parsed.map((params) =>
-        this.creates.submit(() => ({
-          task: this.#insert(name, params, checked, options.paused === true, context, by),
-          created: true,
-        })),
-      ),
+      parsed.map(async (params) => ({
+        task: await this.creates.submit((unit) =>
+          this.#insert(unit, name, params, checked, options.paused === true, context, by),
+        ),
+        created: true,
+      })),
     );
   }
 
@@ -108,8 +126,9 @@ export class TaskCreation {
       }
     });
     const created = checked.map((params) =>
-      this.creates.submit(() => ({
-        task: this.#insert(
+      this.creates.submit((unit) =>
+        this.#insert(
+          unit,
           name,
           params,
           checkCreateOptions({}),
@@ -118,14 +137,14 @@ export class TaskCreation {
           TASK_ITSELF,
           parent.taskId,
         ),
-        created: true,
-      })),
+      ),
     );
-    return (await Promise.all(created)).map(({ task }) => task.id);
+    return (await Promise.all(created)).map((task) => task.id);
   }
 
-  /** Writes a task whose params are already checked, with its history's create event, and queues it. */
-  #insert(
+  /** Writes a task whose params are already checked, with its history's create event, and queues it once committed. */
+  async #insert(
+    unit: Unit,
     name: string,
     params: unknown,
     options: CheckedCreateOptions,
@@ -133,8 +152,9 @@ export class TaskCreation {
     context: StoredContext,
     by: Requester,
     parentId: string | null = null,
-  ): TaskRecord {
-    const task = this.transitions.created(
+  ): Promise<TaskRecord> {
+    const task = await this.transitions.created(
+      unit,
       {
         id: Bun.randomUUIDv7(),
         taskName: name,
@@ -149,8 +169,10 @@ export class TaskCreation {
       parentId === null ? null : `spawned by task ${parentId}`,
     );
     if (task.status === "PENDING") {
-      this.dispatcher.enqueue(task);
-      this.dispatcher.request();
+      unit.afterCommit(() => {
+        this.dispatcher.enqueue(task);
+        this.dispatcher.request();
+      });
     }
     return task;
   }

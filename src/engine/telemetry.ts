@@ -1,4 +1,4 @@
-import type { NewTaskLog, SyncTaskStore, TaskProgress, TelemetryBatch } from "../store/index.ts";
+import type { NewTaskLog, TaskProgress, TaskStore, TelemetryBatch } from "../store/index.ts";
 import { LOG_LEVELS, type LogLevel } from "../task/index.ts";
 import { LATEST_DATE_MS } from "./create-options.ts";
 import { StorageUnavailableError } from "./errors.ts";
@@ -60,9 +60,13 @@ export class TelemetryBuffer {
   /** Set while the last write failed on a storage fault; what was buffered is kept for a retry. */
   #failing: StorageUnavailableError | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** The write under way; the next waits for it, so lines land in the order they came. */
+  #writing: Promise<boolean> = Promise.resolve(true);
+  /** Writes queued or under way. */
+  #writes = 0;
 
   constructor(
-    private readonly store: SyncTaskStore,
+    private readonly store: Pick<TaskStore, "writeTelemetry">,
     private readonly events: EventHub,
     private readonly intervalMs: number,
     private readonly onError: (error: unknown) => void,
@@ -114,20 +118,48 @@ export class TelemetryBuffer {
   }
 
   /**
-   * Writes everything buffered now. Called every tick and before any transition. When the
+   * Writes everything buffered now. Called every tick and before a run's end or pause. When the
    * database cannot be written, everything stays buffered and is written on a later tick.
    */
-  flush(): void {
-    this.#write();
+  async flush(): Promise<void> {
+    await this.#next();
   }
 
-  /** Like `flush`, but throws `StorageUnavailableError` when the buffered writes could not be made. */
-  flushOrThrow(): void {
-    if (!this.#write() && this.#failing) throw this.#failing;
+  /**
+   * Like `flush`, but rejects with `StorageUnavailableError` when the buffered writes could not
+   * be made. Undefined, at once, when nothing is buffered or being written (the common case before
+   * a commit of run ends).
+   */
+  flushOrThrow(): Promise<void> | undefined {
+    if (this.#idle()) return undefined;
+    return this.#next().then((written) => {
+      if (!written && this.#failing) throw this.#failing;
+    });
+  }
+
+  #idle(): boolean {
+    return (
+      this.#writes === 0 &&
+      this.#progress.size === 0 &&
+      this.#checkpoints.size === 0 &&
+      this.#logs.length === 0 &&
+      this.#droppedInTick.size === 0 &&
+      this.#droppedWhileDown.size === 0
+    );
+  }
+
+  #next(): Promise<boolean> {
+    this.#writes++;
+    this.#writing = this.#writing
+      .then(() => this.#write())
+      .finally(() => {
+        this.#writes--;
+      });
+    return this.#writing;
   }
 
   /** True when nothing is left buffered. */
-  #write(): boolean {
+  async #write(): Promise<boolean> {
     if (this.#timer) {
       clearTimeout(this.#timer);
       this.#timer = undefined;
@@ -152,16 +184,14 @@ export class TelemetryBuffer {
     this.#logs = [];
     this.#logCounts.clear();
     try {
-      this.store.writeTelemetry(batch);
+      await this.store.writeTelemetry(batch);
     } catch (error) {
       if (error instanceof StorageUnavailableError) {
-        // Nothing can have arrived since the batch was taken (this is synchronous): put it back.
-        // The drop counts stay as they are, so a long outage still ends in one marker per task.
-        this.#progress = batch.progress;
-        this.#checkpoints = batch.checkpoints;
-        this.#logs = logs;
+        // Put it back before what arrived meanwhile, which is newer. The drop counts stay as
+        // they are, so a long outage still ends in one marker per task.
+        this.#putBack(batch.progress, batch.checkpoints, logs);
         this.#failing = error;
-        this.#timer ??= setTimeout(() => this.flush(), Math.max(this.intervalMs, RETRY_DELAY_MS));
+        this.#timer ??= setTimeout(() => void this.flush(), Math.max(this.intervalMs, RETRY_DELAY_MS));
         return false;
       }
       // Anything else is not going to get better by waiting: write the tasks one by one, so
@@ -184,7 +214,7 @@ export class TelemetryBuffer {
    * Writes a batch that failed as a whole one task at a time. A task whose part fails again is
    * dropped and reported; a storage fault keeps what is left for a later tick, as for any batch.
    */
-  #writeEachTask(batch: TelemetryBatch): boolean {
+  async #writeEachTask(batch: TelemetryBatch): Promise<boolean> {
     const ids = new Set([
       ...batch.progress.keys(),
       ...batch.checkpoints.keys(),
@@ -195,17 +225,15 @@ export class TelemetryBuffer {
       const taskId = left[0] as string;
       const part = slice(batch, taskId);
       try {
-        this.store.writeTelemetry(part);
+        await this.store.writeTelemetry(part);
       } catch (error) {
         if (error instanceof StorageUnavailableError) {
           for (const id of left) {
             const kept = slice(batch, id);
-            for (const [key, value] of kept.progress) this.#progress.set(key, value);
-            for (const [key, value] of kept.checkpoints) this.#checkpoints.set(key, value);
-            this.#logs.push(...kept.logs);
+            this.#putBack(kept.progress, kept.checkpoints, kept.logs);
           }
           this.#failing = error;
-          this.#timer ??= setTimeout(() => this.flush(), Math.max(this.intervalMs, RETRY_DELAY_MS));
+          this.#timer ??= setTimeout(() => void this.flush(), Math.max(this.intervalMs, RETRY_DELAY_MS));
           return false;
         }
         const what = `${part.logs.length} log lines${part.progress.size ? ", its progress" : ""}${part.checkpoints.size ? ", its checkpoint state" : ""}`;
@@ -219,6 +247,15 @@ export class TelemetryBuffer {
     }
     this.#failing = undefined;
     return true;
+  }
+
+  /** Puts back what could not be written, behind what arrived since (newer progress and states win). */
+  #putBack(progress: Map<string, TaskProgress>, checkpoints: Map<string, unknown>, logs: NewTaskLog[]): void {
+    for (const [key, value] of this.#progress) progress.set(key, value);
+    for (const [key, value] of this.#checkpoints) checkpoints.set(key, value);
+    this.#progress = progress;
+    this.#checkpoints = checkpoints;
+    this.#logs = logs.concat(this.#logs);
   }
 
   /** One warning line per task that lost log lines, saying how many and why. */
@@ -238,13 +275,13 @@ export class TelemetryBuffer {
   }
 
   /** Writes what is buffered once more and stops retrying. */
-  close(): void {
-    this.flush();
+  async close(): Promise<void> {
+    await this.flush();
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
   }
 
   #arm(): void {
-    this.#timer ??= setTimeout(() => this.flush(), this.intervalMs);
+    this.#timer ??= setTimeout(() => void this.flush(), this.intervalMs);
   }
 }

@@ -1,12 +1,16 @@
 import { StorageUnavailableError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
+import type { Unit } from "./unit.ts";
 
 const FIRST_DELAY_MS = 100;
 const MAX_DELAY_MS = 2_000;
 
+/** A write the engine makes on its own; it reads what it needs, so it can be made again. */
+export type EngineWrite = (unit: Unit) => Promise<void>;
+
 interface PendingWrite {
   label: string;
-  write: () => void;
+  write: EngineWrite;
 }
 
 /**
@@ -21,9 +25,13 @@ export class WriteRetry {
   #pending: PendingWrite[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #delay = FIRST_DELAY_MS;
+  #retrying: Promise<boolean> | undefined;
+  #closed = false;
 
   constructor(
     private readonly logger: Logger,
+    /** Makes one write in a transaction of its own. */
+    private readonly commit: (write: EngineWrite) => Promise<void>,
     /** Called after kept writes succeed, so their effects (queued tasks) get dispatched. */
     private readonly onWritten: () => void,
   ) {}
@@ -33,40 +41,29 @@ export class WriteRetry {
     return this.#pending.length;
   }
 
-  /**
-   * Runs `write` now, after any kept writes (so a task's writes land in the order they happened);
-   * if storage is unavailable it is kept and retried. Other errors propagate.
-   */
-  run(label: string, write: () => void): void {
-    if (this.#pending.length > 0 && !this.retryNow()) {
-      this.#pending.push({ label, write });
-      return;
-    }
-    try {
-      write();
-    } catch (error) {
-      if (!(error instanceof StorageUnavailableError)) throw error;
-      this.#pending.push({ label, write });
-      this.#arm();
-    }
-  }
-
-  /** Keeps writes that were already tried and failed (a batch whose commit failed), in order. */
-  keep(label: string, writes: readonly (() => void)[]): void {
-    if (writes.length === 0) return;
+  /** Keeps writes that failed on a storage fault, in order, behind those kept already. */
+  keep(label: string, writes: readonly EngineWrite[]): void {
+    if (writes.length === 0 || this.#closed) return;
     for (const write of writes) this.#pending.push({ label, write });
     this.#arm();
   }
 
   /** Tries every kept write once, in order; stops at the first that still fails. True when none is left. */
-  retryNow(): boolean {
+  retryNow(): Promise<boolean> {
+    this.#retrying ??= this.#retry().finally(() => {
+      this.#retrying = undefined;
+    });
+    return this.#retrying;
+  }
+
+  async #retry(): Promise<boolean> {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
     let written = 0;
     while (this.#pending.length > 0) {
       const next = this.#pending[0] as PendingWrite;
       try {
-        next.write();
+        await this.commit(next.write);
       } catch (error) {
         if (!(error instanceof StorageUnavailableError)) {
           this.logger.error("a kept write failed for good", { write: next.label, error: String(error) });
@@ -88,6 +85,7 @@ export class WriteRetry {
 
   /** Stops retrying; what is still kept is reported, and recovery handles it on the next start. */
   close(): void {
+    this.#closed = true;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
     if (this.#pending.length === 0) return;
@@ -98,11 +96,11 @@ export class WriteRetry {
   }
 
   #arm(): void {
-    if (this.#timer) return;
+    if (this.#timer || this.#closed) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.#delay = Math.min(this.#delay * 2, MAX_DELAY_MS);
-      this.retryNow();
+      void this.retryNow();
     }, this.#delay);
   }
 }

@@ -33,6 +33,7 @@ export {
 export {
   DEFAULT_PAGE_SIZE,
   type DeletedTask,
+  type EndedCount,
   type HistoryQuery,
   MAX_PAGE_SIZE,
   pageSize,

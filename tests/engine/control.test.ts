@@ -230,14 +230,10 @@ describe("illegal transitions are refused", () => {
     const { task } = await manager.create("echo", { value: 1 });
     await untilStatus(manager, task.id, ["FINISHED"]);
     for (const action of ["pause", "resume", "stop"] as const) {
-      const attempt = () => manager[action](task.id);
-      expect(attempt).toThrow(IllegalTransitionError);
-      try {
-        attempt();
-      } catch (error) {
-        expect((error as IllegalTransitionError).httpStatus).toBe(409);
-        expect((error as Error).message).toContain("FINISHED");
-      }
+      const error = await (async () => manager[action](task.id))().catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(IllegalTransitionError);
+      expect((error as IllegalTransitionError).httpStatus).toBe(409);
+      expect((error as Error).message).toContain("FINISHED");
     }
     const running = (await manager.create("hang", {})).task;
     await untilStatus(manager, running.id, ["RUNNING"]);

@@ -16,7 +16,7 @@ test("four runs that end while the main thread is busy are written in one commit
   const dir = tempDir();
   const store = new CommitRecordingStore({ path: join(dir.path, "kiln.db") });
   const batches = store.commits;
-  const manager = new TaskManager({ db: store, concurrency: 4, logger: silentLogger });
+  const manager = new TaskManager({ store: store.tasks, concurrency: 4, logger: silentLogger });
   cleanups.push(() => dir.remove());
   cleanups.push(() => store.close());
   cleanups.push(() => manager.shutdown());

@@ -117,7 +117,7 @@ test("SIGTERM pauses running tasks at checkpoints; the next start resumes them",
   await manager.load(FIXTURE_TASKS);
   const saved = new Map<string, number>();
   for (const id of ids.running as string[]) {
-    const task = manager.store.getTask(id);
+    const task = await manager.store.getTask(id);
     if (!task) throw new Error(`task ${id} is missing after shutdown`);
     expect(task.status).toBe("PENDING");
     expect(task.statusReason).toContain("shutdown");

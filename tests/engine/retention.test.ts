@@ -5,6 +5,7 @@ import {
   type Logger,
   RetentionPruner,
   SqliteSyncStore,
+  SqliteTaskStore,
   TaskManager,
   type TaskStatus,
 } from "../../src/index.ts";
@@ -165,7 +166,7 @@ describe("retention", () => {
     const store = new SqliteSyncStore({ path: dbPath });
     cleanups.push(() => store.close());
     const { logger, lines } = recordingLogger();
-    const pruner = new RetentionPruner(store, HOUR, logger);
+    const pruner = new RetentionPruner(new SqliteTaskStore(store), HOUR, logger);
     expect(await pruner.prune()).toBe(3);
     expect(await pruner.prune()).toBe(0);
     const passes = lines.filter((line) => line.message === "retention pass");

@@ -3,7 +3,7 @@
 // runs' ends, and the process, go on. Before, the error escaped the commit and ended the process.
 import { afterEach, expect, test } from "bun:test";
 import { join } from "node:path";
-import { SqliteSyncStore, silentLogger, TaskManager } from "../../src/index.ts";
+import { SqliteSyncStore, SqliteTaskStore, silentLogger, TaskManager } from "../../src/index.ts";
 import { FIXTURE_TASKS, tempDir, untilStatus } from "../helpers.ts";
 
 /** Throws the way JSON.stringify does on a BigInt when the end of one chosen task is written. */
@@ -29,7 +29,7 @@ afterEach(async () => {
 
 test("an end that cannot be written fails that task alone, as UnstorableOutcome", async () => {
   store = new PoisonedEndStore({ path: join(dir.path, "kiln.db") });
-  manager = new TaskManager({ db: store, concurrency: 2, logger: silentLogger });
+  manager = new TaskManager({ store: new SqliteTaskStore(store), concurrency: 2, logger: silentLogger });
   await manager.load(FIXTURE_TASKS);
   await manager.start();
   const bad = (await manager.create("echo", { value: "poisoned" }, { paused: true })).task;

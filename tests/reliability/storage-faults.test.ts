@@ -34,9 +34,9 @@ async function expectStorage503(response: Response, fault: StorageFault): Promis
 }
 
 async function serverOn(fault: StorageFault, log: ReturnType<typeof recordingLogger>): Promise<TestServer> {
-  const db = fault.store ?? undefined;
+  const store = fault.store ?? undefined;
   return startServer(
-    { logger: log.logger, telemetryIntervalMs: 50, ...(db ? { db } : {}) },
+    { logger: log.logger, telemetryIntervalMs: 50, ...(store ? { store } : {}) },
     { logger: log.logger },
     { path: fault.dir.path, remove: () => {} },
   );

@@ -2,8 +2,8 @@ import { Database } from "bun:sqlite";
 import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Logger, SyncTaskStore } from "../../src/index.ts";
-import { SqliteSyncStore } from "../../src/store/index.ts";
+import type { Logger, TaskStore } from "../../src/index.ts";
+import { SqliteSyncStore, SqliteTaskStore } from "../../src/store/index.ts";
 
 /** A way to make the database unwritable and writable again, on a directory the test owns. */
 export interface StorageFault {
@@ -15,7 +15,7 @@ export interface StorageFault {
   cause: "disk_full" | "read_only";
   dir: { path: string; remove: () => void };
   /** A store to hand the manager instead of a path (the injected fault only). */
-  store?: SyncTaskStore;
+  store?: TaskStore;
   start(): void;
   clear(): void;
 }
@@ -167,7 +167,7 @@ export function injectedDiskFull(): StorageFault {
         rmSync(path, { recursive: true, force: true });
       },
     },
-    store,
+    store: new SqliteTaskStore(store),
     start() {
       store.failing = true;
     },

@@ -3,7 +3,7 @@
 // connection that writes, since synchronous is a setting of each connection, not of the file.
 import { afterEach, expect, test } from "bun:test";
 import { join } from "node:path";
-import { SqliteSyncStore, silentLogger, TaskManager } from "../../src/index.ts";
+import { SqliteSyncStore, SqliteTaskStore, silentLogger, TaskManager } from "../../src/index.ts";
 import { FIXTURE_TASKS, tempDir } from "../helpers.ts";
 
 const dirs: { remove(): void }[] = [];
@@ -58,9 +58,9 @@ test("TaskManager durability 'full' reaches the connection it writes with, and t
 test("durability goes to a store you open yourself, not to the TaskManager", () => {
   const store = new SqliteSyncStore({ path: dbPath() });
   try {
-    expect(() => new TaskManager({ db: store, durability: "full", logger: silentLogger })).toThrow(
-      /durability goes to the store you opened/,
-    );
+    expect(
+      () => new TaskManager({ store: new SqliteTaskStore(store), durability: "full", logger: silentLogger }),
+    ).toThrow(/durability goes to the store you opened/);
   } finally {
     store.close();
   }

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { AmbiguousIdError, TaskNotFoundError } from "../../src/engine/errors.ts";
 import { findByIdOrPrefix } from "../../src/engine/id-prefix.ts";
-import { SqliteSyncStore } from "../../src/store/index.ts";
+import { SqliteSyncStore, SqliteTaskStore } from "../../src/store/index.ts";
 import { newTaskRow, tempDir } from "../helpers.ts";
 
 const cleanups: (() => void)[] = [];
@@ -60,35 +60,31 @@ describe("idsWithPrefix", () => {
 });
 
 describe("findByIdOrPrefix", () => {
-  test("an exact id, or a unique prefix of at least six characters", () => {
-    const store = storeWith([A1, A2, B]);
-    expect(findByIdOrPrefix(store, A1).id).toBe(A1);
-    expect(findByIdOrPrefix(store, "0190aaab").id).toBe(B);
+  test("an exact id, or a unique prefix of at least six characters", async () => {
+    const store = new SqliteTaskStore(storeWith([A1, A2, B]));
+    expect((await findByIdOrPrefix(store, A1)).id).toBe(A1);
+    expect((await findByIdOrPrefix(store, "0190aaab")).id).toBe(B);
   });
 
-  test("none is a TaskNotFoundError; a prefix under six characters is never looked up", () => {
-    const store = storeWith([A1]);
-    expect(() => findByIdOrPrefix(store, "0190ab")).toThrow(TaskNotFoundError);
-    expect(() => findByIdOrPrefix(store, "0190a")).toThrow(TaskNotFoundError);
+  test("none is a TaskNotFoundError; a prefix under six characters is never looked up", async () => {
+    const store = new SqliteTaskStore(storeWith([A1]));
+    await expect(findByIdOrPrefix(store, "0190ab")).rejects.toThrow(TaskNotFoundError);
+    await expect(findByIdOrPrefix(store, "0190a")).rejects.toThrow(TaskNotFoundError);
   });
 
-  test("several is an AmbiguousIdError with their count, up to 1,000", () => {
-    const store = storeWith([A1, A2, B]);
-    const error = (() => {
-      try {
-        findByIdOrPrefix(store, "0190aaa");
-      } catch (caught) {
-        return caught;
-      }
-    })();
+  test("several is an AmbiguousIdError with their count, up to 1,000", async () => {
+    const store = new SqliteTaskStore(storeWith([A1, A2, B]));
+    const error = await findByIdOrPrefix(store, "0190aaa").catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(AmbiguousIdError);
     expect(error).toMatchObject({ httpStatus: 409, code: "ambiguous_id", details: { matches: 3 } });
     expect((error as Error).message).toBe("the id prefix 0190aaa matches 3 tasks; give more of the id");
 
-    const many = storeWith(
-      Array.from({ length: 1_002 }, (_, i) => `0190cccc-0000-7000-8000-${String(i).padStart(12, "0")}`),
+    const many = new SqliteTaskStore(
+      storeWith(
+        Array.from({ length: 1_002 }, (_, i) => `0190cccc-0000-7000-8000-${String(i).padStart(12, "0")}`),
+      ),
     );
-    expect(() => findByIdOrPrefix(many, "0190cccc")).toThrow(
+    await expect(findByIdOrPrefix(many, "0190cccc")).rejects.toThrow(
       "the id prefix 0190cccc matches more than 1000 tasks; give more of the id",
     );
   });

@@ -2,7 +2,12 @@ import { Database } from "bun:sqlite";
 import { afterEach, expect, test } from "bun:test";
 import { join } from "node:path";
 import { TaskCounts } from "../../src/engine/task-counts.ts";
-import { type NewTaskEvent, SqliteSyncStore, type TaskRecord } from "../../src/store/index.ts";
+import {
+  type NewTaskEvent,
+  SqliteSyncStore,
+  SqliteTaskStore,
+  type TaskRecord,
+} from "../../src/store/index.ts";
 import type { TaskStatus } from "../../src/task/index.ts";
 import { newTaskRow, tempDir } from "../helpers.ts";
 
@@ -37,7 +42,7 @@ test("the first count, taken in steps, stays exact while tasks change, appear an
         if (i % 2 === 0) store.transition(task.id, ["PENDING"], { status: "FINISHED" }, event);
       }
     });
-    const counts = new TaskCounts(store);
+    const counts = new TaskCounts(new SqliteTaskStore(store));
     // What the manager does for each committed change: write it, then announce it.
     const move = (task: TaskRecord, to: TaskStatus) => {
       const moved = store.transition(task.id, [task.status], { status: to }, event);

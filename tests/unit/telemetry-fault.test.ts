@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { EventHub } from "../../src/engine/events.ts";
 import { GuardedStore, silentLogger } from "../../src/engine/index.ts";
 import { TelemetryBuffer } from "../../src/engine/telemetry.ts";
-import { SqliteSyncStore, type TelemetryBatch } from "../../src/store/index.ts";
+import { SqliteSyncStore, SqliteTaskStore, type TelemetryBatch } from "../../src/store/index.ts";
 import { tempDir } from "../helpers.ts";
 
 class DiskFullStore extends SqliteSyncStore {
@@ -26,12 +26,12 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) dir.remove();
 });
 
-function setup() {
+async function setup() {
   const dir = tempDir("kiln-telemetry-");
   dirs.push(dir);
   const inner = new DiskFullStore({ path: join(dir.path, "kiln.db") });
   inner.migrate();
-  const store = new GuardedStore(inner, silentLogger);
+  const store = new GuardedStore(new SqliteTaskStore(inner), silentLogger);
   const errors: unknown[] = [];
   const buffer = new TelemetryBuffer(
     store,
@@ -41,7 +41,7 @@ function setup() {
     () => {},
   );
   const id = "0190a000-0000-7000-8000-000000000001";
-  store.createTask(
+  await store.createTask(
     {
       id,
       taskName: "echo",
@@ -57,39 +57,39 @@ function setup() {
   return { inner, store, buffer, errors, id };
 }
 
-test("progress, checkpoints and logs are kept while the database is full and written once it is not", () => {
-  const { inner, store, buffer, errors, id } = setup();
+test("progress, checkpoints and logs are kept while the database is full and written once it is not", async () => {
+  const { inner, store, buffer, errors, id } = await setup();
   inner.full = true;
   buffer.progress(id, { done: 1, total: 3, message: null });
   buffer.checkpoint(id, { next: 1 });
   buffer.log(id, "info", "first", 1);
-  buffer.flush();
+  await buffer.flush();
   buffer.progress(id, { done: 2, total: 3, message: null });
   buffer.checkpoint(id, { next: 2 });
   buffer.log(id, "info", "second", 2);
-  expect(() => buffer.flushOrThrow()).toThrow(/disk holding the database is full/);
-  expect(store.getTask(id)?.progress).toBeNull();
+  await expect(buffer.flushOrThrow()).rejects.toThrow(/disk holding the database is full/);
+  expect((await store.getTask(id))?.progress).toBeNull();
   inner.full = false;
-  buffer.flushOrThrow();
-  expect(store.getTask(id)).toMatchObject({ progress: { done: 2, total: 3 }, checkpoint: { next: 2 } });
-  expect(store.listLogs(id, {}).items.map((line) => line.message)).toEqual(["first", "second"]);
+  await buffer.flushOrThrow();
+  expect(await store.getTask(id)).toMatchObject({ progress: { done: 2, total: 3 }, checkpoint: { next: 2 } });
+  expect((await store.listLogs(id, {})).items.map((line) => line.message)).toEqual(["first", "second"]);
   expect(errors).toEqual([]);
-  buffer.close();
+  await buffer.close();
 });
 
-test("a long outage keeps at most 10,000 log lines and ends in one marker saying how many were dropped", () => {
-  const { inner, store, buffer, id } = setup();
+test("a long outage keeps at most 10,000 log lines and ends in one marker saying how many were dropped", async () => {
+  const { inner, store, buffer, id } = await setup();
   inner.full = true;
   // 30 ticks of 500 lines (the per-tick cap), each tick's write failing.
   for (let tick = 0; tick < 30; tick++) {
     for (let i = 0; i < 500; i++) buffer.log(id, "info", `line ${tick * 500 + i}`, tick);
-    buffer.flush();
+    await buffer.flush();
   }
   inner.full = false;
-  buffer.flush();
+  await buffer.flush();
   const messages: string[] = [];
   for (let after: number | undefined; ; ) {
-    const page = store.listLogs(id, { after, limit: 500 });
+    const page = await store.listLogs(id, { after, limit: 500 });
     messages.push(...page.items.map((line) => line.message));
     if (page.nextCursor === null) break;
     after = page.nextCursor;
@@ -100,5 +100,5 @@ test("a long outage keeps at most 10,000 log lines and ends in one marker saying
   expect(messages[10_000]).toBe(
     "5000 log lines dropped: more than 10000 kept while the database could not be written",
   );
-  buffer.close();
+  await buffer.close();
 });

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { EventHub, type ManagerEvent } from "../../src/engine/events.ts";
 import { GuardedStore, silentLogger } from "../../src/engine/index.ts";
 import { TelemetryBuffer } from "../../src/engine/telemetry.ts";
-import { SqliteSyncStore, type TelemetryBatch } from "../../src/store/index.ts";
+import { SqliteSyncStore, SqliteTaskStore, type TelemetryBatch } from "../../src/store/index.ts";
 import type { LogLevel } from "../../src/task/index.ts";
 import { newTaskRow, tempDir } from "../helpers.ts";
 
@@ -31,12 +31,12 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) dir.remove();
 });
 
-function setup() {
+async function setup() {
   const dir = tempDir("kiln-telemetry-");
   dirs.push(dir);
   const inner = new RefusingStore({ path: join(dir.path, "kiln.db") });
   inner.migrate();
-  const store = new GuardedStore(inner, silentLogger);
+  const store = new GuardedStore(new SqliteTaskStore(inner), silentLogger);
   const event = {
     fromStatus: null,
     toStatus: "PENDING" as const,
@@ -45,8 +45,8 @@ function setup() {
     actor: null,
     source: null,
   };
-  const healthy = store.createTask(newTaskRow(), event).id;
-  const bad = store.createTask(newTaskRow(), event).id;
+  const healthy = (await store.createTask(newTaskRow(), event)).id;
+  const bad = (await store.createTask(newTaskRow(), event)).id;
   const errors: unknown[] = [];
   const dropped: Array<[string, string]> = [];
   const events: ManagerEvent[] = [];
@@ -62,8 +62,8 @@ function setup() {
   return { inner, store, buffer, healthy, bad, errors, dropped, events };
 }
 
-test("a batch the database refuses is written task by task: only the refused task's entries are lost", () => {
-  const { inner, store, buffer, healthy, bad, errors, dropped, events } = setup();
+test("a batch the database refuses is written task by task: only the refused task's entries are lost", async () => {
+  const { inner, store, buffer, healthy, bad, errors, dropped, events } = await setup();
   inner.refused = bad;
   for (let i = 0; i < 40; i++) buffer.log(healthy, "info", `healthy ${i}`, 1_000 + i);
   buffer.progress(healthy, { done: 40, total: 40, message: "done" });
@@ -71,16 +71,16 @@ test("a batch the database refuses is written task by task: only the refused tas
   buffer.log(bad, "info", "refused line", 1_000);
   buffer.progress(bad, { done: 1, total: null, message: null });
   buffer.checkpoint(bad, { offset: 1 });
-  buffer.flush();
+  await buffer.flush();
 
-  const lines = store.listLogs(healthy, { limit: 500 }).items.map((line) => line.message);
+  const lines = (await store.listLogs(healthy, { limit: 500 })).items.map((line) => line.message);
   expect(lines).toEqual(Array.from({ length: 40 }, (_, i) => `healthy ${i}`));
-  expect(store.getTask(healthy)).toMatchObject({
+  expect(await store.getTask(healthy)).toMatchObject({
     progress: { done: 40, total: 40, message: "done" },
     checkpoint: { next: 40 },
   });
-  expect(store.listLogs(bad, {}).items).toEqual([]);
-  expect(store.getTask(bad)).toMatchObject({ progress: null, checkpoint: null });
+  expect((await store.listLogs(bad, {})).items).toEqual([]);
+  expect(await store.getTask(bad)).toMatchObject({ progress: null, checkpoint: null });
   // One shared batch, then one per task.
   expect(inner.batches).toBe(3);
   expect(errors).toHaveLength(1);
@@ -101,24 +101,24 @@ test("a batch the database refuses is written task by task: only the refused tas
   inner.refused = "";
   buffer.log(bad, "info", "later", 2_000);
   buffer.log(healthy, "info", "later", 2_000);
-  buffer.flush();
+  await buffer.flush();
   expect(inner.batches).toBe(4);
-  expect(store.listLogs(bad, {}).items.map((line) => line.message)).toEqual(["later"]);
-  buffer.close();
+  expect((await store.listLogs(bad, {})).items.map((line) => line.message)).toEqual(["later"]);
+  await buffer.close();
 });
 
-test("entries that cannot be stored are dropped before the batch, and the rest of it is written", () => {
-  const { store, buffer, healthy, bad, errors, dropped } = setup();
+test("entries that cannot be stored are dropped before the batch, and the rest of it is written", async () => {
+  const { store, buffer, healthy, bad, errors, dropped } = await setup();
   buffer.log(bad, "fatal" as LogLevel, "unknown level", 1_000);
   buffer.log(bad, "info", "a time that is no date", 1e20);
   buffer.log(bad, "info", 42 as unknown as string, 1_000);
   buffer.progress(bad, { done: Number.NaN, total: 10, message: null });
   buffer.progress(bad, { done: 5, total: 2, message: null });
   buffer.log(healthy, "info", "kept", 1_000);
-  buffer.flush();
-  expect(store.listLogs(healthy, {}).items.map((line) => line.message)).toEqual(["kept"]);
-  expect(store.listLogs(bad, {}).items).toEqual([]);
-  expect(store.getTask(bad)?.progress).toBeNull();
+  await buffer.flush();
+  expect((await store.listLogs(healthy, {})).items.map((line) => line.message)).toEqual(["kept"]);
+  expect((await store.listLogs(bad, {})).items).toEqual([]);
+  expect((await store.getTask(bad))?.progress).toBeNull();
   expect(errors).toEqual([]);
   expect(dropped.map(([id, why]) => [id, why.split(" ").slice(0, 3).join(" ")])).toEqual([
     [bad, "log level fatal"],
@@ -127,5 +127,5 @@ test("entries that cannot be stored are dropped before the batch, and the rest o
     [bad, "progress done NaN"],
     [bad, "progress total 2"],
   ]);
-  buffer.close();
+  await buffer.close();
 });

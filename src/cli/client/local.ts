@@ -55,17 +55,17 @@ export const migrateCommand: Command = {
     const path = parsed.values.db ?? env.KILN_DB ?? "./kiln.db";
     if (path === "" || path === ":memory:") throw new UsageError("--db must be a file path", usage);
     // Loaded here so that the client commands never pay for drizzle.
-    const { SqliteSyncStore } = await import("../../store/sqlite.ts");
+    const { SqliteTaskStore } = await import("../../store/sqlite-store.ts");
     let before: number;
     let after: number;
     try {
-      const store = new SqliteSyncStore({ path, backgroundCheckpoints: false });
+      const store = new SqliteTaskStore({ path, backgroundCheckpoints: false });
       try {
         before = appliedMigrations(path);
-        store.migrate();
+        await store.migrate();
         after = appliedMigrations(path);
       } finally {
-        store.close();
+        await store.close();
       }
     } catch (error) {
       throw new CliError(`cannot migrate the database ${path}: ${(error as Error).message}`);

@@ -24,7 +24,7 @@ async function control(
   waitMs: number | undefined,
   by: Requester,
 ): Promise<ControlAnswer> {
-  const result = manager[action](id, { ...by, reason: reason ?? null });
+  const result = await manager[action](id, { ...by, reason: reason ?? null });
   let task = result.task;
   if (!result.pending) return { pending: false, body: { task: presentTask(task) } };
   if (waitMs) {
@@ -32,7 +32,7 @@ async function control(
       task = await manager.waitFor(id, (current) => current.requestedAction === null, waitMs);
     } catch (error) {
       if (!(error instanceof KilnError && error.code === "wait_timeout")) throw error;
-      task = manager.require(id);
+      task = await manager.require(id);
     }
   }
   // Acknowledged (during the wait, or before we looked): the request is done.

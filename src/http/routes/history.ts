@@ -10,9 +10,9 @@ export function historyRoutes(manager: TaskManager) {
     .decorate("kiln", manager)
     .get(
       "/tasks/:id/events",
-      ({ kiln, params, query }) => {
-        const context = contextOf(kiln.require(params.id));
-        const page = kiln.events(params.id, { after: query.after, limit: query.limit });
+      async ({ kiln, params, query }) => {
+        const context = contextOf(await kiln.require(params.id));
+        const page = await kiln.events(params.id, { after: query.after, limit: query.limit });
         return {
           items: page.items.map((event) => presentEvent(event, context)),
           nextCursor: page.nextCursor,
@@ -30,9 +30,9 @@ export function historyRoutes(manager: TaskManager) {
     )
     .get(
       "/tasks/:id/logs",
-      ({ kiln, params, query }) => {
-        const context = contextOf(kiln.require(params.id));
-        const page = kiln.logs(params.id, { after: query.after, limit: query.limit });
+      async ({ kiln, params, query }) => {
+        const context = contextOf(await kiln.require(params.id));
+        const page = await kiln.logs(params.id, { after: query.after, limit: query.limit });
         return { items: page.items.map(presentLog), nextCursor: page.nextCursor, context };
       },
       {

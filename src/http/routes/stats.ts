@@ -56,7 +56,7 @@ type Ended = Static<typeof EndedCounts>;
 const KEY = { FINISHED: "finished", FAILED: "failed", STOPPED: "stopped" } as const;
 
 /** How many tasks ended in the last hour, and per minute over the last `minutes`. */
-function endedTasks(manager: TaskManager, now: number, minutes: number) {
+async function endedTasks(manager: TaskManager, now: number, minutes: number) {
   const current = Math.floor(now / MINUTE_MS) * MINUTE_MS;
   // Exactly one hour back: that also covers all of the oldest bucket a caller may ask for.
   const since = now - HOUR_MINUTES * MINUTE_MS;
@@ -65,7 +65,7 @@ function endedTasks(manager: TaskManager, now: number, minutes: number) {
   for (let i = minutes - 1; i >= 0; i--) {
     buckets.set(current - i * MINUTE_MS, { finished: 0, failed: 0, stopped: 0 });
   }
-  for (const row of manager.store.countEndedSince(since, MINUTE_MS)) {
+  for (const row of await manager.store.countEndedSince(since, MINUTE_MS)) {
     const key = KEY[row.status];
     lastHour[key] += row.count;
     const bucket = buckets.get(row.bucket);
@@ -89,7 +89,7 @@ export function statsRoutes(manager: TaskManager) {
         queueDepth: stats.queued,
         concurrency: stats.concurrency,
         workers: workerStates(stats),
-        ...endedTasks(kiln, now, query.minutes ?? 30),
+        ...(await endedTasks(kiln, now, query.minutes ?? 30)),
       };
     },
     {

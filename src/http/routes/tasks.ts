@@ -69,8 +69,8 @@ export function taskRoutes(manager: TaskManager, auth: TokenAuth, logger: Logger
     )
     .get(
       "/tasks",
-      ({ kiln, query }) => {
-        const page = kiln.list({
+      async ({ kiln, query }) => {
+        const page = await kiln.list({
           status: query.status,
           name: query.name,
           tag: query.tag,
@@ -85,7 +85,7 @@ export function taskRoutes(manager: TaskManager, auth: TokenAuth, logger: Logger
         detail: { summary: "List tasks, newest first; pass nextCursor as cursor for the next page" },
       },
     )
-    .get("/tasks/:id", ({ kiln, params }) => presentTask(kiln.find(params.id)), {
+    .get("/tasks/:id", async ({ kiln, params }) => presentTask(await kiln.find(params.id)), {
       params: IdParams,
       response: { 200: TaskSchema, 404: ErrorSchema, 409: ErrorSchema },
       detail: {
@@ -97,8 +97,8 @@ export function taskRoutes(manager: TaskManager, auth: TokenAuth, logger: Logger
     })
     .delete(
       "/tasks/:id",
-      ({ kiln, params, status, request }) => {
-        kiln.delete(params.id);
+      async ({ kiln, params, status, request }) => {
+        await kiln.delete(params.id);
         logger.info("task deleted", { id: params.id, ...auth.requester(request) });
         return status(204, undefined);
       },

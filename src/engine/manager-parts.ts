@@ -1,0 +1,210 @@
+import { fileURLToPath } from "node:url";
+import type { DatabaseOwnerLock, TaskRecord } from "../store/index.ts";
+import type { TaskClass } from "../task/index.ts";
+import { CreateBatch } from "./create-batch.ts";
+import { Dispatcher } from "./dispatcher.ts";
+import { EventHub } from "./events.ts";
+import { resolveFileAccess } from "./file-access.ts";
+import type { ControlAction } from "./lifecycle.ts";
+import { stderrLogger } from "./logger.ts";
+import type { ControlOptions, ControlResult, TaskManagerOptions } from "./manager-options.ts";
+import { checkMemoryLimitMb } from "./memory-limit.ts";
+import { MessageCommits } from "./message-commit.ts";
+import { Observers } from "./observers.ts";
+import { openStore, sqlitePathOf } from "./open-store.ts";
+import { WorkerPool } from "./pool.ts";
+import { TaskRegistry } from "./registry.ts";
+import { RetentionPruner } from "./retention.ts";
+import { RunExecutor } from "./run-executor.ts";
+import { RunSettlement } from "./run-settlement.ts";
+import type { LiveRun } from "./runs.ts";
+import { SelfRestarts } from "./self-restarts.ts";
+import { GuardedStore } from "./storage-guard.ts";
+import { TaskControl } from "./task-control.ts";
+import { TaskCounts } from "./task-counts.ts";
+import { TaskCreation } from "./task-creation.ts";
+import { TaskLanes } from "./task-lanes.ts";
+import { TelemetryBuffer } from "./telemetry.ts";
+import { Transitions } from "./transitions.ts";
+import { Unit } from "./unit.ts";
+import { resolveValueLimits } from "./value-limits.ts";
+import { WorkerMessages } from "./worker-messages.ts";
+import { WriteRetry } from "./write-retry.ts";
+
+/** What the parts need back from the manager that owns them. */
+export interface ManagerHooks {
+  accepting(): boolean;
+  control(action: ControlAction, id: string, options: ControlOptions): Promise<ControlResult>;
+  spawn(run: LiveRun, name: string, paramsJson: string): Promise<string[]>;
+}
+
+export type ResolvedOptions = ReturnType<typeof resolveOptions>;
+
+export function resolveOptions(options: TaskManagerOptions, concurrency: number) {
+  return {
+    concurrency,
+    stopGraceMs: options.stopGraceMs ?? 5_000,
+    shutdownGraceMs: options.shutdownGraceMs ?? 10_000,
+    maxParkedWorkers: options.maxParkedWorkers ?? 16,
+    telemetryIntervalMs: options.telemetryIntervalMs ?? 100,
+    workerUrl: options.workerUrl ?? new URL("../worker/main.ts", import.meta.url),
+    processCommand: options.processCommand ?? [
+      process.execPath,
+      fileURLToPath(new URL("../worker/process-main.ts", import.meta.url)),
+    ],
+    logger: options.logger ?? stderrLogger,
+    preloaded: new Set<TaskClass>(options.preloadedTasks ?? []),
+  };
+}
+
+/** The engine's parts, wired together: the manager is their API. */
+export interface EngineParts {
+  guard: GuardedStore;
+  ownerLock: DatabaseOwnerLock | undefined;
+  ownsStore: boolean;
+  registry: TaskRegistry;
+  hub: EventHub;
+  observers: Observers;
+  counts: TaskCounts;
+  telemetry: TelemetryBuffer;
+  transitions: Transitions;
+  dispatcher: Dispatcher;
+  settlement: RunSettlement;
+  commits: MessageCommits;
+  creates: CreateBatch<TaskRecord>;
+  creation: TaskCreation;
+  retention: RetentionPruner | undefined;
+  pool: WorkerPool;
+  executor: RunExecutor;
+  taskControl: TaskControl;
+  writes: WriteRetry;
+}
+
+export function buildParts(
+  options: TaskManagerOptions,
+  resolved: ResolvedOptions,
+  hooks: ManagerHooks,
+): EngineParts {
+  const logger = resolved.logger;
+  const memoryLimitMb = checkMemoryLimitMb(options.taskMemoryLimitMb);
+  const limits = resolveValueLimits(options);
+  // Before the store is opened: a root that does not exist must not leave the database locked.
+  const fileAccess = resolveFileAccess(options.fileRoots, options.protectedFiles, sqlitePathOf(options));
+  const { store, ownerLock, owned } = openStore(options, logger);
+  const guard = new GuardedStore(store, logger);
+  const registry = new TaskRegistry();
+  const lanes = new TaskLanes();
+  const hub = new EventHub((error) => logger.error("an event listener threw", { error: String(error) }));
+  const counts = new TaskCounts(guard);
+  hub.subscribe(counts.observe);
+  const observers = new Observers(hub, logger);
+  const telemetry = new TelemetryBuffer(
+    guard,
+    hub,
+    resolved.telemetryIntervalMs,
+    (error) =>
+      logger.error("writing progress and logs failed; writing each task's alone", { error: String(error) }),
+    (taskId, why) => logger.warn(`progress or log of task ${taskId} dropped`, { why }),
+  );
+  const transitions = new Transitions();
+  let executor: RunExecutor;
+  let commits: MessageCommits;
+  let messages: WorkerMessages;
+  const writes = new WriteRetry(
+    logger,
+    // Progress, states and log lines first, as before any end: a kept end lands after them.
+    async (write) => {
+      await telemetry.flushOrThrow();
+      await Unit.run(guard, hub, write);
+    },
+    () => dispatcher.request(),
+  );
+  const dispatcher: Dispatcher = new Dispatcher(
+    registry,
+    {
+      accepting: hooks.accepting,
+      canRun: (name) => executor.canRun(name),
+      hasFreeSlot: () => executor.hasFreeSlot(),
+      startRun: (unit, id, name) => executor.start(unit, id, name),
+      requestDispatch: () => commits.requestDispatch(),
+    },
+    logger,
+  );
+  const selfRestarts = new SelfRestarts();
+  const settlement = new RunSettlement(
+    transitions,
+    (task) => {
+      dispatcher.enqueueIfSet(task);
+      dispatcher.request();
+    },
+    selfRestarts,
+    logger,
+  );
+  commits = new MessageCommits(guard, hub, lanes, writes, () => telemetry.flushOrThrow(), dispatcher, logger);
+  const creates = new CreateBatch<TaskRecord>(guard, hub);
+  const creation = new TaskCreation(registry, guard, transitions, dispatcher, creates);
+  const retention =
+    options.retainMs === undefined
+      ? undefined
+      : new RetentionPruner(guard, options.retainMs, logger, options.retention, (tasks) =>
+          counts.deleted(tasks),
+        );
+  const pool = new WorkerPool(
+    resolved.workerUrl,
+    {
+      onMessage: (slot, message) => messages.onMessage(slot, message),
+      onCrash: (slot, exitCode, signal) => messages.onCrash(slot, exitCode, signal),
+    },
+    resolved.concurrency,
+    resolved.processCommand,
+    fileAccess,
+  );
+  executor = new RunExecutor(
+    { registry, pool, transitions, telemetry, commits, dispatcher, settlement },
+    {
+      concurrency: resolved.concurrency,
+      stopGraceMs: resolved.stopGraceMs,
+      maxParkedWorkers: resolved.maxParkedWorkers,
+      memoryLimitMb,
+      limits,
+      logger,
+    },
+    {
+      accepting: hooks.accepting,
+      control: (action, id, controlOptions) => hooks.control(action, id, controlOptions),
+      spawn: (run, name, paramsJson) => hooks.spawn(run, name, paramsJson),
+    },
+  );
+  messages = new WorkerMessages(executor, telemetry, pool, commits, hooks, limits, logger);
+  const taskControl = new TaskControl({
+    store: guard,
+    hub,
+    lanes,
+    transitions,
+    executor,
+    dispatcher,
+    writes,
+    selfRestarts,
+  });
+  return {
+    guard,
+    ownerLock,
+    ownsStore: owned,
+    registry,
+    hub,
+    observers,
+    counts,
+    telemetry,
+    transitions,
+    dispatcher,
+    settlement,
+    commits,
+    creates,
+    creation,
+    retention,
+    pool,
+    executor,
+    taskControl,
+    writes,
+  };
+}
