@@ -10,6 +10,7 @@ import type { TaskRegistry } from "./registry.ts";
 import { contextOf } from "./request-context.ts";
 import { holdsSlot, RUNNING, requestedAction } from "./run-phase.ts";
 import type { RunEnd, RunSettlement } from "./run-settlement.ts";
+import { RunningCounts } from "./running-counts.ts";
 import { advance, clearRunTimers, type LiveRun } from "./runs.ts";
 import type { TaskSlot } from "./slot.ts";
 import type { TelemetryBuffer } from "./telemetry.ts";
@@ -56,10 +57,8 @@ export interface RunExecutorParts {
 export class RunExecutor {
   readonly #runs = new Map<string, LiveRun>();
   readonly #slotRuns = new Map<TaskSlot, LiveRun>();
-  readonly #runningByName = new Map<string, number>();
   #parkedOrder: LiveRun[] = [];
-  #running = 0;
-  #idleWaiters: (() => void)[] = [];
+  readonly #counts: RunningCounts;
   private readonly registry: TaskRegistry;
   private readonly pool: WorkerPool;
   private readonly transitions: Transitions;
@@ -80,11 +79,12 @@ export class RunExecutor {
     this.commits = parts.commits;
     this.dispatcher = parts.dispatcher;
     this.settlement = parts.settlement;
+    this.#counts = new RunningCounts(options.concurrency, (name) => this.registry.get(name)?.concurrency);
   }
 
   /** Runs that hold a concurrency slot now. */
   get running(): number {
-    return this.#running;
+    return this.#counts.total;
   }
 
   /** Paused runs that keep their worker. */
@@ -94,7 +94,7 @@ export class RunExecutor {
 
   /** Whether another run of any name fits now. */
   hasFreeSlot(): boolean {
-    return this.#running < this.options.concurrency;
+    return this.#counts.hasFreeSlot();
   }
 
   /** The run on a worker, if it has one. */
@@ -167,17 +167,7 @@ export class RunExecutor {
 
   /** Whether a run of `name` may start now: below the concurrency and the name's own limit. */
   canRun(name: string): boolean {
-    if (this.#running >= this.options.concurrency) return false;
-    const limit = this.registry.get(name)?.concurrency;
-    return limit === undefined || (this.#runningByName.get(name) ?? 0) < limit;
-  }
-
-  #countRunning(name: string, delta: 1 | -1): void {
-    this.#running += delta;
-    this.#runningByName.set(name, (this.#runningByName.get(name) ?? 0) + delta);
-    if (this.#running === 0 && this.#idleWaiters.length > 0) {
-      for (const wake of this.#idleWaiters.splice(0)) wake();
-    }
+    return this.#counts.canRun(name);
   }
 
   /**
@@ -208,7 +198,7 @@ export class RunExecutor {
     };
     this.#runs.set(id, run);
     this.#slotRuns.set(slot, run);
-    this.#countRunning(name, 1);
+    this.#counts.add(name, 1);
     let held = true;
     const forget = () => {
       if (!held) return;
@@ -219,7 +209,7 @@ export class RunExecutor {
         this.#slotRuns.delete(slot);
         this.pool.release(slot);
       }
-      this.#countRunning(name, -1);
+      this.#counts.add(name, -1);
     };
     let task: Awaited<ReturnType<Transitions["running"]>>;
     try {
@@ -278,12 +268,12 @@ export class RunExecutor {
     advance(parked, { type: "resume" });
     this.#parkedOrder = this.#parkedOrder.filter((run) => run !== parked);
     parked.segmentStart = performance.now();
-    this.#countRunning(name, 1);
+    this.#counts.add(name, 1);
     let held = true;
     const repark = () => {
       if (!held) return;
       held = false;
-      this.#countRunning(name, -1);
+      this.#counts.add(name, -1);
       if (this.#runs.get(id) !== parked || parked.phase.kind === "detached") return;
       advance(parked, { type: "resume-undone" });
       this.#parkedOrder.push(parked);
@@ -352,7 +342,7 @@ export class RunExecutor {
         run.usedMs += ranMs;
         advance(run, { type: "paused" });
         this.#parkedOrder.push(run);
-        this.#countRunning(run.task.name, -1);
+        this.#counts.add(run.task.name, -1);
         this.#releaseExcessParked();
         this.dispatcher.request();
       });
@@ -388,7 +378,7 @@ export class RunExecutor {
     clearRunTimers(run);
     this.#slotRuns.delete(run.slot);
     if (this.#runs.get(run.taskId) === run) this.#runs.delete(run.taskId);
-    if (held) this.#countRunning(run.task.name, -1);
+    if (held) this.#counts.add(run.task.name, -1);
     // A parked run ends when its worker crashes or gives its task back: it parks nothing any more.
     else this.#parkedOrder = this.#parkedOrder.filter((parked) => parked !== run);
     this.pool.release(run.slot);
@@ -400,13 +390,6 @@ export class RunExecutor {
   }
 
   untilIdle(timeoutMs: number): Promise<void> {
-    if (this.#running === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, timeoutMs);
-      this.#idleWaiters.push(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    return this.#counts.untilIdle(timeoutMs);
   }
 }
