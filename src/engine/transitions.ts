@@ -1,5 +1,11 @@
 import type { NewTask, NewTaskEvent, TaskPatch, TaskRecord } from "../store/index.ts";
-import type { EventAction, RequestedAction, TaskError, TaskStatus } from "../task/index.ts";
+import {
+  type EventAction,
+  type RequestedAction,
+  TASK_STATUSES,
+  type TaskError,
+  type TaskStatus,
+} from "../task/index.ts";
 import type { Unit } from "./unit.ts";
 
 /** Who asked for a change and from where, as recorded in the task's history. */
@@ -17,7 +23,7 @@ export const ENGINE: Requester = { actor: "kiln", source: null };
 export const TASK_ITSELF: Requester = { actor: "task", source: null };
 
 /** The statuses a stop or restart asked of a task with no live run applies to. */
-const NOT_RUNNING: readonly TaskStatus[] = ["PENDING", "PAUSED", "FINISHED", "FAILED", "STOPPED"];
+const NOT_RUNNING: readonly TaskStatus[] = TASK_STATUSES.filter((status) => status !== "RUNNING");
 
 type EventFields = { action: EventAction; reason: string | null } & Requester;
 
