@@ -2,10 +2,11 @@
 // created PENDING, started RUNNING, ended FINISHED, each with its history row. The scenarios
 // that measure the store on its own all replay exactly this.
 import type { SqliteSyncStore } from "../src/index.ts";
+import type { EventAction } from "../src/task/index.ts";
 
 type Status = "PENDING" | "RUNNING" | "FINISHED";
 
-const event = (from: Status | null, to: Status, action: string, actor: string | null) => ({
+const event = (from: Status | null, to: Status, action: EventAction, actor: string | null) => ({
   fromStatus: from,
   toStatus: to,
   action,

@@ -1,5 +1,5 @@
 import type { TaskProgress, TaskRecord } from "../store/index.ts";
-import type { LogLevel, TaskStatus } from "../task/index.ts";
+import type { EventAction, LogLevel, TaskStatus } from "../task/index.ts";
 
 /** Everything the manager announces; the HTTP layer streams these as Server-Sent Events. */
 export type ManagerEvent =
@@ -9,7 +9,7 @@ export type ManagerEvent =
       task: TaskRecord;
       from: TaskStatus | null;
       to: TaskStatus;
-      action: string;
+      action: EventAction;
       reason: string | null;
       actor: string | null;
       source: string | null;
@@ -19,7 +19,7 @@ export type ManagerEvent =
       type: "request";
       at: number;
       task: TaskRecord;
-      action: string;
+      action: EventAction;
       reason: string | null;
       actor: string | null;
       source: string | null;

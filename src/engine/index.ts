@@ -11,6 +11,7 @@ export {
   MAX_BULK_TASKS,
 } from "./bulk.ts";
 export { LATEST_DATE_MS, MAX_PRIORITY, MIN_PRIORITY } from "./create-options.ts";
+export type { EndedByStatus, EndedCounts } from "./ended-counts.ts";
 export {
   AmbiguousIdError,
   IdempotencyConflictError,

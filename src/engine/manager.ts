@@ -13,6 +13,7 @@ import {
 } from "../store/index.ts";
 import type { TaskClass, TaskStatus } from "../task/index.ts";
 import { type BulkAction, type BulkResult, type BulkTarget, runBulk } from "./bulk.ts";
+import { countEnded, type EndedCounts } from "./ended-counts.ts";
 import { IllegalTransitionError, NotAcceptingError, TaskNotFoundError } from "./errors.ts";
 import type { ManagerListener } from "./events.ts";
 import { TaskHandle } from "./handle.ts";
@@ -269,6 +270,16 @@ export class TaskManager {
   /** Tasks per status, kept in memory; see countByStatusAndName. */
   countByStatus(): Promise<Record<TaskStatus, number>> {
     return this.#parts.counts.byStatus();
+  }
+
+  /** Tasks that ended in the last hour, in all and per minute over the last `minutes` (1–60). */
+  endedCounts(minutes: number, now = Date.now()): Promise<EndedCounts> {
+    return countEnded(this.store, now, minutes);
+  }
+
+  /** The registered task classes, as the API describes them. */
+  taskTypes(): readonly RegisteredTask[] {
+    return this.registry.all();
   }
 
   stats(): ManagerStats {

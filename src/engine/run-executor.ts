@@ -8,11 +8,13 @@ import type { MessageCommits } from "./message-commit.ts";
 import type { WorkerPool } from "./pool.ts";
 import type { TaskRegistry } from "./registry.ts";
 import { contextOf } from "./request-context.ts";
+import { holdsSlot, RUNNING, requestedAction } from "./run-phase.ts";
 import type { RunEnd, RunSettlement } from "./run-settlement.ts";
-import { clearRunTimers, type LiveRun } from "./runs.ts";
+import { RunningCounts } from "./running-counts.ts";
+import { advance, clearRunTimers, type LiveRun } from "./runs.ts";
 import type { TaskSlot } from "./slot.ts";
 import type { TelemetryBuffer } from "./telemetry.ts";
-import { ENGINE, type Transitions } from "./transitions.ts";
+import { ENGINE, type Requester, type Transitions } from "./transitions.ts";
 import type { Unit } from "./unit.ts";
 import type { EngineWrite } from "./write-retry.ts";
 
@@ -55,10 +57,8 @@ export interface RunExecutorParts {
 export class RunExecutor {
   readonly #runs = new Map<string, LiveRun>();
   readonly #slotRuns = new Map<TaskSlot, LiveRun>();
-  readonly #runningByName = new Map<string, number>();
   #parkedOrder: LiveRun[] = [];
-  #running = 0;
-  #idleWaiters: (() => void)[] = [];
+  readonly #counts: RunningCounts;
   private readonly registry: TaskRegistry;
   private readonly pool: WorkerPool;
   private readonly transitions: Transitions;
@@ -79,21 +79,22 @@ export class RunExecutor {
     this.commits = parts.commits;
     this.dispatcher = parts.dispatcher;
     this.settlement = parts.settlement;
+    this.#counts = new RunningCounts(options.concurrency, (name) => this.registry.get(name)?.concurrency);
   }
 
   /** Runs that hold a concurrency slot now. */
   get running(): number {
-    return this.#running;
+    return this.#counts.total;
   }
 
   /** Paused runs that keep their worker. */
   get parked(): number {
-    return this.#parkedOrder.filter((run) => run.parked && !run.detached).length;
+    return this.#parkedOrder.filter((run) => run.phase.kind === "parked").length;
   }
 
   /** Whether another run of any name fits now. */
   hasFreeSlot(): boolean {
-    return this.#running < this.options.concurrency;
+    return this.#counts.hasFreeSlot();
   }
 
   /** The run on a worker, if it has one. */
@@ -109,8 +110,8 @@ export class RunExecutor {
   /** Shutdown, first step: every running run is asked to pause at its next checkpoint. */
   pauseAllForShutdown(): void {
     for (const run of this.#runs.values()) {
-      if (run.parked || run.requested) continue;
-      run.cause = "shutdown";
+      if (run.phase.kind !== "running") continue;
+      advance(run, { type: "shutdown" });
       run.slot.setControl(Control.PAUSE);
     }
   }
@@ -118,36 +119,31 @@ export class RunExecutor {
   /** Shutdown, after the grace period: the runs that did not pause are ended by force. */
   terminateUnpaused(): void {
     for (const run of [...this.#runs.values()]) {
-      if (run.parked) continue;
+      if (!holdsSlot(run.phase)) continue;
       this.pool.terminate(run.slot);
       this.endRun(run, { type: "stopped", taskId: run.taskId, reason: "terminated at shutdown" }, "shutdown");
     }
   }
 
   /** Marks the run as asked for `action` and tells its worker (pause at a checkpoint, or stop). */
-  request(
-    run: LiveRun,
-    action: "pause" | "stop" | "restart",
-    reason: string | null,
-    by: LiveRun["requestBy"],
-  ): void {
-    run.requested = action;
-    run.requestReason = reason;
-    run.requestBy = by;
-    if (action === "pause") run.slot.setControl(Control.PAUSE);
-    else this.#askToStop(run, reason ?? `${action} requested`);
+  request(run: LiveRun, action: "pause" | "stop" | "restart", reason: string | null, by: Requester): void {
+    advance(run, { type: "request", action, reason, by });
+    // A run timing out is already told to stop; a pause asked of it only goes in its history.
+    if (run.phase.kind === "pause-requested") run.slot.setControl(Control.PAUSE);
+    else if (action !== "pause") this.#askToStop(run, reason ?? `${action} requested`);
   }
 
   /** A pause asked for and withdrawn before the worker acknowledged it. */
   withdrawPause(run: LiveRun): void {
-    run.requested = undefined;
+    const before = advance(run, { type: "withdraw-pause" });
+    if (before.kind !== "pause-requested") return; // timing out: the worker is stopping anyway
     run.slot.setControl(Control.NONE);
     run.slot.post({ type: "resume" });
   }
 
   /** A parked run whose task was stopped or restarted: let its worker unwind, then reuse it. */
   detachParked(run: LiveRun, reason: string): void {
-    run.detached = true;
+    advance(run, { type: "detach" });
     this.#runs.delete(run.taskId);
     this.#askToStop(run, reason);
   }
@@ -171,17 +167,7 @@ export class RunExecutor {
 
   /** Whether a run of `name` may start now: below the concurrency and the name's own limit. */
   canRun(name: string): boolean {
-    if (this.#running >= this.options.concurrency) return false;
-    const limit = this.registry.get(name)?.concurrency;
-    return limit === undefined || (this.#runningByName.get(name) ?? 0) < limit;
-  }
-
-  #countRunning(name: string, delta: 1 | -1): void {
-    this.#running += delta;
-    this.#runningByName.set(name, (this.#runningByName.get(name) ?? 0) + delta);
-    if (this.#running === 0 && this.#idleWaiters.length > 0) {
-      for (const wake of this.#idleWaiters.splice(0)) wake();
-    }
+    return this.#counts.canRun(name);
   }
 
   /**
@@ -193,7 +179,7 @@ export class RunExecutor {
     const registered = this.registry.get(name);
     if (!registered) return;
     const parked = this.#runs.get(id);
-    if (parked?.parked) {
+    if (parked?.phase.kind === "parked") {
       await this.#resumeParked(u, parked, name);
       return;
     }
@@ -202,12 +188,7 @@ export class RunExecutor {
       taskId: id,
       task: registered,
       slot,
-      parked: false,
-      detached: false,
-      requested: undefined,
-      requestReason: null,
-      requestBy: ENGINE,
-      cause: undefined,
+      phase: RUNNING,
       reportedTotal: false,
       context: { traceparent: null, requestId: null },
       segmentStart: performance.now(),
@@ -217,7 +198,7 @@ export class RunExecutor {
     };
     this.#runs.set(id, run);
     this.#slotRuns.set(slot, run);
-    this.#countRunning(name, 1);
+    this.#counts.add(name, 1);
     let held = true;
     const forget = () => {
       if (!held) return;
@@ -228,7 +209,7 @@ export class RunExecutor {
         this.#slotRuns.delete(slot);
         this.pool.release(slot);
       }
-      this.#countRunning(name, -1);
+      this.#counts.add(name, -1);
     };
     let task: Awaited<ReturnType<Transitions["running"]>>;
     try {
@@ -258,7 +239,8 @@ export class RunExecutor {
     u.afterCommit(() => {
       // Stopped or restarted before its start was committed: its end is on its way.
       if (this.#slotRuns.get(slot) !== run) return;
-      if (!run.requested) slot.setControl(Control.NONE);
+      const asked = requestedAction(run.phase);
+      if (!asked) slot.setControl(Control.NONE);
       slot.post({
         type: "run",
         taskId: id,
@@ -274,8 +256,8 @@ export class RunExecutor {
         limits: this.options.limits,
       });
       // A stop asked for before the run message: the worker had no run to hand it to.
-      if (run.requested === "stop" || run.requested === "restart")
-        slot.post({ type: "stop", reason: run.requestReason ?? `${run.requested} requested` });
+      if (run.phase.kind === "stop-requested" || run.phase.kind === "restart-requested")
+        slot.post({ type: "stop", reason: run.phase.reason ?? `${asked} requested` });
       this.#armTimeout(run);
     });
   }
@@ -283,17 +265,17 @@ export class RunExecutor {
   /** A parked run goes on where it paused, on the worker it kept. */
   async #resumeParked(u: Unit, parked: LiveRun, name: string): Promise<void> {
     const id = parked.taskId;
-    parked.parked = false;
+    advance(parked, { type: "resume" });
     this.#parkedOrder = this.#parkedOrder.filter((run) => run !== parked);
     parked.segmentStart = performance.now();
-    this.#countRunning(name, 1);
+    this.#counts.add(name, 1);
     let held = true;
     const repark = () => {
       if (!held) return;
       held = false;
-      this.#countRunning(name, -1);
-      if (this.#runs.get(id) !== parked || parked.detached) return;
-      parked.parked = true;
+      this.#counts.add(name, -1);
+      if (this.#runs.get(id) !== parked || parked.phase.kind === "detached") return;
+      advance(parked, { type: "resume-undone" });
       this.#parkedOrder.push(parked);
     };
     let resumed: Awaited<ReturnType<Transitions["running"]>>;
@@ -314,8 +296,8 @@ export class RunExecutor {
       this.dispatcher.request();
     });
     u.afterCommit(() => {
-      if (this.#runs.get(id) !== parked || parked.detached) return;
-      if (!parked.requested) parked.slot.setControl(Control.NONE);
+      if (this.#runs.get(id) !== parked || parked.phase.kind === "detached") return;
+      if (!requestedAction(parked.phase)) parked.slot.setControl(Control.NONE);
       parked.slot.post({ type: "resume" });
       this.#armTimeout(parked);
     });
@@ -327,8 +309,8 @@ export class RunExecutor {
     run.timeoutTimer = setTimeout(
       () => {
         run.timeoutTimer = undefined;
-        if (run.requested === "stop" || run.requested === "restart" || run.parked) return;
-        run.cause = "timeout";
+        const before = advance(run, { type: "timeout" });
+        if (before === run.phase) return; // already stopping, or parked
         this.#askToStop(run, `timed out after ${limit} ms`);
       },
       Math.max(0, limit - run.usedMs),
@@ -337,37 +319,30 @@ export class RunExecutor {
 
   /** The write a pause acknowledged at a checkpoint needs, or none when the run is past it. */
   pausedAt(run: LiveRun, state: unknown, at: number): EngineWrite | undefined {
-    const current = () => !run.detached && !run.parked && this.#slotRuns.get(run.slot) === run;
-    if (!current()) return undefined;
-    if (run.requested !== "pause" && run.cause !== "shutdown") return undefined; // withdrawn, or a stop is on its way
+    // Withdrawn, or a stop (or the timeout) is on its way: the pause is not taken.
+    const pausing = () =>
+      (run.phase.kind === "pause-requested" || run.phase.kind === "shutting-down") &&
+      this.#slotRuns.get(run.slot) === run;
+    if (!pausing()) return undefined;
     clearRunTimers(run);
     const ranMs = at - run.segmentStart;
     return async (u) => {
       // A kept pause written late must not touch a run that has ended since.
-      if (!current()) return;
-      if (run.requested === "pause") {
-        const paused = await this.transitions.paused(
-          u,
-          run.taskId,
-          state,
-          run.requestReason,
-          run.requestBy,
-          ranMs,
-        );
+      const phase = run.phase;
+      if (!pausing()) return;
+      if (phase.kind === "pause-requested") {
+        const paused = await this.transitions.paused(u, run.taskId, state, phase.reason, phase.by, ranMs);
         if (!paused) return;
-      } else if (run.cause === "shutdown") {
+      } else {
         const reason = "paused at a checkpoint for shutdown; resumes on the next start";
         if (!(await this.transitions.requeued(u, run.taskId, reason, ENGINE, state, ranMs))) return;
-      } else {
-        return;
       }
       u.afterCommit(() => {
-        if (!current()) return;
+        if (!holdsSlot(run.phase) || this.#slotRuns.get(run.slot) !== run) return;
         run.usedMs += ranMs;
-        run.requested = undefined;
-        run.parked = true;
+        advance(run, { type: "paused" });
         this.#parkedOrder.push(run);
-        this.#countRunning(run.task.name, -1);
+        this.#counts.add(run.task.name, -1);
         this.#releaseExcessParked();
         this.dispatcher.request();
       });
@@ -376,11 +351,11 @@ export class RunExecutor {
 
   /** Keeps at most `maxParkedWorkers` paused tasks on live workers; older ones give theirs back. */
   #releaseExcessParked(): void {
-    this.#parkedOrder = this.#parkedOrder.filter((run) => run.parked && !run.detached);
+    this.#parkedOrder = this.#parkedOrder.filter((run) => run.phase.kind === "parked");
     while (this.#parkedOrder.length > this.options.maxParkedWorkers && this.hooks.accepting()) {
       const oldest = this.#parkedOrder.shift();
       if (!oldest) break;
-      oldest.detached = true;
+      advance(oldest, { type: "detach" });
       this.#runs.delete(oldest.taskId);
       oldest.slot.post({ type: "release" });
     }
@@ -398,29 +373,23 @@ export class RunExecutor {
 
   #endNow(run: LiveRun, end: RunEnd, cause: "shutdown" | undefined, at: number): EngineWrite | undefined {
     if (this.#slotRuns.get(run.slot) !== run) return undefined;
-    const ranMs = run.parked ? 0 : Math.max(0, at - run.segmentStart);
+    const held = holdsSlot(run.phase);
+    const ranMs = held ? Math.max(0, at - run.segmentStart) : 0;
     clearRunTimers(run);
     this.#slotRuns.delete(run.slot);
     if (this.#runs.get(run.taskId) === run) this.#runs.delete(run.taskId);
-    if (!run.parked) this.#countRunning(run.task.name, -1);
+    if (held) this.#counts.add(run.task.name, -1);
     // A parked run ends when its worker crashes or gives its task back: it parks nothing any more.
     else this.#parkedOrder = this.#parkedOrder.filter((parked) => parked !== run);
     this.pool.release(run.slot);
     this.dispatcher.request();
-    if (run.detached || run.parked) return undefined;
+    if (!held) return undefined;
     // If the database refuses the write, the outcome is kept and written later; the row
     // stays RUNNING meanwhile, and the task never runs twice in this process.
     return (u) => this.settlement.settleSafely(u, run, end, cause, ranMs);
   }
 
   untilIdle(timeoutMs: number): Promise<void> {
-    if (this.#running === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, timeoutMs);
-      this.#idleWaiters.push(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    return this.#counts.untilIdle(timeoutMs);
   }
 }

@@ -6,7 +6,8 @@ import type { Logger } from "./logger.ts";
 import type { RegisteredTask } from "./registry.ts";
 import type { LiveRun } from "./runs.ts";
 import type { SelfRestarts } from "./self-restarts.ts";
-import { ENGINE, TASK_ITSELF, type Transitions } from "./transitions.ts";
+import { decideSettlement, type RunEnding } from "./settlement-table.ts";
+import { ENGINE, type Transitions } from "./transitions.ts";
 import type { Unit } from "./unit.ts";
 
 /** How a worker reported the end of a run (or how the engine ended it); a result comes as checked JSON. */
@@ -14,11 +15,7 @@ export type RunEnd =
   | { type: "finished"; taskId: string; result: JsonText | undefined }
   | Extract<FromWorker, { type: "failed" | "stopped" | "released" }>;
 
-export const interruptedError = (why: string): TaskError => ({
-  name: "Interrupted",
-  message: why,
-  retryable: true,
-});
+export { interruptedError } from "./settlement-table.ts";
 
 /**
  * Decides and writes a task's status once a run has ended: what the run returned, what was
@@ -95,7 +92,10 @@ export class RunSettlement {
       .then(() => true);
   }
 
-  /** `ranMs`: the run's last running stretch, added to the task's active time. */
+  /**
+   * Writes what `decideSettlement` decides for the run's end. `ranMs`: the run's last running
+   * stretch, added to the task's active time.
+   */
   async settle(
     u: Unit,
     run: LiveRun,
@@ -104,98 +104,55 @@ export class RunSettlement {
     ranMs: number,
   ): Promise<void> {
     const id = run.taskId;
-    const selfRestart = run.requested === "restart" && run.requestBy.actor === TASK_ITSELF.actor;
-    if (!selfRestart) this.selfRestarts.forget(id);
-    const issues = end.type === "finished" ? run.task.checkResult(end.result?.value) : [];
-    if (end.type === "finished" && issues.length === 0 && run.requested !== "restart") {
+    const phase = run.phase;
+    const ending = endingOf(run, end, cause);
+    const facts = { retriesLeft: false, resumable: run.task.resumable, timeoutMs: run.task.timeoutMs };
+    let decision = decideSettlement(phase, ending, facts);
+    if (decision.kind !== "restart" || !decision.self) this.selfRestarts.forget(id);
+    if (decision.kind === "none") return;
+    if (decision.kind === "finish" && end.type === "finished") {
       // The common end needs no read first: the FINISHED update only applies to a RUNNING row.
       await this.transitions.finished(u, id, end.result, ranMs, run.reportedTotal);
       return;
     }
     const task = await u.tx.getTask(id);
     if (task?.status !== "RUNNING") return;
-    if (selfRestart) {
-      const ranMs = run.usedMs + (performance.now() - run.segmentStart);
-      const { delayMs, inARow } = this.selfRestarts.next(id, ranMs);
-      const reason = `${run.requestReason ?? "restart requested"} (restart ${inARow} in a row asked by the task; runs again in ${delayMs} ms)`;
-      this.#enqueueIfSet(
-        u,
-        await this.transitions.runRestarted(u, task, reason, run.requestBy, Date.now() + delayMs),
-      );
-      return;
-    }
-    if (run.requested === "restart") {
-      this.#enqueueIfSet(u, await this.transitions.runRestarted(u, task, run.requestReason, run.requestBy));
-      return;
-    }
-    if (end.type === "finished") {
-      const detail = issues.map((issue) => `${issue.path || "(root)"} ${issue.message}`).join("; ");
-      await this.failOrRetry(
-        u,
-        task,
-        run.task,
-        { name: "InvalidResult", message: `result does not match its schema: ${detail}`, retryable: false },
-        ranMs,
-      );
-      return;
-    }
-    if (run.requested === "stop") {
-      await this.transitions.runStopped(
-        u,
-        id,
-        run.requestReason ?? (end.type === "stopped" ? end.reason : null),
-        run.requestBy,
-        ranMs,
-      );
-      return;
-    }
-    // A failure retrying cannot help (a state kiln refused at the pause, UnrecoverableError) ends
-    // the task even with a pause asked for: paused, it would only fail the same way on resume.
-    const unrecoverable = end.type === "failed" && !end.error.retryable;
-    if ((run.requested === "pause" || cause === "shutdown") && !unrecoverable) {
-      // The run ended before it could acknowledge a pause: a crash or a terminated worker.
-      if (run.requested === "pause") {
-        await this.transitions.paused(u, id, undefined, run.requestReason, run.requestBy, ranMs);
-      } else if (run.task.resumable) {
+    // The retry policy needs the row: decide again knowing whether an attempt is left.
+    decision = decideSettlement(phase, ending, { ...facts, retriesLeft: hasRetriesLeft(task, run.task) });
+    switch (decision.kind) {
+      case "restart": {
+        if (!decision.self) {
+          this.#enqueueIfSet(u, await this.transitions.runRestarted(u, task, decision.reason, decision.by));
+          return;
+        }
+        const ranMs = run.usedMs + (performance.now() - run.segmentStart);
+        const { delayMs, inARow } = this.selfRestarts.next(id, ranMs);
+        const reason = `${decision.reason ?? "restart requested"} (restart ${inARow} in a row asked by the task; runs again in ${delayMs} ms)`;
         this.#enqueueIfSet(
           u,
-          await this.transitions.requeued(
-            u,
-            id,
-            "interrupted by shutdown; resumes from its last checkpoint",
-            ENGINE,
-            undefined,
-            ranMs,
-          ),
+          await this.transitions.runRestarted(u, task, reason, decision.by, Date.now() + delayMs),
         );
-      } else {
-        await this.failOrRetry(
-          u,
-          task,
-          run.task,
-          interruptedError("interrupted by shutdown; the task is not resumable"),
-          ranMs,
-        );
+        return;
       }
-      return;
-    }
-    if (run.cause === "timeout") {
-      // The worker may see the stop flag before the message carrying the reason, so its own
-      // account of why it stopped is not used here.
-      await this.failOrRetry(
-        u,
-        task,
-        run.task,
-        { name: "TimeoutError", message: `timed out after ${run.task.timeoutMs} ms`, retryable: true },
-        ranMs,
-      );
-      return;
-    }
-    if (end.type === "failed") {
-      await this.failOrRetry(u, task, run.task, end.error, ranMs);
-    } else if (end.type === "stopped") {
-      // The task threw TaskStopped on its own.
-      await this.transitions.runStopped(u, id, end.reason, TASK_ITSELF, ranMs);
+      case "stop":
+        await this.transitions.runStopped(u, id, decision.reason, decision.by, ranMs);
+        return;
+      case "pause":
+        await this.transitions.paused(u, id, undefined, decision.reason, decision.by, ranMs);
+        return;
+      case "requeue":
+        this.#enqueueIfSet(
+          u,
+          await this.transitions.requeued(u, id, decision.reason, ENGINE, undefined, ranMs),
+        );
+        return;
+      case "retry":
+      case "fail":
+        await this.failOrRetry(u, task, run.task, decision.error, ranMs);
+        return;
+      case "finish":
+      case "none":
+        return;
     }
   }
 
@@ -208,7 +165,7 @@ export class RunSettlement {
     ranMs?: number,
   ): Promise<void> {
     const policy = registered?.retry;
-    if (policy && error.retryable && task.retries + 1 < policy.attempts) {
+    if (policy && error.retryable && hasRetriesLeft(task, registered)) {
       const retry = task.retries + 1;
       const delay = retryDelayMs(policy, retry);
       const patch: TaskPatch = {
@@ -228,5 +185,30 @@ export class RunSettlement {
 
   #enqueueIfSet(u: Unit, task: TaskRecord | undefined): void {
     if (task?.status === "PENDING") u.afterCommit(() => this.enqueueIfSet(task));
+  }
+}
+
+function hasRetriesLeft(task: TaskRecord, registered: RegisteredTask | undefined): boolean {
+  const policy = registered?.retry;
+  return policy !== undefined && task.retries + 1 < policy.attempts;
+}
+
+/** The run's end in the settlement table's terms; a result is checked against its schema here. */
+function endingOf(run: LiveRun, end: RunEnd, cause: "shutdown" | undefined): RunEnding {
+  if (cause === "shutdown")
+    return { kind: "shutdown-terminated", reason: end.type === "stopped" ? end.reason : null };
+  switch (end.type) {
+    case "finished": {
+      const issues = run.task.checkResult(end.result?.value);
+      if (issues.length === 0) return { kind: "finished" };
+      const detail = issues.map((issue) => `${issue.path || "(root)"} ${issue.message}`).join("; ");
+      return { kind: "invalid-result", detail };
+    }
+    case "failed":
+      return { kind: "failed", error: end.error };
+    case "stopped":
+      return { kind: "stopped", reason: end.reason };
+    case "released":
+      return { kind: "released" };
   }
 }

@@ -1,23 +1,14 @@
-import type { RequestedAction } from "../task/index.ts";
 import type { RegisteredTask } from "./registry.ts";
+import { nextPhase, type PhaseEvent, type RunPhase } from "./run-phase.ts";
 import type { TaskSlot } from "./slot.ts";
-import type { Requester } from "./transitions.ts";
 
 /** One run of a task on a worker, from assignment until the worker reports its end. */
 export interface LiveRun {
   taskId: string;
   task: RegisteredTask;
   slot: TaskSlot;
-  /** Paused at a checkpoint: the worker keeps the task's stack but the run holds no concurrency slot. */
-  parked: boolean;
-  /** No longer the task's current run (it was stopped or restarted while parked); its end changes nothing. */
-  detached: boolean;
-  /** The control request the worker has not acknowledged yet. */
-  requested: RequestedAction | undefined;
-  requestReason: string | null;
-  requestBy: Requester;
-  /** Why the engine itself asked this run to stop or pause. */
-  cause: "timeout" | "shutdown" | undefined;
+  /** Where the run stands; changed only through `advance`. */
+  phase: RunPhase;
   /**
    * The task's progress has a total (reported in this run, or stored before it): its end as
    * FINISHED completes the progress. Tasks that report none skip that part of the write.
@@ -38,4 +29,11 @@ export function clearRunTimers(run: LiveRun): void {
   if (run.graceTimer) clearTimeout(run.graceTimer);
   run.timeoutTimer = undefined;
   run.graceTimer = undefined;
+}
+
+/** Moves the run to its next phase (`nextPhase`); returns the phase it was in. */
+export function advance(run: LiveRun, event: PhaseEvent): RunPhase {
+  const before = run.phase;
+  run.phase = nextPhase(before, event);
+  return before;
 }

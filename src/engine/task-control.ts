@@ -103,7 +103,7 @@ export class TaskControl {
     by: Requester,
   ): Promise<TaskRecord | undefined> {
     const run = this.parts.executor.live(task.id);
-    if (!run || run.parked) {
+    if (!run || run.phase.kind === "parked") {
       // Its run ended while the database could not be written; the end is waiting to be written.
       if (this.parts.writes.size > 0) throw new RunEndNotWrittenError(task.id);
       throw new KilnError("internal", 500, `task ${task.id} is RUNNING but has no live run`);
@@ -134,7 +134,7 @@ export class TaskControl {
     if (action !== "resume") {
       dispatcher.remove(id);
       const run = executor.live(id);
-      if ((action === "stop" || action === "restart") && run?.parked)
+      if ((action === "stop" || action === "restart") && run?.phase.kind === "parked")
         executor.detachParked(run, reason ?? `${action} requested`);
     }
     if (updated.status === "PENDING") dispatcher.enqueue(updated);

@@ -1,5 +1,11 @@
 import type { NewTask, NewTaskEvent, TaskPatch, TaskRecord } from "../store/index.ts";
-import type { EventAction, RequestedAction, TaskError, TaskStatus } from "../task/index.ts";
+import {
+  type EventAction,
+  type RequestedAction,
+  TASK_STATUSES,
+  type TaskError,
+  type TaskStatus,
+} from "../task/index.ts";
 import type { Unit } from "./unit.ts";
 
 /** Who asked for a change and from where, as recorded in the task's history. */
@@ -16,8 +22,11 @@ export const ENGINE: Requester = { actor: "kiln", source: null };
 /** The task asked for the change itself (its own pause, stop or restart, or TaskStopped). */
 export const TASK_ITSELF: Requester = { actor: "task", source: null };
 
-/** The statuses a stop or restart asked of a task with no live run applies to. */
-const NOT_RUNNING: readonly TaskStatus[] = ["PENDING", "PAUSED", "FINISHED", "FAILED", "STOPPED"];
+/** The statuses a stop of a task with no live run applies to. */
+const STOP_AT_ONCE: readonly TaskStatus[] = ["PENDING", "PAUSED"];
+
+/** The statuses a restart of a task with no live run applies to. */
+const NOT_RUNNING: readonly TaskStatus[] = TASK_STATUSES.filter((status) => status !== "RUNNING");
 
 type EventFields = { action: EventAction; reason: string | null } & Requester;
 
@@ -75,7 +84,7 @@ export class Transitions {
   /** PENDING or PAUSED → STOPPED: a stop of a task with no run, at once. */
   async stopped(u: Unit, id: string, reason: string | null, by: Requester) {
     const task = await u.tx.getTask(id);
-    if (!task || (task.status !== "PENDING" && task.status !== "PAUSED")) return undefined;
+    if (!task || !STOP_AT_ONCE.includes(task.status)) return undefined;
     return this.#move(u, id, task.status, stopPatch(reason), { action: "stop", reason, ...by });
   }
 

@@ -42,7 +42,7 @@ export class WorkerMessages {
     const message = checked.message;
     switch (message.type) {
       case "progress":
-        if (!run.detached) {
+        if (run.phase.kind !== "detached") {
           const { done, total, message: text } = message;
           if (total !== undefined) run.reportedTotal = true;
           this.telemetry.progress(run.taskId, { done, total: total ?? null, message: text ?? null });
@@ -52,7 +52,7 @@ export class WorkerMessages {
         this.telemetry.log(run.taskId, message.level, message.message, message.at);
         return;
       case "checkpoint":
-        if (!run.detached) this.telemetry.checkpoint(run.taskId, message.state);
+        if (run.phase.kind !== "detached") this.telemetry.checkpoint(run.taskId, message.state);
         return;
       case "paused": {
         // When it paused, not when the write is made: a write kept through a storage fault is late.
@@ -63,7 +63,7 @@ export class WorkerMessages {
         return;
       }
       case "request":
-        if (!run.detached) this.#onSelfRequest(run, message.action, message.reason);
+        if (run.phase.kind !== "detached") this.#onSelfRequest(run, message.action, message.reason);
         return;
       case "spawn":
         this.#onSpawn(run, message);
@@ -128,7 +128,7 @@ export class WorkerMessages {
   /** Answers a spawn call once its children are committed (or refused); a run that has ended hears nothing. */
   #onSpawn(run: LiveRun, call: SpawnCall): void {
     const spawn = () =>
-      run.detached
+      run.phase.kind === "detached"
         ? Promise.reject(
             new KilnError("task_not_running", 409, `task ${run.taskId} was stopped or restarted`),
           )

@@ -1,11 +1,11 @@
 import type { ManagerEvent, ManagerStats } from "../engine/index.ts";
-import { TASK_STATUSES, type TaskStatus } from "../task/index.ts";
+import { FINAL_STATUSES, TASK_STATUSES, type TaskStatus } from "../task/index.ts";
 import { workerStates } from "./presenters.ts";
 
 /** Upper bounds (seconds) of the task duration histogram's buckets. */
 export const DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600] as const;
 
-const ENDED: ReadonlySet<string> = new Set(["FINISHED", "FAILED", "STOPPED"]);
+const ENDED: ReadonlySet<string> = new Set(FINAL_STATUSES);
 
 interface Series {
   labels: Record<string, string>;

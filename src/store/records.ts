@@ -1,4 +1,4 @@
-import type { LogLevel, RequestedAction, TaskStatus } from "../task/index.ts";
+import type { EventAction, LogLevel, RequestedAction, TaskStatus } from "../task/index.ts";
 
 /** Progress as stored: the latest report of a task. */
 export interface TaskProgress {
@@ -61,7 +61,7 @@ export interface TaskEventRecord {
   at: number;
   fromStatus: TaskStatus | null;
   toStatus: TaskStatus | null;
-  action: string;
+  action: EventAction;
   reason: string | null;
   actor: string | null;
   source: string | null;

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { check, index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
-import { LOG_LEVELS, REQUESTED_ACTIONS, TASK_STATUSES } from "../task/index.ts";
+import { EVENT_ACTIONS, LOG_LEVELS, REQUESTED_ACTIONS, TASK_STATUSES } from "../task/index.ts";
 import { CHECKS } from "./schema-lists.ts";
 
 /** One row per task: its name, status, times and result, plus what pause, resume and retries need. */
@@ -63,7 +63,7 @@ export const taskEvents = sqliteTable(
     at: integer("at").notNull(),
     fromStatus: text("from_status", { enum: TASK_STATUSES }),
     toStatus: text("to_status", { enum: TASK_STATUSES }),
-    action: text("action").notNull(),
+    action: text("action", { enum: EVENT_ACTIONS }).notNull(),
     reason: text("reason"),
     /** Who asked: a token's label, "anonymous", "kiln" for the engine itself, "task" for the task. */
     actor: text("actor"),

@@ -1,7 +1,7 @@
 import { Database, type Statement } from "bun:sqlite";
 import { and, asc, desc, eq, gt, inArray, lt, type SQL, sql } from "drizzle-orm";
 import { type BunSQLiteDatabase, drizzle } from "drizzle-orm/bun-sqlite";
-import { FINAL_STATUSES, TASK_STATUSES, type TaskStatus } from "../task/index.ts";
+import { ACTIVE_STATUSES, FINAL_STATUSES, TASK_STATUSES, type TaskStatus } from "../task/index.ts";
 import { DatabaseFile } from "./database-file.ts";
 import {
   applyDurability,
@@ -40,7 +40,9 @@ import { WalCheckpointer } from "./wal-checkpointer.ts";
 const { tasks, taskEvents, taskLogs } = schema;
 /** Pages of WAL after which a commit checkpoints, when nothing else does (SQLite's default). */
 const SQLITE_DEFAULT_AUTOCHECKPOINT = 1000;
-const ACTIVE: TaskStatus[] = ["PENDING", "RUNNING", "PAUSED"];
+const ACTIVE: TaskStatus[] = [...ACTIVE_STATUSES];
+/** The final statuses as an SQL list; they are constants, never user input. */
+const FINAL_SQL_LIST = FINAL_STATUSES.map((status) => `'${status}'`).join(", ");
 
 type Db = BunSQLiteDatabase<typeof schema>;
 
@@ -458,7 +460,7 @@ export class SqliteSyncStore implements SyncTaskStore {
     return this.#sqlite
       .query<EndedCount, [number, number, number, number]>(
         `SELECT (at / ?) * ? AS bucket, to_status AS status, count(*) AS count FROM task_events
-         WHERE id >= ? AND at >= ? AND to_status IN ('FINISHED', 'FAILED', 'STOPPED')
+         WHERE id >= ? AND at >= ? AND to_status IN (${FINAL_SQL_LIST})
          GROUP BY bucket, status ORDER BY bucket, status`,
       )
       .all(bucketMs, bucketMs, lo, since);

@@ -239,7 +239,7 @@ describe("encryption at rest", () => {
     const event = {
       fromStatus: null,
       toStatus: "PAUSED" as const,
-      action: "create",
+      action: "create" as const,
       reason: null,
       actor: null,
       source: null,

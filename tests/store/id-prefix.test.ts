@@ -14,7 +14,7 @@ afterEach(() => {
 const CREATED = {
   fromStatus: null,
   toStatus: "PENDING",
-  action: "create",
+  action: "create" as const,
   reason: null,
   actor: null,
   source: null,

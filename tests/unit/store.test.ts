@@ -14,7 +14,7 @@ import {
   SqliteSyncStore,
   type TaskProgress,
 } from "../../src/store/index.ts";
-import { EVENT_ACTIONS, type TaskStatus } from "../../src/task/index.ts";
+import { EVENT_ACTIONS, type EventAction, type TaskStatus } from "../../src/task/index.ts";
 import { newTaskRow } from "../helpers.ts";
 
 let dir = "";
@@ -75,7 +75,7 @@ const createEvent: NewTaskEvent = {
 };
 
 /** The action of a run's end in each status it can end in. */
-const ENDING_ACTION: Partial<Record<TaskStatus, string>> = {
+const ENDING_ACTION: Partial<Record<TaskStatus, EventAction>> = {
   FINISHED: "finish",
   FAILED: "fail",
   STOPPED: "stop",
@@ -83,7 +83,12 @@ const ENDING_ACTION: Partial<Record<TaskStatus, string>> = {
   PENDING: "requeue",
 };
 
-function event(from: TaskStatus | null, to: TaskStatus | null, action: string, reason: string | null = null) {
+function event(
+  from: TaskStatus | null,
+  to: TaskStatus | null,
+  action: EventAction,
+  reason: string | null = null,
+) {
   return {
     fromStatus: from,
     toStatus: to,
@@ -252,7 +257,11 @@ describe("migrate", () => {
       raw.exec("INSERT INTO task_events (task_id, at, action) VALUES ('old', 2, 'unknown')"),
     ).toThrow(/CHECK constraint failed/);
     expect(() =>
-      store.updateTask("old", {}, { ...event("FINISHED", null, "pause"), action: "bogus" }),
+      store.updateTask(
+        "old",
+        {}, // A value outside the type on purpose: the CHECK constraint must refuse it.
+        { ...event("FINISHED", null, "pause"), action: "bogus" as EventAction },
+      ),
     ).toThrow(/CHECK constraint failed/);
     expect(store.listEvents("old", {}).items).toHaveLength(EVENT_ACTIONS.length);
     // The foreign key survived the rebuild: deleting the task deletes its history.

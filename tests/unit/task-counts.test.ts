@@ -53,7 +53,7 @@ test("the first count, taken in steps, stays exact while tasks change, appear an
           task: moved,
           from: task.status,
           to,
-          action: "t",
+          action: "start",
           reason: null,
           actor: null,
           source: null,

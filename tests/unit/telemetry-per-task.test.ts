@@ -40,7 +40,7 @@ async function setup() {
   const event = {
     fromStatus: null,
     toStatus: "PENDING" as const,
-    action: "create",
+    action: "create" as const,
     reason: null,
     actor: null,
     source: null,

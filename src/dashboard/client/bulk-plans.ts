@@ -1,4 +1,5 @@
 // What each bulk button asks the server for, and the words the confirmation and the outcome use.
+import { FINAL_STATUSES } from "../../task/status.ts";
 import type { Filters } from "./task-page.ts";
 import type { BulkAction, BulkBody, BulkFilter, BulkResult, TaskStatus } from "./types.ts";
 
@@ -12,7 +13,7 @@ export interface BulkPlan {
   confirm: string;
 }
 
-const ENDED: readonly TaskStatus[] = ["FINISHED", "FAILED", "STOPPED"];
+const ENDED: readonly TaskStatus[] = FINAL_STATUSES;
 
 const VERBS: Record<BulkAction, { verb: string; past: string }> = {
   pause: { verb: "Pause", past: "Paused" },

@@ -3,6 +3,7 @@
 import type { BulkBodyJson } from "../../http/bulk/schemas.ts";
 import type { EventJson, LogJson, ProgressJson, TaskJson, TaskTypeJson } from "../../http/presenters.ts";
 import type { StatsJson } from "../../http/routes/stats.ts";
+import type { EventAction } from "../../task/status.ts";
 
 export type { BulkAction, BulkFilter, BulkItem, BulkResult } from "../../engine/bulk.ts";
 export type { EventJson, LogJson, ProgressJson, StatsJson, TaskJson, TaskTypeJson };
@@ -24,7 +25,7 @@ export type StreamEvent =
         at: string | null;
         from: TaskStatus | null;
         to: TaskStatus;
-        action: string;
+        action: EventAction;
         reason: string | null;
         actor: string | null;
         source: string | null;
@@ -35,7 +36,7 @@ export type StreamEvent =
       type: "request";
       data: {
         at: string | null;
-        action: string;
+        action: EventAction;
         reason: string | null;
         actor: string | null;
         source: string | null;

@@ -1,8 +1,7 @@
 import { toOpenAPISchema } from "@elysiajs/openapi";
 import { Elysia } from "elysia";
 import pkg from "../../../package.json" with { type: "json" };
-import type { TaskManager } from "../../engine/index.ts";
-import type { RegisteredTask } from "../../engine/registry.ts";
+import type { RegisteredTask, TaskManager } from "../../engine/index.ts";
 import { CreateTaskBody } from "../schemas.ts";
 import { correctedSchemas } from "./openapi-schema.ts";
 
@@ -89,7 +88,7 @@ export function openApiRoutes(manager: TaskManager, secured: boolean) {
   const app = new Elysia();
   let cached: { key: string; document: JsonObject } | undefined;
   const build = (): JsonObject => {
-    const tasks = manager.registry.all();
+    const tasks = manager.taskTypes();
     const routes = globalRoutes(app);
     const key = `${routes.length}/${tasks.map((task) => task.name).join(",")}`;
     if (cached?.key === key) return cached.document;

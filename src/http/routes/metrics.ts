@@ -21,7 +21,7 @@ export function metricsRoutes(manager: TaskManager, sources: readonly MetricSour
         set.headers["content-type"] = "text/plain; version=0.0.4; charset=utf-8";
         return renderMetrics({
           tasksByStatusAndName: await kiln.countByStatusAndName(),
-          taskNames: kiln.registry.all().map((task) => task.name),
+          taskNames: kiln.taskTypes().map((task) => task.name),
           stats: kiln.stats(),
           durations,
           sources,

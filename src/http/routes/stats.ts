@@ -1,10 +1,9 @@
 import type { Static } from "@sinclair/typebox";
 import { Elysia, t } from "elysia";
-import type { TaskManager } from "../../engine/index.ts";
+import type { EndedByStatus, TaskManager } from "../../engine/index.ts";
 import { iso, workerStates } from "../presenters.ts";
 import { TaskStatusSchema } from "../schemas.ts";
 
-const MINUTE_MS = 60_000;
 const HOUR_MINUTES = 60;
 
 const EndedCounts = t.Object({
@@ -53,26 +52,14 @@ export const StatsSchema = t.Object(
 export type StatsJson = Static<typeof StatsSchema>;
 type Ended = Static<typeof EndedCounts>;
 
-const KEY = { FINISHED: "finished", FAILED: "failed", STOPPED: "stopped" } as const;
-
-/** How many tasks ended in the last hour, and per minute over the last `minutes`. */
+/** The engine's counts in the API's words: lower-case keys, ISO times. */
 async function endedTasks(manager: TaskManager, now: number, minutes: number) {
-  const current = Math.floor(now / MINUTE_MS) * MINUTE_MS;
-  // Exactly one hour back: that also covers all of the oldest bucket a caller may ask for.
-  const since = now - HOUR_MINUTES * MINUTE_MS;
-  const lastHour: Ended = { finished: 0, failed: 0, stopped: 0 };
-  const buckets = new Map<number, Ended>();
-  for (let i = minutes - 1; i >= 0; i--) {
-    buckets.set(current - i * MINUTE_MS, { finished: 0, failed: 0, stopped: 0 });
-  }
-  for (const row of await manager.store.countEndedSince(since, MINUTE_MS)) {
-    const key = KEY[row.status];
-    lastHour[key] += row.count;
-    const bucket = buckets.get(row.bucket);
-    if (bucket) bucket[key] += row.count;
-  }
-  const throughput = [...buckets].map(([start, counts]) => ({ start: iso(start), ...counts }));
-  return { lastHour, throughput };
+  const counts = await manager.endedCounts(minutes, now);
+  const words = (c: EndedByStatus): Ended => ({ finished: c.FINISHED, failed: c.FAILED, stopped: c.STOPPED });
+  return {
+    lastHour: words(counts.lastHour),
+    throughput: counts.perMinute.map(({ start, counts }) => ({ start: iso(start), ...words(counts) })),
+  };
 }
 
 /** GET /stats: counts, workers and recent throughput in one small JSON document. */

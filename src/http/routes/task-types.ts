@@ -7,7 +7,7 @@ import { TaskTypeList } from "../schemas.ts";
 export function taskTypeRoutes(manager: TaskManager) {
   return new Elysia({ tags: ["task types"] })
     .decorate("kiln", manager)
-    .get("/task-types", ({ kiln }) => ({ items: kiln.registry.all().map(presentTaskType) }), {
+    .get("/task-types", ({ kiln }) => ({ items: kiln.taskTypes().map(presentTaskType) }), {
       response: { 200: TaskTypeList },
       detail: { summary: "List the task names that can be created, with their params and result schemas" },
     });

@@ -11,7 +11,7 @@ import {
   text,
   uniqueIndex,
 } from "drizzle-orm/pg-core";
-import { LOG_LEVELS, REQUESTED_ACTIONS, TASK_STATUSES } from "../../task/index.ts";
+import { EVENT_ACTIONS, LOG_LEVELS, REQUESTED_ACTIONS, TASK_STATUSES } from "../../task/index.ts";
 import { CHECKS } from "../schema-lists.ts";
 
 /**
@@ -88,7 +88,7 @@ export const taskEvents = pgTable(
     at: epochMs("at").notNull(),
     fromStatus: text("from_status", { enum: TASK_STATUSES }),
     toStatus: text("to_status", { enum: TASK_STATUSES }),
-    action: text("action").notNull(),
+    action: text("action", { enum: EVENT_ACTIONS }).notNull(),
     reason: text("reason"),
     actor: text("actor"),
     source: text("source"),

@@ -1,4 +1,4 @@
-import type { TaskStatus } from "../../../src/index.ts";
+import type { EventAction, TaskStatus } from "../../../src/index.ts";
 import type {
   NewTask,
   NewTaskEvent,
@@ -58,7 +58,7 @@ export function newTask(overrides: Partial<NewTask> = {}): NewTask {
 export function event(
   fromStatus: TaskStatus | null,
   toStatus: TaskStatus | null,
-  action: string,
+  action: EventAction,
   extra: Partial<NewTaskEvent> = {},
 ): NewTaskEvent {
   return { fromStatus, toStatus, action, reason: null, actor: "kiln", source: null, ...extra };

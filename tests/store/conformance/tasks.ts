@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { JsonText, UnreadableValue } from "../../../src/store/index.ts";
+import { JsonText, type NewTaskEvent, UnreadableValue } from "../../../src/store/index.ts";
 import { MAX_JSON_DEPTH } from "../../../src/task/json-value.ts";
 import { allEvents, createEvent, newTask, rejection, type SuiteContext } from "./harness.ts";
 
@@ -255,7 +255,7 @@ export function taskTests({ open }: SuiteContext): void {
         }
         return readable(await read(task.id));
       };
-      const stop = { ...createEvent(), action: "stop" };
+      const stop: NewTaskEvent = { ...createEvent(), action: "stop" };
       expect({
         statusReason: await outcome(
           (id) => store.transition(id, ["PENDING"], { status: "STOPPED", statusReason: odd }, stop),

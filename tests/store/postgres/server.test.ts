@@ -35,7 +35,7 @@ afterAll(async () => {
 const created = {
   fromStatus: null,
   toStatus: "PENDING" as const,
-  action: "create",
+  action: "create" as const,
   reason: null,
   actor: "test",
   source: null,

@@ -7,7 +7,7 @@ import {
   UndecryptableValueError,
   UnreadableValue,
 } from "../../../src/store/index.ts";
-import type { TaskStatus } from "../../../src/task/index.ts";
+import type { EventAction, TaskStatus } from "../../../src/task/index.ts";
 import { MAX_JSON_DEPTH } from "../../../src/task/json-value.ts";
 import { newTaskRow } from "../../helpers.ts";
 import { rawClient, testDatabase } from "./database.ts";
@@ -34,7 +34,7 @@ afterAll(async () => {
   }
 });
 
-const event = (from: TaskStatus | null, to: TaskStatus | null, action: string): NewTaskEvent => ({
+const event = (from: TaskStatus | null, to: TaskStatus | null, action: EventAction): NewTaskEvent => ({
   fromStatus: from,
   toStatus: to,
   action,
@@ -143,7 +143,12 @@ describe("PostgresTaskStore: the core contract", () => {
     // The event refers to an action outside EVENT_ACTIONS: the CHECK refuses it, and the move with it.
     const other = await store.createTask(newTaskRow(), created);
     await expect(
-      store.transition(other.id, ["PENDING"], { status: "RUNNING" }, event("PENDING", "RUNNING", "bogus")),
+      store.transition(
+        other.id,
+        ["PENDING"],
+        { status: "RUNNING" },
+        event("PENDING", "RUNNING", "bogus" as EventAction),
+      ), // outside the type on purpose
     ).rejects.toThrow(/task_events_action_check/);
     expect((await store.getTask(other.id))?.status).toBe("PENDING");
   });

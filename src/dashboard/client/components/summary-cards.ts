@@ -1,12 +1,13 @@
 import { html } from "htm/preact";
 import { useEffect, useState } from "preact/hooks";
+import { TASK_STATUSES } from "../../../task/status.ts";
 import { api } from "../api.ts";
 import { useThrottle } from "../hooks.ts";
 import { useLiveEvents, useReconnect } from "../live.ts";
 import type { StatsJson, TaskStatus } from "../types.ts";
 import { ThroughputChart } from "./throughput-chart.ts";
 
-const STATUSES: readonly TaskStatus[] = ["PENDING", "RUNNING", "PAUSED", "FINISHED", "FAILED", "STOPPED"];
+const STATUSES: readonly TaskStatus[] = TASK_STATUSES;
 const CHART_MINUTES = 30;
 /** Counts change with transitions; this bounds how often a busy server is asked for them. */
 const REFRESH_AFTER_EVENT_MS = 1_000;

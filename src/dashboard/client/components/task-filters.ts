@@ -1,12 +1,13 @@
 import { html } from "htm/preact";
 import { useEffect, useState } from "preact/hooks";
 import { MIN_ID_PREFIX } from "../../../engine/id-prefix.ts";
+import { TASK_STATUSES } from "../../../task/status.ts";
 import { ApiError, api } from "../api.ts";
 import { taskHref } from "../hooks.ts";
 import type { Filters } from "../task-page.ts";
 import type { TaskStatus } from "../types.ts";
 
-const STATUSES: readonly TaskStatus[] = ["PENDING", "RUNNING", "PAUSED", "FINISHED", "FAILED", "STOPPED"];
+const STATUSES: readonly TaskStatus[] = TASK_STATUSES;
 const TYPING_MS = 300;
 
 export interface TaskFiltersProps {
