@@ -29,7 +29,7 @@ import {
 import { postgresFaultOf } from "./faults.ts";
 import { listTasksSql } from "./list-tasks.ts";
 import { migrateUnderLock } from "./migrate.ts";
-import { PostgresOwnerLock } from "./owner-lock.ts";
+import { type OwnerLockState, PostgresOwnerLock } from "./owner-lock.ts";
 import { PatchSql } from "./patch-sql.ts";
 import { SQL } from "./statements.ts";
 import { type ConnectionWatch, PostgresWrites, type WriteContext } from "./writes.ts";
@@ -96,6 +96,15 @@ export class PostgresTaskStore implements TaskStore {
   async acquireOwnerLock(): Promise<void> {
     if (this.#ownerLock) return;
     this.#ownerLock = await PostgresOwnerLock.acquire(this.#client, this.location);
+  }
+
+  /**
+   * Whether this process still owns the database: the lock goes with its connection, so after
+   * a lost connection it is taken again here, unless another kiln holds it by then.
+   */
+  checkOwnerLock(): Promise<OwnerLockState> {
+    if (!this.#ownerLock) return Promise.reject(new Error("the owner lock was not acquired"));
+    return this.#ownerLock.check();
   }
 
   async transaction<T>(fn: (tx: TaskWrites) => Promise<T>): Promise<T> {
