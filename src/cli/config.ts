@@ -3,7 +3,7 @@ import { MAX_VALUE_LIMIT_BYTES, MIN_VALUE_LIMIT_BYTES } from "../engine/value-li
 import { checkAuthOptions, readTokenLabel } from "../http/auth-options.ts";
 import { checkCorsOrigin } from "../http/cors-origin.ts";
 import { DURABILITIES, type Durability } from "../store/durability.ts";
-import { parseStoreLocation, UnsupportedStoreLocationError } from "../store/store-location.ts";
+import { parseStoreLocation, UnsupportedStoreLocationError } from "../store/location.ts";
 import { InvalidKeyError, parseKey } from "../store/value-cipher.ts";
 import { checkWebhookOptions, WebhookConfigError } from "../webhooks/options.ts";
 import { allowedHosts, filesRoots, isLoopback } from "./access-config.ts";
