@@ -1,6 +1,6 @@
 import { DatabaseInUseError } from "../owner-lock.ts";
 import { ADVISORY_LOCKS } from "./advisory-locks.ts";
-import type { PostgresClient } from "./client.ts";
+import { createClient, type PostgresClient, type PostgresClientOptions } from "./client.ts";
 import { postgresFaultOf } from "./faults.ts";
 
 const [KIND, LOCK] = ADVISORY_LOCKS.owner;
@@ -22,75 +22,55 @@ export class DatabaseServerInUseError extends DatabaseInUseError {
  */
 export type OwnerLockState = "held" | "retaken" | "taken-by-another" | "unreachable";
 
-type Reserved = Awaited<ReturnType<PostgresClient["reserve"]>>;
-
-/** Tries the lock on a connection of its own: the connection, or undefined if another holds it. */
-async function tryLock(client: PostgresClient): Promise<Reserved | undefined> {
-  const reserved = await client.reserve();
-  let locked = false;
-  try {
-    const [row] = await reserved.unsafe<Array<{ locked: boolean }>>(
-      "SELECT pg_try_advisory_lock($1, $2) AS locked",
-      [KIND, LOCK],
-    );
-    locked = row?.locked === true;
-  } finally {
-    if (!locked) reserved.release();
-  }
-  return locked ? reserved : undefined;
-}
+/**
+ * The lock's state, asked on its own connection in one statement: held by this session; else
+ * taken now (the session is new: the one that held it was lost); else another session has it.
+ */
+const CHECK = `SELECT CASE
+  WHEN EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()
+    AND classid::bigint = $1::int AND objid::bigint = $2::int AND objsubid = 2 AND granted) THEN 'held'
+  WHEN pg_try_advisory_lock($1::int, $2::int) THEN 'retaken'
+  ELSE 'taken-by-another' END AS state`;
 
 /**
  * One owner per database, until kiln runs on several nodes: a session advisory lock on a
- * connection reserved for it, held until the store closes. The server lets go of it when that
- * connection ends, so a process that dies leaves no stale lock; the same holds for a connection
- * lost while kiln lives (a restart of the server, a terminated backend), which `check()` notices
- * and mends.
+ * connection of its own (a one-connection client, not a connection reserved from the store's
+ * pool: postgres.js throws out of its socket callback when a reserved connection the server
+ * closed is written on or handed back). The server lets go of the lock when that connection
+ * ends, so a process that dies leaves no stale lock; the same holds for a connection lost while
+ * kiln lives (a restart of the server, a terminated backend), which `check()` notices and mends:
+ * the client opens a new connection for its next statement.
  */
 export class PostgresOwnerLock {
-  #reserved: Reserved | undefined;
+  #released = false;
 
-  private constructor(
-    private readonly client: PostgresClient,
-    private readonly location: string,
-    reserved: Reserved,
-  ) {
-    this.#reserved = reserved;
-  }
+  private constructor(private readonly client: PostgresClient) {}
 
   /** Rejects with `DatabaseServerInUseError` when another session holds the lock. */
-  static async acquire(client: PostgresClient, location: string): Promise<PostgresOwnerLock> {
-    const reserved = await tryLock(client);
-    if (!reserved) throw new DatabaseServerInUseError(location);
-    return new PostgresOwnerLock(client, location, reserved);
+  static async acquire(options: PostgresClientOptions, location: string): Promise<PostgresOwnerLock> {
+    const client = createClient({ ...options, max: 1 });
+    let locked = false;
+    try {
+      const [row] = await client.unsafe<Array<{ locked: boolean }>>(
+        "SELECT pg_try_advisory_lock($1, $2) AS locked",
+        [KIND, LOCK],
+      );
+      locked = row?.locked === true;
+    } finally {
+      if (!locked) await client.end({ timeout: 5 });
+    }
+    if (!locked) throw new DatabaseServerInUseError(location);
+    return new PostgresOwnerLock(client);
   }
 
   /**
-   * Asks the server whether this session still holds the lock; if its connection was lost (the
-   * lock went with it), takes it again on a new one, unless another kiln was quicker.
+   * Whether this process still owns the database; a lock lost with its connection is taken
+   * again on a new one, unless another kiln was quicker.
    */
   async check(): Promise<OwnerLockState> {
-    const reserved = this.#reserved;
-    if (reserved) {
-      try {
-        // Our own session's advisory lock, as pg_locks shows it: granted while we hold it.
-        const [row] = await reserved.unsafe<Array<{ held: boolean }>>(
-          `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()
-             AND classid::bigint = $1 AND objid::bigint = $2 AND objsubid = 2 AND granted) AS held`,
-          [KIND, LOCK],
-        );
-        if (row?.held === true) return "held";
-      } catch (error) {
-        if (postgresFaultOf(error)?.cause !== "unreachable") throw error;
-      }
-      this.#reserved = undefined;
-      reserved.release();
-    }
     try {
-      const again = await tryLock(this.client);
-      if (!again) return "taken-by-another";
-      this.#reserved = again;
-      return "retaken";
+      const [row] = await this.client.unsafe<Array<{ state: OwnerLockState }>>(CHECK, [KIND, LOCK]);
+      return row?.state ?? "unreachable";
     } catch (error) {
       if (postgresFaultOf(error)?.cause === "unreachable") return "unreachable";
       throw error;
@@ -98,15 +78,14 @@ export class PostgresOwnerLock {
   }
 
   async release(): Promise<void> {
-    const reserved = this.#reserved;
-    this.#reserved = undefined;
-    if (!reserved) return;
+    if (this.#released) return;
+    this.#released = true;
     try {
-      await reserved.unsafe("SELECT pg_advisory_unlock($1, $2)", [KIND, LOCK]);
+      await this.client.unsafe("SELECT pg_advisory_unlock($1, $2)", [KIND, LOCK]);
     } catch {
       // The connection is gone, and the lock with it.
     } finally {
-      reserved.release();
+      await this.client.end({ timeout: 5 });
     }
   }
 }

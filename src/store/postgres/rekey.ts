@@ -23,7 +23,7 @@ export async function rekeyPostgresDatabase(
   const batchSize = options.batchSize ?? 200;
   const client = createClient({ url, max: 2 });
   try {
-    const lock = await PostgresOwnerLock.acquire(client, redactUrl(url));
+    const lock = await PostgresOwnerLock.acquire({ url }, redactUrl(url));
     try {
       const [table] = await run<{ found: boolean }>(
         client,

@@ -72,6 +72,7 @@ export class PostgresTaskStore implements TaskStore {
   readonly dialect = "postgres" as const;
   readonly location: string;
   readonly #client: PostgresClient;
+  readonly #clientOptions: PostgresClientOptions;
   readonly #context: WriteContext;
   readonly #writes: PostgresWrites;
   #ownerLock: PostgresOwnerLock | undefined;
@@ -81,6 +82,7 @@ export class PostgresTaskStore implements TaskStore {
     this.location = redactUrl(options.url);
     const codec = rowCodec(options, "json");
     this.#context = { codec, patches: new PatchSql(codec), creates: new Map() };
+    this.#clientOptions = { url: options.url, onNotice: options.onNotice };
     this.#client = createClient(options);
     this.#writes = new PostgresWrites(this.#client, this.#context, (fn) => this.transaction(fn));
   }
@@ -95,7 +97,7 @@ export class PostgresTaskStore implements TaskStore {
    */
   async acquireOwnerLock(): Promise<void> {
     if (this.#ownerLock) return;
-    this.#ownerLock = await PostgresOwnerLock.acquire(this.#client, this.location);
+    this.#ownerLock = await PostgresOwnerLock.acquire(this.#clientOptions, this.location);
   }
 
   /**
