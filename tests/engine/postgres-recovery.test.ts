@@ -41,7 +41,9 @@ async function startChild(url: string) {
 test("after SIGKILL on PostgreSQL the owner lock is free at once, RUNNING resumes from its checkpoint, PAUSED stays paused, nothing runs twice", async () => {
   const { child, ids } = await startChild(database.url);
 
-  // While the child lives, the database is its own.
+  // Frozen where it stands (its tasks go no further, its connections stay open): while the child
+  // lives, the database is its own.
+  child.kill("SIGSTOP");
   const rival = new PostgresTaskStore({ url: database.url });
   cleanups.push(() => rival.close());
   await expect(rival.acquireOwnerLock()).rejects.toBeInstanceOf(DatabaseInUseError);
