@@ -3,6 +3,7 @@ import { MAX_VALUE_LIMIT_BYTES, MIN_VALUE_LIMIT_BYTES } from "../engine/value-li
 import { checkAuthOptions, readTokenLabel } from "../http/auth-options.ts";
 import { checkCorsOrigin } from "../http/cors-origin.ts";
 import { DURABILITIES, type Durability } from "../store/durability.ts";
+import { parseStoreLocation, UnsupportedStoreLocationError } from "../store/location.ts";
 import { InvalidKeyError, parseKey } from "../store/value-cipher.ts";
 import { checkWebhookOptions, WebhookConfigError } from "../webhooks/options.ts";
 import { allowedHosts, filesRoots, isLoopback } from "./access-config.ts";
@@ -307,6 +308,16 @@ function webhooks(values: ServeValues, env: Record<string, string | undefined>) 
   return { webhooks: urls, webhookSecret: urls.length > 0 ? secret : undefined };
 }
 
+/** Which store `--db` names; a location that is neither is refused here, before anything starts. */
+function dialectOf(db: string): "sqlite" | "postgres" {
+  try {
+    return parseStoreLocation(db).dialect;
+  } catch (error) {
+    if (error instanceof UnsupportedStoreLocationError) throw new ConfigError(`--db: ${error.message}`);
+    throw error;
+  }
+}
+
 /** Flags win over environment variables, which win over defaults. */
 export function parseServeConfig(
   args: string[],
@@ -341,10 +352,18 @@ export function parseServeConfig(
     throw new ConfigError((error as Error).message);
   }
   const host = setting("host") ?? SERVE_FLAGS.host.default;
+  const db = setting("db") ?? SERVE_FLAGS.db.default;
+  const durability = setting("durability");
+  if (dialectOf(db) === "postgres" && durability !== undefined) {
+    throw new ConfigError(
+      "--durability (KILN_DURABILITY) is SQLite's setting and does not apply to a PostgreSQL database: " +
+        "there a commit's durability is the server's synchronous_commit",
+    );
+  }
   return {
     host,
     port: integer(setting("port"), "--port", 0, 65_535) ?? Number(SERVE_FLAGS.port.default),
-    db: setting("db") ?? SERVE_FLAGS.db.default,
+    db,
     concurrency: integer(setting("concurrency"), "--concurrency", 1, 1_024),
     tasksDir: setting("tasks-dir"),
     ...auth,
@@ -364,7 +383,7 @@ export function parseServeConfig(
     maxLogLineBytes: byteLimit(setting("max-log-line-bytes"), "--max-log-line-bytes"),
     logFile: logFile(values, env),
     ...webhooks(values, env),
-    durability: oneOf(setting("durability") ?? SERVE_FLAGS.durability.default, DURABILITIES, "--durability"),
+    durability: oneOf(durability ?? SERVE_FLAGS.durability.default, DURABILITIES, "--durability"),
     secretFiles,
   };
 }

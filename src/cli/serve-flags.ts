@@ -27,7 +27,12 @@ export interface ServeFlag {
 export const SERVE_FLAGS = {
   host: { value: "HOST", env: "KILN_HOST", default: "127.0.0.1", help: "address to listen on" },
   port: { value: "N", env: "KILN_PORT", default: "3000", help: "port to listen on; 0 picks a free one" },
-  db: { value: "PATH", env: "KILN_DB", default: "./kiln.db", help: "the SQLite database file" },
+  db: {
+    value: "PATH|URL",
+    env: "KILN_DB",
+    default: "./kiln.db",
+    help: "the SQLite database file, or a postgres:// URL",
+  },
   concurrency: {
     value: "N",
     env: "KILN_CONCURRENCY",
@@ -189,7 +194,7 @@ export const SERVE_FLAGS = {
     value: "MODE",
     env: "KILN_DURABILITY",
     default: "normal",
-    help: "normal (a commit survives a crash of kiln) or full (an fsync at each commit: it survives a power loss too)",
+    help: "SQLite only: normal (a commit survives a crash of kiln) or full (an fsync at each commit: it survives a power loss too)",
   },
   webhook: {
     value: "URL",

@@ -3,7 +3,13 @@ import { logTaskTransitions, StorageUnavailableError, storageFaultOf, TaskManage
 import { createKilnApp } from "../http/app.ts";
 import { ADMIN_LABEL, readTokenLabel } from "../http/auth-options.ts";
 import { installKilnModule } from "../kiln-module.ts";
-import { DatabaseInUseError, describeFault, keyId, UndecryptableValueError } from "../store/index.ts";
+import {
+  DatabaseInUseError,
+  describeFault,
+  keyId,
+  parseStoreLocation,
+  UndecryptableValueError,
+} from "../store/index.ts";
 import { builtInTasks } from "../tasks/index.ts";
 import { WebhookDispatcher } from "../webhooks/index.ts";
 import { CliError } from "./client/errors.ts";
@@ -12,6 +18,7 @@ import { isLoopback, type ServeConfig } from "./config.ts";
 import { assertAddressFree, listenOrExplain, listenUrl } from "./listen-address.ts";
 import { createServiceLogger } from "./log.ts";
 import { LogFile } from "./log-file.ts";
+import { openServerStore, serverProblem, shownLocation, watchOwnerLock } from "./serve-store.ts";
 import { exitOnSignals } from "./shutdown.ts";
 import { StdoutLines } from "./stdout-lines.ts";
 import { loadTasksDir } from "./tasks-dir.ts";
@@ -70,20 +77,26 @@ export async function serve(config: ServeConfig): Promise<void> {
   // Task files import "kiln"; it must be this process's SDK, in a compiled binary too.
   installKilnModule();
   assertAddressFree(config.host, config.port);
+  const location = parseStoreLocation(config.db);
+  // PostgreSQL: kiln opens the store (and takes the database) itself; SQLite: the engine does.
+  const pgStore = location.dialect === "postgres" ? await openServerStore(config, location.url) : undefined;
+  const problem = (error: unknown) =>
+    pgStore && location.dialect === "postgres"
+      ? serverProblem(error, pgStore, location.url)
+      : (databaseProblem(error, config.db) ?? error);
+  const keys = config.encryptionKey
+    ? { encryptionKey: config.encryptionKey, decryptionKeys: config.decryptionKeys }
+    : {};
   let manager: TaskManager;
   try {
     manager = new TaskManager({
-      db: config.db,
+      ...(pgStore ? { store: pgStore } : { db: config.db, durability: config.durability, ...keys }),
       workerUrl: SERVE_WORKER_URL,
       processCommand: SERVE_PROCESS_COMMAND,
       preloadedTasks: builtInTasks,
       logger,
       shutdownGraceMs: SHUTDOWN_GRACE_MS,
-      durability: config.durability,
       ...(config.concurrency ? { concurrency: config.concurrency } : {}),
-      ...(config.encryptionKey
-        ? { encryptionKey: config.encryptionKey, decryptionKeys: config.decryptionKeys }
-        : {}),
       ...(config.retainMs ? { retainMs: config.retainMs } : {}),
       ...(config.taskMemoryLimitMb ? { taskMemoryLimitMb: config.taskMemoryLimitMb } : {}),
       ...(config.maxResultBytes ? { maxResultBytes: config.maxResultBytes } : {}),
@@ -98,7 +111,8 @@ export async function serve(config: ServeConfig): Promise<void> {
       ],
     });
   } catch (error) {
-    throw databaseProblem(error, config.db) ?? error;
+    await pgStore?.close();
+    throw problem(error);
   }
   manager.register(...builtInTasks);
   // One line per task transition: what `docker logs` shows of the tasks.
@@ -119,8 +133,9 @@ export async function serve(config: ServeConfig): Promise<void> {
   } catch (error) {
     // A missing or wrong key: refuse to serve tasks that could not be read.
     await manager.shutdown();
+    await pgStore?.close();
     if (error instanceof UndecryptableValueError) throw new CliError(`cannot start: ${error.message}`);
-    throw databaseProblem(error, config.db) ?? error;
+    throw problem(error);
   }
   const closing = new AbortController();
   const unbound = createKilnApp(manager, {
@@ -141,16 +156,19 @@ export async function serve(config: ServeConfig): Promise<void> {
     );
   } catch (error) {
     await manager.shutdown();
+    await pgStore?.close();
     throw error;
   }
   const url = listenUrl(config.host, app.server?.port ?? config.port);
   logger.info("kiln serving", {
     url,
-    db: resolve(config.db),
+    db: location.dialect === "sqlite" ? resolve(location.path) : shownLocation(config.db),
     tasks: manager.registry.all().map((task) => task.name),
     encryption: config.encryptionKey ? `aes-256-gcm, key ${keyId(config.encryptionKey)}` : "off",
     // As the database connection reports it, not as configured.
-    durability: `${config.durability} (synchronous=${manager.durabilitySettings()?.synchronous ?? "?"})`,
+    durability: pgStore
+      ? "PostgreSQL's own (the server's synchronous_commit)"
+      : `${config.durability} (synchronous=${manager.durabilitySettings()?.synchronous ?? "?"})`,
     ...(config.retainMs ? { retainMs: config.retainMs } : {}),
     // Labels only: a token never reaches the log.
     auth: config.token
@@ -172,6 +190,14 @@ export async function serve(config: ServeConfig): Promise<void> {
       },
     );
   }
+  const stopWatching = pgStore
+    ? watchOwnerLock(pgStore, logger, () => {
+        // Two owners must not write side by side: stop as a crash would; the other restores.
+        stdout.flush();
+        logFile?.flush();
+        process.exit(1);
+      })
+    : undefined;
   exitOnSignals({
     logger,
     deadlineMs: SHUTDOWN_DEADLINE_MS,
@@ -187,7 +213,9 @@ export async function serve(config: ServeConfig): Promise<void> {
         });
         await server?.stop(true);
       }
+      stopWatching?.();
       await manager.shutdown();
+      await pgStore?.close();
       // The transitions of the shutdown itself are queued too: give them a moment to go out.
       const undelivered = (await webhooks?.close(WEBHOOK_SHUTDOWN_GRACE_MS)) ?? 0;
       if (undelivered > 0) logger.warn("webhook events left undelivered at shutdown", { undelivered });

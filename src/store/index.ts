@@ -1,7 +1,7 @@
 export { DURABILITIES, type Durability, type DurabilitySettings } from "./durability.ts";
 export { checkDatabase, type IntegrityReport } from "./integrity.ts";
 export { DatabaseInUseError, DatabaseOwnerLock } from "./owner-lock.ts";
-export { DatabaseServerInUseError } from "./postgres/owner-lock.ts";
+export { DatabaseServerInUseError, type OwnerLockState } from "./postgres/owner-lock.ts";
 export { PostgresTaskStore, type PostgresTaskStoreOptions } from "./postgres/store.ts";
 export type {
   ListTasksQuery,

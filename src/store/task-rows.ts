@@ -156,13 +156,17 @@ export class TaskRowCodec {
 
   /** True when a stored secret value is already what `toSql` would write now (rekey skips it). */
   isCurrent(stored: string): boolean {
-    return this.cipher ? storedKeyId(stored) === this.cipher.current.id : !isEncrypted(stored);
+    const value =
+      this.columns === "json" && JSON_SEALED.test(stored) ? (JSON.parse(stored) as string) : stored;
+    return this.cipher ? storedKeyId(value) === this.cipher.current.id : !isEncrypted(value);
   }
 
   /** The stored value of a secret column re-written under the current key (or as plaintext without one). */
   reencode(field: SecretField, stored: string, taskId: string): string {
     const json = this.plaintext(stored, TASK_COLUMNS[field], taskId);
-    return this.cipher ? this.cipher.encrypt(json, secretContext(TASK_COLUMNS[field], taskId)) : json;
+    if (!this.cipher) return json;
+    const sealed = this.cipher.encrypt(json, secretContext(TASK_COLUMNS[field], taskId));
+    return this.columns === "json" ? JSON.stringify(sealed) : sealed;
   }
 
   /**

@@ -1,4 +1,11 @@
 import { existsSync } from "node:fs";
+import {
+  parseStoreLocation,
+  redactUrl,
+  type StoreLocation,
+  UnsupportedStoreLocationError,
+} from "../../store/location.ts";
+import { ConfigError } from "../config-error.ts";
 import { HELP_FLAG, parseFlags, positionals } from "./args.ts";
 import { type Command, commandHelp, usageLine } from "./command.ts";
 import { CliError, UsageError } from "./errors.ts";
@@ -12,15 +19,41 @@ const FLAGS_HELP = [
   "1,000,000 tasks). Read-only: it may run beside a server that uses the same path.",
 ].join("\n");
 
-/** The database path of a local command: --db, KILN_DB, or ./kiln.db. */
+/** The database of a local command: --db, KILN_DB, or ./kiln.db; a SQLite file or a postgres:// URL. */
+export function databaseLocation(
+  value: string | undefined,
+  env: Record<string, string | undefined>,
+  usage: string,
+): StoreLocation {
+  const given = value ?? env.KILN_DB ?? "./kiln.db";
+  let location: StoreLocation;
+  try {
+    location = parseStoreLocation(given);
+  } catch (error) {
+    if (error instanceof UnsupportedStoreLocationError) throw new UsageError(`--db: ${error.message}`, usage);
+    throw error;
+  }
+  if (location.dialect === "sqlite" && (location.path === "" || location.path === ":memory:"))
+    throw new UsageError("--db must be a file path", usage);
+  return location;
+}
+
+/**
+ * The database path of a command that works on SQLite files only (check, recover): a
+ * PostgreSQL URL is refused in one line saying what to use there instead (exit 2).
+ */
 export function databasePath(
   value: string | undefined,
   env: Record<string, string | undefined>,
   usage: string,
-) {
-  const path = value ?? env.KILN_DB ?? "./kiln.db";
-  if (path === "" || path === ":memory:") throw new UsageError("--db must be a file path", usage);
-  return path;
+  command: string,
+  instead: string,
+): string {
+  const location = databaseLocation(value, env, usage);
+  if (location.dialect === "sqlite") return location.path;
+  throw new ConfigError(
+    `${command} is for SQLite database files, not ${redactUrl(location.url)}: on PostgreSQL use ${instead}`,
+  );
 }
 
 export const checkCommand: Command = {
@@ -39,7 +72,13 @@ export const checkCommand: Command = {
       return 0;
     }
     positionals(parsed.positionals, [], usage);
-    const path = databasePath(parsed.values.db, env, usage);
+    const path = databasePath(
+      parsed.values.db,
+      env,
+      usage,
+      "check",
+      "PostgreSQL's own checks (amcheck's pg_amcheck, and its data checksums)",
+    );
     if (!existsSync(path)) throw new CliError(`no database at ${path}`);
     // Loaded here so that the client commands never pay for drizzle.
     const { checkDatabase, DatabaseCorruptError, describeFault, storageFaultOf } = await import(

@@ -31,7 +31,13 @@ export const recoverCommand: Command = {
       return 0;
     }
     positionals(parsed.positionals, [], usage);
-    const source = databasePath(parsed.values.db, env, usage);
+    const source = databasePath(
+      parsed.values.db,
+      env,
+      usage,
+      "recover",
+      "PostgreSQL's own recovery (a pg_dump backup or point-in-time recovery)",
+    );
     const target = parsed.values.to;
     if (!target) throw new UsageError("recover needs --to: the new database to write", usage);
     if (!existsSync(source)) throw new CliError(`no database at ${source}`);

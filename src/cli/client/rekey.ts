@@ -1,18 +1,21 @@
 import { existsSync } from "node:fs";
+import { redactUrl } from "../../store/location.ts";
 import { ConfigError, KEY_OPTIONS, keyConfig } from "../config.ts";
 import { noSecretFiles } from "../secret-file.ts";
 import { HELP_FLAG, parseFlags, positionals } from "./args.ts";
+import { databaseLocation } from "./check.ts";
 import { type Command, commandHelp, usageLine } from "./command.ts";
-import { CliError, UsageError } from "./errors.ts";
+import { CliError } from "./errors.ts";
 
 const FLAGS_HELP = [
-  "  --db PATH               the database file (env KILN_DB, default ./kiln.db)",
+  "  --db PATH|URL           the SQLite file or a postgres:// URL (env KILN_DB, default ./kiln.db)",
   "  --encryption-key K      the key to write with: 32 bytes as base64 or hex (env KILN_ENCRYPTION_KEY)",
   "  --decryption-key K      a former key the rows may be under; repeatable (env KILN_DECRYPTION_KEYS, comma-separated)",
   "  --encryption-key-file F, --decryption-key-file F",
   "                          the same keys read from files, kept out of ps (env KILN_ENCRYPTION_KEY_FILE, KILN_DECRYPTION_KEY_FILES)",
   "",
-  "The server must be stopped: rekey takes the database's owner lock. Rows are rewritten in",
+  "The server must be stopped: rekey takes the database's owner lock (SQLite's file lock, or",
+  "PostgreSQL's advisory lock). Rows are rewritten in",
   "batches of 200, so an interrupted rekey can be run again with the same keys.",
 ].join("\n");
 
@@ -28,8 +31,7 @@ export const rekeyCommand: Command = {
       return 0;
     }
     positionals(parsed.positionals, [], usage);
-    const path = parsed.values.db ?? env.KILN_DB ?? "./kiln.db";
-    if (path === "" || path === ":memory:") throw new UsageError("--db must be a file path", usage);
+    const location = databaseLocation(parsed.values.db, env, usage);
     const files = noSecretFiles();
     const keys = keyConfig(parsed.values, env, files);
     for (const warning of files.warnings) console.error(`kiln: warning: ${warning}`);
@@ -38,18 +40,28 @@ export const rekeyCommand: Command = {
         "rekey needs the key to encrypt with: set --encryption-key or KILN_ENCRYPTION_KEY",
       );
     }
-    if (!existsSync(path)) throw new CliError(`no database at ${path}`);
+    const path = location.dialect === "sqlite" ? location.path : redactUrl(location.url);
+    if (location.dialect === "sqlite" && !existsSync(path)) throw new CliError(`no database at ${path}`);
     // Loaded here so that the client commands never pay for drizzle.
-    const { rekeyDatabase, DatabaseInUseError, keyId, UndecryptableValueError } = await import(
+    const { rekeyDatabase, DatabaseInUseError, keyId, UndecryptableValueError, describeFault } = await import(
       "../../store/index.ts"
     );
+    const { rekeyPostgresDatabase } = await import("../../store/postgres/rekey.ts");
+    const { postgresFaultOf } = await import("../../store/postgres/faults.ts");
     let done = 0;
+    const onBatch = (progress: { scanned: number }) => {
+      done = progress.scanned;
+    };
+    const encryptionKey = keys.encryptionKey;
     try {
-      const report = rekeyDatabase(path, keys, {
-        onBatch: (progress) => {
-          done = progress.scanned;
-        },
-      });
+      const report =
+        location.dialect === "sqlite"
+          ? rekeyDatabase(path, keys, { onBatch })
+          : await rekeyPostgresDatabase(
+              location.url,
+              { encryptionKey, decryptionKeys: keys.decryptionKeys },
+              { onBatch },
+            );
       console.log(
         `kiln: ${path}: ${report.rewritten} of ${report.scanned} tasks rewritten under key ${keyId(keys.encryptionKey)} ` +
           `(${report.batches} batches)`,
@@ -60,7 +72,11 @@ export const rekeyCommand: Command = {
       if (error instanceof UndecryptableValueError) {
         throw new CliError(`rekey stopped after ${done} tasks: ${error.message}`);
       }
-      throw new CliError(`cannot rekey ${path}: ${(error as Error).message}`);
+      const fault = location.dialect === "postgres" ? postgresFaultOf(error) : undefined;
+      const why = fault ? describeFault(fault) : (error as Error).message;
+      throw new CliError(
+        `cannot rekey ${path}: ${location.dialect === "postgres" ? why.replaceAll(location.url, path) : why}`,
+      );
     }
   },
 };

@@ -1,6 +1,7 @@
 import { DatabaseInUseError } from "../owner-lock.ts";
 import { ADVISORY_LOCKS } from "./advisory-locks.ts";
-import type { PostgresClient } from "./client.ts";
+import { createClient, type PostgresClient, type PostgresClientOptions } from "./client.ts";
+import { postgresFaultOf } from "./faults.ts";
 
 const [KIND, LOCK] = ADVISORY_LOCKS.owner;
 
@@ -15,35 +16,76 @@ export class DatabaseServerInUseError extends DatabaseInUseError {
 }
 
 /**
+ * What a check of the owner lock found: still held; lost with its connection and taken again;
+ * lost and now held by another kiln; or not checkable now (the server cannot be reached: the
+ * next check tries again).
+ */
+export type OwnerLockState = "held" | "retaken" | "taken-by-another" | "unreachable";
+
+/**
+ * The lock's state, asked on its own connection in one statement: held by this session; else
+ * taken now (the session is new: the one that held it was lost); else another session has it.
+ */
+const CHECK = `SELECT CASE
+  WHEN EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()
+    AND classid::bigint = $1::int AND objid::bigint = $2::int AND objsubid = 2 AND granted) THEN 'held'
+  WHEN pg_try_advisory_lock($1::int, $2::int) THEN 'retaken'
+  ELSE 'taken-by-another' END AS state`;
+
+/**
  * One owner per database, until kiln runs on several nodes: a session advisory lock on a
- * connection reserved for it, held until the store closes. The server lets go of it when that
- * connection ends, so a process that dies leaves no stale lock.
+ * connection of its own (a one-connection client, not a connection reserved from the store's
+ * pool: postgres.js throws out of its socket callback when a reserved connection the server
+ * closed is written on or handed back). The server lets go of the lock when that connection
+ * ends, so a process that dies leaves no stale lock; the same holds for a connection lost while
+ * kiln lives (a restart of the server, a terminated backend), which `check()` notices and mends:
+ * the client opens a new connection for its next statement.
  */
 export class PostgresOwnerLock {
-  private constructor(readonly release: () => Promise<void>) {}
+  #released = false;
+
+  private constructor(private readonly client: PostgresClient) {}
 
   /** Rejects with `DatabaseServerInUseError` when another session holds the lock. */
-  static async acquire(client: PostgresClient, location: string): Promise<PostgresOwnerLock> {
-    const reserved = await client.reserve();
+  static async acquire(options: PostgresClientOptions, location: string): Promise<PostgresOwnerLock> {
+    const client = createClient({ ...options, max: 1 });
     let locked = false;
     try {
-      const [row] = await reserved.unsafe<Array<{ locked: boolean }>>(
+      const [row] = await client.unsafe<Array<{ locked: boolean }>>(
         "SELECT pg_try_advisory_lock($1, $2) AS locked",
         [KIND, LOCK],
       );
       locked = row?.locked === true;
     } finally {
-      if (!locked) reserved.release();
+      if (!locked) await client.end({ timeout: 5 });
     }
     if (!locked) throw new DatabaseServerInUseError(location);
-    return new PostgresOwnerLock(async () => {
-      try {
-        await reserved.unsafe("SELECT pg_advisory_unlock($1, $2)", [KIND, LOCK]);
-      } catch {
-        // The connection is gone, and the lock with it.
-      } finally {
-        reserved.release();
-      }
-    });
+    return new PostgresOwnerLock(client);
+  }
+
+  /**
+   * Whether this process still owns the database; a lock lost with its connection is taken
+   * again on a new one, unless another kiln was quicker.
+   */
+  async check(): Promise<OwnerLockState> {
+    try {
+      const [row] = await this.client.unsafe<Array<{ state: OwnerLockState }>>(CHECK, [KIND, LOCK]);
+      return row?.state ?? "unreachable";
+    } catch (error) {
+      if (postgresFaultOf(error)?.cause === "unreachable") return "unreachable";
+      throw error;
+    }
+  }
+
+  async release(): Promise<void> {
+    if (this.#released) return;
+    this.#released = true;
+    try {
+      await this.client.unsafe("SELECT pg_advisory_unlock($1, $2)", [KIND, LOCK]);
+    } catch {
+      // The connection is gone, and the lock with it.
+    } finally {
+      await this.client.end({ timeout: 5 });
+    }
   }
 }

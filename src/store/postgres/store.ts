@@ -29,7 +29,7 @@ import {
 import { postgresFaultOf } from "./faults.ts";
 import { listTasksSql } from "./list-tasks.ts";
 import { migrateUnderLock } from "./migrate.ts";
-import { PostgresOwnerLock } from "./owner-lock.ts";
+import { type OwnerLockState, PostgresOwnerLock } from "./owner-lock.ts";
 import { PatchSql } from "./patch-sql.ts";
 import { SQL } from "./statements.ts";
 import { type ConnectionWatch, PostgresWrites, type WriteContext } from "./writes.ts";
@@ -72,6 +72,7 @@ export class PostgresTaskStore implements TaskStore {
   readonly dialect = "postgres" as const;
   readonly location: string;
   readonly #client: PostgresClient;
+  readonly #clientOptions: PostgresClientOptions;
   readonly #context: WriteContext;
   readonly #writes: PostgresWrites;
   #ownerLock: PostgresOwnerLock | undefined;
@@ -81,6 +82,7 @@ export class PostgresTaskStore implements TaskStore {
     this.location = redactUrl(options.url);
     const codec = rowCodec(options, "json");
     this.#context = { codec, patches: new PatchSql(codec), creates: new Map() };
+    this.#clientOptions = { url: options.url, onNotice: options.onNotice };
     this.#client = createClient(options);
     this.#writes = new PostgresWrites(this.#client, this.#context, (fn) => this.transaction(fn));
   }
@@ -95,7 +97,16 @@ export class PostgresTaskStore implements TaskStore {
    */
   async acquireOwnerLock(): Promise<void> {
     if (this.#ownerLock) return;
-    this.#ownerLock = await PostgresOwnerLock.acquire(this.#client, this.location);
+    this.#ownerLock = await PostgresOwnerLock.acquire(this.#clientOptions, this.location);
+  }
+
+  /**
+   * Whether this process still owns the database: the lock goes with its connection, so after
+   * a lost connection it is taken again here, unless another kiln holds it by then.
+   */
+  checkOwnerLock(): Promise<OwnerLockState> {
+    if (!this.#ownerLock) return Promise.reject(new Error("the owner lock was not acquired"));
+    return this.#ownerLock.check();
   }
 
   async transaction<T>(fn: (tx: TaskWrites) => Promise<T>): Promise<T> {
