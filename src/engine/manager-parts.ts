@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import type { DatabaseOwnerLock } from "../store/index.ts";
+import type { DatabaseOwnerLock, TaskRecord } from "../store/index.ts";
 import type { TaskClass } from "../task/index.ts";
 import { CreateBatch } from "./create-batch.ts";
 import { Dispatcher } from "./dispatcher.ts";
@@ -71,7 +71,7 @@ export interface EngineParts {
   dispatcher: Dispatcher;
   settlement: RunSettlement;
   commits: MessageCommits;
-  creates: CreateBatch<import("../store/index.ts").TaskRecord>;
+  creates: CreateBatch<TaskRecord>;
   creation: TaskCreation;
   retention: RetentionPruner | undefined;
   pool: WorkerPool;
@@ -141,7 +141,7 @@ export function buildParts(
     logger,
   );
   commits = new MessageCommits(guard, hub, lanes, writes, () => telemetry.flushOrThrow(), dispatcher, logger);
-  const creates = new CreateBatch<import("../store/index.ts").TaskRecord>(guard, hub);
+  const creates = new CreateBatch<TaskRecord>(guard, hub);
   const creation = new TaskCreation(registry, guard, transitions, dispatcher, creates);
   const retention =
     options.retainMs === undefined

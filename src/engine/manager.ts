@@ -11,7 +11,7 @@ import {
   type TaskRecord,
   type TaskStore,
 } from "../store/index.ts";
-import { isTaskClass, type TaskClass, type TaskStatus } from "../task/index.ts";
+import type { TaskClass, TaskStatus } from "../task/index.ts";
 import { type BulkAction, type BulkResult, type BulkTarget, runBulk } from "./bulk.ts";
 import { IllegalTransitionError, NotAcceptingError, TaskNotFoundError } from "./errors.ts";
 import type { ManagerListener } from "./events.ts";
@@ -28,6 +28,7 @@ import type {
 } from "./manager-options.ts";
 import { buildParts, type EngineParts, type ResolvedOptions, resolveOptions } from "./manager-parts.ts";
 import type { LogObserver, ProgressObserver, TransitionObserver } from "./observers.ts";
+import { loadTaskModule, moduleOf } from "./registration.ts";
 import type { RegisteredTask, TaskRegistry } from "./registry.ts";
 import { restoreActiveTasks } from "./restore.ts";
 import type { StatusNameCount } from "./task-counts.ts";
@@ -92,15 +93,8 @@ export class TaskManager {
    * Imports a module and registers every exported `BaseTask` subclass. Workers import the same
    * module to run them. Returns the names registered.
    */
-  async load(module: string | URL): Promise<string[]> {
-    const specifier = module instanceof URL ? module.href : module;
-    const exports = (await import(specifier)) as Record<string, unknown>;
-    const names: string[] = [];
-    for (const value of Object.values(exports)) {
-      if (!isTaskClass(value) || !Object.hasOwn(value, "taskName")) continue;
-      names.push(this.#add(value, specifier).name);
-    }
-    return names;
+  load(module: string | URL): Promise<string[]> {
+    return loadTaskModule(module, (cls, specifier) => this.#add(cls, specifier));
   }
 
   /**
@@ -108,20 +102,7 @@ export class TaskManager {
    * it lives with `static module = import.meta.url`; otherwise use `load()`.
    */
   register(...classes: TaskClass[]): void {
-    for (const cls of classes) {
-      if (!isTaskClass(cls)) throw new Error("only subclasses of BaseTask can be registered");
-      if (this.#options.preloaded.has(cls)) {
-        this.#add(cls, undefined);
-        continue;
-      }
-      const module = (cls as { module?: unknown }).module;
-      if (typeof module !== "string") {
-        throw new Error(
-          `cannot tell which module defines task "${cls.taskName}": register it with manager.load(path) or give the class \`static module = import.meta.url\``,
-        );
-      }
-      this.#add(cls, module);
-    }
+    for (const cls of classes) this.#add(cls, moduleOf(cls, this.#options.preloaded));
   }
 
   #add(cls: TaskClass, module: string | undefined): RegisteredTask {
