@@ -15,6 +15,8 @@ interface Profiled {
   totalMs: number;
   byCategory: Map<string, number>;
   byFunction: Map<string, number>;
+  /** Self time by kiln source file. */
+  byFile: Map<string, number>;
 }
 
 async function profile(root: string, n: number): Promise<Profiled> {
@@ -33,6 +35,7 @@ async function profile(root: string, n: number): Promise<Profiled> {
     const nodes = new Map(data.nodes.map((node) => [node.id, node]));
     const byCategory = new Map<string, number>();
     const byFunction = new Map<string, number>();
+    const byFile = new Map<string, number>();
     let total = 0;
     data.samples.forEach((id, i) => {
       const frame = nodes.get(id)?.callFrame as
@@ -43,11 +46,16 @@ async function profile(root: string, n: number): Promise<Profiled> {
       if (!frame) return;
       const what = category(frame.functionName, frame.url);
       byCategory.set(what, (byCategory.get(what) ?? 0) + delta);
-      const where = frame.url === "" ? "(native)" : `${basename(frame.url)}:${(frame.lineNumber ?? 0) + 1}`;
+      // By name and file, not line: the same function sits on other lines in the two checkouts.
+      const where = frame.url === "" ? "(native)" : basename(frame.url);
       const key = `${frame.functionName || "(anonymous)"} ${where}`;
       byFunction.set(key, (byFunction.get(key) ?? 0) + delta);
+      if (frame.url.includes("/src/")) {
+        const file = frame.url.slice(frame.url.indexOf("/src/") + 1);
+        byFile.set(file, (byFile.get(file) ?? 0) + delta);
+      }
     });
-    return { tasksPerSec: run.tasksPerSec, totalMs: total / 1000, byCategory, byFunction };
+    return { tasksPerSec: run.tasksPerSec, totalMs: total / 1000, byCategory, byFunction, byFile };
   } finally {
     tmp.cleanup();
   }
@@ -98,6 +106,8 @@ console.log(
   `\n${n} no-op submit() at concurrency 4, main thread, median of ${repeat}: old ${median(runs.old.map((r) => r.tasksPerSec))} tasks/s, new ${median(runs.new.map((r) => r.tasksPerSec))} tasks/s under the profiler\n`,
 );
 console.log(formatTable(table((p) => p.byCategory, "by what the code does", 20)));
+console.log("");
+console.log(formatTable(table((p) => p.byFile, "kiln source file (self time), largest differences", 15)));
 console.log("");
 console.log(formatTable(table((p) => p.byFunction, "function (self time), largest differences", 25)));
 process.exit(0);
