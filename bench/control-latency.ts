@@ -28,7 +28,7 @@ const jitter = () => Bun.sleep(3 + Math.random() * 3);
 const CHECKPOINT_INTERVAL_MS = 1;
 const AIM_P99_MS = CHECKPOINT_INTERVAL_MS + 2;
 
-interface ModeFigures {
+export interface ModeFigures {
   mode: Mode;
   /** pause() call → transition to PAUSED (the worker acknowledged at a checkpoint, the row is written). */
   pause: Summary;
@@ -59,7 +59,7 @@ async function startTick(manager: TaskManager, waiter: EventWaiter, mode: Mode):
   return task.id;
 }
 
-async function measureMode(
+export async function measureMode(
   manager: TaskManager,
   waiter: EventWaiter,
   mode: Mode,

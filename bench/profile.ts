@@ -12,7 +12,7 @@ import { walCosts } from "./wal-frames.ts";
 
 const CHILD = Bun.fileURLToPath(new URL("./peers/child.ts", import.meta.url));
 
-interface CpuProfile {
+export interface CpuProfile {
   nodes: { id: number; callFrame: { functionName: string; url: string }; children?: number[] }[];
   samples: number[];
   timeDeltas: number[];
@@ -22,7 +22,7 @@ interface CpuProfile {
  * What a sample's function does. A sample's time delta is the wall time since the previous
  * sample, so time the thread spent blocked in a native call (a write, an fsync) counts there.
  */
-function category(name: string, url: string): string {
+export function category(name: string, url: string): string {
   if (url === "" && (name === "run" || name === "get" || name === "all" || name === "values"))
     return "SQLite statements (bun:sqlite run/get: execute, commit, WAL writes)";
   if (url.startsWith("bun:sqlite")) return "bun:sqlite JS wrappers (transaction, bindings)";

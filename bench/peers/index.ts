@@ -5,6 +5,8 @@ const kiln = async (durability: "normal" | "full", best: boolean) => {
   const { kilnPeer, KILN_BEST_CONCURRENCY } = await import("./kiln.ts");
   return kilnPeer({ durability, concurrency: best ? KILN_BEST_CONCURRENCY : undefined });
 };
+const kilnPg = async (concurrency: number | undefined, poolSize: number | undefined) =>
+  (await import("./kiln-pg.ts")).kilnPgPeer({ concurrency, poolSize });
 const plainjob = async (synchronous: "NORMAL" | "FULL", inProcesses: boolean) => {
   const { plainjobPeer, plainjobProcesses } = await import("./plainjob.ts");
   return plainjobPeer({ synchronous, processes: inProcesses ? plainjobProcesses() : 0 });
@@ -15,6 +17,8 @@ export const PEERS = {
   "kiln-best": () => kiln("normal", true),
   "kiln-full": () => kiln("full", false),
   "kiln-full-best": () => kiln("full", true),
+  "kiln-pg": () => kilnPg(undefined, undefined),
+  "kiln-pg-best": () => kilnPg(8, 25),
   plainjob: () => plainjob("NORMAL", false),
   "plainjob-processes": () => plainjob("NORMAL", true),
   "plainjob-full": () => plainjob("FULL", false),
@@ -31,7 +35,14 @@ export type PeerId = keyof typeof PEERS;
 export const PEER_IDS = Object.keys(PEERS) as PeerId[];
 
 /** kiln's own configurations: compared with the others, never with each other. */
-export const KILN_IDS: readonly PeerId[] = ["kiln", "kiln-best", "kiln-full", "kiln-full-best"];
+export const KILN_IDS: readonly PeerId[] = [
+  "kiln",
+  "kiln-best",
+  "kiln-full",
+  "kiln-full-best",
+  "kiln-pg",
+  "kiln-pg-best",
+];
 
 export function isPeerId(id: string): id is PeerId {
   return Object.hasOwn(PEERS, id);

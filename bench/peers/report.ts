@@ -89,7 +89,8 @@ export const ratioText = (r: Ratio | null) =>
   r === null ? "-" : r.rounds > 1 ? `× ${r.median} (${r.min}–${r.max})` : `× ${r.median}`;
 
 const isKiln = (s: Series) => KILN_IDS.includes(s.id);
-const kilnBest = (s: Series) => s.id === "kiln-best" || s.id === "kiln-full-best";
+const kilnBest = (s: Series) => s.id === "kiln-best" || s.id === "kiln-full-best" || s.id === "kiln-pg-best";
+const isKilnPg = (s: Series) => s.id === "kiln-pg" || s.id === "kiln-pg-best";
 
 function spread(values: number[]): string {
   if (values.length === 0) return "-";
@@ -150,10 +151,16 @@ export function comparisonTables(all: Series[], n: number, rounds: number): Peer
       const kilnOfLevel = members.filter(isKiln);
       const kilnRefs =
         kilnOfLevel.length > 0 ? kilnOfLevel : ofMode.filter((s) => isKiln(s) && s.level === "process-crash");
-      const refs = [
-        { label: "kiln defaults", series: kilnRefs.find((s) => !kilnBest(s)) },
-        { label: "kiln best", series: kilnRefs.find(kilnBest) },
-      ];
+      // kiln on SQLite and kiln on PostgreSQL each get their own columns when both ran.
+      const refs = [false, true].flatMap((pg) => {
+        const family = kilnRefs.filter((s) => isKilnPg(s) === pg);
+        if (family.length === 0) return [];
+        const name = pg ? "kiln-pg" : "kiln";
+        return [
+          { label: `${name} defaults`, series: family.find((s) => !kilnBest(s)) },
+          { label: `${name} best`, series: family.find(kilnBest) },
+        ];
+      });
       const ordered = [
         ...members.filter(isKiln),
         ...members
@@ -226,6 +233,12 @@ export function peerHeadlines(all: Series[]): Headline[] {
   const fullSingle = versus(find("kiln-full", "single"), fastestPeer(all, "single", ["power-loss"]));
   const fullBulk = versus(find("kiln-full", "bulk"), fastestPeer(all, "bulk", ["power-loss"]));
   const kilnSingle = find("kiln", "single")?.medianJobsPerSec ?? 0;
+  const postgresPeers = (mode: EnqueueMode) =>
+    all
+      .filter((s) => s.mode === mode && (s.id === "pg-boss" || s.id === "graphile-worker"))
+      .sort((a, b) => (b.medianJobsPerSec ?? 0) - (a.medianJobsPerSec ?? 0))[0];
+  const pgSingle = versus(find("kiln-pg", "single"), postgresPeers("single"));
+  const pgBulk = versus(find("kiln-pg", "bulk"), postgresPeers("bulk"));
   return [
     {
       what: "no-op tasks end to end, durable, single enqueue: kiln defaults ÷ the fastest durable peer",
@@ -243,6 +256,12 @@ export function peerHeadlines(all: Series[]): Headline[] {
       what: "kiln --durability full ÷ the fastest peer that survives a power loss, single / bulk",
       aim: "-",
       measured: `${fullSingle.text} / ${ratioText(fullBulk.r)}`,
+      met: null,
+    },
+    {
+      what: "kiln on PostgreSQL (defaults) ÷ the fastest PostgreSQL peer, single / bulk",
+      aim: "-",
+      measured: `${pgSingle.text} / ${ratioText(pgBulk.r)}`,
       met: null,
     },
   ];

@@ -1,0 +1,117 @@
+// The SQLite cost of the asynchronous store port: the same SQLite workloads on this checkout's
+// engine and on an older checkout's (the last commit before the port), interleaved run by run
+// with the order alternating, each run a fresh child process on a fresh file.
+// Usage: bun bench/port-cost.ts --old <kiln checkout> [--runs 5] [--n 20000] [--out file.json]
+// Workloads: the peers scenario's kiln single and bulk runs (each checkout's own bench/peers/
+// child.ts, identical in both) and 20,000 no-op submit() calls at concurrency 4.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { runBunChild } from "./child-run.ts";
+import { formatTable, median, type Row, round } from "./util.ts";
+
+interface Args {
+  old: string;
+  runs: number;
+  n: number;
+  out: string | undefined;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { old: "", runs: 5, n: 20_000, out: undefined };
+  for (let i = 0; i < argv.length; i++) {
+    const value = () => argv[++i] ?? "";
+    if (argv[i] === "--old") args.old = value();
+    else if (argv[i] === "--runs") args.runs = Number(value());
+    else if (argv[i] === "--n") args.n = Number(value());
+    else if (argv[i] === "--out") args.out = value();
+  }
+  if (args.old === "" || !Number.isInteger(args.runs) || args.runs < 1) {
+    console.error(
+      "usage: bun bench/port-cost.ts --old <kiln checkout> [--runs 5] [--n 20000] [--out file.json]",
+    );
+    process.exit(2);
+  }
+  return args;
+}
+
+const NEW_ROOT = join(import.meta.dir, "..");
+const WORKLOADS = ["peers kiln single", "peers kiln bulk", "submit() c=4"] as const;
+type Workload = (typeof WORKLOADS)[number];
+type Engine = "old" | "new";
+
+interface Sample {
+  run: number;
+  engine: Engine;
+  workload: Workload;
+  tasksPerSec: number;
+  loadAverage: number | null;
+}
+
+async function once(root: string, workload: Workload, n: number): Promise<Omit<Sample, "run" | "engine">> {
+  const command =
+    workload === "submit() c=4"
+      ? [join(NEW_ROOT, "bench/port-cost-child.ts"), root, String(n), "4"]
+      : [
+          join(root, "bench/peers/child.ts"),
+          JSON.stringify({
+            peer: "kiln",
+            mode: workload.endsWith("bulk") ? "bulk" : "single",
+            n,
+            timeoutMs: 120_000,
+          }),
+        ];
+  const { code, lastLine, err } = await runBunChild(command, 240_000);
+  if (code !== 0 || !lastLine?.startsWith("{"))
+    throw new Error(`${workload} on ${root}: exit ${code}: ${err}`);
+  const parsed = JSON.parse(lastLine) as
+    | { tasksPerSec: number; loadAverage: number | null; timedOut: boolean }
+    | { kind: string; result?: { jobsPerSec: number; loadAverage: number | null; timedOut: boolean } };
+  if ("tasksPerSec" in parsed) {
+    if (parsed.timedOut) throw new Error(`${workload} on ${root} timed out`);
+    return { workload, tasksPerSec: parsed.tasksPerSec, loadAverage: parsed.loadAverage };
+  }
+  if (parsed.kind !== "result" || !parsed.result || parsed.result.timedOut)
+    throw new Error(`${workload} on ${root}: ${lastLine}`);
+  return { workload, tasksPerSec: parsed.result.jobsPerSec, loadAverage: parsed.result.loadAverage };
+}
+
+const args = parseArgs(Bun.argv.slice(2));
+const roots: Record<Engine, string> = { old: args.old, new: NEW_ROOT };
+const samples: Sample[] = [];
+for (let run = 0; run < args.runs; run++) {
+  // Alternate which engine goes first, so neither always meets the machine in the same state.
+  const order: Engine[] = run % 2 === 0 ? ["old", "new"] : ["new", "old"];
+  for (const workload of WORKLOADS) {
+    for (const engine of order) {
+      const sample = { run, engine, ...(await once(roots[engine], workload, args.n)) };
+      samples.push(sample);
+      console.error(
+        `run ${run + 1}/${args.runs} ${engine} ${workload}: ${sample.tasksPerSec} tasks/s (load ${sample.loadAverage})`,
+      );
+    }
+  }
+}
+
+const rows: Row[] = WORKLOADS.map((workload) => {
+  const of = (engine: Engine) => samples.filter((s) => s.workload === workload && s.engine === engine);
+  const rates = (engine: Engine) => of(engine).map((s) => s.tasksPerSec);
+  const ratios = of("new").flatMap((s) => {
+    const old = of("old").find((o) => o.run === s.run);
+    return old ? [s.tasksPerSec / old.tasksPerSec] : [];
+  });
+  const loads = samples.filter((s) => s.workload === workload).flatMap((s) => s.loadAverage ?? []);
+  return {
+    workload,
+    runs: ratios.length,
+    "old tasks/s median": median(rates("old")),
+    "old min–max": `${Math.min(...rates("old"))}–${Math.max(...rates("old"))}`,
+    "new tasks/s median": median(rates("new")),
+    "new min–max": `${Math.min(...rates("new"))}–${Math.max(...rates("new"))}`,
+    "new ÷ old per run, median": round(median(ratios), 3),
+    "per-run ratios": ratios.map((r) => round(r, 2)).join(", "),
+    "load avg before": `${Math.min(...loads)}–${Math.max(...loads)}`,
+  };
+});
+console.log(formatTable(rows));
+if (args.out)
+  writeFileSync(args.out, `${JSON.stringify({ old: args.old, n: args.n, samples, rows }, null, 2)}\n`);
