@@ -15,6 +15,7 @@ import { advance, clearRunTimers, type LiveRun } from "./runs.ts";
 import type { TaskSlot } from "./slot.ts";
 import type { TelemetryBuffer } from "./telemetry.ts";
 import { ENGINE, type Requester, type Transitions } from "./transitions.ts";
+import { UnansweredStarts } from "./unanswered-starts.ts";
 import type { Unit } from "./unit.ts";
 import type { EngineWrite } from "./write-retry.ts";
 
@@ -56,6 +57,7 @@ export interface RunExecutorParts {
  */
 export class RunExecutor {
   readonly #runs = new Map<string, LiveRun>();
+  readonly #unanswered = new UnansweredStarts();
   readonly #slotRuns = new Map<TaskSlot, LiveRun>();
   #parkedOrder: LiveRun[] = [];
   readonly #counts: RunningCounts;
@@ -218,6 +220,7 @@ export class RunExecutor {
       forget();
       throw error;
     }
+    if (!task) task = await this.#unanswered.startAgain(this.transitions, u, id);
     if (!task) {
       forget();
       return;
@@ -225,6 +228,7 @@ export class RunExecutor {
     const priority = task.priority;
     u.onRollback(() => {
       forget();
+      this.#unanswered.add(id);
       this.dispatcher.requeueAfterFailedStart({ id, name, priority });
       this.dispatcher.request();
     });
@@ -237,6 +241,7 @@ export class RunExecutor {
     run.context = { traceparent: task.traceparent, requestId: task.requestId };
     const started = task;
     u.afterCommit(() => {
+      this.#unanswered.settled(id);
       // Stopped or restarted before its start was committed: its end is on its way.
       if (this.#slotRuns.get(slot) !== run) return;
       const asked = requestedAction(run.phase);
