@@ -3,10 +3,10 @@
 // PAUSED stays paused, nothing runs twice; and the dead process's owner lock is free at once.
 import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
 import { DatabaseInUseError, PostgresTaskStore, silentLogger, TaskManager } from "../../src/index.ts";
+import { startEngineChild } from "../fixtures/engine-child-process.ts";
 import { FIXTURE_TASKS, statusPath, untilStatus } from "../helpers.ts";
 import { rawClient, testDatabase } from "../store/postgres/database.ts";
 
-const CHILD = new URL("../fixtures/engine-child.ts", import.meta.url).pathname;
 let database: Awaited<ReturnType<typeof testDatabase>>;
 beforeAll(async () => {
   database = await testDatabase();
@@ -19,23 +19,12 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function startChild(url: string) {
-  const child = Bun.spawn(["bun", CHILD, url, "crash"], { stdout: "pipe", stderr: "inherit" });
-  cleanups.push(() => {
-    if (child.exitCode === null) child.kill(9);
-  });
-  const reader = child.stdout.getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`child exited before it was ready: ${text}`);
-    text += new TextDecoder().decode(value);
-  }
-  reader.releaseLock();
-  return {
-    child,
-    ids: JSON.parse(text.trim()) as { finished: string; running: string[]; paused: string; delayed: string },
-  };
+function startChild(url: string) {
+  return startEngineChild<{ finished: string; running: string[]; paused: string; delayed: string }>(
+    url,
+    "crash",
+    (kill) => cleanups.push(kill),
+  );
 }
 
 test("after SIGKILL on PostgreSQL the owner lock is free at once, RUNNING resumes from its checkpoint, PAUSED stays paused, nothing runs twice", async () => {

@@ -2,29 +2,17 @@ import { Database } from "bun:sqlite";
 import { afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { DatabaseInUseError, silentLogger, TaskManager } from "../../src/index.ts";
+import { startEngineChild } from "../fixtures/engine-child-process.ts";
 import { FIXTURE_TASKS, statusPath, tempDir, untilStatus } from "../helpers.ts";
 
-const CHILD = new URL("../fixtures/engine-child.ts", import.meta.url).pathname;
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
 /** Starts the child engine and resolves with the JSON line it prints once its tasks are placed. */
-async function startChild(dbPath: string, mode: "crash" | "shutdown") {
-  const child = Bun.spawn(["bun", CHILD, dbPath, mode], { stdout: "pipe", stderr: "inherit" });
-  cleanups.push(() => {
-    if (child.exitCode === null) child.kill(9);
-  });
-  const reader = child.stdout.getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`child exited before it was ready: ${text}`);
-    text += new TextDecoder().decode(value);
-  }
-  reader.releaseLock();
-  return { child, ids: JSON.parse(text.trim()) as Record<string, string | string[]> };
+function startChild(dbPath: string, mode: "crash" | "shutdown") {
+  return startEngineChild<Record<string, string | string[]>>(dbPath, mode, (kill) => cleanups.push(kill));
 }
 
 async function reopen(dbPath: string) {
