@@ -15,6 +15,15 @@ import { type StorageFault, storageFaultOf } from "./storage-fault.ts";
 import type { DeletedTask, EndedCount, HistoryQuery } from "./store.ts";
 import type { TaskStore, TaskWrites } from "./task-store.ts";
 
+/** Runs a synchronous call now, as a promise already settled with its value or its throw. */
+function settled<T>(fn: () => T): Promise<T> {
+  try {
+    return Promise.resolve(fn());
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
 /**
  * The SQLite store on the asynchronous port. bun:sqlite answers synchronously, so a call made
  * while no transaction is open runs at once and resolves already settled. A `transaction()`
@@ -152,31 +161,20 @@ export class SqliteTaskStore implements TaskStore {
   /** Runs `fn` now when no transaction holds the connection, else once they have all ended. */
   #call<T>(fn: () => T): Promise<T> {
     if (this.#open > 0) return this.#queue.then(() => this.#call(fn));
-    try {
-      return Promise.resolve(fn());
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return settled(fn);
   }
 
   /** The `tx` of an open transaction: its calls run at once, inside it. */
   #writes(): TaskWrites {
     const file = this.file;
-    const now = <T>(fn: () => T): Promise<T> => {
-      try {
-        return Promise.resolve(fn());
-      } catch (error) {
-        return Promise.reject(error);
-      }
-    };
     const tx: TaskWrites = {
-      createTask: (task, event) => now(() => file.createTask(task, event)),
-      transition: (id, from, patch, event) => now(() => file.transition(id, from, patch, event)),
-      updateTask: (id, patch, event) => now(() => file.updateTask(id, patch, event)),
-      writeTelemetry: (batch) => now(() => file.writeTelemetry(batch)),
-      deleteTask: (id) => now(() => file.deleteTask(id)),
-      deleteEndedBefore: (cutoff, limit) => now(() => file.deleteEndedBefore(cutoff, limit)),
-      getTask: (id) => now(() => file.getTask(id)),
+      createTask: (task, event) => settled(() => file.createTask(task, event)),
+      transition: (id, from, patch, event) => settled(() => file.transition(id, from, patch, event)),
+      updateTask: (id, patch, event) => settled(() => file.updateTask(id, patch, event)),
+      writeTelemetry: (batch) => settled(() => file.writeTelemetry(batch)),
+      deleteTask: (id) => settled(() => file.deleteTask(id)),
+      deleteEndedBefore: (cutoff, limit) => settled(() => file.deleteEndedBefore(cutoff, limit)),
+      getTask: (id) => settled(() => file.getTask(id)),
       attempt: async <T>(fn: (inner: TaskWrites) => Promise<T>): Promise<T> => {
         const name = `kiln_attempt_${++this.#savepoints}`;
         file.transactionControl("savepoint", name);
