@@ -1,4 +1,4 @@
-// One no-op task's life as the engine writes it to the store (see src/engine/transitions.ts):
+// One no-op task's life as the engine writes it to the store (see src/engine/lifecycle/transitions.ts):
 // created PENDING, started RUNNING, ended FINISHED, each with its history row. The scenarios
 // that measure the store on its own all replay exactly this.
 import type { SqliteSyncStore } from "../src/index.ts";

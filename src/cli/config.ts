@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { MAX_VALUE_LIMIT_BYTES, MIN_VALUE_LIMIT_BYTES } from "../engine/value-limits.ts";
+import { MAX_VALUE_LIMIT_BYTES, MIN_VALUE_LIMIT_BYTES } from "../engine/runs/value-limits.ts";
 import { checkAuthOptions, readTokenLabel } from "../http/auth-options.ts";
 import { checkCorsOrigin } from "../http/cors-origin.ts";
 import { DURABILITIES, type Durability } from "../store/durability.ts";

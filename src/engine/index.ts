@@ -1,17 +1,13 @@
 /** Raised by a read of a task whose encrypted values the configured keys cannot open. */
 export { type StorageFault, storageFaultOf, UndecryptableValueError } from "../store/index.ts";
-export { retryDelayMs } from "./backoff.ts";
+export { GuardedStore } from "./commit/storage-guard.ts";
+export { LATEST_DATE_MS, MAX_PRIORITY, MIN_PRIORITY } from "./creation/create-options.ts";
 export {
-  BULK_ACTIONS,
-  type BulkAction,
-  type BulkFilter,
-  type BulkItem,
-  type BulkResult,
-  type BulkTarget,
-  MAX_BULK_TASKS,
-} from "./bulk.ts";
-export { LATEST_DATE_MS, MAX_PRIORITY, MIN_PRIORITY } from "./create-options.ts";
-export type { EndedByStatus, EndedCounts } from "./ended-counts.ts";
+  contextOf,
+  normalizeContext,
+  parseTraceparent,
+  type Traceparent,
+} from "./creation/request-context.ts";
 export {
   AmbiguousIdError,
   IdempotencyConflictError,
@@ -28,7 +24,17 @@ export {
 } from "./errors.ts";
 export type { ManagerEvent, ManagerListener } from "./events.ts";
 export { TaskHandle } from "./handle.ts";
-export { type ControlAction, type ControlDecision, decideControl } from "./lifecycle.ts";
+export {
+  BULK_ACTIONS,
+  type BulkAction,
+  type BulkFilter,
+  type BulkItem,
+  type BulkResult,
+  type BulkTarget,
+  MAX_BULK_TASKS,
+} from "./lifecycle/bulk.ts";
+export { type ControlAction, type ControlDecision, decideControl } from "./lifecycle/lifecycle.ts";
+export type { Requester } from "./lifecycle/transitions.ts";
 export { type Logger, silentLogger, stderrLogger } from "./logger.ts";
 export { TaskManager } from "./manager.ts";
 export type {
@@ -48,9 +54,8 @@ export type {
   TransitionEvent,
   TransitionObserver,
 } from "./observers.ts";
+export { retryDelayMs } from "./queue/backoff.ts";
 export type { RegisteredTask } from "./registry.ts";
-export { contextOf, normalizeContext, parseTraceparent, type Traceparent } from "./request-context.ts";
-export { RetentionPruner, type RetentionTuning } from "./retention.ts";
-export { GuardedStore } from "./storage-guard.ts";
-export { logTaskTransitions } from "./task-log-lines.ts";
-export type { Requester } from "./transitions.ts";
+export type { EndedByStatus, EndedCounts } from "./upkeep/ended-counts.ts";
+export { RetentionPruner, type RetentionTuning } from "./upkeep/retention.ts";
+export { logTaskTransitions } from "./upkeep/task-log-lines.ts";

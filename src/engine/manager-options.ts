@@ -1,7 +1,7 @@
 import type { Durability, KeyMaterial, TaskRecord, TaskStore } from "../store/index.ts";
 import type { TaskClass, TaskContext } from "../task/index.ts";
 import type { Logger } from "./logger.ts";
-import type { RetentionTuning } from "./retention.ts";
+import type { RetentionTuning } from "./upkeep/retention.ts";
 
 export interface TaskManagerOptions {
   /** Path of the SQLite file (created if missing), opened as a `SqliteTaskStore`; or give `store`. */

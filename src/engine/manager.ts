@@ -12,13 +12,15 @@ import {
   type TaskStore,
 } from "../store/index.ts";
 import type { TaskClass, TaskStatus } from "../task/index.ts";
-import { type BulkAction, type BulkResult, type BulkTarget, runBulk } from "./bulk.ts";
-import { countEnded, type EndedCounts } from "./ended-counts.ts";
+import { Unit } from "./commit/unit.ts";
 import { IllegalTransitionError, NotAcceptingError, TaskNotFoundError } from "./errors.ts";
 import type { ManagerListener } from "./events.ts";
 import { TaskHandle } from "./handle.ts";
 import { findByIdOrPrefix } from "./id-prefix.ts";
-import type { ControlAction } from "./lifecycle.ts";
+import { type BulkAction, type BulkResult, type BulkTarget, runBulk } from "./lifecycle/bulk.ts";
+import type { ControlAction } from "./lifecycle/lifecycle.ts";
+import { restoreActiveTasks } from "./lifecycle/restore.ts";
+import { waitForTask } from "./lifecycle/wait-for.ts";
 import type {
   ControlOptions,
   ControlResult,
@@ -31,10 +33,8 @@ import { buildParts, type EngineParts, type ResolvedOptions, resolveOptions } fr
 import type { LogObserver, ProgressObserver, TransitionObserver } from "./observers.ts";
 import { loadTaskModule, moduleOf } from "./registration.ts";
 import type { RegisteredTask, TaskRegistry } from "./registry.ts";
-import { restoreActiveTasks } from "./restore.ts";
-import type { StatusNameCount } from "./task-counts.ts";
-import { Unit } from "./unit.ts";
-import { waitForTask } from "./wait-for.ts";
+import { countEnded, type EndedCounts } from "./upkeep/ended-counts.ts";
+import type { StatusNameCount } from "./upkeep/task-counts.ts";
 
 type State = "new" | "running" | "stopping" | "stopped";
 

@@ -19,7 +19,7 @@
  * of one class with the same timing derive the same id and must be given ids: that is an error.
  */
 import { createHash } from "node:crypto";
-import { MAX_PRIORITY, MAX_TAG_LENGTH, MAX_TAGS, MIN_PRIORITY } from "../engine/create-options.ts";
+import { MAX_PRIORITY, MAX_TAG_LENGTH, MAX_TAGS, MIN_PRIORITY } from "../engine/creation/create-options.ts";
 import { checkJsonValue } from "../task/json-value.ts";
 import type { ScheduleDeclaration } from "../task/schedule.ts";
 import { checkScheduleSpec, type ScheduleFieldError, type ScheduleSpec } from "./spec.ts";

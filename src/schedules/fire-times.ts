@@ -11,7 +11,7 @@
  * gives the one after it. No time past the end of year 9999 (the latest date kiln stores) is
  * returned; a schedule with none left answers null.
  */
-import { LATEST_DATE_MS } from "../engine/create-options.ts";
+import { LATEST_DATE_MS } from "../engine/creation/create-options.ts";
 import { cronJob } from "./cron-expression.ts";
 
 /** What fire times depend on: a checked `ScheduleSpec` plus, for an interval, its anchor. */

@@ -8,7 +8,7 @@
  * into a 422 in the same `{ field, message }` form.
  */
 import { t } from "elysia";
-import { MAX_PRIORITY, MAX_TAG_LENGTH, MAX_TAGS, MIN_PRIORITY } from "../engine/create-options.ts";
+import { MAX_PRIORITY, MAX_TAG_LENGTH, MAX_TAGS, MIN_PRIORITY } from "../engine/creation/create-options.ts";
 import { MISFIRE_POLICIES, OVERLAP_POLICIES } from "../task/schedule.ts";
 import { MAX_BACKFILL_MS, MAX_CRON_LENGTH, MIN_EVERY_MS } from "./spec.ts";
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { LATEST_DATE_MS } from "../../src/engine/create-options.ts";
+import { LATEST_DATE_MS } from "../../src/engine/creation/create-options.ts";
 import {
   countFireTimes,
   type FireTimeSpec,

@@ -3,7 +3,7 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { link, mkdir, readFile, stat, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { resolveFileAccess } from "../../src/engine/file-access.ts";
+import { resolveFileAccess } from "../../src/engine/runs/file-access.ts";
 import { type FileAccess, NO_FILE_ACCESS, UnrecoverableError } from "../../src/task/index.ts";
 import { ChecksumFileTask, CopyFileTask, WalkDirectoryTask } from "../../src/tasks/index.ts";
 import { errorOf, makeTempDir, removeTempDir, resultOf, runTask } from "./harness.ts";

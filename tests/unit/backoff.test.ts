@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { retryDelayMs } from "../../src/engine/backoff.ts";
+import { retryDelayMs } from "../../src/engine/queue/backoff.ts";
 
 const policy = { attempts: 10, backoffMs: 1_000, maxBackoffMs: 20_000 };
 const low = () => 0;

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { type ControlAction, decideControl } from "../../src/engine/lifecycle.ts";
+import { type ControlAction, decideControl } from "../../src/engine/lifecycle/lifecycle.ts";
 import type { RequestedAction, TaskStatus } from "../../src/task/index.ts";
 
 type Requested = RequestedAction | null;

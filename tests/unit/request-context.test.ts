@@ -1,5 +1,9 @@
 import { describe, expect, test } from "bun:test";
-import { childContext, normalizeContext, parseTraceparent } from "../../src/engine/request-context.ts";
+import {
+  childContext,
+  normalizeContext,
+  parseTraceparent,
+} from "../../src/engine/creation/request-context.ts";
 
 const TRACE_ID = "0af7651916cd43dd8448eb211c80319c";
 const SPAN_ID = "b7ad6b7169203331";

@@ -5,7 +5,7 @@ import {
   type PhaseEvent,
   RUN_PHASE_KINDS,
   type RunPhase,
-} from "../../src/engine/run-phase.ts";
+} from "../../src/engine/lifecycle/run-phase.ts";
 
 const ALICE = { actor: "alice", source: "127.0.0.1" };
 const asked = { reason: "asked", by: ALICE };

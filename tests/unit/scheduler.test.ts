@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { Heap } from "../../src/engine/heap.ts";
-import { ReadyQueue } from "../../src/engine/ready-queue.ts";
-import { type QueueEntry, Scheduler } from "../../src/engine/scheduler.ts";
+import { Heap } from "../../src/engine/queue/heap.ts";
+import { ReadyQueue } from "../../src/engine/queue/ready-queue.ts";
+import { type QueueEntry, Scheduler } from "../../src/engine/queue/scheduler.ts";
 
 const always = () => true;
 

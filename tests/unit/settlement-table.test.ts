@@ -1,12 +1,12 @@
 import { describe, expect, test } from "bun:test";
-import type { RunPhase } from "../../src/engine/run-phase.ts";
+import type { RunPhase } from "../../src/engine/lifecycle/run-phase.ts";
 import {
   decideSettlement,
   type RunEnding,
   type SettlementDecision,
   type SettlementFacts,
-} from "../../src/engine/settlement-table.ts";
-import { TASK_ITSELF } from "../../src/engine/transitions.ts";
+} from "../../src/engine/lifecycle/settlement-table.ts";
+import { TASK_ITSELF } from "../../src/engine/lifecycle/transitions.ts";
 
 const ALICE = { actor: "alice", source: null };
 const asked = { reason: "asked", by: ALICE };

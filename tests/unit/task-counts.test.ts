@@ -1,7 +1,7 @@
 import { Database } from "bun:sqlite";
 import { afterEach, expect, test } from "bun:test";
 import { join } from "node:path";
-import { TaskCounts } from "../../src/engine/task-counts.ts";
+import { TaskCounts } from "../../src/engine/upkeep/task-counts.ts";
 import {
   type NewTaskEvent,
   SqliteSyncStore,

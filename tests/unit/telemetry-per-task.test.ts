@@ -6,7 +6,7 @@ import { afterEach, expect, test } from "bun:test";
 import { join } from "node:path";
 import { EventHub, type ManagerEvent } from "../../src/engine/events.ts";
 import { GuardedStore, silentLogger } from "../../src/engine/index.ts";
-import { TelemetryBuffer } from "../../src/engine/telemetry.ts";
+import { TelemetryBuffer } from "../../src/engine/upkeep/telemetry.ts";
 import { SqliteSyncStore, SqliteTaskStore, type TelemetryBatch } from "../../src/store/index.ts";
 import type { LogLevel } from "../../src/task/index.ts";
 import { newTaskRow, tempDir } from "../helpers.ts";

@@ -1,4 +1,4 @@
-import { decideControl } from "../../engine/lifecycle.ts";
+import { decideControl } from "../../engine/lifecycle/lifecycle.ts";
 import { FINAL_STATUSES } from "../../task/status.ts";
 import type { ControlAction, TaskJson } from "./types.ts";
 

@@ -5,7 +5,7 @@ import type { EventJson, LogJson, ProgressJson, TaskJson, TaskTypeJson } from ".
 import type { StatsJson } from "../../http/routes/stats.ts";
 import type { EventAction } from "../../task/status.ts";
 
-export type { BulkAction, BulkFilter, BulkItem, BulkResult } from "../../engine/bulk.ts";
+export type { BulkAction, BulkFilter, BulkItem, BulkResult } from "../../engine/lifecycle/bulk.ts";
 export type { EventJson, LogJson, ProgressJson, StatsJson, TaskJson, TaskTypeJson };
 export type BulkBody = BulkBodyJson;
 

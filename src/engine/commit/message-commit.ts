@@ -1,0 +1,186 @@
+import type { EventHub } from "../events.ts";
+import type { Logger } from "../logger.ts";
+import type { QueueEntry } from "../queue/scheduler.ts";
+import type { GuardedStore } from "./storage-guard.ts";
+import type { TaskLanes } from "./task-lanes.ts";
+import { Unit } from "./unit.ts";
+import type { EngineWrite, WriteRetry } from "./write-retry.ts";
+
+/** A run whose RUNNING row is not committed yet: its worker hears of it only once it is. */
+export interface PendingStart {
+  launch: () => void;
+  undo: () => void;
+}
+
+/** What the commits need of the dispatcher. */
+export interface StartSource {
+  /** The next task that may start now (taken off the queue), if any. */
+  next(): QueueEntry | undefined;
+  /** Starts `first` and every other task there is room for, inside `unit`. */
+  startFrom(unit: Unit, first: QueueEntry | undefined): Promise<void>;
+  /** Sets the timer for the next delayed task (startFrom does it too). */
+  armDueTimer(): void;
+}
+
+interface Deferred {
+  taskId: string;
+  label: string;
+  write: EngineWrite;
+}
+
+/**
+ * Writes what worker messages cause (a run's end or pause), then the next runs' starts, in one
+ * transaction: one commit instead of one per write. A message's write waits for the end of the
+ * event-loop turn, so every end that arrived meanwhile (on a busy main thread, one from each
+ * worker) shares that commit, and so do the ends that arrive while a commit is under way: one
+ * commit at a time, each taking everything waiting. Deferring a message is the same as receiving
+ * it a moment later, which the engine already allows for. Each write holds its task's lane from
+ * the moment it is decided until it is committed (or kept), so a control request on that task
+ * decides from what it wrote. Listeners hear of the writes, and workers are told to run, only
+ * once they are committed. If the commit fails on a storage fault, nothing of it is in the
+ * database: the writes are kept and retried like any write that failed (and announced once
+ * written), and the starts are undone, as a start that fails alone is.
+ */
+export class MessageCommits {
+  #items: Deferred[] = [];
+  #dispatch = false;
+  #scheduled = false;
+  #running: Promise<void> | undefined;
+  /** Writes waiting for their task's lane. */
+  readonly #waiting = new Set<Promise<void>>();
+
+  constructor(
+    private readonly guard: GuardedStore,
+    private readonly hub: EventHub,
+    private readonly lanes: TaskLanes,
+    private readonly writes: WriteRetry,
+    /** Writes buffered progress and logs first; rejects on a storage fault; undefined when none is. */
+    private readonly flushTelemetry: () => Promise<void> | undefined,
+    private readonly starts: StartSource,
+    private readonly logger: Logger,
+  ) {}
+
+  /**
+   * Once the task's lane is free (at once, when it is), runs `decide`, which does what the message
+   * means in memory and returns the write it needs; the write is committed at the end of the turn.
+   */
+  defer(taskId: string, label: string, decide: () => EngineWrite | undefined): void {
+    if (this.lanes.tryTake(taskId)) {
+      this.#decide(taskId, label, decide);
+      return;
+    }
+    const waiting = this.lanes.take(taskId).then(() => {
+      this.#waiting.delete(waiting);
+      this.#decide(taskId, label, decide);
+    });
+    this.#waiting.add(waiting);
+  }
+
+  #decide(taskId: string, label: string, decide: () => EngineWrite | undefined): void {
+    let write: EngineWrite | undefined;
+    try {
+      write = decide();
+    } catch (error) {
+      this.lanes.release(taskId);
+      throw error;
+    }
+    if (!write) {
+      this.lanes.release(taskId);
+      return;
+    }
+    this.#items.push({ taskId, label, write });
+    this.#schedule();
+  }
+
+  /** Starts what there is room for at the end of this turn, in that turn's commit. */
+  requestDispatch(): void {
+    this.#dispatch = true;
+    this.#schedule();
+  }
+
+  /** Writes everything deferred so far, and waits for it (shutdown, before it ends the runs left). */
+  async flush(): Promise<void> {
+    for (;;) {
+      if (this.#waiting.size > 0) await Promise.all(this.#waiting);
+      else if (this.#running) await this.#running;
+      else if (this.#items.length > 0 || this.#dispatch) await this.#drain();
+      else return;
+    }
+  }
+
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      void this.#drain();
+    });
+  }
+
+  /** Commits what is waiting, one commit at a time, until nothing is. */
+  #drain(): Promise<void> {
+    // Cleared in a later microtask, so never before it is set, even when nothing was awaited.
+    this.#running ??= this.#commitAll().finally(() => {
+      this.#running = undefined;
+    });
+    return this.#running;
+  }
+
+  async #commitAll(): Promise<void> {
+    while (this.#items.length > 0 || this.#dispatch) {
+      const items = this.#items;
+      const dispatch = this.#dispatch;
+      this.#items = [];
+      this.#dispatch = false;
+      await this.#commit(items, dispatch);
+    }
+  }
+
+  async #commit(items: Deferred[], dispatch: boolean): Promise<void> {
+    const label = items.length === 1 ? (items[0]?.label ?? "") : `${items.length} worker messages`;
+    try {
+      if (items.length > 0 && !(await this.#ready())) {
+        // Still failing: behind the writes kept already, in order.
+        this.writes.keep(
+          label,
+          items.map((item) => item.write),
+        );
+        return;
+      }
+      const first = dispatch ? this.starts.next() : undefined;
+      if (items.length === 0 && first === undefined) {
+        this.starts.armDueTimer();
+        return;
+      }
+      await Unit.run(this.guard, this.hub, async (unit) => {
+        for (const item of items) await item.write(unit);
+        await this.starts.startFrom(unit, first);
+      });
+    } catch (error) {
+      if (!this.guard.isFault(error)) {
+        this.logger.error("writing what worker messages caused failed", { error: String(error) });
+        return;
+      }
+      this.writes.keep(
+        label,
+        items.map((item) => item.write),
+      );
+    } finally {
+      for (const item of items) this.lanes.release(item.taskId);
+    }
+  }
+
+  /** Kept writes go first, and progress and logs before any end; false while they still fail. */
+  async #ready(): Promise<boolean> {
+    if (this.writes.size > 0 && !(await this.writes.retryNow())) return false;
+    const flushing = this.flushTelemetry();
+    if (!flushing) return true;
+    try {
+      await flushing;
+    } catch (error) {
+      if (this.guard.isFault(error)) return false;
+      throw error;
+    }
+    return true;
+  }
+}

@@ -1,0 +1,179 @@
+import type { TaskRecord } from "../../store/index.ts";
+import type { GuardedStore } from "../commit/storage-guard.ts";
+import type { Unit } from "../commit/unit.ts";
+import { InvalidParamsError, KilnError, type ParamIssue } from "../errors.ts";
+import { type Requester, TASK_ITSELF, type Transitions } from "../lifecycle/transitions.ts";
+import type { CreateOptions, CreateResult } from "../manager-options.ts";
+import type { Dispatcher } from "../queue/dispatcher.ts";
+import type { TaskRegistry } from "../registry.ts";
+import type { LiveRun } from "../runs/runs.ts";
+import type { CreateBatch } from "./create-batch.ts";
+import { type CheckedCreateOptions, checkCreateOptions, checkParams } from "./create-options.ts";
+import { replayOf } from "./idempotency.ts";
+import { childContext, normalizeContext } from "./request-context.ts";
+
+type StoredContext = { traceparent: string | null; requestId: string | null };
+
+/**
+ * Makes new tasks: a create from a caller (params checked against the name's schema, the
+ * idempotency key honoured, the request context kept) and the children a running task spawns.
+ * Each task is written with its history's create event and queued. The manager checks that it
+ * accepts work before it asks.
+ */
+export class TaskCreation {
+  constructor(
+    private readonly registry: TaskRegistry,
+    private readonly store: GuardedStore,
+    private readonly transitions: Transitions,
+    private readonly dispatcher: Dispatcher,
+    /** The group commit that `submit()` and spawns share. */
+    private readonly creates: CreateBatch<TaskRecord>,
+  ) {}
+
+  /**
+   * Checks the name, options and params, replays an idempotency key already used, and writes the
+   * task in this turn's group commit. Resolves once it is committed.
+   */
+  create(name: string, params: unknown, options: CreateOptions): Promise<CreateResult> {
+    const registered = this.registry.require(name);
+    const checked = checkCreateOptions(options);
+    const parsed = registered.parseParams(checkParams(name, params));
+    const by = { actor: options.actor ?? null, source: options.source ?? null };
+    const context = normalizeContext(options.context);
+    const insert = (unit: Unit) =>
+      this.#insert(unit, name, parsed, checked, options.paused === true, context, by);
+    // Without a key, no await of its own: a burst of creates is the hot path.
+    if (checked.idempotencyKey === null)
+      return this.creates.submit(insert).then((task) => ({ task, created: true }));
+    return this.#createWithKey(checked.idempotencyKey, name, parsed, insert);
+  }
+
+  async #createWithKey(
+    key: string,
+    name: string,
+    parsed: unknown,
+    insert: (unit: Unit) => Promise<TaskRecord>,
+  ): Promise<CreateResult> {
+    const existing = await this.store.findByIdempotencyKey(key);
+    // The same key with another name or other params is a 409, not the first task.
+    if (existing) return { task: replayOf(existing, key, name, parsed), created: false };
+    try {
+      return { task: await this.creates.submit(insert), created: true };
+    } catch (error) {
+      if (error instanceof KilnError) throw error;
+      // Another create with the same key was written first (in the same commit, or by another
+      // process): the key's unique index refused this one, and the first is the answer.
+      const existing = await this.store.findByIdempotencyKey(key);
+      if (!existing) throw error;
+      return { task: replayOf(existing, key, name, parsed), created: false };
+    }
+  }
+
+  /**
+   * `submitMany()`: every params is checked first, so one bad item rejects the call (its index
+   * in the path) and creates nothing; then all are submitted in this one synchronous loop, so
+   * they share one commit and resolve once it is made.
+   */
+  createMany(
+    name: string,
+    paramsList: readonly unknown[],
+    options: Omit<CreateOptions, "idempotencyKey">,
+  ): Promise<CreateResult[]> {
+    const registered = this.registry.require(name);
+    const checked = checkCreateOptions(options);
+    const parsed = paramsList.map((params, index) => {
+      try {
+        return registered.parseParams(checkParams(name, params));
+      } catch (error) {
+        if (!(error instanceof InvalidParamsError)) throw error;
+        const { issues } = error.details as { issues: ParamIssue[] };
+        throw new InvalidParamsError(
+          name,
+          issues.map((issue) => ({ path: `/${index}${issue.path}`, message: issue.message })),
+        );
+      }
+    });
+    const context = normalizeContext(options.context);
+    const by = { actor: options.actor ?? null, source: options.source ?? null };
+    return Promise.all(
+      parsed.map(async (params) => ({
+        task: await this.creates.submit((unit) =>
+          this.#insert(unit, name, params, checked, options.paused === true, context, by),
+        ),
+        created: true,
+      })),
+    );
+  }
+
+  /**
+   * A running task's `this.spawn(name, paramsList)`: every child's params are checked first, as
+   * `create()` checks them, so a refusal creates none; then the children are submitted in one
+   * turn, so one commit writes them all (and a failed commit none), and their ids are answered
+   * only once it is made. Each child records its parent and continues the parent's trace.
+   */
+  async spawn(parent: LiveRun, name: string, paramsJson: string): Promise<string[]> {
+    const registered = this.registry.require(name);
+    const paramsList = JSON.parse(paramsJson) as unknown[];
+    const checked = paramsList.map((params, index) => {
+      try {
+        return registered.parseParams(params);
+      } catch (error) {
+        if (!(error instanceof InvalidParamsError)) throw error;
+        throw new KilnError("invalid_params", 422, `paramsList[${index}]: ${error.message}`, {
+          index,
+          ...(error.details as object),
+        });
+      }
+    });
+    const created = checked.map((params) =>
+      this.creates.submit((unit) =>
+        this.#insert(
+          unit,
+          name,
+          params,
+          checkCreateOptions({}),
+          false,
+          childContext(parent.context),
+          TASK_ITSELF,
+          parent.taskId,
+        ),
+      ),
+    );
+    return (await Promise.all(created)).map((task) => task.id);
+  }
+
+  /** Writes a task whose params are already checked, with its history's create event, and queues it once committed. */
+  async #insert(
+    unit: Unit,
+    name: string,
+    params: unknown,
+    options: CheckedCreateOptions,
+    paused: boolean,
+    context: StoredContext,
+    by: Requester,
+    parentId: string | null = null,
+  ): Promise<TaskRecord> {
+    const task = await this.transitions.created(
+      unit,
+      {
+        id: Bun.randomUUIDv7(),
+        taskName: name,
+        status: paused ? "PAUSED" : "PENDING",
+        params,
+        ...options,
+        traceparent: context.traceparent,
+        requestId: context.requestId,
+        parentId,
+      },
+      by,
+      parentId === null ? null : `spawned by task ${parentId}`,
+    );
+    if (task.status === "PENDING") {
+      unit.afterCommit(() => {
+        this.dispatcher.enqueue(task);
+        this.dispatcher.request();
+      });
+    }
+    return task;
+  }
+}

@@ -1,0 +1,131 @@
+import type { TaskRecord } from "../../store/index.ts";
+import type { StartSource } from "../commit/message-commit.ts";
+import type { Unit } from "../commit/unit.ts";
+import type { Logger } from "../logger.ts";
+import type { TaskRegistry } from "../registry.ts";
+import { type QueueEntry, Scheduler } from "./scheduler.ts";
+
+/** setTimeout's longest delay (about 24.8 days); a task due later is looked at again then. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** How long a task whose start could not be written waits before the next try. */
+const START_RETRY_MS = 500;
+
+export interface DispatchHooks {
+  /** False once the manager is stopping: nothing starts then. */
+  accepting(): boolean;
+  /** True while a run may start now: below the manager's concurrency and the name's limit. */
+  canRun(name: string): boolean;
+  /** Whether another run of any name fits now (the manager's concurrency). */
+  hasFreeSlot(): boolean;
+  /**
+   * Starts the task's run inside `unit`; its slot is taken before the first await, so the next
+   * `hasFreeSlot()` counts it.
+   */
+  startRun(unit: Unit, id: string, name: string): Promise<void>;
+  /** Asks for a commit at the end of this turn that starts what there is room for. */
+  requestDispatch(): void;
+}
+
+/**
+ * Which PENDING task starts next, and when: the queue (by priority, then age, per name), the
+ * timer for the next delayed task, and the tasks whose class is not registered yet (they wait
+ * for it). A dispatch asked for during a turn runs once, in the commit at the end of it.
+ */
+export class Dispatcher implements StartSource {
+  readonly #scheduler = new Scheduler();
+  readonly #orphans = new Map<string, TaskRecord[]>();
+  #dueTimer: ReturnType<typeof setTimeout> | undefined;
+  #dueAt = Number.POSITIVE_INFINITY;
+  #stopped = false;
+
+  constructor(
+    private readonly registry: TaskRegistry,
+    private readonly hooks: DispatchHooks,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Tasks waiting in the queue. */
+  get size(): number {
+    return this.#scheduler.size;
+  }
+
+  enqueue(task: TaskRecord): void {
+    if (!this.registry.get(task.taskName)) {
+      const list = this.#orphans.get(task.taskName) ?? [];
+      list.push(task);
+      this.#orphans.set(task.taskName, list);
+      this.logger.warn(`task ${task.id} waits: no class is registered under "${task.taskName}"`);
+      return;
+    }
+    this.#scheduler.enqueue({
+      id: task.id,
+      name: task.taskName,
+      priority: task.priority,
+      runAt: task.runAt ?? 0,
+    });
+  }
+
+  /** Queues the task if the transition that returned it left it PENDING. */
+  enqueueIfSet(task: TaskRecord | undefined): void {
+    if (task?.status === "PENDING") this.enqueue(task);
+  }
+
+  remove(id: string): void {
+    this.#scheduler.remove(id);
+  }
+
+  /** A task whose start could not be written waits in the queue a little before the next try. */
+  requeueAfterFailedStart(task: Omit<QueueEntry, "runAt">): void {
+    this.#scheduler.enqueue({ ...task, runAt: Date.now() + START_RETRY_MS });
+  }
+
+  /** Queues the tasks that were waiting for `name` to be registered. */
+  adoptOrphans(name: string): void {
+    const orphans = this.#orphans.get(name);
+    if (!orphans || !this.hooks.accepting()) return;
+    this.#orphans.delete(name);
+    for (const task of orphans) this.enqueue(task);
+    this.request();
+  }
+
+  /** Asks for a dispatch at the end of this turn (once, however often it is asked). */
+  request(): void {
+    if (this.#stopped) return;
+    this.hooks.requestDispatch();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    if (this.#dueTimer) clearTimeout(this.#dueTimer);
+    this.#dueTimer = undefined;
+  }
+
+  next(): QueueEntry | undefined {
+    if (!this.hooks.accepting() || !this.hooks.hasFreeSlot()) return undefined;
+    return this.#scheduler.next(this.hooks.canRun, Date.now());
+  }
+
+  async startFrom(unit: Unit, first: QueueEntry | undefined): Promise<void> {
+    for (let entry = first; entry !== undefined; entry = this.next()) {
+      await this.hooks.startRun(unit, entry.id, entry.name);
+    }
+    this.armDueTimer();
+  }
+
+  armDueTimer(): void {
+    if (this.#stopped) return;
+    const due = this.#scheduler.nextDueAt();
+    if (due === undefined || due >= this.#dueAt) return;
+    if (this.#dueTimer) clearTimeout(this.#dueTimer);
+    this.#dueAt = due;
+    this.#dueTimer = setTimeout(
+      () => {
+        this.#dueAt = Number.POSITIVE_INFINITY;
+        this.#dueTimer = undefined;
+        this.request();
+      },
+      // A longer delay overflows the timer, which then fires at once, again and again.
+      Math.min(MAX_TIMER_MS, Math.max(0, due - Date.now())),
+    );
+  }
+}

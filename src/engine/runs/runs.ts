@@ -1,0 +1,39 @@
+import { nextPhase, type PhaseEvent, type RunPhase } from "../lifecycle/run-phase.ts";
+import type { RegisteredTask } from "../registry.ts";
+import type { TaskSlot } from "./slot.ts";
+
+/** One run of a task on a worker, from assignment until the worker reports its end. */
+export interface LiveRun {
+  taskId: string;
+  task: RegisteredTask;
+  slot: TaskSlot;
+  /** Where the run stands; changed only through `advance`. */
+  phase: RunPhase;
+  /**
+   * The task's progress has a total (reported in this run, or stored before it): its end as
+   * FINISHED completes the progress. Tasks that report none skip that part of the write.
+   */
+  reportedTotal: boolean;
+  /** The task's request context, which the children it spawns continue. */
+  context: { traceparent: string | null; requestId: string | null };
+  /** performance.now() when the current running stretch began. */
+  segmentStart: number;
+  /** Running time before the current stretch (paused time excluded), for the timeout. */
+  usedMs: number;
+  timeoutTimer: ReturnType<typeof setTimeout> | undefined;
+  graceTimer: ReturnType<typeof setTimeout> | undefined;
+}
+
+export function clearRunTimers(run: LiveRun): void {
+  if (run.timeoutTimer) clearTimeout(run.timeoutTimer);
+  if (run.graceTimer) clearTimeout(run.graceTimer);
+  run.timeoutTimer = undefined;
+  run.graceTimer = undefined;
+}
+
+/** Moves the run to its next phase (`nextPhase`); returns the phase it was in. */
+export function advance(run: LiveRun, event: PhaseEvent): RunPhase {
+  const before = run.phase;
+  run.phase = nextPhase(before, event);
+  return before;
+}
