@@ -152,8 +152,8 @@ export function buildParts(
   const pool = new WorkerPool(
     resolved.workerUrl,
     {
-      onMessage: (slot, message) => messages.onMessage(slot, message),
-      onCrash: (slot, exitCode, signal) => messages.onCrash(slot, exitCode, signal),
+      onMessage: (host, message) => messages.onMessage(host, message),
+      onCrash: (host, exitCode, signal) => messages.onCrash(host, exitCode, signal),
     },
     resolved.concurrency,
     resolved.processCommand,

@@ -53,7 +53,7 @@ export type ToWorker =
     }
   /**
    * The control word of a task process: there is no memory shared with a child process, so
-   * the child keeps its own word and the parent sends every change (see process-slot.ts).
+   * the child keeps its own word and the parent sends every change (see process-host.ts).
    */
   | { type: "control"; value: ControlValue }
   /** Wakes a task paused at a checkpoint; the control word is already NONE. */

@@ -10,7 +10,7 @@ export interface QueueEntry {
   runAt: number;
 }
 
-interface Slot {
+interface Queued {
   entry: QueueEntry;
   /** The entry's, here for the ready queue's order. */
   priority: number;
@@ -20,9 +20,9 @@ interface Slot {
 }
 
 // Higher priority first, then older tasks (ids are UUIDv7, so they sort by creation time).
-const byPriority = (a: Slot, b: Slot) =>
+const byPriority = (a: Queued, b: Queued) =>
   a.entry.priority !== b.entry.priority ? a.entry.priority > b.entry.priority : a.entry.id < b.entry.id;
-const byRunAt = (a: Slot, b: Slot) =>
+const byRunAt = (a: Queued, b: Queued) =>
   a.entry.runAt !== b.entry.runAt ? a.entry.runAt < b.entry.runAt : byPriority(a, b);
 
 /**
@@ -30,9 +30,9 @@ const byRunAt = (a: Slot, b: Slot) =>
  * concurrency limit does not block the others) and one heap of delayed tasks.
  */
 export class Scheduler {
-  readonly #ready = new Map<string, ReadyQueue<Slot>>();
-  readonly #delayed = new Heap<Slot>(byRunAt);
-  readonly #queued = new Map<string, Slot>();
+  readonly #ready = new Map<string, ReadyQueue<Queued>>();
+  readonly #delayed = new Heap<Queued>(byRunAt);
+  readonly #queued = new Map<string, Queued>();
 
   get size(): number {
     return this.#queued.size;
@@ -44,16 +44,16 @@ export class Scheduler {
 
   enqueue(entry: QueueEntry, now = Date.now()): void {
     this.remove(entry.id);
-    const slot: Slot = { entry, priority: entry.priority, id: entry.id, live: true };
-    this.#queued.set(entry.id, slot);
-    if (entry.runAt > now) this.#delayed.push(slot);
-    else this.#readyQueue(entry.name).push(slot);
+    const queued: Queued = { entry, priority: entry.priority, id: entry.id, live: true };
+    this.#queued.set(entry.id, queued);
+    if (entry.runAt > now) this.#delayed.push(queued);
+    else this.#readyQueue(entry.name).push(queued);
   }
 
   remove(id: string): boolean {
-    const slot = this.#queued.get(id);
-    if (!slot) return false;
-    slot.live = false;
+    const queued = this.#queued.get(id);
+    if (!queued) return false;
+    queued.live = false;
     this.#queued.delete(id);
     return true;
   }
@@ -61,8 +61,8 @@ export class Scheduler {
   /** Takes the best task that may start now among the names `canRun` allows. */
   next(canRun: (name: string) => boolean, now = Date.now()): QueueEntry | undefined {
     this.#promoteDue(now);
-    let best: Slot | undefined;
-    let bestQueue: ReadyQueue<Slot> | undefined;
+    let best: Queued | undefined;
+    let bestQueue: ReadyQueue<Queued> | undefined;
     for (const [name, queue] of this.#ready) {
       const head = queue.peek();
       if (!head) {
@@ -107,10 +107,10 @@ export class Scheduler {
     }
   }
 
-  #readyQueue(name: string): ReadyQueue<Slot> {
+  #readyQueue(name: string): ReadyQueue<Queued> {
     let queue = this.#ready.get(name);
     if (!queue) {
-      queue = new ReadyQueue<Slot>();
+      queue = new ReadyQueue<Queued>();
       this.#ready.set(name, queue);
     }
     return queue;

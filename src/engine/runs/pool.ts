@@ -1,10 +1,10 @@
 import type { FileAccess, TaskIsolation } from "../../task/index.ts";
 import { Control, type ControlValue, type FromWorker, type ToWorker } from "../../worker/protocol.ts";
-import { ProcessSlot } from "./process-slot.ts";
-import type { TaskSlot } from "./slot.ts";
+import { ProcessHost } from "./process-host.ts";
+import type { RunHost } from "./run-host.ts";
 
-/** One Bun Worker and its control word. A slot runs at most one task at a time. */
-export class WorkerSlot implements TaskSlot {
+/** One Bun Worker and its control word. A host runs at most one task at a time. */
+export class WorkerHost implements RunHost {
   readonly kind = "worker";
   readonly control: Int32Array;
   lastError: string | undefined;
@@ -36,12 +36,12 @@ export class WorkerSlot implements TaskSlot {
 }
 
 export interface PoolHooks {
-  onMessage(slot: TaskSlot, message: FromWorker): void;
+  onMessage(host: RunHost, message: FromWorker): void;
   /**
-   * The slot ended without kiln asking (uncaught error, `process.exit`, a signal). `exitCode`
+   * The host ended without kiln asking (uncaught error, `process.exit`, a signal). `exitCode`
    * is null when a signal ended a task process; `signal` names it.
    */
-  onCrash(slot: TaskSlot, exitCode: number | null, signal?: string | null): void;
+  onCrash(host: RunHost, exitCode: number | null, signal?: string | null): void;
 }
 
 /**
@@ -51,10 +51,10 @@ export interface PoolHooks {
  * the system, and nothing the run left in it reaches another task.
  */
 export class WorkerPool {
-  readonly #idle: WorkerSlot[] = [];
-  readonly #all = new Set<TaskSlot>();
+  readonly #idle: WorkerHost[] = [];
+  readonly #all = new Set<RunHost>();
   /** Ended by kiln but not gone yet: `close()` waits for these too. */
-  readonly #ending = new Set<TaskSlot>();
+  readonly #ending = new Set<RunHost>();
   #nextId = 1;
 
   constructor(
@@ -81,88 +81,88 @@ export class WorkerPool {
     while (this.#idle.length < Math.min(count, this.maxIdle)) this.#idle.push(this.#spawn());
   }
 
-  acquire(isolation: TaskIsolation = "worker"): TaskSlot {
+  acquire(isolation: TaskIsolation = "worker"): RunHost {
     if (isolation === "process") return this.#spawnProcess();
     if (isolation === "fresh") return this.#spawn(true);
     return this.#idle.pop() ?? this.#spawn();
   }
 
   /**
-   * Returns a slot whose task has ended; beyond `maxIdle` idle workers it is ended instead, and
+   * Returns a host whose task has ended; beyond `maxIdle` idle workers it is ended instead, and
    * so is a task process or a fresh worker, which serve one run.
    */
-  release(slot: TaskSlot): void {
-    if (slot.exited || slot.terminating) return;
-    if (!(slot instanceof WorkerSlot) || slot.fresh || this.#idle.length >= this.maxIdle) {
-      this.terminate(slot);
+  release(host: RunHost): void {
+    if (host.exited || host.terminating) return;
+    if (!(host instanceof WorkerHost) || host.fresh || this.#idle.length >= this.maxIdle) {
+      this.terminate(host);
       return;
     }
-    slot.setControl(Control.NONE);
-    this.#idle.push(slot);
+    host.setControl(Control.NONE);
+    this.#idle.push(host);
   }
 
-  /** Ends a slot at once, whatever it is doing (a task stuck in a CPU loop included). */
-  terminate(slot: TaskSlot): void {
-    if (slot.terminating) return;
-    slot.terminating = true;
-    if (slot instanceof WorkerSlot) {
-      const index = this.#idle.indexOf(slot);
+  /** Ends a host at once, whatever it is doing (a task stuck in a CPU loop included). */
+  terminate(host: RunHost): void {
+    if (host.terminating) return;
+    host.terminating = true;
+    if (host instanceof WorkerHost) {
+      const index = this.#idle.indexOf(host);
       if (index >= 0) this.#idle.splice(index, 1);
     }
-    this.#all.delete(slot);
-    this.#ending.add(slot);
-    void slot.closed.then(() => this.#ending.delete(slot));
-    slot.end();
+    this.#all.delete(host);
+    this.#ending.add(host);
+    void host.closed.then(() => this.#ending.delete(host));
+    host.end();
   }
 
   /** Ends every worker and task process and waits until they are gone. */
   async close(): Promise<void> {
-    const exits = [...this.#all, ...this.#ending].map((slot) =>
-      // A slot that never reports its end must not hang shutdown.
-      Promise.race([slot.closed, new Promise<void>((resolve) => setTimeout(resolve, 2_000).unref())]),
+    const exits = [...this.#all, ...this.#ending].map((host) =>
+      // A host that never reports its end must not hang shutdown.
+      Promise.race([host.closed, new Promise<void>((resolve) => setTimeout(resolve, 2_000).unref())]),
     );
-    for (const slot of [...this.#all]) this.terminate(slot);
+    for (const host of [...this.#all]) this.terminate(host);
     await Promise.all(exits);
   }
 
-  #spawn(fresh = false): WorkerSlot {
+  #spawn(fresh = false): WorkerHost {
     const worker = new Worker(this.workerUrl);
-    const slot = new WorkerSlot(this.#nextId++, worker, fresh);
-    this.#all.add(slot);
+    const host = new WorkerHost(this.#nextId++, worker, fresh);
+    this.#all.add(host);
     worker.addEventListener("message", (event: MessageEvent<FromWorker>) =>
-      this.hooks.onMessage(slot, event.data),
+      this.hooks.onMessage(host, event.data),
     );
     worker.addEventListener("error", (event: ErrorEvent) => {
-      slot.lastError = event.message || String(event.error ?? "unknown error");
+      host.lastError = event.message || String(event.error ?? "unknown error");
     });
     worker.addEventListener("close", (event: Event) => {
-      slot.exited = true;
+      host.exited = true;
       const exitCode = (event as CloseEvent).code ?? 0;
-      const crashed = !slot.terminating;
-      this.#all.delete(slot);
-      const index = this.#idle.indexOf(slot);
+      const crashed = !host.terminating;
+      this.#all.delete(host);
+      const index = this.#idle.indexOf(host);
       if (index >= 0) this.#idle.splice(index, 1);
-      if (crashed) this.hooks.onCrash(slot, exitCode);
+      if (crashed) this.hooks.onCrash(host, exitCode);
     });
-    slot.post({
+    host.post({
       type: "init",
-      control: slot.control.buffer as SharedArrayBuffer,
+      control: host.control.buffer as SharedArrayBuffer,
       fileAccess: this.fileAccess,
     });
-    return slot;
+    return host;
   }
 
-  #spawnProcess(): ProcessSlot {
-    const slot = new ProcessSlot(this.#nextId++, this.processCommand, {
+  #spawnProcess(): ProcessHost {
+    const host = new ProcessHost(this.#nextId++, this.processCommand, {
       onMessage: (from, message) => this.hooks.onMessage(from, message),
       onExit: (from, exitCode, signal) => {
         this.#all.delete(from);
         if (!from.terminating) this.hooks.onCrash(from, exitCode, signal);
       },
     });
-    this.#all.add(slot);
+    this.#all.add(host);
     // The process keeps its own control word: it cannot share memory with this one.
-    slot.post({ type: "init", control: undefined, fileAccess: this.fileAccess });
-    return slot;
+    host.post({ type: "init", control: undefined, fileAccess: this.fileAccess });
+    return host;
   }
 }

@@ -16,8 +16,8 @@ import type { TaskRegistry } from "../registry.ts";
 import type { TelemetryBuffer } from "../upkeep/telemetry.ts";
 import { resolveMemoryLimitBytes } from "./memory-limit.ts";
 import type { WorkerPool } from "./pool.ts";
+import type { RunHost } from "./run-host.ts";
 import { advance, clearRunTimers, type LiveRun } from "./runs.ts";
-import type { TaskSlot } from "./slot.ts";
 
 export interface RunExecutorOptions {
   concurrency: number;
@@ -58,7 +58,7 @@ export interface RunExecutorParts {
 export class RunExecutor {
   readonly #runs = new Map<string, LiveRun>();
   readonly #unanswered = new UnansweredStarts();
-  readonly #slotRuns = new Map<TaskSlot, LiveRun>();
+  readonly #hostRuns = new Map<RunHost, LiveRun>();
   #parkedOrder: LiveRun[] = [];
   readonly #counts: RunningCounts;
   private readonly registry: TaskRegistry;
@@ -100,8 +100,8 @@ export class RunExecutor {
   }
 
   /** The run on a worker, if it has one. */
-  runOn(slot: TaskSlot): LiveRun | undefined {
-    return this.#slotRuns.get(slot);
+  runOn(host: RunHost): LiveRun | undefined {
+    return this.#hostRuns.get(host);
   }
 
   /** The task's current run, if it has one (running or parked). */
@@ -114,7 +114,7 @@ export class RunExecutor {
     for (const run of this.#runs.values()) {
       if (run.phase.kind !== "running") continue;
       advance(run, { type: "shutdown" });
-      run.slot.setControl(Control.PAUSE);
+      run.host.setControl(Control.PAUSE);
     }
   }
 
@@ -122,7 +122,7 @@ export class RunExecutor {
   terminateUnpaused(): void {
     for (const run of [...this.#runs.values()]) {
       if (!holdsSlot(run.phase)) continue;
-      this.pool.terminate(run.slot);
+      this.pool.terminate(run.host);
       this.endRun(run, { type: "stopped", taskId: run.taskId, reason: "terminated at shutdown" }, "shutdown");
     }
   }
@@ -131,7 +131,7 @@ export class RunExecutor {
   request(run: LiveRun, action: "pause" | "stop" | "restart", reason: string | null, by: Requester): void {
     advance(run, { type: "request", action, reason, by });
     // A run timing out is already told to stop; a pause asked of it only goes in its history.
-    if (run.phase.kind === "pause-requested") run.slot.setControl(Control.PAUSE);
+    if (run.phase.kind === "pause-requested") run.host.setControl(Control.PAUSE);
     else if (action !== "pause") this.#askToStop(run, reason ?? `${action} requested`);
   }
 
@@ -139,8 +139,8 @@ export class RunExecutor {
   withdrawPause(run: LiveRun): void {
     const before = advance(run, { type: "withdraw-pause" });
     if (before.kind !== "pause-requested") return; // timing out: the worker is stopping anyway
-    run.slot.setControl(Control.NONE);
-    run.slot.post({ type: "resume" });
+    run.host.setControl(Control.NONE);
+    run.host.post({ type: "resume" });
   }
 
   /** A parked run whose task was stopped or restarted: let its worker unwind, then reuse it. */
@@ -152,13 +152,13 @@ export class RunExecutor {
 
   /** Asks the worker to stop at its next checkpoint; past the grace period it is terminated. */
   #askToStop(run: LiveRun, reason: string): void {
-    run.slot.setControl(Control.STOP);
-    run.slot.post({ type: "stop", reason });
+    run.host.setControl(Control.STOP);
+    run.host.post({ type: "stop", reason });
     const grace = run.task.stopGraceMs ?? this.options.stopGraceMs;
     if (run.graceTimer) clearTimeout(run.graceTimer);
     run.graceTimer = setTimeout(() => {
       run.graceTimer = undefined;
-      this.pool.terminate(run.slot);
+      this.pool.terminate(run.host);
       this.endRun(run, {
         type: "stopped",
         taskId: run.taskId,
@@ -185,11 +185,11 @@ export class RunExecutor {
       await this.#resumeParked(u, parked, name);
       return;
     }
-    const slot = this.pool.acquire(registered.isolation);
+    const host = this.pool.acquire(registered.isolation);
     const run: LiveRun = {
       taskId: id,
       task: registered,
-      slot,
+      host,
       phase: RUNNING,
       reportedTotal: false,
       context: { traceparent: null, requestId: null },
@@ -199,7 +199,7 @@ export class RunExecutor {
       graceTimer: undefined,
     };
     this.#runs.set(id, run);
-    this.#slotRuns.set(slot, run);
+    this.#hostRuns.set(host, run);
     this.#counts.add(name, 1);
     let held = true;
     const forget = () => {
@@ -207,9 +207,9 @@ export class RunExecutor {
       held = false;
       clearRunTimers(run);
       if (this.#runs.get(id) === run) this.#runs.delete(id);
-      if (this.#slotRuns.get(slot) === run) {
-        this.#slotRuns.delete(slot);
-        this.pool.release(slot);
+      if (this.#hostRuns.get(host) === run) {
+        this.#hostRuns.delete(host);
+        this.pool.release(host);
       }
       this.#counts.add(name, -1);
     };
@@ -243,10 +243,10 @@ export class RunExecutor {
     u.afterCommit(() => {
       this.#unanswered.settled(id);
       // Stopped or restarted before its start was committed: its end is on its way.
-      if (this.#slotRuns.get(slot) !== run) return;
+      if (this.#hostRuns.get(host) !== run) return;
       const asked = requestedAction(run.phase);
-      if (!asked) slot.setControl(Control.NONE);
-      slot.post({
+      if (!asked) host.setControl(Control.NONE);
+      host.post({
         type: "run",
         taskId: id,
         name,
@@ -262,7 +262,7 @@ export class RunExecutor {
       });
       // A stop asked for before the run message: the worker had no run to hand it to.
       if (run.phase.kind === "stop-requested" || run.phase.kind === "restart-requested")
-        slot.post({ type: "stop", reason: run.phase.reason ?? `${asked} requested` });
+        host.post({ type: "stop", reason: run.phase.reason ?? `${asked} requested` });
       this.#armTimeout(run);
     });
   }
@@ -302,8 +302,8 @@ export class RunExecutor {
     });
     u.afterCommit(() => {
       if (this.#runs.get(id) !== parked || parked.phase.kind === "detached") return;
-      if (!requestedAction(parked.phase)) parked.slot.setControl(Control.NONE);
-      parked.slot.post({ type: "resume" });
+      if (!requestedAction(parked.phase)) parked.host.setControl(Control.NONE);
+      parked.host.post({ type: "resume" });
       this.#armTimeout(parked);
     });
   }
@@ -327,7 +327,7 @@ export class RunExecutor {
     // Withdrawn, or a stop (or the timeout) is on its way: the pause is not taken.
     const pausing = () =>
       (run.phase.kind === "pause-requested" || run.phase.kind === "shutting-down") &&
-      this.#slotRuns.get(run.slot) === run;
+      this.#hostRuns.get(run.host) === run;
     if (!pausing()) return undefined;
     clearRunTimers(run);
     const ranMs = at - run.segmentStart;
@@ -343,7 +343,7 @@ export class RunExecutor {
         if (!(await this.transitions.requeued(u, run.taskId, reason, ENGINE, state, ranMs))) return;
       }
       u.afterCommit(() => {
-        if (!holdsSlot(run.phase) || this.#slotRuns.get(run.slot) !== run) return;
+        if (!holdsSlot(run.phase) || this.#hostRuns.get(run.host) !== run) return;
         run.usedMs += ranMs;
         advance(run, { type: "paused" });
         this.#parkedOrder.push(run);
@@ -362,7 +362,7 @@ export class RunExecutor {
       if (!oldest) break;
       advance(oldest, { type: "detach" });
       this.#runs.delete(oldest.taskId);
-      oldest.slot.post({ type: "release" });
+      oldest.host.post({ type: "release" });
     }
   }
 
@@ -377,16 +377,16 @@ export class RunExecutor {
   }
 
   #endNow(run: LiveRun, end: RunEnd, cause: "shutdown" | undefined, at: number): EngineWrite | undefined {
-    if (this.#slotRuns.get(run.slot) !== run) return undefined;
+    if (this.#hostRuns.get(run.host) !== run) return undefined;
     const held = holdsSlot(run.phase);
     const ranMs = held ? Math.max(0, at - run.segmentStart) : 0;
     clearRunTimers(run);
-    this.#slotRuns.delete(run.slot);
+    this.#hostRuns.delete(run.host);
     if (this.#runs.get(run.taskId) === run) this.#runs.delete(run.taskId);
     if (held) this.#counts.add(run.task.name, -1);
     // A parked run ends when its worker crashes or gives its task back: it parks nothing any more.
     else this.#parkedOrder = this.#parkedOrder.filter((parked) => parked !== run);
-    this.pool.release(run.slot);
+    this.pool.release(run.host);
     this.dispatcher.request();
     if (!held) return undefined;
     // If the database refuses the write, the outcome is kept and written later; the row

@@ -1,12 +1,12 @@
 import { nextPhase, type PhaseEvent, type RunPhase } from "../lifecycle/run-phase.ts";
 import type { RegisteredTask } from "../registry.ts";
-import type { TaskSlot } from "./slot.ts";
+import type { RunHost } from "./run-host.ts";
 
 /** One run of a task on a worker, from assignment until the worker reports its end. */
 export interface LiveRun {
   taskId: string;
   task: RegisteredTask;
-  slot: TaskSlot;
+  host: RunHost;
   /** Where the run stands; changed only through `advance`. */
   phase: RunPhase;
   /**

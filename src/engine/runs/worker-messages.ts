@@ -8,8 +8,8 @@ import type { TelemetryBuffer } from "../upkeep/telemetry.ts";
 import { memoryLimitError } from "./memory-limit.ts";
 import type { WorkerPool } from "./pool.ts";
 import type { RunExecutor, RunExecutorHooks } from "./run-executor.ts";
+import type { RunHost } from "./run-host.ts";
 import type { LiveRun } from "./runs.ts";
-import type { TaskSlot } from "./slot.ts";
 import { answerSpawn, type SpawnCall } from "./spawn-call.ts";
 import { checkWorkerMessage, type RefusedMessage } from "./worker-message.ts";
 
@@ -30,9 +30,9 @@ export class WorkerMessages {
     private readonly logger: Logger,
   ) {}
 
-  onMessage(slot: TaskSlot, raw: FromWorker): void {
+  onMessage(host: RunHost, raw: FromWorker): void {
     if (raw.type === "ready") return;
-    const run = this.executor.runOn(slot);
+    const run = this.executor.runOn(host);
     if (!run || run.taskId !== raw.taskId) return;
     const checked = checkWorkerMessage(raw, run.taskId, this.limits);
     if (!("message" in checked)) {
@@ -75,12 +75,12 @@ export class WorkerMessages {
         this.executor.endRun(run, message);
         return;
       case "memory":
-        this.logger.warn(`task ${run.taskId} is over its memory limit; its ${slot.kind} is ended`, {
+        this.logger.warn(`task ${run.taskId} is over its memory limit; its ${host.kind} is ended`, {
           usedBytes: message.usedBytes,
           limitBytes: message.limitBytes,
           measured: message.measured,
         });
-        this.pool.terminate(slot);
+        this.pool.terminate(host);
         this.executor.endRun(run, { type: "failed", taskId: run.taskId, error: memoryLimitError(message) });
         return;
       default: {
@@ -99,8 +99,8 @@ export class WorkerMessages {
       this.telemetry.log(run.taskId, "warn", refused.problem, Date.now());
       return;
     }
-    this.logger.warn(`task ${run.taskId}: ${refused.problem}; its ${run.slot.kind} is ended`);
-    this.pool.terminate(run.slot);
+    this.logger.warn(`task ${run.taskId}: ${refused.problem}; its ${run.host.kind} is ended`);
+    this.pool.terminate(run.host);
     this.executor.endRun(run, {
       type: "failed",
       taskId: run.taskId,
@@ -134,22 +134,22 @@ export class WorkerMessages {
           )
         : this.hooks.spawn(run, call.name, call.paramsJson);
     void answerSpawn(call, spawn, this.logger).then((answer) => {
-      if (this.executor.runOn(run.slot) === run) run.slot.post(answer);
+      if (this.executor.runOn(run.host) === run) run.host.post(answer);
     });
   }
 
-  onCrash(slot: TaskSlot, exitCode: number | null, signal?: string | null): void {
-    const run = this.executor.runOn(slot);
+  onCrash(host: RunHost, exitCode: number | null, signal?: string | null): void {
+    const run = this.executor.runOn(host);
     if (!run) return;
-    const detail = slot.lastError ? `: ${slot.lastError}` : "";
+    const detail = host.lastError ? `: ${host.lastError}` : "";
     const how = exitCode === null ? `killed by ${signal ?? "a signal"}` : `code ${exitCode}`;
-    this.logger.warn(`${slot.kind} running task ${run.taskId} exited unexpectedly (${how})${detail}`);
+    this.logger.warn(`${host.kind} running task ${run.taskId} exited unexpectedly (${how})${detail}`);
     this.executor.endRun(run, {
       type: "failed",
       taskId: run.taskId,
       error: {
         name: "WorkerCrashed",
-        message: `its ${slot.kind} exited unexpectedly (${how})${detail}`,
+        message: `its ${host.kind} exited unexpectedly (${how})${detail}`,
         retryable: true,
       },
     });

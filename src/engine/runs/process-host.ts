@@ -7,7 +7,7 @@ import {
   PARENT_PID_ENV,
   type ToWorker,
 } from "../../worker/protocol.ts";
-import type { TaskSlot } from "./slot.ts";
+import type { RunHost } from "./run-host.ts";
 
 /** How often the parent reads a task process's resident size. */
 const RSS_SAMPLE_MS = 50;
@@ -16,10 +16,10 @@ const STDERR_TAIL = 4_096;
 /** How long after its exit the child's last stderr lines may take to arrive. */
 const STDERR_DRAIN_MS = 250;
 
-export interface ProcessSlotHooks {
-  onMessage(slot: ProcessSlot, message: FromWorker): void;
+export interface ProcessHostHooks {
+  onMessage(host: ProcessHost, message: FromWorker): void;
   /** The process ended; `exitCode` is null when a signal ended it. */
-  onExit(slot: ProcessSlot, exitCode: number | null, signal: string | null): void;
+  onExit(host: ProcessHost, exitCode: number | null, signal: string | null): void;
 }
 
 /** The resident size of a process in bytes, from /proc (Linux); undefined where unreadable. */
@@ -40,7 +40,7 @@ export function residentBytes(pid: number): number | undefined {
  * real resident size, sampled here, so it holds whatever the task does (a synchronous loop,
  * one huge allocation, native memory).
  */
-export class ProcessSlot implements TaskSlot {
+export class ProcessHost implements RunHost {
   readonly kind = "task process";
   lastError: string | undefined;
   terminating = false;
@@ -53,7 +53,7 @@ export class ProcessSlot implements TaskSlot {
   constructor(
     readonly id: number,
     command: readonly string[],
-    private readonly hooks: ProcessSlotHooks,
+    private readonly hooks: ProcessHostHooks,
   ) {
     this.#child = Bun.spawn([...command], {
       stdio: ["ignore", "inherit", "pipe"],

@@ -1,16 +1,16 @@
 import type { ControlValue, ToWorker } from "../../worker/protocol.ts";
 
 /**
- * Where one run executes: a pooled worker thread (pool.ts) or a child process (process-slot.ts).
+ * Where one run executes: a pooled worker thread (pool.ts) or a child process (process-host.ts).
  * The manager sees only this, so both isolations share every rule of the lifecycle.
  */
-export interface TaskSlot {
+export interface RunHost {
   readonly id: number;
-  /** What the slot is, in words for error messages: "worker" or "task process". */
+  /** What the host is, in words for error messages: "worker" or "task process". */
   readonly kind: string;
-  /** The last uncaught error the slot reported, kept to explain a crash. */
+  /** The last uncaught error the host reported, kept to explain a crash. */
   lastError: string | undefined;
-  /** Set when kiln itself ends the slot, so its exit is not taken for a crash. */
+  /** Set when kiln itself ends the host, so its exit is not taken for a crash. */
   terminating: boolean;
   exited: boolean;
   post(message: ToWorker): void;
