@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import { builtInTasks } from "../builtin-tasks/index.ts";
 import { logTaskTransitions, StorageUnavailableError, storageFaultOf, TaskManager } from "../engine/index.ts";
 import { createKilnApp } from "../http/app.ts";
 import { ADMIN_LABEL, readTokenLabel } from "../http/auth-options.ts";
@@ -10,7 +11,6 @@ import {
   parseStoreLocation,
   UndecryptableValueError,
 } from "../store/index.ts";
-import { builtInTasks } from "../tasks/index.ts";
 import { WebhookDispatcher } from "../webhooks/index.ts";
 import { CliError } from "./client/errors.ts";
 import { SERVE_PROCESS_COMMAND, SERVE_WEBHOOK_WORKER_URL, SERVE_WORKER_URL } from "./compiled.ts";

@@ -5,7 +5,7 @@ import { dirname, join } from "node:path";
 import { silentLogger, TaskManager } from "../../src/index.ts";
 import { tempDir, untilStatus } from "../helpers.ts";
 
-const BUILT_IN = new URL("../../src/tasks/index.ts", import.meta.url);
+const BUILT_IN = new URL("../../src/builtin-tasks/index.ts", import.meta.url);
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();

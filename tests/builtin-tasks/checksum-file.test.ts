@@ -3,9 +3,9 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import { Value } from "@sinclair/typebox/value";
+import { ChecksumFileTask } from "../../src/builtin-tasks/index.ts";
+import type { ReadPosition } from "../../src/builtin-tasks/read-position.ts";
 import { UnrecoverableError } from "../../src/task/index.ts";
-import { ChecksumFileTask } from "../../src/tasks/index.ts";
-import type { ReadPosition } from "../../src/tasks/read-position.ts";
 import {
   errorOf,
   makeTempDir,

@@ -2,9 +2,9 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { chmod, mkdir, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Value } from "@sinclair/typebox/value";
+import { WalkDirectoryTask } from "../../src/builtin-tasks/index.ts";
+import type { WalkState } from "../../src/builtin-tasks/walk-state.ts";
 import { UnrecoverableError } from "../../src/task/index.ts";
-import { WalkDirectoryTask } from "../../src/tasks/index.ts";
-import type { WalkState } from "../../src/tasks/walk-state.ts";
 import {
   errorOf,
   makeTempDir,

@@ -3,9 +3,9 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { link, mkdir, readFile, stat, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { ChecksumFileTask, CopyFileTask, WalkDirectoryTask } from "../../src/builtin-tasks/index.ts";
 import { resolveFileAccess } from "../../src/engine/runs/file-access.ts";
 import { type FileAccess, NO_FILE_ACCESS, UnrecoverableError } from "../../src/task/index.ts";
-import { ChecksumFileTask, CopyFileTask, WalkDirectoryTask } from "../../src/tasks/index.ts";
 import { errorOf, makeTempDir, removeTempDir, resultOf, runTask } from "./harness.ts";
 
 let base: string;

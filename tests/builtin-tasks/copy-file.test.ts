@@ -3,9 +3,9 @@ import { appendFile, mkdir, stat, truncate, utimes, writeFile } from "node:fs/pr
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import { Value } from "@sinclair/typebox/value";
+import { CopyFileTask } from "../../src/builtin-tasks/index.ts";
+import type { ReadPosition } from "../../src/builtin-tasks/read-position.ts";
 import { UnrecoverableError } from "../../src/task/index.ts";
-import { CopyFileTask } from "../../src/tasks/index.ts";
-import type { ReadPosition } from "../../src/tasks/read-position.ts";
 import {
   errorOf,
   makeTempDir,

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { Value } from "@sinclair/typebox/value";
-import { CountTask } from "../../src/tasks/index.ts";
+import { CountTask } from "../../src/builtin-tasks/index.ts";
 import { resultOf, runTask, startTask } from "./harness.ts";
 
 describe("count", () => {
