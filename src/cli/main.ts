@@ -1,9 +1,9 @@
 #!/usr/bin/env bun
 import { ApiError, CliError, UsageError } from "./client/errors.ts";
-import { versionCommand } from "./client/local.ts";
 import { findCommand, helpText } from "./client/registry.ts";
 import { TASK_PROCESS_COMMAND } from "./compiled.ts";
 import { ConfigError, parseServeConfig } from "./config.ts";
+import { versionCommand } from "./local/local.ts";
 import { SERVE_COMMAND, serveHelp } from "./serve-help.ts";
 
 async function printHelp(topic: string | undefined): Promise<number> {

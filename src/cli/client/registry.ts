@@ -1,13 +1,13 @@
+import { checkCommand } from "../local/check.ts";
+import { migrateCommand, versionCommand } from "../local/local.ts";
+import { recoverCommand } from "../local/recover.ts";
+import { rekeyCommand } from "../local/rekey.ts";
 import { bulkCommand } from "./bulk.ts";
-import { checkCommand } from "./check.ts";
 import { CLIENT_FLAGS_HELP, type Command } from "./command.ts";
 import { controlCommands } from "./control.ts";
 import { deleteCommand } from "./delete.ts";
 import { healthCommand } from "./health.ts";
-import { migrateCommand, versionCommand } from "./local.ts";
 import { logsCommand } from "./logs.ts";
-import { recoverCommand } from "./recover.ts";
-import { rekeyCommand } from "./rekey.ts";
 import { lsCommand, showCommand, submitCommand, typesCommand } from "./tasks.ts";
 import { watchCommand } from "./watch.ts";
 

@@ -1,9 +1,9 @@
 import { Database } from "bun:sqlite";
 import pkg from "../../../package.json" with { type: "json" };
-import { HELP_FLAG, parseFlags, positionals } from "./args.ts";
+import { HELP_FLAG, parseFlags, positionals } from "../client/args.ts";
+import { type Command, commandHelp, usageLine } from "../client/command.ts";
+import { CliError } from "../client/errors.ts";
 import { databaseLocation } from "./check.ts";
-import { type Command, commandHelp, usageLine } from "./command.ts";
-import { CliError } from "./errors.ts";
 
 export const versionCommand: Command = {
   name: "version",

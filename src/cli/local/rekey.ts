@@ -1,11 +1,11 @@
 import { existsSync } from "node:fs";
 import { redactUrl } from "../../store/location.ts";
+import { HELP_FLAG, parseFlags, positionals } from "../client/args.ts";
+import { type Command, commandHelp, usageLine } from "../client/command.ts";
+import { CliError } from "../client/errors.ts";
 import { ConfigError, KEY_OPTIONS, keyConfig } from "../config.ts";
 import { noSecretFiles } from "../secret-file.ts";
-import { HELP_FLAG, parseFlags, positionals } from "./args.ts";
 import { databaseLocation } from "./check.ts";
-import { type Command, commandHelp, usageLine } from "./command.ts";
-import { CliError } from "./errors.ts";
 
 const FLAGS_HELP = [
   "  --db PATH|URL           the SQLite file or a postgres:// URL (env KILN_DB, default ./kiln.db)",

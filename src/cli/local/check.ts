@@ -5,10 +5,10 @@ import {
   type StoreLocation,
   UnsupportedStoreLocationError,
 } from "../../store/location.ts";
+import { HELP_FLAG, parseFlags, positionals } from "../client/args.ts";
+import { type Command, commandHelp, usageLine } from "../client/command.ts";
+import { CliError, UsageError } from "../client/errors.ts";
 import { ConfigError } from "../config-error.ts";
-import { HELP_FLAG, parseFlags, positionals } from "./args.ts";
-import { type Command, commandHelp, usageLine } from "./command.ts";
-import { CliError, UsageError } from "./errors.ts";
 
 const FLAGS_HELP = [
   "  --db PATH     the database file (env KILN_DB, default ./kiln.db)",

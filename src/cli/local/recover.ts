@@ -1,8 +1,8 @@
 import { existsSync, rmSync } from "node:fs";
-import { HELP_FLAG, parseFlags, positionals } from "./args.ts";
+import { HELP_FLAG, parseFlags, positionals } from "../client/args.ts";
+import { type Command, commandHelp, usageLine } from "../client/command.ts";
+import { CliError, UsageError } from "../client/errors.ts";
 import { databasePath } from "./check.ts";
-import { type Command, commandHelp, usageLine } from "./command.ts";
-import { CliError, UsageError } from "./errors.ts";
 
 const FLAGS_HELP = [
   "  --db PATH     the damaged database (env KILN_DB, default ./kiln.db)",
