@@ -100,6 +100,21 @@ export class SqliteSyncStore implements SyncTaskStore {
    * `transaction()` builds a new wrapper on each call, which showed in profiles of every write.
    */
   readonly #transaction: <T>(fn: () => T) => T;
+  /**
+   * True while a transaction opened by hand (`transactionControl("begin")`) is open: a write's
+   * statements then join it without a savepoint of their own (two statements each, per write, on
+   * the hottest path). A statement that fails undoes only itself, so a write whose first statement
+   * fails has written nothing; one that fails after its first statement leaves the transaction
+   * `#spoiled` instead, and it can then only be rolled back (or the savepoint around the write
+   * rolled back to).
+   */
+  #byHand = false;
+  /** Set between a write's first statement and its end: a throw then leaves half of it written. */
+  #halfway = false;
+  /** The error of a write that failed half-way in the transaction opened by hand, if one did. */
+  #spoiled: { error: unknown } | undefined;
+  /** `#spoiled` as each savepoint open inside that transaction found it, innermost last. */
+  readonly #spoiledAtSavepoint: ({ error: unknown } | undefined)[] = [];
 
   constructor(options: SqliteSyncStoreOptions) {
     this.path = options.path;
@@ -207,21 +222,63 @@ export class SqliteSyncStore implements SyncTaskStore {
 
   /**
    * Opens, ends or marks a transaction by hand, for a caller that awaits between its writes
-   * (the asynchronous port). The writes inside use savepoints of their own, as within `batch`.
+   * (the asynchronous port). The writes inside join it as they are (see `#byHand`); a COMMIT of
+   * a transaction a write left half-done throws that write's error instead.
    */
   transactionControl(
     command: "begin" | "commit" | "rollback" | "savepoint" | "release" | "rollback-to",
     name = "kiln",
   ): void {
-    const sql = {
-      begin: "BEGIN",
-      commit: "COMMIT",
-      rollback: "ROLLBACK",
-      savepoint: `SAVEPOINT ${name}`,
-      release: `RELEASE ${name}`,
-      "rollback-to": `ROLLBACK TO ${name}`,
-    }[command];
-    this.#sqlite.exec(sql);
+    switch (command) {
+      case "begin":
+        this.#sqlite.exec("BEGIN");
+        this.#byHand = true;
+        this.#spoiled = undefined;
+        this.#spoiledAtSavepoint.length = 0;
+        return;
+      case "commit":
+        // Half a write must not be committed: the caller rolls back on this throw.
+        if (this.#spoiled) throw this.#spoiled.error;
+        this.#sqlite.exec("COMMIT");
+        this.#byHand = false;
+        return;
+      case "rollback":
+        this.#byHand = false;
+        this.#spoiled = undefined;
+        this.#spoiledAtSavepoint.length = 0;
+        this.#sqlite.exec("ROLLBACK");
+        return;
+      case "savepoint":
+        this.#sqlite.exec(`SAVEPOINT ${name}`);
+        this.#spoiledAtSavepoint.push(this.#spoiled);
+        return;
+      case "release":
+        this.#sqlite.exec(`RELEASE ${name}`);
+        this.#spoiledAtSavepoint.pop();
+        return;
+      case "rollback-to":
+        this.#sqlite.exec(`ROLLBACK TO ${name}`);
+        // What was written since the savepoint is undone, half a write included.
+        this.#spoiled = this.#spoiledAtSavepoint.at(-1);
+        return;
+    }
+  }
+
+  /**
+   * Runs a write's statements as one: in the transaction opened by hand without a savepoint of
+   * their own (see `#byHand`), else in a transaction of their own (a savepoint inside `batch`).
+   */
+  #atomic<T>(fn: () => T): T {
+    if (!this.#byHand || !this.#sqlite.inTransaction) return this.#transaction(fn);
+    this.#halfway = false;
+    try {
+      return fn();
+    } catch (error) {
+      if (this.#halfway) this.#spoiled ??= { error };
+      throw error;
+    } finally {
+      this.#halfway = false;
+    }
   }
 
   get inTransaction(): boolean {
@@ -236,9 +293,10 @@ export class SqliteSyncStore implements SyncTaskStore {
     const insert = this.#statement(
       `INSERT INTO tasks (${columns.join(", ")}) VALUES (${columns.map(() => "?").join(", ")}) RETURNING *`,
     );
-    return this.#transaction(() => {
+    return this.#atomic(() => {
       const row = insert.get(...values);
       if (!row) throw new Error("insert returned no row");
+      this.#halfway = true;
       this.#insertEvent(task.id, now, event);
       return this.#rows.fromRow(row);
     });
@@ -313,9 +371,10 @@ export class SqliteSyncStore implements SyncTaskStore {
     const update = this.#statement(
       `UPDATE tasks SET ${set.sql} WHERE id = ? AND status IN (${guard}) RETURNING *`,
     );
-    return this.#transaction(() => {
+    return this.#atomic(() => {
       const row = update.get(...set.values, id, ...from);
       if (!row) return undefined;
+      this.#halfway = true;
       this.#insertEvent(id, now, event);
       return this.#rows.fromRow(row);
     });
@@ -325,9 +384,10 @@ export class SqliteSyncStore implements SyncTaskStore {
     const now = Date.now();
     const set = this.#rows.setClause(patch, now, id);
     const update = this.#statement(`UPDATE tasks SET ${set.sql} WHERE id = ? RETURNING *`);
-    return this.#transaction(() => {
+    return this.#atomic(() => {
       const row = update.get(...set.values, id);
       if (!row) return undefined;
+      this.#halfway = true;
       if (event) this.#insertEvent(id, now, event);
       return this.#rows.fromRow(row);
     });
