@@ -46,6 +46,13 @@ const FINAL_SQL_LIST = FINAL_STATUSES.map((status) => `'${status}'`).join(", ");
 
 type Db = BunSQLiteDatabase<typeof schema>;
 
+/** "?, ?, …" for the statuses a transition is guarded on, made once per count. */
+const PLACEHOLDERS: string[] = [];
+function placeholders(count: number): string {
+  PLACEHOLDERS[count] ??= Array.from({ length: count }, () => "?").join(", ");
+  return PLACEHOLDERS[count];
+}
+
 export interface SqliteSyncStoreOptions {
   /** Path of the database file, or ":memory:". */
   path: string;
@@ -367,7 +374,7 @@ export class SqliteSyncStore implements SyncTaskStore {
   ): TaskRecord | undefined {
     const now = Date.now();
     const set = this.#rows.setClause(patch, now, id);
-    const guard = from.map(() => "?").join(", ");
+    const guard = placeholders(from.length);
     const update = this.#statement(
       `UPDATE tasks SET ${set.sql} WHERE id = ? AND status IN (${guard}) RETURNING *`,
     );
