@@ -97,6 +97,7 @@ export class SqliteSyncStore implements SyncTaskStore {
   readonly #sqlite: Database;
   readonly #db: Db;
   readonly #cache = new Map<string, Statement<TaskRow, SqlValue[]>>();
+  readonly #inserts = new Map<string, Statement<TaskRow, SqlValue[]>>();
   readonly #rows: TaskRowCodec;
   #closed = false;
   readonly #checkpointer: WalCheckpointer | undefined;
@@ -295,11 +296,9 @@ export class SqliteSyncStore implements SyncTaskStore {
   createTask(task: NewTask, event: NewTaskEvent): TaskRecord {
     const now = Date.now();
     const fields = Object.keys(task) as (keyof NewTask)[];
-    const columns = [...fields.map((field) => TASK_COLUMNS[field]), "created_at", "updated_at"];
-    const values = [...fields.map((field) => this.#rows.toSql(field, task[field], task.id)), now, now];
-    const insert = this.#statement(
-      `INSERT INTO tasks (${columns.join(", ")}) VALUES (${columns.map(() => "?").join(", ")}) RETURNING *`,
-    );
+    const values = fields.map((field) => this.#rows.toSql(field, task[field], task.id));
+    values.push(now, now);
+    const insert = this.#insertStatement(fields);
     return this.#atomic(() => {
       const row = insert.get(...values);
       if (!row) throw new Error("insert returned no row");
@@ -572,6 +571,23 @@ export class SqliteSyncStore implements SyncTaskStore {
     return this.#statement(text)
       .all(...(params as SqlValue[]))
       .map((row) => this.#rows.fromRow(row));
+  }
+
+  /**
+   * The INSERT of a task with these fields (the engine's creates all have the same ones), looked
+   * up by their names rather than by SQL text built again on every create.
+   */
+  #insertStatement(fields: readonly (keyof NewTask)[]): Statement<TaskRow, SqlValue[]> {
+    const key = fields.join(",");
+    let insert = this.#inserts.get(key);
+    if (!insert) {
+      const columns = [...fields.map((field) => TASK_COLUMNS[field]), "created_at", "updated_at"];
+      insert = this.#statement(
+        `INSERT INTO tasks (${columns.join(", ")}) VALUES (${placeholders(columns.length)}) RETURNING *`,
+      );
+      this.#inserts.set(key, insert);
+    }
+    return insert;
   }
 
   /** Hot-path statements come in a few shapes; each is compiled once and reused. */
