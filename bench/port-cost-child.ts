@@ -3,11 +3,27 @@
 // API both engines share: every call is awaited, so it holds whether the engine answers at once
 // (before the asynchronous store port) or with a promise.
 // Usage: bun bench/port-cost-child.ts <root> <n> <concurrency>; prints one JSON line.
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { loadAverage, round, tempDir, yieldToLoop } from "./util.ts";
 
 const CREATE_CHUNK = 250;
+const STAT = `/proc/self/task/${process.pid}/stat`;
+
+/**
+ * CPU time of the main thread alone (where the engine runs; workers not counted), in ms, on
+ * Linux; null elsewhere. Wall time on a shared machine mostly says how busy the others are;
+ * this says what the engine itself spent.
+ */
+function mainThreadCpuMs(): number | null {
+  if (!existsSync(STAT)) return null;
+  const stat = readFileSync(STAT, "utf8");
+  // utime and stime, fields 14 and 15, counted after the ")" that ends the thread's name.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // In clock ticks of 1/100 s (USER_HZ, 100 on Linux).
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
 
 interface Manager {
   load(url: URL): Promise<unknown>;
@@ -74,12 +90,14 @@ try {
   Bun.gc(true);
   const load = loadAverage();
   const cpu0 = process.cpuUsage();
+  const main0 = mainThreadCpuMs();
   const t0 = performance.now();
   const done = until(n);
   await submitAll(n);
   const ok = await done;
   const ms = (ok ? lastAt : performance.now()) - t0;
   const cpu = process.cpuUsage(cpu0);
+  const main1 = mainThreadCpuMs();
   console.log(
     JSON.stringify({
       tasksPerSec: round((finished / ms) * 1000, 0),
@@ -87,6 +105,10 @@ try {
       finished,
       timedOut: !ok,
       cpuPercent: round(((cpu.user + cpu.system) / 1000 / ms) * 100, 0),
+      mainThreadCpuUsPerTask:
+        main0 === null || main1 === null || finished === 0
+          ? null
+          : round(((main1 - main0) * 1000) / finished, 1),
       loadAverage: load,
     }),
   );

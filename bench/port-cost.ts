@@ -3,7 +3,8 @@
 // with the order alternating, each run a fresh child process on a fresh file.
 // Usage: bun bench/port-cost.ts --old <kiln checkout> [--runs 5] [--n 20000] [--out file.json]
 // Workloads: the peers scenario's kiln single and bulk runs (each checkout's own bench/peers/
-// child.ts, identical in both) and 20,000 no-op submit() calls at concurrency 4.
+// child.ts, identical in both) and 20,000 no-op submit() calls at concurrency 4; for the last,
+// also the main thread's CPU time per task (Linux), which the machine's load sways far less.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runBunChild } from "./child-run.ts";
@@ -45,6 +46,8 @@ interface Sample {
   workload: Workload;
   tasksPerSec: number;
   loadAverage: number | null;
+  /** submit() c=4 only: the main thread's CPU time per task (Linux). */
+  mainThreadCpuUsPerTask: number | null;
 }
 
 async function once(root: string, workload: Workload, n: number): Promise<Omit<Sample, "run" | "engine">> {
@@ -64,15 +67,30 @@ async function once(root: string, workload: Workload, n: number): Promise<Omit<S
   if (code !== 0 || !lastLine?.startsWith("{"))
     throw new Error(`${workload} on ${root}: exit ${code}: ${err}`);
   const parsed = JSON.parse(lastLine) as
-    | { tasksPerSec: number; loadAverage: number | null; timedOut: boolean }
+    | {
+        tasksPerSec: number;
+        loadAverage: number | null;
+        timedOut: boolean;
+        mainThreadCpuUsPerTask?: number | null;
+      }
     | { kind: string; result?: { jobsPerSec: number; loadAverage: number | null; timedOut: boolean } };
   if ("tasksPerSec" in parsed) {
     if (parsed.timedOut) throw new Error(`${workload} on ${root} timed out`);
-    return { workload, tasksPerSec: parsed.tasksPerSec, loadAverage: parsed.loadAverage };
+    return {
+      workload,
+      tasksPerSec: parsed.tasksPerSec,
+      loadAverage: parsed.loadAverage,
+      mainThreadCpuUsPerTask: parsed.mainThreadCpuUsPerTask ?? null,
+    };
   }
   if (parsed.kind !== "result" || !parsed.result || parsed.result.timedOut)
     throw new Error(`${workload} on ${root}: ${lastLine}`);
-  return { workload, tasksPerSec: parsed.result.jobsPerSec, loadAverage: parsed.result.loadAverage };
+  return {
+    workload,
+    tasksPerSec: parsed.result.jobsPerSec,
+    loadAverage: parsed.result.loadAverage,
+    mainThreadCpuUsPerTask: null,
+  };
 }
 
 const args = parseArgs(Bun.argv.slice(2));
@@ -85,8 +103,12 @@ for (let run = 0; run < args.runs; run++) {
     for (const engine of order) {
       const sample = { run, engine, ...(await once(roots[engine], workload, args.n)) };
       samples.push(sample);
+      const cpu =
+        sample.mainThreadCpuUsPerTask === null
+          ? ""
+          : `, main thread ${sample.mainThreadCpuUsPerTask} µs CPU/task`;
       console.error(
-        `run ${run + 1}/${args.runs} ${engine} ${workload}: ${sample.tasksPerSec} tasks/s (load ${sample.loadAverage})`,
+        `run ${run + 1}/${args.runs} ${engine} ${workload}: ${sample.tasksPerSec} tasks/s${cpu} (load ${sample.loadAverage})`,
       );
     }
   }
@@ -100,6 +122,14 @@ const rows: Row[] = WORKLOADS.map((workload) => {
     return old ? [s.tasksPerSec / old.tasksPerSec] : [];
   });
   const loads = samples.filter((s) => s.workload === workload).flatMap((s) => s.loadAverage ?? []);
+  // The main thread's CPU per task, new ÷ old per run: what the engine spent, whatever the load.
+  const cpuRatios = of("new").flatMap((s) => {
+    const old = of("old").find((o) => o.run === s.run);
+    return s.mainThreadCpuUsPerTask && old?.mainThreadCpuUsPerTask
+      ? [s.mainThreadCpuUsPerTask / old.mainThreadCpuUsPerTask]
+      : [];
+  });
+  const cpu = (engine: Engine) => of(engine).flatMap((s) => s.mainThreadCpuUsPerTask ?? []);
   return {
     workload,
     runs: ratios.length,
@@ -109,6 +139,9 @@ const rows: Row[] = WORKLOADS.map((workload) => {
     "new min–max": `${Math.min(...rates("new"))}–${Math.max(...rates("new"))}`,
     "new ÷ old per run, median": round(median(ratios), 3),
     "per-run ratios": ratios.map((r) => round(r, 2)).join(", "),
+    "main-thread CPU µs/task old / new median":
+      cpuRatios.length === 0 ? "–" : `${median(cpu("old"))} / ${median(cpu("new"))}`,
+    "CPU new ÷ old per run": cpuRatios.map((r) => round(r, 2)).join(", ") || "–",
     "load avg before": `${Math.min(...loads)}–${Math.max(...loads)}`,
   };
 });

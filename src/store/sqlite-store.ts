@@ -28,56 +28,81 @@ function settled<T>(fn: () => T): Promise<T> {
  * The SQLite store on the asynchronous port. bun:sqlite answers synchronously, so a call made
  * while no transaction is open runs at once and resolves already settled. A `transaction()`
  * holds the file's one connection across its awaits: calls made meanwhile by anyone but its
- * `tx` wait their turn, so they never slip into it by accident.
+ * `tx` wait their turn, in the order they came, so they never slip into it by accident.
  */
 export class SqliteTaskStore implements TaskStore {
   readonly dialect = "sqlite" as const;
   readonly location: string;
   /** The synchronous store underneath, for what only a file has (durability, checkpoints). */
   readonly file: SqliteSyncStore;
-  /** Transactions open or waiting for the connection. */
-  #open = 0;
-  /** Settles when the last transaction queued so far has ended. */
-  #queue: Promise<void> = Promise.resolve();
+  /** True while a transaction holds the connection. */
+  #busy = false;
+  /** What waits for the connection (calls, transactions), first come first served. */
+  readonly #waiting: (() => void)[] = [];
   #savepoints = 0;
+  /** The `tx` of every transaction: made once, as one is open at a time. */
+  readonly #tx: TaskWrites;
 
   constructor(options: SqliteSyncStoreOptions | SqliteSyncStore) {
     this.file = options instanceof SqliteSyncStore ? options : new SqliteSyncStore(options);
     this.location = this.file.path;
+    this.#tx = this.#writes();
   }
 
   migrate(): Promise<void> {
     return this.#call(() => this.file.migrate());
   }
 
-  async transaction<T>(fn: (tx: TaskWrites) => Promise<T>): Promise<T> {
-    this.#open++;
-    const before = this.#queue;
-    let done!: () => void;
-    this.#queue = new Promise<void>((resolve) => {
-      done = resolve;
+  transaction<T>(fn: (tx: TaskWrites) => Promise<T>): Promise<T> {
+    if (!this.#busy) return this.#run(fn);
+    return new Promise<T>((resolve, reject) => {
+      this.#waiting.push(() => {
+        this.#run(fn).then(resolve, reject);
+      });
     });
+  }
+
+  /**
+   * Runs a transaction now: BEGIN, `fn`, and COMMIT (or ROLLBACK) as soon as `fn` settles. No
+   * await of its own: each one was a hop of the microtask queue on every commit.
+   */
+  #run<T>(fn: (tx: TaskWrites) => Promise<T>): Promise<T> {
+    this.#busy = true;
+    let body: Promise<T>;
     try {
-      await before;
       this.file.transactionControl("begin");
-      let result: T;
-      try {
-        result = await fn(this.#writes());
-      } catch (error) {
-        if (this.file.inTransaction) this.file.transactionControl("rollback");
+      body = Promise.resolve(fn(this.#tx));
+    } catch (error) {
+      return settled(() => {
+        this.#end("rollback");
         throw error;
-      }
-      try {
-        this.file.transactionControl("commit");
-      } catch (error) {
-        // A COMMIT that failed (a full disk) may leave the transaction open: end it, undone.
-        if (this.file.inTransaction) this.file.transactionControl("rollback");
+      });
+    }
+    return body.then(
+      (result) => {
+        this.#end("commit");
+        return result;
+      },
+      (error: unknown) => {
+        this.#end("rollback");
         throw error;
-      }
-      return result;
+      },
+    );
+  }
+
+  /** Commits or rolls back the open transaction, and hands the connection on. */
+  #end(how: "commit" | "rollback"): void {
+    try {
+      if (how === "commit") this.file.transactionControl("commit");
+      else if (this.file.inTransaction) this.file.transactionControl("rollback");
+    } catch (error) {
+      // A COMMIT that failed (a full disk) may leave the transaction open: end it, undone.
+      if (this.file.inTransaction) this.file.transactionControl("rollback");
+      throw error;
     } finally {
-      this.#open--;
-      done();
+      this.#busy = false;
+      // What waited runs, in order, until a transaction takes the connection again.
+      while (!this.#busy && this.#waiting.length > 0) this.#waiting.shift()?.();
     }
   }
 
@@ -153,28 +178,52 @@ export class SqliteTaskStore implements TaskStore {
   faultOf(error: unknown): StorageFault | undefined {
     return storageFaultOf(error, this.location);
   }
-  async close(): Promise<void> {
-    if (this.#open > 0) await this.#queue;
-    this.file.close();
+  close(): Promise<void> {
+    return this.#call(() => this.file.close());
   }
 
-  /** Runs `fn` now when no transaction holds the connection, else once they have all ended. */
+  /** Runs `fn` now when no transaction holds the connection, else when its turn comes. */
   #call<T>(fn: () => T): Promise<T> {
-    if (this.#open > 0) return this.#queue.then(() => this.#call(fn));
-    return settled(fn);
+    if (!this.#busy) return settled(fn);
+    return new Promise<T>((resolve, reject) => {
+      this.#waiting.push(() => {
+        settled(fn).then(resolve, reject);
+      });
+    });
   }
 
-  /** The `tx` of an open transaction: its calls run at once, inside it. */
+  /**
+   * The `tx` of an open transaction: its calls run at once, inside it. The calls every task
+   * makes settle without a closure of their own.
+   */
   #writes(): TaskWrites {
     const file = this.file;
     const tx: TaskWrites = {
-      createTask: (task, event) => settled(() => file.createTask(task, event)),
-      transition: (id, from, patch, event) => settled(() => file.transition(id, from, patch, event)),
+      createTask: (task, event) => {
+        try {
+          return Promise.resolve(file.createTask(task, event));
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      },
+      transition: (id, from, patch, event) => {
+        try {
+          return Promise.resolve(file.transition(id, from, patch, event));
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      },
       updateTask: (id, patch, event) => settled(() => file.updateTask(id, patch, event)),
       writeTelemetry: (batch) => settled(() => file.writeTelemetry(batch)),
       deleteTask: (id) => settled(() => file.deleteTask(id)),
       deleteEndedBefore: (cutoff, limit) => settled(() => file.deleteEndedBefore(cutoff, limit)),
-      getTask: (id) => settled(() => file.getTask(id)),
+      getTask: (id) => {
+        try {
+          return Promise.resolve(file.getTask(id));
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      },
       attempt: async <T>(fn: (inner: TaskWrites) => Promise<T>): Promise<T> => {
         const name = `kiln_attempt_${++this.#savepoints}`;
         file.transactionControl("savepoint", name);

@@ -46,6 +46,13 @@ const FINAL_SQL_LIST = FINAL_STATUSES.map((status) => `'${status}'`).join(", ");
 
 type Db = BunSQLiteDatabase<typeof schema>;
 
+/** "?, ?, …" for the statuses a transition is guarded on, made once per count. */
+const PLACEHOLDERS: string[] = [];
+function placeholders(count: number): string {
+  PLACEHOLDERS[count] ??= Array.from({ length: count }, () => "?").join(", ");
+  return PLACEHOLDERS[count];
+}
+
 export interface SqliteSyncStoreOptions {
   /** Path of the database file, or ":memory:". */
   path: string;
@@ -90,6 +97,7 @@ export class SqliteSyncStore implements SyncTaskStore {
   readonly #sqlite: Database;
   readonly #db: Db;
   readonly #cache = new Map<string, Statement<TaskRow, SqlValue[]>>();
+  readonly #inserts = new Map<string, Statement<TaskRow, SqlValue[]>>();
   readonly #rows: TaskRowCodec;
   #closed = false;
   readonly #checkpointer: WalCheckpointer | undefined;
@@ -100,6 +108,21 @@ export class SqliteSyncStore implements SyncTaskStore {
    * `transaction()` builds a new wrapper on each call, which showed in profiles of every write.
    */
   readonly #transaction: <T>(fn: () => T) => T;
+  /**
+   * True while a transaction opened by hand (`transactionControl("begin")`) is open: a write's
+   * statements then join it without a savepoint of their own (two statements each, per write, on
+   * the hottest path). A statement that fails undoes only itself, so a write whose first statement
+   * fails has written nothing; one that fails after its first statement leaves the transaction
+   * `#spoiled` instead, and it can then only be rolled back (or the savepoint around the write
+   * rolled back to).
+   */
+  #byHand = false;
+  /** Set between a write's first statement and its end: a throw then leaves half of it written. */
+  #halfway = false;
+  /** The error of a write that failed half-way in the transaction opened by hand, if one did. */
+  #spoiled: { error: unknown } | undefined;
+  /** `#spoiled` as each savepoint open inside that transaction found it, innermost last. */
+  readonly #spoiledAtSavepoint: ({ error: unknown } | undefined)[] = [];
 
   constructor(options: SqliteSyncStoreOptions) {
     this.path = options.path;
@@ -207,21 +230,63 @@ export class SqliteSyncStore implements SyncTaskStore {
 
   /**
    * Opens, ends or marks a transaction by hand, for a caller that awaits between its writes
-   * (the asynchronous port). The writes inside use savepoints of their own, as within `batch`.
+   * (the asynchronous port). The writes inside join it as they are (see `#byHand`); a COMMIT of
+   * a transaction a write left half-done throws that write's error instead.
    */
   transactionControl(
     command: "begin" | "commit" | "rollback" | "savepoint" | "release" | "rollback-to",
     name = "kiln",
   ): void {
-    const sql = {
-      begin: "BEGIN",
-      commit: "COMMIT",
-      rollback: "ROLLBACK",
-      savepoint: `SAVEPOINT ${name}`,
-      release: `RELEASE ${name}`,
-      "rollback-to": `ROLLBACK TO ${name}`,
-    }[command];
-    this.#sqlite.exec(sql);
+    switch (command) {
+      case "begin":
+        this.#sqlite.exec("BEGIN");
+        this.#byHand = true;
+        this.#spoiled = undefined;
+        this.#spoiledAtSavepoint.length = 0;
+        return;
+      case "commit":
+        // Half a write must not be committed: the caller rolls back on this throw.
+        if (this.#spoiled) throw this.#spoiled.error;
+        this.#sqlite.exec("COMMIT");
+        this.#byHand = false;
+        return;
+      case "rollback":
+        this.#byHand = false;
+        this.#spoiled = undefined;
+        this.#spoiledAtSavepoint.length = 0;
+        this.#sqlite.exec("ROLLBACK");
+        return;
+      case "savepoint":
+        this.#sqlite.exec(`SAVEPOINT ${name}`);
+        this.#spoiledAtSavepoint.push(this.#spoiled);
+        return;
+      case "release":
+        this.#sqlite.exec(`RELEASE ${name}`);
+        this.#spoiledAtSavepoint.pop();
+        return;
+      case "rollback-to":
+        this.#sqlite.exec(`ROLLBACK TO ${name}`);
+        // What was written since the savepoint is undone, half a write included.
+        this.#spoiled = this.#spoiledAtSavepoint.at(-1);
+        return;
+    }
+  }
+
+  /**
+   * Runs a write's statements as one: in the transaction opened by hand without a savepoint of
+   * their own (see `#byHand`), else in a transaction of their own (a savepoint inside `batch`).
+   */
+  #atomic<T>(fn: () => T): T {
+    if (!this.#byHand || !this.#sqlite.inTransaction) return this.#transaction(fn);
+    this.#halfway = false;
+    try {
+      return fn();
+    } catch (error) {
+      if (this.#halfway) this.#spoiled ??= { error };
+      throw error;
+    } finally {
+      this.#halfway = false;
+    }
   }
 
   get inTransaction(): boolean {
@@ -231,14 +296,13 @@ export class SqliteSyncStore implements SyncTaskStore {
   createTask(task: NewTask, event: NewTaskEvent): TaskRecord {
     const now = Date.now();
     const fields = Object.keys(task) as (keyof NewTask)[];
-    const columns = [...fields.map((field) => TASK_COLUMNS[field]), "created_at", "updated_at"];
-    const values = [...fields.map((field) => this.#rows.toSql(field, task[field], task.id)), now, now];
-    const insert = this.#statement(
-      `INSERT INTO tasks (${columns.join(", ")}) VALUES (${columns.map(() => "?").join(", ")}) RETURNING *`,
-    );
-    return this.#transaction(() => {
+    const values = fields.map((field) => this.#rows.toSql(field, task[field], task.id));
+    values.push(now, now);
+    const insert = this.#insertStatement(fields);
+    return this.#atomic(() => {
       const row = insert.get(...values);
       if (!row) throw new Error("insert returned no row");
+      this.#halfway = true;
       this.#insertEvent(task.id, now, event);
       return this.#rows.fromRow(row);
     });
@@ -309,13 +373,14 @@ export class SqliteSyncStore implements SyncTaskStore {
   ): TaskRecord | undefined {
     const now = Date.now();
     const set = this.#rows.setClause(patch, now, id);
-    const guard = from.map(() => "?").join(", ");
+    const guard = placeholders(from.length);
     const update = this.#statement(
       `UPDATE tasks SET ${set.sql} WHERE id = ? AND status IN (${guard}) RETURNING *`,
     );
-    return this.#transaction(() => {
+    return this.#atomic(() => {
       const row = update.get(...set.values, id, ...from);
       if (!row) return undefined;
+      this.#halfway = true;
       this.#insertEvent(id, now, event);
       return this.#rows.fromRow(row);
     });
@@ -325,9 +390,10 @@ export class SqliteSyncStore implements SyncTaskStore {
     const now = Date.now();
     const set = this.#rows.setClause(patch, now, id);
     const update = this.#statement(`UPDATE tasks SET ${set.sql} WHERE id = ? RETURNING *`);
-    return this.#transaction(() => {
+    return this.#atomic(() => {
       const row = update.get(...set.values, id);
       if (!row) return undefined;
+      this.#halfway = true;
       if (event) this.#insertEvent(id, now, event);
       return this.#rows.fromRow(row);
     });
@@ -505,6 +571,23 @@ export class SqliteSyncStore implements SyncTaskStore {
     return this.#statement(text)
       .all(...(params as SqlValue[]))
       .map((row) => this.#rows.fromRow(row));
+  }
+
+  /**
+   * The INSERT of a task with these fields (the engine's creates all have the same ones), looked
+   * up by their names rather than by SQL text built again on every create.
+   */
+  #insertStatement(fields: readonly (keyof NewTask)[]): Statement<TaskRow, SqlValue[]> {
+    const key = fields.join(",");
+    let insert = this.#inserts.get(key);
+    if (!insert) {
+      const columns = [...fields.map((field) => TASK_COLUMNS[field]), "created_at", "updated_at"];
+      insert = this.#statement(
+        `INSERT INTO tasks (${columns.join(", ")}) VALUES (${placeholders(columns.length)}) RETURNING *`,
+      );
+      this.#inserts.set(key, insert);
+    }
+    return insert;
   }
 
   /** Hot-path statements come in a few shapes; each is compiled once and reused. */

@@ -64,6 +64,13 @@ const ROW_FIELDS = (Object.keys(TASK_COLUMNS) as (keyof TaskRecord)[]).map((fiel
   secret: SECRET.has(field),
 }));
 
+/** Each column's `column = ?`, made once rather than on every write that sets it. */
+const SET_COLUMN = Object.fromEntries(
+  Object.entries(TASK_COLUMNS).map(([field, column]) => [field, `${column} = ?`]),
+) as Record<keyof TaskRecord, string>;
+/** A start time only fills an empty column. */
+const SET_FIRST_START = `${TASK_COLUMNS.startTime} = coalesce(${TASK_COLUMNS.startTime}, ?)`;
+
 /**
  * A finished task shows 100 %: when its last progress had a total it did not reach, `done`
  * becomes the total (a task reports before a step more often than after the last one).
@@ -191,10 +198,7 @@ export class TaskRowCodec {
         parts.push(COMPLETE_PROGRESS);
         continue;
       }
-      const column = TASK_COLUMNS[field];
-      parts.push(
-        field === "startTime" && value !== null ? `${column} = coalesce(${column}, ?)` : `${column} = ?`,
-      );
+      parts.push(field === "startTime" && value !== null ? SET_FIRST_START : SET_COLUMN[field]);
       values.push(this.toSql(field, value, taskId));
     }
     parts.push("updated_at = ?");

@@ -49,18 +49,27 @@ export class Unit {
   /**
    * Runs `fn` as a part that may fail alone: when it rejects with an error that is not a storage
    * fault, its writes are undone and the rejection passed on, while the rest goes on. The first
-   * time through a transaction this costs nothing: such an error makes the whole transaction
-   * start again, this time with a savepoint around each part.
+   * time through a transaction this costs nothing (no savepoint, no await of its own): such an
+   * error makes the whole transaction start again, this time with a savepoint around each part.
    */
-  async attempt<T>(fn: (unit: Unit) => Promise<T>): Promise<T> {
-    if (!this.savepoints) {
-      try {
-        return await fn(this);
-      } catch (error) {
-        if (this.passOn(error)) throw error;
-        throw new RedoWithSavepoints(error);
-      }
+  attempt<T>(fn: (unit: Unit) => Promise<T>): Promise<T> {
+    if (this.savepoints) return this.#attemptInSavepoint(fn);
+    let result: Promise<T>;
+    try {
+      result = fn(this);
+    } catch (error) {
+      return Promise.reject(this.#redoUnlessPassedOn(error));
     }
+    return result.then(undefined, (error: unknown) => {
+      throw this.#redoUnlessPassedOn(error);
+    });
+  }
+
+  #redoUnlessPassedOn(error: unknown): unknown {
+    return this.passOn(error) ? error : new RedoWithSavepoints(error);
+  }
+
+  async #attemptInSavepoint<T>(fn: (unit: Unit) => Promise<T>): Promise<T> {
     let part: Unit | undefined;
     try {
       const result = await this.tx.attempt((tx) => {

@@ -52,7 +52,7 @@ export class CreateBatch<Result> {
         outcomes = [];
         for (const submission of submissions) {
           try {
-            outcomes.push({ ok: true, result: await unit.attempt((part) => submission.create(part)) });
+            outcomes.push({ ok: true, result: await unit.attempt(submission.create) });
           } catch (error) {
             if (unit.passOn(error)) throw error;
             outcomes.push({ ok: false, error });

@@ -95,14 +95,12 @@ export class TaskCreation {
     });
     const context = normalizeContext(options.context);
     const by = { actor: options.actor ?? null, source: options.source ?? null };
-    return Promise.all(
-      parsed.map(async (params) => ({
-        task: await this.creates.submit((unit) =>
-          this.#insert(unit, name, params, checked, options.paused === true, context, by),
-        ),
-        created: true,
-      })),
+    const paused = options.paused === true;
+    // One promise per task, not an async function around each as well: a bulk is thousands.
+    const tasks = parsed.map((params) =>
+      this.creates.submit((unit) => this.#insert(unit, name, params, checked, paused, context, by)),
     );
+    return Promise.all(tasks).then((records) => records.map((task) => ({ task, created: true })));
   }
 
   /**
@@ -143,7 +141,7 @@ export class TaskCreation {
   }
 
   /** Writes a task whose params are already checked, with its history's create event, and queues it once committed. */
-  async #insert(
+  #insert(
     unit: Unit,
     name: string,
     params: unknown,
@@ -153,27 +151,30 @@ export class TaskCreation {
     by: Requester,
     parentId: string | null = null,
   ): Promise<TaskRecord> {
-    const task = await this.transitions.created(
-      unit,
-      {
-        id: Bun.randomUUIDv7(),
-        taskName: name,
-        status: paused ? "PAUSED" : "PENDING",
-        params,
-        ...options,
-        traceparent: context.traceparent,
-        requestId: context.requestId,
-        parentId,
-      },
-      by,
-      parentId === null ? null : `spawned by task ${parentId}`,
-    );
-    if (task.status === "PENDING") {
-      unit.afterCommit(() => {
-        this.dispatcher.enqueue(task);
-        this.dispatcher.request();
+    return this.transitions
+      .created(
+        unit,
+        {
+          id: Bun.randomUUIDv7(),
+          taskName: name,
+          status: paused ? "PAUSED" : "PENDING",
+          params,
+          ...options,
+          traceparent: context.traceparent,
+          requestId: context.requestId,
+          parentId,
+        },
+        by,
+        parentId === null ? null : `spawned by task ${parentId}`,
+      )
+      .then((task) => {
+        if (task.status === "PENDING") {
+          unit.afterCommit(() => {
+            this.dispatcher.enqueue(task);
+            this.dispatcher.request();
+          });
+        }
+        return task;
       });
-    }
-    return task;
   }
 }

@@ -37,11 +37,13 @@ type EventFields = { action: EventAction; reason: string | null } & Requester;
  * means the task was not in a status it allows: the caller decides again from what is stored.
  */
 export class Transitions {
-  async created(u: Unit, task: NewTask, by: Requester, reason: string | null = null): Promise<TaskRecord> {
+  created(u: Unit, task: NewTask, by: Requester, reason: string | null = null): Promise<TaskRecord> {
     const event: NewTaskEvent = { fromStatus: null, toStatus: task.status, action: "create", reason, ...by };
-    const record = await u.tx.createTask(task, event);
-    this.#announce(u, record, event);
-    return record;
+    // .then rather than async/await here and in #move: one promise less on every write.
+    return u.tx.createTask(task, event).then((record) => {
+      this.#announce(u, record, event);
+      return record;
+    });
   }
 
   /** PENDING → RUNNING: a run starts, or a parked run goes on where it paused. */
@@ -201,7 +203,7 @@ export class Transitions {
     return updated;
   }
 
-  async #move(
+  #move(
     u: Unit,
     id: string,
     from: TaskStatus,
@@ -209,9 +211,10 @@ export class Transitions {
     event: EventFields,
   ): Promise<TaskRecord | undefined> {
     const full: NewTaskEvent = { fromStatus: from, toStatus: patch.status ?? from, ...event };
-    const record = await u.tx.transition(id, [from], patch, full);
-    if (record) this.#announce(u, record, full);
-    return record;
+    return u.tx.transition(id, [from], patch, full).then((record) => {
+      if (record) this.#announce(u, record, full);
+      return record;
+    });
   }
 
   #announce(u: Unit, task: TaskRecord, event: NewTaskEvent): void {
