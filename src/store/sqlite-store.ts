@@ -175,6 +175,7 @@ export class SqliteTaskStore implements TaskStore {
       deleteTask: (id) => settled(() => file.deleteTask(id)),
       deleteEndedBefore: (cutoff, limit) => settled(() => file.deleteEndedBefore(cutoff, limit)),
       getTask: (id) => settled(() => file.getTask(id)),
+      findByIdempotencyKey: (key) => settled(() => file.findByIdempotencyKey(key)),
       attempt: async <T>(fn: (inner: TaskWrites) => Promise<T>): Promise<T> => {
         const name = `kiln_attempt_${++this.#savepoints}`;
         file.transactionControl("savepoint", name);

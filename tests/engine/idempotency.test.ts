@@ -1,10 +1,11 @@
 // Idempotency keys in the engine, on each store: a repeated key with the same request returns
-// the first task, with another request it is a conflict, and params encrypted at rest compare
-// as their plaintext.
+// the first task, with another request it is a conflict, params encrypted at rest compare as
+// their plaintext, and submits of one turn (one commit) with one key give one task.
 import { afterEach, describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
-import { IdempotencyConflictError } from "../../src/index.ts";
-import { startManager, type TestManager } from "../helpers.ts";
+import { type CreateResult, IdempotencyConflictError } from "../../src/index.ts";
+import { startManager, statusPath, type TestManager, untilStatus } from "../helpers.ts";
+import { rawClient } from "../store/postgres/database.ts";
 import { makeStoreOptions, STORE_KINDS, type StoreKind } from "../stores.ts";
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -82,5 +83,52 @@ describe.each(STORE_KINDS)("idempotency keys on %s", (kind) => {
       (async () =>
         env.manager.create("echo", { value: { card: "4111-1111", n: 2 } }, { idempotencyKey: "pay-1" }))(),
     ).rejects.toThrow(IdempotencyConflictError);
+  });
+
+  test("submits of one turn with one key, written in one commit, give one task", async () => {
+    const env = await managerOn(kind);
+    const { manager } = env;
+    // No await between them: one event-loop turn, so one commit (CreateBatch).
+    const settled = await Promise.allSettled([
+      manager.submit("echo", { value: "a" }, { idempotencyKey: "turn" }),
+      manager.submit("echo", { value: "other" }),
+      manager.submit("echo", { value: "a" }, { idempotencyKey: "turn" }),
+      manager.submit("echo", { value: "a" }, { idempotencyKey: "turn" }),
+      manager.submit("echo", { value: "b" }, { idempotencyKey: "turn" }),
+    ]);
+    expect(settled.map((outcome) => outcome.status)).toEqual([
+      "fulfilled",
+      "fulfilled",
+      "fulfilled",
+      "fulfilled",
+      "rejected",
+    ]);
+    const value = (i: number) => (settled[i] as PromiseFulfilledResult<CreateResult>).value;
+    const keyed = value(0).task.id;
+    expect(value(0).created).toBe(true);
+    expect(value(1).created).toBe(true);
+    expect(value(2)).toMatchObject({ created: false, task: { id: keyed } });
+    expect(value(3)).toMatchObject({ created: false, task: { id: keyed } });
+    expect(((settled[4] as PromiseRejectedResult).reason as { code?: string }).code).toBe(
+      "idempotency_conflict",
+    );
+    const ids = (await manager.list({ limit: 10 })).items.map((task) => task.id);
+    expect(ids.sort()).toEqual([keyed, value(1).task.id].sort());
+    await untilStatus(manager, keyed, ["FINISHED"]);
+    expect(await statusPath(manager, keyed)).toEqual(["PENDING", "RUNNING", "FINISHED"]);
+    if (env.url) {
+      // Rows written by one transaction carry its id in xmin: the turn really was one commit.
+      // (The create events, never updated, unlike the task rows once they run.)
+      const sql = rawClient(env.url);
+      try {
+        const rows = await sql<
+          { xmin: string }[]
+        >`SELECT xmin::text AS xmin FROM task_events WHERE action = 'create'`;
+        expect(rows).toHaveLength(2);
+        expect(new Set(rows.map((row) => row.xmin)).size).toBe(1);
+      } finally {
+        await sql.end();
+      }
+    }
   });
 });
