@@ -1,5 +1,6 @@
 // `kiln rekey` on PostgreSQL (rekeyPostgresDatabase) over values a store wrote: ciphertexts
-// under the former key and plaintext, a plaintext string shaped like a ciphertext included.
+// under the former key and plaintext, a plaintext string shaped like a ciphertext included;
+// the table is vacuumed at the end.
 import { afterEach, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { PostgresTaskStore } from "../../../src/store/index.ts";
@@ -33,6 +34,9 @@ test("rekey keeps a plaintext string shaped like a ciphertext as it was, beside 
   const secretTask = newTask({ params: { secret: "under A" } });
   for (const task of [sealedTask, secretTask]) await underA.createTask(task, createEvent());
 
+  const sql = rawClient(database.url);
+  cleanups.push(() => sql.end());
+  const [{ before } = { before: "" }] = await sql<{ before: string }[]>`SELECT now()::text AS before`;
   const report = await rekeyPostgresDatabase(database.url, { encryptionKey: keyB, decryptionKeys: [keyA] });
   expect(report).toMatchObject({ scanned: 3, rewritten: 3 });
 
@@ -40,10 +44,15 @@ test("rekey keeps a plaintext string shaped like a ciphertext as it was, beside 
   expect((await underB.getTask(plainTask.id))?.params).toBe(lookalike);
   expect((await underB.getTask(sealedTask.id))?.params).toBe(lookalike);
   expect((await underB.getTask(secretTask.id))?.params).toEqual({ secret: "under A" });
-  const sql = rawClient(database.url);
-  cleanups.push(() => sql.end());
   const rows = await sql<{ params: string }[]>`SELECT params::text AS params FROM tasks`;
   // Every value is under B now: the plaintext one was encrypted, not left as a "ciphertext".
   for (const row of rows) expect(row.params).not.toContain(lookalike);
   await underB.verifyReadable();
+  // The old values' row versions are vacuumed at the end of rekey, not left until autovacuum.
+  // (n_dead_tup is no proof either way: the rekey session's own counts may reach the statistics
+  // after the vacuum's.)
+  const [stats] = await sql<{ vacuumed: boolean }[]>`
+    SELECT coalesce(last_vacuum >= ${before}::timestamptz, false) AS vacuumed
+    FROM pg_stat_user_tables WHERE relname = 'tasks'`;
+  expect(stats?.vacuumed).toBe(true);
 });
