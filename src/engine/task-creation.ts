@@ -71,8 +71,8 @@ export class TaskCreation {
         : { task, created: true };
     } catch (error) {
       if (error instanceof KilnError) throw error;
-      // Another create with the same key was committed first (by another process): the key's
-      // unique index refused this one, and the first is the answer.
+      // Another create with the same key was committed first, outside this commit (by another
+      // process, say): the key's unique index refused this one, and the first is the answer.
       const existing = await this.store.findByIdempotencyKey(key);
       if (!existing) throw error;
       return { task: replayOf(existing, key, name, parsed), created: false };
