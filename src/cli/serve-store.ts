@@ -101,3 +101,18 @@ export function watchOwnerLock(
   timer.unref();
   return () => clearInterval(timer);
 }
+
+/**
+ * The start-up line's durability on PostgreSQL, as the server runs kiln's sessions
+ * ("synchronous_commit=on, fsync=on"): whether a commit kiln was told of survives a crash is
+ * the server's to decide, so it is read from it, not assumed.
+ */
+export async function postgresDurability(store: PostgresTaskStore): Promise<string> {
+  try {
+    const { synchronousCommit, fsync } = await store.durabilitySettings();
+    return `synchronous_commit=${synchronousCommit}, fsync=${fsync}`;
+  } catch (error) {
+    // Only a log line: the store answered a moment ago, and serving does not hang on this.
+    return `unknown (the server did not say: ${error instanceof Error ? error.message : String(error)})`;
+  }
+}

@@ -18,7 +18,13 @@ import { isLoopback, type ServeConfig } from "./config.ts";
 import { assertAddressFree, listenOrExplain, listenUrl } from "./listen-address.ts";
 import { createServiceLogger } from "./log.ts";
 import { LogFile } from "./log-file.ts";
-import { openServerStore, serverProblem, shownLocation, watchOwnerLock } from "./serve-store.ts";
+import {
+  openServerStore,
+  postgresDurability,
+  serverProblem,
+  shownLocation,
+  watchOwnerLock,
+} from "./serve-store.ts";
 import { exitOnSignals } from "./shutdown.ts";
 import { StdoutLines } from "./stdout-lines.ts";
 import { loadTasksDir } from "./tasks-dir.ts";
@@ -167,7 +173,7 @@ export async function serve(config: ServeConfig): Promise<void> {
     encryption: config.encryptionKey ? `aes-256-gcm, key ${keyId(config.encryptionKey)}` : "off",
     // As the database connection reports it, not as configured.
     durability: pgStore
-      ? "PostgreSQL's own (the server's synchronous_commit)"
+      ? await postgresDurability(pgStore)
       : `${config.durability} (synchronous=${manager.durabilitySettings()?.synchronous ?? "?"})`,
     ...(config.retainMs ? { retainMs: config.retainMs } : {}),
     // Labels only: a token never reaches the log.

@@ -2,7 +2,11 @@ export { DURABILITIES, type Durability, type DurabilitySettings } from "./durabi
 export { checkDatabase, type IntegrityReport } from "./integrity.ts";
 export { DatabaseInUseError, DatabaseOwnerLock } from "./owner-lock.ts";
 export { DatabaseServerInUseError, type OwnerLockState } from "./postgres/owner-lock.ts";
-export { PostgresTaskStore, type PostgresTaskStoreOptions } from "./postgres/store.ts";
+export {
+  type PostgresDurability,
+  PostgresTaskStore,
+  type PostgresTaskStoreOptions,
+} from "./postgres/store.ts";
 export type {
   ListTasksQuery,
   NewTask,

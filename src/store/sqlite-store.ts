@@ -224,6 +224,7 @@ export class SqliteTaskStore implements TaskStore {
           return Promise.reject(error);
         }
       },
+      findByIdempotencyKey: (key) => settled(() => file.findByIdempotencyKey(key)),
       attempt: async <T>(fn: (inner: TaskWrites) => Promise<T>): Promise<T> => {
         const name = `kiln_attempt_${++this.#savepoints}`;
         file.transactionControl("savepoint", name);

@@ -128,9 +128,21 @@ export class TaskRowCodec {
     if (value === undefined || value === null) return null;
     if (!JSON_FIELDS.has(field)) return value as SqlValue;
     const json = value instanceof JsonText ? value.text : (JSON.stringify(value) ?? null);
-    if (json === null || !this.cipher || !SECRET.has(field)) return json;
+    if (json === null || !SECRET.has(field)) return json;
+    if (!this.cipher) return this.#unsealed(json);
     const sealed = this.cipher.encrypt(json, secretContext(TASK_COLUMNS[field], taskId));
     return this.columns === "json" ? JSON.stringify(sealed) : sealed;
+  }
+
+  /**
+   * A secret column's plaintext JSON as stored, never mistakable for a ciphertext. In a json
+   * column a ciphertext is a JSON string (`"kiln:v1:…"`), so a plaintext string of that shape
+   * is stored with its first letter escaped (`"\u006biln:v1:…"`): the same JSON value, which a
+   * json column keeps as written, and which the ciphertext's pattern does not match. (A text
+   * column holds a ciphertext bare, and JSON text never starts with `kiln:`.)
+   */
+  #unsealed(json: string): string {
+    return this.columns === "json" && JSON_SEALED.test(json) ? `"\\u006b${json.slice(2)}` : json;
   }
 
   /** A `tasks` row as read by bun:sqlite, turned into the record the rest of kiln uses. */
@@ -149,9 +161,8 @@ export class TaskRowCodec {
   /** The JSON text of a stored secret column, whether it was written encrypted or not. */
   plaintext(stored: string, column: string, taskId: string): string {
     if (this.columns === "json") {
-      // A JSON string in the ciphertext's exact format is what toSql sealed. JSON cannot mark
-      // it otherwise, so a plaintext string param shaped like `kiln:v1:<id>:<base64>` would be
-      // taken for one: only a value made to look like a ciphertext can be.
+      // A JSON string in the ciphertext's exact format is what toSql sealed: a plaintext
+      // string of that shape is stored with its first letter escaped (see #unsealed).
       if (!JSON_SEALED.test(stored)) return stored;
       stored = JSON.parse(stored) as string;
     }
@@ -171,7 +182,7 @@ export class TaskRowCodec {
   /** The stored value of a secret column re-written under the current key (or as plaintext without one). */
   reencode(field: SecretField, stored: string, taskId: string): string {
     const json = this.plaintext(stored, TASK_COLUMNS[field], taskId);
-    if (!this.cipher) return json;
+    if (!this.cipher) return this.#unsealed(json);
     const sealed = this.cipher.encrypt(json, secretContext(TASK_COLUMNS[field], taskId));
     return this.columns === "json" ? JSON.stringify(sealed) : sealed;
   }

@@ -47,6 +47,8 @@ export interface TaskWrites {
    */
   deleteEndedBefore(cutoff: number, limit: number): Promise<DeletedTask[]>;
   getTask(id: string): Promise<TaskRecord | undefined>;
+  /** The task created with this idempotency key; inside a transaction, one created earlier in it included. */
+  findByIdempotencyKey(key: string): Promise<TaskRecord | undefined>;
   /**
    * Runs `fn` as a unit inside the current transaction (a savepoint): if it rejects, its writes
    * are undone and the rejection is passed on, while the rest of the transaction goes on. On the
@@ -74,7 +76,6 @@ export interface TaskStore extends TaskWrites {
    * resolves and rolled back if it rejects. A call on the store itself never joins it.
    */
   transaction<T>(fn: (tx: TaskWrites) => Promise<T>): Promise<T>;
-  findByIdempotencyKey(key: string): Promise<TaskRecord | undefined>;
   /** Up to `limit` ids that start with `prefix`, in id order: a range read of the primary key. */
   idsWithPrefix(prefix: string, limit: number): Promise<string[]>;
   /** Newest first, keyset-paginated on the id (UUIDv7, so creation order). */

@@ -1,11 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { randomBytes } from "node:crypto";
-import {
-  IdempotencyConflictError,
-  InvalidParamsError,
-  type TaskError,
-  UnknownTaskNameError,
-} from "../../src/index.ts";
+import { InvalidParamsError, type TaskError, UnknownTaskNameError } from "../../src/index.ts";
 import { startManager, statusPath, type TestManager, untilStatus } from "../helpers.ts";
 
 let env: TestManager;
@@ -147,70 +141,5 @@ describe("bad requests", () => {
   test("an unknown task name is refused with the known names", async () => {
     await expect((async () => env.manager.create("nope", {}))()).rejects.toThrow(UnknownTaskNameError);
     await expect((async () => env.manager.create("nope", {}))()).rejects.toThrow(/known names: .*echo/);
-  });
-
-  test("the same idempotency key with the same name and params returns the first task", async () => {
-    const first = await env.manager.create("echo", { value: { a: 1, b: [1, 2] } }, { idempotencyKey: "k1" });
-    // Key order does not matter; the params are compared as values.
-    const second = await env.manager.create("echo", { value: { b: [1, 2], a: 1 } }, { idempotencyKey: "k1" });
-    expect(first.created).toBe(true);
-    expect(second.created).toBe(false);
-    expect(second.task.id).toBe(first.task.id);
-    // Params equal once the schema's defaults are applied are the same request.
-    const withDefault = await env.manager.create(
-      "steps",
-      { steps: 1 },
-      { idempotencyKey: "k2", paused: true },
-    );
-    const spelledOut = await env.manager.create("steps", { steps: 1, delayMs: 5 }, { idempotencyKey: "k2" });
-    expect(spelledOut).toMatchObject({ created: false, task: { id: withDefault.task.id } });
-  });
-
-  test("an idempotency key reused with other params or another name is a 409 conflict", async () => {
-    const first = await env.manager.create("echo", { value: 1 }, { idempotencyKey: "k1" });
-    const conflicts: Array<[string, unknown, RegExp]> = [
-      ["echo", { value: 2 }, /with other params/],
-      ["echo", { value: "1" }, /with other params/],
-      ["echo", { value: null }, /with other params/],
-      ["steps", { steps: 1 }, /with another task name \("echo"\)/],
-    ];
-    for (const [name, params, message] of conflicts) {
-      let thrown: unknown;
-      try {
-        await env.manager.create(name, params, { idempotencyKey: "k1" });
-      } catch (error) {
-        thrown = error;
-      }
-      expect(thrown).toBeInstanceOf(IdempotencyConflictError);
-      const conflict = thrown as IdempotencyConflictError;
-      expect(conflict.httpStatus).toBe(409);
-      expect(conflict.code).toBe("idempotency_conflict");
-      expect(conflict.message).toMatch(message);
-      expect(conflict.message).toContain(`"k1" was already used for task ${first.task.id}`);
-      expect(conflict.details).toEqual({ taskId: first.task.id, taskName: "echo" });
-    }
-    expect((await env.manager.list()).items.map((task) => task.id)).toEqual([first.task.id]);
-  });
-
-  test("with params encrypted at rest, a repeated key is compared against the decrypted params", async () => {
-    const encrypted = await startManager({ encryptionKey: randomBytes(32) });
-    try {
-      const params = { value: { card: "4111-1111", n: 1 } };
-      const first = await encrypted.manager.create("echo", params, { idempotencyKey: "pay-1" });
-      expect(await encrypted.manager.create("echo", params, { idempotencyKey: "pay-1" })).toMatchObject({
-        created: false,
-        task: { id: first.task.id },
-      });
-      await expect(
-        (async () =>
-          encrypted.manager.create(
-            "echo",
-            { value: { card: "4111-1111", n: 2 } },
-            { idempotencyKey: "pay-1" },
-          ))(),
-      ).rejects.toThrow(IdempotencyConflictError);
-    } finally {
-      await encrypted.close();
-    }
   });
 });

@@ -3,14 +3,19 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import {
   type Logger,
+  type PostgresTaskStore,
   RetentionPruner,
   SqliteSyncStore,
   SqliteTaskStore,
   TaskManager,
+  type TaskManagerOptions,
   type TaskStatus,
+  type TaskStore,
 } from "../../src/index.ts";
 import { FIXTURE_TASKS, startManager, tempDir, untilStatus } from "../helpers.ts";
 import { startServer } from "../http/server.ts";
+import { rawClient } from "../store/postgres/database.ts";
+import { makeStoreOptions, STORE_KINDS, type StoreKind } from "../stores.ts";
 
 const HOUR = 3_600_000;
 
@@ -51,62 +56,168 @@ function recordingLogger() {
   return { logger, lines, waitFor };
 }
 
-/** Rows of `table` that belong to each task id. */
-function rowsPerTask(dbPath: string, table: "task_events" | "task_logs", ids: string[]): number[] {
-  const db = new Database(dbPath, { readonly: true });
-  try {
-    const count = db.query<{ n: number }, [string]>(`SELECT count(*) AS n FROM ${table} WHERE task_id = ?`);
-    return ids.map((id) => count.get(id)?.n ?? 0);
-  } finally {
-    db.close();
-  }
-}
-
 const FINAL: TaskStatus[] = ["FINISHED", "FAILED", "STOPPED"];
+type Table = "tasks" | "task_events" | "task_logs";
 
-/**
- * A migrated database holding `count` tasks that ended two days ago, each with two events and
- * one log line, written in one transaction (running 20,000 tasks through workers would only
- * make the test slower, not more real: the pruner reads what the store wrote).
- */
-function seedEndedTasks(dbPath: string, count: number): void {
-  const store = new SqliteSyncStore({ path: dbPath });
-  store.migrate();
-  store.close();
-  const db = new Database(dbPath);
-  const ended = Date.now() - 2 * 24 * HOUR;
-  const task = db.prepare(
-    "INSERT INTO tasks (id, task_name, status, params, result, end_time, created_at, updated_at) VALUES (?, 'echo', ?, '{\"value\":1}', '{\"value\":1}', ?, ?, ?)",
-  );
-  const event = db.prepare(
-    "INSERT INTO task_events (task_id, at, from_status, to_status, action) VALUES (?, ?, ?, ?, ?)",
-  );
-  const log = db.prepare("INSERT INTO task_logs (task_id, at, level, message) VALUES (?, ?, 'info', 'done')");
-  db.transaction(() => {
-    for (let i = 0; i < count; i++) {
-      const id = Bun.randomUUIDv7("hex", ended - 1_000); // ids are UUIDv7 of the creation time
-      const status = FINAL[i % 3] as TaskStatus;
-      task.run(id, status, ended, ended - 1_000, ended);
-      event.run(id, ended - 1_000, null, "PENDING", "create");
-      event.run(id, ended, "RUNNING", status, "finish");
-      log.run(id, ended);
-    }
-  })();
-  db.close();
+/** A store for one test, with what the test needs to seed it and look under it. */
+interface Backing {
+  /** What the manager (or startServer) takes to run on this store. */
+  options: Partial<TaskManagerOptions>;
+  /** A store to prune without a manager. */
+  taskStore: () => TaskStore;
+  /**
+   * Migrates the store and writes `count` tasks that ended two days ago, each with two events
+   * and one log line, in one transaction (running 20,000 tasks through workers would only make
+   * the test slower, not more real: the pruner reads what the store wrote).
+   */
+  seedEndedTasks: (count: number) => Promise<void>;
+  /** Rows of `table` that belong to each task id. */
+  rowsPerTask: (table: "task_events" | "task_logs", ids: string[]) => Promise<number[]>;
+  countRows: (table: Table) => Promise<number>;
+  /** Fails unless the database is consistent: integrity and foreign keys. */
+  expectConsistent: () => Promise<void>;
 }
 
-function countRows(dbPath: string, table: string): number {
-  const db = new Database(dbPath, { readonly: true });
-  try {
-    return db.query<{ n: number }, []>(`SELECT count(*) AS n FROM ${table}`).get()?.n ?? 0;
-  } finally {
-    db.close();
+/** The ids and statuses of `count` tasks created and ended at `ended - 1000` and `ended`. */
+function endedTasks(count: number, ended: number): { ids: string[]; statuses: TaskStatus[] } {
+  const ids: string[] = [];
+  const statuses: TaskStatus[] = [];
+  for (let i = 0; i < count; i++) {
+    ids.push(Bun.randomUUIDv7("hex", ended - 1_000)); // ids are UUIDv7 of the creation time
+    statuses.push(FINAL[i % 3] as TaskStatus);
   }
+  return { ids, statuses };
 }
 
-describe("retention", () => {
+function sqliteBacking(): Backing {
+  const dir = tempDir("kiln-retain-");
+  cleanups.push(dir.remove);
+  const dbPath = join(dir.path, "kiln.db");
+  const read = <T>(fn: (db: Database) => T): T => {
+    const db = new Database(dbPath, { readonly: true });
+    try {
+      return fn(db);
+    } finally {
+      db.close();
+    }
+  };
+  return {
+    options: { db: dbPath },
+    taskStore: () => {
+      const store = new SqliteSyncStore({ path: dbPath });
+      cleanups.push(() => store.close());
+      return new SqliteTaskStore(store);
+    },
+    seedEndedTasks: async (count) => {
+      const store = new SqliteSyncStore({ path: dbPath });
+      store.migrate();
+      store.close();
+      const db = new Database(dbPath);
+      const ended = Date.now() - 2 * 24 * HOUR;
+      const task = db.prepare(
+        "INSERT INTO tasks (id, task_name, status, params, result, end_time, created_at, updated_at) VALUES (?, 'echo', ?, '{\"value\":1}', '{\"value\":1}', ?, ?, ?)",
+      );
+      const event = db.prepare(
+        "INSERT INTO task_events (task_id, at, from_status, to_status, action) VALUES (?, ?, ?, ?, ?)",
+      );
+      const log = db.prepare(
+        "INSERT INTO task_logs (task_id, at, level, message) VALUES (?, ?, 'info', 'done')",
+      );
+      const { ids, statuses } = endedTasks(count, ended);
+      db.transaction(() => {
+        ids.forEach((id, i) => {
+          const status = statuses[i] as TaskStatus;
+          task.run(id, status, ended, ended - 1_000, ended);
+          event.run(id, ended - 1_000, null, "PENDING", "create");
+          event.run(id, ended, "RUNNING", status, "finish");
+          log.run(id, ended);
+        });
+      })();
+      db.close();
+    },
+    rowsPerTask: async (table, ids) =>
+      read((db) => {
+        const count = db.query<{ n: number }, [string]>(
+          `SELECT count(*) AS n FROM ${table} WHERE task_id = ?`,
+        );
+        return ids.map((id) => count.get(id)?.n ?? 0);
+      }),
+    countRows: async (table) =>
+      read((db) => db.query<{ n: number }, []>(`SELECT count(*) AS n FROM ${table}`).get()?.n ?? 0),
+    expectConsistent: async () =>
+      read((db) => {
+        const integrity = db.query<{ integrity_check: string }, []>("PRAGMA integrity_check").get();
+        expect(integrity?.integrity_check).toBe("ok");
+        const orphans = db
+          .query<{ n: number }, []>("SELECT count(*) AS n FROM pragma_foreign_key_check")
+          .get();
+        expect(orphans?.n).toBe(0);
+      }),
+  };
+}
+
+async function postgresBacking(): Promise<Backing> {
+  const opened = await makeStoreOptions("postgres");
+  cleanups.push(opened.close);
+  const store = opened.options.store as PostgresTaskStore;
+  const sql = rawClient(opened.url as string);
+  cleanups.push(() => sql.end());
+  const count = async (table: Table) =>
+    Number((await sql<{ n: string }[]>`SELECT count(*) AS n FROM ${sql(table)}`)[0]?.n);
+  return {
+    options: opened.options,
+    taskStore: () => store,
+    seedEndedTasks: async (n) => {
+      await store.migrate();
+      const ended = Date.now() - 2 * 24 * HOUR;
+      const { ids, statuses } = endedTasks(n, ended);
+      await sql.begin(async (tx) => {
+        await tx`
+          INSERT INTO tasks (id, task_name, status, params, result, end_time, created_at, updated_at)
+          SELECT id, 'echo', status, '{"value":1}'::json, '{"value":1}'::json, ${ended}, ${ended - 1_000}, ${ended}
+          FROM unnest(${tx.array(ids)}::text[], ${tx.array(statuses)}::text[]) AS t(id, status)`;
+        await tx`
+          INSERT INTO task_events (task_id, at, from_status, to_status, action)
+          SELECT id, ${ended - 1_000}, NULL, 'PENDING', 'create' FROM unnest(${tx.array(ids)}::text[]) AS t(id)`;
+        await tx`
+          INSERT INTO task_events (task_id, at, from_status, to_status, action)
+          SELECT id, ${ended}, 'RUNNING', status, 'finish'
+          FROM unnest(${tx.array(ids)}::text[], ${tx.array(statuses)}::text[]) AS t(id, status)`;
+        await tx`
+          INSERT INTO task_logs (task_id, at, level, message)
+          SELECT id, ${ended}, 'info', 'done' FROM unnest(${tx.array(ids)}::text[]) AS t(id)`;
+      });
+    },
+    rowsPerTask: async (table, ids) => {
+      const counts: number[] = [];
+      for (const id of ids) {
+        const [row] = await sql<
+          { n: string }[]
+        >`SELECT count(*) AS n FROM ${sql(table)} WHERE task_id = ${id}`;
+        counts.push(Number(row?.n));
+      }
+      return counts;
+    },
+    countRows: count,
+    // PostgreSQL enforces the foreign keys itself; what is left to check is that no history row
+    // outlived its task, which a cascade that did not run would leave.
+    expectConsistent: async () => {
+      for (const table of ["task_events", "task_logs"] as const) {
+        const [row] = await sql<{ n: string }[]>`
+          SELECT count(*) AS n FROM ${sql(table)} h WHERE NOT EXISTS (SELECT 1 FROM tasks t WHERE t.id = h.task_id)`;
+        expect(Number(row?.n)).toBe(0);
+      }
+    },
+  };
+}
+
+const backingFor = (kind: StoreKind): Promise<Backing> =>
+  kind === "sqlite" ? Promise.resolve(sqliteBacking()) : postgresBacking();
+
+describe.each(STORE_KINDS)("retention on %s", (kind) => {
   test("only tasks that ended before the cutoff go, with their events and logs; live ones never", async () => {
-    const env = await startManager({ concurrency: 3 });
+    const backing = await backingFor(kind);
+    const env = await startManager({ ...backing.options, concurrency: 3 });
     cleanups.push(env.close);
     const { manager } = env;
     // Live ones first, with an end time long past: only their status must keep them.
@@ -114,7 +225,8 @@ describe("retention", () => {
     await untilStatus(manager, running, ["RUNNING"]);
     const paused = (await manager.create("echo", { value: 3 }, { paused: true })).task.id;
     const pending = (await manager.create("echo", { value: 4 }, { runAt: Date.now() + HOUR })).task.id;
-    for (const id of [running, paused, pending]) manager.store.updateTask(id, { endTime: Date.now() - HOUR });
+    for (const id of [running, paused, pending])
+      await manager.store.updateTask(id, { endTime: Date.now() - HOUR });
 
     const finishedOld = (await manager.create("echo", { value: 1 })).task.id;
     const failedOld = (await manager.create("fail", { where: "run" })).task.id;
@@ -135,8 +247,8 @@ describe("retention", () => {
 
     const old = [finishedOld, failedOld, stoppedOld];
     const kept = [finishedRecent, endedAfter, running, paused, pending];
-    expect(rowsPerTask(env.dbPath, "task_logs", [stoppedOld])[0]).toBeGreaterThan(0);
-    expect(rowsPerTask(env.dbPath, "task_events", old).every((n) => n >= 3)).toBe(true);
+    expect((await backing.rowsPerTask("task_logs", [stoppedOld]))[0]).toBeGreaterThan(0);
+    expect((await backing.rowsPerTask("task_events", old)).every((n) => n >= 3)).toBe(true);
 
     const { logger, lines } = recordingLogger();
     // Pruned as if an hour had passed since `cutoff`, with a retention of one hour.
@@ -150,23 +262,19 @@ describe("retention", () => {
       "PAUSED",
       "PENDING",
     ]);
-    expect(rowsPerTask(env.dbPath, "task_events", old)).toEqual([0, 0, 0]);
-    expect(rowsPerTask(env.dbPath, "task_logs", old)).toEqual([0, 0, 0]);
-    expect(rowsPerTask(env.dbPath, "task_events", kept).every((n) => n > 0)).toBe(true);
+    expect(await backing.rowsPerTask("task_events", old)).toEqual([0, 0, 0]);
+    expect(await backing.rowsPerTask("task_logs", old)).toEqual([0, 0, 0]);
+    expect((await backing.rowsPerTask("task_events", kept)).every((n) => n > 0)).toBe(true);
     expect(lines.find((line) => line.message === "retention pass")?.fields).toMatchObject({ deleted: 3 });
     await manager.stop(running);
     await untilStatus(manager, running, ["STOPPED"]);
   });
 
   test("a pass that deletes nothing logs at debug only; one that deletes logs at info", async () => {
-    const dir = tempDir("kiln-retain-");
-    cleanups.push(dir.remove);
-    const dbPath = join(dir.path, "kiln.db");
-    seedEndedTasks(dbPath, 3);
-    const store = new SqliteSyncStore({ path: dbPath });
-    cleanups.push(() => store.close());
+    const backing = await backingFor(kind);
+    await backing.seedEndedTasks(3);
     const { logger, lines } = recordingLogger();
-    const pruner = new RetentionPruner(new SqliteTaskStore(store), HOUR, logger);
+    const pruner = new RetentionPruner(backing.taskStore(), HOUR, logger);
     expect(await pruner.prune()).toBe(3);
     expect(await pruner.prune()).toBe(0);
     const passes = lines.filter((line) => line.message === "retention pass");
@@ -177,8 +285,10 @@ describe("retention", () => {
   });
 
   test("the manager prunes soon after start and then periodically, and stops with it", async () => {
+    const backing = await backingFor(kind);
     const { logger, lines, waitFor } = recordingLogger();
     const env = await startManager({
+      ...backing.options,
       retainMs: 300,
       retention: { firstPassDelayMs: 10, intervalMs: 100 },
       logger,
@@ -199,13 +309,16 @@ describe("retention", () => {
   });
 
   test("20,000 ended tasks go in many batches while GET /tasks/:id keeps being answered", async () => {
-    const dir = tempDir("kiln-retain-");
-    cleanups.push(dir.remove);
-    const dbPath = join(dir.path, "kiln.db");
-    seedEndedTasks(dbPath, 20_000);
+    const backing = await backingFor(kind);
+    await backing.seedEndedTasks(20_000);
     const { logger, lines, waitFor } = recordingLogger();
     const server = await startServer(
-      { db: dbPath, retainMs: 24 * HOUR, retention: { firstPassDelayMs: 300, batchSize: 250 }, logger },
+      {
+        ...backing.options,
+        retainMs: 24 * HOUR,
+        retention: { firstPassDelayMs: 300, batchSize: 250 },
+        logger,
+      },
       {},
     );
     cleanups.push(server.stop);
@@ -234,25 +347,25 @@ describe("retention", () => {
       .slice(1)
       .filter((batch, i) => during.some((a) => a.at > (batches[i]?.at ?? 0) && a.at < batch.at)).length;
     console.log(
-      `prune of 20,000 tasks: ${pass.fields.batches} batches in ${pass.fields.ms} ms; ` +
+      `prune of 20,000 tasks on ${kind}: ${pass.fields.batches} batches in ${pass.fields.ms} ms; ` +
         `${during.length} GET /tasks/:id answered during it, in ${batchGapsWithAnAnswer} of ${batches.length - 1} gaps between batches`,
     );
     expect(during.length).toBeGreaterThanOrEqual(10);
     expect(batchGapsWithAnAnswer).toBeGreaterThanOrEqual(5);
     expect(answers.every((answer) => answer.status === 200)).toBe(true);
-    expect(countRows(dbPath, "tasks")).toBe(1);
-    expect(countRows(dbPath, "task_events")).toBe(rowsPerTask(dbPath, "task_events", [live])[0] ?? -1);
-    expect(countRows(dbPath, "task_logs")).toBe(0);
+    expect(await backing.countRows("tasks")).toBe(1);
+    expect(await backing.countRows("task_events")).toBe(
+      (await backing.rowsPerTask("task_events", [live]))[0] ?? -1,
+    );
+    expect(await backing.countRows("task_logs")).toBe(0);
   });
 
   test("shutdown during a prune ends it after the current batch and leaves a consistent database", async () => {
-    const dir = tempDir("kiln-retain-");
-    cleanups.push(dir.remove);
-    const dbPath = join(dir.path, "kiln.db");
-    seedEndedTasks(dbPath, 20_000);
+    const backing = await backingFor(kind);
+    await backing.seedEndedTasks(20_000);
     const { logger, waitFor } = recordingLogger();
     const manager = new TaskManager({
-      db: dbPath,
+      ...backing.options,
       concurrency: 2,
       logger,
       retainMs: HOUR,
@@ -269,19 +382,9 @@ describe("retention", () => {
     expect(deleted).toBeGreaterThanOrEqual(100);
     expect(deleted).toBeLessThan(20_000);
     expect(deleted % 100).toBe(0);
-    expect(countRows(dbPath, "tasks")).toBe(20_000 - deleted);
-    expect(countRows(dbPath, "task_events")).toBe(2 * (20_000 - deleted));
-    expect(countRows(dbPath, "task_logs")).toBe(20_000 - deleted);
-    const db = new Database(dbPath, { readonly: true });
-    try {
-      expect(db.query<{ integrity_check: string }, []>("PRAGMA integrity_check").get()?.integrity_check).toBe(
-        "ok",
-      );
-      expect(db.query<{ n: number }, []>("SELECT count(*) AS n FROM pragma_foreign_key_check").get()?.n).toBe(
-        0,
-      );
-    } finally {
-      db.close();
-    }
+    expect(await backing.countRows("tasks")).toBe(20_000 - deleted);
+    expect(await backing.countRows("task_events")).toBe(2 * (20_000 - deleted));
+    expect(await backing.countRows("task_logs")).toBe(20_000 - deleted);
+    await backing.expectConsistent();
   });
 });

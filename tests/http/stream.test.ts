@@ -2,14 +2,31 @@ import { afterEach, describe, expect, test } from "bun:test";
 import type { TaskJson } from "../../src/http/index.ts";
 import type { ManagerListener } from "../../src/index.ts";
 import { untilStatus } from "../helpers.ts";
+import { makeStoreOptions, STORE_KINDS, type StoreKind, type StoreOptions } from "../stores.ts";
 import { startServer, type TestServer } from "./server.ts";
 import { type SseMessage, SseReader } from "./sse.ts";
 
 let server: TestServer | undefined;
+let store: StoreOptions | undefined;
 afterEach(async () => {
-  await server?.stop();
-  server = undefined;
+  try {
+    await server?.stop();
+  } finally {
+    server = undefined;
+    await store?.close();
+    store = undefined;
+  }
 });
+
+/** A server over a fresh store of `kind`. */
+async function serve(
+  kind: StoreKind,
+  httpOptions: Parameters<typeof startServer>[1] = {},
+): Promise<TestServer> {
+  store = await makeStoreOptions(kind);
+  server = await startServer(store.options, httpOptions);
+  return server;
+}
 
 const transitionTo = (message: SseMessage) =>
   message.event === "transition" ? (message.data as { to: string }).to : undefined;
@@ -23,9 +40,9 @@ async function open(path: string, signal?: AbortSignal): Promise<{ response: Res
   return { response, reader: new SseReader(response.body) };
 }
 
-describe("GET /events", () => {
+describe.each(STORE_KINDS)("GET /events on %s", (kind) => {
   test("delivers a task's transitions in order, with the task JSON", async () => {
-    server = await startServer();
+    server = await serve(kind);
     const { reader } = await open("/events");
     const created = await server.call("/tasks", { json: { name: "echo", params: { value: "sse" } } });
     const { id } = (await created.json()) as TaskJson;
@@ -45,7 +62,7 @@ describe("GET /events", () => {
   });
 
   test("?task= filters to one task and carries progress and log events", async () => {
-    server = await startServer();
+    server = await serve(kind);
     const { manager } = server;
     const other = (await manager.create("echo", { value: 1 }, { paused: true })).task;
     const task = (await manager.create("steps", { steps: 3, delayMs: 5 }, { paused: true })).task;
@@ -72,7 +89,7 @@ describe("GET /events", () => {
   });
 
   test("control requests arrive as request events", async () => {
-    server = await startServer();
+    server = await serve(kind);
     const { manager } = server;
     const { task } = await manager.create("steps", { steps: 500, delayMs: 10 });
     await untilStatus(manager, task.id, ["RUNNING"]);
@@ -90,7 +107,7 @@ describe("GET /events", () => {
   });
 
   test("sends heartbeats and unsubscribes when the client disconnects", async () => {
-    server = await startServer({}, { heartbeatMs: 50 });
+    server = await serve(kind, { heartbeatMs: 50 });
     const { manager } = server;
     let active = 0;
     const subscribe = manager.subscribe.bind(manager);

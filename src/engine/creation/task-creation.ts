@@ -42,7 +42,7 @@ export class TaskCreation {
     const context = normalizeContext(options.context);
     const insert = (unit: Unit) =>
       this.#insert(unit, name, parsed, checked, options.paused === true, context, by);
-    // Without a key, no await of its own: a burst of creates is the hot path.
+    // No await before the submit, with a key or without: the create stays in its turn's commit.
     if (checked.idempotencyKey === null)
       return this.creates.submit(insert).then((task) => ({ task, created: true }));
     return this.#createWithKey(checked.idempotencyKey, name, parsed, insert);
@@ -54,15 +54,25 @@ export class TaskCreation {
     parsed: unknown,
     insert: (unit: Unit) => Promise<TaskRecord>,
   ): Promise<CreateResult> {
-    const existing = await this.store.findByIdempotencyKey(key);
-    // The same key with another name or other params is a 409, not the first task.
-    if (existing) return { task: replayOf(existing, key, name, parsed), created: false };
+    let replayed: TaskRecord | undefined;
+    // The key is looked up inside the turn's commit, in submission order, not before it: a key
+    // taken earlier in the same commit is seen there, and no round trip of its own (PostgreSQL)
+    // moves this create out of its turn, where the first lookup to answer, not the first
+    // request, would have taken the key.
+    const insertUnlessTaken = async (unit: Unit) => {
+      replayed = await unit.tx.findByIdempotencyKey(key);
+      return replayed ?? (await insert(unit));
+    };
     try {
-      return { task: await this.creates.submit(insert), created: true };
+      const task = await this.creates.submit(insertUnlessTaken);
+      // The same key with another name or other params is a 409, not the first task.
+      return replayed
+        ? { task: replayOf(replayed, key, name, parsed), created: false }
+        : { task, created: true };
     } catch (error) {
       if (error instanceof KilnError) throw error;
-      // Another create with the same key was written first (in the same commit, or by another
-      // process): the key's unique index refused this one, and the first is the answer.
+      // Another create with the same key was committed first, outside this commit (by another
+      // process, say): the key's unique index refused this one, and the first is the answer.
       const existing = await this.store.findByIdempotencyKey(key);
       if (!existing) throw error;
       return { task: replayOf(existing, key, name, parsed), created: false };

@@ -21,4 +21,11 @@ export const MIGRATIONS: readonly MigrationMeta[] = [
     folderMillis: 1796295266375,
     hash: "ee609831dc8644aa8c11fe5a4c05cec887c193c5a2e9245ec4160cb048a3e50a",
   },
+  // 0001_tags_gin
+  {
+    sql: ['CREATE INDEX "tasks_tags" ON "tasks" USING gin ("tags" jsonb_path_ops);'],
+    bps: true,
+    folderMillis: 1796305092088,
+    hash: "3706fba23cf2e62e8b81d398e7590555bda57da99c3b5cdca1ccfa1d84c76b4b",
+  },
 ];

@@ -69,6 +69,9 @@ export const tasks = pgTable(
   (table) => [
     index("tasks_status_id").on(table.status, table.id),
     index("tasks_name_id").on(table.taskName, table.id),
+    // For `tags @> '["x"]'`: a page of a rare tag reads its few tasks, not every task until the
+    // page is full. jsonb_path_ops: smaller than the default opclass, and containment is all kiln asks.
+    index("tasks_tags").using("gin", table.tags.op("jsonb_path_ops")),
     uniqueIndex("tasks_idempotency_key")
       .on(table.idempotencyKey)
       .where(sql`${table.idempotencyKey} IS NOT NULL`),

@@ -52,6 +52,12 @@ function settleUnlessLost<T>(watch: ConnectionWatch, work: Promise<T>): Promise<
   });
 }
 
+/** The server settings that decide whether a commit survives a crash. */
+export interface PostgresDurability {
+  synchronousCommit: string;
+  fsync: string;
+}
+
 export interface PostgresTaskStoreOptions extends PostgresClientOptions {
   /** A `postgres://` or `postgresql://` URL. */
   url: string;
@@ -150,6 +156,19 @@ export class PostgresTaskStore implements TaskStore {
   async getTask(id: string): Promise<TaskRecord | undefined> {
     const [row] = await this.#read(SQL.getTask, [id]);
     return row ? this.#context.codec.fromRow(row) : undefined;
+  }
+
+  /**
+   * How durable a commit is, as the server runs this store's sessions: synchronous_commit (which
+   * a role or database setting may change from the server's) and fsync.
+   */
+  async durabilitySettings(): Promise<PostgresDurability> {
+    const [row] = await this.#read<PostgresDurability>(
+      "SELECT current_setting('synchronous_commit') AS \"synchronousCommit\", current_setting('fsync') AS fsync",
+      [],
+    );
+    if (!row) throw new Error("the server did not report its durability settings");
+    return row;
   }
 
   async findByIdempotencyKey(key: string): Promise<TaskRecord | undefined> {

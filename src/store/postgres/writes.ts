@@ -177,6 +177,11 @@ export class PostgresWrites implements TaskWrites {
     return row ? this.context.codec.fromRow(row) : undefined;
   }
 
+  async findByIdempotencyKey(key: string): Promise<TaskRecord | undefined> {
+    const [row] = await this.#run<Row>(SQL.findByIdempotencyKey, [key]);
+    return row ? this.context.codec.fromRow(row) : undefined;
+  }
+
   attempt<T>(fn: (tx: TaskWrites) => Promise<T>): Promise<T> {
     return this.unit(fn);
   }

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
-import { JsonText, UndecryptableValueError } from "../../../src/store/index.ts";
+import { JsonText, keyId, parseKey, UndecryptableValueError } from "../../../src/store/index.ts";
 import { createEvent, event, newTask, rejection, type SuiteContext } from "./harness.ts";
 
 const newKey = () => randomBytes(32).toString("base64");
@@ -61,6 +61,46 @@ export function encryptionTests({ open }: SuiteContext): void {
         result: SECRET,
         checkpoint: [SECRET],
       });
+    });
+
+    test("a plaintext string shaped like a ciphertext reads back as written, with a key or without", async () => {
+      const key = newKey();
+      const body = randomBytes(40).toString("base64");
+      // Shaped exactly as the cipher writes: its prefix, a key id (the store's own key's too), base64.
+      const lookalikes = [
+        `kiln:v1:${keyId(parseKey(key))}:${body}`,
+        `kiln:v1:AbCd-_12:${body}`,
+        "kiln:v1:x:",
+      ];
+      for (const options of [{}, { encryptionKey: key }]) {
+        const { store, rawColumn } = await open(options);
+        for (const lookalike of lookalikes) {
+          const task = newTask({ params: lookalike });
+          await store.createTask(task, createEvent());
+          await store.transition(
+            task.id,
+            ["PENDING"],
+            { status: "RUNNING", result: new JsonText(JSON.stringify(lookalike), lookalike) },
+            event("PENDING", "RUNNING", "start"),
+          );
+          await store.writeTelemetry({
+            progress: new Map(),
+            checkpoints: new Map([[task.id, lookalike]]),
+            logs: [],
+          });
+          const where = { encrypted: "encryptionKey" in options, lookalike };
+          const read = await store.getTask(task.id);
+          expect({ ...where, values: [read?.params, read?.result, read?.checkpoint] }).toEqual({
+            ...where,
+            values: [lookalike, lookalike, lookalike],
+          });
+          if (!("encryptionKey" in options)) {
+            // Stored as plaintext still: readable past kiln as the same string.
+            expect(JSON.parse((await rawColumn(task.id, "params")) ?? "null")).toBe(lookalike);
+          }
+        }
+        await store.verifyReadable();
+      }
     });
 
     test("verifyReadable resolves on an empty store, with a key or without", async () => {

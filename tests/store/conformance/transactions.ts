@@ -29,6 +29,24 @@ export function transactionTests({ open }: SuiteContext): void {
       expect(await allEvents(store, task.id)).toHaveLength(2);
     });
 
+    test("findByIdempotencyKey through tx sees a task created earlier in the transaction, with its params", async () => {
+      const { store } = await open();
+      const task = newTask({ idempotencyKey: "in-tx", params: { card: "4111", n: [1, 2] } });
+      const found = await store.transaction(async (tx) => {
+        expect(await tx.findByIdempotencyKey("in-tx")).toBeUndefined();
+        await tx.createTask(task, createEvent());
+        // A savepoint inside it sees it too.
+        expect((await tx.attempt((inner) => inner.findByIdempotencyKey("in-tx")))?.id).toBe(task.id);
+        return tx.findByIdempotencyKey("in-tx");
+      });
+      expect(found).toMatchObject({
+        id: task.id,
+        idempotencyKey: "in-tx",
+        params: { card: "4111", n: [1, 2] },
+      });
+      expect(await store.findByIdempotencyKey("in-tx")).toEqual(found);
+    });
+
     test("rolls back every write when fn rejects, and passes the rejection on", async () => {
       const { store } = await open();
       const existing = await createIn(store, "RUNNING");

@@ -1,0 +1,1 @@
+CREATE INDEX "tasks_tags" ON "tasks" USING gin ("tags" jsonb_path_ops);
