@@ -58,7 +58,9 @@ describe.each(STORE_KINDS)("on %s", (kind) => {
       lastRunAt: null,
     });
     expect(new Date(schedule.nextRunAt as string).getTime()).toBeGreaterThan(Date.now());
-    const again = await server.call("/schedules", { json: { id: "nightly", name: "echo", everyMs: 5_000, params: { value: 3 } } });
+    const again = await server.call("/schedules", {
+      json: { id: "nightly", name: "echo", everyMs: 5_000, params: { value: 3 } },
+    });
     expect(again.status).toBe(409);
 
     const list = await body<{ items: ScheduleJson[] }>(await server.call("/schedules"));
