@@ -157,6 +157,7 @@ export class TaskManager {
         ),
       );
     }
+    await this.schedules.register();
     if (this.#state !== "new") return;
     this.#state = "running";
     pool.warm(this.concurrency);

@@ -84,10 +84,10 @@ export class ScheduleService {
   }
 
   /**
-   * Registers the declared schedules, releases queued tasks whose predecessor ended while kiln
-   * was down, and arms the timer. Throws `InvalidScheduleError` for a bad declaration.
+   * Registers the declared schedules (before the manager takes work, so that a bad declaration
+   * stops the start). Throws `InvalidScheduleError` for a bad declaration.
    */
-  async start(): Promise<void> {
+  async register(): Promise<void> {
     const declared = declaredSchedules(this.parts.registry.all());
     const report = await registerDeclared(this.parts.guard, declared, this.parts.clock.now());
     if (report.added.length + report.removed.length > 0) {
@@ -97,6 +97,13 @@ export class ScheduleService {
         removed: report.removed.length,
       });
     }
+  }
+
+  /**
+   * Once the manager takes work: releases queued tasks whose predecessor ended while kiln was
+   * down, and arms the timer.
+   */
+  async start(): Promise<void> {
     this.#running = true;
     this.#unsubscribe = this.parts.hub.subscribe((event) => this.#observe(event));
     await this.#releaseQueued(undefined);

@@ -4,7 +4,13 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { silentLogger, TaskManager, type TaskManagerOptions } from "../../src/index.ts";
 import type { ScheduleClock } from "../../src/schedules/clock.ts";
-import { DeclaredTask, DeclaredTaskLater, LongTask, TickTask } from "../fixtures/schedule-tasks.ts";
+import {
+  BadDeclaredTask,
+  DeclaredTask,
+  DeclaredTaskLater,
+  LongTask,
+  TickTask,
+} from "../fixtures/schedule-tasks.ts";
 import { tempDir, untilStatus } from "../helpers.ts";
 import { makeStoreOptions, STORE_KINDS, type StoreOptions } from "../stores.ts";
 
@@ -178,6 +184,15 @@ for (const kind of STORE_KINDS) {
       expect([...clock.timers].map((timer) => timer.at)).toEqual([T0 + 360_000]);
       await manager.schedules.delete("s");
       expect(clock.timers.size).toBe(0);
+    });
+
+    test("a bad declaration stops the start with a message naming the task and field", async () => {
+      const error = await open(new TestClock(T0), [BadDeclaredTask]).then(
+        () => undefined,
+        (thrown: unknown) => thrown,
+      );
+      expect(String(error)).toContain("bad-declared.schedules[0].cron");
+      expect(String(error)).toContain("minute 61 is out of range 0-59");
     });
 
     test("declared schedules are registered at start and kept in step with the code; API ones stay", async () => {
