@@ -1,3 +1,4 @@
+import type { ScheduleClock } from "../schedules/clock.ts";
 import type { Durability, KeyMaterial, TaskRecord, TaskStore } from "../store/index.ts";
 import type { TaskClass, TaskContext } from "../task/index.ts";
 import type { Logger } from "./logger.ts";
@@ -75,6 +76,8 @@ export interface TaskManagerOptions {
   maxCheckpointBytes?: number;
   /** Longest log line, in bytes of UTF-8 (default 16 KiB). A longer one is cut, with a marker. */
   maxLogLineBytes?: number;
+  /** The time and timer schedules fire by (default: the system's); tests pass their own. */
+  scheduleClock?: ScheduleClock;
 }
 
 export interface CreateOptions {

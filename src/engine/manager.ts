@@ -1,4 +1,6 @@
 import { availableParallelism } from "node:os";
+import { systemClock } from "../schedules/clock.ts";
+import { ScheduleService } from "../schedules/service.ts";
 import {
   type DurabilitySettings,
   describeFault,
@@ -47,6 +49,8 @@ export class TaskManager {
   /** The store the engine runs on, behind its guard (storage faults come out as 503 errors). */
   readonly store: TaskStore;
   readonly registry: TaskRegistry;
+  /** Schedules: declared ones registered at start, the API's, and the timer that fires them. */
+  readonly schedules: ScheduleService;
   readonly concurrency: number;
   readonly #options: ResolvedOptions;
   readonly #parts: EngineParts;
@@ -70,6 +74,12 @@ export class TaskManager {
     });
     this.store = this.#parts.guard;
     this.registry = this.#parts.registry;
+    this.schedules = new ScheduleService({
+      ...this.#parts,
+      logger: this.#options.logger,
+      clock: options.scheduleClock ?? systemClock,
+      resume: (id, controlOptions) => this.#control("resume", id, controlOptions),
+    });
   }
 
   get started(): boolean {
@@ -147,11 +157,13 @@ export class TaskManager {
         ),
       );
     }
+    await this.schedules.register();
     if (this.#state !== "new") return;
     this.#state = "running";
     pool.warm(this.concurrency);
     dispatcher.request();
     retention?.start();
+    await this.schedules.start();
   }
 
   /**
@@ -171,6 +183,7 @@ export class TaskManager {
     await creates.flush();
     await this.#starting?.catch(() => undefined);
     const wasRunning = this.#state === "running";
+    await this.schedules.stop();
     this.#state = "stopping";
     dispatcher.stop();
     counts.stop();

@@ -16,6 +16,7 @@ import { dashboardRoutes } from "./routes/dashboard.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { historyRoutes } from "./routes/history.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
+import { scheduleRoutes } from "./routes/schedules.ts";
 import { statsRoutes } from "./routes/stats.ts";
 import { streamRoutes } from "./routes/stream.ts";
 import { taskTypeRoutes } from "./routes/task-types.ts";
@@ -103,6 +104,7 @@ export function kilnRoutes(manager: TaskManager, options: KilnHttpOptions = {}) 
     .use(controlRoutes(manager, auth))
     .use(bulkRoutes(manager, auth, config.logger))
     .use(historyRoutes(manager))
+    .use(scheduleRoutes(manager))
     .use(streamRoutes(manager, config))
     .use(metricsRoutes(manager, options.metrics))
     .use(statsRoutes(manager));

@@ -37,6 +37,7 @@ export const TASK_EXAMPLE = {
   durationMs: 30_360,
   activeMs: 30_360,
   parentId: null,
+  schedule: null,
   context: { traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", requestId: "req-42" },
 };
 

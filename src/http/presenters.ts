@@ -118,6 +118,10 @@ export function presentTask(task: TaskRecord): TaskJson {
     activeMs: activeMs(task, now),
     parentId: storedText(task.parentId),
     context: contextOf(task),
+    schedule:
+      typeof task.scheduleId === "string"
+        ? { id: task.scheduleId, fireTime: storedTime(task.scheduleFireTime) }
+        : null,
   };
 }
 

@@ -120,6 +120,16 @@ export const TaskSchema = t.Object(
       description: "The task that created this one with this.spawn(); null otherwise",
     }),
     context: ContextSchema,
+    schedule: t.Union(
+      [
+        t.Object({
+          id: t.String({ description: "The schedule that created the task" }),
+          fireTime: NullableIso,
+        }),
+        t.Null(),
+      ],
+      { description: "The schedule and fire time the task was created for; null for any other task" },
+    ),
   },
   { description: "A task", examples: [TASK_EXAMPLE] },
 );

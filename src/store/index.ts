@@ -23,6 +23,14 @@ export type {
 export { JsonText, UnreadableValue } from "./records.ts";
 export { type RecoveryReport, recoverDatabase, type SkippedStretch, type TableRecovery } from "./recover.ts";
 export { type RekeyReport, rekeyDatabase } from "./rekey.ts";
+export type {
+  NewSchedule,
+  NewScheduleFire,
+  ScheduleFireRecord,
+  SchedulePatch,
+  ScheduleRecord,
+} from "./schedule-records.ts";
+export { SCHEDULE_SOURCES, type ScheduleSource } from "./schema-lists.ts";
 export { SqliteSyncStore, type SqliteSyncStoreOptions } from "./sqlite.ts";
 export { SqliteTaskStore } from "./sqlite-store.ts";
 export {

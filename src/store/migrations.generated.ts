@@ -75,4 +75,19 @@ export const MIGRATIONS: readonly MigrationMeta[] = [
     folderMillis: 1796293304821,
     hash: "5b4bc21afb04201f274a769f1df1a9b25e0dbd24771e04796ee4b79fab68bc2e",
   },
+  // 0005_schedules
+  {
+    sql: [
+      'CREATE TABLE `schedule_fires` (\n\t`id` integer PRIMARY KEY NOT NULL,\n\t`schedule_id` text NOT NULL,\n\t`fire_time` integer NOT NULL,\n\t`task_id` text,\n\t`skip_reason` text,\n\t`waits_for` text,\n\t`recorded_at` integer NOT NULL,\n\tFOREIGN KEY (`schedule_id`) REFERENCES `schedules`(`id`) ON UPDATE no action ON DELETE cascade,\n\tCONSTRAINT "schedule_fires_outcome_check" CHECK(task_id IS NOT NULL OR skip_reason IS NOT NULL)\n);\n',
+      "\nCREATE UNIQUE INDEX `schedule_fires_schedule_time` ON `schedule_fires` (`schedule_id`,`fire_time`);",
+      "\nCREATE INDEX `schedule_fires_waits_for` ON `schedule_fires` (`waits_for`);",
+      "\nCREATE TABLE `schedules` (\n\t`id` text PRIMARY KEY NOT NULL,\n\t`task_name` text NOT NULL,\n\t`cron` text,\n\t`every_ms` integer,\n\t`timezone` text,\n\t`params` text,\n\t`priority` integer DEFAULT 0 NOT NULL,\n\t`tags` text,\n\t`misfire` text NOT NULL,\n\t`backfill_ms` integer,\n\t`overlap` text NOT NULL,\n\t`paused` integer DEFAULT false NOT NULL,\n\t`source` text NOT NULL,\n\t`next_run_at` integer,\n\t`last_run_at` integer,\n\t`last_task_id` text,\n\t`created_at` integer NOT NULL,\n\t`updated_at` integer NOT NULL,\n\tCONSTRAINT \"schedules_misfire_check\" CHECK(misfire IN ('skip', 'once', 'all')),\n\tCONSTRAINT \"schedules_overlap_check\" CHECK(overlap IN ('allow', 'skip', 'queue')),\n\tCONSTRAINT \"schedules_source_check\" CHECK(source IN ('declared', 'api')),\n\tCONSTRAINT \"schedules_timing_check\" CHECK((cron IS NULL) <> (every_ms IS NULL))\n);\n",
+      "\nCREATE INDEX `schedules_next_run_at` ON `schedules` (`next_run_at`);",
+      "\nALTER TABLE `tasks` ADD `schedule_id` text;",
+      "\nALTER TABLE `tasks` ADD `schedule_fire_time` integer;",
+    ],
+    bps: true,
+    folderMillis: 1796303388674,
+    hash: "467ec8ef2ff73cffbe0d88e8783431a1e708d6a6b8db8e31844d4ecfa7aadeec",
+  },
 ];

@@ -38,6 +38,10 @@ export interface TaskRecord {
   parentId: string | null;
   /** Time spent running, summed over runs (paused and queued time excluded), as of the last pause or end. */
   activeMs: number;
+  /** The schedule that created the task; null for any other task. */
+  scheduleId: string | null;
+  /** The fire time (epoch ms) of the schedule it was created for; null for any other task. */
+  scheduleFireTime: number | null;
 }
 
 export interface NewTask {
@@ -52,6 +56,8 @@ export interface NewTask {
   traceparent?: string | null;
   requestId?: string | null;
   parentId?: string | null;
+  scheduleId?: string | null;
+  scheduleFireTime?: number | null;
 }
 
 /** One history row: a transition (from → to) or a control request (no status change). */

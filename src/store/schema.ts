@@ -1,7 +1,8 @@
 import { sql } from "drizzle-orm";
 import { check, index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { EVENT_ACTIONS, LOG_LEVELS, REQUESTED_ACTIONS, TASK_STATUSES } from "../task/index.ts";
-import { CHECKS } from "./schema-lists.ts";
+import { MISFIRE_POLICIES, OVERLAP_POLICIES } from "../task/schedule.ts";
+import { CHECKS, SCHEDULE_SOURCES } from "./schema-lists.ts";
 
 /** One row per task: its name, status, times and result, plus what pause, resume and retries need. */
 export const tasks = sqliteTable(
@@ -40,6 +41,9 @@ export const tasks = sqliteTable(
     parentId: text("parent_id"),
     /** Time spent running, summed over runs, in ms: paused and queued time excluded. */
     activeMs: integer("active_ms").notNull().default(0),
+    /** The schedule that created the task, and the fire time it was created for; null otherwise. */
+    scheduleId: text("schedule_id"),
+    scheduleFireTime: integer("schedule_fire_time"),
   },
   (table) => [
     index("tasks_status_id").on(table.status, table.id),
@@ -90,5 +94,67 @@ export const taskLogs = sqliteTable(
   (table) => [
     index("task_logs_task_id").on(table.taskId, table.id),
     check(CHECKS.logLevel.name, sql.raw(CHECKS.logLevel.sql)),
+  ],
+);
+
+/**
+ * Schedules: a cron expression or an interval, and the task each fire time creates. `next_run_at`
+ * is the first fire time not yet fired (null once none is left); an interval's fire times count
+ * from `created_at`.
+ */
+export const schedules = sqliteTable(
+  "schedules",
+  {
+    id: text("id").primaryKey(),
+    taskName: text("task_name").notNull(),
+    cron: text("cron"),
+    everyMs: integer("every_ms"),
+    timezone: text("timezone"),
+    params: text("params", { mode: "json" }).$type<unknown>(),
+    priority: integer("priority").notNull().default(0),
+    tags: text("tags", { mode: "json" }).$type<string[]>(),
+    misfire: text("misfire", { enum: MISFIRE_POLICIES }).notNull(),
+    backfillMs: integer("backfill_ms"),
+    overlap: text("overlap", { enum: OVERLAP_POLICIES }).notNull(),
+    paused: integer("paused", { mode: "boolean" }).notNull().default(false),
+    source: text("source", { enum: SCHEDULE_SOURCES }).notNull(),
+    nextRunAt: integer("next_run_at"),
+    lastRunAt: integer("last_run_at"),
+    lastTaskId: text("last_task_id"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (table) => [
+    index("schedules_next_run_at").on(table.nextRunAt),
+    check(CHECKS.scheduleMisfire.name, sql.raw(CHECKS.scheduleMisfire.sql)),
+    check(CHECKS.scheduleOverlap.name, sql.raw(CHECKS.scheduleOverlap.sql)),
+    check(CHECKS.scheduleSource.name, sql.raw(CHECKS.scheduleSource.sql)),
+    check(CHECKS.scheduleTiming.name, sql.raw(CHECKS.scheduleTiming.sql)),
+  ],
+);
+
+/**
+ * One row per fire time of a schedule: the task it created, or why none was (overlap "skip").
+ * The unique (schedule, fire time) key is what makes a fire happen once: the fire is recorded
+ * in the transaction that creates its task, and a second try conflicts and does nothing.
+ */
+export const scheduleFires = sqliteTable(
+  "schedule_fires",
+  {
+    id: integer("id").primaryKey(),
+    scheduleId: text("schedule_id")
+      .notNull()
+      .references(() => schedules.id, { onDelete: "cascade" }),
+    fireTime: integer("fire_time").notNull(),
+    taskId: text("task_id"),
+    skipReason: text("skip_reason"),
+    /** Overlap "queue": the task this fire's task waits for; null otherwise. */
+    waitsFor: text("waits_for"),
+    recordedAt: integer("recorded_at").notNull(),
+  },
+  (table) => [
+    uniqueIndex("schedule_fires_schedule_time").on(table.scheduleId, table.fireTime),
+    index("schedule_fires_waits_for").on(table.waitsFor),
+    check(CHECKS.fireOutcome.name, sql.raw(CHECKS.fireOutcome.sql)),
   ],
 );

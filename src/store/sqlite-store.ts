@@ -10,6 +10,13 @@ import type {
   TaskRecord,
   TelemetryBatch,
 } from "./records.ts";
+import type {
+  NewSchedule,
+  NewScheduleFire,
+  ScheduleFireRecord,
+  SchedulePatch,
+  ScheduleRecord,
+} from "./schedule-records.ts";
 import { SqliteSyncStore, type SqliteSyncStoreOptions } from "./sqlite.ts";
 import { type StorageFault, storageFaultOf } from "./storage-fault.ts";
 import type { DeletedTask, EndedCount, HistoryQuery } from "./store.ts";
@@ -136,6 +143,30 @@ export class SqliteTaskStore implements TaskStore {
   getTask(id: string): Promise<TaskRecord | undefined> {
     return this.#call(() => this.file.getTask(id));
   }
+  createSchedule(schedule: NewSchedule): Promise<ScheduleRecord> {
+    return this.#call(() => this.file.createSchedule(schedule));
+  }
+  updateSchedule(id: string, patch: SchedulePatch): Promise<ScheduleRecord | undefined> {
+    return this.#call(() => this.file.updateSchedule(id, patch));
+  }
+  deleteSchedule(id: string): Promise<boolean> {
+    return this.#call(() => this.file.deleteSchedule(id));
+  }
+  getSchedule(id: string): Promise<ScheduleRecord | undefined> {
+    return this.#call(() => this.file.getSchedule(id));
+  }
+  recordScheduleFire(fire: NewScheduleFire): Promise<boolean> {
+    return this.#call(() => this.file.recordScheduleFire(fire));
+  }
+  listSchedules(): Promise<ScheduleRecord[]> {
+    return this.#call(() => this.file.listSchedules());
+  }
+  listScheduleFires(scheduleId: string, limit: number): Promise<ScheduleFireRecord[]> {
+    return this.#call(() => this.file.listScheduleFires(scheduleId, limit));
+  }
+  listQueuedFires(): Promise<ScheduleFireRecord[]> {
+    return this.#call(() => this.file.listQueuedFires());
+  }
   findByIdempotencyKey(key: string): Promise<TaskRecord | undefined> {
     return this.#call(() => this.file.findByIdempotencyKey(key));
   }
@@ -225,6 +256,11 @@ export class SqliteTaskStore implements TaskStore {
         }
       },
       findByIdempotencyKey: (key) => settled(() => file.findByIdempotencyKey(key)),
+      createSchedule: (schedule) => settled(() => file.createSchedule(schedule)),
+      updateSchedule: (id, patch) => settled(() => file.updateSchedule(id, patch)),
+      deleteSchedule: (id) => settled(() => file.deleteSchedule(id)),
+      getSchedule: (id) => settled(() => file.getSchedule(id)),
+      recordScheduleFire: (fire) => settled(() => file.recordScheduleFire(fire)),
       attempt: async <T>(fn: (inner: TaskWrites) => Promise<T>): Promise<T> => {
         const name = `kiln_attempt_${++this.#savepoints}`;
         file.transactionControl("savepoint", name);

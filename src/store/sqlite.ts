@@ -24,6 +24,14 @@ import type {
   TaskRecord,
   TelemetryBatch,
 } from "./records.ts";
+import type {
+  NewSchedule,
+  NewScheduleFire,
+  ScheduleFireRecord,
+  SchedulePatch,
+  ScheduleRecord,
+} from "./schedule-records.ts";
+import { fireFromRow, type Row, ScheduleSql, SQLITE_DIALECT, scheduleFromRow } from "./schedule-rows.ts";
 import * as schema from "./schema.ts";
 import { fileFault, type StorageFault } from "./storage-fault.ts";
 import {
@@ -43,6 +51,7 @@ const SQLITE_DEFAULT_AUTOCHECKPOINT = 1000;
 const ACTIVE: TaskStatus[] = [...ACTIVE_STATUSES];
 /** The final statuses as an SQL list; they are constants, never user input. */
 const FINAL_SQL_LIST = FINAL_STATUSES.map((status) => `'${status}'`).join(", ");
+const SCHEDULE_SQL = new ScheduleSql(SQLITE_DIALECT);
 
 type Db = BunSQLiteDatabase<typeof schema>;
 
@@ -532,6 +541,56 @@ export class SqliteSyncStore implements SyncTaskStore {
       .all(bucketMs, bucketMs, lo, since);
   }
 
+  createSchedule(schedule: NewSchedule): ScheduleRecord {
+    const { sql: text, params } = SCHEDULE_SQL.insert(schedule, Date.now());
+    const row = this.#rowStatement(text).get(...params);
+    if (!row) throw new Error("insert returned no row");
+    return scheduleFromRow(row);
+  }
+
+  updateSchedule(id: string, patch: SchedulePatch): ScheduleRecord | undefined {
+    const { sql: text, params } = SCHEDULE_SQL.update(id, patch, Date.now());
+    const row = this.#rowStatement(text).get(...params);
+    return row ? scheduleFromRow(row) : undefined;
+  }
+
+  deleteSchedule(id: string): boolean {
+    const { sql: text, params } = SCHEDULE_SQL.delete(id);
+    return this.#rowStatement(text).all(...params).length > 0;
+  }
+
+  getSchedule(id: string): ScheduleRecord | undefined {
+    const { sql: text, params } = SCHEDULE_SQL.get(id, false);
+    const row = this.#rowStatement(text).get(...params);
+    return row ? scheduleFromRow(row) : undefined;
+  }
+
+  recordScheduleFire(fire: NewScheduleFire): boolean {
+    const { sql: text, params } = SCHEDULE_SQL.insertFire(fire);
+    return this.#rowStatement(text).all(...params).length > 0;
+  }
+
+  listSchedules(): ScheduleRecord[] {
+    const { sql: text, params } = SCHEDULE_SQL.list();
+    return this.#rowStatement(text)
+      .all(...params)
+      .map(scheduleFromRow);
+  }
+
+  listScheduleFires(scheduleId: string, limit: number): ScheduleFireRecord[] {
+    const { sql: text, params } = SCHEDULE_SQL.listFires(scheduleId, pageSize(limit));
+    return this.#rowStatement(text)
+      .all(...params)
+      .map(fireFromRow);
+  }
+
+  listQueuedFires(): ScheduleFireRecord[] {
+    const { sql: text, params } = SCHEDULE_SQL.queuedFires();
+    return this.#rowStatement(text)
+      .all(...params)
+      .map(fireFromRow);
+  }
+
   /** The first and last pages of every table and index (the header was checked on opening). */
   probeIntegrity(): void {
     if (this.path !== ":memory:") probeEdges(this.#sqlite);
@@ -588,6 +647,11 @@ export class SqliteSyncStore implements SyncTaskStore {
       this.#inserts.set(key, insert);
     }
     return insert;
+  }
+
+  /** A statement whose rows are not tasks (schedules, fires), cached as the task ones are. */
+  #rowStatement(sql: string): Statement<Row, SqlValue[]> {
+    return this.#statement(sql) as unknown as Statement<Row, SqlValue[]>;
   }
 
   /** Hot-path statements come in a few shapes; each is compiled once and reused. */

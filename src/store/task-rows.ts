@@ -29,6 +29,8 @@ export const TASK_COLUMNS = {
   requestId: "request_id",
   parentId: "parent_id",
   activeMs: "active_ms",
+  scheduleId: "schedule_id",
+  scheduleFireTime: "schedule_fire_time",
 } as const satisfies Record<keyof TaskRecord, string>;
 
 const JSON_FIELDS = new Set<keyof TaskRecord>([

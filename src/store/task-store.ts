@@ -10,6 +10,13 @@ import type {
   TaskRecord,
   TelemetryBatch,
 } from "./records.ts";
+import type {
+  NewSchedule,
+  NewScheduleFire,
+  ScheduleFireRecord,
+  SchedulePatch,
+  ScheduleRecord,
+} from "./schedule-records.ts";
 import type { StorageFault } from "./storage-fault.ts";
 import type { DeletedTask, EndedCount, HistoryQuery } from "./store.ts";
 
@@ -49,6 +56,23 @@ export interface TaskWrites {
   getTask(id: string): Promise<TaskRecord | undefined>;
   /** The task created with this idempotency key; inside a transaction, one created earlier in it included. */
   findByIdempotencyKey(key: string): Promise<TaskRecord | undefined>;
+  /** Inserts a schedule. Rejects on a duplicate id. */
+  createSchedule(schedule: NewSchedule): Promise<ScheduleRecord>;
+  /** Changes a schedule's columns; undefined when it is gone. */
+  updateSchedule(id: string, patch: SchedulePatch): Promise<ScheduleRecord | undefined>;
+  /** Deletes a schedule with its fires; false when it was not there. */
+  deleteSchedule(id: string): Promise<boolean>;
+  /**
+   * A schedule. With `lock` inside a transaction, its row is locked until the transaction ends
+   * (PostgreSQL's FOR UPDATE; SQLite's write transactions hold the whole file already), so that
+   * two firings of the same schedule take turns.
+   */
+  getSchedule(id: string, options?: { lock?: boolean }): Promise<ScheduleRecord | undefined>;
+  /**
+   * Records a fire time of a schedule, unless that (schedule, fire time) already has one: then
+   * nothing is written and it resolves false. This is what makes a fire happen at most once.
+   */
+  recordScheduleFire(fire: NewScheduleFire): Promise<boolean>;
   /**
    * Runs `fn` as a unit inside the current transaction (a savepoint): if it rejects, its writes
    * are undone and the rejection is passed on, while the rest of the transaction goes on. On the
@@ -82,6 +106,12 @@ export interface TaskStore extends TaskWrites {
   listTasks(query: ListTasksQuery): Promise<Page<TaskRecord, string>>;
   /** Tasks in PENDING, RUNNING or PAUSED, oldest first: what start-up restores. */
   listActive(): Promise<TaskRecord[]>;
+  /** Every schedule, in id order. */
+  listSchedules(): Promise<ScheduleRecord[]>;
+  /** A schedule's latest `limit` fires, newest first. */
+  listScheduleFires(scheduleId: string, limit: number): Promise<ScheduleFireRecord[]>;
+  /** Fires of overlap "queue" whose task is still PAUSED waiting for an earlier one, oldest first. */
+  listQueuedFires(): Promise<ScheduleFireRecord[]>;
   listEvents(taskId: string, query: HistoryQuery): Promise<Page<TaskEventRecord, number>>;
   listLogs(taskId: string, query: HistoryQuery): Promise<Page<TaskLogRecord, number>>;
   /**

@@ -43,6 +43,7 @@ function task(id: string, fields: Partial<TaskJson> = {}): TaskJson {
     activeMs: 0,
     parentId: null,
     context: {},
+    schedule: null,
     ...fields,
   };
 }

@@ -12,7 +12,7 @@ const CONSTRAINTS: Record<string, readonly string[]> = {
   integer: ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"],
   number: ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"],
   array: ["items", "minItems", "maxItems"],
-  object: ["properties", "required", "additionalProperties", "patternProperties"],
+  object: ["properties", "required", "additionalProperties", "patternProperties", "minProperties"],
   boolean: [],
   null: [],
 };
@@ -50,7 +50,10 @@ function objectSchema(schema: Json, where: string): TSchema {
     extra === undefined || typeof extra === "boolean"
       ? extra
       : fromJsonSchema(extra, `${where}.additionalProperties`);
-  return Type.Object(properties, additionalProperties === undefined ? {} : { additionalProperties });
+  return Type.Object(properties, {
+    ...(additionalProperties === undefined ? {} : { additionalProperties }),
+    ...pick(schema, ["minProperties"]),
+  });
 }
 
 function typed(type: string, schema: Json, where: string): TSchema {

@@ -15,6 +15,13 @@ beforeAll(async () => {
   const { task } = await server.manager.create("echo", { value: 1 });
   await untilStatus(server.manager, task.id, ["FINISHED"]);
   finished = task.id;
+  // A schedule under the same id, so that every `/schedules/:id` route has one to act on.
+  await server.manager.schedules.create({
+    id: finished,
+    name: "echo",
+    everyMs: 60_000,
+    params: { value: 1 },
+  });
 });
 afterAll(async () => {
   await server.stop();
@@ -40,6 +47,12 @@ function request(method: string, path: string, token: string): Promise<Response>
   if (method === "POST" && path === "/tasks") {
     return server.call(path, { ...init, json: { name: "echo", params: { value: 9 } } });
   }
+  if (method === "POST" && path === "/schedules") {
+    return server.call(path, { ...init, json: { name: "echo", everyMs: 60_000, params: { value: 9 } } });
+  }
+  if (method === "PATCH" && path.startsWith("/schedules/")) {
+    return server.call(path, { ...init, json: { paused: true } });
+  }
   if (method === "POST" && path === "/tasks/bulk") {
     return server.call(path, { ...init, json: { action: "delete", ids: [finished] } });
   }
@@ -64,6 +77,7 @@ describe("read-only tokens", () => {
     const before = {
       tasks: (await server.manager.list()).items,
       history: (await server.manager.events(finished)).items,
+      schedules: await server.manager.schedules.list(),
     };
     for (const [index, token] of READ.entries()) {
       for (const route of mutating) {
@@ -79,6 +93,7 @@ describe("read-only tokens", () => {
     }
     expect((await server.manager.list()).items).toEqual(before.tasks);
     expect((await server.manager.events(finished)).items).toEqual(before.history);
+    expect(await server.manager.schedules.list()).toEqual(before.schedules);
   });
 
   test("every read route answers 2xx: list, get, history, logs, events stream, metrics, stats, OpenAPI", async () => {

@@ -135,6 +135,7 @@ describe.each(STORE_KINDS)("on %s", (kind) => {
           "activeMs",
           "parentId",
           "context",
+          "schedule",
         ].sort(),
       );
     });

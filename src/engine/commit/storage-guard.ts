@@ -207,6 +207,18 @@ export class GuardedStore implements TaskStore {
   deleteTask(id: string): Promise<boolean> {
     return this.#write(() => this.inner.deleteTask(id));
   }
+  createSchedule: TaskStore["createSchedule"] = (schedule) =>
+    this.#write(() => this.inner.createSchedule(schedule));
+  updateSchedule: TaskStore["updateSchedule"] = (id, patch) =>
+    this.#write(() => this.inner.updateSchedule(id, patch));
+  deleteSchedule: TaskStore["deleteSchedule"] = (id) => this.#write(() => this.inner.deleteSchedule(id));
+  getSchedule: TaskStore["getSchedule"] = (id) => this.#read(() => this.inner.getSchedule(id));
+  recordScheduleFire: TaskStore["recordScheduleFire"] = (fire) =>
+    this.#write(() => this.inner.recordScheduleFire(fire));
+  listSchedules: TaskStore["listSchedules"] = () => this.#read(() => this.inner.listSchedules());
+  listScheduleFires: TaskStore["listScheduleFires"] = (scheduleId, limit) =>
+    this.#read(() => this.inner.listScheduleFires(scheduleId, limit));
+  listQueuedFires: TaskStore["listQueuedFires"] = () => this.#read(() => this.inner.listQueuedFires());
   countByStatus(): Promise<Record<TaskStatus, number>> {
     return this.#read(() => this.inner.countByStatus());
   }

@@ -150,6 +150,39 @@ export class TaskCreation {
     return (await Promise.all(created)).map((task) => task.id);
   }
 
+  /**
+   * A schedule's fire: the task is checked as `create()` checks it and written in the caller's
+   * unit (the transaction that records the fire), with its id given and the schedule recorded.
+   */
+  createForSchedule(
+    unit: Unit,
+    fire: { taskId: string; scheduleId: string; fireTime: number; reason: string },
+    name: string,
+    params: unknown,
+    options: CreateOptions,
+  ): Promise<TaskRecord> {
+    const registered = this.registry.require(name);
+    const checked = checkCreateOptions(options);
+    const parsed = registered.parseParams(checkParams(name, params));
+    const by = { actor: options.actor ?? null, source: options.source ?? null };
+    return this.#insert(
+      unit,
+      name,
+      parsed,
+      checked,
+      options.paused === true,
+      normalizeContext({}),
+      by,
+      null,
+      {
+        id: fire.taskId,
+        scheduleId: fire.scheduleId,
+        scheduleFireTime: fire.fireTime,
+        reason: fire.reason,
+      },
+    );
+  }
+
   /** Writes a task whose params are already checked, with its history's create event, and queues it once committed. */
   #insert(
     unit: Unit,
@@ -160,12 +193,13 @@ export class TaskCreation {
     context: StoredContext,
     by: Requester,
     parentId: string | null = null,
+    schedule?: { id: string; scheduleId: string; scheduleFireTime: number; reason: string },
   ): Promise<TaskRecord> {
     return this.transitions
       .created(
         unit,
         {
-          id: Bun.randomUUIDv7(),
+          id: schedule?.id ?? Bun.randomUUIDv7(),
           taskName: name,
           status: paused ? "PAUSED" : "PENDING",
           params,
@@ -173,9 +207,12 @@ export class TaskCreation {
           traceparent: context.traceparent,
           requestId: context.requestId,
           parentId,
+          ...(schedule
+            ? { scheduleId: schedule.scheduleId, scheduleFireTime: schedule.scheduleFireTime }
+            : {}),
         },
         by,
-        parentId === null ? null : `spawned by task ${parentId}`,
+        schedule?.reason ?? (parentId === null ? null : `spawned by task ${parentId}`),
       )
       .then((task) => {
         if (task.status === "PENDING") {

@@ -28,4 +28,20 @@ export const MIGRATIONS: readonly MigrationMeta[] = [
     folderMillis: 1796305092088,
     hash: "3706fba23cf2e62e8b81d398e7590555bda57da99c3b5cdca1ccfa1d84c76b4b",
   },
+  // 0002_schedules
+  {
+    sql: [
+      'CREATE TABLE "schedule_fires" (\n\t"id" bigint PRIMARY KEY GENERATED ALWAYS AS IDENTITY (sequence name "schedule_fires_id_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1),\n\t"schedule_id" text NOT NULL,\n\t"fire_time" bigint NOT NULL,\n\t"task_id" text,\n\t"skip_reason" text,\n\t"waits_for" text,\n\t"recorded_at" bigint NOT NULL,\n\tCONSTRAINT "schedule_fires_outcome_check" CHECK (task_id IS NOT NULL OR skip_reason IS NOT NULL)\n);\n',
+      '\nCREATE TABLE "schedules" (\n\t"id" text PRIMARY KEY NOT NULL,\n\t"task_name" text NOT NULL,\n\t"cron" text,\n\t"every_ms" bigint,\n\t"timezone" text,\n\t"params" json,\n\t"priority" integer DEFAULT 0 NOT NULL,\n\t"tags" jsonb,\n\t"misfire" text NOT NULL,\n\t"backfill_ms" bigint,\n\t"overlap" text NOT NULL,\n\t"paused" boolean DEFAULT false NOT NULL,\n\t"source" text NOT NULL,\n\t"next_run_at" bigint,\n\t"last_run_at" bigint,\n\t"last_task_id" text,\n\t"created_at" bigint NOT NULL,\n\t"updated_at" bigint NOT NULL,\n\tCONSTRAINT "schedules_misfire_check" CHECK (misfire IN (\'skip\', \'once\', \'all\')),\n\tCONSTRAINT "schedules_overlap_check" CHECK (overlap IN (\'allow\', \'skip\', \'queue\')),\n\tCONSTRAINT "schedules_source_check" CHECK (source IN (\'declared\', \'api\')),\n\tCONSTRAINT "schedules_timing_check" CHECK ((cron IS NULL) <> (every_ms IS NULL))\n);\n',
+      '\nALTER TABLE "tasks" ADD COLUMN "schedule_id" text;',
+      '\nALTER TABLE "tasks" ADD COLUMN "schedule_fire_time" bigint;',
+      '\nALTER TABLE "schedule_fires" ADD CONSTRAINT "schedule_fires_schedule_id_schedules_id_fk" FOREIGN KEY ("schedule_id") REFERENCES "public"."schedules"("id") ON DELETE cascade ON UPDATE no action;',
+      '\nCREATE UNIQUE INDEX "schedule_fires_schedule_time" ON "schedule_fires" USING btree ("schedule_id","fire_time");',
+      '\nCREATE INDEX "schedule_fires_waits_for" ON "schedule_fires" USING btree ("waits_for");',
+      '\nCREATE INDEX "schedules_next_run_at" ON "schedules" USING btree ("next_run_at");',
+    ],
+    bps: true,
+    folderMillis: 1796307585771,
+    hash: "4797bda6d9e60014005d3ce55cc1d7de5fdaf18bf4e910f194c22d289ccaf78a",
+  },
 ];

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import {
   bigint,
+  boolean,
   check,
   customType,
   index,
@@ -12,7 +13,8 @@ import {
   uniqueIndex,
 } from "drizzle-orm/pg-core";
 import { EVENT_ACTIONS, LOG_LEVELS, REQUESTED_ACTIONS, TASK_STATUSES } from "../../task/index.ts";
-import { CHECKS } from "../schema-lists.ts";
+import { MISFIRE_POLICIES, OVERLAP_POLICIES } from "../../task/schedule.ts";
+import { CHECKS, SCHEDULE_SOURCES } from "../schema-lists.ts";
 
 /**
  * The PostgreSQL schema: the SQLite one (src/store/schema.ts) column for column, with native
@@ -65,6 +67,8 @@ export const tasks = pgTable(
     parentId: text("parent_id"),
     /** Summed over runs: a long-lived task outgrows an int4's 24 days. */
     activeMs: bigint("active_ms", { mode: "number" }).notNull().default(0),
+    scheduleId: text("schedule_id"),
+    scheduleFireTime: epochMs("schedule_fire_time"),
   },
   (table) => [
     index("tasks_status_id").on(table.status, table.id),
@@ -116,5 +120,58 @@ export const taskLogs = pgTable(
   (table) => [
     index("task_logs_task_id").on(table.taskId, table.id),
     check(CHECKS.logLevel.name, sql.raw(CHECKS.logLevel.sql)),
+  ],
+);
+
+/** As SQLite's (src/store/schema.ts). */
+export const schedules = pgTable(
+  "schedules",
+  {
+    id: text("id").primaryKey(),
+    taskName: text("task_name").notNull(),
+    cron: text("cron"),
+    everyMs: bigint("every_ms", { mode: "number" }),
+    timezone: text("timezone"),
+    params: json("params").$type<unknown>(),
+    priority: integer("priority").notNull().default(0),
+    tags: jsonb("tags").$type<string[]>(),
+    misfire: text("misfire", { enum: MISFIRE_POLICIES }).notNull(),
+    backfillMs: bigint("backfill_ms", { mode: "number" }),
+    overlap: text("overlap", { enum: OVERLAP_POLICIES }).notNull(),
+    paused: boolean("paused").notNull().default(false),
+    source: text("source", { enum: SCHEDULE_SOURCES }).notNull(),
+    nextRunAt: epochMs("next_run_at"),
+    lastRunAt: epochMs("last_run_at"),
+    lastTaskId: text("last_task_id"),
+    createdAt: epochMs("created_at").notNull(),
+    updatedAt: epochMs("updated_at").notNull(),
+  },
+  (table) => [
+    index("schedules_next_run_at").on(table.nextRunAt),
+    check(CHECKS.scheduleMisfire.name, sql.raw(CHECKS.scheduleMisfire.sql)),
+    check(CHECKS.scheduleOverlap.name, sql.raw(CHECKS.scheduleOverlap.sql)),
+    check(CHECKS.scheduleSource.name, sql.raw(CHECKS.scheduleSource.sql)),
+    check(CHECKS.scheduleTiming.name, sql.raw(CHECKS.scheduleTiming.sql)),
+  ],
+);
+
+/** As SQLite's: the unique (schedule, fire time) key makes each fire happen once. */
+export const scheduleFires = pgTable(
+  "schedule_fires",
+  {
+    id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    scheduleId: text("schedule_id")
+      .notNull()
+      .references(() => schedules.id, { onDelete: "cascade" }),
+    fireTime: epochMs("fire_time").notNull(),
+    taskId: text("task_id"),
+    skipReason: text("skip_reason"),
+    waitsFor: text("waits_for"),
+    recordedAt: epochMs("recorded_at").notNull(),
+  },
+  (table) => [
+    uniqueIndex("schedule_fires_schedule_time").on(table.scheduleId, table.fireTime),
+    index("schedule_fires_waits_for").on(table.waitsFor),
+    check(CHECKS.fireOutcome.name, sql.raw(CHECKS.fireOutcome.sql)),
   ],
 );

@@ -31,6 +31,7 @@ import { listTasksSql } from "./list-tasks.ts";
 import { migrateUnderLock } from "./migrate.ts";
 import { type OwnerLockState, PostgresOwnerLock } from "./owner-lock.ts";
 import { PatchSql } from "./patch-sql.ts";
+import { PostgresSchedules } from "./schedules.ts";
 import { SQL } from "./statements.ts";
 import { type ConnectionWatch, PostgresWrites, type WriteContext } from "./writes.ts";
 
@@ -153,6 +154,17 @@ export class PostgresTaskStore implements TaskStore {
   deleteEndedBefore(cutoff: number, limit: number): Promise<DeletedTask[]> {
     return this.#writes.deleteEndedBefore(cutoff, limit);
   }
+  readonly #scheduleReads = new PostgresSchedules((text, params) => this.#read(text, params));
+  createSchedule: TaskStore["createSchedule"] = (schedule) => this.#writes.createSchedule(schedule);
+  updateSchedule: TaskStore["updateSchedule"] = (id, patch) => this.#writes.updateSchedule(id, patch);
+  deleteSchedule: TaskStore["deleteSchedule"] = (id) => this.#writes.deleteSchedule(id);
+  getSchedule: TaskStore["getSchedule"] = (id) => this.#scheduleReads.getSchedule(id);
+  recordScheduleFire: TaskStore["recordScheduleFire"] = (fire) => this.#writes.recordScheduleFire(fire);
+  listSchedules: TaskStore["listSchedules"] = () => this.#scheduleReads.listSchedules();
+  listScheduleFires: TaskStore["listScheduleFires"] = (scheduleId, limit) =>
+    this.#scheduleReads.listScheduleFires(scheduleId, limit);
+  listQueuedFires: TaskStore["listQueuedFires"] = () => this.#scheduleReads.listQueuedFires();
+
   async getTask(id: string): Promise<TaskRecord | undefined> {
     const [row] = await this.#read(SQL.getTask, [id]);
     return row ? this.#context.codec.fromRow(row) : undefined;

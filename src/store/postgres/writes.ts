@@ -7,6 +7,7 @@ import type { TaskWrites } from "../task-store.ts";
 import { type Executor, type Row, run } from "./client.ts";
 import { postgresFaultOf } from "./faults.ts";
 import type { PatchSql } from "./patch-sql.ts";
+import { PostgresSchedules } from "./schedules.ts";
 import { createSql, SQL, transitionSql, updateSql } from "./statements.ts";
 
 /** What every set of writes shares: the row codec and the statement caches. */
@@ -185,6 +186,14 @@ export class PostgresWrites implements TaskWrites {
   attempt<T>(fn: (tx: TaskWrites) => Promise<T>): Promise<T> {
     return this.unit(fn);
   }
+
+  // Schedules: their statements live in schedules.ts, sent through this executor.
+  readonly #schedules = new PostgresSchedules((text, params) => this.#run(text, params));
+  createSchedule: TaskWrites["createSchedule"] = (schedule) => this.#schedules.createSchedule(schedule);
+  updateSchedule: TaskWrites["updateSchedule"] = (id, patch) => this.#schedules.updateSchedule(id, patch);
+  deleteSchedule: TaskWrites["deleteSchedule"] = (id) => this.#schedules.deleteSchedule(id);
+  getSchedule: TaskWrites["getSchedule"] = (id, options) => this.#schedules.getSchedule(id, options);
+  recordScheduleFire: TaskWrites["recordScheduleFire"] = (fire) => this.#schedules.recordScheduleFire(fire);
 
   #createStatement(task: NewTask): { sql: string; fields: (keyof NewTask)[] } {
     let key = "";

@@ -24,7 +24,7 @@ if (db) {
     };
     try {
       const store = await openStore(options);
-      await admin`TRUNCATE tasks, task_events, task_logs CASCADE`;
+      await admin`TRUNCATE tasks, task_events, task_logs, schedules, schedule_fires CASCADE`;
       return {
         store,
         async rawColumn(taskId, column) {

@@ -4,6 +4,7 @@ import { encryptionTests } from "./encryption.ts";
 import type { KeyOptions, MakeStore, StoreUnderTest } from "./harness.ts";
 import { historyTests } from "./history.ts";
 import { listingTests } from "./listing.ts";
+import { scheduleTests } from "./schedules.ts";
 import { taskTests } from "./tasks.ts";
 import { transactionTests } from "./transactions.ts";
 import { transitionTests } from "./transitions.ts";
@@ -34,5 +35,6 @@ export function runStoreSuite(label: string, makeStore: MakeStore): void {
     deletionTests(context);
     encryptionTests(context);
     transactionTests(context);
+    scheduleTests(context);
   });
 }

@@ -36,6 +36,8 @@ export function taskTests({ open }: SuiteContext): void {
         requestId: null,
         parentId: null,
         activeMs: 0,
+        scheduleId: null,
+        scheduleFireTime: null,
       });
       expect(created.createdAt).toBeGreaterThanOrEqual(before);
       expect(created.createdAt).toBeLessThanOrEqual(Date.now());

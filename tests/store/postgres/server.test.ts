@@ -49,7 +49,13 @@ describe("migrate", () => {
     expect(applied.map((row) => row.hash)).toEqual(MIGRATIONS.map((migration) => migration.hash));
     const tables = await raw<{ name: string }[]>`
       SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`;
-    expect(tables.map((row) => row.name)).toEqual(["task_events", "task_logs", "tasks"]);
+    expect(tables.map((row) => row.name)).toEqual([
+      "schedule_fires",
+      "schedules",
+      "task_events",
+      "task_logs",
+      "tasks",
+    ]);
     await a.createTask(newTaskRow(), created);
   });
 
