@@ -94,7 +94,12 @@ export class Unit {
       return;
     }
     const parts: Promise<void>[] = [];
-    for (const item of items) parts.push(fn(item));
+    try {
+      for (const item of items) parts.push(fn(item));
+    } catch (error) {
+      // Taking the next item threw: no more are begun, and it fails like a part.
+      parts.push(Promise.reject(error));
+    }
     if (parts.length === 1) return parts[0];
     // Every part settled before the unit goes on: none registers an undo after a rollback.
     const outcomes = await Promise.allSettled(parts);
