@@ -100,6 +100,13 @@ export interface TaskStore extends TaskWrites {
    * resolves and rolled back if it rejects. A call on the store itself never joins it.
    */
   transaction<T>(fn: (tx: TaskWrites) => Promise<T>): Promise<T>;
+  /**
+   * True when statements sent on a transaction without waiting for one another travel together
+   * (PostgreSQL pipelines them on the connection): the engine then begins independent writes of
+   * one transaction before awaiting any. A store whose statements are function calls gains
+   * nothing from it and leaves it out.
+   */
+  readonly pipelines?: boolean;
   /** Up to `limit` ids that start with `prefix`, in id order: a range read of the primary key. */
   idsWithPrefix(prefix: string, limit: number): Promise<string[]>;
   /** Newest first, keyset-paginated on the id (UUIDv7, so creation order). */

@@ -16,9 +16,9 @@ export interface PendingStart {
 export interface StartSource {
   /** The next task that may start now (taken off the queue), if any. */
   next(): QueueEntry | undefined;
-  /** Starts `first` and every other task there is room for, inside `unit`. */
-  startFrom(unit: Unit, first: QueueEntry | undefined): Promise<void>;
-  /** Sets the timer for the next delayed task (startFrom does it too). */
+  /** The starts of `first` and every other task there is room for, inside `unit`, one at a time. */
+  startsFrom(unit: Unit, first: QueueEntry | undefined): Iterable<() => Promise<void>>;
+  /** Sets the timer for the next delayed task. */
   armDueTimer(): void;
 }
 
@@ -153,8 +153,10 @@ export class MessageCommits {
         return;
       }
       await Unit.run(this.guard, this.hub, async (unit) => {
-        for (const item of items) await item.write(unit);
-        await this.starts.startFrom(unit, first);
+        // The writes, then the starts: all of different tasks (a write holds its task's lane,
+        // a task is started only from the queue, and a run's end frees its slot when decided).
+        await unit.each(this.#parts(unit, items, first), (part) => part());
+        this.starts.armDueTimer();
       });
     } catch (error) {
       if (!this.guard.isFault(error)) {
@@ -168,6 +170,11 @@ export class MessageCommits {
     } finally {
       for (const item of items) this.lanes.release(item.taskId);
     }
+  }
+
+  *#parts(unit: Unit, items: Deferred[], first: QueueEntry | undefined): Generator<() => Promise<void>> {
+    for (const item of items) yield () => item.write(unit);
+    yield* this.starts.startsFrom(unit, first);
   }
 
   /** Kept writes go first, and progress and logs before any end; false while they still fail. */

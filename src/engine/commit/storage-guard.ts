@@ -48,6 +48,10 @@ export class GuardedStore implements TaskStore {
     return this.inner.location;
   }
 
+  get pipelines(): boolean {
+    return this.inner.pipelines === true;
+  }
+
   /** The fault of the current outage, or undefined while writes work. */
   get fault(): StorageFault | undefined {
     return this.#lasting ?? this.#fault;

@@ -88,6 +88,45 @@ export class Unit {
     }
   }
 
+  /**
+   * Runs `fn` for each item: parts that do not depend on one another (writes of different
+   * tasks). The first time through a transaction on a store that pipelines, every part is begun
+   * before any is awaited, so their statements travel together (one round trip, not one each);
+   * items are taken from `items` one at a time, each after the part before it has begun, so a
+   * part may take what the next item depends on (a concurrency slot) before its first await.
+   * Any failure but a storage fault, once every part has settled, makes the transaction start
+   * again with savepoints, where the parts run one after another, as they would have anyway.
+   */
+  async each<T>(items: Iterable<T>, fn: (item: T) => Promise<void>): Promise<void> {
+    if (this.savepoints || !this.guard.pipelines) {
+      for (const item of items) await fn(item);
+      return;
+    }
+    const parts: Promise<void>[] = [];
+    try {
+      for (const item of items) parts.push(fn(item));
+    } catch (error) {
+      // Taking the next item threw: no more are begun, and it fails like a part.
+      parts.push(Promise.reject(error));
+    }
+    if (parts.length === 1) return parts[0];
+    // Every part settled before the unit goes on: none registers an undo after a rollback.
+    const outcomes = await Promise.allSettled(parts);
+    let failure: { reason: unknown } | undefined;
+    for (const outcome of outcomes) {
+      if (outcome.status === "fulfilled") continue;
+      if (this.guard.isFault(outcome.reason)) throw outcome.reason;
+      failure ??= outcome;
+    }
+    // On PostgreSQL a failed statement fails the statements sent after it: which part failed
+    // first, and whether it fails alone, is for the redo to find out, one part at a time.
+    if (failure) {
+      throw failure.reason instanceof RedoWithSavepoints
+        ? failure.reason
+        : new RedoWithSavepoints(failure.reason);
+    }
+  }
+
   #commit(hub: EventHub): void {
     for (const event of this.#events) hub.emit(event);
     for (const fn of this.#after) fn();

@@ -105,11 +105,16 @@ export class Dispatcher implements StartSource {
     return this.#scheduler.next(this.hooks.canRun, Date.now());
   }
 
-  async startFrom(unit: Unit, first: QueueEntry | undefined): Promise<void> {
+  /**
+   * The starts of one dispatch: `first`, then every other task there is room for, each taken off
+   * the queue only once the start before it has begun (it takes its slot before its first
+   * await, so `next()` counts it). Begun together where the store pipelines.
+   */
+  *startsFrom(unit: Unit, first: QueueEntry | undefined): Generator<() => Promise<void>> {
     for (let entry = first; entry !== undefined; entry = this.next()) {
-      await this.hooks.startRun(unit, entry.id, entry.name);
+      const { id, name } = entry;
+      yield () => this.hooks.startRun(unit, id, name);
     }
-    this.armDueTimer();
   }
 
   armDueTimer(): void {

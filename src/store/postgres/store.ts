@@ -78,6 +78,7 @@ export interface PostgresTaskStoreOptions extends PostgresClientOptions {
 export class PostgresTaskStore implements TaskStore {
   readonly dialect = "postgres" as const;
   readonly location: string;
+  readonly pipelines = true;
   readonly #client: PostgresClient;
   readonly #clientOptions: PostgresClientOptions;
   readonly #context: WriteContext;

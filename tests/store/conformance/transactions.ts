@@ -92,6 +92,69 @@ export function transactionTests({ open }: SuiteContext): void {
       expect(await store.getTask(taken.id)).toEqual(taken);
     });
 
+    test("writes sent on tx without awaiting one another all land, in one commit, in the order sent", async () => {
+      // What the engine does on a store that pipelines: the starts of one dispatch, begun together.
+      const { store } = await open();
+      const pending = await Promise.all(Array.from({ length: 5 }, () => createIn(store, "PENDING")));
+      const stopped = await createIn(store, "STOPPED");
+      const fresh = newTask();
+      const moved = await store.transaction((tx) =>
+        Promise.all([
+          ...pending.map((task) =>
+            tx.transition(task.id, ["PENDING"], { status: "RUNNING" }, event("PENDING", "RUNNING", "start")),
+          ),
+          // Guarded as ever: a task no longer PENDING is skipped, and gets no event.
+          tx.transition(stopped.id, ["PENDING"], { status: "RUNNING" }, event("PENDING", "RUNNING", "start")),
+          tx.createTask(fresh, createEvent()),
+        ]),
+      );
+      expect(moved.slice(0, 5).map((task) => task?.status)).toEqual(Array(5).fill("RUNNING"));
+      expect(moved[5]).toBeUndefined();
+      for (const task of pending) {
+        expect((await store.getTask(task.id))?.status).toBe("RUNNING");
+        expect((await allEvents(store, task.id)).map((e) => e.action)).toEqual(["create", "start"]);
+      }
+      expect(await store.getTask(stopped.id)).toEqual(stopped);
+      expect(await allEvents(store, stopped.id)).toHaveLength(2);
+      expect((await store.getTask(fresh.id))?.id).toBe(fresh.id);
+    });
+
+    test("one refused write among writes sent together rolls the whole transaction back", async () => {
+      const { store } = await open();
+      const taken = await store.createTask(newTask({ idempotencyKey: "taken" }), createEvent());
+      const pending = await createIn(store, "PENDING");
+      const before = newTask();
+      const after = newTask();
+      const outcomes = await store
+        .transaction((tx) =>
+          Promise.allSettled([
+            tx.createTask(before, createEvent()),
+            tx.createTask(newTask({ idempotencyKey: "taken" }), createEvent()),
+            tx.createTask(after, createEvent()),
+            tx.transition(
+              pending.id,
+              ["PENDING"],
+              { status: "RUNNING" },
+              event("PENDING", "RUNNING", "start"),
+            ),
+          ]).then((settled) => {
+            // Every write settled before fn ends; then the refusal is passed on.
+            const refused = settled.find((outcome) => outcome.status === "rejected");
+            if (refused) throw refused.reason;
+            return settled;
+          }),
+        )
+        .catch((error: unknown) => error);
+      expect(outcomes).toBeInstanceOf(Error);
+      expect(store.faultOf(outcomes)).toBeUndefined();
+      expect(await store.getTask(before.id)).toBeUndefined();
+      expect(await store.getTask(after.id)).toBeUndefined();
+      expect(await store.getTask(pending.id)).toEqual(pending);
+      expect(await store.getTask(taken.id)).toEqual(taken);
+      // And the store works on.
+      expect((await store.createTask(newTask(), createEvent())).status).toBe("PENDING");
+    });
+
     test("the store works on after a rolled-back transaction", async () => {
       const { store } = await open();
       await rejection(store.transaction(async () => Promise.reject(new Planned("no"))));
