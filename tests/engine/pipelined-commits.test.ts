@@ -4,9 +4,9 @@
 import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { GuardedStore } from "../../src/engine/commit/storage-guard.ts";
+import { Unit } from "../../src/engine/commit/unit.ts";
 import { EventHub, type ManagerEvent } from "../../src/engine/events.ts";
-import { GuardedStore } from "../../src/engine/storage-guard.ts";
-import { Unit } from "../../src/engine/unit.ts";
 import { PostgresTaskStore, silentLogger, TaskManager } from "../../src/index.ts";
 import { FIXTURE_TASKS, newTaskRow, tempDir, untilStatus } from "../helpers.ts";
 import { rawClient, testDatabase } from "../store/postgres/database.ts";
