@@ -5,6 +5,8 @@ import type { EventHub } from "../events.ts";
 
 interface Submission<Result> {
   create: (unit: Unit) => Promise<Result>;
+  /** Must see the writes of the ordered creates submitted before it (an idempotency key's lookup). */
+  ordered: boolean;
   resolve: (result: Result) => void;
   reject: (error: unknown) => void;
 }
@@ -33,9 +35,12 @@ export class CreateBatch<Result> {
     private readonly hub: EventHub,
   ) {}
 
-  /** Runs `create` inside this turn's commit; the promise settles after it. */
-  submit(create: (unit: Unit) => Promise<Result>): Promise<Result> {
-    return new Promise<Result>((resolve, reject) => this.#pending.add({ create, resolve, reject }));
+  /**
+   * Runs `create` inside this turn's commit; the promise settles after it. An `ordered` create
+   * runs after the ordered creates submitted before it, even where the others are sent together.
+   */
+  submit(create: (unit: Unit) => Promise<Result>, ordered = false): Promise<Result> {
+    return new Promise<Result>((resolve, reject) => this.#pending.add({ create, ordered, resolve, reject }));
   }
 
   /** Writes the creates submitted so far now, and waits for them (shutdown, while they are still accepted). */
@@ -51,14 +56,24 @@ export class CreateBatch<Result> {
         // Made again from the start when a transaction is redone.
         outcomes = [];
         const made = outcomes;
-        // Different new tasks: begun together where the store pipelines, one by one otherwise.
-        await unit.each(submissions.entries(), async ([i, submission]) => {
+        const one = async (i: number, submission: Submission<Result>) => {
           try {
             made[i] = { ok: true, result: await unit.attempt(submission.create) };
           } catch (error) {
             if (unit.passOn(error)) throw error;
             made[i] = { ok: false, error };
           }
+        };
+        // Different new tasks: begun together where the store pipelines, one by one otherwise;
+        // the ordered ones form one chain among them, in the order they were submitted.
+        const chain: number[] = [];
+        const groups: number[][] = [];
+        submissions.forEach((submission, i) => {
+          if (!submission.ordered) groups.push([i]);
+          else if (chain.push(i) === 1) groups.push(chain);
+        });
+        await unit.each(groups, async (group) => {
+          for (const i of group) await one(i, submissions[i] as Submission<Result>);
         });
       });
     } catch (error) {

@@ -64,7 +64,7 @@ export class TaskCreation {
       return replayed ?? (await insert(unit));
     };
     try {
-      const task = await this.creates.submit(insertUnlessTaken);
+      const task = await this.creates.submit(insertUnlessTaken, true);
       // The same key with another name or other params is a 409, not the first task.
       return replayed
         ? { task: replayOf(replayed, key, name, parsed), created: false }
