@@ -125,6 +125,7 @@ const summary = (ms: number[]) => {
   return `median ${at(0.5).toFixed(0)} ms, p90 ${at(0.9).toFixed(0)} ms, max ${at(1).toFixed(0)} ms`;
 };
 
+// About 50 s on a loaded 2-core machine: its own limit, wider than the suite's 60 s.
 test("pages through 100,000 tasks from the dashboard with keyset paging", async () => {
   const { page } = tab;
   const timings: string[] = [`seeded ${COUNT} tasks in ${seedMs.toFixed(0)} ms`];
@@ -208,4 +209,4 @@ test("pages through 100,000 tasks from the dashboard with keyset paging", async 
 
   console.log(`100k paging:\n  ${timings.join("\n  ")}`);
   expect(tab.errors).toEqual([]);
-});
+}, 180_000);
