@@ -39,6 +39,11 @@ export class ScheduleCounters {
     }
   }
 
+  /** Drops a deleted schedule's counts: one made again under its id starts from zero. */
+  forget(id: string): void {
+    this.#counts.delete(id);
+  }
+
   /** The counts of one schedule, zero when it has not fired since the start. */
   get(id: string): ScheduleCounts {
     return { ...(this.#counts.get(id) ?? zero()) };

@@ -220,6 +220,7 @@ export class ScheduleService {
 
   async delete(id: string): Promise<void> {
     if (!(await this.parts.guard.deleteSchedule(id))) throw new ScheduleNotFoundError(id);
+    this.counters.forget(id);
     await this.#rearm();
   }
 

@@ -110,6 +110,11 @@ test("fires, dropped and caught-up misfires per schedule after downtime, then on
   text = await metrics();
   expect(value(text, fires("skip"))).toBe(2);
   expect(text).not.toContain('schedule="all"');
+  // Made again under the same id, it starts from zero.
+  await manager.schedules.create({ ...base, id: "all" });
+  text = await metrics();
+  expect(value(text, fires("all"))).toBe(0);
+  expect(value(text, misfires("all", "dropped"))).toBe(0);
   for (const line of text.trim().split("\n")) {
     if (!line.startsWith("#")) expect(line).toMatch(/^[a-z_]+(\{[^}]*\})? -?[0-9.e+-]+$/);
   }
