@@ -1,5 +1,5 @@
 /** Response schemas of the schedule routes (their bodies are in src/schedules/schemas.ts). */
-import { t } from "elysia";
+import { type Static, t } from "elysia";
 import { MISFIRE_POLICIES, OVERLAP_POLICIES } from "../task/schedule.ts";
 import { literals, TaskStatusSchema } from "./schemas.ts";
 
@@ -53,3 +53,7 @@ export const ScheduleDetailSchema = t.Object({
 export const ScheduleOne = t.Object({ schedule: ScheduleSchema });
 export const ScheduleList = t.Object({ items: t.Array(ScheduleSchema) });
 export const ScheduleIdParams = t.Object({ id: t.String({ minLength: 1, maxLength: 200 }) });
+
+export type ScheduleJson = Static<typeof ScheduleSchema>;
+export type ScheduleFireJson = Static<typeof ScheduleFireSchema>;
+export type ScheduleDetailJson = Static<typeof ScheduleDetailSchema>;

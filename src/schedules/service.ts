@@ -17,6 +17,7 @@ import type { TaskRegistry } from "../engine/registry.ts";
 import type { ScheduleFireRecord, ScheduleRecord, TaskRecord } from "../store/index.ts";
 import { isFinalStatus, type TaskStatus } from "../task/index.ts";
 import type { ScheduleClock } from "./clock.ts";
+import { ScheduleCounters } from "./counters.ts";
 import { SCHEDULE_ID_PATTERN } from "./declarations.ts";
 import { InvalidScheduleError, ScheduleExistsError, ScheduleNotFoundError } from "./errors.ts";
 import { nextFireTime, nextFireTimes } from "./fire-times.ts";
@@ -76,6 +77,8 @@ export class ScheduleService {
   #chain: Promise<void> = Promise.resolve();
   #running = false;
   #unsubscribe: (() => void) | undefined;
+  /** Fires, skips and misfires per schedule since this process started (for /metrics). */
+  readonly counters = new ScheduleCounters();
 
   constructor(private readonly parts: ScheduleServiceParts) {}
 
@@ -217,6 +220,7 @@ export class ScheduleService {
 
   async delete(id: string): Promise<void> {
     if (!(await this.parts.guard.deleteSchedule(id))) throw new ScheduleNotFoundError(id);
+    this.counters.forget(id);
     await this.#rearm();
   }
 
@@ -232,8 +236,10 @@ export class ScheduleService {
   /** Fires once now, whatever its timing, overlap policy or pause; its next fire time stays. */
   async trigger(id: string): Promise<TaskRecord> {
     await this.require(id);
-    const outcome = await fireNow(this.parts, id, this.parts.clock.now());
+    const now = this.parts.clock.now();
+    const outcome = await fireNow(this.parts, id, now);
     if (!outcome.schedule) throw new ScheduleNotFoundError(id);
+    this.counters.record(id, outcome, now);
     const task = outcome.created[0];
     if (!task) {
       const [fire] = await this.parts.guard.listScheduleFires(id, 1);
@@ -273,6 +279,7 @@ export class ScheduleService {
     for (const schedule of due) {
       const outcome = await fireDue(this.parts, schedule.id, now);
       outcomes.push(outcome);
+      this.counters.record(schedule.id, outcome, now);
       // A predecessor that ended while this firing was being committed announced its end before
       // the queued task was there to release: look again now that it is.
       if (outcome.created.some((task) => task.status === "PAUSED")) await this.#releaseQueued(undefined);

@@ -8,6 +8,7 @@ import { controlCommands } from "./control.ts";
 import { deleteCommand } from "./delete.ts";
 import { healthCommand } from "./health.ts";
 import { logsCommand } from "./logs.ts";
+import { schedulesCommand } from "./schedules.ts";
 import { lsCommand, showCommand, submitCommand, typesCommand } from "./tasks.ts";
 import { watchCommand } from "./watch.ts";
 
@@ -24,6 +25,7 @@ export const COMMANDS: readonly Command[] = [
   ...controlCommands,
   deleteCommand,
   bulkCommand,
+  schedulesCommand,
   logsCommand,
   watchCommand,
   healthCommand,

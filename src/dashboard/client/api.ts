@@ -6,6 +6,8 @@ import type {
   EventJson,
   LogJson,
   Page,
+  ScheduleDetailJson,
+  ScheduleJson,
   StatsJson,
   TaskJson,
   TaskStatus,
@@ -41,6 +43,16 @@ export interface NewTaskBody {
   runAt?: string;
   idempotencyKey?: string;
 }
+
+export interface NewScheduleBody {
+  name: string;
+  cron?: string;
+  everyMs?: number;
+  timezone?: string;
+  params?: unknown;
+}
+
+const schedulePath = (id: string, rest = "") => `schedules/${encodeURIComponent(id)}${rest}`;
 
 export interface CreateAnswer {
   /** 201: created; 200: a task with the same idempotency key existed, and this is it. */
@@ -139,6 +151,14 @@ export const api = {
     const answer = await request<{ task: TaskJson }>("POST", taskPath(id, `/${action}`));
     return { status: answer.status, task: answer.body.task };
   },
+  schedules: () => get<{ items: ScheduleJson[] }>("schedules"),
+  schedule: (id: string) => get<ScheduleDetailJson>(schedulePath(id)),
+  createSchedule: async (body: NewScheduleBody) =>
+    (await request<{ schedule: ScheduleJson }>("POST", "schedules", body)).body.schedule,
+  scheduleAction: async (id: string, action: "pause" | "resume") =>
+    (await request<{ schedule: ScheduleJson }>("POST", schedulePath(id, `/${action}`))).body.schedule,
+  triggerSchedule: async (id: string) =>
+    (await request<{ task: TaskJson }>("POST", schedulePath(id, "/trigger"))).body.task,
   remove: async (id: string): Promise<void> => {
     await request<undefined>("DELETE", taskPath(id));
   },

@@ -39,9 +39,10 @@ export function useThrottle(callback: () => void, ms: number): () => void {
   return run.current;
 }
 
-export type Route = { view: "list" } | { view: "task"; id: string };
+export type Route = { view: "list" } | { view: "schedules" } | { view: "task"; id: string };
 
 function parseRoute(hash: string): Route {
+  if (hash === "#/schedules") return { view: "schedules" };
   const match = /^#\/tasks\/(.+)$/.exec(hash);
   if (!match?.[1]) return { view: "list" };
   try {
@@ -53,7 +54,7 @@ function parseRoute(hash: string): Route {
 
 export const taskHref = (id: string) => `#/tasks/${encodeURIComponent(id)}`;
 
-/** The view the URL's fragment names: `#/tasks/<id>` is a task's detail, anything else the table. */
+/** The view the URL's fragment names: `#/tasks/<id>` is a task's detail, `#/schedules` the schedules, anything else the table. */
 export function useRoute(): Route {
   const [route, setRoute] = useState(() => parseRoute(location.hash));
   useEffect(() => {

@@ -3,10 +3,20 @@
 import type { BulkBodyJson } from "../../http/bulk/schemas.ts";
 import type { EventJson, LogJson, ProgressJson, TaskJson, TaskTypeJson } from "../../http/presenters.ts";
 import type { StatsJson } from "../../http/routes/stats.ts";
+import type { ScheduleDetailJson, ScheduleJson } from "../../http/schedule-schemas.ts";
 import type { EventAction } from "../../task/status.ts";
 
 export type { BulkAction, BulkFilter, BulkItem, BulkResult } from "../../engine/lifecycle/bulk.ts";
-export type { EventJson, LogJson, ProgressJson, StatsJson, TaskJson, TaskTypeJson };
+export type {
+  EventJson,
+  LogJson,
+  ProgressJson,
+  ScheduleDetailJson,
+  ScheduleJson,
+  StatsJson,
+  TaskJson,
+  TaskTypeJson,
+};
 export type BulkBody = BulkBodyJson;
 
 export type TaskStatus = TaskJson["status"];

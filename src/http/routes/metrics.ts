@@ -1,6 +1,7 @@
 import { Elysia, t } from "elysia";
 import type { TaskManager } from "../../engine/index.ts";
 import { DurationHistogram, type MetricSource, renderMetrics } from "../metrics.ts";
+import { scheduleMetrics } from "../schedule-metrics.ts";
 
 /** GET /metrics in Prometheus' text format. The histogram counts from when this app was built. */
 export function metricsRoutes(manager: TaskManager, sources: readonly MetricSource[] = []) {
@@ -19,12 +20,13 @@ export function metricsRoutes(manager: TaskManager, sources: readonly MetricSour
       "/metrics",
       async ({ kiln, set }) => {
         set.headers["content-type"] = "text/plain; version=0.0.4; charset=utf-8";
+        const schedules = scheduleMetrics(await kiln.schedules.list(), kiln.schedules.counters);
         return renderMetrics({
           tasksByStatusAndName: await kiln.countByStatusAndName(),
           taskNames: kiln.taskTypes().map((task) => task.name),
           stats: kiln.stats(),
           durations,
-          sources,
+          sources: [schedules, ...sources],
         });
       },
       {

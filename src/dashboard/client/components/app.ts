@@ -6,6 +6,7 @@ import { live, useConnection } from "../live.ts";
 import { storedToken, storeToken } from "../token.ts";
 import type { TaskTypeJson } from "../types.ts";
 import { NewTaskForm } from "./new-task-form.ts";
+import { SchedulesPage } from "./schedules-page.ts";
 import { SummaryCards } from "./summary-cards.ts";
 import { TaskDetail } from "./task-detail.ts";
 import { TaskList } from "./task-list.ts";
@@ -47,6 +48,7 @@ function Dashboard({ types, onForget }: { types: TaskTypeJson[]; onForget: () =>
       <${Connection} />
       <div class="top-actions">
         <button type="button" class="btn btn-primary" onClick=${openForm} aria-expanded=${creating}>New task</button>
+        <a class="btn" href="#/schedules">Schedules</a>
         <a class="btn" href="swagger">API</a>
         ${storedToken() && html`<button type="button" class="btn" onClick=${onForget}>Forget token</button>`}
       </div>
@@ -58,6 +60,7 @@ function Dashboard({ types, onForget }: { types: TaskTypeJson[]; onForget: () =>
         <${TaskList} names=${types.map((type) => type.name)} />
       </div>
       ${route.view === "task" && html`<${TaskDetail} key=${route.id} id=${route.id} />`}
+      ${route.view === "schedules" && html`<${SchedulesPage} types=${types} />`}
     </main>
   </div>`;
 }
