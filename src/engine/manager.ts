@@ -220,23 +220,34 @@ export class TaskManager {
     return inner instanceof SqliteTaskStore ? inner.file.durabilitySettings() : undefined;
   }
 
-  get(id: string): Promise<TaskRecord | undefined> {
-    return this.store.getTask(id);
+  async get(id: string): Promise<TaskRecord | undefined> {
+    const task = await this.store.getTask(id);
+    return task && this.#withWaitReason(task);
   }
 
   /** The task's record, or `TaskNotFoundError`. */
   async require(id: string): Promise<TaskRecord> {
     const task = await this.store.getTask(id);
     if (!task) throw new TaskNotFoundError(id);
-    return task;
+    return this.#withWaitReason(task);
+  }
+
+  /**
+   * A PENDING task held back by its rate limit or its key's concurrency shows why as its status
+   * reason: the reason lives in this node's dispatcher, not in the row, as it changes often.
+   */
+  #withWaitReason(task: TaskRecord): TaskRecord {
+    if (task.status !== "PENDING") return task;
+    const reason = this.#parts.dispatcher.waitReason(task.id);
+    return reason === undefined ? task : { ...task, statusReason: reason };
   }
 
   /**
    * The task with this id or, for a unique prefix of at least six characters, the one whose id
    * starts with it; `TaskNotFoundError` for none, `AmbiguousIdError` (409) for several.
    */
-  find(idOrPrefix: string): Promise<TaskRecord> {
-    return findByIdOrPrefix(this.store, idOrPrefix);
+  async find(idOrPrefix: string): Promise<TaskRecord> {
+    return this.#withWaitReason(await findByIdOrPrefix(this.store, idOrPrefix));
   }
 
   /** A handle with the lifecycle methods `start`, `pause`, `stop` and `restart` on one task. */
@@ -245,8 +256,9 @@ export class TaskManager {
     return new TaskHandle(this, id);
   }
 
-  list(query: ListTasksQuery = {}): Promise<Page<TaskRecord, string>> {
-    return this.store.listTasks(query);
+  async list(query: ListTasksQuery = {}): Promise<Page<TaskRecord, string>> {
+    const page = await this.store.listTasks(query);
+    return { ...page, items: page.items.map((task) => this.#withWaitReason(task)) };
   }
 
   async events(id: string, query: HistoryQuery = {}): Promise<Page<TaskEventRecord, number>> {
