@@ -12,6 +12,7 @@ import {
   type TaskLogRecord,
   type TaskRecord,
   type TaskStore,
+  type TaskTypePause,
 } from "../store/index.ts";
 import type { TaskClass, TaskStatus } from "../task/index.ts";
 import { Unit } from "./commit/unit.ts";
@@ -22,6 +23,11 @@ import { findByIdOrPrefix } from "./id-prefix.ts";
 import { type BulkAction, type BulkResult, type BulkTarget, runBulk } from "./lifecycle/bulk.ts";
 import type { ControlAction } from "./lifecycle/lifecycle.ts";
 import { restoreActiveTasks } from "./lifecycle/restore.ts";
+import {
+  type TaskTypePauseOptions,
+  type TaskTypePauseOutcome,
+  TaskTypePauses,
+} from "./lifecycle/task-type-pause.ts";
 import { waitForTask } from "./lifecycle/wait-for.ts";
 import type {
   ControlOptions,
@@ -54,6 +60,7 @@ export class TaskManager {
   readonly concurrency: number;
   readonly #options: ResolvedOptions;
   readonly #parts: EngineParts;
+  readonly #namePauses: TaskTypePauses;
   #state: State = "new";
   #starting: Promise<void> | undefined;
   #shutdown: Promise<void> | undefined;
@@ -73,6 +80,12 @@ export class TaskManager {
       },
     });
     this.store = this.#parts.guard;
+    this.#namePauses = new TaskTypePauses(
+      this.store,
+      this.#parts.dispatcher,
+      (id, control) => this.pause(id, control),
+      (id, control) => this.resume(id, control),
+    );
     this.registry = this.#parts.registry;
     this.schedules = new ScheduleService({
       ...this.#parts,
@@ -148,6 +161,8 @@ export class TaskManager {
         error: String(error),
       }),
     );
+    // Paused names first: a restored task of a paused name must wait, not start.
+    await this.#namePauses.restore();
     const active = await guard.listActive();
     // Nothing to write when nothing was active: a start then needs no writable database.
     if (active.length > 0) {
@@ -305,6 +320,27 @@ export class TaskManager {
   /** The registered task classes, as the API describes them. */
   taskTypes(): readonly RegisteredTask[] {
     return this.registry.all();
+  }
+
+  /**
+   * Pauses a registered task name, durably: no new task of it starts (they wait PENDING, with
+   * the reason shown) until `resumeTaskType`; with `running: "pause"` its running tasks pause at
+   * their next checkpoint too.
+   */
+  pauseTaskType(name: string, options: TaskTypePauseOptions = {}): Promise<TaskTypePauseOutcome> {
+    this.registry.require(name);
+    return this.#namePauses.pause(name, options);
+  }
+
+  /** Resumes a task name; false when it was not paused. */
+  resumeTaskType(name: string, options: Omit<TaskTypePauseOptions, "running"> = {}): Promise<boolean> {
+    this.registry.require(name);
+    return this.#namePauses.resume(name, options);
+  }
+
+  /** The paused task names, from the store. */
+  taskTypePauses(): Promise<TaskTypePause[]> {
+    return this.#namePauses.list();
   }
 
   stats(): ManagerStats {

@@ -32,7 +32,6 @@ import type {
   ScheduleRecord,
 } from "./schedule-records.ts";
 import { fireFromRow, type Row, ScheduleSql, SQLITE_DIALECT, scheduleFromRow } from "./schedule-rows.ts";
-import { type TaskTypePause, TaskTypePauseSql, taskTypePauseFromRow } from "./task-type-pauses.ts";
 import * as schema from "./schema.ts";
 import { fileFault, type StorageFault } from "./storage-fault.ts";
 import {
@@ -43,6 +42,7 @@ import {
   type SyncTaskStore,
 } from "./store.ts";
 import { type SqlValue, TASK_COLUMNS, type TaskRow, TaskRowCodec } from "./task-rows.ts";
+import { type TaskTypePause, TaskTypePauseSql, taskTypePauseFromRow } from "./task-type-pauses.ts";
 import { type KeyMaterial, ValueCipher } from "./value-cipher.ts";
 import { WalCheckpointer } from "./wal-checkpointer.ts";
 

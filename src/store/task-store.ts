@@ -18,8 +18,8 @@ import type {
   ScheduleRecord,
 } from "./schedule-records.ts";
 import type { StorageFault } from "./storage-fault.ts";
-import type { TaskTypePause } from "./task-type-pauses.ts";
 import type { DeletedTask, EndedCount, HistoryQuery } from "./store.ts";
+import type { TaskTypePause } from "./task-type-pauses.ts";
 
 /** Which database a store talks to. */
 export type StoreDialect = "sqlite" | "postgres";

@@ -85,6 +85,18 @@ export class Dispatcher implements StartSource {
     return this.#gate.reason(id);
   }
 
+  /** No task of `name` starts until `resumeName`; its waiting tasks show `reason`. */
+  pauseName(name: string, reason: string): void {
+    this.#gate.pauseName(name, reason);
+  }
+
+  /** The tasks of `name` that waited for it go back to the queue. */
+  resumeName(name: string): void {
+    const resumed = this.#gate.resumeName(name);
+    for (const entry of resumed) this.#scheduler.enqueue(entry);
+    this.request();
+  }
+
   /**
    * A run gave back its slot (ended, paused at a checkpoint, or its start undone): the task
    * waiting for a slot of its key, if any, goes back to the queue.

@@ -8,6 +8,8 @@
  *   start, so the dispatcher's due timer wakes it: no polling.
  * - A task whose key has every slot held waits here, in the scheduler's order (priority, then
  *   age), and goes back to the queue when a run of its key gives its slot back.
+ * - While its task name is paused (by a client, durably: the manager keeps the store's rows in
+ *   step), a task waits here too and goes back to the queue when the name is resumed.
  * - While a task waits, its reason is kept here and shown as its status reason.
  */
 import { KeyConcurrency, NAME_WIDE_KEY, RateLimiter, type TaskKeys, taskKeysOf } from "../../flow/index.ts";
@@ -39,6 +41,10 @@ export class FlowGate {
   /** Tasks waiting for a slot of their key, by id. */
   readonly #held = new Map<string, QueueEntry>();
   readonly #reasons = new Map<string, string>();
+  /** Paused task names, with the reason their waiting tasks show. */
+  readonly #pausedNames = new Map<string, string>();
+  /** Tasks waiting for their name to be resumed, by id. */
+  readonly #pausedHeld = new Map<string, QueueEntry>();
 
   constructor(private readonly registry: TaskRegistry) {}
 
@@ -62,8 +68,38 @@ export class FlowGate {
     return this.#reasons.get(id);
   }
 
+  /** No task of `name` starts until `resumeName`; `reason` is what its waiting tasks show. */
+  pauseName(name: string, reason: string): void {
+    this.#pausedNames.set(name, reason);
+    for (const [id, entry] of this.#pausedHeld) if (entry.name === name) this.#reasons.set(id, reason);
+  }
+
+  /** The name's tasks that waited for it, to put back in the queue. */
+  resumeName(name: string): QueueEntry[] {
+    this.#pausedNames.delete(name);
+    const resumed: QueueEntry[] = [];
+    for (const [id, entry] of this.#pausedHeld) {
+      if (entry.name !== name) continue;
+      this.#pausedHeld.delete(id);
+      this.#reasons.delete(id);
+      resumed.push(entry);
+    }
+    return resumed;
+  }
+
+  /** Whether a task waits here for a slot of its key or for its name to be resumed. */
+  waiting(id: string): boolean {
+    return this.#held.has(id) || this.#pausedHeld.has(id);
+  }
+
   /** Whether `entry` may start at `now`; when it may, its key slot and its start are taken. */
   admit(entry: QueueEntry, now: number): Admission {
+    const paused = this.#pausedNames.get(entry.name);
+    if (paused !== undefined) {
+      this.#pausedHeld.set(entry.id, entry);
+      this.#reasons.set(entry.id, paused);
+      return { start: false, notBefore: null };
+    }
     const limits = this.#limitsOf(entry.name);
     if (!limits) return { start: true };
     const keys = this.#keysById.get(entry.id) ??
@@ -116,15 +152,11 @@ export class FlowGate {
   /** The task left the queue other than by starting (paused, stopped, deleted). */
   forget(id: string): void {
     this.#reasons.delete(id);
+    this.#pausedHeld.delete(id);
     this.#keysById.delete(id);
     if (this.#held.delete(id)) {
       for (const limits of this.#limits.values()) limits?.keys?.remove(id);
     }
-  }
-
-  /** Whether a task waits here for a slot of its key. */
-  holds(id: string): boolean {
-    return this.#held.has(id);
   }
 
   // The keys of a started task move aside: a rolled-back start comes back without its params.

@@ -11,6 +11,7 @@ import type {
   TaskRecord,
   TelemetryBatch,
 } from "../records.ts";
+import { POSTGRES_DIALECT } from "../schedule-rows.ts";
 import { rowCodec } from "../sqlite.ts";
 import type { StorageFault } from "../storage-fault.ts";
 import { type DeletedTask, type EndedCount, type HistoryQuery, pageSize } from "../store.ts";
@@ -18,7 +19,6 @@ import { redactUrl } from "../store-location.ts";
 import type { SqlValue } from "../task-rows.ts";
 import type { TaskStore, TaskWrites } from "../task-store.ts";
 import { TaskTypePauseSql, taskTypePauseFromRow } from "../task-type-pauses.ts";
-import { POSTGRES_DIALECT } from "../schedule-rows.ts";
 import type { KeyMaterial } from "../value-cipher.ts";
 import {
   createClient,
@@ -36,6 +36,7 @@ import { PatchSql } from "./patch-sql.ts";
 import { PostgresSchedules } from "./schedules.ts";
 import { SQL } from "./statements.ts";
 import { type ConnectionWatch, PostgresWrites, type WriteContext } from "./writes.ts";
+
 const PAUSE_SQL = new TaskTypePauseSql(POSTGRES_DIALECT);
 
 /**
