@@ -57,6 +57,8 @@ describe.each(STORE_KINDS)("pausing a task name on %s", (kind) => {
     await untilStatus(manager, other.id, ["FINISHED"]);
     expect(await staysPending(manager, waiting.id)).toMatch(/^task name "echo" is paused by alice since /);
     expect(await manager.taskTypePauses()).toEqual([pause]);
+    // Held back by the pause, it still counts as queued.
+    expect(manager.stats().queued).toBe(1);
     expect(await manager.resumeTaskType("echo", { actor: "bob" })).toBe(true);
     expect((await untilStatus(manager, waiting.id, ["FINISHED", "FAILED"])).status).toBe("FINISHED");
     expect(await manager.taskTypePauses()).toEqual([]);

@@ -48,9 +48,9 @@ export class Dispatcher implements StartSource {
     this.#gate = new FlowGate(registry);
   }
 
-  /** Tasks waiting in the queue. */
+  /** Tasks waiting in the queue, including those held back by their key or a paused name. */
   get size(): number {
-    return this.#scheduler.size;
+    return this.#scheduler.size + this.#gate.waitingCount;
   }
 
   enqueue(task: TaskRecord): void {

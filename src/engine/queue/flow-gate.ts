@@ -63,6 +63,11 @@ export class FlowGate {
     );
   }
 
+  /** Tasks waiting here for a slot of their key or for their name to be resumed. */
+  get waitingCount(): number {
+    return this.#held.size + this.#pausedHeld.size;
+  }
+
   /** Why the task waits, while it waits for its rate limit or its key. */
   reason(id: string): string | undefined {
     return this.#reasons.get(id);
