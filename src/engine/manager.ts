@@ -12,6 +12,7 @@ import {
   type TaskLogRecord,
   type TaskRecord,
   type TaskStore,
+  type TaskTypePause,
 } from "../store/index.ts";
 import type { TaskClass, TaskStatus } from "../task/index.ts";
 import { Unit } from "./commit/unit.ts";
@@ -22,6 +23,11 @@ import { findByIdOrPrefix } from "./id-prefix.ts";
 import { type BulkAction, type BulkResult, type BulkTarget, runBulk } from "./lifecycle/bulk.ts";
 import type { ControlAction } from "./lifecycle/lifecycle.ts";
 import { restoreActiveTasks } from "./lifecycle/restore.ts";
+import {
+  type TaskTypePauseOptions,
+  type TaskTypePauseOutcome,
+  TaskTypePauses,
+} from "./lifecycle/task-type-pause.ts";
 import { waitForTask } from "./lifecycle/wait-for.ts";
 import type {
   ControlOptions,
@@ -54,6 +60,7 @@ export class TaskManager {
   readonly concurrency: number;
   readonly #options: ResolvedOptions;
   readonly #parts: EngineParts;
+  readonly #namePauses: TaskTypePauses;
   #state: State = "new";
   #starting: Promise<void> | undefined;
   #shutdown: Promise<void> | undefined;
@@ -73,6 +80,12 @@ export class TaskManager {
       },
     });
     this.store = this.#parts.guard;
+    this.#namePauses = new TaskTypePauses(
+      this.store,
+      this.#parts.dispatcher,
+      (id, control) => this.pause(id, control),
+      (id, control) => this.resume(id, control),
+    );
     this.registry = this.#parts.registry;
     this.schedules = new ScheduleService({
       ...this.#parts,
@@ -148,6 +161,8 @@ export class TaskManager {
         error: String(error),
       }),
     );
+    // Paused names first: a restored task of a paused name must wait, not start.
+    await this.#namePauses.restore();
     const active = await guard.listActive();
     // Nothing to write when nothing was active: a start then needs no writable database.
     if (active.length > 0) {
@@ -220,23 +235,34 @@ export class TaskManager {
     return inner instanceof SqliteTaskStore ? inner.file.durabilitySettings() : undefined;
   }
 
-  get(id: string): Promise<TaskRecord | undefined> {
-    return this.store.getTask(id);
+  async get(id: string): Promise<TaskRecord | undefined> {
+    const task = await this.store.getTask(id);
+    return task && this.#withWaitReason(task);
   }
 
   /** The task's record, or `TaskNotFoundError`. */
   async require(id: string): Promise<TaskRecord> {
     const task = await this.store.getTask(id);
     if (!task) throw new TaskNotFoundError(id);
-    return task;
+    return this.#withWaitReason(task);
+  }
+
+  /**
+   * A PENDING task held back by its rate limit or its key's concurrency shows why as its status
+   * reason: the reason lives in this node's dispatcher, not in the row, as it changes often.
+   */
+  #withWaitReason(task: TaskRecord): TaskRecord {
+    if (task.status !== "PENDING") return task;
+    const reason = this.#parts.dispatcher.waitReason(task.id);
+    return reason === undefined ? task : { ...task, statusReason: reason };
   }
 
   /**
    * The task with this id or, for a unique prefix of at least six characters, the one whose id
    * starts with it; `TaskNotFoundError` for none, `AmbiguousIdError` (409) for several.
    */
-  find(idOrPrefix: string): Promise<TaskRecord> {
-    return findByIdOrPrefix(this.store, idOrPrefix);
+  async find(idOrPrefix: string): Promise<TaskRecord> {
+    return this.#withWaitReason(await findByIdOrPrefix(this.store, idOrPrefix));
   }
 
   /** A handle with the lifecycle methods `start`, `pause`, `stop` and `restart` on one task. */
@@ -245,8 +271,9 @@ export class TaskManager {
     return new TaskHandle(this, id);
   }
 
-  list(query: ListTasksQuery = {}): Promise<Page<TaskRecord, string>> {
-    return this.store.listTasks(query);
+  async list(query: ListTasksQuery = {}): Promise<Page<TaskRecord, string>> {
+    const page = await this.store.listTasks(query);
+    return { ...page, items: page.items.map((task) => this.#withWaitReason(task)) };
   }
 
   async events(id: string, query: HistoryQuery = {}): Promise<Page<TaskEventRecord, number>> {
@@ -293,6 +320,27 @@ export class TaskManager {
   /** The registered task classes, as the API describes them. */
   taskTypes(): readonly RegisteredTask[] {
     return this.registry.all();
+  }
+
+  /**
+   * Pauses a registered task name, durably: no new task of it starts (they wait PENDING, with
+   * the reason shown) until `resumeTaskType`; with `running: "pause"` its running tasks pause at
+   * their next checkpoint too.
+   */
+  pauseTaskType(name: string, options: TaskTypePauseOptions = {}): Promise<TaskTypePauseOutcome> {
+    this.registry.require(name);
+    return this.#namePauses.pause(name, options);
+  }
+
+  /** Resumes a task name; false when it was not paused. */
+  resumeTaskType(name: string, options: Omit<TaskTypePauseOptions, "running"> = {}): Promise<boolean> {
+    this.registry.require(name);
+    return this.#namePauses.resume(name, options);
+  }
+
+  /** The paused task names, from the store. */
+  taskTypePauses(): Promise<TaskTypePause[]> {
+    return this.#namePauses.list();
   }
 
   stats(): ManagerStats {

@@ -1,6 +1,7 @@
 import type { TSchema } from "@sinclair/typebox";
 import { type TypeCheck, TypeCompiler } from "@sinclair/typebox/compiler";
 import { Value } from "@sinclair/typebox/value";
+import { checkFlowDeclarations, type FlowRules, taskKeysOf } from "../flow/index.ts";
 import {
   DEFAULT_RETRY,
   isTaskClass,
@@ -19,7 +20,10 @@ export interface RegisteredTask {
   module: string | undefined;
   retry: Required<RetryPolicy>;
   timeoutMs: number | undefined;
+  /** The limit of runs of the whole name at once (`static concurrency = 2`); undefined for none or per key. */
   concurrency: number | undefined;
+  /** `static rateLimit` and `static concurrency`, checked. */
+  flow: FlowRules;
   resumable: boolean;
   checkpointIntervalMs: number;
   stopGraceMs: number | undefined;
@@ -85,6 +89,13 @@ export function describeTask(cls: TaskClass, module: string | undefined): Regist
       `task "${name}": static isolation must be one of ${TASK_ISOLATIONS.join(", ")}, got ${String(isolation)}`,
     );
   }
+  const flowCheck = checkFlowDeclarations(cls);
+  if (!flowCheck.ok) {
+    const problems = flowCheck.errors.map((error) => `static ${error.field} ${error.message}`).join("; ");
+    throw new Error(`task "${name}": ${problems}`);
+  }
+  const flow = flowCheck.rules;
+  const keyed = flow.rateLimit?.key != null || flow.concurrency?.kind === "key";
   const paramsCheck = cls.params ? TypeCompiler.Compile(cls.params) : undefined;
   const resultCheck = cls.result ? TypeCompiler.Compile(cls.result) : undefined;
   return {
@@ -93,7 +104,8 @@ export function describeTask(cls: TaskClass, module: string | undefined): Regist
     module,
     retry,
     timeoutMs: positiveOrUndefined(cls.timeoutMs, "timeoutMs", name),
-    concurrency: positiveOrUndefined(cls.concurrency, "concurrency", name),
+    concurrency: flow.concurrency?.kind === "name" ? flow.concurrency.limit : undefined,
+    flow,
     resumable: cls.resumable ?? true,
     checkpointIntervalMs,
     stopGraceMs: positiveOrUndefined(cls.stopGraceMs, "stopGraceMs", name),
@@ -102,10 +114,18 @@ export function describeTask(cls: TaskClass, module: string | undefined): Regist
     paramsSchema: cls.params,
     resultSchema: cls.result,
     parseParams(params: unknown): unknown {
-      if (!paramsCheck || !cls.params) return params ?? null;
-      const value = Value.Default(cls.params, structuredClone(params ?? {}));
-      if (paramsCheck.Check(value)) return value;
-      throw new InvalidParamsError(name, issuesOf(paramsCheck, value));
+      let value: unknown = params ?? null;
+      if (paramsCheck && cls.params) {
+        value = Value.Default(cls.params, structuredClone(params ?? {}));
+        if (!paramsCheck.Check(value)) throw new InvalidParamsError(name, issuesOf(paramsCheck, value));
+      }
+      // A key function that throws or returns a non-string refuses the create like invalid params.
+      if (keyed) {
+        const keys = taskKeysOf(name, flow, value);
+        if (!keys.ok)
+          throw new InvalidParamsError(name, [{ path: "", message: keys.message }], "params", keys.message);
+      }
+      return value;
     },
     checkResult(result: unknown): ParamIssue[] {
       if (!resultCheck || resultCheck.Check(result)) return [];

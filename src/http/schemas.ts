@@ -289,7 +289,24 @@ export const TaskTypeSchema = t.Object({
   }),
 });
 
-export const TaskTypeList = t.Object({ items: t.Array(TaskTypeSchema) });
+export const TaskTypePauseSchema = t.Object({
+  pausedBy: t.Union([t.String(), t.Null()], { description: "who asked (the token's label)" }),
+  pausedAt: t.String({ format: "date-time" }),
+  pauseRunning: t.Boolean({ description: "whether the running tasks were asked to pause too" }),
+});
+
+export const TaskTypeList = t.Object({
+  items: t.Array(
+    t.Composite([
+      TaskTypeSchema,
+      t.Object({
+        paused: t.Union([TaskTypePauseSchema, t.Null()], {
+          description: "set while the name is paused: no new task of it starts",
+        }),
+      }),
+    ]),
+  ),
+});
 
 export const StreamQuery = t.Object({
   task: t.Optional(t.String({ minLength: 1, maxLength: 200, description: "Only this task's events" })),

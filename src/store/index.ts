@@ -60,6 +60,7 @@ export {
   UnsupportedStoreLocationError,
 } from "./store-location.ts";
 export type { StoreDialect, TaskStore, TaskWrites } from "./task-store.ts";
+export type { TaskTypePause } from "./task-type-pauses.ts";
 export {
   InvalidKeyError,
   type KeyMaterial,

@@ -90,4 +90,13 @@ export const MIGRATIONS: readonly MigrationMeta[] = [
     folderMillis: 1796303388674,
     hash: "467ec8ef2ff73cffbe0d88e8783431a1e708d6a6b8db8e31844d4ecfa7aadeec",
   },
+  // 0006_paused_task_types
+  {
+    sql: [
+      "CREATE TABLE `paused_task_types` (\n\t`task_name` text PRIMARY KEY NOT NULL,\n\t`paused_by` text,\n\t`paused_at` integer NOT NULL,\n\t`pause_running` integer DEFAULT false NOT NULL\n);\n",
+    ],
+    bps: true,
+    folderMillis: 1796309449956,
+    hash: "38b2301a43b2699650f3eb72e269d84617761f6430ccf6a64c44f7b274359703",
+  },
 ];

@@ -158,3 +158,15 @@ export const scheduleFires = sqliteTable(
     check(CHECKS.fireOutcome.name, sql.raw(CHECKS.fireOutcome.sql)),
   ],
 );
+
+/**
+ * Task names paused by a client: no new task of the name starts while its row is here. Who
+ * asked and when are kept for the listing; `pause_running` says whether the runs of the name
+ * were asked to pause too.
+ */
+export const pausedTaskTypes = sqliteTable("paused_task_types", {
+  taskName: text("task_name").primaryKey(),
+  pausedBy: text("paused_by"),
+  pausedAt: integer("paused_at").notNull(),
+  pauseRunning: integer("pause_running", { mode: "boolean" }).notNull().default(false),
+});

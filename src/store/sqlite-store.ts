@@ -21,6 +21,7 @@ import { SqliteSyncStore, type SqliteSyncStoreOptions } from "./sqlite.ts";
 import { type StorageFault, storageFaultOf } from "./storage-fault.ts";
 import type { DeletedTask, EndedCount, HistoryQuery } from "./store.ts";
 import type { TaskStore, TaskWrites } from "./task-store.ts";
+import type { TaskTypePause } from "./task-type-pauses.ts";
 
 /** Runs a synchronous call now, as a promise already settled with its value or its throw. */
 function settled<T>(fn: () => T): Promise<T> {
@@ -160,6 +161,15 @@ export class SqliteTaskStore implements TaskStore {
   }
   listSchedules(): Promise<ScheduleRecord[]> {
     return this.#call(() => this.file.listSchedules());
+  }
+  pauseTaskType(pause: TaskTypePause): Promise<TaskTypePause> {
+    return this.#call(() => this.file.pauseTaskType(pause));
+  }
+  resumeTaskType(taskName: string): Promise<boolean> {
+    return this.#call(() => this.file.resumeTaskType(taskName));
+  }
+  listTaskTypePauses(): Promise<TaskTypePause[]> {
+    return this.#call(() => this.file.listTaskTypePauses());
   }
   listScheduleFires(scheduleId: string, limit: number): Promise<ScheduleFireRecord[]> {
     return this.#call(() => this.file.listScheduleFires(scheduleId, limit));

@@ -42,6 +42,7 @@ import {
   type SyncTaskStore,
 } from "./store.ts";
 import { type SqlValue, TASK_COLUMNS, type TaskRow, TaskRowCodec } from "./task-rows.ts";
+import { type TaskTypePause, TaskTypePauseSql, taskTypePauseFromRow } from "./task-type-pauses.ts";
 import { type KeyMaterial, ValueCipher } from "./value-cipher.ts";
 import { WalCheckpointer } from "./wal-checkpointer.ts";
 
@@ -52,6 +53,7 @@ const ACTIVE: TaskStatus[] = [...ACTIVE_STATUSES];
 /** The final statuses as an SQL list; they are constants, never user input. */
 const FINAL_SQL_LIST = FINAL_STATUSES.map((status) => `'${status}'`).join(", ");
 const SCHEDULE_SQL = new ScheduleSql(SQLITE_DIALECT);
+const PAUSE_SQL = new TaskTypePauseSql(SQLITE_DIALECT);
 
 type Db = BunSQLiteDatabase<typeof schema>;
 
@@ -575,6 +577,25 @@ export class SqliteSyncStore implements SyncTaskStore {
     return this.#rowStatement(text)
       .all(...params)
       .map(scheduleFromRow);
+  }
+
+  pauseTaskType(pause: TaskTypePause): TaskTypePause {
+    const { sql: text, params } = PAUSE_SQL.upsert(pause);
+    const row = this.#rowStatement(text).get(...params);
+    if (!row) throw new Error("upsert returned no row");
+    return taskTypePauseFromRow(row);
+  }
+
+  resumeTaskType(taskName: string): boolean {
+    const { sql: text, params } = PAUSE_SQL.delete(taskName);
+    return this.#rowStatement(text).all(...params).length > 0;
+  }
+
+  listTaskTypePauses(): TaskTypePause[] {
+    const { sql: text, params } = PAUSE_SQL.list();
+    return this.#rowStatement(text)
+      .all(...params)
+      .map(taskTypePauseFromRow);
   }
 
   listScheduleFires(scheduleId: string, limit: number): ScheduleFireRecord[] {

@@ -19,6 +19,7 @@ import type {
 } from "./schedule-records.ts";
 import type { StorageFault } from "./storage-fault.ts";
 import type { DeletedTask, EndedCount, HistoryQuery } from "./store.ts";
+import type { TaskTypePause } from "./task-type-pauses.ts";
 
 /** Which database a store talks to. */
 export type StoreDialect = "sqlite" | "postgres";
@@ -115,6 +116,12 @@ export interface TaskStore extends TaskWrites {
   listActive(): Promise<TaskRecord[]>;
   /** Every schedule, in id order. */
   listSchedules(): Promise<ScheduleRecord[]>;
+  /** Pauses a task name; pausing it again replaces who asked, when, and whether runs pause too. */
+  pauseTaskType(pause: TaskTypePause): Promise<TaskTypePause>;
+  /** Resumes a task name: false when it was not paused. */
+  resumeTaskType(taskName: string): Promise<boolean>;
+  /** The paused task names, in name order. */
+  listTaskTypePauses(): Promise<TaskTypePause[]>;
   /** A schedule's latest `limit` fires, newest first. */
   listScheduleFires(scheduleId: string, limit: number): Promise<ScheduleFireRecord[]>;
   /** Fires of overlap "queue" whose task is still PAUSED waiting for an earlier one, oldest first. */

@@ -50,7 +50,7 @@ describe("the token", () => {
     const run = await kiln(["types", "--url", server.url, "--token", "s3cret"]);
     expect(run.code).toBe(0);
     expect(server.seen).toEqual([{ path: "/task-types", authorization: "Bearer s3cret" }]);
-    expect(lines(run.stdout)[1]).toMatch(/^probe +3 +n: integer +answers the test$/);
+    expect(lines(run.stdout)[1]).toMatch(/^probe +3 +- +n: integer +answers the test$/);
   });
 
   test("KILN_TOKEN and KILN_URL work too; the flags win over them", async () => {

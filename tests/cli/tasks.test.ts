@@ -26,16 +26,31 @@ describe("types", () => {
     const run = await kiln(["types"], env);
     expect(run.code).toBe(0);
     const [header, ...rows] = lines(run.stdout);
-    expect(header).toMatch(/^NAME +CONCURRENCY +PARAMS +DESCRIPTION$/);
+    expect(header).toMatch(/^NAME +CONCURRENCY +PAUSED +PARAMS +DESCRIPTION$/);
     const { items } = await api<{ items: TaskTypeJson[] }>("/task-types");
     expect(rows.map((row) => row.split(/ +/)[0])).toEqual(items.map((type) => type.name));
     expect(rows.find((row) => row.startsWith("steps "))).toMatch(
-      /^steps +- +steps: integer, delayMs\?: integer = 5$/,
+      /^steps +- +- +steps: integer, delayMs\?: integer = 5$/,
     );
-    expect(rows.find((row) => row.startsWith("hold "))).toMatch(/^hold +1 +any$/);
+    expect(rows.find((row) => row.startsWith("hold "))).toMatch(/^hold +1 +- +any$/);
     expect(rows.find((row) => row.startsWith("fail "))).toContain(
       'where: "pre"|"run"|"post", value?: string',
     );
+  });
+
+  test("types pause and resume a whole name; the table shows it paused meanwhile", async () => {
+    const paused = await kiln(["types", "pause", "echo", "--running"], env);
+    expect(paused.code).toBe(0);
+    expect(paused.stdout.trim()).toBe("echo paused (0 running asked to pause)");
+    const listed = await kiln(["types"], env);
+    expect(lines(listed.stdout).find((row) => row.startsWith("echo "))).toMatch(/^echo +- +paused /);
+    const resumed = await kiln(["types", "resume", "echo"], env);
+    expect(resumed.stdout.trim()).toBe("echo resumed");
+    const again = await kiln(["types", "resume", "echo"], env);
+    expect(again.stdout.trim()).toBe("echo was not paused");
+    const missing = await kiln(["types", "pause"], env);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain("missing the task name");
   });
 
   test("--json prints the server's answer", async () => {

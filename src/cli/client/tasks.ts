@@ -20,15 +20,41 @@ export const JSON_HELP = "  --json        print the server's JSON as it came";
 
 export const taskPath = (id: string, rest = "") => `/tasks/${encodeURIComponent(id)}${rest}`;
 
+type TaskTypeItem = TaskTypeJson & { paused?: { pausedBy: string | null; pausedAt: string } | null };
+
 export const typesCommand: Command = {
   name: "types",
-  synopsis: "[--json]",
-  summary: "List the task names the server can run, with their params.",
+  synopsis: "[pause <name> [--running] | resume <name>] [--json]",
+  summary: "List the task names the server can run, with their params; pause or resume a whole name.",
   async run(args, env) {
-    const parsed = parseClientArgs(this, args, env, JSON_FLAG, JSON_HELP);
+    const flags = { ...JSON_FLAG, running: { type: "boolean" } } as const;
+    const help = [
+      "  pause <name>    no new task of the name starts until resumed (durable)",
+      "  --running       with pause: the running tasks of the name pause at their next checkpoint too",
+      "  resume <name>   let the name's tasks start again",
+      JSON_HELP,
+    ].join("\n");
+    const parsed = parseClientArgs(this, args, env, flags, help);
     if (!parsed) return 0;
+    const [action] = parsed.positionals;
+    if (action === "pause" || action === "resume") {
+      const [, name] = positionals(parsed.positionals, ["pause or resume", "the task name"], parsed.usage);
+      const running = action === "pause" && parsed.values.running ? "pause" : undefined;
+      const { body } = await parsed.client.request<{ runsAskedToPause?: number; wasPaused?: boolean }>(
+        "POST",
+        `/task-types/${encodeURIComponent(name)}/${action}`,
+        { query: { running } },
+      );
+      if (parsed.values.json) printJson(body);
+      else if (action === "pause")
+        console.log(
+          `${name} paused${running ? ` (${body.runsAskedToPause ?? 0} running asked to pause)` : ""}`,
+        );
+      else console.log(body.wasPaused ? `${name} resumed` : `${name} was not paused`);
+      return 0;
+    }
     positionals(parsed.positionals, [], parsed.usage);
-    const { body } = await parsed.client.request<{ items: TaskTypeJson[] }>("GET", "/task-types");
+    const { body } = await parsed.client.request<{ items: TaskTypeItem[] }>("GET", "/task-types");
     if (parsed.values.json) {
       printJson(body);
       return 0;
@@ -40,10 +66,11 @@ export const typesCommand: Command = {
     const rows = body.items.map((type) => [
       type.name,
       type.options.concurrency === null ? "-" : String(type.options.concurrency),
+      type.paused ? `paused${type.paused.pausedBy ? ` by ${type.paused.pausedBy}` : ""}` : "-",
       paramsSummary(type.params),
       type.description ?? "",
     ]);
-    console.log(table(["NAME", "CONCURRENCY", "PARAMS", "DESCRIPTION"], rows, [1]));
+    console.log(table(["NAME", "CONCURRENCY", "PAUSED", "PARAMS", "DESCRIPTION"], rows, [1]));
     return 0;
   },
 };

@@ -220,6 +220,10 @@ export class GuardedStore implements TaskStore {
   recordScheduleFire: TaskStore["recordScheduleFire"] = (fire) =>
     this.#write(() => this.inner.recordScheduleFire(fire));
   listSchedules: TaskStore["listSchedules"] = () => this.#read(() => this.inner.listSchedules());
+  pauseTaskType: TaskStore["pauseTaskType"] = (pause) => this.#write(() => this.inner.pauseTaskType(pause));
+  resumeTaskType: TaskStore["resumeTaskType"] = (name) => this.#write(() => this.inner.resumeTaskType(name));
+  listTaskTypePauses: TaskStore["listTaskTypePauses"] = () =>
+    this.#read(() => this.inner.listTaskTypePauses());
   listScheduleFires: TaskStore["listScheduleFires"] = (scheduleId, limit) =>
     this.#read(() => this.inner.listScheduleFires(scheduleId, limit));
   listQueuedFires: TaskStore["listQueuedFires"] = () => this.#read(() => this.inner.listQueuedFires());

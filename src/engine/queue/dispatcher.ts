@@ -3,6 +3,7 @@ import type { StartSource } from "../commit/message-commit.ts";
 import type { Unit } from "../commit/unit.ts";
 import type { Logger } from "../logger.ts";
 import type { TaskRegistry } from "../registry.ts";
+import { FlowGate } from "./flow-gate.ts";
 import { type QueueEntry, Scheduler } from "./scheduler.ts";
 
 /** setTimeout's longest delay (about 24.8 days); a task due later is looked at again then. */
@@ -33,6 +34,7 @@ export interface DispatchHooks {
  */
 export class Dispatcher implements StartSource {
   readonly #scheduler = new Scheduler();
+  readonly #gate: FlowGate;
   readonly #orphans = new Map<string, TaskRecord[]>();
   #dueTimer: ReturnType<typeof setTimeout> | undefined;
   #dueAt = Number.POSITIVE_INFINITY;
@@ -42,11 +44,13 @@ export class Dispatcher implements StartSource {
     private readonly registry: TaskRegistry,
     private readonly hooks: DispatchHooks,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.#gate = new FlowGate(registry);
+  }
 
-  /** Tasks waiting in the queue. */
+  /** Tasks waiting in the queue, including those held back by their key or a paused name. */
   get size(): number {
-    return this.#scheduler.size;
+    return this.#scheduler.size + this.#gate.waitingCount;
   }
 
   enqueue(task: TaskRecord): void {
@@ -57,6 +61,7 @@ export class Dispatcher implements StartSource {
       this.logger.warn(`task ${task.id} waits: no class is registered under "${task.taskName}"`);
       return;
     }
+    this.#gate.noteTask(task.id, task.taskName, task.params);
     this.#scheduler.enqueue({
       id: task.id,
       name: task.taskName,
@@ -72,6 +77,35 @@ export class Dispatcher implements StartSource {
 
   remove(id: string): void {
     this.#scheduler.remove(id);
+    this.#gate.forget(id);
+  }
+
+  /** Why a PENDING task waits, when a rate limit or its key's concurrency holds it back. */
+  waitReason(id: string): string | undefined {
+    return this.#gate.reason(id);
+  }
+
+  /** No task of `name` starts until `resumeName`; its waiting tasks show `reason`. */
+  pauseName(name: string, reason: string): void {
+    this.#gate.pauseName(name, reason);
+  }
+
+  /** The tasks of `name` that waited for it go back to the queue. */
+  resumeName(name: string): void {
+    const resumed = this.#gate.resumeName(name);
+    for (const entry of resumed) this.#scheduler.enqueue(entry);
+    this.request();
+  }
+
+  /**
+   * A run gave back its slot (ended, paused at a checkpoint, or its start undone): the task
+   * waiting for a slot of its key, if any, goes back to the queue.
+   */
+  released(id: string): void {
+    const next = this.#gate.release(id);
+    if (!next) return;
+    this.#scheduler.enqueue({ ...next, runAt: 0 });
+    this.request();
   }
 
   /** A task whose start could not be written waits in the queue a little before the next try. */
@@ -100,9 +134,23 @@ export class Dispatcher implements StartSource {
     this.#dueTimer = undefined;
   }
 
+  /**
+   * The next task to start. One over its rate limit goes back as a delayed task due when it may
+   * start (the due timer wakes it); one whose key is full waits in the gate until a slot frees.
+   */
   next(): QueueEntry | undefined {
-    if (!this.hooks.accepting() || !this.hooks.hasFreeSlot()) return undefined;
-    return this.#scheduler.next(this.hooks.canRun, Date.now());
+    for (;;) {
+      if (!this.hooks.accepting() || !this.hooks.hasFreeSlot()) return undefined;
+      const now = Date.now();
+      const entry = this.#scheduler.next(this.hooks.canRun, now);
+      if (!entry) return undefined;
+      const admission = this.#gate.admit(entry, now);
+      if (admission.start) return entry;
+      if (admission.notBefore !== null) {
+        this.#scheduler.enqueue({ ...entry, runAt: admission.notBefore }, now);
+        this.armDueTimer();
+      }
+    }
   }
 
   /**

@@ -212,6 +212,7 @@ export class RunExecutor {
         this.pool.release(host);
       }
       this.#counts.add(name, -1);
+      this.dispatcher.released(id);
     };
     let task: Awaited<ReturnType<Transitions["running"]>>;
     try {
@@ -279,6 +280,7 @@ export class RunExecutor {
       if (!held) return;
       held = false;
       this.#counts.add(name, -1);
+      this.dispatcher.released(id);
       if (this.#runs.get(id) !== parked || parked.phase.kind === "detached") return;
       advance(parked, { type: "resume-undone" });
       this.#parkedOrder.push(parked);
@@ -348,6 +350,7 @@ export class RunExecutor {
         advance(run, { type: "paused" });
         this.#parkedOrder.push(run);
         this.#counts.add(run.task.name, -1);
+        this.dispatcher.released(run.taskId);
         this.#releaseExcessParked();
         this.dispatcher.request();
       });
@@ -383,7 +386,10 @@ export class RunExecutor {
     clearRunTimers(run);
     this.#hostRuns.delete(run.host);
     if (this.#runs.get(run.taskId) === run) this.#runs.delete(run.taskId);
-    if (held) this.#counts.add(run.task.name, -1);
+    if (held) {
+      this.#counts.add(run.task.name, -1);
+      this.dispatcher.released(run.taskId);
+    }
     // A parked run ends when its worker crashes or gives its task back: it parks nothing any more.
     else this.#parkedOrder = this.#parkedOrder.filter((parked) => parked !== run);
     this.pool.release(run.host);

@@ -44,4 +44,13 @@ export const MIGRATIONS: readonly MigrationMeta[] = [
     folderMillis: 1796307585771,
     hash: "4797bda6d9e60014005d3ce55cc1d7de5fdaf18bf4e910f194c22d289ccaf78a",
   },
+  // 0003_paused_task_types
+  {
+    sql: [
+      'CREATE TABLE "paused_task_types" (\n\t"task_name" text PRIMARY KEY NOT NULL,\n\t"paused_by" text,\n\t"paused_at" bigint NOT NULL,\n\t"pause_running" boolean DEFAULT false NOT NULL\n);\n',
+    ],
+    bps: true,
+    folderMillis: 1796309451022,
+    hash: "6f7b70004794b795f8a584f7fd5338e8aee7b700aab8004af6f841ab04fcd246",
+  },
 ];

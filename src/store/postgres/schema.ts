@@ -175,3 +175,11 @@ export const scheduleFires = pgTable(
     check(CHECKS.fireOutcome.name, sql.raw(CHECKS.fireOutcome.sql)),
   ],
 );
+
+/** As SQLite's: the task names paused by a client. */
+export const pausedTaskTypes = pgTable("paused_task_types", {
+  taskName: text("task_name").primaryKey(),
+  pausedBy: text("paused_by"),
+  pausedAt: epochMs("paused_at").notNull(),
+  pauseRunning: boolean("pause_running").notNull().default(false),
+});

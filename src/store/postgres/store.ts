@@ -11,12 +11,14 @@ import type {
   TaskRecord,
   TelemetryBatch,
 } from "../records.ts";
+import { POSTGRES_DIALECT } from "../schedule-rows.ts";
 import { rowCodec } from "../sqlite.ts";
 import type { StorageFault } from "../storage-fault.ts";
 import { type DeletedTask, type EndedCount, type HistoryQuery, pageSize } from "../store.ts";
 import { redactUrl } from "../store-location.ts";
 import type { SqlValue } from "../task-rows.ts";
 import type { TaskStore, TaskWrites } from "../task-store.ts";
+import { TaskTypePauseSql, taskTypePauseFromRow } from "../task-type-pauses.ts";
 import type { KeyMaterial } from "../value-cipher.ts";
 import {
   createClient,
@@ -34,6 +36,8 @@ import { PatchSql } from "./patch-sql.ts";
 import { PostgresSchedules } from "./schedules.ts";
 import { SQL } from "./statements.ts";
 import { type ConnectionWatch, PostgresWrites, type WriteContext } from "./writes.ts";
+
+const PAUSE_SQL = new TaskTypePauseSql(POSTGRES_DIALECT);
 
 /**
  * `work`'s outcome, or, once the transaction's connection is lost, a promise that never settles:
@@ -162,6 +166,21 @@ export class PostgresTaskStore implements TaskStore {
   getSchedule: TaskStore["getSchedule"] = (id) => this.#scheduleReads.getSchedule(id);
   recordScheduleFire: TaskStore["recordScheduleFire"] = (fire) => this.#writes.recordScheduleFire(fire);
   listSchedules: TaskStore["listSchedules"] = () => this.#scheduleReads.listSchedules();
+  // One statement each, on the pool; an upsert and a delete by name may be sent again safely.
+  pauseTaskType: TaskStore["pauseTaskType"] = async (pause) => {
+    const { sql, params } = PAUSE_SQL.upsert(pause);
+    const [row] = await this.#read(sql, params);
+    if (!row) throw new Error("upsert returned no row");
+    return taskTypePauseFromRow(row);
+  };
+  resumeTaskType: TaskStore["resumeTaskType"] = async (taskName) => {
+    const { sql, params } = PAUSE_SQL.delete(taskName);
+    return (await this.#read(sql, params)).length > 0;
+  };
+  listTaskTypePauses: TaskStore["listTaskTypePauses"] = async () => {
+    const { sql, params } = PAUSE_SQL.list();
+    return (await this.#read(sql, params)).map(taskTypePauseFromRow);
+  };
   listScheduleFires: TaskStore["listScheduleFires"] = (scheduleId, limit) =>
     this.#scheduleReads.listScheduleFires(scheduleId, limit);
   listQueuedFires: TaskStore["listQueuedFires"] = () => this.#scheduleReads.listQueuedFires();

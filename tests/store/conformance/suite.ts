@@ -5,6 +5,7 @@ import type { KeyOptions, MakeStore, StoreUnderTest } from "./harness.ts";
 import { historyTests } from "./history.ts";
 import { listingTests } from "./listing.ts";
 import { scheduleTests } from "./schedules.ts";
+import { taskTypePauseTests } from "./task-type-pauses.ts";
 import { taskTests } from "./tasks.ts";
 import { transactionTests } from "./transactions.ts";
 import { transitionTests } from "./transitions.ts";
@@ -36,5 +37,6 @@ export function runStoreSuite(label: string, makeStore: MakeStore): void {
     encryptionTests(context);
     transactionTests(context);
     scheduleTests(context);
+    taskTypePauseTests(context);
   });
 }

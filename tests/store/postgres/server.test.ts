@@ -50,6 +50,7 @@ describe("migrate", () => {
     const tables = await raw<{ name: string }[]>`
       SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`;
     expect(tables.map((row) => row.name)).toEqual([
+      "paused_task_types",
       "schedule_fires",
       "schedules",
       "task_events",
