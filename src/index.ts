@@ -2,6 +2,10 @@
  * kiln's public API: the task SDK (`BaseTask`, `t`, errors, statuses; alone in ./task/index.ts)
  * and what a library user needs to run kiln inside their own app (`TaskManager`, the store).
  */
+
+export type { NodeIdentity } from "./cluster/node-identity.ts";
+export type { NodeRecord, NodeStatus } from "./cluster/node-record.ts";
+export type { ClusterTuning } from "./cluster/tuning.ts";
 export * from "./engine/index.ts";
 export type {
   ListTasksQuery,

@@ -1,3 +1,4 @@
+import type { ClusterTuning } from "../cluster/tuning.ts";
 import type { ScheduleClock } from "../schedules/clock.ts";
 import type { Durability, KeyMaterial, TaskRecord, TaskStore } from "../store/index.ts";
 import type { TaskClass, TaskContext } from "../task/index.ts";
@@ -78,6 +79,13 @@ export interface TaskManagerOptions {
   maxLogLineBytes?: number;
   /** The time and timer schedules fire by (default: the system's); tests pass their own. */
   scheduleClock?: ScheduleClock;
+  /**
+   * This node's name among the nodes sharing a PostgreSQL database (default `<host>-<pid>`); its
+   * id adds a fresh suffix on every start.
+   */
+  nodeName?: string;
+  /** Lease, heartbeat, rescue and polling intervals of the cluster protocol (PostgreSQL only). */
+  cluster?: Partial<ClusterTuning>;
 }
 
 export interface CreateOptions {

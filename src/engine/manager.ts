@@ -1,4 +1,6 @@
 import { availableParallelism } from "node:os";
+import { type NodeIdentity, newNodeIdentity } from "../cluster/node-identity.ts";
+import type { NodeRecord } from "../cluster/node-record.ts";
 import { systemClock } from "../schedules/clock.ts";
 import { ScheduleService } from "../schedules/service.ts";
 import {
@@ -58,6 +60,8 @@ export class TaskManager {
   /** Schedules: declared ones registered at start, the API's, and the timer that fires them. */
   readonly schedules: ScheduleService;
   readonly concurrency: number;
+  /** This process among the nodes sharing the database: its id is fresh on every start. */
+  readonly node: NodeIdentity;
   readonly #options: ResolvedOptions;
   readonly #parts: EngineParts;
   readonly #namePauses: TaskTypePauses;
@@ -70,6 +74,7 @@ export class TaskManager {
     if (!Number.isInteger(concurrency) || concurrency < 1)
       throw new Error("concurrency must be an integer ≥ 1");
     this.concurrency = concurrency;
+    this.node = newNodeIdentity(options.nodeName);
     this.#options = resolveOptions(options, concurrency);
     this.#parts = buildParts(options, this.#options, {
       accepting: () => this.#state === "running",
@@ -352,6 +357,24 @@ export class TaskManager {
       idleWorkers: this.#parts.pool.idleCount,
       concurrency: this.concurrency,
     };
+  }
+
+  /**
+   * The nodes serving the database, this one first. On SQLite that is this process alone, which
+   * is always its own leader.
+   */
+  async nodes(): Promise<NodeRecord[]> {
+    const now = Date.now();
+    return [
+      {
+        ...this.node,
+        lastHeartbeatAt: now,
+        status: this.#state === "running" || this.#state === "new" ? "alive" : "stopping",
+        concurrency: this.concurrency,
+        running: this.#parts.executor.running,
+        leader: true,
+      },
+    ];
   }
 
   /** Subscribes to every transition, control request, progress tick and log line. */

@@ -122,6 +122,7 @@ export function presentTask(task: TaskRecord): TaskJson {
       typeof task.scheduleId === "string"
         ? { id: task.scheduleId, fireTime: storedTime(task.scheduleFireTime) }
         : null,
+    node: task.status === "RUNNING" ? storedText(task.node) : null,
   };
 }
 

@@ -130,6 +130,10 @@ export const TaskSchema = t.Object(
       ],
       { description: "The schedule and fire time the task was created for; null for any other task" },
     ),
+    node: t.Union([t.String(), t.Null()], {
+      description:
+        "The id of the node running the task (see GET /nodes), while it is RUNNING on a PostgreSQL database; null otherwise",
+    }),
   },
   { description: "A task", examples: [TASK_EXAMPLE] },
 );

@@ -99,4 +99,14 @@ export const MIGRATIONS: readonly MigrationMeta[] = [
     folderMillis: 1796309449956,
     hash: "38b2301a43b2699650f3eb72e269d84617761f6430ccf6a64c44f7b274359703",
   },
+  // 0007_node_claims
+  {
+    sql: [
+      "ALTER TABLE `tasks` ADD `node_id` text;",
+      "\nALTER TABLE `tasks` ADD `lease_epoch` integer DEFAULT 0 NOT NULL;",
+    ],
+    bps: true,
+    folderMillis: 1796313119652,
+    hash: "47044c95781559f69a8e4d0fd47ac4c501d54875e50d5f6721c65a82174d6be0",
+  },
 ];

@@ -42,6 +42,10 @@ export interface TaskRecord {
   scheduleId: string | null;
   /** The fire time (epoch ms) of the schedule it was created for; null for any other task. */
   scheduleFireTime: number | null;
+  /** The id of the node running the task, while it is RUNNING on PostgreSQL; null otherwise. */
+  node: string | null;
+  /** How many times the task has been claimed: the fencing token of its current run. */
+  leaseEpoch: number;
 }
 
 export interface NewTask {

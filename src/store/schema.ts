@@ -44,6 +44,10 @@ export const tasks = sqliteTable(
     /** The schedule that created the task, and the fire time it was created for; null otherwise. */
     scheduleId: text("schedule_id"),
     scheduleFireTime: integer("schedule_fire_time"),
+    /** The node running the task while it is RUNNING; one SQLite file has one node, so null here. */
+    nodeId: text("node_id"),
+    /** Bumped by each claim of the task (the fencing token on PostgreSQL); kept level on SQLite. */
+    leaseEpoch: integer("lease_epoch").notNull().default(0),
   },
   (table) => [
     index("tasks_status_id").on(table.status, table.id),

@@ -31,6 +31,8 @@ export const TASK_COLUMNS = {
   activeMs: "active_ms",
   scheduleId: "schedule_id",
   scheduleFireTime: "schedule_fire_time",
+  node: "node_id",
+  leaseEpoch: "lease_epoch",
 } as const satisfies Record<keyof TaskRecord, string>;
 
 const JSON_FIELDS = new Set<keyof TaskRecord>([

@@ -44,6 +44,7 @@ function task(id: string, fields: Partial<TaskJson> = {}): TaskJson {
     parentId: null,
     context: {},
     schedule: null,
+    node: null,
     ...fields,
   };
 }

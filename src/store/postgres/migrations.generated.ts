@@ -53,4 +53,19 @@ export const MIGRATIONS: readonly MigrationMeta[] = [
     folderMillis: 1796309451022,
     hash: "6f7b70004794b795f8a584f7fd5338e8aee7b700aab8004af6f841ab04fcd246",
   },
+  // 0004_nodes_and_leases
+  {
+    sql: [
+      'CREATE TABLE "leader" (\n\t"name" text PRIMARY KEY NOT NULL,\n\t"node_id" text NOT NULL,\n\t"elected_at" bigint NOT NULL,\n\t"expires_at" bigint NOT NULL\n);\n',
+      '\nCREATE TABLE "nodes" (\n\t"id" text PRIMARY KEY NOT NULL,\n\t"name" text NOT NULL,\n\t"host" text NOT NULL,\n\t"pid" integer NOT NULL,\n\t"started_at" bigint NOT NULL,\n\t"last_heartbeat_at" bigint NOT NULL,\n\t"status" text NOT NULL,\n\t"concurrency" integer NOT NULL,\n\t"running" integer DEFAULT 0 NOT NULL\n);\n',
+      '\nALTER TABLE "tasks" ADD COLUMN "node_id" text;',
+      '\nALTER TABLE "tasks" ADD COLUMN "lease_epoch" integer DEFAULT 0 NOT NULL;',
+      '\nALTER TABLE "tasks" ADD COLUMN "lease_expires_at" bigint;',
+      '\nCREATE INDEX "tasks_ready" ON "tasks" USING btree ("priority" DESC NULLS LAST,"id") WHERE "tasks"."status" = \'PENDING\';',
+      '\nCREATE INDEX "tasks_leases" ON "tasks" USING btree ("node_id","lease_expires_at") WHERE "tasks"."status" = \'RUNNING\';',
+    ],
+    bps: true,
+    folderMillis: 1796313120401,
+    hash: "9b93f064de816d41d5443d8f3587deb955dbaa7f33a144bd66b87df47b9ce3e7",
+  },
 ];

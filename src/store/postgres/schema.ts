@@ -69,9 +69,22 @@ export const tasks = pgTable(
     activeMs: bigint("active_ms", { mode: "number" }).notNull().default(0),
     scheduleId: text("schedule_id"),
     scheduleFireTime: epochMs("schedule_fire_time"),
+    /** The node that claimed the task, while it is RUNNING; null otherwise. */
+    nodeId: text("node_id"),
+    /**
+     * The fencing token: bumped by every claim, so a write about a run (`node_id` and
+     * `lease_epoch` as its node claimed it) changes nothing once another node has taken the task.
+     */
+    leaseEpoch: integer("lease_epoch").notNull().default(0),
+    /** Until when the claim holds, by the database's clock (epoch ms); renewed by its node's heartbeat. */
+    leaseExpiresAt: epochMs("lease_expires_at"),
   },
   (table) => [
     index("tasks_status_id").on(table.status, table.id),
+    // The claim's order: the next ready task is the first row of this index.
+    index("tasks_ready").on(table.priority.desc(), table.id).where(sql`${table.status} = 'PENDING'`),
+    // The rescue's scan, and a heartbeat's renewal of one node's leases.
+    index("tasks_leases").on(table.nodeId, table.leaseExpiresAt).where(sql`${table.status} = 'RUNNING'`),
     index("tasks_name_id").on(table.taskName, table.id),
     // For `tags @> '["x"]'`: a page of a rare tag reads its few tasks, not every task until the
     // page is full. jsonb_path_ops: smaller than the default opclass, and containment is all kiln asks.
@@ -182,4 +195,31 @@ export const pausedTaskTypes = pgTable("paused_task_types", {
   pausedBy: text("paused_by"),
   pausedAt: epochMs("paused_at").notNull(),
   pauseRunning: boolean("pause_running").notNull().default(false),
+});
+
+/** One row per live kiln node sharing the database: registered at start, renewed by its heartbeat. */
+export const nodes = pgTable("nodes", {
+  /** `<name>/<8 hex>`: fresh on every start, so a restarted node is a new node. */
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  host: text("host").notNull(),
+  pid: integer("pid").notNull(),
+  startedAt: epochMs("started_at").notNull(),
+  lastHeartbeatAt: epochMs("last_heartbeat_at").notNull(),
+  /** "alive", or "stopping" once its graceful shutdown has begun. */
+  status: text("status").notNull(),
+  concurrency: integer("concurrency").notNull(),
+  /** Runs holding a slot on the node, as of its last heartbeat. */
+  running: integer("running").notNull().default(0),
+});
+
+/**
+ * The cluster's leader: at most one row, whose term ends at `expires_at` unless its node renews
+ * it. Upkeep (rescue, retention, node cleanup) runs on the leader only.
+ */
+export const leader = pgTable("leader", {
+  name: text("name").primaryKey(),
+  nodeId: text("node_id").notNull(),
+  electedAt: epochMs("elected_at").notNull(),
+  expiresAt: epochMs("expires_at").notNull(),
 });

@@ -38,6 +38,8 @@ export function taskTests({ open }: SuiteContext): void {
         activeMs: 0,
         scheduleId: null,
         scheduleFireTime: null,
+        node: null,
+        leaseEpoch: 0,
       });
       expect(created.createdAt).toBeGreaterThanOrEqual(before);
       expect(created.createdAt).toBeLessThanOrEqual(Date.now());
