@@ -18,13 +18,7 @@ import { isLoopback, type ServeConfig } from "./config.ts";
 import { assertAddressFree, listenOrExplain, listenUrl } from "./listen-address.ts";
 import { createServiceLogger } from "./log.ts";
 import { LogFile } from "./log-file.ts";
-import {
-  openServerStore,
-  postgresDurability,
-  serverProblem,
-  shownLocation,
-  watchOwnerLock,
-} from "./serve-store.ts";
+import { openServerStore, postgresDurability, serverProblem, shownLocation } from "./serve-store.ts";
 import { exitOnSignals } from "./shutdown.ts";
 import { StdoutLines } from "./stdout-lines.ts";
 import { loadTasksDir } from "./tasks-dir.ts";
@@ -196,14 +190,6 @@ export async function serve(config: ServeConfig): Promise<void> {
       },
     );
   }
-  const stopWatching = pgStore
-    ? watchOwnerLock(pgStore, logger, () => {
-        // Two owners must not write side by side: stop as a crash would; the other restores.
-        stdout.flush();
-        logFile?.flush();
-        process.exit(1);
-      })
-    : undefined;
   exitOnSignals({
     logger,
     deadlineMs: SHUTDOWN_DEADLINE_MS,
@@ -219,7 +205,6 @@ export async function serve(config: ServeConfig): Promise<void> {
         });
         await server?.stop(true);
       }
-      stopWatching?.();
       await manager.shutdown();
       await pgStore?.close();
       // The transitions of the shutdown itself are queued too: give them a moment to go out.

@@ -40,13 +40,35 @@ export interface HeldEvents {
 /** A listener set that isolates the manager from listeners that throw. */
 export class EventHub {
   readonly #listeners = new Set<ManagerListener>();
+  /** Listeners that also hear what other nodes sharing the database did. */
+  readonly #clusterWide = new Set<ManagerListener>();
   #held: ManagerEvent[] | undefined;
 
   constructor(private readonly onListenerError: (error: unknown) => void) {}
 
-  subscribe(listener: ManagerListener): () => void {
+  /**
+   * With `clusterWide`, the listener also hears the transitions of tasks on other nodes (the
+   * event stream, waiters, counts); without it, only what this node did (observers and webhooks,
+   * which each node runs for its own writes, so that nothing is delivered twice).
+   */
+  subscribe(listener: ManagerListener, { clusterWide = false }: { clusterWide?: boolean } = {}): () => void {
     this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    if (clusterWide) this.#clusterWide.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+      this.#clusterWide.delete(listener);
+    };
+  }
+
+  /** What another node did, as read from the database: heard by cluster-wide listeners only. */
+  emitFromOtherNode(event: ManagerEvent): void {
+    for (const listener of this.#clusterWide) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.onListenerError(error);
+      }
+    }
   }
 
   get listenerCount(): number {

@@ -1,4 +1,7 @@
 import { fileURLToPath } from "node:url";
+import type { NodeIdentity } from "../cluster/node-identity.ts";
+import { NodeRuntime } from "../cluster/node-runtime.ts";
+import { resolveClusterTuning } from "../cluster/tuning.ts";
 import type { DatabaseOwnerLock, TaskRecord } from "../store/index.ts";
 import type { TaskClass } from "../task/index.ts";
 import { MessageCommits } from "./commit/message-commit.ts";
@@ -11,6 +14,7 @@ import { CreateBatch } from "./creation/create-batch.ts";
 import { TaskCreation } from "./creation/task-creation.ts";
 import { EventHub } from "./events.ts";
 import type { ControlAction } from "./lifecycle/lifecycle.ts";
+import { restoreActiveTasks } from "./lifecycle/restore.ts";
 import { RunSettlement } from "./lifecycle/run-settlement.ts";
 import { SelfRestarts } from "./lifecycle/self-restarts.ts";
 import { TaskControl } from "./lifecycle/task-control.ts";
@@ -18,12 +22,15 @@ import { Transitions } from "./lifecycle/transitions.ts";
 import { stderrLogger } from "./logger.ts";
 import type { ControlOptions, ControlResult, TaskManagerOptions } from "./manager-options.ts";
 import { Observers } from "./observers.ts";
+import { ClaimDispatcher } from "./queue/claim-dispatch.ts";
 import { Dispatcher } from "./queue/dispatcher.ts";
+import type { TaskDispatch } from "./queue/task-dispatch.ts";
 import { TaskRegistry } from "./registry.ts";
 import { resolveFileAccess } from "./runs/file-access.ts";
 import { checkMemoryLimitMb } from "./runs/memory-limit.ts";
 import { WorkerPool } from "./runs/pool.ts";
 import { RunExecutor } from "./runs/run-executor.ts";
+import { RunFences } from "./runs/run-fences.ts";
 import type { LiveRun } from "./runs/runs.ts";
 import { resolveValueLimits } from "./runs/value-limits.ts";
 import { WorkerMessages } from "./runs/worker-messages.ts";
@@ -54,6 +61,7 @@ export function resolveOptions(options: TaskManagerOptions, concurrency: number)
     ],
     logger: options.logger ?? stderrLogger,
     preloaded: new Set<TaskClass>(options.preloadedTasks ?? []),
+    cluster: resolveClusterTuning(options.cluster),
   };
 }
 
@@ -68,7 +76,7 @@ export interface EngineParts {
   counts: TaskCounts;
   telemetry: TelemetryBuffer;
   transitions: Transitions;
-  dispatcher: Dispatcher;
+  dispatcher: TaskDispatch;
   settlement: RunSettlement;
   commits: MessageCommits;
   creates: CreateBatch<TaskRecord>;
@@ -78,12 +86,15 @@ export interface EngineParts {
   executor: RunExecutor;
   taskControl: TaskControl;
   writes: WriteRetry;
+  /** This node's part in the cluster protocol, on a database nodes share; undefined on SQLite. */
+  runtime: NodeRuntime | undefined;
 }
 
 export function buildParts(
   options: TaskManagerOptions,
   resolved: ResolvedOptions,
   hooks: ManagerHooks,
+  node: NodeIdentity,
 ): EngineParts {
   const logger = resolved.logger;
   const memoryLimitMb = checkMemoryLimitMb(options.taskMemoryLimitMb);
@@ -92,21 +103,26 @@ export function buildParts(
   const fileAccess = resolveFileAccess(options.fileRoots, options.protectedFiles, sqlitePathOf(options));
   const { store, ownerLock, owned } = openStore(options, logger);
   const guard = new GuardedStore(store, logger);
+  const cluster = guard.cluster;
+  // Nodes sharing a database fence their writes about runs with their claims.
+  const fences = cluster ? new RunFences(node.id) : undefined;
   const registry = new TaskRegistry();
   const lanes = new TaskLanes();
   const hub = new EventHub((error) => logger.error("an event listener threw", { error: String(error) }));
   const counts = new TaskCounts(guard);
-  hub.subscribe(counts.observe);
+  hub.subscribe(counts.observe, { clusterWide: true });
   const observers = new Observers(hub, logger);
   const telemetry = new TelemetryBuffer(
-    guard,
+    fences
+      ? { writeTelemetry: (batch) => guard.writeTelemetry({ ...batch, fences: fences.forTelemetry() }) }
+      : guard,
     hub,
     resolved.telemetryIntervalMs,
     (error) =>
       logger.error("writing progress and logs failed; writing each task's alone", { error: String(error) }),
     (taskId, why) => logger.warn(`progress or log of task ${taskId} dropped`, { why }),
   );
-  const transitions = new Transitions();
+  const transitions = new Transitions(fences);
   let executor: RunExecutor;
   let commits: MessageCommits;
   let messages: WorkerMessages;
@@ -119,17 +135,30 @@ export function buildParts(
     },
     () => dispatcher.request(),
   );
-  const dispatcher: Dispatcher = new Dispatcher(
-    registry,
-    {
-      accepting: hooks.accepting,
-      canRun: (name) => executor.canRun(name),
-      hasFreeSlot: () => executor.hasFreeSlot(),
-      startRun: (unit, id, name) => executor.start(unit, id, name),
-      requestDispatch: () => commits.requestDispatch(),
-    },
-    logger,
-  );
+  const dispatcher: TaskDispatch = cluster
+    ? new ClaimDispatcher(
+        registry,
+        {
+          accepting: hooks.accepting,
+          freeSlots: () => resolved.concurrency - executor.running,
+          startClaimed: (unit, task) => executor.startClaimed(unit, task),
+          requestDispatch: () => commits.requestDispatch(),
+          queued: () => counts.pendingNow(),
+        },
+        { node: node.id, leaseMs: resolved.cluster.leaseMs, claimPollMs: resolved.cluster.claimPollMs },
+        logger,
+      )
+    : new Dispatcher(
+        registry,
+        {
+          accepting: hooks.accepting,
+          canRun: (name) => executor.canRun(name),
+          hasFreeSlot: () => executor.hasFreeSlot(),
+          startRun: (unit, id, name) => executor.start(unit, id, name),
+          requestDispatch: () => commits.requestDispatch(),
+        },
+        logger,
+      );
   const selfRestarts = new SelfRestarts();
   const settlement = new RunSettlement(
     transitions,
@@ -160,11 +189,12 @@ export function buildParts(
     fileAccess,
   );
   executor = new RunExecutor(
-    { registry, pool, transitions, telemetry, commits, dispatcher, settlement },
+    { registry, pool, transitions, telemetry, commits, dispatcher, settlement, fences },
     {
       concurrency: resolved.concurrency,
       stopGraceMs: resolved.stopGraceMs,
-      maxParkedWorkers: resolved.maxParkedWorkers,
+      // A paused task is no node's: any node may resume it, so none keeps its worker.
+      maxParkedWorkers: cluster ? 0 : resolved.maxParkedWorkers,
       memoryLimitMb,
       limits,
       logger,
@@ -176,8 +206,38 @@ export function buildParts(
     },
   );
   messages = new WorkerMessages(executor, telemetry, pool, commits, hooks, limits, logger);
+  const runtime =
+    cluster && fences && dispatcher instanceof ClaimDispatcher
+      ? new NodeRuntime({
+          cluster,
+          guard,
+          hub,
+          node,
+          tuning: resolved.cluster,
+          concurrency: resolved.concurrency,
+          fences,
+          executor,
+          dispatcher,
+          logger,
+          accepting: hooks.accepting,
+          rescue: (unit, tasks, interruptedBy) =>
+            restoreActiveTasks(
+              unit,
+              tasks,
+              registry,
+              transitions,
+              settlement,
+              (task) => dispatcher.enqueue(task),
+              {
+                by: interruptedBy,
+                asked: "before its node was lost",
+              },
+            ),
+        })
+      : undefined;
   const taskControl = new TaskControl({
     store: guard,
+    announceRequest: runtime && ((task) => runtime.announceRequest(task)),
     hub,
     lanes,
     transitions,
@@ -206,5 +266,6 @@ export function buildParts(
     executor,
     taskControl,
     writes,
+    runtime,
   };
 }

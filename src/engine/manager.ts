@@ -41,6 +41,7 @@ import type {
 } from "./manager-options.ts";
 import { buildParts, type EngineParts, type ResolvedOptions, resolveOptions } from "./manager-parts.ts";
 import type { LogObserver, ProgressObserver, TransitionObserver } from "./observers.ts";
+import { ClaimDispatcher } from "./queue/claim-dispatch.ts";
 import { loadTaskModule, moduleOf } from "./registration.ts";
 import type { RegisteredTask, TaskRegistry } from "./registry.ts";
 import { countEnded, type EndedCounts } from "./upkeep/ended-counts.ts";
@@ -76,14 +77,19 @@ export class TaskManager {
     this.concurrency = concurrency;
     this.node = newNodeIdentity(options.nodeName);
     this.#options = resolveOptions(options, concurrency);
-    this.#parts = buildParts(options, this.#options, {
-      accepting: () => this.#state === "running",
-      control: (action, id, controlOptions) => this.#control(action, id, controlOptions),
-      spawn: async (run, name, paramsJson) => {
-        this.#assertAccepting();
-        return this.#parts.creation.spawn(run, name, paramsJson);
+    this.#parts = buildParts(
+      options,
+      this.#options,
+      {
+        accepting: () => this.#state === "running",
+        control: (action, id, controlOptions) => this.#control(action, id, controlOptions),
+        spawn: async (run, name, paramsJson) => {
+          this.#assertAccepting();
+          return this.#parts.creation.spawn(run, name, paramsJson);
+        },
       },
-    });
+      this.node,
+    );
     this.store = this.#parts.guard;
     this.#namePauses = new TaskTypePauses(
       this.store,
@@ -168,19 +174,28 @@ export class TaskManager {
     );
     // Paused names first: a restored task of a paused name must wait, not start.
     await this.#namePauses.restore();
-    const active = await guard.listActive();
-    // Nothing to write when nothing was active: a start then needs no writable database.
-    if (active.length > 0) {
-      await Unit.run(guard, hub, (unit) =>
-        restoreActiveTasks(unit, active, registry, transitions, settlement, (task) =>
-          dispatcher.enqueue(task),
-        ),
-      );
+    const runtime = this.#parts.runtime;
+    if (runtime) {
+      // Shared with other nodes: their RUNNING tasks are theirs, PENDING ones are claimed from
+      // the database, and a dead node's runs are the leader's to rescue (at once, for a node of
+      // this host whose process is gone).
+      await runtime.start();
+    } else {
+      const active = await guard.listActive();
+      // Nothing to write when nothing was active: a start then needs no writable database.
+      if (active.length > 0) {
+        await Unit.run(guard, hub, (unit) =>
+          restoreActiveTasks(unit, active, registry, transitions, settlement, (task) =>
+            dispatcher.enqueue(task),
+          ),
+        );
+      }
     }
     await this.schedules.register();
     if (this.#state !== "new") return;
     this.#state = "running";
     pool.warm(this.concurrency);
+    if (dispatcher instanceof ClaimDispatcher) dispatcher.startPolling();
     dispatcher.request();
     retention?.start();
     await this.schedules.start();
@@ -205,6 +220,7 @@ export class TaskManager {
     const wasRunning = this.#state === "running";
     await this.schedules.stop();
     this.#state = "stopping";
+    await this.#parts.runtime?.stopping();
     dispatcher.stop();
     counts.stop();
     await retention?.stop();
@@ -219,6 +235,8 @@ export class TaskManager {
       writes.close();
       await pool.close();
     }
+    // After the runs were handed back: the other nodes claim them as soon as this one is gone.
+    await this.#parts.runtime?.stop();
     this.#state = "stopped";
     if (this.#parts.ownsStore) await this.store.close();
     this.#parts.ownerLock?.release();
@@ -258,7 +276,7 @@ export class TaskManager {
    */
   #withWaitReason(task: TaskRecord): TaskRecord {
     if (task.status !== "PENDING") return task;
-    const reason = this.#parts.dispatcher.waitReason(task.id);
+    const reason = this.#parts.dispatcher.waitReason(task);
     return reason === undefined ? task : { ...task, statusReason: reason };
   }
 
@@ -364,6 +382,12 @@ export class TaskManager {
    * is always its own leader.
    */
   async nodes(): Promise<NodeRecord[]> {
+    const runtime = this.#parts.runtime;
+    if (runtime) {
+      const all = await runtime.nodes();
+      const self = all.filter((node) => node.id === this.node.id);
+      return [...self, ...all.filter((node) => node.id !== this.node.id)];
+    }
     const now = Date.now();
     return [
       {
@@ -377,9 +401,12 @@ export class TaskManager {
     ];
   }
 
-  /** Subscribes to every transition, control request, progress tick and log line. */
+  /**
+   * Subscribes to every transition, control request, progress tick and log line; on a database
+   * nodes share, to the transitions and requests of tasks on the other nodes too.
+   */
   subscribe(listener: ManagerListener): () => void {
-    return this.#parts.hub.subscribe(listener);
+    return this.#parts.hub.subscribe(listener, { clusterWide: true });
   }
 
   /**

@@ -1,3 +1,10 @@
+export type {
+  ClusterChannel,
+  ClusterMessage,
+  ClusterStore,
+  HeartbeatReply,
+  HeldRun,
+} from "./cluster-store.ts";
 export { DURABILITIES, type Durability, type DurabilitySettings } from "./durability.ts";
 export { checkDatabase, type IntegrityReport } from "./integrity.ts";
 export { DatabaseInUseError, DatabaseOwnerLock } from "./owner-lock.ts";
@@ -59,7 +66,7 @@ export {
   type StoreLocation,
   UnsupportedStoreLocationError,
 } from "./store-location.ts";
-export type { StoreDialect, TaskStore, TaskWrites } from "./task-store.ts";
+export type { ClaimRequest, RunFence, StoreDialect, TaskStore, TaskWrites } from "./task-store.ts";
 export type { TaskTypePause } from "./task-type-pauses.ts";
 export {
   InvalidKeyError,

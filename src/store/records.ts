@@ -107,6 +107,7 @@ export type TaskPatch = Partial<
     | "endTime"
     | "lastRunTime"
     | "activeMs"
+    | "node"
   >
 > & {
   /** Adds to `activeMs` (a run's stretch that ended), without reading the row first. */
@@ -135,6 +136,8 @@ export interface TelemetryBatch {
   progress: Map<string, TaskProgress>;
   checkpoints: Map<string, unknown>;
   logs: NewTaskLog[];
+  /** The claim each task's run holds, on a store shared by nodes: its progress and checkpoint land only while it holds. */
+  fences?: ReadonlyMap<string, { node: string; epoch: number }>;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { TaskStatus } from "../task/index.ts";
+import type { ClusterStore } from "./cluster-store.ts";
 import type {
   ListTasksQuery,
   NewTask,
@@ -21,6 +22,30 @@ import type { StorageFault } from "./storage-fault.ts";
 import type { DeletedTask, EndedCount, HistoryQuery } from "./store.ts";
 import type { TaskTypePause } from "./task-type-pauses.ts";
 
+/**
+ * Whose run a write is about: the node that claimed the task and the epoch of that claim. A
+ * write fenced with it changes nothing once the task has been claimed again (its lease expired
+ * and another node took it), so a node cut off past its lease can never end or checkpoint a
+ * run that is no longer its own.
+ */
+export interface RunFence {
+  node: string;
+  epoch: number;
+}
+
+/** Ready tasks for a node to take: PENDING, due, of a name it runs and that is not paused. */
+export interface ClaimRequest {
+  node: string;
+  /** The lease each claimed task starts with (the database's clock). */
+  leaseMs: number;
+  /** At most this many. */
+  limit: number;
+  /** Names the node has classes for (the claim takes no other). */
+  names: readonly string[];
+  /** Epoch ms: the start time written. */
+  now: number;
+}
+
 /** Which database a store talks to. */
 export type StoreDialect = "sqlite" | "postgres";
 
@@ -42,10 +67,32 @@ export interface TaskWrites {
     from: readonly TaskStatus[],
     patch: TaskPatch,
     event: NewTaskEvent,
+    /** Only while the task is still this node's claim (PostgreSQL; SQLite has one node and needs none). */
+    fence?: RunFence,
   ): Promise<TaskRecord | undefined>;
+  /**
+   * Claims up to `limit` ready tasks for a node, in priority then id order, skipping rows another
+   * node is claiming: each becomes RUNNING with the node, a new lease epoch and a lease, and a
+   * "start" event. Only on a store shared by nodes.
+   */
+  claimReady?(request: ClaimRequest): Promise<TaskRecord[]>;
+  /**
+   * As `claimReady`, for one name whose runs are capped across all nodes at `classLimit`: the
+   * claims of that name take turns (a lock held until the transaction ends), so the cap holds.
+   */
+  claimLimited?(request: ClaimRequest & { name: string; classLimit: number }): Promise<TaskRecord[]>;
+  /** Up to `limit` ready tasks of `names` (as a claim would take them), locked for the node to decide on. */
+  lockReady?(request: ClaimRequest): Promise<TaskRecord[]>;
+  /** Claims these ready tasks, locked by `lockReady` in this transaction, as `claimReady` does. */
+  claimIds?(request: Omit<ClaimRequest, "names" | "limit">, ids: readonly string[]): Promise<TaskRecord[]>;
+  /** Up to `limit` RUNNING tasks whose lease has expired, locked until the transaction ends. */
+  lockExpiredLeases?(limit: number): Promise<TaskRecord[]>;
   /** Changes columns without a status change, with an optional event. Undefined if the task is gone. */
   updateTask(id: string, patch: TaskPatch, event?: NewTaskEvent): Promise<TaskRecord | undefined>;
-  /** Writes a tick's progress, checkpoints and log lines; a line or value for a deleted task is dropped. */
+  /**
+   * Writes a tick's progress, checkpoints and log lines; a line or value for a deleted task is
+   * dropped, and so is a progress or checkpoint whose fence (in `batch.fences`) no longer holds.
+   */
   writeTelemetry(batch: TelemetryBatch): Promise<void>;
   /** Deletes a task in a final status with its events and logs; false if absent or live. */
   deleteTask(id: string): Promise<boolean>;
@@ -108,6 +155,8 @@ export interface TaskStore extends TaskWrites {
    * nothing from it and leaves it out.
    */
   readonly pipelines?: boolean;
+  /** The statements of the cluster protocol, on a store several nodes share (PostgreSQL). */
+  readonly cluster?: ClusterStore;
   /** Up to `limit` ids that start with `prefix`, in id order: a range read of the primary key. */
   idsWithPrefix(prefix: string, limit: number): Promise<string[]>;
   /** Newest first, keyset-paginated on the id (UUIDv7, so creation order). */

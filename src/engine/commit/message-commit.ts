@@ -1,6 +1,5 @@
 import type { EventHub } from "../events.ts";
 import type { Logger } from "../logger.ts";
-import type { QueueEntry } from "../queue/scheduler.ts";
 import type { GuardedStore } from "./storage-guard.ts";
 import type { TaskLanes } from "./task-lanes.ts";
 import { Unit } from "./unit.ts";
@@ -12,12 +11,13 @@ export interface PendingStart {
   undo: () => void;
 }
 
+/** The starts of one dispatch, begun inside `unit` one after another (together where the store pipelines). */
+export type StartPlan = (unit: Unit) => Iterable<() => Promise<void>>;
+
 /** What the commits need of the dispatcher. */
 export interface StartSource {
-  /** The next task that may start now (taken off the queue), if any. */
-  next(): QueueEntry | undefined;
-  /** The starts of `first` and every other task there is room for, inside `unit`, one at a time. */
-  startsFrom(unit: Unit, first: QueueEntry | undefined): Iterable<() => Promise<void>>;
+  /** The starts there is room for now, or undefined when none may start (no commit is made for them). */
+  plan(): StartPlan | undefined;
   /** Sets the timer for the next delayed task. */
   armDueTimer(): void;
 }
@@ -147,15 +147,15 @@ export class MessageCommits {
         );
         return;
       }
-      const first = dispatch ? this.starts.next() : undefined;
-      if (items.length === 0 && first === undefined) {
+      const starts = dispatch ? this.starts.plan() : undefined;
+      if (items.length === 0 && starts === undefined) {
         this.starts.armDueTimer();
         return;
       }
       await Unit.run(this.guard, this.hub, async (unit) => {
         // The writes, then the starts: all of different tasks (a write holds its task's lane,
         // a task is started only from the queue, and a run's end frees its slot when decided).
-        await unit.each(this.#parts(unit, items, first), (part) => part());
+        await unit.each(this.#parts(unit, items, starts), (part) => part());
         this.starts.armDueTimer();
       });
     } catch (error) {
@@ -172,9 +172,9 @@ export class MessageCommits {
     }
   }
 
-  *#parts(unit: Unit, items: Deferred[], first: QueueEntry | undefined): Generator<() => Promise<void>> {
+  *#parts(unit: Unit, items: Deferred[], starts: StartPlan | undefined): Generator<() => Promise<void>> {
     for (const item of items) yield () => item.write(unit);
-    yield* this.starts.startsFrom(unit, first);
+    if (starts) yield* starts(unit);
   }
 
   /** Kept writes go first, and progress and logs before any end; false while they still fail. */

@@ -1,3 +1,4 @@
+import type { ClusterStore } from "../../store/cluster-store.ts";
 import type {
   DeletedTask,
   EndedCount,
@@ -15,6 +16,7 @@ import type {
   TaskWrites,
   TelemetryBatch,
 } from "../../store/index.ts";
+import type { RunFence } from "../../store/task-store.ts";
 import type { TaskStatus } from "../../task/index.ts";
 import { StorageUnavailableError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
@@ -50,6 +52,11 @@ export class GuardedStore implements TaskStore {
 
   get pipelines(): boolean {
     return this.inner.pipelines === true;
+  }
+
+  /** The cluster protocol's statements, on a store nodes share; they do not go through the guard. */
+  get cluster(): ClusterStore | undefined {
+    return this.inner.cluster;
   }
 
   /** The fault of the current outage, or undefined while writes work. */
@@ -193,8 +200,9 @@ export class GuardedStore implements TaskStore {
     from: readonly TaskStatus[],
     patch: TaskPatch,
     event: NewTaskEvent,
+    fence?: RunFence,
   ): Promise<TaskRecord | undefined> {
-    return this.#write(() => this.inner.transition(id, from, patch, event));
+    return this.#write(() => this.inner.transition(id, from, patch, event, fence));
   }
   updateTask(id: string, patch: TaskPatch, event?: NewTaskEvent): Promise<TaskRecord | undefined> {
     return this.#write(() => this.inner.updateTask(id, patch, event));

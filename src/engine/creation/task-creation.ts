@@ -4,7 +4,7 @@ import type { Unit } from "../commit/unit.ts";
 import { InvalidParamsError, KilnError, type ParamIssue } from "../errors.ts";
 import { type Requester, TASK_ITSELF, type Transitions } from "../lifecycle/transitions.ts";
 import type { CreateOptions, CreateResult } from "../manager-options.ts";
-import type { Dispatcher } from "../queue/dispatcher.ts";
+import type { TaskDispatch } from "../queue/task-dispatch.ts";
 import type { TaskRegistry } from "../registry.ts";
 import type { LiveRun } from "../runs/runs.ts";
 import type { CreateBatch } from "./create-batch.ts";
@@ -25,7 +25,7 @@ export class TaskCreation {
     private readonly registry: TaskRegistry,
     private readonly store: GuardedStore,
     private readonly transitions: Transitions,
-    private readonly dispatcher: Dispatcher,
+    private readonly dispatcher: TaskDispatch,
     /** The group commit that `submit()` and spawns share. */
     private readonly creates: CreateBatch<TaskRecord>,
   ) {}

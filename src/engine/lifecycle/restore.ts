@@ -10,6 +10,16 @@ import { ENGINE, type Transitions } from "./transitions.ts";
  * checkpoint, failed or retried, or given what was asked of it before the restart. Each writes
  * a history row, all in `u`'s transaction; the queue hears of them once it is committed.
  */
+/** What the history says a task's run was interrupted by. */
+export interface Interruption {
+  /** "a restart of kiln", or the loss of the node that ran it. */
+  by: string;
+  /** Where a kept request was asked: "before the restart". */
+  asked: string;
+}
+
+export const RESTART: Interruption = { by: "a restart of kiln", asked: "before the restart" };
+
 export async function restoreActiveTasks(
   u: Unit,
   active: readonly TaskRecord[],
@@ -17,7 +27,9 @@ export async function restoreActiveTasks(
   transitions: Transitions,
   settlement: RunSettlement,
   enqueue: (task: TaskRecord) => void,
+  interruption: Interruption = RESTART,
 ): Promise<void> {
+  const { by, asked } = interruption;
   const enqueueIfSet = (task: TaskRecord | undefined) => {
     if (task?.status === "PENDING") u.afterCommit(() => enqueue(task));
   };
@@ -30,22 +42,20 @@ export async function restoreActiveTasks(
     } else if (task.status === "PAUSED") {
       await transitions.note(u, task, "restore", "kept PAUSED after a restart", actor);
     } else if (task.requestedAction === "stop") {
-      await transitions.runStopped(u, task.id, "the stop asked for before the restart", actor);
+      await transitions.runStopped(u, task.id, `the stop asked for ${asked}`, actor);
     } else if (task.requestedAction === "pause") {
-      await transitions.paused(u, task.id, undefined, "the pause asked for before the restart", actor);
+      await transitions.paused(u, task.id, undefined, `the pause asked for ${asked}`, actor);
     } else if (task.requestedAction === "restart") {
-      enqueueIfSet(
-        await transitions.runRestarted(u, task, "the restart asked for before the restart", actor),
-      );
+      enqueueIfSet(await transitions.runRestarted(u, task, `the restart asked for ${asked}`, actor));
     } else if (!registered || registered.resumable) {
-      const reason = "interrupted by a restart of kiln; resumes from its last checkpoint";
+      const reason = `interrupted by ${by}; resumes from its last checkpoint`;
       enqueueIfSet(await transitions.requeued(u, task.id, reason, actor));
     } else {
       await settlement.failOrRetry(
         u,
         task,
         registered,
-        interruptedError("interrupted by a restart of kiln; the task is not resumable"),
+        interruptedError(`interrupted by ${by}; the task is not resumable`),
       );
     }
   }

@@ -6,7 +6,7 @@ import type { WriteRetry } from "../commit/write-retry.ts";
 import { IllegalTransitionError, KilnError, RunEndNotWrittenError, TaskNotFoundError } from "../errors.ts";
 import type { EventHub } from "../events.ts";
 import type { ControlOptions, ControlResult } from "../manager-options.ts";
-import type { Dispatcher } from "../queue/dispatcher.ts";
+import type { TaskDispatch } from "../queue/task-dispatch.ts";
 import type { RunExecutor } from "../runs/run-executor.ts";
 import { type ControlAction, decideControl } from "./lifecycle.ts";
 import type { SelfRestarts } from "./self-restarts.ts";
@@ -18,9 +18,14 @@ export interface TaskControlParts {
   lanes: TaskLanes;
   transitions: Transitions;
   executor: RunExecutor;
-  dispatcher: Dispatcher;
+  dispatcher: TaskDispatch;
   writes: WriteRetry;
   selfRestarts: SelfRestarts;
+  /**
+   * On a database nodes share: tells the node running the task that a request was stored for it
+   * (it also reads it from its next heartbeat). Undefined when one node runs every task.
+   */
+  announceRequest: ((task: TaskRecord) => Promise<void>) | undefined;
 }
 
 /**
@@ -79,6 +84,7 @@ export class TaskControl {
         if (!updated) return undefined;
         const run = this.parts.executor.live(id);
         if (run) this.parts.executor.withdrawPause(run);
+        else if (this.parts.announceRequest) await this.parts.announceRequest(updated).catch(() => undefined);
         return { task: updated, pending: false };
       }
       case "request": {
@@ -103,6 +109,15 @@ export class TaskControl {
     by: Requester,
   ): Promise<TaskRecord | undefined> {
     const run = this.parts.executor.live(task.id);
+    const announce = this.parts.announceRequest;
+    if (!run && announce && task.node !== null) {
+      // Another node runs it: the request is stored for that node, which acts at its next checkpoint.
+      const updated = await this.#write((u) =>
+        this.parts.transitions.requested(u, task.id, action, reason, by),
+      );
+      if (updated) await announce(updated).catch(() => undefined);
+      return updated;
+    }
     if (!run || run.phase.kind === "parked") {
       // Its run ended while the database could not be written; the end is waiting to be written.
       if (this.parts.writes.size > 0) throw new RunEndNotWrittenError(task.id);

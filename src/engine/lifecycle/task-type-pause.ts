@@ -12,7 +12,7 @@
  */
 import type { TaskRecord, TaskStore, TaskTypePause } from "../../store/index.ts";
 import type { ControlOptions } from "../manager-options.ts";
-import type { Dispatcher } from "../queue/dispatcher.ts";
+import type { TaskDispatch } from "../queue/task-dispatch.ts";
 
 /** Pages of RUNNING or PAUSED tasks read at once when pausing or resuming a name's runs. */
 const PAGE = 500;
@@ -46,7 +46,7 @@ type Control = (id: string, options: ControlOptions) => Promise<unknown>;
 export class TaskTypePauses {
   constructor(
     private readonly store: TaskStore,
-    private readonly dispatcher: Dispatcher,
+    private readonly dispatcher: TaskDispatch,
     private readonly pauseTask: Control,
     private readonly resumeTask: Control,
   ) {}

@@ -7,6 +7,7 @@ import {
   type TaskStatus,
 } from "../../task/index.ts";
 import type { Unit } from "../commit/unit.ts";
+import type { RunFences } from "../runs/run-fences.ts";
 
 /** Who asked for a change and from where, as recorded in the task's history. */
 export interface Requester {
@@ -37,6 +38,9 @@ type EventFields = { action: EventAction; reason: string | null } & Requester;
  * means the task was not in a status it allows: the caller decides again from what is stored.
  */
 export class Transitions {
+  /** The claims writes about runs are fenced with; none on a store one node has to itself. */
+  constructor(private readonly fences?: RunFences) {}
+
   created(u: Unit, task: NewTask, by: Requester, reason: string | null = null): Promise<TaskRecord> {
     const event: NewTaskEvent = { fromStatus: null, toStatus: task.status, action: "create", reason, ...by };
     // .then rather than async/await here and in #move: one promise less on every write.
@@ -58,6 +62,17 @@ export class Transitions {
     };
     if (action === "start") patch.startTime = now;
     return this.#move(u, id, "PENDING", patch, { action, reason, ...ENGINE });
+  }
+
+  /** PENDING → RUNNING by a claim (the store wrote the row and its event): announced like any start. */
+  claimed(u: Unit, task: TaskRecord): void {
+    this.#announce(u, task, {
+      fromStatus: "PENDING",
+      toStatus: "RUNNING",
+      action: "start",
+      reason: null,
+      ...ENGINE,
+    });
   }
 
   /**
@@ -198,7 +213,8 @@ export class Transitions {
     by: Requester,
   ): Promise<TaskRecord | undefined> {
     const event: NewTaskEvent = { fromStatus: "RUNNING", toStatus: null, action, reason, ...by };
-    const updated = await u.tx.transition(id, ["RUNNING"], patch, event);
+    // Unfenced when the run is another node's: a request is written for its owner to read.
+    const updated = await u.tx.transition(id, ["RUNNING"], patch, event, this.fences?.get(id));
     if (updated) u.announce({ type: "request", at: updated.updatedAt, task: updated, action, reason, ...by });
     return updated;
   }
@@ -211,8 +227,17 @@ export class Transitions {
     event: EventFields,
   ): Promise<TaskRecord | undefined> {
     const full: NewTaskEvent = { fromStatus: from, toStatus: patch.status ?? from, ...event };
-    return u.tx.transition(id, [from], patch, full).then((record) => {
+    const fence = from === "RUNNING" ? this.fences?.get(id) : undefined;
+    // A run that ends or pauses leaves its node: the task is no one's until it is claimed again.
+    const written = fence && patch.status !== "RUNNING" ? { ...patch, node: null } : patch;
+    return u.tx.transition(id, [from], written, full, fence).then((record) => {
       if (record) this.#announce(u, record, full);
+      // The run is over on this node once its end is committed, or at once when the fence
+      // refused the write: the claim is no longer this node's.
+      if (fence && this.fences?.holds(id)) {
+        if (!record) this.fences.release(id);
+        else if (record.status !== "RUNNING") u.afterCommit(() => this.fences?.release(id));
+      }
       return record;
     });
   }

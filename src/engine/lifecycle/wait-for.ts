@@ -39,13 +39,16 @@ export function waitForTask(
         ),
       timeoutMs,
     );
-    const unsubscribe = hub.subscribe((event) => {
-      if (event.type === "transition" || event.type === "request") {
-        if (event.task.id === id) check(event.task);
-      } else if (event.type === "progress" && event.taskId === id) {
-        store.getTask(id).then(check, () => undefined);
-      }
-    });
+    const unsubscribe = hub.subscribe(
+      (event) => {
+        if (event.type === "transition" || event.type === "request") {
+          if (event.task.id === id) check(event.task);
+        } else if (event.type === "progress" && event.taskId === id) {
+          store.getTask(id).then(check, () => undefined);
+        }
+      },
+      { clusterWide: true },
+    );
     store.getTask(id).then(
       (task) => {
         if (!task) settle(() => reject(new TaskNotFoundError(id)));

@@ -1,38 +1,23 @@
 import type { TaskRecord } from "../../store/index.ts";
-import type { StartSource } from "../commit/message-commit.ts";
+import type { StartPlan } from "../commit/message-commit.ts";
 import type { Unit } from "../commit/unit.ts";
 import type { Logger } from "../logger.ts";
 import type { TaskRegistry } from "../registry.ts";
 import { FlowGate } from "./flow-gate.ts";
 import { type QueueEntry, Scheduler } from "./scheduler.ts";
+import type { DispatchHooks, TaskDispatch } from "./task-dispatch.ts";
 
 /** setTimeout's longest delay (about 24.8 days); a task due later is looked at again then. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /** How long a task whose start could not be written waits before the next try. */
 const START_RETRY_MS = 500;
 
-export interface DispatchHooks {
-  /** False once the manager is stopping: nothing starts then. */
-  accepting(): boolean;
-  /** True while a run may start now: below the manager's concurrency and the name's limit. */
-  canRun(name: string): boolean;
-  /** Whether another run of any name fits now (the manager's concurrency). */
-  hasFreeSlot(): boolean;
-  /**
-   * Starts the task's run inside `unit`; its slot is taken before the first await, so the next
-   * `hasFreeSlot()` counts it.
-   */
-  startRun(unit: Unit, id: string, name: string): Promise<void>;
-  /** Asks for a commit at the end of this turn that starts what there is room for. */
-  requestDispatch(): void;
-}
-
 /**
  * Which PENDING task starts next, and when: the queue (by priority, then age, per name), the
  * timer for the next delayed task, and the tasks whose class is not registered yet (they wait
  * for it). A dispatch asked for during a turn runs once, in the commit at the end of it.
  */
-export class Dispatcher implements StartSource {
+export class Dispatcher implements TaskDispatch {
   readonly #scheduler = new Scheduler();
   readonly #gate: FlowGate;
   readonly #orphans = new Map<string, TaskRecord[]>();
@@ -81,8 +66,8 @@ export class Dispatcher implements StartSource {
   }
 
   /** Why a PENDING task waits, when a rate limit or its key's concurrency holds it back. */
-  waitReason(id: string): string | undefined {
-    return this.#gate.reason(id);
+  waitReason(task: { id: string }): string | undefined {
+    return this.#gate.reason(task.id);
   }
 
   /** No task of `name` starts until `resumeName`; its waiting tasks show `reason`. */
@@ -151,6 +136,11 @@ export class Dispatcher implements StartSource {
         this.armDueTimer();
       }
     }
+  }
+
+  plan(): StartPlan | undefined {
+    const first = this.next();
+    return first && ((unit) => this.startsFrom(unit, first));
   }
 
   /**

@@ -1,3 +1,4 @@
+import type { TaskRecord } from "../../store/index.ts";
 import type { ValueLimits } from "../../task/index.ts";
 import { Control } from "../../worker/protocol.ts";
 import type { MessageCommits } from "../commit/message-commit.ts";
@@ -10,12 +11,13 @@ import { ENGINE, type Requester, type Transitions } from "../lifecycle/transitio
 import { UnansweredStarts } from "../lifecycle/unanswered-starts.ts";
 import type { Logger } from "../logger.ts";
 import type { ControlOptions } from "../manager-options.ts";
-import type { Dispatcher } from "../queue/dispatcher.ts";
 import { RunningCounts } from "../queue/running-counts.ts";
-import type { TaskRegistry } from "../registry.ts";
+import type { TaskDispatch } from "../queue/task-dispatch.ts";
+import type { RegisteredTask, TaskRegistry } from "../registry.ts";
 import type { TelemetryBuffer } from "../upkeep/telemetry.ts";
 import { resolveMemoryLimitBytes } from "./memory-limit.ts";
 import type { WorkerPool } from "./pool.ts";
+import type { RunFences } from "./run-fences.ts";
 import type { RunHost } from "./run-host.ts";
 import { advance, clearRunTimers, type LiveRun } from "./runs.ts";
 
@@ -45,8 +47,10 @@ export interface RunExecutorParts {
   transitions: Transitions;
   telemetry: TelemetryBuffer;
   commits: MessageCommits;
-  dispatcher: Dispatcher;
+  dispatcher: TaskDispatch;
   settlement: RunSettlement;
+  /** The claims of this node's runs, on a store nodes share. */
+  fences?: RunFences;
 }
 
 /**
@@ -66,8 +70,9 @@ export class RunExecutor {
   private readonly transitions: Transitions;
   private readonly telemetry: TelemetryBuffer;
   private readonly commits: MessageCommits;
-  private readonly dispatcher: Dispatcher;
+  private readonly dispatcher: TaskDispatch;
   private readonly settlement: RunSettlement;
+  private readonly fences: RunFences | undefined;
 
   constructor(
     parts: RunExecutorParts,
@@ -81,6 +86,7 @@ export class RunExecutor {
     this.commits = parts.commits;
     this.dispatcher = parts.dispatcher;
     this.settlement = parts.settlement;
+    this.fences = parts.fences;
     this.#counts = new RunningCounts(options.concurrency, (name) => this.registry.get(name)?.concurrency);
   }
 
@@ -185,6 +191,50 @@ export class RunExecutor {
       await this.#resumeParked(u, parked, name);
       return;
     }
+    const { run, forget } = this.#take(id, registered);
+    let task: Awaited<ReturnType<Transitions["running"]>>;
+    try {
+      task = await this.transitions.running(u, id, null, "start");
+    } catch (error) {
+      forget();
+      throw error;
+    }
+    if (!task) task = await this.#unanswered.startAgain(this.transitions, u, id);
+    if (!task) {
+      forget();
+      return;
+    }
+    const priority = task.priority;
+    u.onRollback(() => {
+      forget();
+      this.#unanswered.add(id);
+      this.dispatcher.requeueAfterFailedStart({ id, name, priority });
+      this.dispatcher.request();
+    });
+    await this.#launch(u, run, task, forget);
+  }
+
+  /**
+   * Starts the run of a task this node has just claimed in `u` (the claim made it RUNNING, with
+   * its start event), as `start` does after its own transition. Its writes are fenced by the claim.
+   */
+  async startClaimed(u: Unit, task: TaskRecord): Promise<void> {
+    const registered = this.registry.get(task.taskName);
+    if (!registered) return;
+    const { run, forget } = this.#take(task.id, registered);
+    this.fences?.hold(task.id, task.leaseEpoch);
+    this.transitions.claimed(u, task);
+    u.onRollback(() => {
+      forget();
+      this.fences?.release(task.id);
+      this.dispatcher.request();
+    });
+    await this.#launch(u, run, task, forget);
+  }
+
+  /** The slot, the worker and the run of a start, with what gives them back. */
+  #take(id: string, registered: RegisteredTask): { run: LiveRun; forget: () => void } {
+    const name = registered.name;
     const host = this.pool.acquire(registered.isolation);
     const run: LiveRun = {
       taskId: id,
@@ -214,25 +264,14 @@ export class RunExecutor {
       this.#counts.add(name, -1);
       this.dispatcher.released(id);
     };
-    let task: Awaited<ReturnType<Transitions["running"]>>;
-    try {
-      task = await this.transitions.running(u, id, null, "start");
-    } catch (error) {
-      forget();
-      throw error;
-    }
-    if (!task) task = await this.#unanswered.startAgain(this.transitions, u, id);
-    if (!task) {
-      forget();
-      return;
-    }
-    const priority = task.priority;
-    u.onRollback(() => {
-      forget();
-      this.#unanswered.add(id);
-      this.dispatcher.requeueAfterFailedStart({ id, name, priority });
-      this.dispatcher.request();
-    });
+    return { run, forget };
+  }
+
+  /** Once the RUNNING row is committed, the worker is told to run the task. */
+  async #launch(u: Unit, run: LiveRun, task: TaskRecord, forget: () => void): Promise<void> {
+    const id = task.id;
+    const { host, task: registered } = run;
+    const name = registered.name;
     const unreadable = this.settlement.failIfUnreadable(u, task);
     if (unreadable !== false && (await unreadable)) {
       forget();
@@ -266,6 +305,37 @@ export class RunExecutor {
         host.post({ type: "stop", reason: run.phase.reason ?? `${asked} requested` });
       this.#armTimeout(run);
     });
+  }
+
+  /**
+   * This node lost the task's claim: its lease ran out (the node was cut off or stalled) and
+   * another node may run the task now. The worker is ended and the slot freed, and nothing is
+   * written: every write about the run would be refused by its fence anyway.
+   */
+  abandon(id: string): boolean {
+    this.fences?.release(id);
+    const run = this.#runs.get(id);
+    if (!run) return false;
+    const held = holdsSlot(run.phase);
+    clearRunTimers(run);
+    this.#runs.delete(id);
+    this.#parkedOrder = this.#parkedOrder.filter((parked) => parked !== run);
+    if (this.#hostRuns.get(run.host) === run) {
+      this.#hostRuns.delete(run.host);
+      this.pool.terminate(run.host);
+      this.pool.release(run.host);
+    }
+    if (held) {
+      this.#counts.add(run.task.name, -1);
+      this.dispatcher.released(id);
+    }
+    this.dispatcher.request();
+    return true;
+  }
+
+  /** The ids of the runs on this node that hold a slot. */
+  runningIds(): string[] {
+    return [...this.#runs.values()].filter((run) => holdsSlot(run.phase)).map((run) => run.taskId);
   }
 
   /** A parked run goes on where it paused, on the worker it kept. */

@@ -76,6 +76,13 @@ export class TaskCounts {
     return totals;
   }
 
+  /** PENDING tasks as counted so far (0 before the first count is done): for stats, without waiting. */
+  pendingNow(): number {
+    let pending = 0;
+    for (const row of this.#counts.values()) if (row.status === "PENDING") pending += row.count;
+    return pending;
+  }
+
   /** A listener for the manager's events, which it hears only once they are committed. */
   readonly observe = (event: ManagerEvent): void => {
     if (event.type !== "transition" || event.from === event.to) return;

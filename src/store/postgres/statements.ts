@@ -23,12 +23,15 @@ const EVENT_INSERT = (source: string, first: number) =>
  * is written only when the UPDATE matched. `set` holds $1…$n; the id, the statuses and the
  * event follow.
  */
-export function transitionSql(set: string, setParams: number, fromCount: number): string {
+export function transitionSql(set: string, setParams: number, fromCount: number, fenced = false): string {
   const id = setParams + 1;
   const from = Array.from({ length: fromCount }, (_, i) => `$${id + 1 + i}`).join(", ");
-  const guard = fromCount === 0 ? "false" : `status IN (${from})`;
+  let guard = fromCount === 0 ? "false" : `status IN (${from})`;
+  const eventFirst = id + 1 + fromCount + (fenced ? 2 : 0);
+  // The fence's node and epoch follow the statuses: the row must still be that claim's.
+  if (fenced) guard += ` AND node_id = $${id + 1 + fromCount} AND lease_epoch = $${id + 2 + fromCount}`;
   return `WITH moved AS (UPDATE tasks SET ${set} WHERE id = $${id} AND ${guard} RETURNING *),
-  event AS (${EVENT_INSERT("moved", id + 1 + fromCount)})
+  event AS (${EVENT_INSERT("moved", eventFirst)})
   SELECT * FROM moved`;
 }
 
@@ -74,8 +77,8 @@ export const SQL = {
       checkpoint = CASE WHEN x.has_checkpoint AND tasks.status IN (${ACTIVE})
         THEN x.checkpoint::json ELSE tasks.checkpoint END
     FROM json_to_recordset($1::json) AS x(id text, has_progress boolean, progress json,
-      has_checkpoint boolean, checkpoint text)
-    WHERE tasks.id = x.id
+      has_checkpoint boolean, checkpoint text, node text, epoch int)
+    WHERE tasks.id = x.id AND (x.node IS NULL OR (tasks.node_id = x.node AND tasks.lease_epoch = x.epoch))
     RETURNING 1
   ), logged AS (
     INSERT INTO task_logs (task_id, at, level, message)

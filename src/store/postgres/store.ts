@@ -17,7 +17,7 @@ import type { StorageFault } from "../storage-fault.ts";
 import { type DeletedTask, type EndedCount, type HistoryQuery, pageSize } from "../store.ts";
 import { redactUrl } from "../store-location.ts";
 import type { SqlValue } from "../task-rows.ts";
-import type { TaskStore, TaskWrites } from "../task-store.ts";
+import type { RunFence, TaskStore, TaskWrites } from "../task-store.ts";
 import { TaskTypePauseSql, taskTypePauseFromRow } from "../task-type-pauses.ts";
 import type { KeyMaterial } from "../value-cipher.ts";
 import {
@@ -28,6 +28,7 @@ import {
   type Row,
   run,
 } from "./client.ts";
+import { PostgresCluster } from "./cluster.ts";
 import { postgresFaultOf } from "./faults.ts";
 import { listTasksSql } from "./list-tasks.ts";
 import { migrateUnderLock } from "./migrate.ts";
@@ -83,6 +84,7 @@ export class PostgresTaskStore implements TaskStore {
   readonly dialect = "postgres" as const;
   readonly location: string;
   readonly pipelines = true;
+  readonly cluster: PostgresCluster;
   readonly #client: PostgresClient;
   readonly #clientOptions: PostgresClientOptions;
   readonly #context: WriteContext;
@@ -97,6 +99,7 @@ export class PostgresTaskStore implements TaskStore {
     this.#clientOptions = { url: options.url, onNotice: options.onNotice };
     this.#client = createClient(options);
     this.#writes = new PostgresWrites(this.#client, this.#context, (fn) => this.transaction(fn));
+    this.cluster = new PostgresCluster(this.#client, codec);
   }
 
   migrate(): Promise<void> {
@@ -144,8 +147,9 @@ export class PostgresTaskStore implements TaskStore {
     from: readonly TaskStatus[],
     patch: TaskPatch,
     event: NewTaskEvent,
+    fence?: RunFence,
   ): Promise<TaskRecord | undefined> {
-    return this.#writes.transition(id, from, patch, event);
+    return this.#writes.transition(id, from, patch, event, fence);
   }
   updateTask(id: string, patch: TaskPatch, event?: NewTaskEvent): Promise<TaskRecord | undefined> {
     return this.#writes.updateTask(id, patch, event);

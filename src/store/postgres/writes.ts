@@ -3,8 +3,9 @@ import { uuidV7Floor } from "../id-ranges.ts";
 import type { NewTask, NewTaskEvent, TaskPatch, TaskRecord, TelemetryBatch } from "../records.ts";
 import type { DeletedTask } from "../store.ts";
 import { type SqlValue, TASK_COLUMNS, type TaskRowCodec } from "../task-rows.ts";
-import type { TaskWrites } from "../task-store.ts";
+import type { ClaimRequest, RunFence, TaskWrites } from "../task-store.ts";
 import { type Executor, type Row, run } from "./client.ts";
+import { CLUSTER_SQL } from "./cluster-sql.ts";
 import { postgresFaultOf } from "./faults.ts";
 import type { PatchSql } from "./patch-sql.ts";
 import { PostgresSchedules } from "./schedules.ts";
@@ -49,6 +50,14 @@ function storableText(message: string): string {
   const text = message.isWellFormed() ? message : message.toWellFormed();
   return text.includes("\0") ? text.replaceAll("\0", "\uFFFD") : text;
 }
+
+const claimParams = (request: ClaimRequest): SqlValue[] => [
+  request.node,
+  request.leaseMs,
+  request.limit,
+  JSON.stringify(request.names),
+  request.now,
+];
 
 /** foreign_key_violation: a task deleted between a telemetry statement's snapshot and its end. */
 const isTaskGone = (error: unknown) => (error as { code?: unknown } | undefined)?.code === "23503";
@@ -98,16 +107,19 @@ export class PostgresWrites implements TaskWrites {
     from: readonly TaskStatus[],
     patch: TaskPatch,
     event: NewTaskEvent,
+    fence?: RunFence,
   ): Promise<TaskRecord | undefined> {
     const now = Date.now();
     const { shape, values } = this.context.patches.build(patch, now, id);
-    const key = `t${from.length}`;
+    const key = fence ? `t${from.length}f` : `t${from.length}`;
     let text = shape.statements.get(key);
     if (!text) {
-      text = transitionSql(shape.sql, shape.params, from.length);
+      text = transitionSql(shape.sql, shape.params, from.length, fence !== undefined);
       shape.statements.set(key, text);
     }
-    values.push(id, ...from, ...eventParams(now, event));
+    values.push(id, ...from);
+    if (fence) values.push(fence.node, fence.epoch);
+    values.push(...eventParams(now, event));
     const [row] = await this.#run(text, values);
     return row ? this.context.codec.fromRow(row) : undefined;
   }
@@ -130,6 +142,7 @@ export class PostgresWrites implements TaskWrites {
   async writeTelemetry(batch: TelemetryBatch): Promise<void> {
     if (batch.progress.size === 0 && batch.checkpoints.size === 0 && batch.logs.length === 0) return;
     const changes = new Map<string, Record<string, unknown>>();
+    const fences = batch.fences;
     for (const [id, progress] of batch.progress) {
       changes.set(id, { id, has_progress: true, progress, has_checkpoint: false, checkpoint: null });
     }
@@ -145,6 +158,12 @@ export class PostgresWrites implements TaskWrites {
           has_checkpoint: true,
           checkpoint: stored,
         });
+    }
+    if (fences) {
+      for (const change of changes.values()) {
+        const fence = fences.get(change.id as string);
+        if (fence) Object.assign(change, { node: fence.node, epoch: fence.epoch });
+      }
     }
     const lines = batch.logs.map((log) => ({
       task_id: log.taskId,
@@ -185,6 +204,42 @@ export class PostgresWrites implements TaskWrites {
 
   attempt<T>(fn: (tx: TaskWrites) => Promise<T>): Promise<T> {
     return this.unit(fn);
+  }
+
+  async claimReady(request: ClaimRequest): Promise<TaskRecord[]> {
+    if (request.limit <= 0 || request.names.length === 0) return [];
+    const rows = await this.#run(CLUSTER_SQL.claimReady, claimParams(request));
+    return rows.map((row) => this.context.codec.fromRow(row));
+  }
+
+  async claimLimited(request: ClaimRequest & { name: string; classLimit: number }): Promise<TaskRecord[]> {
+    if (request.limit <= 0) return [];
+    await this.#run(CLUSTER_SQL.lockName, [request.name]);
+    const params = claimParams({ ...request, names: [request.name] });
+    params.push(request.classLimit);
+    const rows = await this.#run(CLUSTER_SQL.claimLimited, params);
+    return rows.map((row) => this.context.codec.fromRow(row));
+  }
+
+  async lockReady(request: ClaimRequest): Promise<TaskRecord[]> {
+    if (request.limit <= 0 || request.names.length === 0) return [];
+    const rows = await this.#run(CLUSTER_SQL.lockReady, claimParams(request));
+    return rows.map((row) => this.context.codec.fromRow(row));
+  }
+
+  async claimIds(
+    request: Omit<ClaimRequest, "names" | "limit">,
+    ids: readonly string[],
+  ): Promise<TaskRecord[]> {
+    if (ids.length === 0) return [];
+    const params = claimParams({ ...request, limit: ids.length, names: ids });
+    const rows = await this.#run(CLUSTER_SQL.claimIds, params);
+    return rows.map((row) => this.context.codec.fromRow(row));
+  }
+
+  async lockExpiredLeases(limit: number): Promise<TaskRecord[]> {
+    const rows = await this.#run(CLUSTER_SQL.lockExpiredLeases, [limit]);
+    return rows.map((row) => this.context.codec.fromRow(row));
   }
 
   // Schedules: their statements live in schedules.ts, sent through this executor.

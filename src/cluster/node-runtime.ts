@@ -1,0 +1,298 @@
+import type { GuardedStore } from "../engine/commit/storage-guard.ts";
+import { Unit } from "../engine/commit/unit.ts";
+import type { EventHub, ManagerEvent } from "../engine/events.ts";
+import { requestedAction } from "../engine/lifecycle/run-phase.ts";
+import { ENGINE } from "../engine/lifecycle/transitions.ts";
+import type { Logger } from "../engine/logger.ts";
+import type { ClaimDispatcher } from "../engine/queue/claim-dispatch.ts";
+import type { RunExecutor } from "../engine/runs/run-executor.ts";
+import type { RunFences } from "../engine/runs/run-fences.ts";
+import type { ClusterMessage, ClusterStore, TaskRecord } from "../store/index.ts";
+import type { RequestedAction } from "../task/index.ts";
+import type { NodeIdentity } from "./node-identity.ts";
+import type { NodeRecord } from "./node-record.ts";
+import { OtherNodesEvents } from "./other-nodes-events.ts";
+import type { ClusterTuning } from "./tuning.ts";
+
+/** Task ids per notification: each is 36 characters, and a payload must stay under 8,000 bytes. */
+const IDS_PER_NOTIFICATION = 150;
+/** Expired leases rescued per transaction. */
+const RESCUE_BATCH = 500;
+
+export interface NodeRuntimeParts {
+  cluster: ClusterStore;
+  guard: GuardedStore;
+  hub: EventHub;
+  node: NodeIdentity;
+  tuning: ClusterTuning;
+  concurrency: number;
+  fences: RunFences;
+  executor: RunExecutor;
+  dispatcher: ClaimDispatcher;
+  logger: Logger;
+  /** Puts expired runs (locked in `unit`) back where they belong, fenced by their old claims. */
+  rescue(unit: Unit, tasks: readonly TaskRecord[], interruptedBy: string): Promise<void>;
+  /** Whether the manager still runs (heartbeats go on while it stops; claims and upkeep do not). */
+  accepting(): boolean;
+}
+
+/**
+ * This node's part in the cluster protocol on a database nodes share: its row and heartbeat,
+ * which renews its runs' leases in the same statement and brings back what was asked of them;
+ * the leader's term and its upkeep (the rescue of expired leases, the removal of silent nodes);
+ * and the notifications that wake other nodes sooner (ready tasks, control requests, history).
+ * Every decision is a row: a lost notification delays, it never loses anything.
+ */
+export class NodeRuntime {
+  readonly #otherNodes: OtherNodesEvents;
+  #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+  #heartbeating: Promise<void> | undefined;
+  #leader = false;
+  #lastRescueAt = 0;
+  #unlisten: (() => Promise<void>) | undefined;
+  #unsubscribe: (() => void) | undefined;
+  #stopped = false;
+  /** Nodes in the cluster as of the last heartbeat: alone, a node sends no notifications. */
+  #alone = false;
+  #pendingIds = new Set<string>();
+  #ready = false;
+  #flushScheduled = false;
+
+  constructor(private readonly parts: NodeRuntimeParts) {
+    this.#otherNodes = new OtherNodesEvents(parts.cluster, parts.hub, parts.logger);
+  }
+
+  get isLeader(): boolean {
+    return this.#leader;
+  }
+
+  /**
+   * Registers the node, takes over what dead nodes on this host left (their process is gone, so
+   * their leases need not run out first), listens, and, as leader, rescues at once.
+   */
+  async start(): Promise<void> {
+    const { cluster, node, concurrency, logger } = this.parts;
+    await cluster.registerNode(node, concurrency);
+    for (const other of await cluster.listNodes()) {
+      if (other.id === node.id || other.host !== node.host) continue;
+      if (other.pid === node.pid || !processAlive(other.pid)) {
+        await cluster.retireNode(other.id);
+        logger.info(
+          `node ${other.id} on this host is gone (no process ${other.pid}); its runs are rescued now`,
+        );
+      }
+    }
+    this.#unsubscribe = this.parts.hub.subscribe((event) => this.#observeLocal(event));
+    this.#unlisten = await cluster.listen(
+      (message) => this.#onMessage(message),
+      () => {
+        // After a (re)connect, what was missed meanwhile: claim, and reconcile requests.
+        this.parts.dispatcher.wake();
+        void this.beat();
+      },
+    );
+    await this.beat();
+    this.#heartbeatTimer = setInterval(() => void this.beat(), this.parts.tuning.heartbeatMs);
+    this.#heartbeatTimer.unref?.();
+  }
+
+  /** One heartbeat, then the leader's term and its upkeep when due. Never rejects. */
+  beat(): Promise<void> {
+    this.#heartbeating ??= this.#beatNow()
+      .catch((error: unknown) =>
+        this.parts.logger.warn("the heartbeat failed; the next one tries again", { error: String(error) }),
+      )
+      .finally(() => {
+        this.#heartbeating = undefined;
+      });
+    return this.#heartbeating;
+  }
+
+  async #beatNow(): Promise<void> {
+    const { cluster, node, tuning, fences, executor, logger } = this.parts;
+    const held = fences.held();
+    const reply = await cluster.heartbeat(node.id, executor.running, held, tuning.leaseMs);
+    if (!reply.registered) {
+      if (this.#stopped) return;
+      // Taken for dead (stalled past its lease): every claim may have been taken over.
+      logger.warn(`node ${node.id} was taken for dead by the cluster; it ends its runs and registers again`);
+      for (const run of held) executor.abandon(run.id);
+      await cluster.registerNode(node, this.parts.concurrency);
+      return;
+    }
+    for (const run of held) {
+      if (reply.renewed.has(run.id) || !fences.holds(run.id)) continue;
+      // Its lease ran out and another node took the task (or will): this run must not go on.
+      if (executor.abandon(run.id))
+        logger.warn(`task ${run.id}: this node lost its lease; its run here is ended, unwritten`);
+    }
+    for (const [id, action] of reply.renewed) if (action) this.#applyRequest(id, action);
+    this.#alone = reply.nodes <= 1;
+    if (!this.#stopped && this.parts.accepting()) await this.#lead();
+  }
+
+  async #lead(): Promise<void> {
+    const { cluster, node, tuning, logger } = this.parts;
+    const leader = await cluster.claimLeadership(node.id, tuning.leaseMs);
+    if (leader !== this.#leader) {
+      this.#leader = leader;
+      logger.info(leader ? `node ${node.id} is the leader` : `node ${node.id} is no longer the leader`);
+    }
+    if (!leader || Date.now() - this.#lastRescueAt < tuning.rescueMs) return;
+    this.#lastRescueAt = Date.now();
+    for (const silent of await cluster.silentNodes(tuning.leaseMs)) {
+      if (silent === node.id) continue;
+      await cluster.retireNode(silent);
+      logger.warn(`node ${silent} stopped heartbeating; it is removed and its runs are rescued`);
+    }
+    await this.rescueExpired();
+  }
+
+  /** The leader's rescue: every run whose lease expired goes back where it belongs. */
+  async rescueExpired(): Promise<number> {
+    const { guard, hub, fences, logger } = this.parts;
+    let total = 0;
+    for (;;) {
+      const rescued = await Unit.run(guard, hub, async (unit) => {
+        const expired = (await unit.tx.lockExpiredLeases?.(RESCUE_BATCH)) ?? [];
+        for (const task of expired) fences.rescuing(task);
+        unit.afterCommit(() => {
+          for (const task of expired) fences.rescued(task.id);
+        });
+        unit.onRollback(() => {
+          for (const task of expired) fences.rescued(task.id);
+        });
+        for (const task of expired) {
+          logger.warn(`task ${task.id}: the lease of node ${task.node} expired; it is rescued`);
+        }
+        await this.parts.rescue(unit, expired, `the loss of node ${expired[0]?.node ?? "?"}`);
+        return expired.length;
+      });
+      total += rescued;
+      if (rescued < RESCUE_BATCH) return total;
+    }
+  }
+
+  /** A request stored for one of this node's runs (read from its row): the run is told. */
+  #applyRequest(id: string, action: RequestedAction): void {
+    const { executor, logger } = this.parts;
+    const run = executor.live(id);
+    if (!run || run.phase.kind === "parked" || run.phase.kind === "detached") return;
+    if (requestedAction(run.phase) === action) return;
+    try {
+      executor.request(run, action, null, ENGINE);
+    } catch (error) {
+      logger.warn(`task ${id}: the ${action} asked on another node could not be applied`, {
+        error: String(error),
+      });
+    }
+  }
+
+  /** A control notification for a run of this node: its row says what is asked now. */
+  async #reconcile(id: string): Promise<void> {
+    const { guard, executor } = this.parts;
+    const run = executor.live(id);
+    if (!run) return;
+    const task = await guard.getTask(id);
+    if (!task || task.status !== "RUNNING" || task.node !== this.parts.node.id) return;
+    if (task.requestedAction) this.#applyRequest(id, task.requestedAction);
+    else if (run.phase.kind === "pause-requested") executor.withdrawPause(run);
+  }
+
+  /** Tells the node running `task` that a request was stored for it. */
+  async announceRequest(task: TaskRecord): Promise<void> {
+    if (!task.node) return;
+    await this.parts.cluster.notify("kiln_control", JSON.stringify({ n: task.node, t: task.id }));
+  }
+
+  #onMessage({ channel, payload }: ClusterMessage): void {
+    if (this.#stopped) return;
+    try {
+      if (channel === "kiln_ready") {
+        if (payload !== this.parts.node.id) this.parts.dispatcher.wake();
+        return;
+      }
+      const message = JSON.parse(payload) as { n?: string; t?: string | string[] };
+      if (channel === "kiln_control") {
+        if (message.n === this.parts.node.id && typeof message.t === "string")
+          void this.#reconcile(message.t).catch(() => undefined);
+        return;
+      }
+      if (channel === "kiln_events" && message.n !== this.parts.node.id && Array.isArray(message.t))
+        this.#otherNodes.heard(message.t);
+    } catch (error) {
+      this.parts.logger.warn(`a ${channel} notification could not be read`, { error: String(error) });
+    }
+  }
+
+  /** This node's committed transitions: other nodes hear of them (and wake when tasks are ready). */
+  #observeLocal(event: ManagerEvent): void {
+    if (event.type !== "transition" && event.type !== "request") return;
+    if (this.#alone) return;
+    this.#pendingIds.add(event.task.id);
+    if (event.type === "transition" && (event.to === "PENDING" || event.from === "RUNNING"))
+      this.#ready = true;
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    setImmediate(() => void this.#flushNotifications());
+  }
+
+  async #flushNotifications(): Promise<void> {
+    this.#flushScheduled = false;
+    const ids = [...this.#pendingIds];
+    const ready = this.#ready;
+    this.#pendingIds.clear();
+    this.#ready = false;
+    const { cluster, node } = this.parts;
+    try {
+      if (ready) await cluster.notify("kiln_ready", node.id);
+      for (let i = 0; i < ids.length; i += IDS_PER_NOTIFICATION) {
+        const chunk = ids.slice(i, i + IDS_PER_NOTIFICATION);
+        await cluster.notify("kiln_events", JSON.stringify({ n: node.id, t: chunk }));
+      }
+    } catch (error) {
+      // Only a hint: other nodes poll, and read history from the database.
+      this.parts.logger.debug("a notification could not be sent", { error: String(error) });
+    }
+  }
+
+  /** The nodes, as the database has them. */
+  nodes(): Promise<NodeRecord[]> {
+    return this.parts.cluster.listNodes();
+  }
+
+  /** Marks the node as stopping (its runs are being handed back); heartbeats go on until `stop`. */
+  async stopping(): Promise<void> {
+    await this.parts.cluster.setNodeStatus(this.parts.node.id, "stopping").catch(() => undefined);
+  }
+
+  /** Stops heartbeating and listening, and removes the node's row and term: others take over at once. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#heartbeatTimer) clearInterval(this.#heartbeatTimer);
+    this.#heartbeatTimer = undefined;
+    await this.#heartbeating;
+    this.#unsubscribe?.();
+    await this.#flushNotifications();
+    this.#otherNodes.stop();
+    await this.#unlisten?.().catch(() => undefined);
+    await this.parts.cluster.deregisterNode(this.parts.node.id).catch((error: unknown) =>
+      this.parts.logger.warn("removing this node's row failed; it expires with its heartbeat", {
+        error: String(error),
+      }),
+    );
+    // Its tasks handed back at shutdown can be claimed by the others now.
+    await this.parts.cluster.notify("kiln_ready", this.parts.node.id).catch(() => undefined);
+  }
+}
+
+/** Whether a process with this pid runs on this host (signal 0 checks without sending one). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists, under another user.
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}

@@ -1,0 +1,49 @@
+import type { TaskRecord } from "../../store/index.ts";
+import type { StartSource } from "../commit/message-commit.ts";
+import type { Unit } from "../commit/unit.ts";
+import type { QueueEntry } from "./scheduler.ts";
+
+export interface DispatchHooks {
+  /** False once the manager is stopping: nothing starts then. */
+  accepting(): boolean;
+  /** True while a run may start now: below the manager's concurrency and the name's limit. */
+  canRun(name: string): boolean;
+  /** Whether another run of any name fits now (the manager's concurrency). */
+  hasFreeSlot(): boolean;
+  /**
+   * Starts the task's run inside `unit`; its slot is taken before the first await, so the next
+   * `hasFreeSlot()` counts it.
+   */
+  startRun(unit: Unit, id: string, name: string): Promise<void>;
+  /** Asks for a commit at the end of this turn that starts what there is room for. */
+  requestDispatch(): void;
+}
+
+/**
+ * Which PENDING task starts next, and when. Two kinds: one node alone on its database keeps the
+ * queue in memory (`Dispatcher`); nodes sharing a database claim ready rows from it
+ * (`ClaimDispatcher`). The rest of the engine tells either what happened to a task.
+ */
+export interface TaskDispatch extends StartSource {
+  /** Tasks waiting to start, as far as this node knows. */
+  readonly size: number;
+  /** A task became PENDING (created, resumed, retried, restored). */
+  enqueue(task: TaskRecord): void;
+  /** Queues the task if the transition that returned it left it PENDING. */
+  enqueueIfSet(task: TaskRecord | undefined): void;
+  /** The task left PENDING without starting (paused, stopped). */
+  remove(id: string): void;
+  /** Why a PENDING task waits, when a flow rule holds it back on this node. */
+  waitReason(task: { id: string; taskName: string }): string | undefined;
+  pauseName(name: string, reason: string): void;
+  resumeName(name: string): void;
+  /** A run gave back its slot. */
+  released(id: string): void;
+  /** A task whose start could not be written waits a little before the next try. */
+  requeueAfterFailedStart(task: Omit<QueueEntry, "runAt">): void;
+  /** A class was registered: tasks of its name may start now. */
+  adoptOrphans(name: string): void;
+  /** Asks for a dispatch at the end of this turn. */
+  request(): void;
+  stop(): void;
+}
