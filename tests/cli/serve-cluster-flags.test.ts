@@ -80,7 +80,7 @@ describe("cluster flags", () => {
         .stdout()
         .split("\n")
         .find((text) => text.includes('"kiln serving"'));
-      const logged = JSON.parse(line ?? "{}") as { node?: string; url?: string };
+      const logged = JSON.parse(line ?? "{}") as { node: string; url: string };
       expect(logged.node).toMatch(/^alpha\/[0-9a-f]{8}$/);
       const nodes = (await (await fetch(`${logged.url}/nodes`)).json()) as NodeListJson;
       expect(nodes.items.map((node) => [node.id, node.name, node.leader])).toEqual([
