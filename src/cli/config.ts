@@ -7,6 +7,7 @@ import { parseStoreLocation, UnsupportedStoreLocationError } from "../store/loca
 import { InvalidKeyError, parseKey } from "../store/value-cipher.ts";
 import { checkWebhookOptions, WebhookConfigError } from "../webhooks/options.ts";
 import { allowedHosts, filesRoots, isLoopback } from "./access-config.ts";
+import { type ClusterConfig, clusterConfig } from "./cluster-config.ts";
 import { ConfigError } from "./config-error.ts";
 import { noSecretFiles, type SecretFiles } from "./secret-file.ts";
 import { type Secret, type SecretSource, secretList, singleSecret } from "./secrets.ts";
@@ -32,7 +33,7 @@ export interface LogFileConfig {
   backups: number;
 }
 
-export interface ServeConfig {
+export interface ServeConfig extends ClusterConfig {
   host: string;
   port: number;
   db: string;
@@ -384,6 +385,7 @@ export function parseServeConfig(
     logFile: logFile(values, env),
     ...webhooks(values, env),
     durability: oneOf(durability ?? SERVE_FLAGS.durability.default, DURABILITIES, "--durability"),
+    ...clusterConfig(setting),
     secretFiles,
   };
 }

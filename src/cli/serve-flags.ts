@@ -196,6 +196,36 @@ export const SERVE_FLAGS = {
     default: "normal",
     help: "SQLite only: normal (a commit survives a crash of kiln) or full (an fsync at each commit: it survives a power loss too)",
   },
+  "node-name": {
+    value: "NAME",
+    env: "KILN_NODE_NAME",
+    default: "<host>-<pid>",
+    help: "this node's name among the nodes sharing a PostgreSQL database (1 to 100 characters, no spaces, no /)",
+  },
+  "lease-ms": {
+    value: "MS",
+    env: "KILN_LEASE_MS",
+    default: "15000",
+    help: "PostgreSQL: a running task's claim lasts this long without a heartbeat; a dead node's tasks move after it",
+  },
+  "heartbeat-ms": {
+    value: "MS",
+    env: "KILN_HEARTBEAT_MS",
+    default: "lease ÷ 3",
+    help: "PostgreSQL: how often a node renews its leases; at most half the lease",
+  },
+  "rescue-ms": {
+    value: "MS",
+    env: "KILN_RESCUE_MS",
+    default: "5000",
+    help: "PostgreSQL: how often the leader looks for expired leases and dead nodes",
+  },
+  "claim-poll-ms": {
+    value: "MS",
+    env: "KILN_CLAIM_POLL_MS",
+    default: "1000",
+    help: "PostgreSQL: how often an idle node looks for ready tasks when no notification woke it",
+  },
   webhook: {
     value: "URL",
     env: "KILN_WEBHOOK",

@@ -25,6 +25,10 @@ export function serveHelp(): string {
     "Each flag may be given by its environment variable instead; the flag wins. A repeatable flag",
     "replaces its variable's whole list.",
     "",
+    "--node-name and the four cluster timings (--lease-ms, --heartbeat-ms, --rescue-ms,",
+    "--claim-poll-ms) matter when several nodes share a PostgreSQL database. SQLite accepts them too:",
+    "there they change nothing but the node name GET /nodes shows.",
+    "",
     line("FLAG", "ENVIRONMENT VARIABLE", "DEFAULT"),
     ...rows.flatMap((row) => [line(row.flag, row.env, row.flagDefault), `      ${row.help}`]),
   ].join("\n");

@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import { builtInTasks } from "../builtin-tasks/index.ts";
+import { resolveClusterTuning } from "../cluster/tuning.ts";
 import { logTaskTransitions, StorageUnavailableError, storageFaultOf, TaskManager } from "../engine/index.ts";
 import { createKilnApp } from "../http/app.ts";
 import { ADMIN_LABEL, readTokenLabel } from "../http/auth-options.ts";
@@ -96,6 +97,8 @@ export async function serve(config: ServeConfig): Promise<void> {
       preloadedTasks: builtInTasks,
       logger,
       shutdownGraceMs: SHUTDOWN_GRACE_MS,
+      ...(config.nodeName ? { nodeName: config.nodeName } : {}),
+      cluster: config.cluster,
       ...(config.concurrency ? { concurrency: config.concurrency } : {}),
       ...(config.retainMs ? { retainMs: config.retainMs } : {}),
       ...(config.taskMemoryLimitMb ? { taskMemoryLimitMb: config.taskMemoryLimitMb } : {}),
@@ -162,6 +165,9 @@ export async function serve(config: ServeConfig): Promise<void> {
   const url = listenUrl(config.host, app.server?.port ?? config.port);
   logger.info("kiln serving", {
     url,
+    node: manager.node.id,
+    // The timings in force; on SQLite there is one node and they do not apply.
+    ...(pgStore ? { cluster: resolveClusterTuning(config.cluster) } : {}),
     db: location.dialect === "sqlite" ? resolve(location.path) : shownLocation(config.db),
     tasks: manager.registry.all().map((task) => task.name),
     encryption: config.encryptionKey ? `aes-256-gcm, key ${keyId(config.encryptionKey)}` : "off",

@@ -16,6 +16,7 @@ import { dashboardRoutes } from "./routes/dashboard.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { historyRoutes } from "./routes/history.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
+import { nodeRoutes } from "./routes/nodes.ts";
 import { scheduleRoutes } from "./routes/schedules.ts";
 import { statsRoutes } from "./routes/stats.ts";
 import { streamRoutes } from "./routes/stream.ts";
@@ -107,7 +108,8 @@ export function kilnRoutes(manager: TaskManager, options: KilnHttpOptions = {}) 
     .use(scheduleRoutes(manager))
     .use(streamRoutes(manager, config))
     .use(metricsRoutes(manager, options.metrics))
-    .use(statsRoutes(manager));
+    .use(statsRoutes(manager))
+    .use(nodeRoutes(manager));
   const routes = new Elysia()
     .use(healthRoutes(manager))
     .use(swaggerShellRoutes())

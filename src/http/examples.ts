@@ -61,3 +61,34 @@ export const PARAMS_SCHEMA_EXAMPLE = {
   properties: { from: { type: "integer", minimum: 1, default: 30 } },
   required: ["from"],
 };
+
+export const NODE_LIST_EXAMPLE = {
+  items: [
+    {
+      id: "node-1/3f9a0c1e",
+      name: "node-1",
+      host: "kiln-a",
+      pid: 4242,
+      startedAt: "2026-01-05T09:00:00.000Z",
+      lastHeartbeatAt: "2026-01-05T09:30:00.000Z",
+      heartbeatAgeMs: 1_800,
+      status: "alive",
+      concurrency: 4,
+      running: 2,
+      leader: true,
+    },
+    {
+      id: "node-2/b71d22a4",
+      name: "node-2",
+      host: "kiln-b",
+      pid: 4310,
+      startedAt: "2026-01-05T09:00:02.000Z",
+      lastHeartbeatAt: "2026-01-05T09:29:58.500Z",
+      heartbeatAgeMs: 3_300,
+      status: "alive",
+      concurrency: 4,
+      running: 4,
+      leader: false,
+    },
+  ],
+};

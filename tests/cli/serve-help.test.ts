@@ -56,6 +56,11 @@ const SAMPLES: Record<keyof typeof SERVE_FLAGS, string> = {
   "decryption-key-file": KEY_B_FILE,
   "allowed-hosts": "kiln.example.com",
   "files-root": FILES,
+  "node-name": "node-1",
+  "lease-ms": "30000",
+  "heartbeat-ms": "2000",
+  "rescue-ms": "2000",
+  "claim-poll-ms": "500",
 };
 
 /** What a flag needs beside it to be accepted at all. */

@@ -8,6 +8,7 @@ import { controlCommands } from "./control.ts";
 import { deleteCommand } from "./delete.ts";
 import { healthCommand } from "./health.ts";
 import { logsCommand } from "./logs.ts";
+import { nodesCommand } from "./nodes.ts";
 import { schedulesCommand } from "./schedules.ts";
 import { lsCommand, showCommand, submitCommand, typesCommand } from "./tasks.ts";
 import { watchCommand } from "./watch.ts";
@@ -26,6 +27,7 @@ export const COMMANDS: readonly Command[] = [
   deleteCommand,
   bulkCommand,
   schedulesCommand,
+  nodesCommand,
   logsCommand,
   watchCommand,
   healthCommand,

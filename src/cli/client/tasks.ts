@@ -246,6 +246,7 @@ export function describeTask(task: TaskJson): string {
   ];
   if (task.statusReason !== null) entries.push(["reason", task.statusReason]);
   if (task.requestedAction !== null) entries.push(["requested", task.requestedAction]);
+  if (task.node !== null) entries.push(["node", task.node]);
   entries.push(
     ["progress", progressText(task.progress)],
     ["attempt", String(task.attempt)],

@@ -5,6 +5,7 @@ import type {
   ControlAction,
   EventJson,
   LogJson,
+  NodeListJson,
   Page,
   ScheduleDetailJson,
   ScheduleJson,
@@ -151,6 +152,8 @@ export const api = {
     const answer = await request<{ task: TaskJson }>("POST", taskPath(id, `/${action}`));
     return { status: answer.status, task: answer.body.task };
   },
+  nodes: () => get<NodeListJson>("nodes"),
+  runningTasks: () => get<Page<TaskJson, string>>(`tasks${query({ status: "RUNNING", limit: 500 })}`),
   schedules: () => get<{ items: ScheduleJson[] }>("schedules"),
   schedule: (id: string) => get<ScheduleDetailJson>(schedulePath(id)),
   createSchedule: async (body: NewScheduleBody) =>

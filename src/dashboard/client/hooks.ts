@@ -39,10 +39,15 @@ export function useThrottle(callback: () => void, ms: number): () => void {
   return run.current;
 }
 
-export type Route = { view: "list" } | { view: "schedules" } | { view: "task"; id: string };
+export type Route =
+  | { view: "list" }
+  | { view: "schedules" }
+  | { view: "nodes" }
+  | { view: "task"; id: string };
 
 function parseRoute(hash: string): Route {
   if (hash === "#/schedules") return { view: "schedules" };
+  if (hash === "#/nodes") return { view: "nodes" };
   const match = /^#\/tasks\/(.+)$/.exec(hash);
   if (!match?.[1]) return { view: "list" };
   try {
@@ -54,7 +59,7 @@ function parseRoute(hash: string): Route {
 
 export const taskHref = (id: string) => `#/tasks/${encodeURIComponent(id)}`;
 
-/** The view the URL's fragment names: `#/tasks/<id>` is a task's detail, `#/schedules` the schedules, anything else the table. */
+/** The view the URL's fragment names: `#/tasks/<id>` is a task's detail, `#/schedules` the schedules, `#/nodes` the nodes, anything else the table. */
 export function useRoute(): Route {
   const [route, setRoute] = useState(() => parseRoute(location.hash));
   useEffect(() => {

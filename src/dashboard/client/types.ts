@@ -2,6 +2,7 @@
 
 import type { BulkBodyJson } from "../../http/bulk/schemas.ts";
 import type { EventJson, LogJson, ProgressJson, TaskJson, TaskTypeJson } from "../../http/presenters.ts";
+import type { NodeJson, NodeListJson } from "../../http/routes/nodes.ts";
 import type { StatsJson } from "../../http/routes/stats.ts";
 import type { ScheduleDetailJson, ScheduleJson } from "../../http/schedule-schemas.ts";
 import type { EventAction } from "../../task/status.ts";
@@ -10,6 +11,8 @@ export type { BulkAction, BulkFilter, BulkItem, BulkResult } from "../../engine/
 export type {
   EventJson,
   LogJson,
+  NodeJson,
+  NodeListJson,
   ProgressJson,
   ScheduleDetailJson,
   ScheduleJson,

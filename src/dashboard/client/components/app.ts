@@ -6,6 +6,7 @@ import { live, useConnection } from "../live.ts";
 import { storedToken, storeToken } from "../token.ts";
 import type { TaskTypeJson } from "../types.ts";
 import { NewTaskForm } from "./new-task-form.ts";
+import { NodesPage } from "./nodes-page.ts";
 import { SchedulesPage } from "./schedules-page.ts";
 import { SummaryCards } from "./summary-cards.ts";
 import { TaskDetail } from "./task-detail.ts";
@@ -49,6 +50,7 @@ function Dashboard({ types, onForget }: { types: TaskTypeJson[]; onForget: () =>
       <div class="top-actions">
         <button type="button" class="btn btn-primary" onClick=${openForm} aria-expanded=${creating}>New task</button>
         <a class="btn" href="#/schedules">Schedules</a>
+        <a class="btn" href="#/nodes">Nodes</a>
         <a class="btn" href="swagger">API</a>
         ${storedToken() && html`<button type="button" class="btn" onClick=${onForget}>Forget token</button>`}
       </div>
@@ -61,6 +63,7 @@ function Dashboard({ types, onForget }: { types: TaskTypeJson[]; onForget: () =>
       </div>
       ${route.view === "task" && html`<${TaskDetail} key=${route.id} id=${route.id} />`}
       ${route.view === "schedules" && html`<${SchedulesPage} types=${types} />`}
+      ${route.view === "nodes" && html`<${NodesPage} />`}
     </main>
   </div>`;
 }

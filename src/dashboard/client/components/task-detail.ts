@@ -31,6 +31,8 @@ function Facts({ task, now }: { task: TaskJson; now: number }) {
     ["Duration", taskDuration(task, now)],
     ["Run at", time(task.runAt)],
   ];
+  if (task.node !== null)
+    facts.push(["Node", html`<a href="#/nodes" class="task-node" title=${task.node}>${task.node}</a>`]);
   return html`<dl class="facts">
     ${facts.map(([term, value]) => html`<div><dt>${term}</dt><dd>${value}</dd></div>`)}
     ${task.statusReason && html`<div class="fact-wide"><dt>Reason</dt><dd>${task.statusReason}</dd></div>`}

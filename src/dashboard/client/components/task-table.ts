@@ -1,6 +1,7 @@
 import { html } from "htm/preact";
 import { taskDuration } from "../format.ts";
 import { taskHref } from "../hooks.ts";
+import { nodeName } from "../node-groups.ts";
 import type { TaskJson } from "../types.ts";
 import { ProgressBar } from "./progress-bar.ts";
 import { RelativeTime } from "./relative-time.ts";
@@ -37,6 +38,10 @@ function StatusCell({ task, now }: { task: TaskJson; now: number }) {
       task.runAt &&
       task.status === "PENDING" &&
       html`<div class="run-at">runs <${RelativeTime} iso=${task.runAt} now=${now} /></div>`
+    }
+    ${
+      task.node !== null &&
+      html`<div class="run-node">on <a href="#/nodes" class="task-node" title=${task.node}>${nodeName(task.node)}</a></div>`
     }
     ${reason && html`<div class=${`reason reason-${task.status.toLowerCase()}`} title=${reason}>${reason}</div>`}
   </td>`;
