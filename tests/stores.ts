@@ -24,6 +24,13 @@ export async function makeStoreOptions(
   if (kind === "sqlite") return { options: encryptionKey ? { encryptionKey } : {}, close: async () => {} };
   const database = await testDatabase();
   const store = new PostgresTaskStore({ url: database.url, max: 4, encryptionKey });
+  try {
+    await store.acquireOwnerLock();
+  } catch (error) {
+    await store.close();
+    await database.drop();
+    throw error;
+  }
   return {
     options: { store },
     url: database.url,

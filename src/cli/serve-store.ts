@@ -10,6 +10,9 @@ import {
 import { CliError } from "./client/errors.ts";
 import type { ServeConfig } from "./config.ts";
 
+/** How often a PostgreSQL kiln asks the server whether it still holds its owner lock. */
+export const OWNER_LOCK_CHECK_MS = 2_000;
+
 /** The database as logs and errors may show it: a path, or a URL without its password. */
 export function shownLocation(db: string): string {
   try {
@@ -34,10 +37,10 @@ export function serverProblem(error: unknown, store: PostgresTaskStore, url: str
 }
 
 /**
- * A PostgreSQL database for `kiln serve`: opened with the keys and asked one question, so that a
- * server kiln cannot reach is reported in one line before anything else. Several kiln nodes may
- * serve one database together; the engine migrates it at start, under the migrations' own
- * advisory lock.
+ * A PostgreSQL database for `kiln serve`: opened with the keys, and its owner lock taken shared
+ * before anything is read or migrated: other nodes serve beside it, while a command that needs
+ * the database alone (rekey) refuses to start, and a node refuses while one runs. The engine
+ * migrates it at start, under the migrations' own advisory lock.
  */
 export async function openServerStore(config: ServeConfig, url: string): Promise<PostgresTaskStore> {
   const store = new PostgresTaskStore({
@@ -46,12 +49,58 @@ export async function openServerStore(config: ServeConfig, url: string): Promise
     decryptionKeys: config.decryptionKeys,
   });
   try {
-    await store.durabilitySettings();
+    await store.acquireOwnerLock();
     return store;
   } catch (error) {
     await store.close().catch(() => {});
     throw serverProblem(error, store, url);
   }
+}
+
+/**
+ * Checks the shared owner lock every few seconds while kiln serves. A lock lost with its
+ * connection is taken again; one a command took alone meanwhile (a rekey) means this node must
+ * not write beside it: it stops at once, as a crash would, and its runs are rescued later.
+ */
+export function watchOwnerLock(
+  store: PostgresTaskStore,
+  logger: Logger,
+  onTakenByAnother: () => void,
+): () => void {
+  let checking = false;
+  let unreachableSince: number | undefined;
+  const timer = setInterval(async () => {
+    if (checking) return;
+    checking = true;
+    try {
+      const state = await store.checkOwnerLock();
+      if (state === "unreachable") {
+        unreachableSince ??= Date.now();
+        return;
+      }
+      if (state === "retaken") {
+        logger.warn("the owner lock's connection to PostgreSQL was lost; the lock is taken again", {
+          db: store.location,
+          ...(unreachableSince ? { lostForMs: Date.now() - unreachableSince } : {}),
+        });
+      } else if (state === "taken-by-another") {
+        logger.error(
+          "a kiln command took this database alone while the lock's connection was lost: this node stops serving",
+          {
+            db: store.location,
+          },
+        );
+        onTakenByAnother();
+      }
+      unreachableSince = undefined;
+    } catch (error) {
+      logger.warn("checking the owner lock failed; the next check tries again", { error: String(error) });
+    } finally {
+      checking = false;
+    }
+  }, OWNER_LOCK_CHECK_MS);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 /**

@@ -19,7 +19,13 @@ import { isLoopback, type ServeConfig } from "./config.ts";
 import { assertAddressFree, listenOrExplain, listenUrl } from "./listen-address.ts";
 import { createServiceLogger } from "./log.ts";
 import { LogFile } from "./log-file.ts";
-import { openServerStore, postgresDurability, serverProblem, shownLocation } from "./serve-store.ts";
+import {
+  openServerStore,
+  postgresDurability,
+  serverProblem,
+  shownLocation,
+  watchOwnerLock,
+} from "./serve-store.ts";
 import { exitOnSignals } from "./shutdown.ts";
 import { StdoutLines } from "./stdout-lines.ts";
 import { loadTasksDir } from "./tasks-dir.ts";
@@ -196,6 +202,14 @@ export async function serve(config: ServeConfig): Promise<void> {
       },
     );
   }
+  const stopWatching = pgStore
+    ? watchOwnerLock(pgStore, logger, () => {
+        // A command holds the database alone: stop as a crash would, rather than write beside it.
+        stdout.flush();
+        logFile?.flush();
+        process.exit(1);
+      })
+    : undefined;
   exitOnSignals({
     logger,
     deadlineMs: SHUTDOWN_DEADLINE_MS,
@@ -211,6 +225,7 @@ export async function serve(config: ServeConfig): Promise<void> {
         });
         await server?.stop(true);
       }
+      stopWatching?.();
       await manager.shutdown();
       await pgStore?.close();
       // The transitions of the shutdown itself are queued too: give them a moment to go out.

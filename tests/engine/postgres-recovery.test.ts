@@ -35,7 +35,7 @@ test("after SIGKILL on PostgreSQL the owner lock is free at once, RUNNING resume
   child.kill("SIGSTOP");
   const rival = new PostgresTaskStore({ url: database.url });
   cleanups.push(() => rival.close());
-  await expect(rival.acquireOwnerLock()).rejects.toBeInstanceOf(DatabaseInUseError);
+  await expect(rival.acquireOwnerLock("exclusive")).rejects.toBeInstanceOf(DatabaseInUseError);
 
   child.kill(9);
   await child.exited;
@@ -46,7 +46,7 @@ test("after SIGKILL on PostgreSQL the owner lock is free at once, RUNNING resume
   for (;;) {
     tries++;
     try {
-      await rival.acquireOwnerLock();
+      await rival.acquireOwnerLock("exclusive");
       break;
     } catch (error) {
       if (!(error instanceof DatabaseInUseError) || performance.now() - killedAt > 10_000) throw error;

@@ -10,8 +10,8 @@ export class DatabaseServerInUseError extends DatabaseInUseError {
   constructor(location: string) {
     super(location);
     this.message =
-      `database ${location} is in use by another kiln process: one kiln owns a PostgreSQL database at a time ` +
-      "(stop the other one, or give this one its own database)";
+      `database ${location} is in use by kiln: this command needs it alone ` +
+      "(stop every kiln node serving it first)";
   }
 }
 
@@ -26,11 +26,35 @@ export type OwnerLockState = "held" | "retaken" | "taken-by-another" | "unreacha
  * The lock's state, asked on its own connection in one statement: held by this session; else
  * taken now (the session is new: the one that held it was lost); else another session has it.
  */
-const CHECK = `SELECT CASE
+const check = (take: string) => `SELECT CASE
   WHEN EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()
     AND classid::bigint = $1::int AND objid::bigint = $2::int AND objsubid = 2 AND granted) THEN 'held'
-  WHEN pg_try_advisory_lock($1::int, $2::int) THEN 'retaken'
+  WHEN ${take}($1::int, $2::int) THEN 'retaken'
   ELSE 'taken-by-another' END AS state`;
+
+/**
+ * Serving nodes hold the lock shared, so any number of them serve one database together; a
+ * command that must have the database alone (rekey) takes it exclusive, and so waits for no node
+ * to serve and keeps every node out while it runs.
+ */
+export type OwnerLockMode = "shared" | "exclusive";
+
+const TAKE: Record<OwnerLockMode, string> = {
+  shared: "pg_try_advisory_lock_shared",
+  exclusive: "pg_try_advisory_lock",
+};
+const UNLOCK: Record<OwnerLockMode, string> = {
+  shared: "pg_advisory_unlock_shared",
+  exclusive: "pg_advisory_unlock",
+};
+
+/** A database a command holds alone (a rekey under way): no node may serve it meanwhile. */
+export class DatabaseServerBusyError extends DatabaseInUseError {
+  constructor(location: string) {
+    super(location);
+    this.message = `database ${location} is held by a kiln command that needs it alone (a rekey): wait for it to end`;
+  }
+}
 
 /**
  * One owner per database, until kiln runs on several nodes: a session advisory lock on a
@@ -44,23 +68,33 @@ const CHECK = `SELECT CASE
 export class PostgresOwnerLock {
   #released = false;
 
-  private constructor(private readonly client: PostgresClient) {}
+  private constructor(
+    private readonly client: PostgresClient,
+    private readonly mode: OwnerLockMode,
+  ) {}
 
   /** Rejects with `DatabaseServerInUseError` when another session holds the lock. */
-  static async acquire(options: PostgresClientOptions, location: string): Promise<PostgresOwnerLock> {
+  static async acquire(
+    options: PostgresClientOptions,
+    location: string,
+    mode: OwnerLockMode = "exclusive",
+  ): Promise<PostgresOwnerLock> {
     const client = createClient({ ...options, max: 1 });
     let locked = false;
     try {
       const [row] = await client.unsafe<Array<{ locked: boolean }>>(
-        "SELECT pg_try_advisory_lock($1, $2) AS locked",
+        `SELECT ${TAKE[mode]}($1, $2) AS locked`,
         [KIND, LOCK],
       );
       locked = row?.locked === true;
     } finally {
       if (!locked) await client.end({ timeout: 5 });
     }
-    if (!locked) throw new DatabaseServerInUseError(location);
-    return new PostgresOwnerLock(client);
+    if (!locked)
+      throw mode === "shared"
+        ? new DatabaseServerBusyError(location)
+        : new DatabaseServerInUseError(location);
+    return new PostgresOwnerLock(client, mode);
   }
 
   /**
@@ -69,7 +103,10 @@ export class PostgresOwnerLock {
    */
   async check(): Promise<OwnerLockState> {
     try {
-      const [row] = await this.client.unsafe<Array<{ state: OwnerLockState }>>(CHECK, [KIND, LOCK]);
+      const [row] = await this.client.unsafe<Array<{ state: OwnerLockState }>>(check(TAKE[this.mode]), [
+        KIND,
+        LOCK,
+      ]);
       return row?.state ?? "unreachable";
     } catch (error) {
       if (postgresFaultOf(error)?.cause === "unreachable") return "unreachable";
@@ -81,7 +118,7 @@ export class PostgresOwnerLock {
     if (this.#released) return;
     this.#released = true;
     try {
-      await this.client.unsafe("SELECT pg_advisory_unlock($1, $2)", [KIND, LOCK]);
+      await this.client.unsafe(`SELECT ${UNLOCK[this.mode]}($1, $2)`, [KIND, LOCK]);
     } catch {
       // The connection is gone, and the lock with it.
     } finally {

@@ -32,7 +32,7 @@ import { PostgresCluster } from "./cluster.ts";
 import { postgresFaultOf } from "./faults.ts";
 import { listTasksSql } from "./list-tasks.ts";
 import { migrateUnderLock } from "./migrate.ts";
-import { type OwnerLockState, PostgresOwnerLock } from "./owner-lock.ts";
+import { type OwnerLockMode, type OwnerLockState, PostgresOwnerLock } from "./owner-lock.ts";
 import { PatchSql } from "./patch-sql.ts";
 import { PostgresSchedules } from "./schedules.ts";
 import { SQL } from "./statements.ts";
@@ -107,12 +107,13 @@ export class PostgresTaskStore implements TaskStore {
   }
 
   /**
-   * Takes the database for this process until `close()`; rejects with `DatabaseServerInUseError`
-   * (a `DatabaseInUseError`) when another kiln holds it.
+   * Holds the database's owner lock until `close()`: shared by the nodes that serve it (any
+   * number), exclusive for a command that needs it alone. Rejects with a `DatabaseInUseError`
+   * when the other kind holds it.
    */
-  async acquireOwnerLock(): Promise<void> {
+  async acquireOwnerLock(mode: OwnerLockMode = "shared"): Promise<void> {
     if (this.#ownerLock) return;
-    this.#ownerLock = await PostgresOwnerLock.acquire(this.#clientOptions, this.location);
+    this.#ownerLock = await PostgresOwnerLock.acquire(this.#clientOptions, this.location, mode);
   }
 
   /**

@@ -50,6 +50,8 @@ describe("migrate", () => {
     const tables = await raw<{ name: string }[]>`
       SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`;
     expect(tables.map((row) => row.name)).toEqual([
+      "leader",
+      "nodes",
       "paused_task_types",
       "schedule_fires",
       "schedules",
@@ -83,22 +85,33 @@ describe("migrate", () => {
 });
 
 describe("owner lock", () => {
-  test("a second store is refused in one line while the first holds it, and takes it after close", async () => {
+  test("nodes share it; a command that needs the database alone is refused in one line while one holds it, and takes it after close", async () => {
     const first = openStore();
     const second = openStore();
+    const command = openStore();
     await first.acquireOwnerLock();
-    const refusal = await second.acquireOwnerLock().then(
+    await second.acquireOwnerLock();
+    const refusal = await command.acquireOwnerLock("exclusive").then(
       () => undefined,
       (error: unknown) => error,
     );
     expect(refusal).toBeInstanceOf(DatabaseInUseError);
     const message = (refusal as Error).message;
-    expect(message).toContain("in use by another kiln process");
+    expect(message).toContain("in use by kiln: this command needs it alone");
     expect(message).toContain(database.name);
     expect(message).not.toContain("\n");
     await first.close();
-    await second.acquireOwnerLock();
     await second.close();
+    await command.acquireOwnerLock("exclusive");
+    // While the command holds it, a node is refused.
+    const node = openStore();
+    const busy = await node.acquireOwnerLock().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect((busy as Error).message).toContain("held by a kiln command that needs it alone");
+    await node.close();
+    await command.close();
   });
 });
 
