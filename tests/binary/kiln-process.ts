@@ -80,7 +80,7 @@ export async function serveKiln(
   });
   const lines: string[] = [];
   const waiters = new Set<{ pattern: RegExp; resolve: (line: string) => void }>();
-  void (async () => {
+  const read = (async () => {
     const decoder = new TextDecoder();
     let buffered = "";
     for await (const chunk of proc.stdout) {
@@ -100,21 +100,28 @@ export async function serveKiln(
       }
     }
   })();
+  // Once the process has exited and its output is read, no line will come: a waiter fails then
+  // rather than at its timeout (a kiln refusing its flags says so at once).
+  const ended = Promise.all([proc.exited, read]);
+  let stderrText: Promise<string> | undefined;
+  const stderrOnce = () => {
+    stderrText ??= new Response(proc.stderr).text();
+    return stderrText;
+  };
   const waitForLine = (pattern: RegExp, timeoutMs = 15_000) => {
     const seen = lines.find((line) => pattern.test(line));
     if (seen) return Promise.resolve(seen);
     return new Promise<string>((resolve, reject) => {
       const waiter = { pattern, resolve };
       waiters.add(waiter);
-      const timer = setTimeout(async () => {
-        waiters.delete(waiter);
-        const stderr = proc.exitCode === null ? "" : await new Response(proc.stderr).text();
-        reject(
-          new Error(
-            `no line matching ${pattern} in ${timeoutMs} ms; stdout:\n${lines.join("\n")}\n${stderr}`,
-          ),
-        );
-      }, timeoutMs);
+      const fail = async (why: string) => {
+        if (!waiters.delete(waiter)) return;
+        clearTimeout(timer);
+        const stderr = proc.exitCode === null ? "" : await stderrOnce();
+        reject(new Error(`no line matching ${pattern} ${why}; stdout:\n${lines.join("\n")}\n${stderr}`));
+      };
+      const timer = setTimeout(() => void fail(`in ${timeoutMs} ms`), timeoutMs);
+      void ended.then(([code]) => fail(`before the process exited (code ${code})`));
       waiter.resolve = (line) => {
         clearTimeout(timer);
         resolve(line);

@@ -1,0 +1,61 @@
+// The cluster harness on one node as kiln is today (no multi-node flags): the fixture task runs
+// in kiln's worker threads, records into PostgreSQL with postgres.js, and completes once each.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { testDatabase } from "../store/postgres/database.ts";
+import type { TestDatabase } from "../support/postgres.ts";
+import { Cluster } from "./harness.ts";
+
+let database: TestDatabase;
+let cluster: Cluster | undefined;
+beforeAll(async () => {
+  database = await testDatabase();
+});
+afterAll(async () => {
+  await cluster?.close();
+  await database.drop();
+});
+
+test("one node runs 20 fixture tasks, each completed exactly once; a paused task resumes from its checkpoint on the next kiln", async () => {
+  cluster = await Cluster.start(database.url, { nodes: 1, concurrency: 4, clusterFlags: false });
+  const [first] = cluster.nodes;
+  if (!first) throw new Error("no node");
+  const ids: string[] = [];
+  for (let i = 0; i < 20; i++) ids.push((await cluster.submit({ steps: 5, stepMs: 10 })).id);
+  const long = (await cluster.submit({ steps: 60, stepMs: 20 })).id;
+
+  const tasks = await cluster.waitForAll(ids, "FINISHED", 60_000);
+  for (const id of ids) expect(tasks.get(id)?.attempt).toBe(1);
+  await cluster.assertCompletedOnce(ids);
+  expect(await cluster.records.completionsByPid()).toEqual(new Map([[first.pid, 20]]));
+  for (const id of ids) {
+    const steps = await cluster.records.steps(id);
+    expect(steps.map((row) => row.step)).toEqual([1, 2, 3, 4, 5]);
+    expect(new Set(steps.map((row) => row.nodePid))).toEqual(new Set([first.pid]));
+    // postgres.js ran inside kiln's worker threads, not on the main thread.
+    expect((await cluster.records.runs(id)).map((run) => run.inWorker)).toEqual([true]);
+  }
+
+  // Paused at a checkpoint, kiln stopped and started again: the resumed run starts after it.
+  await cluster.waitForStep(long, 3, 20_000);
+  expect((await cluster.control(long, "pause", first, 5_000)).status).toBe(200);
+  const pausedAt = await cluster.records.lastStep(long);
+  expect(pausedAt).toBeGreaterThanOrEqual(3);
+  expect(await first.terminate()).toBe(0);
+  const second = await cluster.startNode();
+  expect((await cluster.task(long, second)).status).toBe("PAUSED");
+  expect((await cluster.control(long, "resume", second)).status).toBe(200);
+  const finished = await cluster.waitForStatus(long, "FINISHED", 30_000);
+  expect(finished.attempt).toBe(1);
+  const runs = await cluster.records.runs(long);
+  expect(runs.map((run) => [run.nodePid, run.resumedFrom])).toEqual([
+    [first.pid, 0],
+    [second.pid, pausedAt],
+  ]);
+  expect((await cluster.records.steps(long)).map((row) => row.step)).toEqual(
+    Array.from({ length: 60 }, (_, i) => i + 1),
+  );
+  await cluster.assertCompletedOnce([...ids, long]);
+  expect((await cluster.records.completions()).get(long)?.nodePid).toBe(second.pid);
+  const finishes = (await cluster.events(long)).filter((event) => event.to === "FINISHED");
+  expect(finishes).toHaveLength(1);
+}, 120_000);
