@@ -23,6 +23,13 @@ test("one node runs 20 fixture tasks, each completed exactly once; a paused task
   for (let i = 0; i < 20; i++) ids.push((await cluster.submit({ steps: 5, stepMs: 10 })).id);
   const long = (await cluster.submit({ steps: 60, stepMs: 20 })).id;
 
+  // The node's own PostgreSQL connections are found from its process's sockets.
+  const backends = await cluster.backendsOf(first);
+  expect(backends.length).toBeGreaterThan(0);
+  const all = await cluster.sql<{ pid: number }[]>`
+    SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`;
+  for (const backend of backends) expect(all.map((row) => row.pid)).toContain(backend.pid);
+
   const tasks = await cluster.waitForAll(ids, "FINISHED", 60_000);
   for (const id of ids) expect(tasks.get(id)?.attempt).toBe(1);
   await cluster.assertCompletedOnce(ids);

@@ -1,13 +1,15 @@
 // Several real `kiln serve` processes on one PostgreSQL database, for the cluster tests: start
 // them, signal them, ask any of them about tasks and nodes, and read the fixture task's record
 // tables (see recording.ts and tasks/steps.ts).
-import { mkdtempSync, rmSync } from "node:fs";
+import { afterAll, afterEach, beforeAll } from "bun:test";
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type postgres from "postgres";
 import { api, KILN_FROM_SOURCE, type ServingKiln, serveKiln } from "../binary/kiln-process.ts";
-import { rawClient } from "../store/postgres/database.ts";
-import { createRecordTables, Records } from "./recording.ts";
+import { rawClient, testDatabase } from "../store/postgres/database.ts";
+import type { TestDatabase } from "../support/postgres.ts";
+import { createRecordTables, Records, type RunRow } from "./recording.ts";
 
 /** The directory of the fixture task file, loaded by every node with `--tasks-dir`. */
 export const CLUSTER_TASKS_DIR = new URL("./tasks/", import.meta.url).pathname;
@@ -261,6 +263,20 @@ export class Cluster {
     return created.body;
   }
 
+  /**
+   * Creates `count` tasks through `via` (default: the first live node), `inFlight` requests at a
+   * time; resolves with their ids in creation order.
+   */
+  async submitMany(count: number, params: StepsParams, via?: ClusterNode, inFlight = 16): Promise<string[]> {
+    const ids: string[] = new Array(count);
+    let next = 0;
+    const lane = async () => {
+      for (let i = next++; i < count; i = next++) ids[i] = (await this.submit(params, via)).id;
+    };
+    await Promise.all(Array.from({ length: Math.min(inFlight, count) }, lane));
+    return ids;
+  }
+
   async task(id: string, via: ClusterNode = this.any()): Promise<TaskJson> {
     const answer = await api<TaskJson>(`${via.url}/tasks/${id}`);
     if (answer.status !== 200) {
@@ -416,6 +432,71 @@ export class Cluster {
     return last ? this.nodeByPid(last.nodePid) : undefined;
   }
 
+  /**
+   * Waits for the first run of a task that started after `afterMs` in another process than
+   * `notPid` (it was taken over); `timeoutMs` is generous, the caller asserts the bound itself.
+   */
+  async runElsewhere(id: string, notPid: number, afterMs: number, timeoutMs: number): Promise<RunRow> {
+    return eventually(
+      async () => (await this.records.runs(id)).find((run) => run.nodePid !== notPid && run.atMs >= afterMs),
+      timeoutMs,
+      async () =>
+        `task ${id} did not start again elsewhere than pid ${notPid} within ${timeoutMs} ms\n${await this.describe(id)}`,
+      50,
+    );
+  }
+
+  /** The node's id (`<name>/<8 hex>`), from GET /nodes. */
+  async nodeId(node: ClusterNode): Promise<string> {
+    const item = (await this.listNodes(this.any(node))).find((listed) => listed.pid === node.pid);
+    if (!item) throw new Error(`GET /nodes does not list ${node}`);
+    return item.id;
+  }
+
+  /** Of `ids`, the tasks RUNNING on `node` (by the task JSON's `node`). */
+  async runningOn(node: ClusterNode, ids: string[]): Promise<string[]> {
+    const id = await this.nodeId(node);
+    const tasks = await this.allTasks(this.any(node));
+    const wanted = new Set(ids);
+    return [...tasks.values()]
+      .filter((task) => wanted.has(task.id) && task.status === "RUNNING" && task.node === id)
+      .map((task) => task.id);
+  }
+
+  /** Waits until at least `count` of `ids` are RUNNING on `node`; resolves with them. */
+  async waitForRunningOn(
+    node: ClusterNode,
+    ids: string[],
+    count: number,
+    timeoutMs: number,
+  ): Promise<string[]> {
+    return eventually(
+      async () => {
+        const running = await this.runningOn(node, ids);
+        return running.length >= count ? running : undefined;
+      },
+      timeoutMs,
+      async () =>
+        `fewer than ${count} of the tasks ran on ${node} within ${timeoutMs} ms; tasks: ${JSON.stringify(
+          [...(await this.allTasks()).values()].map((task) => [task.id, task.status, task.node]),
+        )}`,
+    );
+  }
+
+  /**
+   * The PostgreSQL backends serving `node`'s connections, with their last query: matched by the
+   * client port of each backend against the TCP sockets the node's process holds.
+   */
+  async backendsOf(node: ClusterNode): Promise<{ pid: number; query: string }[]> {
+    const ports = localPorts(node.pid);
+    const rows = await this.sql<{ pid: number; query: string; client_port: number | null }[]>`
+      SELECT pid, query, client_port FROM pg_stat_activity
+      WHERE datname = current_database() AND pid <> pg_backend_pid()`;
+    return rows
+      .filter((row) => row.client_port !== null && ports.has(row.client_port))
+      .map((row) => ({ pid: row.pid, query: row.query }));
+  }
+
   /** Waits until the task has recorded at least `step` steps. */
   async waitForStep(id: string, step: number, timeoutMs: number): Promise<number> {
     return eventually(
@@ -466,4 +547,59 @@ export class Cluster {
     for (const node of this.nodes) rmSync(node.dir, { recursive: true, force: true });
     await this.sql.end({ timeout: 5 }).catch(() => {});
   }
+}
+
+/** The local TCP ports of the sockets a process holds (from /proc: its fds and the socket tables). */
+function localPorts(pid: number): Set<number> {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+      const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
+      if (inode) inodes.add(inode);
+    } catch {
+      // Closed meanwhile.
+    }
+  }
+  const ports = new Set<number>();
+  for (const table of ["tcp", "tcp6"]) {
+    let text: string;
+    try {
+      text = readFileSync(`/proc/${pid}/net/${table}`, "utf8");
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n").slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      const local = fields[1];
+      const inode = fields[9];
+      if (!local || !inode || !inodes.has(inode)) continue;
+      ports.add(Number.parseInt(local.slice(local.lastIndexOf(":") + 1), 16));
+    }
+  }
+  return ports;
+}
+
+/**
+ * For the top of a cluster test file: a database of its own (dropped after the file), and a
+ * function starting a cluster on it that is closed after each test.
+ */
+export function clusterOnTestDatabase(): (options?: ClusterOptions) => Promise<Cluster> {
+  let database: TestDatabase | undefined;
+  const started: Cluster[] = [];
+  beforeAll(async () => {
+    database = await testDatabase();
+  });
+  afterEach(async () => {
+    for (const cluster of started.splice(0)) await cluster.close();
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
+  return async (options) => {
+    if (!database) throw new Error("no test database");
+    const cluster = await Cluster.start(database.url, options);
+    started.push(cluster);
+    return cluster;
+  };
 }

@@ -1,0 +1,73 @@
+// SIGKILL of a node: its RUNNING tasks run again on the other nodes from their last checkpoint,
+// within lease + rescue interval (+ claim poll), with the same attempt; a task PAUSED on it
+// stays PAUSED, and resumes elsewhere from its checkpoint when asked.
+import { expect, test } from "bun:test";
+import { clusterOnTestDatabase } from "./harness.ts";
+
+const startCluster = clusterOnTestDatabase();
+/** What a loaded 2-core machine may add to a bound of the spec. */
+const MARGIN_MS = 3_000;
+
+test("a killed node's running tasks resume elsewhere from their checkpoints; its paused task stays paused until resumed", async () => {
+  const cluster = await startCluster({ nodes: 3, concurrency: 2 });
+  const { leaseMs, rescueMs, claimPollMs } = cluster.lease;
+  // More tasks than the 6 slots: every node is busy, and a slot freed by the pause is refilled.
+  const ids = await cluster.submitMany(9, { steps: 60, stepMs: 100 });
+  for (const id of ids.slice(0, 6)) await cluster.waitForStatus(id, "RUNNING", 20_000);
+  const first = ids[0] as string;
+  await cluster.waitForStep(first, 2, 20_000);
+
+  // The victim is the node running the first task, which is paused there.
+  const victim = await cluster.nodeRunning(first);
+  expect((await cluster.control(first, "pause", victim, 5_000)).status).toBe(200);
+  expect((await cluster.task(first)).status).toBe("PAUSED");
+  const pausedAt = await cluster.records.lastStep(first);
+
+  // The victim's running tasks, each past its second checkpoint.
+  const running = await cluster.waitForRunningOn(victim, ids, 1, 20_000);
+  for (const id of running) await cluster.waitForStep(id, 2, 20_000);
+
+  const killedAt = Date.now();
+  await victim.kill();
+  const bound = leaseMs + rescueMs + claimPollMs + MARGIN_MS;
+  for (const id of running) {
+    const lastBefore = Math.max(
+      0,
+      ...(await cluster.records.steps(id)).filter((row) => row.nodePid === victim.pid).map((row) => row.step),
+    );
+    const run = await cluster.runElsewhere(id, victim.pid, killedAt, 60_000);
+    const took = run.atMs - killedAt;
+    expect(took, `task ${id} ran again after ${took} ms; bound ${bound} ms`).toBeLessThan(bound);
+    expect(cluster.nodeByPid(run.nodePid)?.state).toBe("up");
+    // From its checkpoint: the last step recorded, or the one before when the process died
+    // between recording a step and saving its checkpoint.
+    expect(
+      run.resumedFrom,
+      `task ${id}: last step on the killed node was ${lastBefore}`,
+    ).toBeGreaterThanOrEqual(Math.max(1, lastBefore - 1));
+    expect(run.resumedFrom).toBeLessThanOrEqual(lastBefore);
+    expect(run.attempt).toBe(1);
+  }
+
+  // The paused task is still PAUSED once the rescues are done and a lease more has passed.
+  await Bun.sleep(leaseMs + rescueMs);
+  const stillPaused = await cluster.task(first);
+  expect(stillPaused.status, await cluster.describe(first)).toBe("PAUSED");
+  expect(stillPaused.node ?? null).toBeNull();
+  expect((await cluster.records.runs(first)).filter((run) => run.atMs >= killedAt)).toEqual([]);
+
+  // Resumed through another node, it runs elsewhere from its checkpoint.
+  const resumedAt = Date.now();
+  expect((await cluster.control(first, "resume", cluster.any())).status).toBe(200);
+  const resumed = await cluster.runElsewhere(first, victim.pid, resumedAt, 20_000);
+  expect(resumed.resumedFrom).toBe(pausedAt);
+  expect(resumed.attempt).toBe(1);
+
+  const tasks = await cluster.waitForAll(ids, "FINISHED", 120_000);
+  for (const id of [first, ...running]) {
+    expect(tasks.get(id)?.attempt).toBe(1);
+    const completion = (await cluster.records.completions()).get(id);
+    expect(completion?.nodePid).not.toBe(victim.pid);
+  }
+  await cluster.assertCompletedOnce(ids);
+}, 180_000);
