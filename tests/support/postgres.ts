@@ -1,5 +1,5 @@
 import { afterAll, test } from "bun:test";
-import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { chownSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { findPostgresPrograms, POSTGRES_HINT } from "../../scripts/postgres.ts";
@@ -128,7 +128,16 @@ export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
       );
     }
     const log = join(dir, "server.log");
-    const launch = (port: number) =>
+    const launch = (port: number) => {
+      // Opened for appending, so a restarted server's log follows the first one's.
+      const fd = openSync(log, "a");
+      try {
+        return spawnServer(port, fd);
+      } finally {
+        closeSync(fd);
+      }
+    };
+    const spawnServer = (port: number, fd: number) =>
       Bun.spawn(
         asServer(
           [
@@ -150,8 +159,7 @@ export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
           ],
           account,
         ),
-        // Appended to, so a restarted server's log follows the first one's.
-        { stdin: "ignore", stdout: Bun.file(log), stderr: Bun.file(log) },
+        { stdin: "ignore", stdout: fd, stderr: fd },
       );
     /** Fast shutdown, then SIGKILL if it takes too long. */
     const shutDown = async (running: ReturnType<typeof launch>) => {
