@@ -144,7 +144,7 @@ export async function serveKiln(
 /** fetch with a JSON body and optional bearer token; returns status and parsed JSON. */
 export async function api<T = Record<string, unknown>>(
   url: string,
-  init: { method?: string; json?: unknown; token?: string } = {},
+  init: { method?: string; json?: unknown; token?: string; signal?: AbortSignal } = {},
 ): Promise<{ status: number; body: T }> {
   const headers: Record<string, string> = {};
   if (init.json !== undefined) headers["content-type"] = "application/json";
@@ -153,6 +153,7 @@ export async function api<T = Record<string, unknown>>(
     method: init.method ?? (init.json === undefined ? "GET" : "POST"),
     headers,
     body: init.json === undefined ? null : JSON.stringify(init.json),
+    signal: init.signal ?? null,
   });
   const text = await response.text();
   return { status: response.status, body: (text ? JSON.parse(text) : null) as T };

@@ -6,13 +6,26 @@ import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type postgres from "postgres";
-import { api, KILN_FROM_SOURCE, type ServingKiln, serveKiln } from "../binary/kiln-process.ts";
+import { KILN_FROM_SOURCE, api as plainApi, type ServingKiln, serveKiln } from "../binary/kiln-process.ts";
 import { rawClient, testDatabase } from "../store/postgres/database.ts";
 import type { TestDatabase } from "../support/postgres.ts";
 import { createRecordTables, Records, type RunRow } from "./recording.ts";
 
 /** The directory of the fixture task file, loaded by every node with `--tasks-dir`. */
 export const CLUSTER_TASKS_DIR = new URL("./tasks/", import.meta.url).pathname;
+
+/** A request to a node that does not answer in this long fails (a frozen node never answers). */
+const REQUEST_TIMEOUT_MS = 15_000;
+
+/** `api` of kiln-process.ts with a deadline: a test fails with a message rather than hanging. */
+export function api<T = Record<string, unknown>>(
+  url: string,
+  init: { method?: string; json?: unknown } = {},
+): Promise<{ status: number; body: T }> {
+  return plainApi<T>(url, { ...init, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) }).catch((error) => {
+    throw new Error(`${init.method ?? (init.json === undefined ? "GET" : "POST")} ${url}: ${error}`);
+  });
+}
 
 /** Short lease settings, so a dead node's tasks move within a couple of seconds. */
 export const SHORT_LEASE = { leaseMs: 1_500, heartbeatMs: 300, rescueMs: 300, claimPollMs: 200 } as const;
