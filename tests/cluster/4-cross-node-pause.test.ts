@@ -54,6 +54,15 @@ test("a pause asked of another node lands through NOTIFY, and within a heartbeat
     LEASE.heartbeatMs + STEP_MS + MARGIN_MS,
   );
 
+  // B listens again by itself.
+  await eventually(
+    async () =>
+      (await cluster.backendsOf(b)).some((backend) => /^\s*LISTEN/i.test(backend.query)) ? true : undefined,
+    15_000,
+    async () =>
+      `B does not listen again 15 s after its LISTEN connection ended: ${JSON.stringify(await cluster.backendsOf(b))}`,
+  );
+
   // Resumed through A, then every task stopped through A, B's included.
   for (const id of [first, second]) expect((await cluster.control(id, "resume", a)).status).toBe(200);
   for (const id of ids) expect((await cluster.control(id, "stop", a)).status).toBeOneOf([200, 202]);

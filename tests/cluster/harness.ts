@@ -261,6 +261,11 @@ export class Cluster {
     return node;
   }
 
+  /** `node` itself while it serves, else another node, to ask about it. */
+  askAbout(node: ClusterNode): ClusterNode {
+    return node.state === "up" ? node : this.any(node);
+  }
+
   nodeByPid(pid: number): ClusterNode | undefined {
     return this.nodes.find((node) => node.pid === pid);
   }
@@ -461,7 +466,7 @@ export class Cluster {
 
   /** The node's id (`<name>/<8 hex>`), from GET /nodes. */
   async nodeId(node: ClusterNode): Promise<string> {
-    const item = (await this.listNodes(this.any(node))).find((listed) => listed.pid === node.pid);
+    const item = (await this.listNodes(this.askAbout(node))).find((listed) => listed.pid === node.pid);
     if (!item) throw new Error(`GET /nodes does not list ${node}`);
     return item.id;
   }
@@ -469,7 +474,7 @@ export class Cluster {
   /** Of `ids`, the tasks RUNNING on `node` (by the task JSON's `node`). */
   async runningOn(node: ClusterNode, ids: string[]): Promise<string[]> {
     const id = await this.nodeId(node);
-    const tasks = await this.allTasks(this.any(node));
+    const tasks = await this.allTasks(this.askAbout(node));
     const wanted = new Set(ids);
     return [...tasks.values()]
       .filter((task) => wanted.has(task.id) && task.status === "RUNNING" && task.node === id)
