@@ -9,22 +9,19 @@ const startCluster = clusterOnTestDatabase();
 const MARGIN_MS = 3_000;
 
 test("a killed node's running tasks resume elsewhere from their checkpoints; its paused task stays paused until resumed", async () => {
-  const cluster = await startCluster({ nodes: 3, concurrency: 2 });
+  // 3 slots a node, at most 6 tasks: once one node is dead, the other two can run them all.
+  const cluster = await startCluster({ nodes: 3, concurrency: 3 });
   const { leaseMs, rescueMs, claimPollMs } = cluster.lease;
-  // More tasks than the 6 slots: every node is busy, and a slot freed by the pause is refilled.
-  const ids = await cluster.submitMany(9, { steps: 60, stepMs: 100 });
-  for (const id of ids.slice(0, 6)) await cluster.waitForStatus(id, "RUNNING", 20_000);
-  const first = ids[0] as string;
-  await cluster.waitForStep(first, 2, 20_000);
+  const [, victim] = cluster.nodes;
+  if (!victim) throw new Error("no second node");
+  const { ids, on } = await cluster.loadUntilRunningOn(victim, { steps: 60, stepMs: 100 }, 2, 6);
 
-  // The victim is the node running the first task, which is paused there.
-  const victim = await cluster.nodeRunning(first);
+  // One of the victim's tasks is paused there; the others run on.
+  const [first, ...running] = on as [string, ...string[]];
+  await cluster.waitForStep(first, 2, 20_000);
   expect((await cluster.control(first, "pause", victim, 5_000)).status).toBe(200);
   expect((await cluster.task(first)).status).toBe("PAUSED");
   const pausedAt = await cluster.records.lastStep(first);
-
-  // The victim's running tasks, each past its second checkpoint.
-  const running = await cluster.waitForRunningOn(victim, ids, 1, 20_000);
   for (const id of running) await cluster.waitForStep(id, 2, 20_000);
 
   const killedAt = Date.now();
@@ -53,7 +50,7 @@ test("a killed node's running tasks resume elsewhere from their checkpoints; its
   await Bun.sleep(leaseMs + rescueMs);
   const stillPaused = await cluster.task(first);
   expect(stillPaused.status, await cluster.describe(first)).toBe("PAUSED");
-  expect(stillPaused.node ?? null).toBeNull();
+  expect(stillPaused.node).toBeNull();
   expect((await cluster.records.runs(first)).filter((run) => run.atMs >= killedAt)).toEqual([]);
 
   // Resumed through another node, it runs elsewhere from its checkpoint.

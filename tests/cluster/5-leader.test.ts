@@ -31,13 +31,6 @@ async function agreedLeader(cluster: Cluster, timeoutMs: number, not?: ClusterNo
   );
 }
 
-/** `victim`'s running tasks (at least one, each past a checkpoint), before it is killed. */
-async function runningTasks(cluster: Cluster, victim: ClusterNode, ids: string[]): Promise<string[]> {
-  const running = await cluster.waitForRunningOn(victim, ids, 1, 20_000);
-  for (const id of running) await cluster.waitForStep(id, 1, 20_000);
-  return running;
-}
-
 /** Each task runs again elsewhere than `victim` within `bound` of `killedAt`, from a checkpoint. */
 async function rescued(
   cluster: Cluster,
@@ -55,14 +48,16 @@ async function rescued(
 }
 
 test("a killed leader is replaced within the lease, and rescue goes on working", async () => {
-  const cluster = await startCluster({ nodes: 3, concurrency: 2 });
+  // 3 slots a node; the tasks running when a node dies always fit in the others' free slots.
+  const cluster = await startCluster({ nodes: 3, concurrency: 3 });
   const { leaseMs, rescueMs, claimPollMs } = cluster.lease;
+  const params = { steps: 60, stepMs: 100 };
   const leader = await agreedLeader(cluster, 10_000);
-  const ids = await cluster.submitMany(6, { steps: 60, stepMs: 100 });
 
   // The leader dies with running tasks: a new leader within the lease, and its tasks rescued
   // (the election and the expiry of the dead node's leases may follow each other: twice the lease).
-  const leaderTasks = await runningTasks(cluster, leader, ids);
+  const { ids, on: leaderTasks } = await cluster.loadUntilRunningOn(leader, params, 1, 6);
+  for (const id of leaderTasks) await cluster.waitForStep(id, 3, 20_000);
   const killedAt = Date.now();
   await leader.kill();
   const electing = agreedLeader(cluster, 30_000, leader).then((node) => ({
@@ -73,18 +68,20 @@ test("a killed leader is replaced within the lease, and rescue goes on working",
   await rescued(cluster, leader, leaderTasks, killedAt, 2 * leaseMs + rescueMs + claimPollMs + MARGIN_MS);
   const { node: next, took } = await electing;
   expect(took, `a new leader after ${took} ms`).toBeLessThan(leaseMs + MARGIN_MS);
+  await cluster.waitForAll(ids, "FINISHED", 60_000);
 
-  // Another node dies: the new leader rescues its tasks within lease + rescue interval.
-  const more = await cluster.submitMany(4, { steps: 60, stepMs: 100 });
-  const all = [...ids, ...more];
+  // Another node dies (its tasks fit in the last node's 3 slots): the new leader rescues them
+  // within lease + rescue interval.
   const [other] = cluster.live().filter((node) => node !== next);
   if (!other) throw new Error("no other live node");
-  const otherTasks = await runningTasks(cluster, other, all);
+  const { ids: more, on: otherTasks } = await cluster.loadUntilRunningOn(other, params, 1, 3);
+  for (const id of otherTasks) await cluster.waitForStep(id, 3, 20_000);
   const otherKilledAt = Date.now();
   await other.kill();
   await rescued(cluster, other, otherTasks, otherKilledAt, leaseMs + rescueMs + claimPollMs + MARGIN_MS);
   expect((await agreedLeader(cluster, 10_000)).pid).toBe(next.pid);
 
+  const all = [...ids, ...more];
   const tasks = await cluster.waitForAll(all, "FINISHED", 150_000);
   for (const id of all) expect(tasks.get(id)?.attempt).toBe(1);
   await cluster.assertCompletedOnce(all);

@@ -10,11 +10,11 @@ const LEASE = { leaseMs: 10_000, heartbeatMs: 1_000, rescueMs: 1_000, claimPollM
 const HANDOVER_BOUND_MS = 5_000;
 
 test("a node stopped with SIGTERM hands its running tasks to the others at once, from their checkpoints", async () => {
-  const cluster = await startCluster({ nodes: 3, concurrency: 2, lease: LEASE });
-  const ids = await cluster.submitMany(6, { steps: 100, stepMs: 100 });
+  // 3 slots a node, at most 6 tasks: the two other nodes can run them all.
+  const cluster = await startCluster({ nodes: 3, concurrency: 3, lease: LEASE });
   const [, victim] = cluster.nodes;
   if (!victim) throw new Error("no second node");
-  const running = await cluster.waitForRunningOn(victim, ids, 1, 20_000);
+  const { ids, on: running } = await cluster.loadUntilRunningOn(victim, { steps: 100, stepMs: 100 }, 2, 6);
   for (const id of running) await cluster.waitForStep(id, 2, 20_000);
 
   const termAt = Date.now();

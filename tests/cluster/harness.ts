@@ -388,6 +388,24 @@ export class Cluster {
     );
   }
 
+  /** Waits until at least `count` of `ids` have `status`; resolves with those ids. */
+  async waitForCount(ids: string[], status: string, count: number, timeoutMs: number): Promise<string[]> {
+    const wanted = new Set(ids);
+    let seen: string[] = [];
+    return eventually(
+      async () => {
+        const tasks = await this.allTasks().catch(() => undefined);
+        if (!tasks) return undefined;
+        seen = [...tasks.values()]
+          .filter((task) => wanted.has(task.id) && task.status === status)
+          .map((task) => task.id);
+        return seen.length >= count ? seen : undefined;
+      },
+      timeoutMs,
+      () => `${seen.length} of the ${ids.length} tasks were ${status} after ${timeoutMs} ms, not ${count}`,
+    );
+  }
+
   /** Every task, by id, from GET /tasks. */
   async allTasks(via: ClusterNode = this.any()): Promise<Map<string, TaskJson>> {
     const tasks = new Map<string, TaskJson>();
@@ -479,6 +497,33 @@ export class Cluster {
     return [...tasks.values()]
       .filter((task) => wanted.has(task.id) && task.status === "RUNNING" && task.node === id)
       .map((task) => task.id);
+  }
+
+  /**
+   * Creates tasks through `node`, one at a time, each waited for until RUNNING, until `node`
+   * runs `want` of them; at most `max` (keep `max` within what the other nodes can run, so that
+   * the tasks of `node` find a free slot at once when it dies). Resolves with every id created
+   * and those running on `node`.
+   */
+  async loadUntilRunningOn(
+    node: ClusterNode,
+    params: StepsParams,
+    want: number,
+    max: number,
+  ): Promise<{ ids: string[]; on: string[] }> {
+    const ids: string[] = [];
+    let on: string[] = [];
+    while (ids.length < max) {
+      const id = (await this.submit(params, node)).id;
+      ids.push(id);
+      await this.waitForStatus(id, "RUNNING", 20_000);
+      on = await this.runningOn(node, ids);
+      if (on.length >= want) return { ids, on };
+    }
+    const tasks = await this.allTasks();
+    throw new Error(
+      `${node} ran ${on.length} of ${max} tasks created through it, not ${want}; where they ran: ${JSON.stringify(ids.map((id) => tasks.get(id)?.node))}`,
+    );
   }
 
   /** Waits until at least `count` of `ids` are RUNNING on `node`; resolves with them. */
