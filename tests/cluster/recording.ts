@@ -94,6 +94,18 @@ export class Records {
     return row?.step ?? 0;
   }
 
+  /**
+   * The step of the checkpoint kiln has stored for a task (0 for none), read under the store from
+   * its `tasks` table: the state a run taking the task over starts from.
+   */
+  async storedStep(taskId: string): Promise<number> {
+    const [row] = await this.sql<{ checkpoint: { step?: unknown } | null }[]>`
+      SELECT checkpoint FROM tasks WHERE id = ${taskId}`;
+    if (!row) throw new Error(`no task ${taskId} in the tasks table`);
+    const step = row.checkpoint?.step;
+    return typeof step === "number" ? step : 0;
+  }
+
   /** Completion rows per task id (the table allows one; more would have raised). */
   async completions(): Promise<Map<string, CompletionRow>> {
     const rows = await this.sql<{ task_id: string; node_pid: number; run_token: string; at_ms: string }[]>`
