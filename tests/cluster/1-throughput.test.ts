@@ -1,7 +1,7 @@
 // Three nodes on one database share a thousand short tasks: every one finishes once, and more
 // than one node does the work although every task was created through the first node.
 import { expect, test } from "bun:test";
-import { clusterOnTestDatabase } from "./harness.ts";
+import { clusterOnTestDatabase, eventually } from "./harness.ts";
 
 const startCluster = clusterOnTestDatabase();
 
@@ -22,8 +22,15 @@ test("3 nodes × 1,000 short tasks: every task FINISHED, one completion each, wo
   const shares = cluster.nodes.map((node) => `${node.name}: ${byPid.get(node.pid) ?? 0}`).join(", ");
   expect(byPid.size, `completions per node: ${shares}`).toBeGreaterThan(1);
 
-  // Every node is listed alive, running nothing now.
-  const listed = await cluster.listNodes();
+  // Every node is listed alive, and running nothing once its next heartbeat has told.
+  const listed = await eventually(
+    async () => {
+      const nodes = await cluster.listNodes();
+      return nodes.every((node) => node.running === 0) ? nodes : undefined;
+    },
+    10_000,
+    async () => `GET /nodes still counts running tasks: ${JSON.stringify(await cluster.listNodes())}`,
+  );
   expect(listed.map((node) => node.pid).sort()).toEqual([...nodePids].sort());
   for (const node of listed) expect(node).toMatchObject({ status: "alive", running: 0, concurrency: 4 });
 }, 300_000);
