@@ -32,5 +32,11 @@ test("3 nodes × 1,000 short tasks: every task FINISHED, one completion each, wo
     async () => `GET /nodes still counts running tasks: ${JSON.stringify(await cluster.listNodes())}`,
   );
   expect(listed.map((node) => node.pid).sort()).toEqual([...nodePids].sort());
-  for (const node of listed) expect(node).toMatchObject({ status: "alive", running: 0, concurrency: 4 });
+  for (const node of listed) {
+    expect(node).toMatchObject({ status: "alive", running: 0, concurrency: 4 });
+    expect(node.id).toMatch(/^node-\d+\/[0-9a-f]{8}$/);
+    expect(node.id.startsWith(`${cluster.nodeByPid(node.pid)?.name}/`)).toBe(true);
+    expect(new Date(node.lastHeartbeatAt).toISOString()).toBe(node.lastHeartbeatAt);
+  }
+  expect(listed.filter((node) => node.leader)).toHaveLength(1);
 }, 300_000);
