@@ -1,22 +1,12 @@
 // The cluster harness on one node as kiln is today (no multi-node flags): the fixture task runs
 // in kiln's worker threads, records into PostgreSQL with postgres.js, and completes once each.
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { testDatabase } from "../store/postgres/database.ts";
-import type { TestDatabase } from "../support/postgres.ts";
-import { Cluster } from "./harness.ts";
+import { expect, test } from "bun:test";
+import { clusterOnTestDatabase } from "./harness.ts";
 
-let database: TestDatabase;
-let cluster: Cluster | undefined;
-beforeAll(async () => {
-  database = await testDatabase();
-});
-afterAll(async () => {
-  await cluster?.close();
-  await database.drop();
-});
+const startCluster = clusterOnTestDatabase();
 
 test("one node runs 20 fixture tasks, each completed exactly once; a paused task resumes from its checkpoint on the next kiln", async () => {
-  cluster = await Cluster.start(database.url, { nodes: 1, concurrency: 4, clusterFlags: false });
+  const cluster = await startCluster({ nodes: 1, concurrency: 4, clusterFlags: false });
   const [first] = cluster.nodes;
   if (!first) throw new Error("no node");
   const ids: string[] = [];
@@ -66,3 +56,19 @@ test("one node runs 20 fixture tasks, each completed exactly once; a paused task
   const finishes = (await cluster.events(long)).filter((event) => event.to === "FINISHED");
   expect(finishes).toHaveLength(1);
 }, 120_000);
+
+test("a second completion of a task raises in the task and is recorded for the tests to see", async () => {
+  const cluster = await startCluster({ nodes: 1, concurrency: 2, clusterFlags: false });
+  const [node] = cluster.nodes;
+  if (!node) throw new Error("no node");
+  const id = (await cluster.submit({ steps: 20, stepMs: 20 })).id;
+  await cluster.waitForStep(id, 1, 20_000);
+  // A completion by another run, as if the task had already finished elsewhere.
+  await cluster.sql`INSERT INTO cluster_completions (task_id, node_pid, run_token, steps, at_ms)
+    VALUES (${id}, 1, 'another-run', 20, ${Date.now()})`;
+  const failed = await cluster.waitForStatus(id, ["FAILED", "FINISHED"], 30_000);
+  expect(failed.status).toBe("FAILED");
+  expect(JSON.stringify(failed.error)).toContain("completed a second time");
+  expect(await cluster.records.duplicateCompletions()).toEqual([{ taskId: id, nodePid: node.pid }]);
+  await expect(cluster.assertCompletedOnce([id])).rejects.toThrow("1 second completion(s)");
+}, 60_000);

@@ -2,7 +2,10 @@
 // database, and the reads the tests make of them.
 import type postgres from "postgres";
 
-/** Creates the record tables; a completion's task id is unique, so a second completion raises. */
+/**
+ * Creates the record tables, empty (a test file's second cluster starts afresh); a completion's
+ * task id is unique, so a second completion raises.
+ */
 export async function createRecordTables(sql: postgres.Sql): Promise<void> {
   await sql.unsafe(`
     CREATE TABLE IF NOT EXISTS cluster_runs (
@@ -18,6 +21,7 @@ export async function createRecordTables(sql: postgres.Sql): Promise<void> {
       steps integer NOT NULL, at_ms bigint NOT NULL);
     CREATE TABLE IF NOT EXISTS cluster_duplicate_completions (
       task_id text NOT NULL, node_pid integer NOT NULL, run_token text NOT NULL, at_ms bigint NOT NULL);
+    TRUNCATE cluster_runs, cluster_steps, cluster_completions, cluster_duplicate_completions;
   `);
 }
 
