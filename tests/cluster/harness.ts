@@ -382,7 +382,9 @@ export class Cluster {
           byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
         }
         const first = [...pending][0];
-        return `${pending.size} of ${ids.length} tasks were not ${wanted.join(" or ")} within ${timeoutMs} ms (${[...byStatus].map(([status, count]) => `${count} ${status}`).join(", ")}); the first of them:\n${first ? await this.describe(first) : ""}`;
+        const duplicates = await this.records.duplicateCompletions().catch(() => []);
+        const twice = duplicates.length > 0 ? ` (${duplicates.length} second completion(s) recorded)` : "";
+        return `${pending.size} of ${ids.length} tasks were not ${wanted.join(" or ")} within ${timeoutMs} ms (${[...byStatus].map(([status, count]) => `${count} ${status}`).join(", ")})${twice}; the first of them:\n${first ? await this.describe(first) : ""}`;
       },
       500,
     );
