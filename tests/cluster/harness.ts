@@ -101,13 +101,20 @@ export interface StepsParams {
 /** One `kiln serve` process of the cluster. */
 export class ClusterNode {
   state: NodeState = "up";
+  /** What the node wrote to stderr, read as it comes so that a full pipe never blocks it. */
+  stderr = "";
 
   constructor(
     /** The `--node-name` (also the node's label in messages). */
     readonly name: string,
     readonly server: ServingKiln,
     readonly dir: string,
-  ) {}
+  ) {
+    void (async () => {
+      const decoder = new TextDecoder();
+      for await (const chunk of server.proc.stderr) this.stderr += decoder.decode(chunk, { stream: true });
+    })().catch(() => {});
+  }
 
   get pid(): number {
     return this.server.proc.pid;
@@ -330,6 +337,10 @@ export class Cluster {
       parts.push(`(could not read the record tables: ${error})`);
     }
     parts.push(`nodes: ${this.nodes.join(", ")}`);
+    for (const node of this.nodes) {
+      if (node.stderr.trim())
+        parts.push(`${node.name} stderr (end):\n${node.stderr.trim().split("\n").slice(-5).join("\n")}`);
+    }
     return parts.join("\n");
   }
 
