@@ -1,6 +1,11 @@
 // Several real `kiln serve` processes on one PostgreSQL database, for the cluster tests: start
 // them, signal them, ask any of them about tasks and nodes, and read the fixture task's record
 // tables (see recording.ts and tasks/steps.ts).
+//
+// Run them with `bun test tests/cluster/` (KILN_TEST_POSTGRES_URL for a server of your own; test 6
+// always starts a throwaway server, since it restarts it). Each waits with a deadline and fails
+// with the task, its history and its record rows; a node that cannot start fails the test at
+// once with the node's own words.
 import { afterAll, afterEach, beforeAll } from "bun:test";
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
