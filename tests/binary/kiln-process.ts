@@ -80,7 +80,7 @@ export async function serveKiln(
   });
   const lines: string[] = [];
   const waiters = new Set<{ pattern: RegExp; resolve: (line: string) => void }>();
-  void (async () => {
+  const read = (async () => {
     const decoder = new TextDecoder();
     let buffered = "";
     for await (const chunk of proc.stdout) {
@@ -100,21 +100,28 @@ export async function serveKiln(
       }
     }
   })();
+  // Once the process has exited and its output is read, no line will come: a waiter fails then
+  // rather than at its timeout (a kiln refusing its flags says so at once).
+  const ended = Promise.all([proc.exited, read]);
+  let stderrText: Promise<string> | undefined;
+  const stderrOnce = () => {
+    stderrText ??= new Response(proc.stderr).text();
+    return stderrText;
+  };
   const waitForLine = (pattern: RegExp, timeoutMs = 15_000) => {
     const seen = lines.find((line) => pattern.test(line));
     if (seen) return Promise.resolve(seen);
     return new Promise<string>((resolve, reject) => {
       const waiter = { pattern, resolve };
       waiters.add(waiter);
-      const timer = setTimeout(async () => {
-        waiters.delete(waiter);
-        const stderr = proc.exitCode === null ? "" : await new Response(proc.stderr).text();
-        reject(
-          new Error(
-            `no line matching ${pattern} in ${timeoutMs} ms; stdout:\n${lines.join("\n")}\n${stderr}`,
-          ),
-        );
-      }, timeoutMs);
+      const fail = async (why: string) => {
+        if (!waiters.delete(waiter)) return;
+        clearTimeout(timer);
+        const stderr = proc.exitCode === null ? "" : await stderrOnce();
+        reject(new Error(`no line matching ${pattern} ${why}; stdout:\n${lines.join("\n")}\n${stderr}`));
+      };
+      const timer = setTimeout(() => void fail(`in ${timeoutMs} ms`), timeoutMs);
+      void ended.then(([code]) => fail(`before the process exited (code ${code})`));
       waiter.resolve = (line) => {
         clearTimeout(timer);
         resolve(line);
@@ -137,7 +144,7 @@ export async function serveKiln(
 /** fetch with a JSON body and optional bearer token; returns status and parsed JSON. */
 export async function api<T = Record<string, unknown>>(
   url: string,
-  init: { method?: string; json?: unknown; token?: string } = {},
+  init: { method?: string; json?: unknown; token?: string; signal?: AbortSignal } = {},
 ): Promise<{ status: number; body: T }> {
   const headers: Record<string, string> = {};
   if (init.json !== undefined) headers["content-type"] = "application/json";
@@ -146,6 +153,7 @@ export async function api<T = Record<string, unknown>>(
     method: init.method ?? (init.json === undefined ? "GET" : "POST"),
     headers,
     body: init.json === undefined ? null : JSON.stringify(init.json),
+    signal: init.signal ?? null,
   });
   const text = await response.text();
   return { status: response.status, body: (text ? JSON.parse(text) : null) as T };

@@ -124,6 +124,43 @@ describe("a throwaway PostgreSQL server", () => {
   );
 
   test(
+    "restarts on the same port and data: its connections are ended, its data kept, its log goes on",
+    async () => {
+      const server = await startThrowawayPostgres();
+      afterAll(server.stop);
+      const sql = new Bun.SQL(server.url, { max: 1 });
+      try {
+        await sql`CREATE TABLE kept (n integer)`;
+        await sql`INSERT INTO kept VALUES (7)`;
+        const [before] = await sql`SELECT pg_backend_pid() AS backend`;
+        const firstPid = server.pid;
+        await server.restart();
+        expect(server.pid).not.toBe(firstPid);
+        expect(running(firstPid)).toBe(false);
+        expect(running(server.pid)).toBe(true);
+        // The old connection was ended by the shutdown; a new one finds the data.
+        const again = new Bun.SQL(server.url, { max: 1 });
+        try {
+          expect(await again`SELECT n FROM kept`).toEqual([{ n: 7 }]);
+          const [after] = await again`SELECT pg_backend_pid() AS backend`;
+          expect(after.backend).not.toBe(before.backend);
+        } finally {
+          await again.close();
+        }
+        const log = readFileSync(join(server.dir, "server.log"), "utf8");
+        expect(log.match(/ready to accept connections/g)?.length).toBe(2);
+      } finally {
+        await sql.close().catch(() => {});
+      }
+      await server.stop();
+      expect(running(server.pid)).toBe(false);
+      expect(existsSync(server.dir)).toBe(false);
+      await expect(server.restart()).rejects.toThrow("stopped");
+    },
+    START_TIMEOUT_MS,
+  );
+
+  test(
     "a test run stops and removes the server it started once its files have run",
     async () => {
       const dir = tempDir("kiln-pg-run-");

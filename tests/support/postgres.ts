@@ -1,5 +1,5 @@
 import { afterAll, test } from "bun:test";
-import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { chownSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { findPostgresPrograms, POSTGRES_HINT } from "../../scripts/postgres.ts";
@@ -19,7 +19,13 @@ export interface ThrowawayPostgres {
   port: number;
   /** The temporary directory that holds the data directory and the server's log. */
   dir: string;
-  pid: number;
+  /** The running server process's id (a new one after `restart()`). */
+  readonly pid: number;
+  /**
+   * Stops the server (fast shutdown: every connection is ended) and starts it again on the same
+   * port and data directory; resolves once it answers again. For tests of reconnection.
+   */
+  restart(): Promise<void>;
   /** Stops the server (fast shutdown) and removes its directory. Idempotent. */
   stop(): Promise<void>;
 }
@@ -122,10 +128,17 @@ export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
       );
     }
     const log = join(dir, "server.log");
-    // A port found free may be taken before the server binds it: try a few.
-    for (let attempt = 1; ; attempt++) {
-      const port = freePort();
-      const server = Bun.spawn(
+    const launch = (port: number) => {
+      // Opened for appending, so a restarted server's log follows the first one's.
+      const fd = openSync(log, "a");
+      try {
+        return spawnServer(port, fd);
+      } finally {
+        closeSync(fd);
+      }
+    };
+    const spawnServer = (port: number, fd: number) =>
+      Bun.spawn(
         asServer(
           [
             programs.postgres,
@@ -146,8 +159,19 @@ export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
           ],
           account,
         ),
-        { stdin: "ignore", stdout: Bun.file(log), stderr: Bun.file(log) },
+        { stdin: "ignore", stdout: fd, stderr: fd },
       );
+    /** Fast shutdown, then SIGKILL if it takes too long. */
+    const shutDown = async (running: ReturnType<typeof launch>) => {
+      running.kill("SIGINT");
+      const timer = setTimeout(() => running.kill("SIGKILL"), 20_000);
+      await running.exited;
+      clearTimeout(timer);
+    };
+    // A port found free may be taken before the server binds it: try a few.
+    for (let attempt = 1; ; attempt++) {
+      const port = freePort();
+      let server = launch(port);
       const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
       try {
         await untilAnswering(url, server.exited, 30_000);
@@ -160,17 +184,48 @@ export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
         );
       }
       let stopped: Promise<void> | undefined;
+      let restarting: Promise<void> | undefined;
       const stop = () => {
         stopped ??= (async () => {
-          server.kill("SIGINT");
-          const timer = setTimeout(() => server.kill("SIGKILL"), 20_000);
-          await server.exited;
-          clearTimeout(timer);
+          await restarting?.catch(() => {});
+          await shutDown(server);
           remove();
         })();
         return stopped;
       };
-      return { url, port, dir, pid: server.pid, stop };
+      const restart = () => {
+        if (stopped) return Promise.reject(new Error("the throwaway PostgreSQL server was stopped"));
+        restarting = (async () => {
+          await shutDown(server);
+          // The port was the old server's until it exited; a few tries cover a slow release.
+          for (let attempt = 1; ; attempt++) {
+            server = launch(port);
+            try {
+              await untilAnswering(url, server.exited, 30_000);
+              return;
+            } catch (error) {
+              server.kill("SIGKILL");
+              await server.exited;
+              if (attempt < 5 && tail(log).includes("could not bind")) {
+                await Bun.sleep(200);
+                continue;
+              }
+              throw new Error(`the throwaway PostgreSQL server did not start again: ${error}\n${tail(log)}`);
+            }
+          }
+        })();
+        return restarting;
+      };
+      return {
+        url,
+        port,
+        dir,
+        get pid() {
+          return server.pid;
+        },
+        restart,
+        stop,
+      };
     }
   } catch (error) {
     remove();
