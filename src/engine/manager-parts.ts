@@ -114,7 +114,7 @@ export function buildParts(
   const observers = new Observers(hub, logger);
   const telemetry = new TelemetryBuffer(
     fences
-      ? { writeTelemetry: (batch) => guard.writeTelemetry({ ...batch, fences: fences.forTelemetry() }) }
+      ? { writeTelemetry: (batch) => guard.writeTelemetry(fences.fence(batch)) }
       : guard,
     hub,
     resolved.telemetryIntervalMs,

@@ -1,4 +1,4 @@
-import type { HeldRun, RunFence } from "../../store/index.ts";
+import type { HeldRun, RunFence, TaskProgress, TelemetryBatch } from "../../store/index.ts";
 
 /**
  * The claims this node's writes about runs are fenced with, by task: its own runs (renewed by
@@ -37,12 +37,29 @@ export class RunFences {
     return [...this.#held].map(([id, epoch]) => ({ id, epoch }));
   }
 
-  /** Progress and checkpoints of these tasks land only while their claims hold. */
-  forTelemetry(): ReadonlyMap<string, RunFence> | undefined {
-    if (this.#held.size === 0) return undefined;
+  /**
+   * A tick's telemetry as this node may write it: progress and checkpoints of its own runs only,
+   * each fenced by its claim. A run this node lost (its worker reported before it was ended) has
+   * no claim here any more, and what it reported is dropped rather than written over the run
+   * that another node carries on.
+   */
+  fence(batch: TelemetryBatch): TelemetryBatch {
     const fences = new Map<string, RunFence>();
-    for (const [id, epoch] of this.#held) fences.set(id, { node: this.node, epoch });
-    return fences;
+    const progress = new Map<string, TaskProgress>();
+    const checkpoints = new Map<string, unknown>();
+    for (const [id, value] of batch.progress) {
+      const fence = this.get(id);
+      if (!fence) continue;
+      progress.set(id, value);
+      fences.set(id, fence);
+    }
+    for (const [id, value] of batch.checkpoints) {
+      const fence = this.get(id);
+      if (!fence) continue;
+      checkpoints.set(id, value);
+      fences.set(id, fence);
+    }
+    return { progress, checkpoints, logs: batch.logs, fences };
   }
 
   /** The rescue writes about a dead node's run with that node's claim: a live owner's renewal wins. */
