@@ -55,7 +55,7 @@ export function missingLine(reason: string): string {
   return `test setup: no "${CHROMIUM_COMMAND}" on PATH and ${reason}: the browser tests (tests/e2e) will fail; ${INSTALL_HINT}`;
 }
 
-function thisMachine(): Machine {
+export function thisMachine(): Machine {
   const PATH = process.env.PATH ?? "";
   return {
     PATH,
@@ -71,7 +71,7 @@ function thisMachine(): Machine {
 }
 
 /** Runs an apt-get step quietly: only the last line of its output is shown, and only if it fails. */
-function apt(aptGet: string[], args: string[], PATH: string): { ok: boolean; output: string } {
+export function apt(aptGet: string[], args: string[], PATH: string): { ok: boolean; output: string } {
   const run = Bun.spawnSync([...aptGet, ...args], {
     env: { ...process.env, PATH, DEBIAN_FRONTEND: "noninteractive" },
     stdin: "ignore",
