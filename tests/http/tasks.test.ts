@@ -116,6 +116,7 @@ describe.each(STORE_KINDS)("on %s", (kind) => {
         [
           "id",
           "name",
+          "node",
           "status",
           "statusReason",
           "params",
