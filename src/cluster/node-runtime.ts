@@ -194,7 +194,7 @@ export class NodeRuntime {
     const run = executor.live(id);
     if (!run) return;
     const task = await guard.getTask(id);
-    if (!task || task.status !== "RUNNING" || task.node !== this.parts.node.id) return;
+    if (task?.status !== "RUNNING" || task.node !== this.parts.node.id) return;
     if (task.requestedAction) this.#applyRequest(id, task.requestedAction);
     else if (run.phase.kind === "pause-requested") executor.withdrawPause(run);
   }

@@ -113,9 +113,7 @@ export function buildParts(
   hub.subscribe(counts.observe, { clusterWide: true });
   const observers = new Observers(hub, logger);
   const telemetry = new TelemetryBuffer(
-    fences
-      ? { writeTelemetry: (batch) => guard.writeTelemetry(fences.fence(batch)) }
-      : guard,
+    fences ? { writeTelemetry: (batch) => guard.writeTelemetry(fences.fence(batch)) } : guard,
     hub,
     resolved.telemetryIntervalMs,
     (error) =>
@@ -146,7 +144,6 @@ export function buildParts(
           queued: () => counts.pendingNow(),
         },
         { node: node.id, leaseMs: resolved.cluster.leaseMs, claimPollMs: resolved.cluster.claimPollMs },
-        logger,
       )
     : new Dispatcher(
         registry,

@@ -1,7 +1,6 @@
 import type { ClaimRequest, TaskRecord, TaskWrites } from "../../store/index.ts";
 import type { StartPlan } from "../commit/message-commit.ts";
 import type { Unit } from "../commit/unit.ts";
-import type { Logger } from "../logger.ts";
 import type { RegisteredTask, TaskRegistry } from "../registry.ts";
 import { FlowGate } from "./flow-gate.ts";
 import type { TaskDispatch } from "./task-dispatch.ts";
@@ -57,7 +56,6 @@ export class ClaimDispatcher implements TaskDispatch {
     private readonly registry: TaskRegistry,
     private readonly hooks: ClaimHooks,
     private readonly options: ClaimOptions,
-    private readonly logger: Logger,
   ) {
     this.#gate = new FlowGate(registry);
   }
