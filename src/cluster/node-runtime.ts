@@ -7,8 +7,9 @@ import type { Logger } from "../engine/logger.ts";
 import type { ClaimDispatcher } from "../engine/queue/claim-dispatch.ts";
 import type { RunExecutor } from "../engine/runs/run-executor.ts";
 import type { RunFences } from "../engine/runs/run-fences.ts";
-import type { ClusterMessage, ClusterStore, TaskRecord } from "../store/index.ts";
-import type { RequestedAction } from "../task/index.ts";
+import type { ClusterMessage, ClusterStore, TaskRecord, TelemetryBatch } from "../store/index.ts";
+import type { DeletedTask } from "../store/store.ts";
+import { isTaskStatus, type RequestedAction } from "../task/index.ts";
 import type { NodeIdentity } from "./node-identity.ts";
 import type { NodeRecord } from "./node-record.ts";
 import { OtherNodesEvents } from "./other-nodes-events.ts";
@@ -32,8 +33,8 @@ export interface NodeRuntimeParts {
   logger: Logger;
   /** Puts expired runs (locked in `unit`) back where they belong, fenced by their old claims. */
   rescue(unit: Unit, tasks: readonly TaskRecord[], interruptedBy: string): Promise<void>;
-  /** Whether the manager still runs (heartbeats go on while it stops; claims and upkeep do not). */
-  accepting(): boolean;
+  /** Tasks another node deleted (retention, a delete): this node's counts forget them too. */
+  otherNodeDeleted(tasks: DeletedTask[]): void;
 }
 
 /**
@@ -55,6 +56,9 @@ export class NodeRuntime {
   /** Nodes in the cluster as of the last heartbeat: alone, a node sends no notifications. */
   #alone = false;
   #pendingIds = new Set<string>();
+  #progressIds = new Set<string>();
+  #logIds = new Set<string>();
+  #deleted: DeletedTask[] = [];
   #ready = false;
   #flushScheduled = false;
 
@@ -128,7 +132,8 @@ export class NodeRuntime {
     }
     for (const [id, action] of reply.renewed) if (action) this.#applyRequest(id, action);
     this.#alone = reply.nodes <= 1;
-    if (!this.#stopped && this.parts.accepting()) await this.#lead();
+    // From the first heartbeat on, start-up included: a node alone rescues its own dead before it claims.
+    if (!this.#stopped) await this.#lead();
   }
 
   async #lead(): Promise<void> {
@@ -212,14 +217,27 @@ export class NodeRuntime {
         if (payload !== this.parts.node.id) this.parts.dispatcher.wake();
         return;
       }
-      const message = JSON.parse(payload) as { n?: string; t?: string | string[] };
+      const message = JSON.parse(payload) as {
+        n?: string;
+        t?: unknown;
+        p?: unknown;
+        l?: unknown;
+        d?: unknown;
+      };
       if (channel === "kiln_control") {
         if (message.n === this.parts.node.id && typeof message.t === "string")
           void this.#reconcile(message.t).catch(() => undefined);
         return;
       }
-      if (channel === "kiln_events" && message.n !== this.parts.node.id && Array.isArray(message.t))
-        this.#otherNodes.heard(message.t);
+      if (channel === "kiln_events" && message.n !== this.parts.node.id) {
+        const list = (value: unknown) => (Array.isArray(value) ? (value as string[]) : []);
+        this.#otherNodes.heard({
+          history: list(message.t),
+          progress: list(message.p),
+          logs: list(message.l),
+        });
+        if (Array.isArray(message.d)) this.parts.otherNodeDeleted(deletedTasks(message.d));
+      }
     } catch (error) {
       this.parts.logger.warn(`a ${channel} notification could not be read`, { error: String(error) });
     }
@@ -237,18 +255,54 @@ export class NodeRuntime {
     setImmediate(() => void this.#flushNotifications());
   }
 
+  /** A tick of progress and log lines was written: other nodes' streams read them back. */
+  telemetryWritten(batch: TelemetryBatch): void {
+    if (this.#alone || this.#stopped) return;
+    for (const id of batch.progress.keys()) this.#progressIds.add(id);
+    for (const line of batch.logs) this.#logIds.add(line.taskId);
+    this.#scheduleFlush();
+  }
+
+  /** Tasks this node deleted: other nodes' counts forget them too. */
+  deleted(tasks: readonly DeletedTask[]): void {
+    if (this.#alone || this.#stopped || tasks.length === 0) return;
+    this.#deleted.push(...tasks);
+    this.#scheduleFlush();
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    setImmediate(() => void this.#flushNotifications());
+  }
+
   async #flushNotifications(): Promise<void> {
     this.#flushScheduled = false;
-    const ids = [...this.#pendingIds];
     const ready = this.#ready;
+    const kinds = [
+      ["t", [...this.#pendingIds]],
+      ["p", [...this.#progressIds]],
+      ["l", [...this.#logIds]],
+    ] as const;
     this.#pendingIds.clear();
+    this.#progressIds.clear();
+    this.#logIds.clear();
+    const deleted = this.#deleted.map((task) => [task.id, task.status, task.name]);
+    this.#deleted = [];
     this.#ready = false;
     const { cluster, node } = this.parts;
     try {
       if (ready) await cluster.notify("kiln_ready", node.id);
-      for (let i = 0; i < ids.length; i += IDS_PER_NOTIFICATION) {
-        const chunk = ids.slice(i, i + IDS_PER_NOTIFICATION);
-        await cluster.notify("kiln_events", JSON.stringify({ n: node.id, t: chunk }));
+      for (const [kind, ids] of kinds) {
+        for (let i = 0; i < ids.length; i += IDS_PER_NOTIFICATION) {
+          const chunk = ids.slice(i, i + IDS_PER_NOTIFICATION);
+          await cluster.notify("kiln_events", JSON.stringify({ n: node.id, [kind]: chunk }));
+        }
+      }
+      // A deleted task's row is gone: its id, status and name travel in the payload (≈ 70 bytes each).
+      for (let i = 0; i < deleted.length; i += IDS_PER_NOTIFICATION / 2) {
+        const chunk = deleted.slice(i, i + IDS_PER_NOTIFICATION / 2);
+        await cluster.notify("kiln_events", JSON.stringify({ n: node.id, d: chunk }));
       }
     } catch (error) {
       // Only a hint: other nodes poll, and read history from the database.
@@ -284,6 +338,18 @@ export class NodeRuntime {
     // Its tasks handed back at shutdown can be claimed by the others now.
     await this.parts.cluster.notify("kiln_ready", this.parts.node.id).catch(() => undefined);
   }
+}
+
+/** The deleted tasks a notification names, as far as they are well formed. */
+function deletedTasks(entries: unknown[]): DeletedTask[] {
+  const tasks: DeletedTask[] = [];
+  for (const entry of entries) {
+    if (!Array.isArray(entry)) continue;
+    const [id, status, name] = entry as unknown[];
+    if (typeof id === "string" && isTaskStatus(status) && typeof name === "string")
+      tasks.push({ id, status, name });
+  }
+  return tasks;
 }
 
 /** Whether a process with this pid runs on this host (signal 0 checks without sending one). */

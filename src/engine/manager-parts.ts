@@ -106,6 +106,8 @@ export function buildParts(
   const cluster = guard.cluster;
   // Nodes sharing a database fence their writes about runs with their claims.
   const fences = cluster ? new RunFences(node.id) : undefined;
+  // Made once the parts it needs are; the telemetry writer tells it what it wrote.
+  let runtime: NodeRuntime | undefined;
   const registry = new TaskRegistry();
   const lanes = new TaskLanes();
   const hub = new EventHub((error) => logger.error("an event listener threw", { error: String(error) }));
@@ -113,7 +115,15 @@ export function buildParts(
   hub.subscribe(counts.observe, { clusterWide: true });
   const observers = new Observers(hub, logger);
   const telemetry = new TelemetryBuffer(
-    fences ? { writeTelemetry: (batch) => guard.writeTelemetry(fences.fence(batch)) } : guard,
+    fences
+      ? {
+          writeTelemetry: async (batch) => {
+            const fenced = fences.fence(batch);
+            await guard.writeTelemetry(fenced);
+            runtime?.telemetryWritten(fenced);
+          },
+        }
+      : guard,
     hub,
     resolved.telemetryIntervalMs,
     (error) =>
@@ -172,8 +182,16 @@ export function buildParts(
   const retention =
     options.retainMs === undefined
       ? undefined
-      : new RetentionPruner(guard, options.retainMs, logger, options.retention, (tasks) =>
-          counts.deleted(tasks),
+      : new RetentionPruner(
+          guard,
+          options.retainMs,
+          logger,
+          options.retention,
+          (tasks) => {
+            counts.deleted(tasks);
+            runtime?.deleted(tasks);
+          },
+          () => runtime?.isLeader ?? true,
         );
   const pool = new WorkerPool(
     resolved.workerUrl,
@@ -203,7 +221,7 @@ export function buildParts(
     },
   );
   messages = new WorkerMessages(executor, telemetry, pool, commits, hooks, limits, logger);
-  const runtime =
+  runtime =
     cluster && fences && dispatcher instanceof ClaimDispatcher
       ? new NodeRuntime({
           cluster,
@@ -216,7 +234,7 @@ export function buildParts(
           executor,
           dispatcher,
           logger,
-          accepting: hooks.accepting,
+          otherNodeDeleted: (tasks) => counts.deleted(tasks),
           rescue: (unit, tasks, interruptedBy) =>
             restoreActiveTasks(
               unit,

@@ -319,7 +319,9 @@ export class TaskManager {
       });
     }
     this.#parts.telemetry.discard(id);
-    this.#parts.counts.deleted([{ id, status: task.status, name: task.taskName }]);
+    const deleted = [{ id, status: task.status, name: task.taskName }];
+    this.#parts.counts.deleted(deleted);
+    this.#parts.runtime?.deleted(deleted);
   }
 
   /**

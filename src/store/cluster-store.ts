@@ -1,7 +1,7 @@
 import type { NodeIdentity } from "../cluster/node-identity.ts";
 import type { NodeRecord, NodeStatus } from "../cluster/node-record.ts";
 import type { RequestedAction } from "../task/index.ts";
-import type { TaskEventRecord, TaskRecord } from "./records.ts";
+import type { TaskEventRecord, TaskLogRecord, TaskProgress, TaskRecord } from "./records.ts";
 
 /** A run a node holds: the task and the epoch of its claim. */
 export interface HeldRun {
@@ -66,6 +66,10 @@ export interface ClusterStore {
    * `onListen` runs after each (re)connect, for catching up on what was missed meanwhile.
    */
   listen(onMessage: (message: ClusterMessage) => void, onListen: () => void): Promise<() => Promise<void>>;
+  /** The latest progress of these tasks (those that reported one). */
+  progressOf(taskIds: readonly string[]): Promise<Array<{ id: string; progress: TaskProgress; at: number }>>;
+  /** Log lines of these tasks with ids above `afterId`, oldest first (at most 2,000). */
+  logsOf(taskIds: readonly string[], afterId: number): Promise<TaskLogRecord[]>;
   /** History rows of these tasks with ids above `afterId`, with each task's row as it is now. */
   eventsOf(
     taskIds: readonly string[],

@@ -42,6 +42,8 @@ export class RetentionPruner {
     tuning: Partial<RetentionTuning> = {},
     /** Told of every batch deleted (the engine's task counts). */
     private readonly onDeleted: (tasks: DeletedTask[]) => void = () => {},
+    /** Whether this node prunes now: on a database nodes share, only the leader does. */
+    private readonly runsHere: () => boolean = () => true,
   ) {
     this.#tuning = retentionTuning(retainMs, tuning);
   }
@@ -93,6 +95,10 @@ export class RetentionPruner {
   #schedule(delayMs: number): void {
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
+      if (!this.runsHere()) {
+        this.#schedule(this.#tuning.intervalMs);
+        return;
+      }
       this.#pass = this.prune()
         .then(
           () => undefined,

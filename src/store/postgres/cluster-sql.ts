@@ -99,6 +99,10 @@ export const CLUSTER_SQL = {
     WHERE leader.node_id = $1 OR leader.expires_at < ${NOW_MS}
     RETURNING node_id`,
   notify: "SELECT pg_notify($1, $2)",
+  progressOf: `SELECT id, progress::text AS progress, updated_at AS "updatedAt" FROM tasks
+    WHERE id IN (SELECT json_array_elements_text($1::json)) AND progress IS NOT NULL`,
+  logsOf: `SELECT id, task_id AS "taskId", at, level, message FROM task_logs
+    WHERE task_id IN (SELECT json_array_elements_text($1::json)) AND id > $2 ORDER BY id LIMIT 2000`,
   eventsOf: `SELECT e.id AS e_id, e.task_id AS e_task_id, e.at AS e_at, e.from_status AS e_from,
       e.to_status AS e_to, e.action AS e_action, e.reason AS e_reason, e.actor AS e_actor,
       e.source AS e_source, t.*

@@ -8,7 +8,7 @@ import type {
   HeartbeatReply,
   HeldRun,
 } from "../cluster-store.ts";
-import type { TaskEventRecord, TaskRecord } from "../records.ts";
+import type { TaskEventRecord, TaskLogRecord, TaskProgress, TaskRecord } from "../records.ts";
 import type { SqlValue, TaskRowCodec } from "../task-rows.ts";
 import { type PostgresClient, type Row, run } from "./client.ts";
 import { CLUSTER_SQL } from "./cluster-sql.ts";
@@ -97,6 +97,35 @@ export class PostgresCluster implements ClusterStore {
     return async () => {
       await Promise.all(listening.map((listener) => listener.unlisten().catch(() => undefined)));
     };
+  }
+
+  async progressOf(
+    taskIds: readonly string[],
+  ): Promise<Array<{ id: string; progress: TaskProgress; at: number }>> {
+    if (taskIds.length === 0) return [];
+    const rows = await this.#run<{ id: string; progress: string; updatedAt: number }>(
+      CLUSTER_SQL.progressOf,
+      [JSON.stringify(taskIds)],
+    );
+    const found: Array<{ id: string; progress: TaskProgress; at: number }> = [];
+    for (const row of rows) {
+      try {
+        found.push({
+          id: row.id,
+          progress: JSON.parse(row.progress) as TaskProgress,
+          at: Number(row.updatedAt),
+        });
+      } catch {
+        // A progress altered outside kiln: the task page shows what it can, the stream skips it.
+      }
+    }
+    return found;
+  }
+
+  async logsOf(taskIds: readonly string[], afterId: number): Promise<TaskLogRecord[]> {
+    if (taskIds.length === 0) return [];
+    const rows = await this.#run<TaskLogRecord>(CLUSTER_SQL.logsOf, [JSON.stringify(taskIds), afterId]);
+    return rows.map((row) => ({ ...row, id: Number(row.id), at: Number(row.at) }));
   }
 
   async eventsOf(
