@@ -1,5 +1,6 @@
 import { availableParallelism } from "node:os";
 import { type NodeIdentity, newNodeIdentity } from "../cluster/node-identity.ts";
+import { loneNode, selfFirst } from "../cluster/node-list.ts";
 import type { NodeRecord } from "../cluster/node-record.ts";
 import { systemClock } from "../schedules/clock.ts";
 import { ScheduleService } from "../schedules/service.ts";
@@ -17,14 +18,13 @@ import {
   type TaskTypePause,
 } from "../store/index.ts";
 import type { TaskClass, TaskStatus } from "../task/index.ts";
-import { Unit } from "./commit/unit.ts";
 import { IllegalTransitionError, NotAcceptingError, TaskNotFoundError } from "./errors.ts";
 import type { ManagerListener } from "./events.ts";
 import { TaskHandle } from "./handle.ts";
 import { findByIdOrPrefix } from "./id-prefix.ts";
 import { type BulkAction, type BulkResult, type BulkTarget, runBulk } from "./lifecycle/bulk.ts";
+import { beginDispatch, resumeWork, windDownRuns } from "./lifecycle/engine-start-stop.ts";
 import type { ControlAction } from "./lifecycle/lifecycle.ts";
-import { restoreActiveTasks } from "./lifecycle/restore.ts";
 import {
   type TaskTypePauseOptions,
   type TaskTypePauseOutcome,
@@ -41,7 +41,6 @@ import type {
 } from "./manager-options.ts";
 import { buildParts, type EngineParts, type ResolvedOptions, resolveOptions } from "./manager-parts.ts";
 import type { LogObserver, ProgressObserver, TransitionObserver } from "./observers.ts";
-import { ClaimDispatcher } from "./queue/claim-dispatch.ts";
 import { loadTaskModule, moduleOf } from "./registration.ts";
 import type { RegisteredTask, TaskRegistry } from "./registry.ts";
 import { countEnded, type EndedCounts } from "./upkeep/ended-counts.ts";
@@ -160,8 +159,7 @@ export class TaskManager {
   }
 
   async #startNow(): Promise<void> {
-    const { guard, counts, registry, transitions, settlement, dispatcher, hub, pool, retention } =
-      this.#parts;
+    const { guard, counts } = this.#parts;
     // A damaged file is refused here, in one line, not by some request later.
     await guard.probeIntegrity();
     await guard.migrate();
@@ -174,30 +172,11 @@ export class TaskManager {
     );
     // Paused names first: a restored task of a paused name must wait, not start.
     await this.#namePauses.restore();
-    const runtime = this.#parts.runtime;
-    if (runtime) {
-      // Shared with other nodes: their RUNNING tasks are theirs, PENDING ones are claimed from
-      // the database, and a dead node's runs are the leader's to rescue (at once, for a node of
-      // this host whose process is gone).
-      await runtime.start();
-    } else {
-      const active = await guard.listActive();
-      // Nothing to write when nothing was active: a start then needs no writable database.
-      if (active.length > 0) {
-        await Unit.run(guard, hub, (unit) =>
-          restoreActiveTasks(unit, active, registry, transitions, settlement, (task) =>
-            dispatcher.enqueue(task),
-          ),
-        );
-      }
-    }
+    await resumeWork(this.#parts);
     await this.schedules.register();
     if (this.#state !== "new") return;
     this.#state = "running";
-    pool.warm(this.concurrency);
-    if (dispatcher instanceof ClaimDispatcher) dispatcher.startPolling();
-    dispatcher.request();
-    retention?.start();
+    beginDispatch(this.#parts, this.concurrency);
     await this.schedules.start();
   }
 
@@ -212,31 +191,20 @@ export class TaskManager {
   }
 
   async #shutdownNow(): Promise<void> {
-    const { creates, dispatcher, counts, retention, executor, commits, telemetry, writes, pool } =
-      this.#parts;
+    const { creates, dispatcher, counts, retention, runtime } = this.#parts;
     // Submitted before the shutdown began, so still accepted.
     await creates.flush();
     await this.#starting?.catch(() => undefined);
     const wasRunning = this.#state === "running";
     await this.schedules.stop();
     this.#state = "stopping";
-    await this.#parts.runtime?.stopping();
+    await runtime?.stopping();
     dispatcher.stop();
     counts.stop();
     await retention?.stop();
-    if (wasRunning) {
-      executor.pauseAllForShutdown();
-      await executor.untilIdle(this.#options.shutdownGraceMs);
-      await commits.flush();
-      executor.terminateUnpaused();
-      await commits.flush();
-      await telemetry.close();
-      await writes.retryNow();
-      writes.close();
-      await pool.close();
-    }
+    if (wasRunning) await windDownRuns(this.#parts, this.#options.shutdownGraceMs);
     // After the runs were handed back: the other nodes claim them as soon as this one is gone.
-    await this.#parts.runtime?.stop();
+    await runtime?.stop();
     this.#state = "stopped";
     if (this.#parts.ownsStore) await this.store.close();
     this.#parts.ownerLock?.release();
@@ -385,22 +353,9 @@ export class TaskManager {
    */
   async nodes(): Promise<NodeRecord[]> {
     const runtime = this.#parts.runtime;
-    if (runtime) {
-      const all = await runtime.nodes();
-      const self = all.filter((node) => node.id === this.node.id);
-      return [...self, ...all.filter((node) => node.id !== this.node.id)];
-    }
-    const now = Date.now();
-    return [
-      {
-        ...this.node,
-        lastHeartbeatAt: now,
-        status: this.#state === "running" || this.#state === "new" ? "alive" : "stopping",
-        concurrency: this.concurrency,
-        running: this.#parts.executor.running,
-        leader: true,
-      },
-    ];
+    if (runtime) return selfFirst(await runtime.nodes(), this.node);
+    const status = this.#state === "running" || this.#state === "new" ? "alive" : "stopping";
+    return [loneNode(this.node, status, this.concurrency, this.#parts.executor.running)];
   }
 
   /**
