@@ -51,9 +51,20 @@ export const ScheduleDetailSchema = t.Object({
 });
 
 export const ScheduleOne = t.Object({ schedule: ScheduleSchema });
-export const ScheduleList = t.Object({ items: t.Array(ScheduleSchema) });
+/** A schedule in the list: its fields and its last task's status, so a listing needs no request per schedule. */
+export const ScheduleListItemSchema = t.Composite([
+  ScheduleSchema,
+  t.Object({
+    lastTaskStatus: t.Union([TaskStatusSchema, t.Null()], {
+      description:
+        "The status of the task the latest fire created; null when there is none (or it was deleted)",
+    }),
+  }),
+]);
+export const ScheduleList = t.Object({ items: t.Array(ScheduleListItemSchema) });
 export const ScheduleIdParams = t.Object({ id: t.String({ minLength: 1, maxLength: 200 }) });
 
 export type ScheduleJson = Static<typeof ScheduleSchema>;
+export type ScheduleListItemJson = Static<typeof ScheduleListItemSchema>;
 export type ScheduleFireJson = Static<typeof ScheduleFireSchema>;
 export type ScheduleDetailJson = Static<typeof ScheduleDetailSchema>;

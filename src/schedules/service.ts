@@ -170,6 +170,22 @@ export class ScheduleService {
     return this.parts.guard.listSchedules();
   }
 
+  /** Every schedule with its last task's status (null when it has none, or it was deleted). */
+  async listWithLastStatus(): Promise<
+    Array<{ schedule: ScheduleRecord; lastTaskStatus: TaskStatus | null }>
+  > {
+    const schedules = await this.list();
+    // Read together: one round trip's wait on PostgreSQL's pool, not one per schedule.
+    return Promise.all(
+      schedules.map(async (schedule) => ({
+        schedule,
+        lastTaskStatus: schedule.lastTaskId
+          ? ((await this.parts.guard.getTask(schedule.lastTaskId))?.status ?? null)
+          : null,
+      })),
+    );
+  }
+
   async require(id: string): Promise<ScheduleRecord> {
     const schedule = await this.parts.guard.getSchedule(id);
     if (!schedule) throw new ScheduleNotFoundError(id);

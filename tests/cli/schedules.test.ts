@@ -183,6 +183,15 @@ describe("schedules trigger, ls, show", () => {
       /^nightly +echo +0 3 \* \* \* +Europe\/Berlin +\d{4}-\d\d-\d\d 0[12]:00:00 +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d FINISHED +no$/,
     );
     expect(rows.find((row) => row.startsWith("often "))).toMatch(/^often +echo +every 30\.0s +- +- +- +yes$/);
+    // The list carries each last task's status: ls makes one request, not one per schedule.
+    const listed = await api<{
+      items: Array<{ id: string; lastTaskId: string | null; lastTaskStatus: string | null }>;
+    }>("/schedules");
+    expect(listed.items.find((item) => item.id === "nightly")).toMatchObject({
+      lastTaskId: taskId,
+      lastTaskStatus: "FINISHED",
+    });
+    expect(listed.items.find((item) => item.id === "often")?.lastTaskStatus).toBeNull();
 
     const show = await kiln(["schedules", "show", "nightly"], env);
     expect(show.code).toBe(0);

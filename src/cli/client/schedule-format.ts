@@ -1,4 +1,4 @@
-import type { ScheduleDetailJson, ScheduleJson } from "../../http/schedule-schemas.ts";
+import type { ScheduleDetailJson, ScheduleJson, ScheduleListItemJson } from "../../http/schedule-schemas.ts";
 import { block, duration, jsonValue, shortTime, table } from "./format.ts";
 
 /** The cron expression as written, or "every 30.0s" for an interval. */
@@ -13,15 +13,15 @@ function lastRun(schedule: ScheduleJson, status: string | null | undefined): str
   return `${shortTime(schedule.lastRunAt)} ${status ?? "-"}`;
 }
 
-/** `kiln schedules ls`: one row per schedule; `statuses` maps a schedule id to its last task's status. */
-export function scheduleTable(items: ScheduleJson[], statuses: Map<string, string | null>): string {
+/** `kiln schedules ls`: one row per schedule, its last run with its task's status. */
+export function scheduleTable(items: ScheduleListItemJson[]): string {
   const rows = items.map((schedule) => [
     schedule.id,
     schedule.name,
     expression(schedule),
     schedule.cron === null ? "-" : (schedule.timezone ?? "UTC"),
     schedule.paused ? "-" : shortTime(schedule.nextRunAt),
-    lastRun(schedule, statuses.get(schedule.id)),
+    lastRun(schedule, schedule.lastTaskStatus),
     schedule.paused ? "yes" : "no",
   ]);
   const headers = ["ID", "TASK", "EXPRESSION", "TIMEZONE", "NEXT RUN (UTC)", "LAST RUN (UTC)", "PAUSED"];

@@ -1,5 +1,5 @@
 import type { TaskJson } from "../../http/presenters.ts";
-import type { ScheduleDetailJson, ScheduleJson } from "../../http/schedule-schemas.ts";
+import type { ScheduleDetailJson, ScheduleJson, ScheduleListItemJson } from "../../http/schedule-schemas.ts";
 import { MISFIRE_POLICIES, OVERLAP_POLICIES } from "../../task/schedule.ts";
 import { integerFlag, positionals } from "./args.ts";
 import { type Command, parseClientArgs, printJson, usageLine } from "./command.ts";
@@ -10,28 +10,6 @@ import { JSON_FLAG, JSON_HELP } from "./tasks.ts";
 
 const schedulePath = (id: string, rest = "") => `/schedules/${encodeURIComponent(id)}${rest}`;
 
-/** Detail requests `ls` keeps in flight at once for the last tasks' statuses. */
-const LS_PARALLEL = 8;
-
-/** Each schedule's last task's status, from its detail (the list does not carry it). */
-async function lastStatuses(client: KilnClient, items: ScheduleJson[]): Promise<Map<string, string | null>> {
-  const statuses = new Map<string, string | null>();
-  const pending = items.filter((schedule) => schedule.lastTaskId !== null);
-  for (let i = 0; i < pending.length; i += LS_PARALLEL) {
-    await Promise.all(
-      pending.slice(i, i + LS_PARALLEL).map(async (schedule) => {
-        try {
-          const { body } = await client.request<ScheduleDetailJson>("GET", schedulePath(schedule.id));
-          statuses.set(schedule.id, body.lastTask?.status ?? null);
-        } catch {
-          // Deleted between the list and this request: the row shows no status.
-        }
-      }),
-    );
-  }
-  return statuses;
-}
-
 const lsCommand: Command = {
   name: "schedules ls",
   synopsis: "[--json]",
@@ -40,7 +18,7 @@ const lsCommand: Command = {
     const parsed = parseClientArgs(this, args, env, JSON_FLAG, JSON_HELP);
     if (!parsed) return 0;
     positionals(parsed.positionals, [], parsed.usage);
-    const { body } = await parsed.client.request<{ items: ScheduleJson[] }>("GET", "/schedules");
+    const { body } = await parsed.client.request<{ items: ScheduleListItemJson[] }>("GET", "/schedules");
     if (parsed.values.json) {
       printJson(body);
       return 0;
@@ -49,7 +27,7 @@ const lsCommand: Command = {
       console.log("no schedules");
       return 0;
     }
-    console.log(scheduleTable(body.items, await lastStatuses(parsed.client, body.items)));
+    console.log(scheduleTable(body.items));
     return 0;
   },
 };

@@ -82,10 +82,22 @@ export function scheduleRoutes(manager: TaskManager) {
         },
       },
     )
-    .get("/schedules", async () => ({ items: (await schedules.list()).map(presentSchedule) }), {
-      response: { 200: ScheduleList, 503: ErrorSchema },
-      detail: { summary: "List every schedule, declared and made through the API, in id order" },
-    })
+    .get(
+      "/schedules",
+      async () => ({
+        items: (await schedules.listWithLastStatus()).map(({ schedule, lastTaskStatus }) => ({
+          ...presentSchedule(schedule),
+          lastTaskStatus,
+        })),
+      }),
+      {
+        response: { 200: ScheduleList, 503: ErrorSchema },
+        detail: {
+          summary:
+            "List every schedule, declared and made through the API, in id order, each with its last task's status",
+        },
+      },
+    )
     .get("/schedules/:id", async ({ params }) => presentDetail(await schedules.detail(params.id)), {
       params: ScheduleIdParams,
       response: { 200: ScheduleDetailSchema, 404: ErrorSchema, 503: ErrorSchema },
