@@ -35,6 +35,8 @@ export interface NodeRuntimeParts {
   rescue(unit: Unit, tasks: readonly TaskRecord[], interruptedBy: string): Promise<void>;
   /** Tasks another node deleted (retention, a delete): this node's counts forget them too. */
   otherNodeDeleted(tasks: DeletedTask[]): void;
+  /** This node became or stopped being the leader, or it is no longer (or again) alone. */
+  changed(): void;
 }
 
 /**
@@ -68,6 +70,11 @@ export class NodeRuntime {
 
   get isLeader(): boolean {
     return this.#leader;
+  }
+
+  /** Whether this node was the only one registered at its last heartbeat. */
+  get alone(): boolean {
+    return this.#alone;
   }
 
   /**
@@ -131,7 +138,11 @@ export class NodeRuntime {
         logger.warn(`task ${run.id}: this node lost its lease; its run here is ended, unwritten`);
     }
     for (const [id, action] of reply.renewed) if (action) this.#applyRequest(id, action);
-    this.#alone = reply.nodes <= 1;
+    const alone = reply.nodes <= 1;
+    if (alone !== this.#alone) {
+      this.#alone = alone;
+      this.parts.changed();
+    }
     // From the first heartbeat on, start-up included: a node alone rescues its own dead before it claims.
     if (!this.#stopped) await this.#lead();
   }
@@ -142,6 +153,7 @@ export class NodeRuntime {
     if (leader !== this.#leader) {
       this.#leader = leader;
       logger.info(leader ? `node ${node.id} is the leader` : `node ${node.id} is no longer the leader`);
+      this.parts.changed();
     }
     if (!leader || Date.now() - this.#lastRescueAt < tuning.rescueMs) return;
     this.#lastRescueAt = Date.now();

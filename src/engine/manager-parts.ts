@@ -43,6 +43,8 @@ export interface ManagerHooks {
   accepting(): boolean;
   control(action: ControlAction, id: string, options: ControlOptions): Promise<ControlResult>;
   spawn(run: LiveRun, name: string, paramsJson: string): Promise<string[]>;
+  /** This node became or stopped being the leader, or other nodes joined or left. */
+  clusterChanged(): void;
 }
 
 export type ResolvedOptions = ReturnType<typeof resolveOptions>;
@@ -235,6 +237,7 @@ export function buildParts(
           dispatcher,
           logger,
           otherNodeDeleted: (tasks) => counts.deleted(tasks),
+          changed: () => hooks.clusterChanged(),
           rescue: (unit, tasks, interruptedBy) =>
             restoreActiveTasks(
               unit,

@@ -86,6 +86,8 @@ export class TaskManager {
           this.#assertAccepting();
           return this.#parts.creation.spawn(run, name, paramsJson);
         },
+        // The leader fires schedules, and reads them again while other nodes may make some.
+        clusterChanged: () => this.schedules?.wake(),
       },
       this.node,
     );
@@ -102,6 +104,13 @@ export class TaskManager {
       logger: this.#options.logger,
       clock: options.scheduleClock ?? systemClock,
       resume: (id, controlOptions) => this.#control("resume", id, controlOptions),
+      // Nodes sharing a database leave the firing to their leader; alone, a node always fires.
+      ...(this.#parts.runtime
+        ? {
+            firesHere: () => this.#parts.runtime?.isLeader === true,
+            sharedWithOtherNodes: () => this.#parts.runtime?.alone === false,
+          }
+        : {}),
     });
   }
 

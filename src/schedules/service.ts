@@ -68,7 +68,21 @@ export interface ScheduleServiceParts {
   clock: ScheduleClock;
   /** Resumes a task (a queued one whose predecessor ended), as the manager's `resume`. */
   resume(id: string, options: ControlOptions): Promise<ControlResult>;
+  /**
+   * Whether this node fires schedules now: on a database nodes share, only the leader does
+   * (a firing is exactly once per fire time on any node; the leader alone saves the others the
+   * work). Absent: always.
+   */
+  firesHere?: () => boolean;
+  /** Whether other nodes share the database now (they may make schedules this node does not hear of). */
+  sharedWithOtherNodes?: () => boolean;
 }
+
+/**
+ * How often a node that does not fire (not the leader) looks again whether it does, and how often
+ * the leader reads the schedules again (another node may have made one).
+ */
+export const LEADER_CHECK_MS = 1_000;
 
 export class ScheduleService {
   #timer: unknown;
@@ -112,6 +126,11 @@ export class ScheduleService {
     this.#unsubscribe = this.parts.hub.subscribe((event) => this.#observe(event));
     await this.#releaseQueued(undefined);
     await this.#rearm();
+  }
+
+  /** Looks at the schedules again now (this node's part in firing them changed). */
+  wake(): void {
+    if (this.#running) void this.#rearm();
   }
 
   /** Stops the timer and waits for a firing under way. */
@@ -281,12 +300,17 @@ export class ScheduleService {
 
   // ── Firing ─────────────────────────────────────────────────────────────────────────────
 
+  #firesHere(): boolean {
+    return this.parts.firesHere?.() ?? true;
+  }
+
   #checkParams(name: string, params: unknown): unknown {
     // An unknown name is a 404 naming the known ones; params that do not fit, a 422.
     return this.parts.registry.require(name).parseParams(params);
   }
 
   async #fireAllDue(): Promise<FiringOutcome[]> {
+    if (!this.#firesHere()) return [];
     const now = this.parts.clock.now();
     const due = (await this.parts.guard.listSchedules()).filter(
       (schedule) => !schedule.paused && schedule.nextRunAt !== null && schedule.nextRunAt <= now,
@@ -330,6 +354,13 @@ export class ScheduleService {
         at = this.parts.clock.now() + RETRY_MS;
       }
     }
+    // Not the leader: look again soon, as the leader may be gone by then (a due time is then
+    // fired late, by its misfire policy, never twice).
+    if (!this.#firesHere()) at = this.parts.clock.now() + LEADER_CHECK_MS;
+    // On a database nodes share, a schedule made or changed on another node is only in the
+    // database: the leader reads the schedules again at least this often.
+    else if (this.parts.sharedWithOtherNodes?.())
+      at = Math.min(at ?? Number.POSITIVE_INFINITY, this.parts.clock.now() + LEADER_CHECK_MS);
     if (at === null || !this.#running) return;
     const delay = Math.min(MAX_TIMER_MS, Math.max(0, at - this.parts.clock.now()));
     this.#armedFor = at;
