@@ -37,6 +37,8 @@ export interface NodeRuntimeParts {
   otherNodeDeleted(tasks: DeletedTask[]): void;
   /** This node became or stopped being the leader, or it is no longer (or again) alone. */
   changed(): void;
+  /** A heartbeat was answered. */
+  beaten(): void;
 }
 
 /**
@@ -138,6 +140,7 @@ export class NodeRuntime {
         logger.warn(`task ${run.id}: this node lost its lease; its run here is ended, unwritten`);
     }
     for (const [id, action] of reply.renewed) if (action) this.#applyRequest(id, action);
+    this.parts.beaten();
     const alone = reply.nodes <= 1;
     if (alone !== this.#alone) {
       this.#alone = alone;

@@ -45,6 +45,8 @@ export interface ManagerHooks {
   spawn(run: LiveRun, name: string, paramsJson: string): Promise<string[]>;
   /** This node became or stopped being the leader, or other nodes joined or left. */
   clusterChanged(): void;
+  /** A heartbeat was answered: what other nodes may have changed can be read again. */
+  heartbeat(): void;
 }
 
 export type ResolvedOptions = ReturnType<typeof resolveOptions>;
@@ -238,6 +240,7 @@ export function buildParts(
           logger,
           otherNodeDeleted: (tasks) => counts.deleted(tasks),
           changed: () => hooks.clusterChanged(),
+          beaten: () => hooks.heartbeat(),
           rescue: (unit, tasks, interruptedBy) =>
             restoreActiveTasks(
               unit,

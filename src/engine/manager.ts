@@ -88,6 +88,8 @@ export class TaskManager {
         },
         // The leader fires schedules, and reads them again while other nodes may make some.
         clusterChanged: () => this.schedules?.wake(),
+        // Names paused or resumed through other nodes show their reason here too.
+        heartbeat: () => void this.#namePauses?.sync().catch(() => undefined),
       },
       this.node,
     );

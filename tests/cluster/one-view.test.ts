@@ -105,3 +105,19 @@ test("each node lists both, itself first, with one leader; a pause asked of one 
   expect(history).toContain("pause");
   expect(history.filter((action) => action === "start")).toHaveLength(2);
 });
+
+test("a task name paused through one node holds on every node, and each shows why its tasks wait", async () => {
+  await runner.manager.pauseTaskType("echo", { actor: "ops" });
+  const { task } = await runner.manager.create("echo", { value: 1 });
+  const deadline = Date.now() + 5_000;
+  let reason: string | null = null;
+  while (Date.now() < deadline) {
+    reason = (await watcher.require(task.id)).statusReason;
+    if (reason) break;
+    await Bun.sleep(50);
+  }
+  expect(reason).toMatch(/^task name "echo" is paused by ops since /);
+  expect((await runner.manager.require(task.id)).status).toBe("PENDING");
+  await runner.manager.resumeTaskType("echo");
+  expect((await untilStatus(runner.manager, task.id, ["FINISHED"])).status).toBe("FINISHED");
+});

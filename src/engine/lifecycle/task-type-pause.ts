@@ -58,6 +58,18 @@ export class TaskTypePauses {
     }
   }
 
+  /**
+   * Reads the store's pauses again into a dispatcher that shows them (nodes sharing a database:
+   * a name paused or resumed through another node shows its reason here too).
+   */
+  async sync(): Promise<void> {
+    if (!this.dispatcher.setPausedNames) return;
+    const pauses = await this.store.listTaskTypePauses();
+    this.dispatcher.setPausedNames(
+      new Map(pauses.map((pause) => [pause.taskName, waitingForNameReason(pause)])),
+    );
+  }
+
   async pause(name: string, options: TaskTypePauseOptions = {}): Promise<TaskTypePauseOutcome> {
     const pause = await this.store.pauseTaskType({
       taskName: name,

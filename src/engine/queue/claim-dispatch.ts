@@ -101,6 +101,13 @@ export class ClaimDispatcher implements TaskDispatch {
     this.#pausedNames.set(name, reason);
   }
 
+  setPausedNames(names: ReadonlyMap<string, string>): void {
+    const resumed = [...this.#pausedNames.keys()].some((name) => !names.has(name));
+    this.#pausedNames.clear();
+    for (const [name, reason] of names) this.#pausedNames.set(name, reason);
+    if (resumed) this.wake();
+  }
+
   resumeName(name: string): void {
     this.#pausedNames.delete(name);
     this.wake();

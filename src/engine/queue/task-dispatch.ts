@@ -36,6 +36,8 @@ export interface TaskDispatch extends StartSource {
   /** Why a PENDING task waits, when a flow rule holds it back on this node. */
   waitReason(task: { id: string; taskName: string }): string | undefined;
   pauseName(name: string, reason: string): void;
+  /** Every paused name with its reason, as the store has them now (a dispatcher that reads pauses from the store). */
+  setPausedNames?(names: ReadonlyMap<string, string>): void;
   resumeName(name: string): void;
   /** A run gave back its slot. */
   released(id: string): void;

@@ -57,7 +57,8 @@ export class DatabaseServerBusyError extends DatabaseInUseError {
 }
 
 /**
- * One owner per database, until kiln runs on several nodes: a session advisory lock on a
+ * The database's owner lock, shared by serving nodes and exclusive for a command that needs the
+ * database alone (see `OwnerLockMode`): a session advisory lock on a
  * connection of its own (a one-connection client, not a connection reserved from the store's
  * pool: postgres.js throws out of its socket callback when a reserved connection the server
  * closed is written on or handed back). The server lets go of the lock when that connection
