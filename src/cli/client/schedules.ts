@@ -4,7 +4,6 @@ import { MISFIRE_POLICIES, OVERLAP_POLICIES } from "../../task/schedule.ts";
 import { integerFlag, positionals } from "./args.ts";
 import { type Command, parseClientArgs, printJson, usageLine } from "./command.ts";
 import { UsageError } from "./errors.ts";
-import type { KilnClient } from "./http.ts";
 import { describeSchedule, expression, scheduleTable } from "./schedule-format.ts";
 import { JSON_FLAG, JSON_HELP } from "./tasks.ts";
 
