@@ -15,8 +15,46 @@ import type { NodeRecord } from "./node-record.ts";
 import { OtherNodesEvents } from "./other-nodes-events.ts";
 import type { ClusterTuning } from "./tuning.ts";
 
-/** Task ids per notification: each is 36 characters, and a payload must stay under 8,000 bytes. */
-const IDS_PER_NOTIFICATION = 150;
+/** A payload's budget: PostgreSQL refuses a NOTIFY payload of 8,000 bytes or more. */
+const PAYLOAD_BYTES = 7_000;
+
+/** What a node tells the others after a turn. */
+interface NodeNews {
+  /** Tasks may be ready to claim (a task became PENDING, or a run ended and freed a slot). */
+  ready: boolean;
+  /** Tasks with new history rows, new progress, new log lines. */
+  history: string[];
+  progress: string[];
+  logs: string[];
+  /** Deleted tasks: id, status, name (their rows are gone, so the payload carries them). */
+  deleted: Array<[string, string, string]>;
+}
+
+/** The news as few payloads as fit: `{ n, r, t, p, l, d }`, each under the budget. */
+export function newsPayloads(node: string, news: NodeNews): string[] {
+  const payloads: string[] = [];
+  let current: Record<string, unknown> = news.ready ? { n: node, r: 1 } : { n: node };
+  let size = JSON.stringify(current).length;
+  let empty = !news.ready;
+  const add = (kind: string, entry: unknown) => {
+    const bytes = Buffer.byteLength(JSON.stringify(entry)) + 8;
+    if (size + bytes > PAYLOAD_BYTES && !empty) {
+      payloads.push(JSON.stringify(current));
+      current = { n: node };
+      size = JSON.stringify(current).length;
+    }
+    const list = (current[kind] ??= []) as unknown[];
+    list.push(entry);
+    size += bytes;
+    empty = false;
+  };
+  for (const id of news.history) add("t", id);
+  for (const id of news.progress) add("p", id);
+  for (const id of news.logs) add("l", id);
+  for (const task of news.deleted) add("d", task);
+  if (!empty) payloads.push(JSON.stringify(current));
+  return payloads;
+}
 /** Expired leases rescued per transaction. */
 const RESCUE_BATCH = 500;
 
@@ -53,7 +91,8 @@ export class NodeRuntime {
   #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   #heartbeating: Promise<void> | undefined;
   #leader = false;
-  #lastRescueAt = 0;
+  #upkeeping: Promise<void> | undefined;
+  #upkeepTimer: ReturnType<typeof setInterval> | undefined;
   #unlisten: (() => Promise<void>) | undefined;
   #unsubscribe: (() => void) | undefined;
   #stopped = false;
@@ -107,6 +146,8 @@ export class NodeRuntime {
     await this.beat();
     this.#heartbeatTimer = setInterval(() => void this.beat(), this.parts.tuning.heartbeatMs);
     this.#heartbeatTimer.unref?.();
+    this.#upkeepTimer = setInterval(() => void this.upkeep(), this.parts.tuning.rescueMs);
+    this.#upkeepTimer.unref?.();
   }
 
   /** One heartbeat, then the leader's term and its upkeep when due. Never rejects. */
@@ -157,9 +198,32 @@ export class NodeRuntime {
       this.#leader = leader;
       logger.info(leader ? `node ${node.id} is the leader` : `node ${node.id} is no longer the leader`);
       this.parts.changed();
+      // A new leader looks for dead nodes' runs at once, not a rescue interval later.
+      if (leader) void this.upkeep();
     }
-    if (!leader || Date.now() - this.#lastRescueAt < tuning.rescueMs) return;
-    this.#lastRescueAt = Date.now();
+  }
+
+  /**
+   * The leader's upkeep, on a timer of its own every `rescueMs` (not after heartbeats, which
+   * would stretch the interval to the next heartbeat): silent nodes removed, expired runs
+   * rescued. Never rejects; one pass at a time.
+   */
+  upkeep(): Promise<void> {
+    if (!this.#leader || this.#stopped) return Promise.resolve();
+    this.#upkeeping ??= this.#upkeepNow()
+      .catch((error: unknown) =>
+        this.parts.logger.warn("the leader's rescue failed; the next one tries again", {
+          error: String(error),
+        }),
+      )
+      .finally(() => {
+        this.#upkeeping = undefined;
+      });
+    return this.#upkeeping;
+  }
+
+  async #upkeepNow(): Promise<void> {
+    const { cluster, node, tuning, logger } = this.parts;
     for (const silent of await cluster.silentNodes(tuning.leaseMs)) {
       if (silent === node.id) continue;
       await cluster.retireNode(silent);
@@ -238,6 +302,7 @@ export class NodeRuntime {
         p?: unknown;
         l?: unknown;
         d?: unknown;
+        r?: unknown;
       };
       if (channel === "kiln_control") {
         if (message.n === this.parts.node.id && typeof message.t === "string")
@@ -245,6 +310,7 @@ export class NodeRuntime {
         return;
       }
       if (channel === "kiln_events" && message.n !== this.parts.node.id) {
+        if (message.r === 1) this.parts.dispatcher.wake();
         const list = (value: unknown) => (Array.isArray(value) ? (value as string[]) : []);
         this.#otherNodes.heard({
           history: list(message.t),
@@ -293,32 +359,22 @@ export class NodeRuntime {
 
   async #flushNotifications(): Promise<void> {
     this.#flushScheduled = false;
-    const ready = this.#ready;
-    const kinds = [
-      ["t", [...this.#pendingIds]],
-      ["p", [...this.#progressIds]],
-      ["l", [...this.#logIds]],
-    ] as const;
+    const news: NodeNews = {
+      ready: this.#ready,
+      history: [...this.#pendingIds],
+      progress: [...this.#progressIds],
+      logs: [...this.#logIds],
+      deleted: this.#deleted.map((task) => [task.id, task.status, task.name]),
+    };
     this.#pendingIds.clear();
     this.#progressIds.clear();
     this.#logIds.clear();
-    const deleted = this.#deleted.map((task) => [task.id, task.status, task.name]);
     this.#deleted = [];
     this.#ready = false;
-    const { cluster, node } = this.parts;
     try {
-      if (ready) await cluster.notify("kiln_ready", node.id);
-      for (const [kind, ids] of kinds) {
-        for (let i = 0; i < ids.length; i += IDS_PER_NOTIFICATION) {
-          const chunk = ids.slice(i, i + IDS_PER_NOTIFICATION);
-          await cluster.notify("kiln_events", JSON.stringify({ n: node.id, [kind]: chunk }));
-        }
-      }
-      // A deleted task's row is gone: its id, status and name travel in the payload (≈ 70 bytes each).
-      for (let i = 0; i < deleted.length; i += IDS_PER_NOTIFICATION / 2) {
-        const chunk = deleted.slice(i, i + IDS_PER_NOTIFICATION / 2);
-        await cluster.notify("kiln_events", JSON.stringify({ n: node.id, d: chunk }));
-      }
+      // Usually one notification for all of a turn's news: one statement, not one per kind.
+      for (const payload of newsPayloads(this.parts.node.id, news))
+        await this.parts.cluster.notify("kiln_events", payload);
     } catch (error) {
       // Only a hint: other nodes poll, and read history from the database.
       this.parts.logger.debug("a notification could not be sent", { error: String(error) });
@@ -339,8 +395,11 @@ export class NodeRuntime {
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#heartbeatTimer) clearInterval(this.#heartbeatTimer);
+    if (this.#upkeepTimer) clearInterval(this.#upkeepTimer);
     this.#heartbeatTimer = undefined;
+    this.#upkeepTimer = undefined;
     await this.#heartbeating;
+    await this.#upkeeping;
     this.#unsubscribe?.();
     await this.#flushNotifications();
     this.#otherNodes.stop();
@@ -351,7 +410,15 @@ export class NodeRuntime {
       }),
     );
     // Its tasks handed back at shutdown can be claimed by the others now.
-    await this.parts.cluster.notify("kiln_ready", this.parts.node.id).catch(() => undefined);
+    const ready = newsPayloads(this.parts.node.id, {
+      ready: true,
+      history: [],
+      progress: [],
+      logs: [],
+      deleted: [],
+    });
+    for (const payload of ready)
+      await this.parts.cluster.notify("kiln_events", payload).catch(() => undefined);
   }
 }
 

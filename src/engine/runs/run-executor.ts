@@ -223,6 +223,7 @@ export class RunExecutor {
     if (!registered) return;
     const { run, forget } = this.#take(task.id, registered);
     this.fences?.hold(task.id, task.leaseEpoch);
+    u.afterCommit(() => this.fences?.committed(task.id));
     this.transitions.claimed(u, task);
     u.onRollback(() => {
       forget();

@@ -7,18 +7,29 @@ import type { HeldRun, RunFence, TaskProgress, TelemetryBatch } from "../../stor
  */
 export class RunFences {
   readonly #held = new Map<string, number>();
+  /**
+   * Claims whose transaction has committed, with when: only those can be renewed. A heartbeat
+   * reads the rows as they were when it began, so a claim still committing would look lost.
+   */
+  readonly #committedAt = new Map<string, number>();
   readonly #rescued = new Map<string, RunFence>();
 
   constructor(readonly node: string) {}
 
-  /** This node claimed the task with `epoch`. */
+  /** This node claimed the task with `epoch`, in a transaction not committed yet. */
   hold(taskId: string, epoch: number): void {
     this.#held.set(taskId, epoch);
+  }
+
+  /** The claim's transaction committed. */
+  committed(taskId: string): void {
+    if (this.#held.has(taskId)) this.#committedAt.set(taskId, performance.now());
   }
 
   /** The run is over here (ended, paused, handed back or lost). */
   release(taskId: string): void {
     this.#held.delete(taskId);
+    this.#committedAt.delete(taskId);
   }
 
   holds(taskId: string): boolean {
@@ -32,9 +43,14 @@ export class RunFences {
     return this.#rescued.get(taskId);
   }
 
-  /** The runs whose leases the heartbeat renews. */
+  /**
+   * The runs whose leases a heartbeat sent now renews: those whose claim committed before it, so
+   * that the heartbeat's statement sees them. (A claim committing meanwhile has a fresh lease.)
+   */
   held(): HeldRun[] {
-    return [...this.#held].map(([id, epoch]) => ({ id, epoch }));
+    const runs: HeldRun[] = [];
+    for (const [id, epoch] of this.#held) if (this.#committedAt.has(id)) runs.push({ id, epoch });
+    return runs;
   }
 
   /**
