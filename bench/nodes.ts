@@ -4,23 +4,14 @@
 // tests' harness) or the store's own heartbeat, on a database created for the run and dropped.
 // Usage: bun bench/nodes.ts [--rounds 3] [--trials 5] [--tasks 2000]
 //          [--only throughput,failover,pause,heartbeat] [--out file.json]
+// (`bun run bench --only nodes` runs every part too, in the common report.)
 import { writeFileSync } from "node:fs";
-import { failoverFigures } from "./nodes/failover-report.ts";
-import { heartbeatFigures } from "./nodes/heartbeat-report.ts";
-import { pauseFigures } from "./nodes/pause-report.ts";
-import { throughputFigures } from "./nodes/throughput-report.ts";
+import type { NodesArgs } from "./nodes/common.ts";
+import { DEFAULT_NODES_ARGS, NODES_PARTS, type NodesPartName } from "./nodes/parts.ts";
 import { pgUnavailable } from "./peers/postgres.ts";
-import { loadAverage, machineInfo } from "./util.ts";
+import { formatTable, loadAverage, machineInfo } from "./util.ts";
 
-const PARTS = ["throughput", "failover", "pause", "heartbeat"] as const;
-type Part = (typeof PARTS)[number];
-
-export interface NodesArgs {
-  rounds: number;
-  trials: number;
-  tasks: number;
-}
-
+const PARTS = Object.keys(NODES_PARTS) as NodesPartName[];
 const USAGE = `usage: bun bench/nodes.ts [--rounds N] [--trials N] [--tasks N] [--only ${PARTS.join(",")}] [--out file.json]`;
 
 function fail(message: string): never {
@@ -28,9 +19,9 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-function parse(argv: string[]): { args: NodesArgs; only: Part[]; out: string | undefined } {
-  const args: NodesArgs = { rounds: 3, trials: 5, tasks: 2_000 };
-  let only: Part[] = [...PARTS];
+function parse(argv: string[]): { args: NodesArgs; only: NodesPartName[]; out: string | undefined } {
+  const args: NodesArgs = { ...DEFAULT_NODES_ARGS };
+  let only = PARTS;
   let out: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? "";
@@ -49,9 +40,9 @@ function parse(argv: string[]): { args: NodesArgs; only: Part[]; out: string | u
       const names = value()
         .split(",")
         .filter((name) => name !== "");
-      const unknown = names.filter((name) => !(PARTS as readonly string[]).includes(name));
+      const unknown = names.filter((name) => !(PARTS as string[]).includes(name));
       if (unknown.length > 0) fail(`unknown part(s): ${unknown.join(", ")}`);
-      only = names as Part[];
+      only = names as NodesPartName[];
     } else if (flag === "--help" || flag === "-h") {
       console.log(USAGE);
       process.exit(0);
@@ -59,13 +50,6 @@ function parse(argv: string[]): { args: NodesArgs; only: Part[]; out: string | u
   }
   return { args, only, out };
 }
-
-const RUNNERS: Record<Part, (args: NodesArgs) => Promise<unknown>> = {
-  throughput: throughputFigures,
-  failover: failoverFigures,
-  pause: pauseFigures,
-  heartbeat: heartbeatFigures,
-};
 
 const { args, only, out } = parse(Bun.argv.slice(2));
 const unavailable = await pgUnavailable();
@@ -75,11 +59,15 @@ console.log(
   `# Several nodes on one PostgreSQL — ${machine.date}\n${machine.cpuCount} × ${machine.cpuModel}, ${machine.totalMemoryGiB} GiB, ${machine.platform}, Bun ${machine.bunVersion}; load average at start ${loadAverage()}`,
 );
 const figures: Record<string, unknown> = { machine, args };
-for (const part of only) {
+for (const name of only) {
   const started = performance.now();
-  figures[part] = await RUNNERS[part](args);
+  const part = await NODES_PARTS[name](args);
+  figures[name] = part.figures;
+  for (const table of part.tables) console.log(`\n## ${table.title}\n\n${formatTable(table.rows)}`);
+  console.log("");
+  for (const note of part.notes) console.log(`- ${note}`);
   console.log(
-    `\n(${part}: ${((performance.now() - started) / 1_000).toFixed(0)} s; load average now ${loadAverage()})`,
+    `(${name}: ${((performance.now() - started) / 1_000).toFixed(0)} s; load average now ${loadAverage()})`,
   );
 }
 if (out) writeFileSync(out, `${JSON.stringify(figures, null, 2)}\n`);

@@ -3,7 +3,24 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { Cluster, type ClusterOptions } from "../../tests/cluster/harness.ts";
 import { createDatabase, dropDatabase, pgUrl } from "../peers/postgres.ts";
-import { processCpuMicros } from "../util.ts";
+import { processCpuMicros, type Row } from "../util.ts";
+
+/** The sizes of a run of bench/nodes.ts. */
+export interface NodesArgs {
+  /** Interleaved rounds of the throughput and heartbeat-statement figures. */
+  rounds: number;
+  /** SIGKILL trials for each timing. */
+  trials: number;
+  /** Tasks per throughput run. */
+  tasks: number;
+}
+
+/** What one part of bench/nodes.ts measured: its tables, notes, and every figure for the JSON. */
+export interface NodesPart {
+  tables: { title: string; rows: Row[] }[];
+  notes: string[];
+  figures: unknown;
+}
 
 /** The bench's task files: `bench-node-noop` and the cluster tests' `steps`. */
 export const NODES_TASKS_DIR = new URL("../nodes-tasks/", import.meta.url).pathname;

@@ -1,9 +1,8 @@
 // The failover part of bench/nodes.ts: SIGKILL trials with the default timings and with short
 // ones, interleaved, each against the documented worst case (lease + rescue + claim poll).
 import type { LeaseSettings } from "../../tests/cluster/harness.ts";
-import type { NodesArgs } from "../nodes.ts";
-import { formatTable, median, type Row, round } from "../util.ts";
-import { DEFAULT_TIMINGS, spread } from "./common.ts";
+import { median, type Row, round } from "../util.ts";
+import { DEFAULT_TIMINGS, type NodesArgs, type NodesPart, spread } from "./common.ts";
 import { type FailoverTrial, failoverTrial } from "./failover.ts";
 
 const TIMINGS: Record<FailoverTrial["timings"], LeaseSettings> = {
@@ -14,10 +13,7 @@ const TIMINGS: Record<FailoverTrial["timings"], LeaseSettings> = {
 const bound = (lease: LeaseSettings) => lease.leaseMs + lease.rescueMs + lease.claimPollMs;
 const s = (ms: number) => round(ms / 1_000, 2);
 
-export async function failoverFigures(args: NodesArgs): Promise<FailoverTrial[]> {
-  console.log(
-    "\n## Failover: 3 nodes (--concurrency 3), 2 `steps` tasks (checkpoint every 100 ms) on the victim, SIGKILL at a random point of its heartbeat cycle; times from the kill\n",
-  );
+export async function failoverFigures(args: NodesArgs): Promise<NodesPart> {
   const trials: FailoverTrial[] = [];
   for (let t = 1; t <= args.trials; t++) {
     for (const timings of ["default", "short"] as const) {
@@ -42,7 +38,6 @@ export async function failoverFigures(args: NodesArgs): Promise<FailoverTrial[]>
       "resumed from step": task.resumedFrom,
     })),
   );
-  console.log(formatTable(rows));
   const summary: Row[] = (["default", "short"] as const).map((timings) => {
     const lease = TIMINGS[timings];
     const tasks = trials.filter((trial) => trial.timings === timings).flatMap((trial) => trial.tasks);
@@ -63,7 +58,21 @@ export async function failoverFigures(args: NodesArgs): Promise<FailoverTrial[]>
       "within bound": worst <= bound(lease) ? "yes" : "NO",
     };
   });
-  console.log("\nKill → RUNNING on another node, against lease + rescue + claim poll:\n");
-  console.log(formatTable(summary));
-  return trials;
+  return {
+    tables: [
+      {
+        title:
+          "Failover: 3 nodes (--concurrency 3), 2 `steps` tasks (checkpoint every 100 ms) on the victim, SIGKILL at a random point of its heartbeat cycle; times from the kill",
+        rows,
+      },
+      {
+        title: "Failover: kill → RUNNING on another node, against lease + rescue + claim poll",
+        rows: summary,
+      },
+    ],
+    notes: [
+      "lease ends: the task's lease_expires_at read just before the kill; rescued: no longer RUNNING on the victim; RUNNING elsewhere: its node column names another node (the database watched every 20 ms); code running: the first record row of its new run.",
+    ],
+    figures: trials,
+  };
 }

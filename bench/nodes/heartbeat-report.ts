@@ -1,9 +1,8 @@
 // The heartbeat part of bench/nodes.ts: the statement with 0, 10 and 100 held runs, and idle
 // nodes at the default heartbeat against a 100 ms one.
-import type { NodesArgs } from "../nodes.ts";
-import { formatTable, median, type Row, round, summarize } from "../util.ts";
-import { DEFAULT_TIMINGS, spread } from "./common.ts";
-import { heartbeatStatements, type IdleFigures, idleNodes, type StatementFigures } from "./heartbeat.ts";
+import { median, type Row, round, summarize } from "../util.ts";
+import { DEFAULT_TIMINGS, type NodesArgs, type NodesPart, spread } from "./common.ts";
+import { heartbeatStatements, type IdleFigures, idleNodes } from "./heartbeat.ts";
 
 const HELD = [0, 10, 100];
 const BEATS = 500;
@@ -11,12 +10,7 @@ const IDLE_WINDOW_MS = 15_000;
 const IDLE_ROUNDS = 2;
 const FAST_HEARTBEAT_MS = 100;
 
-export async function heartbeatFigures(
-  args: NodesArgs,
-): Promise<{ statements: StatementFigures[]; idle: IdleFigures[] }> {
-  console.log(
-    `\n## Heartbeat: the statement (store.cluster.heartbeat, ${BEATS} in a row, ${args.rounds} interleaved rounds), among 10,000 finished tasks\n`,
-  );
+export async function heartbeatFigures(args: NodesArgs): Promise<NodesPart> {
   const statements = await heartbeatStatements(args.rounds, HELD, BEATS, (f) =>
     console.error(`heartbeat statement, ${f.held} held: median ${summarize(f.latencies).median} ms`),
   );
@@ -40,11 +34,6 @@ export async function heartbeatFigures(
       ),
     };
   });
-  console.log(formatTable(rows));
-
-  console.log(
-    `\n## Heartbeat: 2 idle \`kiln serve\` nodes for ${IDLE_WINDOW_MS / 1_000} s, heartbeat 5 s (default) against ${FAST_HEARTBEAT_MS} ms (other timings default)\n`,
-  );
   const idle: IdleFigures[] = [];
   for (let r = 1; r <= IDLE_ROUNDS; r++)
     for (const heartbeatMs of [DEFAULT_TIMINGS.heartbeatMs, FAST_HEARTBEAT_MS]) {
@@ -52,25 +41,33 @@ export async function heartbeatFigures(
       idle.push(figures);
       console.error(`idle nodes, heartbeat ${heartbeatMs} ms: ${figures.nodeCpuPercent} % a node`);
     }
-  console.log(
-    formatTable(
-      idle.map((f) => ({
-        round: f.round,
-        "heartbeat ms": f.heartbeatMs,
-        "load avg": f.load ?? "-",
-        "node CPU % of a core": f.nodeCpuPercent,
-        "its backends' CPU %": f.backendCpuPercent,
-        "xacts/s a node": f.transactionsPerNodePerSecond,
-      })),
-    ),
-  );
+  const idleRows: Row[] = idle.map((f) => ({
+    round: f.round,
+    "heartbeat ms": f.heartbeatMs,
+    "load avg": f.load ?? "-",
+    "node CPU % of a core": f.nodeCpuPercent,
+    "its backends' CPU %": f.backendCpuPercent,
+    "xacts/s a node": f.transactionsPerNodePerSecond,
+  }));
   const at = (ms: number) => idle.filter((f) => f.heartbeatMs === ms);
   const slow = at(DEFAULT_TIMINGS.heartbeatMs);
   const fast = at(FAST_HEARTBEAT_MS);
   const extraBeats = 1_000 / FAST_HEARTBEAT_MS - 1_000 / DEFAULT_TIMINGS.heartbeatMs;
   const diff = (pick: (f: IdleFigures) => number) => median(fast.map(pick)) - median(slow.map(pick));
-  console.log(
-    `\nFrom the difference (${extraBeats} more heartbeats a second): per heartbeat ≈ ${round((diff((f) => f.nodeCpuPercent) * 10) / extraBeats, 3)} ms node CPU, ${round((diff((f) => f.backendCpuPercent) * 10) / extraBeats, 3)} ms backend CPU, ${round(diff((f) => f.transactionsPerNodePerSecond) / extraBeats, 2)} transactions.`,
-  );
-  return { statements, idle };
+  return {
+    tables: [
+      {
+        title: `Heartbeat: the statement (store.cluster.heartbeat, ${BEATS} in a row, ${args.rounds} interleaved rounds), among 10,000 finished tasks`,
+        rows,
+      },
+      {
+        title: `Heartbeat: 2 idle \`kiln serve\` nodes for ${IDLE_WINDOW_MS / 1_000} s, heartbeat 5 s (default) against ${FAST_HEARTBEAT_MS} ms (other timings default)`,
+        rows: idleRows,
+      },
+    ],
+    notes: [
+      `Idle nodes, from the difference (${extraBeats} more heartbeats a second): per heartbeat ≈ ${round((diff((f) => f.nodeCpuPercent) * 10) / extraBeats, 3)} ms node CPU, ${round((diff((f) => f.backendCpuPercent) * 10) / extraBeats, 3)} ms backend CPU, ${round(diff((f) => f.transactionsPerNodePerSecond) / extraBeats, 2)} transactions.`,
+    ],
+    figures: { statements, idle },
+  };
 }

@@ -1,8 +1,7 @@
 // The pause part of bench/nodes.ts: blocks of the three ways a pause reaches the other node.
-import type { NodesArgs } from "../nodes.ts";
-import { formatTable, type Row, summarize } from "../util.ts";
-import { spread } from "./common.ts";
-import { PAUSE_LEASE, PAUSE_STEP_MS, type PauseBlock, type PauseMode, pauseBlocks } from "./pause.ts";
+import { type Row, summarize } from "../util.ts";
+import { type NodesArgs, type NodesPart, spread } from "./common.ts";
+import { PAUSE_LEASE, PAUSE_STEP_MS, type PauseMode, pauseBlocks } from "./pause.ts";
 
 const TRIALS: Record<PauseMode, number> = { notify: 60, "listen ended": 25, "listen frozen": 30 };
 const BLOCKS = 2;
@@ -13,10 +12,7 @@ const WHAT: Record<PauseMode, string> = {
   "listen frozen": "B's LISTEN backend frozen (heartbeat only)",
 };
 
-export async function pauseFigures(_args: NodesArgs): Promise<PauseBlock[]> {
-  console.log(
-    `\n## Cross-node pause: 2 nodes, lease ${PAUSE_LEASE.leaseMs} ms, heartbeat ${PAUSE_LEASE.heartbeatMs} ms; a \`steps\` task checkpointing every ${PAUSE_STEP_MS} ms on node B paused through node A; request → PAUSED committed\n`,
-  );
+export async function pauseFigures(_args: NodesArgs): Promise<NodesPart> {
   const blocks = await pauseBlocks(BLOCKS, TRIALS, (block) =>
     console.error(
       `pause block ${block.block} ${block.mode}: median ${summarize(block.latencies).median} ms (load ${block.load})`,
@@ -40,6 +36,16 @@ export async function pauseFigures(_args: NodesArgs): Promise<PauseBlock[]> {
       ),
     };
   });
-  console.log(formatTable(rows));
-  return blocks;
+  return {
+    tables: [
+      {
+        title: `Cross-node pause: 2 nodes, lease ${PAUSE_LEASE.leaseMs} ms, heartbeat ${PAUSE_LEASE.heartbeatMs} ms; a \`steps\` task checkpointing every ${PAUSE_STEP_MS} ms on node B paused through node A; request → PAUSED committed (${BLOCKS} blocks of each, interleaved)`,
+        rows,
+      },
+    ],
+    notes: [
+      "listen frozen: SIGSTOP of B's LISTEN backend (its connection stays open, B hears nothing and does not reconnect), the pause sent at a random point of B's heartbeat cycle.",
+    ],
+    figures: blocks,
+  };
 }

@@ -1,18 +1,14 @@
 // The throughput part of bench/nodes.ts: interleaved rounds of 1, 2 and 3 nodes, a row per run,
 // then the medians with their spread and where the CPU went.
-import type { NodesArgs } from "../nodes.ts";
-import { formatTable, median, type Row, round } from "../util.ts";
-import { spread } from "./common.ts";
+import { median, type Row, round } from "../util.ts";
+import { type NodesArgs, type NodesPart, spread } from "./common.ts";
 import { type ThroughputRun, throughputRun } from "./throughput.ts";
 
 const NODE_COUNTS = [1, 2, 3];
 const CONCURRENCY = 4;
 const IN_FLIGHT = 32;
 
-export async function throughputFigures(args: NodesArgs): Promise<ThroughputRun[]> {
-  console.log(
-    `\n## Throughput: ${args.tasks} no-op tasks created through the nodes (round robin, ${IN_FLIGHT} POST /tasks in flight in all), --concurrency ${CONCURRENCY} a node, default timings; first request → all FINISHED\n`,
-  );
+export async function throughputFigures(args: NodesArgs): Promise<NodesPart> {
   const runs: ThroughputRun[] = [];
   for (let r = 1; r <= args.rounds; r++) {
     for (const nodes of NODE_COUNTS) {
@@ -43,7 +39,6 @@ export async function throughputFigures(args: NodesArgs): Promise<ThroughputRun[
     "xacts/task": run.transactionsPerTask,
     "finished per node": run.finishedPerNode.join(" / "),
   }));
-  console.log(formatTable(rows));
   const base = median(runs.filter((run) => run.nodes === 1).map((run) => run.tasksPerSecond));
   const summary: Row[] = NODE_COUNTS.map((nodes) => {
     const of = runs.filter((run) => run.nodes === nodes);
@@ -63,7 +58,17 @@ export async function throughputFigures(args: NodesArgs): Promise<ThroughputRun[
       ),
     };
   });
-  console.log("\nMedians of the interleaved rounds:\n");
-  console.log(formatTable(summary));
-  return runs;
+  return {
+    tables: [
+      {
+        title: `Throughput: ${args.tasks} no-op tasks created through the nodes (round robin, ${IN_FLIGHT} POST /tasks in flight in all), --concurrency ${CONCURRENCY} a node, default timings; first request → all FINISHED`,
+        rows,
+      },
+      { title: "Throughput: medians of the interleaved rounds", rows: summary },
+    ],
+    notes: [
+      "xacts/task: transactions pg_stat_database counted in the run's database, per task (approximate: backends report at most once a second).",
+    ],
+    figures: runs,
+  };
 }
