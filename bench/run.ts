@@ -10,6 +10,7 @@ import { history } from "./history.ts";
 import { http } from "./http.ts";
 import { LagMonitor, type LagSummary, lagText } from "./lag-monitor.ts";
 import { memory } from "./memory.ts";
+import { nodesScenario } from "./nodes/parts.ts";
 import { PEER_IDS } from "./peers/index.ts";
 import { peers } from "./peers.ts";
 import { throughput } from "./throughput.ts";
@@ -23,6 +24,9 @@ import {
 } from "./util.ts";
 
 const SCENARIOS: Scenario[] = [throughput, peers, controlLatency, http, firehose, history, memory];
+/** Run only when named with --only: they need PostgreSQL and take long (bench/nodes.ts runs them alone too). */
+const ON_REQUEST: Scenario[] = [nodesScenario];
+const ALL = [...SCENARIOS, ...ON_REQUEST];
 
 interface Args {
   quick: boolean;
@@ -32,7 +36,7 @@ interface Args {
   systems: string[] | undefined;
 }
 
-const USAGE = `usage: bun run bench [--quick] [--only <${SCENARIOS.map((s) => s.name).join("|")}>] [--rounds <n>] [--peers <${PEER_IDS.join(",")}>] [--out <file.json>]`;
+const USAGE = `usage: bun run bench [--quick] [--only <${ALL.map((s) => s.name).join("|")}>] [--rounds <n>] [--peers <${PEER_IDS.join(",")}>] [--out <file.json>]`;
 
 function fail(message: string): never {
   console.error(`${message}\n${USAGE}`);
@@ -61,8 +65,8 @@ function parseArgs(argv: string[]): Args {
       process.exit(0);
     } else fail(`unknown argument: ${arg}`);
   }
-  if (args.only !== undefined && !SCENARIOS.some((s) => s.name === args.only)) {
-    fail(`unknown scenario "${args.only}"; choose one of: ${SCENARIOS.map((s) => s.name).join(", ")}`);
+  if (args.only !== undefined && !ALL.some((s) => s.name === args.only)) {
+    fail(`unknown scenario "${args.only}"; choose one of: ${ALL.map((s) => s.name).join(", ")}`);
   }
   const unknown = args.systems?.filter((id) => !(PEER_IDS as string[]).includes(id)) ?? [];
   if (unknown.length > 0) fail(`unknown system(s) for --peers: ${unknown.join(", ")}`);
@@ -92,7 +96,7 @@ console.log(
 const started = performance.now();
 const results: Record<string, ScenarioResult & { seconds: number }> = {};
 const failures: Record<string, string> = {};
-for (const scenario of SCENARIOS) {
+for (const scenario of only === undefined ? SCENARIOS : ALL) {
   if (only !== undefined && scenario.name !== only) continue;
   const t0 = performance.now();
   const lag = new LagMonitor().start();

@@ -58,6 +58,8 @@ export interface ClusterOptions {
    * as it is today, for the single-node smoke test of the harness itself.
    */
   clusterFlags?: boolean;
+  /** The `--tasks-dir` of every node (default CLUSTER_TASKS_DIR, the `steps` fixture). */
+  tasksDir?: string;
 }
 
 export type NodeState = "up" | "stopped" | "exited";
@@ -206,6 +208,7 @@ export class Cluster {
         nodes: options.nodes ?? 3,
         concurrency: options.concurrency ?? 2,
         clusterFlags: options.clusterFlags ?? true,
+        tasksDir: options.tasksDir ?? CLUSTER_TASKS_DIR,
       },
       { ...SHORT_LEASE, ...options.lease },
     );
@@ -228,7 +231,7 @@ export class Cluster {
       "--db",
       this.dbUrl,
       "--tasks-dir",
-      CLUSTER_TASKS_DIR,
+      this.options.tasksDir,
       "--concurrency",
       String(this.options.concurrency),
     ];
