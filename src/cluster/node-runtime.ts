@@ -9,52 +9,13 @@ import type { RunExecutor } from "../engine/runs/run-executor.ts";
 import type { RunFences } from "../engine/runs/run-fences.ts";
 import type { ClusterMessage, ClusterStore, TaskRecord, TelemetryBatch } from "../store/index.ts";
 import type { DeletedTask } from "../store/store.ts";
-import { isTaskStatus, type RequestedAction } from "../task/index.ts";
+import type { RequestedAction } from "../task/index.ts";
 import type { NodeIdentity } from "./node-identity.ts";
+import { deletedTasks, type NodeNews, newsPayloads } from "./node-news.ts";
 import type { NodeRecord } from "./node-record.ts";
 import { OtherNodesEvents } from "./other-nodes-events.ts";
 import type { ClusterTuning } from "./tuning.ts";
 
-/** A payload's budget: PostgreSQL refuses a NOTIFY payload of 8,000 bytes or more. */
-const PAYLOAD_BYTES = 7_000;
-
-/** What a node tells the others after a turn. */
-interface NodeNews {
-  /** Tasks may be ready to claim (a task became PENDING, or a run ended and freed a slot). */
-  ready: boolean;
-  /** Tasks with new history rows, new progress, new log lines. */
-  history: string[];
-  progress: string[];
-  logs: string[];
-  /** Deleted tasks: id, status, name (their rows are gone, so the payload carries them). */
-  deleted: Array<[string, string, string]>;
-}
-
-/** The news as few payloads as fit: `{ n, r, t, p, l, d }`, each under the budget. */
-export function newsPayloads(node: string, news: NodeNews): string[] {
-  const payloads: string[] = [];
-  let current: Record<string, unknown> = news.ready ? { n: node, r: 1 } : { n: node };
-  let size = JSON.stringify(current).length;
-  let empty = !news.ready;
-  const add = (kind: string, entry: unknown) => {
-    const bytes = Buffer.byteLength(JSON.stringify(entry)) + 8;
-    if (size + bytes > PAYLOAD_BYTES && !empty) {
-      payloads.push(JSON.stringify(current));
-      current = { n: node };
-      size = JSON.stringify(current).length;
-    }
-    const list = (current[kind] ??= []) as unknown[];
-    list.push(entry);
-    size += bytes;
-    empty = false;
-  };
-  for (const id of news.history) add("t", id);
-  for (const id of news.progress) add("p", id);
-  for (const id of news.logs) add("l", id);
-  for (const task of news.deleted) add("d", task);
-  if (!empty) payloads.push(JSON.stringify(current));
-  return payloads;
-}
 /** Expired leases rescued per transaction. */
 const RESCUE_BATCH = 500;
 
@@ -92,6 +53,9 @@ export class NodeRuntime {
   #heartbeating: Promise<void> | undefined;
   #leader = false;
   #upkeeping: Promise<void> | undefined;
+  /** Set when a heartbeat failed; the next one that succeeds notes when the database was back. */
+  #unreachable = false;
+  #reconnectedAt: number | undefined;
   #upkeepTimer: ReturnType<typeof setInterval> | undefined;
   #unlisten: (() => Promise<void>) | undefined;
   #unsubscribe: (() => void) | undefined;
@@ -144,7 +108,10 @@ export class NodeRuntime {
       },
     );
     await this.beat();
-    this.#heartbeatTimer = setInterval(() => void this.beat(), this.parts.tuning.heartbeatMs);
+    this.#heartbeatTimer = setInterval(() => {
+      this.#fenceExpired();
+      void this.beat();
+    }, this.parts.tuning.heartbeatMs);
     this.#heartbeatTimer.unref?.();
     this.#upkeepTimer = setInterval(() => void this.upkeep(), this.parts.tuning.rescueMs);
     this.#upkeepTimer.unref?.();
@@ -153,9 +120,10 @@ export class NodeRuntime {
   /** One heartbeat, then the leader's term and its upkeep when due. Never rejects. */
   beat(): Promise<void> {
     this.#heartbeating ??= this.#beatNow()
-      .catch((error: unknown) =>
-        this.parts.logger.warn("the heartbeat failed; the next one tries again", { error: String(error) }),
-      )
+      .catch((error: unknown) => {
+        this.#unreachable = true;
+        this.parts.logger.warn("the heartbeat failed; the next one tries again", { error: String(error) });
+      })
       .finally(() => {
         this.#heartbeating = undefined;
       });
@@ -165,15 +133,22 @@ export class NodeRuntime {
   async #beatNow(): Promise<void> {
     const { cluster, node, tuning, fences, executor, logger } = this.parts;
     const held = fences.held();
-    const reply = await cluster.heartbeat(node.id, executor.running, held, tuning.leaseMs);
+    let sentAt = performance.now();
+    let reply = await cluster.heartbeat(node.id, executor.running, held, tuning.leaseMs);
+    if (this.#unreachable) {
+      this.#unreachable = false;
+      this.#reconnectedAt = performance.now();
+    }
     if (!reply.registered) {
       if (this.#stopped) return;
-      // Taken for dead (stalled past its lease): every claim may have been taken over.
-      logger.warn(`node ${node.id} was taken for dead by the cluster; it ends its runs and registers again`);
-      for (const run of held) executor.abandon(run.id);
+      // Taken for dead (silent past a lease): registered again, it keeps the runs whose leases
+      // still hold, and ends those another node may have taken.
+      logger.warn(`node ${node.id} was removed for a late heartbeat; it registers again`);
       await cluster.registerNode(node, this.parts.concurrency);
-      return;
+      sentAt = performance.now();
+      reply = await cluster.heartbeat(node.id, executor.running, held, tuning.leaseMs);
     }
+    fences.renewed(reply.renewed.keys(), sentAt);
     for (const run of held) {
       if (reply.renewed.has(run.id) || !fences.holds(run.id)) continue;
       // Its lease ran out and another node took the task (or will): this run must not go on.
@@ -224,12 +199,35 @@ export class NodeRuntime {
 
   async #upkeepNow(): Promise<void> {
     const { cluster, node, tuning, logger } = this.parts;
+    // Just back from losing the database, the leader is not the only one: every node missed
+    // its heartbeats, and their leases ran out with nobody dead. They get a lease to renew.
+    if (this.#reconnectedAt !== undefined && performance.now() - this.#reconnectedAt < tuning.leaseMs) return;
+    // The same after a restart of the server itself, which this leader may have slept through
+    // between two heartbeats while the other nodes' fell into it.
+    if ((await cluster.serverUptimeMs()) < 2 * tuning.leaseMs) return;
     for (const silent of await cluster.silentNodes(tuning.leaseMs)) {
       if (silent === node.id) continue;
-      await cluster.retireNode(silent);
-      logger.warn(`node ${silent} stopped heartbeating; it is removed and its runs are rescued`);
+      await cluster.removeNode(silent);
+      logger.warn(
+        `node ${silent} stopped heartbeating; it is removed, and its runs are rescued as their leases end`,
+      );
     }
     await this.rescueExpired();
+  }
+
+  /**
+   * A node that could not renew a run's lease for a whole lease (cut off from the database,
+   * stalled) must assume the leader took it: the run's worker is ended, so that its code does
+   * not go on beside the run that resumed elsewhere. Its writes would be refused anyway.
+   */
+  #fenceExpired(): void {
+    const { fences, executor, tuning, logger } = this.parts;
+    for (const id of fences.expired(performance.now(), tuning.leaseMs)) {
+      if (executor.abandon(id))
+        logger.warn(
+          `task ${id}: no heartbeat renewed its lease for ${tuning.leaseMs} ms; its run here is ended`,
+        );
+    }
   }
 
   /** The leader's rescue: every run whose lease expired goes back where it belongs. */
@@ -420,18 +418,6 @@ export class NodeRuntime {
     for (const payload of ready)
       await this.parts.cluster.notify("kiln_events", payload).catch(() => undefined);
   }
-}
-
-/** The deleted tasks a notification names, as far as they are well formed. */
-function deletedTasks(entries: unknown[]): DeletedTask[] {
-  const tasks: DeletedTask[] = [];
-  for (const entry of entries) {
-    if (!Array.isArray(entry)) continue;
-    const [id, status, name] = entry as unknown[];
-    if (typeof id === "string" && isTaskStatus(status) && typeof name === "string")
-      tasks.push({ id, status, name });
-  }
-  return tasks;
 }
 
 /** Whether a process with this pid runs on this host (signal 0 checks without sending one). */

@@ -55,6 +55,13 @@ export interface ClusterStore {
    * its term go, and its runs' leases end now, so the rescue takes them at once.
    */
   retireNode(nodeId: string): Promise<void>;
+  /**
+   * A node silent for a lease: its row and term go, while its runs keep their leases, which end
+   * by themselves (a run claimed a moment ago by a node whose heartbeat is late keeps its lease).
+   */
+  removeNode(nodeId: string): Promise<void>;
+  /** How long the database server has run since it last started. */
+  serverUptimeMs(): Promise<number>;
   /** Nodes with no heartbeat for `deadAfterMs`, by the database's clock. */
   silentNodes(deadAfterMs: number): Promise<string[]>;
   listNodes(): Promise<NodeRecord[]>;

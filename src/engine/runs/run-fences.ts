@@ -26,6 +26,21 @@ export class RunFences {
     if (this.#held.has(taskId)) this.#committedAt.set(taskId, performance.now());
   }
 
+  /** A heartbeat sent at `sentAt` (performance.now) renewed these runs' leases. */
+  renewed(taskIds: Iterable<string>, sentAt: number): void {
+    for (const id of taskIds) if (this.#committedAt.has(id)) this.#committedAt.set(id, sentAt);
+  }
+
+  /**
+   * Runs whose lease may have run out by now: not renewed (nor claimed) for `leaseMs` by this
+   * node's clock, counted from when the renewing statement was sent, so never late.
+   */
+  expired(now: number, leaseMs: number): string[] {
+    const ids: string[] = [];
+    for (const [id, at] of this.#committedAt) if (now - at > leaseMs) ids.push(id);
+    return ids;
+  }
+
   /** The run is over here (ended, paused, handed back or lost). */
   release(taskId: string): void {
     this.#held.delete(taskId);

@@ -83,6 +83,10 @@ export const CLUSTER_SQL = {
   retireNode: `WITH gone AS (DELETE FROM nodes WHERE id = $1 RETURNING id),
     resigned AS (DELETE FROM leader WHERE node_id = $1 RETURNING 1)
     UPDATE tasks SET lease_expires_at = 0 WHERE node_id = $1 AND status = 'RUNNING'`,
+  /** A node gone silent: its row and term go; its runs' leases run out by themselves. */
+  removeNode: `WITH gone AS (DELETE FROM nodes WHERE id = $1 RETURNING id)
+    DELETE FROM leader WHERE node_id = $1`,
+  serverUptime: `SELECT (extract(epoch from clock_timestamp() - pg_postmaster_start_time()) * 1000)::bigint AS ms`,
   silentNodes: `SELECT id FROM nodes WHERE last_heartbeat_at < ${NOW_MS} - $1::bigint`,
   listNodes: `SELECT n.id, n.name, n.host, n.pid, n.started_at AS "startedAt",
       n.last_heartbeat_at AS "lastHeartbeatAt", n.status, n.concurrency, n.running,

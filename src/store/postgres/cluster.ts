@@ -66,6 +66,15 @@ export class PostgresCluster implements ClusterStore {
     await this.#run(CLUSTER_SQL.retireNode, [nodeId]);
   }
 
+  async removeNode(nodeId: string): Promise<void> {
+    await this.#run(CLUSTER_SQL.removeNode, [nodeId]);
+  }
+
+  async serverUptimeMs(): Promise<number> {
+    const [row] = await this.#run<{ ms: number }>(CLUSTER_SQL.serverUptime, []);
+    return Number(row?.ms ?? 0);
+  }
+
   async silentNodes(deadAfterMs: number): Promise<string[]> {
     const rows = await this.#run<{ id: string }>(CLUSTER_SQL.silentNodes, [deadAfterMs]);
     return rows.map((row) => row.id);
