@@ -145,9 +145,10 @@ function columnsOf(db: Database, table: Table): string[] {
  * Copies every row of a damaged kiln database that can still be read into a new database with
  * kiln's current schema: tasks first, then their history and logs (a history row whose task
  * was lost is left out), then schedules, their fires (a fire whose schedule was lost is left
- * out) and the paused task names. What could not be read is reported as stretches of rowids. Takes the
- * owner lock of `source`, so no server may be using it, and refuses to overwrite `target`.
- * The new file is a kiln database like any other: start kiln on it.
+ * out) and the paused task names, each value as stored (a ciphertext stays one). What could
+ * not be read is reported as stretches of rowids. Takes the owner lock of `source`, so no
+ * server may be using it, and refuses to overwrite `target`. The new file is a kiln database
+ * like any other: start kiln on it (with the same keys).
  */
 export function recoverDatabase(source: string, target: string): RecoveryReport {
   if (!existsSync(source)) throw new Error(`there is no database at ${source}`);

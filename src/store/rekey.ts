@@ -45,9 +45,9 @@ type SecretRow = { id: string } & Record<string, string | null>;
 /**
  * Writes every task's params, result and checkpoint, and every schedule's params, again under
  * the current encryption key: values under an older key (given as a decryption key) and
- * plaintext values alike. Takes the
- * database's owner lock, so it refuses to run while a kiln server uses the file. Then vacuums,
- * so that no old ciphertext or plaintext is left in free pages of the file.
+ * plaintext values alike. Takes the database's owner lock, so it refuses to run while a kiln
+ * server uses the file. Then vacuums, so that no old ciphertext or plaintext is left in free
+ * pages of the file.
  */
 export function rekeyDatabase(
   path: string,
