@@ -120,7 +120,7 @@ export const SERVE_FLAGS = {
     value: "K",
     env: "KILN_ENCRYPTION_KEY",
     default: "none",
-    help: "params, results and checkpoints are stored encrypted with this key (32 bytes, base64 or hex)",
+    help: "task params, results and checkpoints and schedule params are stored encrypted with this key (32 bytes, base64 or hex)",
   },
   "encryption-key-file": {
     value: "PATH",

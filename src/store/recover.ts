@@ -12,8 +12,18 @@ import {
 import { DatabaseOwnerLock } from "./owner-lock.ts";
 import { SqliteSyncStore } from "./sqlite.ts";
 
-/** The tables kiln keeps, parents first: a history row is only copied after its task. */
-const TABLES = ["tasks", "task_events", "task_logs"] as const;
+/**
+ * The tables kiln keeps, parents first: a history row is only copied after its task, a fire
+ * after its schedule. Values are copied as stored: a ciphertext stays one, under its key.
+ */
+const TABLES = [
+  "tasks",
+  "task_events",
+  "task_logs",
+  "schedules",
+  "schedule_fires",
+  "paused_task_types",
+] as const;
 type Table = (typeof TABLES)[number];
 
 /** Rows that could not be read: every rowid after `after` and before `before` (the end when null). */
@@ -134,9 +144,11 @@ function columnsOf(db: Database, table: Table): string[] {
 /**
  * Copies every row of a damaged kiln database that can still be read into a new database with
  * kiln's current schema: tasks first, then their history and logs (a history row whose task
- * was lost is left out). What could not be read is reported as stretches of rowids. Takes the
- * owner lock of `source`, so no server may be using it, and refuses to overwrite `target`.
- * The new file is a kiln database like any other: start kiln on it.
+ * was lost is left out), then schedules, their fires (a fire whose schedule was lost is left
+ * out) and the paused task names, each value as stored (a ciphertext stays one). What could
+ * not be read is reported as stretches of rowids. Takes the owner lock of `source`, so no
+ * server may be using it, and refuses to overwrite `target`. The new file is a kiln database
+ * like any other: start kiln on it (with the same keys).
  */
 export function recoverDatabase(source: string, target: string): RecoveryReport {
   if (!existsSync(source)) throw new Error(`there is no database at ${source}`);

@@ -1,5 +1,7 @@
 import { Database } from "bun:sqlite";
 import { DatabaseOwnerLock } from "./owner-lock.ts";
+import { scheduleSecretContext } from "./schedule-rows.ts";
+import type { SealedJson } from "./sealed-json.ts";
 import { rowCodec, type SqliteSyncStoreOptions } from "./sqlite.ts";
 import { SECRET_FIELDS, TASK_COLUMNS } from "./task-rows.ts";
 
@@ -8,8 +10,28 @@ export interface RekeyReport {
   scanned: number;
   /** Tasks with at least one value written again under the current key. */
   rewritten: number;
-  /** Transactions committed. */
+  /** Transactions committed over tasks. */
   batches: number;
+  /** Schedules read, and those whose params were written again (all in one transaction: they are few). */
+  schedules: { scanned: number; rewritten: number };
+}
+
+/** A schedule's stored params, or null when it has none. */
+export type ScheduleSecretRow = { id: string; params: string | null };
+
+/**
+ * The params of each schedule that is not under the current key yet, as they are to be
+ * stored now: what a rekey writes back, by schedule id.
+ */
+export function resealedSchedules(
+  sealed: SealedJson,
+  rows: readonly ScheduleSecretRow[],
+): { id: string; params: string }[] {
+  return rows.flatMap(({ id, params }) =>
+    params === null || sealed.isCurrent(params)
+      ? []
+      : [{ id, params: sealed.reseal(params, scheduleSecretContext(id)) }],
+  );
 }
 
 export interface RekeyOptions {
@@ -21,10 +43,11 @@ export interface RekeyOptions {
 type SecretRow = { id: string } & Record<string, string | null>;
 
 /**
- * Writes every task's params, result and checkpoint again under the current encryption key:
- * values under an older key (given as a decryption key) and plaintext values alike. Takes the
- * database's owner lock, so it refuses to run while a kiln server uses the file. Then vacuums,
- * so that no old ciphertext or plaintext is left in free pages of the file.
+ * Writes every task's params, result and checkpoint, and every schedule's params, again under
+ * the current encryption key: values under an older key (given as a decryption key) and
+ * plaintext values alike. Takes the database's owner lock, so it refuses to run while a kiln
+ * server uses the file. Then vacuums, so that no old ciphertext or plaintext is left in free
+ * pages of the file.
  */
 export function rekeyDatabase(
   path: string,
@@ -51,7 +74,12 @@ export function rekeyDatabase(
       const update = db.query(
         `UPDATE tasks SET ${columns.map((column) => `${column} = ?`).join(", ")} WHERE id = ?`,
       );
-      const report: RekeyReport = { scanned: 0, rewritten: 0, batches: 0 };
+      const report: RekeyReport = {
+        scanned: 0,
+        rewritten: 0,
+        batches: 0,
+        schedules: { scanned: 0, rewritten: 0 },
+      };
       let after = "";
       const rekeyBatch = db.transaction((rows: SecretRow[]) => {
         for (const row of rows) {
@@ -78,6 +106,7 @@ export function rekeyDatabase(
         after = last.id;
         options.onBatch?.(report);
       }
+      report.schedules = rekeySchedules(db, codec.sealed);
       db.exec("VACUUM");
       db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
       return report;
@@ -87,4 +116,17 @@ export function rekeyDatabase(
   } finally {
     lock.release();
   }
+}
+
+/** Every schedule's params under the current key, in one transaction; none in a database made before schedules. */
+function rekeySchedules(db: Database, sealed: SealedJson): RekeyReport["schedules"] {
+  const table = db.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schedules'").get();
+  if (!table) return { scanned: 0, rewritten: 0 };
+  const rows = db.query<ScheduleSecretRow, []>("SELECT id, params FROM schedules ORDER BY id").all();
+  const changed = resealedSchedules(sealed, rows);
+  const update = db.query("UPDATE schedules SET params = ? WHERE id = ?");
+  db.transaction(() => {
+    for (const { id, params } of changed) update.run(params, id);
+  })();
+  return { scanned: rows.length, rewritten: changed.length };
 }

@@ -2,7 +2,8 @@
  * Schedule and fire rows in both dialects: the column list, the SQL of each statement written
  * once with a placeholder function (`?` for SQLite, `$n` for PostgreSQL), and the decoding of a
  * row. JSON columns arrive as text from both drivers; `paused` as 0/1 from SQLite and a boolean
- * from PostgreSQL.
+ * from PostgreSQL. `params` (what every fired task is given) is a secret like a task's params:
+ * stored through the store's `SealedJson`, encrypted when a key is set.
  */
 import type {
   NewSchedule,
@@ -11,6 +12,7 @@ import type {
   SchedulePatch,
   ScheduleRecord,
 } from "./schedule-records.ts";
+import type { SealedJson } from "./sealed-json.ts";
 import type { SqlValue } from "./task-rows.ts";
 
 export const SCHEDULE_COLUMNS = {
@@ -54,9 +56,22 @@ export const POSTGRES_DIALECT: Dialect = {
   bool: (value) => value as unknown as SqlValue,
 };
 
-function sqlValue(dialect: Dialect, field: keyof ScheduleRecord, value: unknown): SqlValue {
+/** What `ValueCipher.decrypt` authenticates with a schedule's params: the column and the schedule. */
+export const scheduleSecretContext = (scheduleId: string) => `schedules.params of schedule ${scheduleId}`;
+
+function sqlValue(
+  dialect: Dialect,
+  sealed: SealedJson,
+  scheduleId: string,
+  field: keyof ScheduleRecord,
+  value: unknown,
+): SqlValue {
   if (value === undefined || value === null) return null;
-  if (field === "params" || field === "tags") return JSON.stringify(value) ?? null;
+  if (field === "params") {
+    const json = JSON.stringify(value);
+    return json === undefined ? null : sealed.seal(json, scheduleSecretContext(scheduleId));
+  }
+  if (field === "tags") return JSON.stringify(value) ?? null;
   if (field === "paused") return dialect.bool(value === true);
   return value as SqlValue;
 }
@@ -71,16 +86,23 @@ function parseJson(value: unknown): unknown {
   }
 }
 
-export function scheduleFromRow(row: Row): ScheduleRecord {
+/**
+ * A `schedules` row as the rest of kiln sees it. Params under a key the store was not given
+ * throw `UndecryptableValueError`, as a task's values do.
+ */
+export function scheduleFromRow(row: Row, sealed: SealedJson): ScheduleRecord {
   const number = (value: unknown) => (value === null || value === undefined ? null : Number(value));
   const tags = parseJson(row.tags);
+  const id = String(row.id);
+  const params =
+    typeof row.params === "string" ? sealed.open(row.params, scheduleSecretContext(id)) : row.params;
   return {
-    id: String(row.id),
+    id,
     taskName: String(row.task_name),
     cron: (row.cron as string | null) ?? null,
     everyMs: number(row.every_ms),
     timezone: (row.timezone as string | null) ?? null,
-    params: parseJson(row.params) ?? undefined,
+    params: parseJson(params) ?? undefined,
     priority: Number(row.priority),
     tags: Array.isArray(tags) ? (tags as string[]) : null,
     misfire: row.misfire as ScheduleRecord["misfire"],
@@ -115,7 +137,16 @@ export interface Statement {
 
 /** The schedule statements of one dialect. */
 export class ScheduleSql {
-  constructor(readonly dialect: Dialect) {}
+  constructor(
+    readonly dialect: Dialect,
+    /** The store's encoding of secret values (its key, its column kind). */
+    readonly sealed: SealedJson,
+  ) {}
+
+  /** A row any of these statements returned, decoded (and its params decrypted). */
+  fromRow(row: Row): ScheduleRecord {
+    return scheduleFromRow(row, this.sealed);
+  }
 
   #params(count: number, first = 1): string {
     return Array.from({ length: count }, (_, i) => this.dialect.param(first + i)).join(", ");
@@ -124,7 +155,10 @@ export class ScheduleSql {
   insert(schedule: NewSchedule, now: number): Statement {
     const fields = Object.keys(schedule) as (keyof NewSchedule)[];
     const columns = [...fields.map((field) => SCHEDULE_COLUMNS[field]), "updated_at"];
-    const params = [...fields.map((field) => sqlValue(this.dialect, field, schedule[field])), now];
+    const params = [
+      ...fields.map((field) => sqlValue(this.dialect, this.sealed, schedule.id, field, schedule[field])),
+      now,
+    ];
     return {
       sql: `INSERT INTO schedules (${columns.join(", ")}) VALUES (${this.#params(columns.length)}) RETURNING *`,
       params,
@@ -136,7 +170,7 @@ export class ScheduleSql {
     const params: SqlValue[] = [];
     for (const field of Object.keys(patch) as (keyof SchedulePatch)[]) {
       if (patch[field] === undefined) continue;
-      params.push(sqlValue(this.dialect, field, patch[field]));
+      params.push(sqlValue(this.dialect, this.sealed, id, field, patch[field]));
       sets.push(`${SCHEDULE_COLUMNS[field]} = ${this.dialect.param(params.length)}`);
     }
     params.push(now);

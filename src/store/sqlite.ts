@@ -31,7 +31,7 @@ import type {
   SchedulePatch,
   ScheduleRecord,
 } from "./schedule-records.ts";
-import { fireFromRow, type Row, ScheduleSql, SQLITE_DIALECT, scheduleFromRow } from "./schedule-rows.ts";
+import { fireFromRow, type Row, ScheduleSql, SQLITE_DIALECT } from "./schedule-rows.ts";
 import * as schema from "./schema.ts";
 import { fileFault, type StorageFault } from "./storage-fault.ts";
 import {
@@ -52,7 +52,6 @@ const SQLITE_DEFAULT_AUTOCHECKPOINT = 1000;
 const ACTIVE: TaskStatus[] = [...ACTIVE_STATUSES];
 /** The final statuses as an SQL list; they are constants, never user input. */
 const FINAL_SQL_LIST = FINAL_STATUSES.map((status) => `'${status}'`).join(", ");
-const SCHEDULE_SQL = new ScheduleSql(SQLITE_DIALECT);
 const PAUSE_SQL = new TaskTypePauseSql(SQLITE_DIALECT);
 
 type Db = BunSQLiteDatabase<typeof schema>;
@@ -110,6 +109,8 @@ export class SqliteSyncStore implements SyncTaskStore {
   readonly #cache = new Map<string, Statement<TaskRow, SqlValue[]>>();
   readonly #inserts = new Map<string, Statement<TaskRow, SqlValue[]>>();
   readonly #rows: TaskRowCodec;
+  /** Schedule statements, encrypting and decrypting params with the same key as task values. */
+  readonly #scheduleSql: ScheduleSql;
   #closed = false;
   readonly #checkpointer: WalCheckpointer | undefined;
   readonly #file: DatabaseFile | undefined;
@@ -138,6 +139,7 @@ export class SqliteSyncStore implements SyncTaskStore {
   constructor(options: SqliteSyncStoreOptions) {
     this.path = options.path;
     this.#rows = rowCodec(options);
+    this.#scheduleSql = new ScheduleSql(SQLITE_DIALECT, this.#rows.sealed);
     let file = options.path === ":memory:" ? undefined : DatabaseFile.openIfExists(options.path);
     try {
       // A file cut short is named as such, before SQLite reads it and says "malformed".
@@ -491,6 +493,8 @@ export class SqliteSyncStore implements SyncTaskStore {
     for (const row of this.#statement("SELECT * FROM tasks ORDER BY id DESC LIMIT 100").all()) {
       this.#rows.fromRow(row);
     }
+    // Schedules are few, and each fires tasks with its params: every one is read.
+    this.listSchedules();
   }
 
   countByStatus(): Record<TaskStatus, number> {
@@ -544,39 +548,39 @@ export class SqliteSyncStore implements SyncTaskStore {
   }
 
   createSchedule(schedule: NewSchedule): ScheduleRecord {
-    const { sql: text, params } = SCHEDULE_SQL.insert(schedule, Date.now());
+    const { sql: text, params } = this.#scheduleSql.insert(schedule, Date.now());
     const row = this.#rowStatement(text).get(...params);
     if (!row) throw new Error("insert returned no row");
-    return scheduleFromRow(row);
+    return this.#scheduleSql.fromRow(row);
   }
 
   updateSchedule(id: string, patch: SchedulePatch): ScheduleRecord | undefined {
-    const { sql: text, params } = SCHEDULE_SQL.update(id, patch, Date.now());
+    const { sql: text, params } = this.#scheduleSql.update(id, patch, Date.now());
     const row = this.#rowStatement(text).get(...params);
-    return row ? scheduleFromRow(row) : undefined;
+    return row ? this.#scheduleSql.fromRow(row) : undefined;
   }
 
   deleteSchedule(id: string): boolean {
-    const { sql: text, params } = SCHEDULE_SQL.delete(id);
+    const { sql: text, params } = this.#scheduleSql.delete(id);
     return this.#rowStatement(text).all(...params).length > 0;
   }
 
   getSchedule(id: string): ScheduleRecord | undefined {
-    const { sql: text, params } = SCHEDULE_SQL.get(id, false);
+    const { sql: text, params } = this.#scheduleSql.get(id, false);
     const row = this.#rowStatement(text).get(...params);
-    return row ? scheduleFromRow(row) : undefined;
+    return row ? this.#scheduleSql.fromRow(row) : undefined;
   }
 
   recordScheduleFire(fire: NewScheduleFire): boolean {
-    const { sql: text, params } = SCHEDULE_SQL.insertFire(fire);
+    const { sql: text, params } = this.#scheduleSql.insertFire(fire);
     return this.#rowStatement(text).all(...params).length > 0;
   }
 
   listSchedules(): ScheduleRecord[] {
-    const { sql: text, params } = SCHEDULE_SQL.list();
+    const { sql: text, params } = this.#scheduleSql.list();
     return this.#rowStatement(text)
       .all(...params)
-      .map(scheduleFromRow);
+      .map((row) => this.#scheduleSql.fromRow(row));
   }
 
   pauseTaskType(pause: TaskTypePause): TaskTypePause {
@@ -599,14 +603,14 @@ export class SqliteSyncStore implements SyncTaskStore {
   }
 
   listScheduleFires(scheduleId: string, limit: number): ScheduleFireRecord[] {
-    const { sql: text, params } = SCHEDULE_SQL.listFires(scheduleId, pageSize(limit));
+    const { sql: text, params } = this.#scheduleSql.listFires(scheduleId, pageSize(limit));
     return this.#rowStatement(text)
       .all(...params)
       .map(fireFromRow);
   }
 
   listQueuedFires(): ScheduleFireRecord[] {
-    const { sql: text, params } = SCHEDULE_SQL.queuedFires();
+    const { sql: text, params } = this.#scheduleSql.queuedFires();
     return this.#rowStatement(text)
       .all(...params)
       .map(fireFromRow);

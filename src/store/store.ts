@@ -67,8 +67,8 @@ export interface SyncTaskStore {
    */
   deleteEndedBefore(cutoff: number, limit: number): DeletedTask[];
   /**
-   * Throws `UndecryptableValueError` when the newest tasks cannot be read with the keys the
-   * store was given (encrypted rows and no key, or a key that is not configured).
+   * Throws `UndecryptableValueError` when the newest tasks or any schedule cannot be read with
+   * the keys the store was given (encrypted rows and no key, or a key that is not configured).
    */
   verifyReadable(): void;
   countByStatus(): Record<TaskStatus, number>;

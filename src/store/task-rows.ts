@@ -1,6 +1,7 @@
 import { MAX_JSON_DEPTH, nestsDeeperThan } from "../task/json-value.ts";
 import { JsonText, type TaskPatch, type TaskRecord, UnreadableValue } from "./records.ts";
-import { isEncrypted, noKeyError, storedKeyId, type ValueCipher } from "./value-cipher.ts";
+import { SealedJson } from "./sealed-json.ts";
+import type { ValueCipher } from "./value-cipher.ts";
 
 /** Column of each TaskRecord field, in the order of the `tasks` table. */
 export const TASK_COLUMNS = {
@@ -106,9 +107,6 @@ function parseStored(text: string, column: string): unknown {
   return value;
 }
 
-/** A ciphertext held in a json column, as a JSON string. */
-const JSON_SEALED = /^"kiln:v\d+:[\w-]+:[A-Za-z0-9+/=]*"$/;
-
 /** What `ValueCipher.decrypt` authenticates with a value: which column of which task it belongs to. */
 export const secretContext = (column: string, taskId: string) => `tasks.${column} of task ${taskId}`;
 
@@ -118,14 +116,16 @@ export const secretContext = (column: string, taskId: string) => `tasks.${column
  * above the store ever sees a ciphertext.
  */
 export class TaskRowCodec {
+  /** How the secret columns are stored; schedules' params are stored the same way. */
+  readonly sealed: SealedJson;
+
   constructor(
     readonly cipher: ValueCipher | undefined,
-    /**
-     * How JSON columns hold a ciphertext: SQLite's text columns hold it as it is, PostgreSQL's
-     * json columns as a JSON string (`"kiln:v1:…"`), since they take only JSON.
-     */
+    /** How JSON columns hold a ciphertext: see `SealedJson`. */
     readonly columns: "text" | "json" = "text",
-  ) {}
+  ) {
+    this.sealed = new SealedJson(cipher, columns);
+  }
 
   /** A field's value as bound to SQL: JSON columns are stored as text, SQL NULL for null or undefined. */
   toSql(field: keyof TaskRecord, value: unknown, taskId: string): SqlValue {
@@ -133,20 +133,7 @@ export class TaskRowCodec {
     if (!JSON_FIELDS.has(field)) return value as SqlValue;
     const json = value instanceof JsonText ? value.text : (JSON.stringify(value) ?? null);
     if (json === null || !SECRET.has(field)) return json;
-    if (!this.cipher) return this.#unsealed(json);
-    const sealed = this.cipher.encrypt(json, secretContext(TASK_COLUMNS[field], taskId));
-    return this.columns === "json" ? JSON.stringify(sealed) : sealed;
-  }
-
-  /**
-   * A secret column's plaintext JSON as stored, never mistakable for a ciphertext. In a json
-   * column a ciphertext is a JSON string (`"kiln:v1:…"`), so a plaintext string of that shape
-   * is stored with its first letter escaped (`"\u006biln:v1:…"`): the same JSON value, which a
-   * json column keeps as written, and which the ciphertext's pattern does not match. (A text
-   * column holds a ciphertext bare, and JSON text never starts with `kiln:`.)
-   */
-  #unsealed(json: string): string {
-    return this.columns === "json" && JSON_SEALED.test(json) ? `"\\u006b${json.slice(2)}` : json;
+    return this.sealed.seal(json, secretContext(TASK_COLUMNS[field], taskId));
   }
 
   /** A `tasks` row as read by bun:sqlite, turned into the record the rest of kiln uses. */
@@ -164,31 +151,17 @@ export class TaskRowCodec {
 
   /** The JSON text of a stored secret column, whether it was written encrypted or not. */
   plaintext(stored: string, column: string, taskId: string): string {
-    if (this.columns === "json") {
-      // A JSON string in the ciphertext's exact format is what toSql sealed: a plaintext
-      // string of that shape is stored with its first letter escaped (see #unsealed).
-      if (!JSON_SEALED.test(stored)) return stored;
-      stored = JSON.parse(stored) as string;
-    }
-    if (!isEncrypted(stored)) return stored;
-    const context = secretContext(column, taskId);
-    if (!this.cipher) throw noKeyError(stored, context);
-    return this.cipher.decrypt(stored, context);
+    return this.sealed.open(stored, secretContext(column, taskId));
   }
 
   /** True when a stored secret value is already what `toSql` would write now (rekey skips it). */
   isCurrent(stored: string): boolean {
-    const value =
-      this.columns === "json" && JSON_SEALED.test(stored) ? (JSON.parse(stored) as string) : stored;
-    return this.cipher ? storedKeyId(value) === this.cipher.current.id : !isEncrypted(value);
+    return this.sealed.isCurrent(stored);
   }
 
   /** The stored value of a secret column re-written under the current key (or as plaintext without one). */
   reencode(field: SecretField, stored: string, taskId: string): string {
-    const json = this.plaintext(stored, TASK_COLUMNS[field], taskId);
-    if (!this.cipher) return this.#unsealed(json);
-    const sealed = this.cipher.encrypt(json, secretContext(TASK_COLUMNS[field], taskId));
-    return this.columns === "json" ? JSON.stringify(sealed) : sealed;
+    return this.sealed.reseal(stored, secretContext(TASK_COLUMNS[field], taskId));
   }
 
   /**

@@ -178,8 +178,8 @@ export interface TaskStore extends TaskWrites {
   listEvents(taskId: string, query: HistoryQuery): Promise<Page<TaskEventRecord, number>>;
   listLogs(taskId: string, query: HistoryQuery): Promise<Page<TaskLogRecord, number>>;
   /**
-   * Rejects with `UndecryptableValueError` when the newest tasks cannot be read with the keys
-   * the store was given (encrypted rows and no key, or a key that is not configured).
+   * Rejects with `UndecryptableValueError` when the newest tasks or any schedule cannot be read
+   * with the keys the store was given (encrypted rows and no key, or a key that is not configured).
    */
   verifyReadable(): Promise<void>;
   countByStatus(): Promise<Record<TaskStatus, number>>;

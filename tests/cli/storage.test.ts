@@ -134,6 +134,25 @@ describe("kiln serve and kiln rekey", () => {
   test("rekey rewrites under the new key, and says what is missing when it cannot", async () => {
     const [oldKey, newKey] = [randomBytes(32), randomBytes(32)];
     const { path } = encryptedDb(oldKey);
+    const withSchedule = new SqliteSyncStore({ path, encryptionKey: oldKey });
+    withSchedule.createSchedule({
+      id: "nightly",
+      taskName: "echo",
+      cron: "0 3 * * *",
+      everyMs: null,
+      timezone: "UTC",
+      params: { value: "secret" },
+      priority: 0,
+      tags: null,
+      misfire: "skip",
+      backfillMs: null,
+      overlap: "allow",
+      paused: false,
+      source: "api",
+      nextRunAt: null,
+      createdAt: Date.now(),
+    });
+    withSchedule.close();
     const missingOld = await kiln(["rekey", "--db", path, "--encryption-key", newKey.toString("hex")]);
     expect(missingOld.code).toBe(1);
     expect(lines(missingOld.stderr)).toHaveLength(1);
@@ -146,11 +165,12 @@ describe("kiln serve and kiln rekey", () => {
     });
     expect(done.code).toBe(0);
     expect(done.stdout.trim()).toBe(
-      `kiln: ${path}: 1 of 1 tasks rewritten under key ${keyId(newKey)} (1 batches)`,
+      `kiln: ${path}: 1 of 1 tasks and 1 of 1 schedules rewritten under key ${keyId(newKey)} (1 batches)`,
     );
     const store = new SqliteSyncStore({ path, encryptionKey: newKey });
     try {
       store.verifyReadable();
+      expect(store.getSchedule("nightly")?.params).toEqual({ value: "secret" });
     } finally {
       store.close();
     }

@@ -83,6 +83,35 @@ function storedParams(dbPath: string): string[] {
   }
 }
 
+/** The stored text of each schedule's params, straight from SQLite. */
+function storedScheduleParams(dbPath: string): string[] {
+  const db = new Database(dbPath, { readonly: true });
+  try {
+    return db
+      .query<{ params: string }, []>("SELECT params FROM schedules ORDER BY id")
+      .all()
+      .map((row) => row.params);
+  } finally {
+    db.close();
+  }
+}
+
+/** A paused schedule of the marker task, its params carrying `PARAMS-<m>` (so markersOnDisk sees them). */
+async function markerSchedule(manager: TaskManager, m: string): Promise<string> {
+  const schedule = await manager.schedules.create({
+    id: "nightly-marker",
+    name: "marker",
+    cron: "0 3 * * *",
+    params: { marker: `PARAMS-${m}-schedule`, steps: 1 },
+    paused: true,
+  });
+  return schedule.id;
+}
+
+async function expectPlaintextSchedule(manager: TaskManager, id: string, m: string) {
+  expect((await manager.schedules.require(id)).params).toEqual({ marker: `PARAMS-${m}-schedule`, steps: 1 });
+}
+
 describe("encryption at rest", () => {
   test("with a key, params, results and checkpoints appear nowhere in the files; the API reads them back", async () => {
     const dbPath = workDir();
@@ -92,12 +121,18 @@ describe("encryption at rest", () => {
     await manager.start();
     const ids = await runMarkerTasks(manager, m);
     expectPlaintextApi(manager, ids, m);
+    const schedule = await markerSchedule(manager, m);
+    await expectPlaintextSchedule(manager, schedule, m);
+    // A fire gives its task the schedule's params as they were written.
+    const fired = await manager.schedules.trigger(schedule);
+    expect(fired.params).toEqual({ marker: `PARAMS-${m}-schedule`, steps: 1 });
+    await untilStatus(manager, fired.id, ["FINISHED"]);
     // While it runs, with the WAL live…
     expect(existsSync(`${dbPath}-wal`)).toBe(true);
     expect(markersOnDisk(dbPath, m)).toEqual([]);
-    expect(storedParams(dbPath).every((value) => value.startsWith(`kiln:v1:${keyId(parseKey(key))}:`))).toBe(
-      true,
-    );
+    const keyPrefix = `kiln:v1:${keyId(parseKey(key))}:`;
+    expect(storedParams(dbPath).every((value) => value.startsWith(keyPrefix))).toBe(true);
+    expect(storedScheduleParams(dbPath)).toEqual([expect.stringMatching(new RegExp(`^${keyPrefix}`))]);
     await manager.shutdown();
     // …and after the WAL was checkpointed into the main file.
     expect(markersOnDisk(dbPath, m)).toEqual([]);
@@ -106,6 +141,7 @@ describe("encryption at rest", () => {
     cleanups.push(() => again.shutdown());
     await again.start();
     expectPlaintextApi(again, ids, m);
+    await expectPlaintextSchedule(again, schedule, m);
     // The decrypted checkpoint reaches the worker: the task resumes from its saved step.
     const saved = ((await again.require(ids.paused)).checkpoint as { step: number }).step;
     expect(saved).toBeGreaterThan(0);
@@ -128,8 +164,13 @@ describe("encryption at rest", () => {
     await manager.start();
     const ids = await runMarkerTasks(manager, m);
     expectPlaintextApi(manager, ids, m);
+    await markerSchedule(manager, m);
     await manager.shutdown();
     expect(markersOnDisk(dbPath, m)).toEqual([`PARAMS-${m}`, `CHECKPOINT-${m}`, `RESULT-${m}`]);
+    expect(JSON.parse(storedScheduleParams(dbPath)[0] ?? "null")).toEqual({
+      marker: `PARAMS-${m}-schedule`,
+      steps: 1,
+    });
   });
 
   test("rotation: rekey from A to B, then readable with B alone and refused with A alone", async () => {
@@ -139,6 +180,7 @@ describe("encryption at rest", () => {
     const first = await openManager(dbPath, { encryptionKey: keyA });
     await first.start();
     const ids = await runMarkerTasks(first, m);
+    const schedule = await markerSchedule(first, m);
     await first.shutdown();
 
     // B writes, A still reads: a server in the middle of a rotation sees every row.
@@ -153,17 +195,23 @@ describe("encryption at rest", () => {
       { encryptionKey: keyB, decryptionKeys: [keyA] },
       { batchSize: 1, onBatch: (r) => batches.push(r.scanned) },
     );
-    expect(report).toEqual({ scanned: 2, rewritten: 2, batches: 2 });
+    expect(report).toEqual({ scanned: 2, rewritten: 2, batches: 2, schedules: { scanned: 1, rewritten: 1 } });
     expect(batches).toEqual([1, 2]);
     const idB = keyId(parseKey(keyB));
     expect(storedParams(dbPath).every((value) => value.startsWith(`kiln:v1:${idB}:`))).toBe(true);
+    expect(storedScheduleParams(dbPath)).toEqual([expect.stringMatching(new RegExp(`^kiln:v1:${idB}:`))]);
     expect(markersOnDisk(dbPath, m)).toEqual([]);
     // A second run finds nothing left to do.
-    expect(rekeyDatabase(dbPath, { encryptionKey: keyB })).toMatchObject({ scanned: 2, rewritten: 0 });
+    expect(rekeyDatabase(dbPath, { encryptionKey: keyB })).toMatchObject({
+      scanned: 2,
+      rewritten: 0,
+      schedules: { scanned: 1, rewritten: 0 },
+    });
 
     const onlyB = await openManager(dbPath, { encryptionKey: keyB });
     await onlyB.start();
     expectPlaintextApi(onlyB, ids, m);
+    await expectPlaintextSchedule(onlyB, schedule, m);
     await onlyB.shutdown();
 
     const onlyA = await openManager(dbPath, { encryptionKey: keyA });
@@ -182,6 +230,9 @@ describe("encryption at rest", () => {
       expect(() => noKey.getTask(ids.finished)).toThrow(
         `tasks.params of task ${ids.finished} is encrypted with key ${idB}, but no encryption key is configured`,
       );
+      expect(() => noKey.getSchedule(schedule)).toThrow(
+        `schedules.params of schedule ${schedule} is encrypted with key ${idB}, but no encryption key is configured`,
+      );
     } finally {
       noKey.close();
     }
@@ -194,6 +245,7 @@ describe("encryption at rest", () => {
     const manager = await openManager(dbPath);
     await manager.start();
     const ids = await runMarkerTasks(manager, m);
+    const schedule = await markerSchedule(manager, m);
     await manager.shutdown();
     expect(markersOnDisk(dbPath, m)).toHaveLength(3);
 
@@ -201,18 +253,21 @@ describe("encryption at rest", () => {
     const mixed = await openManager(dbPath, { encryptionKey: key });
     await mixed.start();
     expectPlaintextApi(mixed, ids, m);
+    await expectPlaintextSchedule(mixed, schedule, m);
     const fresh = (await mixed.create("marker", { marker: `PARAMS-${m}x`, steps: 1 })).task.id;
     await untilStatus(mixed, fresh, ["FINISHED"]);
     await mixed.shutdown();
 
     const report = rekeyDatabase(dbPath, { encryptionKey: key });
-    expect(report).toEqual({ scanned: 3, rewritten: 2, batches: 1 });
+    expect(report).toEqual({ scanned: 3, rewritten: 2, batches: 1, schedules: { scanned: 1, rewritten: 1 } });
     expect(markersOnDisk(dbPath, m)).toEqual([]);
+    expect(storedScheduleParams(dbPath)[0]).toStartWith(`kiln:v1:${keyId(parseKey(key))}:`);
     const reopened = await openManager(dbPath, { encryptionKey: key });
     cleanups.push(() => reopened.shutdown());
     await reopened.start();
     expectPlaintextApi(reopened, ids, m);
     expect((await reopened.require(fresh)).result).toEqual({ echo: `RESULT-${m}x` });
+    await expectPlaintextSchedule(reopened, schedule, m);
   });
 
   test("rekey refuses to run while a server owns the database", async () => {

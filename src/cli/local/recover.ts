@@ -8,15 +8,26 @@ const FLAGS_HELP = [
   "  --db PATH     the damaged database (env KILN_DB, default ./kiln.db)",
   "  --to PATH     the new database to write; it must not exist",
   "",
-  "Copies every task, history event and log line that can still be read into a new database",
-  "with kiln's current schema, walking around damaged pages, and says which rows it could not",
-  "read. The server must be stopped: recover takes the database's owner lock.",
+  "Copies every task, history event, log line, schedule, schedule fire and paused task name that",
+  "can still be read into a new database with kiln's current schema, walking around damaged pages,",
+  "and says which rows it could not read. Values are copied as stored: encrypted ones stay",
+  "encrypted under their key. The server must be stopped: recover takes the database's owner lock.",
 ].join("\n");
 
 const WHAT: Record<string, string> = {
   tasks: "tasks",
   task_events: "history events",
   task_logs: "log lines",
+  schedules: "schedules",
+  schedule_fires: "schedule fires",
+  paused_task_types: "paused task names",
+};
+
+/** Why a table's rows were left out: a child row whose parent was not recovered, or a value refused. */
+const REFUSED: Record<string, string> = {
+  task_events: "their task was not recovered",
+  task_logs: "their task was not recovered",
+  schedule_fires: "their schedule was not recovered",
 };
 
 export const recoverCommand: Command = {
@@ -67,7 +78,7 @@ export const recoverCommand: Command = {
       );
       if (stretches.length > 0) console.log(`kiln: unreadable ${WHAT[table]}: ${stretches.join("; ")}`);
       if (result.refused > 0) {
-        const why = table === "tasks" ? "values the schema refuses" : "their task was not recovered";
+        const why = REFUSED[table] ?? "values the schema refuses";
         console.log(`kiln: left out ${result.refused} ${WHAT[table]} (${why})`);
       }
     }

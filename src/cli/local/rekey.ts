@@ -22,7 +22,8 @@ const FLAGS_HELP = [
 export const rekeyCommand: Command = {
   name: "rekey",
   synopsis: "[--db ./kiln.db] --encryption-key K [--decryption-key OLD]...",
-  summary: "Re-encrypt every task's params, result and checkpoint with the current key, then exit.",
+  summary:
+    "Re-encrypt tasks' params, results and checkpoints and schedules' params with the current key, then exit.",
   async run(args, env) {
     const usage = usageLine(this.name, this.synopsis);
     const parsed = parseFlags(args, { ...HELP_FLAG, db: { type: "string" }, ...KEY_OPTIONS }, usage);
@@ -62,9 +63,10 @@ export const rekeyCommand: Command = {
               { encryptionKey, decryptionKeys: keys.decryptionKeys },
               { onBatch },
             );
+      const { schedules } = report;
       console.log(
-        `kiln: ${path}: ${report.rewritten} of ${report.scanned} tasks rewritten under key ${keyId(keys.encryptionKey)} ` +
-          `(${report.batches} batches)`,
+        `kiln: ${path}: ${report.rewritten} of ${report.scanned} tasks and ${schedules.rewritten} of ${schedules.scanned} ` +
+          `schedules rewritten under key ${keyId(keys.encryptionKey)} (${report.batches} batches)`,
       );
       return 0;
     } catch (error) {

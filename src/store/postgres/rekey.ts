@@ -1,18 +1,20 @@
-import type { RekeyOptions, RekeyReport } from "../rekey.ts";
+import { type RekeyOptions, type RekeyReport, resealedSchedules, type ScheduleSecretRow } from "../rekey.ts";
+import type { SealedJson } from "../sealed-json.ts";
 import { rowCodec } from "../sqlite.ts";
 import { redactUrl } from "../store-location.ts";
 import { SECRET_FIELDS, TASK_COLUMNS } from "../task-rows.ts";
 import type { KeyMaterial } from "../value-cipher.ts";
-import { createClient, run } from "./client.ts";
+import { createClient, type PostgresClient, run } from "./client.ts";
 import { PostgresOwnerLock } from "./owner-lock.ts";
 
 type SecretRow = { id: string } & Record<string, string | null>;
 
 /**
  * `rekeyDatabase` for a PostgreSQL database: every task's params, result and checkpoint written
- * again under the current key, in batches of one transaction each, under the database's owner
- * lock (so it refuses while a kiln serves it). The old values stay in dead row versions until
- * PostgreSQL's vacuum reclaims them; a `VACUUM tasks` at the end starts that.
+ * again under the current key, in batches of one transaction each, then every schedule's params
+ * in one, under the database's owner lock (so it refuses while a kiln serves it). The old values
+ * stay in dead row versions until PostgreSQL's vacuum reclaims them; a `VACUUM` of both tables
+ * at the end starts that.
  */
 export async function rekeyPostgresDatabase(
   url: string,
@@ -38,7 +40,12 @@ export async function rekeyPostgresDatabase(
         WHERE id > $1 COLLATE "C" ORDER BY id COLLATE "C" LIMIT $2`;
       const update = `UPDATE tasks SET ${columns.map((c, i) => `${c} = $${i + 1}::text::json`).join(", ")}
         WHERE id = $${columns.length + 1}`;
-      const report: RekeyReport = { scanned: 0, rewritten: 0, batches: 0 };
+      const report: RekeyReport = {
+        scanned: 0,
+        rewritten: 0,
+        batches: 0,
+        schedules: { scanned: 0, rewritten: 0 },
+      };
       let after = "";
       for (;;) {
         const rows = await run<SecretRow>(client, select, [after, batchSize]);
@@ -63,7 +70,8 @@ export async function rekeyPostgresDatabase(
         after = last.id;
         options.onBatch?.(report);
       }
-      await client.unsafe("VACUUM tasks");
+      report.schedules = await rekeySchedules(client, codec.sealed);
+      await client.unsafe(report.schedules.scanned > 0 ? "VACUUM tasks, schedules" : "VACUUM tasks");
       return report;
     } finally {
       await lock.release();
@@ -71,4 +79,27 @@ export async function rekeyPostgresDatabase(
   } finally {
     await client.end({ timeout: 5 });
   }
+}
+
+/** Every schedule's params under the current key, in one transaction; none in a database made before schedules. */
+async function rekeySchedules(client: PostgresClient, sealed: SealedJson): Promise<RekeyReport["schedules"]> {
+  const [table] = await run<{ found: boolean }>(
+    client,
+    "SELECT to_regclass('schedules') IS NOT NULL AS found",
+    [],
+  );
+  if (table?.found !== true) return { scanned: 0, rewritten: 0 };
+  return client.begin(async (tx) => {
+    // Read in the transaction, locked: a schedule's params are written back as they were read.
+    const rows = await run<ScheduleSecretRow>(
+      tx,
+      "SELECT id, params::text AS params FROM schedules ORDER BY id FOR UPDATE",
+      [],
+    );
+    const changed = resealedSchedules(sealed, rows);
+    for (const { id, params } of changed) {
+      await run(tx, "UPDATE schedules SET params = $1::text::json WHERE id = $2", [params, id]);
+    }
+    return { scanned: rows.length, rewritten: changed.length };
+  });
 }

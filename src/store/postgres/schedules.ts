@@ -5,11 +5,10 @@ import type {
   SchedulePatch,
   ScheduleRecord,
 } from "../schedule-records.ts";
-import { fireFromRow, POSTGRES_DIALECT, type Row, ScheduleSql, scheduleFromRow } from "../schedule-rows.ts";
+import { fireFromRow, POSTGRES_DIALECT, type Row, ScheduleSql } from "../schedule-rows.ts";
+import type { SealedJson } from "../sealed-json.ts";
 import { pageSize } from "../store.ts";
 import type { SqlValue } from "../task-rows.ts";
-
-const SCHEDULE_SQL = new ScheduleSql(POSTGRES_DIALECT);
 
 /** Sends one statement: on the pool, in a transaction or in a savepoint, as the caller's writes do. */
 export type RunStatement = (text: string, params: readonly SqlValue[]) => Promise<Row[]>;
@@ -19,49 +18,57 @@ export type RunStatement = (text: string, params: readonly SqlValue[]) => Promis
  * statement (atomic on its own); a firing groups them in one transaction.
  */
 export class PostgresSchedules {
-  constructor(private readonly run: RunStatement) {}
+  readonly #sql: ScheduleSql;
+
+  constructor(
+    private readonly run: RunStatement,
+    /** The store's codec's: params are encrypted like a task's. */
+    sealed: SealedJson,
+  ) {
+    this.#sql = new ScheduleSql(POSTGRES_DIALECT, sealed);
+  }
 
   async createSchedule(schedule: NewSchedule): Promise<ScheduleRecord> {
-    const { sql, params } = SCHEDULE_SQL.insert(schedule, Date.now());
+    const { sql, params } = this.#sql.insert(schedule, Date.now());
     const [row] = await this.run(sql, params);
     if (!row) throw new Error("insert returned no row");
-    return scheduleFromRow(row);
+    return this.#sql.fromRow(row);
   }
 
   async updateSchedule(id: string, patch: SchedulePatch): Promise<ScheduleRecord | undefined> {
-    const { sql, params } = SCHEDULE_SQL.update(id, patch, Date.now());
+    const { sql, params } = this.#sql.update(id, patch, Date.now());
     const [row] = await this.run(sql, params);
-    return row ? scheduleFromRow(row) : undefined;
+    return row ? this.#sql.fromRow(row) : undefined;
   }
 
   async deleteSchedule(id: string): Promise<boolean> {
-    const { sql, params } = SCHEDULE_SQL.delete(id);
+    const { sql, params } = this.#sql.delete(id);
     return (await this.run(sql, params)).length > 0;
   }
 
   async getSchedule(id: string, options: { lock?: boolean } = {}): Promise<ScheduleRecord | undefined> {
-    const { sql, params } = SCHEDULE_SQL.get(id, options.lock === true);
+    const { sql, params } = this.#sql.get(id, options.lock === true);
     const [row] = await this.run(sql, params);
-    return row ? scheduleFromRow(row) : undefined;
+    return row ? this.#sql.fromRow(row) : undefined;
   }
 
   async recordScheduleFire(fire: NewScheduleFire): Promise<boolean> {
-    const { sql, params } = SCHEDULE_SQL.insertFire(fire);
+    const { sql, params } = this.#sql.insertFire(fire);
     return (await this.run(sql, params)).length > 0;
   }
 
   async listSchedules(): Promise<ScheduleRecord[]> {
-    const { sql, params } = SCHEDULE_SQL.list();
-    return (await this.run(sql, params)).map(scheduleFromRow);
+    const { sql, params } = this.#sql.list();
+    return (await this.run(sql, params)).map((row) => this.#sql.fromRow(row));
   }
 
   async listScheduleFires(scheduleId: string, limit: number): Promise<ScheduleFireRecord[]> {
-    const { sql, params } = SCHEDULE_SQL.listFires(scheduleId, pageSize(limit));
+    const { sql, params } = this.#sql.listFires(scheduleId, pageSize(limit));
     return (await this.run(sql, params)).map(fireFromRow);
   }
 
   async listQueuedFires(): Promise<ScheduleFireRecord[]> {
-    const { sql, params } = SCHEDULE_SQL.queuedFires();
+    const { sql, params } = this.#sql.queuedFires();
     return (await this.run(sql, params)).map(fireFromRow);
   }
 }

@@ -100,6 +100,7 @@ export class PostgresTaskStore implements TaskStore {
     this.#client = createClient(options);
     this.#writes = new PostgresWrites(this.#client, this.#context, (fn) => this.transaction(fn));
     this.cluster = new PostgresCluster(this.#client, codec);
+    this.#scheduleReads = new PostgresSchedules((text, params) => this.#read(text, params), codec.sealed);
   }
 
   migrate(): Promise<void> {
@@ -164,7 +165,7 @@ export class PostgresTaskStore implements TaskStore {
   deleteEndedBefore(cutoff: number, limit: number): Promise<DeletedTask[]> {
     return this.#writes.deleteEndedBefore(cutoff, limit);
   }
-  readonly #scheduleReads = new PostgresSchedules((text, params) => this.#read(text, params));
+  readonly #scheduleReads: PostgresSchedules;
   createSchedule: TaskStore["createSchedule"] = (schedule) => this.#writes.createSchedule(schedule);
   updateSchedule: TaskStore["updateSchedule"] = (id, patch) => this.#writes.updateSchedule(id, patch);
   deleteSchedule: TaskStore["deleteSchedule"] = (id) => this.#writes.deleteSchedule(id);
@@ -251,6 +252,8 @@ export class PostgresTaskStore implements TaskStore {
     // The newest rows show which key the database is written with now: a missing or wrong key
     // is refused here, at start-up, rather than on the first read of an API client.
     for (const row of await this.#read(SQL.newest, [])) this.#context.codec.fromRow(row);
+    // Schedules are few, and each fires tasks with its params: every one is read.
+    await this.#scheduleReads.listSchedules();
   }
 
   async countByStatus(): Promise<Record<TaskStatus, number>> {

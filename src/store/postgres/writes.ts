@@ -75,7 +75,9 @@ export class PostgresWrites implements TaskWrites {
     readonly unit: <T>(fn: (tx: TaskWrites) => Promise<T>) => Promise<T>,
     /** Inside a transaction: its connection, watched for its loss. Undefined on the pool. */
     readonly watch?: ConnectionWatch,
-  ) {}
+  ) {
+    this.#schedules = new PostgresSchedules((text, params) => this.#run(text, params), context.codec.sealed);
+  }
 
   /** Runs a statement, unless the transaction's connection is known to be gone. */
   async #run<R = Row>(text: string, params: readonly SqlValue[]): Promise<R[]> {
@@ -243,7 +245,7 @@ export class PostgresWrites implements TaskWrites {
   }
 
   // Schedules: their statements live in schedules.ts, sent through this executor.
-  readonly #schedules = new PostgresSchedules((text, params) => this.#run(text, params));
+  readonly #schedules: PostgresSchedules;
   createSchedule: TaskWrites["createSchedule"] = (schedule) => this.#schedules.createSchedule(schedule);
   updateSchedule: TaskWrites["updateSchedule"] = (id, patch) => this.#schedules.updateSchedule(id, patch);
   deleteSchedule: TaskWrites["deleteSchedule"] = (id) => this.#schedules.deleteSchedule(id);

@@ -1,5 +1,6 @@
 import type { EventAction, TaskStatus } from "../../../src/index.ts";
 import type {
+  NewSchedule,
   NewTask,
   NewTaskEvent,
   TaskEventRecord,
@@ -25,6 +26,10 @@ export interface StoreUnderTest {
   rawColumn(taskId: string, column: RawColumn): Promise<string | null>;
   /** Puts `text` into the column as the database holds it, past the store: a row altered outside kiln. */
   rawWrite(taskId: string, column: RawColumn, text: string): Promise<void>;
+  /** A schedule's params as the database holds them (a ciphertext when encrypted); null for SQL NULL. */
+  rawScheduleParams(scheduleId: string): Promise<string | null>;
+  /** Puts `text` into a schedule's params as the database holds them, past the store. */
+  rawScheduleWrite(scheduleId: string, text: string): Promise<void>;
   /** Another store on the same data, opened with other keys (closed by `dispose`). */
   reopen(options: KeyOptions): Promise<TaskStore>;
   /** Closes every store opened on the data and removes the data. */
@@ -51,6 +56,28 @@ export function newTask(overrides: Partial<NewTask> = {}): NewTask {
     runAt: null,
     idempotencyKey: null,
     tags: null,
+    ...overrides,
+  };
+}
+
+/** A new schedule as the service makes one: a cron with every policy set, small params. */
+export function newSchedule(overrides: Partial<NewSchedule> = {}): NewSchedule {
+  return {
+    id: `s-${Bun.randomUUIDv7()}`,
+    taskName: "conformance",
+    cron: "*/5 * * * *",
+    everyMs: null,
+    timezone: "Europe/Berlin",
+    params: { b: 2, a: [1, "x"] },
+    priority: 4,
+    tags: ["nightly"],
+    misfire: "all",
+    backfillMs: 60_000,
+    overlap: "queue",
+    paused: false,
+    source: "api",
+    nextRunAt: 1_800_000_000_000,
+    createdAt: 1_700_000_000_000,
     ...overrides,
   };
 }

@@ -39,6 +39,13 @@ if (db) {
           const type = String(column_?.type ?? "text");
           await admin.unsafe(`UPDATE tasks SET ${column} = $1::text::${type} WHERE id = $2`, [text, taskId]);
         },
+        async rawScheduleParams(scheduleId) {
+          const rows = await admin`SELECT params::text AS value FROM schedules WHERE id = ${scheduleId}`;
+          return (rows[0]?.value as string | null | undefined) ?? null;
+        },
+        async rawScheduleWrite(scheduleId, text) {
+          await admin`UPDATE schedules SET params = ${text}::text::json WHERE id = ${scheduleId}`;
+        },
         reopen: openStore,
         dispose: close,
       };

@@ -1,29 +1,15 @@
 import { describe, expect, test } from "bun:test";
-import type { NewSchedule } from "../../../src/store/index.ts";
-import { allEvents, createEvent, createIn, newTask, rejection, type SuiteContext } from "./harness.ts";
+import {
+  allEvents,
+  createEvent,
+  createIn,
+  newSchedule,
+  newTask,
+  rejection,
+  type SuiteContext,
+} from "./harness.ts";
 
 class Planned extends Error {}
-
-function newSchedule(overrides: Partial<NewSchedule> = {}): NewSchedule {
-  return {
-    id: `s-${Bun.randomUUIDv7()}`,
-    taskName: "conformance",
-    cron: "*/5 * * * *",
-    everyMs: null,
-    timezone: "Europe/Berlin",
-    params: { b: 2, a: [1, "x"] },
-    priority: 4,
-    tags: ["nightly"],
-    misfire: "all",
-    backfillMs: 60_000,
-    overlap: "queue",
-    paused: false,
-    source: "api",
-    nextRunAt: 1_800_000_000_000,
-    createdAt: 1_700_000_000_000,
-    ...overrides,
-  };
-}
 
 export function scheduleTests({ open }: SuiteContext): void {
   describe("schedules", () => {

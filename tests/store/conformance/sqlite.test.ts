@@ -38,6 +38,25 @@ async function makeSqliteStore(options: KeyOptions): Promise<StoreUnderTest> {
           db.close();
         }
       },
+      async rawScheduleParams(scheduleId) {
+        const db = new Database(path, { readonly: true });
+        try {
+          const row = db
+            .query<{ params: string | null }, [string]>("SELECT params FROM schedules WHERE id = ?")
+            .get(scheduleId);
+          return row?.params ?? null;
+        } finally {
+          db.close();
+        }
+      },
+      async rawScheduleWrite(scheduleId, text) {
+        const db = new Database(path);
+        try {
+          db.query("UPDATE schedules SET params = ? WHERE id = ?").run(text, scheduleId);
+        } finally {
+          db.close();
+        }
+      },
       reopen: openStore,
       async dispose() {
         for (const opened of stores) await opened.close();

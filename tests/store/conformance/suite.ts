@@ -4,6 +4,7 @@ import { encryptionTests } from "./encryption.ts";
 import type { KeyOptions, MakeStore, StoreUnderTest } from "./harness.ts";
 import { historyTests } from "./history.ts";
 import { listingTests } from "./listing.ts";
+import { scheduleEncryptionTests } from "./schedule-encryption.ts";
 import { scheduleTests } from "./schedules.ts";
 import { taskTypePauseTests } from "./task-type-pauses.ts";
 import { taskTests } from "./tasks.ts";
@@ -37,6 +38,7 @@ export function runStoreSuite(label: string, makeStore: MakeStore): void {
     encryptionTests(context);
     transactionTests(context);
     scheduleTests(context);
+    scheduleEncryptionTests(context);
     taskTypePauseTests(context);
   });
 }

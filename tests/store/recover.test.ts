@@ -1,0 +1,125 @@
+// `kiln recover` (recoverDatabase) copies schedules, their fires and the paused task names with
+// the tasks, values as stored: an encrypted schedule's params stay the same ciphertext.
+import { Database } from "bun:sqlite";
+import { afterEach, expect, test } from "bun:test";
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import { recoverDatabase, SqliteSyncStore } from "../../src/store/index.ts";
+import { kiln, lines } from "../cli/run.ts";
+import { tempDir } from "../helpers.ts";
+import { createEvent, newSchedule, newTask } from "./conformance/harness.ts";
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0).reverse()) cleanup();
+});
+
+function workDir(): string {
+  const dir = tempDir("kiln-recover-");
+  cleanups.push(dir.remove);
+  return dir.path;
+}
+
+/** A database with a task, an encrypted schedule with two fires, an orphaned fire and a paused name. */
+function sourceDatabase(path: string, key: string): { taskId: string } {
+  const store = new SqliteSyncStore({ path, encryptionKey: key, backgroundCheckpoints: false });
+  const task = newTask({ params: { secret: "task" } });
+  try {
+    store.migrate();
+    store.createTask(task, createEvent());
+    store.createSchedule(newSchedule({ id: "nightly", params: { secret: "schedule" } }));
+    store.recordScheduleFire({
+      scheduleId: "nightly",
+      fireTime: 1_800_000_000_000,
+      taskId: task.id,
+      skipReason: null,
+      waitsFor: null,
+      recordedAt: 1_800_000_000_001,
+    });
+    store.recordScheduleFire({
+      scheduleId: "nightly",
+      fireTime: 1_800_000_300_000,
+      taskId: null,
+      skipReason: "overlap skip: the previous task still runs",
+      waitsFor: null,
+      recordedAt: 1_800_000_300_001,
+    });
+    store.pauseTaskType({
+      taskName: "reports",
+      pausedBy: "ops",
+      pausedAt: 1_800_000_000_000,
+      pauseRunning: true,
+    });
+  } finally {
+    store.close();
+  }
+  // A fire whose schedule is gone (written past the foreign key, as damage could leave it).
+  const raw = new Database(path);
+  try {
+    raw.exec("PRAGMA foreign_keys = OFF");
+    raw
+      .query(
+        "INSERT INTO schedule_fires (schedule_id, fire_time, task_id, skip_reason, waits_for, recorded_at) VALUES (?, ?, ?, ?, ?, ?)",
+      )
+      .run("gone", 1, null, "skipped", null, 2);
+  } finally {
+    raw.close();
+  }
+  return { taskId: task.id };
+}
+
+const storedScheduleParams = (path: string) => {
+  const db = new Database(path, { readonly: true });
+  try {
+    return db.query<{ params: string }, []>("SELECT params FROM schedules").get()?.params;
+  } finally {
+    db.close();
+  }
+};
+
+test("recover copies schedules, their fires and paused task names; a ciphertext stays the same ciphertext", () => {
+  const dir = workDir();
+  const key = randomBytes(32).toString("base64");
+  const source = join(dir, "kiln.db");
+  const { taskId } = sourceDatabase(source, key);
+  const target = join(dir, "recovered.db");
+
+  const report = recoverDatabase(source, target);
+  expect(report.schedules).toEqual({ copied: 1, refused: 0, skipped: [] });
+  expect(report.schedule_fires).toEqual({ copied: 2, refused: 1, skipped: [] });
+  expect(report.paused_task_types).toEqual({ copied: 1, refused: 0, skipped: [] });
+  expect(report.tasks.copied).toBe(1);
+
+  const sealed = storedScheduleParams(source);
+  expect(sealed).toStartWith("kiln:v1:");
+  expect(storedScheduleParams(target)).toBe(sealed);
+
+  const recovered = new SqliteSyncStore({ path: target, encryptionKey: key, backgroundCheckpoints: false });
+  try {
+    recovered.verifyReadable();
+    expect(recovered.getSchedule("nightly")).toMatchObject({ params: { secret: "schedule" }, priority: 4 });
+    expect(recovered.listScheduleFires("nightly", 10).map((fire) => [fire.fireTime, fire.taskId])).toEqual([
+      [1_800_000_300_000, null],
+      [1_800_000_000_000, taskId],
+    ]);
+    expect(recovered.listTaskTypePauses()).toEqual([
+      { taskName: "reports", pausedBy: "ops", pausedAt: 1_800_000_000_000, pauseRunning: true },
+    ]);
+  } finally {
+    recovered.close();
+  }
+});
+
+test("kiln recover says how many schedules, fires and paused names it copied, and which fires it left out", async () => {
+  const dir = workDir();
+  const source = join(dir, "kiln.db");
+  sourceDatabase(source, randomBytes(32).toString("base64"));
+  const target = join(dir, "recovered.db");
+  const run = await kiln(["recover", "--db", source, "--to", target]);
+  expect(run.code).toBe(0);
+  expect(lines(run.stdout)).toEqual([
+    `kiln: copied 1 tasks, 1 history events, 0 log lines, 1 schedules, 2 schedule fires, 1 paused task names from ${source} into ${target}`,
+    "kiln: left out 1 schedule fires (their schedule was not recovered)",
+    `kiln: start kiln on the new file: kiln serve --db ${target}`,
+  ]);
+});
