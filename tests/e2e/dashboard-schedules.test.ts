@@ -1,6 +1,7 @@
 // The schedules page in a real headless Chromium against a real kiln server: a schedule added
 // through the form shows with its timing in words and its next runs; invalid input shows the
-// server's message; pause, resume and trigger act, and the triggered task opens.
+// server's message; pause, resume and trigger act, and the triggered task opens. A task name
+// with a params schema gets one field per param, typed, with the server's issues beside them.
 import { expect } from "bun:test";
 import type { Browser } from "playwright-core";
 import type { TaskJson } from "../../src/http/index.ts";
@@ -46,7 +47,8 @@ test("add a schedule through the form, trigger it, and open its task", async () 
 
   await form.locator("#schedule-cron").fill("0 3 * * *");
   await form.locator("#schedule-timezone").fill("Europe/Berlin");
-  await form.locator("#schedule-params").fill('{"value": 42}');
+  // echo's one param has no type of its own: a JSON field.
+  await form.locator("#param-value").fill("42");
   await form.getByRole("button", { name: "Create schedule" }).click();
 
   const row = page.locator("tr[data-schedule-id]");
@@ -81,5 +83,50 @@ test("add a schedule through the form, trigger it, and open its task", async () 
   await screenshot(page, "dashboard-schedules.png");
   await link.click();
   await page.locator(`section.detail[data-task-id="${taskId}"]`).waitFor();
+  expect(tab.errors).toEqual([]);
+}, 60_000);
+
+test("a task name with a params schema: its fields, typed params, and the server's issue beside its field", async () => {
+  const { page } = tab;
+  // The test before ends on a task's page.
+  await page.goto(`${kiln.base}/dashboard#/schedules`);
+  const form = page.getByRole("form", { name: "New schedule" });
+  // A schema that names no fields: the params are one JSON document, read before sending.
+  await form.locator("#schedule-name").selectOption("bad-result");
+  await form.locator("#param-params").fill("{nope");
+  await form.getByRole("button", { name: "Create schedule" }).click();
+  expect(await form.locator(".field-error").textContent()).toBe("is not valid JSON");
+
+  await form.locator("#schedule-name").selectOption("e2e-stepper");
+  const params = form.getByRole("group", { name: "Parameters" });
+  await params.locator("#param-steps").waitFor();
+  expect(await params.locator("#param-params").count()).toBe(0);
+  expect(await params.locator("#param-delayMs").getAttribute("placeholder")).toBe("default: 200");
+
+  await form.locator("#schedule-cron").fill("30 4 * * 1");
+  await params.locator("#param-steps").fill("0");
+  await form.getByRole("button", { name: "Create schedule" }).click();
+  const stepsError = params.locator(".form-field.has-error .field-error");
+  await stepsError.waitFor();
+  expect(await stepsError.textContent()).toBe("Expected integer to be greater or equal to 1");
+  expect(await params.locator("#param-steps").getAttribute("aria-invalid")).toBe("true");
+  expect(await form.locator("p.error").textContent()).toContain(
+    'params of "e2e-stepper" do not match its schema',
+  );
+  await screenshot(page, "dashboard-schedule-form-error.png");
+  const named = async () => {
+    const { items } = (await (await kiln.call("/schedules")).json()) as { items: ScheduleJson[] };
+    return items.filter((schedule) => schedule.name === "e2e-stepper");
+  };
+  expect(await named()).toEqual([]);
+
+  await params.locator("#param-steps").fill("7");
+  await params.locator("#param-delayMs").fill("250");
+  await params.getByLabel("fail").check();
+  await form.getByRole("button", { name: "Create schedule" }).click();
+  await page.locator("tr[data-schedule-id]", { hasText: "e2e-stepper" }).waitFor();
+  expect(await form.locator(".field-error").count()).toBe(0);
+  const [created] = await named();
+  expect(created).toMatchObject({ cron: "30 4 * * 1", params: { steps: 7, delayMs: 250, fail: true } });
   expect(tab.errors).toEqual([]);
 }, 60_000);

@@ -1,13 +1,27 @@
 import { html } from "htm/preact";
-import { useCallback, useEffect, useState } from "preact/hooks";
+import { useCallback, useEffect, useMemo, useState } from "preact/hooks";
 import { ApiError, api, type NewScheduleBody } from "../api.ts";
 import { taskHref } from "../hooks.ts";
 import { scheduleWords } from "../schedule-words.ts";
+import {
+  collectParams,
+  errorsByField,
+  type FormSpec,
+  type FormValues,
+  formFromSchema,
+  initialValues,
+  issuesOf,
+} from "../schema-form.ts";
 import type { ScheduleDetailJson, TaskJson, TaskTypeJson } from "../types.ts";
+import { SchemaField } from "./schema-field.ts";
 
 const shortTime = (iso: string) => iso.slice(0, 19).replace("T", " ");
 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** The params form of a task name: generated from its schema, or one JSON field when it cannot be. */
+const specOf = (types: TaskTypeJson[], name: string): FormSpec =>
+  formFromSchema(types.find((type) => type.name === name)?.params);
 
 function NewScheduleForm({ types, onCreated }: { types: TaskTypeJson[]; onCreated: () => void }) {
   const [name, setName] = useState(types[0]?.name ?? "");
@@ -15,9 +29,18 @@ function NewScheduleForm({ types, onCreated }: { types: TaskTypeJson[]; onCreate
   const [cron, setCron] = useState("0 3 * * *");
   const [everyMs, setEveryMs] = useState("60000");
   const [timezone, setTimezone] = useState("");
-  const [params, setParams] = useState("");
-  const [error, setError] = useState("");
+  const spec = useMemo(() => specOf(types, name), [types, name]);
+  const [values, setValues] = useState<FormValues>(() => initialValues(spec));
+  // Keyed by params field; "" holds the message for the form as a whole.
+  const [errors, setErrors] = useState<Record<string, string>>({});
   const [sending, setSending] = useState(false);
+
+  const choose = (next: string) => {
+    setName(next);
+    // Another task name has other params: its fields start empty, without the old errors.
+    setValues(initialValues(specOf(types, next)));
+    setErrors({});
+  };
 
   const submit = async (event: Event) => {
     event.preventDefault();
@@ -27,23 +50,27 @@ function NewScheduleForm({ types, onCreated }: { types: TaskTypeJson[]; onCreate
       if (timezone.trim()) body.timezone = timezone.trim();
     } else {
       const ms = Number(everyMs);
-      if (!Number.isInteger(ms)) return setError("every (ms) must be a whole number of milliseconds");
+      if (!Number.isInteger(ms))
+        return setErrors({ "": "every (ms) must be a whole number of milliseconds" });
       body.everyMs = ms;
     }
-    if (params.trim()) {
-      try {
-        body.params = JSON.parse(params) as unknown;
-      } catch (caught) {
-        return setError(`params are not valid JSON: ${message(caught)}`);
-      }
-    }
+    const collected = collectParams(spec, values);
+    if (Object.keys(collected.errors).length > 0) return setErrors(collected.errors);
+    if (collected.params !== undefined) body.params = collected.params;
     setSending(true);
-    setError("");
+    setErrors({});
     try {
       await api.createSchedule(body);
       onCreated();
     } catch (caught) {
-      setError(caught instanceof ApiError ? `${caught.message} (${caught.code})` : message(caught));
+      if (caught instanceof ApiError) {
+        // The server's sentence on top; each params issue it lists also next to its field.
+        const byField =
+          caught.status === 422 ? errorsByField(issuesOf(caught.details), caught.code, spec) : {};
+        setErrors({ ...byField, "": byField[""] ?? `${caught.message} (${caught.code})` });
+      } else {
+        setErrors({ "": message(caught) });
+      }
     } finally {
       setSending(false);
     }
@@ -52,10 +79,10 @@ function NewScheduleForm({ types, onCreated }: { types: TaskTypeJson[]; onCreate
   const input = (e: Event) => (e.currentTarget as HTMLInputElement).value;
   return html`<form class="panel new-schedule" noValidate onSubmit=${submit} aria-label="New schedule">
     <header class="panel-head"><h2>New schedule</h2></header>
-    ${error && html`<p class="error" role="alert">${error}</p>`}
+    ${errors[""] && html`<p class="error" role="alert">${errors[""]}</p>`}
     <div class="form-field">
       <label for="schedule-name">Task</label>
-      <select id="schedule-name" value=${name} onChange=${(e: Event) => setName(input(e))}>
+      <select id="schedule-name" value=${name} onChange=${(e: Event) => choose(input(e))}>
         ${types.map((type) => html`<option value=${type.name}>${type.name}</option>`)}
       </select>
     </div>
@@ -81,10 +108,19 @@ function NewScheduleForm({ types, onCreated }: { types: TaskTypeJson[]; onCreate
             <input id="schedule-every" inputmode="numeric" value=${everyMs} onInput=${(e: Event) => setEveryMs(input(e))} />
           </div>`
     }
-    <div class="form-field">
-      <label for="schedule-params">Params (JSON)</label>
-      <textarea id="schedule-params" rows="3" placeholder="{}" value=${params} onInput=${(e: Event) => setParams(input(e))}></textarea>
-    </div>
+    <fieldset class="schedule-params">
+      <legend>Parameters</legend>
+      ${spec.fields.length === 0 && html`<p class="muted">This task takes no parameters.</p>`}
+      ${spec.fields.map(
+        (field) => html`<${SchemaField}
+          key=${`${name}/${field.key}`}
+          field=${field}
+          value=${values[field.key] ?? ""}
+          error=${errors[field.key]}
+          onValue=${(value: string | boolean) => setValues((current) => ({ ...current, [field.key]: value }))}
+        />`,
+      )}
+    </fieldset>
     <button type="submit" class="btn btn-primary" disabled=${sending}>Create schedule</button>
   </form>`;
 }
