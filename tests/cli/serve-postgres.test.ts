@@ -193,9 +193,9 @@ describe("local commands on PostgreSQL", () => {
     ]);
     expect(rekeyed.stderr).toBe("");
     expect(rekeyed.code).toBe(0);
-    expect(rekeyed.stdout).toContain("5 of 5 tasks rewritten");
+    expect(rekeyed.stdout).toContain("5 of 5 tasks and 0 of 0 schedules rewritten");
     const again = await kiln(["rekey", "--db", fresh.url, "--encryption-key", keyB]);
-    expect(again.stdout).toContain("0 of 5 tasks rewritten");
+    expect(again.stdout).toContain("0 of 5 tasks and 0 of 0 schedules rewritten");
 
     // Only key B now: kiln starts and reads every task's params and result.
     const second = await serveOn(fresh.url, ["--encryption-key", keyB]);
