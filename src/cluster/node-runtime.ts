@@ -91,7 +91,10 @@ export class NodeRuntime {
     await cluster.registerNode(node, concurrency);
     for (const other of await cluster.listNodes()) {
       if (other.id === node.id || other.host !== node.host) continue;
-      if (other.pid === node.pid || !processAlive(other.pid)) {
+      // The same pid is this process (another manager in it) unless the node started before
+      // this process did: then it was an earlier process with this pid (a restarted container).
+      const earlierSelf = other.pid === node.pid && other.startedAt < performance.timeOrigin;
+      if (earlierSelf || (other.pid !== node.pid && !processAlive(other.pid))) {
         await cluster.retireNode(other.id);
         logger.info(
           `node ${other.id} on this host is gone (no process ${other.pid}); its runs are rescued now`,
