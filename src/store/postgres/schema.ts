@@ -78,6 +78,12 @@ export const tasks = pgTable(
     leaseEpoch: integer("lease_epoch").notNull().default(0),
     /** Until when the claim holds, by the database's clock (epoch ms); renewed by its node's heartbeat. */
     leaseExpiresAt: epochMs("lease_expires_at"),
+    /**
+     * The keys of the task's rate limit and per-key concurrency, computed when it was created;
+     * null where its class declares no such limit. A claim counts its limits by them.
+     */
+    rateKey: text("rate_key"),
+    concurrencyKey: text("concurrency_key"),
   },
   (table) => [
     index("tasks_status_id").on(table.status, table.id),
@@ -223,3 +229,18 @@ export const leader = pgTable("leader", {
   electedAt: epochMs("elected_at").notNull(),
   expiresAt: epochMs("expires_at").notNull(),
 });
+
+/**
+ * The recent starts of rate-limited names, by rate key, on the database's clock: what a claim
+ * counts a rate limit's window from. Written by the claim that starts the run, under the name's
+ * claim lock, and pruned by the next claims of the name once the window has passed.
+ */
+export const rateStarts = pgTable(
+  "rate_starts",
+  {
+    taskName: text("task_name").notNull(),
+    rateKey: text("rate_key").notNull(),
+    at: epochMs("at").notNull(),
+  },
+  (table) => [index("rate_starts_name_key_at").on(table.taskName, table.rateKey, table.at)],
+);
