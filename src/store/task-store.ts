@@ -104,13 +104,14 @@ export interface TaskWrites {
    * As `claimReady`, for one name whose runs are capped across all nodes at `classLimit`: the
    * claims of that name take turns (a lock held until the transaction ends), so the cap holds.
    */
-  claimLimited?(request: ClaimRequest & { name: string; classLimit: number }): Promise<TaskRecord[]>;
+  claimLimited?(request: ClaimRequest & { name: string; classLimit: number }): Promise<TaskRecord[] | null>;
   /**
    * As `claimLimited`, for one name with flow rules, each counted across all nodes from the
    * database: its per-key concurrency from the RUNNING rows' stored keys, its rate limit from its
    * recent starts. Answers what it claimed and what holds the name's other tasks back.
+   * Both answer null, claiming nothing, while another claim of the name holds its lock.
    */
-  claimFlow?(request: FlowClaimRequest): Promise<FlowClaim>;
+  claimFlow?(request: FlowClaimRequest): Promise<FlowClaim | null>;
   /** Up to `limit` RUNNING tasks whose lease has expired, locked until the transaction ends. */
   lockExpiredLeases?(limit: number): Promise<TaskRecord[]>;
   /** Changes columns without a status change, with an optional event. Undefined if the task is gone. */

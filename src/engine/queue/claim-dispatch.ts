@@ -9,6 +9,8 @@ import type { TaskDispatch, WaitingTask } from "./task-dispatch.ts";
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /** How long a claim whose commit failed waits before the next try. */
 const RETRY_MS = 500;
+/** How soon a claim that found a limited name being claimed by another node tries it again. */
+const BUSY_RETRY_MS = 50;
 /** Ready rows of keys with room that one flow claim looks at, at most. */
 const FLOW_CANDIDATES = 1000;
 
@@ -186,6 +188,7 @@ export class ClaimDispatcher implements TaskDispatch {
     unit.onRollback(() => this.#wakeAt(Date.now() + RETRY_MS));
     let room = free;
     let drained = true;
+    let busy = false;
     const claimed: TaskRecord[] = [];
     const take = (rows: TaskRecord[], asked: number) => {
       claimed.push(...rows);
@@ -199,13 +202,18 @@ export class ClaimDispatcher implements TaskDispatch {
     for (const registered of limited) {
       if (room <= 0) break;
       const request = { ...base, limit: room, names: [registered.name] };
+      let rows: TaskRecord[] | null = [];
       if (hasFlowRules(registered)) {
-        take(await this.#claimFlow(tx, registered, request), room);
+        rows = await this.#claimFlow(tx, registered, request);
       } else if (tx.claimLimited) {
         const classLimit = registered.concurrency ?? 0;
-        take(await tx.claimLimited({ ...request, name: registered.name, classLimit }), room);
+        rows = await tx.claimLimited({ ...request, name: registered.name, classLimit });
       }
+      // Claimed elsewhere right now: its tasks may still fit here, once that claim is committed.
+      if (rows === null) busy = true;
+      else take(rows, room);
     }
+    if (busy) this.#wakeAt(Date.now() + BUSY_RETRY_MS);
     if (room <= 0) drained = false;
     if (drained) this.#maybeReady = false;
     for (const task of claimed) await this.hooks.startClaimed(unit, task);
@@ -216,7 +224,11 @@ export class ClaimDispatcher implements TaskDispatch {
    * nodes (the database counts them); what still holds the name back is kept for the reasons its
    * tasks show, and a full rate window wakes this node when it may start again.
    */
-  async #claimFlow(tx: TaskWrites, registered: RegisteredTask, request: ClaimRequest): Promise<TaskRecord[]> {
+  async #claimFlow(
+    tx: TaskWrites,
+    registered: RegisteredTask,
+    request: ClaimRequest,
+  ): Promise<TaskRecord[] | null> {
     if (!tx.claimFlow) return [];
     const { rateLimit, concurrency } = registered.flow;
     const claim = await tx.claimFlow({
@@ -227,6 +239,7 @@ export class ClaimDispatcher implements TaskDispatch {
       rate: rateLimit ? { count: rateLimit.count, perMs: rateLimit.perMs } : null,
       candidates: FLOW_CANDIDATES,
     });
+    if (claim === null) return null;
     if (claim.fullKeys.length === 0 && claim.ratedKeys.length === 0) this.#held.delete(registered.name);
     else
       this.#held.set(registered.name, {

@@ -128,8 +128,13 @@ export const CLUSTER_SQL = {
       UPDATE tasks t SET ${CLAIM_SET} FROM picked WHERE t.id = picked.id RETURNING t.*
     ), event AS (${START_EVENT})
     SELECT * FROM moved ORDER BY priority DESC, id`,
-  /** Claims of one capped name take turns: this lock is held until the transaction ends. */
-  lockName: "SELECT pg_advisory_xact_lock(hashtext('kiln.claim'), hashtext($1)) AS locked",
+  /**
+   * Claims of one limited name take turns: this lock is held until the transaction ends. Tried,
+   * never waited for: a claim transaction also holds the rows of its other writes (a run's end),
+   * which its node's heartbeat renews, so waiting here behind another node's transaction would
+   * hold that heartbeat up. A name being claimed elsewhere is skipped and tried again shortly.
+   */
+  lockName: "SELECT pg_try_advisory_xact_lock(hashtext('kiln.claim'), hashtext($1)) AS locked",
   /** As claimReady for one name ($4 a one-name JSON array), at most $6 runs of it on all nodes. */
   claimLimited: `WITH running AS (
       SELECT count(*) AS n FROM tasks WHERE status = 'RUNNING' AND task_name = $4::json ->> 0

@@ -212,19 +212,27 @@ export class PostgresWrites implements TaskWrites {
     return rows.map((row) => this.context.codec.fromRow(row));
   }
 
-  async claimLimited(request: ClaimRequest & { name: string; classLimit: number }): Promise<TaskRecord[]> {
+  /** Takes the name's claim lock for this transaction; false when another claim of it holds it. */
+  async #lockName(name: string): Promise<boolean> {
+    const [row] = await this.#run(CLUSTER_SQL.lockName, [name]);
+    return (row?.locked as unknown) === true;
+  }
+
+  async claimLimited(
+    request: ClaimRequest & { name: string; classLimit: number },
+  ): Promise<TaskRecord[] | null> {
     if (request.limit <= 0) return [];
-    await this.#run(CLUSTER_SQL.lockName, [request.name]);
+    if (!(await this.#lockName(request.name))) return null;
     const params = claimParams({ ...request, names: [request.name] });
     params.push(request.classLimit);
     const rows = await this.#run(CLUSTER_SQL.claimLimited, params);
     return rows.map((row) => this.context.codec.fromRow(row));
   }
 
-  async claimFlow(request: FlowClaimRequest): Promise<FlowClaim> {
+  async claimFlow(request: FlowClaimRequest): Promise<FlowClaim | null> {
     if (request.limit <= 0) return { tasks: [], fullKeys: [], ratedKeys: [], now: request.now };
     // Its own statement: the claim's snapshot must be taken once the lock is held.
-    await this.#run(CLUSTER_SQL.lockName, [request.name]);
+    if (!(await this.#lockName(request.name))) return null;
     const params = claimParams({ ...request, names: [request.name] });
     params.push(
       request.classLimit,
