@@ -1,6 +1,8 @@
 /**
  * The dispatcher's flow control: whether a task picked from the queue may start now under its
  * name's `static rateLimit` and per-key `static concurrency`, and what it waits for otherwise.
+ * Used by the in-memory `Dispatcher` of a kiln alone on SQLite; nodes sharing PostgreSQL count
+ * their limits in the database instead (`ClaimDispatcher`, `claimFlow`).
  *
  * - Rate limits are counted in memory on this node, from the starts this gate admitted: the
  *   window starts empty when the manager starts (see the README).
