@@ -83,7 +83,7 @@ const CLAIM_FLOW = `WITH clock AS MATERIALIZED (SELECT ${NOW_MS} AS now),
     WHERE t.status = 'PENDING'
     ORDER BY fit.priority DESC, fit.id
     LIMIT greatest(0, least($3::bigint,
-      coalesce($6::bigint - (SELECT coalesce(sum(n), 0) FROM running), $3::bigint)))
+      coalesce($6::bigint - (SELECT coalesce(sum(n), 0) FROM running)::bigint, $3::bigint)))
     FOR UPDATE OF t SKIP LOCKED
   ), moved AS (
     UPDATE tasks t SET ${claimSet(DB_NOW)} FROM picked WHERE t.id = picked.id RETURNING t.*
