@@ -72,6 +72,7 @@ export type {
   FlowClaimRequest,
   RunFence,
   StoreDialect,
+  TaskKeyColumns,
   TaskStore,
   TaskWrites,
 } from "./task-store.ts";

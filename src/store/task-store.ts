@@ -46,6 +46,12 @@ export interface ClaimRequest {
   now: number;
 }
 
+/** A task's stored flow keys. */
+export interface TaskKeyColumns {
+  rateKey: string | null;
+  concurrencyKey: string | null;
+}
+
 /** A claim of one name whose class has a rate limit or a per-key concurrency limit. */
 export interface FlowClaimRequest extends ClaimRequest {
   name: string;
@@ -112,6 +118,13 @@ export interface TaskWrites {
    * Both answer null, claiming nothing, while another claim of the name holds its lock.
    */
   claimFlow?(request: FlowClaimRequest): Promise<FlowClaim | null>;
+  /**
+   * Up to `limit` PENDING or PAUSED tasks of `name` stored without keys (created before their
+   * class had a keyed rule), locked until the transaction ends, for `setTaskKeys`.
+   */
+  unkeyedTasks?(name: string, limit: number): Promise<TaskRecord[]>;
+  /** Stores the keys of tasks that had none. */
+  setTaskKeys?(keys: ReadonlyArray<{ id: string } & TaskKeyColumns>): Promise<void>;
   /** Up to `limit` RUNNING tasks whose lease has expired, locked until the transaction ends. */
   lockExpiredLeases?(limit: number): Promise<TaskRecord[]>;
   /** Changes columns without a status change, with an optional event. Undefined if the task is gone. */

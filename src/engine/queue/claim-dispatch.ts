@@ -13,6 +13,8 @@ const RETRY_MS = 500;
 const BUSY_RETRY_MS = 50;
 /** Ready rows of keys with room that one flow claim looks at, at most. */
 const FLOW_CANDIDATES = 1000;
+/** Tasks stored without keys given theirs per claim, at most. */
+const KEY_FILL_BATCH = 200;
 
 /** What held a flow-limited name's tasks back at its last claim on this node. */
 interface HeldBack {
@@ -59,6 +61,8 @@ export interface ClaimOptions {
 export class ClaimDispatcher implements TaskDispatch {
   /** What held each flow-limited name back at its last claim here: its tasks' wait reasons. */
   readonly #held = new Map<string, HeldBack>();
+  /** Flow-limited names whose tasks all have their keys stored (see #fillKeys). */
+  readonly #keyed = new Set<string>();
   /** Paused names known here, with what their tasks show (the claims read the pauses' rows). */
   readonly #pausedNames = new Map<string, string>();
   #maybeReady = true;
@@ -204,6 +208,7 @@ export class ClaimDispatcher implements TaskDispatch {
       const request = { ...base, limit: room, names: [registered.name] };
       let rows: TaskRecord[] | null = [];
       if (hasFlowRules(registered)) {
+        await this.#fillKeys(unit, registered);
         rows = await this.#claimFlow(tx, registered, request);
       } else if (tx.claimLimited) {
         const classLimit = registered.concurrency ?? 0;
@@ -217,6 +222,24 @@ export class ClaimDispatcher implements TaskDispatch {
     if (room <= 0) drained = false;
     if (drained) this.#maybeReady = false;
     for (const task of claimed) await this.hooks.startClaimed(unit, task);
+  }
+
+  /**
+   * Gives the tasks of a name stored without keys (created before its class had its keyed rule,
+   * or before kiln stored keys) the keys its class computes now, a batch per claim, until none is
+   * left; until then they would count under the name-wide key.
+   */
+  async #fillKeys(unit: Unit, registered: RegisteredTask): Promise<void> {
+    const tx = unit.tx;
+    if (this.#keyed.has(registered.name) || !tx.unkeyedTasks || !tx.setTaskKeys) return;
+    const tasks = await tx.unkeyedTasks(registered.name, KEY_FILL_BATCH);
+    const keys = [];
+    for (const task of tasks) {
+      const computed = registered.taskKeys(task.params);
+      if (computed) keys.push({ id: task.id, ...computed });
+    }
+    await tx.setTaskKeys(keys);
+    if (tasks.length < KEY_FILL_BATCH) unit.afterCommit(() => this.#keyed.add(registered.name));
   }
 
   /**

@@ -147,6 +147,13 @@ export const CLUSTER_SQL = {
     ), event AS (${START_EVENT})
     SELECT * FROM moved ORDER BY priority DESC, id`,
   claimFlow: CLAIM_FLOW,
+  /** $1 name, $2 limit. */
+  unkeyedTasks: `SELECT * FROM tasks WHERE task_name = $1 AND status IN ('PENDING', 'PAUSED')
+    AND rate_key IS NULL AND concurrency_key IS NULL ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`,
+  /** $1 a JSON array of { id, rateKey, concurrencyKey }; a row given keys meanwhile keeps them. */
+  setTaskKeys: `UPDATE tasks t SET rate_key = k."rateKey", concurrency_key = k."concurrencyKey"
+    FROM json_to_recordset($1::json) AS k(id text, "rateKey" text, "concurrencyKey" text)
+    WHERE t.id = k.id AND t.rate_key IS NULL AND t.concurrency_key IS NULL`,
   lockExpiredLeases: `SELECT * FROM tasks WHERE status = 'RUNNING' AND lease_expires_at < ${NOW_MS}
     ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
   registerNode: `INSERT INTO nodes (id, name, host, pid, started_at, last_heartbeat_at, status, concurrency, running)

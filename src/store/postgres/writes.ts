@@ -3,7 +3,14 @@ import { uuidV7Floor } from "../id-ranges.ts";
 import type { NewTask, NewTaskEvent, TaskPatch, TaskRecord, TelemetryBatch } from "../records.ts";
 import type { DeletedTask } from "../store.ts";
 import { type SqlValue, TASK_COLUMNS, type TaskRowCodec } from "../task-rows.ts";
-import type { ClaimRequest, FlowClaim, FlowClaimRequest, RunFence, TaskWrites } from "../task-store.ts";
+import type {
+  ClaimRequest,
+  FlowClaim,
+  FlowClaimRequest,
+  RunFence,
+  TaskKeyColumns,
+  TaskWrites,
+} from "../task-store.ts";
 import { type Executor, type Row, run } from "./client.ts";
 import { CLUSTER_SQL } from "./cluster-sql.ts";
 import { postgresFaultOf } from "./faults.ts";
@@ -252,6 +259,16 @@ export class PostgresWrites implements TaskWrites {
         : [],
       now: Number(first?.kiln_now ?? request.now),
     };
+  }
+
+  async unkeyedTasks(name: string, limit: number): Promise<TaskRecord[]> {
+    const rows = await this.#run(CLUSTER_SQL.unkeyedTasks, [name, limit]);
+    return rows.map((row) => this.context.codec.fromRow(row));
+  }
+
+  async setTaskKeys(keys: ReadonlyArray<{ id: string } & TaskKeyColumns>): Promise<void> {
+    if (keys.length === 0) return;
+    await this.#run(CLUSTER_SQL.setTaskKeys, [JSON.stringify(keys)]);
   }
 
   async lockExpiredLeases(limit: number): Promise<TaskRecord[]> {

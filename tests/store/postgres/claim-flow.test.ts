@@ -143,3 +143,16 @@ test("rows without a stored key count under the name-wide key", async () => {
   expect(first.tasks).toHaveLength(1);
   expect(first.fullKeys).toEqual([""]);
 });
+
+test("tasks stored without keys are found, locked, and given keys once", async () => {
+  const [old, keyed] = await add([{ params: { customer: "a" } }, { concurrencyKey: "b" }]);
+  const found = await store.transaction(async (tx) => {
+    const tasks = (await tx.unkeyedTasks?.("import", 10)) ?? [];
+    await tx.setTaskKeys?.(tasks.map((task) => ({ id: task.id, rateKey: null, concurrencyKey: "a" })));
+    return tasks.map((task) => task.id);
+  });
+  expect(found).toEqual([old as string]);
+  expect((await store.getTask(old as string))?.concurrencyKey).toBe("a");
+  expect((await store.getTask(keyed as string))?.concurrencyKey).toBe("b");
+  expect(await store.transaction(async (tx) => (await tx.unkeyedTasks?.("import", 10))?.length)).toBe(0);
+});
