@@ -3,7 +3,7 @@
 // checked from the history (each run's start and end).
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { PostgresTaskStore, type TaskManager } from "../../src/index.ts";
-import { startManager, type TestManager, untilStatus } from "../helpers.ts";
+import { newTaskRow, startManager, type TestManager, untilStatus } from "../helpers.ts";
 import { testDatabase } from "../store/postgres/database.ts";
 
 const FLOW_TASKS = new URL("../fixtures/flow-tasks.ts", import.meta.url);
@@ -179,4 +179,38 @@ test("a rate limit per key holds each key alone across both nodes", async () => 
   }
   // The keys do not wait for each other.
   expect(Math.abs((first[0] as number) - (first[1] as number))).toBeLessThan(800);
+});
+
+test("tasks stored before their keys were get them at the first claim: their per-key limit holds", async () => {
+  const own = await testDatabase();
+  const store = new PostgresTaskStore({ url: own.url, max: 4 });
+  let node: TestManager | undefined;
+  try {
+    await store.migrate();
+    const created = { fromStatus: null, toStatus: "PENDING" as const, action: "create" as const };
+    const by = { reason: null, actor: null, source: null };
+    const ids: string[] = [];
+    // Three rows as kiln wrote them before it stored keys, and one with its key.
+    for (let i = 0; i < 4; i++) {
+      const task = await store.createTask(
+        newTaskRow({
+          taskName: "import",
+          params: { customer: "x", ms: 150 },
+          ...(i === 3 ? { rateKey: null, concurrencyKey: "x" } : {}),
+        }),
+        { ...created, ...by },
+      );
+      ids.push(task.id);
+    }
+    node = await startManager({ store, nodeName: "fresh", cluster: CLUSTER, concurrency: 4 });
+    await node.manager.load(FLOW_TASKS);
+    for (const id of ids) await untilStatus(node.manager, id, ["FINISHED"], 30_000);
+    // Counted under "" instead, one of the old rows would have run beside the keyed one.
+    expect(peakOverlap(await runsOf(node.manager, ids))).toBe(1);
+    expect((await node.manager.require(ids[0] as string)).concurrencyKey).toBe("x");
+  } finally {
+    await node?.close();
+    await store.close();
+    await own.drop();
+  }
 });
