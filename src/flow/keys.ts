@@ -13,7 +13,7 @@
  *   the fire as refused), with a message naming the declaration and what the function did. A
  *   task that already exists when its class gains a key function has no stored key: on SQLite
  *   the engine computes it when it queues the task (a refusal then counts it under
- *   NAME_WIDE_KEY); on PostgreSQL the claims count it under NAME_WIDE_KEY.
+ *   NAME_WIDE_KEY); on PostgreSQL a node's first claims of the name store the keys computed now.
  * - Without a key function the limit holds for the whole task name: NAME_WIDE_KEY (""), which no
  *   key function can return.
  */
