@@ -40,6 +40,8 @@ const DB_NOW = "(SELECT now FROM clock)";
  * - Window functions rank the candidates per concurrency key, then (those that fit) per rate key;
  *   a rank plus the key's count within the limit fits. Then the first $3 (and $6 minus the
  *   name's runs) are locked and claimed. A row skipped as locked elsewhere only claims fewer.
+ * - The candidates are read through `tasks_flow_ready` (name, priority, id of PENDING rows), in
+ *   claim order, so a claim reads about $10 rows and the keys' counts, not the name's backlog.
  * - The starts take the database's clock, as the window is counted in it: one clock for every
  *   node, and the history shows the times the limit was held to. Each start of a rate-limited
  *   name is a rate_starts row; rows out of the window are deleted.
@@ -59,31 +61,35 @@ const CLAIM_FLOW = `WITH clock AS MATERIALIZED (SELECT ${NOW_MS} AS now),
   ), window_counts AS MATERIALIZED (
     SELECT k, count(*) AS n FROM recent GROUP BY k
   ), candidates AS MATERIALIZED (
-    SELECT t.id, t.priority, coalesce(t.concurrency_key, '') AS ck, coalesce(t.rate_key, '') AS rk
-    FROM tasks t WHERE ${READY}
-      AND ($7::bigint IS NULL
-        OR coalesce((SELECT n FROM running WHERE k = coalesce(t.concurrency_key, '')), 0) < $7::bigint)
-      AND ($8::bigint IS NULL
-        OR coalesce((SELECT n FROM window_counts WHERE k = coalesce(t.rate_key, '')), 0) < $8::bigint)
+    SELECT t.id, t.priority, c.ck, c.rk, coalesce(r.n, 0) AS held, coalesce(w.n, 0) AS started
+    FROM tasks t
+      CROSS JOIN LATERAL (
+        SELECT coalesce(t.concurrency_key, '') AS ck, coalesce(t.rate_key, '') AS rk
+      ) c
+      LEFT JOIN running r ON r.k = c.ck
+      LEFT JOIN window_counts w ON w.k = c.rk
+    WHERE t.status = 'PENDING' AND t.task_name = ${FLOW_NAME}
+      AND (t.run_at IS NULL OR t.run_at <= $5::bigint)
+      AND t.task_name NOT IN (SELECT task_name FROM paused_task_types)
+      AND ($7::bigint IS NULL OR coalesce(r.n, 0) < $7::bigint)
+      AND ($8::bigint IS NULL OR coalesce(w.n, 0) < $8::bigint)
     ORDER BY t.priority DESC, t.id LIMIT $10::int
-  ), key_ranked AS (
-    SELECT c.*, row_number() OVER (PARTITION BY c.ck ORDER BY c.priority DESC, c.id) AS key_rank
-    FROM candidates c
   ), key_fit AS (
-    SELECT * FROM key_ranked r WHERE $7::bigint IS NULL
-      OR r.key_rank + coalesce((SELECT n FROM running WHERE k = r.ck), 0) <= $7::bigint
-  ), rate_ranked AS (
-    SELECT f.*, row_number() OVER (PARTITION BY f.rk ORDER BY f.priority DESC, f.id) AS rate_rank
-    FROM key_fit f
-  ), fit AS (
-    SELECT * FROM rate_ranked r WHERE $8::bigint IS NULL
-      OR r.rate_rank + coalesce((SELECT n FROM window_counts WHERE k = r.rk), 0) <= $8::bigint
-  ), picked AS MATERIALIZED (
-    SELECT t.id, fit.ck, fit.rk FROM tasks t JOIN fit ON fit.id = t.id
-    WHERE t.status = 'PENDING'
-    ORDER BY fit.priority DESC, fit.id
+    SELECT * FROM (
+      SELECT c.*, row_number() OVER (PARTITION BY c.ck ORDER BY c.priority DESC, c.id) AS key_rank
+      FROM candidates c
+    ) ranked WHERE $7::bigint IS NULL OR key_rank + held <= $7::bigint
+  ), fit AS MATERIALIZED (
+    SELECT id, priority, ck, rk FROM (
+      SELECT f.*, row_number() OVER (PARTITION BY f.rk ORDER BY f.priority DESC, f.id) AS rate_rank
+      FROM key_fit f
+    ) ranked WHERE $8::bigint IS NULL OR rate_rank + started <= $8::bigint
+    ORDER BY priority DESC, id
     LIMIT greatest(0, least($3::bigint,
       coalesce($6::bigint - (SELECT coalesce(sum(n), 0) FROM running)::bigint, $3::bigint)))
+  ), picked AS MATERIALIZED (
+    SELECT t.id, fit.ck, fit.rk FROM fit JOIN tasks t ON t.id = fit.id
+    WHERE t.status = 'PENDING'
     FOR UPDATE OF t SKIP LOCKED
   ), moved AS (
     UPDATE tasks t SET ${claimSet(DB_NOW)} FROM picked WHERE t.id = picked.id RETURNING t.*

@@ -75,9 +75,10 @@ export const MIGRATIONS: readonly MigrationMeta[] = [
       '\nALTER TABLE "tasks" ADD COLUMN "rate_key" text;',
       '\nALTER TABLE "tasks" ADD COLUMN "concurrency_key" text;',
       '\nCREATE INDEX "rate_starts_name_key_at" ON "rate_starts" USING btree ("task_name","rate_key","at");',
+      '\nCREATE INDEX "tasks_flow_ready" ON "tasks" USING btree ("task_name","priority" DESC NULLS LAST,"id") WHERE "tasks"."status" = \'PENDING\';',
     ],
     bps: true,
-    folderMillis: 1796317473966,
-    hash: "f8fa7a89574ce474f85e1828f0619ec75d93f8b426bf94d647d17830e3f905e1",
+    folderMillis: 1796320264916,
+    hash: "75f2229489b6b5a10971c2417745dc0edc5c5d231233421ddf5181a2b714b635",
   },
 ];

@@ -92,6 +92,10 @@ export const tasks = pgTable(
     // The rescue's scan, and a heartbeat's renewal of one node's leases.
     index("tasks_leases").on(table.nodeId, table.leaseExpiresAt).where(sql`${table.status} = 'RUNNING'`),
     index("tasks_name_id").on(table.taskName, table.id),
+    // A flow claim's candidates: one name's ready rows in claim order.
+    index("tasks_flow_ready")
+      .on(table.taskName, table.priority.desc(), table.id)
+      .where(sql`${table.status} = 'PENDING'`),
     // For `tags @> '["x"]'`: a page of a rare tag reads its few tasks, not every task until the
     // page is full. jsonb_path_ops: smaller than the default opclass, and containment is all kiln asks.
     index("tasks_tags").using("gin", table.tags.op("jsonb_path_ops")),
