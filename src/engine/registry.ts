@@ -1,7 +1,13 @@
 import type { TSchema } from "@sinclair/typebox";
 import { type TypeCheck, TypeCompiler } from "@sinclair/typebox/compiler";
 import { Value } from "@sinclair/typebox/value";
-import { checkFlowDeclarations, type FlowRules, taskKeysOf } from "../flow/index.ts";
+import {
+  checkFlowDeclarations,
+  type FlowRules,
+  NAME_WIDE_KEY,
+  type TaskKeys,
+  taskKeysOf,
+} from "../flow/index.ts";
 import {
   DEFAULT_RETRY,
   isTaskClass,
@@ -36,6 +42,11 @@ export interface RegisteredTask {
   parseParams(params: unknown): unknown;
   /** Returns the issues of a result against the result schema (empty when valid or unchecked). */
   checkResult(result: unknown): ParamIssue[];
+  /**
+   * The keys stored with a new task of checked params; null when the class has neither a rate
+   * limit nor a per-key concurrency limit (nothing to store).
+   */
+  taskKeys(params: unknown): TaskKeys | null;
 }
 
 const DEFAULT_CHECKPOINT_INTERVAL_MS = 200;
@@ -130,6 +141,18 @@ export function describeTask(cls: TaskClass, module: string | undefined): Regist
     checkResult(result: unknown): ParamIssue[] {
       if (!resultCheck || resultCheck.Check(result)) return [];
       return issuesOf(resultCheck, result);
+    },
+    taskKeys(params: unknown): TaskKeys | null {
+      if (!flow.rateLimit && flow.concurrency?.kind !== "key") return null;
+      const keys = taskKeysOf(name, flow, params);
+      // parseParams ran the key functions on these params already; one that answers otherwise
+      // the second time counts the task under the name-wide key rather than failing the create.
+      return keys.ok
+        ? { rateKey: keys.rateKey, concurrencyKey: keys.concurrencyKey }
+        : {
+            rateKey: flow.rateLimit ? NAME_WIDE_KEY : null,
+            concurrencyKey: flow.concurrency?.kind === "key" ? NAME_WIDE_KEY : null,
+          };
     },
   };
 }

@@ -47,6 +47,7 @@ export {
   checkConcurrency,
   KeyConcurrency,
   type KeyWaiter,
+  keyWaitReason,
   MAX_KEY_CONCURRENCY,
 } from "./key-concurrency.ts";
 export { computeKey, type KeyOutcome, MAX_KEY_LENGTH, NAME_WIDE_KEY } from "./keys.ts";
@@ -59,4 +60,5 @@ export {
   type RateLimitCheck,
   RateLimiter,
   type RateLimitRule,
+  rateWaitReason,
 } from "./rate-limit.ts";

@@ -79,6 +79,11 @@ export function checkConcurrency(declaration: unknown, field = "concurrency"): C
   };
 }
 
+/** What a task waiting for a slot of its key shows. */
+export function keyWaitReason(key: string, limit: number): string {
+  return `waiting for a slot of key ${JSON.stringify(key)}: ${limit} run${limit === 1 ? "" : "s"} at once per key`;
+}
+
 /** A PENDING task waiting for a slot of its key. */
 export interface KeyWaiter {
   id: string;

@@ -11,9 +11,9 @@
  * - A throw, a promise, or any other value is a refusal of the create, reported like invalid
  *   params (`POST /tasks` answers 422; `this.spawn` rejects with a SpawnError; a schedule records
  *   the fire as refused), with a message naming the declaration and what the function did. A
- *   task that already exists when its class gains a key function has no stored key: the engine
- *   computes it when it first admits the task, and a refusal then fails the task with the same
- *   message.
+ *   task that already exists when its class gains a key function has no stored key: on SQLite
+ *   the engine computes it when it queues the task (a refusal then counts it under
+ *   NAME_WIDE_KEY); on PostgreSQL a node's first claims of the name store the keys computed now.
  * - Without a key function the limit holds for the whole task name: NAME_WIDE_KEY (""), which no
  *   key function can return.
  */

@@ -104,7 +104,8 @@ export type RateDecision =
 
 type Window = Pick<RateLimitRule, "count" | "perMs">;
 
-function waitReason(rule: Window, key: string, notBefore: number): string {
+/** What a task held back by its rate limit shows until `notBefore`. */
+export function rateWaitReason(rule: Window, key: string, notBefore: number): string {
   const per = `${rule.count} start${rule.count === 1 ? "" : "s"} per ${rule.perMs} ms`;
   const of = key === "" ? "" : ` for key ${JSON.stringify(key)}`;
   return `rate limit of ${per}${of} reached; may start at ${new Date(notBefore).toISOString()}`;
@@ -128,7 +129,7 @@ export function decideRateLimit(
   const countThNewest = starts[from] as number;
   if (countThNewest <= at - rule.perMs) return { start: true };
   const notBefore = countThNewest + rule.perMs;
-  return { start: false, notBefore, reason: waitReason(rule, key, notBefore) };
+  return { start: false, notBefore, reason: rateWaitReason(rule, key, notBefore) };
 }
 
 /** Calls between two sweeps of idle keys, at least; more when there are more keys. */

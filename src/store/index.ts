@@ -66,7 +66,16 @@ export {
   type StoreLocation,
   UnsupportedStoreLocationError,
 } from "./store-location.ts";
-export type { ClaimRequest, RunFence, StoreDialect, TaskStore, TaskWrites } from "./task-store.ts";
+export type {
+  ClaimRequest,
+  FlowClaim,
+  FlowClaimRequest,
+  RunFence,
+  StoreDialect,
+  TaskKeyColumns,
+  TaskStore,
+  TaskWrites,
+} from "./task-store.ts";
 export type { TaskTypePause } from "./task-type-pauses.ts";
 export {
   InvalidKeyError,

@@ -109,4 +109,11 @@ export const MIGRATIONS: readonly MigrationMeta[] = [
     folderMillis: 1796313119652,
     hash: "47044c95781559f69a8e4d0fd47ac4c501d54875e50d5f6721c65a82174d6be0",
   },
+  // 0008_task_keys
+  {
+    sql: ["ALTER TABLE `tasks` ADD `rate_key` text;", "\nALTER TABLE `tasks` ADD `concurrency_key` text;"],
+    bps: true,
+    folderMillis: 1796317473021,
+    hash: "9b05580bdac6c9ece28a4f843773a5cebe5060eaf7098194660aba5d4db3b193",
+  },
 ];

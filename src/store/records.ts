@@ -46,6 +46,10 @@ export interface TaskRecord {
   node: string | null;
   /** How many times the task has been claimed: the fencing token of its current run. */
   leaseEpoch: number;
+  /** The key its rate limit counts it under ("" for a limit over the whole name); null without one. */
+  rateKey: string | null;
+  /** The key of its per-key concurrency limit; null without one. */
+  concurrencyKey: string | null;
 }
 
 export interface NewTask {
@@ -62,6 +66,9 @@ export interface NewTask {
   parentId?: string | null;
   scheduleId?: string | null;
   scheduleFireTime?: number | null;
+  /** Only for a name whose class has a rate limit or a per-key concurrency limit. */
+  rateKey?: string | null;
+  concurrencyKey?: string | null;
 }
 
 /** One history row: a transition (from → to) or a control request (no status change). */

@@ -48,6 +48,12 @@ export const tasks = sqliteTable(
     nodeId: text("node_id"),
     /** Bumped by each claim of the task (the fencing token on PostgreSQL); kept level on SQLite. */
     leaseEpoch: integer("lease_epoch").notNull().default(0),
+    /**
+     * The keys of the task's rate limit and per-key concurrency, from its class's key functions
+     * when it was created; null where the class declares no such limit.
+     */
+    rateKey: text("rate_key"),
+    concurrencyKey: text("concurrency_key"),
   },
   (table) => [
     index("tasks_status_id").on(table.status, table.id),

@@ -34,6 +34,8 @@ export const TASK_COLUMNS = {
   scheduleFireTime: "schedule_fire_time",
   node: "node_id",
   leaseEpoch: "lease_epoch",
+  rateKey: "rate_key",
+  concurrencyKey: "concurrency_key",
 } as const satisfies Record<keyof TaskRecord, string>;
 
 const JSON_FIELDS = new Set<keyof TaskRecord>([

@@ -46,6 +46,36 @@ export interface ClaimRequest {
   now: number;
 }
 
+/** A task's stored flow keys. */
+export interface TaskKeyColumns {
+  rateKey: string | null;
+  concurrencyKey: string | null;
+}
+
+/** A claim of one name whose class has a rate limit or a per-key concurrency limit. */
+export interface FlowClaimRequest extends ClaimRequest {
+  name: string;
+  /** At most this many runs of the name at once (`static concurrency = N`); null for none. */
+  classLimit: number | null;
+  /** At most this many runs per concurrency key at once; null for none. */
+  keyLimit: number | null;
+  /** At most `count` starts per rate key in any `perMs`; null for none. */
+  rate: { count: number; perMs: number } | null;
+  /** How many ready rows (of keys with room) one claim looks at, at most. */
+  candidates: number;
+}
+
+/** What a flow claim took, and what holds the name's other tasks back after it. */
+export interface FlowClaim {
+  tasks: TaskRecord[];
+  /** Concurrency keys with every slot held. */
+  fullKeys: string[];
+  /** Rate keys whose window is full, each with the earliest time a start may be (database clock). */
+  ratedKeys: Array<[key: string, notBefore: number]>;
+  /** The database's clock at the claim (epoch ms). */
+  now: number;
+}
+
 /** Which database a store talks to. */
 export type StoreDialect = "sqlite" | "postgres";
 
@@ -80,11 +110,21 @@ export interface TaskWrites {
    * As `claimReady`, for one name whose runs are capped across all nodes at `classLimit`: the
    * claims of that name take turns (a lock held until the transaction ends), so the cap holds.
    */
-  claimLimited?(request: ClaimRequest & { name: string; classLimit: number }): Promise<TaskRecord[]>;
-  /** Up to `limit` ready tasks of `names` (as a claim would take them), locked for the node to decide on. */
-  lockReady?(request: ClaimRequest): Promise<TaskRecord[]>;
-  /** Claims these ready tasks, locked by `lockReady` in this transaction, as `claimReady` does. */
-  claimIds?(request: Omit<ClaimRequest, "names" | "limit">, ids: readonly string[]): Promise<TaskRecord[]>;
+  claimLimited?(request: ClaimRequest & { name: string; classLimit: number }): Promise<TaskRecord[] | null>;
+  /**
+   * As `claimLimited`, for one name with flow rules, each counted across all nodes from the
+   * database: its per-key concurrency from the RUNNING rows' stored keys, its rate limit from its
+   * recent starts. Answers what it claimed and what holds the name's other tasks back.
+   * Both answer null, claiming nothing, while another claim of the name holds its lock.
+   */
+  claimFlow?(request: FlowClaimRequest): Promise<FlowClaim | null>;
+  /**
+   * Up to `limit` PENDING or PAUSED tasks of `name` stored without keys (created before their
+   * class had a keyed rule), locked until the transaction ends, for `setTaskKeys`.
+   */
+  unkeyedTasks?(name: string, limit: number): Promise<TaskRecord[]>;
+  /** Stores the keys of tasks that had none. */
+  setTaskKeys?(keys: ReadonlyArray<{ id: string } & TaskKeyColumns>): Promise<void>;
   /** Up to `limit` RUNNING tasks whose lease has expired, locked until the transaction ends. */
   lockExpiredLeases?(limit: number): Promise<TaskRecord[]>;
   /** Changes columns without a status change, with an optional event. Undefined if the task is gone. */

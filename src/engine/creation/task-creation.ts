@@ -195,6 +195,8 @@ export class TaskCreation {
     parentId: string | null = null,
     schedule?: { id: string; scheduleId: string; scheduleFireTime: number; reason: string },
   ): Promise<TaskRecord> {
+    // Only a name with a keyed limit sets the key columns: other creates keep their statement.
+    const keys = this.registry.get(name)?.taskKeys(params) ?? null;
     return this.transitions
       .created(
         unit,
@@ -210,6 +212,7 @@ export class TaskCreation {
           ...(schedule
             ? { scheduleId: schedule.scheduleId, scheduleFireTime: schedule.scheduleFireTime }
             : {}),
+          ...(keys ?? {}),
         },
         by,
         schedule?.reason ?? (parentId === null ? null : `spawned by task ${parentId}`),

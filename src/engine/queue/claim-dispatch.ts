@@ -1,14 +1,31 @@
+import { keyWaitReason, NAME_WIDE_KEY, rateWaitReason } from "../../flow/index.ts";
 import type { ClaimRequest, TaskRecord, TaskWrites } from "../../store/index.ts";
 import type { StartPlan } from "../commit/message-commit.ts";
 import type { Unit } from "../commit/unit.ts";
 import type { RegisteredTask, TaskRegistry } from "../registry.ts";
-import { FlowGate } from "./flow-gate.ts";
-import type { TaskDispatch } from "./task-dispatch.ts";
+import type { TaskDispatch, WaitingTask } from "./task-dispatch.ts";
 
 /** setTimeout's longest delay; a task due later is found by the polling anyway. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /** How long a claim whose commit failed waits before the next try. */
 const RETRY_MS = 500;
+/** How soon a claim that found a limited name being claimed by another node tries it again. */
+const BUSY_RETRY_MS = 50;
+/** Ready rows of keys with room that one flow claim looks at, at most. */
+const FLOW_CANDIDATES = 1000;
+/** Tasks stored without keys given theirs per claim, at most. */
+const KEY_FILL_BATCH = 200;
+
+/** What held a flow-limited name's tasks back at its last claim on this node. */
+interface HeldBack {
+  /** Concurrency keys with every slot held. */
+  fullKeys: Set<string>;
+  /** Rate keys whose window is full, with the earliest next start (database clock). */
+  ratedKeys: Map<string, number>;
+}
+
+const hasFlowRules = (registered: RegisteredTask) =>
+  registered.flow.rateLimit !== null || registered.flow.concurrency?.kind === "key";
 
 export interface ClaimHooks {
   /** False once the manager is stopping: nothing is claimed then. */
@@ -37,13 +54,15 @@ export interface ClaimOptions {
  * notification or a delayed task coming due, every `claimPollMs`. After a claim that found fewer
  * tasks than it asked for, it waits for such news before asking again.
  *
- * Flow rules: a name's `static concurrency` limit holds across all nodes (its claims take turns
- * under a lock and count its runs); a rate limit and a per-key limit are counted on each node.
+ * Flow rules hold across all nodes: the claims of a name with `static concurrency`, a rate limit
+ * or a per-key limit take turns under a lock and count its runs per key and its recent starts in
+ * the database (`claimLimited`, `claimFlow`).
  */
 export class ClaimDispatcher implements TaskDispatch {
-  readonly #gate: FlowGate;
-  /** Why tasks this node's flow rules held back wait, until the next claim decides again. */
-  readonly #reasons = new Map<string, string>();
+  /** What held each flow-limited name back at its last claim here: its tasks' wait reasons. */
+  readonly #held = new Map<string, HeldBack>();
+  /** Flow-limited names whose tasks all have their keys stored (see #fillKeys). */
+  readonly #keyed = new Set<string>();
   /** Paused names known here, with what their tasks show (the claims read the pauses' rows). */
   readonly #pausedNames = new Map<string, string>();
   #maybeReady = true;
@@ -56,9 +75,7 @@ export class ClaimDispatcher implements TaskDispatch {
     private readonly registry: TaskRegistry,
     private readonly hooks: ClaimHooks,
     private readonly options: ClaimOptions,
-  ) {
-    this.#gate = new FlowGate(registry);
-  }
+  ) {}
 
   get size(): number {
     return this.hooks.queued();
@@ -87,13 +104,22 @@ export class ClaimDispatcher implements TaskDispatch {
     if (task?.status === "PENDING") this.enqueue(task);
   }
 
-  remove(id: string): void {
-    this.#gate.forget(id);
-    this.#reasons.delete(id);
-  }
+  remove(_id: string): void {}
 
-  waitReason(task: { id: string; taskName: string }): string | undefined {
-    return this.#pausedNames.get(task.taskName) ?? this.#reasons.get(task.id);
+  waitReason(task: WaitingTask): string | undefined {
+    const paused = this.#pausedNames.get(task.taskName);
+    if (paused !== undefined) return paused;
+    const held = this.#held.get(task.taskName);
+    const flow = this.registry.get(task.taskName)?.flow;
+    if (!held || !flow) return undefined;
+    const concurrencyKey = task.concurrencyKey ?? NAME_WIDE_KEY;
+    if (flow.concurrency?.kind === "key" && held.fullKeys.has(concurrencyKey)) {
+      return keyWaitReason(concurrencyKey, flow.concurrency.limit);
+    }
+    const rateKey = task.rateKey ?? NAME_WIDE_KEY;
+    const notBefore = held.ratedKeys.get(rateKey);
+    if (flow.rateLimit && notBefore !== undefined) return rateWaitReason(flow.rateLimit, rateKey, notBefore);
+    return undefined;
   }
 
   // The pause is a row every node's claim reads; the reason is kept for what the tasks show.
@@ -113,8 +139,14 @@ export class ClaimDispatcher implements TaskDispatch {
     this.wake();
   }
 
-  released(id: string): void {
-    this.#gate.release(id);
+  released(_id: string): void {
+    // A key with every slot held may have a slot free now: that is news for the next claim.
+    for (const held of this.#held.values()) {
+      if (held.fullKeys.size > 0) {
+        this.wake();
+        return;
+      }
+    }
     this.request();
   }
 
@@ -152,17 +184,15 @@ export class ClaimDispatcher implements TaskDispatch {
     const tx = unit.tx;
     const base = { node: this.options.node, leaseMs: this.options.leaseMs, now: Date.now() };
     const plain: string[] = [];
-    const capped: RegisteredTask[] = [];
-    const gated: RegisteredTask[] = [];
+    const limited: RegisteredTask[] = [];
     for (const registered of this.registry.all()) {
-      const flow = registered.flow;
-      if (flow.rateLimit || flow.concurrency?.kind === "key") gated.push(registered);
-      else if (registered.concurrency !== undefined) capped.push(registered);
+      if (hasFlowRules(registered) || registered.concurrency !== undefined) limited.push(registered);
       else plain.push(registered.name);
     }
     unit.onRollback(() => this.#wakeAt(Date.now() + RETRY_MS));
     let room = free;
     let drained = true;
+    let busy = false;
     const claimed: TaskRecord[] = [];
     const take = (rows: TaskRecord[], asked: number) => {
       claimed.push(...rows);
@@ -172,53 +202,78 @@ export class ClaimDispatcher implements TaskDispatch {
     if (plain.length > 0 && tx.claimReady) {
       take(await tx.claimReady({ ...base, limit: room, names: plain }), room);
     }
-    // In name order, so that two nodes take the names' locks in the same order.
-    capped.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const registered of capped) {
-      if (room <= 0 || !tx.claimLimited) break;
-      const request = { ...base, limit: room, names: [registered.name] };
-      take(
-        await tx.claimLimited({ ...request, name: registered.name, classLimit: registered.concurrency ?? 0 }),
-        room,
-      );
-    }
-    for (const registered of gated) {
+    // In name order (registry.all's), so that two nodes take the names' locks in the same order.
+    for (const registered of limited) {
       if (room <= 0) break;
-      const rows = await this.#claimGated(tx, { ...base, limit: room, names: [registered.name] });
-      take(rows, room);
+      const request = { ...base, limit: room, names: [registered.name] };
+      let rows: TaskRecord[] | null = [];
+      if (hasFlowRules(registered)) {
+        await this.#fillKeys(unit, registered);
+        rows = await this.#claimFlow(tx, registered, request);
+      } else if (tx.claimLimited) {
+        const classLimit = registered.concurrency ?? 0;
+        rows = await tx.claimLimited({ ...request, name: registered.name, classLimit });
+      }
+      // Claimed elsewhere right now: its tasks may still fit here, once that claim is committed.
+      if (rows === null) busy = true;
+      else take(rows, room);
     }
+    if (busy) this.#wakeAt(Date.now() + BUSY_RETRY_MS);
     if (room <= 0) drained = false;
     if (drained) this.#maybeReady = false;
     for (const task of claimed) await this.hooks.startClaimed(unit, task);
   }
 
-  /** Ready tasks of a name with a rate or per-key limit: locked, admitted by this node's gate, claimed. */
-  async #claimGated(tx: TaskWrites, request: ClaimRequest): Promise<TaskRecord[]> {
-    if (!tx.lockReady || !tx.claimIds) return [];
-    const candidates = await tx.lockReady(request);
-    const admitted: string[] = [];
-    for (const task of candidates) {
-      this.#gate.noteTask(task.id, task.taskName, task.params);
-      const admission = this.#gate.admit(
-        { id: task.id, name: task.taskName, priority: task.priority, runAt: 0 },
-        request.now,
-      );
-      if (admission.start) {
-        admitted.push(task.id);
-        this.#reasons.delete(task.id);
-        continue;
-      }
-      // Not held here: the row stays PENDING for the next claim, on any node.
-      const reason = this.#gate.reason(task.id);
-      if (reason !== undefined) this.#reasons.set(task.id, reason);
-      this.#gate.forget(task.id);
-      if (admission.notBefore !== null) this.#wakeAt(admission.notBefore);
+  /**
+   * Gives the tasks of a name stored without keys (created before its class had its keyed rule,
+   * or before kiln stored keys) the keys its class computes now, a batch per claim, until none is
+   * left; until then they would count under the name-wide key.
+   */
+  async #fillKeys(unit: Unit, registered: RegisteredTask): Promise<void> {
+    const tx = unit.tx;
+    if (this.#keyed.has(registered.name) || !tx.unkeyedTasks || !tx.setTaskKeys) return;
+    const tasks = await tx.unkeyedTasks(registered.name, KEY_FILL_BATCH);
+    const keys = [];
+    for (const task of tasks) {
+      const computed = registered.taskKeys(task.params);
+      if (computed) keys.push({ id: task.id, ...computed });
     }
-    const claimed = await tx.claimIds(request, admitted);
-    // An admitted row that was not claimed after all gives its slot back.
-    const took = new Set(claimed.map((task) => task.id));
-    for (const id of admitted) if (!took.has(id)) this.#gate.release(id);
-    return claimed;
+    await tx.setTaskKeys(keys);
+    if (tasks.length < KEY_FILL_BATCH) unit.afterCommit(() => this.#keyed.add(registered.name));
+  }
+
+  /**
+   * Ready tasks of a name with a rate or per-key limit, claimed as its limits allow across all
+   * nodes (the database counts them); what still holds the name back is kept for the reasons its
+   * tasks show, and a full rate window wakes this node when it may start again.
+   */
+  async #claimFlow(
+    tx: TaskWrites,
+    registered: RegisteredTask,
+    request: ClaimRequest,
+  ): Promise<TaskRecord[] | null> {
+    if (!tx.claimFlow) return [];
+    const { rateLimit, concurrency } = registered.flow;
+    const claim = await tx.claimFlow({
+      ...request,
+      name: registered.name,
+      classLimit: registered.concurrency ?? null,
+      keyLimit: concurrency?.kind === "key" ? concurrency.limit : null,
+      rate: rateLimit ? { count: rateLimit.count, perMs: rateLimit.perMs } : null,
+      candidates: FLOW_CANDIDATES,
+    });
+    if (claim === null) return null;
+    if (claim.fullKeys.length === 0 && claim.ratedKeys.length === 0) this.#held.delete(registered.name);
+    else
+      this.#held.set(registered.name, {
+        fullKeys: new Set(claim.fullKeys),
+        ratedKeys: new Map(claim.ratedKeys),
+      });
+    let soonest = Number.POSITIVE_INFINITY;
+    for (const [, notBefore] of claim.ratedKeys) soonest = Math.min(soonest, notBefore);
+    // The window is on the database's clock: the wait is measured there, then run on this one.
+    if (soonest !== Number.POSITIVE_INFINITY) this.#wakeAt(Date.now() + Math.max(0, soonest - claim.now));
+    return claim.tasks;
   }
 
   #wakeAt(due: number): void {

@@ -1,6 +1,8 @@
 /**
  * The dispatcher's flow control: whether a task picked from the queue may start now under its
  * name's `static rateLimit` and per-key `static concurrency`, and what it waits for otherwise.
+ * Used by the in-memory `Dispatcher` of a kiln alone on SQLite; nodes sharing PostgreSQL count
+ * their limits in the database instead (`ClaimDispatcher`, `claimFlow`).
  *
  * - Rate limits are counted in memory on this node, from the starts this gate admitted: the
  *   window starts empty when the manager starts (see the README).
@@ -12,7 +14,14 @@
  *   step), a task waits here too and goes back to the queue when the name is resumed.
  * - While a task waits, its reason is kept here and shown as its status reason.
  */
-import { KeyConcurrency, NAME_WIDE_KEY, RateLimiter, type TaskKeys, taskKeysOf } from "../../flow/index.ts";
+import {
+  KeyConcurrency,
+  keyWaitReason,
+  NAME_WIDE_KEY,
+  RateLimiter,
+  type TaskKeys,
+  taskKeysOf,
+} from "../../flow/index.ts";
 import type { TaskRegistry } from "../registry.ts";
 import type { QueueEntry } from "./scheduler.ts";
 
@@ -113,10 +122,7 @@ export class FlowGate {
     if (limits.keys && concurrencyKey !== null && !limits.keys.canAcquire(concurrencyKey)) {
       limits.keys.enqueue(concurrencyKey, { id: entry.id, priority: entry.priority });
       this.#held.set(entry.id, entry);
-      this.#reasons.set(
-        entry.id,
-        `waiting for a slot of key ${JSON.stringify(concurrencyKey)}: ${limits.keys.limit} run${limits.keys.limit === 1 ? "" : "s"} at once per key`,
-      );
+      this.#reasons.set(entry.id, keyWaitReason(concurrencyKey, limits.keys.limit));
       return { start: false, notBefore: null };
     }
     if (limits.rate) {

@@ -19,6 +19,10 @@ export interface DispatchHooks {
   requestDispatch(): void;
 }
 
+/** What a dispatcher needs of a PENDING task to say why it waits: its id, name and stored keys. */
+export type WaitingTask = Pick<TaskRecord, "id" | "taskName"> &
+  Partial<Pick<TaskRecord, "rateKey" | "concurrencyKey">>;
+
 /**
  * Which PENDING task starts next, and when. Two kinds: one node alone on its database keeps the
  * queue in memory (`Dispatcher`); nodes sharing a database claim ready rows from it
@@ -34,7 +38,7 @@ export interface TaskDispatch extends StartSource {
   /** The task left PENDING without starting (paused, stopped). */
   remove(id: string): void;
   /** Why a PENDING task waits, when a flow rule holds it back on this node. */
-  waitReason(task: { id: string; taskName: string }): string | undefined;
+  waitReason(task: WaitingTask): string | undefined;
   pauseName(name: string, reason: string): void;
   /** Every paused name with its reason, as the store has them now (a dispatcher that reads pauses from the store). */
   setPausedNames?(names: ReadonlyMap<string, string>): void;

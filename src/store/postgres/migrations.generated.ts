@@ -68,4 +68,17 @@ export const MIGRATIONS: readonly MigrationMeta[] = [
     folderMillis: 1796313120401,
     hash: "9b93f064de816d41d5443d8f3587deb955dbaa7f33a144bd66b87df47b9ce3e7",
   },
+  // 0005_flow_keys_and_rate_starts
+  {
+    sql: [
+      'CREATE TABLE "rate_starts" (\n\t"task_name" text NOT NULL,\n\t"rate_key" text NOT NULL,\n\t"at" bigint NOT NULL\n);\n',
+      '\nALTER TABLE "tasks" ADD COLUMN "rate_key" text;',
+      '\nALTER TABLE "tasks" ADD COLUMN "concurrency_key" text;',
+      '\nCREATE INDEX "rate_starts_name_key_at" ON "rate_starts" USING btree ("task_name","rate_key","at");',
+      '\nCREATE INDEX "tasks_flow_ready" ON "tasks" USING btree ("task_name","priority" DESC NULLS LAST,"id") WHERE "tasks"."status" = \'PENDING\';',
+    ],
+    bps: true,
+    folderMillis: 1796320264916,
+    hash: "75f2229489b6b5a10971c2417745dc0edc5c5d231233421ddf5181a2b714b635",
+  },
 ];

@@ -78,6 +78,12 @@ export const tasks = pgTable(
     leaseEpoch: integer("lease_epoch").notNull().default(0),
     /** Until when the claim holds, by the database's clock (epoch ms); renewed by its node's heartbeat. */
     leaseExpiresAt: epochMs("lease_expires_at"),
+    /**
+     * The keys of the task's rate limit and per-key concurrency, computed when it was created;
+     * null where its class declares no such limit. A claim counts its limits by them.
+     */
+    rateKey: text("rate_key"),
+    concurrencyKey: text("concurrency_key"),
   },
   (table) => [
     index("tasks_status_id").on(table.status, table.id),
@@ -86,6 +92,10 @@ export const tasks = pgTable(
     // The rescue's scan, and a heartbeat's renewal of one node's leases.
     index("tasks_leases").on(table.nodeId, table.leaseExpiresAt).where(sql`${table.status} = 'RUNNING'`),
     index("tasks_name_id").on(table.taskName, table.id),
+    // A flow claim's candidates: one name's ready rows in claim order.
+    index("tasks_flow_ready")
+      .on(table.taskName, table.priority.desc(), table.id)
+      .where(sql`${table.status} = 'PENDING'`),
     // For `tags @> '["x"]'`: a page of a rare tag reads its few tasks, not every task until the
     // page is full. jsonb_path_ops: smaller than the default opclass, and containment is all kiln asks.
     index("tasks_tags").using("gin", table.tags.op("jsonb_path_ops")),
@@ -223,3 +233,18 @@ export const leader = pgTable("leader", {
   electedAt: epochMs("elected_at").notNull(),
   expiresAt: epochMs("expires_at").notNull(),
 });
+
+/**
+ * The recent starts of rate-limited names, by rate key, on the database's clock: what a claim
+ * counts a rate limit's window from. Written by the claim that starts the run, under the name's
+ * claim lock, and pruned by the next claims of the name once the window has passed.
+ */
+export const rateStarts = pgTable(
+  "rate_starts",
+  {
+    taskName: text("task_name").notNull(),
+    rateKey: text("rate_key").notNull(),
+    at: epochMs("at").notNull(),
+  },
+  (table) => [index("rate_starts_name_key_at").on(table.taskName, table.rateKey, table.at)],
+);

@@ -3,7 +3,14 @@ import { uuidV7Floor } from "../id-ranges.ts";
 import type { NewTask, NewTaskEvent, TaskPatch, TaskRecord, TelemetryBatch } from "../records.ts";
 import type { DeletedTask } from "../store.ts";
 import { type SqlValue, TASK_COLUMNS, type TaskRowCodec } from "../task-rows.ts";
-import type { ClaimRequest, RunFence, TaskWrites } from "../task-store.ts";
+import type {
+  ClaimRequest,
+  FlowClaim,
+  FlowClaimRequest,
+  RunFence,
+  TaskKeyColumns,
+  TaskWrites,
+} from "../task-store.ts";
 import { type Executor, type Row, run } from "./client.ts";
 import { CLUSTER_SQL } from "./cluster-sql.ts";
 import { postgresFaultOf } from "./faults.ts";
@@ -214,29 +221,56 @@ export class PostgresWrites implements TaskWrites {
     return rows.map((row) => this.context.codec.fromRow(row));
   }
 
-  async claimLimited(request: ClaimRequest & { name: string; classLimit: number }): Promise<TaskRecord[]> {
+  /** Takes the name's claim lock for this transaction; false when another claim of it holds it. */
+  async #lockName(name: string): Promise<boolean> {
+    const [row] = await this.#run(CLUSTER_SQL.lockName, [name]);
+    return (row?.locked as unknown) === true;
+  }
+
+  async claimLimited(
+    request: ClaimRequest & { name: string; classLimit: number },
+  ): Promise<TaskRecord[] | null> {
     if (request.limit <= 0) return [];
-    await this.#run(CLUSTER_SQL.lockName, [request.name]);
+    if (!(await this.#lockName(request.name))) return null;
     const params = claimParams({ ...request, names: [request.name] });
     params.push(request.classLimit);
     const rows = await this.#run(CLUSTER_SQL.claimLimited, params);
     return rows.map((row) => this.context.codec.fromRow(row));
   }
 
-  async lockReady(request: ClaimRequest): Promise<TaskRecord[]> {
-    if (request.limit <= 0 || request.names.length === 0) return [];
-    const rows = await this.#run(CLUSTER_SQL.lockReady, claimParams(request));
+  async claimFlow(request: FlowClaimRequest): Promise<FlowClaim | null> {
+    if (request.limit <= 0) return { tasks: [], fullKeys: [], ratedKeys: [], now: request.now };
+    // Its own statement: the claim's snapshot must be taken once the lock is held.
+    if (!(await this.#lockName(request.name))) return null;
+    const params = claimParams({ ...request, names: [request.name] });
+    params.push(
+      request.classLimit,
+      request.keyLimit,
+      request.rate?.count ?? null,
+      request.rate?.perMs ?? null,
+      request.candidates,
+    );
+    const rows = await this.#run(CLUSTER_SQL.claimFlow, params);
+    const first = rows[0];
+    const tasks = rows.filter((row) => row.id !== null).map((row) => this.context.codec.fromRow(row));
+    return {
+      tasks,
+      fullKeys: first?.kiln_full_keys ? (JSON.parse(String(first.kiln_full_keys)) as string[]) : [],
+      ratedKeys: first?.kiln_rated_keys
+        ? (JSON.parse(String(first.kiln_rated_keys)) as Array<[string, number]>)
+        : [],
+      now: Number(first?.kiln_now ?? request.now),
+    };
+  }
+
+  async unkeyedTasks(name: string, limit: number): Promise<TaskRecord[]> {
+    const rows = await this.#run(CLUSTER_SQL.unkeyedTasks, [name, limit]);
     return rows.map((row) => this.context.codec.fromRow(row));
   }
 
-  async claimIds(
-    request: Omit<ClaimRequest, "names" | "limit">,
-    ids: readonly string[],
-  ): Promise<TaskRecord[]> {
-    if (ids.length === 0) return [];
-    const params = claimParams({ ...request, limit: ids.length, names: ids });
-    const rows = await this.#run(CLUSTER_SQL.claimIds, params);
-    return rows.map((row) => this.context.codec.fromRow(row));
+  async setTaskKeys(keys: ReadonlyArray<{ id: string } & TaskKeyColumns>): Promise<void> {
+    if (keys.length === 0) return;
+    await this.#run(CLUSTER_SQL.setTaskKeys, [JSON.stringify(keys)]);
   }
 
   async lockExpiredLeases(limit: number): Promise<TaskRecord[]> {

@@ -24,7 +24,7 @@ if (db) {
     };
     try {
       const store = await openStore(options);
-      await admin`TRUNCATE tasks, task_events, task_logs, schedules, schedule_fires, paused_task_types CASCADE`;
+      await admin`TRUNCATE tasks, task_events, task_logs, schedules, schedule_fires, paused_task_types, rate_starts CASCADE`;
       return {
         store,
         async rawColumn(taskId, column) {

@@ -40,6 +40,8 @@ export function taskTests({ open }: SuiteContext): void {
         scheduleFireTime: null,
         node: null,
         leaseEpoch: 0,
+        rateKey: null,
+        concurrencyKey: null,
       });
       expect(created.createdAt).toBeGreaterThanOrEqual(before);
       expect(created.createdAt).toBeLessThanOrEqual(Date.now());

@@ -53,6 +53,7 @@ describe("migrate", () => {
       "leader",
       "nodes",
       "paused_task_types",
+      "rate_starts",
       "schedule_fires",
       "schedules",
       "task_events",

@@ -1,0 +1,2 @@
+ALTER TABLE `tasks` ADD `rate_key` text;--> statement-breakpoint
+ALTER TABLE `tasks` ADD `concurrency_key` text;
