@@ -52,7 +52,14 @@ function submitting(cluster: Cluster) {
 
 test("PostgreSQL restarted while tasks are created and run: the nodes come back by themselves, every acknowledged task finishes once", async () => {
   server = await startThrowawayPostgres();
-  cluster = await Cluster.start(server.url, { nodes: 3, concurrency: 2 });
+  // A lease longer than the outage (the restart and the nodes' reconnects take a few seconds on a
+  // loaded machine): no node is taken for dead, so nothing runs twice. With an outage longer than
+  // the lease, a task whose end could not be written meanwhile runs again from its checkpoint.
+  cluster = await Cluster.start(server.url, {
+    nodes: 3,
+    concurrency: 2,
+    lease: { leaseMs: 8_000, heartbeatMs: 500, rescueMs: 500, claimPollMs: 200 },
+  });
   const load = submitting(cluster);
   await Bun.sleep(2_000);
   expect(load.acknowledged.length).toBeGreaterThan(0);
