@@ -1,30 +1,22 @@
 // A class's `static concurrency` limit across two nodes in one process on one PostgreSQL
 // database: both run "hold" (limit 1), and no two of its runs overlap, whichever node runs them.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { PostgresTaskStore } from "../../src/index.ts";
-import { startManager, type TestManager, untilStatus } from "../helpers.ts";
-import { testDatabase } from "../store/postgres/database.ts";
+import { type TestManager, untilStatus } from "../helpers.ts";
+import { type InProcessNodes, startInProcessNodes } from "./in-process.ts";
 
 const SLACK_MS = 80;
 const CLUSTER = { leaseMs: 3_000, heartbeatMs: 200, rescueMs: 300, claimPollMs: 100 };
 
-let database: Awaited<ReturnType<typeof testDatabase>>;
-const nodes: TestManager[] = [];
-const stores: PostgresTaskStore[] = [];
+let cluster: InProcessNodes;
+let nodes: TestManager[] = [];
 
 beforeAll(async () => {
-  database = await testDatabase();
-  for (const name of ["one", "two"]) {
-    const store = new PostgresTaskStore({ url: database.url, max: 4 });
-    stores.push(store);
-    nodes.push(await startManager({ store, nodeName: name, cluster: CLUSTER, concurrency: 3 }));
-  }
+  cluster = await startInProcessNodes(["one", "two"], { cluster: CLUSTER, concurrency: 3 });
+  nodes = cluster.nodes;
 });
 
 afterAll(async () => {
-  for (const node of nodes) await node.close();
-  for (const store of stores) await store.close();
-  await database?.drop();
+  await cluster?.close();
 });
 
 test("a class limit of 1 holds across nodes: no two runs of the name overlap", async () => {

@@ -5,40 +5,25 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { PostgresTaskStore, type TaskManager } from "../../src/index.ts";
 import { newTaskRow, startManager, type TestManager, untilStatus } from "../helpers.ts";
 import { testDatabase } from "../store/postgres/database.ts";
+import { type InProcessNodes, startInProcessNodes } from "./in-process.ts";
 
 const FLOW_TASKS = new URL("../fixtures/flow-tasks.ts", import.meta.url);
 const CLUSTER = { leaseMs: 3_000, heartbeatMs: 200, rescueMs: 300, claimPollMs: 200 };
 
-let database: Awaited<ReturnType<typeof testDatabase>>;
-const nodes: TestManager[] = [];
-const stores: PostgresTaskStore[] = [];
+let cluster: InProcessNodes;
+let nodes: TestManager[] = [];
 
 beforeAll(async () => {
-  database = await testDatabase();
-  for (const name of ["one", "two"]) {
-    const store = new PostgresTaskStore({ url: database.url, max: 4 });
-    stores.push(store);
-    const node = await startManager({ store, nodeName: name, cluster: CLUSTER, concurrency: 4 });
-    await node.manager.load(FLOW_TASKS);
-    nodes.push(node);
-  }
-  // Both have heard from the other's heartbeat, so each node's news wakes the other.
-  const [one, two] = nodes as [TestManager, TestManager];
-  const deadline = Date.now() + 10_000;
-  while ((await one.manager.nodes()).length < 2 || (await two.manager.nodes()).length < 2) {
-    if (Date.now() > deadline) throw new Error("the two nodes never saw each other");
-    await Bun.sleep(50);
-  }
-  // Node "two" started on the same host with the same pid as "one", so it took "one" for a
-  // restarted node and retired it: "one" registers again at its next heartbeat. Runs it claimed
-  // before that would be abandoned, so the tests begin once it has.
-  await Bun.sleep(CLUSTER.heartbeatMs * 3);
+  cluster = await startInProcessNodes(["one", "two"], {
+    cluster: CLUSTER,
+    concurrency: 4,
+    modules: [FLOW_TASKS],
+  });
+  nodes = cluster.nodes;
 });
 
 afterAll(async () => {
-  for (const node of nodes) await node.close();
-  for (const store of stores) await store.close();
-  await database?.drop();
+  await cluster?.close();
 });
 
 /** Creates each params through the nodes in turn. */
