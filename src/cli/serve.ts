@@ -28,6 +28,7 @@ import {
 } from "./serve-store.ts";
 import { exitOnSignals } from "./shutdown.ts";
 import { StdoutLines } from "./stdout-lines.ts";
+import { surviveStraySocketErrors } from "./stray-socket-errors.ts";
 import { loadTasksDir } from "./tasks-dir.ts";
 
 /** How long shutdown waits for queued webhook deliveries, after the tasks are saved. */
@@ -87,6 +88,13 @@ export async function serve(config: ServeConfig): Promise<void> {
   const location = parseStoreLocation(config.db);
   // PostgreSQL: kiln opens the store (and takes the database) itself; SQLite: the engine does.
   const pgStore = location.dialect === "postgres" ? await openServerStore(config, location.url) : undefined;
+  if (pgStore) {
+    surviveStraySocketErrors(logger, () => {
+      stdout.flush();
+      logFile?.flush();
+      process.exit(1);
+    });
+  }
   const problem = (error: unknown) =>
     pgStore && location.dialect === "postgres"
       ? serverProblem(error, pgStore, location.url)

@@ -109,6 +109,11 @@ export class NodeRuntime {
         this.parts.dispatcher.wake();
         void this.beat();
       },
+      {
+        probeEveryMs: this.parts.tuning.heartbeatMs,
+        onDeaf: (silentMs) =>
+          logger.warn(`the LISTEN connection has heard nothing for ${silentMs} ms; listening on a new one`),
+      },
     );
     await this.beat();
     this.#heartbeatTimer = setInterval(() => {

@@ -69,10 +69,15 @@ export interface ClusterStore {
   claimLeadership(nodeId: string, termMs: number): Promise<boolean>;
   notify(channel: ClusterChannel, payload: string): Promise<void>;
   /**
-   * Listens on every channel (one connection of its own, which postgres.js reopens after a loss);
-   * `onListen` runs after each (re)connect, for catching up on what was missed meanwhile.
+   * Listens on every channel, on one connection of its own that is checked every `probeEveryMs`
+   * (a notification to itself) and replaced when it has gone deaf; `onListen` runs after each
+   * (re)connect, for catching up on what was missed meanwhile.
    */
-  listen(onMessage: (message: ClusterMessage) => void, onListen: () => void): Promise<() => Promise<void>>;
+  listen(
+    onMessage: (message: ClusterMessage) => void,
+    onListen: () => void,
+    options: { probeEveryMs: number; onDeaf?: (silentMs: number) => void },
+  ): Promise<() => Promise<void>>;
   /** The latest progress of these tasks (those that reported one). */
   progressOf(taskIds: readonly string[]): Promise<Array<{ id: string; progress: TaskProgress; at: number }>>;
   /** Log lines of these tasks with ids above `afterId`, oldest first (at most 2,000). */

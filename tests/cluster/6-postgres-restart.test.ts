@@ -76,7 +76,12 @@ test("PostgreSQL restarted while tasks are created and run: the nodes come back 
   );
   await Bun.sleep(2_000);
   await load.stop();
-  for (const node of cluster.nodes) expect(node.server.proc.exitCode, `${node} exited`).toBeNull();
+  for (const node of cluster.nodes) {
+    expect(
+      node.server.proc.exitCode,
+      `${node} exited:\n${node.stderr.trim().split("\n").slice(-15).join("\n")}`,
+    ).toBeNull();
+  }
 
   const ids = load.acknowledged;
   const tasks = await cluster.waitForAll(ids, "FINISHED", 120_000);
@@ -98,7 +103,8 @@ test("PostgreSQL restarted while tasks are created and run: the nodes come back 
     const listens = (await cluster.backendsOf(node)).filter((backend) => /^\s*LISTEN/i.test(backend.query));
     expect(listens.length, `${node} listens again`).toBeGreaterThan(0);
   }
+  const replaced = cluster.nodes.map((node) => node.stderr.split("listening on a new one").length - 1);
   console.log(
-    `restart took ${upAt - restartedAt} ms; ${ids.length} tasks acknowledged; answers ${JSON.stringify([...load.answers])}`,
+    `restart took ${upAt - restartedAt} ms; ${ids.length} tasks acknowledged; answers ${JSON.stringify([...load.answers])}; deaf LISTEN connections replaced per node ${JSON.stringify(replaced)}`,
   );
 }, 300_000);

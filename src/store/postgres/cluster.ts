@@ -12,15 +12,26 @@ import type { TaskEventRecord, TaskLogRecord, TaskProgress, TaskRecord } from ".
 import type { SqlValue, TaskRowCodec } from "../task-rows.ts";
 import { type PostgresClient, type Row, run } from "./client.ts";
 import { CLUSTER_SQL } from "./cluster-sql.ts";
+import { SupervisedListener } from "./listener.ts";
 
 const CHANNELS: readonly ClusterChannel[] = ["kiln_ready", "kiln_control", "kiln_events"];
 
 /** The cluster protocol on PostgreSQL: nodes, leases, the leader, and LISTEN/NOTIFY. */
 export class PostgresCluster implements ClusterStore {
+  readonly #listeners = new Set<SupervisedListener>();
+
   constructor(
     private readonly client: PostgresClient,
     private readonly codec: TaskRowCodec,
+    /** A client of one connection, for a LISTEN session of its own. */
+    private readonly openListenClient: () => PostgresClient,
   ) {}
+
+  /** Ends the listeners still open (those of a node that was not stopped). */
+  async close(): Promise<void> {
+    await Promise.all([...this.#listeners].map((listener) => listener.close()));
+    this.#listeners.clear();
+  }
 
   #run<R = Row>(text: string, params: readonly SqlValue[]): Promise<R[]> {
     return run<R>(this.client, text, params);
@@ -97,14 +108,24 @@ export class PostgresCluster implements ClusterStore {
   async listen(
     onMessage: (message: ClusterMessage) => void,
     onListen: () => void,
+    options: { probeEveryMs: number; onDeaf?: (silentMs: number) => void },
   ): Promise<() => Promise<void>> {
-    const listening = await Promise.all(
-      CHANNELS.map((channel) =>
-        this.client.listen(channel, (payload) => onMessage({ channel, payload }), onListen),
-      ),
-    );
+    const listener = new SupervisedListener({
+      openClient: this.openListenClient,
+      channels: CHANNELS,
+      onMessage: (channel, payload) => onMessage({ channel: channel as ClusterChannel, payload }),
+      onListen,
+      notify: async (channel, payload) => {
+        await this.#run(CLUSTER_SQL.notify, [channel, payload]);
+      },
+      probeEveryMs: options.probeEveryMs,
+      onDeaf: options.onDeaf,
+    });
+    await listener.start();
+    this.#listeners.add(listener);
     return async () => {
-      await Promise.all(listening.map((listener) => listener.unlisten().catch(() => undefined)));
+      this.#listeners.delete(listener);
+      await listener.close();
     };
   }
 

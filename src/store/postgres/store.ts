@@ -99,7 +99,9 @@ export class PostgresTaskStore implements TaskStore {
     this.#clientOptions = { url: options.url, onNotice: options.onNotice };
     this.#client = createClient(options);
     this.#writes = new PostgresWrites(this.#client, this.#context, (fn) => this.transaction(fn));
-    this.cluster = new PostgresCluster(this.#client, codec);
+    this.cluster = new PostgresCluster(this.#client, codec, () =>
+      createClient({ url: options.url, onNotice: options.onNotice, max: 1 }),
+    );
     this.#scheduleReads = new PostgresSchedules((text, params) => this.#read(text, params), codec.sealed);
   }
 
@@ -295,6 +297,7 @@ export class PostgresTaskStore implements TaskStore {
       await this.#ownerLock?.release();
     } finally {
       this.#ownerLock = undefined;
+      await this.cluster.close();
       await this.#client.end({ timeout: 5 });
     }
   }
