@@ -77,9 +77,9 @@ test("the newest count starts per key within the window, oldest first, through t
         "SELECT id FROM task_events WHERE task_id = ? AND action = 'start' ORDER BY id",
       )
       .all(id);
-    events.forEach((event, n) =>
-      raw.run("UPDATE task_events SET at = ? WHERE id = ?", [starts[n] as number, event.id]),
-    );
+    for (const [n, event] of events.entries()) {
+      raw.run("UPDATE task_events SET at = ? WHERE id = ?", [starts[n] as number, event.id]);
+    }
     raw.run("UPDATE tasks SET last_run_time = ? WHERE id = ?", [starts.at(-1) as number, id]);
   });
 
