@@ -167,6 +167,7 @@ export function buildParts(
           hasFreeSlot: () => executor.hasFreeSlot(),
           startRun: (unit, id, name) => executor.start(unit, id, name),
           requestDispatch: () => commits.requestDispatch(),
+          recentRateStarts: (name, since, perKey) => guard.recentRateStarts(name, since, perKey),
         },
         logger,
       );

@@ -251,12 +251,16 @@ export class TaskManager {
 
   /**
    * A PENDING task held back by its rate limit or its key's concurrency shows why as its status
-   * reason: the reason lives in this node's dispatcher, not in the row, as it changes often.
+   * reason and, held by its rate limit, when it may start as its `runAt`: both live in this
+   * node's dispatcher, not in the row, as they change at every deferral (see WaitOverlay).
    */
   #withWaitReason(task: TaskRecord): TaskRecord {
     if (task.status !== "PENDING") return task;
-    const reason = this.#parts.dispatcher.waitReason(task);
-    return reason === undefined ? task : { ...task, statusReason: reason };
+    const overlay = this.#parts.dispatcher.waitOverlay(task);
+    if (overlay === undefined) return task;
+    const shown = { ...task, statusReason: overlay.reason };
+    if (overlay.runAt !== undefined) shown.runAt = overlay.runAt;
+    return shown;
   }
 
   /**

@@ -14,6 +14,7 @@ export {
   PostgresTaskStore,
   type PostgresTaskStoreOptions,
 } from "./postgres/store.ts";
+export type { RateStart } from "./rate-window.ts";
 export type {
   ListTasksQuery,
   NewTask,

@@ -116,4 +116,13 @@ export const MIGRATIONS: readonly MigrationMeta[] = [
     folderMillis: 1796317473021,
     hash: "9b05580bdac6c9ece28a4f843773a5cebe5060eaf7098194660aba5d4db3b193",
   },
+  // 0009_rate_window_index
+  {
+    sql: [
+      'CREATE INDEX `tasks_rate_last_run` ON `tasks` (`task_name`,`last_run_time`) WHERE "tasks"."rate_key" IS NOT NULL;',
+    ],
+    bps: true,
+    folderMillis: 1796324073309,
+    hash: "63301472f39208f171cf671dfaf295fd6177e8ecf0c3c96794a0d5280050e08b",
+  },
 ];

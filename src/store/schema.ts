@@ -58,6 +58,13 @@ export const tasks = sqliteTable(
   (table) => [
     index("tasks_status_id").on(table.status, table.id),
     index("tasks_name_id").on(table.taskName, table.id),
+    /**
+     * The rate-limited tasks of a name by their last run: what seeds a rate window at start-up
+     * (`recentRateStarts`). Partial, so a task of a name without a rate limit costs it nothing.
+     */
+    index("tasks_rate_last_run")
+      .on(table.taskName, table.lastRunTime)
+      .where(sql`${table.rateKey} IS NOT NULL`),
     uniqueIndex("tasks_idempotency_key")
       .on(table.idempotencyKey)
       .where(sql`${table.idempotencyKey} IS NOT NULL`),

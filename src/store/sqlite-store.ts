@@ -1,4 +1,5 @@
 import type { TaskStatus } from "../task/index.ts";
+import type { RateStart } from "./rate-window.ts";
 import type {
   ListTasksQuery,
   NewTask,
@@ -188,6 +189,9 @@ export class SqliteTaskStore implements TaskStore {
   }
   listActive(): Promise<TaskRecord[]> {
     return this.#call(() => this.file.listActive());
+  }
+  recentRateStarts(name: string, since: number, perKey: number): Promise<RateStart[]> {
+    return this.#call(() => this.file.recentRateStarts(name, since, perKey));
   }
   listEvents(taskId: string, query: HistoryQuery): Promise<Page<TaskEventRecord, number>> {
     return this.#call(() => this.file.listEvents(taskId, query));

@@ -12,6 +12,7 @@ import {
 import { prefixSuccessor, uuidV7Floor } from "./id-ranges.ts";
 import { checkFileHeader, probeEdges } from "./integrity.ts";
 import { MIGRATIONS } from "./migrations.generated.ts";
+import { LAST_RUN_SLACK_MS, type RateStart, RECENT_RATE_STARTS_SQL } from "./rate-window.ts";
 import type {
   ListTasksQuery,
   NewTask,
@@ -614,6 +615,16 @@ export class SqliteSyncStore implements SyncTaskStore {
     return this.#rowStatement(text)
       .all(...params)
       .map(fireFromRow);
+  }
+
+  /**
+   * The newest `perKey` starts of each rate key of `name` after `since` (epoch ms), oldest
+   * first: what seeds the name's rate window at start-up (see rate-window.ts).
+   */
+  recentRateStarts(name: string, since: number, perKey: number): RateStart[] {
+    return this.#rowStatement(RECENT_RATE_STARTS_SQL)
+      .all(name, since - LAST_RUN_SLACK_MS, since, perKey)
+      .map((row) => ({ rateKey: row.rate_key as string, at: Number(row.at) }));
   }
 
   /** The first and last pages of every table and index (the header was checked on opening). */

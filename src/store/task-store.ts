@@ -1,5 +1,6 @@
 import type { TaskStatus } from "../task/index.ts";
 import type { ClusterStore } from "./cluster-store.ts";
+import type { RateStart } from "./rate-window.ts";
 import type {
   ListTasksQuery,
   NewTask,
@@ -203,6 +204,12 @@ export interface TaskStore extends TaskWrites {
   listTasks(query: ListTasksQuery): Promise<Page<TaskRecord, string>>;
   /** Tasks in PENDING, RUNNING or PAUSED, oldest first: what start-up restores. */
   listActive(): Promise<TaskRecord[]>;
+  /**
+   * The newest `perKey` starts of each rate key of `name` after `since`, oldest first, from the
+   * history: what seeds a rate window on a store one kiln has to itself (see rate-window.ts).
+   * Absent where the claims count the starts in the database (PostgreSQL).
+   */
+  recentRateStarts?(name: string, since: number, perKey: number): Promise<RateStart[]>;
   /** Every schedule, in id order. */
   listSchedules(): Promise<ScheduleRecord[]>;
   /** Pauses a task name; pausing it again replaces who asked, when, and whether runs pause too. */

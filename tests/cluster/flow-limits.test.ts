@@ -199,3 +199,37 @@ test("tasks stored before their keys were get them at the first claim: their per
     await own.drop();
   }
 });
+
+test("a task held back by its rate limit shows the same runAt on both nodes, and starts then", async () => {
+  const ids = await createOnBoth("rated-slow", [{ n: 0 }, { n: 1 }, { n: 2 }]);
+  const [first, second] = ids as [string, string];
+  const one = (nodes[0] as TestManager).manager;
+  const two = (nodes[1] as TestManager).manager;
+  const firstStart = async () =>
+    (await one.events(first, { limit: 50 })).items.find((event) => event.action === "start")?.at;
+  const until = Date.now() + 15_000;
+  let shown: Array<number | null> = [];
+  // Each node shows what its own last claim of the name answered; both claim every 200 ms.
+  while (Date.now() < until) {
+    const tasks = await Promise.all([one.require(second), two.require(second)]);
+    if (tasks.some((task) => task.status !== "PENDING")) break;
+    shown = tasks.map((task) => task.runAt);
+    if (shown.every((runAt) => runAt !== null)) break;
+    await Bun.sleep(20);
+  }
+  expect(shown).toHaveLength(2);
+  const [onOne, onTwo] = shown as [number, number];
+  expect(onOne).not.toBeNull();
+  // The window's end is computed by the database from the same starts: one time for every node.
+  expect(onTwo).toBe(onOne);
+  const started = (await firstStart()) as number;
+  expect(onOne).toBeGreaterThanOrEqual(started + 1500 - 500);
+  expect(onOne).toBeLessThanOrEqual(started + 1500 + 500);
+  await untilStatus(one, second, ["FINISHED"], 20_000);
+  const secondStart = (await one.events(second, { limit: 50 })).items.find(
+    (event) => event.action === "start",
+  )?.at as number;
+  expect(secondStart).toBeGreaterThanOrEqual(onOne);
+  expect(secondStart).toBeLessThanOrEqual(onOne + 2_500);
+  for (const id of ids) await untilStatus(one, id, ["FINISHED"], 20_000);
+});

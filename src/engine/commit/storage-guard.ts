@@ -7,6 +7,7 @@ import type {
   NewTask,
   NewTaskEvent,
   Page,
+  RateStart,
   StorageFault,
   TaskEventRecord,
   TaskLogRecord,
@@ -194,6 +195,11 @@ export class GuardedStore implements TaskStore {
   }
   listActive(): Promise<TaskRecord[]> {
     return this.#read(() => this.inner.listActive());
+  }
+  recentRateStarts(name: string, since: number, perKey: number): Promise<RateStart[]> {
+    const inner = this.inner;
+    if (!inner.recentRateStarts) return Promise.resolve([]);
+    return this.#read(() => inner.recentRateStarts?.(name, since, perKey) ?? Promise.resolve([]));
   }
   transition(
     id: string,

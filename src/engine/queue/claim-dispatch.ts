@@ -3,7 +3,7 @@ import type { ClaimRequest, TaskRecord, TaskWrites } from "../../store/index.ts"
 import type { StartPlan } from "../commit/message-commit.ts";
 import type { Unit } from "../commit/unit.ts";
 import type { RegisteredTask, TaskRegistry } from "../registry.ts";
-import type { TaskDispatch, WaitingTask } from "./task-dispatch.ts";
+import type { TaskDispatch, WaitingTask, WaitOverlay } from "./task-dispatch.ts";
 
 /** setTimeout's longest delay; a task due later is found by the polling anyway. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -106,20 +106,27 @@ export class ClaimDispatcher implements TaskDispatch {
 
   remove(_id: string): void {}
 
-  waitReason(task: WaitingTask): string | undefined {
+  /**
+   * What held the task's name back at this node's last claim of it. A rate-limited task's `runAt`
+   * is the time the claim computed, on the database's clock like the reason and the start times
+   * in the history: every node that claims the name shows the same time, and nothing is written.
+   */
+  waitOverlay(task: WaitingTask): WaitOverlay | undefined {
     const paused = this.#pausedNames.get(task.taskName);
-    if (paused !== undefined) return paused;
+    if (paused !== undefined) return { reason: paused };
     const held = this.#held.get(task.taskName);
     const flow = this.registry.get(task.taskName)?.flow;
     if (!held || !flow) return undefined;
     const concurrencyKey = task.concurrencyKey ?? NAME_WIDE_KEY;
     if (flow.concurrency?.kind === "key" && held.fullKeys.has(concurrencyKey)) {
-      return keyWaitReason(concurrencyKey, flow.concurrency.limit);
+      return { reason: keyWaitReason(concurrencyKey, flow.concurrency.limit) };
     }
     const rateKey = task.rateKey ?? NAME_WIDE_KEY;
     const notBefore = held.ratedKeys.get(rateKey);
-    if (flow.rateLimit && notBefore !== undefined) return rateWaitReason(flow.rateLimit, rateKey, notBefore);
-    return undefined;
+    if (!flow.rateLimit || notBefore === undefined) return undefined;
+    // A task delayed past its window keeps its own time: it may start only then.
+    const runAt = Math.max(notBefore, task.runAt ?? 0);
+    return { reason: rateWaitReason(flow.rateLimit, rateKey, notBefore), runAt };
   }
 
   // The pause is a row every node's claim reads; the reason is kept for what the tasks show.

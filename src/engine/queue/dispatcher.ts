@@ -1,3 +1,4 @@
+import type { RateLimitRule } from "../../flow/index.ts";
 import type { TaskRecord } from "../../store/index.ts";
 import type { StartPlan } from "../commit/message-commit.ts";
 import type { Unit } from "../commit/unit.ts";
@@ -5,7 +6,7 @@ import type { Logger } from "../logger.ts";
 import type { TaskRegistry } from "../registry.ts";
 import { FlowGate } from "./flow-gate.ts";
 import { type QueueEntry, Scheduler } from "./scheduler.ts";
-import type { DispatchHooks, TaskDispatch } from "./task-dispatch.ts";
+import type { DispatchHooks, TaskDispatch, WaitOverlay } from "./task-dispatch.ts";
 
 /** setTimeout's longest delay (about 24.8 days); a task due later is looked at again then. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -30,7 +31,32 @@ export class Dispatcher implements TaskDispatch {
     private readonly hooks: DispatchHooks,
     private readonly logger: Logger,
   ) {
-    this.#gate = new FlowGate(registry);
+    this.#gate = new FlowGate(
+      registry,
+      hooks.recentRateStarts && ((name, rule) => this.#seedWindow(name, rule)),
+    );
+  }
+
+  /**
+   * Reads the starts already in `name`'s rate window from the store (made before a restart) and
+   * counts them; its tasks wait meanwhile. A failed read is logged and the window starts empty,
+   * as it would without the history.
+   */
+  #seedWindow(name: string, rule: RateLimitRule): void {
+    const read = this.hooks.recentRateStarts;
+    if (!read) return;
+    read(name, Date.now() - rule.perMs, rule.count)
+      .catch((error: unknown) => {
+        this.logger.warn(`the rate window of "${name}" could not be read from the history; it starts empty`, {
+          error: String(error),
+        });
+        return [];
+      })
+      .then((starts) => {
+        for (const entry of this.#gate.seeded(name, starts)) this.#scheduler.enqueue(entry);
+        this.armDueTimer();
+        this.request();
+      });
   }
 
   /** Tasks waiting in the queue, including those held back by their key or a paused name. */
@@ -65,8 +91,8 @@ export class Dispatcher implements TaskDispatch {
     this.#gate.forget(id);
   }
 
-  /** Why a PENDING task waits, when a rate limit or its key's concurrency holds it back. */
-  waitReason(task: { id: string }): string | undefined {
+  /** Why a PENDING task waits, when a rate limit, its key's concurrency or a paused name holds it back. */
+  waitOverlay(task: { id: string }): WaitOverlay | undefined {
     return this.#gate.reason(task.id);
   }
 

@@ -4,26 +4,31 @@
  * Used by the in-memory `Dispatcher` of a kiln alone on SQLite; nodes sharing PostgreSQL count
  * their limits in the database instead (`ClaimDispatcher`, `claimFlow`).
  *
- * - Rate limits are counted in memory on this node, from the starts this gate admitted: the
- *   window starts empty when the manager starts (see the README).
+ * - Rate limits are counted in memory on this node, from the starts this gate admitted and, when
+ *   a name's window is first needed, the starts the store's history has in it (`seedWindow`):
+ *   the name's tasks wait until that read is in, so a restart opens no room in the window.
  * - A task over its rate limit goes back into the queue as a delayed task due at the time it may
  *   start, so the dispatcher's due timer wakes it: no polling.
  * - A task whose key has every slot held waits here, in the scheduler's order (priority, then
  *   age), and goes back to the queue when a run of its key gives its slot back.
  * - While its task name is paused (by a client, durably: the manager keeps the store's rows in
  *   step), a task waits here too and goes back to the queue when the name is resumed.
- * - While a task waits, its reason is kept here and shown as its status reason.
+ * - While a task waits, its reason is kept here and shown as its status reason; one held back by
+ *   its rate limit shows the time it may start as its `runAt` (the time it is queued for).
  */
 import {
   KeyConcurrency,
   keyWaitReason,
   NAME_WIDE_KEY,
   RateLimiter,
+  type RateLimitRule,
   type TaskKeys,
   taskKeysOf,
 } from "../../flow/index.ts";
+import type { RateStart } from "../../store/index.ts";
 import type { TaskRegistry } from "../registry.ts";
 import type { QueueEntry } from "./scheduler.ts";
+import type { WaitOverlay } from "./task-dispatch.ts";
 
 /** Keys of tasks that gave back their slot, kept for a start that is rolled back and retried. */
 const RECENT_KEYS = 1024;
@@ -49,13 +54,23 @@ export class FlowGate {
   readonly #holding = new Map<string, Holding>();
   /** Tasks waiting for a slot of their key, by id. */
   readonly #held = new Map<string, QueueEntry>();
-  readonly #reasons = new Map<string, string>();
+  /** Why each waiting task waits; `runAt` for one held back by its rate limit. */
+  readonly #reasons = new Map<string, WaitOverlay>();
   /** Paused task names, with the reason their waiting tasks show. */
   readonly #pausedNames = new Map<string, string>();
   /** Tasks waiting for their name to be resumed, by id. */
   readonly #pausedHeld = new Map<string, QueueEntry>();
+  /** Rate-limited names whose window is being read from the store, with the tasks waiting for it. */
+  readonly #seeding = new Map<string, QueueEntry[]>();
 
-  constructor(private readonly registry: TaskRegistry) {}
+  /**
+   * `seedWindow`, when given, is asked once per rate-limited name, when its window is first
+   * needed, to read the starts already in it; it answers through `seeded`.
+   */
+  constructor(
+    private readonly registry: TaskRegistry,
+    private readonly seedWindow?: (name: string, rule: RateLimitRule) => void,
+  ) {}
 
   /** Notes the keys of a task put in the queue, from its stored (validated) params. */
   noteTask(id: string, name: string, params: unknown): void {
@@ -74,18 +89,20 @@ export class FlowGate {
 
   /** Tasks waiting here for a slot of their key or for their name to be resumed. */
   get waitingCount(): number {
-    return this.#held.size + this.#pausedHeld.size;
+    let seeding = 0;
+    for (const entries of this.#seeding.values()) seeding += entries.length;
+    return this.#held.size + this.#pausedHeld.size + seeding;
   }
 
-  /** Why the task waits, while it waits for its rate limit or its key. */
-  reason(id: string): string | undefined {
+  /** Why the task waits (and, for its rate limit, until when), while it waits here or in the queue. */
+  reason(id: string): WaitOverlay | undefined {
     return this.#reasons.get(id);
   }
 
   /** No task of `name` starts until `resumeName`; `reason` is what its waiting tasks show. */
   pauseName(name: string, reason: string): void {
     this.#pausedNames.set(name, reason);
-    for (const [id, entry] of this.#pausedHeld) if (entry.name === name) this.#reasons.set(id, reason);
+    for (const [id, entry] of this.#pausedHeld) if (entry.name === name) this.#reasons.set(id, { reason });
   }
 
   /** The name's tasks that waited for it, to put back in the queue. */
@@ -101,9 +118,24 @@ export class FlowGate {
     return resumed;
   }
 
-  /** Whether a task waits here for a slot of its key or for its name to be resumed. */
+  /** Whether a task waits here for a slot of its key, for its name to be resumed, or for its window's read. */
   waiting(id: string): boolean {
-    return this.#held.has(id) || this.#pausedHeld.has(id);
+    if (this.#held.has(id) || this.#pausedHeld.has(id)) return true;
+    for (const entries of this.#seeding.values()) if (entries.some((entry) => entry.id === id)) return true;
+    return false;
+  }
+
+  /**
+   * The starts read for `name`'s window are in: they are counted, and the tasks that waited for
+   * them are answered, to go back to the queue.
+   */
+  seeded(name: string, starts: readonly RateStart[]): QueueEntry[] {
+    const waiting = this.#seeding.get(name) ?? [];
+    this.#seeding.delete(name);
+    const rate = this.#limits.get(name)?.rate;
+    if (rate) for (const start of starts) rate.record(start.rateKey, start.at);
+    for (const entry of waiting) this.#reasons.delete(entry.id);
+    return waiting;
   }
 
   /** Whether `entry` may start at `now`; when it may, its key slot and its start are taken. */
@@ -111,24 +143,30 @@ export class FlowGate {
     const paused = this.#pausedNames.get(entry.name);
     if (paused !== undefined) {
       this.#pausedHeld.set(entry.id, entry);
-      this.#reasons.set(entry.id, paused);
+      this.#reasons.set(entry.id, { reason: paused });
       return { start: false, notBefore: null };
     }
     const limits = this.#limitsOf(entry.name);
     if (!limits) return { start: true };
+    const seeding = this.#seeding.get(entry.name);
+    if (seeding) {
+      seeding.push(entry);
+      this.#reasons.set(entry.id, { reason: `reading the starts in the rate window of "${entry.name}"` });
+      return { start: false, notBefore: null };
+    }
     const keys = this.#keysById.get(entry.id) ??
       this.#recentKeys.get(entry.id) ?? { rateKey: NAME_WIDE_KEY, concurrencyKey: NAME_WIDE_KEY };
     const concurrencyKey = limits.keys ? (keys.concurrencyKey ?? NAME_WIDE_KEY) : null;
     if (limits.keys && concurrencyKey !== null && !limits.keys.canAcquire(concurrencyKey)) {
       limits.keys.enqueue(concurrencyKey, { id: entry.id, priority: entry.priority });
       this.#held.set(entry.id, entry);
-      this.#reasons.set(entry.id, keyWaitReason(concurrencyKey, limits.keys.limit));
+      this.#reasons.set(entry.id, { reason: keyWaitReason(concurrencyKey, limits.keys.limit) });
       return { start: false, notBefore: null };
     }
     if (limits.rate) {
       const decision = limits.rate.tryStart(keys.rateKey ?? NAME_WIDE_KEY, now);
       if (!decision.start) {
-        this.#reasons.set(entry.id, decision.reason);
+        this.#reasons.set(entry.id, { reason: decision.reason, runAt: decision.notBefore });
         return { start: false, notBefore: decision.notBefore };
       }
     }
@@ -165,6 +203,10 @@ export class FlowGate {
     this.#reasons.delete(id);
     this.#pausedHeld.delete(id);
     this.#keysById.delete(id);
+    for (const entries of this.#seeding.values()) {
+      const index = entries.findIndex((entry) => entry.id === id);
+      if (index >= 0) entries.splice(index, 1);
+    }
     if (this.#held.delete(id)) {
       for (const limits of this.#limits.values()) limits?.keys?.remove(id);
     }
@@ -192,6 +234,10 @@ export class FlowGate {
     limits = rate || keys ? { rate, keys } : null;
     // Only cached once the class is registered: a name seen before its class must look again.
     if (flow) this.#limits.set(name, limits);
+    if (flow?.rateLimit && this.seedWindow) {
+      this.#seeding.set(name, []);
+      this.seedWindow(name, flow.rateLimit);
+    }
     return limits;
   }
 }

@@ -1,4 +1,4 @@
-import type { TaskRecord } from "../../store/index.ts";
+import type { RateStart, TaskRecord } from "../../store/index.ts";
 import type { StartSource } from "../commit/message-commit.ts";
 import type { Unit } from "../commit/unit.ts";
 import type { QueueEntry } from "./scheduler.ts";
@@ -17,11 +17,27 @@ export interface DispatchHooks {
   startRun(unit: Unit, id: string, name: string): Promise<void>;
   /** Asks for a commit at the end of this turn that starts what there is room for. */
   requestDispatch(): void;
+  /**
+   * The newest `perKey` starts per rate key of `name` since `since`, from the store's history:
+   * seeds the name's rate window when it is first needed. Absent: windows start empty.
+   */
+  recentRateStarts?(name: string, since: number, perKey: number): Promise<RateStart[]>;
 }
 
-/** What a dispatcher needs of a PENDING task to say why it waits: its id, name and stored keys. */
+/** What a dispatcher needs of a PENDING task to say why it waits: its id, name, stored keys and runAt. */
 export type WaitingTask = Pick<TaskRecord, "id" | "taskName"> &
-  Partial<Pick<TaskRecord, "rateKey" | "concurrencyKey">>;
+  Partial<Pick<TaskRecord, "rateKey" | "concurrencyKey" | "runAt">>;
+
+/**
+ * What a PENDING task held back by a flow rule shows over its row: why it waits and, when its
+ * rate limit holds it, when it may start (its `runAt`). Kept in the dispatcher, not written: it
+ * changes at every deferral, and on PostgreSQL a full key's backlog would be rewritten each time.
+ */
+export interface WaitOverlay {
+  reason: string;
+  /** The earliest time the task may start (epoch ms); absent when that is not known (a full key, a paused name). */
+  runAt?: number;
+}
 
 /**
  * Which PENDING task starts next, and when. Two kinds: one node alone on its database keeps the
@@ -37,8 +53,8 @@ export interface TaskDispatch extends StartSource {
   enqueueIfSet(task: TaskRecord | undefined): void;
   /** The task left PENDING without starting (paused, stopped). */
   remove(id: string): void;
-  /** Why a PENDING task waits, when a flow rule holds it back on this node. */
-  waitReason(task: WaitingTask): string | undefined;
+  /** Why a PENDING task waits, and until when if known, when a flow rule holds it back on this node. */
+  waitOverlay(task: WaitingTask): WaitOverlay | undefined;
   pauseName(name: string, reason: string): void;
   /** Every paused name with its reason, as the store has them now (a dispatcher that reads pauses from the store). */
   setPausedNames?(names: ReadonlyMap<string, string>): void;

@@ -1,0 +1,1 @@
+CREATE INDEX `tasks_rate_last_run` ON `tasks` (`task_name`,`last_run_time`) WHERE "tasks"."rate_key" IS NOT NULL;
