@@ -29,6 +29,7 @@ import {
   run,
 } from "./client.ts";
 import { PostgresCluster } from "./cluster.ts";
+import { PostgresDependencies } from "./dependencies.ts";
 import { postgresFaultOf } from "./faults.ts";
 import { listTasksSql } from "./list-tasks.ts";
 import { migrateUnderLock } from "./migrate.ts";
@@ -101,6 +102,7 @@ export class PostgresTaskStore implements TaskStore {
     this.#writes = new PostgresWrites(this.#client, this.#context, (fn) => this.transaction(fn));
     this.cluster = new PostgresCluster(this.#client, codec);
     this.#scheduleReads = new PostgresSchedules((text, params) => this.#read(text, params), codec.sealed);
+    this.#dependencyReads = new PostgresDependencies((text, params) => this.#read(text, params));
   }
 
   migrate(): Promise<void> {
@@ -166,6 +168,16 @@ export class PostgresTaskStore implements TaskStore {
     return this.#writes.deleteEndedBefore(cutoff, limit);
   }
   readonly #scheduleReads: PostgresSchedules;
+  readonly #dependencyReads: PostgresDependencies;
+  addAwaited: TaskStore["addAwaited"] = (taskId, kind, ids) => this.#writes.addAwaited(taskId, kind, ids);
+  awaitedStates: TaskStore["awaitedStates"] = (taskId, kind) => this.#writes.awaitedStates(taskId, kind);
+  awaitingOn: TaskStore["awaitingOn"] = (ids) => this.#dependencyReads.awaitingOn(ids);
+  existingIds: TaskStore["existingIds"] = (ids) => this.#dependencyReads.existingIds(ids);
+  awaitingToExamine: TaskStore["awaitingToExamine"] = (limit) =>
+    this.#dependencyReads.awaitingToExamine(limit);
+  awaitedIds: TaskStore["awaitedIds"] = (taskId, kind) => this.#dependencyReads.awaitedIds(taskId, kind);
+  childrenOf: TaskStore["childrenOf"] = (parentId, limit) =>
+    this.#dependencyReads.childrenOf(parentId, limit);
   createSchedule: TaskStore["createSchedule"] = (schedule) => this.#writes.createSchedule(schedule);
   updateSchedule: TaskStore["updateSchedule"] = (id, patch) => this.#writes.updateSchedule(id, patch);
   deleteSchedule: TaskStore["deleteSchedule"] = (id) => this.#writes.deleteSchedule(id);
