@@ -44,6 +44,7 @@ export type {
   CreateResult,
   ManagerStats,
   TaskManagerOptions,
+  TaskTree,
 } from "./manager-options.ts";
 export type {
   LogEvent,

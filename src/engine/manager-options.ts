@@ -1,6 +1,6 @@
 import type { ClusterTuning } from "../cluster/tuning.ts";
 import type { ScheduleClock } from "../schedules/clock.ts";
-import type { Durability, KeyMaterial, TaskRecord, TaskStore } from "../store/index.ts";
+import type { ChildrenSummary, Durability, KeyMaterial, TaskRecord, TaskStore } from "../store/index.ts";
 import type { TaskClass, TaskContext } from "../task/index.ts";
 import type { Logger } from "./logger.ts";
 import type { RetentionTuning } from "./upkeep/retention.ts";
@@ -97,6 +97,13 @@ export interface CreateOptions {
   tags?: string[];
   /** Create it PAUSED: it runs only once resumed. */
   paused?: boolean;
+  /**
+   * Ids of tasks that must FINISH before this one starts; it waits PENDING until then (at most
+   * 1,000; each must exist). An unknown id is a 422.
+   */
+  dependsOn?: readonly string[];
+  /** What it does when a dependency fails or is stopped: "fail" (default), "stop" or "run" anyway. */
+  onDependencyFailure?: "fail" | "stop" | "run";
   /** Recorded in the history as who created it (kiln's API records the token's label). */
   actor?: string | null;
   /** Recorded in the history as where the request came from (kiln's API records the client's address). */
@@ -107,6 +114,16 @@ export interface CreateOptions {
    * valid W3C Trace Context, or a request id that is not 1-200 printable characters, is dropped.
    */
   context?: TaskContext;
+}
+
+/** A task with what it waits for and the tasks it spawned (`findWithTree`). */
+export interface TaskTree {
+  task: TaskRecord;
+  /** Its `dependsOn`. */
+  dependsOn: string[];
+  /** The children named by its latest `this.waitFor()`. */
+  waitingFor: string[];
+  children: ChildrenSummary;
 }
 
 export interface CreateResult {

@@ -13,6 +13,7 @@ import { WriteRetry } from "./commit/write-retry.ts";
 import { CreateBatch } from "./creation/create-batch.ts";
 import { TaskCreation } from "./creation/task-creation.ts";
 import { EventHub } from "./events.ts";
+import { DependencyWatch } from "./lifecycle/dependency-watch.ts";
 import type { ControlAction } from "./lifecycle/lifecycle.ts";
 import { restoreActiveTasks } from "./lifecycle/restore.ts";
 import { RunSettlement } from "./lifecycle/run-settlement.ts";
@@ -85,6 +86,7 @@ export interface EngineParts {
   commits: MessageCommits;
   creates: CreateBatch<TaskRecord>;
   creation: TaskCreation;
+  dependencies: DependencyWatch;
   retention: RetentionPruner | undefined;
   pool: WorkerPool;
   executor: RunExecutor;
@@ -183,7 +185,8 @@ export function buildParts(
   );
   commits = new MessageCommits(guard, hub, lanes, writes, () => telemetry.flushOrThrow(), dispatcher, logger);
   const creates = new CreateBatch<TaskRecord>(guard, hub);
-  const creation = new TaskCreation(registry, guard, transitions, dispatcher, creates);
+  const dependencies = new DependencyWatch({ guard, hub, lanes, transitions, dispatcher, logger });
+  const creation = new TaskCreation(registry, guard, transitions, dispatcher, creates, dependencies);
   const retention =
     options.retainMs === undefined
       ? undefined
@@ -283,6 +286,7 @@ export function buildParts(
     commits,
     creates,
     creation,
+    dependencies,
     retention,
     pool,
     executor,

@@ -38,6 +38,7 @@ import type {
   CreateResult,
   ManagerStats,
   TaskManagerOptions,
+  TaskTree,
 } from "./manager-options.ts";
 import { buildParts, type EngineParts, type ResolvedOptions, resolveOptions } from "./manager-parts.ts";
 import type { LogObserver, ProgressObserver, TransitionObserver } from "./observers.ts";
@@ -212,6 +213,7 @@ export class TaskManager {
     await runtime?.stopping();
     dispatcher.stop();
     counts.stop();
+    this.#parts.dependencies.stop();
     await retention?.stop();
     if (wasRunning) await windDownRuns(this.#parts, this.#options.shutdownGraceMs);
     // After the runs were handed back: the other nodes claim them as soon as this one is gone.
@@ -269,6 +271,17 @@ export class TaskManager {
    */
   async find(idOrPrefix: string): Promise<TaskRecord> {
     return this.#withWaitReason(await findByIdOrPrefix(this.store, idOrPrefix));
+  }
+
+  /** `find`, with what the task waits for and the tasks it spawned (at most 100 listed). */
+  async findWithTree(idOrPrefix: string): Promise<TaskTree> {
+    const task = await this.find(idOrPrefix);
+    const [dependsOn, waitingFor, children] = await Promise.all([
+      task.dependencyPolicy === null ? [] : this.store.awaitedIds(task.id, "dependencies"),
+      this.store.awaitedIds(task.id, "children"),
+      this.store.childrenOf(task.id, 100),
+    ]);
+    return { task, dependsOn, waitingFor, children };
   }
 
   /** A handle with the lifecycle methods `start`, `pause`, `stop` and `restart` on one task. */

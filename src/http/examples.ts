@@ -39,6 +39,8 @@ export const TASK_EXAMPLE = {
   parentId: null,
   schedule: null,
   node: null,
+  awaiting: null,
+  onDependencyFailure: null,
   context: { traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", requestId: "req-42" },
 };
 

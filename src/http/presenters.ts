@@ -1,4 +1,5 @@
 import type { Static, TSchema } from "@sinclair/typebox";
+import type { TaskTree } from "../engine/index.ts";
 import {
   contextOf,
   LATEST_DATE_MS,
@@ -13,6 +14,7 @@ import type {
   EventSchema,
   LogSchema,
   ProgressSchema,
+  TaskDetailSchema,
   TaskSchema,
   TaskTypeSchema,
 } from "./schemas.ts";
@@ -123,6 +125,14 @@ export function presentTask(task: TaskRecord): TaskJson {
         ? { id: task.scheduleId, fireTime: storedTime(task.scheduleFireTime) }
         : null,
     node: task.status === "RUNNING" ? storedText(task.node) : null,
+    awaiting:
+      task.status === "PENDING" && (task.awaiting === "dependencies" || task.awaiting === "children")
+        ? task.awaiting
+        : null,
+    onDependencyFailure:
+      task.dependencyPolicy === "fail" || task.dependencyPolicy === "stop" || task.dependencyPolicy === "run"
+        ? task.dependencyPolicy
+        : null,
   };
 }
 
@@ -212,4 +222,25 @@ export function presentManagerEvent(event: ManagerEvent): unknown {
 /** The task a stream event is about. */
 export function eventTaskId(event: ManagerEvent): string {
   return event.type === "transition" || event.type === "request" ? event.task.id : event.taskId;
+}
+
+/** A task with its dependencies, its latest wait and its children (GET /tasks/:id). */
+export function presentTaskDetail(tree: TaskTree): Static<typeof TaskDetailSchema> {
+  const { counts, total, items } = tree.children;
+  const ended = (counts.FINISHED ?? 0) + (counts.FAILED ?? 0) + (counts.STOPPED ?? 0);
+  return {
+    ...presentTask(tree.task),
+    dependsOn: tree.dependsOn,
+    waitingFor: tree.waitingFor,
+    children: {
+      total,
+      ended,
+      counts: { ...counts },
+      items: items.map((child: TaskTree["children"]["items"][number]) => ({
+        id: child.id,
+        name: child.taskName,
+        status: child.status,
+      })),
+    },
+  };
 }

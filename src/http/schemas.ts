@@ -134,8 +134,50 @@ export const TaskSchema = t.Object(
       description:
         "The id of the node running the task (see GET /nodes), while it is RUNNING on a PostgreSQL database; null otherwise",
     }),
+    awaiting: t.Union([t.Literal("dependencies"), t.Literal("children"), t.Null()], {
+      description:
+        "While PENDING: what holds it back, its dependsOn (dependencies) or the children of its waitFor (children); null when nothing does",
+    }),
+    onDependencyFailure: t.Union([t.Literal("fail"), t.Literal("stop"), t.Literal("run"), t.Null()], {
+      description: "What it does when a dependency fails or is stopped; null for a task without dependsOn",
+    }),
   },
   { description: "A task", examples: [TASK_EXAMPLE] },
+);
+
+export const ChildrenSchema = t.Object(
+  {
+    total: t.Integer({ description: "How many tasks this one spawned" }),
+    ended: t.Integer({ description: "How many of them are FINISHED, FAILED or STOPPED" }),
+    counts: t.Record(t.String(), t.Integer(), { description: "Children per status" }),
+    items: t.Array(t.Object({ id: t.String(), name: t.String(), status: TaskStatusSchema }), {
+      description: "The first children, oldest first (at most 100)",
+    }),
+  },
+  { description: "The tasks this one spawned, and the tree's progress" },
+);
+
+/** One task with what it waits for and what it spawned (GET /tasks/:id). */
+export const TaskDetailSchema = t.Composite(
+  [
+    TaskSchema,
+    t.Object({
+      dependsOn: t.Array(t.String(), { description: "The tasks that must finish before this one starts" }),
+      waitingFor: t.Array(t.String(), { description: "The children its latest this.waitFor() named" }),
+      children: ChildrenSchema,
+    }),
+  ],
+  {
+    description: "A task, with what it waits for and the tasks it spawned",
+    examples: [
+      {
+        ...TASK_EXAMPLE,
+        dependsOn: [],
+        waitingFor: [],
+        children: { total: 0, ended: 0, counts: {}, items: [] },
+      },
+    ],
+  },
 );
 
 export const CreateTaskBody = t.Object(
@@ -170,6 +212,21 @@ export const CreateTaskBody = t.Object(
       }),
     ),
     tags: t.Optional(t.Array(t.String({ minLength: 1, maxLength: 64 }), { maxItems: 20 })),
+    dependsOn: t.Optional(
+      t.Array(t.String({ minLength: 1, maxLength: 200 }), {
+        maxItems: 1000,
+        description:
+          "Ids of tasks that must FINISH before this one starts; it waits PENDING until then. Each must exist (422 otherwise)",
+        error: "dependsOn must be an array of at most 1000 task ids",
+      }),
+    ),
+    onDependencyFailure: t.Optional(
+      t.Union([t.Literal("fail"), t.Literal("stop"), t.Literal("run")], {
+        description:
+          'When a dependency fails or is stopped: "fail" this task (default), "stop" it, or "run" it anyway once all have ended',
+        error: 'onDependencyFailure must be "fail", "stop" or "run"',
+      }),
+    ),
   },
   { additionalProperties: false, examples: [CREATE_TASK_EXAMPLE] },
 );

@@ -125,4 +125,17 @@ export const MIGRATIONS: readonly MigrationMeta[] = [
     folderMillis: 1796324073309,
     hash: "63301472f39208f171cf671dfaf295fd6177e8ecf0c3c96794a0d5280050e08b",
   },
+  // 0010_task_dependencies
+  {
+    sql: [
+      "CREATE TABLE `task_dependencies` (\n\t`task_id` text NOT NULL,\n\t`kind` text NOT NULL,\n\t`depends_on_id` text NOT NULL,\n\tPRIMARY KEY(`task_id`, `kind`, `depends_on_id`),\n\tFOREIGN KEY (`task_id`) REFERENCES `tasks`(`id`) ON UPDATE no action ON DELETE cascade\n);\n",
+      "\nCREATE INDEX `task_dependencies_depends_on` ON `task_dependencies` (`depends_on_id`);",
+      "\nALTER TABLE `tasks` ADD `dependency_policy` text;",
+      "\nALTER TABLE `tasks` ADD `awaiting` text;",
+      "\nCREATE INDEX `tasks_parent_id` ON `tasks` (`parent_id`);",
+    ],
+    bps: true,
+    folderMillis: 1796325038433,
+    hash: "ea58621bbb83cada80497f6c737946ecba609db593222e45aa65170345c1170e",
+  },
 ];

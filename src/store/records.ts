@@ -50,6 +50,10 @@ export interface TaskRecord {
   rateKey: string | null;
   /** The key of its per-key concurrency limit; null without one. */
   concurrencyKey: string | null;
+  /** "fail", "stop" or "run": what it does when a `dependsOn` dependency does not finish; null without any. */
+  dependencyPolicy: string | null;
+  /** While PENDING: what holds it back ("dependencies" or "children"); null when nothing does. */
+  awaiting: "dependencies" | "children" | null;
 }
 
 export interface NewTask {
@@ -69,6 +73,8 @@ export interface NewTask {
   /** Only for a name whose class has a rate limit or a per-key concurrency limit. */
   rateKey?: string | null;
   concurrencyKey?: string | null;
+  dependencyPolicy?: string | null;
+  awaiting?: "dependencies" | "children" | null;
 }
 
 /** One history row: a transition (from → to) or a control request (no status change). */
@@ -115,6 +121,7 @@ export type TaskPatch = Partial<
     | "lastRunTime"
     | "activeMs"
     | "node"
+    | "awaiting"
   >
 > & {
   /** Adds to `activeMs` (a run's stretch that ended), without reading the row first. */

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { check, index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { EVENT_ACTIONS, LOG_LEVELS, REQUESTED_ACTIONS, TASK_STATUSES } from "../task/index.ts";
 import { MISFIRE_POLICIES, OVERLAP_POLICIES } from "../task/schedule.ts";
 import { CHECKS, SCHEDULE_SOURCES } from "./schema-lists.ts";
@@ -54,6 +54,13 @@ export const tasks = sqliteTable(
      */
     rateKey: text("rate_key"),
     concurrencyKey: text("concurrency_key"),
+    /** What the task does when a `dependsOn` dependency does not finish; null without dependencies. */
+    dependencyPolicy: text("dependency_policy"),
+    /**
+     * While PENDING, what it waits for before it may start: "dependencies" (its `dependsOn`) or
+     * "children" (its `waitFor`); null when nothing holds it back. No dispatch takes such a task.
+     */
+    awaiting: text("awaiting"),
   },
   (table) => [
     index("tasks_status_id").on(table.status, table.id),
@@ -65,11 +72,32 @@ export const tasks = sqliteTable(
     index("tasks_rate_last_run")
       .on(table.taskName, table.lastRunTime)
       .where(sql`${table.rateKey} IS NOT NULL`),
+    index("tasks_parent_id").on(table.parentId),
     uniqueIndex("tasks_idempotency_key")
       .on(table.idempotencyKey)
       .where(sql`${table.idempotencyKey} IS NOT NULL`),
     check(CHECKS.taskStatus.name, sql.raw(CHECKS.taskStatus.sql)),
     check(CHECKS.requestedAction.name, sql.raw(CHECKS.requestedAction.sql)),
+  ],
+);
+
+/**
+ * What a task waits for: the tasks named in its `dependsOn` (kind "depends") and the children of
+ * its latest `waitFor` (kind "wait"). No foreign key on `depends_on_id`: a dependency may be
+ * deleted once it has ended, and its dependent then reads it as gone.
+ */
+export const taskDependencies = sqliteTable(
+  "task_dependencies",
+  {
+    taskId: text("task_id")
+      .notNull()
+      .references(() => tasks.id, { onDelete: "cascade" }),
+    kind: text("kind").notNull(),
+    dependsOnId: text("depends_on_id").notNull(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.taskId, table.kind, table.dependsOnId] }),
+    index("task_dependencies_depends_on").on(table.dependsOnId),
   ],
 );
 

@@ -1,4 +1,5 @@
 import type { TaskStatus } from "../task/index.ts";
+import type { AwaitedState, AwaitKind, ChildrenSummary } from "./dependency-records.ts";
 import type { RateStart } from "./rate-window.ts";
 import type {
   ListTasksQuery,
@@ -202,6 +203,27 @@ export class SqliteTaskStore implements TaskStore {
   verifyReadable(): Promise<void> {
     return this.#call(() => this.file.verifyReadable());
   }
+  addAwaited(taskId: string, kind: AwaitKind, ids: readonly string[]): Promise<void> {
+    return this.#call(() => this.file.dependencies.addAwaited(taskId, kind, ids));
+  }
+  awaitedStates(taskId: string, kind: AwaitKind): Promise<AwaitedState[]> {
+    return this.#call(() => this.file.dependencies.awaitedStates(taskId, kind));
+  }
+  awaitingOn(ids: readonly string[]): Promise<string[]> {
+    return this.#call(() => this.file.dependencies.awaitingOn(ids));
+  }
+  existingIds(ids: readonly string[]): Promise<string[]> {
+    return this.#call(() => this.file.dependencies.existingIds(ids));
+  }
+  awaitingToExamine(limit: number): Promise<string[]> {
+    return this.#call(() => this.file.dependencies.awaitingToExamine(limit));
+  }
+  awaitedIds(taskId: string, kind: AwaitKind): Promise<string[]> {
+    return this.#call(() => this.file.dependencies.awaitedIds(taskId, kind));
+  }
+  childrenOf(parentId: string, limit: number): Promise<ChildrenSummary> {
+    return this.#call(() => this.file.dependencies.childrenOf(parentId, limit));
+  }
   countByStatus(): Promise<Record<TaskStatus, number>> {
     return this.#call(() => this.file.countByStatus());
   }
@@ -275,6 +297,9 @@ export class SqliteTaskStore implements TaskStore {
       deleteSchedule: (id) => settled(() => file.deleteSchedule(id)),
       getSchedule: (id) => settled(() => file.getSchedule(id)),
       recordScheduleFire: (fire) => settled(() => file.recordScheduleFire(fire)),
+      addAwaited: (taskId, kind, ids) => settled(() => file.dependencies.addAwaited(taskId, kind, ids)),
+      awaitedStates: (taskId, kind) => settled(() => file.dependencies.awaitedStates(taskId, kind)),
+      awaitingOn: (ids) => settled(() => file.dependencies.awaitingOn(ids)),
       attempt: async <T>(fn: (inner: TaskWrites) => Promise<T>): Promise<T> => {
         const name = `kiln_attempt_${++this.#savepoints}`;
         file.transactionControl("savepoint", name);

@@ -34,6 +34,7 @@ import type {
 } from "./schedule-records.ts";
 import { fireFromRow, type Row, ScheduleSql, SQLITE_DIALECT } from "./schedule-rows.ts";
 import * as schema from "./schema.ts";
+import { SqliteDependencies } from "./sqlite-dependencies.ts";
 import { fileFault, type StorageFault } from "./storage-fault.ts";
 import {
   type DeletedTask,
@@ -106,6 +107,8 @@ export function rowCodec(
 export class SqliteSyncStore implements SyncTaskStore {
   readonly path: string;
   readonly #sqlite: Database;
+  /** The statements of `task_dependencies` and the reads of awaited tasks and children. */
+  #dependencies: SqliteDependencies | undefined;
   readonly #db: Db;
   readonly #cache = new Map<string, Statement<TaskRow, SqlValue[]>>();
   readonly #inserts = new Map<string, Statement<TaskRow, SqlValue[]>>();
@@ -301,6 +304,11 @@ export class SqliteSyncStore implements SyncTaskStore {
     } finally {
       this.#halfway = false;
     }
+  }
+
+  get dependencies(): SqliteDependencies {
+    this.#dependencies ??= new SqliteDependencies(this.#sqlite);
+    return this.#dependencies;
   }
 
   get inTransaction(): boolean {

@@ -36,6 +36,8 @@ export const TASK_COLUMNS = {
   leaseEpoch: "lease_epoch",
   rateKey: "rate_key",
   concurrencyKey: "concurrency_key",
+  dependencyPolicy: "dependency_policy",
+  awaiting: "awaiting",
 } as const satisfies Record<keyof TaskRecord, string>;
 
 const JSON_FIELDS = new Set<keyof TaskRecord>([

@@ -1,5 +1,6 @@
 import type { TaskStatus } from "../task/index.ts";
 import type { ClusterStore } from "./cluster-store.ts";
+import type { DependencyReads, DependencyWrites } from "./dependency-records.ts";
 import type { RateStart } from "./rate-window.ts";
 import type {
   ListTasksQuery,
@@ -85,7 +86,7 @@ export type StoreDialect = "sqlite" | "postgres";
  * call is a transaction of its own; on the `tx` handed to `transaction()`, the calls join that
  * transaction and are committed (or rolled back) together.
  */
-export interface TaskWrites {
+export interface TaskWrites extends DependencyWrites {
   /** Inserts a task and its "create" event. Rejects on a duplicate id or idempotency key. */
   createTask(task: NewTask, event: NewTaskEvent): Promise<TaskRecord>;
   /**
@@ -178,7 +179,7 @@ export interface TaskWrites {
  * Group commit is the caller's: the engine gathers the writes of one event-loop turn and makes
  * them in one `transaction()`, so they cost one commit, not one each.
  */
-export interface TaskStore extends TaskWrites {
+export interface TaskStore extends TaskWrites, DependencyReads {
   readonly dialect: StoreDialect;
   /** Where the data lives, for messages: a file path, or a URL without its password. */
   readonly location: string;

@@ -45,6 +45,8 @@ function task(id: string, fields: Partial<TaskJson> = {}): TaskJson {
     context: {},
     schedule: null,
     node: null,
+    awaiting: null,
+    onDependencyFailure: null,
     ...fields,
   };
 }

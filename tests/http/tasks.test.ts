@@ -137,6 +137,11 @@ describe.each(STORE_KINDS)("on %s", (kind) => {
           "parentId",
           "context",
           "schedule",
+          "awaiting",
+          "onDependencyFailure",
+          "dependsOn",
+          "waitingFor",
+          "children",
         ].sort(),
       );
     });

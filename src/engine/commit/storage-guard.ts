@@ -241,6 +241,18 @@ export class GuardedStore implements TaskStore {
   listScheduleFires: TaskStore["listScheduleFires"] = (scheduleId, limit) =>
     this.#read(() => this.inner.listScheduleFires(scheduleId, limit));
   listQueuedFires: TaskStore["listQueuedFires"] = () => this.#read(() => this.inner.listQueuedFires());
+  addAwaited: TaskStore["addAwaited"] = (taskId, kind, ids) =>
+    this.#write(() => this.inner.addAwaited(taskId, kind, ids));
+  awaitedStates: TaskStore["awaitedStates"] = (taskId, kind) =>
+    this.#read(() => this.inner.awaitedStates(taskId, kind));
+  awaitingOn: TaskStore["awaitingOn"] = (ids) => this.#read(() => this.inner.awaitingOn(ids));
+  existingIds: TaskStore["existingIds"] = (ids) => this.#read(() => this.inner.existingIds(ids));
+  awaitingToExamine: TaskStore["awaitingToExamine"] = (limit) =>
+    this.#read(() => this.inner.awaitingToExamine(limit));
+  awaitedIds: TaskStore["awaitedIds"] = (taskId, kind) =>
+    this.#read(() => this.inner.awaitedIds(taskId, kind));
+  childrenOf: TaskStore["childrenOf"] = (parentId, limit) =>
+    this.#read(() => this.inner.childrenOf(parentId, limit));
   countByStatus(): Promise<Record<TaskStatus, number>> {
     return this.#read(() => this.inner.countByStatus());
   }

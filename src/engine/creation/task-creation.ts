@@ -2,6 +2,7 @@ import type { TaskRecord } from "../../store/index.ts";
 import type { GuardedStore } from "../commit/storage-guard.ts";
 import type { Unit } from "../commit/unit.ts";
 import { InvalidParamsError, KilnError, type ParamIssue } from "../errors.ts";
+import type { DependencyWatch } from "../lifecycle/dependency-watch.ts";
 import { type Requester, TASK_ITSELF, type Transitions } from "../lifecycle/transitions.ts";
 import type { CreateOptions, CreateResult } from "../manager-options.ts";
 import type { TaskDispatch } from "../queue/task-dispatch.ts";
@@ -9,6 +10,11 @@ import type { TaskRegistry } from "../registry.ts";
 import type { LiveRun } from "../runs/runs.ts";
 import type { CreateBatch } from "./create-batch.ts";
 import { type CheckedCreateOptions, checkCreateOptions, checkParams } from "./create-options.ts";
+import {
+  type CheckedDependencies,
+  checkDependencyOptions,
+  refuseUnknownDependencies,
+} from "./dependency-options.ts";
 import { replayOf } from "./idempotency.ts";
 import { childContext, normalizeContext } from "./request-context.ts";
 
@@ -28,6 +34,7 @@ export class TaskCreation {
     private readonly dispatcher: TaskDispatch,
     /** The group commit that `submit()` and spawns share. */
     private readonly creates: CreateBatch<TaskRecord>,
+    private readonly dependencies: DependencyWatch,
   ) {}
 
   /**
@@ -40,9 +47,37 @@ export class TaskCreation {
     const parsed = registered.parseParams(checkParams(name, params));
     const by = { actor: options.actor ?? null, source: options.source ?? null };
     const context = normalizeContext(options.context);
+    const awaited = checkDependencyOptions(options);
+    if (awaited !== null) return this.#createWithDependencies(name, parsed, options, checked, awaited);
     const insert = (unit: Unit) =>
       this.#insert(unit, name, parsed, checked, options.paused === true, context, by);
     // No await before the submit, with a key or without: the create stays in its turn's commit.
+    if (checked.idempotencyKey === null)
+      return this.creates.submit(insert).then((task) => ({ task, created: true }));
+    return this.#createWithKey(checked.idempotencyKey, name, parsed, insert);
+  }
+
+  /**
+   * A create with `dependsOn`: the ids are looked up first (an unknown one is a 422), then the
+   * task is written held back, with its dependencies, and decided at once in the same commit.
+   */
+  async #createWithDependencies(
+    name: string,
+    parsed: unknown,
+    options: CreateOptions,
+    checked: CheckedCreateOptions,
+    awaited: CheckedDependencies,
+  ): Promise<CreateResult> {
+    const id = Bun.randomUUIDv7();
+    const existing = new Set(await this.store.existingIds(awaited.ids));
+    refuseUnknownDependencies(id, awaited.ids, existing);
+    const by = { actor: options.actor ?? null, source: options.source ?? null };
+    const context = normalizeContext(options.context);
+    const insert = (unit: Unit) =>
+      this.#insert(unit, name, parsed, checked, options.paused === true, context, by, null, undefined, {
+        id,
+        ...awaited,
+      });
     if (checked.idempotencyKey === null)
       return this.creates.submit(insert).then((task) => ({ task, created: true }));
     return this.#createWithKey(checked.idempotencyKey, name, parsed, insert);
@@ -194,6 +229,7 @@ export class TaskCreation {
     by: Requester,
     parentId: string | null = null,
     schedule?: { id: string; scheduleId: string; scheduleFireTime: number; reason: string },
+    awaited?: CheckedDependencies & { id: string },
   ): Promise<TaskRecord> {
     // Only a name with a keyed limit sets the key columns: other creates keep their statement.
     const keys = this.registry.get(name)?.taskKeys(params) ?? null;
@@ -201,7 +237,7 @@ export class TaskCreation {
       .created(
         unit,
         {
-          id: schedule?.id ?? Bun.randomUUIDv7(),
+          id: schedule?.id ?? awaited?.id ?? Bun.randomUUIDv7(),
           taskName: name,
           status: paused ? "PAUSED" : "PENDING",
           params,
@@ -213,11 +249,14 @@ export class TaskCreation {
             ? { scheduleId: schedule.scheduleId, scheduleFireTime: schedule.scheduleFireTime }
             : {}),
           ...(keys ?? {}),
+          ...(awaited ? { dependencyPolicy: awaited.policy, awaiting: "dependencies" as const } : {}),
         },
         by,
         schedule?.reason ?? (parentId === null ? null : `spawned by task ${parentId}`),
       )
       .then((task) => {
+        // Held back by its dependencies: decided now, in this commit (the watch queues it if free).
+        if (awaited) return this.#holdBack(unit, task, awaited.ids);
         if (task.status === "PENDING") {
           unit.afterCommit(() => {
             this.dispatcher.enqueue(task);
@@ -226,5 +265,10 @@ export class TaskCreation {
         }
         return task;
       });
+  }
+
+  async #holdBack(unit: Unit, task: TaskRecord, ids: readonly string[]): Promise<TaskRecord> {
+    await unit.tx.addAwaited(task.id, "dependencies", ids);
+    return (await this.dependencies.decide(unit, task.id, task)) ?? task;
   }
 }

@@ -3,6 +3,9 @@ import type { EngineParts } from "../manager-parts.ts";
 import { ClaimDispatcher } from "../queue/claim-dispatch.ts";
 import { restoreActiveTasks } from "./restore.ts";
 
+/** How often held-back tasks are looked at for a wait that ended unseen (see DependencyWatch). */
+const DEPENDENCY_SWEEP_MS = 5_000;
+
 /**
  * Puts what the database holds back to work at start-up. Alone on its database, the engine
  * restores every active task. Shared with other nodes, it joins them instead: their RUNNING
@@ -29,6 +32,7 @@ export function beginDispatch(parts: EngineParts, concurrency: number): void {
   if (parts.dispatcher instanceof ClaimDispatcher) parts.dispatcher.startPolling();
   parts.dispatcher.request();
   parts.retention?.start();
+  parts.dependencies.start(DEPENDENCY_SWEEP_MS);
 }
 
 /**

@@ -182,6 +182,30 @@ export class Transitions {
     return this.#move(u, id, "RUNNING", full, { action: "retry", reason, ...ENGINE });
   }
 
+  /** PENDING → PENDING, free to start: what it waited for (dependencies, children) has ended. */
+  awaitOver(u: Unit, id: string, reason: string | null) {
+    const patch: TaskPatch = { awaiting: null, statusReason: reason };
+    return this.#move(u, id, "PENDING", patch, {
+      action: "requeue",
+      reason: reason ?? "dependencies finished",
+      ...ENGINE,
+    });
+  }
+
+  /** PENDING → FAILED without a run: a dependency did not finish (onDependencyFailure "fail"). */
+  dependencyFailed(u: Unit, id: string, reason: string) {
+    const error: TaskError = { name: "DependencyFailed", message: reason, retryable: false };
+    const patch: TaskPatch = {
+      status: "FAILED",
+      error,
+      awaiting: null,
+      endTime: Date.now(),
+      requestedAction: null,
+      statusReason: reason,
+    };
+    return this.#move(u, id, "PENDING", patch, { action: "fail", reason, ...ENGINE });
+  }
+
   /** Stores a request the running task must acknowledge at its next checkpoint (RUNNING only). */
   requested(u: Unit, id: string, action: RequestedAction, reason: string | null, by: Requester) {
     return this.#request(u, id, { requestedAction: action }, action, reason, by);
@@ -276,5 +300,7 @@ function restartPatch(task: TaskRecord, reason: string | null, runAt: number | n
     requestedAction: null,
     statusReason: reason,
     activeMs: 0,
+    // A new attempt waits for its dependencies again (decided anew), never for an old wait's children.
+    awaiting: task.dependencyPolicy === null ? null : "dependencies",
   };
 }

@@ -65,6 +65,8 @@ export class Dispatcher implements TaskDispatch {
   }
 
   enqueue(task: TaskRecord): void {
+    // Held back by its dependencies or children: `DependencyWatch` queues it once they end.
+    if (task.awaiting) return;
     if (!this.registry.get(task.taskName)) {
       const list = this.#orphans.get(task.taskName) ?? [];
       list.push(task);

@@ -3,8 +3,16 @@ import type { Logger, TaskManager } from "../../engine/index.ts";
 import type { TokenAuth } from "../auth.ts";
 import { strictObjectBody } from "../body.ts";
 import { httpError } from "../errors.ts";
-import { presentTask } from "../presenters.ts";
-import { CreateTaskBody, ErrorSchema, IdParams, ListTasksQuery, TaskPage, TaskSchema } from "../schemas.ts";
+import { presentTask, presentTaskDetail } from "../presenters.ts";
+import {
+  CreateTaskBody,
+  ErrorSchema,
+  IdParams,
+  ListTasksQuery,
+  TaskDetailSchema,
+  TaskPage,
+  TaskSchema,
+} from "../schemas.ts";
 
 function epochMs(runAt: string | number | undefined): number | undefined {
   if (runAt === undefined || typeof runAt === "number") return runAt;
@@ -35,6 +43,8 @@ export function taskRoutes(manager: TaskManager, auth: TokenAuth, logger: Logger
           runAt: epochMs(body.runAt),
           idempotencyKey: body.idempotencyKey,
           tags: body.tags,
+          dependsOn: body.dependsOn,
+          onDependencyFailure: body.onDependencyFailure,
           ...auth.requester(request),
           // Dropped by the engine when not valid (W3C Trace Context; 1-200 printable characters).
           context: {
@@ -85,13 +95,14 @@ export function taskRoutes(manager: TaskManager, auth: TokenAuth, logger: Logger
         detail: { summary: "List tasks, newest first; pass nextCursor as cursor for the next page" },
       },
     )
-    .get("/tasks/:id", async ({ kiln, params }) => presentTask(await kiln.find(params.id)), {
+    .get("/tasks/:id", async ({ kiln, params }) => presentTaskDetail(await kiln.findWithTree(params.id)), {
       params: IdParams,
-      response: { 200: TaskSchema, 404: ErrorSchema, 409: ErrorSchema },
+      response: { 200: TaskDetailSchema, 404: ErrorSchema, 409: ErrorSchema },
       detail: {
         summary: "Read one task, by its id or a unique prefix of it",
         description:
           "The id may be shortened to a prefix of at least 6 characters that no other task's id starts with. " +
+          "With the task come dependsOn, waitingFor (its latest waitFor's children) and its children with their count per status. " +
           "404 task_not_found when no id matches; 409 ambiguous_id, with the number of matches, when several do.",
       },
     })

@@ -17,8 +17,8 @@ const claimSet = (at: string) => `status = 'RUNNING', node_id = $1, lease_epoch 
 /** $5: the claiming node's time (epoch ms). */
 const CLAIM_SET = claimSet("$5::bigint");
 
-/** A ready row: PENDING, due, of a name the node runs and not paused. $4 is a JSON array of names. */
-const READY = `status = 'PENDING' AND (run_at IS NULL OR run_at <= $5::bigint)
+/** A ready row: PENDING, waiting for no other task, due, of a name the node runs and not paused. $4 is a JSON array of names. */
+const READY = `status = 'PENDING' AND awaiting IS NULL AND (run_at IS NULL OR run_at <= $5::bigint)
   AND task_name IN (SELECT json_array_elements_text($4::json))
   AND task_name NOT IN (SELECT task_name FROM paused_task_types)`;
 
@@ -68,7 +68,7 @@ const CLAIM_FLOW = `WITH clock AS MATERIALIZED (SELECT ${NOW_MS} AS now),
       ) c
       LEFT JOIN running r ON r.k = c.ck
       LEFT JOIN window_counts w ON w.k = c.rk
-    WHERE t.status = 'PENDING' AND t.task_name = ${FLOW_NAME}
+    WHERE t.status = 'PENDING' AND t.awaiting IS NULL AND t.task_name = ${FLOW_NAME}
       AND (t.run_at IS NULL OR t.run_at <= $5::bigint)
       AND t.task_name NOT IN (SELECT task_name FROM paused_task_types)
       AND ($7::bigint IS NULL OR coalesce(r.n, 0) < $7::bigint)
@@ -89,7 +89,7 @@ const CLAIM_FLOW = `WITH clock AS MATERIALIZED (SELECT ${NOW_MS} AS now),
       coalesce($6::bigint - (SELECT coalesce(sum(n), 0) FROM running)::bigint, $3::bigint)))
   ), picked AS MATERIALIZED (
     SELECT t.id, fit.ck, fit.rk FROM fit JOIN tasks t ON t.id = fit.id
-    WHERE t.status = 'PENDING'
+    WHERE t.status = 'PENDING' AND t.awaiting IS NULL
     FOR UPDATE OF t SKIP LOCKED
   ), moved AS (
     UPDATE tasks t SET ${claimSet(DB_NOW)} FROM picked WHERE t.id = picked.id RETURNING t.*

@@ -81,4 +81,18 @@ export const MIGRATIONS: readonly MigrationMeta[] = [
     folderMillis: 1796320264916,
     hash: "75f2229489b6b5a10971c2417745dc0edc5c5d231233421ddf5181a2b714b635",
   },
+  // 0006_task_dependencies
+  {
+    sql: [
+      'CREATE TABLE "task_dependencies" (\n\t"task_id" text COLLATE "C" NOT NULL,\n\t"kind" text NOT NULL,\n\t"depends_on_id" text COLLATE "C" NOT NULL,\n\tCONSTRAINT "task_dependencies_task_id_kind_depends_on_id_pk" PRIMARY KEY("task_id","kind","depends_on_id")\n);\n',
+      '\nALTER TABLE "tasks" ADD COLUMN "dependency_policy" text;',
+      '\nALTER TABLE "tasks" ADD COLUMN "awaiting" text;',
+      '\nALTER TABLE "task_dependencies" ADD CONSTRAINT "task_dependencies_task_id_tasks_id_fk" FOREIGN KEY ("task_id") REFERENCES "public"."tasks"("id") ON DELETE cascade ON UPDATE no action;',
+      '\nCREATE INDEX "task_dependencies_depends_on" ON "task_dependencies" USING btree ("depends_on_id");',
+      '\nCREATE INDEX "tasks_parent_id" ON "tasks" USING btree ("parent_id");',
+    ],
+    bps: true,
+    folderMillis: 1796324010763,
+    hash: "dd38c09d07b5f0385ee12b8ef8a60173985c176e95123851e9fa352aa3627e51",
+  },
 ];

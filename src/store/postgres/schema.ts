@@ -9,6 +9,7 @@ import {
   json,
   jsonb,
   pgTable,
+  primaryKey,
   text,
   uniqueIndex,
 } from "drizzle-orm/pg-core";
@@ -84,9 +85,14 @@ export const tasks = pgTable(
      */
     rateKey: text("rate_key"),
     concurrencyKey: text("concurrency_key"),
+    /** What the task does when a `dependsOn` dependency does not finish; null without dependencies. */
+    dependencyPolicy: text("dependency_policy"),
+    /** While PENDING: "dependencies" or "children" when something holds it back (no claim takes it). */
+    awaiting: text("awaiting"),
   },
   (table) => [
     index("tasks_status_id").on(table.status, table.id),
+    index("tasks_parent_id").on(table.parentId),
     // The claim's order: the next ready task is the first row of this index.
     index("tasks_ready").on(table.priority.desc(), table.id).where(sql`${table.status} = 'PENDING'`),
     // The rescue's scan, and a heartbeat's renewal of one node's leases.
@@ -104,6 +110,22 @@ export const tasks = pgTable(
       .where(sql`${table.idempotencyKey} IS NOT NULL`),
     check(CHECKS.taskStatus.name, sql.raw(CHECKS.taskStatus.sql)),
     check(CHECKS.requestedAction.name, sql.raw(CHECKS.requestedAction.sql)),
+  ],
+);
+
+/** What a task waits for: its `dependsOn` (kind "depends") and its latest `waitFor` (kind "wait"). */
+export const taskDependencies = pgTable(
+  "task_dependencies",
+  {
+    taskId: byteOrderedText("task_id")
+      .notNull()
+      .references(() => tasks.id, { onDelete: "cascade" }),
+    kind: text("kind").notNull(),
+    dependsOnId: byteOrderedText("depends_on_id").notNull(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.taskId, table.kind, table.dependsOnId] }),
+    index("task_dependencies_depends_on").on(table.dependsOnId),
   ],
 );
 

@@ -29,6 +29,7 @@ import {
   run,
 } from "./client.ts";
 import { PostgresCluster } from "./cluster.ts";
+import { PostgresDependencies } from "./dependencies.ts";
 import { postgresFaultOf } from "./faults.ts";
 import { listTasksSql } from "./list-tasks.ts";
 import { migrateUnderLock } from "./migrate.ts";
@@ -103,6 +104,7 @@ export class PostgresTaskStore implements TaskStore {
       createClient({ url: options.url, onNotice: options.onNotice, max: 1 }),
     );
     this.#scheduleReads = new PostgresSchedules((text, params) => this.#read(text, params), codec.sealed);
+    this.#dependencyReads = new PostgresDependencies((text, params) => this.#read(text, params));
   }
 
   migrate(): Promise<void> {
@@ -168,6 +170,16 @@ export class PostgresTaskStore implements TaskStore {
     return this.#writes.deleteEndedBefore(cutoff, limit);
   }
   readonly #scheduleReads: PostgresSchedules;
+  readonly #dependencyReads: PostgresDependencies;
+  addAwaited: TaskStore["addAwaited"] = (taskId, kind, ids) => this.#writes.addAwaited(taskId, kind, ids);
+  awaitedStates: TaskStore["awaitedStates"] = (taskId, kind) => this.#writes.awaitedStates(taskId, kind);
+  awaitingOn: TaskStore["awaitingOn"] = (ids) => this.#dependencyReads.awaitingOn(ids);
+  existingIds: TaskStore["existingIds"] = (ids) => this.#dependencyReads.existingIds(ids);
+  awaitingToExamine: TaskStore["awaitingToExamine"] = (limit) =>
+    this.#dependencyReads.awaitingToExamine(limit);
+  awaitedIds: TaskStore["awaitedIds"] = (taskId, kind) => this.#dependencyReads.awaitedIds(taskId, kind);
+  childrenOf: TaskStore["childrenOf"] = (parentId, limit) =>
+    this.#dependencyReads.childrenOf(parentId, limit);
   createSchedule: TaskStore["createSchedule"] = (schedule) => this.#writes.createSchedule(schedule);
   updateSchedule: TaskStore["updateSchedule"] = (id, patch) => this.#writes.updateSchedule(id, patch);
   deleteSchedule: TaskStore["deleteSchedule"] = (id) => this.#writes.deleteSchedule(id);

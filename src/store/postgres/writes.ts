@@ -13,6 +13,7 @@ import type {
 } from "../task-store.ts";
 import { type Executor, type Row, run } from "./client.ts";
 import { CLUSTER_SQL } from "./cluster-sql.ts";
+import { PostgresDependencies } from "./dependencies.ts";
 import { postgresFaultOf } from "./faults.ts";
 import type { PatchSql } from "./patch-sql.ts";
 import { PostgresSchedules } from "./schedules.ts";
@@ -84,7 +85,15 @@ export class PostgresWrites implements TaskWrites {
     readonly watch?: ConnectionWatch,
   ) {
     this.#schedules = new PostgresSchedules((text, params) => this.#run(text, params), context.codec.sealed);
+    this.#dependencies = new PostgresDependencies((text, params) => this.#run(text, params));
   }
+
+  readonly #dependencies: PostgresDependencies;
+  addAwaited: TaskWrites["addAwaited"] = (taskId, kind, ids) =>
+    this.#dependencies.addAwaited(taskId, kind, ids);
+  awaitedStates: TaskWrites["awaitedStates"] = (taskId, kind) =>
+    this.#dependencies.awaitedStates(taskId, kind);
+  awaitingOn: TaskWrites["awaitingOn"] = (ids) => this.#dependencies.awaitingOn(ids);
 
   /** Runs a statement, unless the transaction's connection is known to be gone. */
   async #run<R = Row>(text: string, params: readonly SqlValue[]): Promise<R[]> {

@@ -42,6 +42,8 @@ export function taskTests({ open }: SuiteContext): void {
         leaseEpoch: 0,
         rateKey: null,
         concurrencyKey: null,
+        dependencyPolicy: null,
+        awaiting: null,
       });
       expect(created.createdAt).toBeGreaterThanOrEqual(before);
       expect(created.createdAt).toBeLessThanOrEqual(Date.now());

@@ -1,0 +1,54 @@
+import type { TaskStatus } from "../task/index.ts";
+
+/**
+ * What holds a PENDING task back (its `awaiting` column) and the rows of `task_dependencies` it
+ * waits on: "dependencies", the tasks of its `dependsOn`; "children", the children of its latest
+ * `waitFor`.
+ */
+export type AwaitKind = "dependencies" | "children";
+
+/** A task waited on, as the waiting task reads it: its status, null once it no longer exists. */
+export interface AwaitedState {
+  id: string;
+  status: TaskStatus | null;
+}
+
+/** A task's children: how many there are per status, and the first of them in creation order. */
+export interface ChildrenSummary {
+  total: number;
+  counts: Partial<Record<TaskStatus, number>>;
+  items: Array<{ id: string; taskName: string; status: TaskStatus }>;
+}
+
+/** The writes (and the reads a decision needs) of dependencies, inside a transaction. */
+export interface DependencyWrites {
+  /**
+   * Records what `taskId` waits on. For "children" the rows replace the task's earlier wait: they
+   * are what its latest `waitFor` named.
+   */
+  addAwaited(taskId: string, kind: AwaitKind, ids: readonly string[]): Promise<void>;
+  /**
+   * The tasks `taskId` waits on (of `kind`) with their statuses. Inside a transaction on
+   * PostgreSQL their rows are locked (FOR SHARE) until it ends: a task ending meanwhile either
+   * waits for this transaction, then sees its rows, or is seen here as ended.
+   */
+  awaitedStates(taskId: string, kind: AwaitKind): Promise<AwaitedState[]>;
+  /** The PENDING tasks held back (awaiting) by one of `ids`. */
+  awaitingOn(ids: readonly string[]): Promise<string[]>;
+}
+
+/** Reads of dependencies outside any transaction. */
+export interface DependencyReads {
+  /** Those of `ids` that name a task. */
+  existingIds(ids: readonly string[]): Promise<string[]>;
+  /**
+   * Up to `limit` PENDING tasks held back whose wait may be over: every task they wait on has
+   * ended, or one of their dependencies did not finish and their policy does not run anyway. A
+   * sweep over these makes up for a decision lost in a crash.
+   */
+  awaitingToExamine(limit: number): Promise<string[]>;
+  /** The ids a task names in its `dependsOn`, or waits for in its latest `waitFor`. */
+  awaitedIds(taskId: string, kind: AwaitKind): Promise<string[]>;
+  /** The children of `parentId` (tasks it spawned): counts per status and the first `limit`. */
+  childrenOf(parentId: string, limit: number): Promise<ChildrenSummary>;
+}

@@ -1,0 +1,88 @@
+import type { Database } from "bun:sqlite";
+import type { TaskStatus } from "../task/index.ts";
+import type { AwaitedState, AwaitKind, ChildrenSummary } from "./dependency-records.ts";
+
+/** Why a held-back task may be free to go: the sweep's condition (see `awaitingToExamine`). */
+const SWEEP = `SELECT t.id FROM tasks t
+  WHERE t.status = 'PENDING' AND t.awaiting IS NOT NULL AND (
+    NOT EXISTS (SELECT 1 FROM task_dependencies d JOIN tasks x ON x.id = d.depends_on_id
+      WHERE d.task_id = t.id AND d.kind = t.awaiting AND x.status IN ('PENDING', 'RUNNING', 'PAUSED'))
+    OR (t.awaiting = 'dependencies' AND coalesce(t.dependency_policy, 'fail') <> 'run' AND EXISTS (
+      SELECT 1 FROM task_dependencies d LEFT JOIN tasks x ON x.id = d.depends_on_id
+      WHERE d.task_id = t.id AND d.kind = 'dependencies' AND (x.id IS NULL OR x.status IN ('FAILED', 'STOPPED')))))
+  ORDER BY t.id LIMIT ?`;
+
+/** The dependency statements of the SQLite store (synchronous, on its connection). */
+export class SqliteDependencies {
+  constructor(private readonly sqlite: Database) {}
+
+  addAwaited(taskId: string, kind: AwaitKind, ids: readonly string[]): void {
+    if (kind === "children") {
+      this.sqlite.query("DELETE FROM task_dependencies WHERE task_id = ? AND kind = 'children'").run(taskId);
+    }
+    this.sqlite
+      .query(
+        `INSERT OR IGNORE INTO task_dependencies (task_id, kind, depends_on_id)
+         SELECT ?, ?, value FROM json_each(?)`,
+      )
+      .run(taskId, kind, JSON.stringify(ids));
+  }
+
+  awaitedStates(taskId: string, kind: AwaitKind): AwaitedState[] {
+    return this.sqlite
+      .query<AwaitedState, [string, string]>(
+        `SELECT d.depends_on_id AS id, t.status AS status FROM task_dependencies d
+         LEFT JOIN tasks t ON t.id = d.depends_on_id WHERE d.task_id = ? AND d.kind = ? ORDER BY d.rowid`,
+      )
+      .all(taskId, kind);
+  }
+
+  awaitingOn(ids: readonly string[]): string[] {
+    return this.sqlite
+      .query<{ id: string }, [string]>(
+        `SELECT DISTINCT d.task_id AS id FROM task_dependencies d JOIN tasks t ON t.id = d.task_id
+         WHERE d.depends_on_id IN (SELECT value FROM json_each(?))
+           AND t.status = 'PENDING' AND t.awaiting = d.kind`,
+      )
+      .all(JSON.stringify(ids))
+      .map((row) => row.id);
+  }
+
+  existingIds(ids: readonly string[]): string[] {
+    return this.sqlite
+      .query<{ id: string }, [string]>("SELECT id FROM tasks WHERE id IN (SELECT value FROM json_each(?))")
+      .all(JSON.stringify(ids))
+      .map((row) => row.id);
+  }
+
+  awaitingToExamine(limit: number): string[] {
+    return this.sqlite
+      .query<{ id: string }, [number]>(SWEEP)
+      .all(limit)
+      .map((row) => row.id);
+  }
+
+  awaitedIds(taskId: string, kind: AwaitKind): string[] {
+    return this.awaitedStates(taskId, kind).map((row) => row.id);
+  }
+
+  childrenOf(parentId: string, limit: number): ChildrenSummary {
+    const counts: Partial<Record<TaskStatus, number>> = {};
+    let total = 0;
+    const rows = this.sqlite
+      .query<{ status: TaskStatus; n: number }, [string]>(
+        "SELECT status, count(*) AS n FROM tasks WHERE parent_id = ? GROUP BY status",
+      )
+      .all(parentId);
+    for (const row of rows) {
+      counts[row.status] = row.n;
+      total += row.n;
+    }
+    const items = this.sqlite
+      .query<{ id: string; taskName: string; status: TaskStatus }, [string, number]>(
+        "SELECT id, task_name AS taskName, status FROM tasks WHERE parent_id = ? ORDER BY id LIMIT ?",
+      )
+      .all(parentId, limit);
+    return { total, counts, items };
+  }
+}
