@@ -87,8 +87,12 @@ test("PostgreSQL restarted while tasks are created and run: the nodes come back 
   const tasks = await cluster.waitForAll(ids, "FINISHED", 120_000);
   expect(tasks.size).toBeGreaterThanOrEqual(ids.length);
   await cluster.assertCompletedOnce(ids);
+  // A create answered otherwise (a 503 whose commit went through, a request that timed out) may
+  // have made a task too, which runs like the others: at most one completion per such answer.
+  const unanswered = [...load.answers].reduce((sum, [status, n]) => (status === "201" ? sum : sum + n), 0);
   const finishes = await cluster.sql<{ count: string }[]>`SELECT count(*) AS count FROM cluster_completions`;
-  expect(Number(finishes[0]?.count)).toBe(ids.length);
+  expect(Number(finishes[0]?.count)).toBeGreaterThanOrEqual(ids.length);
+  expect(Number(finishes[0]?.count)).toBeLessThanOrEqual(ids.length + unanswered);
 
   // All three listed alive again, and listening: a pause of a task on one node asked of another lands.
   await eventually(
@@ -103,7 +107,9 @@ test("PostgreSQL restarted while tasks are created and run: the nodes come back 
     const listens = (await cluster.backendsOf(node)).filter((backend) => /^\s*LISTEN/i.test(backend.query));
     expect(listens.length, `${node} listens again`).toBeGreaterThan(0);
   }
-  const replaced = cluster.nodes.map((node) => node.stderr.split("listening on a new one").length - 1);
+  const replaced = cluster.nodes.map(
+    (node) => node.server.lines.filter((line) => line.includes("listening on a new one")).length,
+  );
   console.log(
     `restart took ${upAt - restartedAt} ms; ${ids.length} tasks acknowledged; answers ${JSON.stringify([...load.answers])}; deaf LISTEN connections replaced per node ${JSON.stringify(replaced)}`,
   );

@@ -348,6 +348,11 @@ export class Cluster {
     for (const node of this.nodes) {
       if (node.stderr.trim())
         parts.push(`${node.name} stderr (end):\n${node.stderr.trim().split("\n").slice(-5).join("\n")}`);
+      const warnings = node.server.lines.filter((line) => /"level":"(warn|error)"/.test(line));
+      if (warnings.length > 0)
+        parts.push(
+          `${node.name} warnings and errors (last 8 of ${warnings.length}):\n${warnings.slice(-8).join("\n")}`,
+        );
     }
     return parts.join("\n");
   }

@@ -3,9 +3,12 @@ import { KILN_FROM_SOURCE, type ServingKiln, serveKiln } from "../binary/kiln-pr
 
 const TASKS_DIR = new URL("./task-files/", import.meta.url).pathname;
 
-/** `kiln serve` from source on `dbPath`, with the reliability task files. */
-export function serveReliability(dbPath: string, concurrency: number): Promise<ServingKiln> {
-  return serveKiln(KILN_FROM_SOURCE, ["--db", dbPath, "--tasks-dir", TASKS_DIR], dirname(dbPath), {
+/**
+ * `kiln serve` from source on `db` (a SQLite path, or a PostgreSQL URL with `cwd` given), with
+ * the reliability task files.
+ */
+export function serveReliability(db: string, concurrency: number, cwd = dirname(db)): Promise<ServingKiln> {
+  return serveKiln(KILN_FROM_SOURCE, ["--db", db, "--tasks-dir", TASKS_DIR], cwd, {
     KILN_CONCURRENCY: String(concurrency),
   });
 }

@@ -2,13 +2,15 @@
 // streams end with a final `shutdown` event, the clients say so, and the process exits within
 // the grace; a second signal exits at once. Either way the task carries on at the next start.
 import { Database } from "bun:sqlite";
-import { afterAll, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
+import postgres from "postgres";
 import { HTTP_DRAIN_MS, SHUTDOWN_GRACE_MS } from "../../src/cli/serve.ts";
 import type { ServingKiln } from "../binary/kiln-process.ts";
 import { type LiveRun, start as startCli } from "../cli/run.ts";
 import { tempDir } from "../helpers.ts";
 import { type SseMessage, SseReader } from "../http/sse.ts";
+import { createDatabase } from "../support/postgres.ts";
 import { serveReliability } from "./serve.ts";
 
 /** How long after the first signal `kiln serve` exits at the latest, as the README documents it. */
@@ -26,8 +28,8 @@ afterAll(async () => {
   dir.remove();
 });
 
-async function serve(dbPath: string): Promise<ServingKiln> {
-  const server = await serveReliability(dbPath, 2);
+async function serve(db: string): Promise<ServingKiln> {
+  const server = await serveReliability(db, 2, dir.path);
   servers.push(server);
   return server;
 }
@@ -88,6 +90,20 @@ function exitWithin(server: ServingKiln, ms: number): Promise<number | "still ru
   return Promise.race([server.proc.exited, Bun.sleep(ms).then(() => "still running" as const)]);
 }
 
+/** The task's row as stored: read from the SQLite file, or over a connection of its own. */
+async function storedRow(db: string, id: string): Promise<{ status: string; checkpoint: string | null }> {
+  if (!db.startsWith("postgres")) return savedRow(db, id);
+  const sql = postgres(db, { max: 1, onnotice: () => {} });
+  try {
+    const [row] = await sql<{ status: string; checkpoint: string | null }[]>`
+      SELECT status, checkpoint::text AS checkpoint FROM tasks WHERE id = ${id}`;
+    if (!row) throw new Error(`no task ${id} in ${db}`);
+    return row;
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+}
+
 function savedRow(dbPath: string, id: string): { status: string; checkpoint: string | null } {
   const db = new Database(dbPath, { readonly: true });
   try {
@@ -107,64 +123,68 @@ async function logMessages(url: string, id: string): Promise<string[]> {
   return body.items.map((line) => line.message);
 }
 
-test("SIGTERM with three /events clients: the streams end with a shutdown event, the CLI followers say so, kiln exits within the grace and the task resumes from its checkpoint", async () => {
-  const dbPath = join(dir.path, "streams.db");
-  const first = await serve(dbPath);
-  const id = await submit(first.url, "ticker", { steps: 100_000, stepMs: 20 });
-  await until("the task to run", async () => {
-    const task = await getTask(first.url, id);
-    return task.status === "RUNNING" && (task.progress?.done ?? 0) >= 3 ? task : undefined;
-  });
+describe.each(["sqlite", "postgres"] as const)("on %s", (store) => {
+  test("SIGTERM with three /events clients: the streams end with a shutdown event, the CLI followers say so, kiln exits within the grace and the task resumes from its checkpoint", async () => {
+    const database = store === "postgres" ? await createDatabase("kiln_shutdown") : undefined;
+    const dbPath = database?.url ?? join(dir.path, "streams.db");
+    const first = await serve(dbPath);
+    const id = await submit(first.url, "ticker", { steps: 100_000, stepMs: 20 });
+    await until("the task to run", async () => {
+      const task = await getTask(first.url, id);
+      return task.status === "RUNNING" && (task.progress?.done ?? 0) >= 3 ? task : undefined;
+    });
 
-  // Three clients of GET /events: a raw one (as curl or the dashboard), `kiln watch` and `kiln logs --follow`.
-  const raw = await openRawClient(first.url);
-  const env = { KILN_URL: first.url };
-  const watch = startCli(["watch", id], env);
-  const logs = startCli(["logs", id, "--follow", "--limit", "0"], env);
-  clients.push(watch, logs);
-  // Each prints only once its stream is open: watch a progress line, logs a new step.
-  await watch.waitForOutput(/RUNNING/, 30_000);
-  await logs.waitForOutput(/step \d+/, 30_000);
+    // Three clients of GET /events: a raw one (as curl or the dashboard), `kiln watch` and `kiln logs --follow`.
+    const raw = await openRawClient(first.url);
+    const env = { KILN_URL: first.url };
+    const watch = startCli(["watch", id], env);
+    const logs = startCli(["logs", id, "--follow", "--limit", "0"], env);
+    clients.push(watch, logs);
+    // Each prints only once its stream is open: watch a progress line, logs a new step.
+    await watch.waitForOutput(/RUNNING/, 30_000);
+    await logs.waitForOutput(/step \d+/, 30_000);
 
-  const signalled = performance.now();
-  first.proc.kill("SIGTERM");
-  const code = await exitWithin(first, GRACE_MS);
-  const exitMs = performance.now() - signalled;
-  expect(code).toBe(0);
-  expect(exitMs).toBeLessThan(GRACE_MS);
-  await first.waitForLine(/"msg":"stopped"/);
+    const signalled = performance.now();
+    first.proc.kill("SIGTERM");
+    const code = await exitWithin(first, GRACE_MS);
+    const exitMs = performance.now() - signalled;
+    expect(code).toBe(0);
+    expect(exitMs).toBeLessThan(GRACE_MS);
+    await first.waitForLine(/"msg":"stopped"/);
 
-  const events = await raw.ended;
-  expect(events.at(-1)).toEqual({
-    event: "shutdown",
-    data: { message: "the server is shutting down" },
-  });
-  for (const follower of [watch, logs]) {
-    const run = await follower.done;
-    expect(run.code).toBe(1);
-    expect(run.stderr).toContain("the server is shutting down");
-    expect(run.stderr).not.toContain("keeps closing");
-  }
+    const events = await raw.ended;
+    expect(events.at(-1)).toEqual({
+      event: "shutdown",
+      data: { message: "the server is shutting down" },
+    });
+    for (const follower of [watch, logs]) {
+      const run = await follower.done;
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain("the server is shutting down");
+      expect(run.stderr).not.toContain("keeps closing");
+    }
 
-  // Saved as PENDING with its checkpoint: paused for the shutdown, not by a user.
-  const saved = savedRow(dbPath, id);
-  expect(saved.status).toBe("PENDING");
-  const checkpoint = (JSON.parse(saved.checkpoint ?? "{}") as { done?: number }).done ?? 0;
-  expect(checkpoint).toBeGreaterThanOrEqual(3);
+    // Saved as PENDING with its checkpoint: paused for the shutdown, not by a user.
+    const saved = await storedRow(dbPath, id);
+    expect(saved.status).toBe("PENDING");
+    const checkpoint = (JSON.parse(saved.checkpoint ?? "{}") as { done?: number }).done ?? 0;
+    expect(checkpoint).toBeGreaterThanOrEqual(3);
 
-  const second = await serve(dbPath);
-  const resumed = await until("the task to resume", async () => {
-    const task = await getTask(second.url, id);
-    return task.status === "RUNNING" && (task.progress?.done ?? 0) > checkpoint ? task : undefined;
-  });
-  expect(resumed.attempt).toBe(1);
-  expect(await logMessages(second.url, id)).toContain(`starting at step ${checkpoint}`);
-  second.proc.kill("SIGTERM");
-  expect(await exitWithin(second, GRACE_MS)).toBe(0);
-  console.log(
-    `shutdown with 3 /events clients connected and 1 task running: ${exitMs.toFixed(0)} ms from SIGTERM to exit`,
-  );
-}, 180_000);
+    const second = await serve(dbPath);
+    const resumed = await until("the task to resume", async () => {
+      const task = await getTask(second.url, id);
+      return task.status === "RUNNING" && (task.progress?.done ?? 0) > checkpoint ? task : undefined;
+    });
+    expect(resumed.attempt).toBe(1);
+    expect(await logMessages(second.url, id)).toContain(`starting at step ${checkpoint}`);
+    second.proc.kill("SIGTERM");
+    expect(await exitWithin(second, GRACE_MS)).toBe(0);
+    console.log(
+      `${store}: shutdown with 3 /events clients connected and 1 task running: ${exitMs.toFixed(0)} ms from SIGTERM to exit`,
+    );
+    await database?.drop();
+  }, 180_000);
+});
 
 test("a second signal exits at once, without waiting for a task that has not reached a checkpoint; the task is restored on the next start", async () => {
   const dbPath = join(dir.path, "second-signal.db");

@@ -81,7 +81,10 @@ export class SupervisedListener {
               if (current()) this.#options.onMessage(channel, payload);
             },
             () => {
-              if (current()) this.#options.onListen();
+              if (!current()) return;
+              // A probe sent while the connection was being replaced was lost with it.
+              this.#probe = undefined;
+              this.#options.onListen();
             },
           ),
         ),

@@ -5,6 +5,7 @@
 import { isMainThread } from "node:worker_threads";
 import { BaseTask, t } from "kiln";
 import postgres from "postgres";
+import { isStraySocketError } from "../../../src/cli/stray-socket-errors.ts";
 
 const Params = t.Object({
   steps: t.Integer({ minimum: 1, maximum: 100_000 }),
@@ -15,6 +16,17 @@ const Params = t.Object({
 type Params = { steps: number; stepMs: number; record: string };
 type State = { step: number };
 type Result = { steps: number; resumedFrom: number; pid: number; runToken: string };
+
+// postgres.js may report a lost connection on a socket it no longer listens to (the server
+// restarting) and the worker would end of it; the writes below are retried, so that report is
+// dropped. Any other uncaught error ends the worker as before.
+if (!isMainThread) {
+  process.on("uncaughtException", (error) => {
+    if (isStraySocketError(error)) return;
+    console.error(error);
+    process.exit(1);
+  });
+}
 
 // One connection per worker thread and database, reused by the tasks the pooled worker runs
 // next; closed when idle so parked and idle workers do not hold the server's connections.
