@@ -1,6 +1,6 @@
 import type { GuardedStore } from "../engine/commit/storage-guard.ts";
 import { Unit } from "../engine/commit/unit.ts";
-import type { EventHub, ManagerEvent } from "../engine/events.ts";
+import type { EventHub } from "../engine/events.ts";
 import { requestedAction } from "../engine/lifecycle/run-phase.ts";
 import { ENGINE } from "../engine/lifecycle/transitions.ts";
 import type { Logger } from "../engine/logger.ts";
@@ -10,8 +10,9 @@ import type { RunFences } from "../engine/runs/run-fences.ts";
 import type { ClusterMessage, ClusterStore, TaskRecord, TelemetryBatch } from "../store/index.ts";
 import type { DeletedTask } from "../store/store.ts";
 import type { RequestedAction } from "../task/index.ts";
+import { NewsOutbox } from "./news-outbox.ts";
 import type { NodeIdentity } from "./node-identity.ts";
-import { deletedTasks, type NodeNews, newsPayloads } from "./node-news.ts";
+import { deletedTasks } from "./node-news.ts";
 import type { NodeRecord } from "./node-record.ts";
 import { OtherNodesEvents } from "./other-nodes-events.ts";
 import type { ClusterTuning } from "./tuning.ts";
@@ -62,15 +63,11 @@ export class NodeRuntime {
   #stopped = false;
   /** Nodes in the cluster as of the last heartbeat: alone, a node sends no notifications. */
   #alone = false;
-  #pendingIds = new Set<string>();
-  #progressIds = new Set<string>();
-  #logIds = new Set<string>();
-  #deleted: DeletedTask[] = [];
-  #ready = false;
-  #flushScheduled = false;
+  readonly #outbox: NewsOutbox;
 
   constructor(private readonly parts: NodeRuntimeParts) {
     this.#otherNodes = new OtherNodesEvents(parts.cluster, parts.hub, parts.logger);
+    this.#outbox = new NewsOutbox(parts.node.id, parts.cluster, parts.logger, () => this.#alone);
   }
 
   get isLeader(): boolean {
@@ -101,7 +98,7 @@ export class NodeRuntime {
         );
       }
     }
-    this.#unsubscribe = this.parts.hub.subscribe((event) => this.#observeLocal(event));
+    this.#unsubscribe = this.parts.hub.subscribe((event) => this.#outbox.observe(event));
     this.#unlisten = await cluster.listen(
       (message) => this.#onMessage(message),
       () => {
@@ -330,61 +327,14 @@ export class NodeRuntime {
     }
   }
 
-  /** This node's committed transitions: other nodes hear of them (and wake when tasks are ready). */
-  #observeLocal(event: ManagerEvent): void {
-    if (event.type !== "transition" && event.type !== "request") return;
-    if (this.#alone) return;
-    this.#pendingIds.add(event.task.id);
-    if (event.type === "transition" && (event.to === "PENDING" || event.from === "RUNNING"))
-      this.#ready = true;
-    if (this.#flushScheduled) return;
-    this.#flushScheduled = true;
-    setImmediate(() => void this.#flushNotifications());
-  }
-
   /** A tick of progress and log lines was written: other nodes' streams read them back. */
   telemetryWritten(batch: TelemetryBatch): void {
-    if (this.#alone || this.#stopped) return;
-    for (const id of batch.progress.keys()) this.#progressIds.add(id);
-    for (const line of batch.logs) this.#logIds.add(line.taskId);
-    this.#scheduleFlush();
+    if (!this.#stopped) this.#outbox.telemetryWritten(batch);
   }
 
   /** Tasks this node deleted: other nodes' counts forget them too. */
   deleted(tasks: readonly DeletedTask[]): void {
-    if (this.#alone || this.#stopped || tasks.length === 0) return;
-    this.#deleted.push(...tasks);
-    this.#scheduleFlush();
-  }
-
-  #scheduleFlush(): void {
-    if (this.#flushScheduled) return;
-    this.#flushScheduled = true;
-    setImmediate(() => void this.#flushNotifications());
-  }
-
-  async #flushNotifications(): Promise<void> {
-    this.#flushScheduled = false;
-    const news: NodeNews = {
-      ready: this.#ready,
-      history: [...this.#pendingIds],
-      progress: [...this.#progressIds],
-      logs: [...this.#logIds],
-      deleted: this.#deleted.map((task) => [task.id, task.status, task.name]),
-    };
-    this.#pendingIds.clear();
-    this.#progressIds.clear();
-    this.#logIds.clear();
-    this.#deleted = [];
-    this.#ready = false;
-    try {
-      // Usually one notification for all of a turn's news: one statement, not one per kind.
-      for (const payload of newsPayloads(this.parts.node.id, news))
-        await this.parts.cluster.notify("kiln_events", payload);
-    } catch (error) {
-      // Only a hint: other nodes poll, and read history from the database.
-      this.parts.logger.debug("a notification could not be sent", { error: String(error) });
-    }
+    if (!this.#stopped) this.#outbox.deleted(tasks);
   }
 
   /** The nodes, as the database has them. */
@@ -407,7 +357,7 @@ export class NodeRuntime {
     await this.#heartbeating;
     await this.#upkeeping;
     this.#unsubscribe?.();
-    await this.#flushNotifications();
+    await this.#outbox.flush();
     this.#otherNodes.stop();
     await this.#unlisten?.().catch(() => undefined);
     await this.parts.cluster.deregisterNode(this.parts.node.id).catch((error: unknown) =>
@@ -416,15 +366,7 @@ export class NodeRuntime {
       }),
     );
     // Its tasks handed back at shutdown can be claimed by the others now.
-    const ready = newsPayloads(this.parts.node.id, {
-      ready: true,
-      history: [],
-      progress: [],
-      logs: [],
-      deleted: [],
-    });
-    for (const payload of ready)
-      await this.parts.cluster.notify("kiln_events", payload).catch(() => undefined);
+    await this.#outbox.close();
   }
 }
 

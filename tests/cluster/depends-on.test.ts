@@ -59,7 +59,7 @@ test("a dependency failing on one node fails the dependent created on the other,
   const failing = (await one.manager.create("fail", { where: "run" })).task.id;
   const dependent = (await two.manager.create("echo", { value: 1 }, { dependsOn: [failing] })).task.id;
   const failed = await untilStatus(two.manager, dependent, ["FAILED"], 30_000);
-  expect(failed.error?.name).toBe("DependencyFailed");
+  expect((failed.error as { name?: string } | null)?.name).toBe("DependencyFailed");
   const starts = (await two.manager.events(dependent, { limit: 50 })).items.filter(
     (event) => event.action === "start",
   );
