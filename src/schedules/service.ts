@@ -10,12 +10,12 @@
 
 import type { GuardedStore } from "../engine/commit/storage-guard.ts";
 import type { TaskCreation } from "../engine/creation/task-creation.ts";
-import type { EventHub, ManagerEvent } from "../engine/events.ts";
+import type { EventHub } from "../engine/events.ts";
 import type { Logger } from "../engine/logger.ts";
 import type { ControlOptions, ControlResult } from "../engine/manager-options.ts";
 import type { TaskRegistry } from "../engine/registry.ts";
 import type { ScheduleFireRecord, ScheduleRecord, TaskRecord } from "../store/index.ts";
-import { isFinalStatus, type TaskStatus } from "../task/index.ts";
+import type { TaskStatus } from "../task/index.ts";
 import type { ScheduleClock } from "./clock.ts";
 import { ScheduleCounters } from "./counters.ts";
 import { SCHEDULE_ID_PATTERN } from "./declarations.ts";
@@ -23,6 +23,7 @@ import { InvalidScheduleError, ScheduleExistsError, ScheduleNotFoundError } from
 import { nextFireTime, nextFireTimes } from "./fire-times.ts";
 import { type FiringOutcome, fireDue, fireNow } from "./firing.ts";
 import { applySchedulePatch, type ScheduleSpecPatch } from "./patch.ts";
+import { QueuedRelease } from "./queued-release.ts";
 import { declaredSchedules, registerDeclared } from "./registration.ts";
 import { checkScheduleSpec, type ScheduleSpecInput } from "./spec.ts";
 import { fireTimeSpecOf, scheduleSpecOf, timingColumns } from "./stored.ts";
@@ -93,8 +94,11 @@ export class ScheduleService {
   #unsubscribe: (() => void) | undefined;
   /** Fires, skips and misfires per schedule since this process started (for /metrics). */
   readonly counters = new ScheduleCounters();
+  readonly #queued: QueuedRelease;
 
-  constructor(private readonly parts: ScheduleServiceParts) {}
+  constructor(private readonly parts: ScheduleServiceParts) {
+    this.#queued = new QueuedRelease(parts);
+  }
 
   /** When the timer is armed to fire next (epoch ms), or null: for tests and the logs. */
   get armedFor(): number | null {
@@ -123,8 +127,8 @@ export class ScheduleService {
    */
   async start(): Promise<void> {
     this.#running = true;
-    this.#unsubscribe = this.parts.hub.subscribe((event) => this.#observe(event));
-    await this.#releaseQueued(undefined);
+    this.#unsubscribe = this.parts.hub.subscribe((event) => this.#queued.observe(event));
+    await this.#queued.release(undefined);
     await this.#rearm();
   }
 
@@ -322,7 +326,7 @@ export class ScheduleService {
       this.counters.record(schedule.id, outcome, now);
       // A predecessor that ended while this firing was being committed announced its end before
       // the queued task was there to release: look again now that it is.
-      if (outcome.created.some((task) => task.status === "PAUSED")) await this.#releaseQueued(undefined);
+      if (outcome.created.some((task) => task.status === "PAUSED")) await this.#queued.release(undefined);
       if (outcome.missed > 0) {
         this.parts.logger.warn(`schedule ${schedule.id} missed fire times while kiln was down`, {
           missed: outcome.missed,
@@ -377,43 +381,6 @@ export class ScheduleService {
     if (this.#timer !== undefined) this.parts.clock.clearTimer(this.#timer);
     this.#timer = undefined;
     this.#armedFor = null;
-  }
-
-  // ── Overlap "queue" ────────────────────────────────────────────────────────────────────
-
-  #observe(event: ManagerEvent): void {
-    if (event.type !== "transition" || event.task.scheduleId === null || !isFinalStatus(event.to)) return;
-    const ended = event.task.id;
-    this.#releaseQueued(ended).catch((error: unknown) =>
-      this.parts.logger.error("releasing a queued scheduled task failed", {
-        after: ended,
-        error: String(error),
-      }),
-    );
-  }
-
-  /**
-   * Resumes the tasks queued behind `ended` (or, at start-up, behind any task that has ended or
-   * is gone). A queued task the operator already resumed or stopped is left as it is.
-   */
-  async #releaseQueued(ended: string | undefined): Promise<void> {
-    for (const fire of await this.parts.guard.listQueuedFires()) {
-      if (fire.taskId === null || fire.waitsFor === null) continue;
-      if (ended !== undefined) {
-        if (fire.waitsFor !== ended) continue;
-      } else {
-        const previous = await this.parts.guard.getTask(fire.waitsFor);
-        if (previous && !isFinalStatus(previous.status)) continue;
-      }
-      try {
-        await this.parts.resume(fire.taskId, {
-          actor: "kiln",
-          reason: `the previous task ${fire.waitsFor} of schedule ${fire.scheduleId} ended`,
-        });
-      } catch (error) {
-        this.parts.logger.warn(`queued task ${fire.taskId} was not resumed`, { error: String(error) });
-      }
-    }
   }
 }
 
