@@ -138,4 +138,15 @@ export const MIGRATIONS: readonly MigrationMeta[] = [
     folderMillis: 1796325038433,
     hash: "ea58621bbb83cada80497f6c737946ecba609db593222e45aa65170345c1170e",
   },
+  // 0011_partial_wait_indexes
+  {
+    sql: [
+      "DROP INDEX `tasks_parent_id`;",
+      '\nCREATE INDEX `tasks_awaiting` ON `tasks` (`id`) WHERE "tasks"."awaiting" IS NOT NULL;',
+      '\nCREATE INDEX `tasks_parent_id` ON `tasks` (`parent_id`) WHERE "tasks"."parent_id" IS NOT NULL;',
+    ],
+    bps: true,
+    folderMillis: 1796325962178,
+    hash: "22eccd4870c0a0f510eb088f3f065ad24dbf28bfdd7660caf255293a2516cb43",
+  },
 ];

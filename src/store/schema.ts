@@ -72,7 +72,9 @@ export const tasks = sqliteTable(
     index("tasks_rate_last_run")
       .on(table.taskName, table.lastRunTime)
       .where(sql`${table.rateKey} IS NOT NULL`),
-    index("tasks_parent_id").on(table.parentId),
+    // Partial: most tasks have no parent and no wait, and cost these indexes nothing.
+    index("tasks_parent_id").on(table.parentId).where(sql`${table.parentId} IS NOT NULL`),
+    index("tasks_awaiting").on(table.id).where(sql`${table.awaiting} IS NOT NULL`),
     uniqueIndex("tasks_idempotency_key")
       .on(table.idempotencyKey)
       .where(sql`${table.idempotencyKey} IS NOT NULL`),

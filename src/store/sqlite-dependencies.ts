@@ -2,15 +2,28 @@ import type { Database } from "bun:sqlite";
 import type { TaskStatus } from "../task/index.ts";
 import type { AwaitedState, AwaitKind, ChildrenSummary } from "./dependency-records.ts";
 
-/** Why a held-back task may be free to go: the sweep's condition (see `awaitingToExamine`). */
-const SWEEP = `SELECT t.id FROM tasks t
-  WHERE t.status = 'PENDING' AND t.awaiting IS NOT NULL AND (
-    NOT EXISTS (SELECT 1 FROM task_dependencies d JOIN tasks x ON x.id = d.depends_on_id
+/**
+ * Why a held-back task may be free to go: the sweep's condition (see `awaitingToExamine`). The
+ * held-back tasks are read through their partial index and each one's awaited tasks by id (the
+ * CROSS JOIN fixes that order): left to itself SQLite starts from the status index, which reads
+ * every queued task, once per held-back task.
+ */
+export const SWEEP = `SELECT t.id FROM tasks t INDEXED BY tasks_awaiting
+  WHERE t.awaiting IS NOT NULL AND t.status = 'PENDING' AND (
+    NOT EXISTS (SELECT 1 FROM task_dependencies d CROSS JOIN tasks x ON x.id = d.depends_on_id
       WHERE d.task_id = t.id AND d.kind = t.awaiting AND x.status IN ('PENDING', 'RUNNING', 'PAUSED'))
     OR (t.awaiting = 'dependencies' AND coalesce(t.dependency_policy, 'fail') <> 'run' AND EXISTS (
       SELECT 1 FROM task_dependencies d LEFT JOIN tasks x ON x.id = d.depends_on_id
       WHERE d.task_id = t.id AND d.kind = 'dependencies' AND (x.id IS NULL OR x.status IN ('FAILED', 'STOPPED')))))
   ORDER BY t.id LIMIT ?`;
+
+/**
+ * The held-back tasks waiting on any of the ids (a JSON array). CROSS JOIN keeps SQLite from
+ * starting at the PENDING tasks (by their status index), which read every queued task at each
+ * end; from the ended ids it reads their dependents only.
+ */
+export const AWAITING_ON = `SELECT DISTINCT d.task_id AS id FROM task_dependencies d CROSS JOIN tasks t ON t.id = d.task_id
+  WHERE d.depends_on_id IN (SELECT value FROM json_each(?)) AND t.status = 'PENDING' AND t.awaiting = d.kind`;
 
 /** The dependency statements of the SQLite store (synchronous, on its connection). */
 export class SqliteDependencies {
@@ -39,11 +52,7 @@ export class SqliteDependencies {
 
   awaitingOn(ids: readonly string[]): string[] {
     return this.sqlite
-      .query<{ id: string }, [string]>(
-        `SELECT DISTINCT d.task_id AS id FROM task_dependencies d JOIN tasks t ON t.id = d.task_id
-         WHERE d.depends_on_id IN (SELECT value FROM json_each(?))
-           AND t.status = 'PENDING' AND t.awaiting = d.kind`,
-      )
+      .query<{ id: string }, [string]>(AWAITING_ON)
       .all(JSON.stringify(ids))
       .map((row) => row.id);
   }

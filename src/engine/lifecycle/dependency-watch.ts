@@ -7,6 +7,7 @@ import type { TaskRecord } from "../../store/index.ts";
 import { isFinalStatus } from "../../task/index.ts";
 import type { GuardedStore } from "../commit/storage-guard.ts";
 import type { TaskLanes } from "../commit/task-lanes.ts";
+import { TurnBatch } from "../commit/turn-batch.ts";
 import { Unit } from "../commit/unit.ts";
 import type { EventHub, ManagerEvent } from "../events.ts";
 import type { Logger } from "../logger.ts";
@@ -34,6 +35,8 @@ export class DependencyWatch {
   #timer: ReturnType<typeof setInterval> | undefined;
   #unsubscribe: (() => void) | undefined;
   #stopped = false;
+  /** The tasks that ended in one turn: their dependents are looked up with one read. */
+  readonly #ended = new TurnBatch<string>((ids) => void this.#examineDependents(ids));
 
   constructor(
     private readonly deps: {
@@ -74,18 +77,22 @@ export class DependencyWatch {
 
   #heard(event: ManagerEvent): void {
     if (event.type !== "transition" || this.#stopped) return;
-    if (isFinalStatus(event.to)) void this.#examineDependents(event.task.id);
+    if (isFinalStatus(event.to)) this.#ended.add(event.task.id);
     else if (event.to === "PENDING" && event.task.awaiting) void this.examine(event.task.id);
   }
 
-  async #examineDependents(id: string): Promise<void> {
+  async #examineDependents(ids: string[]): Promise<void> {
+    if (this.#stopped) return;
     try {
-      const dependents = await this.deps.guard.awaitingOn([id]);
+      const dependents = await this.deps.guard.awaitingOn(ids);
       for (const dependent of dependents) await this.examine(dependent);
     } catch (error) {
-      this.deps.logger.warn(`examining the tasks waiting on ${id} failed; the sweep tries again`, {
-        error: String(error),
-      });
+      this.deps.logger.warn(
+        `examining the tasks waiting on ${ids.length} ended task(s) failed; the sweep tries again`,
+        {
+          error: String(error),
+        },
+      );
     }
   }
 

@@ -95,4 +95,15 @@ export const MIGRATIONS: readonly MigrationMeta[] = [
     folderMillis: 1796324010763,
     hash: "dd38c09d07b5f0385ee12b8ef8a60173985c176e95123851e9fa352aa3627e51",
   },
+  // 0007_partial_wait_indexes
+  {
+    sql: [
+      'DROP INDEX "tasks_parent_id";',
+      '\nCREATE INDEX "tasks_awaiting" ON "tasks" USING btree ("id") WHERE "tasks"."awaiting" IS NOT NULL;',
+      '\nCREATE INDEX "tasks_parent_id" ON "tasks" USING btree ("parent_id") WHERE "tasks"."parent_id" IS NOT NULL;',
+    ],
+    bps: true,
+    folderMillis: 1796325963041,
+    hash: "92fb9c42dc90bef52a0fc700fcff157e46822f52210d60dc7be8a6dd6afeaf77",
+  },
 ];

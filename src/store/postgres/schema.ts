@@ -92,7 +92,9 @@ export const tasks = pgTable(
   },
   (table) => [
     index("tasks_status_id").on(table.status, table.id),
-    index("tasks_parent_id").on(table.parentId),
+    // Partial: most tasks have no parent and no wait, and cost these indexes nothing.
+    index("tasks_parent_id").on(table.parentId).where(sql`${table.parentId} IS NOT NULL`),
+    index("tasks_awaiting").on(table.id).where(sql`${table.awaiting} IS NOT NULL`),
     // The claim's order: the next ready task is the first row of this index.
     index("tasks_ready").on(table.priority.desc(), table.id).where(sql`${table.status} = 'PENDING'`),
     // The rescue's scan, and a heartbeat's renewal of one node's leases.
