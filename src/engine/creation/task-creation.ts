@@ -174,14 +174,23 @@ export class TaskCreation {
       }
     });
     const call = spawnCallKey(parent, name, paramsJson);
-    const context = childContext(parent.context);
     const created = checked.map((params, index) => {
       const key = `${call}:${index}`;
       const options = checkCreateOptions({ idempotencyKey: key });
       return this.creates.submit(
         async (unit) =>
           (await unit.tx.findByIdempotencyKey(key)) ??
-          this.#insert(unit, name, params, options, false, context, TASK_ITSELF, parent.taskId),
+          this.#insert(
+            unit,
+            name,
+            params,
+            options,
+            false,
+            // A span id of its own for each child.
+            childContext(parent.context),
+            TASK_ITSELF,
+            parent.taskId,
+          ),
       );
     });
     return (await Promise.all(created)).map((task) => task.id);
