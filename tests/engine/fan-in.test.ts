@@ -114,7 +114,7 @@ describe.each(STORE_KINDS)("waitFor on %s", (kind) => {
       ["FINISHED", "FAILED"],
     );
     expect(failed.status).toBe("FAILED");
-    expect(failed.error?.name).toBe("WaitForError");
+    expect((failed.error as { name?: string } | null)?.name).toBe("WaitForError");
     expect(failed.retries).toBe(0);
   });
 
