@@ -67,6 +67,15 @@ describe.each(STORE_KINDS)("waitFor on %s", (kind) => {
     expect(actions).toEqual(["create", "start", "requeue", "requeue", "start", "finish"]);
   });
 
+  test("in a task process too: the call, its answer and the suspension over IPC", async () => {
+    const { manager } = await managerOn(kind, 2);
+    const { task } = await manager.create("fan-out-process", { count: 3, childMs: 200, fail: [1] });
+    const done = await untilStatus(manager, task.id, ["FINISHED", "FAILED"], 30_000);
+    expect(done.status).toBe("FINISHED");
+    expect((done.result as FanOutResult).values).toEqual([0, "child 1 failed as asked", 2]);
+    expect(await startsOf(manager, task.id)).toBe(2);
+  });
+
   test("children ended before the call: waitFor answers at once, with no suspension", async () => {
     const { manager } = await managerOn(kind, 3);
     const { task } = await manager.create("fan-out", { count: 2, childMs: 0, beforeWaitMs: 1_500 });
