@@ -228,7 +228,7 @@ export function buildParts(
       spawn: (run, name, paramsJson) => hooks.spawn(run, name, paramsJson),
     },
   );
-  messages = new WorkerMessages(executor, telemetry, pool, commits, hooks, limits, logger);
+  messages = new WorkerMessages(executor, telemetry, pool, commits, hooks, limits, logger, guard);
   runtime =
     cluster && fences && dispatcher instanceof ClaimDispatcher
       ? new NodeRuntime({

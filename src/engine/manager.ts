@@ -23,6 +23,7 @@ import type { ManagerListener } from "./events.ts";
 import { TaskHandle } from "./handle.ts";
 import { findByIdOrPrefix } from "./id-prefix.ts";
 import { type BulkAction, type BulkResult, type BulkTarget, runBulk } from "./lifecycle/bulk.ts";
+import { ChildStops } from "./lifecycle/child-stops.ts";
 import { beginDispatch, resumeWork, windDownRuns } from "./lifecycle/engine-start-stop.ts";
 import type { ControlAction } from "./lifecycle/lifecycle.ts";
 import {
@@ -66,6 +67,7 @@ export class TaskManager {
   readonly #options: ResolvedOptions;
   readonly #parts: EngineParts;
   readonly #namePauses: TaskTypePauses;
+  readonly #childStops: ChildStops;
   #state: State = "new";
   #starting: Promise<void> | undefined;
   #shutdown: Promise<void> | undefined;
@@ -102,6 +104,12 @@ export class TaskManager {
       (id, control) => this.resume(id, control),
     );
     this.registry = this.#parts.registry;
+    this.#childStops = new ChildStops({
+      ...this.#parts,
+      store: this.store,
+      stop: (id, controlOptions) => this.#control("stop", id, controlOptions),
+      logger: this.#options.logger,
+    });
     this.schedules = new ScheduleService({
       ...this.#parts,
       logger: this.#options.logger,
@@ -189,6 +197,7 @@ export class TaskManager {
     if (this.#state !== "new") return;
     this.#state = "running";
     beginDispatch(this.#parts, this.concurrency);
+    this.#childStops.start();
     await this.schedules.start();
   }
 
@@ -214,6 +223,7 @@ export class TaskManager {
     dispatcher.stop();
     counts.stop();
     this.#parts.dependencies.stop();
+    this.#childStops.stop();
     await retention?.stop();
     if (wasRunning) await windDownRuns(this.#parts, this.#options.shutdownGraceMs);
     // After the runs were handed back: the other nodes claim them as soon as this one is gone.

@@ -224,6 +224,9 @@ export function eventTaskId(event: ManagerEvent): string {
   return event.type === "transition" || event.type === "request" ? event.task.id : event.taskId;
 }
 
+/** GET /tasks/:id: a task with its dependencies, its latest wait and its children. */
+export type TaskDetailJson = Static<typeof TaskDetailSchema>;
+
 /** A task with its dependencies, its latest wait and its children (GET /tasks/:id). */
 export function presentTaskDetail(tree: TaskTree): Static<typeof TaskDetailSchema> {
   const { counts, total, items } = tree.children;

@@ -1,8 +1,8 @@
 import type { TSchema } from "@sinclair/typebox";
 import type { TaskContext } from "./context.ts";
-import { TaskReleased, TaskStopped } from "./errors.ts";
+import { TaskReleased, TaskStopped, TaskSuspended } from "./errors.ts";
 import type { FileAccess } from "./file-access.ts";
-import type { ConcurrencyDeclaration, RateLimitDeclaration } from "./flow.ts";
+import type { ChildOutcome, ConcurrencyDeclaration, RateLimitDeclaration } from "./flow.ts";
 import type { RetryPolicy, TaskIsolation } from "./options.ts";
 import { bindRuntime, TASK_CLASS_BRAND, type TaskOutcome, type TaskRuntime } from "./runtime.ts";
 import type { ScheduleDeclaration } from "./schedule.ts";
@@ -69,6 +69,11 @@ export abstract class BaseTask<Params = unknown, Result = unknown, State = unkno
    * so that policies such as `misfire: "all"` keep their literal types.
    */
   static schedules?: readonly ScheduleDeclaration[];
+  /**
+   * Whether a stop of this task stops the children it spawned that have not ended (default
+   * true). False: they run on.
+   */
+  static stopChildrenWithParent?: boolean;
 
   #runtime: TaskRuntime | undefined;
   #state: State | undefined;
@@ -179,6 +184,20 @@ export abstract class BaseTask<Params = unknown, Result = unknown, State = unkno
   }
 
   /**
+   * The outcomes of the children `ids` (tasks this task spawned), in the order of `ids`, once all
+   * of them have ended: FINISHED with its result, FAILED with its error, STOPPED with its reason,
+   * or DELETED. While some have not ended the run does not wait on its worker: `waitFor` throws
+   * `TaskSuspended`, the run ends (`post()` runs), and the task waits PENDING, its state saved as
+   * at a checkpoint, until the last child ends; then `run()` starts again from that state, and
+   * the same `waitFor` call returns at once. So the code before `waitFor` runs again: see the
+   * README ("Waiting for children") for how `spawn` calls replay. Ids this task may not wait for
+   * reject with `WaitForError`.
+   */
+  waitFor<R = unknown>(ids: readonly string[]): Promise<ChildOutcome<R>[]> {
+    return this.runtime.waitFor(ids) as Promise<ChildOutcome<R>[]>;
+  }
+
+  /**
    * Runs the lifecycle `pre → run → post` and returns the outcome. Called by the worker
    * runtime; `post` runs whatever happened, and a throw from `post` fails a run that
    * had otherwise finished.
@@ -190,6 +209,7 @@ export abstract class BaseTask<Params = unknown, Result = unknown, State = unkno
       outcome = { status: "finished", result: await this.run(params) };
     } catch (thrown) {
       if (thrown instanceof TaskReleased) outcome = { status: "released" };
+      else if (thrown instanceof TaskSuspended) outcome = { status: "suspended" };
       else if (thrown instanceof TaskStopped)
         outcome = { status: "stopped", reason: thrown.reason, stop: thrown };
       else outcome = { status: "failed", error: thrown };
@@ -220,6 +240,7 @@ export type TaskClass = (abstract new () => BaseTask<never, unknown, unknown>) &
   isolation?: TaskIsolation;
   memoryLimitMb?: number;
   schedules?: readonly ScheduleDeclaration[];
+  stopChildrenWithParent?: boolean;
 };
 
 /** True for a class that extends `BaseTask`, including one from another copy of the SDK. */

@@ -21,6 +21,33 @@ export class TaskReleased extends Error {
   }
 }
 
+/**
+ * Thrown by `waitFor()` when some of the children have not ended: the run gives its worker back
+ * and the task waits PENDING, saved at its last checkpoint, until they have; then `run()` starts
+ * again from that state. Let it propagate: `post()` still runs (with the outcome "suspended").
+ */
+export class TaskSuspended extends Error {
+  override readonly name = "TaskSuspended";
+  constructor() {
+    super("the task waits for its children; its run resumes once they have ended");
+  }
+}
+
+/**
+ * `this.waitFor()` was refused: the ids are not a list of this task's children (an unknown id,
+ * a task another task spawned, more than 10,000 ids), which retrying would refuse again, or the
+ * children could not be read (`retryable`: the database was unavailable).
+ */
+export class WaitForError extends Error {
+  override readonly name = "WaitForError";
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+  ) {
+    super(message);
+  }
+}
+
 /** Throw this from a task to fail it at once, without the retries its policy would allow. */
 export class UnrecoverableError extends Error {
   override readonly name: string = "UnrecoverableError";
@@ -100,7 +127,7 @@ export function coerceError(thrown: unknown): TaskError {
         retryable: !(
           thrown instanceof UnrecoverableError ||
           thrown instanceof TaskValueError ||
-          (thrown instanceof SpawnError && !thrown.retryable)
+          ((thrown instanceof SpawnError || thrown instanceof WaitForError) && !thrown.retryable)
         ),
       };
     }

@@ -10,8 +10,10 @@ export {
   type TaskError,
   TaskReleased,
   TaskStopped,
+  TaskSuspended,
   TaskValueError,
   UnrecoverableError,
+  WaitForError,
 } from "./errors.ts";
 export { type FileAccess, NO_FILE_ACCESS } from "./file-access.ts";
 export type {

@@ -1,6 +1,7 @@
 import type { TaskContext } from "./context.ts";
 import type { TaskStopped } from "./errors.ts";
 import type { FileAccess } from "./file-access.ts";
+import type { ChildOutcome } from "./flow.ts";
 import type { LogLevel } from "./status.ts";
 
 /**
@@ -25,6 +26,11 @@ export interface TaskRuntime {
   request(action: "pause" | "stop" | "restart", reason: string | undefined): void;
   /** Creates child tasks; resolves with their ids once they are committed, or rejects with `SpawnError`. */
   spawn(name: string, paramsList: readonly unknown[]): Promise<string[]>;
+  /**
+   * The outcomes of the children `ids` once all have ended; rejects with `TaskSuspended` (the run
+   * ends, the task waits) while some have not, or with `WaitForError` for ids it may not wait for.
+   */
+  waitFor(ids: readonly string[]): Promise<ChildOutcome[]>;
 }
 
 /** A task's run as `post()` sees it. */
@@ -32,7 +38,9 @@ export type TaskOutcome<R> =
   | { status: "finished"; result: R }
   | { status: "failed"; error: unknown }
   | { status: "stopped"; reason: string; stop: TaskStopped }
-  | { status: "released" };
+  | { status: "released" }
+  /** `waitFor` suspended the run: the task waits for its children and runs again after. */
+  | { status: "suspended" };
 
 /** Binds a runtime to a task instance; a symbol so it stays out of the author's way. */
 export const bindRuntime: unique symbol = Symbol("kiln.bindRuntime");

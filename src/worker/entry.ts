@@ -39,6 +39,15 @@ function endMessage(
   runtime: WorkerTaskRuntime,
   limits: ValueLimits,
 ): FromWorker {
+  // Suspended by waitFor: whatever the task did after (caught the signal, returned, threw), the
+  // run ends waiting, saved at its last checkpoint state.
+  if (runtime.suspended) {
+    try {
+      return { type: "suspended", taskId, stateJson: runtime.latestStateJson() };
+    } catch (thrown) {
+      return { type: "failed", taskId, error: coerceError(thrown) };
+    }
+  }
   switch (outcome.status) {
     case "finished": {
       if (runtime.refused) return { type: "failed", taskId, error: coerceError(runtime.refused) };
@@ -62,6 +71,13 @@ function endMessage(
       return { type: "stopped", taskId, reason: outcome.reason };
     case "released":
       return { type: "released", taskId };
+    case "suspended":
+      // Only the runtime suspends a run; a task that throws TaskSuspended itself has failed.
+      return {
+        type: "failed",
+        taskId,
+        error: { name: "TaskSuspended", message: "TaskSuspended thrown outside waitFor", retryable: false },
+      };
   }
 }
 
@@ -189,6 +205,11 @@ export function startTaskHost(channel: HostChannel, preloaded: readonly TaskClas
       case "spawned":
       case "spawn-refused":
         if (current?.taskId === message.taskId) current.settleSpawn(message);
+        return;
+      case "wait-over":
+      case "wait-refused":
+      case "wait-suspend":
+        if (current?.taskId === message.taskId) current.settleWait(message);
         return;
       default: {
         const unknown: never = message;

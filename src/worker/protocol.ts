@@ -1,4 +1,11 @@
-import type { FileAccess, LogLevel, TaskContext, TaskError, ValueLimits } from "../task/index.ts";
+import type {
+  ChildOutcome,
+  FileAccess,
+  LogLevel,
+  TaskContext,
+  TaskError,
+  ValueLimits,
+} from "../task/index.ts";
 
 /**
  * The control word: one Int32 per worker in a SharedArrayBuffer, written by the main
@@ -51,6 +58,12 @@ export type ToWorker =
       message: string;
       retryable: boolean;
     }
+  /** The children of the task's waitFor call `callId` have all ended: their outcomes, in order. */
+  | { type: "wait-over"; taskId: string; callId: number; outcomes: ChildOutcome[] }
+  /** The task's waitFor call `callId` names ids it may not wait for. */
+  | { type: "wait-refused"; taskId: string; callId: number; message: string; retryable: boolean }
+  /** Some children of the waitFor call `callId` have not ended: the run unwinds and reports `suspended`. */
+  | { type: "wait-suspend"; taskId: string; callId: number }
   /**
    * The control word of a task process: there is no memory shared with a child process, so
    * the child keeps its own word and the parent sends every change (see process-host.ts).
@@ -83,6 +96,13 @@ export type FromWorker =
    * with the same `callId`. The params travel as JSON text, as they would in `POST /tasks`.
    */
   | { type: "spawn"; taskId: string; callId: number; name: string; paramsJson: string }
+  /**
+   * The task waits for its children (`this.waitFor`); the engine answers `wait-over`,
+   * `wait-refused` or `wait-suspend` with the same `callId`.
+   */
+  | { type: "wait-for"; taskId: string; callId: number; ids: string[] }
+  /** The run ended suspended by `wait-suspend`; `stateJson` is its last checkpoint state, if any. */
+  | { type: "suspended"; taskId: string; stateJson: string | undefined }
   /** `resultJson` is undefined when `run()` returned nothing. */
   | { type: "finished"; taskId: string; resultJson: string | undefined }
   | { type: "failed"; taskId: string; error: TaskError }

@@ -1,4 +1,5 @@
 import {
+  type ChildOutcome,
   type FileAccess,
   type LogLevel,
   SpawnError,
@@ -6,8 +7,10 @@ import {
   TaskReleased,
   type TaskRuntime,
   TaskStopped,
+  TaskSuspended,
   TaskValueError,
   type ValueLimits,
+  WaitForError,
 } from "../task/index.ts";
 import { LIMIT_FLAGS, toJsonText } from "../task/json-value.ts";
 import { checkProgress, logArguments, progressMessage, reasonArgument } from "./call-arguments.ts";
@@ -40,6 +43,15 @@ export interface RuntimeOptions {
 }
 
 type SpawnAnswer = Extract<ToWorker, { type: "spawned" | "spawn-refused" }>;
+type WaitAnswer = Extract<ToWorker, { type: "wait-over" | "wait-refused" | "wait-suspend" }>;
+
+/** Most ids one waitFor call may name (as src/flow/fan-in.ts checks them again). */
+const MAX_WAIT_FOR_IDS = 10_000;
+
+interface PendingWait {
+  resolve: (outcomes: ChildOutcome[]) => void;
+  reject: (error: Error) => void;
+}
 
 interface PendingSpawn {
   resolve: (ids: string[]) => void;
@@ -58,6 +70,9 @@ export class WorkerTaskRuntime implements TaskRuntime {
   readonly #abort = new AbortController();
   readonly #spawns = new Map<number, PendingSpawn>();
   #nextSpawnCall = 1;
+  readonly #waits = new Map<number, PendingWait>();
+  #nextWaitCall = 1;
+  #suspended = false;
   #latestState: unknown;
   #lastCheckpointPost = Number.NEGATIVE_INFINITY;
   #pendingProgress: Extract<FromWorker, { type: "progress" }> | undefined;
@@ -104,6 +119,19 @@ export class WorkerTaskRuntime implements TaskRuntime {
     return this.#refused;
   }
 
+  /**
+   * The engine told a `waitFor` to suspend the run: it ends as "suspended" however it unwinds,
+   * and any later checkpoint, spawn or waitFor throws `TaskSuspended` again.
+   */
+  get suspended(): boolean {
+    return this.#suspended;
+  }
+
+  /** The last state given to `checkpoint()`, as JSON text for the suspension's save. */
+  latestStateJson(): string | undefined {
+    return this.#latestState === undefined ? undefined : this.#stateText(this.#latestState);
+  }
+
   /** A state as JSON text; a state kiln cannot store is remembered and thrown. */
   #stateText(state: unknown): string {
     try {
@@ -119,6 +147,7 @@ export class WorkerTaskRuntime implements TaskRuntime {
   }
 
   checkpoint(state: unknown): Promise<void> {
+    if (this.#suspended) return Promise.reject(new TaskSuspended());
     if (state !== undefined) {
       this.#latestState = state;
       const now = performance.now();
@@ -210,6 +239,7 @@ export class WorkerTaskRuntime implements TaskRuntime {
   }
 
   spawn(name: string, paramsList: readonly unknown[]): Promise<string[]> {
+    if (this.#suspended) return Promise.reject(new TaskSuspended());
     if (typeof name !== "string" || name === "") {
       return Promise.reject(new TypeError("spawn(name, paramsList): name must be a registered task name"));
     }
@@ -252,6 +282,46 @@ export class WorkerTaskRuntime implements TaskRuntime {
     else pending.reject(new SpawnError(answer.code, answer.message, answer.retryable));
   }
 
+  waitFor(ids: readonly string[]): Promise<ChildOutcome[]> {
+    if (this.#suspended) return Promise.reject(new TaskSuspended());
+    if (!Array.isArray(ids) || ids.some((id) => typeof id !== "string")) {
+      return Promise.reject(new WaitForError("waitFor(ids): ids must be an array of task ids", false));
+    }
+    if (ids.length > MAX_WAIT_FOR_IDS) {
+      return Promise.reject(
+        new WaitForError(`waitFor takes at most ${MAX_WAIT_FOR_IDS} ids, got ${ids.length}`, false),
+      );
+    }
+    if (ids.length === 0) return Promise.resolve([]);
+    // The state to resume from must reach the engine with the suspension: checked now, so a state
+    // kiln cannot store fails here, at the call, rather than the wait.
+    try {
+      this.latestStateJson();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.flushProgress();
+    const callId = this.#nextWaitCall++;
+    return new Promise<ChildOutcome[]>((resolve, reject) => {
+      this.#waits.set(callId, { resolve, reject });
+      this.post({ type: "wait-for", taskId: this.taskId, callId, ids: [...ids] });
+    });
+  }
+
+  /** The engine answered a waitFor call. */
+  settleWait(answer: WaitAnswer): void {
+    const pending = this.#waits.get(answer.callId);
+    if (!pending) return;
+    this.#waits.delete(answer.callId);
+    if (answer.type === "wait-over") pending.resolve(answer.outcomes);
+    else if (answer.type === "wait-refused")
+      pending.reject(new WaitForError(answer.message, answer.retryable));
+    else {
+      this.#suspended = true;
+      pending.reject(new TaskSuspended());
+    }
+  }
+
   /** The main thread woke a paused task (the control word is NONE again). */
   resume(): void {
     this.#wake?.("resume");
@@ -273,6 +343,7 @@ export class WorkerTaskRuntime implements TaskRuntime {
     // A spawn still unanswered belongs to a run that is over: nothing awaits it any more, and
     // rejecting it would only raise an unhandled rejection in the worker.
     this.#spawns.clear();
+    this.#waits.clear();
     if (this.#progressTimer) clearTimeout(this.#progressTimer);
     this.#heapGuard?.dispose();
   }

@@ -86,6 +86,10 @@ export class TestRuntime implements TaskRuntime {
   spawn(): Promise<string[]> {
     return Promise.reject(new Error("the built-in tasks spawn nothing; this runtime has no engine"));
   }
+
+  waitFor(): Promise<never> {
+    return Promise.reject(new Error("the built-in tasks wait for no children; this runtime has no engine"));
+  }
 }
 
 export interface RunOptions {

@@ -32,6 +32,7 @@ const ENDINGS = {
   unrecoverable: { kind: "failed", error: { name: "Boom", message: "it broke", retryable: false } },
   stopped: { kind: "stopped", reason: "thrown" },
   released: { kind: "released" },
+  suspended: { kind: "suspended" },
   "shutdown-terminated": { kind: "shutdown-terminated", reason: "terminated at shutdown" },
 } satisfies Record<string, RunEnding>;
 type EndingName = keyof typeof ENDINGS;
@@ -53,6 +54,8 @@ function describeDecision(decision: SettlementDecision): string {
       return `${decision.kind}:${decision.by.actor === TASK_ITSELF.actor ? "task" : "asked"}`;
     case "restart":
       return decision.self ? "restart:self" : "restart:asked";
+    case "wait":
+      return decision.pause ? "wait:paused" : "wait";
     default:
       return decision.kind;
   }
@@ -67,14 +70,14 @@ const all = (cell: Cell): Record<EndingName, Cell> =>
 
 // biome-ignore format: a table reads best aligned
 const TABLE: Record<PhaseName, Record<EndingName, Cell>> = {
-  running: { finished: "finish", "invalid-result": INVALID, failed: FAILED, unrecoverable: "fail:Boom", stopped: "stop:task", released: "none", "shutdown-terminated": SHUTDOWN },
-  "shutting-down": { finished: "finish", "invalid-result": INVALID, failed: FAILED, unrecoverable: "fail:Boom", stopped: "stop:task", released: "none", "shutdown-terminated": SHUTDOWN },
-  "pause-requested": { finished: "finish", "invalid-result": INVALID, failed: "pause:asked", unrecoverable: "fail:Boom", stopped: "pause:asked", released: "pause:asked", "shutdown-terminated": "pause:asked" },
-  "stop-requested": { finished: "finish", "invalid-result": INVALID, failed: "stop:asked", unrecoverable: "stop:asked", stopped: "stop:asked", released: "stop:asked", "shutdown-terminated": "stop:asked" },
+  running: { finished: "finish", "invalid-result": INVALID, failed: FAILED, unrecoverable: "fail:Boom", stopped: "stop:task", released: "none", suspended: "wait", "shutdown-terminated": SHUTDOWN },
+  "shutting-down": { finished: "finish", "invalid-result": INVALID, failed: FAILED, unrecoverable: "fail:Boom", stopped: "stop:task", released: "none", suspended: "wait", "shutdown-terminated": SHUTDOWN },
+  "pause-requested": { finished: "finish", "invalid-result": INVALID, failed: "pause:asked", unrecoverable: "fail:Boom", stopped: "pause:asked", released: "pause:asked", suspended: "wait:paused", "shutdown-terminated": "pause:asked" },
+  "stop-requested": { finished: "finish", "invalid-result": INVALID, failed: "stop:asked", unrecoverable: "stop:asked", stopped: "stop:asked", released: "stop:asked", suspended: "stop:asked", "shutdown-terminated": "stop:asked" },
   "restart-requested": all("restart:asked"),
   "self-restart": all("restart:self"),
-  "timing-out": { finished: "finish", "invalid-result": INVALID, failed: TIMEOUT, unrecoverable: TIMEOUT, stopped: TIMEOUT, released: TIMEOUT, "shutdown-terminated": SHUTDOWN },
-  "timing-out+pause": { finished: "finish", "invalid-result": INVALID, failed: TIMEOUT, unrecoverable: TIMEOUT, stopped: TIMEOUT, released: TIMEOUT, "shutdown-terminated": "pause:asked" },
+  "timing-out": { finished: "finish", "invalid-result": INVALID, failed: TIMEOUT, unrecoverable: TIMEOUT, stopped: TIMEOUT, released: TIMEOUT, suspended: TIMEOUT, "shutdown-terminated": SHUTDOWN },
+  "timing-out+pause": { finished: "finish", "invalid-result": INVALID, failed: TIMEOUT, unrecoverable: TIMEOUT, stopped: TIMEOUT, released: TIMEOUT, suspended: TIMEOUT, "shutdown-terminated": "pause:asked" },
   parked: all("none"),
   detached: all("none"),
 };
@@ -94,6 +97,13 @@ describe("decideSettlement: every phase × every ending", () => {
 });
 
 describe("decideSettlement: what a decision carries", () => {
+  test("a run suspended by waitFor with a pause asked waits paused, with the pause's reason and requester", () => {
+    expect(decideSettlement(PHASES["pause-requested"], ENDINGS.suspended, GENEROUS)).toEqual({
+      kind: "wait",
+      pause: { reason: "asked", by: ALICE },
+    });
+  });
+
   test("a stop asked keeps the request's reason and requester", () => {
     const decision = decideSettlement(PHASES["stop-requested"], ENDINGS.stopped, GENEROUS);
     expect(decision).toEqual({ kind: "stop", reason: "asked", by: ALICE });

@@ -10,6 +10,7 @@ import type {
   ScheduleDetailJson,
   ScheduleJson,
   StatsJson,
+  TaskDetailJson,
   TaskJson,
   TaskStatus,
   TaskTypeJson,
@@ -138,7 +139,7 @@ export const api = {
   taskTypes: () => get<{ items: TaskTypeJson[] }>("task-types"),
   stats: (minutes: number) => get<StatsJson>(`stats${query({ minutes })}`),
   listTasks: (q: TaskQuery) => get<Page<TaskJson, string>>(`tasks${query({ ...q })}`),
-  task: (id: string) => get<TaskJson>(taskPath(id)),
+  task: (id: string) => get<TaskDetailJson>(taskPath(id)),
   history: (id: string, after: number | undefined) =>
     get<Page<EventJson, number>>(taskPath(id, `/events${query({ after, limit: 500 })}`)),
   logs: (id: string, after: number | undefined) =>

@@ -1,7 +1,14 @@
 // The API's JSON shapes, shared with the server so the page and the routes cannot drift apart.
 
 import type { BulkBodyJson } from "../../http/bulk/schemas.ts";
-import type { EventJson, LogJson, ProgressJson, TaskJson, TaskTypeJson } from "../../http/presenters.ts";
+import type {
+  EventJson,
+  LogJson,
+  ProgressJson,
+  TaskDetailJson,
+  TaskJson,
+  TaskTypeJson,
+} from "../../http/presenters.ts";
 import type { NodeJson, NodeListJson } from "../../http/routes/nodes.ts";
 import type { StatsJson } from "../../http/routes/stats.ts";
 import type { ScheduleDetailJson, ScheduleJson } from "../../http/schedule-schemas.ts";
@@ -17,6 +24,7 @@ export type {
   ScheduleDetailJson,
   ScheduleJson,
   StatsJson,
+  TaskDetailJson,
   TaskJson,
   TaskTypeJson,
 };

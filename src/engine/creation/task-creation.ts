@@ -153,6 +153,11 @@ export class TaskCreation {
    * `create()` checks them, so a refusal creates none; then the children are submitted in one
    * turn, so one commit writes them all (and a failed commit none), and their ids are answered
    * only once it is made. Each child records its parent and continues the parent's trace.
+   *
+   * A spawn replays: each child gets the idempotency key `spawnKey(…)`, made of the parent, its
+   * attempt, the call's name and params and how many times this run made that same call before.
+   * A run that starts again from its checkpoint (after `waitFor`, a crash, a pause that released
+   * its worker) and makes the same call gets the children the earlier run made, not new ones.
    */
   async spawn(parent: LiveRun, name: string, paramsJson: string): Promise<string[]> {
     const registered = this.registry.require(name);
@@ -168,20 +173,26 @@ export class TaskCreation {
         });
       }
     });
-    const created = checked.map((params) =>
-      this.creates.submit((unit) =>
-        this.#insert(
-          unit,
-          name,
-          params,
-          checkCreateOptions({}),
-          false,
-          childContext(parent.context),
-          TASK_ITSELF,
-          parent.taskId,
-        ),
-      ),
-    );
+    const call = spawnCallKey(parent, name, paramsJson);
+    const created = checked.map((params, index) => {
+      const key = `${call}:${index}`;
+      const options = checkCreateOptions({ idempotencyKey: key });
+      return this.creates.submit(
+        async (unit) =>
+          (await unit.tx.findByIdempotencyKey(key)) ??
+          this.#insert(
+            unit,
+            name,
+            params,
+            options,
+            false,
+            // A span id of its own for each child.
+            childContext(parent.context),
+            TASK_ITSELF,
+            parent.taskId,
+          ),
+      );
+    });
     return (await Promise.all(created)).map((task) => task.id);
   }
 
@@ -271,4 +282,16 @@ export class TaskCreation {
     await unit.tx.addAwaited(task.id, "dependencies", ids);
     return (await this.dependencies.decide(unit, task.id, task)) ?? task;
   }
+}
+
+/**
+ * The replay key of one spawn call (its children add `:<index>`): the same parent, attempt, name
+ * and params JSON, made for the n-th time in a run, give the same key in every run of the
+ * attempt. A new attempt (a retry, a restart) spawns new children.
+ */
+function spawnCallKey(parent: LiveRun, name: string, paramsJson: string): string {
+  const hash = Bun.hash(`${name}\u0000${paramsJson}`).toString(36);
+  const occurrence = parent.spawnCalls.get(hash) ?? 0;
+  parent.spawnCalls.set(hash, occurrence + 1);
+  return `spawn:${parent.taskId}:${parent.attempt}:${hash}:${occurrence}`;
 }

@@ -13,7 +13,9 @@ import { ENGINE, type Transitions } from "./transitions.ts";
 /** How a worker reported the end of a run (or how the engine ended it); a result comes as checked JSON. */
 export type RunEnd =
   | { type: "finished"; taskId: string; result: JsonText | undefined }
-  | Extract<FromWorker, { type: "failed" | "stopped" | "released" }>;
+  | Extract<FromWorker, { type: "failed" | "stopped" | "released" }>
+  /** `waitFor` suspended the run; `state` is its last checkpoint state. */
+  | { type: "suspended"; taskId: string; state: JsonText | undefined };
 
 export { interruptedError } from "./settlement-table.ts";
 
@@ -140,6 +142,11 @@ export class RunSettlement {
       case "pause":
         await this.transitions.paused(u, id, undefined, decision.reason, decision.by, ranMs);
         return;
+      case "wait": {
+        const state = end.type === "suspended" ? end.state : undefined;
+        await this.transitions.waitingForChildren(u, id, run.waitingFor ?? [], state, ranMs, decision.pause);
+        return;
+      }
       case "requeue":
         this.#enqueueIfSet(
           u,
@@ -210,5 +217,12 @@ function endingOf(run: LiveRun, end: RunEnd, cause: "shutdown" | undefined): Run
       return { kind: "stopped", reason: end.reason };
     case "released":
       return { kind: "released" };
+    case "suspended":
+      // Only a run the engine told to suspend may: one that reports it unasked broke the protocol.
+      if (run.waitingFor === undefined) {
+        const message = "the task's worker reported a suspension no waitFor asked for";
+        return { kind: "failed", error: { name: "ProtocolViolation", message, retryable: false } };
+      }
+      return { kind: "suspended" };
   }
 }

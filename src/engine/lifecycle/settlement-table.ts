@@ -1,5 +1,5 @@
 import type { TaskError } from "../../task/index.ts";
-import type { RunPhase } from "./run-phase.ts";
+import type { PendingRequest, RunPhase } from "./run-phase.ts";
 import { type Requester, TASK_ITSELF } from "./transitions.ts";
 
 /** How a run ended, as the settlement sees it. */
@@ -14,6 +14,8 @@ export type RunEnding =
   | { kind: "stopped"; reason: string | null }
   /** The worker gave the task back without ending it. */
   | { kind: "released" }
+  /** `waitFor` suspended the run: the task waits for its children. */
+  | { kind: "suspended" }
   /** The engine's shutdown terminated the worker after its grace period. */
   | { kind: "shutdown-terminated"; reason: string | null };
 
@@ -26,6 +28,11 @@ export type SettlementDecision =
   | { kind: "fail"; error: TaskError }
   | { kind: "stop"; reason: string | null; by: Requester }
   | { kind: "pause"; reason: string | null; by: Requester }
+  /**
+   * Held back until the children of its `waitFor` have ended, its state saved: PENDING, or
+   * PAUSED when a pause was asked meanwhile (resumed, it waits again).
+   */
+  | { kind: "wait"; pause: PendingRequest | undefined }
   /** Back to PENDING keeping its checkpoint (interrupted by shutdown). */
   | { kind: "requeue"; reason: string }
   /** A new attempt from the top; `self`: the task asked it itself, so the next run waits longer each time. */
@@ -60,6 +67,8 @@ export function timeoutError(timeoutMs: number | undefined, pausePending: boolea
  * - restart asked: a new attempt, whatever the run did;
  * - a valid result: FINISHED, even with a stop, pause or timeout pending; an invalid one fails;
  * - stop asked: STOPPED, with the request's reason;
+ * - suspended by `waitFor`: waiting for its children (PAUSED and waiting when a pause was asked),
+ *   unless its time ran out (a timeout under the retry policy);
  * - shutdown terminated it: PAUSED if a pause was asked, else back to PENDING from its
  *   checkpoint (resumable) or interrupted;
  * - timed out: TimeoutError under the retry policy, naming a pause that was pending (the
@@ -92,6 +101,13 @@ export function decideSettlement(
   if (phase.kind === "stop-requested") {
     const told = ending.kind === "stopped" || ending.kind === "shutdown-terminated" ? ending.reason : null;
     return { kind: "stop", reason: phase.reason ?? told, by: phase.by };
+  }
+  if (ending.kind === "suspended") {
+    if (phase.kind === "timing-out")
+      return failure(timeoutError(facts.timeoutMs, phase.pendingPause !== undefined));
+    if (phase.kind === "pause-requested")
+      return { kind: "wait", pause: { reason: phase.reason, by: phase.by } };
+    return { kind: "wait", pause: undefined };
   }
   const pause =
     phase.kind === "pause-requested"

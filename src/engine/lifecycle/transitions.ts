@@ -147,6 +147,37 @@ export class Transitions {
     return this.#move(u, id, "RUNNING", patch, { action: "requeue", reason, ...by });
   }
 
+  /**
+   * RUNNING → PENDING held back (`awaiting` "children") until the children `ids` of its `waitFor`
+   * have ended, its state saved as at a checkpoint; or RUNNING → PAUSED, still held back, when a
+   * pause was asked meanwhile. The ids replace the task's earlier wait. Fenced like any run's end.
+   */
+  async waitingForChildren(
+    u: Unit,
+    id: string,
+    ids: readonly string[],
+    state: unknown,
+    ranMs: number,
+    pause: { reason: string | null; by: Requester } | undefined,
+  ): Promise<TaskRecord | undefined> {
+    const reason = pause?.reason ?? waitReason(ids.length);
+    const patch: TaskPatch = {
+      status: pause ? "PAUSED" : "PENDING",
+      awaiting: "children",
+      requestedAction: null,
+      statusReason: reason,
+      addActiveMs: ranMs,
+    };
+    if (state !== undefined) patch.checkpoint = state;
+    // History: the pause, or a requeue (waiting for the children is a return to PENDING).
+    const event: EventFields = pause
+      ? { action: "pause", reason, ...pause.by }
+      : { action: "requeue", reason, ...ENGINE };
+    const moved = await this.#move(u, id, "RUNNING", patch, event);
+    if (moved) await u.tx.addAwaited(id, "children", ids);
+    return moved;
+  }
+
   /** RUNNING → FINISHED. With `completeProgress`, a total reported and not reached becomes `done`. */
   finished(u: Unit, id: string, result: unknown, ranMs: number, completeProgress: boolean) {
     const patch: TaskPatch = {
@@ -279,6 +310,10 @@ export class Transitions {
       source: event.source,
     });
   }
+}
+
+function waitReason(count: number): string {
+  return `waiting for ${count === 1 ? "its child" : `${count} children`} (waitFor)`;
 }
 
 function stopPatch(reason: string | null): TaskPatch {

@@ -244,6 +244,9 @@ export class RunExecutor {
       phase: RUNNING,
       reportedTotal: false,
       context: { traceparent: null, requestId: null },
+      attempt: 1,
+      waitingFor: undefined,
+      spawnCalls: new Map(),
       segmentStart: performance.now(),
       usedMs: 0,
       timeoutTimer: undefined,
@@ -280,6 +283,7 @@ export class RunExecutor {
     }
     run.reportedTotal = task.progress?.total != null;
     run.context = { traceparent: task.traceparent, requestId: task.requestId };
+    run.attempt = task.attempt;
     const started = task;
     u.afterCommit(() => {
       this.#unanswered.settled(id);

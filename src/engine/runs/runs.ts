@@ -16,6 +16,12 @@ export interface LiveRun {
   reportedTotal: boolean;
   /** The task's request context, which the children it spawns continue. */
   context: { traceparent: string | null; requestId: string | null };
+  /** The task's attempt this run belongs to (its spawns' replay keys name it). */
+  attempt: number;
+  /** The children of the `waitFor` that suspends this run, once the engine told it to suspend. */
+  waitingFor: string[] | undefined;
+  /** How many spawn calls of each (name, params) this run has made: its spawns' replay keys. */
+  spawnCalls: Map<string, number>;
   /** performance.now() when the current running stretch began. */
   segmentStart: number;
   /** Running time before the current stretch (paused time excluded), for the timeout. */

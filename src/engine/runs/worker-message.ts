@@ -1,3 +1,4 @@
+import { MAX_WAIT_FOR_IDS } from "../../flow/index.ts";
 import { JsonText } from "../../store/index.ts";
 import { LOG_LEVELS, REQUESTED_ACTIONS, type TaskError, type ValueLimits } from "../../task/index.ts";
 import {
@@ -12,7 +13,8 @@ import { LATEST_DATE_MS } from "../creation/create-options.ts";
 
 /** A worker message once checked: JSON text comes with its value, ready for the store. */
 export type CheckedMessage =
-  | Exclude<FromWorker, { type: "ready" | "checkpoint" | "paused" | "finished" }>
+  | Exclude<FromWorker, { type: "ready" | "checkpoint" | "paused" | "finished" | "suspended" }>
+  | { type: "suspended"; taskId: string; state: JsonText | undefined }
   | { type: "checkpoint"; taskId: string; state: JsonText }
   | { type: "paused"; taskId: string; state: JsonText | undefined }
   | { type: "finished"; taskId: string; result: JsonText | undefined };
@@ -134,6 +136,20 @@ function check(raw: Raw, taskId: string, limits: ValueLimits): CheckedMessage {
         callId: raw.callId as number,
         name: raw.name,
         paramsJson: raw.paramsJson,
+      };
+    case "wait-for": {
+      // Not droppable: the task awaits the answer, and its run cannot go on without one.
+      if (!Number.isSafeInteger(raw.callId)) throw new Refused("its waitFor call has no id");
+      const ids = raw.ids;
+      if (!Array.isArray(ids) || ids.length > MAX_WAIT_FOR_IDS || ids.some((id) => typeof id !== "string"))
+        throw new Refused(`its waitFor ids are not a list of at most ${MAX_WAIT_FOR_IDS} task ids`);
+      return { type: "wait-for", taskId, callId: raw.callId as number, ids: ids as string[] };
+    }
+    case "suspended":
+      return {
+        type: "suspended",
+        taskId,
+        state: optionalJsonText(raw.stateJson, "state", limits.maxCheckpointBytes),
       };
     case "checkpoint":
       return {

@@ -1,10 +1,12 @@
 import type { ValueLimits } from "../../task/index.ts";
 import type { FromWorker } from "../../worker/protocol.ts";
 import type { MessageCommits } from "../commit/message-commit.ts";
+import type { GuardedStore } from "../commit/storage-guard.ts";
 import { KilnError } from "../errors.ts";
 import { TASK_ITSELF } from "../lifecycle/transitions.ts";
 import type { Logger } from "../logger.ts";
 import type { TelemetryBuffer } from "../upkeep/telemetry.ts";
+import { answerWaitFor, type WaitCall } from "./fan-in-call.ts";
 import { memoryLimitError } from "./memory-limit.ts";
 import type { WorkerPool } from "./pool.ts";
 import type { RunExecutor, RunExecutorHooks } from "./run-executor.ts";
@@ -28,6 +30,8 @@ export class WorkerMessages {
     private readonly hooks: Pick<RunExecutorHooks, "control" | "spawn">,
     private readonly limits: ValueLimits,
     private readonly logger: Logger,
+    /** Where a waitFor reads the children it names. */
+    private readonly store: Pick<GuardedStore, "getTask" | "awaitedIds">,
   ) {}
 
   onMessage(host: RunHost, raw: FromWorker): void {
@@ -68,10 +72,14 @@ export class WorkerMessages {
       case "spawn":
         this.#onSpawn(run, message);
         return;
+      case "wait-for":
+        this.#onWaitFor(run, message);
+        return;
       case "finished":
       case "failed":
       case "stopped":
       case "released":
+      case "suspended":
         this.executor.endRun(run, message);
         return;
       case "memory":
@@ -134,6 +142,16 @@ export class WorkerMessages {
           )
         : this.hooks.spawn(run, call.name, call.paramsJson);
     void answerSpawn(call, spawn, this.logger).then((answer) => {
+      if (this.executor.runOn(run.host) === run) run.host.post(answer);
+    });
+  }
+
+  /**
+   * Answers a waitFor call: the outcomes, a refusal, or "suspend" (the run then ends as
+   * `suspended`, and its settlement records the wait). A run that has ended hears nothing.
+   */
+  #onWaitFor(run: LiveRun, call: WaitCall): void {
+    void answerWaitFor(call, run, this.store, this.logger).then((answer) => {
       if (this.executor.runOn(run.host) === run) run.host.post(answer);
     });
   }

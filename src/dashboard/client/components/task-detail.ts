@@ -13,6 +13,7 @@ import { ProgressBar } from "./progress-bar.ts";
 import { RelativeTime } from "./relative-time.ts";
 import { StatusBadge } from "./status-badge.ts";
 import { TaskActions } from "./task-actions.ts";
+import { TaskFamily } from "./task-family.ts";
 
 /** The page keeps this many log lines of a task; older ones drop off the top. */
 const MAX_LOG_LINES = 5_000;
@@ -199,6 +200,7 @@ export function TaskDetail({ id }: { id: string }) {
       <${ProgressBar} progress=${task.progress} status=${task.status} />
     </div>
     <${Facts} task=${task} now=${now} />
+    <${TaskFamily} task=${task} />
     <div class="detail-grid">
       <section class="panel">
         <h3>Parameters</h3>
