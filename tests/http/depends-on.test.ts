@@ -34,6 +34,12 @@ describe.each(STORE_KINDS)("dependsOn on %s", (kind) => {
 
   test("a task waits PENDING, saying for what, until every dependency finished, then runs", async () => {
     const first = await create({ name: "steps", params: { steps: 30, delayMs: 20 } });
+    // Held PAUSED until the second has finished, whatever order the workers take them in.
+    // 200 when it was still PENDING, 202 when it was running and pauses at its next checkpoint.
+    expect([200, 202]).toContain(
+      (await server.call(`/tasks/${first.task.id}/pause`, { method: "POST" })).status,
+    );
+    await untilStatus(server.manager, first.task.id, ["PAUSED"]);
     const second = await create({ name: "steps", params: { steps: 5, delayMs: 20 } });
     const dependent = await create({
       name: "echo",
@@ -58,8 +64,11 @@ describe.each(STORE_KINDS)("dependsOn on %s", (kind) => {
       await Bun.sleep(20);
       stillWaiting = await read(dependent.task.id);
     }
-    expect(stillWaiting.status).toBe("PENDING");
-    expect(stillWaiting.statusReason).toBe(expected);
+    expect(`${stillWaiting.status} ${stillWaiting.statusReason}`).toBe(`PENDING ${expected}`);
+    // Still held while the first is paused; it goes once that one finished.
+    await Bun.sleep(200);
+    expect((await read(dependent.task.id)).status).toBe("PENDING");
+    expect((await server.call(`/tasks/${first.task.id}/resume`, { method: "POST" })).status).toBe(200);
 
     await untilStatus(server.manager, dependent.task.id, ["FINISHED"]);
     const done = await read(dependent.task.id);
