@@ -185,7 +185,15 @@ export function buildParts(
   );
   commits = new MessageCommits(guard, hub, lanes, writes, () => telemetry.flushOrThrow(), dispatcher, logger);
   const creates = new CreateBatch<TaskRecord>(guard, hub);
-  const dependencies = new DependencyWatch({ guard, hub, lanes, transitions, dispatcher, logger });
+  const dependencies = new DependencyWatch({
+    guard,
+    hub,
+    lanes,
+    transitions,
+    dispatcher,
+    logger,
+    alone: cluster === undefined,
+  });
   const creation = new TaskCreation(registry, guard, transitions, dispatcher, creates, dependencies);
   const retention =
     options.retainMs === undefined

@@ -47,6 +47,8 @@ export interface DependencyReads {
    * sweep over these makes up for a decision lost in a crash.
    */
   awaitingToExamine(limit: number): Promise<string[]>;
+  /** Whether any task is held back (`awaiting` set), in any status. */
+  hasAwaiting(): Promise<boolean>;
   /** The ids a task names in its `dependsOn`, or waits for in its latest `waitFor`. */
   awaitedIds(taskId: string, kind: AwaitKind): Promise<string[]>;
   /** The children of `parentId` (tasks it spawned): counts per status and the first `limit`. */

@@ -64,6 +64,16 @@ export class SqliteDependencies {
       .map((row) => row.id);
   }
 
+  hasAwaiting(): boolean {
+    return (
+      this.sqlite
+        .query<{ found: number }, []>(
+          "SELECT EXISTS (SELECT 1 FROM tasks INDEXED BY tasks_awaiting WHERE awaiting IS NOT NULL) AS found",
+        )
+        .get()?.found === 1
+    );
+  }
+
   awaitingToExamine(limit: number): string[] {
     return this.sqlite
       .query<{ id: string }, [number]>(SWEEP)

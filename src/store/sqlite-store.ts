@@ -215,6 +215,10 @@ export class SqliteTaskStore implements TaskStore {
   existingIds(ids: readonly string[]): Promise<string[]> {
     return this.#call(() => this.file.dependencies.existingIds(ids));
   }
+  hasAwaiting(): Promise<boolean> {
+    return this.#call(() => this.file.dependencies.hasAwaiting());
+  }
+
   awaitingToExamine(limit: number): Promise<string[]> {
     return this.#call(() => this.file.dependencies.awaitingToExamine(limit));
   }

@@ -247,6 +247,7 @@ export class GuardedStore implements TaskStore {
     this.#read(() => this.inner.awaitedStates(taskId, kind));
   awaitingOn: TaskStore["awaitingOn"] = (ids) => this.#read(() => this.inner.awaitingOn(ids));
   existingIds: TaskStore["existingIds"] = (ids) => this.#read(() => this.inner.existingIds(ids));
+  hasAwaiting: TaskStore["hasAwaiting"] = () => this.#read(() => this.inner.hasAwaiting());
   awaitingToExamine: TaskStore["awaitingToExamine"] = (limit) =>
     this.#read(() => this.inner.awaitingToExamine(limit));
   awaitedIds: TaskStore["awaitedIds"] = (taskId, kind) =>

@@ -37,6 +37,15 @@ export class DependencyWatch {
   #stopped = false;
   /** The tasks that ended in one turn: their dependents are looked up with one read. */
   readonly #ended = new TurnBatch<string>((ids) => void this.#examineDependents(ids));
+  /**
+   * Whether a held-back task may exist. A kiln alone on its store sees every task it holds back
+   * (it wrote it, or found it at a sweep), so while there is none it skips the read of an ended
+   * task's dependents: on SQLite that read was a tenth of a no-op task's cost. Nodes that share a
+   * database always read, as another node may hold a task back on one of theirs.
+   */
+  #mayHaveWaiting = true;
+  /** Held-back tasks seen so far: a sweep that found none clears the flag only if none came meanwhile. */
+  #heldBackSeen = 0;
 
   constructor(
     private readonly deps: {
@@ -46,6 +55,8 @@ export class DependencyWatch {
       transitions: Transitions;
       dispatcher: TaskDispatch;
       logger: Logger;
+      /** Whether this kiln is the only one writing to its store (SQLite). */
+      alone: boolean;
     },
   ) {}
 
@@ -66,8 +77,12 @@ export class DependencyWatch {
   async sweep(): Promise<void> {
     if (this.#stopped) return;
     try {
+      const seen = this.#heldBackSeen;
       const ids = await this.deps.guard.awaitingToExamine(SWEEP_BATCH);
       for (const id of ids) await this.examine(id);
+      if (this.deps.alone && ids.length === 0 && !(await this.deps.guard.hasAwaiting())) {
+        if (this.#heldBackSeen === seen) this.#mayHaveWaiting = false;
+      }
     } catch (error) {
       this.deps.logger.warn("looking for tasks whose dependencies ended failed; tried again later", {
         error: String(error),
@@ -77,8 +92,13 @@ export class DependencyWatch {
 
   #heard(event: ManagerEvent): void {
     if (event.type !== "transition" || this.#stopped) return;
-    if (isFinalStatus(event.to)) this.#ended.add(event.task.id);
-    else if (event.to === "PENDING" && event.task.awaiting) void this.examine(event.task.id);
+    if (event.task.awaiting) {
+      this.#heldBackSeen += 1;
+      this.#mayHaveWaiting = true;
+    }
+    if (isFinalStatus(event.to)) {
+      if (this.#mayHaveWaiting || !this.deps.alone) this.#ended.add(event.task.id);
+    } else if (event.to === "PENDING" && event.task.awaiting) void this.examine(event.task.id);
   }
 
   async #examineDependents(ids: string[]): Promise<void> {

@@ -25,6 +25,7 @@ const SQL = {
     WHERE d.depends_on_id IN (SELECT json_array_elements_text($1::json))
       AND t.status = 'PENDING' AND t.awaiting = d.kind`,
   existing: "SELECT id FROM tasks WHERE id IN (SELECT json_array_elements_text($1::json))",
+  hasAwaiting: "SELECT EXISTS (SELECT 1 FROM tasks WHERE awaiting IS NOT NULL)::int AS found",
   sweep: `SELECT t.id FROM tasks t
     WHERE t.status = 'PENDING' AND t.awaiting IS NOT NULL AND (
       NOT EXISTS (SELECT 1 FROM task_dependencies d JOIN tasks x ON x.id = d.depends_on_id
@@ -58,6 +59,11 @@ export class PostgresDependencies {
 
   async existingIds(ids: readonly string[]): Promise<string[]> {
     return (await this.run(SQL.existing, [JSON.stringify(ids)])).map((row) => String(row.id));
+  }
+
+  async hasAwaiting(): Promise<boolean> {
+    const [row] = await this.run(SQL.hasAwaiting, []);
+    return Number(row?.found) === 1;
   }
 
   async awaitingToExamine(limit: number): Promise<string[]> {

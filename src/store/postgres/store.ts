@@ -175,6 +175,7 @@ export class PostgresTaskStore implements TaskStore {
   awaitedStates: TaskStore["awaitedStates"] = (taskId, kind) => this.#writes.awaitedStates(taskId, kind);
   awaitingOn: TaskStore["awaitingOn"] = (ids) => this.#dependencyReads.awaitingOn(ids);
   existingIds: TaskStore["existingIds"] = (ids) => this.#dependencyReads.existingIds(ids);
+  hasAwaiting: TaskStore["hasAwaiting"] = () => this.#dependencyReads.hasAwaiting();
   awaitingToExamine: TaskStore["awaitingToExamine"] = (limit) =>
     this.#dependencyReads.awaitingToExamine(limit);
   awaitedIds: TaskStore["awaitedIds"] = (taskId, kind) => this.#dependencyReads.awaitedIds(taskId, kind);

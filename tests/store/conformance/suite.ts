@@ -1,5 +1,6 @@
 import { afterEach, describe } from "bun:test";
 import { deletionTests } from "./deletion.ts";
+import { dependencyTests } from "./dependencies.ts";
 import { encryptionTests } from "./encryption.ts";
 import type { KeyOptions, MakeStore, StoreUnderTest } from "./harness.ts";
 import { historyTests } from "./history.ts";
@@ -35,6 +36,7 @@ export function runStoreSuite(label: string, makeStore: MakeStore): void {
     listingTests(context);
     historyTests(context);
     deletionTests(context);
+    dependencyTests(context);
     encryptionTests(context);
     transactionTests(context);
     scheduleTests(context);
