@@ -116,4 +116,15 @@ export const MIGRATIONS: readonly MigrationMeta[] = [
     folderMillis: 1796317473021,
     hash: "9b05580bdac6c9ece28a4f843773a5cebe5060eaf7098194660aba5d4db3b193",
   },
+  // 0009_param_search
+  {
+    sql: [
+      "CREATE TABLE `task_params` (\n\t`task_id` text NOT NULL,\n\t`path` text NOT NULL,\n\t`value` text NOT NULL,\n\tPRIMARY KEY(`task_id`, `path`),\n\tFOREIGN KEY (`task_id`) REFERENCES `tasks`(`id`) ON UPDATE no action ON DELETE cascade\n) WITHOUT ROWID;\n",
+      "\nCREATE INDEX `task_params_path_value` ON `task_params` (`path`,`value`,`task_id`);",
+      "\nCREATE INDEX `tasks_end_time` ON `tasks` (`end_time`);",
+    ],
+    bps: true,
+    folderMillis: 1796324046864,
+    hash: "2e5a871e46c7be8526bde2e8bf717890115be8ee8754be91e20caab790c0c1e3",
+  },
 ];

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { check, index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { EVENT_ACTIONS, LOG_LEVELS, REQUESTED_ACTIONS, TASK_STATUSES } from "../task/index.ts";
 import { MISFIRE_POLICIES, OVERLAP_POLICIES } from "../task/schedule.ts";
 import { CHECKS, SCHEDULE_SOURCES } from "./schema-lists.ts";
@@ -58,6 +58,8 @@ export const tasks = sqliteTable(
   (table) => [
     index("tasks_status_id").on(table.status, table.id),
     index("tasks_name_id").on(table.taskName, table.id),
+    // For endedAfter / endedBefore: a narrow window of end times reads its few tasks.
+    index("tasks_end_time").on(table.endTime),
     uniqueIndex("tasks_idempotency_key")
       .on(table.idempotencyKey)
       .where(sql`${table.idempotencyKey} IS NOT NULL`),
@@ -87,6 +89,26 @@ export const taskEvents = sqliteTable(
   (table) => [
     index("task_events_task_id").on(table.taskId, table.id),
     check(CHECKS.eventAction.name, sql.raw(CHECKS.eventAction.sql)),
+  ],
+);
+
+/**
+ * The searchable fields of a task's params (src/store/param-fields.ts), one row per field,
+ * written with the task and deleted with it. (path, value, task_id) is the index a param filter
+ * walks, newest task first; the key (task_id, path) is what a second filter and the cascade read.
+ */
+export const taskParams = sqliteTable(
+  "task_params",
+  {
+    taskId: text("task_id")
+      .notNull()
+      .references(() => tasks.id, { onDelete: "cascade" }),
+    path: text("path").notNull(),
+    value: text("value").notNull(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.taskId, table.path] }),
+    index("task_params_path_value").on(table.path, table.value, table.taskId),
   ],
 );
 

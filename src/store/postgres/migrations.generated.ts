@@ -81,4 +81,16 @@ export const MIGRATIONS: readonly MigrationMeta[] = [
     folderMillis: 1796320264916,
     hash: "75f2229489b6b5a10971c2417745dc0edc5c5d231233421ddf5181a2b714b635",
   },
+  // 0006_param_search
+  {
+    sql: [
+      'CREATE TABLE "task_params" (\n\t"task_id" text COLLATE "C" NOT NULL,\n\t"path" text NOT NULL,\n\t"value" text NOT NULL,\n\tCONSTRAINT "task_params_task_id_path_pk" PRIMARY KEY("task_id","path")\n);\n',
+      '\nALTER TABLE "task_params" ADD CONSTRAINT "task_params_task_id_tasks_id_fk" FOREIGN KEY ("task_id") REFERENCES "public"."tasks"("id") ON DELETE cascade ON UPDATE no action;',
+      '\nCREATE INDEX "task_params_path_value" ON "task_params" USING btree ("path","value","task_id");',
+      '\nCREATE INDEX "tasks_end_time" ON "tasks" USING btree ("end_time");',
+    ],
+    bps: true,
+    folderMillis: 1796324049366,
+    hash: "eb57d36f527b4ac28f0b430e5f4738837103d3500224c36e46e4a01ab9598a08",
+  },
 ];

@@ -9,6 +9,7 @@ import {
   json,
   jsonb,
   pgTable,
+  primaryKey,
   text,
   uniqueIndex,
 } from "drizzle-orm/pg-core";
@@ -92,6 +93,8 @@ export const tasks = pgTable(
     // The rescue's scan, and a heartbeat's renewal of one node's leases.
     index("tasks_leases").on(table.nodeId, table.leaseExpiresAt).where(sql`${table.status} = 'RUNNING'`),
     index("tasks_name_id").on(table.taskName, table.id),
+    // For endedAfter / endedBefore: a narrow window of end times reads its few tasks.
+    index("tasks_end_time").on(table.endTime),
     // A flow claim's candidates: one name's ready rows in claim order.
     index("tasks_flow_ready")
       .on(table.taskName, table.priority.desc(), table.id)
@@ -104,6 +107,25 @@ export const tasks = pgTable(
       .where(sql`${table.idempotencyKey} IS NOT NULL`),
     check(CHECKS.taskStatus.name, sql.raw(CHECKS.taskStatus.sql)),
     check(CHECKS.requestedAction.name, sql.raw(CHECKS.requestedAction.sql)),
+  ],
+);
+
+/**
+ * The searchable fields of a task's params (src/store/param-fields.ts), as in SQLite. The task
+ * id compares byte by byte like `tasks.id`: a param filter's page walks this index newest first.
+ */
+export const taskParams = pgTable(
+  "task_params",
+  {
+    taskId: byteOrderedText("task_id")
+      .notNull()
+      .references(() => tasks.id, { onDelete: "cascade" }),
+    path: text("path").notNull(),
+    value: text("value").notNull(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.taskId, table.path] }),
+    index("task_params_path_value").on(table.path, table.value, table.taskId),
   ],
 );
 

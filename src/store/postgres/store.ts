@@ -1,5 +1,7 @@
 import { TASK_STATUSES, type TaskStatus } from "../../task/index.ts";
 import { prefixSuccessor } from "../id-ranges.ts";
+import { listTasksSql } from "../list-tasks-sql.ts";
+import { ParamFiltersUnavailableError } from "../param-fields.ts";
 import type {
   ListTasksQuery,
   NewTask,
@@ -30,7 +32,6 @@ import {
 } from "./client.ts";
 import { PostgresCluster } from "./cluster.ts";
 import { postgresFaultOf } from "./faults.ts";
-import { listTasksSql } from "./list-tasks.ts";
 import { migrateUnderLock } from "./migrate.ts";
 import { type OwnerLockMode, type OwnerLockState, PostgresOwnerLock } from "./owner-lock.ts";
 import { PatchSql } from "./patch-sql.ts";
@@ -226,9 +227,10 @@ export class PostgresTaskStore implements TaskStore {
   }
 
   async listTasks(query: ListTasksQuery): Promise<Page<TaskRecord, string>> {
+    if (query.params?.length && this.#context.codec.cipher !== undefined)
+      throw new ParamFiltersUnavailableError();
     const limit = pageSize(query.limit);
-    const { sql, params } = listTasksSql(query);
-    params.push(limit + 1);
+    const { sql, params } = listTasksSql(query, "postgres", limit + 1);
     const rows = await this.#read(sql, params);
     const items = rows.slice(0, limit).map((row) => this.#context.codec.fromRow(row));
     const last = items.at(-1);
