@@ -7,4 +7,4 @@ CREATE TABLE `task_params` (
 ) WITHOUT ROWID;
 --> statement-breakpoint
 CREATE INDEX `task_params_path_value` ON `task_params` (`path`,`value`,`task_id`);--> statement-breakpoint
-CREATE INDEX `tasks_end_time` ON `tasks` (`end_time`);
+CREATE INDEX `tasks_end_time` ON `tasks` (`end_time`,`id`);

@@ -121,10 +121,10 @@ export const MIGRATIONS: readonly MigrationMeta[] = [
     sql: [
       "CREATE TABLE `task_params` (\n\t`task_id` text NOT NULL,\n\t`path` text NOT NULL,\n\t`value` text NOT NULL,\n\tPRIMARY KEY(`task_id`, `path`),\n\tFOREIGN KEY (`task_id`) REFERENCES `tasks`(`id`) ON UPDATE no action ON DELETE cascade\n) WITHOUT ROWID;\n",
       "\nCREATE INDEX `task_params_path_value` ON `task_params` (`path`,`value`,`task_id`);",
-      "\nCREATE INDEX `tasks_end_time` ON `tasks` (`end_time`);",
+      "\nCREATE INDEX `tasks_end_time` ON `tasks` (`end_time`,`id`);",
     ],
     bps: true,
-    folderMillis: 1796324046864,
-    hash: "2e5a871e46c7be8526bde2e8bf717890115be8ee8754be91e20caab790c0c1e3",
+    folderMillis: 1796326693742,
+    hash: "f18e193e36949c8b295a0ba31e958dd9090b90bef931bcf88bb4f914114e141b",
   },
 ];

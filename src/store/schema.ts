@@ -58,8 +58,9 @@ export const tasks = sqliteTable(
   (table) => [
     index("tasks_status_id").on(table.status, table.id),
     index("tasks_name_id").on(table.taskName, table.id),
-    // For endedAfter / endedBefore: a narrow window of end times reads its few tasks.
-    index("tasks_end_time").on(table.endTime),
+    // For endedAfter / endedBefore: a window of end times is read from the index alone, its ids
+    // sorted there, and only the page's rows fetched.
+    index("tasks_end_time").on(table.endTime, table.id),
     uniqueIndex("tasks_idempotency_key")
       .on(table.idempotencyKey)
       .where(sql`${table.idempotencyKey} IS NOT NULL`),

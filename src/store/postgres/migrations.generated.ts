@@ -87,10 +87,10 @@ export const MIGRATIONS: readonly MigrationMeta[] = [
       'CREATE TABLE "task_params" (\n\t"task_id" text COLLATE "C" NOT NULL,\n\t"path" text NOT NULL,\n\t"value" text NOT NULL,\n\tCONSTRAINT "task_params_task_id_path_pk" PRIMARY KEY("task_id","path")\n);\n',
       '\nALTER TABLE "task_params" ADD CONSTRAINT "task_params_task_id_tasks_id_fk" FOREIGN KEY ("task_id") REFERENCES "public"."tasks"("id") ON DELETE cascade ON UPDATE no action;',
       '\nCREATE INDEX "task_params_path_value" ON "task_params" USING btree ("path","value","task_id");',
-      '\nCREATE INDEX "tasks_end_time" ON "tasks" USING btree ("end_time");',
+      '\nCREATE INDEX "tasks_end_time" ON "tasks" USING btree ("end_time","id");',
     ],
     bps: true,
-    folderMillis: 1796324049366,
-    hash: "eb57d36f527b4ac28f0b430e5f4738837103d3500224c36e46e4a01ab9598a08",
+    folderMillis: 1796326694691,
+    hash: "453e957f0ba9b016f46539b3a72c3cc836ebd2e79737df316824043e3dcadb60",
   },
 ];

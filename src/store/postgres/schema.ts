@@ -93,8 +93,9 @@ export const tasks = pgTable(
     // The rescue's scan, and a heartbeat's renewal of one node's leases.
     index("tasks_leases").on(table.nodeId, table.leaseExpiresAt).where(sql`${table.status} = 'RUNNING'`),
     index("tasks_name_id").on(table.taskName, table.id),
-    // For endedAfter / endedBefore: a narrow window of end times reads its few tasks.
-    index("tasks_end_time").on(table.endTime),
+    // For endedAfter / endedBefore: a window of end times is read from the index alone, its ids
+    // sorted there, and only the page's rows fetched.
+    index("tasks_end_time").on(table.endTime, table.id),
     // A flow claim's candidates: one name's ready rows in claim order.
     index("tasks_flow_ready")
       .on(table.taskName, table.priority.desc(), table.id)
