@@ -53,6 +53,14 @@ function build(query: ListTasksQuery, dialect: ListDialect): string {
       );
     }
   }
+  // A bound on the id, on the column the page walks. On PostgreSQL the task rows' key gets the
+  // same bound too: a merge join otherwise walks tasks from the newest down to the cursor.
+  const idBound = (op: "<" | ">=") => {
+    const value = slot();
+    return dialect === "postgres" && fields.length > 0
+      ? `p.task_id ${op} ${value} AND t.id ${op} ${value}`
+      : `${idColumn} ${op} ${value}`;
+  };
   if (query.status) conditions.push(`t.status = ${slot()}`);
   if (query.name) conditions.push(`t.task_name = ${slot()}`);
   if (query.tag) {
@@ -63,15 +71,13 @@ function build(query: ListTasksQuery, dialect: ListDialect): string {
           `t.tags @> ${slot()}`,
     );
   }
-  if (query.cursor) conditions.push(`${idColumn} < ${slot()}`);
+  if (query.cursor) conditions.push(idBound("<"));
   // Ids sort by creation time, so a time bound is also a range of the key the page walks.
-  if (query.createdAfter !== undefined)
-    conditions.push(`${idColumn} >= ${slot()}`, `t.created_at >= ${slot()}`);
-  if (query.createdBefore !== undefined)
-    conditions.push(`${idColumn} < ${slot()}`, `t.created_at < ${slot()}`);
+  if (query.createdAfter !== undefined) conditions.push(idBound(">="), `t.created_at >= ${slot()}`);
+  if (query.createdBefore !== undefined) conditions.push(idBound("<"), `t.created_at < ${slot()}`);
   if (query.endedAfter !== undefined) conditions.push(`t.end_time >= ${slot()}`);
   // A task cannot end before it was created: only ids below the bound's floor can qualify.
-  if (query.endedBefore !== undefined) conditions.push(`${idColumn} < ${slot()}`, `t.end_time < ${slot()}`);
+  if (query.endedBefore !== undefined) conditions.push(idBound("<"), `t.end_time < ${slot()}`);
   const where = conditions.length > 0 ? ` WHERE ${conditions.join(" AND ")}` : "";
   return `SELECT t.* FROM ${from}${where} ORDER BY ${idColumn} DESC LIMIT ${slot()}`;
 }
