@@ -13,6 +13,7 @@ import { memory } from "./memory.ts";
 import { nodesScenario } from "./nodes/parts.ts";
 import { PEER_IDS } from "./peers/index.ts";
 import { peers } from "./peers.ts";
+import { search } from "./search.ts";
 import { throughput } from "./throughput.ts";
 import {
   formatTable,
@@ -24,8 +25,8 @@ import {
 } from "./util.ts";
 
 const SCENARIOS: Scenario[] = [throughput, peers, controlLatency, http, firehose, history, memory];
-/** Run only when named with --only: they need PostgreSQL and take long (bench/nodes.ts runs them alone too). */
-const ON_REQUEST: Scenario[] = [nodesScenario];
+/** Run only when named with --only: they need PostgreSQL and take long (bench/nodes.ts runs the nodes scenario alone too). */
+const ON_REQUEST: Scenario[] = [nodesScenario, search];
 const ALL = [...SCENARIOS, ...ON_REQUEST];
 
 interface Args {

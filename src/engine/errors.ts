@@ -79,6 +79,16 @@ export class InvalidOptionError extends KilnError {
   }
 }
 
+/** A param filter on a store that keeps params encrypted, so it has no searchable copy of them. */
+export class ParamFiltersUnavailable extends KilnError {
+  constructor(message: string) {
+    super("param_filters_unavailable", 422, message, {
+      in: "query",
+      issues: [{ path: "param", message: "needs params stored unencrypted" }],
+    });
+  }
+}
+
 export class IllegalTransitionError extends KilnError {
   constructor(message: string, details?: unknown) {
     super("illegal_transition", 409, message, details);

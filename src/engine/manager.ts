@@ -10,6 +10,7 @@ import {
   type HistoryQuery,
   type ListTasksQuery,
   type Page,
+  ParamFiltersUnavailableError,
   SqliteTaskStore,
   type TaskEventRecord,
   type TaskLogRecord,
@@ -18,7 +19,12 @@ import {
   type TaskTypePause,
 } from "../store/index.ts";
 import type { TaskClass, TaskStatus } from "../task/index.ts";
-import { IllegalTransitionError, NotAcceptingError, TaskNotFoundError } from "./errors.ts";
+import {
+  IllegalTransitionError,
+  NotAcceptingError,
+  ParamFiltersUnavailable,
+  TaskNotFoundError,
+} from "./errors.ts";
 import type { ManagerListener } from "./events.ts";
 import { TaskHandle } from "./handle.ts";
 import { findByIdOrPrefix } from "./id-prefix.ts";
@@ -301,7 +307,11 @@ export class TaskManager {
   }
 
   async list(query: ListTasksQuery = {}): Promise<Page<TaskRecord, string>> {
-    const page = await this.store.listTasks(query);
+    const page = await this.store.listTasks(query).catch((error: unknown) => {
+      throw error instanceof ParamFiltersUnavailableError
+        ? new ParamFiltersUnavailable(error.message)
+        : error;
+    });
     return { ...page, items: page.items.map((task) => this.#withWaitReason(task)) };
   }
 

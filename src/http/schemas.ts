@@ -12,6 +12,7 @@ import {
   TASK_EXAMPLE,
   TASK_ID_EXAMPLE,
 } from "./examples.ts";
+import { TimeFilterQuery } from "./task-search.ts";
 
 // ── Shared pieces ────────────────────────────────────────────────────────────────────────
 
@@ -235,6 +236,7 @@ export const ListTasksQuery = t.Object({
   status: t.Optional(TaskStatusSchema),
   name: t.Optional(t.String({ maxLength: 128 })),
   tag: t.Optional(t.String({ maxLength: 64 })),
+  ...TimeFilterQuery,
   limit: t.Optional(
     t.Integer({ minimum: 1, maximum: 500, default: 50, error: "limit must be an integer from 1 to 500" }),
   ),

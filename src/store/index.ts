@@ -9,6 +9,15 @@ export type { AwaitedState, AwaitKind, ChildrenSummary } from "./dependency-reco
 export { DURABILITIES, type Durability, type DurabilitySettings } from "./durability.ts";
 export { checkDatabase, type IntegrityReport } from "./integrity.ts";
 export { DatabaseInUseError, DatabaseOwnerLock } from "./owner-lock.ts";
+export {
+  MAX_PARAM_DEPTH,
+  MAX_PARAM_FIELDS,
+  MAX_PARAM_VALUE_LENGTH,
+  PARAM_PATH_PATTERN,
+  type ParamFilter,
+  ParamFiltersUnavailableError,
+  searchableParamFields,
+} from "./param-fields.ts";
 export { DatabaseServerInUseError, type OwnerLockState } from "./postgres/owner-lock.ts";
 export {
   type PostgresDurability,

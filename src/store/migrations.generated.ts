@@ -149,4 +149,15 @@ export const MIGRATIONS: readonly MigrationMeta[] = [
     folderMillis: 1796325962178,
     hash: "22eccd4870c0a0f510eb088f3f065ad24dbf28bfdd7660caf255293a2516cb43",
   },
+  // 0012_param_search
+  {
+    sql: [
+      "CREATE TABLE `task_params` (\n\t`task_id` text NOT NULL,\n\t`path` text NOT NULL,\n\t`value` text NOT NULL,\n\tPRIMARY KEY(`task_id`, `path`),\n\tFOREIGN KEY (`task_id`) REFERENCES `tasks`(`id`) ON UPDATE no action ON DELETE cascade\n);\n",
+      "\nCREATE INDEX `task_params_path_value` ON `task_params` (`path`,`value`,`task_id`);",
+      '\nCREATE INDEX `tasks_end_time` ON `tasks` (`end_time`,`id`) WHERE "tasks"."end_time" IS NOT NULL;',
+    ],
+    bps: true,
+    folderMillis: 1796327391949,
+    hash: "4b754c8ea7ccf2fad76daf8c0a57230bf4976876c29d02fef1992d6beb411866",
+  },
 ];

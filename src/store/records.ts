@@ -1,4 +1,5 @@
 import type { EventAction, LogLevel, RequestedAction, TaskStatus } from "../task/index.ts";
+import type { ParamFilter } from "./param-fields.ts";
 
 /** Progress as stored: the latest report of a task. */
 export interface TaskProgress {
@@ -134,6 +135,16 @@ export interface ListTasksQuery {
   status?: TaskStatus | undefined;
   name?: string | undefined;
   tag?: string | undefined;
+  /** Fields of the params, all of which must match (see param-fields.ts for what is searchable). */
+  params?: readonly ParamFilter[] | undefined;
+  /** Created at or after this time (epoch ms). */
+  createdAfter?: number | undefined;
+  /** Created before this time (epoch ms). */
+  createdBefore?: number | undefined;
+  /** Ended at or after this time (epoch ms); a task that has not ended has no end time and never matches. */
+  endedAfter?: number | undefined;
+  /** Ended before this time (epoch ms). */
+  endedBefore?: number | undefined;
   /** At most this many items (the store caps it). */
   limit?: number | undefined;
   /** The id of the last item of the previous page. */

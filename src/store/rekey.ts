@@ -107,6 +107,11 @@ export function rekeyDatabase(
         options.onBatch?.(report);
       }
       report.schedules = rekeySchedules(db, codec.sealed);
+      // Encrypted params keep no searchable copy: the plaintext one of the rows written before goes.
+      const fields = db
+        .query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'task_params'")
+        .get();
+      if (fields) db.exec("DELETE FROM task_params");
       db.exec("VACUUM");
       db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
       return report;

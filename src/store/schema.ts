@@ -75,6 +75,9 @@ export const tasks = sqliteTable(
     // Partial: most tasks have no parent and no wait, and cost these indexes nothing.
     index("tasks_parent_id").on(table.parentId).where(sql`${table.parentId} IS NOT NULL`),
     index("tasks_awaiting").on(table.id).where(sql`${table.awaiting} IS NOT NULL`),
+    // For endedAfter / endedBefore: a window of end times is read from the index alone, its ids
+    // sorted there, and only the page's rows fetched. Partial: a task enters it when it ends.
+    index("tasks_end_time").on(table.endTime, table.id).where(sql`${table.endTime} IS NOT NULL`),
     uniqueIndex("tasks_idempotency_key")
       .on(table.idempotencyKey)
       .where(sql`${table.idempotencyKey} IS NOT NULL`),
@@ -124,6 +127,26 @@ export const taskEvents = sqliteTable(
   (table) => [
     index("task_events_task_id").on(table.taskId, table.id),
     check(CHECKS.eventAction.name, sql.raw(CHECKS.eventAction.sql)),
+  ],
+);
+
+/**
+ * The searchable fields of a task's params (src/store/param-fields.ts), one row per field,
+ * written with the task and deleted with it. (path, value, task_id) is the index a param filter
+ * walks, newest task first; the key (task_id, path) is what a second filter and the cascade read.
+ */
+export const taskParams = sqliteTable(
+  "task_params",
+  {
+    taskId: text("task_id")
+      .notNull()
+      .references(() => tasks.id, { onDelete: "cascade" }),
+    path: text("path").notNull(),
+    value: text("value").notNull(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.taskId, table.path] }),
+    index("task_params_path_value").on(table.path, table.value, table.taskId),
   ],
 );
 

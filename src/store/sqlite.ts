@@ -1,5 +1,5 @@
 import { Database, type Statement } from "bun:sqlite";
-import { and, asc, desc, eq, gt, inArray, lt, type SQL, sql } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, sql } from "drizzle-orm";
 import { type BunSQLiteDatabase, drizzle } from "drizzle-orm/bun-sqlite";
 import { ACTIVE_STATUSES, FINAL_STATUSES, TASK_STATUSES, type TaskStatus } from "../task/index.ts";
 import { DatabaseFile } from "./database-file.ts";
@@ -11,7 +11,9 @@ import {
 } from "./durability.ts";
 import { prefixSuccessor, uuidV7Floor } from "./id-ranges.ts";
 import { checkFileHeader, probeEdges } from "./integrity.ts";
+import { listTasksSql } from "./list-tasks-sql.ts";
 import { MIGRATIONS } from "./migrations.generated.ts";
+import { ParamFiltersUnavailableError, searchableParamFields } from "./param-fields.ts";
 import { LAST_RUN_SLACK_MS, type RateStart, RECENT_RATE_STARTS_SQL } from "./rate-window.ts";
 import type {
   ListTasksQuery,
@@ -194,6 +196,9 @@ export class SqliteSyncStore implements SyncTaskStore {
     return {
       // Written on every transition: bun:sqlite binds the array directly, without the per-call
       // parameter mapping a Drizzle placeholder query does.
+      insertParamField: this.#sqlite.prepare<unknown, [string, string, string]>(
+        "INSERT INTO task_params (task_id, path, value) VALUES (?, ?, ?)",
+      ),
       insertEvent: this.#sqlite.prepare<unknown, [string, number, ...(string | null)[]]>(
         "INSERT INTO task_events (task_id, at, from_status, to_status, action, reason, actor, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
       ),
@@ -326,6 +331,12 @@ export class SqliteSyncStore implements SyncTaskStore {
       if (!row) throw new Error("insert returned no row");
       this.#halfway = true;
       this.#insertEvent(task.id, now, event);
+      // Encrypted params keep no searchable copy (see ParamFiltersUnavailableError).
+      if (this.#rows.cipher === undefined) {
+        for (const field of searchableParamFields(task.params)) {
+          this.#prepared.insertParamField.run(task.id, field.path, field.value);
+        }
+      }
       return this.#rows.fromRow(row);
     });
   }
@@ -358,24 +369,12 @@ export class SqliteSyncStore implements SyncTaskStore {
   }
 
   listTasks(query: ListTasksQuery): Page<TaskRecord, string> {
+    if (query.params?.length && this.#rows.cipher !== undefined) throw new ParamFiltersUnavailableError();
     const limit = pageSize(query.limit);
-    const conditions: SQL[] = [];
-    if (query.status) conditions.push(eq(tasks.status, query.status));
-    if (query.name) conditions.push(eq(tasks.taskName, query.name));
-    if (query.tag) {
-      conditions.push(
-        sql`EXISTS (SELECT 1 FROM json_each(${tasks.tags}) WHERE json_each.value = ${query.tag})`,
-      );
-    }
-    if (query.cursor) conditions.push(lt(tasks.id, query.cursor));
-    const rows = this.#selectTasks(
-      this.#db
-        .select()
-        .from(tasks)
-        .where(and(...conditions))
-        .orderBy(desc(tasks.id))
-        .limit(limit + 1),
-    );
+    const { sql: text, params } = listTasksSql(query, "sqlite", limit + 1);
+    const rows = this.#statement(text)
+      .all(...params)
+      .map((row) => this.#rows.fromRow(row));
     const items = rows.slice(0, limit);
     const last = items.at(-1);
     return { items, nextCursor: rows.length > limit && last ? last.id : null };

@@ -55,7 +55,7 @@ describe("help and usage errors", () => {
     const unknown = await kiln(["ls", "--bogus"]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toBe(
-      "kiln: unknown flag --bogus\nusage: kiln ls [--status S] [--name N] [--tag T] [--limit N] [--cursor C] [--json]\n",
+      "kiln: unknown flag --bogus\nusage: kiln ls [--status S] [--name N] [--tag T] [--param PATH=VALUE ...] [--created-after T] [--created-before T] [--ended-after T] [--ended-before T] [--limit N] [--cursor C] [--json]\n",
     );
     const missingValue = await kiln(["ls", "--limit"]);
     expect(missingValue.code).toBe(2);

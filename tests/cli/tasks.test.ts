@@ -212,6 +212,32 @@ describe("ls and show", () => {
     expect(JSON.parse(run.stdout)).toEqual(await api("/tasks?name=echo&tag=listing"));
   });
 
+  test("--param, --created-*, --ended-* filter; a next-page hint keeps them; bad ones are refused", async () => {
+    const byParam = await kiln(["ls", "--tag", "listing", "--param", "value=2"], env);
+    expect(byParam.code).toBe(0);
+    expect(lines(byParam.stdout).slice(1).map(firstWord)).toEqual([finished[1] as string]);
+    const first = await server.manager.require(finished[0] as string);
+    const since = new Date(first.endTime ?? 0).toISOString();
+    const ended = await kiln(["ls", "--tag", "listing", "--ended-after", since, "--limit", "1"], env);
+    expect(lines(ended.stdout).slice(1).map(firstWord)).toEqual([finished[1] as string]);
+    expect(ended.stderr.trim()).toBe(
+      `more: kiln ls --tag listing --ended-after ${since} --limit 1 --cursor ${finished[1]}`,
+    );
+    const created = await kiln(
+      ["ls", "--tag", "listing", "--created-before", String(first.createdAt + 1)],
+      env,
+    );
+    expect(lines(created.stdout).slice(1).map(firstWord)).toEqual([finished[0] as string]);
+    const noEquals = await kiln(["ls", "--param", "value"], env);
+    expect(noEquals.code).toBe(2);
+    expect(noEquals.stderr).toStartWith(
+      'kiln: --param needs PATH=VALUE (customerId=c-42, order.id=7), got "value"',
+    );
+    const badTime = await kiln(["ls", "--ended-after", "yesterday"], env);
+    expect(badTime.code).toBe(1);
+    expect(badTime.stderr).toContain("endedAfter must be epoch milliseconds or an ISO 8601 date-time");
+  });
+
   test("--limit pages, with a hint on stderr that fetches the next page", async () => {
     const first = await kiln(["ls", "--tag", "listing", "--limit", "2"], env);
     expect(first.code).toBe(0);

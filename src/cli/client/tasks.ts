@@ -153,16 +153,36 @@ export function parseStatus(text: string | undefined, usage: string): string | u
 }
 
 /** The same listing again, one page further on. */
-function nextPageHint(filters: Record<string, string | undefined>, cursor: string): string {
-  const flags = Object.entries(filters)
+function nextPageHint(filters: [flag: string, value: string | undefined][], cursor: string): string {
+  const flags = filters
     .filter((entry): entry is [string, string] => entry[1] !== undefined)
-    .map(([flag, value]) => `--${flag} ${/^[\w.:@/-]+$/.test(value) ? value : JSON.stringify(value)}`);
+    .map(([flag, value]) => `--${flag} ${/^[\w.:@/=+-]+$/.test(value) ? value : JSON.stringify(value)}`);
   return `more: kiln ls ${[...flags, `--cursor ${cursor}`].join(" ")}`;
 }
 
+/** `--param PATH=VALUE` flags as the query keys of GET /tasks (`param.PATH`); the server checks the path. */
+function paramQuery(given: readonly string[] | undefined, usage: string): Record<string, string> {
+  const query: Record<string, string> = {};
+  for (const text of given ?? []) {
+    const at = text.indexOf("=");
+    if (at < 1)
+      throw new UsageError(`--param needs PATH=VALUE (customerId=c-42, order.id=7), got "${text}"`, usage);
+    query[`param.${text.slice(0, at)}`] = text.slice(at + 1);
+  }
+  return query;
+}
+
+const TIME_FLAGS = [
+  ["created-after", "createdAfter", "created at or after T"],
+  ["created-before", "createdBefore", "created before T"],
+  ["ended-after", "endedAfter", "ended at or after T"],
+  ["ended-before", "endedBefore", "ended before T"],
+] as const;
+
 export const lsCommand: Command = {
   name: "ls",
-  synopsis: "[--status S] [--name N] [--tag T] [--limit N] [--cursor C] [--json]",
+  synopsis:
+    "[--status S] [--name N] [--tag T] [--param PATH=VALUE ...] [--created-after T] [--created-before T] [--ended-after T] [--ended-before T] [--limit N] [--cursor C] [--json]",
   summary: "List tasks, newest first, one page at a time.",
   async run(args, env) {
     const flags = {
@@ -170,25 +190,36 @@ export const lsCommand: Command = {
       status: { type: "string" },
       name: { type: "string" },
       tag: { type: "string" },
+      param: { type: "string", multiple: true },
+      "created-after": { type: "string" },
+      "created-before": { type: "string" },
+      "ended-after": { type: "string" },
+      "ended-before": { type: "string" },
       limit: { type: "string" },
       cursor: { type: "string" },
     } as const;
     const help = [
-      `  --status S    only tasks in status S (${TASK_STATUSES.join(", ")})`,
-      "  --name N      only tasks of the task name N",
-      "  --tag T       only tasks tagged T",
-      "  --limit N     tasks per page, 1 to 500 (default 50)",
-      "  --cursor C    the page after C, as printed under the previous page",
+      `  --status S            only tasks in status S (${TASK_STATUSES.join(", ")})`,
+      "  --name N              only tasks of the task name N",
+      "  --tag T               only tasks tagged T",
+      "  --param PATH=VALUE    only tasks whose params field PATH (customerId, order.id) is VALUE; repeat for more",
+      ...TIME_FLAGS.map(([flag, , what]) => `  --${`${flag} T`.padEnd(20)}only tasks ${what}`),
+      "                        (T: an ISO 8601 date-time with its zone, or epoch milliseconds)",
+      "  --limit N             tasks per page, 1 to 500 (default 50)",
+      "  --cursor C            the page after C, as printed under the previous page",
       JSON_HELP,
     ].join("\n");
     const parsed = parseClientArgs(this, args, env, flags, help);
     if (!parsed) return 0;
     const { values, usage } = parsed;
     positionals(parsed.positionals, [], usage);
+    const times = Object.fromEntries(TIME_FLAGS.map(([flag, key]) => [key, values[flag]]));
     const query = {
       status: parseStatus(values.status, usage),
       name: values.name,
       tag: values.tag,
+      ...paramQuery(values.param, usage),
+      ...times,
       limit: integerFlag(values.limit, "--limit", 1, 500, usage),
       cursor: values.cursor,
     };
@@ -230,8 +261,15 @@ export const lsCommand: Command = {
       console.log(table(headers, rows, [4, 5, 8]));
     }
     if (body.nextCursor !== null) {
-      const { status, name, tag } = query;
-      console.error(nextPageHint({ status, name, tag, limit: values.limit }, body.nextCursor));
+      const filters: [string, string | undefined][] = [
+        ["status", query.status],
+        ["name", values.name],
+        ["tag", values.tag],
+        ...(values.param ?? []).map((param): [string, string] => ["param", param]),
+        ...TIME_FLAGS.map(([flag]): [string, string | undefined] => [flag, values[flag]]),
+        ["limit", values.limit],
+      ];
+      console.error(nextPageHint(filters, body.nextCursor));
     }
     return 0;
   },

@@ -14,6 +14,8 @@ import type {
   TaskJson,
   TaskStatus,
   TaskTypeJson,
+  TaskTypeListItem,
+  TaskTypePauseJson,
 } from "./types.ts";
 
 /** An answer in the API's error shape, or a request that never got one (status 0). */
@@ -137,6 +139,22 @@ function query(values: Record<string, string | number | undefined>): string {
 
 export const api = {
   taskTypes: () => get<{ items: TaskTypeJson[] }>("task-types"),
+  /** The task names with their pauses (`paused`, null when not paused). */
+  taskTypeList: () => get<{ items: TaskTypeListItem[] }>("task-types"),
+  pauseTaskType: async (name: string, running: "keep" | "pause") =>
+    (
+      await request<{ name: string; paused: TaskTypePauseJson; runsAskedToPause: number }>(
+        "POST",
+        `task-types/${encodeURIComponent(name)}/pause${running === "pause" ? "?running=pause" : ""}`,
+      )
+    ).body,
+  resumeTaskType: async (name: string) =>
+    (
+      await request<{ name: string; wasPaused: boolean }>(
+        "POST",
+        `task-types/${encodeURIComponent(name)}/resume`,
+      )
+    ).body,
   stats: (minutes: number) => get<StatsJson>(`stats${query({ minutes })}`),
   listTasks: (q: TaskQuery) => get<Page<TaskJson, string>>(`tasks${query({ ...q })}`),
   task: (id: string) => get<TaskDetailJson>(taskPath(id)),

@@ -43,11 +43,13 @@ export type Route =
   | { view: "list" }
   | { view: "schedules" }
   | { view: "nodes" }
+  | { view: "task-types" }
   | { view: "task"; id: string };
 
 function parseRoute(hash: string): Route {
   if (hash === "#/schedules") return { view: "schedules" };
   if (hash === "#/nodes") return { view: "nodes" };
+  if (hash === "#/task-types") return { view: "task-types" };
   const match = /^#\/tasks\/(.+)$/.exec(hash);
   if (!match?.[1]) return { view: "list" };
   try {
@@ -59,7 +61,7 @@ function parseRoute(hash: string): Route {
 
 export const taskHref = (id: string) => `#/tasks/${encodeURIComponent(id)}`;
 
-/** The view the URL's fragment names: `#/tasks/<id>` is a task's detail, `#/schedules` the schedules, `#/nodes` the nodes, anything else the table. */
+/** The view the URL's fragment names: `#/tasks/<id>` is a task's detail, `#/schedules` the schedules, `#/nodes` the nodes, `#/task-types` the task names, anything else the table. */
 export function useRoute(): Route {
   const [route, setRoute] = useState(() => parseRoute(location.hash));
   useEffect(() => {

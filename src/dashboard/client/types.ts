@@ -30,6 +30,15 @@ export type {
 };
 export type BulkBody = BulkBodyJson;
 
+/** A task name's pause as `GET /task-types` shows it. */
+export interface TaskTypePauseJson {
+  pausedBy: string | null;
+  pausedAt: string;
+  pauseRunning: boolean;
+}
+
+export type TaskTypeListItem = TaskTypeJson & { paused: TaskTypePauseJson | null };
+
 export type TaskStatus = TaskJson["status"];
 export type ControlAction = "pause" | "resume" | "stop" | "restart";
 

@@ -13,6 +13,7 @@ import {
   TaskPage,
   TaskSchema,
 } from "../schemas.ts";
+import { SEARCH_DESCRIPTION, searchFilters } from "../task-search.ts";
 
 function epochMs(runAt: string | number | undefined): number | undefined {
   if (runAt === undefined || typeof runAt === "number") return runAt;
@@ -79,11 +80,12 @@ export function taskRoutes(manager: TaskManager, auth: TokenAuth, logger: Logger
     )
     .get(
       "/tasks",
-      async ({ kiln, query }) => {
+      async ({ kiln, query, request }) => {
         const page = await kiln.list({
           status: query.status,
           name: query.name,
           tag: query.tag,
+          ...searchFilters(request.url, query),
           limit: query.limit,
           cursor: query.cursor,
         });
@@ -92,7 +94,10 @@ export function taskRoutes(manager: TaskManager, auth: TokenAuth, logger: Logger
       {
         query: ListTasksQuery,
         response: { 200: TaskPage, 422: ErrorSchema },
-        detail: { summary: "List tasks, newest first; pass nextCursor as cursor for the next page" },
+        detail: {
+          summary: "List tasks, newest first; pass nextCursor as cursor for the next page",
+          description: SEARCH_DESCRIPTION,
+        },
       },
     )
     .get("/tasks/:id", async ({ kiln, params }) => presentTaskDetail(await kiln.findWithTree(params.id)), {

@@ -65,7 +65,16 @@ function storable(params: readonly SqlValue[]): readonly SqlValue[] {
 }
 
 /** Runs a fixed statement, prepared once per connection (postgres.js keys its cache by the text). */
-export function run<R = Row>(db: Executor, text: string, params: readonly SqlValue[]): Promise<R[]> {
+export function run<R = Row>(
+  db: Executor,
+  text: string,
+  params: readonly SqlValue[],
+  /**
+   * False for a statement whose best plan depends on its values: a named (prepared) statement
+   * goes over to PostgreSQL's generic plan after five runs, planned without them.
+   */
+  prepare = true,
+): Promise<R[]> {
   // postgres.js types parameters by its own type map; ours are plain strings, numbers and nulls.
-  return db.unsafe(text, storable(params) as never[], { prepare: true }) as unknown as Promise<R[]>;
+  return db.unsafe(text, storable(params) as never[], { prepare }) as unknown as Promise<R[]>;
 }

@@ -106,4 +106,16 @@ export const MIGRATIONS: readonly MigrationMeta[] = [
     folderMillis: 1796325963041,
     hash: "92fb9c42dc90bef52a0fc700fcff157e46822f52210d60dc7be8a6dd6afeaf77",
   },
+  // 0008_param_search
+  {
+    sql: [
+      'CREATE TABLE "task_params" (\n\t"task_id" text COLLATE "C" NOT NULL,\n\t"path" text NOT NULL,\n\t"value" text NOT NULL,\n\tCONSTRAINT "task_params_task_id_path_pk" PRIMARY KEY("task_id","path")\n);\n',
+      '\nALTER TABLE "task_params" ADD CONSTRAINT "task_params_task_id_tasks_id_fk" FOREIGN KEY ("task_id") REFERENCES "public"."tasks"("id") ON DELETE cascade ON UPDATE no action;',
+      '\nCREATE INDEX "task_params_path_value" ON "task_params" USING btree ("path","value","task_id");',
+      '\nCREATE INDEX "tasks_end_time" ON "tasks" USING btree ("end_time","id") WHERE "tasks"."end_time" IS NOT NULL;',
+    ],
+    bps: true,
+    folderMillis: 1796327392780,
+    hash: "fd44aec5ee8cd811964c0d284f1636da53ec16d39da2d33a0fc11b7c0382882f",
+  },
 ];

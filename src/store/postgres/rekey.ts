@@ -71,7 +71,16 @@ export async function rekeyPostgresDatabase(
         options.onBatch?.(report);
       }
       report.schedules = await rekeySchedules(client, codec.sealed);
-      await client.unsafe(report.schedules.scanned > 0 ? "VACUUM tasks, schedules" : "VACUUM tasks");
+      // Encrypted params keep no searchable copy: the plaintext one of the rows written before goes.
+      const [fields] = await run<{ found: boolean }>(
+        client,
+        "SELECT to_regclass('task_params') IS NOT NULL AS found",
+        [],
+      );
+      if (fields?.found === true) await client.unsafe("DELETE FROM task_params");
+      await client.unsafe(
+        `VACUUM tasks${report.schedules.scanned > 0 ? ", schedules" : ""}${fields?.found === true ? ", task_params" : ""}`,
+      );
       return report;
     } finally {
       await lock.release();

@@ -100,6 +100,9 @@ export const tasks = pgTable(
     // The rescue's scan, and a heartbeat's renewal of one node's leases.
     index("tasks_leases").on(table.nodeId, table.leaseExpiresAt).where(sql`${table.status} = 'RUNNING'`),
     index("tasks_name_id").on(table.taskName, table.id),
+    // For endedAfter / endedBefore: a window of end times is read from the index alone, its ids
+    // sorted there, and only the page's rows fetched. Partial: a task enters it when it ends.
+    index("tasks_end_time").on(table.endTime, table.id).where(sql`${table.endTime} IS NOT NULL`),
     // A flow claim's candidates: one name's ready rows in claim order.
     index("tasks_flow_ready")
       .on(table.taskName, table.priority.desc(), table.id)
@@ -128,6 +131,25 @@ export const taskDependencies = pgTable(
   (table) => [
     primaryKey({ columns: [table.taskId, table.kind, table.dependsOnId] }),
     index("task_dependencies_depends_on").on(table.dependsOnId),
+  ],
+);
+
+/**
+ * The searchable fields of a task's params (src/store/param-fields.ts), as in SQLite. The task
+ * id compares byte by byte like `tasks.id`: a param filter's page walks this index newest first.
+ */
+export const taskParams = pgTable(
+  "task_params",
+  {
+    taskId: byteOrderedText("task_id")
+      .notNull()
+      .references(() => tasks.id, { onDelete: "cascade" }),
+    path: text("path").notNull(),
+    value: text("value").notNull(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.taskId, table.path] }),
+    index("task_params_path_value").on(table.path, table.value, table.taskId),
   ],
 );
 

@@ -14,6 +14,9 @@ export const EVENT_VALUES = (first: number) =>
   `$${first}::bigint, $${first + 1}::text, $${first + 2}::text, $${first + 3}::text, ` +
   `$${first + 4}::text, $${first + 5}::text, $${first + 6}::text`;
 
+/** How many parameters EVENT_VALUES takes. */
+const EVENT_PARAMS = 7;
+
 const EVENT_INSERT = (source: string, first: number) =>
   `INSERT INTO task_events (task_id, at, from_status, to_status, action, reason, actor, source)
    SELECT id, ${EVENT_VALUES(first)} FROM ${source}`;
@@ -44,11 +47,22 @@ export function updateSql(set: string, setParams: number, withEvent: boolean): s
   SELECT * FROM moved`;
 }
 
-/** A new task and its event in one statement; `columns` are the task's, created_at and updated_at last. */
-export function createSql(columns: readonly string[]): string {
+/**
+ * A new task and its event in one statement; `columns` are the task's, created_at and updated_at
+ * last. With `paramFields`, the parameter after the event's is a JSON array of the task's
+ * searchable params fields ({path, value}), written into task_params in the same statement.
+ */
+export function createSql(columns: readonly string[], paramFields = false): string {
   const values = columns.map((_, i) => `$${i + 1}`).join(", ");
+  const eventFirst = columns.length + 1;
+  const fields = paramFields
+    ? `,
+  fields AS (INSERT INTO task_params (task_id, path, value)
+    SELECT created.id, f.path, f.value
+    FROM created, json_to_recordset($${eventFirst + EVENT_PARAMS}::json) AS f(path text, value text))`
+    : "";
   return `WITH created AS (INSERT INTO tasks (${columns.join(", ")}) VALUES (${values}) RETURNING *),
-  event AS (${EVENT_INSERT("created", columns.length + 1)})
+  event AS (${EVENT_INSERT("created", eventFirst)})${fields}
   SELECT * FROM created`;
 }
 

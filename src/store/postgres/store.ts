@@ -1,5 +1,7 @@
 import { TASK_STATUSES, type TaskStatus } from "../../task/index.ts";
 import { prefixSuccessor } from "../id-ranges.ts";
+import { listTasksSql } from "../list-tasks-sql.ts";
+import { ParamFiltersUnavailableError } from "../param-fields.ts";
 import type {
   ListTasksQuery,
   NewTask,
@@ -31,7 +33,6 @@ import {
 import { PostgresCluster } from "./cluster.ts";
 import { PostgresDependencies } from "./dependencies.ts";
 import { postgresFaultOf } from "./faults.ts";
-import { listTasksSql } from "./list-tasks.ts";
 import { migrateUnderLock } from "./migrate.ts";
 import { type OwnerLockMode, type OwnerLockState, PostgresOwnerLock } from "./owner-lock.ts";
 import { PatchSql } from "./patch-sql.ts";
@@ -241,10 +242,19 @@ export class PostgresTaskStore implements TaskStore {
   }
 
   async listTasks(query: ListTasksQuery): Promise<Page<TaskRecord, string>> {
+    if (query.params?.length && this.#context.codec.cipher !== undefined)
+      throw new ParamFiltersUnavailableError();
     const limit = pageSize(query.limit);
-    const { sql, params } = listTasksSql(query);
-    params.push(limit + 1);
-    const rows = await this.#read(sql, params);
+    const { sql, params } = listTasksSql(query, "postgres", limit + 1);
+    // A params field or a time window is planned with its values each time: how many tasks
+    // a value holds decides between walking its index and reading the window, and the generic
+    // plan a prepared statement falls back to (made without values) picked the slow one.
+    const byValue =
+      (query.params?.length ?? 0) > 0 ||
+      [query.createdAfter, query.createdBefore, query.endedAfter, query.endedBefore].some(
+        (v) => v !== undefined,
+      );
+    const rows = await this.#read(sql, params, !byValue);
     const items = rows.slice(0, limit).map((row) => this.#context.codec.fromRow(row));
     const last = items.at(-1);
     return { items, nextCursor: rows.length > limit && last ? last.id : null };
@@ -321,12 +331,12 @@ export class PostgresTaskStore implements TaskStore {
    * and the pool has opened a new connection by then. Writes are not repeated: the first may
    * have been committed.
    */
-  async #read<R = Row>(text: string, params: readonly SqlValue[]): Promise<R[]> {
+  async #read<R = Row>(text: string, params: readonly SqlValue[], prepare = true): Promise<R[]> {
     try {
-      return await run<R>(this.#client, text, params);
+      return await run<R>(this.#client, text, params, prepare);
     } catch (error) {
       if (postgresFaultOf(error)?.cause !== "unreachable" || this.#closed) throw error;
-      return run<R>(this.#client, text, params);
+      return run<R>(this.#client, text, params, prepare);
     }
   }
 

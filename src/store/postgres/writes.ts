@@ -1,5 +1,6 @@
 import type { TaskStatus } from "../../task/index.ts";
 import { uuidV7Floor } from "../id-ranges.ts";
+import { searchableParamFields } from "../param-fields.ts";
 import type { NewTask, NewTaskEvent, TaskPatch, TaskRecord, TelemetryBatch } from "../records.ts";
 import type { DeletedTask } from "../store.ts";
 import { type SqlValue, TASK_COLUMNS, type TaskRowCodec } from "../task-rows.ts";
@@ -110,11 +111,14 @@ export class PostgresWrites implements TaskWrites {
 
   async createTask(task: NewTask, event: NewTaskEvent): Promise<TaskRecord> {
     const now = Date.now();
-    const statement = this.#createStatement(task);
+    // Encrypted params keep no searchable copy (see ParamFiltersUnavailableError).
+    const fields = this.context.codec.cipher === undefined ? searchableParamFields(task.params) : [];
+    const statement = this.#createStatement(task, fields.length > 0);
     const values: SqlValue[] = statement.fields.map((field) =>
       this.context.codec.toSql(field, task[field], task.id),
     );
     values.push(now, now, ...eventParams(now, event));
+    if (fields.length > 0) values.push(JSON.stringify(fields));
     const [row] = await this.#run(statement.sql, values);
     if (!row) throw new Error("insert returned no row");
     return this.context.codec.fromRow(row);
@@ -295,14 +299,14 @@ export class PostgresWrites implements TaskWrites {
   getSchedule: TaskWrites["getSchedule"] = (id, options) => this.#schedules.getSchedule(id, options);
   recordScheduleFire: TaskWrites["recordScheduleFire"] = (fire) => this.#schedules.recordScheduleFire(fire);
 
-  #createStatement(task: NewTask): { sql: string; fields: (keyof NewTask)[] } {
-    let key = "";
+  #createStatement(task: NewTask, paramFields: boolean): { sql: string; fields: (keyof NewTask)[] } {
+    let key = paramFields ? "+" : "";
     for (const field in task) key += `${field},`;
     let statement = this.context.creates.get(key);
     if (!statement) {
       const fields = Object.keys(task) as (keyof NewTask)[];
       const columns = [...fields.map((field) => TASK_COLUMNS[field]), "created_at", "updated_at"];
-      statement = { sql: createSql(columns), fields };
+      statement = { sql: createSql(columns, paramFields), fields };
       this.context.creates.set(key, statement);
     }
     return statement;

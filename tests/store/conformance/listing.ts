@@ -141,6 +141,76 @@ export function listingTests({ open }: SuiteContext): void {
       expect(await store.listTasks({ cursor: lowest })).toEqual({ items: [], nextCursor: null });
     });
 
+    test("params fields and time bounds filter, with the others and across pages", async () => {
+      const { store } = await open();
+      const made: { id: string; customer: string; order: number; status: TaskStatus }[] = [];
+      // End times after the creates: a task cannot end before it was created.
+      const ended = Date.now() + 60_000;
+      await store.transaction(async (tx) => {
+        for (let i = 0; i < 40; i++) {
+          const customer = `c-${i % 4}`;
+          const task = newTask({ params: { customer, order: { id: i % 3 }, list: [customer] } });
+          await tx.createTask(task, createEvent());
+          const status: TaskStatus = i % 2 ? "FINISHED" : "PENDING";
+          if (status === "FINISHED") {
+            await tx.transition(
+              task.id,
+              ["PENDING"],
+              { status, endTime: ended + i },
+              event("PENDING", status, "start"),
+            );
+          }
+          made.push({ id: task.id, customer, order: i % 3, status });
+        }
+      });
+      const expected = (keep: (task: (typeof made)[number]) => boolean) =>
+        made
+          .filter(keep)
+          .map((task) => task.id)
+          .reverse();
+      const cases: Array<[ListTasksQuery, (task: (typeof made)[number]) => boolean]> = [
+        [{ params: [{ path: "customer", value: "c-1" }] }, (task) => task.customer === "c-1"],
+        [{ params: [{ path: "order.id", value: "2" }] }, (task) => task.order === 2],
+        [
+          {
+            params: [
+              { path: "customer", value: "c-1" },
+              { path: "order.id", value: "0" },
+            ],
+          },
+          (task) => task.customer === "c-1" && task.order === 0,
+        ],
+        [
+          { params: [{ path: "customer", value: "c-3" }], status: "FINISHED" },
+          (task) => task.customer === "c-3" && task.status === "FINISHED",
+        ],
+        [{ params: [{ path: "list", value: "c-1" }] }, () => false],
+        [{ endedAfter: ended + 20 }, (task) => task.status === "FINISHED" && made.indexOf(task) >= 20],
+        [
+          { endedBefore: ended + 20, params: [{ path: "order.id", value: "1" }] },
+          (task) => task.status === "FINISHED" && made.indexOf(task) < 20 && task.order === 1,
+        ],
+        [{ createdAfter: 0, createdBefore: ended }, () => true],
+        [{ createdAfter: ended }, () => false],
+        [{ createdBefore: 1 }, () => false],
+      ];
+      for (const [query, keep] of cases) {
+        const { ids } = await allPages(store, { ...query, limit: 3 });
+        expect({ query, ids }).toEqual({ query, ids: expected(keep) });
+      }
+      // A task's fields go with it.
+      const [first] = made;
+      await store.transition(
+        first?.id ?? "",
+        ["PENDING"],
+        { status: "STOPPED" },
+        event("PENDING", "STOPPED", "stop"),
+      );
+      await store.deleteTask(first?.id ?? "");
+      const c0 = await allPages(store, { params: [{ path: "customer", value: "c-0" }] });
+      expect(c0.ids).toEqual(expected((task) => task.customer === "c-0" && task !== first));
+    });
+
     test("an empty store lists nothing", async () => {
       const { store } = await open();
       expect(await store.listTasks({})).toEqual({ items: [], nextCursor: null });

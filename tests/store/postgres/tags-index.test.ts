@@ -3,7 +3,7 @@
 // id order until the page is full.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { PostgresTaskStore } from "../../../src/store/index.ts";
-import { listTasksSql } from "../../../src/store/postgres/list-tasks.ts";
+import { listTasksSql } from "../../../src/store/list-tasks-sql.ts";
 import { rawClient, testDatabase } from "./database.ts";
 
 const COMMON = 20_000;
@@ -42,12 +42,12 @@ afterAll(async () => {
 
 /** The plan of the store's own list query for `query`, with its values bound, as JSON. */
 async function planOf(query: { tag: string; status?: "FINISHED" }): Promise<string> {
-  const { sql: text, params } = listTasksSql(query);
+  const { sql: text, params } = listTasksSql(query, "postgres", 51);
   // This client sends a jsonb parameter as JSON of the value given: the tag array itself, then.
-  const bound = params.map((value) =>
+  const bound = params.map((value: unknown) =>
     typeof value === "string" && value.startsWith("[") ? JSON.parse(value) : value,
   );
-  const rows = await sql.unsafe<{ "QUERY PLAN": unknown }[]>(`EXPLAIN (FORMAT JSON) ${text}`, [...bound, 51]);
+  const rows = await sql.unsafe<{ "QUERY PLAN": unknown }[]>(`EXPLAIN (FORMAT JSON) ${text}`, bound);
   return JSON.stringify(rows[0]?.["QUERY PLAN"]);
 }
 

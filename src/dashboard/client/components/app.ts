@@ -11,6 +11,7 @@ import { SchedulesPage } from "./schedules-page.ts";
 import { SummaryCards } from "./summary-cards.ts";
 import { TaskDetail } from "./task-detail.ts";
 import { TaskList } from "./task-list.ts";
+import { TaskTypesPage } from "./task-types-page.ts";
 import { TokenGate } from "./token-gate.ts";
 
 type Auth =
@@ -49,6 +50,7 @@ function Dashboard({ types, onForget }: { types: TaskTypeJson[]; onForget: () =>
       <${Connection} />
       <div class="top-actions">
         <button type="button" class="btn btn-primary" onClick=${openForm} aria-expanded=${creating}>New task</button>
+        <a class="btn" href="#/task-types">Task types</a>
         <a class="btn" href="#/schedules">Schedules</a>
         <a class="btn" href="#/nodes">Nodes</a>
         <a class="btn" href="swagger">API</a>
@@ -64,6 +66,7 @@ function Dashboard({ types, onForget }: { types: TaskTypeJson[]; onForget: () =>
       ${route.view === "task" && html`<${TaskDetail} key=${route.id} id=${route.id} />`}
       ${route.view === "schedules" && html`<${SchedulesPage} types=${types} />`}
       ${route.view === "nodes" && html`<${NodesPage} />`}
+      ${route.view === "task-types" && html`<${TaskTypesPage} />`}
     </main>
   </div>`;
 }

@@ -1,0 +1,114 @@
+import { uuidV7Floor } from "./id-ranges.ts";
+import type { ListTasksQuery } from "./records.ts";
+import type { SqlValue } from "./task-rows.ts";
+
+export type ListDialect = "sqlite" | "postgres";
+
+/**
+ * How long before its `created_at` a task's id may have been made. The id (a UUIDv7, whose
+ * first 48 bits are its millisecond) is drawn before the row is written, in the same turn, so a
+ * task's id is never later than its creation time, and earlier by the time the create waited
+ * for its commit. A lower bound on the creation time becomes a lower bound on the id this much
+ * earlier, and the exact bound is checked on the column.
+ */
+export const CREATED_ID_SLACK_MS = 10_000;
+
+/** Statements by the shape of their query (which filters, how many params fields): a few per store. */
+const statements = new Map<string, string>();
+
+function shapeKey(query: ListTasksQuery, dialect: ListDialect): string {
+  const has = (value: unknown) => (value === undefined || value === "" ? "0" : "1");
+  return [
+    dialect,
+    has(query.status),
+    has(query.name),
+    has(query.tag),
+    has(query.cursor),
+    has(query.createdAfter),
+    has(query.createdBefore),
+    has(query.endedAfter),
+    has(query.endedBefore),
+    query.params?.length ?? 0,
+  ].join("");
+}
+
+function build(query: ListTasksQuery, dialect: ListDialect): string {
+  let next = 1;
+  const slot = () => (dialect === "sqlite" ? "?" : `$${next++}`);
+  const conditions: string[] = [];
+  const fields = query.params ?? [];
+  // With a params field, its index (path, value, task id) drives the page newest first and the
+  // task rows are joined by key; SQLite's CROSS JOIN keeps that order of the loops.
+  const idColumn = fields.length > 0 ? "p.task_id" : "t.id";
+  let from = "tasks t";
+  if (fields.length > 0) {
+    from =
+      dialect === "sqlite"
+        ? "task_params p CROSS JOIN tasks t ON t.id = p.task_id"
+        : "task_params p JOIN tasks t ON t.id = p.task_id";
+    conditions.push(`p.path = ${slot()}`, `p.value = ${slot()}`);
+    for (let i = 1; i < fields.length; i++) {
+      conditions.push(
+        `EXISTS (SELECT 1 FROM task_params q${i} WHERE q${i}.task_id = t.id AND q${i}.path = ${slot()} AND q${i}.value = ${slot()})`,
+      );
+    }
+  }
+  // A bound on the id, on the column the page walks. On PostgreSQL the task rows' key gets the
+  // same bound too: a merge join otherwise walks tasks from the newest down to the cursor.
+  const idBound = (op: "<" | ">=") => {
+    const value = slot();
+    return dialect === "postgres" && fields.length > 0
+      ? `p.task_id ${op} ${value} AND t.id ${op} ${value}`
+      : `${idColumn} ${op} ${value}`;
+  };
+  if (query.status) conditions.push(`t.status = ${slot()}`);
+  if (query.name) conditions.push(`t.task_name = ${slot()}`);
+  if (query.tag) {
+    conditions.push(
+      dialect === "sqlite"
+        ? `EXISTS (SELECT 1 FROM json_each(t.tags) WHERE json_each.value = ${slot()})`
+        : // jsonb containment: the tags array holds this tag (the GIN index answers it).
+          `t.tags @> ${slot()}`,
+    );
+  }
+  if (query.cursor) conditions.push(idBound("<"));
+  // Ids sort by creation time, so a time bound is also a range of the key the page walks.
+  if (query.createdAfter !== undefined) conditions.push(idBound(">="), `t.created_at >= ${slot()}`);
+  if (query.createdBefore !== undefined) conditions.push(idBound("<"), `t.created_at < ${slot()}`);
+  if (query.endedAfter !== undefined) conditions.push(`t.end_time >= ${slot()}`);
+  // A task cannot end before it was created: only ids below the bound's floor can qualify.
+  if (query.endedBefore !== undefined) conditions.push(idBound("<"), `t.end_time < ${slot()}`);
+  const where = conditions.length > 0 ? ` WHERE ${conditions.join(" AND ")}` : "";
+  return `SELECT t.* FROM ${from}${where} ORDER BY ${idColumn} DESC LIMIT ${slot()}`;
+}
+
+/**
+ * The query of a page of tasks, newest first (keyset on the id), with its parameters; `rows`
+ * is the row limit (a page and one more, to tell whether another page follows).
+ */
+export function listTasksSql(
+  query: ListTasksQuery,
+  dialect: ListDialect,
+  rows: number,
+): { sql: string; params: SqlValue[] } {
+  const key = shapeKey(query, dialect);
+  let sql = statements.get(key);
+  if (!sql) {
+    sql = build(query, dialect);
+    statements.set(key, sql);
+  }
+  const params: SqlValue[] = [];
+  for (const field of query.params ?? []) params.push(field.path, field.value);
+  if (query.status) params.push(query.status);
+  if (query.name) params.push(query.name);
+  if (query.tag) params.push(dialect === "sqlite" ? query.tag : JSON.stringify([query.tag]));
+  if (query.cursor) params.push(query.cursor);
+  if (query.createdAfter !== undefined) {
+    params.push(uuidV7Floor(query.createdAfter - CREATED_ID_SLACK_MS), query.createdAfter);
+  }
+  if (query.createdBefore !== undefined) params.push(uuidV7Floor(query.createdBefore), query.createdBefore);
+  if (query.endedAfter !== undefined) params.push(query.endedAfter);
+  if (query.endedBefore !== undefined) params.push(uuidV7Floor(query.endedBefore), query.endedBefore);
+  params.push(rows);
+  return { sql, params };
+}
