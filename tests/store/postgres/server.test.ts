@@ -56,8 +56,10 @@ describe("migrate", () => {
       "rate_starts",
       "schedule_fires",
       "schedules",
+      "task_dependencies",
       "task_events",
       "task_logs",
+      "task_params",
       "tasks",
     ]);
     await a.createTask(newTaskRow(), created);
