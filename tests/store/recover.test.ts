@@ -118,8 +118,45 @@ test("kiln recover says how many schedules, fires and paused names it copied, an
   const run = await kiln(["recover", "--db", source, "--to", target]);
   expect(run.code).toBe(0);
   expect(lines(run.stdout)).toEqual([
-    `kiln: copied 1 tasks, 1 history events, 0 log lines, 1 schedules, 2 schedule fires, 1 paused task names from ${source} into ${target}`,
+    `kiln: copied 1 tasks, 0 dependencies, 0 searchable param fields, 1 history events, 0 log lines, 1 schedules, 2 schedule fires, 1 paused task names from ${source} into ${target}`,
     "kiln: left out 1 schedule fires (their schedule was not recovered)",
     `kiln: start kiln on the new file: kiln serve --db ${target}`,
   ]);
+});
+
+test("kiln recover copies a task's dependencies and its searchable param fields with it", () => {
+  const dir = workDir();
+  const source = join(dir, "kiln.db");
+  const target = join(dir, "recovered.db");
+  const store = new SqliteSyncStore({ path: source, backgroundCheckpoints: false });
+  const dependency = newTask({ params: { customer: "c-1" } });
+  const dependent = newTask({ params: { customer: "c-2", order: { id: 7 } }, awaiting: "dependencies" });
+  try {
+    store.migrate();
+    store.createTask(dependency, createEvent());
+    store.createTask(dependent, createEvent());
+    store.dependencies.addAwaited(dependent.id, "dependencies", [dependency.id]);
+  } finally {
+    store.close();
+  }
+  const report = recoverDatabase(source, target);
+  expect(report.task_dependencies.copied).toBe(1);
+  const copied = new Database(target, { readonly: true });
+  try {
+    expect(copied.query("SELECT task_id, kind, depends_on_id FROM task_dependencies").all()).toEqual([
+      { task_id: dependent.id, kind: "dependencies", depends_on_id: dependency.id },
+    ]);
+    const fields = copied
+      .query<{ path: string; value: string }, [string]>(
+        "SELECT path, value FROM task_params WHERE task_id = ? ORDER BY path",
+      )
+      .all(dependent.id);
+    expect(fields).toEqual([
+      { path: "customer", value: "c-2" },
+      { path: "order.id", value: "7" },
+    ]);
+    expect(report.task_params.copied).toBe(3);
+  } finally {
+    copied.close();
+  }
 });

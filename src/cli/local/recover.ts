@@ -8,14 +8,17 @@ const FLAGS_HELP = [
   "  --db PATH     the damaged database (env KILN_DB, default ./kiln.db)",
   "  --to PATH     the new database to write; it must not exist",
   "",
-  "Copies every task, history event, log line, schedule, schedule fire and paused task name that",
-  "can still be read into a new database with kiln's current schema, walking around damaged pages,",
+  "Copies every task (with its dependencies and searchable param fields), history event, log line,",
+  "schedule, schedule fire and paused task name that can still be read into a new database with",
+  "kiln's current schema, walking around damaged pages,",
   "and says which rows it could not read. Values are copied as stored: encrypted ones stay",
   "encrypted under their key. The server must be stopped: recover takes the database's owner lock.",
 ].join("\n");
 
 const WHAT: Record<string, string> = {
   tasks: "tasks",
+  task_dependencies: "dependencies",
+  task_params: "searchable param fields",
   task_events: "history events",
   task_logs: "log lines",
   schedules: "schedules",
@@ -25,6 +28,8 @@ const WHAT: Record<string, string> = {
 
 /** Why a table's rows were left out: a child row whose parent was not recovered, or a value refused. */
 const REFUSED: Record<string, string> = {
+  task_dependencies: "their task was not recovered",
+  task_params: "their task was not recovered",
   task_events: "their task was not recovered",
   task_logs: "their task was not recovered",
   schedule_fires: "their schedule was not recovered",
