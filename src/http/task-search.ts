@@ -82,7 +82,10 @@ export function timeFilters(query: Partial<Record<TimeField, string>>): Partial<
  */
 export function paramFilters(url: string): ParamFilter[] {
   const filters: ParamFilter[] = [];
-  for (const [key, value] of new URL(url).searchParams) {
+  // The query string alone: a request without a usable Host has a URL that `new URL` refuses.
+  const query = url.indexOf("?");
+  const search = new URLSearchParams(query < 0 ? "" : url.slice(query + 1).split("#", 1)[0]);
+  for (const [key, value] of search) {
     if (!key.startsWith(PARAM_PREFIX)) continue;
     const path = key.slice(PARAM_PREFIX.length);
     if (!PARAM_PATH_PATTERN.test(path)) {
