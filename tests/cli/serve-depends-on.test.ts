@@ -3,14 +3,10 @@
 // may not be committed yet); after the restart every dependent finishes once, never having
 // started before the dependency finished.
 import { afterEach, describe, expect, test } from "bun:test";
-import { join } from "node:path";
 import { PostgresTaskStore, SqliteTaskStore, type TaskStore } from "../../src/index.ts";
-import { api, KILN_FROM_SOURCE, type ServingKiln, serveKiln } from "../binary/kiln-process.ts";
-import { tempDir } from "../helpers.ts";
-import { testDatabase } from "../store/postgres/database.ts";
+import { api, type ServingKiln } from "../binary/kiln-process.ts";
 import { STORE_KINDS } from "../stores.ts";
-
-const SDK = new URL("../../src/index.ts", import.meta.url).pathname;
+import { eventually, SDK, taskFileKiln } from "./serve-task-file.ts";
 
 const TASK_FILE = `import { BaseTask } from ${JSON.stringify(SDK)};
 export class Slow extends BaseTask {
@@ -43,37 +39,11 @@ interface ShownTask {
   awaiting: string | null;
 }
 
-async function eventually<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    const value = await check();
-    if (value !== undefined) return value;
-    await Bun.sleep(25);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
 describe.each(STORE_KINDS)("dependencies through kill -9 of kiln serve, on %s", (kind) => {
   test("dependents of a task killed mid-run, and of one killed just after it finished, finish once and start only after it", async () => {
-    const dir = tempDir("kiln-serve-deps-");
-    cleanups.push(dir.remove);
-    const tasksDir = join(dir.path, "tasks");
-    await Bun.write(join(tasksDir, "deps.ts"), TASK_FILE);
-    let db = join(dir.path, "kiln.db");
-    if (kind === "postgres") {
-      const database = await testDatabase();
-      cleanups.push(() => database.drop());
-      db = database.url;
-    }
-    const serve = async (): Promise<ServingKiln> => {
-      const server = await serveKiln(KILN_FROM_SOURCE, ["--db", db, "--tasks-dir", tasksDir], dir.path);
-      cleanups.push(() => server.stop("SIGKILL"));
-      return server;
-    };
+    const kiln = await taskFileKiln(kind, "kiln-serve-deps-", TASK_FILE, cleanups);
+    const db = kiln.db;
+    const serve = () => kiln.serve();
     const create = async (kiln: ServingKiln, json: Record<string, unknown>) => {
       const created = await api<ShownTask>(`${kiln.url}/tasks`, { json });
       expect(created.status).toBe(201);

@@ -3,13 +3,10 @@
 // spawned and the one after the wait) and sees every child's result; no child is spawned twice.
 // On SQLite and on PostgreSQL, over HTTP.
 import { afterEach, describe, expect, test } from "bun:test";
-import { join } from "node:path";
-import { api, KILN_FROM_SOURCE, type ServingKiln, serveKiln } from "../binary/kiln-process.ts";
-import { tempDir } from "../helpers.ts";
-import { testDatabase } from "../store/postgres/database.ts";
+import { api, type ServingKiln } from "../binary/kiln-process.ts";
 import { STORE_KINDS } from "../stores.ts";
+import { eventually, SDK, taskFileKiln } from "./serve-task-file.ts";
 
-const SDK = new URL("../../src/index.ts", import.meta.url).pathname;
 const CHILDREN = 100;
 
 const TASK_FILE = `import { BaseTask } from ${JSON.stringify(SDK)};
@@ -49,38 +46,10 @@ interface ShownTask {
   children: { total: number; ended: number };
 }
 
-async function eventually<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    const value = await check();
-    if (value !== undefined) return value;
-    await Bun.sleep(50);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
 describe.each(STORE_KINDS)("fan-in through kill -9 and restart of kiln serve, on %s", (kind) => {
   test(`a parent waiting for ${CHILDREN} children resumes once and sees every result`, async () => {
-    const dir = tempDir("kiln-serve-fan-in-");
-    cleanups.push(dir.remove);
-    const tasksDir = join(dir.path, "tasks");
-    await Bun.write(join(tasksDir, "fan.ts"), TASK_FILE);
-    let db = join(dir.path, "kiln.db");
-    if (kind === "postgres") {
-      const database = await testDatabase();
-      cleanups.push(() => database.drop());
-      db = database.url;
-    }
-    const serve = async (): Promise<ServingKiln> => {
-      const args = ["--db", db, "--tasks-dir", tasksDir, "--concurrency", "4"];
-      const server = await serveKiln(KILN_FROM_SOURCE, args, dir.path);
-      cleanups.push(() => server.stop("SIGKILL"));
-      return server;
-    };
+    const kiln = await taskFileKiln(kind, "kiln-serve-fan-in-", TASK_FILE, cleanups);
+    const serve = () => kiln.serve(["--concurrency", "4"]);
     const shown = async (kiln: ServingKiln, id: string) =>
       (await api<ShownTask>(`${kiln.url}/tasks/${id}`)).body;
 

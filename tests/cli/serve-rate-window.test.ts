@@ -3,14 +3,11 @@
 // waits after the restart shows when it may start as its runAt (`GET /tasks/:id`), on SQLite
 // and on PostgreSQL.
 import { afterEach, describe, expect, test } from "bun:test";
-import { join } from "node:path";
 import { PostgresTaskStore, SqliteTaskStore, type TaskStore } from "../../src/index.ts";
-import { api, KILN_FROM_SOURCE, type ServingKiln, serveKiln } from "../binary/kiln-process.ts";
-import { tempDir } from "../helpers.ts";
-import { testDatabase } from "../store/postgres/database.ts";
+import { api, type ServingKiln } from "../binary/kiln-process.ts";
 import { STORE_KINDS } from "../stores.ts";
+import { eventually, SDK, taskFileKiln } from "./serve-task-file.ts";
 
-const SDK = new URL("../../src/index.ts", import.meta.url).pathname;
 const PER_MS = 4_000;
 
 const TASK_FILE = `import { BaseTask } from ${JSON.stringify(SDK)};
@@ -35,20 +32,6 @@ interface ShownTask {
   statusReason: string | null;
 }
 
-async function eventually<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    const value = await check();
-    if (value !== undefined) return value;
-    await Bun.sleep(50);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
 /** Every start of the tasks, from the history, in time order. */
 async function startsOf(store: TaskStore, ids: string[]): Promise<number[]> {
   const starts: number[] = [];
@@ -62,21 +45,9 @@ async function startsOf(store: TaskStore, ids: string[]): Promise<number[]> {
 
 describe.each(STORE_KINDS)("a rate limit through kill -9 and restart of kiln serve, on %s", (kind) => {
   test("no window holds more than count starts across the kill; a waiting task's runAt shows when", async () => {
-    const dir = tempDir("kiln-serve-rate-");
-    cleanups.push(dir.remove);
-    const tasksDir = join(dir.path, "tasks");
-    await Bun.write(join(tasksDir, "rated.ts"), TASK_FILE);
-    let db = join(dir.path, "kiln.db");
-    if (kind === "postgres") {
-      const database = await testDatabase();
-      cleanups.push(() => database.drop());
-      db = database.url;
-    }
-    const serve = async (): Promise<ServingKiln> => {
-      const server = await serveKiln(KILN_FROM_SOURCE, ["--db", db, "--tasks-dir", tasksDir], dir.path);
-      cleanups.push(() => server.stop("SIGKILL"));
-      return server;
-    };
+    const kiln = await taskFileKiln(kind, "kiln-serve-rate-", TASK_FILE, cleanups);
+    const db = kiln.db;
+    const serve = () => kiln.serve();
     const shown = async (kiln: ServingKiln, id: string) =>
       (await api<ShownTask>(`${kiln.url}/tasks/${id}`)).body;
 
