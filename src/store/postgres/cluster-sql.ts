@@ -40,7 +40,7 @@ const DB_NOW = "(SELECT now FROM clock)";
  * - Window functions rank the candidates per concurrency key, then (those that fit) per rate key;
  *   a rank plus the key's count within the limit fits. Then the first $3 (and $6 minus the
  *   name's runs) are locked and claimed. A row skipped as locked elsewhere only claims fewer.
- * - The candidates are read through `tasks_flow_ready` (name, priority, id of PENDING rows), in
+ * - The candidates are read through `tasks_flow_ready` (name, priority, id of PENDING rows not held back), in
  *   claim order, so a claim reads about $10 rows and the keys' counts, not the name's backlog.
  * - The starts take the database's clock, as the window is counted in it: one clock for every
  *   node, and the history shows the times the limit was held to. Each start of a rate-limited

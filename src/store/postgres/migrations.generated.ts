@@ -118,4 +118,16 @@ export const MIGRATIONS: readonly MigrationMeta[] = [
     folderMillis: 1796327392780,
     hash: "fd44aec5ee8cd811964c0d284f1636da53ec16d39da2d33a0fc11b7c0382882f",
   },
+  // 0009_ready_without_held_back
+  {
+    sql: [
+      'DROP INDEX "tasks_ready";',
+      '\nDROP INDEX "tasks_flow_ready";',
+      '\nCREATE INDEX "tasks_ready" ON "tasks" USING btree ("priority" DESC NULLS LAST,"id") WHERE "tasks"."status" = \'PENDING\' AND "tasks"."awaiting" IS NULL;',
+      '\nCREATE INDEX "tasks_flow_ready" ON "tasks" USING btree ("task_name","priority" DESC NULLS LAST,"id") WHERE "tasks"."status" = \'PENDING\' AND "tasks"."awaiting" IS NULL;',
+    ],
+    bps: true,
+    folderMillis: 1796329003445,
+    hash: "cf7a5ef227fba45d472c5edece9f066a5ab31278fecc5aeef4b2a6a4fcc0e83e",
+  },
 ];

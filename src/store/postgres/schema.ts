@@ -96,7 +96,10 @@ export const tasks = pgTable(
     index("tasks_parent_id").on(table.parentId).where(sql`${table.parentId} IS NOT NULL`),
     index("tasks_awaiting").on(table.id).where(sql`${table.awaiting} IS NOT NULL`),
     // The claim's order: the next ready task is the first row of this index.
-    index("tasks_ready").on(table.priority.desc(), table.id).where(sql`${table.status} = 'PENDING'`),
+    // Held-back tasks (dependencies, a wait for children) are not in it: a claim never reads past them.
+    index("tasks_ready")
+      .on(table.priority.desc(), table.id)
+      .where(sql`${table.status} = 'PENDING' AND ${table.awaiting} IS NULL`),
     // The rescue's scan, and a heartbeat's renewal of one node's leases.
     index("tasks_leases").on(table.nodeId, table.leaseExpiresAt).where(sql`${table.status} = 'RUNNING'`),
     index("tasks_name_id").on(table.taskName, table.id),
@@ -106,7 +109,7 @@ export const tasks = pgTable(
     // A flow claim's candidates: one name's ready rows in claim order.
     index("tasks_flow_ready")
       .on(table.taskName, table.priority.desc(), table.id)
-      .where(sql`${table.status} = 'PENDING'`),
+      .where(sql`${table.status} = 'PENDING' AND ${table.awaiting} IS NULL`),
     // For `tags @> '["x"]'`: a page of a rare tag reads its few tasks, not every task until the
     // page is full. jsonb_path_ops: smaller than the default opclass, and containment is all kiln asks.
     index("tasks_tags").using("gin", table.tags.op("jsonb_path_ops")),
