@@ -147,37 +147,37 @@ export class SqliteTaskStore implements TaskStore {
     return this.#call(() => this.file.getTask(id));
   }
   createSchedule(schedule: NewSchedule): Promise<ScheduleRecord> {
-    return this.#call(() => this.file.createSchedule(schedule));
+    return this.#call(() => this.file.schedules.createSchedule(schedule));
   }
   updateSchedule(id: string, patch: SchedulePatch): Promise<ScheduleRecord | undefined> {
-    return this.#call(() => this.file.updateSchedule(id, patch));
+    return this.#call(() => this.file.schedules.updateSchedule(id, patch));
   }
   deleteSchedule(id: string): Promise<boolean> {
-    return this.#call(() => this.file.deleteSchedule(id));
+    return this.#call(() => this.file.schedules.deleteSchedule(id));
   }
   getSchedule(id: string): Promise<ScheduleRecord | undefined> {
-    return this.#call(() => this.file.getSchedule(id));
+    return this.#call(() => this.file.schedules.getSchedule(id));
   }
   recordScheduleFire(fire: NewScheduleFire): Promise<boolean> {
-    return this.#call(() => this.file.recordScheduleFire(fire));
+    return this.#call(() => this.file.schedules.recordScheduleFire(fire));
   }
   listSchedules(): Promise<ScheduleRecord[]> {
-    return this.#call(() => this.file.listSchedules());
+    return this.#call(() => this.file.schedules.listSchedules());
   }
   pauseTaskType(pause: TaskTypePause): Promise<TaskTypePause> {
-    return this.#call(() => this.file.pauseTaskType(pause));
+    return this.#call(() => this.file.schedules.pauseTaskType(pause));
   }
   resumeTaskType(taskName: string): Promise<boolean> {
-    return this.#call(() => this.file.resumeTaskType(taskName));
+    return this.#call(() => this.file.schedules.resumeTaskType(taskName));
   }
   listTaskTypePauses(): Promise<TaskTypePause[]> {
-    return this.#call(() => this.file.listTaskTypePauses());
+    return this.#call(() => this.file.schedules.listTaskTypePauses());
   }
   listScheduleFires(scheduleId: string, limit: number): Promise<ScheduleFireRecord[]> {
-    return this.#call(() => this.file.listScheduleFires(scheduleId, limit));
+    return this.#call(() => this.file.schedules.listScheduleFires(scheduleId, limit));
   }
   listQueuedFires(): Promise<ScheduleFireRecord[]> {
-    return this.#call(() => this.file.listQueuedFires());
+    return this.#call(() => this.file.schedules.listQueuedFires());
   }
   findByIdempotencyKey(key: string): Promise<TaskRecord | undefined> {
     return this.#call(() => this.file.findByIdempotencyKey(key));
@@ -296,11 +296,11 @@ export class SqliteTaskStore implements TaskStore {
         }
       },
       findByIdempotencyKey: (key) => settled(() => file.findByIdempotencyKey(key)),
-      createSchedule: (schedule) => settled(() => file.createSchedule(schedule)),
-      updateSchedule: (id, patch) => settled(() => file.updateSchedule(id, patch)),
-      deleteSchedule: (id) => settled(() => file.deleteSchedule(id)),
-      getSchedule: (id) => settled(() => file.getSchedule(id)),
-      recordScheduleFire: (fire) => settled(() => file.recordScheduleFire(fire)),
+      createSchedule: (schedule) => settled(() => file.schedules.createSchedule(schedule)),
+      updateSchedule: (id, patch) => settled(() => file.schedules.updateSchedule(id, patch)),
+      deleteSchedule: (id) => settled(() => file.schedules.deleteSchedule(id)),
+      getSchedule: (id) => settled(() => file.schedules.getSchedule(id)),
+      recordScheduleFire: (fire) => settled(() => file.schedules.recordScheduleFire(fire)),
       addAwaited: (taskId, kind, ids) => settled(() => file.dependencies.addAwaited(taskId, kind, ids)),
       awaitedStates: (taskId, kind) => settled(() => file.dependencies.awaitedStates(taskId, kind)),
       awaitingOn: (ids) => settled(() => file.dependencies.awaitingOn(ids)),

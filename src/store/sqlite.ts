@@ -27,16 +27,10 @@ import type {
   TaskRecord,
   TelemetryBatch,
 } from "./records.ts";
-import type {
-  NewSchedule,
-  NewScheduleFire,
-  ScheduleFireRecord,
-  SchedulePatch,
-  ScheduleRecord,
-} from "./schedule-records.ts";
-import { fireFromRow, type Row, ScheduleSql, SQLITE_DIALECT } from "./schedule-rows.ts";
+import { type Row, ScheduleSql, SQLITE_DIALECT } from "./schedule-rows.ts";
 import * as schema from "./schema.ts";
 import { SqliteDependencies } from "./sqlite-dependencies.ts";
+import { SqliteSchedules } from "./sqlite-schedules.ts";
 import { fileFault, type StorageFault } from "./storage-fault.ts";
 import {
   type DeletedTask,
@@ -46,7 +40,6 @@ import {
   type SyncTaskStore,
 } from "./store.ts";
 import { type SqlValue, TASK_COLUMNS, type TaskRow, TaskRowCodec } from "./task-rows.ts";
-import { type TaskTypePause, TaskTypePauseSql, taskTypePauseFromRow } from "./task-type-pauses.ts";
 import { type KeyMaterial, ValueCipher } from "./value-cipher.ts";
 import { WalCheckpointer } from "./wal-checkpointer.ts";
 
@@ -56,7 +49,6 @@ const SQLITE_DEFAULT_AUTOCHECKPOINT = 1000;
 const ACTIVE: TaskStatus[] = [...ACTIVE_STATUSES];
 /** The final statuses as an SQL list; they are constants, never user input. */
 const FINAL_SQL_LIST = FINAL_STATUSES.map((status) => `'${status}'`).join(", ");
-const PAUSE_SQL = new TaskTypePauseSql(SQLITE_DIALECT);
 
 type Db = BunSQLiteDatabase<typeof schema>;
 
@@ -111,6 +103,7 @@ export class SqliteSyncStore implements SyncTaskStore {
   readonly #sqlite: Database;
   /** The statements of `task_dependencies` and the reads of awaited tasks and children. */
   #dependencies: SqliteDependencies | undefined;
+  #schedules: SqliteSchedules | undefined;
   readonly #db: Db;
   readonly #cache = new Map<string, Statement<TaskRow, SqlValue[]>>();
   readonly #inserts = new Map<string, Statement<TaskRow, SqlValue[]>>();
@@ -316,6 +309,12 @@ export class SqliteSyncStore implements SyncTaskStore {
     return this.#dependencies;
   }
 
+  /** The statements of schedules, their fires and paused task names. */
+  get schedules(): SqliteSchedules {
+    this.#schedules ??= new SqliteSchedules(this.#scheduleSql, (text) => this.#rowStatement(text));
+    return this.#schedules;
+  }
+
   get inTransaction(): boolean {
     return this.#sqlite.inTransaction;
   }
@@ -502,7 +501,7 @@ export class SqliteSyncStore implements SyncTaskStore {
       this.#rows.fromRow(row);
     }
     // Schedules are few, and each fires tasks with its params: every one is read.
-    this.listSchedules();
+    this.schedules.listSchedules();
   }
 
   countByStatus(): Record<TaskStatus, number> {
@@ -553,75 +552,6 @@ export class SqliteSyncStore implements SyncTaskStore {
          GROUP BY bucket, status ORDER BY bucket, status`,
       )
       .all(bucketMs, bucketMs, lo, since);
-  }
-
-  createSchedule(schedule: NewSchedule): ScheduleRecord {
-    const { sql: text, params } = this.#scheduleSql.insert(schedule, Date.now());
-    const row = this.#rowStatement(text).get(...params);
-    if (!row) throw new Error("insert returned no row");
-    return this.#scheduleSql.fromRow(row);
-  }
-
-  updateSchedule(id: string, patch: SchedulePatch): ScheduleRecord | undefined {
-    const { sql: text, params } = this.#scheduleSql.update(id, patch, Date.now());
-    const row = this.#rowStatement(text).get(...params);
-    return row ? this.#scheduleSql.fromRow(row) : undefined;
-  }
-
-  deleteSchedule(id: string): boolean {
-    const { sql: text, params } = this.#scheduleSql.delete(id);
-    return this.#rowStatement(text).all(...params).length > 0;
-  }
-
-  getSchedule(id: string): ScheduleRecord | undefined {
-    const { sql: text, params } = this.#scheduleSql.get(id, false);
-    const row = this.#rowStatement(text).get(...params);
-    return row ? this.#scheduleSql.fromRow(row) : undefined;
-  }
-
-  recordScheduleFire(fire: NewScheduleFire): boolean {
-    const { sql: text, params } = this.#scheduleSql.insertFire(fire);
-    return this.#rowStatement(text).all(...params).length > 0;
-  }
-
-  listSchedules(): ScheduleRecord[] {
-    const { sql: text, params } = this.#scheduleSql.list();
-    return this.#rowStatement(text)
-      .all(...params)
-      .map((row) => this.#scheduleSql.fromRow(row));
-  }
-
-  pauseTaskType(pause: TaskTypePause): TaskTypePause {
-    const { sql: text, params } = PAUSE_SQL.upsert(pause);
-    const row = this.#rowStatement(text).get(...params);
-    if (!row) throw new Error("upsert returned no row");
-    return taskTypePauseFromRow(row);
-  }
-
-  resumeTaskType(taskName: string): boolean {
-    const { sql: text, params } = PAUSE_SQL.delete(taskName);
-    return this.#rowStatement(text).all(...params).length > 0;
-  }
-
-  listTaskTypePauses(): TaskTypePause[] {
-    const { sql: text, params } = PAUSE_SQL.list();
-    return this.#rowStatement(text)
-      .all(...params)
-      .map(taskTypePauseFromRow);
-  }
-
-  listScheduleFires(scheduleId: string, limit: number): ScheduleFireRecord[] {
-    const { sql: text, params } = this.#scheduleSql.listFires(scheduleId, pageSize(limit));
-    return this.#rowStatement(text)
-      .all(...params)
-      .map(fireFromRow);
-  }
-
-  listQueuedFires(): ScheduleFireRecord[] {
-    const { sql: text, params } = this.#scheduleSql.queuedFires();
-    return this.#rowStatement(text)
-      .all(...params)
-      .map(fireFromRow);
   }
 
   /**

@@ -135,7 +135,7 @@ describe("kiln serve and kiln rekey", () => {
     const [oldKey, newKey] = [randomBytes(32), randomBytes(32)];
     const { path } = encryptedDb(oldKey);
     const withSchedule = new SqliteSyncStore({ path, encryptionKey: oldKey });
-    withSchedule.createSchedule({
+    withSchedule.schedules.createSchedule({
       id: "nightly",
       taskName: "echo",
       cron: "0 3 * * *",
@@ -170,7 +170,7 @@ describe("kiln serve and kiln rekey", () => {
     const store = new SqliteSyncStore({ path, encryptionKey: newKey });
     try {
       store.verifyReadable();
-      expect(store.getSchedule("nightly")?.params).toEqual({ value: "secret" });
+      expect(store.schedules.getSchedule("nightly")?.params).toEqual({ value: "secret" });
     } finally {
       store.close();
     }

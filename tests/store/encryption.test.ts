@@ -230,7 +230,7 @@ describe("encryption at rest", () => {
       expect(() => noKey.getTask(ids.finished)).toThrow(
         `tasks.params of task ${ids.finished} is encrypted with key ${idB}, but no encryption key is configured`,
       );
-      expect(() => noKey.getSchedule(schedule)).toThrow(
+      expect(() => noKey.schedules.getSchedule(schedule)).toThrow(
         `schedules.params of schedule ${schedule} is encrypted with key ${idB}, but no encryption key is configured`,
       );
     } finally {

@@ -27,8 +27,8 @@ function sourceDatabase(path: string, key: string): { taskId: string } {
   try {
     store.migrate();
     store.createTask(task, createEvent());
-    store.createSchedule(newSchedule({ id: "nightly", params: { secret: "schedule" } }));
-    store.recordScheduleFire({
+    store.schedules.createSchedule(newSchedule({ id: "nightly", params: { secret: "schedule" } }));
+    store.schedules.recordScheduleFire({
       scheduleId: "nightly",
       fireTime: 1_800_000_000_000,
       taskId: task.id,
@@ -36,7 +36,7 @@ function sourceDatabase(path: string, key: string): { taskId: string } {
       waitsFor: null,
       recordedAt: 1_800_000_000_001,
     });
-    store.recordScheduleFire({
+    store.schedules.recordScheduleFire({
       scheduleId: "nightly",
       fireTime: 1_800_000_300_000,
       taskId: null,
@@ -44,7 +44,7 @@ function sourceDatabase(path: string, key: string): { taskId: string } {
       waitsFor: null,
       recordedAt: 1_800_000_300_001,
     });
-    store.pauseTaskType({
+    store.schedules.pauseTaskType({
       taskName: "reports",
       pausedBy: "ops",
       pausedAt: 1_800_000_000_000,
@@ -97,12 +97,17 @@ test("recover copies schedules, their fires and paused task names; a ciphertext 
   const recovered = new SqliteSyncStore({ path: target, encryptionKey: key, backgroundCheckpoints: false });
   try {
     recovered.verifyReadable();
-    expect(recovered.getSchedule("nightly")).toMatchObject({ params: { secret: "schedule" }, priority: 4 });
-    expect(recovered.listScheduleFires("nightly", 10).map((fire) => [fire.fireTime, fire.taskId])).toEqual([
+    expect(recovered.schedules.getSchedule("nightly")).toMatchObject({
+      params: { secret: "schedule" },
+      priority: 4,
+    });
+    expect(
+      recovered.schedules.listScheduleFires("nightly", 10).map((fire) => [fire.fireTime, fire.taskId]),
+    ).toEqual([
       [1_800_000_300_000, null],
       [1_800_000_000_000, taskId],
     ]);
-    expect(recovered.listTaskTypePauses()).toEqual([
+    expect(recovered.schedules.listTaskTypePauses()).toEqual([
       { taskName: "reports", pausedBy: "ops", pausedAt: 1_800_000_000_000, pauseRunning: true },
     ]);
   } finally {
