@@ -76,7 +76,12 @@ export interface NewTask {
   concurrencyKey?: string | null;
   dependencyPolicy?: string | null;
   awaiting?: "dependencies" | "children" | null;
+  /** False: no searchable copy of the params is kept (the class's `static searchableParams`). Not a column. */
+  searchableParams?: boolean;
 }
+
+/** A new task's columns: what is stored in its row. */
+export type NewTaskColumns = Omit<NewTask, "searchableParams">;
 
 /** One history row: a transition (from → to) or a control request (no status change). */
 export interface TaskEventRecord {

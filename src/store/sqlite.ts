@@ -18,6 +18,7 @@ import { LAST_RUN_SLACK_MS, type RateStart, RECENT_RATE_STARTS_SQL } from "./rat
 import type {
   ListTasksQuery,
   NewTask,
+  NewTaskColumns,
   NewTaskEvent,
   Page,
   TaskEventRecord,
@@ -321,8 +322,9 @@ export class SqliteSyncStore implements SyncTaskStore {
 
   createTask(task: NewTask, event: NewTaskEvent): TaskRecord {
     const now = Date.now();
-    const fields = Object.keys(task) as (keyof NewTask)[];
-    const values = fields.map((field) => this.#rows.toSql(field, task[field], task.id));
+    const { searchableParams, ...row } = task;
+    const fields = Object.keys(row) as (keyof NewTaskColumns)[];
+    const values = fields.map((field) => this.#rows.toSql(field, row[field], task.id));
     values.push(now, now);
     const insert = this.#insertStatement(fields);
     return this.#atomic(() => {
@@ -331,7 +333,7 @@ export class SqliteSyncStore implements SyncTaskStore {
       this.#halfway = true;
       this.#insertEvent(task.id, now, event);
       // Encrypted params keep no searchable copy (see ParamFiltersUnavailableError).
-      if (this.#rows.cipher === undefined) {
+      if (this.#rows.cipher === undefined && searchableParams !== false) {
         for (const field of searchableParamFields(task.params)) {
           this.#prepared.insertParamField.run(task.id, field.path, field.value);
         }
@@ -609,7 +611,7 @@ export class SqliteSyncStore implements SyncTaskStore {
    * The INSERT of a task with these fields (the engine's creates all have the same ones), looked
    * up by their names rather than by SQL text built again on every create.
    */
-  #insertStatement(fields: readonly (keyof NewTask)[]): Statement<TaskRow, SqlValue[]> {
+  #insertStatement(fields: readonly (keyof NewTaskColumns)[]): Statement<TaskRow, SqlValue[]> {
     const key = fields.join(",");
     let insert = this.#inserts.get(key);
     if (!insert) {

@@ -74,6 +74,11 @@ export abstract class BaseTask<Params = unknown, Result = unknown, State = unkno
    * true). False: they run on.
    */
   static stopChildrenWithParent?: boolean;
+  /**
+   * Whether `GET /tasks?param.<path>=` can find this task by its params (default true): false keeps
+   * no searchable copy of them, and saves each create the writing of it.
+   */
+  static searchableParams?: boolean;
 
   #runtime: TaskRuntime | undefined;
   #state: State | undefined;
@@ -241,6 +246,7 @@ export type TaskClass = (abstract new () => BaseTask<never, unknown, unknown>) &
   memoryLimitMb?: number;
   schedules?: readonly ScheduleDeclaration[];
   stopChildrenWithParent?: boolean;
+  searchableParams?: boolean;
 };
 
 /** True for a class that extends `BaseTask`, including one from another copy of the SDK. */

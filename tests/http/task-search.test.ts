@@ -63,6 +63,14 @@ describe.each(STORE_KINDS)("on %s", (kind) => {
       }
     });
 
+    test("a class with searchableParams = false keeps no searchable copy: its tasks are not found by params", async () => {
+      const found = await create({ value: 1, customerId: "c-9" });
+      const hidden = await create({ value: 2, customerId: "c-9" }, {}, "echo-unsearchable");
+      expect(await ids("param.customerId=c-9")).toEqual([found.id]);
+      // The other filters find it as usual.
+      expect(await ids("name=echo-unsearchable")).toEqual([hidden.id]);
+    });
+
     test("a top-level or nested params field finds its tasks, newest first, with the other filters", async () => {
       const a = await create({ value: 1, customerId: "c-42", order: { id: 7 } }, { tags: ["vip"] });
       const b = await create({ value: 2, customerId: "c-42", order: { id: "8" } });

@@ -243,7 +243,8 @@ export class TaskCreation {
     awaited?: CheckedDependencies & { id: string },
   ): Promise<TaskRecord> {
     // Only a name with a keyed limit sets the key columns: other creates keep their statement.
-    const keys = this.registry.get(name)?.taskKeys(params) ?? null;
+    const registered = this.registry.get(name);
+    const keys = registered?.taskKeys(params) ?? null;
     return this.transitions
       .created(
         unit,
@@ -261,6 +262,7 @@ export class TaskCreation {
             : {}),
           ...(keys ?? {}),
           ...(awaited ? { dependencyPolicy: awaited.policy, awaiting: "dependencies" as const } : {}),
+          ...(registered?.cls.searchableParams === false ? { searchableParams: false } : {}),
         },
         by,
         schedule?.reason ?? (parentId === null ? null : `spawned by task ${parentId}`),

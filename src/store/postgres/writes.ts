@@ -1,7 +1,14 @@
 import type { TaskStatus } from "../../task/index.ts";
 import { uuidV7Floor } from "../id-ranges.ts";
 import { searchableParamFields } from "../param-fields.ts";
-import type { NewTask, NewTaskEvent, TaskPatch, TaskRecord, TelemetryBatch } from "../records.ts";
+import type {
+  NewTask,
+  NewTaskColumns,
+  NewTaskEvent,
+  TaskPatch,
+  TaskRecord,
+  TelemetryBatch,
+} from "../records.ts";
 import type { DeletedTask } from "../store.ts";
 import { type SqlValue, TASK_COLUMNS, type TaskRowCodec } from "../task-rows.ts";
 import type {
@@ -25,7 +32,7 @@ export interface WriteContext {
   codec: TaskRowCodec;
   patches: PatchSql;
   /** INSERT statements by the task's field list. */
-  creates: Map<string, { sql: string; fields: (keyof NewTask)[] }>;
+  creates: Map<string, { sql: string; fields: (keyof NewTaskColumns)[] }>;
 }
 
 const eventParams = (at: number, event: NewTaskEvent): SqlValue[] => [
@@ -112,10 +119,14 @@ export class PostgresWrites implements TaskWrites {
   async createTask(task: NewTask, event: NewTaskEvent): Promise<TaskRecord> {
     const now = Date.now();
     // Encrypted params keep no searchable copy (see ParamFiltersUnavailableError).
-    const fields = this.context.codec.cipher === undefined ? searchableParamFields(task.params) : [];
-    const statement = this.#createStatement(task, fields.length > 0);
+    const { searchableParams, ...columns } = task;
+    const fields =
+      this.context.codec.cipher === undefined && searchableParams !== false
+        ? searchableParamFields(task.params)
+        : [];
+    const statement = this.#createStatement(columns, fields.length > 0);
     const values: SqlValue[] = statement.fields.map((field) =>
-      this.context.codec.toSql(field, task[field], task.id),
+      this.context.codec.toSql(field, columns[field], task.id),
     );
     values.push(now, now, ...eventParams(now, event));
     if (fields.length > 0) values.push(JSON.stringify(fields));
@@ -299,12 +310,15 @@ export class PostgresWrites implements TaskWrites {
   getSchedule: TaskWrites["getSchedule"] = (id, options) => this.#schedules.getSchedule(id, options);
   recordScheduleFire: TaskWrites["recordScheduleFire"] = (fire) => this.#schedules.recordScheduleFire(fire);
 
-  #createStatement(task: NewTask, paramFields: boolean): { sql: string; fields: (keyof NewTask)[] } {
+  #createStatement(
+    task: NewTaskColumns,
+    paramFields: boolean,
+  ): { sql: string; fields: (keyof NewTaskColumns)[] } {
     let key = paramFields ? "+" : "";
     for (const field in task) key += `${field},`;
     let statement = this.context.creates.get(key);
     if (!statement) {
-      const fields = Object.keys(task) as (keyof NewTask)[];
+      const fields = Object.keys(task) as (keyof NewTaskColumns)[];
       const columns = [...fields.map((field) => TASK_COLUMNS[field]), "created_at", "updated_at"];
       statement = { sql: createSql(columns, paramFields), fields };
       this.context.creates.set(key, statement);
