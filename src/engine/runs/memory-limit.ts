@@ -23,7 +23,8 @@ export function resolveMemoryLimitBytes(
 
 /** The error of a run ended over its cap. Not retryable: the same input would do it again. */
 export function memoryLimitError(report: Extract<FromWorker, { type: "memory" }>): TaskError {
-  const used = Math.round(report.usedBytes / MB);
+  // Rounded up: a use just over the cap (160.3 MB of 160) must not read "160 MB > 160 MB".
+  const used = Math.ceil(report.usedBytes / MB);
   const limit = Math.round(report.limitBytes / MB);
   const what = report.measured === "rss" ? "resident size of its process" : "JavaScript heap";
   return {
