@@ -51,10 +51,14 @@ export class NewsOutbox {
     this.#scheduleFlush();
   }
 
-  /** Sends what is left, and then that tasks are ready (those handed back at a stop); no more after. */
+  /** Sends what is left; takes no more news after. */
   async close(): Promise<void> {
     this.#closed = true;
     await this.flush();
+  }
+
+  /** Tells the other nodes that tasks are ready: those this node handed back at its stop. */
+  async announceReady(): Promise<void> {
     const ready: NodeNews = { ready: true, history: [], progress: [], logs: [], deleted: [] };
     for (const payload of newsPayloads(this.nodeId, ready))
       await this.cluster.notify("kiln_events", payload).catch(() => undefined);

@@ -357,7 +357,7 @@ export class NodeRuntime {
     await this.#heartbeating;
     await this.#upkeeping;
     this.#unsubscribe?.();
-    await this.#outbox.flush();
+    await this.#outbox.close();
     this.#otherNodes.stop();
     await this.#unlisten?.().catch(() => undefined);
     await this.parts.cluster.deregisterNode(this.parts.node.id).catch((error: unknown) =>
@@ -366,7 +366,7 @@ export class NodeRuntime {
       }),
     );
     // Its tasks handed back at shutdown can be claimed by the others now.
-    await this.#outbox.close();
+    await this.#outbox.announceReady();
   }
 }
 

@@ -39,8 +39,6 @@ export class SupervisedListener {
   #timer: ReturnType<typeof setInterval> | undefined;
   #replacing: Promise<void> | undefined;
   #closed = false;
-  /** How many times a deaf session was replaced (for tests and the log). */
-  replacements = 0;
 
   constructor(options: SupervisedListenerOptions) {
     this.#options = options;
@@ -125,7 +123,6 @@ export class SupervisedListener {
         return;
       }
       this.#session = session;
-      this.replacements += 1;
       await deaf?.client.end({ timeout: 0 }).catch(() => undefined);
       this.#options.onListen();
     } catch {
