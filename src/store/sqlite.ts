@@ -40,7 +40,7 @@ import {
   pageSize,
   type SyncTaskStore,
 } from "./store.ts";
-import { type SqlValue, TASK_COLUMNS, type TaskRow, TaskRowCodec } from "./task-rows.ts";
+import { newTaskColumns, type SqlValue, TASK_COLUMNS, type TaskRow, TaskRowCodec } from "./task-rows.ts";
 import { type KeyMaterial, ValueCipher } from "./value-cipher.ts";
 import { WalCheckpointer } from "./wal-checkpointer.ts";
 
@@ -322,7 +322,7 @@ export class SqliteSyncStore implements SyncTaskStore {
 
   createTask(task: NewTask, event: NewTaskEvent): TaskRecord {
     const now = Date.now();
-    const { searchableParams, ...row } = task;
+    const row = newTaskColumns(task);
     const fields = Object.keys(row) as (keyof NewTaskColumns)[];
     const values = fields.map((field) => this.#rows.toSql(field, row[field], task.id));
     values.push(now, now);
@@ -333,7 +333,7 @@ export class SqliteSyncStore implements SyncTaskStore {
       this.#halfway = true;
       this.#insertEvent(task.id, now, event);
       // Encrypted params keep no searchable copy (see ParamFiltersUnavailableError).
-      if (this.#rows.cipher === undefined && searchableParams !== false) {
+      if (this.#rows.cipher === undefined && task.searchableParams !== false) {
         for (const field of searchableParamFields(task.params)) {
           this.#prepared.insertParamField.run(task.id, field.path, field.value);
         }

@@ -1,5 +1,12 @@
 import { MAX_JSON_DEPTH, nestsDeeperThan } from "../task/json-value.ts";
-import { JsonText, type TaskPatch, type TaskRecord, UnreadableValue } from "./records.ts";
+import {
+  JsonText,
+  type NewTask,
+  type NewTaskColumns,
+  type TaskPatch,
+  type TaskRecord,
+  UnreadableValue,
+} from "./records.ts";
 import { SealedJson } from "./sealed-json.ts";
 import type { ValueCipher } from "./value-cipher.ts";
 
@@ -48,6 +55,16 @@ const JSON_FIELDS = new Set<keyof TaskRecord>([
   "checkpoint",
   "tags",
 ]);
+
+/**
+ * A new task's columns, without what is not one. A copy only for a task that opts out of
+ * searchable params: the usual create, on the hottest path, keeps its object.
+ */
+export function newTaskColumns(task: NewTask): NewTaskColumns {
+  if (task.searchableParams === undefined) return task;
+  const { searchableParams: _notAColumn, ...columns } = task;
+  return columns;
+}
 
 export type SqlValue = string | number | null;
 export type TaskRow = Record<string, SqlValue>;

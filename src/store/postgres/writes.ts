@@ -10,7 +10,7 @@ import type {
   TelemetryBatch,
 } from "../records.ts";
 import type { DeletedTask } from "../store.ts";
-import { type SqlValue, TASK_COLUMNS, type TaskRowCodec } from "../task-rows.ts";
+import { newTaskColumns, type SqlValue, TASK_COLUMNS, type TaskRowCodec } from "../task-rows.ts";
 import type {
   ClaimRequest,
   FlowClaim,
@@ -119,9 +119,9 @@ export class PostgresWrites implements TaskWrites {
   async createTask(task: NewTask, event: NewTaskEvent): Promise<TaskRecord> {
     const now = Date.now();
     // Encrypted params keep no searchable copy (see ParamFiltersUnavailableError).
-    const { searchableParams, ...columns } = task;
+    const columns = newTaskColumns(task);
     const fields =
-      this.context.codec.cipher === undefined && searchableParams !== false
+      this.context.codec.cipher === undefined && task.searchableParams !== false
         ? searchableParamFields(task.params)
         : [];
     const statement = this.#createStatement(columns, fields.length > 0);
