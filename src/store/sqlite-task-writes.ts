@@ -1,0 +1,157 @@
+import { and, eq, inArray } from "drizzle-orm";
+import { FINAL_STATUSES, type TaskStatus } from "../task/index.ts";
+import { uuidV7Floor } from "./id-ranges.ts";
+import { searchableParamFields } from "./param-fields.ts";
+import type {
+  NewTask,
+  NewTaskColumns,
+  NewTaskEvent,
+  TaskPatch,
+  TaskProgress,
+  TaskRecord,
+  TelemetryBatch,
+} from "./records.ts";
+import * as schema from "./schema.ts";
+import type { SqliteDb } from "./sqlite-connection.ts";
+import { placeholders, type SqliteStatements } from "./sqlite-statements.ts";
+import type { SqliteTransactions } from "./sqlite-transactions.ts";
+import type { DeletedTask } from "./store.ts";
+import { newTaskColumns, type TaskRowCodec } from "./task-rows.ts";
+
+const { tasks } = schema;
+
+/**
+ * The SQLite store's writes of tasks: creates, transitions and updates with their history rows,
+ * telemetry, deletes. A write and its history row are one (see `SqliteTransactions.atomic`).
+ */
+export class SqliteTaskWrites {
+  readonly #db: SqliteDb;
+  readonly #rows: TaskRowCodec;
+  readonly #statements: SqliteStatements;
+  readonly #transactions: SqliteTransactions;
+
+  constructor(
+    db: SqliteDb,
+    rows: TaskRowCodec,
+    statements: SqliteStatements,
+    transactions: SqliteTransactions,
+  ) {
+    this.#db = db;
+    this.#rows = rows;
+    this.#statements = statements;
+    this.#transactions = transactions;
+  }
+
+  createTask(task: NewTask, event: NewTaskEvent): TaskRecord {
+    const now = Date.now();
+    const row = newTaskColumns(task);
+    const fields = Object.keys(row) as (keyof NewTaskColumns)[];
+    const values = fields.map((field) => this.#rows.toSql(field, row[field], task.id));
+    values.push(now, now);
+    const insert = this.#statements.insertStatement(fields);
+    return this.#transactions.atomic(() => {
+      const row = insert.get(...values);
+      if (!row) throw new Error("insert returned no row");
+      this.#transactions.halfway = true;
+      this.#insertEvent(task.id, now, event);
+      // Encrypted params keep no searchable copy (see ParamFiltersUnavailableError).
+      if (this.#rows.cipher === undefined && task.searchableParams !== false) {
+        for (const field of searchableParamFields(task.params)) {
+          this.#statements.prepared.insertParamField.run(task.id, field.path, field.value);
+        }
+      }
+      return this.#rows.fromRow(row);
+    });
+  }
+
+  transition(
+    id: string,
+    from: readonly TaskStatus[],
+    patch: TaskPatch,
+    event: NewTaskEvent,
+  ): TaskRecord | undefined {
+    const now = Date.now();
+    const set = this.#rows.setClause(patch, now, id);
+    const guard = placeholders(from.length);
+    const update = this.#statements.statement(
+      `UPDATE tasks SET ${set.sql} WHERE id = ? AND status IN (${guard}) RETURNING *`,
+    );
+    return this.#transactions.atomic(() => {
+      const row = update.get(...set.values, id, ...from);
+      if (!row) return undefined;
+      this.#transactions.halfway = true;
+      this.#insertEvent(id, now, event);
+      return this.#rows.fromRow(row);
+    });
+  }
+
+  updateTask(id: string, patch: TaskPatch, event?: NewTaskEvent): TaskRecord | undefined {
+    const now = Date.now();
+    const set = this.#rows.setClause(patch, now, id);
+    const update = this.#statements.statement(`UPDATE tasks SET ${set.sql} WHERE id = ? RETURNING *`);
+    return this.#transactions.atomic(() => {
+      const row = update.get(...set.values, id);
+      if (!row) return undefined;
+      this.#transactions.halfway = true;
+      if (event) this.#insertEvent(id, now, event);
+      return this.#rows.fromRow(row);
+    });
+  }
+
+  writeTelemetry(batch: TelemetryBatch): void {
+    if (batch.progress.size === 0 && batch.checkpoints.size === 0 && batch.logs.length === 0) return;
+    this.#transactions.run(() => {
+      const prepared = this.#statements.prepared;
+      for (const [id, progress] of batch.progress) {
+        prepared.saveProgress.run({ id, progress: JSON.stringify(progress satisfies TaskProgress) });
+      }
+      for (const [id, checkpoint] of batch.checkpoints) {
+        prepared.saveCheckpoint.run({ id, checkpoint: this.#rows.toSql("checkpoint", checkpoint, id) });
+      }
+      for (const log of batch.logs) prepared.insertLog.run(log);
+    });
+  }
+
+  deleteTask(id: string): boolean {
+    const deleted = this.#db
+      .delete(tasks)
+      .where(and(eq(tasks.id, id), inArray(tasks.status, [...FINAL_STATUSES])))
+      .returning({ id: tasks.id })
+      .all();
+    return deleted.length > 0;
+  }
+
+  deleteEndedBefore(cutoff: number, limit: number): DeletedTask[] {
+    const final = FINAL_STATUSES.map(() => "?").join(", ");
+    // end_time has no index, and scanning every ended task for it costs ~0.7 s per million rows
+    // on each pass. But ids are UUIDv7, so they sort by creation time, and a task cannot end
+    // before it was created: only ids below the cutoff's UUIDv7 prefix can qualify, and the
+    // (status, id) index finds those alone. Events and logs go with their task (ON DELETE
+    // CASCADE; foreign keys are on); the outer status check guards a task restarted meanwhile.
+    const deleted = this.#statements
+      .statement(
+        `DELETE FROM tasks WHERE status IN (${final}) AND id IN (
+         SELECT id FROM tasks WHERE status IN (${final}) AND id < ? AND end_time < ? LIMIT ?
+       ) RETURNING id, status, task_name`,
+      )
+      .all(...FINAL_STATUSES, ...FINAL_STATUSES, uuidV7Floor(cutoff), cutoff, limit);
+    return deleted.map((row) => ({
+      id: String(row.id),
+      status: row.status as TaskStatus,
+      name: String(row.task_name),
+    }));
+  }
+
+  #insertEvent(taskId: string, at: number, event: NewTaskEvent): void {
+    this.#statements.prepared.insertEvent.run(
+      taskId,
+      at,
+      event.fromStatus,
+      event.toStatus,
+      event.action,
+      event.reason,
+      event.actor,
+      event.source,
+    );
+  }
+}

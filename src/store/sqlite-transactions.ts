@@ -1,0 +1,101 @@
+import type { Database } from "bun:sqlite";
+
+/** What `SqliteSyncStore.transactionControl` may do to a transaction opened by hand. */
+export type TransactionCommand = "begin" | "commit" | "rollback" | "savepoint" | "release" | "rollback-to";
+
+/**
+ * How the SQLite store's writes are made whole: bun:sqlite's transaction (for `batch` and the
+ * writes made outside any other), the transaction a caller opens and ends by hand, and the
+ * writes that join it.
+ */
+export class SqliteTransactions {
+  readonly #sqlite: Database;
+  /**
+   * Runs `fn` in a transaction (a savepoint when one is open). Made once: bun:sqlite's
+   * `transaction()` builds a new wrapper on each call, which showed in profiles of every write.
+   */
+  readonly run: <T>(fn: () => T) => T;
+  /**
+   * True while a transaction opened by hand (`control("begin")`) is open: a write's statements
+   * then join it without a savepoint of their own (two statements each, per write, on the
+   * hottest path). A statement that fails undoes only itself, so a write whose first statement
+   * fails has written nothing; one that fails after its first statement leaves the transaction
+   * `#spoiled` instead, and it can then only be rolled back (or the savepoint around the write
+   * rolled back to).
+   */
+  #byHand = false;
+  /**
+   * Set by a write, inside `atomic`, between its first statement and its end: a throw then leaves
+   * half of it written.
+   */
+  halfway = false;
+  /** The error of a write that failed half-way in the transaction opened by hand, if one did. */
+  #spoiled: { error: unknown } | undefined;
+  /** `#spoiled` as each savepoint open inside that transaction found it, innermost last. */
+  readonly #spoiledAtSavepoint: ({ error: unknown } | undefined)[] = [];
+
+  constructor(sqlite: Database) {
+    this.#sqlite = sqlite;
+    const inTransaction = sqlite.transaction((fn: () => unknown) => fn());
+    this.run = <T>(fn: () => T): T => inTransaction(fn) as T;
+  }
+
+  /**
+   * Opens, ends or marks a transaction by hand, for a caller that awaits between its writes
+   * (the asynchronous port). The writes inside join it as they are (see `#byHand`); a COMMIT of
+   * a transaction a write left half-done throws that write's error instead.
+   */
+  control(command: TransactionCommand, name: string): void {
+    switch (command) {
+      case "begin":
+        this.#sqlite.exec("BEGIN");
+        this.#byHand = true;
+        this.#spoiled = undefined;
+        this.#spoiledAtSavepoint.length = 0;
+        return;
+      case "commit":
+        // Half a write must not be committed: the caller rolls back on this throw.
+        if (this.#spoiled) throw this.#spoiled.error;
+        this.#sqlite.exec("COMMIT");
+        this.#byHand = false;
+        return;
+      case "rollback":
+        this.#byHand = false;
+        this.#spoiled = undefined;
+        this.#spoiledAtSavepoint.length = 0;
+        this.#sqlite.exec("ROLLBACK");
+        return;
+      case "savepoint":
+        this.#sqlite.exec(`SAVEPOINT ${name}`);
+        this.#spoiledAtSavepoint.push(this.#spoiled);
+        return;
+      case "release":
+        this.#sqlite.exec(`RELEASE ${name}`);
+        this.#spoiledAtSavepoint.pop();
+        return;
+      case "rollback-to":
+        this.#sqlite.exec(`ROLLBACK TO ${name}`);
+        // What was written since the savepoint is undone, half a write included.
+        this.#spoiled = this.#spoiledAtSavepoint.at(-1);
+        return;
+    }
+  }
+
+  /**
+   * Runs a write's statements as one: in the transaction opened by hand without a savepoint of
+   * their own (see `#byHand`), else in a transaction of their own (a savepoint inside `batch`).
+   * The write sets `halfway` once its first statement has written.
+   */
+  atomic<T>(fn: () => T): T {
+    if (!this.#byHand || !this.#sqlite.inTransaction) return this.run(fn);
+    this.halfway = false;
+    try {
+      return fn();
+    } catch (error) {
+      if (this.halfway) this.#spoiled ??= { error };
+      throw error;
+    } finally {
+      this.halfway = false;
+    }
+  }
+}
