@@ -1,42 +1,26 @@
 import { availableParallelism } from "node:os";
 import { type NodeIdentity, newNodeIdentity } from "../cluster/node-identity.ts";
-import { loneNode, selfFirst } from "../cluster/node-list.ts";
 import type { NodeRecord } from "../cluster/node-record.ts";
-import { systemClock } from "../schedules/clock.ts";
-import { ScheduleService } from "../schedules/service.ts";
-import {
-  type DurabilitySettings,
-  describeFault,
-  type HistoryQuery,
-  type ListTasksQuery,
-  type Page,
-  ParamFiltersUnavailableError,
-  SqliteTaskStore,
-  type TaskEventRecord,
-  type TaskLogRecord,
-  type TaskRecord,
-  type TaskStore,
-  type TaskTypePause,
+import type { ScheduleService } from "../schedules/service.ts";
+import type {
+  DurabilitySettings,
+  HistoryQuery,
+  ListTasksQuery,
+  Page,
+  TaskEventRecord,
+  TaskLogRecord,
+  TaskRecord,
+  TaskStore,
+  TaskTypePause,
 } from "../store/index.ts";
 import type { TaskClass, TaskStatus } from "../task/index.ts";
-import {
-  IllegalTransitionError,
-  NotAcceptingError,
-  ParamFiltersUnavailable,
-  TaskNotFoundError,
-} from "./errors.ts";
 import type { ManagerListener } from "./events.ts";
 import { TaskHandle } from "./handle.ts";
-import { findByIdOrPrefix } from "./id-prefix.ts";
 import { type BulkAction, type BulkResult, type BulkTarget, runBulk } from "./lifecycle/bulk.ts";
-import { ChildStops } from "./lifecycle/child-stops.ts";
-import { beginDispatch, resumeWork, windDownRuns } from "./lifecycle/engine-start-stop.ts";
 import type { ControlAction } from "./lifecycle/lifecycle.ts";
-import {
-  type TaskTypePauseOptions,
-  type TaskTypePauseOutcome,
-  TaskTypePauses,
-} from "./lifecycle/task-type-pause.ts";
+import { ManagerLifecycle } from "./lifecycle/manager-lifecycle.ts";
+import { deleteEndedTask } from "./lifecycle/task-deletion.ts";
+import type { TaskTypePauseOptions, TaskTypePauseOutcome } from "./lifecycle/task-type-pause.ts";
 import { waitForTask } from "./lifecycle/wait-for.ts";
 import type {
   ControlOptions,
@@ -48,13 +32,13 @@ import type {
   TaskTree,
 } from "./manager-options.ts";
 import { buildParts, type EngineParts, type ResolvedOptions, resolveOptions } from "./manager-parts.ts";
+import { ManagerQueries } from "./manager-queries.ts";
+import { buildServices, type ManagerServices } from "./manager-services.ts";
 import type { LogObserver, ProgressObserver, TransitionObserver } from "./observers.ts";
 import { loadTaskModule, moduleOf } from "./registration.ts";
 import type { RegisteredTask, TaskRegistry } from "./registry.ts";
-import { countEnded, type EndedCounts } from "./upkeep/ended-counts.ts";
+import type { EndedCounts } from "./upkeep/ended-counts.ts";
 import type { StatusNameCount } from "./upkeep/task-counts.ts";
-
-type State = "new" | "running" | "stopping" | "stopped";
 
 /**
  * The one owner of live task state: registry, scheduler, worker pool and store. Create one,
@@ -72,11 +56,9 @@ export class TaskManager {
   readonly node: NodeIdentity;
   readonly #options: ResolvedOptions;
   readonly #parts: EngineParts;
-  readonly #namePauses: TaskTypePauses;
-  readonly #childStops: ChildStops;
-  #state: State = "new";
-  #starting: Promise<void> | undefined;
-  #shutdown: Promise<void> | undefined;
+  readonly #services: ManagerServices;
+  readonly #lifecycle: ManagerLifecycle;
+  readonly #queries: ManagerQueries;
 
   constructor(options: TaskManagerOptions) {
     const concurrency = options.concurrency ?? Math.max(2, availableParallelism());
@@ -89,50 +71,31 @@ export class TaskManager {
       options,
       this.#options,
       {
-        accepting: () => this.#state === "running",
+        accepting: () => this.#lifecycle.running,
         control: (action, id, controlOptions) => this.#control(action, id, controlOptions),
-        spawn: async (run, name, paramsJson) => {
-          this.#assertAccepting();
-          return this.#parts.creation.spawn(run, name, paramsJson);
-        },
+        spawn: (run, name, paramsJson) =>
+          this.#lifecycle.whenAccepting(() => this.#parts.creation.spawn(run, name, paramsJson)),
         // The leader fires schedules, and reads them again while other nodes may make some.
         clusterChanged: () => this.schedules?.wake(),
         // Names paused or resumed through other nodes show their reason here too.
-        heartbeat: () => void this.#namePauses?.sync().catch(() => undefined),
+        heartbeat: () => void this.#services?.namePauses.sync().catch(() => undefined),
       },
       this.node,
     );
     this.store = this.#parts.guard;
-    this.#namePauses = new TaskTypePauses(
-      this.store,
-      this.#parts.dispatcher,
-      (id, control) => this.pause(id, control),
-      (id, control) => this.resume(id, control),
-    );
     this.registry = this.#parts.registry;
-    this.#childStops = new ChildStops({
-      ...this.#parts,
-      store: this.store,
-      stop: (id, controlOptions) => this.#control("stop", id, controlOptions),
-      logger: this.#options.logger,
+    this.#services = buildServices(this.#parts, this.#options, options.scheduleClock, {
+      control: (action, id, controlOptions) => this.#control(action, id, controlOptions),
+      pause: (id, control) => this.pause(id, control),
+      resume: (id, control) => this.resume(id, control),
     });
-    this.schedules = new ScheduleService({
-      ...this.#parts,
-      logger: this.#options.logger,
-      clock: options.scheduleClock ?? systemClock,
-      resume: (id, controlOptions) => this.#control("resume", id, controlOptions),
-      // Nodes sharing a database leave the firing to their leader; alone, a node always fires.
-      ...(this.#parts.runtime
-        ? {
-            firesHere: () => this.#parts.runtime?.isLeader === true,
-            sharedWithOtherNodes: () => this.#parts.runtime?.alone === false,
-          }
-        : {}),
-    });
+    this.schedules = this.#services.schedules;
+    this.#lifecycle = new ManagerLifecycle(this.#parts, this.#options, this.#services);
+    this.#queries = new ManagerQueries(this.#parts, this.node, concurrency, () => this.#lifecycle.alive);
   }
 
   get started(): boolean {
-    return this.#state === "running";
+    return this.#lifecycle.running;
   }
 
   /**
@@ -140,11 +103,7 @@ export class TaskManager {
    * one at its path and undamaged (checked now). When not, the reason, in one line.
    */
   readiness(): { ready: true } | { ready: false; reason: string } {
-    if (this.#state === "new") return { ready: false, reason: "kiln has not started yet" };
-    if (this.#state !== "running") return { ready: false, reason: "kiln is shutting down" };
-    const fault = this.#parts.guard.lastingFault(true);
-    if (fault) return { ready: false, reason: `the database cannot be used: ${describeFault(fault)}` };
-    return { ready: true };
+    return this.#lifecycle.readiness();
   }
 
   // ── Registration ───────────────────────────────────────────────────────────────────────
@@ -175,36 +134,7 @@ export class TaskManager {
 
   /** Migrates the database, restores every active task and begins scheduling. Idempotent. */
   start(): Promise<void> {
-    if (this.#state === "running") return Promise.resolve();
-    if (this.#state !== "new")
-      return Promise.reject(new Error("a TaskManager cannot start again after shutdown"));
-    this.#starting ??= this.#startNow().finally(() => {
-      this.#starting = undefined;
-    });
-    return this.#starting;
-  }
-
-  async #startNow(): Promise<void> {
-    const { guard, counts } = this.#parts;
-    // A damaged file is refused here, in one line, not by some request later.
-    await guard.probeIntegrity();
-    await guard.migrate();
-    await guard.verifyReadable();
-    // The first count of tasks per status runs in small steps from now on, off the hot path.
-    counts.ready().catch((error: unknown) =>
-      this.#options.logger.warn("counting tasks failed; the next read tries again", {
-        error: String(error),
-      }),
-    );
-    // Paused names first: a restored task of a paused name must wait, not start.
-    await this.#namePauses.restore();
-    await resumeWork(this.#parts);
-    await this.schedules.register();
-    if (this.#state !== "new") return;
-    this.#state = "running";
-    beginDispatch(this.#parts, this.concurrency);
-    this.#childStops.start();
-    await this.schedules.start();
+    return this.#lifecycle.start();
   }
 
   /**
@@ -213,30 +143,7 @@ export class TaskManager {
    * database. Idempotent.
    */
   shutdown(): Promise<void> {
-    this.#shutdown ??= this.#shutdownNow();
-    return this.#shutdown;
-  }
-
-  async #shutdownNow(): Promise<void> {
-    const { creates, dispatcher, counts, retention, runtime } = this.#parts;
-    // Submitted before the shutdown began, so still accepted.
-    await creates.flush();
-    await this.#starting?.catch(() => undefined);
-    const wasRunning = this.#state === "running";
-    await this.schedules.stop();
-    this.#state = "stopping";
-    await runtime?.stopping();
-    dispatcher.stop();
-    counts.stop();
-    this.#parts.dependencies.stop();
-    this.#childStops.stop();
-    await retention?.stop();
-    if (wasRunning) await windDownRuns(this.#parts, this.#options.shutdownGraceMs);
-    // After the runs were handed back: the other nodes claim them as soon as this one is gone.
-    await runtime?.stop();
-    this.#state = "stopped";
-    if (this.#parts.ownsStore) await this.store.close();
-    this.#parts.ownerLock?.release();
+    return this.#lifecycle.shutdown();
   }
 
   // ── Tasks ──────────────────────────────────────────────────────────────────────────────
@@ -251,53 +158,29 @@ export class TaskManager {
 
   /** journal_mode and synchronous as the SQLite store's own connection reports them; undefined for another store. */
   durabilitySettings(): DurabilitySettings | undefined {
-    const inner = this.#parts.guard.inner;
-    return inner instanceof SqliteTaskStore ? inner.file.durabilitySettings() : undefined;
+    return this.#queries.durabilitySettings();
   }
 
-  async get(id: string): Promise<TaskRecord | undefined> {
-    const task = await this.store.getTask(id);
-    return task && this.#withWaitReason(task);
+  get(id: string): Promise<TaskRecord | undefined> {
+    return this.#queries.get(id);
   }
 
   /** The task's record, or `TaskNotFoundError`. */
-  async require(id: string): Promise<TaskRecord> {
-    const task = await this.store.getTask(id);
-    if (!task) throw new TaskNotFoundError(id);
-    return this.#withWaitReason(task);
-  }
-
-  /**
-   * A PENDING task held back by its rate limit or its key's concurrency shows why as its status
-   * reason and, held by its rate limit, when it may start as its `runAt`: both live in this
-   * node's dispatcher, not in the row, as they change at every deferral (see WaitOverlay).
-   */
-  #withWaitReason(task: TaskRecord): TaskRecord {
-    if (task.status !== "PENDING") return task;
-    const overlay = this.#parts.dispatcher.waitOverlay(task);
-    if (overlay === undefined) return task;
-    const shown = { ...task, statusReason: overlay.reason };
-    if (overlay.runAt !== undefined) shown.runAt = overlay.runAt;
-    return shown;
+  require(id: string): Promise<TaskRecord> {
+    return this.#queries.require(id);
   }
 
   /**
    * The task with this id or, for a unique prefix of at least six characters, the one whose id
    * starts with it; `TaskNotFoundError` for none, `AmbiguousIdError` (409) for several.
    */
-  async find(idOrPrefix: string): Promise<TaskRecord> {
-    return this.#withWaitReason(await findByIdOrPrefix(this.store, idOrPrefix));
+  find(idOrPrefix: string): Promise<TaskRecord> {
+    return this.#queries.find(idOrPrefix);
   }
 
   /** `find`, with what the task waits for and the tasks it spawned (at most 100 listed). */
-  async findWithTree(idOrPrefix: string): Promise<TaskTree> {
-    const task = await this.find(idOrPrefix);
-    const [dependsOn, waitingFor, children] = await Promise.all([
-      task.dependencyPolicy === null ? [] : this.store.awaitedIds(task.id, "dependencies"),
-      this.store.awaitedIds(task.id, "children"),
-      this.store.childrenOf(task.id, 100),
-    ]);
-    return { task, dependsOn, waitingFor, children };
+  findWithTree(idOrPrefix: string): Promise<TaskTree> {
+    return this.#queries.findWithTree(idOrPrefix);
   }
 
   /** A handle with the lifecycle methods `start`, `pause`, `stop` and `restart` on one task. */
@@ -306,38 +189,21 @@ export class TaskManager {
     return new TaskHandle(this, id);
   }
 
-  async list(query: ListTasksQuery = {}): Promise<Page<TaskRecord, string>> {
-    const page = await this.store.listTasks(query).catch((error: unknown) => {
-      throw error instanceof ParamFiltersUnavailableError
-        ? new ParamFiltersUnavailable(error.message)
-        : error;
-    });
-    return { ...page, items: page.items.map((task) => this.#withWaitReason(task)) };
+  list(query: ListTasksQuery = {}): Promise<Page<TaskRecord, string>> {
+    return this.#queries.list(query);
   }
 
-  async events(id: string, query: HistoryQuery = {}): Promise<Page<TaskEventRecord, number>> {
-    await this.require(id);
-    return this.store.listEvents(id, query);
+  events(id: string, query: HistoryQuery = {}): Promise<Page<TaskEventRecord, number>> {
+    return this.#queries.events(id, query);
   }
 
-  async logs(id: string, query: HistoryQuery = {}): Promise<Page<TaskLogRecord, number>> {
-    await this.require(id);
-    await this.#parts.telemetry.flush();
-    return this.store.listLogs(id, query);
+  logs(id: string, query: HistoryQuery = {}): Promise<Page<TaskLogRecord, number>> {
+    return this.#queries.logs(id, query);
   }
 
   /** Deletes a task that has ended, with its history and logs. */
   async delete(id: string): Promise<void> {
-    const task = await this.require(id);
-    if (!(await this.store.deleteTask(id))) {
-      throw new IllegalTransitionError(`cannot delete a ${task.status} task: stop it first`, {
-        status: task.status,
-      });
-    }
-    this.#parts.telemetry.discard(id);
-    const deleted = [{ id, status: task.status, name: task.taskName }];
-    this.#parts.counts.deleted(deleted);
-    this.#parts.runtime?.deleted(deleted);
+    await deleteEndedTask(this.#parts, await this.require(id));
   }
 
   /**
@@ -355,7 +221,7 @@ export class TaskManager {
 
   /** Tasks that ended in the last hour, in all and per minute over the last `minutes` (1–60). */
   endedCounts(minutes: number, now = Date.now()): Promise<EndedCounts> {
-    return countEnded(this.store, now, minutes);
+    return this.#queries.endedCounts(minutes, now);
   }
 
   /** The registered task classes, as the API describes them. */
@@ -370,40 +236,30 @@ export class TaskManager {
    */
   pauseTaskType(name: string, options: TaskTypePauseOptions = {}): Promise<TaskTypePauseOutcome> {
     this.registry.require(name);
-    return this.#namePauses.pause(name, options);
+    return this.#services.namePauses.pause(name, options);
   }
 
   /** Resumes a task name; false when it was not paused. */
   resumeTaskType(name: string, options: Omit<TaskTypePauseOptions, "running"> = {}): Promise<boolean> {
     this.registry.require(name);
-    return this.#namePauses.resume(name, options);
+    return this.#services.namePauses.resume(name, options);
   }
 
   /** The paused task names, from the store. */
   taskTypePauses(): Promise<TaskTypePause[]> {
-    return this.#namePauses.list();
+    return this.#services.namePauses.list();
   }
 
   stats(): ManagerStats {
-    return {
-      running: this.#parts.executor.running,
-      parked: this.#parts.executor.parked,
-      queued: this.#parts.dispatcher.size,
-      workers: this.#parts.pool.size,
-      idleWorkers: this.#parts.pool.idleCount,
-      concurrency: this.concurrency,
-    };
+    return this.#queries.stats();
   }
 
   /**
    * The nodes serving the database, this one first. On SQLite that is this process alone, which
    * is always its own leader.
    */
-  async nodes(): Promise<NodeRecord[]> {
-    const runtime = this.#parts.runtime;
-    if (runtime) return selfFirst(await runtime.nodes(), this.node);
-    const status = this.#state === "running" || this.#state === "new" ? "alive" : "stopping";
-    return [loneNode(this.node, status, this.concurrency, this.#parts.executor.running)];
+  nodes(): Promise<NodeRecord[]> {
+    return this.#queries.nodes();
   }
 
   /**
@@ -465,24 +321,22 @@ export class TaskManager {
    * per call. Each task is decided as the single call would be, and refused in its own result.
    */
   bulk(action: BulkAction, target: BulkTarget, options: ControlOptions = {}): Promise<BulkResult> {
-    if (this.#state !== "running")
-      return Promise.reject(new NotAcceptingError("kiln is not running (starting or shutting down)"));
-    return runBulk(
-      {
-        list: (query) => this.list(query),
-        control: (each, id, eachOptions) => this.#control(each, id, eachOptions),
-        remove: (id) => this.delete(id),
-      },
-      action,
-      target,
-      options,
+    return this.#lifecycle.whenRunning(() =>
+      runBulk(
+        {
+          list: (query) => this.list(query),
+          control: (each, id, eachOptions) => this.#control(each, id, eachOptions),
+          remove: (id) => this.delete(id),
+        },
+        action,
+        target,
+        options,
+      ),
     );
   }
 
   #control(action: ControlAction, id: string, options: ControlOptions): Promise<ControlResult> {
-    if (this.#state !== "running")
-      return Promise.reject(new NotAcceptingError("kiln is not running (starting or shutting down)"));
-    return this.#parts.taskControl.apply(action, id, options);
+    return this.#lifecycle.whenRunning(() => this.#parts.taskControl.apply(action, id, options));
   }
 
   // ── Scheduling ─────────────────────────────────────────────────────────────────────────
@@ -494,12 +348,7 @@ export class TaskManager {
    * every create of that turn rejects.
    */
   submit(name: string, params: unknown, options: CreateOptions = {}): Promise<CreateResult> {
-    try {
-      this.#assertAccepting();
-      return this.#parts.creation.create(name, params, options);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return this.#lifecycle.whenAccepting(() => this.#parts.creation.create(name, params, options));
   }
 
   /**
@@ -513,19 +362,10 @@ export class TaskManager {
     paramsList: readonly unknown[],
     options: Omit<CreateOptions, "idempotencyKey"> = {},
   ): Promise<CreateResult[]> {
-    try {
-      this.#assertAccepting();
+    return this.#lifecycle.whenAccepting(() => {
       if ((options as CreateOptions).idempotencyKey !== undefined)
         throw new TypeError("submitMany takes no idempotencyKey: a key names one task; use submit()");
       return this.#parts.creation.createMany(name, paramsList, options);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
-
-  #assertAccepting(): void {
-    if (this.#state === "new") throw new NotAcceptingError("kiln has not started yet");
-    if (this.#state !== "running")
-      throw new NotAcceptingError("kiln is shutting down and accepts no new tasks");
+    });
   }
 }
