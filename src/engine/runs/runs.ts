@@ -1,4 +1,4 @@
-import { nextPhase, type PhaseEvent, type RunPhase } from "../lifecycle/run-phase.ts";
+import { nextPhase, type PhaseEvent, RUNNING, type RunPhase } from "../lifecycle/run-phase.ts";
 import type { RegisteredTask } from "../registry.ts";
 import type { RunHost } from "./run-host.ts";
 
@@ -28,6 +28,25 @@ export interface LiveRun {
   usedMs: number;
   timeoutTimer: ReturnType<typeof setTimeout> | undefined;
   graceTimer: ReturnType<typeof setTimeout> | undefined;
+}
+
+/** The run of a start, on the worker it took; its row, once written, fills in the rest. */
+export function newRun(taskId: string, task: RegisteredTask, host: RunHost): LiveRun {
+  return {
+    taskId,
+    task,
+    host,
+    phase: RUNNING,
+    reportedTotal: false,
+    context: { traceparent: null, requestId: null },
+    attempt: 1,
+    waitingFor: undefined,
+    spawnCalls: new Map(),
+    segmentStart: performance.now(),
+    usedMs: 0,
+    timeoutTimer: undefined,
+    graceTimer: undefined,
+  };
 }
 
 export function clearRunTimers(run: LiveRun): void {
