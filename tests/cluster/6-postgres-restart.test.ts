@@ -23,7 +23,7 @@ function submitting(cluster: Cluster) {
     while (going) {
       try {
         const { status, body } = await api<{ id: string }>(`${node.url}/tasks`, {
-          json: { name: "steps", params },
+          json: { name: "steps-retried", params },
         });
         answers.set(String(status), (answers.get(String(status)) ?? 0) + 1);
         if (status === 201) {

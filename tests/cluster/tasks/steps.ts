@@ -124,3 +124,17 @@ export class Steps extends BaseTask<Params, Result, State> {
     }
   }
 }
+
+/**
+ * `steps` for the test that restarts PostgreSQL. There the fixture's own connection can end its
+ * worker: Bun has reported a lost socket of it to the worker as an error the handler above did not
+ * see, and the worker exited, so kiln failed the run as WorkerCrashed (retryable), as it should.
+ * That loss is the fixture's, not kiln's: this class retries such a run from its last checkpoint,
+ * and the test still requires every acknowledged task to complete exactly once.
+ */
+export class RetriedSteps extends Steps {
+  static override taskName = "steps-retried";
+  static override description = "Steps, retried from the last checkpoint when its worker dies";
+  static override resumable = true;
+  static override retry = { attempts: 5, backoffMs: 200, maxBackoffMs: 2_000 };
+}
