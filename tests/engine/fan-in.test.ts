@@ -2,9 +2,10 @@
 // (PENDING, awaiting its children, no worker held) and runs it again from its state once every
 // child has ended; the resumed run's spawn replays and its waitFor answers at once.
 import { afterEach, describe, expect, test } from "bun:test";
+import { join } from "node:path";
 import type { TaskManager } from "../../src/index.ts";
 import type { FanOutResult } from "../fixtures/fan-in-tasks.ts";
-import { startManager, type TestManager, untilStatus } from "../helpers.ts";
+import { startManager, type TestManager, tempDir, untilStatus } from "../helpers.ts";
 import { makeStoreOptions, STORE_KINDS, type StoreKind } from "../stores.ts";
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -78,7 +79,18 @@ describe.each(STORE_KINDS)("waitFor on %s", (kind) => {
 
   test("children ended before the call: waitFor answers at once, with no suspension", async () => {
     const { manager } = await managerOn(kind, 3);
-    const { task } = await manager.create("fan-out", { count: 2, childMs: 0, beforeWaitMs: 1_500 });
+    const dir = tempDir("kiln-fan-in-");
+    cleanups.push(async () => dir.remove());
+    const go = join(dir.path, "go");
+    const { task } = await manager.create("fan-out", { count: 2, childMs: 0, waitForFile: go });
+    // The parent calls waitFor only once both children have ended, however slow the machine.
+    const tree = await eventually(
+      () => manager.findWithTree(task.id),
+      ({ children }) => children.items.length === 2 && children.items.every((c) => c.status === "FINISHED"),
+      30_000,
+    );
+    expect(tree.children.items.map((c) => c.status)).toEqual(["FINISHED", "FINISHED"]);
+    await Bun.write(go, "");
     const done = await untilStatus(manager, task.id, ["FINISHED", "FAILED"], 30_000);
     expect(done.status).toBe("FINISHED");
     expect((done.result as FanOutResult).statuses).toEqual(["FINISHED", "FINISHED"]);
