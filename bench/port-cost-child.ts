@@ -3,7 +3,7 @@
 // API both engines share: every call is awaited, so it holds whether the engine answers at once
 // (before the asynchronous store port) or with a promise.
 // Usage: bun bench/port-cost-child.ts <root> <n> <concurrency>; prints one JSON line.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { loadAverage, round, tempDir, yieldToLoop } from "./util.ts";
@@ -23,6 +23,36 @@ function mainThreadCpuMs(): number | null {
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   // In clock ticks of 1/100 s (USER_HZ, 100 on Linux).
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+/** What kind of thread a thread's name says it is, for the CPU breakdown. */
+function threadKind(tid: string, name: string): string {
+  if (tid === String(process.pid)) return "main";
+  if (name === "Worker") return "workers";
+  if (name.startsWith("JIT") || name.startsWith("JSC")) return "jit";
+  if (name.startsWith("Heap") || name.startsWith("mi-")) return "gc+alloc";
+  return "other";
+}
+
+/** CPU ms of every thread of this process, summed by `threadKind`; empty where /proc is not. */
+function cpuByThreadKind(): Map<string, number> {
+  const byKind = new Map<string, number>();
+  const dir = `/proc/${process.pid}/task`;
+  if (!existsSync(dir)) return byKind;
+  for (const tid of readdirSync(dir)) {
+    let stat: string;
+    try {
+      stat = readFileSync(`${dir}/${tid}/stat`, "utf8");
+    } catch {
+      continue; // the thread ended meanwhile
+    }
+    const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ms = ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+    const kind = threadKind(tid, name);
+    byKind.set(kind, (byKind.get(kind) ?? 0) + ms);
+  }
+  return byKind;
 }
 
 interface Manager {
@@ -91,6 +121,7 @@ try {
   const load = loadAverage();
   const cpu0 = process.cpuUsage();
   const main0 = mainThreadCpuMs();
+  const threads0 = cpuByThreadKind();
   const t0 = performance.now();
   const done = until(n);
   await submitAll(n);
@@ -98,6 +129,14 @@ try {
   const ms = (ok ? lastAt : performance.now()) - t0;
   const cpu = process.cpuUsage(cpu0);
   const main1 = mainThreadCpuMs();
+  // Threads that ended during the run (none is expected: workers are pooled) are not counted.
+  const threads1 = cpuByThreadKind();
+  const threadCpuUsPerTask = Object.fromEntries(
+    [...threads1].map(([kind, ms]) => [
+      kind,
+      finished === 0 ? null : round(((ms - (threads0.get(kind) ?? 0)) * 1000) / finished, 1),
+    ]),
+  );
   console.log(
     JSON.stringify({
       tasksPerSec: round((finished / ms) * 1000, 0),
@@ -109,6 +148,7 @@ try {
         main0 === null || main1 === null || finished === 0
           ? null
           : round(((main1 - main0) * 1000) / finished, 1),
+      threadCpuUsPerTask,
       loadAverage: load,
     }),
   );

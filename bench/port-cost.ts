@@ -48,6 +48,8 @@ interface Sample {
   loadAverage: number | null;
   /** submit() c=4 only: the main thread's CPU time per task (Linux). */
   mainThreadCpuUsPerTask: number | null;
+  /** submit() c=4 only: CPU time per task by kind of thread (main, workers, jit, gc+alloc, other). */
+  threadCpuUsPerTask: Record<string, number | null> | null;
 }
 
 async function once(root: string, workload: Workload, n: number): Promise<Omit<Sample, "run" | "engine">> {
@@ -72,6 +74,7 @@ async function once(root: string, workload: Workload, n: number): Promise<Omit<S
         loadAverage: number | null;
         timedOut: boolean;
         mainThreadCpuUsPerTask?: number | null;
+        threadCpuUsPerTask?: Record<string, number | null>;
       }
     | { kind: string; result?: { jobsPerSec: number; loadAverage: number | null; timedOut: boolean } };
   if ("tasksPerSec" in parsed) {
@@ -81,6 +84,7 @@ async function once(root: string, workload: Workload, n: number): Promise<Omit<S
       tasksPerSec: parsed.tasksPerSec,
       loadAverage: parsed.loadAverage,
       mainThreadCpuUsPerTask: parsed.mainThreadCpuUsPerTask ?? null,
+      threadCpuUsPerTask: parsed.threadCpuUsPerTask ?? null,
     };
   }
   if (parsed.kind !== "result" || !parsed.result || parsed.result.timedOut)
@@ -90,6 +94,7 @@ async function once(root: string, workload: Workload, n: number): Promise<Omit<S
     tasksPerSec: parsed.result.jobsPerSec,
     loadAverage: parsed.result.loadAverage,
     mainThreadCpuUsPerTask: null,
+    threadCpuUsPerTask: null,
   };
 }
 
@@ -146,5 +151,24 @@ const rows: Row[] = WORKLOADS.map((workload) => {
   };
 });
 console.log(formatTable(rows));
+
+// Where a task's CPU goes, by kind of thread: on a machine with few cores every thread's time
+// counts against the same CPUs, not only the main thread's.
+const kinds = [...new Set(samples.flatMap((s) => Object.keys(s.threadCpuUsPerTask ?? {})))].sort();
+if (kinds.length > 0) {
+  const threadRows: Row[] = (["old", "new"] as const).map((engine) => {
+    const of = samples.filter((s) => s.engine === engine && s.threadCpuUsPerTask);
+    const row: Row = { "submit() c=4": engine, runs: of.length };
+    let total = 0;
+    for (const kind of kinds) {
+      const value = median(of.flatMap((s) => s.threadCpuUsPerTask?.[kind] ?? []));
+      row[`${kind} µs/task`] = value;
+      total += value;
+    }
+    row["all threads µs/task"] = round(total, 1);
+    return row;
+  });
+  console.log(`\nCPU per task by thread, medians over runs\n${formatTable(threadRows)}`);
+}
 if (args.out)
   writeFileSync(args.out, `${JSON.stringify({ old: args.old, n: args.n, samples, rows }, null, 2)}\n`);
