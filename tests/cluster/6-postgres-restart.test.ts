@@ -72,7 +72,8 @@ test("PostgreSQL restarted while tasks are created and run: the nodes come back 
     async () => (load.createdAt.filter((at) => at > upAt).length >= 10 ? true : undefined),
     30_000,
     () =>
-      `fewer than 10 tasks created in 30 s after the restart; answers: ${JSON.stringify([...load.answers])}`,
+      `fewer than 10 tasks created in 30 s after the restart; answers: ${JSON.stringify([...load.answers])}\n` +
+      cluster?.describeNodes(20),
   );
   await Bun.sleep(2_000);
   await load.stop();

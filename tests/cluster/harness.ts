@@ -344,14 +344,20 @@ export class Cluster {
     } catch (error) {
       parts.push(`(could not read the record tables: ${error})`);
     }
-    parts.push(`nodes: ${this.nodes.join(", ")}`);
+    parts.push(this.describeNodes());
+    return parts.join("\n");
+  }
+
+  /** Every node, with the end of its stderr and its last warnings and errors, for a failure message. */
+  describeNodes(lastLines = 8): string {
+    const parts = [`nodes: ${this.nodes.join(", ")}`];
     for (const node of this.nodes) {
       if (node.stderr.trim())
         parts.push(`${node.name} stderr (end):\n${node.stderr.trim().split("\n").slice(-5).join("\n")}`);
       const warnings = node.server.lines.filter((line) => /"level":"(warn|error)"/.test(line));
       if (warnings.length > 0)
         parts.push(
-          `${node.name} warnings and errors (last 8 of ${warnings.length}):\n${warnings.slice(-8).join("\n")}`,
+          `${node.name} warnings and errors (last ${lastLines} of ${warnings.length}):\n${warnings.slice(-lastLines).join("\n")}`,
         );
     }
     return parts.join("\n");
