@@ -36,11 +36,26 @@ export interface PostgresClientOptions {
   onNotice?: ((notice: postgres.Notice) => void) | undefined;
 }
 
+/** The longest wait before a lost connection is opened again, in seconds. */
+const MAX_RECONNECT_DELAY_S = 1;
+
+/**
+ * Seconds to wait before reconnecting, after `retries` failed attempts of the whole pool (postgres.js
+ * counts them across its connections). Its default grows to 20 s: during a restart of a fraction of
+ * a second, a pool of ten connections fails often enough to leave writes waiting 5–40 s after the
+ * server is back. Capped at 1 s, a pool costs a server that is down a few connection attempts a
+ * second; jittered, so that the nodes do not all come back in step.
+ */
+export function reconnectDelaySeconds(retries: number): number {
+  return Math.min(0.05 * 2 ** retries, MAX_RECONNECT_DELAY_S) * (0.5 + Math.random() / 2);
+}
+
 export function createClient(options: PostgresClientOptions): PostgresClient {
   return postgres(options.url, {
     max: options.max ?? 10,
     onnotice: options.onNotice ?? (() => {}),
     connection: { application_name: "kiln" },
+    backoff: reconnectDelaySeconds,
     types: TYPES,
     // fetch_types stays on although the store sends no arrays: with it off, postgres.js 3.4.9
     // never hands out a connection that `reserve()` had to open (the locks need one).
