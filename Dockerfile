@@ -8,6 +8,8 @@
 FROM oven/bun:1.4.5 AS build
 WORKDIR /src
 COPY package.json bun.lock bunfig.toml tsconfig.json ./
+# The driver patch that bun install applies (see patches/).
+COPY patches ./patches
 RUN bun install --frozen-lockfile
 COPY src ./src
 RUN bun run build

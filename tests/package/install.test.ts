@@ -89,10 +89,12 @@ afterAll(async () => {
 });
 
 describe(`${PKG.name} installed from its tarball into an empty project`, () => {
-  test("the tarball holds the sources and the generated migrations, not the tests, benchmarks or drizzle/", async () => {
+  test("the tarball holds the sources, the generated migrations and the driver patch, not the tests, benchmarks or drizzle/", async () => {
     const entries = (await run(["tar", "tzf", tarball], project.path)).trim().split("\n");
     const top = new Set(entries.map((entry) => entry.replace(/^package\//, "").split("/")[0]));
-    expect([...top].sort()).toEqual(["README.md", "package.json", "src"]);
+    expect([...top].sort()).toEqual(["README.md", "package.json", "patches", "src"]);
+    // For a host app on PostgreSQL to apply as kiln's own install does (README, "Connections").
+    expect(entries).toContain("package/patches/postgres@3.4.9.patch");
     expect(entries).toContain("package/src/store/migrations.generated.ts");
     expect(entries).toContain("package/src/dashboard/client/main.ts");
     expect(existsSync(join(INSTALLED(project.path), "src/task/index.ts"))).toBe(true);
