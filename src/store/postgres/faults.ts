@@ -1,7 +1,25 @@
 import { type StorageFault, serverFault } from "../storage-fault.ts";
 
+/**
+ * The code of a transaction that got no answer within its deadline (see `TransactionStalledError`).
+ * Taken as a lost connection: what it wrote may or may not be committed, as when a connection is
+ * lost during a COMMIT.
+ */
+export const TRANSACTION_STALLED = "TRANSACTION_STALLED";
+
+/** A transaction of the store that did not settle within its deadline. */
+export class TransactionStalledError extends Error {
+  readonly code = TRANSACTION_STALLED;
+
+  constructor(deadlineMs: number) {
+    super(`a transaction got no answer from PostgreSQL within ${deadlineMs} ms`);
+    this.name = "TransactionStalledError";
+  }
+}
+
 /** postgres.js's own codes for a connection that failed or went away, and the socket's. */
 const CONNECTION_CODES = new Set([
+  TRANSACTION_STALLED,
   "CONNECTION_CLOSED",
   "CONNECTION_DESTROYED",
   "CONNECT_TIMEOUT",

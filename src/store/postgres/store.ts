@@ -32,7 +32,7 @@ import {
 } from "./client.ts";
 import { PostgresCluster } from "./cluster.ts";
 import { PostgresDependencies } from "./dependencies.ts";
-import { postgresFaultOf } from "./faults.ts";
+import { postgresFaultOf, TransactionStalledError } from "./faults.ts";
 import { migrateUnderLock } from "./migrate.ts";
 import { type OwnerLockMode, type OwnerLockState, PostgresOwnerLock } from "./owner-lock.ts";
 import { PatchSql } from "./patch-sql.ts";
@@ -66,9 +66,18 @@ export interface PostgresDurability {
   fsync: string;
 }
 
+/** How long a transaction may go without settling before its caller is told it failed. */
+export const DEFAULT_TRANSACTION_DEADLINE_MS = 30_000;
+
 export interface PostgresTaskStoreOptions extends PostgresClientOptions {
   /** A `postgres://` or `postgresql://` URL. */
   url: string;
+  /**
+   * A transaction not settled after this long (default 30 s) fails as a lost connection would.
+   * postgres.js 3.4.9 can leave a transaction unsettled for ever when the server restarts under
+   * it; kiln's commits go one at a time, so one such transaction would stop a node's engine.
+   */
+  transactionDeadlineMs?: number | undefined;
   /** As SqliteSyncStoreOptions: params, results and checkpoints are then stored encrypted. */
   encryptionKey?: KeyMaterial | undefined;
   /** Former encryption keys, used only to read the rows written with them. */
@@ -91,6 +100,7 @@ export class PostgresTaskStore implements TaskStore {
   readonly #clientOptions: PostgresClientOptions;
   readonly #context: WriteContext;
   readonly #writes: PostgresWrites;
+  readonly #transactionDeadlineMs: number;
   #ownerLock: PostgresOwnerLock | undefined;
   #closed = false;
 
@@ -99,6 +109,7 @@ export class PostgresTaskStore implements TaskStore {
     const codec = rowCodec(options, "json");
     this.#context = { codec, patches: new PatchSql(codec), creates: new Map() };
     this.#clientOptions = { url: options.url, onNotice: options.onNotice };
+    this.#transactionDeadlineMs = options.transactionDeadlineMs ?? DEFAULT_TRANSACTION_DEADLINE_MS;
     this.#client = createClient(options);
     this.#writes = new PostgresWrites(this.#client, this.#context, (fn) => this.transaction(fn));
     this.cluster = new PostgresCluster(this.#client, codec, () =>
@@ -139,7 +150,21 @@ export class PostgresTaskStore implements TaskStore {
     begun.catch((error: unknown) => {
       watch.lost ??= error;
     });
-    return (await begun) as T;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        // Nothing more is sent; a transaction still alive (slow, not stuck) ends in a ROLLBACK
+        // and gives its connection back. One that is stuck stays so, but no longer holds its caller.
+        const stalled = new TransactionStalledError(this.#transactionDeadlineMs);
+        watch.stalled = stalled;
+        reject(stalled);
+      }, this.#transactionDeadlineMs);
+    });
+    try {
+      return (await Promise.race([begun, deadline])) as T;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   attempt<T>(fn: (tx: TaskWrites) => Promise<T>): Promise<T> {

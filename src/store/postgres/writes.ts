@@ -54,6 +54,11 @@ const eventParams = (at: number, event: NewTaskEvent): SqlValue[] => [
  */
 export interface ConnectionWatch {
   lost: unknown;
+  /**
+   * Set when the transaction went past its deadline and its caller was told it failed: no more
+   * of its statements are sent, and it ends in a ROLLBACK once the one under way is answered.
+   */
+  stalled?: unknown;
 }
 
 /**
@@ -108,6 +113,7 @@ export class PostgresWrites implements TaskWrites {
     const watch = this.watch;
     if (!watch) return run<R>(this.db, text, params);
     if (watch.lost !== undefined) throw watch.lost;
+    if (watch.stalled !== undefined) throw watch.stalled;
     try {
       return await run<R>(this.db, text, params);
     } catch (error) {
