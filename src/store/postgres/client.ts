@@ -42,7 +42,7 @@ const MAX_RECONNECT_DELAY_S = 1;
 /**
  * Seconds to wait before reconnecting, after `retries` failed attempts of the whole pool (postgres.js
  * counts them across its connections). Its default grows to 20 s: during a restart of a fraction of
- * a second, a pool of ten connections fails often enough to leave writes waiting 5–40 s after the
+ * a second, a pool of ten connections fails often enough to leave writes waiting 5–20 s after the
  * server is back. Capped at 1 s, a pool costs a server that is down a few connection attempts a
  * second; jittered, so that the nodes do not all come back in step.
  */
