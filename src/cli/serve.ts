@@ -50,7 +50,7 @@ export const SHUTDOWN_GRACE_MS = 8_000;
 /** How long requests in flight get to finish at shutdown before their connections are closed. */
 export const HTTP_DRAIN_MS = 1_000;
 /** Past this, a shutdown that is stuck (it should not be) is abandoned and kiln exits 1. */
-const SHUTDOWN_DEADLINE_MS = HTTP_DRAIN_MS + SHUTDOWN_GRACE_MS + 5_000;
+export const SHUTDOWN_DEADLINE_MS = HTTP_DRAIN_MS + SHUTDOWN_GRACE_MS + 5_000;
 
 /** True when `promise` settled within `ms`. */
 function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {

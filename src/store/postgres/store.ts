@@ -66,14 +66,18 @@ export interface PostgresDurability {
   fsync: string;
 }
 
-/** How long a transaction may go without settling before its caller is told it failed. */
-export const DEFAULT_TRANSACTION_DEADLINE_MS = 30_000;
+/**
+ * How long a transaction may go without settling before its caller is told it failed. kiln's
+ * transactions take milliseconds; this is for the one the driver leaves unsettled, which
+ * `kiln serve` would otherwise wait on at shutdown until its own deadline made it exit 1.
+ */
+export const DEFAULT_TRANSACTION_DEADLINE_MS = 10_000;
 
 export interface PostgresTaskStoreOptions extends PostgresClientOptions {
   /** A `postgres://` or `postgresql://` URL. */
   url: string;
   /**
-   * A transaction not settled after this long (default 30 s) fails as a lost connection would.
+   * A transaction not settled after this long (default 10 s) fails as a lost connection would.
    * postgres.js 3.4.9 can leave a transaction unsettled for ever when the server restarts under
    * it; kiln's commits go one at a time, so one such transaction would stop a node's engine.
    */

@@ -4,8 +4,10 @@
 // connection back. The stall here is a row lock held by another session.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type postgres from "postgres";
+import { HTTP_DRAIN_MS, SHUTDOWN_DEADLINE_MS } from "../../../src/cli/serve.ts";
 import { type NewTaskEvent, PostgresTaskStore } from "../../../src/store/index.ts";
 import { postgresFaultOf } from "../../../src/store/postgres/faults.ts";
+import { DEFAULT_TRANSACTION_DEADLINE_MS } from "../../../src/store/postgres/store.ts";
 import { newTaskRow } from "../../helpers.ts";
 import { rawClient, testDatabase } from "./database.ts";
 
@@ -81,4 +83,12 @@ test("a transaction past its deadline fails as a lost connection; what it wrote 
     await tx.updateTask(other.id, { statusReason: "after" });
   });
   expect((await store.getTask(other.id))?.statusReason).toBe("after");
+});
+
+test("by default a stuck transaction is failed early enough for kiln serve's shutdown to finish the writes after it", () => {
+  // A shutdown flushes the engine's commits, which go one at a time: one stuck at the moment of
+  // SIGTERM must be failed (and its writes kept, then retried on a new connection) with a few
+  // seconds to spare before kiln serve gives up and exits 1. A stuck commit was seen to do
+  // exactly that with a deadline of 30 s.
+  expect(HTTP_DRAIN_MS + DEFAULT_TRANSACTION_DEADLINE_MS + 2_000).toBeLessThanOrEqual(SHUTDOWN_DEADLINE_MS);
 });
