@@ -63,6 +63,10 @@ function generateHistory(path: string, tasks: number): HistoryDb {
              WHEN i % ${COMMON_TAG_EVERY} = 3 THEN '["${COMMON_TAG}"]' END,
         ${at} + 1, ${at} + 3, ${at} + 1, ${at}, ${at} + 3
       FROM seq`);
+    // Each tag's row, as kiln writes it at create (what the tag filter reads).
+    db.exec(`
+      INSERT INTO task_tags (task_id, tag)
+      SELECT tasks.id, tag.value FROM tasks, json_each(tasks.tags) AS tag WHERE tasks.tags IS NOT NULL`);
     db.exec(`
       INSERT INTO task_events (task_id, at, from_status, to_status, action, reason, actor)
       SELECT id, created_at, NULL, 'PENDING', 'create', NULL, NULL FROM tasks

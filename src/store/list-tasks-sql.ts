@@ -38,9 +38,11 @@ function build(query: ListTasksQuery, dialect: ListDialect): string {
   const conditions: string[] = [];
   const fields = query.params ?? [];
   // With a params field, its index (path, value, task id) drives the page newest first and the
-  // task rows are joined by key; SQLite's CROSS JOIN keeps that order of the loops.
-  const idColumn = fields.length > 0 ? "p.task_id" : "t.id";
-  let from = "tasks t";
+  // task rows are joined by key; SQLite's CROSS JOIN keeps that order of the loops. On SQLite a
+  // tag without params fields drives the page the same way, from task_tags (tag, task id).
+  const tagDrives = dialect === "sqlite" && Boolean(query.tag) && fields.length === 0;
+  const idColumn = fields.length > 0 ? "p.task_id" : tagDrives ? "g.task_id" : "t.id";
+  let from = tagDrives ? "task_tags g CROSS JOIN tasks t ON t.id = g.task_id" : "tasks t";
   if (fields.length > 0) {
     from =
       dialect === "sqlite"
@@ -65,10 +67,12 @@ function build(query: ListTasksQuery, dialect: ListDialect): string {
   if (query.name) conditions.push(`t.task_name = ${slot()}`);
   if (query.tag) {
     conditions.push(
-      dialect === "sqlite"
-        ? `EXISTS (SELECT 1 FROM json_each(t.tags) WHERE json_each.value = ${slot()})`
-        : // jsonb containment: the tags array holds this tag (the GIN index answers it).
-          `t.tags @> ${slot()}`,
+      dialect === "postgres"
+        ? // jsonb containment: the tags array holds this tag (the GIN index answers it).
+          `t.tags @> ${slot()}`
+        : tagDrives
+          ? `g.tag = ${slot()}`
+          : `EXISTS (SELECT 1 FROM task_tags g WHERE g.task_id = t.id AND g.tag = ${slot()})`,
     );
   }
   if (query.cursor) conditions.push(idBound("<"));

@@ -160,4 +160,15 @@ export const MIGRATIONS: readonly MigrationMeta[] = [
     folderMillis: 1796327391949,
     hash: "4b754c8ea7ccf2fad76daf8c0a57230bf4976876c29d02fef1992d6beb411866",
   },
+  // 0013_task_tags
+  {
+    sql: [
+      "CREATE TABLE `task_tags` (\n\t`task_id` text NOT NULL,\n\t`tag` text NOT NULL,\n\tPRIMARY KEY(`task_id`, `tag`),\n\tFOREIGN KEY (`task_id`) REFERENCES `tasks`(`id`) ON UPDATE no action ON DELETE cascade\n);\n",
+      "\nCREATE INDEX `task_tags_tag` ON `task_tags` (`tag`,`task_id`);",
+      "\nINSERT OR IGNORE INTO `task_tags` (`task_id`, `tag`)\nSELECT `t`.`id`, `j`.`value`\nFROM (SELECT `id`, `tags` FROM `tasks` WHERE json_valid(`tags`) AND json_type(`tags`) = 'array') AS `t`,\n  json_each(`t`.`tags`) AS `j`\nWHERE `j`.`type` = 'text';\n",
+    ],
+    bps: true,
+    folderMillis: 1796357039319,
+    hash: "dae7303dd07a3e86326c7cbe3c07aba99668acbd1fe6c3b0eea0eb8d8e0f87d1",
+  },
 ];

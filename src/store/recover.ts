@@ -13,13 +13,14 @@ import { DatabaseOwnerLock } from "./owner-lock.ts";
 import { SqliteSyncStore } from "./sqlite.ts";
 
 /**
- * The tables kiln keeps, parents first: a history row, a dependency or a searchable param field
- * is only copied after its task, a fire after its schedule. Values are copied as stored: a ciphertext stays one, under its key.
+ * The tables kiln keeps, parents first: a history row, a dependency, a tag or a searchable param
+ * field is only copied after its task, a fire after its schedule. Values are copied as stored: a ciphertext stays one, under its key.
  */
 const TABLES = [
   "tasks",
   "task_dependencies",
   "task_params",
+  "task_tags",
   "task_events",
   "task_logs",
   "schedules",

@@ -150,6 +150,25 @@ export const taskParams = sqliteTable(
   ],
 );
 
+/**
+ * Each tag of each task, a row apiece (written at create; tags do not change after): the tag
+ * filter walks its index newest first instead of parsing the tags of every task (on SQLite a
+ * rare tag took 170 ms, and one no task has 370 ms, at 1,000,000 tasks).
+ */
+export const taskTags = sqliteTable(
+  "task_tags",
+  {
+    taskId: text("task_id")
+      .notNull()
+      .references(() => tasks.id, { onDelete: "cascade" }),
+    tag: text("tag").notNull(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.taskId, table.tag] }),
+    index("task_tags_tag").on(table.tag, table.taskId),
+  ],
+);
+
 export const taskLogs = sqliteTable(
   "task_logs",
   {

@@ -25,6 +25,10 @@ function prepareHotStatements(sqlite: Database, db: SqliteDb) {
     insertParamField: sqlite.prepare<unknown, [string, string, string]>(
       "INSERT INTO task_params (task_id, path, value) VALUES (?, ?, ?)",
     ),
+    // A tag given twice is one row.
+    insertTag: sqlite.prepare<unknown, [string, string]>(
+      "INSERT OR IGNORE INTO task_tags (task_id, tag) VALUES (?, ?)",
+    ),
     insertEvent: sqlite.prepare<unknown, [string, number, ...(string | null)[]]>(
       "INSERT INTO task_events (task_id, at, from_status, to_status, action, reason, actor, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     ),

@@ -54,6 +54,7 @@ export class SqliteTaskWrites {
       if (!row) throw new Error("insert returned no row");
       this.#transactions.halfway = true;
       this.#insertEvent(task.id, now, event);
+      if (task.tags) for (const tag of task.tags) this.#statements.prepared.insertTag.run(task.id, tag);
       // Encrypted params keep no searchable copy (see ParamFiltersUnavailableError).
       if (this.#rows.cipher === undefined && task.searchableParams !== false) {
         for (const field of searchableParamFields(task.params)) {

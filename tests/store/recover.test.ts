@@ -123,19 +123,23 @@ test("kiln recover says how many schedules, fires and paused names it copied, an
   const run = await kiln(["recover", "--db", source, "--to", target]);
   expect(run.code).toBe(0);
   expect(lines(run.stdout)).toEqual([
-    `kiln: copied 1 tasks, 0 dependencies, 0 searchable param fields, 1 history events, 0 log lines, 1 schedules, 2 schedule fires, 1 paused task names from ${source} into ${target}`,
+    `kiln: copied 1 tasks, 0 dependencies, 0 searchable param fields, 0 tags, 1 history events, 0 log lines, 1 schedules, 2 schedule fires, 1 paused task names from ${source} into ${target}`,
     "kiln: left out 1 schedule fires (their schedule was not recovered)",
     `kiln: start kiln on the new file: kiln serve --db ${target}`,
   ]);
 });
 
-test("kiln recover copies a task's dependencies and its searchable param fields with it", () => {
+test("kiln recover copies a task's dependencies, its searchable param fields and its tags with it", () => {
   const dir = workDir();
   const source = join(dir, "kiln.db");
   const target = join(dir, "recovered.db");
   const store = new SqliteSyncStore({ path: source, backgroundCheckpoints: false });
   const dependency = newTask({ params: { customer: "c-1" } });
-  const dependent = newTask({ params: { customer: "c-2", order: { id: 7 } }, awaiting: "dependencies" });
+  const dependent = newTask({
+    params: { customer: "c-2", order: { id: 7 } },
+    tags: ["red", "blue"],
+    awaiting: "dependencies",
+  });
   try {
     store.migrate();
     store.createTask(dependency, createEvent());
@@ -161,6 +165,11 @@ test("kiln recover copies a task's dependencies and its searchable param fields 
       { path: "order.id", value: "7" },
     ]);
     expect(report.task_params.copied).toBe(3);
+    expect(copied.query("SELECT task_id, tag FROM task_tags ORDER BY tag").all()).toEqual([
+      { task_id: dependent.id, tag: "blue" },
+      { task_id: dependent.id, tag: "red" },
+    ]);
+    expect(report.task_tags.copied).toBe(2);
   } finally {
     copied.close();
   }

@@ -54,7 +54,11 @@ function openRaw(): Database {
   return raw;
 }
 
-function countRows(raw: Database, table: "tasks" | "task_events" | "task_logs", taskId?: string): number {
+function countRows(
+  raw: Database,
+  table: "tasks" | "task_events" | "task_logs" | "task_tags",
+  taskId?: string,
+): number {
   const column = table === "tasks" ? "id" : "task_id";
   const row =
     taskId === undefined
@@ -161,6 +165,34 @@ describe("migrate", () => {
     migrate(drizzle({ client: old }), { migrationsFolder: oldDir });
     return old;
   }
+
+  test("a database from before task_tags: the migration indexes the tags its tasks hold, and the tag filter finds them", () => {
+    const journal = JSON.parse(
+      readFileSync(join(import.meta.dir, "../../drizzle/meta/_journal.json"), "utf8"),
+    ) as {
+      entries: Array<{ tag: string }>;
+    };
+    const before = journal.entries.map((entry) => entry.tag);
+    const old = oldDatabase(before.slice(0, before.indexOf("0013_task_tags")));
+    const insert = old.prepare(
+      "INSERT INTO tasks (id, task_name, status, tags, created_at, updated_at) VALUES (?, 'echo', 'FINISHED', ?, 1, 1)",
+    );
+    insert.run("00000000-0000-7000-8000-000000000001", JSON.stringify(["red", "blue"]));
+    insert.run("00000000-0000-7000-8000-000000000002", JSON.stringify(["red", "red"]));
+    insert.run("00000000-0000-7000-8000-000000000003", null);
+    // Rows altered outside kiln: the migration skips what is not an array of strings, and goes on.
+    insert.run("00000000-0000-7000-8000-000000000004", "not json");
+    insert.run("00000000-0000-7000-8000-000000000005", JSON.stringify({ red: true }));
+    insert.run("00000000-0000-7000-8000-000000000006", JSON.stringify(["red", 7, null]));
+    old.close();
+
+    const store = openStore();
+    const ids = (tag: string) => store.listTasks({ tag }).items.map((task) => task.id.slice(-1));
+    expect(ids("red")).toEqual(["6", "2", "1"]);
+    expect(ids("blue")).toEqual(["1"]);
+    expect(ids("7")).toEqual([]);
+    expect(countRows(openRaw(), "task_tags", "00000000-0000-7000-8000-000000000002")).toBe(1);
+  });
 
   test("a database from before task_events.source gains the column; its old rows read null", () => {
     const old = oldDatabase(["0000_init"]);

@@ -19,6 +19,7 @@ const WHAT: Record<string, string> = {
   tasks: "tasks",
   task_dependencies: "dependencies",
   task_params: "searchable param fields",
+  task_tags: "tags",
   task_events: "history events",
   task_logs: "log lines",
   schedules: "schedules",
@@ -30,6 +31,7 @@ const WHAT: Record<string, string> = {
 const REFUSED: Record<string, string> = {
   task_dependencies: "their task was not recovered",
   task_params: "their task was not recovered",
+  task_tags: "their task was not recovered",
   task_events: "their task was not recovered",
   task_logs: "their task was not recovered",
   schedule_fires: "their schedule was not recovered",

@@ -141,6 +141,55 @@ export function listingTests({ open }: SuiteContext): void {
       expect(await store.listTasks({ cursor: lowest })).toEqual({ items: [], nextCursor: null });
     });
 
+    test("a tag with params fields, a tag given twice, and a deleted task's tags", async () => {
+      const { store } = await open();
+      const made: { id: string; tags: string[]; customer: string }[] = [];
+      await store.transaction(async (tx) => {
+        for (let i = 0; i < 24; i++) {
+          const customer = `c-${i % 3}`;
+          // A tag given twice counts once; "blue" alone on every fourth task.
+          const tags = i % 4 === 0 ? ["blue"] : ["red", "red", ...(i % 2 ? ["blue"] : [])];
+          const task = newTask({ params: { customer }, tags });
+          await tx.createTask(task, createEvent());
+          made.push({ id: task.id, tags, customer });
+        }
+      });
+      const expected = (keep: (task: (typeof made)[number]) => boolean) =>
+        made
+          .filter(keep)
+          .map((task) => task.id)
+          .reverse();
+      const cases: Array<[ListTasksQuery, (task: (typeof made)[number]) => boolean]> = [
+        [{ tag: "red" }, (task) => task.tags.includes("red")],
+        [{ tag: "blue" }, (task) => task.tags.includes("blue")],
+        [
+          { tag: "red", params: [{ path: "customer", value: "c-1" }] },
+          (task) => task.tags.includes("red") && task.customer === "c-1",
+        ],
+        [
+          { tag: "blue", params: [{ path: "customer", value: "c-0" }], createdAfter: 0 },
+          (task) => task.tags.includes("blue") && task.customer === "c-0",
+        ],
+        [{ tag: "green" }, () => false],
+      ];
+      for (const [query, keep] of cases) {
+        const { ids } = await allPages(store, { ...query, limit: 4 });
+        expect({ query, ids }).toEqual({ query, ids: expected(keep) });
+      }
+      expect((await store.getTask(made[2]?.id ?? ""))?.tags).toEqual(["red", "red"]);
+      // A task's tags go with it.
+      const [first] = made;
+      await store.transition(
+        first?.id ?? "",
+        ["PENDING"],
+        { status: "STOPPED" },
+        event("PENDING", "STOPPED", "stop"),
+      );
+      await store.deleteTask(first?.id ?? "");
+      const blue = await allPages(store, { tag: "blue" });
+      expect(blue.ids).toEqual(expected((task) => task.tags.includes("blue") && task !== first));
+    });
+
     test("params fields and time bounds filter, with the others and across pages", async () => {
       const { store } = await open();
       const made: { id: string; customer: string; order: number; status: TaskStatus }[] = [];
