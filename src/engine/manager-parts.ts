@@ -35,6 +35,7 @@ import { RunFences } from "./runs/run-fences.ts";
 import type { LiveRun } from "./runs/runs.ts";
 import { resolveValueLimits } from "./runs/value-limits.ts";
 import { WorkerMessages } from "./runs/worker-messages.ts";
+import { EndedTally } from "./upkeep/ended-tally.ts";
 import { RetentionPruner } from "./upkeep/retention.ts";
 import { TaskCounts } from "./upkeep/task-counts.ts";
 import { TelemetryBuffer } from "./upkeep/telemetry.ts";
@@ -79,6 +80,8 @@ export interface EngineParts {
   hub: EventHub;
   observers: Observers;
   counts: TaskCounts;
+  /** The ends of the last hour in memory; undefined on a database nodes share (read from it instead). */
+  ended: EndedTally | undefined;
   telemetry: TelemetryBuffer;
   transitions: Transitions;
   dispatcher: TaskDispatch;
@@ -119,6 +122,8 @@ export function buildParts(
   const hub = new EventHub((error) => logger.error("an event listener threw", { error: String(error) }));
   const counts = new TaskCounts(guard);
   hub.subscribe(counts.observe, { clusterWide: true });
+  const ended = cluster === undefined ? new EndedTally() : undefined;
+  if (ended) hub.subscribe(ended.observe);
   const observers = new Observers(hub, logger);
   const telemetry = new TelemetryBuffer(
     fences
@@ -287,6 +292,7 @@ export function buildParts(
     hub,
     observers,
     counts,
+    ended,
     telemetry,
     transitions,
     dispatcher,

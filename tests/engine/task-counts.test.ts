@@ -1,7 +1,9 @@
 import { Database } from "bun:sqlite";
 import { afterEach, expect, test } from "bun:test";
-import type { TaskManager } from "../../src/index.ts";
-import { startManager, type TestManager, untilStatus } from "../helpers.ts";
+import { join } from "node:path";
+import { TASK_STATUSES, type TaskManager } from "../../src/index.ts";
+import { type ListTasksQuery, SqliteTaskStore } from "../../src/store/index.ts";
+import { startManager, type TestManager, tempDir, untilStatus } from "../helpers.ts";
 
 const managers: TestManager[] = [];
 afterEach(async () => {
@@ -103,4 +105,55 @@ test("retention's deletes leave the counts exact", async () => {
   await expectCountsMatchFile(manager, dbPath);
   expect(await manager.countByStatus()).toMatchObject({ FINISHED: 0, PAUSED: 1 });
   expect((await manager.get(live))?.status).toBe("PAUSED");
+});
+
+test("a status and a name no task has together give an empty page without a read; every pair agrees with the database", async () => {
+  const dir = tempDir();
+  const store = new SqliteTaskStore({ path: join(dir.path, "kiln.db") });
+  let reads = 0;
+  // The store as the engine sees it, counting its list reads; every other call goes straight through.
+  const counted = new Proxy(store, {
+    get(target, property) {
+      if (property === "listTasks") {
+        return (query: ListTasksQuery) => {
+          reads++;
+          return target.listTasks(query);
+        };
+      }
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  const m = await startManager({ store: counted }, dir);
+  managers.push(m);
+  const { manager } = m;
+  const echoes = await Promise.all(
+    Array.from({ length: 3 }, async (_, i) => (await manager.create("echo", { value: i })).task.id),
+  );
+  const failed = (await manager.create("fail", { where: "run" })).task.id;
+  for (const id of echoes) await untilStatus(manager, id, ["FINISHED"]);
+  await untilStatus(manager, failed, ["FAILED"]);
+  await manager.countByStatus();
+
+  reads = 0;
+  expect((await manager.list({ status: "FAILED", name: "echo" })).items).toEqual([]);
+  expect(reads).toBe(0);
+  expect((await manager.list({ status: "FINISHED", name: "echo" })).items).toHaveLength(3);
+  expect(reads).toBe(1);
+  // A task is found by its pair as soon as its create is answered.
+  const paused = (await manager.create("echo", { value: "held" }, { paused: true })).task.id;
+  expect((await manager.list({ status: "PAUSED", name: "echo" })).items.map((task) => task.id)).toEqual([
+    paused,
+  ]);
+
+  for (const status of TASK_STATUSES) {
+    for (const name of ["echo", "fail", "steps"]) {
+      const query: ListTasksQuery = { status, name };
+      const ids = (await manager.list(query)).items.map((task) => task.id);
+      expect({ query, ids }).toEqual({
+        query,
+        ids: (await store.listTasks(query)).items.map((task) => task.id),
+      });
+    }
+  }
 });

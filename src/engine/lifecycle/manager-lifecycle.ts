@@ -74,12 +74,21 @@ export class ManagerLifecycle {
   }
 
   async #startNow(): Promise<void> {
-    const { guard, counts } = this.parts;
+    const { guard, counts, ended } = this.parts;
     const { schedules, namePauses, childStops } = this.services;
     // A damaged file is refused here, in one line, not by some request later.
     await guard.probeIntegrity();
     await guard.migrate();
     await guard.verifyReadable();
+    // Before anything is written: an end committed meanwhile would be counted twice or not at all.
+    await ended?.seed(guard, Date.now()).catch((error: unknown) =>
+      this.options.logger.warn(
+        "counting the tasks ended in the last hour failed; /stats reads them from the database",
+        {
+          error: String(error),
+        },
+      ),
+    );
     // The first count of tasks per status runs in small steps from now on, off the hot path.
     counts.ready().catch((error: unknown) =>
       this.options.logger.warn("counting tasks failed; the next read tries again", {

@@ -76,6 +76,12 @@ export class TaskCounts {
     return totals;
   }
 
+  /** Tasks of this status and name, once the first count is complete; undefined before. */
+  countNow(status: TaskStatus, name: string): number | undefined {
+    if (this.#scannedTo !== undefined) return undefined;
+    return this.#counts.get(key(status, name))?.count ?? 0;
+  }
+
   /** PENDING tasks as counted so far (0 before the first count is done): for stats, without waiting. */
   pendingNow(): number {
     let pending = 0;
