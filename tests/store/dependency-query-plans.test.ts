@@ -1,33 +1,23 @@
 // The SQLite plans of the dependency reads made at every task's end and every sweep: they start
 // from the ended ids and from the held-back tasks' partial index, never from the status index,
 // which would read every queued task each time (a backlog of N tasks made N ends cost N² reads).
-import { Database } from "bun:sqlite";
+import type { Database } from "bun:sqlite";
 import { afterAll, expect, test } from "bun:test";
-import { join } from "node:path";
-import { silentLogger, TaskManager } from "../../src/index.ts";
 import { AWAITING_ON, SWEEP } from "../../src/store/sqlite-dependencies.ts";
 import { tempDir } from "../helpers.ts";
+import { migratedDatabase as migrated, queryPlan } from "./query-plans.ts";
 
 const dir = tempDir("kiln-dependency-plans-");
 afterAll(() => dir.remove());
 
 async function migratedDatabase(): Promise<Database> {
-  const path = join(dir.path, "kiln.db");
-  const manager = new TaskManager({ db: path, logger: silentLogger });
-  await manager.start();
-  await manager.shutdown();
-  const db = new Database(path);
+  const db = await migrated(dir.path);
   // A backlog the planner knows of: many PENDING tasks, few held back.
   db.run("ANALYZE");
   return db;
 }
 
-function plan(db: Database, sql: string, ...params: (string | number)[]): string[] {
-  return db
-    .query<{ detail: string }, (string | number)[]>(`EXPLAIN QUERY PLAN ${sql}`)
-    .all(...params)
-    .map((row) => row.detail);
-}
+const plan = (db: Database, sql: string, ...params: (string | number)[]) => queryPlan(db, sql, params);
 
 test("the dependents of ended tasks are found from the ended ids, and the sweep from the held-back tasks' index", async () => {
   const db = await migratedDatabase();

@@ -1,35 +1,23 @@
 // The SQLite plan of a tag filter: the page is read from the tags' index, newest first, not by
 // parsing the tags of every task (at 1,000,000 tasks that took 170 ms for a rare tag and 370 ms
 // for one no task has).
-import { Database } from "bun:sqlite";
+import type { Database } from "bun:sqlite";
 import { afterAll, expect, test } from "bun:test";
-import { join } from "node:path";
-import { silentLogger, TaskManager } from "../../src/index.ts";
 import type { ListTasksQuery } from "../../src/store/index.ts";
 import { listTasksSql } from "../../src/store/list-tasks-sql.ts";
 import { tempDir } from "../helpers.ts";
+import { migratedDatabase, queryPlan } from "./query-plans.ts";
 
 const dir = tempDir("kiln-tag-plans-");
 afterAll(() => dir.remove());
 
-async function migratedDatabase(): Promise<Database> {
-  const path = join(dir.path, "kiln.db");
-  const manager = new TaskManager({ db: path, logger: silentLogger });
-  await manager.start();
-  await manager.shutdown();
-  return new Database(path);
-}
-
 function plan(db: Database, query: ListTasksQuery): string[] {
   const { sql, params } = listTasksSql(query, "sqlite", 51);
-  return db
-    .query<{ detail: string }, (string | number | null)[]>(`EXPLAIN QUERY PLAN ${sql}`)
-    .all(...params)
-    .map((row) => row.detail);
+  return queryPlan(db, sql, params);
 }
 
 test("a tag alone, or with a status, a name or a cursor, walks the tags' index newest first and joins each task by its key", async () => {
-  const db = await migratedDatabase();
+  const db = await migratedDatabase(dir.path);
   try {
     for (const query of [
       { tag: "red" },
@@ -52,7 +40,7 @@ test("a tag alone, or with a status, a name or a cursor, walks the tags' index n
 });
 
 test("a tag with a params field is looked up by each task's key, never with json_each", async () => {
-  const db = await migratedDatabase();
+  const db = await migratedDatabase(dir.path);
   try {
     const steps = plan(db, { tag: "red", params: [{ path: "customer", value: "c-1" }] }).join("; ");
     expect(steps).toContain("task_params_path_value");

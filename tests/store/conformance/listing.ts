@@ -46,6 +46,20 @@ const newestFirst = (tasks: Seeded[]) =>
   tasks.map((task) => task.id).sort((a, b) => (a < b ? 1 : a > b ? -1 : 0));
 const oldestFirst = (ids: string[]) => [...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 
+/** The ids of `made` that `keep` keeps, newest first (they were made in id order). */
+function keptNewestFirst<T extends { id: string }>(made: readonly T[], keep: (task: T) => boolean): string[] {
+  return made
+    .filter(keep)
+    .map((task) => task.id)
+    .reverse();
+}
+
+/** Stops a PENDING task and deletes it (only an ended task can be). */
+async function stopAndDelete(store: TaskStore, id: string): Promise<void> {
+  await store.transition(id, ["PENDING"], { status: "STOPPED" }, event("PENDING", "STOPPED", "stop"));
+  await store.deleteTask(id);
+}
+
 /** Every page of a query, and how many pages it took. */
 async function allPages(store: TaskStore, query: ListTasksQuery): Promise<{ ids: string[]; pages: number }> {
   const ids: string[] = [];
@@ -154,11 +168,7 @@ export function listingTests({ open }: SuiteContext): void {
           made.push({ id: task.id, tags, customer });
         }
       });
-      const expected = (keep: (task: (typeof made)[number]) => boolean) =>
-        made
-          .filter(keep)
-          .map((task) => task.id)
-          .reverse();
+      const expected = (keep: (task: (typeof made)[number]) => boolean) => keptNewestFirst(made, keep);
       const cases: Array<[ListTasksQuery, (task: (typeof made)[number]) => boolean]> = [
         [{ tag: "red" }, (task) => task.tags.includes("red")],
         [{ tag: "blue" }, (task) => task.tags.includes("blue")],
@@ -179,13 +189,7 @@ export function listingTests({ open }: SuiteContext): void {
       expect((await store.getTask(made[2]?.id ?? ""))?.tags).toEqual(["red", "red"]);
       // A task's tags go with it.
       const [first] = made;
-      await store.transition(
-        first?.id ?? "",
-        ["PENDING"],
-        { status: "STOPPED" },
-        event("PENDING", "STOPPED", "stop"),
-      );
-      await store.deleteTask(first?.id ?? "");
+      await stopAndDelete(store, first?.id ?? "");
       const blue = await allPages(store, { tag: "blue" });
       expect(blue.ids).toEqual(expected((task) => task.tags.includes("blue") && task !== first));
     });
@@ -212,11 +216,7 @@ export function listingTests({ open }: SuiteContext): void {
           made.push({ id: task.id, customer, order: i % 3, status });
         }
       });
-      const expected = (keep: (task: (typeof made)[number]) => boolean) =>
-        made
-          .filter(keep)
-          .map((task) => task.id)
-          .reverse();
+      const expected = (keep: (task: (typeof made)[number]) => boolean) => keptNewestFirst(made, keep);
       const cases: Array<[ListTasksQuery, (task: (typeof made)[number]) => boolean]> = [
         [{ params: [{ path: "customer", value: "c-1" }] }, (task) => task.customer === "c-1"],
         [{ params: [{ path: "order.id", value: "2" }] }, (task) => task.order === 2],
@@ -249,13 +249,7 @@ export function listingTests({ open }: SuiteContext): void {
       }
       // A task's fields go with it.
       const [first] = made;
-      await store.transition(
-        first?.id ?? "",
-        ["PENDING"],
-        { status: "STOPPED" },
-        event("PENDING", "STOPPED", "stop"),
-      );
-      await store.deleteTask(first?.id ?? "");
+      await stopAndDelete(store, first?.id ?? "");
       const c0 = await allPages(store, { params: [{ path: "customer", value: "c-0" }] });
       expect(c0.ids).toEqual(expected((task) => task.customer === "c-0" && task !== first));
     });
