@@ -89,7 +89,10 @@ export function taskRoutes(manager: TaskManager, auth: TokenAuth, logger: Logger
           limit: query.limit,
           cursor: query.cursor,
         });
-        return { items: page.items.map(presentTask), nextCursor: page.nextCursor };
+        // Encoded here, so Elysia does not check the page against TaskPage (which still documents
+        // it): that check cost about 11 µs a task, 5.7 ms of a page of 500. presentTask makes every
+        // field fit the schema whatever the row holds (tests/http/task-page-schema.test.ts).
+        return Response.json({ items: page.items.map(presentTask), nextCursor: page.nextCursor });
       },
       {
         query: ListTasksQuery,
