@@ -34,6 +34,8 @@ function seed(dbPath: string): void {
        tags, start_time, end_time, last_run_time, created_at, updated_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, 1, 0, 0, ?, ?, ?, ?, ?, ?)`,
   );
+  // Each tag's row too, as kiln writes it at create: the tag filter reads those.
+  const insertTag = db.prepare("INSERT INTO task_tags (task_id, tag) VALUES (?, ?)");
   const insertEvent = db.prepare(
     "INSERT INTO task_events (task_id, at, from_status, to_status, action, reason, actor) VALUES (?, ?, 'RUNNING', ?, ?, NULL, 'kiln')",
   );
@@ -53,18 +55,24 @@ function seed(dbPath: string): void {
         JSON.stringify({ value: i }),
         failed ? null : JSON.stringify({ value: i }),
         failed ? JSON.stringify({ name: "Error", message: "boom", retryable: false }) : null,
-        JSON.stringify(i % 100 === 0 ? ["bulk", "hundredth"] : ["bulk"]),
+        JSON.stringify(tagsOf(i)),
         created + 5,
         ended,
         created + 5,
         created,
         ended,
       );
+      for (const tag of tagsOf(i)) insertTag.run(id, tag);
       insertEvent.run(id, ended, failed ? "FAILED" : "FINISHED", failed ? "fail" : "finish");
     }
   })();
   db.close();
   seedMs = performance.now() - started;
+}
+
+/** The tags of seeded task i: "bulk", and "hundredth" on one task in 100. */
+function tagsOf(i: number): string[] {
+  return i % 100 === 0 ? ["bulk", "hundredth"] : ["bulk"];
 }
 
 let browser: Browser;
