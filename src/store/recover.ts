@@ -11,6 +11,7 @@ import {
 } from "node:fs";
 import { DatabaseOwnerLock } from "./owner-lock.ts";
 import { SqliteSyncStore } from "./sqlite.ts";
+import { RESTORE_TAG_ROWS_SQL } from "./task-tags.ts";
 
 /**
  * The tables kiln keeps, parents first: a history row, a dependency, a tag or a searchable param
@@ -171,6 +172,8 @@ export function recoverDatabase(source: string, target: string): RecoveryReport 
       to.exec("PRAGMA foreign_keys = ON");
       const report = {} as RecoveryReport;
       for (const table of TABLES) report[table] = copyTable(from, to, table);
+      // A tag row that could not be read comes back from its task's tags, if those could.
+      to.exec(RESTORE_TAG_ROWS_SQL);
       to.exec("PRAGMA wal_checkpoint(TRUNCATE)");
       return report;
     } finally {

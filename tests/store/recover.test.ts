@@ -148,6 +148,10 @@ test("kiln recover copies a task's dependencies, its searchable param fields and
   } finally {
     store.close();
   }
+  // A tag row lost from the source (as an unreadable page would lose it) comes back from the task's tags.
+  const damaged = new Database(source);
+  damaged.run("DELETE FROM task_tags WHERE tag = 'red'");
+  damaged.close();
   const report = recoverDatabase(source, target);
   expect(report.task_dependencies.copied).toBe(1);
   const copied = new Database(target, { readonly: true });
@@ -169,7 +173,7 @@ test("kiln recover copies a task's dependencies, its searchable param fields and
       { task_id: dependent.id, tag: "blue" },
       { task_id: dependent.id, tag: "red" },
     ]);
-    expect(report.task_tags.copied).toBe(2);
+    expect(report.task_tags.copied).toBe(1);
   } finally {
     copied.close();
   }
