@@ -6,6 +6,7 @@
 import { Database } from "bun:sqlite";
 import { statSync } from "node:fs";
 import { SqliteSyncStore } from "../src/index.ts";
+import { RESTORE_TAG_ROWS_SQL } from "../src/store/task-tags.ts";
 import { round } from "./util.ts";
 
 /** One task in this many failed, one in this many (offset) was stopped; the rest finished. */
@@ -64,9 +65,7 @@ function generateHistory(path: string, tasks: number): HistoryDb {
         ${at} + 1, ${at} + 3, ${at} + 1, ${at}, ${at} + 3
       FROM seq`);
     // Each tag's row, as kiln writes it at create (what the tag filter reads).
-    db.exec(`
-      INSERT INTO task_tags (task_id, tag)
-      SELECT tasks.id, tag.value FROM tasks, json_each(tasks.tags) AS tag WHERE tasks.tags IS NOT NULL`);
+    db.exec(RESTORE_TAG_ROWS_SQL);
     db.exec(`
       INSERT INTO task_events (task_id, at, from_status, to_status, action, reason, actor)
       SELECT id, created_at, NULL, 'PENDING', 'create', NULL, NULL FROM tasks
