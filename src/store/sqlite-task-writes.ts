@@ -1,6 +1,7 @@
 import { and, eq, inArray } from "drizzle-orm";
 import { FINAL_STATUSES, type TaskStatus } from "../task/index.ts";
 import { uuidV7Floor } from "./id-ranges.ts";
+import { type KnownRecords, patchedRecord } from "./known-records.ts";
 import { searchableParamFields } from "./param-fields.ts";
 import type {
   NewTask,
@@ -20,6 +21,9 @@ import { newTaskColumns, type TaskRowCodec } from "./task-rows.ts";
 
 const { tasks } = schema;
 
+/** The length of a column's stored text; 0 for SQL NULL. */
+const storedLength = (value: unknown) => (typeof value === "string" ? value.length : 0);
+
 /**
  * The SQLite store's writes of tasks: creates, transitions and updates with their history rows,
  * telemetry, deletes. A write and its history row are one (see `SqliteTransactions.atomic`).
@@ -29,17 +33,20 @@ export class SqliteTaskWrites {
   readonly #rows: TaskRowCodec;
   readonly #statements: SqliteStatements;
   readonly #transactions: SqliteTransactions;
+  readonly #known: KnownRecords;
 
   constructor(
     db: SqliteDb,
     rows: TaskRowCodec,
     statements: SqliteStatements,
     transactions: SqliteTransactions,
+    known: KnownRecords,
   ) {
     this.#db = db;
     this.#rows = rows;
     this.#statements = statements;
     this.#transactions = transactions;
+    this.#known = known;
   }
 
   createTask(task: NewTask, event: NewTaskEvent): TaskRecord {
@@ -61,7 +68,9 @@ export class SqliteTaskWrites {
           this.#statements.prepared.insertParamField.run(task.id, field.path, field.value);
         }
       }
-      return this.#rows.fromRow(row);
+      const record = this.#rows.fromRow(row);
+      this.#known.remember(record, storedLength(row.params));
+      return record;
     });
   }
 
@@ -74,6 +83,26 @@ export class SqliteTaskWrites {
     const now = Date.now();
     const set = this.#rows.setClause(patch, now, id);
     const guard = placeholders(from.length);
+    const known = this.#known.get(id);
+    const next = known && from.includes(known.status) ? patchedRecord(known, patch, now) : undefined;
+    if (next) {
+      // The row is known: what the UPDATE leaves is computed rather than read back.
+      const update = this.#statements.statement(
+        `UPDATE tasks SET ${set.sql} WHERE id = ? AND status IN (${guard})`,
+      );
+      const moved = this.#transactions.atomic(() => {
+        if (update.run(...set.values, id, ...from).changes !== 1) return false;
+        this.#transactions.halfway = true;
+        this.#insertEvent(id, now, event);
+        return true;
+      });
+      if (moved) {
+        this.#known.replace(next);
+        return next;
+      }
+      // Not the row it was thought to be: nothing was written; read what it is.
+      this.#known.forget(id);
+    }
     const update = this.#statements.statement(
       `UPDATE tasks SET ${set.sql} WHERE id = ? AND status IN (${guard}) RETURNING *`,
     );
@@ -82,11 +111,14 @@ export class SqliteTaskWrites {
       if (!row) return undefined;
       this.#transactions.halfway = true;
       this.#insertEvent(id, now, event);
-      return this.#rows.fromRow(row);
+      const record = this.#rows.fromRow(row);
+      this.#known.remember(record, storedLength(row.params));
+      return record;
     });
   }
 
   updateTask(id: string, patch: TaskPatch, event?: NewTaskEvent): TaskRecord | undefined {
+    this.#known.forget(id);
     const now = Date.now();
     const set = this.#rows.setClause(patch, now, id);
     const update = this.#statements.statement(`UPDATE tasks SET ${set.sql} WHERE id = ? RETURNING *`);
@@ -104,9 +136,11 @@ export class SqliteTaskWrites {
     this.#transactions.run(() => {
       const prepared = this.#statements.prepared;
       for (const [id, progress] of batch.progress) {
+        this.#known.forget(id);
         prepared.saveProgress.run({ id, progress: JSON.stringify(progress satisfies TaskProgress) });
       }
       for (const [id, checkpoint] of batch.checkpoints) {
+        this.#known.forget(id);
         prepared.saveCheckpoint.run({ id, checkpoint: this.#rows.toSql("checkpoint", checkpoint, id) });
       }
       for (const log of batch.logs) prepared.insertLog.run(log);
@@ -114,6 +148,7 @@ export class SqliteTaskWrites {
   }
 
   deleteTask(id: string): boolean {
+    this.#known.forget(id);
     const deleted = this.#db
       .delete(tasks)
       .where(and(eq(tasks.id, id), inArray(tasks.status, [...FINAL_STATUSES])))

@@ -34,10 +34,21 @@ export class SqliteTransactions {
   /** `#spoiled` as each savepoint open inside that transaction found it, innermost last. */
   readonly #spoiledAtSavepoint: ({ error: unknown } | undefined)[] = [];
 
-  constructor(sqlite: Database) {
+  constructor(
+    sqlite: Database,
+    /** Called whenever writes may have been undone (a rollback, a failed commit). */
+    private readonly undone: () => void = () => {},
+  ) {
     this.#sqlite = sqlite;
     const inTransaction = sqlite.transaction((fn: () => unknown) => fn());
-    this.run = <T>(fn: () => T): T => inTransaction(fn) as T;
+    this.run = <T>(fn: () => T): T => {
+      try {
+        return inTransaction(fn) as T;
+      } catch (error) {
+        this.undone();
+        throw error;
+      }
+    };
   }
 
   /**
@@ -56,13 +67,20 @@ export class SqliteTransactions {
       case "commit":
         // Half a write must not be committed: the caller rolls back on this throw.
         if (this.#spoiled) throw this.#spoiled.error;
-        this.#sqlite.exec("COMMIT");
+        try {
+          this.#sqlite.exec("COMMIT");
+        } catch (error) {
+          // SQLite may have rolled the transaction back itself (a full disk, an I/O error).
+          this.undone();
+          throw error;
+        }
         this.#byHand = false;
         return;
       case "rollback":
         this.#byHand = false;
         this.#spoiled = undefined;
         this.#spoiledAtSavepoint.length = 0;
+        this.undone();
         this.#sqlite.exec("ROLLBACK");
         return;
       case "savepoint":
@@ -74,6 +92,7 @@ export class SqliteTransactions {
         this.#spoiledAtSavepoint.pop();
         return;
       case "rollback-to":
+        this.undone();
         this.#sqlite.exec(`ROLLBACK TO ${name}`);
         // What was written since the savepoint is undone, half a write included.
         this.#spoiled = this.#spoiledAtSavepoint.at(-1);

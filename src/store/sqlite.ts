@@ -1,5 +1,6 @@
 import type { TaskStatus } from "../task/index.ts";
 import type { DurabilitySettings } from "./durability.ts";
+import { KnownRecords } from "./known-records.ts";
 import type { RateStart } from "./rate-window.ts";
 import type {
   ListTasksQuery,
@@ -79,10 +80,11 @@ export class SqliteSyncStore implements SyncTaskStore {
     this.#scheduleSql = new ScheduleSql(SQLITE_DIALECT, rows.sealed);
     const connection = new SqliteConnection(options);
     this.#connection = connection;
-    this.#transactions = new SqliteTransactions(connection.sqlite);
+    const known = new KnownRecords();
+    this.#transactions = new SqliteTransactions(connection.sqlite, () => known.forgetAll());
     this.#statements = new SqliteStatements(connection.sqlite, connection.db);
     this.#reads = new SqliteTaskReads(connection.sqlite, connection.db, rows, this.#statements);
-    this.#writes = new SqliteTaskWrites(connection.db, rows, this.#statements, this.#transactions);
+    this.#writes = new SqliteTaskWrites(connection.db, rows, this.#statements, this.#transactions, known);
   }
 
   migrate(): void {

@@ -1,0 +1,98 @@
+import { FINAL_STATUSES, type TaskStatus } from "../task/index.ts";
+import { JsonText, type TaskPatch, type TaskRecord } from "./records.ts";
+
+/** The JSON columns a patch may set: their values read back as their JSON text parsed. */
+const JSON_PATCH_FIELDS = new Set<string>(["result", "error", "progress", "checkpoint"]);
+
+const FINAL = new Set<TaskStatus>(FINAL_STATUSES);
+
+/**
+ * At most this many records are kept beside the running tasks': the tasks created or moved
+ * most recently, which are the ones the engine writes next. A bound, so that a backlog never
+ * grows the heap with it (with params of at most `KNOWN_PARAMS_CHARS`, about 12 MB at most).
+ */
+export const KNOWN_RECORDS_LIMIT = 4096;
+
+/** A task whose stored params are longer is only kept while it runs. */
+export const KNOWN_PARAMS_CHARS = 2048;
+
+/** A value as it reads back from its JSON column: what `JSON.stringify` keeps of it, or null. */
+function asStored(value: unknown): unknown {
+  if (value === null || value === undefined) return null;
+  if (value instanceof JsonText) return JSON.parse(value.text);
+  if (typeof value === "string" || typeof value === "boolean") return value;
+  const json = JSON.stringify(value);
+  return json === undefined ? null : JSON.parse(json);
+}
+
+/**
+ * The record a guarded UPDATE of `known` by `patch` at `now` leaves, computed as SQLite does it
+ * (see `TaskRowCodec.setClause`): the columns set, `active_ms` added to, a start time filling
+ * only an empty column, `updated_at`. Undefined for a patch whose outcome only SQL knows
+ * (`completeProgress` reads the stored progress).
+ */
+export function patchedRecord(known: TaskRecord, patch: TaskPatch, now: number): TaskRecord | undefined {
+  if (patch.completeProgress) return undefined;
+  const next: Record<string, unknown> = { ...known };
+  for (const field of Object.keys(patch) as (keyof TaskPatch)[]) {
+    const value = patch[field];
+    if (value === undefined) continue;
+    if (field === "addActiveMs") next.activeMs = known.activeMs + Math.max(0, Math.round(value as number));
+    else if (field === "startTime") next.startTime = value === null ? null : (known.startTime ?? value);
+    else if (JSON_PATCH_FIELDS.has(field)) next[field] = asStored(value);
+    else next[field] = value;
+  }
+  next.updatedAt = now;
+  return next as unknown as TaskRecord;
+}
+
+/**
+ * The rows this store wrote last, as records, so that a transition of one of them is an UPDATE
+ * without `RETURNING *`: SQLite then neither builds the 33-column row nor kiln parses it back
+ * (about a tenth of the engine thread's time per no-op task). Only right while every write of
+ * a task's row goes through this store, so every other write forgets the task, and a rollback
+ * (whose writes the records may hold) forgets them all.
+ */
+export class KnownRecords {
+  readonly #records = new Map<string, TaskRecord>();
+
+  get(id: string): TaskRecord | undefined {
+    return this.#records.get(id);
+  }
+
+  /**
+   * Keeps what a write left, or forgets it: an ended task is seldom written again. `paramsChars`:
+   * the length of the row's stored params, which only a task running now may exceed the bound by.
+   */
+  remember(record: TaskRecord, paramsChars: number): void {
+    if (FINAL.has(record.status)) {
+      this.#records.delete(record.id);
+      return;
+    }
+    // A running task's end is written next, whatever the backlog: the bound leaves it out.
+    const room = this.#records.size < KNOWN_RECORDS_LIMIT && paramsChars <= KNOWN_PARAMS_CHARS;
+    if (record.status === "RUNNING" || room) this.#records.set(record.id, record);
+    else this.#records.delete(record.id);
+  }
+
+  /** What a write left of a row kept already (`get` found it). */
+  replace(record: TaskRecord): void {
+    if (FINAL.has(record.status)) this.#records.delete(record.id);
+    // Beyond the bound only while it runs (see `remember`).
+    else if (record.status === "RUNNING" || this.#records.size <= KNOWN_RECORDS_LIMIT) {
+      this.#records.set(record.id, record);
+    } else this.#records.delete(record.id);
+  }
+
+  forget(id: string): void {
+    this.#records.delete(id);
+  }
+
+  forgetAll(): void {
+    this.#records.clear();
+  }
+
+  get size(): number {
+    return this.#records.size;
+  }
+}
