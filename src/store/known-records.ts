@@ -1,5 +1,5 @@
 import { FINAL_STATUSES, type TaskStatus } from "../task/index.ts";
-import { JsonText, type TaskPatch, type TaskRecord } from "./records.ts";
+import { JsonText, type NewTaskColumns, type TaskPatch, type TaskRecord } from "./records.ts";
 
 /** The JSON columns a patch may set: their values read back as their JSON text parsed. */
 const JSON_PATCH_FIELDS = new Set<string>(["result", "error", "progress", "checkpoint"]);
@@ -23,6 +23,45 @@ function asStored(value: unknown): unknown {
   if (typeof value === "string" || typeof value === "boolean") return value;
   const json = JSON.stringify(value);
   return json === undefined ? null : JSON.parse(json);
+}
+
+/** The row an INSERT of `task` at `now` makes: its columns as given, the rest at their defaults. */
+export function createdRecord(task: NewTaskColumns, now: number): TaskRecord {
+  return {
+    id: task.id,
+    taskName: task.taskName,
+    status: task.status,
+    statusReason: null,
+    params: asStored(task.params),
+    result: null,
+    error: null,
+    progress: null,
+    checkpoint: null,
+    attempt: 1,
+    retries: 0,
+    priority: task.priority,
+    runAt: task.runAt ?? null,
+    requestedAction: null,
+    idempotencyKey: task.idempotencyKey ?? null,
+    tags: asStored(task.tags) as string[] | null,
+    startTime: null,
+    endTime: null,
+    lastRunTime: null,
+    createdAt: now,
+    updatedAt: now,
+    traceparent: task.traceparent ?? null,
+    requestId: task.requestId ?? null,
+    parentId: task.parentId ?? null,
+    activeMs: 0,
+    scheduleId: task.scheduleId ?? null,
+    scheduleFireTime: task.scheduleFireTime ?? null,
+    node: null,
+    leaseEpoch: 0,
+    rateKey: task.rateKey ?? null,
+    concurrencyKey: task.concurrencyKey ?? null,
+    dependencyPolicy: task.dependencyPolicy ?? null,
+    awaiting: task.awaiting ?? null,
+  };
 }
 
 /**

@@ -92,8 +92,9 @@ export class SqliteStatements {
     let insert = this.#inserts.get(key);
     if (!insert) {
       const columns = [...fields.map((field) => TASK_COLUMNS[field]), "created_at", "updated_at"];
+      // No RETURNING *: the store knows the row it inserts (see `createdRecord`).
       insert = this.statement(
-        `INSERT INTO tasks (${columns.join(", ")}) VALUES (${placeholders(columns.length)}) RETURNING *`,
+        `INSERT INTO tasks (${columns.join(", ")}) VALUES (${placeholders(columns.length)})`,
       );
       this.#inserts.set(key, insert);
     }

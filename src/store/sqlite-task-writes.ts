@@ -1,7 +1,7 @@
 import { and, eq, inArray } from "drizzle-orm";
 import { FINAL_STATUSES, type TaskStatus } from "../task/index.ts";
 import { uuidV7Floor } from "./id-ranges.ts";
-import { type KnownRecords, patchedRecord } from "./known-records.ts";
+import { createdRecord, type KnownRecords, patchedRecord } from "./known-records.ts";
 import { searchableParamFields } from "./param-fields.ts";
 import type {
   NewTask,
@@ -56,9 +56,10 @@ export class SqliteTaskWrites {
     const values = fields.map((field) => this.#rows.toSql(field, row[field], task.id));
     values.push(now, now);
     const insert = this.#statements.insertStatement(fields);
+    const record = createdRecord(row, now);
+    const params = values[fields.indexOf("params")];
     return this.#transactions.atomic(() => {
-      const row = insert.get(...values);
-      if (!row) throw new Error("insert returned no row");
+      insert.run(...values);
       this.#transactions.halfway = true;
       this.#insertEvent(task.id, now, event);
       if (task.tags) for (const tag of task.tags) this.#statements.prepared.insertTag.run(task.id, tag);
@@ -68,8 +69,7 @@ export class SqliteTaskWrites {
           this.#statements.prepared.insertParamField.run(task.id, field.path, field.value);
         }
       }
-      const record = this.#rows.fromRow(row);
-      this.#known.remember(record, storedLength(row.params));
+      this.#known.remember(record, storedLength(params));
       return record;
     });
   }

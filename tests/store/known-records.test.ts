@@ -105,6 +105,31 @@ for (const keyed of [false, true]) {
       expect(finished.activeMs).toBe(13);
     });
 
+    test("a create: the record returned is the row inserted, every column given or defaulted", async () => {
+      const { store } = await openStore(key);
+      const full = newTask({
+        status: "PAUSED",
+        params: { a: [1, { b: "c" }], when: new Date(7), skip: undefined },
+        priority: 3,
+        runAt: 12_345,
+        idempotencyKey: `key-${Bun.randomUUIDv7()}`,
+        tags: ["x", "y"],
+        traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+        requestId: "r-1",
+        parentId: Bun.randomUUIDv7(),
+        scheduleId: "s-1",
+        scheduleFireTime: 99,
+        rateKey: "",
+        concurrencyKey: "k",
+        dependencyPolicy: "run",
+        awaiting: "dependencies",
+      });
+      const created = await expectStored(store, await store.createTask(full, createEvent("PAUSED")));
+      expect(created.params).toEqual({ a: [1, { b: "c" }], when: new Date(7).toJSON() });
+      await expectStored(store, await store.createTask(newTask({ params: "text" }), createEvent()));
+      await expectStored(store, await store.createTask(newTask({ params: undefined }), createEvent()));
+    });
+
     test("a failure's error, a retry's cleared start time and a value given as JSON text", async () => {
       const { store } = await openStore(key);
       const created = await store.createTask(newTask(), createEvent());
