@@ -149,6 +149,8 @@ export class SqliteTaskWrites {
 
   deleteTask(id: string): boolean {
     this.#known.forget(id);
+    // The delete's cascade must find the task's history, buffered rows included.
+    this.#transactions.events.flush();
     const deleted = this.#db
       .delete(tasks)
       .where(and(eq(tasks.id, id), inArray(tasks.status, [...FINAL_STATUSES])))
@@ -158,6 +160,7 @@ export class SqliteTaskWrites {
   }
 
   deleteEndedBefore(cutoff: number, limit: number): DeletedTask[] {
+    this.#transactions.events.flush();
     const final = FINAL_STATUSES.map(() => "?").join(", ");
     // end_time has no index, and scanning every ended task for it costs ~0.7 s per million rows
     // on each pass. But ids are UUIDv7, so they sort by creation time, and a task cannot end
@@ -179,6 +182,10 @@ export class SqliteTaskWrites {
   }
 
   #insertEvent(taskId: string, at: number, event: NewTaskEvent): void {
+    if (this.#transactions.buffersEvents) {
+      this.#transactions.events.add(taskId, at, event);
+      return;
+    }
     this.#statements.prepared.insertEvent.run(
       taskId,
       at,

@@ -1,4 +1,5 @@
 import type { Database } from "bun:sqlite";
+import { SqliteEventBuffer } from "./sqlite-event-buffer.ts";
 
 /** What `SqliteSyncStore.transactionControl` may do to a transaction opened by hand. */
 export type TransactionCommand = "begin" | "commit" | "rollback" | "savepoint" | "release" | "rollback-to";
@@ -34,12 +35,16 @@ export class SqliteTransactions {
   /** `#spoiled` as each savepoint open inside that transaction found it, innermost last. */
   readonly #spoiledAtSavepoint: ({ error: unknown } | undefined)[] = [];
 
+  /** The history rows of the transaction opened by hand, written as it commits. */
+  readonly events: SqliteEventBuffer;
+
   constructor(
     sqlite: Database,
     /** Called whenever writes may have been undone (a rollback, a failed commit). */
     private readonly undone: () => void = () => {},
   ) {
     this.#sqlite = sqlite;
+    this.events = new SqliteEventBuffer(sqlite);
     const inTransaction = sqlite.transaction((fn: () => unknown) => fn());
     this.run = <T>(fn: () => T): T => {
       try {
@@ -59,6 +64,7 @@ export class SqliteTransactions {
   control(command: TransactionCommand, name: string): void {
     switch (command) {
       case "begin":
+        this.events.drop();
         this.#sqlite.exec("BEGIN");
         this.#byHand = true;
         this.#spoiled = undefined;
@@ -68,6 +74,7 @@ export class SqliteTransactions {
         // Half a write must not be committed: the caller rolls back on this throw.
         if (this.#spoiled) throw this.#spoiled.error;
         try {
+          this.events.flush();
           this.#sqlite.exec("COMMIT");
         } catch (error) {
           // SQLite may have rolled the transaction back itself (a full disk, an I/O error).
@@ -80,18 +87,24 @@ export class SqliteTransactions {
         this.#byHand = false;
         this.#spoiled = undefined;
         this.#spoiledAtSavepoint.length = 0;
+        this.events.drop();
         this.undone();
         this.#sqlite.exec("ROLLBACK");
         return;
       case "savepoint":
+        // What came before the savepoint is written, so a ROLLBACK TO drops only what follows.
+        this.events.flush();
         this.#sqlite.exec(`SAVEPOINT ${name}`);
         this.#spoiledAtSavepoint.push(this.#spoiled);
         return;
       case "release":
+        // A part's history is written inside its savepoint: a failure there fails the part alone.
+        this.events.flush();
         this.#sqlite.exec(`RELEASE ${name}`);
         this.#spoiledAtSavepoint.pop();
         return;
       case "rollback-to":
+        this.events.drop();
         this.undone();
         this.#sqlite.exec(`ROLLBACK TO ${name}`);
         // What was written since the savepoint is undone, half a write included.
@@ -105,6 +118,11 @@ export class SqliteTransactions {
    * their own (see `#byHand`), else in a transaction of their own (a savepoint inside `batch`).
    * The write sets `halfway` once its first statement has written.
    */
+  /** True while history rows wait for the commit of the transaction opened by hand. */
+  get buffersEvents(): boolean {
+    return this.#byHand && this.#sqlite.inTransaction;
+  }
+
   atomic<T>(fn: () => T): T {
     if (!this.#byHand || !this.#sqlite.inTransaction) return this.run(fn);
     this.halfway = false;
