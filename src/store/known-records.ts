@@ -7,14 +7,16 @@ const JSON_PATCH_FIELDS = new Set<string>(["result", "error", "progress", "check
 const FINAL = new Set<TaskStatus>(FINAL_STATUSES);
 
 /**
- * At most this many records are kept beside the running tasks': the tasks created or moved
- * most recently, which are the ones the engine writes next. A bound, so that a backlog never
- * grows the heap with it (with params of at most `KNOWN_PARAMS_CHARS`, about 12 MB at most).
+ * About how much heap the records kept beside the running tasks' may take: the tasks created or
+ * moved most recently, which are the ones the engine writes next. A bound, so that a backlog
+ * never grows the heap with it; a running task is kept whatever it weighs (its end comes next).
  */
-export const KNOWN_RECORDS_LIMIT = 4096;
+export const KNOWN_RECORDS_BYTES = 8 * 1024 * 1024;
 
-/** A task whose stored params are longer is only kept while it runs. */
-export const KNOWN_PARAMS_CHARS = 2048;
+/** About what a record weighs on the heap: its 33 fields, and its params parsed. */
+export function knownRecordWeight(paramsChars: number): number {
+  return 600 + 2 * paramsChars;
+}
 
 /** A value as it reads back from its JSON column: what `JSON.stringify` keeps of it, or null. */
 function asStored(value: unknown): unknown {
@@ -93,45 +95,49 @@ export function patchedRecord(known: TaskRecord, patch: TaskPatch, now: number):
  * (whose writes the records may hold) forgets them all.
  */
 export class KnownRecords {
-  readonly #records = new Map<string, TaskRecord>();
+  readonly #records = new Map<string, { record: TaskRecord; weight: number }>();
+  #weight = 0;
 
   get(id: string): TaskRecord | undefined {
-    return this.#records.get(id);
+    return this.#records.get(id)?.record;
   }
 
   /**
    * Keeps what a write left, or forgets it: an ended task is seldom written again. `paramsChars`:
-   * the length of the row's stored params, which only a task running now may exceed the bound by.
+   * the length of the row's stored params, for its weight.
    */
   remember(record: TaskRecord, paramsChars: number): void {
-    if (FINAL.has(record.status)) {
-      this.#records.delete(record.id);
-      return;
-    }
-    // A running task's end is written next, whatever the backlog: the bound leaves it out.
-    const room = this.#records.size < KNOWN_RECORDS_LIMIT && paramsChars <= KNOWN_PARAMS_CHARS;
-    if (record.status === "RUNNING" || room) this.#records.set(record.id, record);
-    else this.#records.delete(record.id);
+    this.#keep(record, knownRecordWeight(paramsChars));
   }
 
-  /** What a write left of a row kept already (`get` found it). */
+  /** What a write left of a row kept already (`get` found it): its params, so its weight, are the same. */
   replace(record: TaskRecord): void {
-    if (FINAL.has(record.status)) this.#records.delete(record.id);
-    // Beyond the bound only while it runs (see `remember`).
-    else if (record.status === "RUNNING" || this.#records.size <= KNOWN_RECORDS_LIMIT) {
-      this.#records.set(record.id, record);
-    } else this.#records.delete(record.id);
+    const kept = this.#records.get(record.id);
+    if (kept) this.#keep(record, kept.weight);
+  }
+
+  #keep(record: TaskRecord, weight: number): void {
+    this.forget(record.id);
+    if (FINAL.has(record.status)) return;
+    if (record.status !== "RUNNING" && this.#weight + weight > KNOWN_RECORDS_BYTES) return;
+    this.#records.set(record.id, { record, weight });
+    this.#weight += weight;
   }
 
   forget(id: string): void {
+    const kept = this.#records.get(id);
+    if (!kept) return;
     this.#records.delete(id);
+    this.#weight -= kept.weight;
   }
 
   forgetAll(): void {
     this.#records.clear();
+    this.#weight = 0;
   }
 
-  get size(): number {
-    return this.#records.size;
+  /** The records kept, and about what they weigh. */
+  get size(): { records: number; bytes: number } {
+    return { records: this.#records.size, bytes: this.#weight };
   }
 }

@@ -8,7 +8,12 @@ import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { JsonText, SqliteTaskStore, type TaskPatch, type TaskRecord } from "../../src/store/index.ts";
-import { KNOWN_PARAMS_CHARS, KNOWN_RECORDS_LIMIT, patchedRecord } from "../../src/store/known-records.ts";
+import {
+  KNOWN_RECORDS_BYTES,
+  KnownRecords,
+  knownRecordWeight,
+  patchedRecord,
+} from "../../src/store/known-records.ts";
 import { tempDir } from "../helpers.ts";
 import { createEvent, event, newTask, rejection } from "./conformance/harness.ts";
 
@@ -269,12 +274,14 @@ test("patchedRecord leaves the known record as it was and refuses a patch only S
   expect(patchedRecord(known, { status: "FINISHED", completeProgress: true }, 9)).toBeUndefined();
 });
 
-test(`a backlog beyond ${KNOWN_RECORDS_LIMIT} tasks: every start and end still returns the stored row`, async () => {
+test("a backlog heavier than the records kept: every start and end still returns the stored row", async () => {
   const { store } = await openStore();
+  // Params of 64 KB: the kept records reach their bound after about 60 tasks.
+  const params = { text: "x".repeat(64 * 1024) };
+  const beyond = Math.ceil(KNOWN_RECORDS_BYTES / knownRecordWeight(64 * 1024)) + 10;
   const ids: string[] = [];
   await store.transaction(async (tx) => {
-    for (let i = 0; i < KNOWN_RECORDS_LIMIT + 50; i++)
-      ids.push((await tx.createTask(newTask(), createEvent())).id);
+    for (let i = 0; i < beyond; i++) ids.push((await tx.createTask(newTask({ params }), createEvent())).id);
   });
   for (const id of [ids[0], ids.at(-1)] as string[]) {
     await expectStored(store, await start(store, id));
@@ -283,27 +290,30 @@ test(`a backlog beyond ${KNOWN_RECORDS_LIMIT} tasks: every start and end still r
       await store.transition(
         id,
         ["RUNNING"],
-        { status: "FINISHED", endTime: Date.now() },
-        event("RUNNING", "FINISHED", "finish"),
+        { status: "FAILED", error: { name: "E", message: "m" }, endTime: Date.now() },
+        event("RUNNING", "FAILED", "fail"),
       ),
     );
   }
 });
 
-test("a task with params beyond the kept size: its start and end still return the stored row", async () => {
-  const { store } = await openStore();
-  const created = await store.createTask(
-    newTask({ params: { text: "x".repeat(KNOWN_PARAMS_CHARS) } }),
-    createEvent(),
-  );
-  await expectStored(store, await start(store, created.id));
-  await expectStored(
-    store,
-    await store.transition(
-      created.id,
-      ["RUNNING"],
-      { status: "FAILED", error: { name: "E", message: "m" }, endTime: Date.now() },
-      event("RUNNING", "FAILED", "fail"),
-    ),
-  );
+test("the records kept stay within their bound; a running task is kept beyond it; an ended one is not", () => {
+  const known = new KnownRecords();
+  const record = (id: string, status: TaskRecord["status"]) => ({ id, status }) as unknown as TaskRecord;
+  const weight = knownRecordWeight(100_000);
+  const fit = Math.floor(KNOWN_RECORDS_BYTES / weight);
+  for (let i = 0; i < fit + 5; i++) known.remember(record(`p${i}`, "PENDING"), 100_000);
+  expect(known.size.records).toBe(fit);
+  expect(known.size.bytes).toBeLessThanOrEqual(KNOWN_RECORDS_BYTES);
+  expect(known.get(`p${fit}`)).toBeUndefined();
+  known.remember(record("r", "RUNNING"), 100_000);
+  expect(known.get("r")?.status).toBe("RUNNING");
+  // Paused beyond the bound: no longer kept.
+  known.replace(record("r", "PAUSED"));
+  expect(known.get("r")).toBeUndefined();
+  known.replace(record("p0", "FINISHED"));
+  expect(known.get("p0")).toBeUndefined();
+  expect(known.size.records).toBe(fit - 1);
+  known.forgetAll();
+  expect(known.size).toEqual({ records: 0, bytes: 0 });
 });
