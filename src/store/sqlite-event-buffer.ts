@@ -40,10 +40,18 @@ export class SqliteEventBuffer {
     );
   }
 
-  /** Writes what is buffered; on a throw nothing is left buffered (the transaction is rolled back). */
+  /**
+   * Writes what is buffered, inside the transaction it belongs to; on a throw nothing is left
+   * buffered (the transaction is rolled back). Rows whose transaction SQLite already rolled back
+   * itself (a full disk) are dropped: the COMMIT that follows fails on its own.
+   */
   flush(): void {
     const values = this.#values;
     if (values.length === 0) return;
+    if (!this.#sqlite.inTransaction) {
+      values.length = 0;
+      return;
+    }
     try {
       const most = MAX_ROWS * PER_ROW;
       for (let start = 0; start < values.length; start += most) {

@@ -20,17 +20,14 @@ export function placeholders(count: number): string {
 /** Statements on hot paths, prepared once the tables exist. */
 function prepareHotStatements(sqlite: Database, db: SqliteDb) {
   return {
-    // Written on every transition: bun:sqlite binds the array directly, without the per-call
-    // parameter mapping a Drizzle placeholder query does.
+    // Written at create: bun:sqlite binds the array directly, without the per-call parameter
+    // mapping a Drizzle placeholder query does.
     insertParamField: sqlite.prepare<unknown, [string, string, string]>(
       "INSERT INTO task_params (task_id, path, value) VALUES (?, ?, ?)",
     ),
     // A tag given twice is one row.
     insertTag: sqlite.prepare<unknown, [string, string]>(
       "INSERT OR IGNORE INTO task_tags (task_id, tag) VALUES (?, ?)",
-    ),
-    insertEvent: sqlite.prepare<unknown, [string, number, ...(string | null)[]]>(
-      "INSERT INTO task_events (task_id, at, from_status, to_status, action, reason, actor, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     ),
     saveProgress: db
       .update(tasks)

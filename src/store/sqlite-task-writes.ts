@@ -181,20 +181,9 @@ export class SqliteTaskWrites {
     }));
   }
 
+  /** A history row: with the others of a transaction opened by hand, else now (in the write's own). */
   #insertEvent(taskId: string, at: number, event: NewTaskEvent): void {
-    if (this.#transactions.buffersEvents) {
-      this.#transactions.events.add(taskId, at, event);
-      return;
-    }
-    this.#statements.prepared.insertEvent.run(
-      taskId,
-      at,
-      event.fromStatus,
-      event.toStatus,
-      event.action,
-      event.reason,
-      event.actor,
-      event.source,
-    );
+    this.#transactions.events.add(taskId, at, event);
+    if (!this.#transactions.buffersEvents) this.#transactions.events.flush();
   }
 }

@@ -2,9 +2,12 @@
 // sqlite-event-buffer.ts): every one lands, in the order the writes were made, however many; a
 // rolled-back part's rows do not; a delete in the same transaction finds the rows to cascade to;
 // and nothing of them outlives a rollback.
+
+import { Database } from "bun:sqlite";
 import { afterAll, afterEach, expect, test } from "bun:test";
 import { join } from "node:path";
 import { SqliteTaskStore } from "../../src/store/index.ts";
+import { SqliteTransactions } from "../../src/store/sqlite-transactions.ts";
 import { tempDir } from "../helpers.ts";
 import { allEvents, createEvent, event, newTask, rejection } from "./conformance/harness.ts";
 
@@ -97,4 +100,26 @@ test("a rolled-back transaction's history rows are not written by the next one",
     await tx.transition(task.id, ["PENDING"], { status: "RUNNING" }, start);
   });
   expect((await allEvents(store, task.id)).map((e) => e.action)).toEqual(["create", "start"]);
+});
+
+test("a transaction SQLite rolled back itself (as on a full disk) commits none of its history rows", async () => {
+  const store = await openStore();
+  const task = await store.createTask(newTask(), createEvent());
+  await store.close();
+  const db = new Database(store.location);
+  try {
+    const transactions = new SqliteTransactions(db);
+    transactions.control("begin", "kiln");
+    expect(transactions.buffersEvents).toBe(true);
+    transactions.events.add(task.id, Date.now(), start);
+    // What SQLite does by itself after SQLITE_FULL or SQLITE_IOERR in a transaction.
+    db.exec("ROLLBACK");
+    expect(() => transactions.control("commit", "kiln")).toThrow(/no transaction is active/);
+    const rows = db.query("SELECT action FROM task_events WHERE task_id = ?").all(task.id) as {
+      action: string;
+    }[];
+    expect(rows.map((row) => row.action)).toEqual(["create"]);
+  } finally {
+    db.close();
+  }
 });
