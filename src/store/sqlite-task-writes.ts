@@ -26,7 +26,8 @@ const storedLength = (value: unknown) => (typeof value === "string" ? value.leng
 
 /**
  * The SQLite store's writes of tasks: creates, transitions and updates with their history rows,
- * telemetry, deletes. A write and its history row are one (see `SqliteTransactions.atomic`).
+ * telemetry, deletes. A write and its history row are one: in the same transaction (see
+ * `SqliteTransactions.atomic`), where the row may wait for the commit (`SqliteEventBuffer`).
  */
 export class SqliteTaskWrites {
   readonly #db: SqliteDb;
