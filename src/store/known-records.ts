@@ -1,5 +1,6 @@
 import { FINAL_STATUSES, type TaskStatus } from "../task/index.ts";
 import { JsonText, type NewTaskColumns, type TaskPatch, type TaskRecord } from "./records.ts";
+import type { SqlValue } from "./task-rows.ts";
 
 /** The JSON columns a patch may set: their values read back as their JSON text parsed. */
 const JSON_PATCH_FIELDS = new Set<string>(["result", "error", "progress", "checkpoint"]);
@@ -27,14 +28,17 @@ function asStored(value: unknown): unknown {
   return json === undefined ? null : JSON.parse(json);
 }
 
-/** The row an INSERT of `task` at `now` makes: its columns as given, the rest at their defaults. */
-export function createdRecord(task: NewTaskColumns, now: number): TaskRecord {
+/**
+ * The row an INSERT of `task` at `now` makes: its columns as given, the rest at their defaults.
+ * `storedParams`: the params column's text as bound, when it is plain JSON (no key).
+ */
+export function createdRecord(task: NewTaskColumns, now: number, storedParams?: SqlValue): TaskRecord {
   return {
     id: task.id,
     taskName: task.taskName,
     status: task.status,
     statusReason: null,
-    params: asStored(task.params),
+    params: typeof storedParams === "string" ? JSON.parse(storedParams) : asStored(task.params),
     result: null,
     error: null,
     progress: null,

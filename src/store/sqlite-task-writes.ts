@@ -57,8 +57,9 @@ export class SqliteTaskWrites {
     const values = fields.map((field) => this.#rows.toSql(field, row[field], task.id));
     values.push(now, now);
     const insert = this.#statements.insertStatement(fields);
-    const record = createdRecord(row, now);
     const params = values[fields.indexOf("params")];
+    // Without a key the stored params are their JSON text: parsed, not encoded a second time.
+    const record = createdRecord(row, now, this.#rows.cipher === undefined ? params : undefined);
     return this.#transactions.atomic(() => {
       insert.run(...values);
       this.#transactions.halfway = true;
