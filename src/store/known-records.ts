@@ -74,9 +74,15 @@ export function createdRecord(task: NewTaskColumns, now: number, storedParams?: 
  * The record a guarded UPDATE of `known` by `patch` at `now` leaves, computed as SQLite does it
  * (see `TaskRowCodec.setClause`): the columns set, `active_ms` added to, a start time filling
  * only an empty column, `updated_at`. Undefined for a patch whose outcome only SQL knows
- * (`completeProgress` reads the stored progress).
+ * (`completeProgress` reads the stored progress). `jsonTexts`: the plain JSON text bound for a JSON
+ * column, parsed rather than the value encoded again (see `TaskRowCodec.setClause`).
  */
-export function patchedRecord(known: TaskRecord, patch: TaskPatch, now: number): TaskRecord | undefined {
+export function patchedRecord(
+  known: TaskRecord,
+  patch: TaskPatch,
+  now: number,
+  jsonTexts?: Partial<Record<keyof TaskPatch, string>>,
+): TaskRecord | undefined {
   if (patch.completeProgress) return undefined;
   const next: Record<string, unknown> = { ...known };
   for (const field of Object.keys(patch) as (keyof TaskPatch)[]) {
@@ -84,8 +90,10 @@ export function patchedRecord(known: TaskRecord, patch: TaskPatch, now: number):
     if (value === undefined) continue;
     if (field === "addActiveMs") next.activeMs = known.activeMs + Math.max(0, Math.round(value as number));
     else if (field === "startTime") next.startTime = value === null ? null : (known.startTime ?? value);
-    else if (JSON_PATCH_FIELDS.has(field)) next[field] = asStored(value);
-    else next[field] = value;
+    else if (JSON_PATCH_FIELDS.has(field)) {
+      const text = jsonTexts?.[field];
+      next[field] = text === undefined ? asStored(value) : JSON.parse(text);
+    } else next[field] = value;
   }
   next.updatedAt = now;
   return next as unknown as TaskRecord;

@@ -86,7 +86,8 @@ export class SqliteTaskWrites {
     const set = this.#rows.setClause(patch, now, id);
     const guard = placeholders(from.length);
     const known = this.#known.get(id);
-    const next = known && from.includes(known.status) ? patchedRecord(known, patch, now) : undefined;
+    const next =
+      known && from.includes(known.status) ? patchedRecord(known, patch, now, set.jsonTexts) : undefined;
     if (next) {
       // The row is known: what the UPDATE leaves is computed rather than read back.
       const update = this.#statements.statement(

@@ -189,10 +189,17 @@ export class TaskRowCodec {
    * The SET clause and bound values of a patch. `startTime` records the first start: a number
    * only fills an empty column, an explicit null clears it. `addActiveMs` adds to the column and
    * `completeProgress` completes the stored progress, both in SQL, so the row is not read first.
+   * `jsonTexts`: the JSON text bound for each JSON column set, where it is stored as plain JSON
+   * (no key), for a caller that needs the value as it reads back without encoding it again.
    */
-  setClause(patch: TaskPatch, now: number, taskId: string): { sql: string; values: SqlValue[] } {
+  setClause(
+    patch: TaskPatch,
+    now: number,
+    taskId: string,
+  ): { sql: string; values: SqlValue[]; jsonTexts: Partial<Record<keyof TaskPatch, string>> | undefined } {
     const parts: string[] = [];
     const values: SqlValue[] = [];
+    let jsonTexts: Partial<Record<keyof TaskPatch, string>> | undefined;
     // Each call site builds its patches with the same keys in the same order, so the SQL text
     // (the statement cache's key) takes a few shapes without sorting the keys on every write.
     for (const field of Object.keys(patch) as (keyof TaskPatch)[]) {
@@ -208,10 +215,15 @@ export class TaskRowCodec {
         continue;
       }
       parts.push(field === "startTime" && value !== null ? SET_FIRST_START : SET_COLUMN[field]);
-      values.push(this.toSql(field, value, taskId));
+      const bound = this.toSql(field, value, taskId);
+      values.push(bound);
+      if (typeof bound === "string" && this.cipher === undefined && JSON_FIELDS.has(field)) {
+        jsonTexts ??= {};
+        jsonTexts[field] = bound;
+      }
     }
     parts.push("updated_at = ?");
     values.push(now);
-    return { sql: parts.join(", "), values };
+    return { sql: parts.join(", "), values, jsonTexts };
   }
 }
