@@ -10,8 +10,16 @@ export interface ChildRun {
 }
 
 /** Runs `bun <args>` to the end, killed with SIGKILL after `killAfterMs` when given. */
-export async function runBunChild(args: string[], killAfterMs?: number): Promise<ChildRun> {
-  const child = Bun.spawn([process.execPath, ...args], { stdout: "pipe", stderr: "pipe" });
+export async function runBunChild(
+  args: string[],
+  killAfterMs?: number,
+  env?: Record<string, string>,
+): Promise<ChildRun> {
+  const child = Bun.spawn([process.execPath, ...args], {
+    stdout: "pipe",
+    stderr: "pipe",
+    env: env === undefined ? undefined : { ...process.env, ...env },
+  });
   const timer = killAfterMs === undefined ? undefined : setTimeout(() => child.kill("SIGKILL"), killAfterMs);
   const [out, err, code] = await Promise.all([
     new Response(child.stdout).text(),

@@ -3,7 +3,7 @@
 // API both engines share: every call is awaited, so it holds whether the engine answers at once
 // (before the asynchronous store port) or with a promise.
 // Usage: bun bench/port-cost-child.ts <root> <n> <concurrency>; prints one JSON line.
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { copyFileSync, existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { loadAverage, round, tempDir, yieldToLoop } from "./util.ts";
@@ -75,6 +75,9 @@ const kiln = (await import(pathToFileURL(join(root, "src/index.ts")).href)) as {
   silentLogger: object;
 };
 const tmp = tempDir("port-cost");
+// A file migrated beforehand (by another checkout, say), so that both engines run on one schema.
+const template = process.env.KILN_BENCH_TEMPLATE;
+if (template) copyFileSync(template, tmp.db);
 const manager = new kiln.TaskManager({ db: tmp.db, concurrency, logger: kiln.silentLogger });
 let finished = 0;
 let lastAt = 0;

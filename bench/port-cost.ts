@@ -8,7 +8,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runBunChild } from "./child-run.ts";
-import { formatTable, median, type Row, round } from "./util.ts";
+import { formatTable, median, type Row, round, tempDir } from "./util.ts";
 
 interface Args {
   old: string;
@@ -36,7 +36,26 @@ function parseArgs(argv: string[]): Args {
 }
 
 const NEW_ROOT = join(import.meta.dir, "..");
-const WORKLOADS = ["peers kiln single", "peers kiln bulk", "submit() c=4"] as const;
+
+/** An empty kiln file at `path`, migrated by the checkout at `root`. */
+async function migrateWith(root: string, path: string): Promise<void> {
+  const script = `${path}.migrate.ts`;
+  await Bun.write(
+    script,
+    `const { TaskManager, silentLogger } = await import(${JSON.stringify(join(root, "src/index.ts"))});
+const manager = new TaskManager({ db: ${JSON.stringify(path)}, logger: silentLogger });
+await manager.start();
+await manager.shutdown();`,
+  );
+  const { code, err } = await runBunChild([script], 60_000);
+  if (code !== 0) throw new Error(`migrating ${path} with ${root} failed: ${err}`);
+}
+const WORKLOADS = [
+  "peers kiln single",
+  "peers kiln bulk",
+  "submit() c=4",
+  "submit() c=4, this schema",
+] as const;
 type Workload = (typeof WORKLOADS)[number];
 type Engine = "old" | "new";
 
@@ -52,20 +71,25 @@ interface Sample {
   threadCpuUsPerTask: Record<string, number | null> | null;
 }
 
-async function once(root: string, workload: Workload, n: number): Promise<Omit<Sample, "run" | "engine">> {
-  const command =
-    workload === "submit() c=4"
-      ? [join(NEW_ROOT, "bench/port-cost-child.ts"), root, String(n), "4"]
-      : [
-          join(root, "bench/peers/child.ts"),
-          JSON.stringify({
-            peer: "kiln",
-            mode: workload.endsWith("bulk") ? "bulk" : "single",
-            n,
-            timeoutMs: 120_000,
-          }),
-        ];
-  const { code, lastLine, err } = await runBunChild(command, 240_000);
+async function once(
+  root: string,
+  workload: Workload,
+  n: number,
+  template: string,
+): Promise<Omit<Sample, "run" | "engine">> {
+  const command = workload.startsWith("submit()")
+    ? [join(NEW_ROOT, "bench/port-cost-child.ts"), root, String(n), "4"]
+    : [
+        join(root, "bench/peers/child.ts"),
+        JSON.stringify({
+          peer: "kiln",
+          mode: workload.endsWith("bulk") ? "bulk" : "single",
+          n,
+          timeoutMs: 120_000,
+        }),
+      ];
+  const env = workload === "submit() c=4, this schema" ? { KILN_BENCH_TEMPLATE: template } : undefined;
+  const { code, lastLine, err } = await runBunChild(command, 240_000, env);
   if (code !== 0 || !lastLine?.startsWith("{"))
     throw new Error(`${workload} on ${root}: exit ${code}: ${err}`);
   const parsed = JSON.parse(lastLine) as
@@ -101,12 +125,15 @@ async function once(root: string, workload: Workload, n: number): Promise<Omit<S
 const args = parseArgs(Bun.argv.slice(2));
 const roots: Record<Engine, string> = { old: args.old, new: NEW_ROOT };
 const samples: Sample[] = [];
+const tmp = tempDir("port-cost-schema");
+const template = join(tmp.dir, "this-schema.db");
+await migrateWith(NEW_ROOT, template);
 for (let run = 0; run < args.runs; run++) {
   // Alternate which engine goes first, so neither always meets the machine in the same state.
   const order: Engine[] = run % 2 === 0 ? ["old", "new"] : ["new", "old"];
   for (const workload of WORKLOADS) {
     for (const engine of order) {
-      const sample = { run, engine, ...(await once(roots[engine], workload, args.n)) };
+      const sample = { run, engine, ...(await once(roots[engine], workload, args.n, template)) };
       samples.push(sample);
       const cpu =
         sample.mainThreadCpuUsPerTask === null
@@ -157,7 +184,7 @@ console.log(formatTable(rows));
 const kinds = [...new Set(samples.flatMap((s) => Object.keys(s.threadCpuUsPerTask ?? {})))].sort();
 if (kinds.length > 0) {
   const threadRows: Row[] = (["old", "new"] as const).map((engine) => {
-    const of = samples.filter((s) => s.engine === engine && s.threadCpuUsPerTask);
+    const of = samples.filter((s) => s.engine === engine && s.workload === "submit() c=4");
     const row: Row = { "submit() c=4": engine, runs: of.length };
     let total = 0;
     for (const kind of kinds) {
@@ -170,5 +197,6 @@ if (kinds.length > 0) {
   });
   console.log(`\nCPU per task by thread, medians over runs\n${formatTable(threadRows)}`);
 }
+tmp.cleanup();
 if (args.out)
   writeFileSync(args.out, `${JSON.stringify({ old: args.old, n: args.n, samples, rows }, null, 2)}\n`);

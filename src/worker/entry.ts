@@ -10,6 +10,7 @@ import {
   type ValueLimits,
 } from "../task/index.ts";
 import { LIMIT_FLAGS, toJsonText } from "../task/json-value.ts";
+import { fromMainPort, toMainPort } from "./port-text.ts";
 import type { FromWorker, ToWorker } from "./protocol.ts";
 import { WorkerTaskRuntime } from "./runtime.ts";
 import { lowerThreadPriority } from "./thread-priority.ts";
@@ -93,9 +94,9 @@ export function startWorker(preloaded: readonly TaskClass[] = []): void {
   lowerThreadPriority(WORKER_NICENESS);
   startTaskHost(
     {
-      post: (message) => self.postMessage(message),
+      post: (message) => self.postMessage(toMainPort(message)),
       listen: (handler) => {
-        self.onmessage = (event: MessageEvent<ToWorker>) => handler(event.data);
+        self.onmessage = (event: MessageEvent<ToWorker | string>) => handler(fromMainPort(event.data));
       },
       control: undefined,
       yieldEveryMs: undefined,

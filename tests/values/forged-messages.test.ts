@@ -2,7 +2,7 @@
 // checks. The main thread checks every message again: a bad progress or log message is dropped
 // with a line in the task's log, a bad end or state fails the task, and the server goes on.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { Forgery } from "../fixtures/value-tasks.ts";
+import type { ForgedPost, Forgery } from "../fixtures/value-tasks.ts";
 import { tempDir } from "../helpers.ts";
 import { ALL_OK, serveValues, type ValuesServer } from "./serve-values.ts";
 
@@ -62,6 +62,37 @@ describe.each(["forger", "forger-process"])("task %s", (name) => {
       message: "the task's worker reported a failure without an error",
       retryable: false,
     });
+  });
+});
+
+// The worker's runtime posts its messages as JSON text; what else a task posts on the port is
+// not parsed into a message, and a forged message as text is checked like one as an object.
+describe("task forger, posting on its worker's port", () => {
+  const IGNORED: ForgedPost[] = [
+    "text-not-json",
+    "text-null",
+    "text-array",
+    "text-too-long",
+    "value-null",
+    "value-number",
+  ];
+  test.each(IGNORED)("what is not a message (%s) is no message: the task runs on", async (post) => {
+    const task = await server.create("forger", { post });
+    const ended = await server.ended(task.id);
+    expect(ended.status).toBe("FINISHED");
+    expect(ended.result).toEqual({ ok: true });
+    expect(await server.logs(task.id)).toEqual([]);
+    expect(await server.views(task.id)).toEqual(ALL_OK);
+  });
+
+  test("a forged message as JSON text is checked like one posted as an object", async () => {
+    const task = await server.create("forger", { post: "text-log-level" });
+    const ended = await server.ended(task.id);
+    expect(ended.status).toBe("FINISHED");
+    const logs = await server.logs(task.id);
+    expect(logs).toEqual([
+      { ...logs[0], level: "warn", message: expect.stringContaining("its log level is unknown") },
+    ]);
   });
 });
 

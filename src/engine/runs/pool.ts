@@ -1,4 +1,5 @@
 import type { FileAccess, TaskIsolation } from "../../task/index.ts";
+import { fromWorkerPort, toWorkerPort } from "../../worker/port-text.ts";
 import { Control, type ControlValue, type FromWorker, type ToWorker } from "../../worker/protocol.ts";
 import { ProcessHost } from "./process-host.ts";
 import type { RunHost } from "./run-host.ts";
@@ -23,7 +24,7 @@ export class WorkerHost implements RunHost {
   }
 
   post(message: ToWorker): void {
-    this.worker.postMessage(message);
+    this.worker.postMessage(toWorkerPort(message));
   }
 
   setControl(value: ControlValue): void {
@@ -129,9 +130,10 @@ export class WorkerPool {
     const worker = new Worker(this.workerUrl);
     const host = new WorkerHost(this.#nextId++, worker, fresh);
     this.#all.add(host);
-    worker.addEventListener("message", (event: MessageEvent<FromWorker>) =>
-      this.hooks.onMessage(host, event.data),
-    );
+    worker.addEventListener("message", (event: MessageEvent<unknown>) => {
+      const message = fromWorkerPort(event.data);
+      if (message) this.hooks.onMessage(host, message);
+    });
     worker.addEventListener("error", (event: ErrorEvent) => {
       host.lastError = event.message || String(event.error ?? "unknown error");
     });
