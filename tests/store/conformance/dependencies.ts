@@ -19,5 +19,42 @@ export function dependencyTests({ open }: SuiteContext): void {
       expect(await store.deleteTask(held.id)).toBe(true);
       expect(await store.hasAwaiting()).toBe(false);
     });
+
+    test("awaitedIds: the ids in the order they were named, not sorted; a later waitFor replaces the earlier", async () => {
+      const { store } = await open();
+      const [a, b, c] = [Bun.randomUUIDv7(), Bun.randomUUIDv7(), Bun.randomUUIDv7()];
+      const held = await store.createTask(newTask({ awaiting: "children" }), createEvent());
+      expect(await store.awaitedIds(held.id, "children")).toEqual([]);
+      await store.transaction((tx) => tx.addAwaited(held.id, "children", [c, a, b]));
+      expect(await store.awaitedIds(held.id, "children")).toEqual([c, a, b]);
+      expect(await store.awaitedIds(held.id, "dependencies")).toEqual([]);
+      await store.transaction((tx) => tx.addAwaited(held.id, "children", [b, c]));
+      expect(await store.awaitedIds(held.id, "children")).toEqual([b, c]);
+      await store.transaction((tx) => tx.addAwaited(held.id, "dependencies", [b, a]));
+      expect(await store.awaitedIds(held.id, "dependencies")).toEqual([b, a]);
+    });
+
+    test("childrenOf: none for a task that spawned nothing; else counts per status and the first by id", async () => {
+      const { store } = await open();
+      const parent = await store.createTask(newTask(), createEvent());
+      expect(await store.childrenOf(parent.id, 100)).toEqual({ total: 0, counts: {}, items: [] });
+      const children = [];
+      for (let i = 0; i < 5; i++) {
+        children.push(await store.createTask(newTask({ parentId: parent.id }), createEvent()));
+      }
+      await store.updateTask(children[1]?.id as string, { status: "FINISHED", endTime: Date.now() });
+      await store.updateTask(children[3]?.id as string, { status: "FAILED", endTime: Date.now() });
+      const item = (i: number) => ({ id: children[i]?.id, taskName: "conformance", status: "PENDING" });
+      expect(await store.childrenOf(parent.id, 3)).toEqual({
+        total: 5,
+        counts: { PENDING: 3, FINISHED: 1, FAILED: 1 },
+        items: [item(0), { ...item(1), status: "FINISHED" }, item(2)],
+      });
+      expect(await store.childrenOf(children[0]?.id as string, 100)).toEqual({
+        total: 0,
+        counts: {},
+        items: [],
+      });
+    });
   });
 }
