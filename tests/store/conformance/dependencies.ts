@@ -1,4 +1,6 @@
 import { describe, expect, test } from "bun:test";
+import type { TaskRecord } from "../../../src/store/index.ts";
+import type { TaskStatus } from "../../../src/task/index.ts";
 import { createEvent, newTask, type SuiteContext } from "./harness.ts";
 
 export function dependencyTests({ open }: SuiteContext): void {
@@ -38,17 +40,21 @@ export function dependencyTests({ open }: SuiteContext): void {
       const { store } = await open();
       const parent = await store.createTask(newTask(), createEvent());
       expect(await store.childrenOf(parent.id, 100)).toEqual({ total: 0, counts: {}, items: [] });
-      const children = [];
+      const children: TaskRecord[] = [];
       for (let i = 0; i < 5; i++) {
         children.push(await store.createTask(newTask({ parentId: parent.id }), createEvent()));
       }
       await store.updateTask(children[1]?.id as string, { status: "FINISHED", endTime: Date.now() });
       await store.updateTask(children[3]?.id as string, { status: "FAILED", endTime: Date.now() });
-      const item = (i: number) => ({ id: children[i]?.id, taskName: "conformance", status: "PENDING" });
+      const item = (i: number, status: TaskStatus = "PENDING") => ({
+        id: children[i]?.id as string,
+        taskName: "conformance",
+        status,
+      });
       expect(await store.childrenOf(parent.id, 3)).toEqual({
         total: 5,
         counts: { PENDING: 3, FINISHED: 1, FAILED: 1 },
-        items: [item(0), { ...item(1), status: "FINISHED" }, item(2)],
+        items: [item(0), item(1, "FINISHED"), item(2)],
       });
       expect(await store.childrenOf(children[0]?.id as string, 100)).toEqual({
         total: 0,
