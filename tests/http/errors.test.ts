@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, spyOn, test } from "bun:test";
+import { rawRequest } from "./raw-http.ts";
 import { type ApiError, body, startServer, type TestServer } from "./server.ts";
 
 let server: TestServer;
@@ -153,6 +154,18 @@ describe("error shape and status", () => {
       body: stream,
     });
     await expectError(chunked, 413, "payload_too_large");
+    expect((await server.manager.list()).items).toHaveLength(0);
+  });
+
+  test("a small Content-Length beside chunked framing does not let a larger body through", async () => {
+    // Only a body with a declared length and no other framing is read whole; this one says both.
+    const json = JSON.stringify({ name: "echo", params: { value: "x".repeat(100 * 1024) } });
+    const chunks = `${json.length.toString(16)}\r\n${json}\r\n0\r\n\r\n`;
+    const request =
+      "POST /tasks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n" +
+      `Content-Length: 10\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${chunks}`;
+    const response = await rawRequest(Number(new URL(server.base).port), request);
+    expect([400, 413]).toContain(response.status);
     expect((await server.manager.list()).items).toHaveLength(0);
   });
 
