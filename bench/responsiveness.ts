@@ -104,7 +104,7 @@ export async function measureResponsiveness(
   for (const probe of probes) {
     const a = wrkIdle[probe.label];
     const b = wrkLoaded[probe.label];
-    if (a && b) wrkProbes[probe.label] = { idle: a, loaded: b, p99Ratio: round(b.p99Ms / a.p99Ms, 2) };
+    if (a && b) wrkProbes[probe.label] = { idle: a, loaded: b, p99Ratio: b.p99Ms / a.p99Ms };
   }
   return {
     spinningTasks: ids.length,
@@ -137,7 +137,7 @@ export function wrkRows(figures: ResponsivenessFigures): Row[] {
         errors: "-",
         "p50 ms": round(f.loaded.p50Ms / f.idle.p50Ms, 2),
         "p90 ms": round(f.loaded.p90Ms / f.idle.p90Ms, 2),
-        "p99 ms": f.p99Ratio,
+        "p99 ms": round(f.p99Ratio, 2),
         "req/s": round(f.loaded.requestsPerSec / f.idle.requestsPerSec, 2),
       },
     );

@@ -22,7 +22,9 @@ export interface Series {
 }
 
 export interface Ratio {
+  /** Rounded to 2 digits, for the tables; an aim is judged on `exactMedian`. */
   median: number;
+  exactMedian: number;
   min: number;
   max: number;
   rounds: number;
@@ -79,6 +81,7 @@ export function ratio(a: Series, b: Series): Ratio | null {
   if (values.length === 0) return null;
   return {
     median: round(median(values), 2),
+    exactMedian: median(values),
     min: round(Math.min(...values), 2),
     max: round(Math.max(...values), 2),
     rounds: values.length,
@@ -244,13 +247,13 @@ export function peerHeadlines(all: Series[]): Headline[] {
       what: "no-op tasks end to end, durable, single enqueue: kiln defaults ÷ the fastest durable peer",
       aim: "≥ 2× and ≥ 30,000 tasks/s",
       measured: single.text,
-      met: single.r === null ? null : single.r.median >= 2 && kilnSingle >= 30_000,
+      met: single.r === null ? null : single.r.exactMedian >= 2 && kilnSingle >= 30_000,
     },
     {
       what: "same, bulk enqueue",
       aim: "≥ 2×",
       measured: bulk.text,
-      met: bulk.r === null ? null : bulk.r.median >= 2,
+      met: bulk.r === null ? null : bulk.r.exactMedian >= 2,
     },
     {
       what: "kiln --durability full ÷ the fastest peer that survives a power loss, single / bulk",
