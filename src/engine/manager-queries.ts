@@ -71,12 +71,7 @@ export class ManagerQueries {
 
   async findWithTree(idOrPrefix: string): Promise<TaskTree> {
     const task = await this.find(idOrPrefix);
-    const [dependsOn, waitingFor, children] = await Promise.all([
-      task.dependencyPolicy === null ? [] : this.store.awaitedIds(task.id, "dependencies"),
-      this.store.awaitedIds(task.id, "children"),
-      this.store.childrenOf(task.id, 100),
-    ]);
-    return { task, dependsOn, waitingFor, children };
+    return { task, ...(await this.store.taskTree(task.id, 100)) };
   }
 
   async list(query: ListTasksQuery): Promise<Page<TaskRecord, string>> {

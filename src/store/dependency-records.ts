@@ -20,6 +20,15 @@ export interface ChildrenSummary {
   items: Array<{ id: string; taskName: string; status: TaskStatus }>;
 }
 
+/** What a task's own page shows beside its row (`taskTree`). */
+export interface TaskTreeReads {
+  /** The ids its `dependsOn` named, in that order. */
+  dependsOn: string[];
+  /** The ids its latest `waitFor` named, in that order. */
+  waitingFor: string[];
+  children: ChildrenSummary;
+}
+
 /** The writes (and the reads a decision needs) of dependencies, inside a transaction. */
 export interface DependencyWrites {
   /**
@@ -53,4 +62,9 @@ export interface DependencyReads {
   awaitedIds(taskId: string, kind: AwaitKind): Promise<string[]>;
   /** The children of `parentId` (tasks it spawned): counts per status and the first `limit`. */
   childrenOf(parentId: string, limit: number): Promise<ChildrenSummary>;
+  /**
+   * `awaitedIds` of both kinds and `childrenOf` together, as one read: what a task's page shows
+   * beside its row. Most tasks wait on nothing and spawn nothing; a store may tell that first.
+   */
+  taskTree(taskId: string, childLimit: number): Promise<TaskTreeReads>;
 }

@@ -5,7 +5,7 @@ export type {
   HeartbeatReply,
   HeldRun,
 } from "./cluster-store.ts";
-export type { AwaitedState, AwaitKind, ChildrenSummary } from "./dependency-records.ts";
+export type { AwaitedState, AwaitKind, ChildrenSummary, TaskTreeReads } from "./dependency-records.ts";
 export { DURABILITIES, type Durability, type DurabilitySettings } from "./durability.ts";
 export { checkDatabase, type IntegrityReport } from "./integrity.ts";
 export { DatabaseInUseError, DatabaseOwnerLock } from "./owner-lock.ts";

@@ -1,6 +1,6 @@
 import type { Database } from "bun:sqlite";
 import type { TaskStatus } from "../task/index.ts";
-import type { AwaitedState, AwaitKind, ChildrenSummary } from "./dependency-records.ts";
+import type { AwaitedState, AwaitKind, ChildrenSummary, TaskTreeReads } from "./dependency-records.ts";
 
 /**
  * Why a held-back task may be free to go: the sweep's condition (see `awaitingToExamine`). The
@@ -24,6 +24,8 @@ export const SWEEP = `SELECT t.id FROM tasks t INDEXED BY tasks_awaiting
  */
 export const AWAITING_ON = `SELECT DISTINCT d.task_id AS id FROM task_dependencies d CROSS JOIN tasks t ON t.id = d.task_id
   WHERE d.depends_on_id IN (SELECT value FROM json_each(?)) AND t.status = 'PENDING' AND t.awaiting = d.kind`;
+
+const noChildren = (): ChildrenSummary => ({ total: 0, counts: {}, items: [] });
 
 /** The dependency statements of the SQLite store (synchronous, on its connection). */
 export class SqliteDependencies {
@@ -94,14 +96,34 @@ export class SqliteDependencies {
   }
 
   childrenOf(parentId: string, limit: number): ChildrenSummary {
-    const counts: Partial<Record<TaskStatus, number>> = {};
-    let total = 0;
     // Most tasks spawn nothing: one probe of the index answers them, without the two reads below
     // and the sorters their GROUP BY and ORDER BY open.
     const any = this.sqlite
       .query<{ found: number }, [string]>("SELECT EXISTS (SELECT 1 FROM tasks WHERE parent_id = ?) AS found")
       .get(parentId);
-    if (any?.found !== 1) return { total, counts, items: [] };
+    return any?.found === 1 ? this.#children(parentId, limit) : noChildren();
+  }
+
+  taskTree(taskId: string, childLimit: number): TaskTreeReads {
+    // One probe for the three reads: a task that waits on nothing and spawned nothing, most of
+    // them, costs one statement instead of three.
+    const probe = this.sqlite
+      .query<{ children: number; awaited: number }, [string]>(
+        `SELECT EXISTS (SELECT 1 FROM tasks WHERE parent_id = ?1) AS children,
+           EXISTS (SELECT 1 FROM task_dependencies WHERE task_id = ?1) AS awaited`,
+      )
+      .get(taskId);
+    const awaited = probe?.awaited === 1;
+    return {
+      dependsOn: awaited ? this.awaitedIds(taskId, "dependencies") : [],
+      waitingFor: awaited ? this.awaitedIds(taskId, "children") : [],
+      children: probe?.children === 1 ? this.#children(taskId, childLimit) : noChildren(),
+    };
+  }
+
+  #children(parentId: string, limit: number): ChildrenSummary {
+    const counts: Partial<Record<TaskStatus, number>> = {};
+    let total = 0;
     const rows = this.sqlite
       .query<{ status: TaskStatus; n: number }, [string]>(
         "SELECT status, count(*) AS n FROM tasks WHERE parent_id = ? GROUP BY status",

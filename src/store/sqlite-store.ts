@@ -1,5 +1,5 @@
 import type { TaskStatus } from "../task/index.ts";
-import type { AwaitedState, AwaitKind, ChildrenSummary } from "./dependency-records.ts";
+import type { AwaitedState, AwaitKind, ChildrenSummary, TaskTreeReads } from "./dependency-records.ts";
 import type { RateStart } from "./rate-window.ts";
 import type {
   ListTasksQuery,
@@ -227,6 +227,9 @@ export class SqliteTaskStore implements TaskStore {
   }
   childrenOf(parentId: string, limit: number): Promise<ChildrenSummary> {
     return this.#call(() => this.file.dependencies.childrenOf(parentId, limit));
+  }
+  taskTree(taskId: string, childLimit: number): Promise<TaskTreeReads> {
+    return this.#call(() => this.file.dependencies.taskTree(taskId, childLimit));
   }
   countByStatus(): Promise<Record<TaskStatus, number>> {
     return this.#call(() => this.file.countByStatus());

@@ -254,6 +254,8 @@ export class GuardedStore implements TaskStore {
     this.#read(() => this.inner.awaitedIds(taskId, kind));
   childrenOf: TaskStore["childrenOf"] = (parentId, limit) =>
     this.#read(() => this.inner.childrenOf(parentId, limit));
+  taskTree: TaskStore["taskTree"] = (taskId, childLimit) =>
+    this.#read(() => this.inner.taskTree(taskId, childLimit));
   countByStatus(): Promise<Record<TaskStatus, number>> {
     return this.#read(() => this.inner.countByStatus());
   }

@@ -1,5 +1,5 @@
 import type { TaskStatus } from "../../task/index.ts";
-import type { AwaitedState, AwaitKind, ChildrenSummary } from "../dependency-records.ts";
+import type { AwaitedState, AwaitKind, ChildrenSummary, TaskTreeReads } from "../dependency-records.ts";
 import type { SqlValue } from "../task-rows.ts";
 import type { Row } from "./client.ts";
 
@@ -72,6 +72,16 @@ export class PostgresDependencies {
 
   async awaitedIds(taskId: string, kind: AwaitKind): Promise<string[]> {
     return (await this.run(SQL.ids, [taskId, kind])).map((row) => String(row.id));
+  }
+
+  async taskTree(taskId: string, childLimit: number): Promise<TaskTreeReads> {
+    // Sent together: on one connection's pipeline they cost about one round trip.
+    const [dependsOn, waitingFor, children] = await Promise.all([
+      this.awaitedIds(taskId, "dependencies"),
+      this.awaitedIds(taskId, "children"),
+      this.childrenOf(taskId, childLimit),
+    ]);
+    return { dependsOn, waitingFor, children };
   }
 
   async childrenOf(parentId: string, limit: number): Promise<ChildrenSummary> {

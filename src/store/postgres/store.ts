@@ -211,6 +211,8 @@ export class PostgresTaskStore implements TaskStore {
   awaitedIds: TaskStore["awaitedIds"] = (taskId, kind) => this.#dependencyReads.awaitedIds(taskId, kind);
   childrenOf: TaskStore["childrenOf"] = (parentId, limit) =>
     this.#dependencyReads.childrenOf(parentId, limit);
+  taskTree: TaskStore["taskTree"] = (taskId, childLimit) =>
+    this.#dependencyReads.taskTree(taskId, childLimit);
   createSchedule: TaskStore["createSchedule"] = (schedule) => this.#writes.createSchedule(schedule);
   updateSchedule: TaskStore["updateSchedule"] = (id, patch) => this.#writes.updateSchedule(id, patch);
   deleteSchedule: TaskStore["deleteSchedule"] = (id) => this.#writes.deleteSchedule(id);

@@ -36,6 +36,40 @@ export function dependencyTests({ open }: SuiteContext): void {
       expect(await store.awaitedIds(held.id, "dependencies")).toEqual([b, a]);
     });
 
+    test("taskTree: what awaitedIds of both kinds and childrenOf read, together", async () => {
+      const { store } = await open();
+      const leaf = await store.createTask(newTask(), createEvent());
+      const none = { total: 0, counts: {}, items: [] };
+      expect(await store.taskTree(leaf.id, 10)).toEqual({ dependsOn: [], waitingFor: [], children: none });
+      const parent = await store.createTask(newTask(), createEvent());
+      const children: TaskRecord[] = [];
+      for (let i = 0; i < 3; i++) {
+        children.push(await store.createTask(newTask({ parentId: parent.id }), createEvent()));
+      }
+      const [a, b, c] = children.map((child) => child.id) as [string, string, string];
+      // Spawned children only: no wait recorded.
+      expect(await store.taskTree(parent.id, 2)).toEqual({
+        dependsOn: [],
+        waitingFor: [],
+        children: await store.childrenOf(parent.id, 2),
+      });
+      await store.transaction(async (tx) => {
+        await tx.addAwaited(parent.id, "children", [c, a]);
+        await tx.addAwaited(parent.id, "dependencies", [leaf.id]);
+      });
+      const tree = await store.taskTree(parent.id, 2);
+      expect(tree).toEqual({
+        dependsOn: [leaf.id],
+        waitingFor: [c, a],
+        children: await store.childrenOf(parent.id, 2),
+      });
+      expect(tree.children.items.map((item) => item.id)).toEqual([a, b]);
+      // A wait without children of its own (ids of tasks it did not spawn).
+      expect(await store.taskTree(c, 5)).toEqual({ dependsOn: [], waitingFor: [], children: none });
+      await store.transaction((tx) => tx.addAwaited(c, "children", [b]));
+      expect(await store.taskTree(c, 5)).toEqual({ dependsOn: [], waitingFor: [b], children: none });
+    });
+
     test("childrenOf: none for a task that spawned nothing; else counts per status and the first by id", async () => {
       const { store } = await open();
       const parent = await store.createTask(newTask(), createEvent());
