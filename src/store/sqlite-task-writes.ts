@@ -167,8 +167,9 @@ export class SqliteTaskWrites {
     const final = FINAL_STATUSES.map(() => "?").join(", ");
     // Ids are UUIDv7, so they sort by creation time, and a task cannot end before it was
     // created: only ids below the cutoff's UUIDv7 prefix can qualify, and the (status, id) index
-    // finds those alone (SQLite picks it over the end-time index here; either bounds the walk). Events and logs go with their task (ON DELETE
-    // CASCADE; foreign keys are on); the outer status check guards a task restarted meanwhile.
+    // finds those alone (SQLite picks it over the end-time index here; either bounds the walk).
+    // Events and logs go with their task (ON DELETE CASCADE; foreign keys are on); the outer
+    // status check guards a task restarted meanwhile.
     const deleted = this.#statements
       .statement(
         `DELETE FROM tasks WHERE status IN (${final}) AND id IN (
