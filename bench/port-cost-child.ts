@@ -6,25 +6,9 @@
 import { copyFileSync, existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { loadAverage, round, tempDir, yieldToLoop } from "./util.ts";
+import { loadAverage, mainThreadCpuMs, round, tempDir, yieldToLoop } from "./util.ts";
 
 const CREATE_CHUNK = 250;
-const STAT = `/proc/self/task/${process.pid}/stat`;
-
-/**
- * CPU time of the main thread alone (where the engine runs; workers not counted), in ms, on
- * Linux; null elsewhere. Wall time on a shared machine mostly says how busy the others are;
- * this says what the engine itself spent.
- */
-function mainThreadCpuMs(): number | null {
-  if (!existsSync(STAT)) return null;
-  const stat = readFileSync(STAT, "utf8");
-  // utime and stime, fields 14 and 15, counted after the ")" that ends the thread's name.
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  // In clock ticks of 1/100 s (USER_HZ, 100 on Linux).
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-}
-
 /** What kind of thread a thread's name says it is, for the CPU breakdown. */
 function threadKind(tid: string, name: string): string {
   if (tid === String(process.pid)) return "main";

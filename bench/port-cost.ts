@@ -7,7 +7,7 @@
 // also the main thread's CPU time per task (Linux), which the machine's load sways far less.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { runBunChild } from "./child-run.ts";
+import { migrateWith, runBunChild } from "./child-run.ts";
 import { formatTable, median, type Row, round, tempDir } from "./util.ts";
 
 interface Args {
@@ -37,19 +37,6 @@ function parseArgs(argv: string[]): Args {
 
 const NEW_ROOT = join(import.meta.dir, "..");
 
-/** An empty kiln file at `path`, migrated by the checkout at `root`. */
-async function migrateWith(root: string, path: string): Promise<void> {
-  const script = `${path}.migrate.ts`;
-  await Bun.write(
-    script,
-    `const { TaskManager, silentLogger } = await import(${JSON.stringify(join(root, "src/index.ts"))});
-const manager = new TaskManager({ db: ${JSON.stringify(path)}, logger: silentLogger });
-await manager.start();
-await manager.shutdown();`,
-  );
-  const { code, err } = await runBunChild([script], 60_000);
-  if (code !== 0) throw new Error(`migrating ${path} with ${root} failed: ${err}`);
-}
 const WORKLOADS = [
   "peers kiln single",
   "peers kiln bulk",

@@ -3,17 +3,7 @@
 // message shaped as the engine's and the worker's `finished` answer, 4 in flight, each way
 // timed as the main thread's CPU per round trip (Linux) and wall time. Rounds alternate.
 // Usage: bun bench/port-text.ts [--n 50000] [--rounds 5]
-import { existsSync, readFileSync } from "node:fs";
-import { formatTable, median, type Row, round } from "./util.ts";
-
-const STAT = `/proc/self/task/${process.pid}/stat`;
-
-function mainThreadCpuMs(): number {
-  if (!existsSync(STAT)) return Number.NaN;
-  const stat = readFileSync(STAT, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-}
+import { formatTable, mainThreadCpuMs, median, type Row, round } from "./util.ts";
 
 const WORKER_SOURCE = `
 const finished = (taskId) => ({ type: "finished", taskId, resultJson: "null" });
@@ -54,12 +44,12 @@ async function roundTrips(worker: Worker, form: Form, n: number): Promise<{ cpuU
     if (++answered === n) resolve();
     else if (sent < n) send();
   };
-  const cpu0 = mainThreadCpuMs();
+  const cpu0 = mainThreadCpuMs() ?? Number.NaN;
   const t0 = Bun.nanoseconds();
   for (let i = 0; i < 4; i++) send();
   await promise;
   return {
-    cpuUs: round(((mainThreadCpuMs() - cpu0) * 1000) / n, 2),
+    cpuUs: round((((mainThreadCpuMs() ?? Number.NaN) - cpu0) * 1000) / n, 2),
     wallUs: round((Bun.nanoseconds() - t0) / n / 1000, 2),
   };
 }

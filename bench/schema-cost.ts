@@ -7,7 +7,7 @@
 // Usage: bun bench/schema-cost.ts --old <kiln checkout> [--runs 7] [--n 20000]
 import { copyFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { runBunChild } from "./child-run.ts";
+import { migrateWith, runBunChild } from "./child-run.ts";
 import { formatTable, median, type Row, round, tempDir } from "./util.ts";
 
 const SELF = Bun.fileURLToPath(import.meta.url);
@@ -116,18 +116,6 @@ async function child(path: string, n: number): Promise<Measured> {
   };
 }
 
-/** An empty file migrated by the kiln at `root` (through the API both checkouts share). */
-async function migrated(root: string, path: string): Promise<void> {
-  const script = `const { TaskManager, silentLogger } = await import(${JSON.stringify(join(root, "src/index.ts"))});
-const manager = new TaskManager({ db: ${JSON.stringify(path)}, logger: silentLogger });
-await manager.start();
-await manager.shutdown();`;
-  const file = `${path}.migrate.ts`;
-  await Bun.write(file, script);
-  const { code, err } = await runBunChild([file], 60_000);
-  if (code !== 0) throw new Error(`migrating with ${root} failed: ${err}`);
-}
-
 async function main(): Promise<void> {
   const arg = (name: string) => {
     const index = Bun.argv.indexOf(name);
@@ -150,7 +138,7 @@ async function main(): Promise<void> {
     const templates = new Map<string, string>();
     for (const variant of VARIANTS) {
       const path = join(tmp.dir, `${templates.size}.db`);
-      await migrated(variant.root === "old" ? old : NEW_ROOT, path);
+      await migrateWith(variant.root === "old" ? old : NEW_ROOT, path);
       if (variant.drop.length > 0) {
         const { Database } = await import("bun:sqlite");
         const db = new Database(path);
