@@ -18,6 +18,9 @@ import type { ManagerStats, TaskTree } from "./manager-options.ts";
 import type { EngineParts } from "./manager-parts.ts";
 import { countEnded, type EndedCounts } from "./upkeep/ended-counts.ts";
 
+/** Children a task's page lists by id (all of them are counted). */
+const CHILDREN_SHOWN = 100;
+
 /**
  * What the manager answers without changing any task: a task by id or prefix (with what it waits
  * for and the tasks it spawned), pages of tasks, of a task's history and of its logs, the tasks
@@ -70,8 +73,11 @@ export class ManagerQueries {
   }
 
   async findWithTree(idOrPrefix: string): Promise<TaskTree> {
+    // An exact id, as most lookups are: the row and its tree in one read.
+    const exact = await this.store.taskWithTree(idOrPrefix, CHILDREN_SHOWN);
+    if (exact) return { ...exact, task: this.#withWaitReason(exact.task) };
     const task = await this.find(idOrPrefix);
-    return { task, ...(await this.store.taskTree(task.id, 100)) };
+    return { task, ...(await this.store.taskTree(task.id, CHILDREN_SHOWN)) };
   }
 
   async list(query: ListTasksQuery): Promise<Page<TaskRecord, string>> {

@@ -1,4 +1,5 @@
 import type { TaskStatus } from "../task/index.ts";
+import type { TaskRecord } from "./records.ts";
 
 /**
  * What holds a PENDING task back (its `awaiting` column) and the rows of `task_dependencies` it
@@ -27,6 +28,11 @@ export interface TaskTreeReads {
   /** The ids its latest `waitFor` named, in that order. */
   waitingFor: string[];
   children: ChildrenSummary;
+}
+
+/** A task's row and what its page shows beside it (`taskWithTree`). */
+export interface TaskWithTree extends TaskTreeReads {
+  task: TaskRecord;
 }
 
 /** The writes (and the reads a decision needs) of dependencies, inside a transaction. */
@@ -67,4 +73,10 @@ export interface DependencyReads {
    * beside its row. Most tasks wait on nothing and spawn nothing; a store may tell that first.
    */
   taskTree(taskId: string, childLimit: number): Promise<TaskTreeReads>;
+  /**
+   * The task with exactly this id and its `taskTree`, read together (on SQLite in one read
+   * transaction, which costs about as much as one statement of its own; on PostgreSQL in one
+   * round trip); undefined when no task has this id.
+   */
+  taskWithTree(taskId: string, childLimit: number): Promise<TaskWithTree | undefined>;
 }

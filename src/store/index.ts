@@ -5,7 +5,13 @@ export type {
   HeartbeatReply,
   HeldRun,
 } from "./cluster-store.ts";
-export type { AwaitedState, AwaitKind, ChildrenSummary, TaskTreeReads } from "./dependency-records.ts";
+export type {
+  AwaitedState,
+  AwaitKind,
+  ChildrenSummary,
+  TaskTreeReads,
+  TaskWithTree,
+} from "./dependency-records.ts";
 export { DURABILITIES, type Durability, type DurabilitySettings } from "./durability.ts";
 export { checkDatabase, type IntegrityReport } from "./integrity.ts";
 export { DatabaseInUseError, DatabaseOwnerLock } from "./owner-lock.ts";

@@ -1,5 +1,11 @@
 import type { TaskStatus } from "../task/index.ts";
-import type { AwaitedState, AwaitKind, ChildrenSummary, TaskTreeReads } from "./dependency-records.ts";
+import type {
+  AwaitedState,
+  AwaitKind,
+  ChildrenSummary,
+  TaskTreeReads,
+  TaskWithTree,
+} from "./dependency-records.ts";
 import type { RateStart } from "./rate-window.ts";
 import type {
   ListTasksQuery,
@@ -230,6 +236,9 @@ export class SqliteTaskStore implements TaskStore {
   }
   taskTree(taskId: string, childLimit: number): Promise<TaskTreeReads> {
     return this.#call(() => this.file.dependencies.taskTree(taskId, childLimit));
+  }
+  taskWithTree(taskId: string, childLimit: number): Promise<TaskWithTree | undefined> {
+    return this.#call(() => this.file.taskWithTree(taskId, childLimit));
   }
   countByStatus(): Promise<Record<TaskStatus, number>> {
     return this.#call(() => this.file.countByStatus());

@@ -1,4 +1,4 @@
-import type { Database } from "bun:sqlite";
+import type { Database, Statement } from "bun:sqlite";
 import { SqliteEventBuffer } from "./sqlite-event-buffer.ts";
 
 /** What `SqliteSyncStore.transactionControl` may do to a transaction opened by hand. */
@@ -37,6 +37,9 @@ export class SqliteTransactions {
 
   /** The history rows of the transaction opened by hand, written as it commits. */
   readonly events: SqliteEventBuffer;
+  /** For `read`: prepared once, as `exec` parses its text on every call. */
+  readonly #begin: Statement;
+  readonly #commit: Statement;
 
   constructor(
     sqlite: Database,
@@ -45,6 +48,8 @@ export class SqliteTransactions {
   ) {
     this.#sqlite = sqlite;
     this.events = new SqliteEventBuffer(sqlite);
+    this.#begin = sqlite.prepare("BEGIN");
+    this.#commit = sqlite.prepare("COMMIT");
     const inTransaction = sqlite.transaction((fn: () => unknown) => fn());
     this.run = <T>(fn: () => T): T => {
       try {
@@ -121,6 +126,30 @@ export class SqliteTransactions {
   /** True while history rows wait for the commit of the transaction opened by hand. */
   get buffersEvents(): boolean {
     return this.#byHand && this.#sqlite.inTransaction;
+  }
+
+  /**
+   * Runs reads in one read transaction, or in the transaction already open. Each statement run
+   * outside a transaction opens one of its own, and in WAL mode that takes and drops a lock on the
+   * shared-memory index (two `fcntl` calls): about 6 µs of a PK lookup's 8 on a small VM, where
+   * the same lookup inside a transaction takes 2. Only reads: nothing written here would be
+   * committed before the COMMIT below, which ends the transaction whatever `fn` did.
+   */
+  read<T>(fn: () => T): T {
+    if (this.#sqlite.inTransaction) return fn();
+    this.#begin.run();
+    try {
+      return fn();
+    } finally {
+      try {
+        this.#commit.run();
+      } catch (error) {
+        // Never left open: the writes that come next would join it and wait for its end.
+        if (this.#sqlite.inTransaction) this.#sqlite.exec("ROLLBACK");
+        // biome-ignore lint/correctness/noUnsafeFinally: the failed COMMIT is the error to report.
+        throw error;
+      }
+    }
   }
 
   atomic<T>(fn: () => T): T {

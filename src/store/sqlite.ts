@@ -1,4 +1,5 @@
 import type { TaskStatus } from "../task/index.ts";
+import type { TaskWithTree } from "./dependency-records.ts";
 import type { DurabilitySettings } from "./durability.ts";
 import { KnownRecords } from "./known-records.ts";
 import type { RateStart } from "./rate-window.ts";
@@ -135,6 +136,14 @@ export class SqliteSyncStore implements SyncTaskStore {
 
   getTask(id: string): TaskRecord | undefined {
     return this.#reads.getTask(id);
+  }
+
+  /** The task with exactly this id and its tree, in one read transaction (see `SqliteTransactions.read`). */
+  taskWithTree(id: string, childLimit: number): TaskWithTree | undefined {
+    return this.#transactions.read(() => {
+      const task = this.#reads.getTask(id);
+      return task ? { task, ...this.dependencies.taskTree(id, childLimit) } : undefined;
+    });
   }
 
   findByIdempotencyKey(key: string): TaskRecord | undefined {

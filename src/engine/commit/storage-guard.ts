@@ -256,6 +256,8 @@ export class GuardedStore implements TaskStore {
     this.#read(() => this.inner.childrenOf(parentId, limit));
   taskTree: TaskStore["taskTree"] = (taskId, childLimit) =>
     this.#read(() => this.inner.taskTree(taskId, childLimit));
+  taskWithTree: TaskStore["taskWithTree"] = (taskId, childLimit) =>
+    this.#read(() => this.inner.taskWithTree(taskId, childLimit));
   countByStatus(): Promise<Record<TaskStatus, number>> {
     return this.#read(() => this.inner.countByStatus());
   }

@@ -213,6 +213,14 @@ export class PostgresTaskStore implements TaskStore {
     this.#dependencyReads.childrenOf(parentId, limit);
   taskTree: TaskStore["taskTree"] = (taskId, childLimit) =>
     this.#dependencyReads.taskTree(taskId, childLimit);
+  taskWithTree: TaskStore["taskWithTree"] = async (taskId, childLimit) => {
+    // Sent together: the row and its tree travel in one round trip of the pipeline.
+    const [task, tree] = await Promise.all([
+      this.getTask(taskId),
+      this.#dependencyReads.taskTree(taskId, childLimit),
+    ]);
+    return task ? { task, ...tree } : undefined;
+  };
   createSchedule: TaskStore["createSchedule"] = (schedule) => this.#writes.createSchedule(schedule);
   updateSchedule: TaskStore["updateSchedule"] = (id, patch) => this.#writes.updateSchedule(id, patch);
   deleteSchedule: TaskStore["deleteSchedule"] = (id) => this.#writes.deleteSchedule(id);

@@ -70,6 +70,23 @@ export function dependencyTests({ open }: SuiteContext): void {
       expect(await store.taskTree(c, 5)).toEqual({ dependsOn: [], waitingFor: [b], children: none });
     });
 
+    test("taskWithTree: the row as getTask reads it beside its taskTree; undefined for an id no task has", async () => {
+      const { store } = await open();
+      const parent = await store.createTask(newTask(), createEvent());
+      const child = await store.createTask(newTask({ parentId: parent.id }), createEvent());
+      await store.transaction((tx) => tx.addAwaited(parent.id, "children", [child.id]));
+      expect(await store.taskWithTree(parent.id, 10)).toEqual({
+        task: (await store.getTask(parent.id)) as TaskRecord,
+        ...(await store.taskTree(parent.id, 10)),
+      });
+      const lone = await store.taskWithTree(child.id, 10);
+      expect(lone?.task).toEqual(await store.getTask(child.id));
+      expect(lone?.children).toEqual({ total: 0, counts: {}, items: [] });
+      expect(await store.taskWithTree(Bun.randomUUIDv7(), 10)).toBeUndefined();
+      // An exact id only: a prefix is the engine's to resolve (findByIdOrPrefix).
+      expect(await store.taskWithTree(parent.id.slice(0, 12), 10)).toBeUndefined();
+    });
+
     test("childrenOf: none for a task that spawned nothing; else counts per status and the first by id", async () => {
       const { store } = await open();
       const parent = await store.createTask(newTask(), createEvent());
