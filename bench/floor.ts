@@ -16,6 +16,7 @@ import { Database } from "bun:sqlite";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { migrateWith, runBunChild } from "./child-run.ts";
+import { RUN_MESSAGE } from "./run-message.ts";
 import { formatTable, loadAverage, mainThreadCpuMs, median, type Row, round, tempDir } from "./util.ts";
 
 const ROOT = join(import.meta.dir, "..");
@@ -54,18 +55,8 @@ self.onmessage = (event) => {
 };
 `;
 
-/** A `run` message as the engine sends it for a no-op task (JSON text, see port-text.ts). */
-const RUN_TEXT = JSON.stringify({
-  type: "run",
-  taskId: "0192f0a4-7f7e-7b6a-9c1d-3e2f1a0b9c8d",
-  name: "bench-noop",
-  module: "file:///srv/app/tasks.ts",
-  params: null,
-  attempt: 1,
-  checkpointIntervalMs: 1000,
-  context: { taskId: "0192f0a4-7f7e-7b6a-9c1d-3e2f1a0b9c8d" },
-  limits: { maxResultBytes: 1_048_576, maxCheckpointBytes: 1_048_576, maxLogLineBytes: 16_384 },
-});
+/** A `run` message as the engine sends it for a no-op task, as JSON text (see port-text.ts). */
+const RUN_TEXT = JSON.stringify(RUN_MESSAGE);
 
 interface Measured {
   perSec: number;

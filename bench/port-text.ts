@@ -3,6 +3,7 @@
 // message shaped as the engine's and the worker's `finished` answer, 4 in flight, each way
 // timed as the main thread's CPU per round trip (Linux) and wall time. Rounds alternate.
 // Usage: bun bench/port-text.ts [--n 50000] [--rounds 5]
+import { RUN_MESSAGE } from "./run-message.ts";
 import { formatTable, mainThreadCpuMs, median, type Row, round } from "./util.ts";
 
 const WORKER_SOURCE = `
@@ -14,19 +15,6 @@ self.onmessage = (event) => {
 };
 `;
 
-/** A `run` message as the engine builds it for a no-op task with no params. */
-const RUN = {
-  type: "run",
-  taskId: "0192f0a4-7f7e-7b6a-9c1d-3e2f1a0b9c8d",
-  name: "bench-noop",
-  module: "file:///srv/app/tasks.ts",
-  params: null,
-  attempt: 1,
-  checkpointIntervalMs: 1000,
-  context: { taskId: "0192f0a4-7f7e-7b6a-9c1d-3e2f1a0b9c8d" },
-  limits: { maxResultBytes: 1_048_576, maxCheckpointBytes: 1_048_576, maxLogLineBytes: 16_384 },
-};
-
 type Form = "objects" | "JSON text";
 
 async function roundTrips(worker: Worker, form: Form, n: number): Promise<{ cpuUs: number; wallUs: number }> {
@@ -35,12 +23,12 @@ async function roundTrips(worker: Worker, form: Form, n: number): Promise<{ cpuU
   const { promise, resolve } = Promise.withResolvers<void>();
   const send = () => {
     sent++;
-    worker.postMessage(form === "objects" ? RUN : JSON.stringify(RUN));
+    worker.postMessage(form === "objects" ? RUN_MESSAGE : JSON.stringify(RUN_MESSAGE));
   };
   worker.onmessage = (event: MessageEvent<unknown>) => {
     const data = event.data;
     const message = (typeof data === "string" ? JSON.parse(data) : data) as { taskId: string };
-    if (message.taskId !== RUN.taskId) throw new Error("a wrong answer");
+    if (message.taskId !== RUN_MESSAGE.taskId) throw new Error("a wrong answer");
     if (++answered === n) resolve();
     else if (sent < n) send();
   };

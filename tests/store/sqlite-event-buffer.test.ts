@@ -4,29 +4,13 @@
 // and nothing of them outlives a rollback.
 
 import { Database } from "bun:sqlite";
-import { afterAll, afterEach, expect, test } from "bun:test";
-import { join } from "node:path";
-import { SqliteTaskStore } from "../../src/store/index.ts";
+import { expect, test } from "bun:test";
 import { SqliteTransactions } from "../../src/store/sqlite-transactions.ts";
-import { tempDir } from "../helpers.ts";
 import { allEvents, createEvent, event, newTask, rejection } from "./conformance/harness.ts";
+import { sqliteStores } from "./sqlite-stores.ts";
 
-const dir = tempDir("kiln-event-buffer-");
-const stores: SqliteTaskStore[] = [];
-afterEach(async () => {
-  for (const store of stores.splice(0)) await store.close();
-});
-afterAll(() => dir.remove());
-
-async function openStore(): Promise<SqliteTaskStore> {
-  const store = new SqliteTaskStore({
-    path: join(dir.path, `${Bun.randomUUIDv7()}.db`),
-    backgroundCheckpoints: false,
-  });
-  stores.push(store);
-  await store.migrate();
-  return store;
-}
+const stores = sqliteStores("kiln-event-buffer-");
+const openStore = stores.open;
 
 const start = event("PENDING", "RUNNING", "start");
 const finish = event("RUNNING", "FINISHED", "finish");

@@ -5,26 +5,17 @@
 // rows it belongs to committed without it: the transaction (or the part) fails as a whole, as any
 // failed statement makes it fail on PostgreSQL.
 import { Database } from "bun:sqlite";
-import { afterAll, afterEach, expect, test } from "bun:test";
-import { join } from "node:path";
-import { SqliteTaskStore } from "../../src/store/index.ts";
-import { tempDir } from "../helpers.ts";
+import { expect, test } from "bun:test";
+import type { SqliteTaskStore } from "../../src/store/index.ts";
 import { allEvents, createEvent, createIn, event, newTask, rejection } from "./conformance/harness.ts";
+import { sqliteStores } from "./sqlite-stores.ts";
 
-const dir = tempDir("kiln-half-write-");
-const stores: SqliteTaskStore[] = [];
-afterEach(async () => {
-  for (const store of stores.splice(0)) await store.close();
-});
-afterAll(() => dir.remove());
+const stores = sqliteStores("kiln-half-write-");
 
 /** A migrated store whose history refuses any event with the reason "refused", as a real trigger. */
 async function openStore(): Promise<SqliteTaskStore> {
-  const path = join(dir.path, `${Bun.randomUUIDv7()}.db`);
-  const store = new SqliteTaskStore({ path, backgroundCheckpoints: false });
-  stores.push(store);
-  await store.migrate();
-  const db = new Database(path);
+  const store = await stores.open();
+  const db = new Database(store.location);
   try {
     db.exec(`CREATE TRIGGER refuse_event BEFORE INSERT ON task_events WHEN NEW.reason = 'refused'
              BEGIN SELECT RAISE(ABORT, 'history refused'); END`);

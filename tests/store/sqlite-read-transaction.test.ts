@@ -2,28 +2,12 @@
 // must end whatever happens inside, so that no later write joins it and waits for an end that
 // never comes; inside a transaction already open it joins that one and sees its writes.
 import { Database } from "bun:sqlite";
-import { afterAll, afterEach, expect, test } from "bun:test";
-import { join } from "node:path";
-import { SqliteTaskStore } from "../../src/store/index.ts";
-import { tempDir } from "../helpers.ts";
+import { expect, test } from "bun:test";
 import { createEvent, newTask } from "./conformance/harness.ts";
+import { sqliteStores } from "./sqlite-stores.ts";
 
-const dir = tempDir("kiln-read-transaction-");
-const stores: SqliteTaskStore[] = [];
-afterEach(async () => {
-  for (const store of stores.splice(0)) await store.close();
-});
-afterAll(() => dir.remove());
-
-async function openStore(): Promise<SqliteTaskStore> {
-  const store = new SqliteTaskStore({
-    path: join(dir.path, `${Bun.randomUUIDv7()}.db`),
-    backgroundCheckpoints: false,
-  });
-  stores.push(store);
-  await store.migrate();
-  return store;
-}
+const stores = sqliteStores("kiln-read-transaction-");
+const openStore = stores.open;
 
 test("taskWithTree leaves no transaction open, found or not, and a write right after it commits on its own", async () => {
   const store = await openStore();
