@@ -215,10 +215,7 @@ export class PostgresTaskStore implements TaskStore {
     this.#dependencyReads.taskTree(taskId, childLimit);
   taskWithTree: TaskStore["taskWithTree"] = async (taskId, childLimit) => {
     // Sent together: the row and its tree travel in one round trip of the pipeline.
-    const [task, tree] = await Promise.all([
-      this.getTask(taskId),
-      this.#dependencyReads.taskTree(taskId, childLimit),
-    ]);
+    const [task, tree] = await Promise.all([this.getTask(taskId), this.taskTree(taskId, childLimit)]);
     return task ? { task, ...tree } : undefined;
   };
   createSchedule: TaskStore["createSchedule"] = (schedule) => this.#writes.createSchedule(schedule);
