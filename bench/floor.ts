@@ -15,6 +15,9 @@
 import { Database } from "bun:sqlite";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
+import type { NewTaskEvent } from "../src/store/records.ts";
+import { SqliteEventBuffer } from "../src/store/sqlite-event-buffer.ts";
+import type { EventAction, TaskStatus } from "../src/task/index.ts";
 import { migrateWith, runBunChild } from "./child-run.ts";
 import { RUN_MESSAGE } from "./run-message.ts";
 import { formatTable, loadAverage, mainThreadCpuMs, median, type Row, round, tempDir } from "./util.ts";
@@ -117,36 +120,9 @@ const START =
   "UPDATE tasks SET status = ?, last_run_time = ?, status_reason = ?, run_at = ?, requested_action = ?, start_time = coalesce(start_time, ?), updated_at = ? WHERE id = ? AND status IN (?)";
 const END =
   "UPDATE tasks SET status = ?, result = ?, end_time = ?, requested_action = ?, status_reason = ?, error = ?, active_ms = active_ms + ?, updated_at = ? WHERE id = ? AND status IN (?)";
-const EVENT_ROW = "(?, ?, ?, ?, ?, ?, ?, ?)";
-const EVENT_INSERT =
-  "INSERT INTO task_events (task_id, at, from_status, to_status, action, reason, actor, source) VALUES";
-
-type Value = string | number | null;
-
-/** One multi-row history INSERT a commit, as the engine's event buffer writes them. */
-class EventRows {
-  readonly #statements = new Map<number, ReturnType<Database["prepare"]>>();
-  readonly values: Value[] = [];
-
-  constructor(private readonly db: Database) {}
-
-  add(taskId: string, from: string | null, to: string, action: string): void {
-    this.values.push(taskId, Date.now(), from, to, action, null, null, null);
-  }
-
-  flush(): void {
-    const rows = this.values.length / 8;
-    if (rows === 0) return;
-    let statement = this.#statements.get(rows);
-    if (!statement) {
-      statement = this.db.prepare(
-        `${EVENT_INSERT} ${Array.from({ length: rows }, () => EVENT_ROW).join(", ")}`,
-      );
-      this.#statements.set(rows, statement);
-    }
-    statement.run(...this.values);
-    this.values.length = 0;
-  }
+/** A history row of the kind each of the engine's transitions writes. */
+function historyRow(from: TaskStatus | null, to: TaskStatus, action: EventAction): NewTaskEvent {
+  return { fromStatus: from, toStatus: to, action, reason: null, actor: null, source: null };
 }
 
 /** µs of the main thread per task: the create, and the start plus end at each commit size. */
@@ -167,7 +143,8 @@ async function sqliteTask(
     const insert = db.prepare(INSERT_TASK);
     const start = db.prepare(START);
     const end = db.prepare(END);
-    const events = new EventRows(db);
+    // The engine's own buffer: one multi-row history INSERT a commit.
+    const events = new SqliteEventBuffer(db);
     const checkpoint = () => db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
     const total = n * COMMIT_SIZES.length;
     const ids = Array.from({ length: total }, () => Bun.randomUUIDv7());
@@ -179,7 +156,7 @@ async function sqliteTask(
       const now = Date.now();
       for (const id of ids.slice(from, from + CREATES_PER_COMMIT)) {
         insert.run(id, "bench-noop", "PENDING", null, 0, null, null, null, null, null, null, now, now);
-        events.add(id, null, "PENDING", "create");
+        events.add(id, now, historyRow(null, "PENDING", "create"));
       }
       events.flush();
       db.exec("COMMIT");
@@ -204,11 +181,11 @@ async function sqliteTask(
         const now = Date.now();
         for (const id of running) {
           end.run("FINISHED", "null", now, null, null, null, 1, now, id, "RUNNING");
-          events.add(id, "RUNNING", "FINISHED", "finish");
+          events.add(id, now, historyRow("RUNNING", "FINISHED", "finish"));
         }
         for (const id of starting) {
           start.run("RUNNING", now, null, null, null, now, now, id, "PENDING");
-          events.add(id, "PENDING", "RUNNING", "start");
+          events.add(id, now, historyRow("PENDING", "RUNNING", "start"));
         }
         events.flush();
         db.exec("COMMIT");

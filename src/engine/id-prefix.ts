@@ -19,7 +19,17 @@ export async function findByIdOrPrefix(
   text: string,
 ): Promise<TaskRecord> {
   const exact = await store.getTask(text);
-  if (exact) return exact;
+  return exact ?? findByPrefix(store, text);
+}
+
+/**
+ * The one task whose id starts with `text` (at least MIN_ID_PREFIX characters), for a caller
+ * that already knows no task has `text` as its whole id.
+ */
+export async function findByPrefix(
+  store: Pick<TaskStore, "getTask" | "idsWithPrefix">,
+  text: string,
+): Promise<TaskRecord> {
   if (text.length < MIN_ID_PREFIX) throw new TaskNotFoundError(text);
   const [first, second] = await store.idsWithPrefix(text, 2);
   if (first === undefined) throw new TaskNotFoundError(text);

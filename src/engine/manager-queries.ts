@@ -13,7 +13,7 @@ import {
   type TaskRecord,
 } from "../store/index.ts";
 import { ParamFiltersUnavailable, TaskNotFoundError } from "./errors.ts";
-import { findByIdOrPrefix } from "./id-prefix.ts";
+import { findByIdOrPrefix, findByPrefix } from "./id-prefix.ts";
 import type { ManagerStats, TaskTree } from "./manager-options.ts";
 import type { EngineParts } from "./manager-parts.ts";
 import { countEnded, type EndedCounts } from "./upkeep/ended-counts.ts";
@@ -76,7 +76,7 @@ export class ManagerQueries {
     // An exact id, as most lookups are: the row and its tree in one read.
     const exact = await this.store.taskWithTree(idOrPrefix, CHILDREN_SHOWN);
     if (exact) return { ...exact, task: this.#withWaitReason(exact.task) };
-    const task = await this.find(idOrPrefix);
+    const task = this.#withWaitReason(await findByPrefix(this.store, idOrPrefix));
     return { task, ...(await this.store.taskTree(task.id, CHILDREN_SHOWN)) };
   }
 
