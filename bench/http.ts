@@ -5,17 +5,8 @@
 // a child process (bench/http-server.ts, bench/bare-elysia-server.ts) so the load generator here
 // does not share its event loop; on a small machine they still share the CPU cores, which the
 // CPU figures show.
-import {
-  HOST,
-  type LoadFigures,
-  type LoadOptions,
-  load,
-  loadRow,
-  postJson,
-  Server,
-  type TaskBody,
-  waitForUsage,
-} from "./http-client.ts";
+import { HOST, type LoadFigures, loadRow, Server } from "./http-client.ts";
+import { CLIENT_CONCURRENCY, rateText, ratioText, throughputRounds } from "./http-rounds.ts";
 import { lagText } from "./lag-monitor.ts";
 import { measureResponsiveness, responsivenessRows, wrkRows } from "./responsiveness.ts";
 import { measureStartup, startupRows } from "./startup.ts";
@@ -23,88 +14,25 @@ import { type BenchOptions, type Headline, round, type Scenario, type ScenarioRe
 
 /** Workers of the server under test: kiln's default on this 2-core machine; the loaded phases saturate all of them. */
 const SERVER_CONCURRENCY = 2;
-/** Requests kept in flight by the load generator during the throughput phases. */
-const CLIENT_CONCURRENCY = 16;
-const DRAIN_TIMEOUT_MS = 120_000;
 const BARE_SCRIPT = Bun.fileURLToPath(new URL("./bare-elysia-server.ts", import.meta.url));
-
-interface Phases {
-  warmupMs: number;
-  ms: number;
-}
-
-type Throughput = Pick<
-  LoadOptions,
-  "label" | "next" | "expect" | "onBody" | "onRecordingStart" | "onRecordingEnd"
->;
-
-const closedLoop = (target: Server, phases: Phases, options: Throughput) =>
-  load(target, { concurrency: CLIENT_CONCURRENCY, ...phases, ...options });
-
-/** POST /tasks and GET /tasks/:id on the bare Elysia app, the same way as on kiln. */
-async function bareElysia(phases: Phases) {
-  return Server.with({ concurrency: 1, script: BARE_SCRIPT }, async (bare) => {
-    const create = await closedLoop(bare, phases, {
-      label: "bare Elysia: POST /tasks",
-      next: () => ({ path: "/tasks", init: postJson({ name: "bench-noop" }) }),
-      expect: 201,
-    });
-    const read = await closedLoop(bare, phases, {
-      label: "bare Elysia: GET /tasks/:id",
-      next: () => ({ path: `/tasks/${Bun.randomUUIDv7()}` }),
-      expect: 200,
-    });
-    return { create, read };
-  });
-}
-
-/** kiln's requests per second ÷ bare Elysia's, unrounded: an aim is judged on this, not on what is shown. */
-const share = (kiln: LoadFigures, bare: LoadFigures) =>
-  bare.requestsPerSec > 0 ? kiln.requestsPerSec / bare.requestsPerSec : null;
-const shown = (ratio: number | null) => (ratio === null ? "-" : String(round(ratio, 3)));
 
 export const http: Scenario = {
   name: "http",
   async run(options: BenchOptions): Promise<ScenarioResult> {
-    const phases = { ms: options.quick ? 1_000 : 5_000, warmupMs: options.quick ? 300 : 1_000 };
+    const phases = options.quick
+      ? { rounds: 2, ms: 500, firstWarmupMs: 300, warmupMs: 200 }
+      : { rounds: 5, ms: 1_500, firstWarmupMs: 1_500, warmupMs: 300 };
     const latencyMs = options.quick ? 500 : 2_500;
     const latencyWarmupMs = options.quick ? 200 : 500;
     const wrkSeconds = options.quick ? 1 : 5;
     const launches = options.quick ? 2 : 5;
 
-    const ids: string[] = [];
     const measured = await Server.with({ concurrency: SERVER_CONCURRENCY }, async (server) => {
-      let finishedAtStart = 0;
-      let finishedAtEnd = 0;
-      const create = await closedLoop(server, phases, {
-        label: "POST /tasks (bench-noop)",
-        next: () => ({ path: "/tasks", init: postJson({ name: "bench-noop" }) }),
-        expect: 201,
-        onBody: (body) => ids.push((JSON.parse(body) as TaskBody).id),
-        onRecordingStart: async () => {
-          finishedAtStart = (await server.usage()).finishedEvents;
-        },
-        onRecordingEnd: async () => {
-          finishedAtEnd = (await server.usage()).finishedEvents;
-        },
-      });
-      const finishedDuringPost = finishedAtEnd - finishedAtStart;
-      const t0 = performance.now();
-      await waitForUsage(
-        server,
-        (u) => u.queued === 0 && u.running === 0,
-        DRAIN_TIMEOUT_MS,
-        "the POST /tasks backlog to drain",
-        50,
+      const throughput = await Server.with({ concurrency: 1, script: BARE_SCRIPT }, (bare) =>
+        throughputRounds(server, bare, phases),
       );
-      const drained = { ms: round(performance.now() - t0, 0), finished: (await server.usage(true)).finished };
-      if (ids.length === 0) throw new Error("POST /tasks created no task");
+      const { ids } = throughput;
       const randomTask = () => ({ path: `/tasks/${ids[Math.floor(Math.random() * ids.length)]}` });
-      const read = await closedLoop(server, phases, {
-        label: "GET /tasks/:id",
-        next: randomTask,
-        expect: 200,
-      });
       const responsiveness = await measureResponsiveness(
         server,
         SERVER_CONCURRENCY,
@@ -116,23 +44,24 @@ export const http: Scenario = {
         latencyMs,
         wrkSeconds,
       );
-      return { create, finishedDuringPost, drained, read, responsiveness };
+      return { throughput, responsiveness };
     });
-    const { create, finishedDuringPost, drained, read, responsiveness } = measured;
-    const bare = await bareElysia(phases);
+    const { throughput, responsiveness } = measured;
+    const { rounds } = throughput;
     const startup = await measureStartup(launches);
 
-    const finishedPerSecDuringPost = round((finishedDuringPost / create.ms) * 1000, 0);
-    const postShare = share(create, bare.create);
-    const getShare = share(read, bare.read);
+    const kilnCreates = rounds.map((r) => r.kilnCreate);
+    const kilnReads = rounds.map((r) => r.kilnRead);
+    const bareCreates = rounds.map((r) => r.bareCreate);
+    const bareReads = rounds.map((r) => r.bareRead);
+    const phaseFigures = rounds.flatMap((r) => [r.kilnCreate, r.bareCreate, r.kilnRead, r.bareRead]);
+    const { postRatio: postShare, getRatio: getShare, finishedPerSecDuringPost } = throughput;
+    const finishedDuringPost = rounds.reduce((sum, r) => sum + r.finishedDuringPost, 0);
+    /** The phase of those whose server event loop lagged the most. */
+    const worstLag = (figures: LoadFigures[]) =>
+      [...figures].sort((a, b) => (b.lag?.maxMs ?? 0) - (a.lag?.maxMs ?? 0))[0];
     const probes = Object.values(responsiveness.probes);
-    const loadFigures: LoadFigures[] = [
-      create,
-      read,
-      bare.create,
-      bare.read,
-      ...probes.flatMap((p) => [p.idle, p.loaded]),
-    ];
+    const loadFigures: LoadFigures[] = [...phaseFigures, ...probes.flatMap((p) => [p.idle, p.loaded])];
     const errors = loadFigures.filter((f) => f.errors > 0);
     const getRatio = responsiveness.probes["GET /tasks/:id"]?.ratio;
     const healthRatio = responsiveness.probes["/health"]?.ratio;
@@ -141,12 +70,12 @@ export const http: Scenario = {
     const wrkHealth = wrk?.["/health"]?.p99Ratio;
     const notes = [
       `The kiln server (TaskManager with the bench tasks, concurrency ${SERVER_CONCURRENCY}, fresh SQLite file, + createKilnApp) and the bare Elysia app (the same two routes answering a task's JSON, nothing behind them) each run in a child process on ${HOST}; this process generates the load with fetch() over keep-alive connections. They share the machine's ${navigator.hardwareConcurrency} logical CPUs, not an event loop: 'server CPU %' (child, all threads) and 'client CPU %' (this process) are CPU time over wall time, 100 = one core; 'other CPU %' is the rest of the machine's busy time (/proc/stat), i.e. other processes competing for the same cores; 'server event loop' is the server's main-thread lag during the phase (a 5 ms timer in it).`,
-      `Throughput phases: a closed loop of ${CLIENT_CONCURRENCY} requests in flight for ${phases.ms} ms after ${phases.warmupMs} ms unrecorded; latency = fetch() call → end of the response body. Errors = any status other than the expected one (201 / 200) or a network error${
+      `Throughput phases: a closed loop of ${CLIENT_CONCURRENCY} requests in flight for ${phases.ms} ms after ${phases.warmupMs} ms unrecorded (${phases.firstWarmupMs} ms in the first round); latency = fetch() call → end of the response body. Errors = any status other than the expected one (201 / 200) or a network error${
         errors.length > 0
           ? `: ${JSON.stringify(Object.fromEntries(errors.map((f) => [f.path, f.errorKinds])))}`
           : ""
       }.`,
-      `POST /tasks created durable bench-noop tasks that ran on the server's workers meanwhile: ${finishedDuringPost} finished during the ${round(create.ms / 1000, 1)} s recorded (${finishedPerSecDuringPost} tasks/s, against ${create.requestsPerSec} created/s); the backlog then took ${drained.ms} ms to drain (${drained.finished} FINISHED in the db, warm-up included). GET /tasks/:id then read random ones of the ${ids.length} recorded ids. kiln ÷ bare Elysia: POST /tasks × ${shown(postShare)}, GET /tasks/:id × ${shown(getShare)}.`,
+      `Both servers are up at once, and the throughput phases run in ${phases.rounds} rounds, kiln first in odd rounds and the bare app first in even ones: each round POST /tasks on both, then GET /tasks/:id on both. The ratios are per round; the aims are judged on their median. POST /tasks created durable bench-noop tasks that ran on kiln's workers meanwhile: ${rounds.map((r) => r.finishedPerSecDuringPost).join(", ")} tasks/s finished while it was recorded, round by round (against ${kilnCreates.map((f) => f.requestsPerSec).join(", ")} created/s); after each, kiln's backlog drained before anything else was measured (${rounds.map((r) => r.drainMs).join(", ")} ms). GET /tasks/:id read random ones of the ${throughput.ids.length} ids created so far.`,
       `Responsiveness: each probe one request at a time, idle and then with ${responsiveness.spinningTasks} bench-tick {mode: "busy"} tasks (1 ms spins between checkpoints) on all ${SERVER_CONCURRENCY} workers; they were still RUNNING afterwards and were then stopped. fetch(): ${latencyMs} ms per probe after ${latencyWarmupMs} ms unrecorded, random ids. wrk: -t1 -c1 for ${wrkSeconds} s per probe on one task's path. ${
         "skipped" in responsiveness.wrk ? `wrk ${responsiveness.wrk.skipped}.` : ""
       }`,
@@ -159,13 +88,19 @@ export const http: Scenario = {
       {
         what: "POST /tasks req/s ÷ a bare Elysia handler on the same machine",
         aim: "≥ 0.4×",
-        measured: `${create.requestsPerSec} ÷ ${bare.create.requestsPerSec} = × ${shown(postShare)}`,
+        measured: `${rateText(kilnCreates)} ÷ ${rateText(bareCreates)} req/s, ${ratioText(
+          postShare,
+          rounds.map((r) => r.postRatio),
+        )}`,
         met: postShare === null ? null : postShare >= 0.4,
       },
       {
         what: "GET /tasks/:id req/s ÷ a bare Elysia handler",
         aim: "≥ 0.5×",
-        measured: `${read.requestsPerSec} ÷ ${bare.read.requestsPerSec} = × ${shown(getShare)}`,
+        measured: `${rateText(kilnReads)} ÷ ${rateText(bareReads)} req/s, ${ratioText(
+          getShare,
+          rounds.map((r) => r.getRatio),
+        )}`,
         met: getShare === null ? null : getShare >= 0.5,
       },
       {
@@ -201,7 +136,7 @@ export const http: Scenario = {
       tables: [
         {
           title: "http: requests against kiln and against a bare Elysia app, each in a child process",
-          rows: [create, read, bare.create, bare.read].map(loadRow),
+          rows: phaseFigures.map(loadRow),
         },
         {
           title: `http: API latency through fetch(), idle vs. every worker CPU-bound (${SERVER_CONCURRENCY} workers)`,
@@ -211,8 +146,8 @@ export const http: Scenario = {
         { title: "http: start-up footprint", rows: startupRows(startup) },
       ],
       lag: [
-        { where: "kiln server during POST /tasks", lag: create.lag },
-        { where: "kiln server during GET /tasks/:id", lag: read.lag },
+        { where: "kiln server during POST /tasks (worst round)", lag: worstLag(kilnCreates)?.lag },
+        { where: "kiln server during GET /tasks/:id (worst round)", lag: worstLag(kilnReads)?.lag },
       ].flatMap((entry) => (entry.lag ? [{ where: entry.where, lag: entry.lag }] : [])),
       figures: {
         host: HOST,
@@ -221,16 +156,22 @@ export const http: Scenario = {
         durationMs: phases.ms,
         warmupMs: phases.warmupMs,
         latencyDurationMs: latencyMs,
-        createTasks: create,
+        rounds,
         finishedDuringPost,
         finishedPerSecDuringPost,
-        drainAfterCreate: { ...drained, recordedIds: ids.length },
-        readTask: read,
-        bareElysia: bare,
-        kilnOverBare: { post: postShare, get: getShare },
+        recordedIds: throughput.ids.length,
+        kilnOverBare: {
+          post: postShare,
+          get: getShare,
+          postByRound: rounds.map((r) => r.postRatio),
+          getByRound: rounds.map((r) => r.getRatio),
+        },
         responsiveness,
         startup,
-        serverLag: { post: lagText(create.lag), get: lagText(read.lag) },
+        serverLag: {
+          post: lagText(worstLag(kilnCreates)?.lag ?? null),
+          get: lagText(worstLag(kilnReads)?.lag ?? null),
+        },
       },
       notes,
     };
