@@ -74,7 +74,7 @@ const medianOf = (values: (number | null)[]): number | null => {
   return known.length === 0 ? null : median(known);
 };
 
-/** Runs `a` then `b`, or `b` then `a`, and answers in the order (kiln, bare) either way. */
+/** Runs kiln's phase then the bare app's, or the other way round; answers (kiln, bare) either way. */
 async function inOrder<T>(
   kilnFirst: boolean,
   kiln: () => Promise<T>,
