@@ -5,7 +5,7 @@
 import { existsSync, statSync } from "node:fs";
 import { runBunChild } from "./child-run.ts";
 import { COMMON_TAG, type GeneratedHistory, HISTORY_MIX, RARE_TAG } from "./history-rows.ts";
-import { type LoadFigures, load, loadRow } from "./http-client.ts";
+import { type LoadFigures, load, loadRow, randomTaskOf } from "./http-client.ts";
 import { STALL_MS } from "./lag-monitor.ts";
 import { BINARY, CLI_SOURCE, MONITORED_CLI, ServeProcess } from "./serve-process.ts";
 import {
@@ -60,7 +60,7 @@ function queries(ids: string[], middle: string): [label: string, next: () => { p
       "GET /tasks?status=FINISHED&limit=500&cursor=<middle>",
       path(`/tasks?status=FINISHED&limit=500&cursor=${middle}`),
     ],
-    ["GET /tasks/:id (random)", () => ({ path: `/tasks/${ids[Math.floor(Math.random() * ids.length)]}` })],
+    ["GET /tasks/:id (random)", randomTaskOf(ids)],
     ["GET /stats", path("/stats")],
     ["GET /metrics", path("/metrics")],
   ];

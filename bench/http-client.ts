@@ -28,6 +28,11 @@ export interface Request {
   init?: RequestInit;
 }
 
+/** A GET of one of `ids` chosen at random, each call; `ids` may grow between calls. */
+export const randomTaskOf = (ids: readonly string[]) => (): Request => ({
+  path: `/tasks/${ids[Math.floor(Math.random() * ids.length)]}`,
+});
+
 export const postJson = (body: unknown): RequestInit => ({
   method: "POST",
   headers: { "content-type": "application/json" },

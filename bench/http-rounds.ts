@@ -7,6 +7,7 @@ import {
   type LoadOptions,
   load,
   postJson,
+  randomTaskOf,
   type Server,
   type TaskBody,
   waitForUsage,
@@ -95,7 +96,7 @@ export async function throughputRounds(
 ): Promise<ThroughputRounds> {
   const ids: string[] = [];
   const rounds: ThroughputRound[] = [];
-  const randomTask = () => ({ path: `/tasks/${ids[Math.floor(Math.random() * ids.length)]}` });
+  const randomTask = randomTaskOf(ids);
   for (let r = 0; r < phases.rounds; r++) {
     const kilnFirst = r % 2 === 0;
     let finishedAtStart = 0;
@@ -175,7 +176,7 @@ export async function throughputRounds(
   };
 }
 
-/** The rounds' ratios, as shown: "× median (round by round: a, b, …)". */
+/** The rounds' ratios, as shown: "× median (rounds: a, b, …)". */
 export function ratioText(median: number | null, byRound: (number | null)[]): string {
   const shown = (ratio: number | null) => (ratio === null ? "-" : String(round(ratio, 3)));
   return `× ${shown(median)} (rounds: ${byRound.map(shown).join(", ")})`;

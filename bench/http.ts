@@ -5,7 +5,7 @@
 // a child process (bench/http-server.ts, bench/bare-elysia-server.ts) so the load generator here
 // does not share its event loop; on a small machine they still share the CPU cores, which the
 // CPU figures show.
-import { HOST, type LoadFigures, loadRow, Server } from "./http-client.ts";
+import { HOST, type LoadFigures, loadRow, randomTaskOf, Server } from "./http-client.ts";
 import { CLIENT_CONCURRENCY, rateText, ratioText, throughputRounds } from "./http-rounds.ts";
 import { lagText } from "./lag-monitor.ts";
 import { measureResponsiveness, responsivenessRows, wrkRows } from "./responsiveness.ts";
@@ -32,7 +32,7 @@ export const http: Scenario = {
         throughputRounds(server, bare, phases),
       );
       const { ids } = throughput;
-      const randomTask = () => ({ path: `/tasks/${ids[Math.floor(Math.random() * ids.length)]}` });
+      const randomTask = randomTaskOf(ids);
       const responsiveness = await measureResponsiveness(
         server,
         SERVER_CONCURRENCY,
