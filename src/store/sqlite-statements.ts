@@ -5,7 +5,7 @@ import type { NewTaskColumns } from "./records.ts";
 import type { Row } from "./schedule-rows.ts";
 import * as schema from "./schema.ts";
 import type { SqliteDb } from "./sqlite-connection.ts";
-import { type SqlValue, TASK_COLUMNS, type TaskRow } from "./task-rows.ts";
+import { type SetClause, type SqlValue, TASK_COLUMNS, type TaskRow } from "./task-rows.ts";
 
 const { tasks } = schema;
 const ACTIVE: TaskStatus[] = [...ACTIVE_STATUSES];
@@ -52,6 +52,7 @@ export class SqliteStatements {
   readonly #db: SqliteDb;
   readonly #cache = new Map<string, Statement<TaskRow, SqlValue[]>>();
   readonly #inserts = new Map<string, Statement<TaskRow, SqlValue[]>>();
+  readonly #updates = new Map<number, Statement<TaskRow, SqlValue[]>>();
   #hot: ReturnType<typeof prepareHotStatements> | undefined;
 
   constructor(sqlite: Database, db: SqliteDb) {
@@ -73,6 +74,29 @@ export class SqliteStatements {
       this.#cache.set(sql, statement);
     }
     return statement;
+  }
+
+  /**
+   * The UPDATE of one task by `set`, guarded on `guardCount` statuses (`status IN (…)`, which an
+   * empty guard makes match nothing) or not guarded (undefined), with `RETURNING *` or without.
+   * Looked up by the clause's shape and the two others, so a write neither builds its SQL text
+   * again nor hashes it.
+   */
+  update(set: SetClause, guardCount: number | undefined, returning: boolean): Statement<TaskRow, SqlValue[]> {
+    const text = () => {
+      const guard = guardCount === undefined ? "" : ` AND status IN (${placeholders(guardCount)})`;
+      return `UPDATE tasks SET ${set.sql} WHERE id = ?${guard}${returning ? " RETURNING *" : ""}`;
+    };
+    // Three bits hold the guard: none, or a count up to six (a guard names each status once).
+    const guardKey = guardCount === undefined ? 0 : guardCount + 1;
+    if (guardKey > 7) return this.statement(text());
+    const key = (set.shape * 8 + guardKey) * 2 + (returning ? 1 : 0);
+    let update = this.#updates.get(key);
+    if (!update) {
+      update = this.statement(text());
+      this.#updates.set(key, update);
+    }
+    return update;
   }
 
   /** A statement whose rows are not tasks (schedules, fires), cached as the task ones are. */

@@ -14,7 +14,7 @@ import type {
 } from "./records.ts";
 import * as schema from "./schema.ts";
 import type { SqliteDb } from "./sqlite-connection.ts";
-import { placeholders, type SqliteStatements } from "./sqlite-statements.ts";
+import type { SqliteStatements } from "./sqlite-statements.ts";
 import type { SqliteTransactions } from "./sqlite-transactions.ts";
 import type { DeletedTask } from "./store.ts";
 import { newTaskColumns, type TaskRowCodec } from "./task-rows.ts";
@@ -84,15 +84,12 @@ export class SqliteTaskWrites {
   ): TaskRecord | undefined {
     const now = Date.now();
     const set = this.#rows.setClause(patch, now, id);
-    const guard = placeholders(from.length);
     const known = this.#known.get(id);
     const next =
       known && from.includes(known.status) ? patchedRecord(known, patch, now, set.jsonTexts) : undefined;
     if (next) {
       // The row is known: what the UPDATE leaves is computed rather than read back.
-      const update = this.#statements.statement(
-        `UPDATE tasks SET ${set.sql} WHERE id = ? AND status IN (${guard})`,
-      );
+      const update = this.#statements.update(set, from.length, false);
       const moved = this.#transactions.atomic(() => {
         if (update.run(...set.values, id, ...from).changes !== 1) return false;
         this.#transactions.halfway = true;
@@ -106,9 +103,7 @@ export class SqliteTaskWrites {
       // Not the row it was thought to be: nothing was written; read what it is.
       this.#known.forget(id);
     }
-    const update = this.#statements.statement(
-      `UPDATE tasks SET ${set.sql} WHERE id = ? AND status IN (${guard}) RETURNING *`,
-    );
+    const update = this.#statements.update(set, from.length, true);
     return this.#transactions.atomic(() => {
       const row = update.get(...set.values, id, ...from);
       if (!row) return undefined;
@@ -124,7 +119,7 @@ export class SqliteTaskWrites {
     this.#known.forget(id);
     const now = Date.now();
     const set = this.#rows.setClause(patch, now, id);
-    const update = this.#statements.statement(`UPDATE tasks SET ${set.sql} WHERE id = ? RETURNING *`);
+    const update = this.#statements.update(set, undefined, true);
     return this.#transactions.atomic(() => {
       const row = update.get(...set.values, id);
       if (!row) return undefined;

@@ -108,6 +108,66 @@ const COMPLETE_PROGRESS =
   "THEN json_set(progress, '$.done', json_extract(progress, '$.total')) ELSE progress END" +
   ") ELSE progress END";
 
+type PatchField = keyof TaskPatch;
+/**
+ * Every field a patch may set, in the order its assignment takes in a SET clause; its place in
+ * the list is its shape bit. A record rather than a list, so that a field added to `TaskPatch`
+ * and not here fails to compile.
+ */
+const PATCH_ORDER = {
+  status: true,
+  statusReason: true,
+  result: true,
+  error: true,
+  progress: true,
+  checkpoint: true,
+  attempt: true,
+  retries: true,
+  runAt: true,
+  requestedAction: true,
+  startTime: true,
+  endTime: true,
+  lastRunTime: true,
+  activeMs: true,
+  node: true,
+  awaiting: true,
+  addActiveMs: true,
+  completeProgress: true,
+} as const satisfies Record<PatchField, true>;
+const PATCH_ASSIGNMENTS = Object.keys(PATCH_ORDER) as PatchField[];
+/** The shape bit of a start time that only fills an empty column (`SET_FIRST_START`). */
+const FIRST_START_BIT = 1 << PATCH_ASSIGNMENTS.length;
+
+/** The assignment of one field of a shape: `SET_FIRST_START` for a start time that only fills. */
+function assignment(field: PatchField, shape: number): string | undefined {
+  if (field === "startTime" && shape & FIRST_START_BIT) return SET_FIRST_START;
+  if (!(shape & (1 << PATCH_ASSIGNMENTS.indexOf(field)))) return undefined;
+  if (field === "addActiveMs") return "active_ms = active_ms + ?";
+  if (field === "completeProgress") return COMPLETE_PROGRESS;
+  return SET_COLUMN[field];
+}
+
+const SET_CLAUSES = new Map<number, string>();
+/** The SET clause of a shape (see `TaskRowCodec.setClause`), made once per shape. */
+function setClauseText(shape: number): string {
+  let text = SET_CLAUSES.get(shape);
+  if (text === undefined) {
+    const parts = PATCH_ASSIGNMENTS.flatMap((field) => assignment(field, shape) ?? []);
+    parts.push("updated_at = ?");
+    text = parts.join(", ");
+    SET_CLAUSES.set(shape, text);
+  }
+  return text;
+}
+
+/** A patch as SQL: see `TaskRowCodec.setClause`. */
+export interface SetClause {
+  sql: string;
+  values: SqlValue[];
+  jsonTexts: Partial<Record<keyof TaskPatch, string>> | undefined;
+  shape: number;
+}
+
 /**
  * A JSON column's value. Text that is not JSON, or nests deeper than anything kiln writes (so
  * that sending it back would overflow the stack), reads as an `UnreadableValue` rather than
@@ -191,30 +251,28 @@ export class TaskRowCodec {
    * `completeProgress` completes the stored progress, both in SQL, so the row is not read first.
    * `jsonTexts`: the JSON text bound for each JSON column set, where it is stored as plain JSON
    * (no key), for a caller that needs the value as it reads back without encoding it again.
+   * `shape`: which assignments the clause holds, one bit each; equal shapes have equal SQL text,
+   * so a statement can be looked up by it without the text being built and hashed again.
    */
-  setClause(
-    patch: TaskPatch,
-    now: number,
-    taskId: string,
-  ): { sql: string; values: SqlValue[]; jsonTexts: Partial<Record<keyof TaskPatch, string>> | undefined } {
-    const parts: string[] = [];
+  setClause(patch: TaskPatch, now: number, taskId: string): SetClause {
     const values: SqlValue[] = [];
     let jsonTexts: Partial<Record<keyof TaskPatch, string>> | undefined;
-    // Each call site builds its patches with the same keys in the same order, so the SQL text
-    // (the statement cache's key) takes a few shapes without sorting the keys on every write.
-    for (const field of Object.keys(patch) as (keyof TaskPatch)[]) {
+    let shape = 0;
+    // A fixed order, whatever the order of the patch's keys: the shape alone decides the text.
+    for (let i = 0; i < PATCH_ASSIGNMENTS.length; i++) {
+      const field = PATCH_ASSIGNMENTS[i] as PatchField;
       const value = patch[field];
       if (value === undefined) continue;
       if (field === "addActiveMs") {
-        parts.push("active_ms = active_ms + ?");
+        shape |= 1 << i;
         values.push(Math.max(0, Math.round(value as number)));
         continue;
       }
       if (field === "completeProgress") {
-        parts.push(COMPLETE_PROGRESS);
+        shape |= 1 << i;
         continue;
       }
-      parts.push(field === "startTime" && value !== null ? SET_FIRST_START : SET_COLUMN[field]);
+      shape |= field === "startTime" && value !== null ? FIRST_START_BIT : 1 << i;
       const bound = this.toSql(field, value, taskId);
       values.push(bound);
       if (typeof bound === "string" && this.cipher === undefined && JSON_FIELDS.has(field)) {
@@ -222,8 +280,7 @@ export class TaskRowCodec {
         jsonTexts[field] = bound;
       }
     }
-    parts.push("updated_at = ?");
     values.push(now);
-    return { sql: parts.join(", "), values, jsonTexts };
+    return { sql: setClauseText(shape), values, jsonTexts, shape };
   }
 }
