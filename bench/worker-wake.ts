@@ -47,7 +47,7 @@ async function idle(): Promise<number> {
 
 const busyRuns: number[] = [];
 const idleRuns: number[] = [];
-for (let round = 0; round < 5; round++) {
+for (let i = 0; i < 5; i++) {
   busyRuns.push(busy());
   await pause(300);
   idleRuns.push(await idle());

@@ -17,6 +17,12 @@ export function placeholders(count: number): string {
   return PLACEHOLDERS[count];
 }
 
+/** The text of `SqliteStatements.update`'s statement. */
+function updateText(set: SetClause, guardCount: number | undefined, returning: boolean): string {
+  const guard = guardCount === undefined ? "" : ` AND status IN (${placeholders(guardCount)})`;
+  return `UPDATE tasks SET ${set.sql} WHERE id = ?${guard}${returning ? " RETURNING *" : ""}`;
+}
+
 /** Statements on hot paths, prepared once the tables exist. */
 function prepareHotStatements(sqlite: Database, db: SqliteDb) {
   return {
@@ -83,17 +89,13 @@ export class SqliteStatements {
    * again nor hashes it.
    */
   update(set: SetClause, guardCount: number | undefined, returning: boolean): Statement<TaskRow, SqlValue[]> {
-    const text = () => {
-      const guard = guardCount === undefined ? "" : ` AND status IN (${placeholders(guardCount)})`;
-      return `UPDATE tasks SET ${set.sql} WHERE id = ?${guard}${returning ? " RETURNING *" : ""}`;
-    };
     // Three bits hold the guard: none, or a count up to six (a guard names each status once).
     const guardKey = guardCount === undefined ? 0 : guardCount + 1;
-    if (guardKey > 7) return this.statement(text());
+    if (guardKey > 7) return this.statement(updateText(set, guardCount, returning));
     const key = (set.shape * 8 + guardKey) * 2 + (returning ? 1 : 0);
     let update = this.#updates.get(key);
     if (!update) {
-      update = this.statement(text());
+      update = this.statement(updateText(set, guardCount, returning));
       this.#updates.set(key, update);
     }
     return update;
