@@ -1,10 +1,12 @@
 // What the `tasks` table's newer columns and indexes cost each task, apart from the engine: the same
-// fixed statements (a create with its history row; then, two tasks per commit, each one's end and
+// fixed statements (a create with its history row; then, two tasks per commit unless told otherwise, each one's end and
 // the next one's start with their history rows, as the engine's commits hold them) on an empty
 // file migrated by an older checkout and on one migrated by this one, with and without the newer
 // indexes. Each run is a fresh child process on a fresh copy; variants interleave, the order
 // rotating from run to run.
-// Usage: bun bench/schema-cost.ts --old <kiln checkout> [--runs 7] [--n 20000]
+// Usage: bun bench/schema-cost.ts --old <kiln checkout> [--runs 7] [--n 20000] [--per-commit 2]
+// --per-commit 1 is the commits of concurrency 2 (the default on 2 cores): each task's end and the
+// next start commit alone, so a page an index dirties is a page per task.
 import { copyFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { migrateWith, runBunChild } from "./child-run.ts";
@@ -38,7 +40,7 @@ interface Measured {
 }
 
 /** The child: the statements on the file at `path`, N tasks. */
-async function child(path: string, n: number): Promise<Measured> {
+async function child(path: string, n: number, perCommit: number): Promise<Measured> {
   const { Database } = await import("bun:sqlite");
   const db = new Database(path);
   db.exec("PRAGMA journal_mode = WAL");
@@ -89,9 +91,9 @@ async function child(path: string, n: number): Promise<Measured> {
   const walAfterCreates = statSync(`${path}-wal`).size;
   t0 = Bun.nanoseconds();
   let commits = 0;
-  for (let i = 0; i < n; i += 2) {
+  for (let i = 0; i < n; i += perCommit) {
     db.exec("BEGIN");
-    for (const j of [i, i + 1]) {
+    for (let j = i; j < i + perCommit; j++) {
       const now = Date.now();
       const ended = ids[j - 2];
       if (ended !== undefined) {
@@ -123,14 +125,21 @@ async function main(): Promise<void> {
   };
   const childPath = arg("--child");
   const n = Number(arg("--n") ?? 20_000);
+  const perCommit = Number(arg("--per-commit") ?? 2);
+  if (!Number.isInteger(perCommit) || perCommit < 1) {
+    console.error("--per-commit: a whole number of tasks, at least 1");
+    process.exit(2);
+  }
   if (childPath) {
-    console.log(JSON.stringify(await child(childPath, n)));
+    console.log(JSON.stringify(await child(childPath, n, perCommit)));
     return;
   }
   const old = arg("--old");
   const runs = Number(arg("--runs") ?? 7);
   if (!old || !Number.isInteger(runs) || runs < 1) {
-    console.error("usage: bun bench/schema-cost.ts --old <kiln checkout> [--runs 7] [--n 20000]");
+    console.error(
+      "usage: bun bench/schema-cost.ts --old <kiln checkout> [--runs 7] [--n 20000] [--per-commit 2]",
+    );
     process.exit(2);
   }
   const tmp = tempDir("schema-cost");
@@ -155,7 +164,10 @@ async function main(): Promise<void> {
         const path = join(tmp.dir, "run.db");
         for (const suffix of ["", "-wal", "-shm"]) rmSync(path + suffix, { force: true });
         copyFileSync(templates.get(variant.name) as string, path);
-        const { code, lastLine, err } = await runBunChild([SELF, "--child", path, "--n", String(n)], 120_000);
+        const { code, lastLine, err } = await runBunChild(
+          [SELF, "--child", path, "--n", String(n), "--per-commit", String(perCommit)],
+          120_000,
+        );
         if (code !== 0 || !lastLine) throw new Error(`${variant.name}: exit ${code}: ${err}`);
         const measured = JSON.parse(lastLine) as Measured;
         samples.get(variant.name)?.push(measured);
@@ -178,7 +190,7 @@ async function main(): Promise<void> {
       };
     });
     console.log(
-      `\n${n} tasks: creates committed 250 at a time, then ends and starts two tasks a commit; medians of ${runs} runs\n`,
+      `\n${n} tasks: creates committed 250 at a time, then ends and starts ${perCommit} task${perCommit === 1 ? "" : "s"} a commit; medians of ${runs} runs\n`,
     );
     console.log(formatTable(rows));
   } finally {

@@ -68,6 +68,8 @@ function queries(filled: FilledDatabase): [label: string, query: ListTasksQuery]
     ["endedAfter + endedBefore (1 min in the middle)", { endedAfter: middle, endedBefore: middle + 60_000 }],
     ["endedBefore (the oldest 10%)", { endedBefore: at(Math.floor(rows / 10)) }],
     ["endedAfter (the whole range)", { endedAfter: base }],
+    ["endedAfter (after the last end: no match)", { endedAfter: at(rows) + 120_000 }],
+    ["endedAfter + endedBefore (1 s in the middle)", { endedAfter: middle, endedBefore: middle + 1_000 }],
     ["status=FAILED + createdAfter (the newest half)", { status: "FAILED", createdAfter: middle }],
     ["name + endedBefore (the oldest half)", { name: "walk-directory", endedBefore: middle }],
     [

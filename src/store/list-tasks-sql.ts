@@ -16,10 +16,20 @@ export const CREATED_ID_SLACK_MS = 10_000;
 /** Statements by the shape of their query (which filters, how many params fields): a few per store. */
 const statements = new Map<string, string>();
 
-function shapeKey(query: ListTasksQuery, dialect: ListDialect): string {
+/** Whether a page of `query` may be read through SQLite's end-time index (see `SqliteTaskReads`). */
+export function endTimeIndexApplies(query: ListTasksQuery): boolean {
+  return (
+    (query.endedAfter !== undefined || query.endedBefore !== undefined) &&
+    !query.tag &&
+    (query.params?.length ?? 0) === 0
+  );
+}
+
+function shapeKey(query: ListTasksQuery, dialect: ListDialect, endTimeIndex: boolean): string {
   const has = (value: unknown) => (value === undefined || value === "" ? "0" : "1");
   return [
     dialect,
+    endTimeIndex ? "e" : "-",
     has(query.status),
     has(query.name),
     has(query.tag),
@@ -32,7 +42,7 @@ function shapeKey(query: ListTasksQuery, dialect: ListDialect): string {
   ].join("");
 }
 
-function build(query: ListTasksQuery, dialect: ListDialect): string {
+function build(query: ListTasksQuery, dialect: ListDialect, endTimeIndex: boolean): string {
   let next = 1;
   const slot = () => (dialect === "sqlite" ? "?" : `$${next++}`);
   const conditions: string[] = [];
@@ -42,7 +52,11 @@ function build(query: ListTasksQuery, dialect: ListDialect): string {
   // tag without params fields drives the page the same way, from task_tags (tag, task id).
   const tagDrives = dialect === "sqlite" && Boolean(query.tag) && fields.length === 0;
   const idColumn = fields.length > 0 ? "p.task_id" : tagDrives ? "g.task_id" : "t.id";
-  let from = tagDrives ? "task_tags g CROSS JOIN tasks t ON t.id = g.task_id" : "tasks t";
+  let from = tagDrives
+    ? "task_tags g CROSS JOIN tasks t ON t.id = g.task_id"
+    : endTimeIndex
+      ? "tasks t INDEXED BY tasks_end_time"
+      : "tasks t";
   if (fields.length > 0) {
     from =
       dialect === "sqlite"
@@ -88,17 +102,23 @@ function build(query: ListTasksQuery, dialect: ListDialect): string {
 
 /**
  * The query of a page of tasks, newest first (keyset on the id), with its parameters; `rows`
- * is the row limit (a page and one more, to tell whether another page follows).
+ * is the row limit (a page and one more, to tell whether another page follows). On SQLite,
+ * `endTimeIndex` reads an end-time window from its index, then sorts the window's ids, instead of
+ * walking the tasks newest first; only where `endTimeIndexApplies`.
  */
 export function listTasksSql(
   query: ListTasksQuery,
   dialect: ListDialect,
   rows: number,
+  endTimeIndex = false,
 ): { sql: string; params: SqlValue[] } {
-  const key = shapeKey(query, dialect);
+  if (endTimeIndex && (dialect !== "sqlite" || !endTimeIndexApplies(query))) {
+    throw new Error("the end-time index plan is SQLite's, for an end-time window without tag or params");
+  }
+  const key = shapeKey(query, dialect, endTimeIndex);
   let sql = statements.get(key);
   if (!sql) {
-    sql = build(query, dialect);
+    sql = build(query, dialect, endTimeIndex);
     statements.set(key, sql);
   }
   const params: SqlValue[] = [];
