@@ -3,8 +3,9 @@
 // with the order alternating, each run a fresh child process on a fresh file.
 // Usage: bun bench/port-cost.ts --old <kiln checkout> [--runs 5] [--n 20000] [--out file.json]
 // Workloads: the peers scenario's kiln single and bulk runs (each checkout's own bench/peers/
-// child.ts, identical in both) and 20,000 no-op submit() calls at concurrency 4; for the last,
-// also the main thread's CPU time per task (Linux), which the machine's load sways far less.
+// child.ts, identical in both) and 20,000 no-op submit() calls at concurrency 4 and 2, each on the
+// engine's own schema and on this checkout's; for those, also the main thread's CPU time per task
+// (Linux), which the machine's load sways far less.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { migrateWith, runBunChild } from "./child-run.ts";
@@ -37,11 +38,16 @@ function parseArgs(argv: string[]): Args {
 
 const NEW_ROOT = join(import.meta.dir, "..");
 
+// c=2 is the peers runs' concurrency (the default on 2 cores): one task's end and the next start
+// a commit. "this schema": both engines on a file this checkout migrated, so the engines differ
+// and the schemas do not.
 const WORKLOADS = [
   "peers kiln single",
   "peers kiln bulk",
   "submit() c=4",
   "submit() c=4, this schema",
+  "submit() c=2",
+  "submit() c=2, this schema",
 ] as const;
 type Workload = (typeof WORKLOADS)[number];
 type Engine = "old" | "new";
@@ -65,7 +71,12 @@ async function once(
   template: string,
 ): Promise<Omit<Sample, "run" | "engine">> {
   const command = workload.startsWith("submit()")
-    ? [join(NEW_ROOT, "bench/port-cost-child.ts"), root, String(n), "4"]
+    ? [
+        join(NEW_ROOT, "bench/port-cost-child.ts"),
+        root,
+        String(n),
+        workload.startsWith("submit() c=2") ? "2" : "4",
+      ]
     : [
         join(root, "bench/peers/child.ts"),
         JSON.stringify({
@@ -75,7 +86,7 @@ async function once(
           timeoutMs: 120_000,
         }),
       ];
-  const env = workload === "submit() c=4, this schema" ? { KILN_BENCH_TEMPLATE: template } : undefined;
+  const env = workload.endsWith("this schema") ? { KILN_BENCH_TEMPLATE: template } : undefined;
   const { code, lastLine, err } = await runBunChild(command, 240_000, env);
   if (code !== 0 || !lastLine?.startsWith("{"))
     throw new Error(`${workload} on ${root}: exit ${code}: ${err}`);
