@@ -1,9 +1,9 @@
 // What the `tasks` table's newer columns and indexes cost each task, apart from the engine: the same
-// fixed statements (a create with its history row; then, two tasks per commit unless told otherwise, each one's end and
-// the next one's start with their history rows, as the engine's commits hold them) on an empty
-// file migrated by an older checkout and on one migrated by this one, with and without the newer
-// indexes. Each run is a fresh child process on a fresh copy; variants interleave, the order
-// rotating from run to run.
+// fixed statements (a create with its history row; then, two tasks per commit unless told otherwise,
+// each one's end and the next one's start with their history rows, as the engine's commits hold
+// them) on an empty file migrated by an older checkout and on one migrated by this one, with and
+// without the newer indexes. Each run is a fresh child process on a fresh copy; variants
+// interleave, the order rotating from run to run.
 // Usage: bun bench/schema-cost.ts --old <kiln checkout> [--runs 7] [--n 20000] [--per-commit 2]
 // --per-commit 1 is the commits of concurrency 2 (the default on 2 cores): each task's end and the
 // next start commit alone, so a page an index dirties is a page per task.

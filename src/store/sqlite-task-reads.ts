@@ -2,7 +2,12 @@ import type { Database } from "bun:sqlite";
 import { and, asc, eq, gt, inArray, sql } from "drizzle-orm";
 import { ACTIVE_STATUSES, FINAL_STATUSES, TASK_STATUSES, type TaskStatus } from "../task/index.ts";
 import { prefixSuccessor } from "./id-ranges.ts";
-import { endTimeIndexApplies, listTasksSql } from "./list-tasks-sql.ts";
+import {
+  END_WINDOW_INDEX_MAX,
+  endTimeIndexApplies,
+  endWindowCountSql,
+  listTasksSql,
+} from "./list-tasks-sql.ts";
 import { ParamFiltersUnavailableError } from "./param-fields.ts";
 import { LAST_RUN_SLACK_MS, type RateStart, RECENT_RATE_STARTS_SQL } from "./rate-window.ts";
 import type { ListTasksQuery, Page, TaskEventRecord, TaskLogRecord, TaskRecord } from "./records.ts";
@@ -16,14 +21,6 @@ const { tasks, taskEvents, taskLogs } = schema;
 const ACTIVE: TaskStatus[] = [...ACTIVE_STATUSES];
 /** The final statuses as an SQL list; they are constants, never user input. */
 const FINAL_SQL_LIST = FINAL_STATUSES.map((status) => `'${status}'`).join(", ");
-/**
- * Up to this many tasks ended in a window, its page is read through the end-time index; beyond,
- * by walking the tasks newest first. SQLite has no statistics to choose by (no ANALYZE), and
- * left to itself it walks: fast when the window is wide (the newest tasks are in it), but it
- * reads every task when few or none ended in the window (300 ms at 1,000,000 tasks). Through the
- * index, a window is read whole and its ids sorted: at most this many, a few ms.
- */
-export const END_WINDOW_INDEX_MAX = 1_000;
 
 /**
  * The SQLite store's reads of tasks: single tasks, lists and pages, history pages, counts,
@@ -85,21 +82,8 @@ export class SqliteTaskReads {
   /** Whether fewer than END_WINDOW_INDEX_MAX tasks ended in the query's end-time window. */
   #narrowEndWindow(query: ListTasksQuery): boolean {
     if (!endTimeIndexApplies(query)) return false;
-    const bounds: string[] = [];
-    const params: SqlValue[] = [];
-    if (query.endedAfter !== undefined) {
-      bounds.push("end_time >= ?");
-      params.push(query.endedAfter);
-    }
-    if (query.endedBefore !== undefined) {
-      bounds.push("end_time < ?");
-      params.push(query.endedBefore);
-    }
-    const row = this.#statements
-      .rowStatement(
-        `SELECT count(*) AS n FROM (SELECT 1 FROM tasks INDEXED BY tasks_end_time WHERE ${bounds.join(" AND ")} LIMIT ${END_WINDOW_INDEX_MAX})`,
-      )
-      .get(...params);
+    const { sql: text, params } = endWindowCountSql(query);
+    const row = this.#statements.rowStatement(text).get(...params);
     return Number(row?.n) < END_WINDOW_INDEX_MAX;
   }
 

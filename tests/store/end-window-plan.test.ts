@@ -4,8 +4,7 @@
 import { Database } from "bun:sqlite";
 import { afterAll, expect, spyOn, test } from "bun:test";
 import { type ListTasksQuery, SqliteTaskStore } from "../../src/store/index.ts";
-import { listTasksSql } from "../../src/store/list-tasks-sql.ts";
-import { END_WINDOW_INDEX_MAX } from "../../src/store/sqlite-task-reads.ts";
+import { END_WINDOW_INDEX_MAX, listTasksSql } from "../../src/store/list-tasks-sql.ts";
 import { tempDir } from "../helpers.ts";
 import { migratedDatabase, queryPlan } from "./query-plans.ts";
 import { sqliteStores } from "./sqlite-stores.ts";
