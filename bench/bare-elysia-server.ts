@@ -3,10 +3,28 @@
 // JSON), and nothing behind them: no engine, no database. What the framework and Bun cost on
 // this machine, so kiln's figures can be read as a share of it. Same protocol as
 // bench/http-server.ts: prints `{"port": N}`, answers USAGE_PATH and LAG_PATH, ends on SIGTERM,
-// SIGINT or when stdin closes.
+// SIGINT or when stdin closes. POST SPIN_PATH?threads=N starts N threads spinning at the priority
+// of kiln's task workers (bench/spin-worker.ts), DELETE SPIN_PATH ends them: the wrk control.
 import { Elysia, t } from "elysia";
 import { LAG_PATH, type ServerUsage, USAGE_PATH } from "./http-server.ts";
 import { LagMonitor } from "./lag-monitor.ts";
+
+/** Starts (POST, `?threads=N`) and ends (DELETE) the spinning threads of the wrk control. */
+export const SPIN_PATH = "/__bench/spin";
+const SPIN_WORKER = new URL("./spin-worker.ts", import.meta.url).href;
+
+/** Starts `threads` spinning workers; resolves once each runs at its lowered priority. */
+async function spin(threads: number): Promise<Worker[]> {
+  const workers: Worker[] = [];
+  for (let i = 0; i < threads; i++) {
+    const worker = new Worker(SPIN_WORKER);
+    workers.push(worker);
+    await new Promise<void>((resolve) => {
+      worker.onmessage = () => resolve();
+    });
+  }
+  return workers;
+}
 
 /** A task's JSON as kiln's presenter shapes it, with the same fields. */
 function taskJson(id: string, name: string, params: unknown) {
@@ -34,6 +52,7 @@ function taskJson(id: string, name: string, params: unknown) {
 
 if (import.meta.main) {
   const lag = new LagMonitor().start();
+  let spinning: Worker[] = [];
   const app = new Elysia()
     .post(
       "/tasks",
@@ -59,6 +78,19 @@ if (import.meta.main) {
       };
     })
     .get(LAG_PATH, () => lag.summary(true))
+    .post(
+      SPIN_PATH,
+      async ({ query }) => {
+        spinning.push(...(await spin(query.threads)));
+        return { spinning: spinning.length };
+      },
+      { query: t.Object({ threads: t.Numeric({ minimum: 1, maximum: 64 }) }) },
+    )
+    .delete(SPIN_PATH, () => {
+      for (const worker of spinning) worker.terminate();
+      spinning = [];
+      return { spinning: 0 };
+    })
     .listen({ hostname: "127.0.0.1", port: 0 });
   const stop = async () => {
     await app.stop();

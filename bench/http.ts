@@ -5,10 +5,18 @@
 // a child process (bench/http-server.ts, bench/bare-elysia-server.ts) so the load generator here
 // does not share its event loop; on a small machine they still share the CPU cores, which the
 // CPU figures show.
+
+import { TASK_WORKER_NICENESS } from "../src/worker/thread-priority.ts";
 import { HOST, type LoadFigures, loadRow, randomTaskOf, Server } from "./http-client.ts";
 import { CLIENT_CONCURRENCY, rateText, ratioText, throughputRounds } from "./http-rounds.ts";
 import { lagText } from "./lag-monitor.ts";
-import { measureResponsiveness, responsivenessRows, wrkRows } from "./responsiveness.ts";
+import {
+  measureResponsiveness,
+  measureWrkControl,
+  responsivenessRows,
+  wrkControlRows,
+  wrkRows,
+} from "./responsiveness.ts";
 import { measureStartup, startupRows } from "./startup.ts";
 import { type BenchOptions, type Headline, round, type Scenario, type ScenarioResult } from "./util.ts";
 
@@ -47,6 +55,9 @@ export const http: Scenario = {
       return { throughput, responsiveness };
     });
     const { throughput, responsiveness } = measured;
+    const wrkControl = await Server.with({ concurrency: 1, script: BARE_SCRIPT }, (bare) =>
+      measureWrkControl(bare, "/tasks/control", SERVER_CONCURRENCY, wrkSeconds),
+    );
     const { rounds } = throughput;
     const startup = await measureStartup(launches);
 
@@ -76,7 +87,7 @@ export const http: Scenario = {
           : ""
       }.`,
       `Both servers are up at once, and the throughput phases run in ${phases.rounds} rounds, kiln first in odd rounds and the bare app first in even ones: each round POST /tasks on both, then GET /tasks/:id on both. The ratios are per round; the aims are judged on their median. POST /tasks created durable bench-noop tasks that ran on kiln's workers meanwhile: ${rounds.map((r) => r.finishedPerSecDuringPost).join(", ")} tasks/s finished while it was recorded, round by round (against ${kilnCreates.map((f) => f.requestsPerSec).join(", ")} created/s); after each, kiln's backlog drained before anything else was measured (${rounds.map((r) => r.drainMs).join(", ")} ms). GET /tasks/:id read random ones of the ${throughput.ids.length} ids created so far.`,
-      `Responsiveness: each probe one request at a time, idle and then with ${responsiveness.spinningTasks} bench-tick {mode: "busy"} tasks (1 ms spins between checkpoints) on all ${SERVER_CONCURRENCY} workers; they were still RUNNING afterwards and were then stopped. fetch(): ${latencyMs} ms per probe after ${latencyWarmupMs} ms unrecorded, random ids. wrk: -t1 -c1 for ${wrkSeconds} s per probe on one task's path. ${
+      `Responsiveness: each probe one request at a time, idle and then with ${responsiveness.spinningTasks} bench-tick {mode: "busy"} tasks (1 ms spins between checkpoints) on all ${SERVER_CONCURRENCY} workers; they were still RUNNING afterwards and were then stopped. fetch(): ${latencyMs} ms per probe after ${latencyWarmupMs} ms unrecorded, random ids. wrk: -t1 -c1 for ${wrkSeconds} s per probe on one task's path. The wrk control: the same wrk run on the bare Elysia app's GET /tasks/:id, idle and then with ${SERVER_CONCURRENCY} threads of its own spinning at the priority kiln gives its task workers (nice ${TASK_WORKER_NICENESS} above the main thread), after kiln's server has exited: what the kernel's scheduler alone makes of the p99 of a server whose cores lower-priority threads hold. ${
         "skipped" in responsiveness.wrk ? `wrk ${responsiveness.wrk.skipped}.` : ""
       }`,
       `Start-up: median of ${launches} launches, each on a fresh temp db and a free port (default concurrency: ${Math.max(2, navigator.hardwareConcurrency)} workers, started at once), polled every ~2 ms until /health answers 200; idle RSS read from /proc 500 ms later; then SIGTERM.`,
@@ -114,6 +125,12 @@ export const http: Scenario = {
         met: wrkGet !== undefined && wrkHealth !== undefined ? wrkGet <= 1.5 && wrkHealth <= 1.5 : null,
       },
       {
+        what: `the same wrk probe on a bare Elysia app (GET /tasks/:id), ${SERVER_CONCURRENCY} threads spinning at the task workers' priority ÷ idle: the machine's own ratio`,
+        aim: "-",
+        measured: "skipped" in wrkControl ? wrkControl.skipped : `× ${round(wrkControl.p99Ratio, 2)}`,
+        met: null,
+      },
+      {
         what: "the same through this process's fetch() client",
         aim: "-",
         measured: `× ${getRatio?.p99 ?? "-"}, × ${healthRatio?.p99 ?? "-"}`,
@@ -143,6 +160,10 @@ export const http: Scenario = {
           rows: responsivenessRows(responsiveness),
         },
         { title: "http: the same through wrk (an external load tool)", rows: wrkRows(responsiveness) },
+        {
+          title: `http: the wrk control, a bare Elysia app idle and with ${SERVER_CONCURRENCY} threads spinning at the task workers' priority (no kiln)`,
+          rows: wrkControlRows(wrkControl, SERVER_CONCURRENCY),
+        },
         { title: "http: start-up footprint", rows: startupRows(startup) },
       ],
       lag: [
@@ -167,6 +188,7 @@ export const http: Scenario = {
           getByRound: rounds.map((r) => r.getRatio),
         },
         responsiveness,
+        wrkControl,
         startup,
         serverLag: {
           post: lagText(worstLag(kilnCreates)?.lag ?? null),

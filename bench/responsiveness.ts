@@ -2,6 +2,7 @@
 // CPU-bound task: does work on the workers slow the HTTP thread down? Measured twice: with this
 // process's fetch() client, and with wrk, an external load tool that shares no event loop with
 // anything of the benchmark.
+import { SPIN_PATH } from "./bare-elysia-server.ts";
 import { type LoadFigures, load, postJson, type Request, type Server, waitForStatus } from "./http-client.ts";
 import { type Row, round } from "./util.ts";
 import { runWrk, type WrkFigures, wrkMissing } from "./wrk.ts";
@@ -114,6 +115,34 @@ export async function measureResponsiveness(
   };
 }
 
+/**
+ * The wrk probe's control: the same one-connection wrk run against a bare server (no kiln: a
+ * constant answer, nothing behind it), idle and then with `threads` threads spinning at the
+ * priority kiln gives its task workers. What the machine's scheduler alone does to the p99 of a
+ * server whose cores are taken by lower-priority threads; kiln's ratio is read against it.
+ */
+export async function measureWrkControl(
+  bare: Server,
+  path: string,
+  threads: number,
+  wrkSeconds: number,
+): Promise<WrkProbeFigures | { skipped: string }> {
+  const missing = wrkMissing();
+  if (missing) return { skipped: missing };
+  const idle = await runWrk(`${bare.base}${path}`, wrkSeconds);
+  const started = await bare.json<{ spinning: number }>(`${SPIN_PATH}?threads=${threads}`, {
+    method: "POST",
+  });
+  if (started.status !== 200 || started.body.spinning !== threads)
+    throw new Error(`the bare server did not start ${threads} spinning threads: ${JSON.stringify(started)}`);
+  try {
+    const loaded = await runWrk(`${bare.base}${path}`, wrkSeconds);
+    return { idle, loaded, p99Ratio: loaded.p99Ms / idle.p99Ms };
+  } finally {
+    await bare.json(SPIN_PATH, { method: "DELETE" });
+  }
+}
+
 /** One row per wrk probe and state, and the loaded / idle ratio. */
 export function wrkRows(figures: ResponsivenessFigures): Row[] {
   if ("skipped" in figures.wrk) return [{ "wrk, 1 connection": figures.wrk.skipped }];
@@ -143,6 +172,33 @@ export function wrkRows(figures: ResponsivenessFigures): Row[] {
     );
   }
   return rows;
+}
+
+/** The wrk control's rows: idle, loaded and the ratio. */
+export function wrkControlRows(control: WrkProbeFigures | { skipped: string }, threads: number): Row[] {
+  if ("skipped" in control) return [{ "wrk, 1 connection, bare app": control.skipped }];
+  const cells = (what: string, w: WrkFigures): Row => ({
+    "wrk, 1 connection, bare app": what,
+    requests: w.requests,
+    errors: w.errors,
+    "p50 ms": w.p50Ms,
+    "p90 ms": w.p90Ms,
+    "p99 ms": w.p99Ms,
+    "req/s": w.requestsPerSec,
+  });
+  return [
+    cells("GET /tasks/:id, idle", control.idle),
+    cells(`GET /tasks/:id, ${threads} threads spinning`, control.loaded),
+    {
+      "wrk, 1 connection, bare app": "ratio loaded / idle",
+      requests: "-",
+      errors: "-",
+      "p50 ms": round(control.loaded.p50Ms / control.idle.p50Ms, 2),
+      "p90 ms": round(control.loaded.p90Ms / control.idle.p90Ms, 2),
+      "p99 ms": round(control.p99Ratio, 2),
+      "req/s": round(control.loaded.requestsPerSec / control.idle.requestsPerSec, 2),
+    },
+  ];
 }
 
 /** One row per probe and state, and the loaded / idle ratio. */

@@ -13,7 +13,7 @@ import { LIMIT_FLAGS, toJsonText } from "../task/json-value.ts";
 import { fromMainPort, toMainPort } from "./port-text.ts";
 import type { FromWorker, ToWorker } from "./protocol.ts";
 import { WorkerTaskRuntime } from "./runtime.ts";
-import { lowerThreadPriority } from "./thread-priority.ts";
+import { lowerThreadPriority, TASK_WORKER_NICENESS } from "./thread-priority.ts";
 
 declare const self: Worker;
 
@@ -82,16 +82,13 @@ function endMessage(
   }
 }
 
-/** How much lower than the main thread task workers run (nice 10: about a tenth of its CPU share). */
-const WORKER_NICENESS = 10;
-
 /**
  * Turns the current thread into a kiln worker. `preloaded` are task classes bundled with
  * the worker itself (the built-in tasks of a compiled binary); every other class is found
  * by importing the module the main thread names in the `run` message.
  */
 export function startWorker(preloaded: readonly TaskClass[] = []): void {
-  lowerThreadPriority(WORKER_NICENESS);
+  lowerThreadPriority(TASK_WORKER_NICENESS);
   startTaskHost(
     {
       post: (message) => self.postMessage(toMainPort(message)),

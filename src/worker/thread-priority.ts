@@ -3,6 +3,9 @@ import { withLibc } from "./libc.ts";
 
 const PRIO_PROCESS = 0;
 
+/** How much lower than the main thread task workers run (nice 10: about a tenth of its CPU share). */
+export const TASK_WORKER_NICENESS = 10;
+
 /**
  * Lowers the calling thread's CPU priority (its nice value) by `niceness`. On Linux,
  * setpriority(PRIO_PROCESS, 0, …) applies to the calling thread alone, not the whole process,

@@ -54,6 +54,7 @@ interface Report {
           bareRead: { requests: number };
         }[];
         responsiveness: { wrk: { skipped: string } | { probes: Record<string, unknown> } };
+        wrkControl: { skipped: string } | { idle: { requests: number }; loaded: { requests: number } };
       };
       lag: Lag[];
     };
@@ -149,6 +150,12 @@ test("bun run bench --quick runs every scenario to the end and each system compl
     }
     if ("skipped" in http.responsiveness.wrk) expect(stdout).toContain("wrk is not installed");
     else expect(Object.keys(http.responsiveness.wrk.probes).sort()).toEqual(["/health", "GET /tasks/:id"]);
+    // The wrk control ran against the bare app, idle and with its spinning threads, or says why not.
+    if ("skipped" in http.wrkControl) expect(http.wrkControl.skipped).toContain("wrk is not installed");
+    else {
+      expect(http.wrkControl.idle.requests).toBeGreaterThan(0);
+      expect(http.wrkControl.loaded.requests).toBeGreaterThan(0);
+    }
     const queries = report.scenarios.history.figures.latency;
     expect(queries.map((q) => q.path)).toEqual(
       expect.arrayContaining(["GET /stats", "GET /metrics", "GET /tasks?tag=unused&limit=500 (no match)"]),
