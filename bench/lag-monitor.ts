@@ -95,12 +95,16 @@ export class LagMonitor {
       }
       this.#sched = sched;
       this.#expected = now + RESOLUTION_MS;
-      this.#timer = setTimeout(tick, RESOLUTION_MS);
+      this.#arm(tick);
     };
-    this.#timer = setTimeout(tick, RESOLUTION_MS);
-    // Never the reason a process stays alive.
-    (this.#timer as { unref?: () => void }).unref?.();
+    this.#arm(tick);
     return this;
+  }
+
+  /** Every tick's timer, never the reason a process stays alive. */
+  #arm(tick: () => void): void {
+    this.#timer = setTimeout(tick, RESOLUTION_MS);
+    (this.#timer as { unref?: () => void }).unref?.();
   }
 
   /** What was measured since the start or the last reset. */

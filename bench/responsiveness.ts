@@ -143,42 +143,13 @@ export async function measureWrkControl(
   }
 }
 
-/** One row per wrk probe and state, and the loaded / idle ratio. */
-export function wrkRows(figures: ResponsivenessFigures): Row[] {
-  if ("skipped" in figures.wrk) return [{ "wrk, 1 connection": figures.wrk.skipped }];
-  const rows: Row[] = [];
-  for (const [label, f] of Object.entries(figures.wrk.probes)) {
-    const cells = (what: string, w: WrkFigures): Row => ({
-      "wrk, 1 connection": `${label}, ${what}`,
-      requests: w.requests,
-      errors: w.errors,
-      "p50 ms": w.p50Ms,
-      "p90 ms": w.p90Ms,
-      "p99 ms": w.p99Ms,
-      "req/s": w.requestsPerSec,
-    });
-    rows.push(
-      cells("idle", f.idle),
-      cells(`${figures.spinningTasks} CPU-bound tasks on ${figures.workers} workers`, f.loaded),
-      {
-        "wrk, 1 connection": `${label}, ratio loaded / idle`,
-        requests: "-",
-        errors: "-",
-        "p50 ms": round(f.loaded.p50Ms / f.idle.p50Ms, 2),
-        "p90 ms": round(f.loaded.p90Ms / f.idle.p90Ms, 2),
-        "p99 ms": round(f.p99Ratio, 2),
-        "req/s": round(f.loaded.requestsPerSec / f.idle.requestsPerSec, 2),
-      },
-    );
-  }
-  return rows;
-}
-
-/** The wrk control's rows: idle, loaded and the ratio. */
-export function wrkControlRows(control: WrkProbeFigures | { skipped: string }, threads: number): Row[] {
-  if ("skipped" in control) return [{ "wrk, 1 connection, bare app": control.skipped }];
+/**
+ * One wrk probe's rows under the `column` heading: idle, loaded (`loadedWhat`) and the ratio of
+ * each figure, every label after `prefix`.
+ */
+function wrkProbeRows(column: string, prefix: string, probe: WrkProbeFigures, loadedWhat: string): Row[] {
   const cells = (what: string, w: WrkFigures): Row => ({
-    "wrk, 1 connection, bare app": what,
+    [column]: `${prefix}${what}`,
     requests: w.requests,
     errors: w.errors,
     "p50 ms": w.p50Ms,
@@ -186,19 +157,37 @@ export function wrkControlRows(control: WrkProbeFigures | { skipped: string }, t
     "p99 ms": w.p99Ms,
     "req/s": w.requestsPerSec,
   });
+  const { idle, loaded } = probe;
   return [
-    cells("GET /tasks/:id, idle", control.idle),
-    cells(`GET /tasks/:id, ${threads} threads spinning`, control.loaded),
+    cells("idle", idle),
+    cells(loadedWhat, loaded),
     {
-      "wrk, 1 connection, bare app": "ratio loaded / idle",
+      [column]: `${prefix}ratio loaded / idle`,
       requests: "-",
       errors: "-",
-      "p50 ms": round(control.loaded.p50Ms / control.idle.p50Ms, 2),
-      "p90 ms": round(control.loaded.p90Ms / control.idle.p90Ms, 2),
-      "p99 ms": round(control.p99Ratio, 2),
-      "req/s": round(control.loaded.requestsPerSec / control.idle.requestsPerSec, 2),
+      "p50 ms": round(loaded.p50Ms / idle.p50Ms, 2),
+      "p90 ms": round(loaded.p90Ms / idle.p90Ms, 2),
+      "p99 ms": round(probe.p99Ratio, 2),
+      "req/s": round(loaded.requestsPerSec / idle.requestsPerSec, 2),
     },
   ];
+}
+
+/** One row per wrk probe and state, and the loaded / idle ratio. */
+export function wrkRows(figures: ResponsivenessFigures): Row[] {
+  const column = "wrk, 1 connection";
+  if ("skipped" in figures.wrk) return [{ [column]: figures.wrk.skipped }];
+  const loadedWhat = `${figures.spinningTasks} CPU-bound tasks on ${figures.workers} workers`;
+  return Object.entries(figures.wrk.probes).flatMap(([label, probe]) =>
+    wrkProbeRows(column, `${label}, `, probe, loadedWhat),
+  );
+}
+
+/** The wrk control's rows: idle, loaded and the ratio. */
+export function wrkControlRows(control: WrkProbeFigures | { skipped: string }, threads: number): Row[] {
+  const column = "wrk, 1 connection, bare app";
+  if ("skipped" in control) return [{ [column]: control.skipped }];
+  return wrkProbeRows(column, "GET /tasks/:id, ", control, `${threads} threads spinning`);
 }
 
 /** One row per probe and state, and the loaded / idle ratio. */

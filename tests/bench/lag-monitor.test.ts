@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { LagMonitor, lagText, STALL_MS } from "../../bench/lag-monitor.ts";
 
 describe("bench lag monitor", () => {
@@ -23,5 +24,15 @@ describe("bench lag monitor", () => {
       expect(stall?.waitedMs ?? -1).toBeGreaterThanOrEqual(0);
       expect(lagText(lag)).toContain(`${stall?.lagMs} ms: ran ${stall?.ranMs}, waited ${stall?.waitedMs}`);
     }
+  });
+
+  test("a running monitor does not keep its process alive", async () => {
+    const monitor = join(import.meta.dir, "../../bench/lag-monitor.ts");
+    // Outlives several ticks, then nothing else is pending: the process must end by itself.
+    const script = `import { LagMonitor } from ${JSON.stringify(monitor)}; new LagMonitor().start(); setTimeout(() => {}, 50);`;
+    const child = Bun.spawn([process.execPath, "--eval", script], { stdout: "pipe", stderr: "pipe" });
+    const ended = await Promise.race([child.exited, Bun.sleep(20_000).then(() => "still running")]);
+    if (ended === "still running") child.kill();
+    expect(ended).toBe(0);
   });
 });
