@@ -107,12 +107,16 @@ export const SQL = {
   /**
    * As SQLite's: ids are UUIDv7, so only ids below the cutoff's floor can have ended before it,
    * and the (status, id) index finds them. Rows another transaction holds are left for the
-   * next pass. Events and logs go with their task (ON DELETE CASCADE).
+   * next pass. Events and logs go with their task (ON DELETE CASCADE). The batch is picked in a
+   * materialized CTE, evaluated once: as `id IN (SELECT … LIMIT …)` the planner may rescan the
+   * subquery for each row it deletes (a nested-loop semi-join), and each rescan skips the rows
+   * this statement has already deleted and takes the next ones, deleting past the limit.
    */
-  deleteEndedBefore: `DELETE FROM tasks WHERE status IN (${FINAL}) AND id IN (
+  deleteEndedBefore: `WITH doomed AS MATERIALIZED (
       SELECT id FROM tasks WHERE status IN (${FINAL}) AND id < $1 AND end_time < $2 LIMIT $3
       FOR UPDATE SKIP LOCKED
-    ) RETURNING id, status, task_name AS name`,
+    ) DELETE FROM tasks t USING doomed WHERE t.id = doomed.id AND t.status IN (${FINAL})
+    RETURNING t.id, t.status, t.task_name AS name`,
   newest: "SELECT * FROM tasks ORDER BY id DESC LIMIT 100",
   countByStatus: "SELECT status, count(*) AS count FROM tasks GROUP BY status",
   scanStatusAndName: "SELECT id, status, task_name AS name FROM tasks WHERE id > $1 ORDER BY id LIMIT $2",
