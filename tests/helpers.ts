@@ -8,7 +8,7 @@ import {
   type TaskRecord,
   type TaskStatus,
 } from "../src/index.ts";
-import type { NewTask } from "../src/store/index.ts";
+import type { NewTask, NewTaskEvent } from "../src/store/index.ts";
 
 export const FIXTURE_TASKS = new URL("./fixtures/tasks.ts", import.meta.url);
 
@@ -61,6 +61,16 @@ export async function statusPath(manager: TaskManager, id: string): Promise<stri
     .filter((event) => event.toStatus !== null && event.fromStatus !== event.toStatus)
     .map((event) => event.toStatus as string);
 }
+
+/** The history event a task's creation writes, by the actor "test". */
+export const CREATED_EVENT: NewTaskEvent = {
+  fromStatus: null,
+  toStatus: "PENDING",
+  action: "create",
+  reason: null,
+  actor: "test",
+  source: null,
+};
 
 /** A task row as the store takes it: PENDING "demo" with `{ n: 1 }`, unless overridden. */
 export function newTaskRow(overrides: Partial<NewTask> = {}): NewTask {

@@ -15,7 +15,7 @@ import {
   type TaskProgress,
 } from "../../src/store/index.ts";
 import { EVENT_ACTIONS, type EventAction, type TaskStatus } from "../../src/task/index.ts";
-import { newTaskRow } from "../helpers.ts";
+import { CREATED_EVENT, newTaskRow } from "../helpers.ts";
 
 let dir = "";
 let dbPath = "";
@@ -69,15 +69,6 @@ function countRows(
   return row?.n ?? -1;
 }
 
-const createEvent: NewTaskEvent = {
-  fromStatus: null,
-  toStatus: "PENDING",
-  action: "create",
-  reason: null,
-  actor: "test",
-  source: null,
-};
-
 /** The action of a run's end in each status it can end in. */
 const ENDING_ACTION: Partial<Record<TaskStatus, EventAction>> = {
   FINISHED: "finish",
@@ -106,7 +97,7 @@ function event(
 /** Creates a task and walks it to `status` through transitions. */
 function createIn(store: SqliteSyncStore, status: TaskStatus, overrides: Partial<NewTask> = {}): string {
   const task = newTaskRow(overrides);
-  store.createTask(task, createEvent);
+  store.createTask(task, CREATED_EVENT);
   if (status === "PENDING") return task.id;
   if (status === "PAUSED") {
     store.transition(task.id, ["PENDING"], { status: "PAUSED" }, event("PENDING", "PAUSED", "pause"));
@@ -136,7 +127,7 @@ describe("migrate", () => {
   test("running it twice is a no-op that keeps the data", () => {
     const store = openStore();
     const task = newTaskRow();
-    store.createTask(task, createEvent);
+    store.createTask(task, CREATED_EVENT);
     const raw = openRaw();
     const applied = () =>
       raw.query<{ n: number }, []>("SELECT count(*) AS n FROM __drizzle_migrations").get()?.n;
@@ -241,10 +232,10 @@ describe("migrate", () => {
     expect(tableSql("task_logs")).not.toContain("AUTOINCREMENT");
     expect(tableSql("tasks_idempotency_key")).toContain("IS NOT NULL");
 
-    const task = store.createTask(newTaskRow({ idempotencyKey: "k2" }), createEvent);
+    const task = store.createTask(newTaskRow({ idempotencyKey: "k2" }), CREATED_EVENT);
     const ids = store.listEvents(task.id, {}).items.map((e) => e.id);
     expect(ids[0]).toBeGreaterThan(3);
-    expect(() => store.createTask(newTaskRow({ idempotencyKey: "k1" }), createEvent)).toThrow(/UNIQUE/);
+    expect(() => store.createTask(newTaskRow({ idempotencyKey: "k1" }), CREATED_EVENT)).toThrow(/UNIQUE/);
     expect(store.findByIdempotencyKey("k1")?.id).toBe("old");
     const plan = raw
       .query<{ detail: string }, [string]>("EXPLAIN QUERY PLAN SELECT * FROM tasks WHERE idempotency_key = ?")
@@ -253,8 +244,8 @@ describe("migrate", () => {
       .join("; ");
     expect(plan).toContain("tasks_idempotency_key");
     // Tasks without a key: as many as you like, none of them in the index.
-    store.createTask(newTaskRow(), createEvent);
-    store.createTask(newTaskRow(), createEvent);
+    store.createTask(newTaskRow(), CREATED_EVENT);
+    store.createTask(newTaskRow(), CREATED_EVENT);
     expect(
       raw.query<{ n: number }, []>("SELECT count(*) AS n FROM tasks WHERE idempotency_key IS NULL").get()?.n,
     ).toBe(2);
@@ -316,7 +307,7 @@ describe("createTask / getTask", () => {
     };
     const task = newTaskRow({ params, tags: ["alpha", "beta"], priority: 7, runAt: 12345 });
     const before = Date.now();
-    const row = store.createTask(task, createEvent);
+    const row = store.createTask(task, CREATED_EVENT);
     const after = Date.now();
 
     expect(row.id).toBe(task.id);
@@ -356,9 +347,9 @@ describe("createTask / getTask", () => {
 
   test("round-trips primitive params and a PAUSED initial status", () => {
     const store = openStore();
-    const a = store.createTask(newTaskRow({ params: "just a string" }), createEvent);
-    const b = store.createTask(newTaskRow({ params: [1, 2, 3], status: "PAUSED" }), createEvent);
-    const c = store.createTask(newTaskRow({ params: null }), createEvent);
+    const a = store.createTask(newTaskRow({ params: "just a string" }), CREATED_EVENT);
+    const b = store.createTask(newTaskRow({ params: [1, 2, 3], status: "PAUSED" }), CREATED_EVENT);
+    const c = store.createTask(newTaskRow({ params: null }), CREATED_EVENT);
     expect(store.getTask(a.id)?.params).toBe("just a string");
     expect(store.getTask(b.id)?.params).toEqual([1, 2, 3]);
     expect(store.getTask(b.id)?.status).toBe("PAUSED");
@@ -375,18 +366,18 @@ describe("createTask / getTask", () => {
 describe("idempotency keys", () => {
   test("findByIdempotencyKey finds the task with that key only", () => {
     const store = openStore();
-    const keyed = store.createTask(newTaskRow({ idempotencyKey: "key-1" }), createEvent);
-    store.createTask(newTaskRow({ idempotencyKey: "key-2" }), createEvent);
-    store.createTask(newTaskRow(), createEvent);
+    const keyed = store.createTask(newTaskRow({ idempotencyKey: "key-1" }), CREATED_EVENT);
+    store.createTask(newTaskRow({ idempotencyKey: "key-2" }), CREATED_EVENT);
+    store.createTask(newTaskRow(), CREATED_EVENT);
     expect(store.findByIdempotencyKey("key-1")?.id).toBe(keyed.id);
     expect(store.findByIdempotencyKey("nope")).toBeUndefined();
   });
 
   test("the unique index rejects a duplicate key and the failed insert leaves nothing behind", () => {
     const store = openStore();
-    const first = store.createTask(newTaskRow({ idempotencyKey: "dup" }), createEvent);
+    const first = store.createTask(newTaskRow({ idempotencyKey: "dup" }), CREATED_EVENT);
     const second = newTaskRow({ idempotencyKey: "dup" });
-    expect(() => store.createTask(second, createEvent)).toThrow(/UNIQUE/i);
+    expect(() => store.createTask(second, CREATED_EVENT)).toThrow(/UNIQUE/i);
 
     expect(store.getTask(second.id)).toBeUndefined();
     expect(store.findByIdempotencyKey("dup")?.id).toBe(first.id);
@@ -397,8 +388,8 @@ describe("idempotency keys", () => {
 
   test("several tasks without a key are allowed", () => {
     const store = openStore();
-    store.createTask(newTaskRow(), createEvent);
-    store.createTask(newTaskRow(), createEvent);
+    store.createTask(newTaskRow(), CREATED_EVENT);
+    store.createTask(newTaskRow(), CREATED_EVENT);
     expect(countRows(openRaw(), "tasks")).toBe(2);
   });
 });
@@ -407,7 +398,7 @@ describe("listTasks", () => {
   test("pages newest first over 120 tasks: 50/50/20, no duplicates, no gaps", () => {
     const store = openStore();
     const ids: string[] = [];
-    for (let i = 0; i < 120; i++) ids.push(store.createTask(newTaskRow(), createEvent).id);
+    for (let i = 0; i < 120; i++) ids.push(store.createTask(newTaskRow(), CREATED_EVENT).id);
     const newestFirst = [...ids].reverse();
 
     const sizes: number[] = [];
@@ -428,7 +419,7 @@ describe("listTasks", () => {
 
   test("a last page that is exactly full has no next cursor", () => {
     const store = openStore();
-    for (let i = 0; i < 10; i++) store.createTask(newTaskRow(), createEvent);
+    for (let i = 0; i < 10; i++) store.createTask(newTaskRow(), CREATED_EVENT);
     const first = store.listTasks({ limit: 5 });
     expect(first.items).toHaveLength(5);
     expect(first.nextCursor).not.toBeNull();
@@ -495,7 +486,7 @@ describe("listTasks", () => {
 
   test("the limit is capped at 500 and is at least 1", () => {
     const store = openStore();
-    for (let i = 0; i < MAX_PAGE_SIZE + 10; i++) store.createTask(newTaskRow(), createEvent);
+    for (let i = 0; i < MAX_PAGE_SIZE + 10; i++) store.createTask(newTaskRow(), CREATED_EVENT);
 
     const big = store.listTasks({ limit: 10_000 });
     expect(big.items).toHaveLength(500);
@@ -537,7 +528,7 @@ describe("listActive", () => {
 describe("transition", () => {
   test("applies only when the status is in `from` and writes exactly one event", () => {
     const store = openStore();
-    const id = store.createTask(newTaskRow(), createEvent).id;
+    const id = store.createTask(newTaskRow(), CREATED_EVENT).id;
 
     const refused = store.transition(
       id,
@@ -591,7 +582,7 @@ describe("transition", () => {
 
   test("a missing task or an empty `from` changes nothing", () => {
     const store = openStore();
-    const id = store.createTask(newTaskRow(), createEvent).id;
+    const id = store.createTask(newTaskRow(), CREATED_EVENT).id;
     expect(
       store.transition(Bun.randomUUIDv7(), ["PENDING"], { status: "RUNNING" }, event(null, null, "pause")),
     ).toBe(undefined);
@@ -602,7 +593,7 @@ describe("transition", () => {
 
   test("startTime keeps the first start; an explicit null clears it", () => {
     const store = openStore();
-    const id = store.createTask(newTaskRow(), createEvent).id;
+    const id = store.createTask(newTaskRow(), CREATED_EVENT).id;
 
     const run1 = store.transition(
       id,
@@ -658,7 +649,7 @@ describe("transition", () => {
 describe("updateTask", () => {
   test("without an event changes columns and writes no event", () => {
     const store = openStore();
-    const created = store.createTask(newTaskRow(), createEvent);
+    const created = store.createTask(newTaskRow(), CREATED_EVENT);
     const updated = store.updateTask(created.id, {
       requestedAction: "pause",
       progress: { done: 3, total: 10, message: "three" },
@@ -821,8 +812,8 @@ describe("listEvents / listLogs", () => {
 
   test("listEvents pages oldest first with `after`", () => {
     const store = openStore();
-    const id = store.createTask(newTaskRow(), createEvent).id;
-    const other = store.createTask(newTaskRow(), createEvent).id;
+    const id = store.createTask(newTaskRow(), CREATED_EVENT).id;
+    const other = store.createTask(newTaskRow(), CREATED_EVENT).id;
     for (let i = 0; i < 5; i++) {
       store.updateTask(id, { retries: i }, event(null, null, "pause", `note-${i}`));
       store.updateTask(other, { retries: i }, event(null, null, "pause", `other-${i}`));

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type postgres from "postgres";
 import { PostgresTaskStore } from "../../../src/store/index.ts";
-import { newTaskRow } from "../../helpers.ts";
+import { CREATED_EVENT, newTaskRow } from "../../helpers.ts";
 import { rawClient, testDatabase } from "./database.ts";
 
 let database: Awaited<ReturnType<typeof testDatabase>>;
@@ -47,14 +47,7 @@ test("deleteEndedBefore deletes at most `limit` tasks a call under a nested-loop
   const ids: string[] = [];
   for (let i = 0; i < 7; i++) {
     const task = newTaskRow();
-    await store.createTask(task, {
-      fromStatus: null,
-      toStatus: "PENDING",
-      action: "create",
-      reason: null,
-      actor: "test",
-      source: null,
-    });
+    await store.createTask(task, CREATED_EVENT);
     ids.push(task.id);
   }
   await raw`UPDATE tasks SET status = 'FINISHED', end_time = 1`;

@@ -5,10 +5,10 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type postgres from "postgres";
 import { HTTP_DRAIN_MS, SHUTDOWN_DEADLINE_MS } from "../../../src/cli/serve.ts";
-import { type NewTaskEvent, PostgresTaskStore } from "../../../src/store/index.ts";
+import { PostgresTaskStore } from "../../../src/store/index.ts";
 import { postgresFaultOf } from "../../../src/store/postgres/faults.ts";
 import { DEFAULT_TRANSACTION_DEADLINE_MS } from "../../../src/store/postgres/store.ts";
-import { newTaskRow } from "../../helpers.ts";
+import { CREATED_EVENT, newTaskRow } from "../../helpers.ts";
 import { rawClient, testDatabase } from "./database.ts";
 
 let database: Awaited<ReturnType<typeof testDatabase>>;
@@ -31,20 +31,11 @@ afterAll(async () => {
   await database?.drop();
 });
 
-const created: NewTaskEvent = {
-  fromStatus: null,
-  toStatus: "PENDING",
-  action: "create",
-  reason: null,
-  actor: "test",
-  source: null,
-};
-
 test("a transaction past its deadline fails as a lost connection; what it wrote is rolled back and its connection given back", async () => {
   const task = newTaskRow();
-  await store.createTask(task, created);
+  await store.createTask(task, CREATED_EVENT);
   const other = newTaskRow();
-  await store.createTask(other, created);
+  await store.createTask(other, CREATED_EVENT);
 
   // Another session holds the task's row: the store's update waits for it.
   const locked = raw.reserve();
