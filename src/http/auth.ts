@@ -42,6 +42,11 @@ interface Entry {
   holder: Holder;
 }
 
+/** The client's address, or null when the request did not come over a socket (`app.handle`). */
+function sourceOf(server: Context["server"], request: Request): string | null {
+  return server?.requestIP(request)?.address ?? null;
+}
+
 /** Methods that change nothing; every other method needs a token that is not read-only. */
 const READ_METHODS = new Set(["GET", "HEAD"]);
 
@@ -52,7 +57,12 @@ const READ_METHODS = new Set(["GET", "HEAD"]);
  */
 export class TokenAuth {
   readonly #entries: Entry[];
-  readonly #requesters = new WeakMap<Request, Requester>();
+  /**
+   * Who each request the guard let through belongs to, and the server it came to. Its source
+   * address is looked up only when a route asks (a write): `requestIP` is a `getpeername` call
+   * and an object, about 3.5 µs of a read's 40 µs of server CPU.
+   */
+  readonly #admitted = new WeakMap<Request, { actor: string; server: Context["server"] }>();
 
   constructor(
     options: KilnAuthOptions,
@@ -98,9 +108,8 @@ export class TokenAuth {
     set: Context["set"];
     server: Context["server"];
   }): void => {
-    const source = server?.requestIP(request)?.address ?? null;
     if (!this.enabled) {
-      this.#requesters.set(request, { actor: ANONYMOUS, source });
+      this.#admitted.set(request, { actor: ANONYMOUS, server });
       return;
     }
     const presented = bearer(request.headers.get("authorization"));
@@ -109,7 +118,7 @@ export class TokenAuth {
     if (holder === undefined) {
       this.logger.debug("request refused: no valid token", {
         route,
-        source,
+        source: sourceOf(server, request),
         presented: presented === undefined ? "none" : "unknown token",
       });
       set.headers["www-authenticate"] = 'Bearer realm="kiln"';
@@ -122,18 +131,27 @@ export class TokenAuth {
       );
     }
     if (holder.readOnly && !READ_METHODS.has(request.method)) {
-      this.logger.debug("request refused: read-only token", { route, source, actor: holder.label });
+      this.logger.debug("request refused: read-only token", {
+        route,
+        source: sourceOf(server, request),
+        actor: holder.label,
+      });
       throw httpError(
         "forbidden",
         403,
         `the token "${holder.label}" is read-only: it may list, read and watch tasks but not create, control or delete them`,
       );
     }
-    this.#requesters.set(request, { actor: holder.label, source });
+    this.#admitted.set(request, { actor: holder.label, server });
   };
 
-  /** Who asked and from where; null fields for a request the guard did not see. */
+  /**
+   * Who asked and from where; null fields for a request the guard did not see. Call it before
+   * the route's first await: once the client has gone, its address is no longer known.
+   */
   requester(request: Request): Requester {
-    return this.#requesters.get(request) ?? { actor: null, source: null };
+    const admitted = this.#admitted.get(request);
+    if (admitted === undefined) return { actor: null, source: null };
+    return { actor: admitted.actor, source: sourceOf(admitted.server, request) };
   }
 }

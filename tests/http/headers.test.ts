@@ -37,7 +37,14 @@ describe("security headers", () => {
   const auth = { authorization: `Bearer ${TOKEN}` };
 
   test("API answers, errors included, carry them with Cache-Control: no-store", async () => {
+    const created = await server.call("/tasks", {
+      headers: auth,
+      json: { name: "echo", params: { value: 1 } },
+    });
+    const { id } = (await created.clone().json()) as { id: string };
     const answers: Array<[string, Promise<Response>, number]> = [
+      ["POST /tasks", Promise.resolve(created), 201],
+      ["GET /tasks/:id", server.call(`/tasks/${id}`, { headers: auth }), 200],
       ["GET /tasks", server.call("/tasks", { headers: auth }), 200],
       ["GET /swagger/json", server.call("/swagger/json", { headers: auth }), 200],
       ["GET /metrics", server.call("/metrics", { headers: auth }), 200],
@@ -95,6 +102,38 @@ describe("security headers", () => {
       expect(await own.text()).toBe("host route");
       expect(own.headers.get("x-frame-options")).toBeNull();
       expectSecurityHeaders("mounted /tasks", await fetch(`${base}/tasks`, { headers: auth }));
+    } finally {
+      await host.stop(true);
+    }
+  });
+
+  test("headers a host app adds after kiln's route are merged into kiln's answers", async () => {
+    const host = new Elysia()
+      .onAfterHandle({ as: "global" }, ({ set }) => {
+        set.headers["x-host-trace"] = "t-1";
+      })
+      .use(kilnRoutes(server.manager, { token: TOKEN }))
+      .listen({ hostname: "127.0.0.1", port: 0 });
+    try {
+      const base = `http://127.0.0.1:${host.server?.port}`;
+      const created = await fetch(`${base}/tasks`, {
+        method: "POST",
+        headers: { ...auth, "content-type": "application/json" },
+        body: JSON.stringify({ name: "echo", params: { value: 2 } }),
+      });
+      const { id } = (await created.json()) as { id: string };
+      for (const [label, response] of [
+        ["POST /tasks", created],
+        ["GET /tasks/:id", await fetch(`${base}/tasks/${id}`, { headers: auth })],
+        ["GET /tasks", await fetch(`${base}/tasks`, { headers: auth })],
+      ] as const) {
+        expectSecurityHeaders(label, response);
+        expect(`${label} ${response.headers.get("x-host-trace")}`).toBe(`${label} t-1`);
+        expect(`${label} ${response.headers.get("content-type")}`).toBe(
+          `${label} application/json;charset=utf-8`,
+        );
+      }
+      expect(created.status).toBe(201);
     } finally {
       await host.stop(true);
     }
