@@ -57,12 +57,8 @@ const READ_METHODS = new Set(["GET", "HEAD"]);
  */
 export class TokenAuth {
   readonly #entries: Entry[];
-  /**
-   * Who each request the guard let through belongs to, and the server it came to. Its source
-   * address is looked up only when a route asks (a write): `requestIP` is a `getpeername` call
-   * and an object, about 3.5 µs of a read's 40 µs of server CPU.
-   */
-  readonly #admitted = new WeakMap<Request, { actor: string; server: Context["server"] }>();
+  /** The token holder of each request the guard let through. */
+  readonly #admitted = new WeakMap<Request, string>();
 
   constructor(
     options: KilnAuthOptions,
@@ -99,6 +95,10 @@ export class TokenAuth {
     return found;
   }
 
+  /**
+   * The check, as a `beforeHandle` hook. Without tokens there is nothing to check: kilnRoutes
+   * then installs no hook at all and every request is the anonymous requester's.
+   */
   readonly guard = ({
     request,
     set,
@@ -108,10 +108,7 @@ export class TokenAuth {
     set: Context["set"];
     server: Context["server"];
   }): void => {
-    if (!this.enabled) {
-      this.#admitted.set(request, { actor: ANONYMOUS, server });
-      return;
-    }
+    if (!this.enabled) return;
     const presented = bearer(request.headers.get("authorization"));
     const holder = presented === undefined ? undefined : this.#holder(presented);
     const route = `${request.method} ${requestPath(request)}`;
@@ -142,16 +139,18 @@ export class TokenAuth {
         `the token "${holder.label}" is read-only: it may list, read and watch tasks but not create, control or delete them`,
       );
     }
-    this.#admitted.set(request, { actor: holder.label, server });
+    this.#admitted.set(request, holder.label);
   };
 
   /**
-   * Who asked and from where; null fields for a request the guard did not see. Call it before
-   * the route's first await: once the client has gone, its address is no longer known.
+   * Who asked and from where, for the history. The address is looked up only here, for the
+   * routes that record it: `requestIP` is a `getpeername` call and an object, about 3.5 µs of
+   * a read's 40 µs of server CPU. Call it before the route's first await: once the client has
+   * gone, its address is no longer known. With tokens, a request the guard did not let through
+   * has no actor.
    */
-  requester(request: Request): Requester {
-    const admitted = this.#admitted.get(request);
-    if (admitted === undefined) return { actor: null, source: null };
-    return { actor: admitted.actor, source: sourceOf(admitted.server, request) };
+  requester(request: Request, server: Context["server"]): Requester {
+    const actor = this.enabled ? (this.#admitted.get(request) ?? null) : ANONYMOUS;
+    return { actor, source: sourceOf(server, request) };
   }
 }

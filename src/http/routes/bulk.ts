@@ -12,8 +12,8 @@ import { ErrorSchema } from "../schemas.ts";
 export function bulkRoutes(manager: TaskManager, auth: TokenAuth, logger: Logger) {
   return new Elysia({ tags: ["control"] }).decorate("kiln", manager).post(
     "/tasks/bulk",
-    async ({ kiln, body, request }) => {
-      const by = auth.requester(request);
+    async ({ kiln, body, request, server }) => {
+      const by = auth.requester(request, server);
       const target = "ids" in body ? { ids: body.ids } : { filter: body.filter, cursor: body.cursor };
       const result = await kiln.bulk(body.action, target, { ...by, reason: body.reason ?? null });
       if (body.action === "delete") {

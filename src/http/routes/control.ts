@@ -75,8 +75,8 @@ function hook(action: Action) {
 function controlRoute(manager: TaskManager, auth: TokenAuth, action: Action) {
   return new Elysia({ tags: ["control"] }).decorate("kiln", manager).post(
     `/tasks/:id/${action}`,
-    async ({ kiln, params, query, body, status, request }) => {
-      const by = auth.requester(request);
+    async ({ kiln, params, query, body, status, request, server }) => {
+      const by = auth.requester(request, server);
       const answer = await control(kiln, action, params.id, body?.reason, query.wait, by);
       return answer.pending ? status(202, answer.body) : status(200, answer.body);
     },

@@ -50,9 +50,9 @@ export function taskTypeRoutes(manager: TaskManager, auth: TokenAuth) {
     )
     .post(
       "/task-types/:name/pause",
-      async ({ kiln, params, query, request }) => {
+      async ({ kiln, params, query, request, server }) => {
         const { pause, runsAskedToPause } = await kiln.pauseTaskType(params.name, {
-          ...auth.requester(request),
+          ...auth.requester(request, server),
           running: query.running ?? "keep",
         });
         return { name: params.name, paused: presentTaskTypePause(pause), runsAskedToPause };
@@ -71,8 +71,8 @@ export function taskTypeRoutes(manager: TaskManager, auth: TokenAuth) {
     )
     .post(
       "/task-types/:name/resume",
-      async ({ kiln, params, request }) => {
-        const wasPaused = await kiln.resumeTaskType(params.name, auth.requester(request));
+      async ({ kiln, params, request, server }) => {
+        const wasPaused = await kiln.resumeTaskType(params.name, auth.requester(request, server));
         return { name: params.name, wasPaused };
       },
       {

@@ -39,7 +39,7 @@ export function taskRoutes(manager: TaskManager, auth: TokenAuth, logger: Logger
     .post(
       "/tasks",
       // submit, not create: requests that arrive together share one commit (group commit).
-      async ({ kiln, body, request, set }) => {
+      async ({ kiln, body, request, server, set }) => {
         const { task, created } = await kiln.submit(body.name, body.params, {
           priority: body.priority,
           runAt: epochMs(body.runAt),
@@ -47,7 +47,7 @@ export function taskRoutes(manager: TaskManager, auth: TokenAuth, logger: Logger
           tags: body.tags,
           dependsOn: body.dependsOn,
           onDependencyFailure: body.onDependencyFailure,
-          ...auth.requester(request),
+          ...auth.requester(request, server),
           // Dropped by the engine when not valid (W3C Trace Context; 1-200 printable characters).
           context: {
             traceparent: request.headers.get("traceparent") ?? undefined,
@@ -126,8 +126,8 @@ export function taskRoutes(manager: TaskManager, auth: TokenAuth, logger: Logger
     )
     .delete(
       "/tasks/:id",
-      async ({ kiln, params, status, request }) => {
-        const by = auth.requester(request);
+      async ({ kiln, params, status, request, server }) => {
+        const by = auth.requester(request, server);
         await kiln.delete(params.id);
         logger.info("task deleted", { id: params.id, ...by });
         return status(204, undefined);
