@@ -28,6 +28,9 @@ export function plainjobPeer(options: PlainjobOptions): Peer {
   let queue: Queue | undefined;
   let workers: Worker[] = [];
   let children: Bun.Subprocess[] = [];
+  /** Exit codes of worker processes that ended before teardown asked them to. */
+  const earlyExits: Array<number | null> = [];
+  let stopping = false;
   const live = () => {
     if (!queue || !db) throw new Error("plainjob: setup() has not run");
     return { queue, db };
@@ -66,16 +69,22 @@ export function plainjobPeer(options: PlainjobOptions): Peer {
         return;
       }
       const ready: Promise<void>[] = [];
+      stopping = false;
+      earlyExits.length = 0;
       children = Array.from({ length: options.processes }, () => {
         let markReady = () => {};
         ready.push(new Promise<void>((resolve) => (markReady = resolve)));
-        return Bun.spawn([process.execPath, WORKER_SCRIPT, path, options.synchronous], {
+        const child = Bun.spawn([process.execPath, WORKER_SCRIPT, path, options.synchronous], {
           stdio: ["ignore", "ignore", "inherit"],
           ipc(message) {
             if (message === "ready") markReady();
             else if (typeof message === "number") ctx.completed(message);
           },
         });
+        void child.exited.then((code) => {
+          if (!stopping) earlyExits.push(code);
+        });
+        return child;
       });
       const started = await Promise.race([
         Promise.all(ready).then(() => true),
@@ -109,11 +118,18 @@ export function plainjobPeer(options: PlainjobOptions): Peer {
       return live().queue.countJobs({ status: JobStatus.Done });
     },
     async teardown() {
+      stopping = true;
       await Promise.all(workers.map((worker) => worker.stop()));
-      for (const child of children) child.send("stop");
+      // A process that already ended cannot be sent anything; the others are still stopped.
+      for (const child of children) if (child.exitCode === null && !child.killed) child.send("stop");
       await Promise.race([Promise.all(children.map((child) => child.exited)), Bun.sleep(10_000)]);
       for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
       queue?.close();
+      if (earlyExits.length > 0) {
+        throw new Error(
+          `${earlyExits.length} plainjob worker process(es) ended during the run (exit code ${earlyExits.join(", ")})`,
+        );
+      }
     },
   };
 }
