@@ -4,21 +4,17 @@
 // 32 ms a claim at 20,000 ready tasks, which held kiln on PostgreSQL to about 50 tasks a second.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type postgres from "postgres";
-import { PostgresTaskStore } from "../../../src/store/index.ts";
 import { CLUSTER_SQL } from "../../../src/store/postgres/cluster-sql.ts";
-import { rawClient, testDatabase } from "./database.ts";
+import { type StoreUnderTest, storeUnderTest } from "./database.ts";
 
 const BACKLOG = 20_000;
 
-let database: Awaited<ReturnType<typeof testDatabase>>;
-let store: PostgresTaskStore;
+let underTest: StoreUnderTest;
 let raw: postgres.Sql;
 
 beforeAll(async () => {
-  database = await testDatabase();
-  store = new PostgresTaskStore({ url: database.url });
-  await store.migrate();
-  raw = rawClient(database.url);
+  underTest = await storeUnderTest();
+  raw = underTest.raw;
   await raw.unsafe(
     `INSERT INTO tasks (id, task_name, status, created_at, updated_at)
      SELECT lpad(n::text, 12, '0'), 'bench-noop', 'PENDING', n, n FROM generate_series(1, ${BACKLOG}) AS n`,
@@ -27,12 +23,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  try {
-    await store?.close();
-    await raw?.end({ timeout: 1 });
-  } finally {
-    await database?.drop();
-  }
+  await underTest?.close();
 });
 
 interface PlanNode {

@@ -10,28 +10,22 @@ import {
 import type { EventAction, TaskStatus } from "../../../src/task/index.ts";
 import { MAX_JSON_DEPTH } from "../../../src/task/json-value.ts";
 import { newTaskRow } from "../../helpers.ts";
-import { rawClient, testDatabase } from "./database.ts";
+import { type StoreUnderTest, storeUnderTest } from "./database.ts";
 
 const KEY = Buffer.alloc(32, 7).toString("base64");
 
-let database: Awaited<ReturnType<typeof testDatabase>>;
+let underTest: StoreUnderTest;
+let database: StoreUnderTest["database"];
 let store: PostgresTaskStore;
 let raw: postgres.Sql;
 
 beforeAll(async () => {
-  database = await testDatabase();
-  store = new PostgresTaskStore({ url: database.url });
-  await store.migrate();
-  raw = rawClient(database.url);
+  underTest = await storeUnderTest();
+  ({ database, store, raw } = underTest);
 });
 
 afterAll(async () => {
-  try {
-    await store?.close();
-    await raw?.end({ timeout: 1 });
-  } finally {
-    await database?.drop();
-  }
+  await underTest?.close();
 });
 
 const event = (from: TaskStatus | null, to: TaskStatus | null, action: EventAction): NewTaskEvent => ({
