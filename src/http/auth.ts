@@ -96,8 +96,9 @@ export class TokenAuth {
   }
 
   /**
-   * The check, as a `beforeHandle` hook. Without tokens there is nothing to check: kilnRoutes
-   * then installs no hook at all and every request is the anonymous requester's.
+   * The check, as a `beforeHandle` hook, for a TokenAuth with tokens (`enabled`). Without tokens
+   * there is nothing to check: kilnRoutes installs no hook, and every request is the anonymous
+   * requester's (`requester`).
    */
   readonly guard = ({
     request,
@@ -108,7 +109,6 @@ export class TokenAuth {
     set: Context["set"];
     server: Context["server"];
   }): void => {
-    if (!this.enabled) return;
     const presented = bearer(request.headers.get("authorization"));
     const holder = presented === undefined ? undefined : this.#holder(presented);
     const route = `${request.method} ${requestPath(request)}`;
