@@ -29,6 +29,9 @@ export function roundOrder<T>(specs: readonly T[], round: number, rounds: number
   return [...specs.slice(offset), ...specs.slice(0, offset)];
 }
 
+/** How much of a failed child's stderr its error keeps: the end, where a stack trace ends. */
+const STDERR_TAIL_CHARS = 800;
+
 async function runChild(request: ChildRequest): Promise<ChildOutput> {
   const { code, out, err, lastLine } = await runBunChild(
     [CHILD_SCRIPT, JSON.stringify(request)],
@@ -37,7 +40,14 @@ async function runChild(request: ChildRequest): Promise<ChildOutput> {
   if (code !== 0 || !lastLine?.startsWith("{")) {
     return { kind: "failed", label: request.peer, error: `exit ${code}: ${err.trim() || out.trim()}` };
   }
-  return JSON.parse(lastLine) as ChildOutput;
+  const output = JSON.parse(lastLine) as ChildOutput;
+  // A run that failed inside the child (a peer's worker process that ended, say) says why with
+  // what the child's own processes printed, the only place a peer's crash shows.
+  const printed = err.trim();
+  if (output.kind === "failed" && printed !== "") {
+    return { ...output, error: `${output.error}; stderr: ${printed.slice(-STDERR_TAIL_CHARS)}` };
+  }
+  return output;
 }
 
 /**

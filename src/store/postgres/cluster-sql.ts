@@ -153,13 +153,22 @@ export const CLUSTER_SQL = {
    * hold that heartbeat up. A name being claimed elsewhere is skipped and tried again shortly.
    */
   lockName: "SELECT pg_try_advisory_xact_lock(hashtext('kiln.claim'), hashtext($1)) AS locked",
-  /** As claimReady for one name ($4 a one-name JSON array), at most $6 runs of it on all nodes. */
-  claimLimited: `WITH running AS (
+  /**
+   * As claimReady for one name ($4 a one-name JSON array), at most $6 runs of it on all nodes.
+   * The index is read with the plain `LIMIT $3` and the room left ($6 minus the runs) cut from
+   * those rows after: PostgreSQL plans a limit it cannot compute before the statement runs as a
+   * tenth of the rows, and then sorted the name's whole backlog for each claim. The rows over the
+   * room stay locked until the claim's transaction ends; no other claim of the name runs meanwhile
+   * (the name's lock), and with no room at all the one-time filter reads no row.
+   */
+  claimLimited: `WITH running AS MATERIALIZED (
       SELECT count(*) AS n FROM tasks WHERE status = 'RUNNING' AND task_name = $4::json ->> 0
+    ), ready AS MATERIALIZED (
+      SELECT id, priority FROM tasks WHERE ${READY} AND (SELECT n FROM running) < $6::bigint
+      ORDER BY ${claimOrder()} LIMIT $3 FOR UPDATE SKIP LOCKED
     ), picked AS MATERIALIZED (
-      SELECT id FROM tasks WHERE ${READY}
-      ORDER BY ${claimOrder()}
-      LIMIT greatest(0, least($3::bigint, $6::bigint - (SELECT n FROM running))) FOR UPDATE SKIP LOCKED
+      SELECT id FROM ready ORDER BY ${claimOrder()}
+      LIMIT greatest(0, least($3::bigint, $6::bigint - (SELECT n FROM running)))
     ), moved AS (
       UPDATE tasks t SET ${CLAIM_SET} FROM picked WHERE t.id = picked.id RETURNING t.*
     ), event AS (${START_EVENT})

@@ -84,4 +84,15 @@ for (const mode of ["force_custom_plan", "force_generic_plan"]) {
     );
     expect(access).toEqual({ seqScans: 0, indexes: ["tasks_pkey", "tasks_ready"], sortsTasks: false });
   });
+
+  // A class with a concurrency limit: the room left is known only once the statement has counted
+  // the name's runs, and a limit computed so was planned as a tenth of the backlog, then sorted.
+  test(`a limited claim reads ${BACKLOG} ready tasks through tasks_ready without sorting them (${mode})`, async () => {
+    const access = tasksAccess(
+      await planOf(CLUSTER_SQL.claimLimited, ["node-a", 15_000, 2, NAMES, Date.now(), 4], mode),
+    );
+    expect(access.seqScans).toBe(0);
+    expect(access.indexes).toContain("tasks_ready");
+    expect(access.sortsTasks).toBe(false);
+  });
 }
