@@ -168,7 +168,7 @@ export const CLUSTER_SQL = {
       ORDER BY ${claimOrder()} LIMIT $3 FOR UPDATE SKIP LOCKED
     ), picked AS MATERIALIZED (
       SELECT id FROM ready ORDER BY ${claimOrder()}
-      LIMIT greatest(0, least($3::bigint, $6::bigint - (SELECT n FROM running)))
+      LIMIT greatest(0, $6::bigint - (SELECT n FROM running))
     ), moved AS (
       UPDATE tasks t SET ${CLAIM_SET} FROM picked WHERE t.id = picked.id RETURNING t.*
     ), event AS (${START_EVENT})
