@@ -41,5 +41,10 @@ process.on("message", async (message) => {
   queue.close();
   process.exit(0);
 });
-void worker.start();
+// plainjob's loop rethrows the first error it meets (an SQLITE_BUSY, under synchronous=FULL) and
+// ends; the process says why before it exits, and the run reports it.
+worker.start().catch((error: unknown) => {
+  console.error("plainjob worker loop ended:", error);
+  process.exit(1);
+});
 send("ready");
