@@ -568,7 +568,7 @@ export class Cluster {
 
   /** Stops a task through `via` and waits until it is STOPPED (its slot free again). */
   async stopTask(id: string, via: ClusterNode): Promise<void> {
-    const answer = await api(`${via.url}/tasks/${id}/stop`, { method: "POST" });
+    const answer = await this.control(id, "stop", via);
     if (answer.status !== 200 && answer.status !== 202) {
       throw new Error(
         `POST /tasks/${id}/stop on ${via} answered ${answer.status}: ${JSON.stringify(answer.body)}`,
