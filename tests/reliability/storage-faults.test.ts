@@ -217,6 +217,36 @@ for (const fault of faults) {
       }
     });
 
+    test("a pause refused during the fault leaves the run going, though its worker had already paused", async () => {
+      const log = recordingLogger();
+      const server = await serverOn(fault, log);
+      try {
+        const created = await server.call("/tasks", {
+          json: { name: "busy-checkpoint", params: { ms: 1_500 } },
+        });
+        const id = (await body<TaskJson>(created)).id;
+        await untilStatus(server.manager, id, ["RUNNING"]);
+        fault.start();
+        // The worker checkpoints in a tight loop: it sees the pause signal, sent while the request
+        // is being written, long before the write fails.
+        await expectStorage503(await server.call(`/tasks/${id}/pause`, { method: "POST" }), fault);
+        fault.clear();
+        const task = await untilStatus(
+          server.manager,
+          id,
+          ["FINISHED", "FAILED", "STOPPED", "PAUSED"],
+          20_000,
+        );
+        expect(task.status).toBe("FINISHED");
+        expect(task.requestedAction).toBeNull();
+        expect((task.result as { iterations: number }).iterations).toBeGreaterThan(0);
+        expect(await statusPath(server.manager, id)).toEqual(["PENDING", "RUNNING", "FINISHED"]);
+      } finally {
+        fault.clear();
+        await server.stop();
+      }
+    });
+
     test("kiln stopped during the fault: the runs it could not record are recovered on the next start", async () => {
       const log = recordingLogger();
       const first = await serverOn(fault, log);

@@ -123,10 +123,20 @@ export class TaskControl {
       if (this.parts.writes.size > 0) throw new RunEndNotWrittenError(task.id);
       throw new KilnError("internal", 500, `task ${task.id} is RUNNING but has no live run`);
     }
-    const updated = await this.#write((u) =>
-      this.parts.transitions.requested(u, task.id, action, reason, by),
-    );
+    // A pause is signalled to the worker at once, so its next checkpoint runs while the request
+    // is written rather than after. Its acknowledgement is decided in this task's lane, which this
+    // request holds until its commit, so it is never written before the request; a request that
+    // is not written takes the signal back.
+    const early = action === "pause" && this.parts.executor.signalPauseEarly(run);
+    let updated: TaskRecord | undefined;
+    try {
+      updated = await this.#write((u) => this.parts.transitions.requested(u, task.id, action, reason, by));
+    } catch (error) {
+      if (early) this.parts.executor.takeBackEarlyPause(run);
+      throw error;
+    }
     if (updated) this.parts.executor.request(run, action, reason, by);
+    else if (early) this.parts.executor.takeBackEarlyPause(run);
     return updated;
   }
 

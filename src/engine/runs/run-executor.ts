@@ -146,6 +146,27 @@ export class RunExecutor {
     else if (action !== "pause") this.#timers.askToStop(run, reason ?? `${action} requested`);
   }
 
+  /**
+   * Sets the pause word of a running run before its pause request is committed; false (nothing
+   * done) unless the run is plainly running. `request` or `takeBackEarlyPause` follows.
+   */
+  signalPauseEarly(run: LiveRun): boolean {
+    if (run.phase.kind !== "running") return false;
+    run.host.setControl(Control.PAUSE);
+    return true;
+  }
+
+  /**
+   * The pause request signalled early was not written: the word is cleared and a worker that
+   * already paused at a checkpoint goes on. Its acknowledgement, decided after this in the task's
+   * lane, finds the run running and writes nothing.
+   */
+  takeBackEarlyPause(run: LiveRun): void {
+    if (run.phase.kind !== "running" || this.#table.byHost.get(run.host) !== run) return;
+    run.host.setControl(Control.NONE);
+    run.host.post({ type: "resume" });
+  }
+
   /** A pause asked for and withdrawn before the worker acknowledged it. */
   withdrawPause(run: LiveRun): void {
     const before = advance(run, { type: "withdraw-pause" });
