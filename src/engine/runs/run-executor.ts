@@ -163,14 +163,18 @@ export class RunExecutor {
    */
   takeBackEarlyPause(run: LiveRun): void {
     if (run.phase.kind !== "running" || this.#table.byHost.get(run.host) !== run) return;
-    run.host.setControl(Control.NONE);
-    run.host.post({ type: "resume" });
+    this.#unpause(run);
   }
 
   /** A pause asked for and withdrawn before the worker acknowledged it. */
   withdrawPause(run: LiveRun): void {
     const before = advance(run, { type: "withdraw-pause" });
     if (before.kind !== "pause-requested") return; // timing out: the worker is stopping anyway
+    this.#unpause(run);
+  }
+
+  /** Clears the run's pause word and wakes its worker if it already paused at a checkpoint. */
+  #unpause(run: LiveRun): void {
     run.host.setControl(Control.NONE);
     run.host.post({ type: "resume" });
   }
