@@ -4,6 +4,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { crossScenarioHeadlines } from "./aims.ts";
+import { BINARY_SCENARIOS, buildBinary } from "./build-binary.ts";
 import { controlLatency } from "./control-latency.ts";
 import { firehose } from "./firehose.ts";
 import { history } from "./history.ts";
@@ -94,11 +95,20 @@ console.log(
   `kiln bench${quick ? " --quick" : ""} — ${machine.cpuCount} × ${machine.cpuModel}, ${machine.totalMemoryGiB} GiB, ${machine.platform} ${machine.arch}, Bun ${machine.bunVersion}, ${machine.date}`,
 );
 
+const selected = (only === undefined ? SCENARIOS : ALL).filter((s) => only === undefined || s.name === only);
+if (selected.some((s) => BINARY_SCENARIOS.includes(s.name))) {
+  const build = await buildBinary();
+  console.log(
+    build.ok
+      ? `built dist/kiln from this checkout (${build.seconds} s)`
+      : `dist/kiln could not be built, so its rows are skipped: ${build.reason}`,
+  );
+}
+
 const started = performance.now();
 const results: Record<string, ScenarioResult & { seconds: number }> = {};
 const failures: Record<string, string> = {};
-for (const scenario of only === undefined ? SCENARIOS : ALL) {
-  if (only !== undefined && scenario.name !== only) continue;
+for (const scenario of selected) {
   const t0 = performance.now();
   const lag = new LagMonitor().start();
   try {

@@ -55,6 +55,7 @@ interface Report {
         }[];
         responsiveness: { wrk: { skipped: string } | { probes: Record<string, unknown> } };
         wrkControl: { skipped: string } | { idle: { requests: number }; loaded: { requests: number } };
+        startup: { binary: { launches: number; medianFirstHealthMs: number } | { reason: string } };
       };
       lag: Lag[];
     };
@@ -148,6 +149,11 @@ test("bun run bench --quick runs every scenario to the end and each system compl
         expect(phase.requests).toBeGreaterThan(0);
       }
     }
+    // The run built dist/kiln from this checkout and launched it, so the binary's start-up row is
+    // of this code and never skipped for want of a build.
+    expect(stdout).toContain("built dist/kiln from this checkout");
+    expect(http.startup.binary).toHaveProperty("launches");
+    if ("launches" in http.startup.binary) expect(http.startup.binary.medianFirstHealthMs).toBeGreaterThan(0);
     if ("skipped" in http.responsiveness.wrk) expect(stdout).toContain("wrk is not installed");
     else expect(Object.keys(http.responsiveness.wrk.probes).sort()).toEqual(["/health", "GET /tasks/:id"]);
     // The wrk control ran against the bare app, idle and with its spinning threads, or says why not.
