@@ -75,7 +75,13 @@ export class WorkerTaskRuntime implements TaskRuntime {
   #suspended = false;
   #latestState: unknown;
   #lastCheckpointPost = Number.NEGATIVE_INFINITY;
-  #pendingProgress: Extract<FromWorker, { type: "progress" }> | undefined;
+  // The latest progress not sent yet, in fields rather than a message object: a task may call
+  // progress() millions of times a second, and an object a call is garbage the worker's
+  // collector then has to keep up with.
+  #hasPendingProgress = false;
+  #pendingDone = 0;
+  #pendingTotal: number | undefined;
+  #pendingMessage: string | undefined;
   #lastProgressPost = Number.NEGATIVE_INFINITY;
   #progressTimer: ReturnType<typeof setTimeout> | undefined;
   #wake: ((how: Wake) => void) | undefined;
@@ -198,13 +204,10 @@ export class WorkerTaskRuntime implements TaskRuntime {
   progress(done: number, total: number | undefined, message: string | undefined): void {
     this.#heapGuard?.poll();
     checkProgress(done, total);
-    this.#pendingProgress = {
-      type: "progress",
-      taskId: this.taskId,
-      done,
-      total: total ?? undefined,
-      message: progressMessage(message),
-    };
+    this.#pendingDone = done;
+    this.#pendingTotal = total ?? undefined;
+    this.#pendingMessage = progressMessage(message);
+    this.#hasPendingProgress = true;
     const now = performance.now();
     if (now - this.#lastProgressPost >= PROGRESS_INTERVAL_MS) {
       this.flushProgress();
@@ -220,11 +223,16 @@ export class WorkerTaskRuntime implements TaskRuntime {
       clearTimeout(this.#progressTimer);
       this.#progressTimer = undefined;
     }
-    const pending = this.#pendingProgress;
-    if (!pending) return;
-    this.#pendingProgress = undefined;
+    if (!this.#hasPendingProgress) return;
+    this.#hasPendingProgress = false;
     this.#lastProgressPost = performance.now();
-    this.post(pending);
+    this.post({
+      type: "progress",
+      taskId: this.taskId,
+      done: this.#pendingDone,
+      total: this.#pendingTotal,
+      message: this.#pendingMessage,
+    });
   }
 
   /** Throws `TaskValueError` for an unknown level; a line over its limit is cut with a marker. */
