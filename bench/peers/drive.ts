@@ -135,7 +135,11 @@ export async function drive(peer: Peer, options: DriveOptions): Promise<PeerResu
       durability: await peer.durability(),
     };
   } finally {
-    await peer.teardown();
-    tmp.cleanup();
+    // A teardown that fails the run (a worker process that ended during it) still leaves no files.
+    try {
+      await peer.teardown();
+    } finally {
+      tmp.cleanup();
+    }
   }
 }
