@@ -4,6 +4,7 @@
 import { dirname } from "node:path";
 import { runBunChild } from "./child-run.ts";
 import { BINARY } from "./serve-process.ts";
+import { round } from "./util.ts";
 
 /** The scenarios that launch dist/kiln when it exists. */
 export const BINARY_SCENARIOS = ["http", "history"];
@@ -16,5 +17,5 @@ export async function buildBinary(): Promise<{ ok: true; seconds: number } | { o
     const tail = `${build.out}\n${build.err}`.trim().split("\n").slice(-5).join(" | ");
     return { ok: false, reason: `\`bun run build\` exited with code ${build.code}: ${tail}` };
   }
-  return { ok: true, seconds: Math.round((performance.now() - t0) / 100) / 10 };
+  return { ok: true, seconds: round((performance.now() - t0) / 1000, 1) };
 }

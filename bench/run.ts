@@ -95,7 +95,7 @@ console.log(
   `kiln bench${quick ? " --quick" : ""} — ${machine.cpuCount} × ${machine.cpuModel}, ${machine.totalMemoryGiB} GiB, ${machine.platform} ${machine.arch}, Bun ${machine.bunVersion}, ${machine.date}`,
 );
 
-const selected = (only === undefined ? SCENARIOS : ALL).filter((s) => only === undefined || s.name === only);
+const selected = only === undefined ? SCENARIOS : ALL.filter((s) => s.name === only);
 if (selected.some((s) => BINARY_SCENARIOS.includes(s.name))) {
   const build = await buildBinary();
   console.log(
