@@ -89,6 +89,11 @@ test("each node lists both, itself first, with one leader; a pause asked of one 
   const { task } = await runner.manager.create("steps", { steps: 400, delayMs: 20 });
   const running = await untilStatus(runner.manager, task.id, ["RUNNING"]);
   expect(running.node).toBe(runner.manager.node.id);
+  // A pause asked before the run's first step lands at its first checkpoint, with nothing done:
+  // wait for a step, so that the resume below has a place to go on from.
+  const stepped = Date.now() + 10_000;
+  while (((await runner.manager.get(task.id))?.progress?.done ?? 0) < 1 && Date.now() < stepped)
+    await Bun.sleep(10);
   const asked = await watcher.pause(task.id, { actor: "ops" });
   expect(asked.pending).toBe(true);
   const paused = await watcher.waitFor(task.id, (t) => t.status === "PAUSED", 10_000);
