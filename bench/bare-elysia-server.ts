@@ -27,7 +27,7 @@ async function spin(threads: number): Promise<Worker[]> {
 }
 
 /** A task's JSON as kiln's presenter shapes it, with the same fields. */
-function taskJson(id: string, name: string, params: unknown) {
+export function taskJson(id: string, name: string, params: unknown) {
   const now = new Date().toISOString();
   return {
     id,

@@ -15,10 +15,9 @@
 import { Database } from "bun:sqlite";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
-import type { NewTaskEvent } from "../src/store/records.ts";
 import { SqliteEventBuffer } from "../src/store/sqlite-event-buffer.ts";
-import type { EventAction, TaskStatus } from "../src/task/index.ts";
 import { migrateWith, runBunChild } from "./child-run.ts";
+import { END, historyRow, INSERT_TASK, START } from "./engine-statements.ts";
 import { RUN_MESSAGE } from "./run-message.ts";
 import { formatTable, loadAverage, mainThreadCpuMs, median, type Row, round, tempDir } from "./util.ts";
 
@@ -112,18 +111,6 @@ async function workerRoundTrips(workers: number, n: number): Promise<Measured> {
 }
 
 // ---- 2. SQLite's part of a task --------------------------------------------------------------------
-
-// The engine's statement texts (bench/sqlite-statements.ts prints them for any kiln process).
-const INSERT_TASK =
-  "INSERT INTO tasks (id, task_name, status, params, priority, run_at, idempotency_key, tags, traceparent, request_id, parent_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-const START =
-  "UPDATE tasks SET status = ?, last_run_time = ?, status_reason = ?, run_at = ?, requested_action = ?, start_time = coalesce(start_time, ?), updated_at = ? WHERE id = ? AND status IN (?)";
-const END =
-  "UPDATE tasks SET status = ?, result = ?, end_time = ?, requested_action = ?, status_reason = ?, error = ?, active_ms = active_ms + ?, updated_at = ? WHERE id = ? AND status IN (?)";
-/** A history row of the kind each of the engine's transitions writes. */
-function historyRow(from: TaskStatus | null, to: TaskStatus, action: EventAction): NewTaskEvent {
-  return { fromStatus: from, toStatus: to, action, reason: null, actor: null, source: null };
-}
 
 /** µs of the main thread per task: the create, and the start plus end at each commit size. */
 async function sqliteTask(

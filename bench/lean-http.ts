@@ -1,0 +1,66 @@
+// The HTTP aims against the contract alone: kiln's server, a server that keeps only kiln's
+// contract (bench/lean/http-server.ts) and the bare Elysia app, all up at once; each round runs the
+// http scenario's throughput phases (bench/http-rounds.ts: POST /tasks, then GET /tasks/:id, on the
+// server and on the bare app) for kiln and for the contract alone, in an order that alternates.
+// Usage: bun bench/lean-http.ts [--rounds 5]
+import { Server } from "./http-client.ts";
+import { type ThroughputRound, throughputRounds } from "./http-rounds.ts";
+import { formatTable, median, type Row, round } from "./util.ts";
+
+const SERVER_CONCURRENCY = 2;
+const BARE_SCRIPT = Bun.fileURLToPath(new URL("./bare-elysia-server.ts", import.meta.url));
+const LEAN_SCRIPT = Bun.fileURLToPath(new URL("./lean/http-server.ts", import.meta.url));
+
+const roundsIndex = Bun.argv.indexOf("--rounds");
+const rounds = roundsIndex >= 0 ? Number(Bun.argv[roundsIndex + 1]) : 5;
+if (!Number.isInteger(rounds) || rounds < 1) {
+  console.error("usage: bun bench/lean-http.ts [--rounds 5]");
+  process.exit(2);
+}
+
+const results = new Map<string, ThroughputRound[]>([
+  ["kiln", []],
+  ["contract alone", []],
+]);
+await Server.with({ concurrency: SERVER_CONCURRENCY }, (kiln) =>
+  Server.with({ concurrency: SERVER_CONCURRENCY, script: LEAN_SCRIPT }, (lean) =>
+    Server.with({ concurrency: 1, script: BARE_SCRIPT }, async (bare) => {
+      for (let r = 0; r < rounds; r++) {
+        const subjects: Array<[string, Server]> = [
+          ["kiln", kiln],
+          ["contract alone", lean],
+        ];
+        if (r % 2 === 1) subjects.reverse();
+        for (const [name, server] of subjects) {
+          const phases = { rounds: 1, ms: 1_500, firstWarmupMs: r === 0 ? 1_500 : 300, warmupMs: 300 };
+          const [measured] = (await throughputRounds(server, bare, phases)).rounds;
+          if (!measured) throw new Error(`no round measured for ${name}`);
+          results.get(name)?.push(measured);
+          console.error(
+            `round ${r + 1}: ${name} POST ${measured.kilnCreate.requestsPerSec}/s (bare ${measured.bareCreate.requestsPerSec}), ${measured.finishedPerSecDuringPost} finished/s meanwhile; GET ${measured.kilnRead.requestsPerSec}/s (bare ${measured.bareRead.requestsPerSec})`,
+          );
+        }
+      }
+    }),
+  ),
+);
+
+const med = (values: Array<number | null>) => round(median(values.filter((v): v is number => v !== null)), 3);
+const list = (values: Array<number | null>) => values.map((v) => (v === null ? "-" : round(v, 2))).join(", ");
+console.log(`\nThe HTTP phases on kiln and on the contract alone, ${rounds} rounds, Bun ${Bun.version}\n`);
+console.log(
+  formatTable(
+    [...results].map(
+      ([name, of]): Row => ({
+        server: name,
+        "POST /tasks req/s": Math.round(median(of.map((r) => r.kilnCreate.requestsPerSec))),
+        "÷ bare (median)": med(of.map((r) => r.postRatio)),
+        "÷ bare, per round": list(of.map((r) => r.postRatio)),
+        "finished/s during POST": Math.round(median(of.map((r) => r.finishedPerSecDuringPost))),
+        "GET /tasks/:id ÷ bare": med(of.map((r) => r.getRatio)),
+        "GET per round": list(of.map((r) => r.getRatio)),
+      }),
+    ),
+  ),
+);
+process.exit(0);

@@ -1,0 +1,33 @@
+// One run of the contract alone (peer.ts) through the peers' driver, in a process of its own.
+// Usage: bun bench/lean/child.ts '{"concurrency":2,"mode":"single","n":20000,"timeoutMs":90000}'
+// Prints one JSON line (ChildOutput) and exits.
+import { drive } from "../peers/drive.ts";
+import type { ChildOutput, EnqueueMode } from "../peers/types.ts";
+import { leanPeer } from "./peer.ts";
+
+interface LeanRequest {
+  concurrency: number;
+  mode: EnqueueMode;
+  n: number;
+  timeoutMs: number;
+}
+
+const raw = process.argv[2];
+if (!raw) {
+  console.error("usage: bun bench/lean/child.ts '<request json>'");
+  process.exit(2);
+}
+const request = JSON.parse(raw) as LeanRequest;
+const peer = leanPeer(request.concurrency);
+let output: ChildOutput;
+try {
+  output = { kind: "result", result: await drive(peer, request) };
+} catch (error) {
+  output = {
+    kind: "failed",
+    label: peer.label,
+    error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+  };
+}
+console.log(JSON.stringify(output));
+process.exit(0);

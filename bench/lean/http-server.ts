@@ -1,0 +1,86 @@
+// The contract alone over HTTP: the bare Elysia app's two routes (bench/bare-elysia-server.ts) in
+// front of the contract's engine (engine.ts), so that a 201 means the task and its history row
+// are committed, and the tasks created run meanwhile on its workers. What any server keeping
+// kiln's contract could reach on this machine, beside kiln's and the bare app's figures. Same
+// protocol as bench/http-server.ts: prints `{"port": N}`, answers USAGE_PATH and LAG_PATH, ends
+// on SIGTERM, SIGINT or when stdin closes.
+// Usage: bun bench/lean/http-server.ts [--concurrency N]
+import { join } from "node:path";
+import { Elysia, t } from "elysia";
+import { taskJson } from "../bare-elysia-server.ts";
+import { migrateWith } from "../child-run.ts";
+import { LAG_PATH, type ServerUsage, USAGE_PATH } from "../http-server.ts";
+import { LagMonitor } from "../lag-monitor.ts";
+import { tempDir } from "../util.ts";
+import { LeanEngine, type LeanTaskRow } from "./engine.ts";
+
+const ROOT = join(import.meta.dir, "..", "..");
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** A stored row in the shape of kiln's task JSON. */
+function rowJson(row: LeanTaskRow) {
+  return {
+    ...taskJson(row.id, row.task_name, row.params === null ? null : JSON.parse(row.params)),
+    status: row.status,
+    result: row.result === null ? null : JSON.parse(row.result),
+    createdAt: iso(row.created_at),
+    startTime: iso(row.start_time),
+    endTime: iso(row.end_time),
+  };
+}
+
+if (import.meta.main) {
+  const index = Bun.argv.indexOf("--concurrency");
+  const concurrency = index >= 0 ? Number(Bun.argv[index + 1]) : 2;
+  const tmp = tempDir("lean-http");
+  await migrateWith(ROOT, tmp.db);
+  const engine = new LeanEngine(tmp.db, concurrency, () => {});
+  const lag = new LagMonitor().start();
+  const app = new Elysia()
+    .post(
+      "/tasks",
+      async ({ body, set }) => {
+        const params = body.params === undefined ? null : body.params;
+        const id = await engine.createOne(body.name, params === null ? null : JSON.stringify(params));
+        set.status = 201;
+        return taskJson(id, body.name, params);
+      },
+      { body: t.Object({ name: t.String({ minLength: 1 }), params: t.Optional(t.Unknown()) }) },
+    )
+    .get("/tasks/:id", ({ params, status }) => {
+      const row = engine.get(params.id);
+      return row === null ? status(404, { error: `no task ${params.id}` }) : rowJson(row);
+    })
+    .get(USAGE_PATH, (): ServerUsage => {
+      const cpu = process.cpuUsage();
+      return {
+        cpuMicros: cpu.user + cpu.system,
+        ...engine.counts(),
+        workers: concurrency,
+        finished: -1,
+        finishedEvents: engine.finished,
+        lastFinishedAt: 0,
+        progressRows: 0,
+        store: null,
+      };
+    })
+    .get(LAG_PATH, () => lag.summary(true))
+    .listen({ hostname: "127.0.0.1", port: 0 });
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await app.stop();
+    engine.close();
+    tmp.cleanup();
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void stop());
+  process.on("SIGINT", () => void stop());
+  console.log(JSON.stringify({ port: app.server?.port }));
+  for await (const _chunk of Bun.stdin.stream()) {
+    // The parent writes nothing; the loop only waits for the end of the stream.
+  }
+  await stop();
+}
