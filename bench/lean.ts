@@ -72,11 +72,17 @@ const RATIOS = ratiosOf(args.mode);
 /** Jobs a second by system, one entry a round (null where the run failed). */
 const perRound = new Map<string, Array<number | null>>(SYSTEMS.map((s) => [s.id, []]));
 const cpu = new Map<string, number[]>(SYSTEMS.map((s) => [s.id, []]));
+/** The contract alone's main-thread CPU µs a task, one entry a round. */
+const mainThread = new Map<string, number[]>(SYSTEMS.map((s) => [s.id, []]));
 for (let r = 0; r < args.rounds; r++) {
   for (const system of roundOrder(SYSTEMS, r, args.rounds)) {
     const load = loadAverage();
     const run = await runBunChild(system.args(args.mode, args.n), TIMEOUT_MS + 60_000);
-    const output = run.lastLine?.startsWith("{") ? (JSON.parse(run.lastLine) as ChildOutput) : undefined;
+    const output = run.lastLine?.startsWith("{")
+      ? (JSON.parse(run.lastLine) as ChildOutput & { mainThreadCpuUsPerTask?: number | null })
+      : undefined;
+    if (typeof output?.mainThreadCpuUsPerTask === "number")
+      mainThread.get(system.id)?.push(output.mainThreadCpuUsPerTask);
     const result: PeerResult | undefined = output?.kind === "result" ? output.result : undefined;
     perRound.get(system.id)?.push(result && !result.timedOut ? result.jobsPerSec : null);
     if (result) cpu.get(system.id)?.push(result.processCpuPercent);
@@ -100,6 +106,8 @@ console.log(
         range: `${Math.min(...values)}–${Math.max(...values)}`,
         runs: values.length,
         "process CPU, % of a core": round(median(cpu.get(s.id) ?? []), 0),
+        "main thread µs a task":
+          (mainThread.get(s.id) ?? []).length > 0 ? round(median(mainThread.get(s.id) ?? []), 1) : "-",
       };
     }),
   ),

@@ -1,8 +1,9 @@
 // One run of the contract alone (peer.ts) through the peers' driver, in a process of its own.
 // Usage: bun bench/lean/child.ts '{"concurrency":2,"mode":"single","n":20000,"timeoutMs":90000}'
-// Prints one JSON line (ChildOutput) and exits.
-import { drive } from "../peers/drive.ts";
+// Prints one JSON line (ChildOutput, with the main thread's CPU a task) and exits.
+import { drive, WARMUP_JOBS } from "../peers/drive.ts";
 import type { ChildOutput, EnqueueMode } from "../peers/types.ts";
+import { mainThreadCpuMs } from "../util.ts";
 import { leanPeer } from "./peer.ts";
 
 interface LeanRequest {
@@ -20,6 +21,7 @@ if (!raw) {
 const request = JSON.parse(raw) as LeanRequest;
 const peer = leanPeer(request.concurrency);
 let output: ChildOutput;
+const main0 = mainThreadCpuMs();
 try {
   output = { kind: "result", result: await drive(peer, request) };
 } catch (error) {
@@ -29,5 +31,9 @@ try {
     error: error instanceof Error ? (error.stack ?? error.message) : String(error),
   };
 }
-console.log(JSON.stringify(output));
+const main1 = mainThreadCpuMs();
+// The main thread's CPU over the whole run, warm-up, setup and teardown included (10 ms ticks).
+const mainThreadCpuUsPerTask =
+  main0 === null || main1 === null ? null : ((main1 - main0) * 1000) / (request.n + WARMUP_JOBS);
+console.log(JSON.stringify({ ...output, mainThreadCpuUsPerTask }));
 process.exit(0);
