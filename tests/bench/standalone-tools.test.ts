@@ -38,3 +38,18 @@ test("worker-wake reports the cost of a message to a busy and to an idle worker"
   expect(figures).toHaveLength(2);
   for (const figure of figures) expect(figure).toBeGreaterThan(0);
 }, 60_000);
+
+test("create-layers times a create through each layer, kiln's and the contract alone's", async () => {
+  const out = await run("create-layers.ts", "--rounds", "3", "--n", "160");
+  const layers = [
+    ...out.matchAll(/^(kiln|contract alone|bare Elysia)[^\n]*?\s{2,}([\d.]+)\s{2,}[\d.]+–[\d.]+\s*$/gm),
+  ];
+  expect(layers.map((m) => m[1])).toEqual([
+    "kiln",
+    "kiln",
+    "contract alone",
+    "contract alone",
+    "bare Elysia",
+  ]);
+  for (const layer of layers) expect(Number(layer[2])).toBeGreaterThan(0);
+}, 60_000);

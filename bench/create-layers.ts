@@ -1,0 +1,103 @@
+// What a create costs in process, layer by layer, with nothing running meanwhile: kiln's
+// `POST /tasks` through `app.handle` (no socket), `manager.submit()` alone, the contract alone's
+// create (bench/lean/engine.ts) behind the same bare Elysia route, that create alone, and the bare
+// Elysia route with nothing behind it. 16 in flight at a time, as the http scenario's client keeps;
+// rounds interleave the five, the first two are dropped.
+// Usage: bun bench/create-layers.ts [--rounds 7] [--n 4000]
+import { join } from "node:path";
+import { Elysia, t } from "elysia";
+import { createKilnApp } from "../src/http/index.ts";
+import { silentLogger, TaskManager } from "../src/index.ts";
+import { taskJson } from "./bare-elysia-server.ts";
+import { migrateWith } from "./child-run.ts";
+import { LeanEngine } from "./lean/engine.ts";
+import { formatTable, median, round, TASKS_URL, tempDir } from "./util.ts";
+
+const IN_FLIGHT = 16;
+const WARMUP_ROUNDS = 2;
+const arg = (name: string, fallback: number) => {
+  const index = Bun.argv.indexOf(name);
+  return index >= 0 ? Number(Bun.argv[index + 1]) : fallback;
+};
+const rounds = arg("--rounds", 7);
+const n = arg("--n", 4_000);
+if (!Number.isInteger(rounds) || rounds <= WARMUP_ROUNDS || !Number.isInteger(n) || n < IN_FLIGHT) {
+  console.error("usage: bun bench/create-layers.ts [--rounds 7] [--n 4000]");
+  process.exit(2);
+}
+
+const tmp = tempDir("create-layers");
+const manager = new TaskManager({ db: tmp.db, concurrency: 2, logger: silentLogger });
+await manager.load(TASKS_URL);
+await manager.start();
+// Nothing runs: the creates alone are measured, on both engines.
+await manager.pauseTaskType("bench-noop", {});
+const kilnApp = createKilnApp(manager);
+const leanPath = `${tmp.dir}/lean.db`;
+await migrateWith(join(import.meta.dir, ".."), leanPath);
+const lean = new LeanEngine(leanPath, 0, () => {});
+const body = { body: t.Object({ name: t.String({ minLength: 1 }), params: t.Optional(t.Unknown()) }) };
+const bareApp = new Elysia().post(
+  "/tasks",
+  ({ body, set }) => {
+    set.status = 201;
+    return taskJson(Bun.randomUUIDv7(), body.name, body.params);
+  },
+  body,
+);
+const leanApp = new Elysia().post(
+  "/tasks",
+  async ({ body, set }) => {
+    const id = await lean.createOne(body.name, null);
+    set.status = 201;
+    return taskJson(id, body.name, null);
+  },
+  body,
+);
+const request = () =>
+  new Request("http://127.0.0.1/tasks", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: '{"name":"bench-noop"}',
+  });
+const handled = (app: { handle(request: Request): Promise<Response> }) => async () => {
+  const response = await app.handle(request());
+  if (response.status !== 201) throw new Error(`POST /tasks answered ${response.status}`);
+  await response.text();
+};
+const layers: Array<[string, () => Promise<unknown>]> = [
+  ["kiln: POST /tasks through app.handle", handled(kilnApp)],
+  ["kiln: manager.submit()", () => manager.submit("bench-noop", null)],
+  ["contract alone: the bare route + its create", handled(leanApp)],
+  ["contract alone: its create", () => lean.createOne("bench-noop", null)],
+  ["bare Elysia route, nothing behind it", handled(bareApp)],
+];
+
+const micros = new Map<string, number[]>(layers.map(([name]) => [name, []]));
+for (let r = 0; r < rounds; r++) {
+  const order = [...layers.slice(r % layers.length), ...layers.slice(0, r % layers.length)];
+  for (const [name, create] of order) {
+    const t0 = performance.now();
+    for (let i = 0; i < n; i += IN_FLIGHT) await Promise.all(Array.from({ length: IN_FLIGHT }, create));
+    if (r >= WARMUP_ROUNDS) micros.get(name)?.push(((performance.now() - t0) * 1000) / n);
+  }
+}
+console.log(
+  `\nA create in process, ${IN_FLIGHT} in flight, ${n} a round, median of ${rounds - WARMUP_ROUNDS} rounds (Bun ${Bun.version})\n`,
+);
+console.log(
+  formatTable(
+    layers.map(([name]) => {
+      const of = micros.get(name) ?? [];
+      return {
+        layer: name,
+        "µs a create": round(median(of), 1),
+        range: `${round(Math.min(...of), 1)}–${round(Math.max(...of), 1)}`,
+      };
+    }),
+  ),
+);
+lean.close();
+await manager.shutdown();
+tmp.cleanup();
+process.exit(0);
