@@ -8,6 +8,7 @@
 import { Elysia, t } from "elysia";
 import { LAG_PATH, type ServerUsage, USAGE_PATH } from "./http-server.ts";
 import { LagMonitor } from "./lag-monitor.ts";
+import { serveUntilStopped } from "./server-lifecycle.ts";
 
 /** Starts (POST, `?threads=N`) and ends (DELETE) the spinning threads of the wrk control. */
 export const SPIN_PATH = "/__bench/spin";
@@ -92,15 +93,7 @@ if (import.meta.main) {
       return { spinning: 0 };
     })
     .listen({ hostname: "127.0.0.1", port: 0 });
-  const stop = async () => {
+  await serveUntilStopped(app.server?.port, async () => {
     await app.stop();
-    process.exit(0);
-  };
-  process.on("SIGTERM", () => void stop());
-  process.on("SIGINT", () => void stop());
-  console.log(JSON.stringify({ port: app.server?.port }));
-  for await (const _chunk of Bun.stdin.stream()) {
-    // The parent writes nothing; the loop only waits for the end of the stream.
-  }
-  await stop();
+  });
 }

@@ -6,6 +6,7 @@
 import { createKilnApp } from "../src/http/index.ts";
 import { SqliteSyncStore, SqliteTaskStore, silentLogger, TaskManager } from "../src/index.ts";
 import { LagMonitor } from "./lag-monitor.ts";
+import { serveUntilStopped } from "./server-lifecycle.ts";
 import { type StoreTimings, timedStore } from "./timed-store.ts";
 import { TASKS_URL, tempDir, wallClockMs } from "./util.ts";
 
@@ -79,24 +80,11 @@ if (import.meta.main) {
     })
     .listen({ hostname: "127.0.0.1", port: 0 });
 
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
+  await serveUntilStopped(app.server?.port, async () => {
     await app.stop();
     await manager.shutdown();
     // The manager closes only a store it opened itself.
     store.close();
     tmp.cleanup();
-    process.exit(0);
-  };
-  process.on("SIGTERM", () => void stop());
-  process.on("SIGINT", () => void stop());
-  console.log(JSON.stringify({ port: app.server?.port }));
-
-  // EOF on stdin: the parent exited without signalling, so nothing will ever stop this process.
-  for await (const _chunk of Bun.stdin.stream()) {
-    // The parent writes nothing; the loop only waits for the end of the stream.
-  }
-  await stop();
+  });
 }

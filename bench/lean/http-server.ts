@@ -11,6 +11,7 @@ import { taskJson } from "../bare-elysia-server.ts";
 import { migrateWith } from "../child-run.ts";
 import { LAG_PATH, type ServerUsage, USAGE_PATH } from "../http-server.ts";
 import { LagMonitor } from "../lag-monitor.ts";
+import { serveUntilStopped } from "../server-lifecycle.ts";
 import { tempDir } from "../util.ts";
 import { LeanEngine, type LeanTaskRow } from "./engine.ts";
 
@@ -67,20 +68,9 @@ if (import.meta.main) {
     })
     .get(LAG_PATH, () => lag.summary(true))
     .listen({ hostname: "127.0.0.1", port: 0 });
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
+  await serveUntilStopped(app.server?.port, async () => {
     await app.stop();
     engine.close();
     tmp.cleanup();
-    process.exit(0);
-  };
-  process.on("SIGTERM", () => void stop());
-  process.on("SIGINT", () => void stop());
-  console.log(JSON.stringify({ port: app.server?.port }));
-  for await (const _chunk of Bun.stdin.stream()) {
-    // The parent writes nothing; the loop only waits for the end of the stream.
-  }
-  await stop();
+  });
 }
