@@ -204,9 +204,11 @@ export class WorkerTaskRuntime implements TaskRuntime {
   progress(done: number, total: number | undefined, message: string | undefined): void {
     this.#heapGuard?.poll();
     checkProgress(done, total);
+    // Every check before any field changes: a call refused half-way must leave the last good report.
+    const text = progressMessage(message);
     this.#pendingDone = done;
     this.#pendingTotal = total ?? undefined;
-    this.#pendingMessage = progressMessage(message);
+    this.#pendingMessage = text;
     this.#hasPendingProgress = true;
     const now = performance.now();
     if (now - this.#lastProgressPost >= PROGRESS_INTERVAL_MS) {

@@ -76,6 +76,26 @@ describe.each(["value", "value-process"])("task %s", (name) => {
       expect(await server.views(task.id)).toEqual(ALL_OK);
     },
   );
+
+  test("a progress() refused for its message throws at the call and leaves the last good report", async () => {
+    const task = await server.create(name, {
+      // The first report is sent at once, the second waits for the next send (50 ms), and the
+      // third, refused, comes while the second still waits.
+      progress: [
+        { done: { json: 3 } },
+        { done: { json: 4 } },
+        { done: { json: 7 }, message: { throwingString: true } },
+      ],
+      result: { json: "done" },
+    });
+    const finished = await server.ended(task.id);
+    expect(finished.status).toBe("FINISHED");
+    // Neither the refused call's done nor its message: the report before it, as it was.
+    expect(finished.progress).toMatchObject({ done: 4, total: null, message: null });
+    const outcomes = (await server.logs(task.id)).find((line) => line.message.startsWith("outcomes "));
+    expect(outcomes?.message).toContain('"name":"TaskValueError"');
+    expect(await server.views(task.id)).toEqual(ALL_OK);
+  });
 });
 
 test("a state refused at a pause fails the task rather than pausing it, and keeps the last good state", async () => {
