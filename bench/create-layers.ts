@@ -1,12 +1,22 @@
 // What a create costs in process, layer by layer, with nothing running meanwhile: kiln's
-// `POST /tasks` through `app.handle` (no socket), `manager.submit()` alone, the contract alone's
-// create (bench/lean/engine.ts) behind the same bare Elysia route, that create alone, and the bare
-// Elysia route with nothing behind it. 16 in flight at a time, as the http scenario's client keeps;
-// rounds interleave the five, the first two are dropped.
+// `POST /tasks` through `app.handle` (no socket); kiln's pieces of that path added one at a time
+// to a bare Elysia route in front of `manager.submit()` (the answer as kiln encodes it, then its
+// JSON body parser, then its strict body schema, then its security headers, CORS and Host and
+// cross-site guard); `manager.submit()` alone; the contract alone's create (bench/lean/engine.ts)
+// behind the bare route, and alone; and the bare route with nothing behind it. 16 in flight at a
+// time, as the http scenario's client keeps; rounds rotate the order, the first two are dropped.
 // Usage: bun bench/create-layers.ts [--rounds 7] [--n 4000]
 import { join } from "node:path";
 import { Elysia, t } from "elysia";
+import { HostAllowList } from "../src/http/allowed-hosts.ts";
+import { DEFAULT_MAX_BODY_BYTES, jsonBodyParser, strictObjectBody } from "../src/http/body.ts";
+import { CorsPolicy } from "../src/http/cors.ts";
 import { createKilnApp } from "../src/http/index.ts";
+import { jsonResponse } from "../src/http/json-response.ts";
+import { presentTask } from "../src/http/presenters.ts";
+import { RequestGuard } from "../src/http/request-guard.ts";
+import { CreateTaskBody } from "../src/http/schemas.ts";
+import { addSecurityHeaders } from "../src/http/security-headers.ts";
 import { silentLogger, TaskManager } from "../src/index.ts";
 import { taskJson } from "./bare-elysia-server.ts";
 import { migrateWith } from "./child-run.ts";
@@ -54,6 +64,29 @@ const leanApp = new Elysia().post(
   },
   body,
 );
+/** kiln's pieces of the `POST /tasks` path, the first `pieces` of them, in front of `manager.submit()`. */
+function kilnLadder(pieces: number) {
+  const cors = new CorsPolicy();
+  const guard = new RequestGuard(new HostAllowList(undefined), cors);
+  let app = new Elysia();
+  if (pieces >= 2) app = app.onParse(jsonBodyParser(DEFAULT_MAX_BODY_BYTES));
+  if (pieces >= 4)
+    app = app.onTransform(({ request, set }) => {
+      addSecurityHeaders(set);
+      cors.decorate({ request, set });
+      guard.check({ request });
+    });
+  const schema = pieces >= 3 ? { body: CreateTaskBody, transform: strictObjectBody(CreateTaskBody) } : body;
+  return app.post(
+    "/tasks",
+    async ({ body, set }) => {
+      const { task } = await manager.submit(body.name, body.params);
+      return jsonResponse(set, presentTask(task), 201);
+    },
+    schema,
+  );
+}
+
 const request = () =>
   new Request("http://127.0.0.1/tasks", {
     method: "POST",
@@ -67,6 +100,10 @@ const handled = (app: { handle(request: Request): Promise<Response> }) => async 
 };
 const layers: Array<[string, () => Promise<unknown>]> = [
   ["kiln: POST /tasks through app.handle", handled(kilnApp)],
+  ["kiln: bare route + submit(), answered as kiln does", handled(kilnLadder(1))],
+  ["  + kiln's JSON body parser", handled(kilnLadder(2))],
+  ["  + kiln's strict body schema", handled(kilnLadder(3))],
+  ["  + security headers, CORS, Host and cross-site guard", handled(kilnLadder(4))],
   ["kiln: manager.submit()", () => manager.submit("bench-noop", null)],
   ["contract alone: the bare route + its create", handled(leanApp)],
   ["contract alone: its create", () => lean.createOne("bench-noop", null)],
