@@ -15,6 +15,8 @@ export interface ServerOptions {
   script?: string;
   /** Wrap the store so the server reports its writes (a Proxy: about a microsecond per call). */
   countWrites?: boolean;
+  /** More flags for the server script. */
+  flags?: readonly string[];
 }
 
 export interface TaskBody {
@@ -63,6 +65,7 @@ export class Server implements LoadTarget {
       String(options.concurrency),
     ];
     if (options.countWrites) args.push("--count-writes");
+    args.push(...(options.flags ?? []));
     const child = Bun.spawn(args, { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
     const stderr = new Response(child.stderr).text();
     const reader = child.stdout.getReader();

@@ -1,10 +1,12 @@
 // The HTTP aims against the contract alone: kiln's server, a server that keeps only kiln's
-// contract (bench/lean/http-server.ts) and the bare Elysia app, all up at once; each round runs the
-// http scenario's throughput phases (bench/http-rounds.ts: POST /tasks, then GET /tasks/:id, on the
-// server and on the bare app) for kiln and for the contract alone, in an order that alternates.
+// contract (bench/lean/http-server.ts), the same with each turn's creates committed apart from its
+// ends and starts (as kiln commits them), and the bare Elysia app, all up at once; each round runs
+// the http scenario's throughput phases (bench/http-rounds.ts: POST /tasks, then GET /tasks/:id, on
+// the server and on the bare app) for each of the three, the order rotated from round to round.
 // Usage: bun bench/lean-http.ts [--rounds 5]
 import { Server } from "./http-client.ts";
 import { type ThroughputRound, throughputRounds } from "./http-rounds.ts";
+import { roundOrder } from "./peers/rounds.ts";
 import { formatTable, median, type Row, round } from "./util.ts";
 
 const SERVER_CONCURRENCY = 2;
@@ -21,33 +23,44 @@ if (!Number.isInteger(rounds) || rounds < 1) {
 const results = new Map<string, ThroughputRound[]>([
   ["kiln", []],
   ["contract alone", []],
+  ["contract alone, creates apart", []],
 ]);
 await Server.with({ concurrency: SERVER_CONCURRENCY }, (kiln) =>
   Server.with({ concurrency: SERVER_CONCURRENCY, script: LEAN_SCRIPT }, (lean) =>
-    Server.with({ concurrency: 1, script: BARE_SCRIPT }, async (bare) => {
-      for (let r = 0; r < rounds; r++) {
-        const subjects: Array<[string, Server]> = [
-          ["kiln", kiln],
-          ["contract alone", lean],
-        ];
-        if (r % 2 === 1) subjects.reverse();
-        for (const [name, server] of subjects) {
-          const phases = { rounds: 1, ms: 1_500, firstWarmupMs: r === 0 ? 1_500 : 300, warmupMs: 300 };
-          const [measured] = (await throughputRounds(server, bare, phases)).rounds;
-          if (!measured) throw new Error(`no round measured for ${name}`);
-          results.get(name)?.push(measured);
-          console.error(
-            `round ${r + 1}: ${name} POST ${measured.kilnCreate.requestsPerSec}/s (bare ${measured.bareCreate.requestsPerSec}), ${measured.finishedPerSecDuringPost} finished/s meanwhile; GET ${measured.kilnRead.requestsPerSec}/s (bare ${measured.bareRead.requestsPerSec})`,
-          );
-        }
-      }
-    }),
+    Server.with(
+      { concurrency: SERVER_CONCURRENCY, script: LEAN_SCRIPT, flags: ["--split-creates"] },
+      (split) =>
+        Server.with({ concurrency: 1, script: BARE_SCRIPT }, async (bare) => {
+          for (let r = 0; r < rounds; r++) {
+            const subjects = roundOrder<[string, Server]>(
+              [
+                ["kiln", kiln],
+                ["contract alone", lean],
+                ["contract alone, creates apart", split],
+              ],
+              r,
+              rounds,
+            );
+            for (const [name, server] of subjects) {
+              const phases = { rounds: 1, ms: 1_500, firstWarmupMs: r === 0 ? 1_500 : 300, warmupMs: 300 };
+              const [measured] = (await throughputRounds(server, bare, phases)).rounds;
+              if (!measured) throw new Error(`no round measured for ${name}`);
+              results.get(name)?.push(measured);
+              console.error(
+                `round ${r + 1}: ${name} POST ${measured.kilnCreate.requestsPerSec}/s (bare ${measured.bareCreate.requestsPerSec}), ${measured.finishedPerSecDuringPost} finished/s meanwhile; GET ${measured.kilnRead.requestsPerSec}/s (bare ${measured.bareRead.requestsPerSec})`,
+              );
+            }
+          }
+        }),
+    ),
   ),
 );
 
 const med = (values: Array<number | null>) => round(median(values.filter((v): v is number => v !== null)), 3);
 const list = (values: Array<number | null>) => values.map((v) => (v === null ? "-" : round(v, 2))).join(", ");
-console.log(`\nThe HTTP phases on kiln and on the contract alone, ${rounds} rounds, Bun ${Bun.version}\n`);
+console.log(
+  `\nThe HTTP phases on kiln and on the contract alone (its creates in its one commit a turn, and apart), ${rounds} rounds, Bun ${Bun.version}\n`,
+);
 console.log(
   formatTable(
     [...results].map(

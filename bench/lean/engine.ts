@@ -71,6 +71,11 @@ export class LeanEngine {
     path: string,
     concurrency: number,
     private readonly completed: (count: number) => void,
+    /**
+     * Commit a turn's creates apart from its ends and starts, as kiln does (its creates and its
+     * worker messages each have a group commit of their own): what one commit a turn saves.
+     */
+    private readonly splitCreates = false,
   ) {
     this.#db = new Database(path);
     this.#db.exec("PRAGMA busy_timeout = 5000");
@@ -167,6 +172,11 @@ export class LeanEngine {
       this.#insert.run(id, name, "PENDING", params, 0, null, null, null, null, null, null, now, now);
       this.#events.add(id, now, historyRow(null, "PENDING", "create"));
       this.#ready.push(id);
+    }
+    if (this.splitCreates && creates.length > 0 && (ends.length > 0 || this.#idle.length > 0)) {
+      this.#events.flush();
+      this.#db.exec("COMMIT");
+      this.#db.exec("BEGIN");
     }
     for (const { worker, taskId } of ends) {
       this.#end.run("FINISHED", "null", now, null, null, null, 0, now, taskId, "RUNNING");

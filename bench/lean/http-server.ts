@@ -4,7 +4,8 @@
 // kiln's contract could reach on this machine, beside kiln's and the bare app's figures. Same
 // protocol as bench/http-server.ts: prints `{"port": N}`, answers USAGE_PATH and LAG_PATH, ends
 // on SIGTERM, SIGINT or when stdin closes.
-// Usage: bun bench/lean/http-server.ts [--concurrency N]
+// Usage: bun bench/lean/http-server.ts [--concurrency N] [--split-creates]
+// (--split-creates: the creates of a turn committed apart from its ends and starts, as kiln does)
 import { join } from "node:path";
 import { Elysia, t } from "elysia";
 import { taskJson } from "../bare-elysia-server.ts";
@@ -36,7 +37,7 @@ if (import.meta.main) {
   const concurrency = index >= 0 ? Number(Bun.argv[index + 1]) : 2;
   const tmp = tempDir("lean-http");
   await migrateWith(ROOT, tmp.db);
-  const engine = new LeanEngine(tmp.db, concurrency, () => {});
+  const engine = new LeanEngine(tmp.db, concurrency, () => {}, Bun.argv.includes("--split-creates"));
   const lag = new LagMonitor().start();
   const app = new Elysia()
     .post(

@@ -22,42 +22,54 @@ async function until(condition: () => boolean, timeoutMs: number): Promise<void>
   }
 }
 
-test("every task the contract alone acknowledges is stored, runs once and ends with its three history rows", async () => {
-  const dir = tempDir();
-  try {
-    const path = join(dir.path, "lean.db");
-    await migrateWith(ROOT, path);
-    let completed = 0;
-    const engine = new LeanEngine(path, 2, (count) => {
-      completed += count;
-    });
-    // Single creates, some in one turn and some in the next, and one bulk create.
-    const acknowledged: Promise<unknown>[] = [];
-    for (let i = 0; i < TASKS - 100; i++) {
-      acknowledged.push(engine.create(1));
-      if (i % 50 === 49) await Bun.sleep(0);
-    }
-    acknowledged.push(engine.create(100));
-    await Promise.all(acknowledged);
-    await until(() => completed === TASKS, 30_000);
-    expect(engine.counts()).toEqual({ queued: 0, running: 0 });
-    engine.close();
+test.each([
+  ["in one commit a turn", false],
+  ["with its creates committed apart", true],
+])(
+  "every task the contract alone acknowledges (%s) is stored, runs once and ends with its three history rows",
+  async (_, splitCreates) => {
+    const dir = tempDir();
+    try {
+      const path = join(dir.path, "lean.db");
+      await migrateWith(ROOT, path);
+      let completed = 0;
+      const engine = new LeanEngine(
+        path,
+        2,
+        (count) => {
+          completed += count;
+        },
+        splitCreates,
+      );
+      // Single creates, some in one turn and some in the next, and one bulk create.
+      const acknowledged: Promise<unknown>[] = [];
+      for (let i = 0; i < TASKS - 100; i++) {
+        acknowledged.push(engine.create(1));
+        if (i % 50 === 49) await Bun.sleep(0);
+      }
+      acknowledged.push(engine.create(100));
+      await Promise.all(acknowledged);
+      await until(() => completed === TASKS, 30_000);
+      expect(engine.counts()).toEqual({ queued: 0, running: 0 });
+      engine.close();
 
-    const db = new Database(path, { readonly: true });
-    const statuses = db.query("SELECT status, count(*) AS n FROM tasks GROUP BY status").all();
-    expect(statuses).toEqual([{ status: "FINISHED", n: TASKS }]);
-    const histories = db
-      .query<{ actions: string }, []>(
-        "SELECT group_concat(action, ',') AS actions FROM (SELECT task_id, action FROM task_events ORDER BY task_id, id) GROUP BY task_id",
-      )
-      .all();
-    expect(histories).toHaveLength(TASKS);
-    for (const { actions } of histories) expect(actions).toBe("create,start,finish");
-    db.close();
-  } finally {
-    dir.remove();
-  }
-}, 60_000);
+      const db = new Database(path, { readonly: true });
+      const statuses = db.query("SELECT status, count(*) AS n FROM tasks GROUP BY status").all();
+      expect(statuses).toEqual([{ status: "FINISHED", n: TASKS }]);
+      const histories = db
+        .query<{ actions: string }, []>(
+          "SELECT group_concat(action, ',') AS actions FROM (SELECT task_id, action FROM task_events ORDER BY task_id, id) GROUP BY task_id",
+        )
+        .all();
+      expect(histories).toHaveLength(TASKS);
+      for (const { actions } of histories) expect(actions).toBe("create,start,finish");
+      db.close();
+    } finally {
+      dir.remove();
+    }
+  },
+  60_000,
+);
 
 test("the contract alone over HTTP answers 201 with a task it then reads back, and runs it to FINISHED", async () => {
   const script = join(ROOT, "bench/lean/http-server.ts");
