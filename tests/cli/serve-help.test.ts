@@ -1,7 +1,7 @@
 // `kiln serve --help`, the environment variables and the README's table all follow the one
 // flag table, SERVE_FLAGS in src/cli/config.ts.
-import { describe, expect, test } from "bun:test";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseServeConfig } from "../../src/cli/config.ts";
@@ -14,6 +14,7 @@ const KEY_B = Buffer.alloc(32, 2).toString("base64");
 
 /** Files for the flags that read a secret from a file, readable by their owner only. */
 const FILES = mkdtempSync(join(tmpdir(), "kiln-serve-help-"));
+afterAll(() => rmSync(FILES, { recursive: true, force: true }));
 function secretFile(name: string, text: string): string {
   const path = join(FILES, name);
   writeFileSync(path, `${text}\n`, { mode: 0o600 });
