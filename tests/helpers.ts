@@ -28,13 +28,21 @@ export interface TestManager {
 /** A started manager on a new SQLite file with the fixture tasks loaded. */
 export async function startManager(
   options: Partial<TaskManagerOptions> = {},
-  dir = tempDir(),
+  given?: { path: string; remove: () => void },
 ): Promise<TestManager> {
+  const dir = given ?? tempDir();
   const dbPath = join(dir.path, "kiln.db");
   const db = options.store ? {} : { db: dbPath };
-  const manager = new TaskManager({ ...db, concurrency: 2, logger: silentLogger, ...options });
-  await manager.load(FIXTURE_TASKS);
-  await manager.start();
+  let manager: TaskManager;
+  try {
+    manager = new TaskManager({ ...db, concurrency: 2, logger: silentLogger, ...options });
+    await manager.load(FIXTURE_TASKS);
+    await manager.start();
+  } catch (error) {
+    // A manager that did not start leaves no temp dir behind; a dir the caller gave stays theirs.
+    if (!given) dir.remove();
+    throw error;
+  }
   return {
     manager,
     dbPath,
