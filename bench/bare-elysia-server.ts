@@ -51,18 +51,26 @@ export function taskJson(id: string, name: string, params: unknown) {
   };
 }
 
+/** The body both bare routes take: a task's name and its params, checked by TypeBox. */
+export const CREATE_BODY = t.Object({ name: t.String({ minLength: 1 }), params: t.Optional(t.Unknown()) });
+
+/** The bare `POST /tasks`: the body checked, a new task's JSON answered, nothing stored. */
+export function bareCreateRoute() {
+  return new Elysia().post(
+    "/tasks",
+    ({ body, set }) => {
+      set.status = 201;
+      return taskJson(Bun.randomUUIDv7(), body.name, body.params);
+    },
+    { body: CREATE_BODY },
+  );
+}
+
 if (import.meta.main) {
   const lag = new LagMonitor().start();
   let spinning: Worker[] = [];
   const app = new Elysia()
-    .post(
-      "/tasks",
-      ({ body, set }) => {
-        set.status = 201;
-        return taskJson(Bun.randomUUIDv7(), body.name, body.params);
-      },
-      { body: t.Object({ name: t.String({ minLength: 1 }), params: t.Optional(t.Unknown()) }) },
-    )
+    .use(bareCreateRoute())
     .get("/tasks/:id", ({ params }) => taskJson(params.id, "bench-noop", null))
     .get(USAGE_PATH, (): ServerUsage => {
       const cpu = process.cpuUsage();

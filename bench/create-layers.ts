@@ -7,7 +7,7 @@
 // time, as the http scenario's client keeps; rounds rotate the order, the first two are dropped.
 // Usage: bun bench/create-layers.ts [--rounds 7] [--n 4000]
 import { join } from "node:path";
-import { Elysia, t } from "elysia";
+import { Elysia } from "elysia";
 import { HostAllowList } from "../src/http/allowed-hosts.ts";
 import { DEFAULT_MAX_BODY_BYTES, jsonBodyParser, strictObjectBody } from "../src/http/body.ts";
 import { CorsPolicy } from "../src/http/cors.ts";
@@ -18,9 +18,10 @@ import { RequestGuard } from "../src/http/request-guard.ts";
 import { CreateTaskBody } from "../src/http/schemas.ts";
 import { addSecurityHeaders } from "../src/http/security-headers.ts";
 import { silentLogger, TaskManager } from "../src/index.ts";
-import { taskJson } from "./bare-elysia-server.ts";
+import { bareCreateRoute, CREATE_BODY } from "./bare-elysia-server.ts";
 import { migrateWith } from "./child-run.ts";
 import { LeanEngine } from "./lean/engine.ts";
+import { leanCreateRoute } from "./lean/http-server.ts";
 import { formatTable, median, round, TASKS_URL, tempDir } from "./util.ts";
 
 const IN_FLIGHT = 16;
@@ -46,24 +47,9 @@ const kilnApp = createKilnApp(manager);
 const leanPath = `${tmp.dir}/lean.db`;
 await migrateWith(join(import.meta.dir, ".."), leanPath);
 const lean = new LeanEngine(leanPath, 0, () => {});
-const body = { body: t.Object({ name: t.String({ minLength: 1 }), params: t.Optional(t.Unknown()) }) };
-const bareApp = new Elysia().post(
-  "/tasks",
-  ({ body, set }) => {
-    set.status = 201;
-    return taskJson(Bun.randomUUIDv7(), body.name, body.params);
-  },
-  body,
-);
-const leanApp = new Elysia().post(
-  "/tasks",
-  async ({ body, set }) => {
-    const id = await lean.createOne(body.name, null);
-    set.status = 201;
-    return taskJson(id, body.name, null);
-  },
-  body,
-);
+const bareApp = bareCreateRoute();
+const bareSchema = { body: CREATE_BODY };
+const leanApp = leanCreateRoute(lean);
 /** kiln's pieces of the `POST /tasks` path, the first `pieces` of them, in front of `manager.submit()`. */
 function kilnLadder(pieces: number) {
   const cors = new CorsPolicy();
@@ -76,7 +62,8 @@ function kilnLadder(pieces: number) {
       cors.decorate({ request, set });
       guard.check({ request });
     });
-  const schema = pieces >= 3 ? { body: CreateTaskBody, transform: strictObjectBody(CreateTaskBody) } : body;
+  const schema =
+    pieces >= 3 ? { body: CreateTaskBody, transform: strictObjectBody(CreateTaskBody) } : bareSchema;
   return app.post(
     "/tasks",
     async ({ body, set }) => {

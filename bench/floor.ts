@@ -17,7 +17,7 @@ import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { SqliteEventBuffer } from "../src/store/sqlite-event-buffer.ts";
 import { migrateWith, runBunChild } from "./child-run.ts";
-import { END, historyRow, INSERT_TASK, START } from "./engine-statements.ts";
+import { ECHO_WORKER, END, historyRow, INSERT_TASK, START, useKilnPragmas } from "./engine-statements.ts";
 import { RUN_MESSAGE } from "./run-message.ts";
 import { formatTable, loadAverage, mainThreadCpuMs, median, type Row, round, tempDir } from "./util.ts";
 
@@ -49,13 +49,6 @@ function processCpuUs(): number {
 }
 
 // ---- 1. Worker round trips ----------------------------------------------------------------------
-
-const ECHO_WORKER = `
-self.onmessage = (event) => {
-  const run = JSON.parse(event.data);
-  postMessage(JSON.stringify({ type: "finished", taskId: run.taskId, resultJson: "null" }));
-};
-`;
 
 /** A `run` message as the engine sends it for a no-op task, as JSON text (see port-text.ts). */
 const RUN_TEXT = JSON.stringify(RUN_MESSAGE);
@@ -121,12 +114,7 @@ async function sqliteTask(
   try {
     await Bun.write(tmp.db, Bun.file(template));
     const db = new Database(tmp.db);
-    db.exec("PRAGMA busy_timeout = 5000");
-    db.exec("PRAGMA cache_size = -32768");
-    db.exec("PRAGMA journal_mode = WAL");
-    db.exec("PRAGMA synchronous = NORMAL");
-    db.exec("PRAGMA foreign_keys = ON");
-    db.exec("PRAGMA wal_autocheckpoint = 0");
+    useKilnPragmas(db);
     const insert = db.prepare(INSERT_TASK);
     const start = db.prepare(START);
     const end = db.prepare(END);

@@ -32,7 +32,8 @@ export interface ServerUsage {
   store: StoreTimings | null;
 }
 
-function concurrencyArg(argv: string[]): number {
+/** The server's `--concurrency N` (default 2). */
+export function concurrencyArg(argv: string[]): number {
   const index = argv.indexOf("--concurrency");
   const value = index >= 0 ? Number(argv[index + 1]) : 2;
   if (!Number.isInteger(value) || value < 1) throw new Error(`--concurrency must be an integer ≥ 1`);

@@ -1,8 +1,9 @@
 // One run of the contract alone (peer.ts) through the peers' driver, in a process of its own.
 // Usage: bun bench/lean/child.ts '{"concurrency":2,"mode":"single","n":20000,"timeoutMs":90000}'
-// Prints one JSON line (ChildOutput, with the main thread's CPU a task) and exits.
-import { drive, WARMUP_JOBS } from "../peers/drive.ts";
-import type { ChildOutput, EnqueueMode } from "../peers/types.ts";
+// Prints one JSON line (the peers' ChildOutput, with the main thread's CPU a task) and exits.
+import { runPeer } from "../peers/child.ts";
+import { WARMUP_JOBS } from "../peers/drive.ts";
+import type { EnqueueMode } from "../peers/types.ts";
 import { mainThreadCpuMs } from "../util.ts";
 import { leanPeer } from "./peer.ts";
 
@@ -20,17 +21,8 @@ if (!raw) {
 }
 const request = JSON.parse(raw) as LeanRequest;
 const peer = leanPeer(request.concurrency);
-let output: ChildOutput;
 const main0 = mainThreadCpuMs();
-try {
-  output = { kind: "result", result: await drive(peer, request) };
-} catch (error) {
-  output = {
-    kind: "failed",
-    label: peer.label,
-    error: error instanceof Error ? (error.stack ?? error.message) : String(error),
-  };
-}
+const output = await runPeer(peer, request);
 const main1 = mainThreadCpuMs();
 // The main thread's CPU over the whole run, warm-up, setup and teardown included (10 ms ticks).
 const mainThreadCpuUsPerTask =

@@ -10,19 +10,10 @@
 // worker sends, no retries: what it runs at is what any design that keeps the contract could
 // reach on this machine, before it does any of the rest.
 import { Database } from "bun:sqlite";
-import { PAGE_CACHE_KIB } from "../../src/store/sqlite-connection.ts";
 import { SqliteEventBuffer } from "../../src/store/sqlite-event-buffer.ts";
 import { WalCheckpointer } from "../../src/store/wal-checkpointer.ts";
-import { END, historyRow, INSERT_TASK, START } from "../engine-statements.ts";
+import { ECHO_WORKER, END, historyRow, INSERT_TASK, START, useKilnPragmas } from "../engine-statements.ts";
 import { RUN_MESSAGE } from "../run-message.ts";
-
-/** What the task's worker runs: the run message read, a no-op task, its end sent back as text. */
-const ECHO_WORKER = `
-self.onmessage = (event) => {
-  const run = JSON.parse(event.data);
-  postMessage(JSON.stringify({ type: "finished", taskId: run.taskId, resultJson: "null" }));
-};
-`;
 
 interface Create {
   id: string;
@@ -63,13 +54,11 @@ export class LeanEngine {
   #creates: Create[] = [];
   #ends: Ended[] = [];
   #scheduled = false;
-  #running = 0;
-  /** Tasks that reached FINISHED since the engine opened. */
-  finished = 0;
 
   constructor(
     path: string,
     concurrency: number,
+    /** Called after each commit that ended tasks, with how many. */
     private readonly completed: (count: number) => void,
     /**
      * Commit a turn's creates apart from its ends and starts, as kiln does (its creates and its
@@ -78,12 +67,7 @@ export class LeanEngine {
     private readonly splitCreates = false,
   ) {
     this.#db = new Database(path);
-    this.#db.exec("PRAGMA busy_timeout = 5000");
-    this.#db.exec(`PRAGMA cache_size = -${PAGE_CACHE_KIB}`);
-    this.#db.exec("PRAGMA journal_mode = WAL");
-    this.#db.exec("PRAGMA synchronous = NORMAL");
-    this.#db.exec("PRAGMA foreign_keys = ON");
-    this.#db.exec("PRAGMA wal_autocheckpoint = 0");
+    useKilnPragmas(this.#db);
     this.#insert = this.#db.prepare(INSERT_TASK);
     this.#start = this.#db.prepare(START);
     this.#end = this.#db.prepare(END);
@@ -136,7 +120,10 @@ export class LeanEngine {
 
   /** Tasks waiting for a worker, and tasks on one. */
   counts(): { queued: number; running: number } {
-    return { queued: this.#ready.length - this.#readyHead, running: this.#running };
+    return {
+      queued: this.#ready.length - this.#readyHead,
+      running: this.#workers.length - this.#idle.length,
+    };
   }
 
   finishedInStore(): number {
@@ -196,8 +183,6 @@ export class LeanEngine {
     this.#events.flush();
     this.#db.exec("COMMIT");
     for (const create of creates) create.acknowledge();
-    this.#running += starts.length - ends.length;
-    this.finished += ends.length;
     if (ends.length > 0) this.completed(ends.length);
     for (const { worker, taskId } of starts) {
       worker.postMessage(JSON.stringify({ ...RUN_MESSAGE, taskId, context: { taskId } }));

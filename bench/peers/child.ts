@@ -1,9 +1,9 @@
 // One peer's run in a process of its own (no shared JIT state, heap, or singletons between
 // systems). Usage: bun bench/peers/child.ts '{"peer":"kiln","mode":"single","n":20000,"timeoutMs":90000}'
 // Prints one JSON line (ChildOutput) and exits.
-import { drive } from "./drive.ts";
+import { type DriveOptions, drive } from "./drive.ts";
 import { isPeerId, PEERS } from "./index.ts";
-import type { ChildOutput, EnqueueMode } from "./types.ts";
+import type { ChildOutput, EnqueueMode, Peer } from "./types.ts";
 
 export interface ChildRequest {
   peer: string;
@@ -14,7 +14,11 @@ export interface ChildRequest {
 
 async function main(request: ChildRequest): Promise<ChildOutput> {
   if (!isPeerId(request.peer)) return { kind: "failed", label: request.peer, error: "unknown peer" };
-  const peer = await PEERS[request.peer]();
+  return runPeer(await PEERS[request.peer](), request);
+}
+
+/** One run of `peer` through the driver: its result, why it was skipped, or how it failed. */
+export async function runPeer(peer: Peer, request: DriveOptions): Promise<ChildOutput> {
   try {
     const reason = await peer.unavailable();
     if (reason !== null) return { kind: "skipped", label: peer.label, reason };
