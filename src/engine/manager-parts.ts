@@ -4,10 +4,10 @@ import { NodeRuntime } from "../cluster/node-runtime.ts";
 import { resolveClusterTuning } from "../cluster/tuning.ts";
 import type { DatabaseOwnerLock, TaskRecord } from "../store/index.ts";
 import type { TaskClass } from "../task/index.ts";
-import { MessageCommits } from "./commit/message-commit.ts";
 import { openStore, sqlitePathOf } from "./commit/open-store.ts";
 import { GuardedStore } from "./commit/storage-guard.ts";
 import { TaskLanes } from "./commit/task-lanes.ts";
+import { TurnCommits } from "./commit/turn-commits.ts";
 import { Unit } from "./commit/unit.ts";
 import { WriteRetry } from "./commit/write-retry.ts";
 import { CreateBatch } from "./creation/create-batch.ts";
@@ -86,7 +86,7 @@ export interface EngineParts {
   transitions: Transitions;
   dispatcher: TaskDispatch;
   settlement: RunSettlement;
-  commits: MessageCommits;
+  commits: TurnCommits;
   creates: CreateBatch<TaskRecord>;
   creation: TaskCreation;
   dependencies: DependencyWatch;
@@ -143,7 +143,7 @@ export function buildParts(
   );
   const transitions = new Transitions(fences);
   let executor: RunExecutor;
-  let commits: MessageCommits;
+  let commits: TurnCommits;
   let messages: WorkerMessages;
   const writes = new WriteRetry(
     logger,
@@ -188,8 +188,20 @@ export function buildParts(
     selfRestarts,
     logger,
   );
-  commits = new MessageCommits(guard, hub, lanes, writes, () => telemetry.flushOrThrow(), dispatcher, logger);
-  const creates = new CreateBatch<TaskRecord>(guard, hub);
+  const creates = new CreateBatch<TaskRecord>({
+    requestCreates: () => commits.requestCreates(),
+    flush: () => commits.flush(),
+  });
+  commits = new TurnCommits(
+    guard,
+    hub,
+    lanes,
+    writes,
+    () => telemetry.flushOrThrow(),
+    dispatcher,
+    creates,
+    logger,
+  );
   const dependencies = new DependencyWatch({
     guard,
     hub,

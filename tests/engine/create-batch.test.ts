@@ -113,3 +113,65 @@ test("submits of the turn in which shutdown begins are written before it", async
     reopened.close();
   }
 });
+
+test("a failed commit that held creates and run ends rejects the creates, 503, and writes the ends later", async () => {
+  const { store, manager, committed } = await setup();
+  let ended = 0;
+  manager.subscribe((event) => {
+    if (event.type === "transition" && event.to === "FINISHED") ended++;
+  });
+  const holdsBoth = (written: string[]) =>
+    written.some((w) => w.endsWith(":created")) && written.some((w) => w.endsWith(":FINISHED"));
+  // One create a turn while the earlier ones run; commits fail in the middle, until one that held
+  // both a create and a run's end has failed.
+  const outcomes: Promise<{ id: string } | { error: unknown }>[] = [];
+  let failedFrom: number | undefined;
+  let failedUntil: number | undefined;
+  const deadline = performance.now() + 30_000;
+  while (performance.now() < deadline) {
+    if (failedFrom === undefined && ended >= 10) {
+      failedFrom = store.commits.length;
+      store.failCommits = true;
+    } else if (
+      failedFrom !== undefined &&
+      failedUntil === undefined &&
+      store.commits.slice(failedFrom).some(holdsBoth)
+    ) {
+      failedUntil = store.commits.length;
+      store.failCommits = false;
+    } else if (failedUntil !== undefined && ended >= 30) break;
+    outcomes.push(
+      manager.submit("echo", { value: outcomes.length }).then(
+        (result) => ({ id: result.task.id }),
+        (error: unknown) => ({ error }),
+      ),
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  const settled = await Promise.all(outcomes);
+  expect(failedUntil).toBeDefined();
+  const failedCommits = store.commits.slice(failedFrom, failedUntil);
+  const mixed = failedCommits.filter(holdsBoth);
+  expect(mixed.length).toBeGreaterThan(0);
+  // Each of its creates was refused with a 503 and left nothing; every create answered is stored and runs.
+  const refused = settled.filter((outcome): outcome is { error: unknown } => "error" in outcome);
+  expect(refused.length).toBeGreaterThan(0);
+  for (const { error } of refused) {
+    expect(error).toBeInstanceOf(StorageUnavailableError);
+    expect((error as StorageUnavailableError).httpStatus).toBe(503);
+  }
+  const refusedIds = mixed.flatMap((written) =>
+    written.filter((w) => w.endsWith(":created")).map((w) => w.split(":")[0] ?? ""),
+  );
+  for (const id of refusedIds) expect(committed(id)).toBe(false);
+  const accepted = settled.filter((outcome): outcome is { id: string } => "id" in outcome);
+  for (const { id } of accepted) expect(committed(id)).toBe(true);
+  // The ends that failed with them were kept and written once the disk took writes again.
+  const keptEnds = mixed.flatMap((written) =>
+    written.filter((w) => w.endsWith(":FINISHED")).map((w) => w.split(":")[0] ?? ""),
+  );
+  for (const id of [...keptEnds, ...accepted.map((outcome) => outcome.id)]) {
+    await untilStatus(manager, id, ["FINISHED"]);
+    expect(await statusPath(manager, id)).toEqual(["PENDING", "RUNNING", "FINISHED"]);
+  }
+});

@@ -73,3 +73,41 @@ test("four runs that end while the main thread is busy are written in one commit
   for (const id of [...first, ...next])
     expect(await statusPath(manager, id)).toEqual(["PENDING", "RUNNING", "FINISHED"]);
 });
+
+test("a turn that creates tasks and ends runs makes one commit for both", async () => {
+  const dir = tempDir();
+  const store = new CommitRecordingStore({ path: join(dir.path, "kiln.db") });
+  const manager = new TaskManager({ store: store.tasks, concurrency: 2, logger: silentLogger });
+  cleanups.push(() => dir.remove());
+  cleanups.push(() => store.close());
+  cleanups.push(() => manager.shutdown());
+  await manager.load(FIXTURE_TASKS);
+  await manager.start();
+
+  // One create a turn while the runs of the earlier ones end, until some twenty have.
+  let ended = 0;
+  manager.subscribe((event) => {
+    if (event.type === "transition" && event.to === "FINISHED") ended++;
+  });
+  const made: Promise<string>[] = [];
+  const deadline = performance.now() + 20_000;
+  while (ended < 20 && performance.now() < deadline) {
+    made.push(manager.create("steps", { steps: 1, delayMs: 0 }).then((result) => result.task.id));
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  const ids = await Promise.all(made);
+  for (const id of ids) await untilStatus(manager, id, ["FINISHED"]);
+
+  const kinds = (written: string[]) => new Set(written.map((w) => w.split(":")[1]));
+  const mixed = store.commits.filter((written) => {
+    const of = kinds(written);
+    return of.has("created") && of.has("FINISHED");
+  });
+  // Creates committed apart from the runs' ends would leave this empty.
+  expect(mixed.length).toBeGreaterThan(0);
+  // Each task was created once, in one commit, and ran once.
+  const created = store.commits.flat().filter((w) => w.endsWith(":created"));
+  expect(created.sort()).toEqual(ids.map((id) => `${id}:created`).sort());
+  for (const id of ids.slice(0, 20))
+    expect(await statusPath(manager, id)).toEqual(["PENDING", "RUNNING", "FINISHED"]);
+});

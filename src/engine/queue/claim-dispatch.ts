@@ -1,6 +1,6 @@
 import { keyWaitReason, NAME_WIDE_KEY, rateWaitReason } from "../../flow/index.ts";
 import type { ClaimRequest, TaskRecord, TaskWrites } from "../../store/index.ts";
-import type { StartPlan } from "../commit/message-commit.ts";
+import type { StartPlan } from "../commit/turn-commits.ts";
 import type { Unit } from "../commit/unit.ts";
 import type { RegisteredTask, TaskRegistry } from "../registry.ts";
 import type { TaskDispatch, WaitingTask, WaitOverlay } from "./task-dispatch.ts";

@@ -1,6 +1,6 @@
 import type { RateLimitRule } from "../../flow/index.ts";
 import type { TaskRecord } from "../../store/index.ts";
-import type { StartPlan } from "../commit/message-commit.ts";
+import type { StartPlan } from "../commit/turn-commits.ts";
 import type { Unit } from "../commit/unit.ts";
 import type { Logger } from "../logger.ts";
 import type { TaskRegistry } from "../registry.ts";

@@ -1,5 +1,5 @@
 import type { RateStart, TaskRecord } from "../../store/index.ts";
-import type { StartSource } from "../commit/message-commit.ts";
+import type { StartSource } from "../commit/turn-commits.ts";
 import type { Unit } from "../commit/unit.ts";
 import type { QueueEntry } from "./scheduler.ts";
 

@@ -1,4 +1,4 @@
-import type { MessageCommits } from "../commit/message-commit.ts";
+import type { TurnCommits } from "../commit/turn-commits.ts";
 import type { EngineWrite } from "../commit/write-retry.ts";
 import { holdsSlot } from "../lifecycle/run-phase.ts";
 import type { RunEnd, RunSettlement } from "../lifecycle/run-settlement.ts";
@@ -17,7 +17,7 @@ import { clearRunTimers, type LiveRun } from "./runs.ts";
  */
 export class RunEnds {
   private readonly pool: WorkerPool;
-  private readonly commits: MessageCommits;
+  private readonly commits: TurnCommits;
   private readonly dispatcher: TaskDispatch;
   private readonly settlement: RunSettlement;
   private readonly fences: RunFences | undefined;

@@ -1,7 +1,7 @@
 import type { TaskRecord } from "../../store/index.ts";
 import type { ValueLimits } from "../../task/index.ts";
 import { Control } from "../../worker/protocol.ts";
-import type { MessageCommits } from "../commit/message-commit.ts";
+import type { TurnCommits } from "../commit/turn-commits.ts";
 import type { Unit } from "../commit/unit.ts";
 import type { EngineWrite } from "../commit/write-retry.ts";
 import { holdsSlot, requestedAction } from "../lifecycle/run-phase.ts";
@@ -49,7 +49,7 @@ export interface RunExecutorParts {
   pool: WorkerPool;
   transitions: Transitions;
   telemetry: TelemetryBuffer;
-  commits: MessageCommits;
+  commits: TurnCommits;
   dispatcher: TaskDispatch;
   settlement: RunSettlement;
   /** The claims of this node's runs, on a store nodes share. */

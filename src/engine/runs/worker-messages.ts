@@ -1,7 +1,7 @@
 import type { ValueLimits } from "../../task/index.ts";
 import type { FromWorker } from "../../worker/protocol.ts";
-import type { MessageCommits } from "../commit/message-commit.ts";
 import type { GuardedStore } from "../commit/storage-guard.ts";
+import type { TurnCommits } from "../commit/turn-commits.ts";
 import { KilnError } from "../errors.ts";
 import { TASK_ITSELF } from "../lifecycle/transitions.ts";
 import type { Logger } from "../logger.ts";
@@ -26,7 +26,7 @@ export class WorkerMessages {
     private readonly executor: RunExecutor,
     private readonly telemetry: TelemetryBuffer,
     private readonly pool: WorkerPool,
-    private readonly commits: MessageCommits,
+    private readonly commits: TurnCommits,
     private readonly hooks: Pick<RunExecutorHooks, "control" | "spawn">,
     private readonly limits: ValueLimits,
     private readonly logger: Logger,

@@ -1,3 +1,4 @@
+import type { TurnCreates } from "../creation/create-batch.ts";
 import type { EventHub } from "../events.ts";
 import type { Logger } from "../logger.ts";
 import type { GuardedStore } from "./storage-guard.ts";
@@ -29,21 +30,24 @@ interface Deferred {
 }
 
 /**
- * Writes what worker messages cause (a run's end or pause), then the next runs' starts, in one
- * transaction: one commit instead of one per write. A message's write waits for the end of the
- * event-loop turn, so every end that arrived meanwhile (on a busy main thread, one from each
- * worker) shares that commit, and so do the ends that arrive while a commit is under way: one
- * commit at a time, each taking everything waiting. Deferring a message is the same as receiving
- * it a moment later, which the engine already allows for. Each write holds its task's lane from
- * the moment it is decided until it is committed (or kept), so a control request on that task
- * decides from what it wrote. Listeners hear of the writes, and workers are told to run, only
- * once they are committed. If the commit fails on a storage fault, nothing of it is in the
- * database: the writes are kept and retried like any write that failed (and announced once
- * written), and the starts are undone, as a start that fails alone is.
+ * Writes what one event-loop turn caused in one transaction: what worker messages cause (a run's
+ * end or pause), the creates submitted (`CreateBatch`), then the next runs' starts; one commit
+ * instead of one per write, and one for a turn that both creates tasks and ends runs, which a
+ * busy API does in nearly every turn. A write waits for the end of the turn, so every end that
+ * arrived meanwhile (on a busy main thread, one from each worker) shares that commit, and so do
+ * the ends and creates that arrive while a commit is under way: one commit at a time, each taking
+ * everything waiting. Deferring a message is the same as receiving it a moment later, which the
+ * engine already allows for. Each write holds its task's lane from the moment it is decided until
+ * it is committed (or kept), so a control request on that task decides from what it wrote.
+ * Listeners hear of the writes, creates resolve, and workers are told to run, only once they are
+ * committed. If the commit fails on a storage fault, nothing of it is in the database: the writes
+ * are kept and retried like any write that failed (and announced once written), the creates
+ * reject (a 503 to an API caller), and the starts are undone, as a start that fails alone is.
  */
-export class MessageCommits {
+export class TurnCommits {
   #items: Deferred[] = [];
   #dispatch = false;
+  #creates = false;
   #scheduled = false;
   #running: Promise<void> | undefined;
   /** Writes waiting for their task's lane. */
@@ -57,6 +61,8 @@ export class MessageCommits {
     /** Writes buffered progress and logs first; rejects on a storage fault; undefined when none is. */
     private readonly flushTelemetry: () => Promise<void> | undefined,
     private readonly starts: StartSource,
+    /** The creates submitted since the last commit (`CreateBatch`). */
+    private readonly creates: { take(): TurnCreates | undefined },
     private readonly logger: Logger,
   ) {}
 
@@ -98,12 +104,18 @@ export class MessageCommits {
     this.#schedule();
   }
 
+  /** Writes the creates submitted so far at the end of this turn, in that turn's commit. */
+  requestCreates(): void {
+    this.#creates = true;
+    this.#schedule();
+  }
+
   /** Writes everything deferred so far, and waits for it (shutdown, before it ends the runs left). */
   async flush(): Promise<void> {
     for (;;) {
       if (this.#waiting.size > 0) await Promise.all(this.#waiting);
       else if (this.#running) await this.#running;
-      else if (this.#items.length > 0 || this.#dispatch) await this.#drain();
+      else if (this.#items.length > 0 || this.#dispatch || this.#creates) await this.#drain();
       else return;
     }
   }
@@ -127,53 +139,69 @@ export class MessageCommits {
   }
 
   async #commitAll(): Promise<void> {
-    while (this.#items.length > 0 || this.#dispatch) {
+    while (this.#items.length > 0 || this.#dispatch || this.#creates) {
       const items = this.#items;
       const dispatch = this.#dispatch;
       this.#items = [];
       this.#dispatch = false;
+      this.#creates = false;
       await this.#commit(items, dispatch);
     }
   }
 
   async #commit(items: Deferred[], dispatch: boolean): Promise<void> {
     const label = items.length === 1 ? (items[0]?.label ?? "") : `${items.length} worker messages`;
+    let creates: TurnCreates | undefined;
+    let writes = items;
     try {
+      let ready = true;
       if (items.length > 0 && !(await this.#ready())) {
-        // Still failing: behind the writes kept already, in order.
+        // Still failing: behind the writes kept already, in order; the creates are tried alone.
         this.writes.keep(
           label,
           items.map((item) => item.write),
         );
-        return;
+        writes = [];
+        ready = false;
       }
-      const starts = dispatch ? this.starts.plan() : undefined;
-      if (items.length === 0 && starts === undefined) {
+      // Taken after the wait above, so the creates submitted meanwhile ride along.
+      creates = this.creates.take();
+      const starts = dispatch && ready ? this.starts.plan() : undefined;
+      if (writes.length === 0 && creates === undefined && starts === undefined) {
         this.starts.armDueTimer();
         return;
       }
       await Unit.run(this.guard, this.hub, async (unit) => {
-        // The writes, then the starts: all of different tasks (a write holds its task's lane,
-        // a task is started only from the queue, and a run's end frees its slot when decided).
-        await unit.each(this.#parts(unit, items, starts), (part) => part());
+        // The writes, the creates, then the starts: all of different tasks (a write holds its
+        // task's lane, a new task is queued only once committed, a task is started only from the
+        // queue, and a run's end frees its slot when decided).
+        await unit.each(this.#parts(unit, writes, creates, starts), (part) => part());
         this.starts.armDueTimer();
       });
+      creates?.committed();
     } catch (error) {
+      creates?.failed(error);
       if (!this.guard.isFault(error)) {
-        this.logger.error("writing what worker messages caused failed", { error: String(error) });
+        this.logger.error("writing what this turn caused failed", { error: String(error) });
         return;
       }
       this.writes.keep(
         label,
-        items.map((item) => item.write),
+        writes.map((item) => item.write),
       );
     } finally {
       for (const item of items) this.lanes.release(item.taskId);
     }
   }
 
-  *#parts(unit: Unit, items: Deferred[], starts: StartPlan | undefined): Generator<() => Promise<void>> {
+  *#parts(
+    unit: Unit,
+    items: Deferred[],
+    creates: TurnCreates | undefined,
+    starts: StartPlan | undefined,
+  ): Generator<() => Promise<void>> {
     for (const item of items) yield () => item.write(unit);
+    if (creates) yield () => creates.write(unit);
     if (starts) yield* starts(unit);
   }
 
