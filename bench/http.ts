@@ -9,6 +9,7 @@
 import { TASK_WORKER_NICENESS } from "../src/worker/thread-priority.ts";
 import { HOST, type LoadFigures, loadRow, randomTaskOf, Server } from "./http-client.ts";
 import { CLIENT_CONCURRENCY, rateText, ratioText, throughputRounds } from "./http-rounds.ts";
+import { type WrkPostRounds, wrkPostRounds } from "./http-wrk-rounds.ts";
 import { lagText } from "./lag-monitor.ts";
 import {
   measureResponsiveness,
@@ -18,7 +19,16 @@ import {
   wrkRows,
 } from "./responsiveness.ts";
 import { measureStartup, startupRows } from "./startup.ts";
-import { type BenchOptions, type Headline, round, type Scenario, type ScenarioResult } from "./util.ts";
+import {
+  type BenchOptions,
+  type Headline,
+  median,
+  type Row,
+  round,
+  type Scenario,
+  type ScenarioResult,
+} from "./util.ts";
+import { wrkMissing } from "./wrk.ts";
 
 /** Workers of the server under test: kiln's default on this 2-core machine; the loaded phases saturate all of them. */
 const SERVER_CONCURRENCY = 2;
@@ -35,9 +45,18 @@ export const http: Scenario = {
     const wrkSeconds = options.quick ? 1 : 5;
     const launches = options.quick ? 2 : 5;
 
+    const wrkPost = { rounds: options.quick ? 1 : 5, seconds: options.quick ? 1 : 3 };
     const measured = await Server.with({ concurrency: SERVER_CONCURRENCY }, async (server) => {
-      const throughput = await Server.with({ concurrency: 1, script: BARE_SCRIPT }, (bare) =>
-        throughputRounds(server, bare, phases),
+      const { throughput, postByWrk } = await Server.with(
+        { concurrency: 1, script: BARE_SCRIPT },
+        async (bare) => {
+          const throughput = await throughputRounds(server, bare, phases);
+          const missing = wrkMissing();
+          const postByWrk: WrkPostRounds | { skipped: string } = missing
+            ? { skipped: missing }
+            : await wrkPostRounds(server, bare, wrkPost.rounds, wrkPost.seconds);
+          return { throughput, postByWrk };
+        },
       );
       const { ids } = throughput;
       const randomTask = randomTaskOf(ids);
@@ -52,9 +71,9 @@ export const http: Scenario = {
         latencyMs,
         wrkSeconds,
       );
-      return { throughput, responsiveness };
+      return { throughput, postByWrk, responsiveness };
     });
-    const { throughput, responsiveness } = measured;
+    const { throughput, postByWrk, responsiveness } = measured;
     const wrkControl = await Server.with({ concurrency: 1, script: BARE_SCRIPT }, (bare) =>
       measureWrkControl(bare, "/tasks/control", SERVER_CONCURRENCY, wrkSeconds),
     );
@@ -87,6 +106,9 @@ export const http: Scenario = {
           : ""
       }.`,
       `Both servers are up at once, and the throughput phases run in ${phases.rounds} rounds, kiln first in odd rounds and the bare app first in even ones: each round POST /tasks on both, then GET /tasks/:id on both. The ratios are per round; the aims are judged on their median. POST /tasks created durable bench-noop tasks that ran on kiln's workers meanwhile: ${rounds.map((r) => r.finishedPerSecDuringPost).join(", ")} tasks/s finished while it was recorded, round by round (against ${kilnCreates.map((f) => f.requestsPerSec).join(", ")} created/s); after each, kiln's backlog drained before anything else was measured (${rounds.map((r) => r.drainMs).join(", ")} ms). GET /tasks/:id read random ones of the ${throughput.ids.length} ids created so far.`,
+      "skipped" in postByWrk
+        ? `POST /tasks through wrk: ${postByWrk.skipped}.`
+        : `POST /tasks through wrk (-t1 -c${CLIENT_CONCURRENCY}, the same JSON body): ${wrkPost.rounds} round${wrkPost.rounds === 1 ? "" : "s"} of ${wrkPost.seconds} s on each server after 1 s unrecorded on each, kiln first in odd rounds, kiln's backlog drained after each of its runs (${postByWrk.rounds.map((r) => r.drainMs).join(", ")} ms). The fetch() client here spends more CPU a request than the bare app does, so on a small machine it sets the bare figure of the rounds above; wrk leaves the bare app the cores to reach its own, and the ratio against it is the stricter one. kiln finished ${postByWrk.rounds.map((r) => r.finishedPerSec).join(", ")} tasks/s while wrk ran against it.`,
       `Responsiveness: each probe one request at a time, idle and then with ${responsiveness.spinningTasks} bench-tick {mode: "busy"} tasks (1 ms spins between checkpoints) on all ${SERVER_CONCURRENCY} workers; they were still RUNNING afterwards and were then stopped. fetch(): ${latencyMs} ms per probe after ${latencyWarmupMs} ms unrecorded, random ids. wrk: -t1 -c1 for ${wrkSeconds} s per probe on one task's path. The wrk control: the same wrk run on the bare Elysia app's GET /tasks/:id, idle and then with ${SERVER_CONCURRENCY} threads of its own spinning at the priority kiln gives its task workers (nice ${TASK_WORKER_NICENESS} above the main thread), after kiln's server has exited: what the kernel's scheduler alone makes of the p99 of a server whose cores lower-priority threads hold. ${
         "skipped" in responsiveness.wrk ? `wrk ${responsiveness.wrk.skipped}.` : ""
       }`,
@@ -104,6 +126,18 @@ export const http: Scenario = {
           rounds.map((r) => r.postRatio),
         )}`,
         met: postShare === null ? null : postShare >= 0.4,
+      },
+      {
+        what: `the same with wrk as the client (${CLIENT_CONCURRENCY} connections), the bare app at its own ceiling`,
+        aim: "≥ 0.4×",
+        measured:
+          "skipped" in postByWrk
+            ? postByWrk.skipped
+            : `${wrkRate(postByWrk, "kiln")} ÷ ${wrkRate(postByWrk, "bare")} req/s, ${ratioText(
+                postByWrk.ratio,
+                postByWrk.rounds.map((r) => r.ratio),
+              )}`,
+        met: "skipped" in postByWrk || postByWrk.ratio === null ? null : postByWrk.ratio >= 0.4,
       },
       {
         what: "GET /tasks/:id req/s ÷ a bare Elysia handler",
@@ -156,6 +190,10 @@ export const http: Scenario = {
           rows: phaseFigures.map(loadRow),
         },
         {
+          title: `http: POST /tasks through wrk (-t1 -c${CLIENT_CONCURRENCY}), kiln and the bare Elysia app`,
+          rows: "skipped" in postByWrk ? [] : wrkPostRows(postByWrk),
+        },
+        {
           title: `http: API latency through fetch(), idle vs. every worker CPU-bound (${SERVER_CONCURRENCY} workers)`,
           rows: responsivenessRows(responsiveness),
         },
@@ -188,6 +226,7 @@ export const http: Scenario = {
           getByRound: rounds.map((r) => r.getRatio),
         },
         responsiveness,
+        postByWrk,
         wrkControl,
         startup,
         serverLag: {
@@ -199,3 +238,24 @@ export const http: Scenario = {
     };
   },
 };
+
+/** Requests per second of one server over the wrk rounds: median and range. */
+function wrkRate(rounds: WrkPostRounds, server: "kiln" | "bare"): string {
+  const rates = rounds.rounds.map((r) => r[server].requestsPerSec);
+  return `${round(median(rates), 0)} (${Math.min(...rates)}–${Math.max(...rates)})`;
+}
+
+function wrkPostRows(rounds: WrkPostRounds): Row[] {
+  return rounds.rounds.map((r) => ({
+    round: r.round,
+    first: r.first,
+    "kiln req/s": r.kiln.requestsPerSec,
+    "kiln p99 ms": r.kiln.p99Ms,
+    "kiln errors": r.kiln.errors,
+    "bare req/s": r.bare.requestsPerSec,
+    "bare p99 ms": r.bare.p99Ms,
+    "bare errors": r.bare.errors,
+    "kiln ÷ bare": r.ratio === null ? "-" : round(r.ratio, 3),
+    "kiln finished/s meanwhile": r.finishedPerSec,
+  }));
+}

@@ -30,12 +30,21 @@ function latency(text: string, percent: string): number {
   return round(Number(match[1]) * (UNIT_MS[match[2] ?? "ms"] ?? 1), 3);
 }
 
-/** `wrk -t1 -c<connections> -d<seconds>s --latency <url>`, parsed. */
-export async function runWrk(url: string, seconds: number, connections = 1): Promise<WrkFigures> {
-  const child = Bun.spawn(["wrk", "-t1", `-c${connections}`, `-d${seconds}s`, "--latency", url], {
-    stdout: "pipe",
-    stderr: "pipe",
-  });
+/** `wrk -t1 -c<connections> -d<seconds>s --latency [-s <script>] <url>`, parsed. */
+export async function runWrk(
+  url: string,
+  seconds: number,
+  connections = 1,
+  script?: string,
+): Promise<WrkFigures> {
+  const scriptArgs = script === undefined ? [] : ["-s", script];
+  const child = Bun.spawn(
+    ["wrk", "-t1", `-c${connections}`, `-d${seconds}s`, "--latency", ...scriptArgs, url],
+    {
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+  );
   const [out, err, code] = await Promise.all([
     new Response(child.stdout).text(),
     new Response(child.stderr).text(),

@@ -55,6 +55,14 @@ interface Report {
         }[];
         responsiveness: { wrk: { skipped: string } | { probes: Record<string, unknown> } };
         wrkControl: { skipped: string } | { idle: { requests: number }; loaded: { requests: number } };
+        postByWrk:
+          | { skipped: string }
+          | {
+              rounds: {
+                kiln: { requests: number; errors: number };
+                bare: { requests: number; errors: number };
+              }[];
+            };
         startup: { binary: { launches: number; medianFirstHealthMs: number } | { reason: string } };
       };
       lag: Lag[];
@@ -161,6 +169,17 @@ test("bun run bench --quick runs every scenario to the end and each system compl
     else {
       expect(http.wrkControl.idle.requests).toBeGreaterThan(0);
       expect(http.wrkControl.loaded.requests).toBeGreaterThan(0);
+    }
+    // POST /tasks through wrk ran on both servers, every answer a 201, or says why not.
+    if ("skipped" in http.postByWrk) expect(http.postByWrk.skipped).toContain("wrk is not installed");
+    else {
+      expect(http.postByWrk.rounds).toHaveLength(1);
+      for (const r of http.postByWrk.rounds) {
+        expect(r.kiln.requests).toBeGreaterThan(0);
+        expect(r.bare.requests).toBeGreaterThan(0);
+        expect(r.kiln.errors).toBe(0);
+        expect(r.bare.errors).toBe(0);
+      }
     }
     const queries = report.scenarios.history.figures.latency;
     expect(queries.map((q) => q.path)).toEqual(
