@@ -89,6 +89,19 @@ async function inOrder<T>(
   return [await kiln(), b];
 }
 
+/** Waits until `server` has nothing queued or running; answers how long that took, in ms. */
+export async function drainBacklog(server: Server, what: string): Promise<number> {
+  const t0 = performance.now();
+  await waitForUsage(
+    server,
+    (u) => u.queued === 0 && u.running === 0,
+    DRAIN_TIMEOUT_MS,
+    `${what} to drain`,
+    50,
+  );
+  return round(performance.now() - t0, 0);
+}
+
 export async function throughputRounds(
   kiln: Server,
   bare: Server,
@@ -118,15 +131,7 @@ export async function throughputRounds(
           },
         });
         // The backlog drains before anything else is measured: its runs would take CPU from it.
-        const t0 = performance.now();
-        await waitForUsage(
-          kiln,
-          (u) => u.queued === 0 && u.running === 0,
-          DRAIN_TIMEOUT_MS,
-          "the POST /tasks backlog to drain",
-          50,
-        );
-        drainMs = round(performance.now() - t0, 0);
+        drainMs = await drainBacklog(kiln, "the POST /tasks backlog");
         return figures;
       },
       () =>

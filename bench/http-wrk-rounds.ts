@@ -6,12 +6,11 @@
 // against it is the stricter one.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type Server, waitForUsage } from "./http-client.ts";
-import { CLIENT_CONCURRENCY } from "./http-rounds.ts";
+import type { Server } from "./http-client.ts";
+import { CLIENT_CONCURRENCY, drainBacklog } from "./http-rounds.ts";
 import { median, round, tempDir } from "./util.ts";
 import { runWrk, type WrkFigures } from "./wrk.ts";
 
-const DRAIN_TIMEOUT_MS = 180_000;
 const POST_SCRIPT = `wrk.method = "POST"
 wrk.body = '{"name":"bench-noop"}'
 wrk.headers["Content-Type"] = "application/json"
@@ -48,17 +47,7 @@ export async function wrkPostRounds(
     writeFileSync(script, POST_SCRIPT);
     const post = (server: Server, secs: number) =>
       runWrk(`${server.base}/tasks`, secs, CLIENT_CONCURRENCY, script);
-    const drain = async () => {
-      const t0 = performance.now();
-      await waitForUsage(
-        kiln,
-        (u) => u.queued === 0 && u.running === 0,
-        DRAIN_TIMEOUT_MS,
-        "the wrk POST /tasks backlog to drain",
-        50,
-      );
-      return round(performance.now() - t0, 0);
-    };
+    const drain = () => drainBacklog(kiln, "the wrk POST /tasks backlog");
     await post(kiln, 1);
     await drain();
     await post(bare, 1);
