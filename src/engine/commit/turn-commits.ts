@@ -47,7 +47,6 @@ interface Deferred {
 export class TurnCommits {
   #items: Deferred[] = [];
   #dispatch = false;
-  #creates = false;
   #scheduled = false;
   #running: Promise<void> | undefined;
   /** Writes waiting for their task's lane. */
@@ -62,7 +61,7 @@ export class TurnCommits {
     private readonly flushTelemetry: () => Promise<void> | undefined,
     private readonly starts: StartSource,
     /** The creates submitted since the last commit (`CreateBatch`). */
-    private readonly creates: { take(): TurnCreates | undefined },
+    private readonly creates: { readonly waiting: boolean; take(): TurnCreates | undefined },
     private readonly logger: Logger,
   ) {}
 
@@ -106,7 +105,6 @@ export class TurnCommits {
 
   /** Writes the creates submitted so far at the end of this turn, in that turn's commit. */
   requestCreates(): void {
-    this.#creates = true;
     this.#schedule();
   }
 
@@ -115,7 +113,7 @@ export class TurnCommits {
     for (;;) {
       if (this.#waiting.size > 0) await Promise.all(this.#waiting);
       else if (this.#running) await this.#running;
-      else if (this.#items.length > 0 || this.#dispatch || this.#creates) await this.#drain();
+      else if (this.#items.length > 0 || this.#dispatch || this.creates.waiting) await this.#drain();
       else return;
     }
   }
@@ -139,12 +137,11 @@ export class TurnCommits {
   }
 
   async #commitAll(): Promise<void> {
-    while (this.#items.length > 0 || this.#dispatch || this.#creates) {
+    while (this.#items.length > 0 || this.#dispatch || this.creates.waiting) {
       const items = this.#items;
       const dispatch = this.#dispatch;
       this.#items = [];
       this.#dispatch = false;
-      this.#creates = false;
       await this.#commit(items, dispatch);
     }
   }

@@ -64,6 +64,11 @@ export class CreateBatch<Result> {
     return this.commits.flush();
   }
 
+  /** Whether creates were submitted since the last take. */
+  get waiting(): boolean {
+    return this.#submissions.length > 0;
+  }
+
   /** The creates submitted since the last take, for the commit about to be made; undefined when none is. */
   take(): TurnCreates | undefined {
     if (this.#submissions.length === 0) return undefined;
