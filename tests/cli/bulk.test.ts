@@ -45,6 +45,16 @@ async function createWaiting(n: number, tag: string): Promise<string[]> {
   return ids;
 }
 
+/**
+ * Like `createWaiting`, one request at a time, for a test that needs to know which task is older:
+ * requests sent together may reach the server in any order.
+ */
+async function createOneByOne(n: number, tag: string): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) ids.push(...(await createWaiting(1, tag)));
+  return ids;
+}
+
 const statusOf = async (id: string) =>
   (await api<TaskJson>(`${server.url}/tasks/${id}`, { token: TOKEN })).body.status;
 
@@ -76,7 +86,7 @@ describe("kiln bulk", () => {
 
   test("by filter: without --all it acts on one call's worth and prints the cursor; --cursor goes on; --all does every call", async () => {
     expect(IDS_PER_CALL).toBe(MAX_BULK_TASKS);
-    const ids = await createWaiting(MAX_BULK_TASKS + 5, "many");
+    const ids = [...(await createOneByOne(5, "many")), ...(await createWaiting(MAX_BULK_TASKS, "many"))];
 
     const first = await kiln(
       ["bulk", "stop", "--tag", "many", "--status", "pending", "--reason", "cleanup"],
@@ -111,7 +121,7 @@ describe("kiln bulk", () => {
   }, 60_000);
 
   test("--json prints each call's answer from the server, one per line", async () => {
-    const ids = await createWaiting(2, "json");
+    const ids = await createOneByOne(2, "json");
     const run = await kiln(["bulk", "stop", "--tag", "json", "--all", "--json"], env);
     expect(run.code).toBe(0);
     const answers = lines(run.stdout).map((line) => JSON.parse(line) as Record<string, unknown>);
