@@ -26,6 +26,8 @@ export const AWAITING_ON = `SELECT DISTINCT d.task_id AS id FROM task_dependenci
   WHERE d.depends_on_id IN (SELECT value FROM json_each(?)) AND t.status = 'PENDING' AND t.awaiting = d.kind`;
 
 const noChildren = (): ChildrenSummary => ({ total: 0, counts: {}, items: [] });
+/** The tree of a task that waits on nothing and spawned nothing. */
+export const emptyTaskTree = (): TaskTreeReads => ({ dependsOn: [], waitingFor: [], children: noChildren() });
 
 /** The dependency statements of the SQLite store (synchronous, on its connection). */
 export class SqliteDependencies {

@@ -44,6 +44,28 @@ export class SqliteTaskReads {
     return row ? this.#rows.fromRow(row) : undefined;
   }
 
+  /**
+   * A task's row with whether it spawned tasks and whether it waits on any, in one statement:
+   * one statement reads one snapshot, so the task page of a task with neither (most of them)
+   * needs no transaction and no second read.
+   */
+  getTaskWithTreeProbe(id: string): { task: TaskRecord; children: boolean; awaited: boolean } | undefined {
+    const row = this.#statements
+      .statement(
+        `SELECT t.*,
+           EXISTS (SELECT 1 FROM tasks c WHERE c.parent_id = t.id) AS tree_children,
+           EXISTS (SELECT 1 FROM task_dependencies d WHERE d.task_id = t.id) AS tree_awaited
+         FROM tasks t WHERE t.id = ?`,
+      )
+      .get(id);
+    if (!row) return undefined;
+    return {
+      task: this.#rows.fromRow(row),
+      children: row.tree_children === 1,
+      awaited: row.tree_awaited === 1,
+    };
+  }
+
   findByIdempotencyKey(key: string): TaskRecord | undefined {
     return this.#selectTasks(this.#db.select().from(tasks).where(eq(tasks.idempotencyKey, key)))[0];
   }

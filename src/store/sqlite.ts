@@ -16,7 +16,7 @@ import type {
 } from "./records.ts";
 import { ScheduleSql, SQLITE_DIALECT } from "./schedule-rows.ts";
 import { SqliteConnection, type SqliteConnectionOptions } from "./sqlite-connection.ts";
-import { SqliteDependencies } from "./sqlite-dependencies.ts";
+import { emptyTaskTree, SqliteDependencies } from "./sqlite-dependencies.ts";
 import { SqliteSchedules } from "./sqlite-schedules.ts";
 import { SqliteStatements } from "./sqlite-statements.ts";
 import { SqliteTaskReads } from "./sqlite-task-reads.ts";
@@ -138,8 +138,14 @@ export class SqliteSyncStore implements SyncTaskStore {
     return this.#reads.getTask(id);
   }
 
-  /** The task with exactly this id and its tree, in one read transaction (see `SqliteTransactions.read`). */
+  /**
+   * The task with exactly this id and its tree: one statement for a task that spawned nothing and
+   * waits on nothing, else one read transaction (see `SqliteTransactions.read`).
+   */
   taskWithTree(id: string, childLimit: number): TaskWithTree | undefined {
+    const probed = this.#reads.getTaskWithTreeProbe(id);
+    if (!probed) return undefined;
+    if (!probed.children && !probed.awaited) return { task: probed.task, ...emptyTaskTree() };
     return this.#transactions.read(() => {
       const task = this.#reads.getTask(id);
       return task ? { task, ...this.dependencies.taskTree(id, childLimit) } : undefined;

@@ -29,9 +29,32 @@ test("taskWithTree leaves no transaction open, found or not, and a write right a
   }
 });
 
+test("a task that spawned nothing and waits on nothing is read in one statement: the tree's reads are not made", async () => {
+  const store = await openStore();
+  const task = await store.createTask(newTask(), createEvent());
+  const dependencies = store.file.dependencies;
+  const taskTree = dependencies.taskTree;
+  dependencies.taskTree = () => {
+    throw new Error("the tree was read");
+  };
+  try {
+    expect(store.file.taskWithTree(task.id, 10)).toEqual({
+      task,
+      dependsOn: [],
+      waitingFor: [],
+      children: { total: 0, counts: {}, items: [] },
+    });
+    expect(store.file.inTransaction).toBe(false);
+  } finally {
+    dependencies.taskTree = taskTree;
+  }
+});
+
 test("a read that throws inside the read transaction ends it all the same", async () => {
   const store = await openStore();
   const task = await store.createTask(newTask(), createEvent());
+  // A child, so that the tree is read, inside the transaction.
+  await store.createTask(newTask({ parentId: task.id }), createEvent());
   const dependencies = store.file.dependencies;
   const taskTree = dependencies.taskTree;
   const failure = new Error("read failed");
