@@ -26,6 +26,14 @@ export const AWAITING_ON = `SELECT DISTINCT d.task_id AS id FROM task_dependenci
   WHERE d.depends_on_id IN (SELECT value FROM json_each(?)) AND t.status = 'PENDING' AND t.awaiting = d.kind`;
 
 const noChildren = (): ChildrenSummary => ({ total: 0, counts: {}, items: [] });
+/**
+ * Columns `tree_children` and `tree_awaited`: 1 when the task whose id is the SQL expression `id`
+ * spawned any task, and when it waits on any. `taskTree` and the store's row-with-probe read share it.
+ */
+export const treeProbeColumns = (id: string): string =>
+  `EXISTS (SELECT 1 FROM tasks c WHERE c.parent_id = ${id}) AS tree_children,
+   EXISTS (SELECT 1 FROM task_dependencies d WHERE d.task_id = ${id}) AS tree_awaited`;
+
 /** The tree of a task that waits on nothing and spawned nothing. */
 export const emptyTaskTree = (): TaskTreeReads => ({ dependsOn: [], waitingFor: [], children: noChildren() });
 
@@ -110,16 +118,13 @@ export class SqliteDependencies {
     // One probe for the three reads: a task that waits on nothing and spawned nothing, most of
     // them, costs one statement instead of three.
     const probe = this.sqlite
-      .query<{ children: number; awaited: number }, [string]>(
-        `SELECT EXISTS (SELECT 1 FROM tasks WHERE parent_id = ?1) AS children,
-           EXISTS (SELECT 1 FROM task_dependencies WHERE task_id = ?1) AS awaited`,
-      )
+      .query<{ tree_children: number; tree_awaited: number }, [string]>(`SELECT ${treeProbeColumns("?1")}`)
       .get(taskId);
-    const awaited = probe?.awaited === 1;
+    const awaited = probe?.tree_awaited === 1;
     return {
       dependsOn: awaited ? this.awaitedIds(taskId, "dependencies") : [],
       waitingFor: awaited ? this.awaitedIds(taskId, "children") : [],
-      children: probe?.children === 1 ? this.#children(taskId, childLimit) : noChildren(),
+      children: probe?.tree_children === 1 ? this.#children(taskId, childLimit) : noChildren(),
     };
   }
 

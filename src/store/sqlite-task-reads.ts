@@ -13,6 +13,7 @@ import { LAST_RUN_SLACK_MS, type RateStart, RECENT_RATE_STARTS_SQL } from "./rat
 import type { ListTasksQuery, Page, TaskEventRecord, TaskLogRecord, TaskRecord } from "./records.ts";
 import * as schema from "./schema.ts";
 import type { SqliteDb } from "./sqlite-connection.ts";
+import { treeProbeColumns } from "./sqlite-dependencies.ts";
 import type { SqliteStatements } from "./sqlite-statements.ts";
 import { type EndedCount, type HistoryQuery, pageSize } from "./store.ts";
 import type { SqlValue, TaskRowCodec } from "./task-rows.ts";
@@ -51,12 +52,7 @@ export class SqliteTaskReads {
    */
   getTaskWithTreeProbe(id: string): { task: TaskRecord; children: boolean; awaited: boolean } | undefined {
     const row = this.#statements
-      .statement(
-        `SELECT t.*,
-           EXISTS (SELECT 1 FROM tasks c WHERE c.parent_id = t.id) AS tree_children,
-           EXISTS (SELECT 1 FROM task_dependencies d WHERE d.task_id = t.id) AS tree_awaited
-         FROM tasks t WHERE t.id = ?`,
-      )
+      .statement(`SELECT t.*, ${treeProbeColumns("t.id")} FROM tasks t WHERE t.id = ?`)
       .get(id);
     if (!row) return undefined;
     return {
