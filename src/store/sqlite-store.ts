@@ -56,6 +56,8 @@ export class SqliteTaskStore implements TaskStore {
   /** What waits for the connection (calls, transactions), first come first served. */
   readonly #waiting: (() => void)[] = [];
   #savepoints = 0;
+  /** True while an end of the turn's read snapshot is scheduled (see `#read`). */
+  #snapshotEnds = false;
   /** The `tx` of every transaction: made once, as one is open at a time. */
   readonly #tx: TaskWrites;
 
@@ -150,7 +152,7 @@ export class SqliteTaskStore implements TaskStore {
     return this.#call(() => this.file.deleteEndedBefore(cutoff, limit));
   }
   getTask(id: string): Promise<TaskRecord | undefined> {
-    return this.#call(() => this.file.getTask(id));
+    return this.#read(() => this.file.getTask(id));
   }
   createSchedule(schedule: NewSchedule): Promise<ScheduleRecord> {
     return this.#call(() => this.file.schedules.createSchedule(schedule));
@@ -162,13 +164,13 @@ export class SqliteTaskStore implements TaskStore {
     return this.#call(() => this.file.schedules.deleteSchedule(id));
   }
   getSchedule(id: string): Promise<ScheduleRecord | undefined> {
-    return this.#call(() => this.file.schedules.getSchedule(id));
+    return this.#read(() => this.file.schedules.getSchedule(id));
   }
   recordScheduleFire(fire: NewScheduleFire): Promise<boolean> {
     return this.#call(() => this.file.schedules.recordScheduleFire(fire));
   }
   listSchedules(): Promise<ScheduleRecord[]> {
-    return this.#call(() => this.file.schedules.listSchedules());
+    return this.#read(() => this.file.schedules.listSchedules());
   }
   pauseTaskType(pause: TaskTypePause): Promise<TaskTypePause> {
     return this.#call(() => this.file.schedules.pauseTaskType(pause));
@@ -177,34 +179,34 @@ export class SqliteTaskStore implements TaskStore {
     return this.#call(() => this.file.schedules.resumeTaskType(taskName));
   }
   listTaskTypePauses(): Promise<TaskTypePause[]> {
-    return this.#call(() => this.file.schedules.listTaskTypePauses());
+    return this.#read(() => this.file.schedules.listTaskTypePauses());
   }
   listScheduleFires(scheduleId: string, limit: number): Promise<ScheduleFireRecord[]> {
-    return this.#call(() => this.file.schedules.listScheduleFires(scheduleId, limit));
+    return this.#read(() => this.file.schedules.listScheduleFires(scheduleId, limit));
   }
   listQueuedFires(): Promise<ScheduleFireRecord[]> {
-    return this.#call(() => this.file.schedules.listQueuedFires());
+    return this.#read(() => this.file.schedules.listQueuedFires());
   }
   findByIdempotencyKey(key: string): Promise<TaskRecord | undefined> {
-    return this.#call(() => this.file.findByIdempotencyKey(key));
+    return this.#read(() => this.file.findByIdempotencyKey(key));
   }
   idsWithPrefix(prefix: string, limit: number): Promise<string[]> {
-    return this.#call(() => this.file.idsWithPrefix(prefix, limit));
+    return this.#read(() => this.file.idsWithPrefix(prefix, limit));
   }
   listTasks(query: ListTasksQuery): Promise<Page<TaskRecord, string>> {
-    return this.#call(() => this.file.listTasks(query));
+    return this.#read(() => this.file.listTasks(query));
   }
   listActive(): Promise<TaskRecord[]> {
-    return this.#call(() => this.file.listActive());
+    return this.#read(() => this.file.listActive());
   }
   recentRateStarts(name: string, since: number, perKey: number): Promise<RateStart[]> {
-    return this.#call(() => this.file.recentRateStarts(name, since, perKey));
+    return this.#read(() => this.file.recentRateStarts(name, since, perKey));
   }
   listEvents(taskId: string, query: HistoryQuery): Promise<Page<TaskEventRecord, number>> {
-    return this.#call(() => this.file.listEvents(taskId, query));
+    return this.#read(() => this.file.listEvents(taskId, query));
   }
   listLogs(taskId: string, query: HistoryQuery): Promise<Page<TaskLogRecord, number>> {
-    return this.#call(() => this.file.listLogs(taskId, query));
+    return this.#read(() => this.file.listLogs(taskId, query));
   }
   verifyReadable(): Promise<void> {
     return this.#call(() => this.file.verifyReadable());
@@ -213,44 +215,44 @@ export class SqliteTaskStore implements TaskStore {
     return this.#call(() => this.file.dependencies.addAwaited(taskId, kind, ids));
   }
   awaitedStates(taskId: string, kind: AwaitKind): Promise<AwaitedState[]> {
-    return this.#call(() => this.file.dependencies.awaitedStates(taskId, kind));
+    return this.#read(() => this.file.dependencies.awaitedStates(taskId, kind));
   }
   awaitingOn(ids: readonly string[]): Promise<string[]> {
-    return this.#call(() => this.file.dependencies.awaitingOn(ids));
+    return this.#read(() => this.file.dependencies.awaitingOn(ids));
   }
   existingIds(ids: readonly string[]): Promise<string[]> {
-    return this.#call(() => this.file.dependencies.existingIds(ids));
+    return this.#read(() => this.file.dependencies.existingIds(ids));
   }
   hasAwaiting(): Promise<boolean> {
-    return this.#call(() => this.file.dependencies.hasAwaiting());
+    return this.#read(() => this.file.dependencies.hasAwaiting());
   }
 
   awaitingToExamine(limit: number): Promise<string[]> {
-    return this.#call(() => this.file.dependencies.awaitingToExamine(limit));
+    return this.#read(() => this.file.dependencies.awaitingToExamine(limit));
   }
   awaitedIds(taskId: string, kind: AwaitKind): Promise<string[]> {
-    return this.#call(() => this.file.dependencies.awaitedIds(taskId, kind));
+    return this.#read(() => this.file.dependencies.awaitedIds(taskId, kind));
   }
   childrenOf(parentId: string, limit: number): Promise<ChildrenSummary> {
-    return this.#call(() => this.file.dependencies.childrenOf(parentId, limit));
+    return this.#read(() => this.file.dependencies.childrenOf(parentId, limit));
   }
   taskTree(taskId: string, childLimit: number): Promise<TaskTreeReads> {
-    return this.#call(() => this.file.dependencies.taskTree(taskId, childLimit));
+    return this.#read(() => this.file.dependencies.taskTree(taskId, childLimit));
   }
   taskWithTree(taskId: string, childLimit: number): Promise<TaskWithTree | undefined> {
-    return this.#call(() => this.file.taskWithTree(taskId, childLimit));
+    return this.#read(() => this.file.taskWithTree(taskId, childLimit));
   }
   countByStatus(): Promise<Record<TaskStatus, number>> {
-    return this.#call(() => this.file.countByStatus());
+    return this.#read(() => this.file.countByStatus());
   }
   scanStatusAndName(
     afterId: string | null,
     limit: number,
   ): Promise<Array<{ id: string; status: TaskStatus; name: string }>> {
-    return this.#call(() => this.file.scanStatusAndName(afterId, limit));
+    return this.#read(() => this.file.scanStatusAndName(afterId, limit));
   }
   countEndedSince(since: number, bucketMs: number): Promise<EndedCount[]> {
-    return this.#call(() => this.file.countEndedSince(since, bucketMs));
+    return this.#read(() => this.file.countEndedSince(since, bucketMs));
   }
   probeIntegrity(): Promise<void> {
     return this.#call(() => this.file.probeIntegrity());
@@ -265,9 +267,36 @@ export class SqliteTaskStore implements TaskStore {
     return this.#call(() => this.file.close());
   }
 
-  /** Runs `fn` now when no transaction holds the connection, else when its turn comes. */
+  /**
+   * Runs a read now, in the read snapshot of this event-loop turn: the turn's reads share one read
+   * transaction, opened by the first and ended once the turn is over (or by the first write).
+   * Under load many requests' reads land in one turn, and each read transaction of its own costs
+   * two `fcntl` calls on the WAL's shared-memory index, more than the lookup itself. Every read
+   * sees every commit of this connection, the only writer: a write ends the snapshot before it runs.
+   */
+  #read<T>(fn: () => T): Promise<T> {
+    if (this.#busy) return this.#call(fn);
+    if (this.file.readSnapshot(true) && !this.#snapshotEnds) {
+      this.#snapshotEnds = true;
+      setImmediate(this.#endSnapshot);
+    }
+    return settled(fn);
+  }
+
+  readonly #endSnapshot = (): void => {
+    this.#snapshotEnds = false;
+    this.file.readSnapshot(false);
+  };
+
+  /**
+   * Runs `fn` now when no transaction holds the connection, else when its turn comes; the turn's
+   * read snapshot is ended first, so that what `fn` writes commits as it returns.
+   */
   #call<T>(fn: () => T): Promise<T> {
-    if (!this.#busy) return settled(fn);
+    if (!this.#busy) {
+      this.file.readSnapshot(false);
+      return settled(fn);
+    }
     return new Promise<T>((resolve, reject) => {
       this.#waiting.push(() => {
         settled(fn).then(resolve, reject);

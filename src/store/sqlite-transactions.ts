@@ -35,6 +35,9 @@ export class SqliteTransactions {
   /** `#spoiled` as each savepoint open inside that transaction found it, innermost last. */
   readonly #spoiledAtSavepoint: ({ error: unknown } | undefined)[] = [];
 
+  /** True while the read transaction of `beginReadSnapshot` is open. */
+  #readSnapshot = false;
+
   /** The history rows of the transaction opened by hand, written as it commits. */
   readonly events: SqliteEventBuffer;
   /** For `read`: prepared once, as `exec` parses its text on every call. */
@@ -52,6 +55,7 @@ export class SqliteTransactions {
     this.#commit = sqlite.prepare("COMMIT");
     const inTransaction = sqlite.transaction((fn: () => unknown) => fn());
     this.run = <T>(fn: () => T): T => {
+      this.endReadSnapshot();
       try {
         return inTransaction(fn) as T;
       } catch (error) {
@@ -69,6 +73,7 @@ export class SqliteTransactions {
   control(command: TransactionCommand, name: string): void {
     switch (command) {
       case "begin":
+        this.endReadSnapshot();
         this.events.drop();
         this.#sqlite.exec("BEGIN");
         this.#byHand = true;
@@ -149,6 +154,32 @@ export class SqliteTransactions {
         // biome-ignore lint/correctness/noUnsafeFinally: the failed COMMIT is the error to report.
         throw error;
       }
+    }
+  }
+
+  /**
+   * Opens a read transaction that the reads made until `endReadSnapshot` share (see `read` for
+   * what one costs). Only for reads: a write through `run` or `control("begin")` ends it first,
+   * and a statement written past those (the async port's calls) must end it before it runs, or
+   * its write would wait uncommitted for the snapshot's end. True when one is open after the call.
+   */
+  beginReadSnapshot(): boolean {
+    if (this.#readSnapshot) return true;
+    if (this.#sqlite.inTransaction) return false;
+    this.#begin.run();
+    this.#readSnapshot = true;
+    return true;
+  }
+
+  /** Ends the read transaction of `beginReadSnapshot`, if one is open. */
+  endReadSnapshot(): void {
+    if (!this.#readSnapshot) return;
+    this.#readSnapshot = false;
+    try {
+      this.#commit.run();
+    } catch {
+      // A read transaction has nothing to lose; what matters is that it is not left open.
+      if (this.#sqlite.inTransaction) this.#sqlite.exec("ROLLBACK");
     }
   }
 

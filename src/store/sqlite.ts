@@ -115,6 +115,17 @@ export class SqliteSyncStore implements SyncTaskStore {
     this.#transactions.control(command, name);
   }
 
+  /**
+   * Opens (`true`) or ends (`false`) a read transaction that the reads made meanwhile share: one
+   * pair of lock calls for all of them instead of one each. Writes end it first (see
+   * `SqliteTransactions.beginReadSnapshot`). Answers whether one is open.
+   */
+  readSnapshot(open: boolean): boolean {
+    if (open) return this.#transactions.beginReadSnapshot();
+    this.#transactions.endReadSnapshot();
+    return false;
+  }
+
   get dependencies(): SqliteDependencies {
     this.#dependencies ??= new SqliteDependencies(this.#connection.sqlite);
     return this.#dependencies;
@@ -245,6 +256,7 @@ export class SqliteSyncStore implements SyncTaskStore {
 
   /** Checkpoints the WAL into the main file and closes it. Idempotent. */
   close(): void {
+    this.#transactions.endReadSnapshot();
     this.#connection.close();
   }
 }

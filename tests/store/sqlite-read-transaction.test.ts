@@ -9,13 +9,19 @@ import { sqliteStores } from "./sqlite-stores.ts";
 const stores = sqliteStores("kiln-read-transaction-");
 const openStore = stores.open;
 
-test("taskWithTree leaves no transaction open, found or not, and a write right after it commits on its own", async () => {
+const turnEnd = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+test("taskWithTree leaves no transaction open past its turn, found or not, and a write right after it commits on its own", async () => {
   const store = await openStore();
   const task = await store.createTask(newTask(), createEvent());
   expect((await store.taskWithTree(task.id, 10))?.task.id).toBe(task.id);
+  await turnEnd();
   expect(store.file.inTransaction).toBe(false);
   expect(await store.taskWithTree(Bun.randomUUIDv7(), 10)).toBeUndefined();
+  await turnEnd();
   expect(store.file.inTransaction).toBe(false);
+  expect((await store.taskWithTree(task.id, 10))?.task.id).toBe(task.id);
+  // In the same turn as the read: the write ends the turn's read snapshot before it writes.
   await store.updateTask(task.id, { statusReason: "seen" });
   expect(store.file.inTransaction).toBe(false);
   // Read back through another connection: the write is committed, not held in a read transaction.

@@ -4,12 +4,20 @@ import { SqliteTaskStore, type TaskStore } from "../../../src/store/index.ts";
 import { tempDir } from "../../helpers.ts";
 import { type KeyOptions, runStoreSuite, type StoreUnderTest } from "./suite.ts";
 
+/**
+ * Reads of one event-loop turn share a read snapshot (SqliteTaskStore#read), which ends with the
+ * turn: another connection's write, or another store's close on the same file, is for the next
+ * turn. kiln's owner lock keeps a second writer off a store's file; these tests open one anyway.
+ */
+const turnEnd = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /** A SqliteTaskStore on a real file of its own, in a temporary directory. */
 async function makeSqliteStore(options: KeyOptions): Promise<StoreUnderTest> {
   const dir = tempDir("kiln-conformance-");
   const path = join(dir.path, "kiln.db");
   const stores: TaskStore[] = [];
   const openStore = async (keys: KeyOptions) => {
+    await turnEnd();
     const store = new SqliteTaskStore({ path, ...keys });
     stores.push(store);
     await store.migrate();
@@ -37,6 +45,7 @@ async function makeSqliteStore(options: KeyOptions): Promise<StoreUnderTest> {
         } finally {
           db.close();
         }
+        await turnEnd();
       },
       async rawScheduleParams(scheduleId) {
         const db = new Database(path, { readonly: true });
@@ -56,9 +65,11 @@ async function makeSqliteStore(options: KeyOptions): Promise<StoreUnderTest> {
         } finally {
           db.close();
         }
+        await turnEnd();
       },
       reopen: openStore,
       async dispose() {
+        await turnEnd();
         for (const opened of stores) await opened.close();
         dir.remove();
       },
