@@ -26,7 +26,7 @@ test.skipIf(full === undefined)(
   "a database on a full disk stops start-up with one line naming the cause",
   async () => {
     if (!full) return;
-    full.start();
+    await full.start();
     const db = join(full.dir.path, "kiln.db");
     const run = await kiln(["serve", "--port", "0", "--db", db]);
     full.clear();

@@ -61,7 +61,7 @@ for (const fault of faults) {
         ).task;
         expect(paused.status).toBe("PAUSED");
 
-        fault.start();
+        await fault.start();
         for (let i = 0; i < 5; i++) {
           await expectStorage503(
             await server.call("/tasks", { json: { name: "echo", params: { value: `during ${i}` } } }),
@@ -133,7 +133,7 @@ for (const fault of faults) {
         // Two run (concurrency 2), four wait; the fault lands while the first two are mid-way.
         await untilStatus(server.manager, ids[0] as string, ["RUNNING"]);
         await Bun.sleep(100);
-        fault.start();
+        await fault.start();
         // Long enough for the running ones to end on their workers and the queue to try to start more.
         await Bun.sleep(1_500);
         const during = await Promise.all(ids.map((id) => server.call(`/tasks/${id}`)));
@@ -189,7 +189,7 @@ for (const fault of faults) {
         await server.manager.waitFor(id, (current) => (current.progress?.done ?? 0) >= 1);
         const asked = await server.call(`/tasks/${id}/pause`, { method: "POST" });
         expect(asked.status).toBe(202);
-        fault.start();
+        await fault.start();
         await Bun.sleep(1_200);
         // The worker has paused, but that could not be written: the row still says RUNNING.
         expect(await server.manager.get(id)).toMatchObject({ status: "RUNNING", requestedAction: "pause" });
@@ -226,7 +226,7 @@ for (const fault of faults) {
         });
         const id = (await body<TaskJson>(created)).id;
         await untilStatus(server.manager, id, ["RUNNING"]);
-        fault.start();
+        await fault.start();
         // The worker checkpoints in a tight loop: it sees the pause signal, sent while the request
         // is being written, long before the write fails.
         await expectStorage503(await server.call(`/tasks/${id}/pause`, { method: "POST" }), fault);
@@ -257,7 +257,7 @@ for (const fault of faults) {
         });
         const id = (await body<TaskJson>(created)).id;
         await untilStatus(first.manager, id, ["RUNNING"]);
-        fault.start();
+        await fault.start();
         await Bun.sleep(600); // it ends on its worker; the end cannot be written
         expect((await first.manager.get(id))?.status).toBe("RUNNING");
         await first.stop();

@@ -16,7 +16,8 @@ export interface StorageFault {
   dir: { path: string; remove: () => void };
   /** A store to hand the manager instead of a path (the injected fault only). */
   store?: TaskStore;
-  start(): void;
+  /** Async: a real full disk first empties the WAL, waiting for the server's readers (see `emptyWal`). */
+  start(): Promise<void>;
   clear(): void;
 }
 
@@ -25,16 +26,19 @@ function sh(command: string[]): boolean {
 }
 
 /** Checkpoints the WAL into the database and truncates it, through a connection of its own. */
-function emptyWal(dbPath: string): void {
+async function emptyWal(dbPath: string): Promise<void> {
   if (!existsSync(dbPath)) return;
   const db = new Database(dbPath);
+  db.exec("PRAGMA busy_timeout = 0");
   try {
     const truncate = db.query<{ busy: number; log: number }, []>("PRAGMA wal_checkpoint(TRUNCATE)");
-    // The server's checkpointer may hold the checkpoint lock for a moment.
+    // The server's checkpointer may hold the checkpoint lock for a moment, and a server in this
+    // process holds a read transaction until its turn ends (its reads' snapshot), which a
+    // TRUNCATE waits for: wait without blocking the event loop.
     for (let attempt = 0; attempt < 200; attempt++) {
       const result = truncate.get();
       if (result?.busy === 0 && result.log <= 0) return;
-      Bun.sleepSync(5);
+      await Bun.sleep(5);
     }
     throw new Error("could not empty the WAL before filling the disk");
   } finally {
@@ -62,10 +66,10 @@ export function diskFull(): StorageFault | undefined {
         rmSync(path, { recursive: true, force: true });
       },
     },
-    start() {
+    async start() {
       // A WAL with room absorbs commits on a full disk (the writer starts it over once it is
       // checkpointed, without new blocks); empty it first so the next commit needs new space.
-      emptyWal(join(path, "kiln.db"));
+      await emptyWal(join(path, "kiln.db"));
       const fd = openSync(filler, "w");
       try {
         // Big chunks first, then pages, so the last free page goes too.
@@ -114,7 +118,7 @@ export function readOnlyFile(): StorageFault | undefined {
         rmSync(path, { recursive: true, force: true });
       },
     },
-    start() {
+    async start() {
       if (!sh(["chattr", "+i", ...files])) throw new Error("chattr +i failed");
     },
     clear() {
@@ -168,7 +172,7 @@ export function injectedDiskFull(): StorageFault {
       },
     },
     store: new SqliteTaskStore(store),
-    start() {
+    async start() {
       store.failing = true;
     },
     clear() {
