@@ -34,7 +34,11 @@ export function taskLineFields(event: TransitionEvent): Record<string, unknown> 
     status: event.to,
   };
   // From the start of this attempt to this transition (or to the end); absent before it started.
-  if (task.startTime !== null) fields.durationMs = (task.endTime ?? event.at) - task.startTime;
+  // A start's own line says 0: the row's start time and the transition's time are two clock
+  // reads, which may fall on either side of a millisecond.
+  if (task.startTime !== null) {
+    fields.durationMs = event.action === "start" ? 0 : (task.endTime ?? event.at) - task.startTime;
+  }
   if (event.to === "FAILED") fields.error = errorText(task.error) ?? event.reason;
   else if (event.reason !== null) fields.reason = event.reason;
   if (event.action === "retry" && task.runAt !== null) fields.retryAt = new Date(task.runAt).toISOString();
