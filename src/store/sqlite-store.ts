@@ -276,7 +276,7 @@ export class SqliteTaskStore implements TaskStore {
    */
   #read<T>(fn: () => T): Promise<T> {
     if (this.#busy) return this.#call(fn);
-    if (this.file.readSnapshot(true) && !this.#snapshotEnds) {
+    if (this.file.beginReadSnapshot() && !this.#snapshotEnds) {
       this.#snapshotEnds = true;
       setImmediate(this.#endSnapshot);
     }
@@ -285,7 +285,7 @@ export class SqliteTaskStore implements TaskStore {
 
   readonly #endSnapshot = (): void => {
     this.#snapshotEnds = false;
-    this.file.readSnapshot(false);
+    this.file.endReadSnapshot();
   };
 
   /**
@@ -294,7 +294,7 @@ export class SqliteTaskStore implements TaskStore {
    */
   #call<T>(fn: () => T): Promise<T> {
     if (!this.#busy) {
-      this.file.readSnapshot(false);
+      this.file.endReadSnapshot();
       return settled(fn);
     }
     return new Promise<T>((resolve, reject) => {

@@ -116,14 +116,17 @@ export class SqliteSyncStore implements SyncTaskStore {
   }
 
   /**
-   * Opens (`true`) or ends (`false`) a read transaction that the reads made meanwhile share: one
-   * pair of lock calls for all of them instead of one each. Writes end it first (see
+   * Opens a read transaction that the reads made until `endReadSnapshot` share: one pair of lock
+   * calls for all of them instead of one each. Writes end it first (see
    * `SqliteTransactions.beginReadSnapshot`). Answers whether one is open.
    */
-  readSnapshot(open: boolean): boolean {
-    if (open) return this.#transactions.beginReadSnapshot();
+  beginReadSnapshot(): boolean {
+    return this.#transactions.beginReadSnapshot();
+  }
+
+  /** Ends the read transaction of `beginReadSnapshot`, if one is open. */
+  endReadSnapshot(): void {
     this.#transactions.endReadSnapshot();
-    return false;
   }
 
   get dependencies(): SqliteDependencies {
