@@ -121,7 +121,7 @@ console.log(
     }),
   ),
 );
-lean.close();
+await lean.close();
 await manager.shutdown();
 tmp.cleanup();
 process.exit(0);

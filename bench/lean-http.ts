@@ -1,6 +1,6 @@
 // The HTTP aims against the contract alone: kiln's server, a server that keeps only kiln's
-// contract (bench/lean/http-server.ts), the same with each turn's creates committed apart from its
-// ends and starts (as kiln committed them until 2026-12-05), and the bare Elysia app, all up at
+// contract (bench/lean/http-server.ts), the same with its commits made on a writer thread instead
+// of the main thread (`--writer-thread`), and the bare Elysia app, all up at
 // once; each round runs the http scenario's throughput phases (bench/http-rounds.ts: POST /tasks,
 // then GET /tasks/:id, on the server and on the bare app) for each of the three, the order rotated
 // from round to round; then as many rounds of POST /tasks with wrk as the client
@@ -27,22 +27,22 @@ if (!Number.isInteger(rounds) || rounds < 1) {
 const results = new Map<string, ThroughputRound[]>([
   ["kiln", []],
   ["contract alone", []],
-  ["contract alone, creates apart", []],
+  ["contract alone, writer thread", []],
 ]);
 const byWrk = new Map<string, WrkPostRound[]>([...results.keys()].map((name) => [name, []]));
 const wrkSkipped = wrkMissing();
 await Server.with({ concurrency: SERVER_CONCURRENCY }, (kiln) =>
   Server.with({ concurrency: SERVER_CONCURRENCY, script: LEAN_SCRIPT }, (lean) =>
     Server.with(
-      { concurrency: SERVER_CONCURRENCY, script: LEAN_SCRIPT, flags: ["--split-creates"] },
-      (split) =>
+      { concurrency: SERVER_CONCURRENCY, script: LEAN_SCRIPT, flags: ["--writer-thread"] },
+      (threaded) =>
         Server.with({ concurrency: 1, script: BARE_SCRIPT }, async (bare) => {
           const subjects = (r: number) =>
             roundOrder<[string, Server]>(
               [
                 ["kiln", kiln],
                 ["contract alone", lean],
-                ["contract alone, creates apart", split],
+                ["contract alone, writer thread", threaded],
               ],
               r,
               rounds,
@@ -77,7 +77,7 @@ await Server.with({ concurrency: SERVER_CONCURRENCY }, (kiln) =>
 const med = (values: Array<number | null>) => round(median(values.filter((v): v is number => v !== null)), 3);
 const list = (values: Array<number | null>) => values.map((v) => (v === null ? "-" : round(v, 2))).join(", ");
 console.log(
-  `\nThe HTTP phases on kiln and on the contract alone (its creates in its one commit a turn, and apart), ${rounds} rounds, Bun ${Bun.version}\n`,
+  `\nThe HTTP phases on kiln and on the contract alone (its commits made on the main thread, and on a writer thread), ${rounds} rounds, Bun ${Bun.version}\n`,
 );
 console.log(
   formatTable(

@@ -1,10 +1,12 @@
 // How fast the contract alone runs (bench/lean/peer.ts: kiln's schema, statements and commits,
 // with no engine code), beside kiln and the fastest durable peer, in the same interleaved rounds:
 // the most any design that keeps kiln's contract reaches on this machine, at the default
-// concurrency (one worker a core) and at kiln's best (8).
+// concurrency (one worker a core) and at kiln's best (8); and at the default with its commits made
+// on a writer thread of their own instead of the main thread.
 // Usage: bun bench/lean.ts [--n 20000] [--rounds 5] [--mode single|bulk]
 import { join } from "node:path";
 import { runBunChild } from "./child-run.ts";
+import type { LeanWriter } from "./lean/engine.ts";
 import { roundOrder } from "./peers/rounds.ts";
 import type { ChildOutput, EnqueueMode, PeerResult } from "./peers/types.ts";
 import { formatTable, loadAverage, median, type Row, round } from "./util.ts";
@@ -19,9 +21,9 @@ interface System {
   args(mode: EnqueueMode, n: number): string[];
 }
 
-const lean = (concurrency: number): System => ({
-  id: `lean-${concurrency}`,
-  args: (mode, n) => [LEAN_CHILD, JSON.stringify({ concurrency, mode, n, timeoutMs: TIMEOUT_MS })],
+const lean = (concurrency: number, writer: LeanWriter = "main"): System => ({
+  id: `lean-${concurrency}${writer === "thread" ? "-writer-thread" : ""}`,
+  args: (mode, n) => [LEAN_CHILD, JSON.stringify({ concurrency, writer, mode, n, timeoutMs: TIMEOUT_MS })],
 });
 const peer = (id: string): System => ({
   id,
@@ -30,6 +32,7 @@ const peer = (id: string): System => ({
 const SYSTEMS_OF_BOTH = [
   lean(2),
   lean(8),
+  lean(2, "thread"),
   peer("kiln"),
   peer("kiln-best"),
   peer("plainjob"),
@@ -40,6 +43,7 @@ const RATIOS_OF_BOTH: Array<[string, string]> = [
   ["lean-2", "plainjob"],
   ["lean-2", "plainjob-processes"],
   ["lean-8", "plainjob"],
+  ["lean-2-writer-thread", "lean-2"],
   ["kiln", "lean-2"],
   ["kiln-best", "lean-8"],
   ["kiln", "plainjob"],

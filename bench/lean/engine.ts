@@ -4,16 +4,18 @@
 //     its RUNNING row and history row are committed;
 //   - its end is committed, with its history row, before anyone hears of it;
 //   - the writes of one event-loop turn share one commit (creates, ends and the next starts
-//     together, which kiln splits in two), on kiln's own schema and statements, with kiln's
-//     PRAGMAs and its WAL checkpoints on another thread.
+//     together), on kiln's own schema and statements, with kiln's PRAGMAs and its WAL checkpoints
+//     on another thread; made on the main thread, as kiln makes them, or (`writer: "thread"`) on a
+//     thread of its own, which commits the turns that reach it together in one transaction.
 // No lanes, no fences, no counts, no events to subscribers, no telemetry, no checks of what a
 // worker sends, no retries: what it runs at is what any design that keeps the contract could
 // reach on this machine, before it does any of the rest.
 import { Database } from "bun:sqlite";
-import { SqliteEventBuffer } from "../../src/store/sqlite-event-buffer.ts";
 import { WalCheckpointer } from "../../src/store/wal-checkpointer.ts";
-import { ECHO_WORKER, END, historyRow, INSERT_TASK, START, useKilnPragmas } from "../engine-statements.ts";
+import { ECHO_WORKER, useKilnPragmas } from "../engine-statements.ts";
 import { RUN_MESSAGE } from "../run-message.ts";
+import { type TurnBatch, TurnWriter } from "./turn-writer.ts";
+import type { WriterControl } from "./writer-thread.ts";
 
 interface Create {
   id: string;
@@ -39,14 +41,33 @@ interface Ended {
   taskId: string;
 }
 
+/** Where the contract alone's commits are made. */
+export type LeanWriter = "main" | "thread";
+
+export interface LeanOptions {
+  /**
+   * Commit a turn's creates apart from its ends and starts, as kiln did until 2026-12-05 (its
+   * creates and its worker messages each had a group commit of their own): what one commit a
+   * turn saves.
+   */
+  splitCreates?: boolean;
+  /** "main" (default): each turn commits on the main thread; "thread": on a writer thread. */
+  writer?: LeanWriter;
+}
+
+/** What a turn does once its batch is committed: acknowledge its creates, announce its ends, start its runs. */
+type AfterCommit = () => void;
+
 export class LeanEngine {
+  /** The main thread's connection: every write with `writer: "main"`, reads only with "thread". */
   readonly #db: Database;
-  readonly #insert;
-  readonly #start;
-  readonly #end;
   readonly #read;
-  readonly #events: SqliteEventBuffer;
-  readonly #checkpointer: WalCheckpointer;
+  readonly #turnWriter: TurnWriter | undefined;
+  readonly #checkpointer: WalCheckpointer | undefined;
+  readonly #writerThread: Worker | undefined;
+  /** Batches sent to the writer thread and not yet committed, oldest first. */
+  readonly #inFlight: AfterCommit[] = [];
+  #inFlightHead = 0;
   readonly #workers: Worker[];
   readonly #idle: Worker[];
   readonly #ready: string[] = [];
@@ -60,28 +81,31 @@ export class LeanEngine {
     concurrency: number,
     /** Called after each commit that ended tasks, with how many. */
     private readonly completed: (count: number) => void,
-    /**
-     * Commit a turn's creates apart from its ends and starts, as kiln does (its creates and its
-     * worker messages each have a group commit of their own): what one commit a turn saves.
-     */
-    private readonly splitCreates = false,
+    options: LeanOptions = {},
   ) {
     this.#db = new Database(path);
     useKilnPragmas(this.#db);
-    this.#insert = this.#db.prepare(INSERT_TASK);
-    this.#start = this.#db.prepare(START);
-    this.#end = this.#db.prepare(END);
     this.#read = this.#db.prepare<LeanTaskRow, [string]>(
       "SELECT id, task_name, status, params, result, created_at, start_time, end_time FROM tasks WHERE id = ?",
     );
-    this.#events = new SqliteEventBuffer(this.#db);
-    this.#checkpointer = new WalCheckpointer({
-      path,
-      onRestartWanted: () => this.#db.exec("PRAGMA wal_checkpoint(PASSIVE)"),
-      onFailure: (error) => {
-        throw new Error(`the WAL checkpointer failed: ${error}`);
-      },
-    });
+    if (options.writer === "thread") {
+      const thread = new Worker(new URL("./writer-thread.ts", import.meta.url).href);
+      thread.onmessage = (event: MessageEvent<number | string>) => {
+        if (typeof event.data === "number") this.#committed(event.data);
+      };
+      const open: WriterControl = { type: "open", path, splitCreates: options.splitCreates ?? false };
+      thread.postMessage(open);
+      this.#writerThread = thread;
+    } else {
+      this.#turnWriter = new TurnWriter(this.#db, options.splitCreates ?? false);
+      this.#checkpointer = new WalCheckpointer({
+        path,
+        onRestartWanted: () => this.#db.exec("PRAGMA wal_checkpoint(PASSIVE)"),
+        onFailure: (error) => {
+          throw new Error(`the WAL checkpointer failed: ${error}`);
+        },
+      });
+    }
     const url = URL.createObjectURL(new Blob([ECHO_WORKER], { type: "text/javascript" }));
     this.#workers = Array.from({ length: concurrency }, () => {
       const worker = new Worker(url);
@@ -133,9 +157,22 @@ export class LeanEngine {
     return row?.n ?? 0;
   }
 
-  close(): void {
+  /** Ends the workers, and the writer thread once what it was sent is committed. */
+  async close(): Promise<void> {
     for (const worker of this.#workers) worker.terminate();
-    this.#checkpointer.stop();
+    const thread = this.#writerThread;
+    if (thread) {
+      const closed = new Promise<void>((resolve) => {
+        thread.addEventListener("message", (event: MessageEvent<unknown>) => {
+          if (event.data === "closed") resolve();
+        });
+      });
+      const close: WriterControl = { type: "close" };
+      thread.postMessage(close);
+      await closed;
+      thread.terminate();
+    }
+    this.#checkpointer?.stop();
     this.#db.close();
   }
 
@@ -152,40 +189,48 @@ export class LeanEngine {
     const ends = this.#ends;
     this.#creates = [];
     this.#ends = [];
-    const starts: Ended[] = [];
-    const now = Date.now();
-    this.#db.exec("BEGIN");
+    const batch: TurnBatch = { now: Date.now(), creates: [], ends: [], starts: [] };
     for (const { id, name, params } of creates) {
-      this.#insert.run(id, name, "PENDING", params, 0, null, null, null, null, null, null, now, now);
-      this.#events.add(id, now, historyRow(null, "PENDING", "create"));
+      batch.creates.push([id, name, params]);
       this.#ready.push(id);
     }
-    if (this.splitCreates && creates.length > 0 && (ends.length > 0 || this.#idle.length > 0)) {
-      this.#events.flush();
-      this.#db.exec("COMMIT");
-      this.#db.exec("BEGIN");
-    }
     for (const { worker, taskId } of ends) {
-      this.#end.run("FINISHED", "null", now, null, null, null, 0, now, taskId, "RUNNING");
-      this.#events.add(taskId, now, historyRow("RUNNING", "FINISHED", "finish"));
+      batch.ends.push(taskId);
       this.#idle.push(worker);
     }
+    // The batches are committed in the order sent, so a start is never committed before its create.
+    const starts: Ended[] = [];
     while (this.#idle.length > 0 && this.#readyHead < this.#ready.length) {
       const taskId = this.#ready[this.#readyHead++] as string;
-      this.#start.run("RUNNING", now, null, null, null, now, now, taskId, "PENDING");
-      this.#events.add(taskId, now, historyRow("PENDING", "RUNNING", "start"));
+      batch.starts.push(taskId);
       starts.push({ worker: this.#idle.pop() as Worker, taskId });
     }
     if (this.#readyHead > 4_096 && this.#readyHead * 2 > this.#ready.length) {
       this.#ready.splice(0, this.#readyHead);
       this.#readyHead = 0;
     }
-    this.#events.flush();
-    this.#db.exec("COMMIT");
-    for (const create of creates) create.acknowledge();
-    if (ends.length > 0) this.completed(ends.length);
-    for (const { worker, taskId } of starts) {
-      worker.postMessage(JSON.stringify({ ...RUN_MESSAGE, taskId, context: { taskId } }));
+    const afterCommit = () => {
+      for (const create of creates) create.acknowledge();
+      if (ends.length > 0) this.completed(ends.length);
+      for (const { worker, taskId } of starts) {
+        worker.postMessage(JSON.stringify({ ...RUN_MESSAGE, taskId, context: { taskId } }));
+      }
+    };
+    if (this.#writerThread) {
+      this.#inFlight.push(afterCommit);
+      this.#writerThread.postMessage(JSON.stringify(batch));
+      return;
+    }
+    this.#turnWriter?.write([batch]);
+    afterCommit();
+  }
+
+  /** The writer thread committed the `count` oldest batches in flight. */
+  #committed(count: number): void {
+    for (let i = 0; i < count; i++) this.#inFlight[this.#inFlightHead++]?.();
+    if (this.#inFlightHead > 1_024 && this.#inFlightHead * 2 > this.#inFlight.length) {
+      this.#inFlight.splice(0, this.#inFlightHead);
+      this.#inFlightHead = 0;
     }
   }
 }

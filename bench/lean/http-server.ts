@@ -4,8 +4,9 @@
 // kiln's contract could reach on this machine, beside kiln's and the bare app's figures. Same
 // protocol as bench/http-server.ts: prints `{"port": N}`, answers USAGE_PATH and LAG_PATH, ends
 // on SIGTERM, SIGINT or when stdin closes.
-// Usage: bun bench/lean/http-server.ts [--concurrency N] [--split-creates]
-// (--split-creates: the creates of a turn committed apart from its ends and starts, as kiln does)
+// Usage: bun bench/lean/http-server.ts [--concurrency N] [--split-creates] [--writer-thread]
+// (--split-creates: the creates of a turn committed apart from its ends and starts, as kiln did;
+// --writer-thread: the commits made on a thread of their own, engine.ts's `writer: "thread"`)
 import { join } from "node:path";
 import { Elysia } from "elysia";
 import { CREATE_BODY, taskJson } from "../bare-elysia-server.ts";
@@ -57,7 +58,10 @@ if (import.meta.main) {
     (count) => {
       finished += count;
     },
-    Bun.argv.includes("--split-creates"),
+    {
+      splitCreates: Bun.argv.includes("--split-creates"),
+      writer: Bun.argv.includes("--writer-thread") ? "thread" : "main",
+    },
   );
   const lag = new LagMonitor().start();
   const app = new Elysia()
@@ -83,7 +87,7 @@ if (import.meta.main) {
     .listen({ hostname: "127.0.0.1", port: 0 });
   await serveUntilStopped(app.server?.port, async () => {
     await app.stop();
-    engine.close();
+    await engine.close();
     tmp.cleanup();
   });
 }

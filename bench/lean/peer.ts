@@ -4,26 +4,26 @@ import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { migrateWith } from "../child-run.ts";
 import type { Peer } from "../peers/types.ts";
-import { LeanEngine } from "./engine.ts";
+import { LeanEngine, type LeanWriter } from "./engine.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
 
-export function leanPeer(concurrency = availableParallelism()): Peer {
+export function leanPeer(concurrency = availableParallelism(), writer: LeanWriter = "main"): Peer {
   let engine: LeanEngine | undefined;
   const live = () => {
     if (!engine) throw new Error("lean: setup() has not run");
     return engine;
   };
   return {
-    label: `the contract alone, ${concurrency} workers`,
+    label: `the contract alone, ${concurrency} workers${writer === "thread" ? ", writer thread" : ""}`,
     version: "-",
-    settings: `${concurrency} Bun Workers, one task each at a time; one commit an event-loop turn`,
+    settings: `${concurrency} Bun Workers, one task each at a time; one commit an event-loop turn${writer === "thread" ? ", made on a writer thread" : ""}`,
     why: "the least any engine keeping kiln's contract does, on kiln's schema and statements",
     unavailable: async () => null,
     async setup(ctx) {
       const path = join(ctx.dir, "lean.db");
       await migrateWith(ROOT, path);
-      engine = new LeanEngine(path, concurrency, (count) => ctx.completed(count));
+      engine = new LeanEngine(path, concurrency, (count) => ctx.completed(count), { writer });
     },
     enqueue: () => live().create(1),
     enqueueMany: (count) => live().create(count),
@@ -35,7 +35,7 @@ export function leanPeer(concurrency = availableParallelism()): Peer {
     }),
     completedInStore: async () => live().finishedInStore(),
     async teardown() {
-      engine?.close();
+      await engine?.close();
       engine = undefined;
     },
   };

@@ -8,7 +8,7 @@ import { expect, test } from "bun:test";
 import { join } from "node:path";
 import { migrateWith } from "../../bench/child-run.ts";
 import { Server } from "../../bench/http-client.ts";
-import { LeanEngine } from "../../bench/lean/engine.ts";
+import { LeanEngine, type LeanOptions } from "../../bench/lean/engine.ts";
 import { tempDir } from "../helpers.ts";
 
 const ROOT = join(import.meta.dir, "../..");
@@ -23,11 +23,12 @@ async function until(condition: () => boolean, timeoutMs: number): Promise<void>
 }
 
 test.each([
-  ["in one commit a turn", false],
-  ["with its creates committed apart", true],
-])(
+  ["in one commit a turn", { splitCreates: false }],
+  ["with its creates committed apart", { splitCreates: true }],
+  ["with its commits made on a writer thread", { writer: "thread" }],
+] satisfies Array<[string, LeanOptions]>)(
   "every task the contract alone acknowledges (%s) is stored, runs once and ends with its three history rows",
-  async (_, splitCreates) => {
+  async (_, options) => {
     const dir = tempDir();
     try {
       const path = join(dir.path, "lean.db");
@@ -39,7 +40,7 @@ test.each([
         (count) => {
           completed += count;
         },
-        splitCreates,
+        options,
       );
       // Single creates, some in one turn and some in the next, and one bulk create.
       const acknowledged: Promise<unknown>[] = [];
@@ -51,7 +52,7 @@ test.each([
       await Promise.all(acknowledged);
       await until(() => completed === TASKS, 30_000);
       expect(engine.counts()).toEqual({ queued: 0, running: 0 });
-      engine.close();
+      await engine.close();
 
       const db = new Database(path, { readonly: true });
       const statuses = db.query("SELECT status, count(*) AS n FROM tasks GROUP BY status").all();
@@ -71,25 +72,32 @@ test.each([
   60_000,
 );
 
-test("the contract alone over HTTP answers 201 with a task it then reads back, and runs it to FINISHED", async () => {
-  const script = join(ROOT, "bench/lean/http-server.ts");
-  await Server.with({ concurrency: 2, script }, async (server) => {
-    const id = await server.create("bench-noop");
-    const deadline = Date.now() + 10_000;
-    let task = await server.json<{ id: string; status: string }>(`/tasks/${id}`);
-    while (task.body.status !== "FINISHED" && Date.now() < deadline) {
-      await Bun.sleep(10);
-      task = await server.json<{ id: string; status: string }>(`/tasks/${id}`);
-    }
-    expect(task).toEqual({ status: 200, body: expect.objectContaining({ id, status: "FINISHED" }) });
-    const usage = await server.usage();
-    expect(usage.finishedEvents).toBe(1);
-    expect((await server.json<{ error: string }>("/tasks/no-such-task")).status).toBe(404);
-    const invalid = await fetch(`${server.base}/tasks`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ name: "" }),
+test.each([
+  ["on the main thread", []],
+  ["on a writer thread", ["--writer-thread"]],
+])(
+  "the contract alone over HTTP, committing %s, answers 201 with a task it then reads back, and runs it to FINISHED",
+  async (_, flags) => {
+    const script = join(ROOT, "bench/lean/http-server.ts");
+    await Server.with({ concurrency: 2, script, flags }, async (server) => {
+      const id = await server.create("bench-noop");
+      const deadline = Date.now() + 10_000;
+      let task = await server.json<{ id: string; status: string }>(`/tasks/${id}`);
+      while (task.body.status !== "FINISHED" && Date.now() < deadline) {
+        await Bun.sleep(10);
+        task = await server.json<{ id: string; status: string }>(`/tasks/${id}`);
+      }
+      expect(task).toEqual({ status: 200, body: expect.objectContaining({ id, status: "FINISHED" }) });
+      const usage = await server.usage();
+      expect(usage.finishedEvents).toBe(1);
+      expect((await server.json<{ error: string }>("/tasks/no-such-task")).status).toBe(404);
+      const invalid = await fetch(`${server.base}/tasks`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ name: "" }),
+      });
+      expect(invalid.status).toBe(422);
     });
-    expect(invalid.status).toBe(422);
-  });
-}, 60_000);
+  },
+  60_000,
+);
