@@ -22,6 +22,8 @@ const { tasks, taskEvents, taskLogs } = schema;
 const ACTIVE: TaskStatus[] = [...ACTIVE_STATUSES];
 /** The final statuses as an SQL list; they are constants, never user input. */
 const FINAL_SQL_LIST = FINAL_STATUSES.map((status) => `'${status}'`).join(", ");
+/** Built once: every task page reads it, and building the text again cost each a string and its hash. */
+const TASK_WITH_TREE_PROBE = `SELECT t.*, ${treeProbeColumns("t.id")} FROM tasks t WHERE t.id = ?`;
 
 /**
  * The SQLite store's reads of tasks: single tasks, lists and pages, history pages, counts,
@@ -52,7 +54,7 @@ export class SqliteTaskReads {
    */
   getTaskWithTreeProbe(id: string): { task: TaskRecord; children: boolean; awaited: boolean } | undefined {
     const row = this.#statements
-      .statement(`SELECT t.*, ${treeProbeColumns("t.id")} FROM tasks t WHERE t.id = ?`)
+      .statement(TASK_WITH_TREE_PROBE)
       .get(id);
     if (!row) return undefined;
     return {
