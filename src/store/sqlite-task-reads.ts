@@ -53,9 +53,7 @@ export class SqliteTaskReads {
    * needs no transaction and no second read.
    */
   getTaskWithTreeProbe(id: string): { task: TaskRecord; children: boolean; awaited: boolean } | undefined {
-    const row = this.#statements
-      .statement(TASK_WITH_TREE_PROBE)
-      .get(id);
+    const row = this.#statements.statement(TASK_WITH_TREE_PROBE).get(id);
     if (!row) return undefined;
     return {
       task: this.#rows.fromRow(row),
