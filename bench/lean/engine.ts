@@ -6,15 +6,16 @@
 //   - the writes of one event-loop turn share one commit (creates, ends and the next starts
 //     together), on kiln's own schema and statements, with kiln's PRAGMAs and its WAL checkpoints
 //     on another thread; made on the main thread, as kiln makes them, or (`writer: "thread"`) on a
-//     thread of its own, which commits the turns that reach it together in one transaction.
+//     thread of its own, handed each request's and message's writes at once, which commits the
+//     batches that reach it together in one transaction.
 // No lanes, no fences, no counts, no events to subscribers, no telemetry, no checks of what a
 // worker sends, no retries: what it runs at is what any design that keeps the contract could
 // reach on this machine, before it does any of the rest.
 import { Database } from "bun:sqlite";
-import { WalCheckpointer } from "../../src/store/wal-checkpointer.ts";
+import type { WalCheckpointer } from "../../src/store/wal-checkpointer.ts";
 import { ECHO_WORKER, useKilnPragmas } from "../engine-statements.ts";
 import { RUN_MESSAGE } from "../run-message.ts";
-import { type TurnBatch, TurnWriter } from "./turn-writer.ts";
+import { leanCheckpointer, type TurnBatch, TurnWriter } from "./turn-writer.ts";
 import type { WriterControl } from "./writer-thread.ts";
 
 interface Create {
@@ -98,13 +99,7 @@ export class LeanEngine {
       this.#writerThread = thread;
     } else {
       this.#turnWriter = new TurnWriter(this.#db, options.splitCreates ?? false);
-      this.#checkpointer = new WalCheckpointer({
-        path,
-        onRestartWanted: () => this.#db.exec("PRAGMA wal_checkpoint(PASSIVE)"),
-        onFailure: (error) => {
-          throw new Error(`the WAL checkpointer failed: ${error}`);
-        },
-      });
+      this.#checkpointer = leanCheckpointer(this.#db, path);
     }
     const url = URL.createObjectURL(new Blob([ECHO_WORKER], { type: "text/javascript" }));
     this.#workers = Array.from({ length: concurrency }, () => {
@@ -157,8 +152,9 @@ export class LeanEngine {
     return row?.n ?? 0;
   }
 
-  /** Ends the workers, and the writer thread once what it was sent is committed. */
+  /** Commits what is waiting for its turn, ends the workers, and the writer thread once it has committed all it was sent. */
   async close(): Promise<void> {
+    if (this.#scheduled) this.#turn();
     for (const worker of this.#workers) worker.terminate();
     const thread = this.#writerThread;
     if (thread) {
@@ -192,6 +188,8 @@ export class LeanEngine {
     this.#scheduled = false;
     const creates = this.#creates;
     const ends = this.#ends;
+    // Nothing came since a close ran this turn early.
+    if (creates.length === 0 && ends.length === 0) return;
     this.#creates = [];
     this.#ends = [];
     const batch: TurnBatch = { now: Date.now(), creates: [], ends: [], starts: [] };

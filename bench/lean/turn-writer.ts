@@ -1,8 +1,9 @@
-// What one event-loop turn of the contract alone writes (engine.ts), and the statements that write
-// it: shared by the engine that commits on its main thread and by its writer thread
-// (writer-thread.ts), so that the two run the same SQL.
+// What one batch of the contract alone writes (engine.ts: a turn's on its main thread, a request's
+// or a worker message's on its writer thread), and the statements that write it: shared by both,
+// so that the two run the same SQL.
 import type { Database } from "bun:sqlite";
 import { SqliteEventBuffer } from "../../src/store/sqlite-event-buffer.ts";
+import { WalCheckpointer } from "../../src/store/wal-checkpointer.ts";
 import { END, historyRow, INSERT_TASK, START } from "../engine-statements.ts";
 
 /** A turn's creates ([id, name, params JSON]), the ends its worker messages brought, the starts it made room for. */
@@ -57,4 +58,15 @@ export class TurnWriter {
     this.#events.flush();
     this.#db.exec("COMMIT");
   }
+}
+
+/** The WAL checkpoints of the connection that writes `path`, on a thread of their own, as kiln's. */
+export function leanCheckpointer(db: Database, path: string): WalCheckpointer {
+  return new WalCheckpointer({
+    path,
+    onRestartWanted: () => db.exec("PRAGMA wal_checkpoint(PASSIVE)"),
+    onFailure: (error) => {
+      throw new Error(`the WAL checkpointer failed: ${error}`);
+    },
+  });
 }

@@ -3,9 +3,9 @@
 // arrived together in one transaction (its own group commit), in the order sent, and answers how
 // many it committed. Its WAL checkpoints run on a further thread, as kiln's do.
 import { Database } from "bun:sqlite";
-import { WalCheckpointer } from "../../src/store/wal-checkpointer.ts";
+import type { WalCheckpointer } from "../../src/store/wal-checkpointer.ts";
 import { useKilnPragmas } from "../engine-statements.ts";
-import { type TurnBatch, TurnWriter } from "./turn-writer.ts";
+import { leanCheckpointer, type TurnBatch, TurnWriter } from "./turn-writer.ts";
 
 /** What the engine sends besides batches. */
 export type WriterControl = { type: "open"; path: string; splitCreates: boolean } | { type: "close" };
@@ -20,6 +20,7 @@ let scheduled = false;
 
 function commitQueued(): void {
   scheduled = false;
+  if (queued.length === 0) return;
   const batches = queued;
   queued = [];
   if (!writer) throw new Error("the writer thread got a batch before it was opened");
@@ -42,16 +43,12 @@ self.onmessage = (event: MessageEvent<string | WriterControl>) => {
     useKilnPragmas(opened);
     db = opened;
     writer = new TurnWriter(opened, data.splitCreates);
-    checkpointer = new WalCheckpointer({
-      path: data.path,
-      onRestartWanted: () => opened.exec("PRAGMA wal_checkpoint(PASSIVE)"),
-      onFailure: (error) => {
-        throw new Error(`the WAL checkpointer failed: ${error}`);
-      },
-    });
+    checkpointer = leanCheckpointer(opened, data.path);
     postMessage("opened");
     return;
   }
+  // Batches that arrived before the close are committed first, as they were sent first.
+  commitQueued();
   checkpointer?.stop();
   db?.close();
   db = undefined;

@@ -73,6 +73,36 @@ test.each([
 );
 
 test.each([
+  ["on its main thread", {}],
+  ["on a writer thread", { writer: "thread" }],
+] satisfies Array<[string, LeanOptions]>)(
+  "the contract alone closed (%s) right after a create commits it first",
+  async (_, options) => {
+    const dir = tempDir();
+    try {
+      const path = join(dir.path, "lean.db");
+      await migrateWith(ROOT, path);
+      const engine = new LeanEngine(path, 2, () => {}, options);
+      let acknowledged = false;
+      void engine.create(50).then(() => {
+        acknowledged = true;
+      });
+      await engine.close();
+      expect(acknowledged).toBe(true);
+      const db = new Database(path, { readonly: true });
+      expect(db.query("SELECT count(*) AS n FROM tasks").get()).toEqual({ n: 50 });
+      expect(db.query("SELECT count(*) AS n FROM task_events WHERE action = 'create'").get()).toEqual({
+        n: 50,
+      });
+      db.close();
+    } finally {
+      dir.remove();
+    }
+  },
+  60_000,
+);
+
+test.each([
   ["on the main thread", []],
   ["on a writer thread", ["--writer-thread"]],
 ])(
