@@ -22,17 +22,26 @@ async function until(condition: () => boolean, timeoutMs: number): Promise<void>
   }
 }
 
+/** Runs `use` on a freshly migrated database file of its own, removed afterwards. */
+async function withLeanDb(use: (path: string) => Promise<void>): Promise<void> {
+  const dir = tempDir();
+  try {
+    const path = join(dir.path, "lean.db");
+    await migrateWith(ROOT, path);
+    await use(path);
+  } finally {
+    dir.remove();
+  }
+}
+
 test.each([
   ["in one commit a turn", { splitCreates: false }],
   ["with its creates committed apart", { splitCreates: true }],
   ["with its commits made on a writer thread", { writer: "thread" }],
 ] satisfies Array<[string, LeanOptions]>)(
   "every task the contract alone acknowledges (%s) is stored, runs once and ends with its three history rows",
-  async (_, options) => {
-    const dir = tempDir();
-    try {
-      const path = join(dir.path, "lean.db");
-      await migrateWith(ROOT, path);
+  (_, options) =>
+    withLeanDb(async (path) => {
       let completed = 0;
       const engine = new LeanEngine(
         path,
@@ -65,10 +74,7 @@ test.each([
       expect(histories).toHaveLength(TASKS);
       for (const { actions } of histories) expect(actions).toBe("create,start,finish");
       db.close();
-    } finally {
-      dir.remove();
-    }
-  },
+    }),
   60_000,
 );
 
@@ -77,11 +83,8 @@ test.each([
   ["on a writer thread", { writer: "thread" }],
 ] satisfies Array<[string, LeanOptions]>)(
   "the contract alone closed (%s) right after a create commits it first",
-  async (_, options) => {
-    const dir = tempDir();
-    try {
-      const path = join(dir.path, "lean.db");
-      await migrateWith(ROOT, path);
+  (_, options) =>
+    withLeanDb(async (path) => {
       const engine = new LeanEngine(path, 2, () => {}, options);
       let acknowledged = false;
       void engine.create(50).then(() => {
@@ -95,10 +98,7 @@ test.each([
         n: 50,
       });
       db.close();
-    } finally {
-      dir.remove();
-    }
-  },
+    }),
   60_000,
 );
 
