@@ -183,7 +183,10 @@ export class LeanEngine {
     else setImmediate(() => this.#turn());
   }
 
-  /** One commit for everything this turn brought: creates, ends, and the starts they make room for. */
+  /**
+   * One batch for everything since the last: creates, ends, and the starts they make room for;
+   * committed here on the main thread, or handed to the writer thread.
+   */
   #turn(): void {
     this.#scheduled = false;
     const creates = this.#creates;

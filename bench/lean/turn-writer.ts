@@ -6,7 +6,7 @@ import { SqliteEventBuffer } from "../../src/store/sqlite-event-buffer.ts";
 import { WalCheckpointer } from "../../src/store/wal-checkpointer.ts";
 import { END, historyRow, INSERT_TASK, START } from "../engine-statements.ts";
 
-/** A turn's creates ([id, name, params JSON]), the ends its worker messages brought, the starts it made room for. */
+/** A batch's creates ([id, name, params JSON]), the ends its worker messages brought, the starts it made room for. */
 export interface TurnBatch {
   now: number;
   creates: Array<[string, string, string | null]>;

@@ -1,6 +1,6 @@
 // The contract alone's SQLite writer on a thread of its own (engine.ts with `writer: "thread"`):
-// the main thread sends each turn's batch as JSON text; this thread commits the batches that
-// arrived together in one transaction (its own group commit), in the order sent, and answers how
+// the main thread sends what each request or worker message brought as a batch of JSON text; this
+// thread commits the batches that arrived together in one transaction (its own group commit), in the order sent, and answers how
 // many it committed. Its WAL checkpoints run on a further thread, as kiln's do.
 import { Database } from "bun:sqlite";
 import type { WalCheckpointer } from "../../src/store/wal-checkpointer.ts";
