@@ -1,12 +1,14 @@
 // Server process of the HTTP scenarios: kiln's HTTP API over a TaskManager with the bench tasks,
 // on 127.0.0.1 and an ephemeral port. It runs apart from the load generator so the two do not
-// share an event loop. Usage: bun bench/http-server.ts [--concurrency N] [--count-writes]
+// share an event loop. Usage: bun bench/http-server.ts [--concurrency N] [--count-writes] [--writer-thread]
+// (--writer-thread: kiln's store with its writes on a thread of their own, bench/thread-store/)
 // Prints one JSON line `{"port": N}` once it serves; ends on SIGTERM, SIGINT or when stdin closes
 // (the parent went away), removing its temp database.
 import { createKilnApp } from "../src/http/index.ts";
 import { SqliteSyncStore, SqliteTaskStore, silentLogger, TaskManager } from "../src/index.ts";
 import { LagMonitor } from "./lag-monitor.ts";
 import { serveUntilStopped } from "./server-lifecycle.ts";
+import { SqliteThreadStore } from "./thread-store/sqlite-thread-store.ts";
 import { type StoreTimings, timedStore } from "./timed-store.ts";
 import { TASKS_URL, tempDir, wallClockMs } from "./util.ts";
 
@@ -42,10 +44,14 @@ export function concurrencyArg(argv: string[]): number {
 
 if (import.meta.main) {
   const tmp = tempDir("http");
-  const store = new SqliteSyncStore({ path: tmp.db });
-  const timed = Bun.argv.includes("--count-writes") ? timedStore(store) : undefined;
+  const writerThread = Bun.argv.includes("--writer-thread");
+  const store = writerThread ? undefined : new SqliteSyncStore({ path: tmp.db });
+  const timed = store && Bun.argv.includes("--count-writes") ? timedStore(store) : undefined;
+  const taskStore = store
+    ? new SqliteTaskStore(timed?.store ?? store)
+    : new SqliteThreadStore({ path: tmp.db });
   const manager = new TaskManager({
-    store: new SqliteTaskStore(timed?.store ?? store),
+    store: taskStore,
     concurrency: concurrencyArg(Bun.argv),
     logger: silentLogger,
   });
@@ -64,7 +70,7 @@ if (import.meta.main) {
   const lag = new LagMonitor().start();
   const app = createKilnApp(manager)
     .get(LAG_PATH, () => lag.summary(true))
-    .get(USAGE_PATH, ({ query }): ServerUsage => {
+    .get(USAGE_PATH, async ({ query }): Promise<ServerUsage> => {
       const cpu = process.cpuUsage();
       const stats = manager.stats();
       return {
@@ -72,7 +78,7 @@ if (import.meta.main) {
         running: stats.running,
         queued: stats.queued,
         workers: stats.workers,
-        finished: query.count === "1" ? store.countByStatus().FINISHED : -1,
+        finished: query.count === "1" ? (await taskStore.countByStatus()).FINISHED : -1,
         finishedEvents,
         lastFinishedAt,
         progressRows,
@@ -85,7 +91,7 @@ if (import.meta.main) {
     await app.stop();
     await manager.shutdown();
     // The manager closes only a store it opened itself.
-    store.close();
+    await taskStore.close();
     tmp.cleanup();
   });
 }
