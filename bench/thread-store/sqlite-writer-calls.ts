@@ -6,7 +6,7 @@ import type { TransactionCommand } from "../../src/store/sqlite-transactions.ts"
  * the reads a transaction makes (they must see its own writes). Each takes the call's arguments
  * as they arrived (`thread-values.ts` made them whole again).
  */
-// biome-ignore lint/suspicious/noExplicitAny: each entry forwards its arguments to one typed method; the names and arity are checked by `WriterCall` below.
+// biome-ignore lint/suspicious/noExplicitAny: the arguments arrive decoded from JSON; each entry hands them to the method it names, and sqlite-thread-store.ts sends each call that method's arguments.
 type Call = (store: SqliteSyncStore, args: any[]) => unknown;
 
 export const WRITER_CALLS = {

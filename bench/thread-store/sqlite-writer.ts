@@ -8,7 +8,7 @@ import type {
 } from "./sqlite-writer-calls.ts";
 import { decodeError, decodeValue, encodeValue, type SentError } from "./thread-values.ts";
 
-/** Where the writer thread's code is: the source file beside this one, or a compiled binary's copy. */
+/** Where the writer thread's code is: the source file beside this one. */
 export const SQLITE_WRITER_URL = new URL("./sqlite-writer-worker.ts", import.meta.url);
 
 interface Waiter {
@@ -26,15 +26,15 @@ export interface SqliteWriterOptions {
   onCheckpointFallback?: ((error: string) => void) | undefined;
 }
 
+/** Bun's Worker can be left out of what keeps the process alive, and put back; the DOM type lacks these. */
+type RefWorker = Worker & { ref(): void; unref(): void };
+
 /**
  * The main thread's end of the SQLite writer thread. A call is queued and sent with the others
  * made in the same microtask, in one message; the thread makes them in order and answers them
  * together. Calls are never reordered, so a transaction opened by one call holds every call sent
  * until the call that ends it.
  */
-/** Bun's Worker can be left out of what keeps the process alive, and put back; the DOM type lacks these. */
-type RefWorker = Worker & { ref(): void; unref(): void };
-
 export class SqliteWriter {
   readonly #worker: RefWorker;
   #outbox: WriterCommand[] = [];
@@ -42,7 +42,7 @@ export class SqliteWriter {
   #flushQueued = false;
   /** The waiters of each message sent and not answered yet, oldest first. */
   readonly #inFlight: Waiter[][] = [];
-  #opened: Promise<void>;
+  readonly #opened: Promise<void>;
   #closing: Waiter | undefined;
   /** Why the thread can no longer be used, once it cannot. */
   #broken: Error | undefined;
@@ -54,7 +54,7 @@ export class SqliteWriter {
     this.#opened = new Promise<void>((resolve, reject) => {
       opened = { resolve: () => resolve(), reject };
     });
-    // A store whose open failed may never be used again: the rejection is read by the first call.
+    // Read only by whoever awaits `opened`; a failed open also fails every call, from the thread.
     this.#opened.catch(() => {});
     this.#worker.onmessage = (event: MessageEvent<FromWriter>) => this.#receive(event.data, opened);
     this.#worker.onerror = (event) => {
