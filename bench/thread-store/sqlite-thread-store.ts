@@ -31,16 +31,13 @@ export interface SqliteThreadStoreOptions extends SqliteSyncStoreOptions {
  * writes on a thread of their own (BENCHMARKS.md, "kiln's own store on a writer thread", has what
  * it measured). It passes the stores' conformance suite (tests/bench/thread-store.test.ts).
  *
- * The SQLite store with its writes on a thread of their own. One connection, on the writer
- * thread, makes every write and every read inside a transaction; the main thread keeps a
- * connection of its own for the other reads, which WAL lets run while the writer commits. A
- * call resolves once the writer has made it (a transaction's calls, once it is committed as a
- * whole), so what the engine announces is in the file, as with `SqliteTaskStore`. The main
- * thread is spared the statements and pays instead for sending the calls and reading the answers.
- *
- * Its reads are `SqliteTaskStore`'s own, on the main thread's connection (`file`); what it
- * changes is where the writes go. Like the PostgreSQL store it `pipelines`: the calls of one transaction made without waiting
- * for one another travel in one message and are answered in one.
+ * One connection, on the writer thread, makes every write and every read inside a transaction;
+ * the other reads are `SqliteTaskStore`'s own, on the main thread's connection (`file`), which WAL
+ * lets run while the writer commits. A call resolves once the writer has made it (a transaction's
+ * calls, once it is committed as a whole), so what the engine announces is in the file, as with
+ * `SqliteTaskStore`. The main thread is spared the statements and pays instead for sending the
+ * calls and reading the answers. Like the PostgreSQL store it `pipelines`: the calls of one
+ * transaction made without waiting for one another travel in one message and are answered in one.
  */
 export class SqliteThreadStore extends SqliteTaskStore {
   readonly pipelines = true;
