@@ -7,6 +7,7 @@
 // CPU figures show.
 
 import { TASK_WORKER_NICENESS } from "../src/worker/thread-priority.ts";
+import type { CpuSplit } from "./cpu-split.ts";
 import { HOST, type LoadFigures, loadRow, randomTaskOf, Server } from "./http-client.ts";
 import { CLIENT_CONCURRENCY, rateText, ratioText, throughputRounds } from "./http-rounds.ts";
 import { type WrkPostRounds, wrkPostRounds } from "./http-wrk-rounds.ts";
@@ -105,7 +106,7 @@ export const http: Scenario = {
           ? `: ${JSON.stringify(Object.fromEntries(errors.map((f) => [f.path, f.errorKinds])))}`
           : ""
       }.`,
-      `Both servers are up at once, and the throughput phases run in ${phases.rounds} rounds, kiln first in odd rounds and the bare app first in even ones: each round POST /tasks on both, then GET /tasks/:id on both. The ratios are per round; the aims are judged on their median. POST /tasks created durable bench-noop tasks that ran on kiln's workers meanwhile: ${rounds.map((r) => r.finishedPerSecDuringPost).join(", ")} tasks/s finished while it was recorded, round by round (against ${kilnCreates.map((f) => f.requestsPerSec).join(", ")} created/s); after each, kiln's backlog drained before anything else was measured (${rounds.map((r) => r.drainMs).join(", ")} ms). GET /tasks/:id read random ones of the ${throughput.ids.length} ids created so far.`,
+      `Both servers are up at once, and the throughput phases run in ${phases.rounds} rounds, kiln first in odd rounds and the bare app first in even ones: each round POST /tasks on both, then GET /tasks/:id on both. The ratios are per round; the aims are judged on their median. POST /tasks created durable bench-noop tasks that ran on kiln's workers meanwhile: ${rounds.map((r) => r.finishedPerSecDuringPost).join(", ")} tasks/s finished while it was recorded, round by round (against ${kilnCreates.map((f) => f.requestsPerSec).join(", ")} created/s); after each, kiln's backlog drained before anything else was measured (${rounds.map((r) => r.drainMs).join(", ")} ms). GET /tasks/:id read random ones of the ${throughput.ids.length} ids created so far, ${splitText(throughput.readSplit)}.`,
       "skipped" in postByWrk
         ? `POST /tasks through wrk: ${postByWrk.skipped}.`
         : `POST /tasks through wrk (-t1 -c${CLIENT_CONCURRENCY}, the same JSON body): ${wrkPost.rounds} round${wrkPost.rounds === 1 ? "" : "s"} of ${wrkPost.seconds} s on each server after 1 s unrecorded on each, kiln first in odd rounds, kiln's backlog drained after each of its runs (${postByWrk.rounds.map((r) => r.drainMs).join(", ")} ms). The fetch() client here spends more CPU a request than the bare app does, so on a small machine it sets the bare figure of the rounds above; wrk leaves the bare app the cores to reach its own, and the ratio against it is the stricter one. kiln finished ${postByWrk.rounds.map((r) => r.finishedPerSec).join(", ")} tasks/s while wrk ran against it.`,
@@ -240,6 +241,13 @@ export const http: Scenario = {
 };
 
 /** Requests per second of one server over the wrk rounds: median and range. */
+function splitText(split: CpuSplit | null): string {
+  if (split === null) return "";
+  return split.pinned
+    ? `with this process (the load generator) on CPU ${split.client} and both servers on CPU ${split.servers} (no task runs then; bench/cpu-split.ts says why)`
+    : `every process free to run on any CPU (not split: ${split.why})`;
+}
+
 function wrkRate(rounds: WrkPostRounds, server: "kiln" | "bare"): string {
   const rates = rounds.rounds.map((r) => r[server].requestsPerSec);
   return `${round(median(rates), 0)} (${Math.min(...rates)}–${Math.max(...rates)})`;
