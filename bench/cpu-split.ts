@@ -1,10 +1,10 @@
 // Gives the load generator a CPU of its own for a phase: this process (every thread, fetch()'s
-// HTTP thread included) on one CPU, the servers under test on the others. Without it, on 2 CPUs
-// the kernel now and then wakes a server's main thread on the CPU the client runs on, and from then
-// on the two take turns: a GET /tasks/:id phase on kiln ran at 30,000 requests a second with kiln's
-// server 65 % busy and the client 71 %, and the next phase, with nothing changed, at 46,000 with
-// them at 91 % and 84 %. Split, kiln's server stayed 95-97 % busy in every round. Only for phases
-// in which no task runs: kiln's workers would share the servers' CPUs.
+// HTTP thread included) on one CPU, the servers under test on the others. Without it, on 2 CPUs a
+// GET /tasks/:id phase on kiln now and then ran at 30,000 requests a second with kiln's server 65 %
+// busy and the client 71 % (nothing else running), and the next phase, with nothing changed, at
+// 46,000 with them at 91 % and 84 %: where the kernel placed the two threads, since pinning them
+// apart alone ends it (kiln's server then stays 95-97 % busy in every round). Only for phases in
+// which no task runs: kiln's workers would share the servers' CPUs.
 
 export type CpuSplit = { pinned: true; client: string; servers: string } | { pinned: false; why: string };
 

@@ -28,7 +28,7 @@ export interface SqliteThreadStoreOptions extends SqliteSyncStoreOptions {
 
 /**
  * An experiment, not a store kiln offers: kiln's SQLite store behind the same port, with its
- * writes on a thread of their own (BENCHMARKS.md, "kiln's own store on a writer thread", has what
+ * writes on a thread of their own (bench/HISTORY.md, "kiln's own store on a writer thread", has what
  * it measured). It passes the stores' conformance suite (tests/bench/thread-store.test.ts).
  *
  * One connection, on the writer thread, makes every write and every read inside a transaction;

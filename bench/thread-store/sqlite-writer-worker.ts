@@ -1,7 +1,7 @@
 // The SQLite writer thread: it owns the one connection that writes the database file, and makes
 // the calls the main thread sends it (sqlite-thread-store.ts) in the order they came, answering
 // each message with the outcome of each of its calls. Nothing else runs here: its statements take
-// none of the main thread's time (what the hand-over costs instead is in BENCHMARKS.md).
+// none of the main thread's time (what the hand-over costs instead is in bench/HISTORY.md).
 import { SqliteSyncStore, type SqliteSyncStoreOptions } from "../../src/store/sqlite.ts";
 import {
   type FromWriter,
