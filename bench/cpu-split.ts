@@ -43,14 +43,11 @@ export async function withCpuSplit<T>(
   if (Bun.which("taskset") === null)
     return body({ pinned: false, why: "taskset (util-linux) is not installed" });
   const own = affinityOf(process.pid);
-  const cpus = own === null ? [] : cpuIds(own);
-  const [client, ...rest] = cpus;
+  if (own === null) return body({ pinned: false, why: "taskset could not read this process's CPUs" });
+  const [client, ...rest] = cpuIds(own);
   if (client === undefined || rest.length === 0) return body({ pinned: false, why: "one CPU to run on" });
   const servers = rest.join(",");
-  const before = [process.pid, ...serverPids].map((pid) => ({
-    pid,
-    cpus: affinityOf(pid) ?? (own as string),
-  }));
+  const before = [process.pid, ...serverPids].map((pid) => ({ pid, cpus: affinityOf(pid) ?? own }));
   try {
     setAffinity(process.pid, String(client));
     for (const pid of serverPids) setAffinity(pid, servers);

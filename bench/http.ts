@@ -240,7 +240,7 @@ export const http: Scenario = {
   },
 };
 
-/** Requests per second of one server over the wrk rounds: median and range. */
+/** Where the GET /tasks/:id phases ran, for the notes. */
 function splitText(split: CpuSplit | null): string {
   if (split === null) return "";
   return split.pinned
@@ -248,6 +248,7 @@ function splitText(split: CpuSplit | null): string {
     : `every process free to run on any CPU (not split: ${split.why})`;
 }
 
+/** Requests per second of one server over the wrk rounds: median and range. */
 function wrkRate(rounds: WrkPostRounds, server: "kiln" | "bare"): string {
   const rates = rounds.rounds.map((r) => r[server].requestsPerSec);
   return `${round(median(rates), 0)} (${Math.min(...rates)}–${Math.max(...rates)})`;
